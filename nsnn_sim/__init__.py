@@ -1,0 +1,23 @@
+"""nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
+
+Importing the package has no side effects beyond importing numpy, scipy, numba and xarray; the
+Numba kernels compile (or load from cache) on first use.
+"""
+
+from importlib.metadata import PackageNotFoundError, version
+
+try:
+    __version__ = version("nsnn_sim")
+except PackageNotFoundError:  # running from a source tree without installation
+    __version__ = "0.1.0+unknown"
+
+from nsnn_sim import noise, theory
+from nsnn_sim.engine import simulate
+from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.neurons import LIF, NSNN
+from nsnn_sim.spikes import SimulationResult, SpikeTrains, load
+
+__all__ = [
+    "LIF", "NSNN", "Connections", "PoissonInput", "SimulationResult", "SpikeTrains",
+    "connect", "load", "noise", "poisson_input", "simulate", "theory", "__version__",
+]
