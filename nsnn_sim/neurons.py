@@ -128,7 +128,7 @@ def neuron_step(p, i, u, refractory_left, drive, jump, step, key_membrane, key_f
 # --------------------------------------------------------------------------------------------------
 def _parameter(name, value, *, lower=None, upper=None, lower_open=False, upper_open=False):
     """Validate a numeric parameter (scalar or 1-D per-neuron array); return float or read-only array."""
-    if isinstance(value, (bool, np.bool_)) or isinstance(value, str):
+    if value is None or isinstance(value, (bool, np.bool_, str)):
         raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {value!r}")
     try:
         array = np.array(value, dtype=np.float64)

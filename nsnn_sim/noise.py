@@ -189,7 +189,10 @@ def _cauchy_pdf(x, scale):
 
 @njit(cache=True)
 def _cauchy_ppf(p, scale):
-    return scale * math.tan(math.pi * (p - 0.5))
+    # tan(pi*(p - 1/2)) = -cot(pi*p): written without p - 1/2, which loses the tails' digits
+    if p < 0.5:
+        return -scale / math.tan(math.pi * p)
+    return scale / math.tan(math.pi * (1.0 - p))
 
 
 # --------------------------------------------------------------------------------------------------

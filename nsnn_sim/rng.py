@@ -57,7 +57,7 @@ def _key(seed, trial, neuron, purpose):
 
 def stream_key(seed: int, trial: int, neuron: int, purpose: int) -> np.uint64:
     """64-bit key of the stream of (seed, trial, neuron, purpose); all four are integers >= 0."""
-    return _key(np.uint64(seed), np.uint64(trial), np.uint64(neuron), np.uint64(purpose))
+    return np.uint64(_key(np.uint64(seed), np.uint64(trial), np.uint64(neuron), np.uint64(purpose)))
 
 
 @njit(cache=True, inline="always")

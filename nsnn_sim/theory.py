@@ -16,7 +16,11 @@ import math
 import numpy as np
 from scipy import integrate, special
 
-__all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train"]
+__all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift"]
+
+# -zeta(1/2)/sqrt(2*pi): mean overshoot of a Gaussian random walk over a far boundary, in units of
+# the step SD (Siegmund 1979, corrected diffusion approximation)
+OVERSHOOT_CONSTANT = 0.5825971579390108
 
 
 def _reduced_bounds(mu, sigma, threshold, u_reset, u_rest):
@@ -80,6 +84,21 @@ def noise_free_rate(mu: float, tau: float = 10e-3, threshold: float = 1.0, u_res
     if drive <= threshold:
         return 0.0
     return 1.0 / (tau_ref + tau * math.log((drive - u_reset) / (drive - threshold)))
+
+
+def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
+    """Effective threshold shift of an Euler LIF that checks the threshold only on the time grid.
+
+    A Gaussian random walk with per-step SD ``s = sigma*sqrt(2*dt/tau)`` crosses a level ``theta``
+    between grid points before the grid sees it; to leading order in ``sqrt(dt)`` the grid-checked
+    neuron behaves like the continuous one with threshold ``theta + rho*s``,
+    ``rho = -zeta(1/2)/sqrt(2*pi) = 0.5826`` (Siegmund 1979; the same correction as Brunel & Hakim's
+    ``alpha``). ``siegert_rate(..., threshold=theta + grid_threshold_shift(...))`` then predicts the
+    ``O(sqrt(dt))`` low bias of ``threshold_crossing="grid"``.
+    """
+    if sigma < 0 or dt <= 0 or tau <= 0:
+        raise ValueError(f"need sigma >= 0, dt > 0, tau > 0; got sigma={sigma!r}, dt={dt!r}, tau={tau!r}")
+    return OVERSHOOT_CONSTANT * sigma * math.sqrt(2.0 * dt / tau)
 
 
 def bernoulli_train(probability: float, dt: float = 1.0) -> dict:

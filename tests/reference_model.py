@@ -1,0 +1,78 @@
+"""A plain-Python transcription of DESIGN.md's neuron equation, used to check the Numba engine.
+
+It shares nothing with the engine but the documented conventions: the random stream of
+(seed, trial, neuron, purpose) indexed by the step (nsnn_sim.rng), the noise families' scalar
+functions (nsnn_sim.noise), and the compiled per-neuron coefficients (model.compile).
+"""
+
+import math
+
+import numpy as np
+
+from nsnn_sim import noise, rng
+
+
+def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weights=None, delays=None,
+                       poisson=()):
+    """Return (spikes as a sorted list of (trial, neuron, step), u array (n_trials, n_steps, n_neurons)).
+
+    current: (n_trials, n_steps, n_neurons); weights/delays dense W[post, pre] or None;
+    poisson: list of (n_sources, rate, weight) with scalar rate and weight.
+    """
+    c = model.compile(n_neurons)
+    firing = {0: "membrane", 1: "escape", 2: "reference"}[c.firing]
+    spikes = []
+    state = np.zeros((n_trials, n_steps, n_neurons))
+    for trial in range(n_trials):
+        u = c.u_initial.copy()
+        refractory = np.zeros(n_neurons, dtype=int)
+        pending = np.zeros((n_steps + 100, n_neurons))
+        for step in range(n_steps):
+            for i in range(n_neurons):
+                key = lambda purpose: rng.stream_key(seed, trial, i, purpose)  # noqa: E731
+                jump = pending[step, i]
+                for group, (n_sources, rate, weight) in enumerate(poisson):
+                    p = rate * model.dt
+                    draw = rng.uniform(key(rng.POISSON + group), step)
+                    count = _binomial_by_inversion(n_sources, p, draw)
+                    jump += count * weight
+                if refractory[i] > 0:
+                    refractory[i] -= 1
+                    u[i] = c.u_reset[i]
+                    state[trial, step, i] = u[i]
+                    continue
+                before = u[i]
+                u[i] = c.alpha[i] * u[i] + c.gain[i] * current[trial, step, i] + c.offset[i] + jump
+                scale = c.noise_scale[i]
+                theta = c.threshold[i]
+                if firing == "escape":
+                    spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
+                else:
+                    if c.family != noise.NONE:
+                        u[i] += noise.ppf(c.family, rng.uniform(key(rng.MEMBRANE), step), 1.0) * scale
+                    if firing == "membrane":
+                        spike = u[i] >= theta
+                        if not spike and c.bridge:
+                            crossing = math.exp(-2 * (theta - before) * (theta - u[i]) / scale**2)
+                            spike = rng.uniform(key(rng.BRIDGE), step) < crossing
+                    else:
+                        spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
+                if spike:
+                    spikes.append((trial, i, step))
+                    u[i] = c.u_reset[i] if c.reset == 0 else u[i] - (theta - c.u_reset[i])
+                    refractory[i] = c.refractory_steps[i]
+                    if weights is not None:
+                        for post in range(n_neurons):
+                            if weights[post, i] != 0:
+                                pending[step + delays[post, i], post] += weights[post, i]
+                state[trial, step, i] = u[i]
+    return sorted(spikes), state
+
+
+def _binomial_by_inversion(n, p, draw):
+    cumulative = 0.0
+    for k in range(n + 1):
+        cumulative += math.comb(n, k) * p**k * (1 - p) ** (n - k)
+        if draw <= cumulative:
+            return k
+    return n

@@ -1,0 +1,256 @@
+import math
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+from scipy import integrate, stats
+
+import nsnn_sim as ns
+from nsnn_sim import noise
+from reference_model import simulate_reference
+
+SCALES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.3}
+
+
+# ------------------------------------------------------------------ exact agreement with a transcription
+def _spike_list(spikes):
+    return list(zip(spikes.trial.tolist(), spikes.neuron.tolist(), spikes.step.tolist()))
+
+
+@pytest.mark.parametrize("model, drive", [
+    (ns.NSNN(noise="gaussian", noise_scale=0.4), 0.5),
+    (ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape", reset="subtract"), 0.45),
+    (ns.NSNN(noise="triangular", noise_scale=0.6, firing="reference", beta=np.linspace(0.2, 0.9, 6)), 0.4),
+    (ns.NSNN(noise="cauchy", noise_scale=0.1, firing="escape"), 0.6),
+    (ns.NSNN(noise="uniform", noise_scale=0.4), 0.6),
+    (ns.NSNN(noise="none"), 0.6),
+    (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, threshold_crossing="bridge", reset="subtract", u_rest=0.1), 0.9),
+    (ns.LIF(sigma=0.3, dt=1e-3, method="exact", u_reset=-0.2, tau=np.linspace(5e-3, 20e-3, 6)), 1.1),
+    (ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3, dt=1e-3), 0.95),
+])
+def test_engine_matches_plain_python_transcription_spike_for_spike(model, drive):
+    n_trials, n_steps, n_neurons = 2, 150, 6
+    current = drive + 0.3 * np.sin(np.arange(n_steps) / 7.0)[None, :, None] * np.ones((n_trials, 1, n_neurons))
+    result = ns.simulate(model, current, n_neurons, n_steps, n_trials, seed=42, record_state=np.arange(n_neurons))
+    expected_spikes, expected_state = simulate_reference(model, current, n_neurons, n_steps, n_trials, 42)
+    assert len(expected_spikes) > 20
+    assert _spike_list(result.spikes) == expected_spikes
+    np.testing.assert_array_equal(result.state, expected_state)
+
+
+def test_recurrent_delays_and_poisson_input_match_transcription():
+    n_neurons, n_steps, n_trials = 8, 200, 2
+    rng = np.random.default_rng(0)
+    weights = np.where(rng.random((n_neurons, n_neurons)) < 0.4, rng.normal(0.2, 0.3, (n_neurons, n_neurons)), 0.0)
+    np.fill_diagonal(weights, 0.0)
+    delays = rng.integers(1, 6, size=(n_neurons, n_neurons))
+    model = ns.LIF(sigma=0.2, tau_ref=5e-4, dt=1e-4)
+    inputs = [0.6, ns.poisson_input(rate=800.0, weight=0.05, n_sources=20)]
+    current = np.full((n_trials, n_steps, n_neurons), 0.6)
+    expected_spikes, expected_state = simulate_reference(
+        model, current, n_neurons, n_steps, n_trials, 3, weights, delays, poisson=[(20, 800.0, 0.05)])
+    for connections in (ns.connect(weights, delays), ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0)))):
+        result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=3, connections=connections,
+                             record_state=np.arange(n_neurons))
+        assert len(expected_spikes) > 30
+        assert _spike_list(result.spikes) == expected_spikes
+        np.testing.assert_array_equal(result.state, expected_state)
+
+
+# ------------------------------------------------------------------ firing probabilities (4 SE)
+def _clamped_firing_fraction(model, drive, n_neurons=200, n_steps=1000):
+    """beta = 0: u is reset to the same clamped value every step, so steps are independent trials."""
+    result = ns.simulate(model, drive, n_neurons=n_neurons, n_steps=n_steps, seed=5)
+    n = n_neurons * n_steps
+    return len(result.spikes) / n, n
+
+
+@pytest.mark.parametrize("name", sorted(SCALES))
+def test_escape_fires_with_probability_cdf_of_distance_to_threshold(name):
+    scale, drive = SCALES[name], 0.85
+    observed, n = _clamped_firing_fraction(ns.NSNN(beta=0.0, noise=name, noise_scale=scale, firing="escape"), drive)
+    expected = noise.get(name, scale).cdf(drive - 1.0).item()
+    se = math.sqrt(expected * (1 - expected) / n)  # binomial SE, about 1e-3 at n = 2e5
+    assert abs(observed - expected) < 4 * se, (observed, expected, se)
+
+
+@pytest.mark.parametrize("name", sorted(SCALES))
+def test_membrane_noise_fires_with_probability_of_noise_above_gap(name):
+    scale, drive = SCALES[name], 0.8
+    observed, n = _clamped_firing_fraction(ns.NSNN(beta=0.0, noise=name, noise_scale=scale), drive)
+    expected = 1.0 - noise.get(name, scale).cdf(1.0 - drive).item()
+    se = math.sqrt(expected * (1 - expected) / n)
+    assert abs(observed - expected) < 4 * se, (observed, expected, se)
+
+
+@pytest.mark.parametrize("name", sorted(SCALES))
+def test_reference_mode_fires_with_double_noise_probability(name):
+    scale, drive = SCALES[name], 0.8
+    family = noise.get(name, scale)
+    observed, n = _clamped_firing_fraction(ns.NSNN(beta=0.0, noise=name, noise_scale=scale, firing="reference"), drive)
+    # P(spike) = E_eps[F(drive + eps - theta)]: the cdf of the sum of two independent noise draws
+    lower, upper = (-scale, scale) if name in ("triangular", "uniform") else (-np.inf, np.inf)
+    expected, _ = integrate.quad(lambda e: family.cdf(drive + e - 1.0).item() * family.pdf(e).item(),
+                                 lower, upper, limit=400, epsabs=1e-12)
+    se = math.sqrt(expected * (1 - expected) / n)
+    assert abs(observed - expected) < 4 * se, (observed, expected, se)
+    if name == "gaussian":  # closed form: Gaussian of scale sqrt(2)*sigma
+        assert expected == pytest.approx(stats.norm.cdf(drive - 1.0, scale=math.sqrt(2) * scale), rel=1e-9)
+
+
+def test_escape_train_is_bernoulli_with_geometric_isis():
+    p_expected = noise.get("logistic", 0.2).cdf(0.9 - 1.0).item()
+    result = ns.simulate(ns.NSNN(beta=0.0, noise="logistic", noise_scale=0.2, firing="escape"), 0.9,
+                         n_neurons=400, n_steps=2000, seed=9)
+    theory = ns.theory.bernoulli_train(p_expected)
+    # 20 independent groups of 20 neurons; each group's pooled estimate has negligible O(1/n) bias
+    # (about 15,000 ISIs, 400 windows), and the SE is the spread across groups / sqrt(20)
+    isi = result.spikes.isi()
+    isi_group = isi["neuron"].values // 20
+    cvs = np.array([isi.values[isi_group == g].std() / isi.values[isi_group == g].mean() for g in range(20)])
+    assert abs(cvs.mean() - theory["cv"]) < 4 * cvs.std(ddof=1) / np.sqrt(20), (cvs.mean(), theory["cv"])
+    counts = result.spikes.counts(window=0.1).values[0]  # (neuron, window): 20 windows of 100 steps
+    fanos = np.array([counts[g * 20:(g + 1) * 20].var(ddof=1) / counts[g * 20:(g + 1) * 20].mean()
+                      for g in range(20)])
+    assert abs(fanos.mean() - theory["fano"]) < 4 * fanos.std(ddof=1) / np.sqrt(20), (fanos.mean(), theory["fano"])
+
+
+# ------------------------------------------------------------------ inputs
+def test_input_shapes_drive_the_deterministic_map_exactly():
+    model = ns.NSNN(beta=0.0, noise="none")
+    n_trials, n_steps, n_neurons = 2, 10, 3
+    per_trial = np.zeros((n_trials, n_steps, n_neurons))
+    per_trial[0, 2, 1] = 1.0
+    per_trial[1, 7, 2] = 1.5
+    spikes = ns.simulate(model, per_trial, n_neurons, n_steps, n_trials).spikes
+    assert _spike_list(spikes) == [(0, 1, 2), (1, 2, 7)]
+    time_varying = np.zeros((n_steps, n_neurons))
+    time_varying[4, 0] = 1.0
+    spikes = ns.simulate(model, time_varying, n_neurons, n_steps, n_trials).spikes
+    assert _spike_list(spikes) == [(0, 0, 4), (1, 0, 4)]
+    spikes = ns.simulate(model, np.array([0.0, 1.0, 0.5]), n_neurons, n_steps, 1).spikes
+    assert _spike_list(spikes) == [(0, 1, k) for k in range(n_steps)]
+
+
+def test_poisson_input_adds_binomial_jumps():
+    n_sources, rate, weight, dt = 50, 40.0, 0.1, 1e-3
+    model = ns.NSNN(beta=0.0, noise="none", threshold=1e9, dt=dt)
+    result = ns.simulate(model, ns.poisson_input(rate, weight, n_sources), n_neurons=50, n_steps=2000,
+                         seed=1, record_state=np.arange(50))
+    counts = np.rint(result.state.ravel() / weight).astype(int)
+    p = rate * dt
+    n = counts.size
+    # mean n*p = 2, SE sqrt(n p (1-p) / N) = 0.0044 at N = 1e5
+    assert abs(counts.mean() - n_sources * p) < 4 * math.sqrt(n_sources * p * (1 - p) / n)
+    observed = np.bincount(counts, minlength=12)[:12]
+    expected = stats.binom.pmf(np.arange(12), n_sources, p) * n
+    keep = expected > 5
+    chi2 = ((observed[keep] - expected[keep]) ** 2 / expected[keep]).sum()
+    assert stats.chi2.sf(chi2, keep.sum() - 1) > 1e-3
+
+
+def test_spike_arrives_after_the_synaptic_delay():
+    current = np.zeros((20, 2))
+    current[5, 0] = 2.0
+    weights = np.array([[0.0, 0.0], [0.7, 0.0]])
+    model = ns.NSNN(beta=0.5, noise="none")
+    result = ns.simulate(model, current, 2, 20, connections=ns.connect(weights, delay=3), record_state=[1])
+    assert _spike_list(result.spikes) == [(0, 0, 5)]
+    u1 = result.state[0, :, 0]
+    assert np.all(u1[:8] == 0.0) and u1[8] == 0.7 and u1[9] == 0.35
+
+
+def test_refractory_neuron_is_held_at_reset_and_cannot_fire():
+    model = ns.LIF(noise="none", tau_ref=5e-4, dt=1e-4, u_reset=-0.1)  # 5 steps dead time
+    result = ns.simulate(model, 500.0, 1, 40, record_state=[0])  # strong drive: fires on its first free step
+    steps = result.spikes.step
+    np.testing.assert_array_equal(np.diff(steps), 6)
+    for spike in steps[:-1]:
+        np.testing.assert_array_equal(result.state[0, spike:spike + 6, 0], -0.1)
+
+
+# ------------------------------------------------------------------ reproducibility
+def test_same_seed_same_result_other_seed_other_result():
+    model = ns.NSNN()
+    a = ns.simulate(model, 0.5, 100, 500, seed=1).spikes
+    assert a == ns.simulate(model, 0.5, 100, 500, seed=1).spikes
+    assert a != ns.simulate(model, 0.5, 100, 500, seed=2).spikes
+
+
+@pytest.mark.parametrize("with_connections", [False, True])
+def test_result_is_independent_of_thread_count(with_connections):
+    weights = sp.random(300, 300, density=0.05, random_state=2, format="csr") * 0.1 if with_connections else None
+    runs = [ns.simulate(ns.LIF(sigma=0.5), 0.8, 300, 2000, n_trials=3, seed=4, connections=weights,
+                        n_threads=threads).spikes for threads in (1, 2, 3)]
+    assert len(runs[0]) > 1000
+    assert runs[0] == runs[1] == runs[2]
+
+
+def test_trial_k_is_the_same_whichever_trials_run_beside_it():
+    current = 0.4 + 0.2 * np.sin(np.arange(400) / 10.0)[:, None] * np.ones((1, 50))
+    weights = sp.random(50, 50, density=0.1, random_state=1, format="csr") * 0.2
+    for connections in (None, weights):
+        ten = ns.simulate(ns.NSNN(), current, 50, 400, n_trials=10, seed=3, connections=connections).spikes
+        three = ns.simulate(ns.NSNN(), current, 50, 400, n_trials=3, seed=3, connections=connections).spikes
+        for trial in range(3):
+            in_ten, in_three = ten.trial == trial, three.trial == trial
+            np.testing.assert_array_equal(ten.neuron[in_ten], three.neuron[in_three])
+            np.testing.assert_array_equal(ten.step[in_ten], three.step[in_three])
+
+
+# ------------------------------------------------------------------ bad input, before any Numba code runs
+@pytest.fixture
+def no_kernels(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel ran before the input was validated")
+    monkeypatch.setattr(ns.engine, "_run_block", forbidden)
+    monkeypatch.setattr(ns.engine, "_run_trial_connected", forbidden)
+
+
+@pytest.mark.parametrize("kwargs, error, pattern", [
+    (dict(n_neurons=0), ValueError, r"n_neurons=0 must be >= 1"),
+    (dict(n_steps=-5), ValueError, r"n_steps=-5 must be >= 1"),
+    (dict(n_trials=0), ValueError, r"n_trials=0 must be >= 1"),
+    (dict(n_neurons=2.5), TypeError, r"n_neurons must be an integer"),
+    (dict(inputs=np.zeros(7)), ValueError, r"inputs has shape \(7,\); allowed"),
+    (dict(inputs=np.zeros((10, 4))), ValueError, r"inputs has shape \(10, 4\); allowed"),
+    (dict(inputs=np.zeros((2, 3, 20, 4))), ValueError, r"inputs has shape"),
+    (dict(inputs=np.array([0.1, np.nan, 0.2, 0.3])), ValueError, r"inputs must be finite"),
+    (dict(inputs=np.inf), ValueError, r"inputs must be finite"),
+    (dict(inputs="strong"), TypeError, r"inputs must be numeric"),
+    (dict(inputs=ns.poisson_input(5000.0, 0.1, 10)), ValueError, r"above 1/dt"),
+    (dict(connections=np.zeros((4, 5))), ValueError, r"weights has shape \(4, 5\).*\(4, 4\)"),
+    (dict(connections=np.full((4, 4), np.nan)), ValueError, r"weights must be finite"),
+    (dict(connections=ns.Connections(np.eye(4), delay=np.zeros((3, 3), int) + 1)), ValueError, r"delay has shape"),
+    (dict(seed=1.5), TypeError, r"seed must be an integer"),
+    (dict(seed="7"), TypeError, r"seed must be an integer"),
+    (dict(seed=-1), ValueError, r"seed=-1 must be in \[0, 2\*\*63\)"),
+    (dict(seed=True), TypeError, r"seed must be an integer"),
+    (dict(record_state=[0, 9]), ValueError, r"record_state indices must lie in \[0, 4\)"),
+    (dict(model="LIF"), TypeError, r"model must be a neuron model"),
+    (dict(model=ns.LIF(tau=np.array([0.01, 0.02]))), ValueError, r"tau has 2 per-neuron values but n_neurons=4"),
+])
+def test_bad_simulate_arguments_raise_before_any_kernel(no_kernels, kwargs, error, pattern):
+    arguments = dict(model=ns.NSNN(), inputs=0.5, n_neurons=4, n_steps=20, n_trials=2, seed=0)
+    arguments.update(kwargs)
+    with pytest.raises(error, match=pattern):
+        ns.simulate(**arguments)
+
+
+@pytest.mark.parametrize("delay, error, pattern", [
+    (0, ValueError, r"delay must be >= 1 step"),
+    (-2, ValueError, r"delay must be >= 1 step"),
+    (1.5, ValueError, r"whole number of steps"),
+])
+def test_bad_delay_is_rejected(delay, error, pattern):
+    with pytest.raises(error, match=pattern):
+        ns.connect(np.eye(3), delay)
+
+
+def test_bad_poisson_input_is_rejected():
+    with pytest.raises(ValueError, match="rate=-1.0 must be >= 0"):
+        ns.poisson_input(-1.0, 0.1, 10)
+    with pytest.raises(ValueError, match="n_sources=0 must be an integer >= 1"):
+        ns.poisson_input(10.0, 0.1, 0)
+    with pytest.raises(ValueError, match="weight=nan must be finite"):
+        ns.poisson_input(10.0, float("nan"), 10)

@@ -1,0 +1,93 @@
+import numpy as np
+import pytest
+from scipy import integrate, special, stats
+
+from nsnn_sim import noise
+
+SCALES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.3}
+SCIPY = {
+    "gaussian": lambda a: stats.norm(scale=a),
+    "logistic": lambda a: stats.logistic(scale=a),
+    "triangular": lambda a: stats.triang(c=0.5, loc=-a, scale=2 * a),
+    "uniform": lambda a: stats.uniform(loc=-a, scale=2 * a),
+    "cauchy": lambda a: stats.cauchy(scale=a),
+}
+NOISY = sorted(SCALES)
+
+
+def test_registry_lists_every_family():
+    assert set(noise.names()) == set(NOISY) | {"none"}
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_cdf_pdf_ppf_agree_with_scipy(name):
+    family = noise.get(name, SCALES[name])
+    reference = SCIPY[name](SCALES[name])
+    x = np.linspace(-3, 3, 121)
+    np.testing.assert_allclose(family.cdf(x), reference.cdf(x), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(family.pdf(x), reference.pdf(x), rtol=1e-12, atol=1e-15)
+    p = np.concatenate([np.logspace(-12, -1, 12), np.linspace(0.05, 0.95, 19), 1 - np.logspace(-1, -12, 12)])
+    # symmetric families: the upper tail from the lower one, where scipy keeps all digits
+    expected = np.where(p < 0.5, reference.ppf(p), -reference.ppf(1 - p))
+    np.testing.assert_allclose(family.ppf(p), expected, rtol=1e-11, atol=1e-12)
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_pdf_integrates_to_cdf_and_ppf_inverts_cdf(name):
+    family = noise.get(name, SCALES[name])
+    edges = [-0.7, -0.5, -0.1, 0.0, 0.2, 0.35, 0.7]  # includes kinks at 0 and +-a
+    for start, stop in zip(edges[:-1], edges[1:]):
+        area, _ = integrate.quad(lambda y: family.pdf(y).item(), start, stop, epsabs=1e-13, limit=200)
+        assert area == pytest.approx((family.cdf(stop) - family.cdf(start)).item(), abs=1e-10)
+    p = np.linspace(0.001, 0.999, 999)
+    np.testing.assert_allclose(family.cdf(family.ppf(p)), p, rtol=1e-12, atol=1e-14)
+
+
+def test_gaussian_ppf_is_accurate_in_the_far_tails():
+    p = np.logspace(-300, -1, 300)
+    np.testing.assert_allclose(noise.get("gaussian", 1.0).ppf(p), special.ndtri(p), rtol=1e-14)
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_samples_pass_ks_test_against_cdf(name):
+    family = noise.get(name, SCALES[name])
+    samples = family.sample(50_000, seed=11)
+    result = stats.kstest(samples, family.cdf)
+    assert result.pvalue > 1e-3, result
+    # independently of our own cdf: the scipy distribution
+    assert stats.kstest(samples, SCIPY[name](SCALES[name]).cdf).pvalue > 1e-3
+
+
+def test_none_is_the_deterministic_step():
+    family = noise.get("none", 0.7)
+    assert family.scale == 0.0 and family.is_deterministic
+    np.testing.assert_array_equal(family.cdf([-1e-12, 0.0, 2.0]), [0.0, 1.0, 1.0])
+    np.testing.assert_array_equal(family.pdf([-1.0, 0.0]), [0.0, 0.0])
+    np.testing.assert_array_equal(family.sample(5), np.zeros(5))
+
+
+def test_numba_dispatch_matches_vectorised_methods_for_every_registered_family():
+    for name in noise.names():
+        family = noise.get(name, 0.5)
+        for x in (-0.3, 0.0, 0.45):
+            assert noise.cdf(family.code, x, family.scale) == family.cdf(x)
+            assert noise.pdf(family.code, x, family.scale) == family.pdf(x)
+        assert noise.ppf(family.code, 0.3, family.scale) == family.ppf(0.3)
+        assert np.isfinite(noise.ppf(family.code, 0.3, family.scale))
+
+
+@pytest.mark.parametrize("bad, error", [
+    (dict(name="poisson"), ValueError),
+    (dict(name="gaussian", scale=-0.1), ValueError),
+    (dict(name="gaussian", scale=0.0), ValueError),
+    (dict(name="logistic", scale=float("nan")), ValueError),
+    (dict(name="uniform", scale="wide"), TypeError),
+])
+def test_bad_family_or_scale_is_rejected_with_the_parameter_named(bad, error):
+    with pytest.raises(error, match="noise|scale"):
+        noise.get(**bad)
+
+
+def test_ppf_rejects_probabilities_outside_the_open_interval():
+    with pytest.raises(ValueError, match="open interval"):
+        noise.get("gaussian", 1.0).ppf([0.0, 0.5])
