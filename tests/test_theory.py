@@ -1,0 +1,95 @@
+import math
+
+import numpy as np
+import pytest
+
+import nsnn_sim as ns
+from conftest import mean_and_se, stationary_rates
+
+TAU = 10e-3
+
+
+def test_siegert_matches_nest_reference_value():
+    # NEST's test: tau 10 ms, tau_ref 2 ms, theta 15, V_r 0, mu 15, sigma_B = sqrt(1.5) (ours: sqrt(0.75))
+    rate = ns.theory.siegert_rate(mu=15.0, sigma=math.sqrt(0.75), tau=10e-3, threshold=15.0, u_reset=0.0,
+                                  tau_ref=2e-3)
+    assert rate == pytest.approx(27.1095934379, rel=1e-9)
+
+
+def test_siegert_tends_to_noise_free_rate_as_sigma_vanishes():
+    for mu in (1.2, 2.0):
+        assert ns.theory.siegert_rate(mu, 1e-3, tau_ref=1e-3) == pytest.approx(
+            ns.theory.noise_free_rate(mu, tau_ref=1e-3), rel=2e-3)
+
+
+def test_isi_cv_limits():
+    assert ns.theory.isi_cv(0.2, 0.1) == pytest.approx(1.0, abs=1e-6)  # rare threshold crossings: Poisson
+    assert ns.theory.isi_cv(3.0, 0.05) < 0.05  # strongly mean-driven: nearly regular
+    assert ns.theory.isi_cv(20.0, 1.0) == pytest.approx(1.0, abs=1.0)  # finite far above threshold
+
+
+def test_theory_rejects_bad_arguments():
+    with pytest.raises(ValueError, match="sigma=0"):
+        ns.theory.siegert_rate(1.0, 0.0)
+    with pytest.raises(ValueError, match="threshold=0.5 must be > u_reset=0.5"):
+        ns.theory.isi_cv(1.0, 0.2, threshold=0.5, u_reset=0.5)
+    with pytest.raises(ValueError, match="probability"):
+        ns.theory.bernoulli_train(1.5)
+
+
+def test_deterministic_lif_fires_at_the_noise_free_rate():
+    dt, mu, tau_ref = 1e-5, 1.5, 2e-3
+    model = ns.LIF(noise="none", method="exact", dt=dt, tau_ref=tau_ref)
+    spikes = ns.simulate(model, mu, n_neurons=1, n_steps=100_000).spikes
+    period = np.diff(spikes.step).mean() * dt
+    # the grid rounds the crossing up to the next step: the period is exact to within dt
+    assert abs(period - 1 / ns.theory.noise_free_rate(mu, tau_ref=tau_ref)) <= dt
+
+
+# (mu, sigma, tau_ref): fluctuation-driven, near threshold, and mean-driven with a refractory period
+POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2e-3)]
+
+
+def _lif_rate_and_cv(mu, sigma, tau_ref, dt, crossing, n_neurons, seed=3, duration=1.0):
+    n_steps = int(round(duration / dt))
+    warmup = int(round(0.05 / dt))  # 5 tau of transient from u = u_rest
+    model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing)
+    spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
+    rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))
+    isi = spikes.isi().values
+    return rate, rate_se, isi.std() / isi.mean(), len(isi)
+
+
+@pytest.mark.parametrize("mu, sigma, tau_ref", POINTS)
+def test_bridge_crossing_gives_siegert_rate_and_brunel_cv_at_coarse_dt(mu, sigma, tau_ref):
+    siegert = ns.theory.siegert_rate(mu, sigma, TAU, tau_ref=tau_ref)
+    rate, rate_se, cv, n_isi = _lif_rate_and_cv(mu, sigma, tau_ref, 1e-4, "bridge", n_neurons=2000)
+    # rate SE from the spread of 2000 independent neurons: 0.1-0.4 %; the issue asks for 1.5 %
+    assert abs(rate - siegert) < 4 * rate_se
+    assert abs(rate / siegert - 1) < 0.015
+    # CV: Brunel's formula within 3 % (SE of the pooled ISI CV with > 30,000 ISIs is below 0.5 %)
+    assert abs(cv / ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref) - 1) < 0.03
+    assert n_isi > 30_000
+
+
+@pytest.mark.parametrize("mu, sigma, tau_ref", POINTS)
+def test_grid_crossing_bias_shrinks_like_sqrt_dt_as_predicted(mu, sigma, tau_ref):
+    siegert = ns.theory.siegert_rate(mu, sigma, TAU, tau_ref=tau_ref)
+    errors = []
+    for dt, n_neurons in ((1e-4, 2000), (3e-5, 1000), (1e-5, 1000)):
+        rate, rate_se, cv, _ = _lif_rate_and_cv(mu, sigma, tau_ref, dt, "grid", n_neurons)
+        # leading-order theory: the continuous neuron with its threshold raised by rho*s (Siegmund)
+        shift = ns.theory.grid_threshold_shift(sigma, dt, TAU)
+        predicted = ns.theory.siegert_rate(mu, sigma, TAU, threshold=1.0 + shift, tau_ref=tau_ref)
+        assert abs(rate - predicted) < 4 * rate_se, (dt, rate, predicted, rate_se)
+        assert rate < siegert - 4 * rate_se  # the bias is real at every dt tested
+        errors.append((dt, rate / siegert - 1, rate_se / siegert))
+    # the error shrinks with dt (beyond 4 SE of the difference)
+    (_, error_coarse, se_coarse), _, (_, error_fine, se_fine) = errors
+    assert error_fine - error_coarse > 4 * math.hypot(se_coarse, se_fine)
+    assert abs(ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref) - cv) < 0.03 * cv
+
+
+def test_grid_threshold_shift_formula():
+    # rho = -zeta(1/2)/sqrt(2 pi); per-step SD sigma*sqrt(2 dt / tau)
+    assert ns.theory.grid_threshold_shift(0.5, 1e-4, 1e-2) == pytest.approx(0.5825971579 * 0.5 * math.sqrt(0.02))
