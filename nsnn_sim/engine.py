@@ -25,7 +25,7 @@ import numpy as np
 from numba import njit
 
 from nsnn_sim import rng
-from nsnn_sim.neurons import CompiledNeurons, neuron_step
+from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.network import Connections, CompiledInputs, connect, describe_inputs, prepare_inputs
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 
@@ -69,21 +69,26 @@ def _poisson_jump(inputs, i, step, poisson_keys):
 
 
 @njit(cache=True, inline="always")
+def _append_spike(neurons, steps, count, neuron, step):
+    """Append (neuron, step) at ``count``, doubling the buffers when full."""
+    if count == neurons.size:
+        bigger_neurons = np.empty(2 * count, dtype=neurons.dtype)
+        bigger_steps = np.empty(2 * count, dtype=steps.dtype)
+        bigger_neurons[:count] = neurons
+        bigger_steps[:count] = steps
+        neurons, steps = bigger_neurons, bigger_steps
+    neurons[count] = neuron
+    steps[count] = step
+    return neurons, steps, count + 1
+
+
+@njit(cache=True, inline="always")
 def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
     for group in range(n_groups):
         poisson_keys[group] = rng._key(seed, trial, neuron, rng.POISSON + group)
     return (rng._key(seed, trial, neuron, rng.MEMBRANE),
             rng._key(seed, trial, neuron, rng.FIRING),
             rng._key(seed, trial, neuron, rng.BRIDGE))
-
-
-@njit(cache=True, inline="always")
-def _grow(array, count):
-    if count < array.size:
-        return array
-    bigger = np.empty(2 * array.size, dtype=array.dtype)
-    bigger[:count] = array[:count]
-    return bigger
 
 
 @njit(cache=True, nogil=True)
@@ -94,22 +99,20 @@ def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, stat
     count = 0
     n_groups = inputs.poisson_sources.size
     poisson_keys = np.empty(n_groups, dtype=np.uint64)
+    codes = rule_codes(p)
+    current = inputs.current
     for i in range(start, stop):
-        key_membrane, key_firing, key_bridge = _neuron_keys(seed, trial, i, n_groups, poisson_keys)
+        keys = _neuron_keys(seed, trial, i, n_groups, poisson_keys)
+        constants = neuron_constants(p, i)
         u = p.u_initial[i]
         refractory_left = 0
         column = record_column[i]
         for step in range(n_steps):
             jump = _poisson_jump(inputs, i, step, poisson_keys) if n_groups > 0 else 0.0
-            u, refractory_left, spike = neuron_step(
-                p, i, u, refractory_left, inputs.current[trial, step, i], jump, step,
-                key_membrane, key_firing, key_bridge)
+            u, refractory_left, spike = neuron_step(constants, codes, u, refractory_left,
+                                                    current[trial, step, i], jump, step, keys)
             if spike:
-                neurons = _grow(neurons, count)
-                steps = _grow(steps, count)
-                neurons[count] = i
-                steps[count] = step
-                count += 1
+                neurons, steps, count = _append_spike(neurons, steps, count, i, step)
             if column >= 0:
                 state[trial, step, column] = u
     return neurons[:count].copy(), steps[:count].copy()
@@ -126,6 +129,7 @@ def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, r
     poisson_keys = np.empty((n_neurons, n_groups), dtype=np.uint64)
     for i in range(n_neurons):
         keys[i, 0], keys[i, 1], keys[i, 2] = _neuron_keys(seed, trial, i, n_groups, poisson_keys[i])
+    codes = rule_codes(p)
     u = p.u_initial.copy()
     refractory_left = np.zeros(n_neurons, dtype=np.int64)
     ring_length = synapses.max_delay + 1
@@ -138,14 +142,10 @@ def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, r
             if n_groups > 0:
                 jump += _poisson_jump(inputs, i, step, poisson_keys[i])
             u[i], refractory_left[i], spike = neuron_step(
-                p, i, u[i], refractory_left[i], inputs.current[trial, step, i], jump, step,
-                keys[i, 0], keys[i, 1], keys[i, 2])
+                neuron_constants(p, i), codes, u[i], refractory_left[i], inputs.current[trial, step, i],
+                jump, step, (keys[i, 0], keys[i, 1], keys[i, 2]))
             if spike:
-                neurons = _grow(neurons, count)
-                steps = _grow(steps, count)
-                neurons[count] = i
-                steps[count] = step
-                count += 1
+                neurons, steps, count = _append_spike(neurons, steps, count, i, step)
                 for synapse in range(synapses.indptr[i], synapses.indptr[i + 1]):
                     target_row = (step + synapses.delay[synapse]) % ring_length
                     arriving[target_row, synapses.post[synapse]] += synapses.weight[synapse]

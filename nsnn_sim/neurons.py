@@ -42,7 +42,7 @@ from nsnn_sim import noise as noise_families
 from nsnn_sim.noise import NONE, cdf, ppf
 from nsnn_sim.rng import uniform
 
-__all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "model_from_dict"]
+__all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_constants", "rule_codes", "model_from_dict"]
 
 FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE = 0, 1, 2
 RESET_ZERO, RESET_SUBTRACT = 0, 1
@@ -72,11 +72,29 @@ class CompiledNeurons(NamedTuple):
 
 
 @njit(cache=True, inline="always")
-def neuron_step(p, i, u, refractory_left, drive, jump, step, key_membrane, key_firing, key_bridge):
-    """One step of the neuron equation for neuron ``i`` of ``p`` (:class:`CompiledNeurons`).
+def neuron_constants(p, i):
+    """Neuron ``i``'s coefficients of :class:`CompiledNeurons` ``p`` as a tuple, to keep in registers:
+    ``(alpha, gain, offset, noise_scale, threshold, u_reset, refractory_steps)``."""
+    return (p.alpha[i], p.gain[i], p.offset[i], p.noise_scale[i], p.threshold[i], p.u_reset[i],
+            p.refractory_steps[i])
+
+
+@njit(cache=True, inline="always")
+def rule_codes(p):
+    """The population's rule codes ``(family, firing, reset, bridge)``."""
+    return p.family, p.firing, p.reset, p.bridge
+
+
+@njit(cache=True, inline="always")
+def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
+    """One step of the neuron equation (module docstring) for one neuron.
 
     Parameters
     ----------
+    constants : tuple
+        :func:`neuron_constants` of the neuron.
+    codes : tuple
+        :func:`rule_codes` of the population.
     u, refractory_left : float, int
         State after the previous step.
     drive : float
@@ -84,42 +102,43 @@ def neuron_step(p, i, u, refractory_left, drive, jump, step, key_membrane, key_f
     jump : float
         Synaptic and Poisson input arriving this step, added to ``u`` as it is.
     step : int
-        The step index, the counter of the three random streams.
-    key_membrane, key_firing, key_bridge : uint64
-        Stream keys (:func:`nsnn_sim.rng.stream_key`) of this (seed, trial, neuron).
+        The step index, the counter of the random streams.
+    keys : tuple of uint64
+        Keys of the neuron's (membrane, firing, bridge) streams (:func:`nsnn_sim.rng.stream_key`).
 
     Returns
     -------
     u, refractory_left, spike : float, int, bool
         ``u`` after integrate, fire and reset.
     """
+    alpha, gain, offset, scale, threshold, u_reset, refractory_steps = constants
+    family, firing, reset, bridge = codes
+    key_membrane, key_firing, key_bridge = keys
     if refractory_left > 0:
-        return p.u_reset[i], refractory_left - 1, False
+        return u_reset, refractory_left - 1, False
     u_previous = u
-    u = p.alpha[i] * u + p.gain[i] * drive + p.offset[i] + jump
-    scale = p.noise_scale[i]
-    threshold = p.threshold[i]
-    if p.firing == FIRING_ESCAPE:
-        spike = uniform(key_firing, step) < cdf(p.family, u - threshold, scale)
+    u = alpha * u + gain * drive + offset + jump
+    if firing == FIRING_ESCAPE:
+        spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
     else:
-        if p.family != NONE:
-            u += ppf(p.family, uniform(key_membrane, step), 1.0) * scale
-        if p.firing == FIRING_MEMBRANE:
+        if family != NONE:
+            u += ppf(family, uniform(key_membrane, step), 1.0) * scale
+        if firing == FIRING_MEMBRANE:
             spike = u >= threshold
-            if not spike and p.bridge:
+            if not spike and bridge:
                 # Brownian bridge: probability that the path crossed theta between the grid points
                 gap_before = threshold - u_previous
                 gap_after = threshold - u
                 crossing = math.exp(-2.0 * gap_before * gap_after / (scale * scale))
                 spike = uniform(key_bridge, step) < crossing
         else:
-            spike = uniform(key_firing, step) < cdf(p.family, u - threshold, scale)
+            spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
     if spike:
-        if p.reset == RESET_ZERO:
-            u = p.u_reset[i]
+        if reset == RESET_ZERO:
+            u = u_reset
         else:
-            u = u - (threshold - p.u_reset[i])
-        refractory_left = p.refractory_steps[i]
+            u = u - (threshold - u_reset)
+        refractory_left = refractory_steps
     return u, refractory_left, spike
 
 

@@ -20,8 +20,8 @@ Numba kernels call the dispatchers :func:`cdf`, :func:`pdf`, :func:`ppf` with an
 code; Python code uses :func:`get` to obtain a :class:`NoiseFamily` with vectorised numpy methods.
 
 Adding a family is one addition in this file: three scalar functions, one ``_register`` call and one
-branch in each of the three dispatchers (``tests/test_noise.py`` checks every registered family
-through the dispatchers, so a missing branch fails loudly).
+line in the dispatch table ``_evaluate`` (``tests/test_noise.py`` checks every registered family
+through the dispatchers, so a missing line fails loudly).
 """
 
 from __future__ import annotations
@@ -219,72 +219,58 @@ def _none_ppf(p, scale):
 NONE, GAUSSIAN, LOGISTIC, TRIANGULAR, UNIFORM, CAUCHY = 0, 1, 2, 3, 4, 5
 
 
-@njit(cache=True)
+_CDF, _PDF, _PPF = 0, 1, 2
+
+
+@njit(cache=True, inline="always")
+def _pick(which, cdf_function, pdf_function, ppf_function, x, scale):
+    if which == _CDF:
+        return cdf_function(x, scale)
+    if which == _PDF:
+        return pdf_function(x, scale)
+    return ppf_function(x, scale)
+
+
+@njit(cache=True, inline="always")
+def _evaluate(which, family, x, scale):
+    """cdf, pdf or ppf (``which``) of family ``family``: the one dispatch table of this module."""
+    if family == GAUSSIAN:
+        return _pick(which, _gaussian_cdf, _gaussian_pdf, _gaussian_ppf, x, scale)
+    if family == LOGISTIC:
+        return _pick(which, _logistic_cdf, _logistic_pdf, _logistic_ppf, x, scale)
+    if family == TRIANGULAR:
+        return _pick(which, _triangular_cdf, _triangular_pdf, _triangular_ppf, x, scale)
+    if family == UNIFORM:
+        return _pick(which, _uniform_cdf, _uniform_pdf, _uniform_ppf, x, scale)
+    if family == CAUCHY:
+        return _pick(which, _cauchy_cdf, _cauchy_pdf, _cauchy_ppf, x, scale)
+    if family == NONE:
+        return _pick(which, _none_cdf, _none_pdf, _none_ppf, x, scale)
+    return math.nan
+
+
+@njit(cache=True, inline="always")
 def cdf(family, x, scale):
     """``F(x; scale)`` of the family with integer code ``family`` (Numba-callable)."""
-    if family == GAUSSIAN:
-        return _gaussian_cdf(x, scale)
-    if family == LOGISTIC:
-        return _logistic_cdf(x, scale)
-    if family == TRIANGULAR:
-        return _triangular_cdf(x, scale)
-    if family == UNIFORM:
-        return _uniform_cdf(x, scale)
-    if family == CAUCHY:
-        return _cauchy_cdf(x, scale)
-    if family == NONE:
-        return _none_cdf(x, scale)
-    return math.nan
+    return _evaluate(_CDF, family, x, scale)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def pdf(family, x, scale):
     """``f(x; scale) = dF/dx`` of the family with integer code ``family`` (Numba-callable)."""
-    if family == GAUSSIAN:
-        return _gaussian_pdf(x, scale)
-    if family == LOGISTIC:
-        return _logistic_pdf(x, scale)
-    if family == TRIANGULAR:
-        return _triangular_pdf(x, scale)
-    if family == UNIFORM:
-        return _uniform_pdf(x, scale)
-    if family == CAUCHY:
-        return _cauchy_pdf(x, scale)
-    if family == NONE:
-        return _none_pdf(x, scale)
-    return math.nan
+    return _evaluate(_PDF, family, x, scale)
 
 
-@njit(cache=True)
+@njit(cache=True, inline="always")
 def ppf(family, p, scale):
     """Inverse cdf ``F^-1(p; scale)`` for ``0 < p < 1`` (Numba-callable)."""
-    if family == GAUSSIAN:
-        return _gaussian_ppf(p, scale)
-    if family == LOGISTIC:
-        return _logistic_ppf(p, scale)
-    if family == TRIANGULAR:
-        return _triangular_ppf(p, scale)
-    if family == UNIFORM:
-        return _uniform_ppf(p, scale)
-    if family == CAUCHY:
-        return _cauchy_ppf(p, scale)
-    if family == NONE:
-        return _none_ppf(p, scale)
-    return math.nan
-
-
-_CDF, _PDF, _PPF = 0, 1, 2
+    return _evaluate(_PPF, family, p, scale)
 
 
 @njit(cache=True)
 def _map(which, family, values, scale, out):
     for index in range(values.size):
-        if which == _CDF:
-            out[index] = cdf(family, values[index], scale)
-        elif which == _PDF:
-            out[index] = pdf(family, values[index], scale)
-        else:
-            out[index] = ppf(family, values[index], scale)
+        out[index] = _evaluate(which, family, values[index], scale)
 
 
 @dataclass(frozen=True)
