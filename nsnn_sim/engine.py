@@ -28,6 +28,7 @@ from nsnn_sim import rng
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.network import Connections, CompiledInputs, connect, describe_inputs, prepare_inputs
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
+from nsnn_sim.validation import whole_number
 
 __all__ = ["simulate"]
 
@@ -196,10 +197,10 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     """
     if not hasattr(model, "compile"):
         raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
-    n_neurons = _count("n_neurons", n_neurons)
-    n_steps = _count("n_steps", n_steps)
-    n_trials = _count("n_trials", n_trials)
-    seed = _seed(seed)
+    n_neurons = whole_number("n_neurons", n_neurons)
+    n_steps = whole_number("n_steps", n_steps)
+    n_trials = whole_number("n_trials", n_trials)
+    seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
     n_threads = _threads(n_threads)
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
@@ -278,26 +279,10 @@ def _describe_connections(synapses, n_neurons) -> str:
             f"{int(synapses.delay.min()) if synapses.delay.size else 0}-{synapses.max_delay} steps")
 
 
-def _count(name: str, value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer >= 1, got {value!r}")
-    if value < 1:
-        raise ValueError(f"{name}={value!r} must be >= 1")
-    return int(value)
-
-
-def _seed(value) -> int:
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"seed must be an integer in [0, 2**63), got {value!r}")
-    if not 0 <= int(value) <= _MAX_SEED:
-        raise ValueError(f"seed={value!r} must be in [0, 2**63)")
-    return int(value)
-
-
 def _threads(value) -> int:
     if value is None:
         return int(numba.config.NUMBA_NUM_THREADS) or (os.cpu_count() or 1)
-    return _count("n_threads", value)
+    return whole_number("n_threads", value)
 
 
 def _recorded_neurons(record_state, n_neurons: int) -> np.ndarray:

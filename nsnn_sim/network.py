@@ -21,6 +21,8 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from nsnn_sim.validation import float_array, numeric_parameter, whole_number
+
 __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
            "CompiledInputs", "CompiledConnections"]
 
@@ -38,15 +40,9 @@ class PoissonInput:
     n_sources: int
 
     def __post_init__(self):
-        rate = _finite_array("rate", self.rate)
-        if np.any(rate < 0):
-            raise ValueError(f"rate={self.rate!r} must be >= 0 (Hz)")
-        weight = _finite_array("weight", self.weight)
-        if not _is_integer(self.n_sources) or self.n_sources < 1:
-            raise ValueError(f"n_sources={self.n_sources!r} must be an integer >= 1")
-        object.__setattr__(self, "rate", rate)
-        object.__setattr__(self, "weight", weight)
-        object.__setattr__(self, "n_sources", int(self.n_sources))
+        object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", self.rate, lower=0.0)))
+        object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
+        object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources))
 
     def describe(self) -> dict:
         return {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
@@ -222,12 +218,7 @@ def describe_inputs(inputs) -> str:
 
 
 def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
-    if isinstance(value, (bool, np.bool_, str)):
-        raise TypeError(f"inputs must be numeric, got {value!r}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"inputs must be numeric arrays or PoissonInput, got {type(value).__name__}") from None
+    array = float_array("inputs", value, "numeric (a current array) or PoissonInput")
     allowed = {
         0: (),
         1: (n_neurons,),
@@ -247,25 +238,9 @@ def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
     return np.broadcast_to(array, (n_trials, n_steps, n_neurons))
 
 
-def _finite_array(name, value) -> np.ndarray:
-    if isinstance(value, (bool, np.bool_, str)):
-        raise TypeError(f"{name} must be numeric, got {value!r}")
-    try:
-        array = np.asarray(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be numeric, got {value!r}") from None
-    if array.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a per-neuron 1-D array, got shape {array.shape}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}={value!r} must be finite")
-    return array
-
-
 def _broadcast_neurons(name, array, n_neurons) -> np.ndarray:
     if array.ndim == 1 and array.size != n_neurons:
         raise ValueError(f"{name} has {array.size} values but n_neurons={n_neurons}")
     return np.broadcast_to(array, (n_neurons,))
 
 
-def _is_integer(value) -> bool:
-    return isinstance(value, (int, np.integer)) and not isinstance(value, (bool, np.bool_))

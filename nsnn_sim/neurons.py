@@ -41,6 +41,7 @@ from numba import njit
 from nsnn_sim import noise as noise_families
 from nsnn_sim.noise import NONE, cdf, ppf
 from nsnn_sim.rng import uniform
+from nsnn_sim.validation import describe, numeric_parameter, per_neuron
 
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_constants", "rule_codes", "model_from_dict"]
 
@@ -145,64 +146,16 @@ def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
 # --------------------------------------------------------------------------------------------------
 # validation helpers
 # --------------------------------------------------------------------------------------------------
-def _parameter(name, value, *, lower=None, upper=None, lower_open=False, upper_open=False):
-    """Validate a numeric parameter (scalar or 1-D per-neuron array); return float or read-only array."""
-    if value is None or isinstance(value, (bool, np.bool_, str)):
-        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {value!r}")
-    try:
-        array = np.array(value, dtype=np.float64)
-    except (TypeError, ValueError):
-        raise TypeError(f"{name} must be a number or a 1-D array of numbers, got {value!r}") from None
-    if array.ndim > 1:
-        raise ValueError(f"{name} must be a scalar or a 1-D per-neuron array, got shape {array.shape}")
-    if array.size == 0:
-        raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}={_short(value)} must be finite (no NaN or inf)")
-    if lower is not None:
-        bad = array <= lower if lower_open else array < lower
-        if np.any(bad):
-            relation = ">" if lower_open else ">="
-            raise ValueError(f"{name}={_short(value)} must be {relation} {lower}")
-    if upper is not None:
-        bad = array >= upper if upper_open else array > upper
-        if np.any(bad):
-            relation = "<" if upper_open else "<="
-            raise ValueError(f"{name}={_short(value)} must be {relation} {upper}")
-    if array.ndim == 0:
-        return float(array)
-    array.setflags(write=False)
-    return array
-
-
 def _choice(name, value, allowed):
     if not isinstance(value, str) or value not in allowed:
         raise ValueError(f"{name}={value!r} is not allowed; allowed: {tuple(allowed)}")
     return value
 
 
-def _short(value):
-    array = np.asarray(value)
-    if array.ndim == 0:
-        return repr(value)
-    return f"array(shape={array.shape}, min={np.nanmin(array):g}, max={np.nanmax(array):g})"
-
-
-def _per_neuron(name, value, n_neurons):
-    """Broadcast a validated parameter to a contiguous float64 array of length ``n_neurons``."""
-    array = np.asarray(value, dtype=np.float64)
-    if array.ndim == 1 and array.size != n_neurons:
-        raise ValueError(
-            f"{name} has {array.size} per-neuron values but n_neurons={n_neurons}; give a scalar or "
-            f"an array of length {n_neurons}"
-        )
-    return np.ascontiguousarray(np.broadcast_to(array, (n_neurons,)), dtype=np.float64)
-
-
 def _check_pair(lower_name, lower, upper_name, upper):
     if np.any(np.asarray(upper) <= np.asarray(lower)):
         raise ValueError(
-            f"{upper_name}={_short(upper)} must be > {lower_name}={_short(lower)} for every neuron"
+            f"{upper_name}={describe(upper)} must be > {lower_name}={describe(lower)} for every neuron"
         )
 
 
@@ -229,7 +182,7 @@ class _Model:
         return json.dumps(self.to_dict())
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={_short(v) if isinstance(v, list) else repr(v)}" for k, v in self.parameters().items())
+        shown = ", ".join(f"{k}={describe(v) if isinstance(v, list) else repr(v)}" for k, v in self.parameters().items())
         return f"{type(self).__name__}({shown})"
 
 
@@ -274,14 +227,14 @@ class NSNN(_Model):
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("beta", _parameter("beta", self.beta, lower=0.0, upper=1.0))
-        set_("threshold", _parameter("threshold", self.threshold, lower=0.0, lower_open=True))
+        set_("beta", numeric_parameter("beta", self.beta, lower=0.0, upper=1.0))
+        set_("threshold", numeric_parameter("threshold", self.threshold, lower=0.0, lower_open=True))
         noise_families.code_of(self.noise, "noise")
-        scale = _parameter("noise_scale", self.noise_scale)
+        scale = numeric_parameter("noise_scale", self.noise_scale)
         set_("noise_scale", noise_families.check_scale("noise_scale", scale, self.noise))
         _choice("firing", self.firing, _FIRING_CODES)
         _choice("reset", self.reset, _RESET_CODES)
-        set_("dt", _parameter("dt", self.dt, lower=0.0, lower_open=True))
+        set_("dt", numeric_parameter("dt", self.dt, lower=0.0, lower_open=True))
         if np.ndim(self.dt) != 0:
             raise ValueError(f"dt must be a scalar, got an array of shape {np.shape(self.dt)}")
 
@@ -289,11 +242,11 @@ class NSNN(_Model):
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
         zeros = np.zeros(n_neurons)
         return CompiledNeurons(
-            alpha=_per_neuron("beta", self.beta, n_neurons),
+            alpha=per_neuron("beta", self.beta, n_neurons),
             gain=np.ones(n_neurons),
             offset=zeros.copy(),
-            noise_scale=_per_neuron("noise_scale", self.noise_scale, n_neurons),
-            threshold=_per_neuron("threshold", self.threshold, n_neurons),
+            noise_scale=per_neuron("noise_scale", self.noise_scale, n_neurons),
+            threshold=per_neuron("threshold", self.threshold, n_neurons),
             u_reset=zeros.copy(),
             u_initial=zeros.copy(),
             refractory_steps=np.zeros(n_neurons, dtype=np.int64),
@@ -366,14 +319,14 @@ class LIF(_Model):
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("tau", _parameter("tau", self.tau, lower=0.0, lower_open=True))
-        set_("dt", _parameter("dt", self.dt, lower=0.0, lower_open=True))
+        set_("tau", numeric_parameter("tau", self.tau, lower=0.0, lower_open=True))
+        set_("dt", numeric_parameter("dt", self.dt, lower=0.0, lower_open=True))
         if np.ndim(self.dt) != 0:
             raise ValueError(f"dt must be a scalar, got an array of shape {np.shape(self.dt)}")
         for name in ("threshold", "u_rest", "u_reset"):
-            set_(name, _parameter(name, getattr(self, name)))
+            set_(name, numeric_parameter(name, getattr(self, name)))
         _check_pair("u_reset", self.u_reset, "threshold", self.threshold)
-        set_("tau_ref", _parameter("tau_ref", self.tau_ref, lower=0.0))
+        set_("tau_ref", numeric_parameter("tau_ref", self.tau_ref, lower=0.0))
         _choice("method", self.method, ("euler", "exact"))
         _choice("firing", self.firing, ("membrane", "escape"))
         _choice("reset", self.reset, _RESET_CODES)
@@ -391,19 +344,19 @@ class LIF(_Model):
                 "threshold_crossing='bridge' needs firing='membrane' and noise='gaussian' "
                 f"(got firing={self.firing!r}, noise={self.noise!r})"
             )
-        sigma = _parameter("sigma", self.sigma, lower=0.0)
+        sigma = numeric_parameter("sigma", self.sigma, lower=0.0)
         set_("sigma", noise_families.check_scale("sigma", sigma, self.noise))
         if self.method == "euler" and np.any(np.asarray(self.tau) <= self.dt):
             raise ValueError(
-                f"dt={self.dt!r} must be < tau={_short(self.tau)} with method='euler' "
+                f"dt={self.dt!r} must be < tau={describe(self.tau)} with method='euler' "
                 "(use a smaller dt, or method='exact')"
             )
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
-        tau = _per_neuron("tau", self.tau, n_neurons)
-        sigma = _per_neuron("sigma", self.sigma, n_neurons)
-        u_rest = _per_neuron("u_rest", self.u_rest, n_neurons)
+        tau = per_neuron("tau", self.tau, n_neurons)
+        sigma = per_neuron("sigma", self.sigma, n_neurons)
+        u_rest = per_neuron("u_rest", self.u_rest, n_neurons)
         if self.method == "euler":
             gain = self.dt / tau
             alpha = 1.0 - gain
@@ -412,14 +365,14 @@ class LIF(_Model):
             alpha = np.exp(-self.dt / tau)
             gain = -np.expm1(-self.dt / tau)
             membrane_scale = sigma * np.sqrt(1.0 - alpha * alpha)
-        tau_ref = _per_neuron("tau_ref", self.tau_ref, n_neurons)
+        tau_ref = per_neuron("tau_ref", self.tau_ref, n_neurons)
         return CompiledNeurons(
             alpha=alpha,
             gain=gain,
             offset=gain * u_rest,
             noise_scale=sigma if self.firing == "escape" else membrane_scale,
-            threshold=_per_neuron("threshold", self.threshold, n_neurons),
-            u_reset=_per_neuron("u_reset", self.u_reset, n_neurons),
+            threshold=per_neuron("threshold", self.threshold, n_neurons),
+            u_reset=per_neuron("u_reset", self.u_reset, n_neurons),
             u_initial=u_rest,
             refractory_steps=np.rint(tau_ref / self.dt).astype(np.int64),
             family=noise_families.code_of(self.noise),

@@ -19,6 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from nsnn_sim.validation import whole_number
+
 __all__ = ["SpikeTrains", "SimulationResult", "load"]
 
 
@@ -55,9 +57,9 @@ class SpikeTrains:
             raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, {step.size}")
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and np.isfinite(dt) and dt > 0):
             raise ValueError(f"dt={dt!r} must be a finite number > 0 (seconds)")
-        for name, value in (("n_trials", n_trials), ("n_neurons", n_neurons), ("n_steps", n_steps)):
-            if not isinstance(value, (int, np.integer)) or isinstance(value, bool) or value < 1:
-                raise ValueError(f"{name}={value!r} must be an integer >= 1")
+        n_trials = whole_number("n_trials", n_trials)
+        n_neurons = whole_number("n_neurons", n_neurons)
+        n_steps = whole_number("n_steps", n_steps)
         for name, array, bound in (("trial", trial, n_trials), ("neuron", neuron, n_neurons),
                                    ("step", step, n_steps)):
             if array.size and (array.min() < 0 or array.max() >= bound):

@@ -224,7 +224,7 @@ def no_kernels(monkeypatch):
     (dict(connections=ns.Connections(np.eye(4), delay=np.zeros((3, 3), int) + 1)), ValueError, r"delay has shape"),
     (dict(seed=1.5), TypeError, r"seed must be an integer"),
     (dict(seed="7"), TypeError, r"seed must be an integer"),
-    (dict(seed=-1), ValueError, r"seed=-1 must be in \[0, 2\*\*63\)"),
+    (dict(seed=-1), ValueError, r"seed=-1 must be \[0, 9223372036854775807\]"),
     (dict(seed=True), TypeError, r"seed must be an integer"),
     (dict(record_state=[0, 9]), ValueError, r"record_state indices must lie in \[0, 4\)"),
     (dict(model="LIF"), TypeError, r"model must be a neuron model"),
@@ -250,7 +250,7 @@ def test_bad_delay_is_rejected(delay, error, pattern):
 def test_bad_poisson_input_is_rejected():
     with pytest.raises(ValueError, match="rate=-1.0 must be >= 0"):
         ns.poisson_input(-1.0, 0.1, 10)
-    with pytest.raises(ValueError, match="n_sources=0 must be an integer >= 1"):
+    with pytest.raises(ValueError, match="n_sources=0 must be >= 1"):
         ns.poisson_input(10.0, 0.1, 0)
     with pytest.raises(ValueError, match="weight=nan must be finite"):
         ns.poisson_input(10.0, float("nan"), 10)
