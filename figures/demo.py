@@ -10,7 +10,7 @@ from pathlib import Path
 
 import xarray as xr
 
-from nsnn_sim.plotting import raster_and_rate
+from nsnn_sim.plotting import raster_and_rate, save_figure
 from nsnn_sim.spikes import SimulationResult
 
 
@@ -27,10 +27,7 @@ def main(argv=None) -> Path:
              f"dt = {model.dt * 1e3:g} ms)")
     figure = raster_and_rate(result.spikes, bin_width=10e-3, title=title,
                              theory_rate=float(dataset.attrs["siegert_rate_hz"]))
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=120)
-    print(f"wrote {args.out}")
-    return args.out
+    return save_figure(figure, args.out, dpi=120)
 
 
 if __name__ == "__main__":

@@ -15,6 +15,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import xarray as xr  # noqa: E402
 
+from nsnn_sim.plotting import save_figure  # noqa: E402
+
 
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__)
@@ -66,10 +68,7 @@ def main(argv=None) -> Path:
     cv_ax.set_title("ISI CV against Brunel's formula")
     cv_ax.legend(fontsize=6.5, loc="center right")
     figure.tight_layout()
-    args.out.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(args.out, dpi=130)
-    print(f"wrote {args.out}")
-    return args.out
+    return save_figure(figure, args.out, dpi=130)
 
 
 if __name__ == "__main__":

@@ -70,6 +70,12 @@ def _poisson_jump(inputs, i, step, poisson_keys):
 
 
 @njit(cache=True, inline="always")
+def _empty_spike_buffers():
+    """Growable (neuron, step) buffers for one task and their fill count."""
+    return np.empty(_INITIAL_CAPACITY, dtype=np.int32), np.empty(_INITIAL_CAPACITY, dtype=np.int64), 0
+
+
+@njit(cache=True, inline="always")
 def _append_spike(neurons, steps, count, neuron, step):
     """Append (neuron, step) at ``count``, doubling the buffers when full."""
     if count == neurons.size:
@@ -95,9 +101,7 @@ def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
 @njit(cache=True, nogil=True)
 def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, state):
     """Neurons ``start:stop`` of one trial, no recurrence. Returns spike (neuron, step), neuron-major."""
-    neurons = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
-    steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
-    count = 0
+    neurons, steps, count = _empty_spike_buffers()
     n_groups = inputs.poisson_sources.size
     poisson_keys = np.empty(n_groups, dtype=np.uint64)
     codes = rule_codes(p)
@@ -122,9 +126,7 @@ def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, stat
 @njit(cache=True, nogil=True)
 def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, record_column, state):
     """One trial of a recurrent network, step by step. Returns spike (neuron, step), step-major."""
-    neurons = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
-    steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
-    count = 0
+    neurons, steps, count = _empty_spike_buffers()
     n_groups = inputs.poisson_sources.size
     keys = np.empty((n_neurons, 3), dtype=np.uint64)
     poisson_keys = np.empty((n_neurons, n_groups), dtype=np.uint64)

@@ -230,8 +230,7 @@ class NSNN(_Model):
         set_("beta", numeric_parameter("beta", self.beta, lower=0.0, upper=1.0))
         set_("threshold", numeric_parameter("threshold", self.threshold, lower=0.0, lower_open=True))
         noise_families.code_of(self.noise, "noise")
-        scale = numeric_parameter("noise_scale", self.noise_scale)
-        set_("noise_scale", noise_families.check_scale("noise_scale", scale, self.noise))
+        set_("noise_scale", noise_families.check_scale("noise_scale", self.noise_scale, self.noise))
         _choice("firing", self.firing, _FIRING_CODES)
         _choice("reset", self.reset, _RESET_CODES)
         set_("dt", numeric_parameter("dt", self.dt, lower=0.0, lower_open=True))
@@ -344,8 +343,8 @@ class LIF(_Model):
                 "threshold_crossing='bridge' needs firing='membrane' and noise='gaussian' "
                 f"(got firing={self.firing!r}, noise={self.noise!r})"
             )
-        sigma = numeric_parameter("sigma", self.sigma, lower=0.0)
-        set_("sigma", noise_families.check_scale("sigma", sigma, self.noise))
+        set_("sigma", noise_families.check_scale("sigma", numeric_parameter("sigma", self.sigma, lower=0.0),
+                                                 self.noise))
         if self.method == "euler" and np.any(np.asarray(self.tau) <= self.dt):
             raise ValueError(
                 f"dt={self.dt!r} must be < tau={describe(self.tau)} with method='euler' "

@@ -33,6 +33,7 @@ import numpy as np
 from numba import njit
 
 from nsnn_sim import rng
+from nsnn_sim.validation import describe, numeric_parameter
 
 __all__ = ["NoiseFamily", "get", "names", "cdf", "pdf", "ppf", "sample_standard_uniform"]
 
@@ -360,30 +361,17 @@ def code_of(name: str, parameter: str = "noise") -> int:
 
 
 def check_scale(parameter: str, scale, family: str):
-    """Validate a scale (scalar or array): finite, > 0 for noisy families; returns float or array."""
-    array = np.asarray(scale, dtype=np.float64) if _is_number_like(scale) else None
-    if array is None:
-        raise TypeError(f"{parameter} must be a number or an array of numbers, got {scale!r}")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{parameter}={scale!r} must be finite")
+    """Validate a scale (scalar or per-neuron array): finite, and > 0 unless ``family == "none"``
+    (whose scale is ignored and returned as 0). Returns a float or a read-only array."""
+    value = numeric_parameter(parameter, scale)
     if family == "none":
-        return 0.0 if array.ndim == 0 else np.zeros_like(array)
-    if np.any(array <= 0.0):
+        return 0.0
+    if np.any(np.asarray(value) <= 0.0):
         raise ValueError(
-            f"{parameter}={scale!r} must be > 0 for noise={family!r} (use noise='none' for the "
+            f"{parameter}={describe(scale)} must be > 0 for noise={family!r} (use noise='none' for the "
             "deterministic model)"
         )
-    return float(array) if array.ndim == 0 else array
-
-
-def _is_number_like(value) -> bool:
-    if isinstance(value, (bool, np.bool_)):
-        return False
-    try:
-        array = np.asarray(value)
-    except Exception:  # pragma: no cover - exotic objects
-        return False
-    return array.dtype.kind in "iuf"
+    return value
 
 
 def get(name: str, scale: float = 1.0) -> NoiseFamily:

@@ -10,7 +10,19 @@ import numpy as np  # noqa: E402
 
 from nsnn_sim.spikes import SpikeTrains  # noqa: E402
 
-__all__ = ["raster", "population_rate", "raster_and_rate"]
+__all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
+
+
+def save_figure(figure, path, dpi: int = 130):
+    """Write ``figure`` to ``path`` (creating its folder), close it and report the path."""
+    from pathlib import Path
+
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    print(f"wrote {path}")
+    return path
 
 
 def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None = 100,
