@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow demo clean
+.PHONY: test test-slow demo convergence clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,5 +25,13 @@ demo: $(STAMP)
 	$(PY) analyses/demo.py
 	$(PY) figures/demo.py
 
+## make convergence: LIF rate / CV against theory as dt -> 0 (about 2 min)
+convergence: $(STAMP)
+	$(PY) analyses/lif_convergence.py
+	$(PY) figures/lif_convergence.py
+
+## make clean: remove the environment, outputs and compiled caches (Numba's cache does not notice
+## edits to a function that a cached kernel inlines from another file: clean after editing nsnn_sim/)
 clean:
 	rm -rf $(VENV) results figures/out .pytest_cache
+	find . -name __pycache__ -prune -exec rm -rf {} +

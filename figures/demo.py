@@ -8,10 +8,13 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-import xarray as xr
+import matplotlib
 
-from nsnn_sim.plotting import raster_and_rate, save_figure
-from nsnn_sim.spikes import SimulationResult
+matplotlib.use("Agg")
+import xarray as xr  # noqa: E402
+
+from nsnn_sim.plotting import raster_and_rate, save_figure  # noqa: E402
+from nsnn_sim.spikes import SimulationResult  # noqa: E402
 
 
 def main(argv=None) -> Path:

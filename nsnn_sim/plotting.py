@@ -2,21 +2,17 @@
 
 from __future__ import annotations
 
-import matplotlib
+from pathlib import Path
 
-matplotlib.use("Agg", force=False)
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
+import matplotlib.pyplot as plt
 
-from nsnn_sim.spikes import SpikeTrains  # noqa: E402
+from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
 
 
 def save_figure(figure, path, dpi: int = 130):
     """Write ``figure`` to ``path`` (creating its folder), close it and report the path."""
-    from pathlib import Path
-
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)
