@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import math
 import os
+import time
 from concurrent.futures import ThreadPoolExecutor
 
 import numba
@@ -232,11 +233,13 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
             order = np.lexsort((steps, neurons))
             return neurons[order], steps[order]
 
+    start_time = time.perf_counter()
     if n_threads == 1 or len(tasks) == 1:
         outputs = [run(task) for task in tasks]
     else:
         with ThreadPoolExecutor(max_workers=n_threads) as pool:
             outputs = list(pool.map(run, tasks))
+    wall_time = time.perf_counter() - start_time
 
     trial_ids = np.concatenate([np.full(out[0].size, task[0], dtype=np.int32)
                                 for task, out in zip(tasks, outputs)])
@@ -255,6 +258,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         seed=seed,
         inputs_description=describe_inputs(inputs),
         connections_description=_describe_connections(synapses, n_neurons),
+        wall_time=wall_time,
     )
 
 

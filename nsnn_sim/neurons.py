@@ -20,8 +20,9 @@ Spike rules (``firing=``):
   ``sqrt(2)*sigma``). It exists to compare against the published code.
 * ``noise="none"``: the deterministic LIF / DSNN, ``s = H(u - theta)``.
 
-After a spike, a neuron with ``refractory_steps = n`` is held at ``u_reset`` and cannot fire for the
-next ``n`` steps (a dead time of ``n*dt``).
+After a spike, a neuron with ``refractory_steps = n`` is frozen at its value after reset (``u_reset``,
+or the remainder of a subtractive reset) and cannot fire for the next ``n`` steps (a dead time of
+``n*dt``); inputs arriving meanwhile are lost.
 
 The models are immutable and validated on construction; every numeric parameter may be a scalar or a
 per-neuron array (a heterogeneous population). ``model.compile(n_neurons)`` returns the per-neuron
@@ -116,7 +117,7 @@ def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
     family, firing, reset, bridge = codes
     key_membrane, key_firing, key_bridge = keys
     if refractory_left > 0:
-        return u_reset, refractory_left - 1, False
+        return u, refractory_left - 1, False
     u_previous = u
     u = alpha * u + gain * drive + offset + jump
     if firing == FIRING_ESCAPE:

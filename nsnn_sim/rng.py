@@ -21,7 +21,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "uniform", "uniforms", "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
+__all__ = ["mix64", "stream_key", "uniform", "uniforms", "draws", "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
 
 MEMBRANE = 0  # membrane noise eps(t)
 FIRING = 1  # escape / reference Bernoulli draw
@@ -71,6 +71,26 @@ def uniform(key, counter):
 def _fill_uniforms(key, out):
     for counter in range(out.size):
         out[counter] = uniform(key, counter)
+
+
+@njit(cache=True)
+def _fill_draws(seed, trial, purpose, out):
+    n_steps, n_neurons = out.shape
+    for neuron in range(n_neurons):
+        key = _key(seed, trial, neuron, purpose)
+        for step in range(n_steps):
+            out[step, neuron] = uniform(key, step)
+
+
+def draws(seed: int, trial: int, purpose: int, n_steps: int, n_neurons: int) -> np.ndarray:
+    """The uniforms the engine uses for one trial and purpose, as an ``(n_steps, n_neurons)`` array.
+
+    Element ``[k, i]`` is draw ``k`` of the stream (seed, trial, neuron i, purpose): exactly the
+    number the engine consumes at step ``k`` (used to feed nsnn_sim's noise into other simulators).
+    """
+    out = np.empty((int(n_steps), int(n_neurons)), dtype=np.float64)
+    _fill_draws(np.uint64(seed), np.uint64(trial), np.uint64(purpose), out)
+    return out
 
 
 def uniforms(key: np.uint64, count: int) -> np.ndarray:

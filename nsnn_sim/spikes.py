@@ -197,6 +197,7 @@ class SimulationResult:
     seed: int
     inputs_description: str = ""
     connections_description: str = "none"
+    wall_time: float | None = None  # seconds spent in the simulation proper
 
     def to_xarray(self) -> xr.Dataset:
         """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
@@ -218,6 +219,8 @@ class SimulationResult:
             "connections": self.connections_description,
             "nsnn_sim_version": package_version(),
         })
+        if self.wall_time is not None:
+            dataset.attrs["wall_time_s"] = float(self.wall_time)
         for key, value in model_dict.items():
             if key != "kind" and not isinstance(value, list):
                 dataset.attrs[f"model_{key}"] = value
@@ -240,6 +243,7 @@ class SimulationResult:
             seed=int(dataset.attrs["seed"]),
             inputs_description=str(dataset.attrs.get("inputs", "")),
             connections_description=str(dataset.attrs.get("connections", "none")),
+            wall_time=float(dataset.attrs["wall_time_s"]) if "wall_time_s" in dataset.attrs else None,
         )
 
 

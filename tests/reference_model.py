@@ -36,9 +36,8 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                     draw = rng.uniform(key(rng.POISSON + group), step)
                     count = _binomial_by_inversion(n_sources, p, draw)
                     jump += count * weight
-                if refractory[i] > 0:
+                if refractory[i] > 0:  # frozen at the value after reset, inputs lost
                     refractory[i] -= 1
-                    u[i] = c.u_reset[i]
                     state[trial, step, i] = u[i]
                     continue
                 before = u[i]
