@@ -1,0 +1,205 @@
+"""Statistical comparison of two simulations of the same model (e.g. nsnn_sim against Brian2).
+
+:func:`compare` takes two :class:`~nsnn_sim.spikes.SpikeTrains` of the same model run with
+independent random numbers and tests, each with a two-sided p-value:
+
+* ``rate``: mean firing rate of a unit;
+* ``cv``: ISI coefficient of variation of a unit's train(s);
+* ``fano``: Fano factor of a unit's spike counts in ``fano_window`` windows;
+
+  each compared by Welch's two-sample t-test of the per-unit values (under the null hypothesis the
+  two runs draw units from the same distribution, whatever the estimator's finite-sample bias);
+* ``isi_ks``: two-sample Kolmogorov-Smirnov test of the ISI distributions;
+* ``psth`` (time-varying input only): per-bin z-scores of the population PSTH, combined as
+  ``chi2 = sum z_b^2`` with one degree of freedom per bin; the Pearson correlation of the two PSTHs
+  is reported beside it.
+
+Units of independence: every (trial, neuron) train for populations without recurrence; every
+trial for recurrent networks (neurons of one trial interact), where each trial contributes the
+population mean. ISIs entering the KS test are independent draws only for renewal trains (reset to
+a fixed value, constant input, no recurrence); otherwise one ISI per train is used (the one
+closest to the middle of the run).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+import numpy as np
+from scipy import stats
+
+from nsnn_sim.spikes import SpikeTrains
+
+__all__ = ["Comparison", "compare", "unit_rates", "unit_fano", "unit_cv"]
+
+
+@dataclass
+class Comparison:
+    """Per-metric values of the two runs, their SEs and the two-sided p-values."""
+
+    values_a: dict = field(default_factory=dict)
+    values_b: dict = field(default_factory=dict)
+    se_a: dict = field(default_factory=dict)
+    se_b: dict = field(default_factory=dict)
+    p_values: dict = field(default_factory=dict)
+    extra: dict = field(default_factory=dict)
+
+    def smallest_p(self) -> float:
+        return min(self.p_values.values())
+
+
+def _unit_index(spikes: SpikeTrains, by_trial: bool) -> tuple[np.ndarray, int]:
+    if by_trial:
+        return spikes.trial.astype(np.int64), spikes.n_trials
+    return spikes.trial.astype(np.int64) * spikes.n_neurons + spikes.neuron, spikes.n_trials * spikes.n_neurons
+
+
+def unit_rates(spikes: SpikeTrains, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
+    """Mean rate (Hz) of every unit after ``warmup_steps``: a (trial, neuron) train, or a trial's population."""
+    keep = spikes.step >= warmup_steps
+    index, n_units = _unit_index(spikes, by_trial)
+    counts = np.bincount(index[keep], minlength=n_units).astype(float)
+    if by_trial:
+        counts /= spikes.n_neurons
+    return counts / ((spikes.n_steps - warmup_steps) * spikes.dt)
+
+
+def unit_fano(spikes: SpikeTrains, window: float, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
+    """Fano factor (variance / mean, ddof=1) of each train's counts in consecutive windows; NaN for a
+    silent train. With ``by_trial``, the mean over the trial's active neurons."""
+    width = spikes.steps_per_window(window, "fano_window")
+    n_windows = (spikes.n_steps - warmup_steps) // width
+    if n_windows < 2:
+        raise ValueError(f"fano_window={window!r} s leaves fewer than 2 windows after the warm-up")
+    step = spikes.step - warmup_steps
+    keep = (step >= 0) & (step < n_windows * width)
+    train = spikes.trial[keep].astype(np.int64) * spikes.n_neurons + spikes.neuron[keep]
+    n_trains = spikes.n_trials * spikes.n_neurons
+    counts = np.bincount(train * n_windows + step[keep] // width, minlength=n_trains * n_windows)
+    counts = counts.reshape(n_trains, n_windows).astype(float)
+    mean = counts.mean(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fano = np.where(mean > 0, counts.var(axis=1, ddof=1) / mean, np.nan)
+    if not by_trial:
+        return fano
+    return np.nanmean(fano.reshape(spikes.n_trials, spikes.n_neurons), axis=1)
+
+
+def _isi_by_unit(spikes: SpikeTrains, warmup_steps: int, by_trial: bool):
+    same = (spikes.trial[1:] == spikes.trial[:-1]) & (spikes.neuron[1:] == spikes.neuron[:-1])
+    after = spikes.step[:-1] >= warmup_steps
+    keep = same & after
+    intervals = (spikes.step[1:] - spikes.step[:-1])[keep] * spikes.dt
+    index, n_units = _unit_index(spikes, by_trial)
+    return intervals, index[1:][keep], n_units
+
+
+def unit_cv(spikes: SpikeTrains, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
+    """ISI CV (SD / mean, ddof=0) of each train with at least 2 ISIs (else NaN); with ``by_trial``,
+    the mean over the trial's trains."""
+    intervals, train, n_trains = _isi_by_unit(spikes, warmup_steps, by_trial=False)
+    n = np.bincount(train, minlength=n_trains).astype(float)
+    first = np.bincount(train, intervals, minlength=n_trains)
+    second = np.bincount(train, intervals**2, minlength=n_trains)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        mean = first / n
+        cv = np.where(n >= 2, np.sqrt(np.maximum(second / n - mean**2, 0.0)) / mean, np.nan)
+    if not by_trial:
+        return cv
+    with np.errstate(invalid="ignore"):
+        return np.nanmean(cv.reshape(spikes.n_trials, spikes.n_neurons), axis=1)
+
+
+def _ks_sample(spikes: SpikeTrains, warmup_steps: int, renewal: bool) -> np.ndarray:
+    intervals, unit, n_units = _isi_by_unit(spikes, warmup_steps, by_trial=False)
+    if renewal:
+        return intervals
+    # one ISI per train: the first that starts after the middle of the run
+    starts = (spikes.step[:-1])[(spikes.trial[1:] == spikes.trial[:-1]) & (spikes.neuron[1:] == spikes.neuron[:-1])
+                                & (spikes.step[:-1] >= warmup_steps)]
+    late = starts >= spikes.n_steps // 2
+    first = np.unique(unit[late], return_index=True)[1]
+    return intervals[late][first]
+
+
+def _psth(spikes: SpikeTrains, bin_steps: int, warmup_steps: int, by_trial: bool):
+    n_bins = (spikes.n_steps - warmup_steps) // bin_steps
+    step = spikes.step - warmup_steps
+    keep = (step >= 0) & (step < n_bins * bin_steps)
+    index, n_units = _unit_index(spikes, by_trial)
+    counts = np.bincount(index[keep] * n_bins + step[keep] // bin_steps, minlength=n_units * n_bins)
+    rates = counts.reshape(n_units, n_bins) / (bin_steps * spikes.dt)
+    if by_trial:
+        rates = rates / spikes.n_neurons
+    return rates.mean(axis=0), rates.std(axis=0, ddof=1) / math.sqrt(n_units)
+
+
+def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window: float = 0.1,
+            by_trial: bool = False, renewal: bool = True, time_varying: bool = False,
+            psth_bin: float = 0.01) -> Comparison:
+    """Test whether two runs of the same model have the same statistics (module docstring).
+
+    Parameters
+    ----------
+    a, b : SpikeTrains
+        The two runs, same ``dt`` and ``n_steps``; independent random numbers.
+    warmup : float
+        Seconds discarded at the start of each trial.
+    fano_window : float
+        Counting window (s) of the Fano factor.
+    by_trial : bool
+        Trials, not trains, are the independent units (recurrent networks).
+    renewal : bool
+        All ISIs are independent draws (reset to a fixed value, constant input, no recurrence).
+    time_varying : bool
+        Also compare the PSTHs in bins of ``psth_bin`` s.
+    """
+    if a.dt != b.dt or a.n_steps != b.n_steps or a.n_neurons != b.n_neurons:
+        raise ValueError(f"the runs differ in shape: {a!r} vs {b!r}")
+    warmup_steps = int(round(warmup / a.dt))
+    result = Comparison()
+
+    def record(name, value_a, se_a, value_b, se_b, p_value):
+        result.values_a[name], result.se_a[name] = value_a, se_a
+        result.values_b[name], result.se_b[name] = value_b, se_b
+        result.p_values[name] = p_value
+
+    per_unit = {
+        "rate": lambda spikes: unit_rates(spikes, warmup_steps, by_trial),
+        "cv": lambda spikes: unit_cv(spikes, warmup_steps, by_trial),
+        "fano": lambda spikes: unit_fano(spikes, fano_window, warmup_steps, by_trial),
+    }
+    for name, statistic in per_unit.items():
+        values_a, values_b = statistic(a), statistic(b)
+        values_a, values_b = values_a[np.isfinite(values_a)], values_b[np.isfinite(values_b)]
+        if values_a.size < 2 or values_b.size < 2:
+            continue
+        mean_a, se_a = values_a.mean(), values_a.std(ddof=1) / math.sqrt(values_a.size)
+        mean_b, se_b = values_b.mean(), values_b.std(ddof=1) / math.sqrt(values_b.size)
+        if se_a == 0.0 and se_b == 0.0:
+            p_value = 1.0 if mean_a == mean_b else 0.0  # deterministic: identical units
+        else:
+            p_value = float(stats.ttest_ind(values_a, values_b, equal_var=False).pvalue)
+        record(name, mean_a, se_a, mean_b, se_b, p_value)
+
+    isi_a, isi_b = _ks_sample(a, warmup_steps, renewal), _ks_sample(b, warmup_steps, renewal)
+    if isi_a.size >= 10 and isi_b.size >= 10:
+        ks = stats.ks_2samp(isi_a, isi_b)
+        record("isi_ks", float(np.median(isi_a)), math.nan, float(np.median(isi_b)), math.nan, float(ks.pvalue))
+        result.extra["isi_ks_statistic"] = float(ks.statistic)
+        result.extra["isi_ks_n"] = (int(isi_a.size), int(isi_b.size))
+
+    if time_varying:
+        bin_steps = a.steps_per_window(psth_bin, "psth_bin")
+        psth_a, psth_se_a = _psth(a, bin_steps, warmup_steps, by_trial)
+        psth_b, psth_se_b = _psth(b, bin_steps, warmup_steps, by_trial)
+        se = np.hypot(psth_se_a, psth_se_b)
+        informative = se > 0
+        chi2 = float(np.sum(((psth_a - psth_b)[informative] / se[informative]) ** 2))
+        dof = int(informative.sum())
+        correlation = float(np.corrcoef(psth_a, psth_b)[0, 1])
+        # the value shown for both runs is the correlation of their PSTHs; the test is the chi2
+        record("psth", correlation, math.nan, correlation, math.nan, float(stats.chi2.sf(chi2, dof)) if dof else 1.0)
+        result.extra["psth_chi2_per_bin"] = chi2 / max(dof, 1)
+    return result
