@@ -20,7 +20,7 @@ import xarray as xr
 import nsnn_sim as ns
 
 TAU = 10e-3
-POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2e-3)]
+POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2.1e-3)]  # 2.1 ms: whole steps at every dt
 DTS = [1e-4, 3e-5, 1e-5]
 CROSSINGS = ["grid", "bridge"]
 

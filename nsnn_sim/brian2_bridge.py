@@ -39,6 +39,7 @@ import numpy as np
 
 from nsnn_sim import noise as noise_families
 from nsnn_sim import rng
+from nsnn_sim.engine import initial_membrane
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.neurons import FIRING_ESCAPE, FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
@@ -144,7 +145,8 @@ class Brian2Model:
 
 
 def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1, seed: int = 0,
-              connections=None, shared_noise: bool = False, record_state=None) -> Brian2Model:
+              connections=None, shared_noise: bool = False, record_state=None,
+              initial_state=None) -> Brian2Model:
     """Build the Brian2 objects that simulate ``model`` exactly as :func:`nsnn_sim.simulate` would.
 
     Parameters are those of :func:`nsnn_sim.simulate`; ``shared_noise=True`` feeds the random
@@ -162,6 +164,7 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     dt = model.dt
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, dt)
+    initial = initial_membrane(compiled, initial_state, n_neurons, n_trials).ravel()
     recorded = (np.zeros(0, dtype=np.int64) if record_state is None
                 else np.atleast_1d(np.asarray(record_state, dtype=np.int64)))
     total = n_trials * n_neurons
@@ -201,12 +204,15 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     parameters = ["theta : 1 (constant)", "u_reset : 1 (constant)", "scale : 1 (constant)",
                   "I_ext : 1 (constant)", "v_before : 1"]
     parameters += [f"poisson_weight_{index} : 1 (constant)" for index in range(n_poisson)]
+    draw_uniform = ""  # a statement drawing the uniform that eps needs, once per step
     if shared_noise and noisy_membrane:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
         eps = stream(rng.MEMBRANE, noise_families.get(_family_name(family), 1.0).ppf)
     elif family == noise_families.GAUSSIAN:
         eps = "randn()"
     else:
-        eps = _ppf_expression(family, "(rand() + 0.5*2.0**-53)", "1.0")  # rand() may be 0: keep it in (0, 1)
+        # rand() lies in [0, 1): map it into [2**-53, 1 - 2**-52] so that every ppf is finite
+        draw_uniform = "nsnn_uniform = rand()*(1.0 - 2.0**-52) + 2.0**-53\n"
+        eps = _ppf_expression(family, "nsnn_uniform", "1.0")
     for index in range(n_poisson):
         probability = compiled_inputs.poisson_probability[index]
         if np.any(probability != probability[0]):
@@ -221,7 +227,8 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
         update = f"alpha*v + gain*{current_term} + offset"
         if noisy_membrane:
             update += f" + scale*({eps})"
-        run_regularly.append(f"v = int(not_refractory)*({update}) + (1 - int(not_refractory))*v")
+        run_regularly.append((draw_uniform if noisy_membrane else "")
+                             + f"v = int(not_refractory)*({update}) + (1 - int(not_refractory))*v")
     else:
         drift = f"(u_rest + {current_term} - v)/tau"
         if noisy_membrane and shared_noise:
@@ -251,8 +258,8 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
 
     group = b2.NeuronGroup(total, equations, threshold=threshold, reset=reset, refractory=refractory,
                            method="euler", namespace=namespace, name="nsnn_population")
-    group.v = tiled(compiled.u_initial)
-    group.v_before = tiled(compiled.u_initial)
+    group.v = initial
+    group.v_before = initial
     group.theta = tiled(compiled.threshold)
     group.u_reset = tiled(compiled.u_reset)
     group.scale = tiled(compiled.noise_scale)
@@ -312,8 +319,8 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
 # running
 # --------------------------------------------------------------------------------------------------
 def run_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1, seed: int = 0,
-               connections=None, shared_noise: bool = False, record_state=None, target: str = "cython",
-               n_threads: int = 1, build_directory=None) -> SimulationResult:
+               connections=None, shared_noise: bool = False, record_state=None, initial_state=None,
+               target: str = "cython", n_threads: int = 1, build_directory=None) -> SimulationResult:
     """Run ``model`` in Brian2 and return a :class:`SimulationResult` like :func:`nsnn_sim.simulate`.
 
     ``target`` is ``"cython"`` or ``"numpy"`` (runtime code generation) or ``"cpp_standalone"``
@@ -334,7 +341,7 @@ def run_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tri
         b2.prefs.codegen.target = target
     try:
         built = to_brian2(model, inputs, n_neurons, n_steps, n_trials, seed, connections, shared_noise,
-                          record_state)
+                          record_state, initial_state)
         start = time.perf_counter()
         built.run()
         if standalone:

@@ -29,12 +29,13 @@ from nsnn_sim import rng
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.network import Connections, CompiledInputs, connect, describe_inputs, prepare_inputs
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
-from nsnn_sim.validation import whole_number
+from nsnn_sim.validation import float_array, whole_number
 
 __all__ = ["simulate"]
 
 _INITIAL_CAPACITY = 1024
 _MAX_SEED = 2**63 - 1
+_MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
 
 
 # --------------------------------------------------------------------------------------------------
@@ -42,20 +43,32 @@ _MAX_SEED = 2**63 - 1
 # --------------------------------------------------------------------------------------------------
 @njit(cache=True, inline="always")
 def _binomial(n, p, u):
-    """Inverse-cdf draw from Binomial(n, p) with one uniform ``u`` (pmf recursion; O(n*p))."""
+    """Inverse-cdf draw from Binomial(n, p) with one uniform ``u`` (pmf recursion, O(n*min(p, 1-p))).
+
+    For ``p > 1/2`` it draws ``n - Binomial(n, 1 - p)`` with ``1 - u``, so ``(1 - p)**n`` never
+    underflows; should rounding leave the cumulative sum just below ``u``, the search stops in the
+    tail where the pmf no longer changes the sum.
+    """
     if p <= 0.0:
         return 0
     if p >= 1.0:
         return n
+    flip = p > 0.5
+    if flip:
+        p = 1.0 - p
+        u = 1.0 - u
     ratio = p / (1.0 - p)
+    mean = n * p
     pmf = math.exp(n * math.log1p(-p))
     cumulative = pmf
     k = 0
     while u > cumulative and k < n:
         pmf *= ratio * (n - k) / (k + 1)
+        if k > mean and cumulative + pmf == cumulative:
+            break  # beyond the mode and below the sum's resolution: the rest of the tail is < 1e-16
         k += 1
         cumulative += pmf
-    return k
+    return n - k if flip else k
 
 
 @njit(cache=True, inline="always")
@@ -100,7 +113,7 @@ def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
 
 
 @njit(cache=True, nogil=True)
-def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, state):
+def _run_block(p, inputs, initial, seed, trial, start, stop, n_steps, record_column, state):
     """Neurons ``start:stop`` of one trial, no recurrence. Returns spike (neuron, step), neuron-major."""
     neurons, steps, count = _empty_spike_buffers()
     n_groups = inputs.poisson_sources.size
@@ -110,7 +123,7 @@ def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, stat
     for i in range(start, stop):
         keys = _neuron_keys(seed, trial, i, n_groups, poisson_keys)
         constants = neuron_constants(p, i)
-        u = p.u_initial[i]
+        u = initial[trial, i]
         refractory_left = 0
         column = record_column[i]
         for step in range(n_steps):
@@ -125,7 +138,7 @@ def _run_block(p, inputs, seed, trial, start, stop, n_steps, record_column, stat
 
 
 @njit(cache=True, nogil=True)
-def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, record_column, state):
+def _run_trial_connected(p, inputs, initial, synapses, seed, trial, n_neurons, n_steps, record_column, state):
     """One trial of a recurrent network, step by step. Returns spike (neuron, step), step-major."""
     neurons, steps, count = _empty_spike_buffers()
     n_groups = inputs.poisson_sources.size
@@ -134,9 +147,9 @@ def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, r
     for i in range(n_neurons):
         keys[i, 0], keys[i, 1], keys[i, 2] = _neuron_keys(seed, trial, i, n_groups, poisson_keys[i])
     codes = rule_codes(p)
-    u = p.u_initial.copy()
+    u = initial[trial].copy()
     refractory_left = np.zeros(n_neurons, dtype=np.int64)
-    ring_length = synapses.max_delay + 1
+    ring_length = min(synapses.max_delay, n_steps) + 1  # longer delays arrive after the run
     arriving = np.zeros((ring_length, n_neurons))
     for step in range(n_steps):
         row = step % ring_length
@@ -151,8 +164,9 @@ def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, r
             if spike:
                 neurons, steps, count = _append_spike(neurons, steps, count, i, step)
                 for synapse in range(synapses.indptr[i], synapses.indptr[i + 1]):
-                    target_row = (step + synapses.delay[synapse]) % ring_length
-                    arriving[target_row, synapses.post[synapse]] += synapses.weight[synapse]
+                    arrival = step + synapses.delay[synapse]
+                    if arrival < n_steps:
+                        arriving[arrival % ring_length, synapses.post[synapse]] += synapses.weight[synapse]
             column = record_column[i]
             if column >= 0:
                 state[trial, step, column] = u[i]
@@ -163,7 +177,7 @@ def _run_trial_connected(p, inputs, synapses, seed, trial, n_neurons, n_steps, r
 # simulate
 # --------------------------------------------------------------------------------------------------
 def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1,
-             seed: int = 0, connections=None, record_state=None,
+             seed: int = 0, connections=None, record_state=None, initial_state=None,
              n_threads: int | None = None) -> SimulationResult:
     """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
 
@@ -189,6 +203,9 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         (:func:`nsnn_sim.connect` sets other delays).
     record_state : array of int, optional
         Indices of the neurons whose ``u`` (after reset) is recorded at every step.
+    initial_state : float or array, optional
+        ``u`` before the first step: scalar, ``(n_neurons,)`` or ``(n_trials, n_neurons)``
+        (default: ``u_rest`` for the LIF, 0 for the NSNN).
     n_threads : int, optional
         Worker threads (default: Numba's thread count, ``NUMBA_NUM_THREADS``); the result does not
         depend on it.
@@ -200,13 +217,14 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     """
     if not hasattr(model, "compile"):
         raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
-    n_neurons = whole_number("n_neurons", n_neurons)
+    n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
     n_steps = whole_number("n_steps", n_steps)
-    n_trials = whole_number("n_trials", n_trials)
+    n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
     seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
     n_threads = _threads(n_threads)
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
+    initial = initial_membrane(compiled, initial_state, n_neurons, n_trials)
     synapses = _compile_connections(connections, n_neurons)
     recorded = _recorded_neurons(record_state, n_neurons)
     record_column = np.full(n_neurons, -1, dtype=np.int64)
@@ -220,7 +238,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
 
         def run(task):
             trial, start, stop = task
-            return _run_block(compiled, compiled_inputs, seed_u64, np.int64(trial), np.int64(start),
+            return _run_block(compiled, compiled_inputs, initial, seed_u64, np.int64(trial), np.int64(start),
                               np.int64(stop), np.int64(n_steps), record_column, state)
     else:
         tasks = [(trial, 0, n_neurons) for trial in range(n_trials)]
@@ -228,7 +246,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         def run(task):
             trial = task[0]
             neurons, steps = _run_trial_connected(
-                compiled, compiled_inputs, synapses, seed_u64, np.int64(trial), np.int64(n_neurons),
+                compiled, compiled_inputs, initial, synapses, seed_u64, np.int64(trial), np.int64(n_neurons),
                 np.int64(n_steps), record_column, state)
             order = np.lexsort((steps, neurons))
             return neurons[order], steps[order]
@@ -260,6 +278,20 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         connections_description=_describe_connections(synapses, n_neurons),
         wall_time=wall_time,
     )
+
+
+def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:
+    """``u`` before the first step as an ``(n_trials, n_neurons)`` float64 array (possibly a view)."""
+    if initial_state is None:
+        return np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
+    array = float_array("initial_state", initial_state)
+    allowed = {0: (), 1: (n_neurons,), 2: (n_trials, n_neurons)}
+    if array.ndim not in allowed or array.shape != allowed[array.ndim]:
+        raise ValueError(f"initial_state has shape {array.shape}; allowed: scalar, (n_neurons,) = ({n_neurons},) "
+                         f"or (n_trials, n_neurons) = ({n_trials}, {n_neurons})")
+    if not np.all(np.isfinite(array)):
+        raise ValueError("initial_state must be finite (no NaN or inf)")
+    return np.broadcast_to(array, (n_trials, n_neurons))
 
 
 def _blocks(n_neurons: int, n_trials: int, n_threads: int) -> list[tuple[int, int]]:

@@ -59,7 +59,8 @@ class Connections:
     """Recurrent connections: ``weights[post, pre]`` (dense or scipy.sparse) and ``delay`` in steps.
 
     ``delay`` is an integer >= 1 for all synapses, or per synapse: an integer array shaped like dense
-    ``weights``, or a sparse matrix with the sparsity pattern of sparse ``weights``.
+    ``weights``, or a sparse matrix with the sparsity pattern of sparse ``weights``. Duplicate
+    (post, pre) entries of sparse ``weights`` are one synapse with the summed weight.
     """
 
     weights: object
@@ -85,6 +86,14 @@ class Connections:
         if np.isscalar(self.delay) or np.ndim(self.delay) == 0:
             _check_delay_values(np.asarray(self.delay))
             object.__setattr__(self, "delay", int(self.delay))
+        if sp.issparse(weights):
+            coo = weights.tocoo()
+            post, pre, weight = coo.row, coo.col, coo.data
+        else:
+            post, pre = np.nonzero(weights)
+            weight = weights[post, pre]
+        # the synapse list (validated now, before any simulation): post, pre, weight, delay
+        object.__setattr__(self, "_synapses", (post, pre, weight, self._synapse_delays(post, pre)))
 
     @property
     def shape(self) -> tuple[int, int]:
@@ -97,13 +106,7 @@ class Connections:
                 f"weights has shape {self.weights.shape}; a recurrent weight matrix W[post, pre] "
                 f"must have shape (n_neurons, n_neurons) = ({n_neurons}, {n_neurons})"
             )
-        if sp.issparse(self.weights):
-            coo = self.weights.tocoo()
-            post, pre, weight = coo.row, coo.col, coo.data
-        else:
-            post, pre = np.nonzero(self.weights)
-            weight = self.weights[post, pre]
-        delay = self._synapse_delays(post, pre)
+        post, pre, weight, delay = self._synapses
         order = np.lexsort((post, pre))
         post, pre, weight, delay = post[order], pre[order], weight[order], delay[order]
         indptr = np.zeros(n_neurons + 1, dtype=np.int64)
@@ -125,6 +128,9 @@ class Connections:
                     "per-synapse delay for sparse weights must be a sparse matrix of the same shape "
                     f"{self.weights.shape} and sparsity pattern"
                 )
+            pattern = self.delay.tocoo()
+            if np.unique(pattern.row.astype(np.int64) * pattern.shape[1] + pattern.col).size < pattern.nnz:
+                raise ValueError("delay has duplicate (post, pre) entries: one delay per synapse")
             values = np.asarray(sp.csr_matrix(self.delay)[post, pre]).ravel()
         else:
             delay = np.asarray(self.delay)
@@ -138,6 +144,9 @@ class Connections:
         return values.astype(np.int64)
 
 
+MAX_DELAY = 2**31 - 1
+
+
 def _check_delay_values(values: np.ndarray) -> None:
     if values.dtype.kind == "b" or values.dtype.kind not in "iuf":
         raise TypeError(f"delay must be an integer number of steps, got dtype {values.dtype}")
@@ -145,6 +154,8 @@ def _check_delay_values(values: np.ndarray) -> None:
         raise ValueError("delay must be a whole number of steps")
     if np.any(values < 1):
         raise ValueError(f"delay must be >= 1 step, got minimum {values.min()!r}")
+    if np.any(values > MAX_DELAY):
+        raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {values.max()!r}")
 
 
 def connect(weights, delay=1) -> Connections:
@@ -173,7 +184,7 @@ def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: floa
     ``inputs`` is ``None``, a current (see the module docstring), a :class:`PoissonInput`, or a list
     or tuple holding at most one current and any number of Poisson inputs.
     """
-    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    items = _input_items(inputs)
     currents = [item for item in items if item is not None and not isinstance(item, PoissonInput)]
     poissons = [item for item in items if isinstance(item, PoissonInput)]
     if len(currents) > 1:
@@ -201,7 +212,7 @@ def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: floa
 
 def describe_inputs(inputs) -> str:
     """A short, human-readable description of ``inputs`` for provenance attrs."""
-    items = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
+    items = _input_items(inputs)
     parts = []
     for item in items:
         if item is None:
@@ -215,6 +226,13 @@ def describe_inputs(inputs) -> str:
             else:
                 parts.append(f"current array shape={array.shape} mean={array.mean():g}")
     return "; ".join(parts) if parts else "none"
+
+
+def _input_items(inputs) -> list:
+    """A list or tuple holding a PoissonInput is a combination of inputs; any other is one current."""
+    if isinstance(inputs, (list, tuple)) and any(isinstance(item, PoissonInput) for item in inputs):
+        return list(inputs)
+    return [inputs]
 
 
 def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:

@@ -129,10 +129,11 @@ def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
             spike = u >= threshold
             if not spike and bridge:
                 # Brownian bridge: probability that the path crossed theta between the grid points
-                gap_before = threshold - u_previous
-                gap_after = threshold - u
-                crossing = math.exp(-2.0 * gap_before * gap_after / (scale * scale))
-                spike = uniform(key_bridge, step) < crossing
+                # (with synaptic or Poisson jumps in the step the path is not Brownian: approximate)
+                variance = scale * scale
+                if variance > 0.0:
+                    crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)
+                    spike = uniform(key_bridge, step) < crossing
         else:
             spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
     if spike:
@@ -327,6 +328,7 @@ class LIF(_Model):
             set_(name, numeric_parameter(name, getattr(self, name)))
         _check_pair("u_reset", self.u_reset, "threshold", self.threshold)
         set_("tau_ref", numeric_parameter("tau_ref", self.tau_ref, lower=0.0))
+        _whole_steps("tau_ref", self.tau_ref, self.dt)
         _choice("method", self.method, ("euler", "exact"))
         _choice("firing", self.firing, ("membrane", "escape"))
         _choice("reset", self.reset, _RESET_CODES)
@@ -374,12 +376,22 @@ class LIF(_Model):
             threshold=per_neuron("threshold", self.threshold, n_neurons),
             u_reset=per_neuron("u_reset", self.u_reset, n_neurons),
             u_initial=u_rest,
-            refractory_steps=np.rint(tau_ref / self.dt).astype(np.int64),
+            refractory_steps=_whole_steps("tau_ref", tau_ref, self.dt),
             family=noise_families.code_of(self.noise),
             firing=_FIRING_CODES[self.firing],
             reset=_RESET_CODES[self.reset],
             bridge=self.threshold_crossing == "bridge",
         )
+
+
+def _whole_steps(name: str, duration: np.ndarray, dt: float) -> np.ndarray:
+    """Durations (s) as whole numbers of steps; ``ValueError`` if one is not (to 1e-9 relative)."""
+    steps = duration / dt
+    whole = np.rint(steps)
+    if np.any(np.abs(steps - whole) > 1e-9 * np.maximum(1.0, steps)) or np.any(whole > 2**31 - 1):
+        raise ValueError(f"{name}={describe(duration)} s must be a whole number of steps of dt={dt!r} s "
+                         f"(below 2**31 steps)")
+    return whole.astype(np.int64)
 
 
 _MODELS = {"NSNN": NSNN, "LIF": LIF}

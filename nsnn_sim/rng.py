@@ -9,8 +9,9 @@ other trials or neurons are simulated beside it.
 * The draw number ``counter`` (the time step) of a stream is ``mix64(key + (counter + 1) * G)`` with
   the golden-ratio increment ``G = 0x9E3779B97F4A7C15``: that is exactly the SplitMix64 sequence
   started at ``key``, a generator that passes BigCrush.
-* Uniforms in the open interval (0, 1): ``((x >> 11) + 0.5) * 2**-53``; never 0 or 1, so any
-  inverse cdf can be applied to them.
+* Uniforms in the open interval (0, 1): ``((x >> 12) + 0.5) * 2**-52``, from ``2**-53`` to
+  ``1 - 2**-53`` (every value exactly representable, so never 0 or 1 after rounding): any inverse
+  cdf can be applied to them.
 
 Purposes give a neuron independent streams for independent jobs, so adding a draw of one kind never
 shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POISSON``.
@@ -34,9 +35,9 @@ _M2 = np.uint64(0x94D049BB133111EB)
 _S30 = np.uint64(30)
 _S27 = np.uint64(27)
 _S31 = np.uint64(31)
-_S11 = np.uint64(11)
+_S12 = np.uint64(12)
 _ONE = np.uint64(1)
-_TWO_POW_M53 = 2.0 ** -53
+_TWO_POW_M52 = 2.0 ** -52
 
 
 @njit(cache=True, inline="always")
@@ -61,10 +62,15 @@ def stream_key(seed: int, trial: int, neuron: int, purpose: int) -> np.uint64:
 
 
 @njit(cache=True, inline="always")
+def bits_to_uniform(bits):
+    """A uint64 to a float64 in [2**-53, 1 - 2**-53]: ``((bits >> 12) + 0.5) * 2**-52``."""
+    return (np.float64(bits >> _S12) + 0.5) * _TWO_POW_M52
+
+
+@njit(cache=True, inline="always")
 def uniform(key, counter):
     """Draw number ``counter`` (an integer >= 0) of stream ``key``, uniform in the open interval (0, 1)."""
-    bits = mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN)
-    return (np.float64(bits >> _S11) + 0.5) * _TWO_POW_M53
+    return bits_to_uniform(mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN))
 
 
 @njit(cache=True)

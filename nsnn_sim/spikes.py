@@ -21,13 +21,30 @@ import xarray as xr
 
 from nsnn_sim.validation import whole_number
 
-__all__ = ["SpikeTrains", "SimulationResult", "load"]
+__all__ = ["SpikeTrains", "SimulationResult", "load", "stack_trials"]
 
 
 def package_version() -> str:
     from nsnn_sim import __version__
 
     return __version__
+
+
+def stack_trials(trains: list["SpikeTrains"]) -> "SpikeTrains":
+    """Concatenate runs of the same population as consecutive trials (run k's trial t becomes trial
+    ``sum(n_trials of runs before k) + t``)."""
+    if not trains:
+        raise ValueError("stack_trials needs at least one SpikeTrains")
+    first = trains[0]
+    for other in trains[1:]:
+        if (other.n_neurons, other.n_steps, other.dt) != (first.n_neurons, first.n_steps, first.dt):
+            raise ValueError(f"cannot stack {other!r} onto {first!r}: n_neurons, n_steps and dt must agree")
+    offsets = np.cumsum([0] + [train.n_trials for train in trains[:-1]])
+    return SpikeTrains(np.concatenate([train.trial + offset for train, offset in zip(trains, offsets)]),
+                       np.concatenate([train.neuron for train in trains]),
+                       np.concatenate([train.step for train in trains]),
+                       dt=first.dt, n_trials=int(sum(train.n_trials for train in trains)),
+                       n_neurons=first.n_neurons, n_steps=first.n_steps, assume_sorted=True)
 
 
 class SpikeTrains:

@@ -16,6 +16,8 @@ import math
 import numpy as np
 from scipy import integrate, special
 
+from nsnn_sim.validation import numeric_parameter
+
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift"]
 
 # -zeta(1/2)/sqrt(2*pi): mean overshoot of a Gaussian random walk over a far boundary, in units of
@@ -23,7 +25,16 @@ __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid
 OVERSHOOT_CONSTANT = 0.5825971579390108
 
 
+def _check(tau=1.0, tau_ref=0.0, **values):
+    """Finite scalars; ``tau > 0`` and ``tau_ref >= 0``."""
+    numeric_parameter("tau", tau, lower=0.0, lower_open=True)
+    numeric_parameter("tau_ref", tau_ref, lower=0.0)
+    for name, value in values.items():
+        numeric_parameter(name, value)
+
+
 def _reduced_bounds(mu, sigma, threshold, u_reset, u_rest):
+    _check(mu=mu, sigma=sigma, threshold=threshold, u_reset=u_reset, u_rest=u_rest)
     if sigma <= 0:
         raise ValueError(f"sigma={sigma!r} must be > 0 (use noise_free_rate for sigma = 0)")
     if threshold <= u_reset:
@@ -42,6 +53,7 @@ def siegert_rate(mu: float, sigma: float, tau: float = 10e-3, threshold: float =
     ``y_th = (theta - mu)/sigma_B``, ``y_r = (u_reset - mu)/sigma_B``, ``sigma_B = sqrt(2)*sigma``.
     The integrand is evaluated as ``erfcx(-y)``, which is finite for every ``y``.
     """
+    _check(tau=tau, tau_ref=tau_ref)
     y_reset, y_threshold = _reduced_bounds(mu, sigma, threshold, u_reset, u_rest)
     if y_threshold > 26.0:  # exp(y^2) overflows; the rate is below 1e-290 Hz
         return 0.0
@@ -58,6 +70,7 @@ def isi_cv(mu: float, sigma: float, tau: float = 10e-3, threshold: float = 1.0,
 
     Evaluated as ``integral dx integral dy erfcx(-y)^2 exp(x^2 - y^2)`` for stability.
     """
+    _check(tau=tau, tau_ref=tau_ref)
     y_reset, y_threshold = _reduced_bounds(mu, sigma, threshold, u_reset, u_rest)
     if y_threshold > 12.0:
         return 1.0  # Poisson limit; the quadrature would overflow and the deviation is < 1e-30
@@ -78,6 +91,7 @@ def noise_free_rate(mu: float, tau: float = 10e-3, threshold: float = 1.0, u_res
 
     Zero if the drive does not reach threshold (``u_rest + mu <= theta``).
     """
+    _check(tau=tau, tau_ref=tau_ref, mu=mu, threshold=threshold, u_reset=u_reset, u_rest=u_rest)
     if threshold <= u_reset:
         raise ValueError(f"threshold={threshold!r} must be > u_reset={u_reset!r}")
     drive = u_rest + mu

@@ -21,16 +21,18 @@ def describe(value) -> str:
 
 
 def float_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
-    """``value`` as a float64 array; ``TypeError`` for None, bools, strings and other non-numbers."""
+    """``value`` as a new float64 array; ``TypeError`` unless it holds integers or reals (no None,
+    bools, strings, complex numbers or objects)."""
     if value is None or isinstance(value, (bool, np.bool_, str)):
         raise TypeError(f"{name} must be {what}, got {value!r}")
     try:
-        array = np.array(value, dtype=np.float64)
+        original = np.asarray(value)
     except (TypeError, ValueError):
         raise TypeError(f"{name} must be {what}, got {value!r}") from None
-    if np.asarray(value).dtype.kind == "b":
-        raise TypeError(f"{name} must be {what}, got booleans")
-    return array
+    if original.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {what}, got {describe(value) if original.ndim else repr(value)} "
+                        f"of dtype {original.dtype}")
+    return original.astype(np.float64)
 
 
 def numeric_parameter(name: str, value, *, lower=None, upper=None, lower_open=False, upper_open=False):
@@ -54,7 +56,7 @@ def numeric_parameter(name: str, value, *, lower=None, upper=None, lower_open=Fa
 
 def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
     """An integer (not a bool or float) in ``[minimum, maximum]``."""
-    allowed = f"[{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+    allowed = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
         raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
     if value < minimum or (maximum is not None and value > maximum):

@@ -41,3 +41,13 @@ def mean_and_se(samples: np.ndarray) -> tuple[float, float]:
     """Mean and its standard error over independent samples."""
     samples = np.asarray(samples, dtype=float)
     return samples.mean(), samples.std(ddof=1) / np.sqrt(samples.size)
+
+
+def pooled_cv_and_se(spikes, groups: int = 20) -> tuple[float, float]:
+    """ISI CV pooled over all trains, and its SE from the spread of the pooled CVs of ``groups``
+    disjoint groups of neurons (independent for an unconnected population)."""
+    isi = spikes.isi()
+    values, group = isi.values, isi["neuron"].values % groups
+    pooled = values.std() / values.mean()
+    per_group = np.array([values[group == g].std() / values[group == g].mean() for g in range(groups)])
+    return pooled, per_group.std(ddof=1) / np.sqrt(groups)

@@ -111,3 +111,10 @@ def test_model_dict_and_json_round_trip_exactly(model):
 def test_none_noise_ignores_scale():
     assert ns.NSNN(noise="none", noise_scale=0.4).noise_scale == 0.0
     assert ns.LIF(noise="none", sigma=0.0).sigma == 0.0
+
+
+def test_refractory_period_must_be_whole_steps():
+    with pytest.raises(ValueError, match=r"tau_ref=0\.00025 s must be a whole number of steps of dt=0\.0001"):
+        ns.LIF(tau_ref=2.5e-4, dt=1e-4).compile(1)
+    with pytest.raises(ValueError, match="whole number of steps"):
+        ns.LIF(tau_ref=1e20).compile(1)

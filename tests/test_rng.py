@@ -34,3 +34,8 @@ def test_keys_differ_in_every_component_and_streams_are_uncorrelated():
     assert abs(np.corrcoef(a, b)[0, 1]) < 4 / np.sqrt(a.size)
     # successive draws of one stream are uncorrelated too
     assert abs(np.corrcoef(a[:-1], a[1:])[0, 1]) < 4 / np.sqrt(a.size)
+
+
+def test_extreme_bits_map_strictly_inside_the_unit_interval():
+    assert rng.bits_to_uniform(np.uint64(0)) == 2.0**-53
+    assert rng.bits_to_uniform(np.uint64(2**64 - 1)) == 1.0 - 2.0**-53

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from conftest import mean_and_se, stationary_rates
+from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
 
 TAU = 10e-3
 
@@ -25,7 +25,9 @@ def test_siegert_tends_to_noise_free_rate_as_sigma_vanishes():
 def test_isi_cv_limits():
     assert ns.theory.isi_cv(0.2, 0.1) == pytest.approx(1.0, abs=1e-6)  # rare threshold crossings: Poisson
     assert ns.theory.isi_cv(3.0, 0.05) < 0.05  # strongly mean-driven: nearly regular
-    assert ns.theory.isi_cv(20.0, 1.0) == pytest.approx(1.0, abs=1.0)  # finite far above threshold
+    # between the limits the CV falls as the drive grows
+    cvs = [ns.theory.isi_cv(mu, 0.3) for mu in (0.5, 0.8, 1.1, 1.5, 3.0)]
+    assert all(later < earlier for earlier, later in zip(cvs, cvs[1:])) and 0 < cvs[-1] < cvs[0] < 1
 
 
 def test_theory_rejects_bad_arguments():
@@ -35,6 +37,10 @@ def test_theory_rejects_bad_arguments():
         ns.theory.isi_cv(1.0, 0.2, threshold=0.5, u_reset=0.5)
     with pytest.raises(ValueError, match="probability"):
         ns.theory.bernoulli_train(1.5)
+    with pytest.raises(ValueError, match="mu=nan must be finite"):
+        ns.theory.siegert_rate(float("nan"), 0.5)
+    with pytest.raises(ValueError, match="tau=-0.01 must be > 0"):
+        ns.theory.isi_cv(1.0, 0.5, tau=-0.01)
 
 
 def test_deterministic_lif_fires_at_the_noise_free_rate():
@@ -47,7 +53,7 @@ def test_deterministic_lif_fires_at_the_noise_free_rate():
 
 
 # (mu, sigma, tau_ref): fluctuation-driven, near threshold, and mean-driven with a refractory period
-POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2e-3)]
+POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2.1e-3)]  # 2.1 ms: whole steps at every dt
 
 
 def _lif_rate_and_cv(mu, sigma, tau_ref, dt, crossing, n_neurons, seed=3, duration=1.0):
@@ -56,20 +62,21 @@ def _lif_rate_and_cv(mu, sigma, tau_ref, dt, crossing, n_neurons, seed=3, durati
     model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing)
     spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
     rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))
-    isi = spikes.isi().values
-    return rate, rate_se, isi.std() / isi.mean(), len(isi)
+    cv, cv_se = pooled_cv_and_se(spikes)
+    return rate, rate_se, cv, cv_se
 
 
 @pytest.mark.parametrize("mu, sigma, tau_ref", POINTS)
 def test_bridge_crossing_gives_siegert_rate_and_brunel_cv_at_coarse_dt(mu, sigma, tau_ref):
     siegert = ns.theory.siegert_rate(mu, sigma, TAU, tau_ref=tau_ref)
-    rate, rate_se, cv, n_isi = _lif_rate_and_cv(mu, sigma, tau_ref, 1e-4, "bridge", n_neurons=2000)
+    rate, rate_se, cv, cv_se = _lif_rate_and_cv(mu, sigma, tau_ref, 1e-4, "bridge", n_neurons=2000)
     # rate SE from the spread of 2000 independent neurons: 0.1-0.4 %; the issue asks for 1.5 %
     assert abs(rate - siegert) < 4 * rate_se
     assert abs(rate / siegert - 1) < 0.015
-    # CV: Brunel's formula within 3 % (SE of the pooled ISI CV with > 30,000 ISIs is below 0.5 %)
-    assert abs(cv / ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref) - 1) < 0.03
-    assert n_isi > 30_000
+    # CV: within 4 SE of Brunel's formula (SE 0.2-0.4 %, from 20 groups of 100 neurons)
+    brunel_cv = ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref)
+    assert abs(cv - brunel_cv) < 4 * cv_se, (cv, brunel_cv, cv_se)
+    assert cv_se / cv < 0.005
 
 
 @pytest.mark.parametrize("mu, sigma, tau_ref", POINTS)
@@ -78,6 +85,9 @@ def test_grid_crossing_bias_shrinks_like_sqrt_dt_as_predicted(mu, sigma, tau_ref
     errors = []
     for dt, n_neurons in ((1e-4, 2000), (3e-5, 1000), (1e-5, 1000)):
         rate, rate_se, cv, _ = _lif_rate_and_cv(mu, sigma, tau_ref, dt, "grid", n_neurons)
+        # the issue's specification: Brunel's CV within 3 % (the grid itself biases the CV by up to
+        # about 1 %, a discretisation error, so this is not an SE bound)
+        assert abs(cv / ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref) - 1) < 0.03
         # leading-order theory: the continuous neuron with its threshold raised by rho*s (Siegmund)
         shift = ns.theory.grid_threshold_shift(sigma, dt, TAU)
         predicted = ns.theory.siegert_rate(mu, sigma, TAU, threshold=1.0 + shift, tau_ref=tau_ref)
@@ -87,7 +97,6 @@ def test_grid_crossing_bias_shrinks_like_sqrt_dt_as_predicted(mu, sigma, tau_ref
     # the error shrinks with dt (beyond 4 SE of the difference)
     (_, error_coarse, se_coarse), _, (_, error_fine, se_fine) = errors
     assert error_fine - error_coarse > 4 * math.hypot(se_coarse, se_fine)
-    assert abs(ns.theory.isi_cv(mu, sigma, TAU, tau_ref=tau_ref) - cv) < 0.03 * cv
 
 
 def test_grid_threshold_shift_formula():

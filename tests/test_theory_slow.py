@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from conftest import mean_and_se, stationary_rates
+from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
 
 CASES = [
     # mu, sigma, tau, tau_ref, u_rest, u_reset, method
@@ -29,6 +29,6 @@ def test_bridge_rate_and_cv_match_theory_over_a_wide_parameter_set(mu, sigma, ta
     siegert = ns.theory.siegert_rate(mu, sigma, tau, 1.0, u_reset, tau_ref, u_rest)
     # SE over 2000 independent neurons x 2.9 s: 0.1-0.3 % of the rate
     assert abs(rate - siegert) < 4 * rate_se, (rate, siegert, rate_se)
-    isi = spikes.isi().values
-    cv = isi.std() / isi.mean()
-    assert abs(cv / ns.theory.isi_cv(mu, sigma, tau, 1.0, u_reset, tau_ref, u_rest) - 1) < 0.03
+    cv, cv_se = pooled_cv_and_se(spikes)  # SE from 20 groups of 100 neurons
+    brunel_cv = ns.theory.isi_cv(mu, sigma, tau, 1.0, u_reset, tau_ref, u_rest)
+    assert abs(cv - brunel_cv) < 4 * cv_se, (cv, brunel_cv, cv_se)

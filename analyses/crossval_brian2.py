@@ -1,0 +1,261 @@
+"""Statistical cross-validation of nsnn_sim against Brian2 over a grid of models and inputs.
+
+For every condition the same model, inputs and connections run in nsnn_sim (seed 1) and in Brian2
+(Cython runtime, its own random numbers, seed 2). nsnn_sim.crossval.compare tests rate, ISI CV,
+Fano factor (100 ms windows), the ISI distribution (KS) and, for time-varying input, the PSTH;
+p-values are Bonferroni-corrected over every test of the grid. Where theory applies (LIF with
+Gaussian membrane noise, reset to a fixed value, constant input) both simulators are also compared
+with the Siegert rate (grid crossing: at the threshold shifted by theory.grid_threshold_shift) and
+with Brunel's ISI CV.
+
+Writes results/crossval_brian2.nc and results/crossval_brian2.md.
+
+    python analyses/crossval_brian2.py [--quick] [--only NAME ...]
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+from scipy import stats
+
+import nsnn_sim as ns
+from nsnn_sim.brian2_bridge import run_brian2
+from nsnn_sim.brunel import brunel_model_a
+from nsnn_sim.crossval import compare, unit_cv, unit_rates
+from nsnn_sim.spikes import stack_trials
+
+METRICS = ("rate", "cv", "fano", "isi_ks", "psth")
+FAMILY_ALPHA = 0.05
+
+
+@dataclass
+class Condition:
+    """One row of the grid: how to build the model, inputs and connections at a given size."""
+
+    name: str
+    model: object
+    inputs: Callable[[int, int, int], object]  # (n_neurons, n_steps, n_trials) -> inputs
+    n_neurons: int
+    duration: float
+    n_trials: int = 1
+    connections: object = None
+    renewal: bool = True
+    time_varying: bool = False
+    theory: bool = False  # Siegert / Brunel CV apply
+    warmup: float = 0.05
+    initial_state: object = None
+    notes: str = ""
+    tags: dict = field(default_factory=dict)
+
+
+def constant(value):
+    return lambda n_neurons, n_steps, n_trials: value
+
+
+def sinusoid(mean, amplitude, frequency, dt):
+    def make(n_neurons, n_steps, n_trials):
+        time_axis = np.arange(n_steps) * dt
+        return np.repeat((mean + amplitude * np.sin(2 * np.pi * frequency * time_axis))[:, None], n_neurons, axis=1)
+    return make
+
+
+def grid(quick: bool) -> list[Condition]:
+    """At least 16 conditions: both model kinds, every noise family and none, all firing rules, both
+    resets, refractoriness on and off, constant and time-varying input, and Brunel's network."""
+    lif_n, nsnn_n = (300, 400) if quick else (800, 1000)
+    lif_t, nsnn_t = (1.0, 1.0) if quick else (2.0, 2.0)
+    dt = 1e-4
+    conditions = [
+        Condition("LIF euler gaussian, mu 0.9, sigma 0.5", ns.LIF(sigma=0.5), constant(0.9), lif_n, lif_t, theory=True),
+        Condition("LIF euler gaussian, refractory 2 ms, mu 1.2", ns.LIF(sigma=0.2, tau_ref=2e-3), constant(1.2), lif_n,
+                  lif_t, theory=True),
+        Condition("LIF bridge crossing, mu 0.6, sigma 0.3", ns.LIF(sigma=0.3, threshold_crossing="bridge"), constant(0.6),
+                  lif_n, lif_t, theory=True),
+        Condition("LIF subtract reset, refractory 1 ms", ns.LIF(sigma=0.4, tau_ref=1e-3, reset="subtract"), constant(0.9),
+                  lif_n, lif_t, renewal=False),
+        Condition("LIF time-varying input (5 Hz)", ns.LIF(sigma=0.3), sinusoid(0.9, 0.3, 5.0, dt), lif_n, lif_t,
+                  renewal=False, time_varying=True),
+        Condition("LIF exact method, u_rest 0.2, u_reset -0.2", ns.LIF(sigma=0.4, method="exact", u_rest=0.2,
+                                                                      u_reset=-0.2), constant(0.7), lif_n, lif_t),
+        Condition("LIF escape logistic", ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=1e-3),
+                  constant(0.95), lif_n, lif_t),
+        Condition("LIF no noise + Poisson drive", ns.LIF(noise="none", tau_ref=2e-3),
+                  lambda n, s, t: [0.7, ns.poisson_input(rate=400.0, weight=0.05, n_sources=20)], lif_n, lif_t),
+        Condition("NSNN gaussian membrane", ns.NSNN(noise_scale=0.4, dt=1e-3), constant(0.45), nsnn_n, nsnn_t),
+        Condition("NSNN logistic escape", ns.NSNN(noise="logistic", noise_scale=0.2, firing="escape", dt=1e-3),
+                  constant(0.4), nsnn_n, nsnn_t),
+        Condition("NSNN triangular membrane, subtract reset", ns.NSNN(noise="triangular", noise_scale=0.6,
+                                                                      reset="subtract", dt=1e-3), constant(0.35),
+                  nsnn_n, nsnn_t, renewal=False),
+        Condition("NSNN uniform escape, time-varying", ns.NSNN(noise="uniform", noise_scale=0.4, firing="escape",
+                                                              dt=1e-3), sinusoid(0.4, 0.15, 4.0, 1e-3), nsnn_n,
+                  nsnn_t, renewal=False, time_varying=True),
+        Condition("NSNN cauchy escape", ns.NSNN(noise="cauchy", noise_scale=0.1, firing="escape", dt=1e-3),
+                  constant(0.45), nsnn_n, nsnn_t),
+        Condition("NSNN gaussian reference (PyTorch code)", ns.NSNN(noise_scale=0.3, firing="reference", dt=1e-3),
+                  constant(0.4), nsnn_n, nsnn_t),
+        Condition("NSNN logistic reference, time-varying", ns.NSNN(noise="logistic", noise_scale=0.2,
+                                                                   firing="reference", dt=1e-3),
+                  sinusoid(0.4, 0.15, 3.0, 1e-3), nsnn_n, nsnn_t, renewal=False, time_varying=True),
+        Condition("NSNN deterministic + Poisson drive", ns.NSNN(noise="none", dt=1e-3),
+                  lambda n, s, t: [0.2, ns.poisson_input(rate=30.0, weight=0.25, n_sources=10)], nsnn_n, nsnn_t),
+        Condition("NSNN heterogeneous beta, gaussian + Poisson", ns.NSNN(beta=np.linspace(0.2, 0.8, nsnn_n),
+                                                                          noise_scale=0.3, dt=1e-3),
+                  lambda n, s, t: [0.3, ns.poisson_input(rate=20.0, weight=0.2, n_sources=10)], nsnn_n, nsnn_t),
+    ]
+    network = brunel_model_a(2000 if quick else 10_000, epsilon=0.1, j=0.5 if quick else 0.1, g=6.0, eta=4.0, seed=7)
+    initial = np.random.default_rng(7).uniform(10.0, 20.0, network.n_neurons)
+    conditions.append(Condition(
+        f"Brunel model A, N={network.n_neurons}, g=6, eta=4", network.model, constant(network.inputs),
+        network.n_neurons, 0.5 if quick else 1.0, n_trials=3 if quick else 4, connections=network.connections,
+        renewal=False, warmup=0.1, initial_state=initial,
+        notes=f"C_E={int(round(0.1 * network.n_excitatory))}, J={0.5 if quick else 0.1} mV, D=1.5 ms"))
+    return conditions
+
+
+def run_condition(condition: Condition) -> dict:
+    model = condition.model
+    n_steps = int(round(condition.duration / model.dt))
+    inputs = condition.inputs(condition.n_neurons, n_steps, condition.n_trials)
+    common = dict(n_neurons=condition.n_neurons, n_steps=n_steps, connections=condition.connections,
+                  initial_state=condition.initial_state)
+    ours = ns.simulate(model, inputs, n_trials=condition.n_trials, seed=1, **common)
+    recurrent = condition.connections is not None
+    if recurrent:  # one Brian2 network per trial (block-diagonal trials would multiply the synapses)
+        runs = [run_brian2(model, inputs, n_trials=1, seed=2 + trial, **common) for trial in range(condition.n_trials)]
+        theirs_spikes, theirs_wall = stack_trials([run.spikes for run in runs]), sum(run.wall_time for run in runs)
+    else:
+        run = run_brian2(model, inputs, n_trials=condition.n_trials, seed=2, **common)
+        theirs_spikes, theirs_wall = run.spikes, run.wall_time
+    comparison = compare(ours.spikes, theirs_spikes, warmup=condition.warmup, by_trial=recurrent,
+                         renewal=condition.renewal, time_varying=condition.time_varying)
+    out = {"comparison": comparison, "wall": (ours.wall_time, theirs_wall), "spikes": (len(ours.spikes), len(theirs_spikes))}
+    if condition.theory:
+        out["theory"] = theory_checks(model, float(inputs), condition.warmup, [ours.spikes, theirs_spikes])
+    return out
+
+
+def theory_checks(model, mu: float, warmup: float, trains) -> dict:
+    """Rate against Siegert (shifted threshold on the grid) and CV against Brunel, for each simulator."""
+    shift = 0.0 if model.threshold_crossing == "bridge" else ns.theory.grid_threshold_shift(model.sigma, model.dt, model.tau)
+    rate = ns.theory.siegert_rate(mu, model.sigma, model.tau, model.threshold + shift, model.u_reset, model.tau_ref,
+                                  model.u_rest)
+    cv = ns.theory.isi_cv(mu, model.sigma, model.tau, model.threshold, model.u_reset, model.tau_ref, model.u_rest)
+    result = {"theory_rate": rate, "theory_cv": cv, "p": [], "rate": [], "cv": []}
+    for spikes in trains:
+        warmup_steps = int(round(warmup / spikes.dt))
+        rates = unit_rates(spikes, warmup_steps)
+        mean, se = rates.mean(), rates.std(ddof=1) / math.sqrt(rates.size)
+        result["rate"].append(mean)
+        result["cv"].append(float(np.nanmean(unit_cv(spikes, warmup_steps))))
+        result["p"].append(float(2 * stats.norm.sf(abs(mean - rate) / se)))
+    return result
+
+
+def main(argv=None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller populations and shorter runs")
+    parser.add_argument("--only", nargs="*", help="run only the conditions whose name contains one of these")
+    parser.add_argument("--out", type=Path, default=Path("results/crossval_brian2.nc"))
+    args = parser.parse_args(argv)
+    conditions = [c for c in grid(args.quick) if not args.only or any(key in c.name for key in args.only)]
+
+    names = [c.name for c in conditions]
+    shape = (len(conditions), len(METRICS))
+    value = np.full(shape + (2,), np.nan)
+    se = np.full(shape + (2,), np.nan)
+    p_value = np.full(shape, np.nan)
+    wall = np.zeros((len(conditions), 2))
+    n_spikes = np.zeros((len(conditions), 2), dtype=np.int64)
+    theory_rate, theory_cv = np.full(len(conditions), np.nan), np.full(len(conditions), np.nan)
+    theory_p = np.full((len(conditions), 2), np.nan)
+    for row, condition in enumerate(conditions):
+        start = time.perf_counter()
+        out = run_condition(condition)
+        comparison = out["comparison"]
+        for column, metric in enumerate(METRICS):
+            if metric in comparison.p_values:
+                value[row, column] = comparison.values_a[metric], comparison.values_b[metric]
+                se[row, column] = comparison.se_a[metric], comparison.se_b[metric]
+                p_value[row, column] = comparison.p_values[metric]
+        wall[row] = out["wall"]
+        n_spikes[row] = out["spikes"]
+        if "theory" in out:
+            theory_rate[row], theory_cv[row] = out["theory"]["theory_rate"], out["theory"]["theory_cv"]
+            theory_p[row] = out["theory"]["p"]
+        print(f"[{row + 1}/{len(conditions)}] {condition.name}: min p {np.nanmin(p_value[row]):.3g} "
+              f"({time.perf_counter() - start:.1f} s)", flush=True)
+
+    n_tests = int(np.isfinite(p_value).sum() + np.isfinite(theory_p).sum())
+    threshold = FAMILY_ALPHA / n_tests
+    agree = np.all(~(p_value < threshold), axis=1) & np.all(~(theory_p < threshold), axis=1)
+    dataset = xr.Dataset(
+        {
+            "value": (("condition", "metric", "simulator"), value),
+            "se": (("condition", "metric", "simulator"), se),
+            "p_value": (("condition", "metric"), p_value),
+            "wall_time": (("condition", "simulator"), wall, {"units": "s"}),
+            "n_spikes": (("condition", "simulator"), n_spikes),
+            "theory_rate": ("condition", theory_rate, {"units": "Hz"}),
+            "theory_cv": ("condition", theory_cv),
+            "theory_p_value": (("condition", "simulator"), theory_p),
+            "agree": ("condition", agree),
+            "n_neurons": ("condition", [c.n_neurons for c in conditions]),
+            "n_trials": ("condition", [c.n_trials for c in conditions]),
+            "duration": ("condition", [c.duration for c in conditions], {"units": "s"}),
+        },
+        coords={"condition": names, "metric": list(METRICS), "simulator": ["nsnn_sim", "brian2"]},
+        attrs={"family_alpha": FAMILY_ALPHA, "n_tests": n_tests, "bonferroni_threshold": threshold,
+               "quick": int(args.quick), "nsnn_sim_version": ns.__version__, "seeds": "nsnn_sim 1, Brian2 2",
+               "metric_units": "rate Hz; cv, fano dimensionless; isi_ks: median ISI (s); psth: PSTH correlation",
+               "brian2_target": "cython"},
+    )
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    dataset.to_netcdf(args.out, engine="h5netcdf")
+    table = markdown_table(dataset)
+    args.out.with_suffix(".md").write_text(table)
+    print(table)
+    return args.out
+
+
+def markdown_table(dataset: xr.Dataset) -> str:
+    """condition, nsnn_sim and Brian2 values (rate, CV, Fano), smallest p-value, verdict, wall times."""
+    lines = [f"Bonferroni: {dataset.attrs['n_tests']} tests, family alpha {dataset.attrs['family_alpha']}, "
+             f"per-test threshold {dataset.attrs['bonferroni_threshold']:.2e}", "",
+             "| condition | rate nsnn_sim (Hz) | rate Brian2 (Hz) | CV nsnn_sim / Brian2 | Fano nsnn_sim / Brian2 | "
+             "theory rate (Hz) | smallest p (test) | verdict | wall nsnn_sim (s) | wall Brian2 (s) |",
+             "|---|---|---|---|---|---|---|---|---|---|"]
+    for name in dataset["condition"].values:
+        row = dataset.sel(condition=name)
+        value, se = row["value"], row["se"]
+
+        def pair(metric):
+            a, b = value.sel(metric=metric).values
+            return "-" if np.isnan(a) else f"{a:.3f} / {b:.3f}"
+
+        p = row["p_value"].values
+        theory_p = row["theory_p_value"].values
+        candidates = [(p[i], METRICS[i]) for i in range(len(METRICS)) if np.isfinite(p[i])]
+        candidates += [(theory_p[i], f"theory, {s}") for i, s in enumerate(("nsnn_sim", "Brian2")) if np.isfinite(theory_p[i])]
+        smallest, test = min(candidates)
+        rate = value.sel(metric="rate").values
+        rate_se = se.sel(metric="rate").values
+        theory = row["theory_rate"].item()
+        lines.append(
+            f"| {name} | {rate[0]:.2f} ± {rate_se[0]:.2f} | {rate[1]:.2f} ± {rate_se[1]:.2f} | {pair('cv')} | "
+            f"{pair('fano')} | {'-' if np.isnan(theory) else f'{theory:.2f}'} | {smallest:.3g} ({test}) | "
+            f"{'agree' if row['agree'].item() else 'DIFFER'} | {row['wall_time'].values[0]:.2f} | "
+            f"{row['wall_time'].values[1]:.2f} |")
+    return "\n".join(lines) + "\n"
+
+
+if __name__ == "__main__":
+    main()

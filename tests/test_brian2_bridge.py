@@ -1,0 +1,81 @@
+"""nsnn_sim against Brian2: spike-for-spike identity with shared noise, and a few statistical checks.
+
+Brian2 compiles Cython code on first use (about 15 s, cached afterwards): the tests are few and small.
+"""
+
+import numpy as np
+import pytest
+
+import nsnn_sim as ns
+from nsnn_sim.brian2_bridge import run_brian2
+from nsnn_sim.crossval import compare
+
+WEIGHTS = np.where(np.random.default_rng(1).random((12, 12)) < 0.3,
+                   np.random.default_rng(2).normal(0.15, 0.3, (12, 12)), 0.0)
+np.fill_diagonal(WEIGHTS, 0.0)
+DELAYS = np.random.default_rng(3).integers(1, 5, (12, 12))
+SINE = 0.5 + 0.3 * np.sin(np.arange(400) / 9.0)[:, None] * np.ones((1, 12))
+
+
+def _assert_identical(model, inputs, n_steps, connections=None, target="cython"):
+    ours = ns.simulate(model, inputs, 12, n_steps, n_trials=2, seed=11, connections=connections, record_state=[0, 5])
+    theirs = run_brian2(model, inputs, 12, n_steps, n_trials=2, seed=11, connections=connections, shared_noise=True,
+                        record_state=[0, 5], target=target)
+    assert len(ours.spikes) > 50
+    if ours.spikes != theirs.spikes:  # print the membrane values at the first mismatch
+        a = set(zip(ours.spikes.trial, ours.spikes.neuron, ours.spikes.step))
+        b = set(zip(theirs.spikes.trial, theirs.spikes.neuron, theirs.spikes.step))
+        raise AssertionError(f"spikes differ: only nsnn_sim {sorted(a - b)[:5]}, only Brian2 {sorted(b - a)[:5]}")
+    # same spikes; membranes equal to rounding (Brian2's Euler step orders the operations differently)
+    np.testing.assert_allclose(ours.state, theirs.state, rtol=0, atol=1e-12)
+    return len(ours.spikes)
+
+
+@pytest.mark.parametrize("model, inputs, n_steps", [
+    (ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 3000),
+    (ns.LIF(sigma=0.4, tau_ref=1e-3, threshold_crossing="bridge", reset="subtract"), 0.85, 3000),
+    (ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape"), SINE, 400),
+    (ns.NSNN(noise="triangular", noise_scale=0.6, firing="reference", reset="subtract"), SINE, 400),
+])
+@pytest.mark.parametrize("recurrent", [False, True])
+def test_shared_noise_runs_are_identical_spike_for_spike(model, inputs, n_steps, recurrent):
+    connections = ns.connect(WEIGHTS, DELAYS) if recurrent else None
+    _assert_identical(model, inputs, n_steps, connections)
+
+
+def test_cpp_standalone_is_identical_too():
+    _assert_identical(ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 2000, ns.connect(WEIGHTS, DELAYS), target="cpp_standalone")
+
+
+@pytest.mark.parametrize("model, inputs, n_neurons, n_steps, renewal, time_varying", [
+    (ns.LIF(sigma=0.5, tau_ref=1e-3), 0.9, 300, 10_000, True, False),
+    (ns.NSNN(noise="logistic", noise_scale=0.2, firing="escape"), 0.4, 400, 1000, True, False),
+    (ns.NSNN(noise="uniform", noise_scale=0.4, firing="reference", reset="subtract"),
+     0.4 + 0.15 * np.sin(np.arange(1000) / 40.0)[:, None] * np.ones((1, 400)), 400, 1000, False, True),
+])
+def test_independent_runs_agree_statistically(model, inputs, n_neurons, n_steps, renewal, time_varying):
+    ours = ns.simulate(model, inputs, n_neurons, n_steps, seed=1).spikes
+    theirs = run_brian2(model, inputs, n_neurons, n_steps, seed=2).spikes
+    result = compare(ours, theirs, warmup=0.05 * (model.dt / 1e-4 if model.dt < 1e-3 else 1), renewal=renewal,
+                     time_varying=time_varying)
+    # 3 conditions x up to 5 tests: Bonferroni at family alpha 0.05 -> 0.05 / 15 per test
+    assert result.smallest_p() > 0.05 / 15, result.p_values
+    # the test has power: the rates are known to better than 1.5 % (SE over units)
+    assert result.se_a["rate"] / result.values_a["rate"] < 0.015
+
+
+def test_statistical_comparison_detects_a_five_percent_change_in_drive():
+    model = ns.LIF(sigma=0.5, tau_ref=1e-3)
+    ours = ns.simulate(model, 0.9, 300, 10_000, seed=1).spikes
+    shifted = run_brian2(model, 0.9 * 1.05, 300, 10_000, seed=2).spikes
+    # a 5 % drive change moves the rate by about 3.5 %, 6 SE: detected at the Bonferroni level above
+    assert compare(ours, shifted, warmup=0.05).p_values["rate"] < 0.05 / 15
+
+
+def test_bridge_rejects_what_brian2_cannot_express():
+    with pytest.raises(ValueError, match="one Poisson rate"):
+        run_brian2(ns.NSNN(), [0.1, ns.poisson_input(np.linspace(1, 5, 4), 0.1, 3)], 4, 10)
+    with pytest.raises(ValueError, match="target='gpu' is not allowed"):
+        run_brian2(ns.NSNN(), 0.1, 4, 10, target="gpu")
+    with pytest.raises(TypeError, match="model must be an nsnn_sim LIF or NSNN"):
+        run_brian2("LIF", 0.1, 4, 10)
