@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow demo convergence clean
+.PHONY: test test-slow demo convergence crossval crossval-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,16 @@ demo: $(STAMP)
 convergence: $(STAMP)
 	$(PY) analyses/lif_convergence.py
 	$(PY) figures/lif_convergence.py
+
+## make crossval: nsnn_sim against Brian2 over the full grid of 18 conditions (about 15 min)
+crossval: $(STAMP)
+	$(PY) analyses/crossval_brian2.py
+	$(PY) figures/crossval_brian2.py
+
+## make crossval-quick: the same grid at a smaller size (about 2 min)
+crossval-quick: $(STAMP)
+	$(PY) analyses/crossval_brian2.py --quick
+	$(PY) figures/crossval_brian2.py
 
 ## make clean: remove the environment, outputs and compiled caches (Numba's cache does not notice
 ## edits to a function that a cached kernel inlines from another file: clean after editing nsnn_sim/)

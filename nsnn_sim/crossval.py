@@ -17,8 +17,9 @@ independent random numbers and tests, each with a two-sided p-value:
 Units of independence: every (trial, neuron) train for populations without recurrence; every
 trial for recurrent networks (neurons of one trial interact), where each trial contributes the
 population mean. ISIs entering the KS test are independent draws only for renewal trains (reset to
-a fixed value, constant input, no recurrence); otherwise one ISI per train is used (the one
-closest to the middle of the run).
+a fixed value, constant input, no recurrence); otherwise one ISI per train is used (the first
+after the middle of the run). For recurrent networks the KS distance of the pooled ISIs is tested
+by re-splitting the trials between the two runs (a permutation test).
 """
 
 from __future__ import annotations
@@ -123,6 +124,43 @@ def _ks_sample(spikes: SpikeTrains, warmup_steps: int, renewal: bool) -> np.ndar
     return intervals[late][first]
 
 
+def _trial_permutation_ks(a: SpikeTrains, b: SpikeTrains, warmup_steps: int, max_splits: int = 5000):
+    """KS distance between the pooled ISIs of two runs, with a p-value from re-splitting the trials.
+
+    In a recurrent network the ISIs of one trial are not independent draws, but the trials are:
+    under the null hypothesis every split of the pooled trials into two groups of the original sizes
+    is as likely as the observed one. All splits are used when there are at most ``max_splits``,
+    otherwise ``max_splits`` random ones (seeded); the observed split counts as one of them.
+    """
+    from itertools import combinations
+
+    per_trial = []
+    for spikes in (a, b):
+        intervals, trial, n_trials = _isi_by_unit(spikes, warmup_steps, by_trial=True)
+        per_trial += [np.sort(intervals[trial == t]) for t in range(n_trials)]
+    n_a, n_total = a.n_trials, len(per_trial)
+    if n_a < 2 or n_total - n_a < 2 or any(x.size == 0 for x in per_trial):
+        return None
+
+    def distance(group):
+        inside = np.concatenate([per_trial[t] for t in group])
+        outside = np.concatenate([per_trial[t] for t in range(n_total) if t not in group])
+        return stats.ks_2samp(inside, outside).statistic
+
+    observed_group = tuple(range(n_a))
+    observed = distance(observed_group)
+    if math.comb(n_total, n_a) <= max_splits:
+        splits = list(combinations(range(n_total), n_a))
+    else:
+        generator = np.random.default_rng(0)
+        splits = [observed_group] + [tuple(sorted(generator.choice(n_total, n_a, replace=False)))
+                                     for _ in range(max_splits - 1)]
+    as_extreme = sum(distance(split) >= observed - 1e-12 for split in splits)
+    median_a = float(np.median(np.concatenate(per_trial[:n_a])))
+    median_b = float(np.median(np.concatenate(per_trial[n_a:])))
+    return median_a, median_b, float(observed), as_extreme / len(splits)
+
+
 def _psth(spikes: SpikeTrains, bin_steps: int, warmup_steps: int, by_trial: bool):
     n_bins = (spikes.n_steps - warmup_steps) // bin_steps
     step = spikes.step - warmup_steps
@@ -183,12 +221,18 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
             p_value = float(stats.ttest_ind(values_a, values_b, equal_var=False).pvalue)
         record(name, mean_a, se_a, mean_b, se_b, p_value)
 
-    isi_a, isi_b = _ks_sample(a, warmup_steps, renewal), _ks_sample(b, warmup_steps, renewal)
-    if isi_a.size >= 10 and isi_b.size >= 10:
-        ks = stats.ks_2samp(isi_a, isi_b)
-        record("isi_ks", float(np.median(isi_a)), math.nan, float(np.median(isi_b)), math.nan, float(ks.pvalue))
-        result.extra["isi_ks_statistic"] = float(ks.statistic)
-        result.extra["isi_ks_n"] = (int(isi_a.size), int(isi_b.size))
+    if by_trial:
+        isi_test = _trial_permutation_ks(a, b, warmup_steps)
+    else:
+        isi_a, isi_b = _ks_sample(a, warmup_steps, renewal), _ks_sample(b, warmup_steps, renewal)
+        isi_test = None
+        if isi_a.size >= 10 and isi_b.size >= 10:
+            ks = stats.ks_2samp(isi_a, isi_b)
+            isi_test = (float(np.median(isi_a)), float(np.median(isi_b)), float(ks.statistic), float(ks.pvalue))
+    if isi_test is not None:
+        median_a, median_b, statistic, p_value = isi_test
+        record("isi_ks", median_a, math.nan, median_b, math.nan, p_value)
+        result.extra["isi_ks_statistic"] = statistic
 
     if time_varying:
         bin_steps = a.steps_per_window(psth_bin, "psth_bin")

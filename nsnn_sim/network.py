@@ -251,8 +251,7 @@ def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
         )
     if not np.all(np.isfinite(array)):
         raise ValueError("inputs must be finite (no NaN or inf)")
-    if array.ndim == 3:
-        return array
+    # always a read-only (possibly zero-stride) view: one Numba specialisation for every input shape
     return np.broadcast_to(array, (n_trials, n_steps, n_neurons))
 
 

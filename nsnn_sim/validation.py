@@ -72,4 +72,5 @@ def per_neuron(name: str, value, n_neurons: int) -> np.ndarray:
             f"{name} has {array.size} per-neuron values but n_neurons={n_neurons}; give a scalar or "
             f"an array of length {n_neurons}"
         )
-    return np.ascontiguousarray(np.broadcast_to(array, (n_neurons,)), dtype=np.float64)
+    # always a fresh, writable array: one Numba specialisation whatever the caller passed
+    return np.array(np.broadcast_to(array, (n_neurons,)), dtype=np.float64)
