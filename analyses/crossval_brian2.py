@@ -165,11 +165,11 @@ def theory_checks(model, mu: float, warmup: float, trains) -> dict:
     cv = ns.theory.isi_cv(mu, model.sigma, model.tau, model.threshold, model.u_reset, model.tau_ref, model.u_rest)
     result = {"theory_rate": rate, "theory_cv": cv, "p": [], "rate": [], "cv": []}
     for spikes in trains:
-        warmup_steps = int(round(warmup / spikes.dt))
-        rates = unit_rates(spikes, warmup_steps)
+        spikes = spikes.crop(warmup)
+        rates = unit_rates(spikes)
         mean, se = rates.mean(), rates.std(ddof=1) / math.sqrt(rates.size)
         result["rate"].append(mean)
-        result["cv"].append(float(np.nanmean(unit_cv(spikes, warmup_steps))))
+        result["cv"].append(float(np.nanmean(unit_cv(spikes))))
         result["p"].append(float(2 * stats.norm.sf(abs(mean - rate) / se)) if bridge else math.nan)
     return result
 

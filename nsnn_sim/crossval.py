@@ -25,11 +25,13 @@ by re-splitting the trials between the two runs (a permutation test).
 from __future__ import annotations
 
 import math
+import warnings
 from dataclasses import dataclass, field
 
 import numpy as np
 from scipy import stats
 
+from nsnn_sim import stats as statistics
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Comparison", "compare", "unit_rates", "unit_fano", "unit_cv"]
@@ -50,81 +52,60 @@ class Comparison:
         return min(self.p_values.values())
 
 
-def _unit_index(spikes: SpikeTrains, by_trial: bool) -> tuple[np.ndarray, int]:
-    if by_trial:
-        return spikes.trial.astype(np.int64), spikes.n_trials
-    return spikes.trial.astype(np.int64) * spikes.n_neurons + spikes.neuron, spikes.n_trials * spikes.n_neurons
+def _per_unit(values: np.ndarray, by_trial: bool) -> np.ndarray:
+    """``(trial, neuron)`` values: every train is a unit, or every trial (mean over its finite trains)."""
+    if not by_trial:
+        return values.ravel()
+    finite = np.isfinite(values)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(finite, values, 0.0).sum(axis=1) / finite.sum(axis=1)
 
 
-def unit_rates(spikes: SpikeTrains, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
-    """Mean rate (Hz) of every unit after ``warmup_steps``: a (trial, neuron) train, or a trial's population."""
-    keep = spikes.step >= warmup_steps
-    index, n_units = _unit_index(spikes, by_trial)
-    counts = np.bincount(index[keep], minlength=n_units).astype(float)
-    if by_trial:
-        counts /= spikes.n_neurons
-    return counts / ((spikes.n_steps - warmup_steps) * spikes.dt)
+def unit_rates(spikes: SpikeTrains, by_trial: bool = False) -> np.ndarray:
+    """Mean rate (Hz) of every unit: a (trial, neuron) train, or a trial's population."""
+    return _per_unit(statistics.firing_rates(spikes).values, by_trial)
 
 
-def unit_fano(spikes: SpikeTrains, window: float, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
-    """Fano factor (variance / mean, ddof=1) of each train's counts in consecutive windows; NaN for a
-    silent train. With ``by_trial``, the mean over the trial's active neurons."""
-    width = spikes.steps_per_window(window, "fano_window")
-    n_windows = (spikes.n_steps - warmup_steps) // width
-    if n_windows < 2:
+def unit_cv(spikes: SpikeTrains, by_trial: bool = False) -> np.ndarray:
+    """ISI CV of every unit (:func:`nsnn_sim.stats.isi_cv`; NaN below 2 intervals)."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)
+        return _per_unit(statistics.isi_cv(spikes).values, by_trial)
+
+
+def unit_fano(spikes: SpikeTrains, window: float, by_trial: bool = False) -> np.ndarray:
+    """Fano factor (variance / mean, ddof=1) of each train's counts in consecutive ``window`` s
+    windows; NaN for a silent train."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)  # a last, incomplete window is not counted
+        counts = spikes.counts(window).values.astype(float)
+    if counts.shape[-1] < 2:
         raise ValueError(f"fano_window={window!r} s leaves fewer than 2 windows after the warm-up")
-    step = spikes.step - warmup_steps
-    keep = (step >= 0) & (step < n_windows * width)
-    train = spikes.trial[keep].astype(np.int64) * spikes.n_neurons + spikes.neuron[keep]
-    n_trains = spikes.n_trials * spikes.n_neurons
-    counts = np.bincount(train * n_windows + step[keep] // width, minlength=n_trains * n_windows)
-    counts = counts.reshape(n_trains, n_windows).astype(float)
-    mean = counts.mean(axis=1)
+    mean = counts.mean(axis=-1)
     with np.errstate(invalid="ignore", divide="ignore"):
-        fano = np.where(mean > 0, counts.var(axis=1, ddof=1) / mean, np.nan)
-    if not by_trial:
-        return fano
-    return np.nanmean(fano.reshape(spikes.n_trials, spikes.n_neurons), axis=1)
+        fano = np.where(mean > 0, counts.var(axis=-1, ddof=1) / mean, np.nan)
+    return _per_unit(fano, by_trial)
 
 
-def _isi_by_unit(spikes: SpikeTrains, warmup_steps: int, by_trial: bool):
+def _intervals(spikes: SpikeTrains):
+    """Every ISI (s), with the step it starts at and the flat index of its (trial, neuron) train."""
     same = (spikes.trial[1:] == spikes.trial[:-1]) & (spikes.neuron[1:] == spikes.neuron[:-1])
-    after = spikes.step[:-1] >= warmup_steps
-    keep = same & after
-    intervals = (spikes.step[1:] - spikes.step[:-1])[keep] * spikes.dt
-    index, n_units = _unit_index(spikes, by_trial)
-    return intervals, index[1:][keep], n_units
+    start = spikes.step[:-1][same]
+    train = spikes.trial[1:][same].astype(np.int64) * spikes.n_neurons + spikes.neuron[1:][same]
+    return (spikes.step[1:][same] - start) * spikes.dt, start, train
 
 
-def unit_cv(spikes: SpikeTrains, warmup_steps: int = 0, by_trial: bool = False) -> np.ndarray:
-    """ISI CV (SD / mean, ddof=0) of each train with at least 2 ISIs (else NaN); with ``by_trial``,
-    the mean over the trial's trains."""
-    intervals, train, n_trains = _isi_by_unit(spikes, warmup_steps, by_trial=False)
-    n = np.bincount(train, minlength=n_trains).astype(float)
-    first = np.bincount(train, intervals, minlength=n_trains)
-    second = np.bincount(train, intervals**2, minlength=n_trains)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = first / n
-        cv = np.where(n >= 2, np.sqrt(np.maximum(second / n - mean**2, 0.0)) / mean, np.nan)
-    if not by_trial:
-        return cv
-    with np.errstate(invalid="ignore"):
-        return np.nanmean(cv.reshape(spikes.n_trials, spikes.n_neurons), axis=1)
-
-
-def _ks_sample(spikes: SpikeTrains, warmup_steps: int, renewal: bool) -> np.ndarray:
-    intervals, unit, n_units = _isi_by_unit(spikes, warmup_steps, by_trial=False)
+def _ks_sample(spikes: SpikeTrains, renewal: bool) -> np.ndarray:
+    intervals, start, train = _intervals(spikes)
     if renewal:
         return intervals
     # one ISI per train: the first that starts after the middle of the run
-    starts = (spikes.step[:-1])[(spikes.trial[1:] == spikes.trial[:-1]) & (spikes.neuron[1:] == spikes.neuron[:-1])
-                                & (spikes.step[:-1] >= warmup_steps)]
-    late = starts >= spikes.n_steps // 2
-    first = np.unique(unit[late], return_index=True)[1]
+    late = start >= spikes.n_steps // 2
+    first = np.unique(train[late], return_index=True)[1]
     return intervals[late][first]
 
 
-def _trial_permutation_ks(a: SpikeTrains, b: SpikeTrains, warmup_steps: int, max_splits: int = 5000):
+def _trial_permutation_ks(a: SpikeTrains, b: SpikeTrains, max_splits: int = 5000):
     """KS distance between the pooled ISIs of two runs, with a p-value from re-splitting the trials.
 
     In a recurrent network the ISIs of one trial are not independent draws, but the trials are:
@@ -137,9 +118,9 @@ def _trial_permutation_ks(a: SpikeTrains, b: SpikeTrains, warmup_steps: int, max
 
     histograms = []
     for spikes in (a, b):
-        intervals, trial, n_trials = _isi_by_unit(spikes, warmup_steps, by_trial=True)
-        steps = np.rint(intervals / spikes.dt).astype(np.int64)
-        histograms += [np.bincount(steps[trial == t], minlength=spikes.n_steps + 1) for t in range(n_trials)]
+        intervals, _, train = _intervals(spikes)
+        steps, trial = np.rint(intervals / spikes.dt).astype(np.int64), train // spikes.n_neurons
+        histograms += [np.bincount(steps[trial == t], minlength=spikes.n_steps + 1) for t in range(spikes.n_trials)]
     histograms = np.array(histograms, dtype=float)
     n_a, n_total = a.n_trials, len(histograms)
     if n_a < 2 or n_total - n_a < 2 or np.any(histograms.sum(axis=1) == 0):
@@ -168,16 +149,13 @@ def _trial_permutation_ks(a: SpikeTrains, b: SpikeTrains, warmup_steps: int, max
     return median(histograms[:n_a]), median(histograms[n_a:]), float(observed), as_extreme / len(splits)
 
 
-def _psth(spikes: SpikeTrains, bin_steps: int, warmup_steps: int, by_trial: bool):
-    n_bins = (spikes.n_steps - warmup_steps) // bin_steps
-    step = spikes.step - warmup_steps
-    keep = (step >= 0) & (step < n_bins * bin_steps)
-    index, n_units = _unit_index(spikes, by_trial)
-    counts = np.bincount(index[keep] * n_bins + step[keep] // bin_steps, minlength=n_units * n_bins)
-    rates = counts.reshape(n_units, n_bins) / (bin_steps * spikes.dt)
-    if by_trial:
-        rates = rates / spikes.n_neurons
-    return rates.mean(axis=0), rates.std(axis=0, ddof=1) / math.sqrt(n_units)
+def _psth(spikes: SpikeTrains, bin_width: float, by_trial: bool):
+    """Mean PSTH (Hz) over units and its SE per bin."""
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        counts = spikes.counts(bin_width).values.astype(float)  # (trial, neuron, time)
+    rates = (counts.mean(axis=1) if by_trial else counts.reshape(-1, counts.shape[-1])) / bin_width
+    return rates.mean(axis=0), rates.std(axis=0, ddof=1) / math.sqrt(rates.shape[0])
 
 
 def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window: float = 0.1,
@@ -202,7 +180,8 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
     """
     if a.dt != b.dt or a.n_steps != b.n_steps or a.n_neurons != b.n_neurons:
         raise ValueError(f"the runs differ in shape: {a!r} vs {b!r}")
-    warmup_steps = int(round(warmup / a.dt))
+    if warmup:
+        a, b = a.crop(warmup), b.crop(warmup)
     result = Comparison()
 
     def record(name, value_a, se_a, value_b, se_b, p_value):
@@ -211,9 +190,9 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
         result.p_values[name] = p_value
 
     per_unit = {
-        "rate": lambda spikes: unit_rates(spikes, warmup_steps, by_trial),
-        "cv": lambda spikes: unit_cv(spikes, warmup_steps, by_trial),
-        "fano": lambda spikes: unit_fano(spikes, fano_window, warmup_steps, by_trial),
+        "rate": lambda spikes: unit_rates(spikes, by_trial),
+        "cv": lambda spikes: unit_cv(spikes, by_trial),
+        "fano": lambda spikes: unit_fano(spikes, fano_window, by_trial),
     }
     for name, statistic in per_unit.items():
         values_a, values_b = statistic(a), statistic(b)
@@ -229,9 +208,9 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
         record(name, mean_a, se_a, mean_b, se_b, p_value)
 
     if by_trial:
-        isi_test = _trial_permutation_ks(a, b, warmup_steps)
+        isi_test = _trial_permutation_ks(a, b)
     else:
-        isi_a, isi_b = _ks_sample(a, warmup_steps, renewal), _ks_sample(b, warmup_steps, renewal)
+        isi_a, isi_b = _ks_sample(a, renewal), _ks_sample(b, renewal)
         isi_test = None
         if isi_a.size >= 10 and isi_b.size >= 10:
             ks = stats.ks_2samp(isi_a, isi_b)
@@ -242,9 +221,8 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
         result.extra["isi_ks_statistic"] = statistic
 
     if time_varying:
-        bin_steps = a.steps_per_window(psth_bin, "psth_bin")
-        psth_a, psth_se_a = _psth(a, bin_steps, warmup_steps, by_trial)
-        psth_b, psth_se_b = _psth(b, bin_steps, warmup_steps, by_trial)
+        psth_a, psth_se_a = _psth(a, psth_bin, by_trial)
+        psth_b, psth_se_b = _psth(b, psth_bin, by_trial)
         se = np.hypot(psth_se_a, psth_se_b)
         informative = se > 0
         chi2 = float(np.sum(((psth_a - psth_b)[informative] / se[informative]) ** 2))

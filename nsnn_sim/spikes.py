@@ -123,6 +123,17 @@ class SpikeTrains:
         """Spike times in seconds, ``step*dt``."""
         return self.step * self.dt
 
+    def crop(self, t_start: float = 0.0, t_stop: float | None = None) -> "SpikeTrains":
+        """The spikes in ``[t_start, t_stop)`` (seconds, whole steps) as a run that starts at step 0."""
+        start = 0 if t_start == 0 else self.steps_per_window(t_start, "t_start")
+        stop = self.n_steps if t_stop is None else self.steps_per_window(t_stop, "t_stop")
+        if not 0 <= start < stop <= self.n_steps:
+            raise ValueError(f"crop needs 0 <= t_start < t_stop <= {self.duration!r} s, got {t_start!r}, {t_stop!r}")
+        keep = (self.step >= start) & (self.step < stop)
+        return SpikeTrains(self.trial[keep], self.neuron[keep], self.step[keep] - start, dt=self.dt,
+                           n_trials=self.n_trials, n_neurons=self.n_neurons, n_steps=stop - start,
+                           assume_sorted=True)
+
     # ------------------------------------------------------------------ counting
     def steps_per_window(self, window: float, name: str = "window") -> int:
         """``window`` (seconds) as a whole number of steps; ``ValueError`` if it is not one."""
