@@ -11,13 +11,17 @@ __all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "de
 
 
 def describe(value) -> str:
-    """A short rendering of a scalar or array for error messages."""
+    """A short rendering of a scalar or array for error messages (never raises)."""
     array = np.asarray(value)
     if array.ndim == 0:
         return repr(value)
-    if array.size == 0:
-        return f"array(shape={array.shape})"
-    return f"array(shape={array.shape}, min={np.nanmin(array):g}, max={np.nanmax(array):g})"
+    if array.size == 0 or array.dtype.kind not in "iuf":
+        return f"array(shape={array.shape}, dtype={array.dtype})"
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return f"array(shape={array.shape}, no finite values)"
+    extra = "" if finite.size == array.size else f", {array.size - finite.size} non-finite"
+    return f"array(shape={array.shape}, min={finite.min():g}, max={finite.max():g}{extra})"
 
 
 def float_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
