@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow demo convergence crossval crossval-quick clean
+.PHONY: test test-slow demo convergence crossval crossval-quick variability tuning experiments-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -39,6 +39,22 @@ crossval: $(STAMP)
 crossval-quick: $(STAMP)
 	$(PY) analyses/crossval_brian2.py --quick
 	$(PY) figures/crossval_brian2.py
+
+## make variability / make tuning: the coding experiments at paper scale (each under 3 minutes)
+variability: $(STAMP)
+	$(PY) analyses/variability.py
+	$(PY) figures/variability.py
+
+tuning: $(STAMP)
+	$(PY) analyses/tuning.py
+	$(PY) figures/tuning.py
+
+## make experiments-quick: both in quick mode (under 1 minute together)
+experiments-quick: $(STAMP)
+	$(PY) analyses/variability.py --quick
+	$(PY) figures/variability.py
+	$(PY) analyses/tuning.py --quick
+	$(PY) figures/tuning.py
 
 ## make clean: remove the environment, outputs and compiled caches (Numba's cache does not notice
 ## edits to a function that a cached kernel inlines from another file: clean after editing nsnn_sim/)
