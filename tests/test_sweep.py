@@ -1,0 +1,100 @@
+"""Parameter sweeps on dask.distributed: reproducibility, resume, failures and killed workers."""
+
+import json
+import os
+import signal
+import threading
+import time
+
+import numpy as np
+import pytest
+import xarray as xr
+
+from nsnn_sim.sweep import condition_seed, conditions_of, lif_statistics, sweep
+
+GRID = {"mu": [0.8, 1.0, 1.2], "sigma": [0.3, 0.5]}
+
+
+def _small_lif(mu, sigma, seed):
+    return lif_statistics(mu, sigma, seed, n_neurons=40, duration=0.3)
+
+
+def test_results_are_bit_identical_for_one_and_two_workers(tmp_path):
+    one = sweep(_small_lif, GRID, tmp_path / "one", n_workers=1, progress=False)
+    two = sweep(_small_lif, GRID, tmp_path / "two", n_workers=2, progress=False)
+    xr.testing.assert_identical(one.drop_attrs(), two.drop_attrs())
+    assert list(one["mu"].values) == [0.8, 0.8, 1.0, 1.0, 1.2, 1.2]
+    assert np.all(one["error"].values == "") and np.all(one["rate"].values > 0)
+
+
+def _logged(mu, sigma, seed, log):
+    with open(log, "a") as handle:
+        handle.write(json.dumps([mu, sigma]) + "\n")
+    if mu == 1.0 and sigma == 0.5 and os.environ.get("NSNN_TEST_FAIL", "1") == "1":
+        raise RuntimeError("condition failed on purpose")
+    return {"value": mu * 10 + sigma, "seed_low_bits": seed % 1000}
+
+
+def test_resume_recomputes_nothing_and_failures_are_recorded(tmp_path):
+    log = tmp_path / "calls.log"
+    grid = dict(GRID, log=[str(log)])
+    first = sweep(_logged, grid, tmp_path / "store", n_workers=2, progress=False)
+    assert first["error"].values.tolist().count("RuntimeError: condition failed on purpose") == 1
+    failed = first["error"].values != ""
+    assert np.isnan(first["value"].values[failed]).all()
+    np.testing.assert_allclose(first["value"].values[~failed], [8.3, 8.5, 10.3, 12.3, 12.5])
+    calls_after_first = log.read_text().count("\n")
+    assert calls_after_first == 6
+    again = sweep(_logged, grid, tmp_path / "store", n_workers=2, progress=False)
+    # only the failed condition runs again; the five finished ones are read from the store
+    assert log.read_text().count("\n") == 7
+    xr.testing.assert_identical(first.drop_attrs(), again.drop_attrs())
+
+
+def test_condition_seeds_depend_on_the_condition_only():
+    grid_a = conditions_of({"mu": [1.0, 2.0], "sigma": [0.1]})
+    grid_b = conditions_of({"mu": [2.0], "sigma": [0.1]})
+    assert condition_seed(5, grid_a[1]) == condition_seed(5, grid_b[0])
+    assert condition_seed(5, grid_a[0]) != condition_seed(5, grid_a[1])
+    assert condition_seed(6, grid_a[0]) != condition_seed(5, grid_a[0])
+
+
+def _slow(index, seed):
+    time.sleep(0.6)
+    return {"index": index, "seed": seed % 10**6}
+
+
+def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path):
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as cluster, \
+            Client(cluster) as client:
+        pids = list(client.run(os.getpid).values())
+
+        def kill_one():
+            time.sleep(1.5)
+            os.kill(pids[0], signal.SIGKILL)
+
+        killer = threading.Thread(target=kill_one)
+        killer.start()
+        result = sweep(_slow, {"index": list(range(8))}, tmp_path / "store", scheduler=client, progress=False)
+        killer.join()
+        assert any(pid not in pids for pid in client.run(os.getpid).values())  # a worker was replaced
+    assert result["index"].values.tolist() == list(range(8))
+    assert np.all(result["error"].values == "")
+    assert len(list((tmp_path / "store").glob("condition-*.nc"))) == 8
+    assert not list((tmp_path / "store").glob(".*tmp"))
+    expected = [condition_seed(0, {"index": i}) % 10**6 for i in range(8)]
+    assert result["seed"].values.tolist() == expected
+
+
+@pytest.mark.parametrize("grid, pattern", [
+    ({}, "non-empty dict"),
+    ({"mu": 1.0}, "must be a sequence"),
+    ({"mu": []}, "is empty"),
+    ({"bad name": [1]}, "identifiers"),
+    ({"mu": [object()]}, "numbers, strings or bools"),
+])
+def test_bad_grids_are_rejected(tmp_path, grid, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        sweep(_small_lif, grid, tmp_path, progress=False)
