@@ -1,0 +1,61 @@
+"""The nsnn-sim command and the reproduce pipeline (at a tiny size)."""
+
+import subprocess
+import sys
+
+import pytest
+
+import nsnn_sim as ns
+from nsnn_sim.cli import main
+from nsnn_sim.reproduce import reproduce
+
+COMMANDS = ["simulate", "sweep", "analyze", "figures", "reproduce", "crossval", "bench"]
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_command_has_help(command, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        main([command, "--help"])
+    assert exit_info.value.code == 0
+    assert "usage: nsnn-sim" in capsys.readouterr().out
+
+
+def test_simulate_from_a_toml_file(tmp_path):
+    config = tmp_path / "run.toml"
+    config.write_text('[model]\nkind = "NSNN"\nnoise = "logistic"\nfiring = "escape"\n\n'
+                      "[run]\nneurons = 20\nsteps = 300\ntrials = 2\nseed = 4\ninputs = 0.5\n")
+    out = tmp_path / "run.nc"
+    assert main(["simulate", "--config", str(config), "--set", "noise_scale=0.3", "--out", str(out)]) == 0
+    loaded = ns.load(out)
+    assert loaded.model.noise == "logistic" and loaded.model.noise_scale == 0.3 and loaded.seed == 4
+    assert loaded.spikes.shape == (2, 20, 300)
+
+
+@pytest.mark.parametrize("arguments, message", [
+    (["simulate", "--model", "hh", "--out", "x.nc"], "is not a model"),
+    (["simulate", "--set", "tau=-1", "--out", "x.nc"], "tau=-1 must be > 0"),
+    (["simulate", "--set", "tau", "--out", "x.nc"], "NAME=VALUE"),
+    (["simulate", "--config", "missing.toml", "--out", "x.nc"], "no such file"),
+    (["sweep", "--store", "s", "--grid", "beta=1,2"], "takes mu and sigma"),
+    (["analyze", "nothing_like_this"], "no analyses/nothing_like_this.py"),
+    (["reproduce", "--only", "nothing"], "unknown experiment"),
+])
+def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, arguments, message):
+    monkeypatch.chdir(tmp_path)
+    assert main(arguments) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+
+
+def test_console_script_is_installed():
+    completed = subprocess.run([sys.executable, "-m", "nsnn_sim.cli", "--help"], capture_output=True, text=True)
+    assert completed.returncode == 0 and "reproduce" in completed.stdout
+
+
+def test_reproduce_runs_experiments_figures_and_report_at_a_tiny_size(tmp_path):
+    report = reproduce("quick", only=["demo", "variability"], workdir=tmp_path, log=lambda line: None)
+    text = report.read_text()
+    assert (tmp_path / "figures" / "out" / "demo.png").exists()
+    assert (tmp_path / "figures" / "out" / "variability.png").exists()
+    assert "## demo" in text and "## variability" in text and "Siegert rate" in text
+    assert "Command: `python analyses/variability.py --quick`" in text
