@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow demo convergence crossval crossval-quick variability tuning experiments-quick clean
+.PHONY: test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning experiments-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,14 @@ test: $(STAMP)
 ## make test-slow: the long statistical runs
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
+
+## make figures: every experiment in quick mode, every figure, figures/REPORT.md (< 10 min)
+figures: $(STAMP)
+	$(VENV)/bin/nsnn-sim reproduce --quick
+
+## make figures-full: the same at paper scale
+figures-full: $(STAMP)
+	$(VENV)/bin/nsnn-sim reproduce --full
 
 ## make demo: a short simulation -> results/demo.nc and figures/out/demo.png
 demo: $(STAMP)
