@@ -8,7 +8,6 @@ the diagonal is agreement). Bottom: every test's p-value against the Bonferroni 
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -16,21 +15,15 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
 
-from nsnn_sim.plotting import save_figure  # noqa: E402
+from nsnn_sim.plotting import figure_inputs, save_figure  # noqa: E402
 
 LABELS = {"rate": "firing rate (Hz)", "cv": "ISI CV", "fano": "Fano factor (100 ms)"}
 MARKERS = {"rate": "o", "cv": "s", "fano": "^", "isi_ks": "D", "psth": "v"}
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=Path("results/crossval_brian2.nc"))
-    parser.add_argument("--out", type=Path, default=Path("figures/out/crossval_brian2.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        data = dataset.load()
+    args, data = figure_inputs("crossval_brian2", __doc__, argv)
     figure = plt.figure(figsize=(14, 9))
     grid = figure.add_gridspec(2, 3, height_ratios=[1, 1.25])
     for column, metric in enumerate(LABELS):

@@ -5,25 +5,18 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
 
 matplotlib.use("Agg")
-import xarray as xr  # noqa: E402
 
-from nsnn_sim.plotting import raster_and_rate, save_figure  # noqa: E402
+from nsnn_sim.plotting import figure_inputs, raster_and_rate, save_figure  # noqa: E402
 from nsnn_sim.spikes import SimulationResult  # noqa: E402
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=Path("results/demo.nc"))
-    parser.add_argument("--out", type=Path, default=Path("figures/out/demo.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        dataset = dataset.load()
+    args, dataset = figure_inputs("demo", __doc__, argv)
     result = SimulationResult.from_xarray(dataset)
     model = result.model
     title = (f"Noisy LIF (tau = {model.tau * 1e3:g} ms, sigma = {model.sigma:g}, mu = {dataset.attrs['mu']:g}, "

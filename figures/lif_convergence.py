@@ -5,7 +5,6 @@
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -13,18 +12,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
 
-from nsnn_sim.plotting import save_figure  # noqa: E402
+from nsnn_sim.plotting import figure_inputs, save_figure  # noqa: E402
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--results", type=Path, default=Path("results/lif_convergence.nc"))
-    parser.add_argument("--out", type=Path, default=Path("figures/out/lif_convergence.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        data = dataset.load()
+    args, data = figure_inputs("lif_convergence", __doc__, argv)
     dt_ms = data["dt"].values * 1e3
     figure, (grid_ax, bridge_ax, cv_ax) = plt.subplots(1, 3, figsize=(15, 4.4))
     for index, condition in enumerate(data["condition"].values):

@@ -11,7 +11,6 @@ against the NSNN's noise level.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -19,19 +18,13 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
 
 from nsnn_sim.coding import von_mises_tuning  # noqa: E402
-from nsnn_sim.plotting import save_figure  # noqa: E402
+from nsnn_sim.plotting import figure_inputs, save_figure  # noqa: E402
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=Path("results/tuning.nc"))
-    parser.add_argument("--out", type=Path, default=Path("figures/out/tuning.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        data = dataset.load()
+    args, data = figure_inputs("tuning", __doc__, argv)
     window = float(data.attrs["window_s"])
     figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
     (curve_ax, preferred_ax, fano_ax), (correlation_ax, fisher_ax, noise_ax) = axes

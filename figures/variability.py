@@ -10,7 +10,6 @@ DSNN). F: reliability and spike-time imprecision against the noise level.
 
 from __future__ import annotations
 
-import argparse
 from pathlib import Path
 
 import matplotlib
@@ -18,18 +17,12 @@ import matplotlib
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
-import xarray as xr  # noqa: E402
 
-from nsnn_sim.plotting import save_figure  # noqa: E402
+from nsnn_sim.plotting import figure_inputs, save_figure  # noqa: E402
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=Path("results/variability.nc"))
-    parser.add_argument("--out", type=Path, default=Path("figures/out/variability.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        data = dataset.load()
+    args, data = figure_inputs("variability", __doc__, argv)
     figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
     (cv_ax, fano_ax, nsnn_ax), (window_ax, raster_ax, reliability_ax) = axes
 
