@@ -79,6 +79,19 @@ def _tuning_summary(data: xr.Dataset) -> list[str]:
     return lines
 
 
+def _sampling_summary(data: xr.Dataset) -> list[str]:
+    last = data["kl"].isel(sweeps=-1)
+    lines = [f"KL(sampled || exact) after {int(data['sweeps'][-1])} sweeps x {data.attrs['n_chains']} chains, "
+             f"weight SD {scale:g}: " + ", ".join(f"{noise} {float(last.sel(weight_scale=scale, noise=noise)):.2g}"
+                                                 for noise in data["noise"].values)
+             + f" nats (exact-sample floor {float(data['kl_bias_floor'][-1]):.2g})"
+             for scale in data["weight_scale"].values]
+    error = np.abs(data["posterior_marginal"] - data["exact_posterior_marginal"]).max("unit")
+    lines.append("largest posterior-marginal error with 3 units clamped: "
+                 + ", ".join(f"{noise} {float(error.sel(noise=noise)):.3f}" for noise in data["noise"].values))
+    return lines
+
+
 def _crossval_summary(data: xr.Dataset) -> list[str]:
     agree = int(data["agree"].sum())
     smallest = float(np.nanmin(data["p_value"].values))
@@ -114,6 +127,8 @@ EXPERIMENTS = (
                description="ISI CV, Fano factor and reliability of noisy and deterministic neurons."),
     Experiment("tuning", _tuning_summary,
                description="Orientation tuning, noise correlations and Fisher information."),
+    Experiment("sampling", _sampling_summary,
+               description="Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."),
     Experiment("crossval_brian2", _crossval_summary,
                description="nsnn_sim against Brian2 over a grid of models (independent seeds)."),
 )

@@ -42,3 +42,15 @@ def test_tuning_experiment_recovers_preferences_and_information(tmp_path):
     information = data["fisher_information"].sel(fisher_model="NSNN gaussian membrane").values
     assert np.all(np.diff(information) > 0)  # independent intrinsic noise: information grows with N
     assert figure.stat().st_size > 50_000
+
+
+def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
+    results, figure = tmp_path / "sampling.nc", tmp_path / "sampling.png"
+    _run("analyses/sampling.py", "--quick", "--out", str(results))
+    _run("figures/sampling.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    logistic = data["kl"].sel(noise="logistic (exact)")
+    assert float(logistic.isel(sweeps=-1).max()) < 0.01
+    assert np.all(logistic.isel(sweeps=-1) < logistic.isel(sweeps=0))
+    assert float(data["kl"].sel(noise="deterministic").min()) > 1.0
+    assert figure.stat().st_size > 30_000
