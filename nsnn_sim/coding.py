@@ -8,6 +8,10 @@
   stimuli, with the bias correction of Kanitscheider, Coen-Cagli, Kohn & Pouget (2015).
 * :func:`fisher_information_by_population_size` — the same over random subsets of neurons.
 * :func:`discrimination_threshold` — ``d' / sqrt(I)`` (Cramer-Rao).
+* :class:`PoissonDecoder`, :class:`EmpiricalDecoder` — grid posteriors over orientation from spike
+  counts (independent-Poisson or learned-histogram likelihood, flat prior), with circular posterior
+  mean / SD, MAP and central credible intervals; :func:`covers`, :func:`coverage` (calibration)
+  and :func:`circular_error`.
 
 Stimuli (orientations) are in radians. Results are labelled xarray objects with dims among
 ``neuron``, ``population_size``; units are in ``attrs["units"]`` (``"1"`` for dimensionless
@@ -698,6 +702,7 @@ class _GridDecoder:
     neurons: np.ndarray
     _refine_map: bool = False
     _name: str = "decoder"
+    _provenance: dict = {}
 
     @property
     def n_neurons(self) -> int:
@@ -867,7 +872,8 @@ class _GridDecoder:
                                                 "credible interval"}),
             "credible_upper": ("trial", upper, {**radians, "long_name": "upper bound of the central "
                                                 "credible interval (< lower if it wraps through 0)"}),
-            "credible_width": ("trial", width, {**radians, "long_name": "arc length of the credible interval"}),
+            "credible_width": ("trial", width, {**radians,
+                                                "long_name": "arc length of the credible interval"}),
         }
         coords = {"stimulus_grid": ("stimulus_grid", self.grid, radians)}
         if trials is not None:
@@ -878,7 +884,7 @@ class _GridDecoder:
                                  "smallest posterior mass; mass spread uniformly over grid cells",
             "prior": "flat over stimulus_grid", "period": PERIOD,
             "map_refined": int(bool(self._refine_map)), "n_neurons": self.n_neurons,
-            "nsnn_sim_version": package_version()})
+            **self._provenance, "nsnn_sim_version": package_version()})
         return decoded.isel(trial=0, drop=True) if one_trial else decoded
 
     def covers(self, decoded: xr.Dataset, true_stimulus, level: float | None = None):
@@ -888,7 +894,8 @@ class _GridDecoder:
 
 def _decoded_posterior(decoded) -> tuple[np.ndarray, np.ndarray, bool]:
     """The (trial, grid) posterior of a decode() result, its grid, and whether it had no trial dim."""
-    if not isinstance(decoded, xr.Dataset) or "posterior" not in decoded or "stimulus_grid" not in decoded.coords:
+    if (not isinstance(decoded, xr.Dataset) or "posterior" not in decoded
+            or "stimulus_grid" not in decoded.coords):
         raise TypeError(f"decoded must be the xarray.Dataset returned by a decoder's decode(), "
                         f"got {type(decoded).__name__}")
     posterior = decoded["posterior"]
@@ -1027,10 +1034,11 @@ class PoissonDecoder(_GridDecoder):
 
     .. math::
 
-        \\log p(\\mathbf n \\mid s) = \\sum_i \\bigl[n_i \\log \\max(f_i(s), f_\\min) - \\max(f_i(s), f_\\min)\\bigr]
-            - \\sum_i \\log n_i!
+        \\log p(\\mathbf n \\mid s) = \\sum_i \\bigl[n_i \\log \\tilde f_i(s) - \\tilde f_i(s)\\bigr]
+            - \\sum_i \\log n_i!,
+        \\qquad \\tilde f_i(s) = \\max(f_i(s), f_\\min)
 
-    (the last term does not depend on ``s`` and is dropped). ``f_min`` (``floor``) keeps
+    (the ``log n_i!`` term does not depend on ``s`` and is dropped). ``f_min`` (``floor``) keeps
     ``log f`` finite where a tuning curve is 0. The log-likelihood is evaluated on the uniform
     grid ``s_k = k pi / grid_size``, ``k = 0 .. grid_size - 1``; :meth:`decode` adds a flat prior.
 
@@ -1102,6 +1110,12 @@ class PoissonDecoder(_GridDecoder):
         self.window = None if window is None else float(window)
         self.floor = float(floor)
         self.neurons = np.asarray(neurons)
+        self._provenance = {"window": ("none (tuning in counts per window)" if window is None
+                                       else float(window)),
+                            "floor": self.floor, "grid_size": int(grid_size),
+                            "likelihood": "independent Poisson, sum_i n_i log f_i(s) - f_i(s)",
+                            "tuning_source": ("measured, linear periodic interpolation"
+                                              if isinstance(tuning, xr.DataArray) else "callable")}
         expected = np.maximum(means, self.floor)
         self._log_expected = np.ascontiguousarray(np.log(expected).T)      # (neuron, grid)
         self._total_expected = expected.sum(axis=1)                        # (grid,)
@@ -1158,6 +1172,7 @@ class PoissonDecoder(_GridDecoder):
             return von_mises_tuning(grid[:, None], *(parameters[name] for name in TUNING_PARAMETERS))
 
         decoder = cls(curves, window=window, grid_size=grid_size, floor=floor)
+        decoder._provenance = {**decoder._provenance, "tuning_source": "von Mises fit (from_tuning_fit)"}
         decoder.neurons = np.asarray(neurons)
         decoder.expected_counts = decoder.expected_counts.assign_coords(neuron=decoder.neurons)
         return decoder
@@ -1249,11 +1264,12 @@ class EmpiricalDecoder(_GridDecoder):
         max_count = np.max(filled, axis=(0, 1)).astype(np.int64)              # (neuron,)
         max_count = np.maximum(max_count, 0)
         n_bins = int(max_count.max()) + 2                                      # 0..M, overflow
-        histogram = np.zeros((n_neurons, n_bins, n_stimuli))
-        for neuron in range(n_neurons):
-            for stimulus in range(n_stimuli):
-                column = values[stimulus, observed[stimulus, :, neuron], neuron].astype(np.int64)
-                histogram[neuron, :, stimulus] = np.bincount(column, minlength=n_bins)
+        # one bincount over the flat index ((neuron * n_stimuli + stimulus) * n_bins + count)
+        stimulus_index, _, neuron_index = np.nonzero(observed)
+        flat = ((neuron_index * n_stimuli + stimulus_index) * n_bins
+                + values[observed].astype(np.int64))
+        histogram = np.bincount(flat, minlength=n_neurons * n_stimuli * n_bins).astype(np.float64)
+        histogram = histogram.reshape(n_neurons, n_stimuli, n_bins).transpose(0, 2, 1)
         bins_used = (max_count + 2)[:, None, None]                             # per neuron
         probability = (histogram + smoothing) / (n_trials.T[:, None, :] + smoothing * bins_used)
         log_probability = np.log(probability)
@@ -1262,6 +1278,9 @@ class EmpiricalDecoder(_GridDecoder):
         self.smoothing = float(smoothing)
         self.neurons = (ordered["neuron"].values if "neuron" in ordered.coords else np.arange(n_neurons))
         self._max_count = max_count
+        self._provenance = {"smoothing": self.smoothing, "n_training_trials": int(n_trials.sum()),
+                            "likelihood": "per-neuron count histograms with additive smoothing, "
+                                          "neurons conditionally independent"}
         self._log_probability = log_probability
         self.log_probability = xr.DataArray(
             log_probability, dims=("neuron", "count", "stimulus_grid"),

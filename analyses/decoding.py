@@ -1,0 +1,234 @@
+"""Bayesian decoding of orientation and cue integration by noisy spiking populations -> results/decoding.nc.
+
+
+Populations as in analyses/tuning.py (von Mises tuned drive). For each model (NSNN with Gaussian
+membrane noise, NSNN with logistic escape noise, DSNN + input noise, and an independent-Poisson
+population with the NSNN's tuning curves as the reference):
+
+* decoding: training trials give the tuning curves (von Mises fits -> coding.PoissonDecoder) and the
+  count distributions (coding.EmpiricalDecoder); held-out trials at random orientations are decoded.
+  Reported: circular error of the posterior mean, posterior SD, calibration (nominal against
+  empirical coverage of central credible intervals) against population size and counting window,
+  and the Cramer-Rao bound 1/sqrt(I_Poisson) of the fitted tuning curves.
+* cue integration (Ma, Beck, Latham & Pouget 2006): two populations with the same preferred
+  orientations see the same orientation at contrasts 1 and 0.5 (input gain). Each cue alone is
+  decoded, the optimal combination (1/var = 1/var1 + 1/var2, reliability-weighted circular mean)
+  is formed, and the posterior from the summed activity of both populations (decoder built from
+  the summed tuning curves) is compared with it.
+
+    python analyses/decoding.py [--quick] [--out results/decoding.nc]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import nsnn_sim as ns
+from nsnn_sim import coding
+from tuning import DRIVE, DT, WARMUP, drive, models  # analyses/tuning.py: the same population
+
+CONTRASTS = (1.0, 0.5)
+LEVELS = (0.5, 0.68, 0.8, 0.9, 0.95)
+
+
+def counts(name: str, model, orientations: np.ndarray, preferred: np.ndarray, window: float, contrast: float,
+           seed: int) -> np.ndarray:
+    """Counts (trial, neuron) in [WARMUP, WARMUP + window), one trial per orientation."""
+    n_steps = int(round((WARMUP + window) / DT))
+    mean = contrast * drive(orientations, preferred)  # (trial, neuron)
+    if name == "Poisson reference":
+        return None
+    generator = np.random.default_rng(seed)
+    if name == "DSNN + input noise":
+        from tuning import INPUT_NOISE, ORIENTATION_JITTER
+
+        jitter = generator.normal(0.0, ORIENTATION_JITTER, orientations.size)
+        mean = contrast * drive(orientations + jitter, preferred)
+        inputs = mean[:, None, :] + generator.normal(0.0, INPUT_NOISE, (orientations.size, n_steps, preferred.size))
+    else:
+        inputs = np.broadcast_to(mean[:, None, :], (orientations.size, n_steps, preferred.size))
+    spikes = ns.simulate(model, inputs, preferred.size, n_steps, n_trials=orientations.size, seed=seed).spikes
+    return spikes.crop(WARMUP).counts().values
+
+
+def population_counts(name, model, orientations, preferred, window, contrast, seed, poisson_means=None):
+    if name == "Poisson reference":
+        generator = np.random.default_rng(seed)
+        return generator.poisson(poisson_means(orientations))
+    return counts(name, model, orientations, preferred, window, contrast, seed)
+
+
+def train_decoder(train: np.ndarray, grid: np.ndarray):
+    """Von Mises fits of the trial means -> PoissonDecoder (neurons whose fit failed are dropped)."""
+    responses = xr.DataArray(train, dims=("stimulus", "trial", "neuron"), coords={"stimulus": grid})
+    fit = coding.fit_tuning_curves(responses)
+    keep = fit["converged"].values.astype(bool)
+    return coding.PoissonDecoder.from_tuning_fit(fit.isel(neuron=keep)), keep, fit
+
+
+def poisson_information(fit: xr.Dataset, stimulus: np.ndarray) -> np.ndarray:
+    """Poisson Fisher information sum_i f_i'(s)^2 / f_i(s) of von Mises curves (counts), per stimulus."""
+    s = stimulus[:, None]
+    shape = np.exp(fit["kappa"].values * (np.cos(2 * (s - fit["preferred"].values)) - 1))
+    f = fit["baseline"].values + fit["gain"].values * shape
+    derivative = -2 * fit["gain"].values * fit["kappa"].values * np.sin(2 * (s - fit["preferred"].values)) * shape
+    return np.sum(derivative**2 / np.maximum(f, 1e-9), axis=1)
+
+
+def main(argv=None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="smaller populations and fewer trials")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--out", type=Path, default=Path("results/decoding.nc"))
+    args = parser.parse_args(argv)
+    start = time.perf_counter()
+    n_neurons, n_train, n_test = (64, 40, 400) if args.quick else (128, 80, 1500)
+    window = 0.25
+    sizes = np.array([8, 16, 32, 64] + ([128] if n_neurons >= 128 else []))
+    windows = np.array([0.05, 0.1, 0.25])
+    n_grid = 16
+    grid = np.arange(n_grid) * np.pi / n_grid
+    preferred = (np.arange(n_neurons) + 0.5) * np.pi / n_neurons
+    generator = np.random.default_rng(args.seed)
+    test_orientation = generator.uniform(0, np.pi, n_test)
+    names = ["NSNN gaussian membrane", "NSNN logistic escape", "DSNN + input noise", "Poisson reference"]
+    all_models = models()
+
+    shape = (len(names), sizes.size)
+    error_sd, posterior_sd, crb = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
+    calibration = np.full((len(names), len(LEVELS)), np.nan)
+    empirical_error = np.full(len(names), np.nan)
+    calibration_empirical = np.full((len(names), len(LEVELS)), np.nan)
+    window_error = np.full((len(names), windows.size), np.nan)
+    cue = {key: np.full((len(names), 2), np.nan) for key in
+           ("cue1_var", "cue2_var", "optimal_var", "summed_var", "optimal_mean_error", "summed_mean_error",
+            "mean_difference", "summed_over_optimal_var")}
+    poisson_means = None
+    for m, name in enumerate(names):
+        model = all_models.get(name)
+        seed = args.seed + 1000 * m
+        if name == "Poisson reference":  # independent Poisson counts with the NSNN's fitted tuning curves
+            fit_reference = reference_fit
+
+            def poisson_means(orientations, contrast_fit=fit_reference):
+                return coding.von_mises_tuning(orientations[:, None], contrast_fit["preferred"].values,
+                                               contrast_fit["kappa"].values, contrast_fit["baseline"].values,
+                                               contrast_fit["gain"].values)
+        train = np.stack([population_counts(name, model, np.full(n_train, g), preferred, window, 1.0, seed + k,
+                                            poisson_means) for k, g in enumerate(grid)])
+        test = population_counts(name, model, test_orientation, preferred, window, 1.0, seed + 500, poisson_means)
+        decoder, keep, fit = train_decoder(train, grid)
+        if m == 0:
+            reference_fit = fit.isel(neuron=keep)
+        decoded = decoder.decode(test[:, keep], credible=0.9)
+        calibration[m] = coding.coverage(decoded, test_orientation, LEVELS).values
+        # the empirical likelihood lives on its training orientations: calibrate it on a fine grid
+        # (64 orientations) in a hard task (16 neurons, 50 ms) where posteriors span many grid points
+        fine = np.arange(64) * np.pi / 64
+        chosen = np.linspace(0, n_neurons - 1, 16).astype(int)
+        fine_train = np.stack([population_counts(name, model, np.full(n_train, g), preferred, 0.05, 1.0,
+                                                 seed + 4000 + k, _scaled(poisson_means, 0.05 / window))
+                               for k, g in enumerate(fine)])[:, :, chosen]
+        empirical = coding.EmpiricalDecoder(xr.DataArray(fine_train, dims=("stimulus", "trial", "neuron"),
+                                                         coords={"stimulus": fine}))
+        truth = fine[generator.integers(0, fine.size, n_test)]
+        fine_test = population_counts(name, model, truth, preferred, 0.05, 1.0, seed + 4500,
+                                      _scaled(poisson_means, 0.05 / window))[:, chosen]
+        decoded_empirical = empirical.decode(fine_test)
+        calibration_empirical[m] = coding.coverage(decoded_empirical, truth, LEVELS).values
+        empirical_error[m] = np.sqrt(np.mean(coding.circular_error(decoded_empirical["posterior_mean"].values,
+                                                                   truth) ** 2))
+        for k, size in enumerate(sizes):
+            subset = np.flatnonzero(keep)[np.linspace(0, keep.sum() - 1, min(size, keep.sum())).astype(int)]
+            sub_decoder = coding.PoissonDecoder.from_tuning_fit(fit.isel(neuron=subset))
+            result = sub_decoder.decode(test[:, subset])
+            error = coding.circular_error(result["posterior_mean"].values, test_orientation)
+            error_sd[m, k] = np.sqrt(np.mean(error**2))
+            posterior_sd[m, k] = float(np.mean(result["posterior_sd"].values))
+            crb[m, k] = float(np.mean(1 / np.sqrt(poisson_information(fit.isel(neuron=subset), test_orientation))))
+        # counting window: decode the first part of the same trials with the decoder scaled to it
+        for w, length in enumerate(windows):
+            if name == "Poisson reference":
+                short = generator.poisson(poisson_means(test_orientation) * length / window)
+            else:
+                short = counts(name, model, test_orientation, preferred, length, 1.0, seed + 700 + w)
+            short_decoder = coding.PoissonDecoder.from_tuning_fit(fit.isel(neuron=keep), window=length / window)
+            error = coding.circular_error(short_decoder.decode(short[:, keep])["posterior_mean"].values,
+                                          test_orientation)
+            window_error[m, w] = np.sqrt(np.mean(error**2))
+        # cue integration: contrasts 1 and 0.5, same orientation
+        per_contrast = []
+        for c, contrast in enumerate(CONTRASTS):
+            if name == "Poisson reference":
+                train_c = np.stack([generator.poisson(contrast_means(poisson_means, g, n_train, contrast)) for g in grid])
+                test_c = generator.poisson(contrast_means(poisson_means, test_orientation, None, contrast))
+            else:
+                train_c = np.stack([counts(name, model, np.full(n_train, g), preferred, window, contrast,
+                                           seed + 2000 + 100 * c + k) for k, g in enumerate(grid)])
+                test_c = counts(name, model, test_orientation, preferred, window, contrast, seed + 3000 + c)
+            per_contrast.append((train_c, test_c))
+        decoders = [train_decoder(train_c, grid) for train_c, _ in per_contrast]
+        single = [d[0].decode(test_c[:, d[1]]) for d, (_, test_c) in zip(decoders, per_contrast)]
+        summed_decoder, summed_keep, _ = train_decoder(per_contrast[0][0] + per_contrast[1][0], grid)
+        summed = summed_decoder.decode((per_contrast[0][1] + per_contrast[1][1])[:, summed_keep])
+        var1, var2 = single[0]["posterior_sd"].values ** 2, single[1]["posterior_sd"].values ** 2
+        mean1, mean2 = single[0]["posterior_mean"].values, single[1]["posterior_mean"].values
+        optimal_var = 1 / (1 / var1 + 1 / var2)
+        optimal_mean = np.mod(mean1 + coding.circular_error(mean2, mean1) * var1 / (var1 + var2), np.pi)
+        summed_var = summed["posterior_sd"].values ** 2
+        summed_mean = summed["posterior_mean"].values
+        values = {"cue1_var": var1, "cue2_var": var2, "optimal_var": optimal_var, "summed_var": summed_var,
+                  "optimal_mean_error": coding.circular_error(optimal_mean, test_orientation) ** 2,
+                  "summed_mean_error": coding.circular_error(summed_mean, test_orientation) ** 2,
+                  "mean_difference": coding.circular_error(summed_mean, optimal_mean) ** 2,
+                  "summed_over_optimal_var": summed_var / optimal_var}
+        for key, value in values.items():
+            cue[key][m] = [np.mean(value), np.std(value, ddof=1) / np.sqrt(value.size)]
+        print(f"{name}: error {np.rad2deg(error_sd[m]).round(2)} deg, coverage(0.9) {calibration[m][3]:.3f}, "
+              f"summed/optimal variance {cue['summed_over_optimal_var'][m][0]:.3f}", flush=True)
+
+    variables = {
+        "error_rms": (("model", "population_size"), error_sd, {"units": "rad", "long_name": "RMS circular error"}),
+        "posterior_sd": (("model", "population_size"), posterior_sd, {"units": "rad"}),
+        "cramer_rao": (("model", "population_size"), crb, {"units": "rad",
+                                                           "long_name": "mean 1/sqrt(Poisson Fisher information)"}),
+        "coverage": (("model", "level"), calibration, {"long_name": "Poisson decoder, von Mises tuning"}),
+        "coverage_empirical": (("model", "level"), calibration_empirical,
+                               {"long_name": "empirical-likelihood decoder, 16 neurons, 50 ms, 64 orientations"}),
+        "empirical_error_rms": (("model",), empirical_error, {"units": "rad"}),
+        "window_error_rms": (("model", "window"), window_error, {"units": "rad"}),
+    }
+    for key, value in cue.items():
+        variables[f"cue_{key}"] = (("model", "estimate"), value)
+    dataset = xr.Dataset(variables, coords={"model": names, "population_size": sizes, "level": list(LEVELS),
+                                            "window": ("window", windows, {"units": "s"}),
+                                            "estimate": ["mean", "se"]},
+                         attrs={"seed": args.seed, "quick": int(args.quick), "n_test": n_test, "n_train": n_train,
+                                "window_s": window, "contrasts": str(CONTRASTS), "drive": str(DRIVE),
+                                "nsnn_sim_version": ns.__version__})
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    dataset.to_netcdf(args.out, engine="h5netcdf")
+    print(f"-> {args.out} ({time.perf_counter() - start:.1f} s)")
+    return args.out
+
+
+def _scaled(poisson_means, factor):
+    """The Poisson reference's mean counts for a window ``factor`` times the default."""
+    if poisson_means is None:
+        return None
+    return lambda orientations: factor * poisson_means(orientations)
+
+
+def contrast_means(poisson_means, orientations, n_trials, contrast):
+    """Poisson reference at a contrast: the rate above baseline scales with the contrast."""
+    orientations = np.full(n_trials, orientations) if n_trials is not None else orientations
+    return contrast * poisson_means(orientations)
+
+
+if __name__ == "__main__":
+    main()
