@@ -103,6 +103,8 @@ def main(argv=None) -> Path:
     error_sd, posterior_sd, crb = np.full(shape, np.nan), np.full(shape, np.nan), np.full(shape, np.nan)
     calibration = np.full((len(names), len(LEVELS)), np.nan)
     empirical_error = np.full(len(names), np.nan)
+    linear_bound = np.full(len(names), np.nan)
+    delta = np.deg2rad(2.0)
     calibration_empirical = np.full((len(names), len(LEVELS)), np.nan)
     window_error = np.full((len(names), windows.size), np.nan)
     cue = {key: np.full((len(names), 2), np.nan) for key in
@@ -161,6 +163,16 @@ def main(argv=None) -> Path:
             error = coding.circular_error(short_decoder.decode(short[:, keep])["posterior_mean"].values,
                                           test_orientation)
             window_error[m, w] = np.sqrt(np.mean(error**2))
+        # the Cramer-Rao bound from the bias-corrected linear Fisher information of the whole population
+        # (at 90 deg, 2 deg apart), not the Poisson assumption
+        if name == "Poisson reference":
+            near = [generator.poisson(poisson_means(np.full(200, np.pi / 2 + sign * delta / 2))) for sign in (-1, 1)]
+        else:
+            near = [counts(name, model, np.full(200, np.pi / 2 + sign * delta / 2), preferred, window, 1.0,
+                           seed + 800 + k) for k, sign in enumerate((-1, 1))]
+        varying = (near[0].var(axis=0) > 0) & (near[1].var(axis=0) > 0)
+        linear_bound[m] = 1 / np.sqrt(float(coding.linear_fisher_information(near[0][:, varying], near[1][:, varying],
+                                                                             delta)))
         # cue integration: contrasts 1 and 0.5, same orientation
         per_contrast = []
         for c, contrast in enumerate(CONTRASTS):
@@ -192,6 +204,19 @@ def main(argv=None) -> Path:
         print(f"{name}: error {np.rad2deg(error_sd[m]).round(2)} deg, coverage(0.9) {calibration[m][3]:.3f}, "
               f"summed/optimal variance {cue['summed_over_optimal_var'][m][0]:.3f}", flush=True)
 
+    # decoding error against the NSNN's noise level (Gaussian membrane noise), whole population
+    noise_levels = np.array([0.2, 0.4, 0.8])
+    noise_error, noise_sd = np.zeros(noise_levels.size), np.zeros(noise_levels.size)
+    for k, level in enumerate(noise_levels):
+        model = models(level)["NSNN gaussian membrane"]
+        train = np.stack([counts("NSNN", model, np.full(n_train, g), preferred, window, 1.0, args.seed + 9000 + 20 * k + j)
+                          for j, g in enumerate(grid)])
+        decoder, keep, _ = train_decoder(train, grid)
+        result = decoder.decode(counts("NSNN", model, test_orientation, preferred, window, 1.0,
+                                       args.seed + 9500 + k)[:, keep])
+        noise_error[k] = np.sqrt(np.mean(coding.circular_error(result["posterior_mean"].values, test_orientation) ** 2))
+        noise_sd[k] = float(np.mean(result["posterior_sd"].values))
+
     variables = {
         "error_rms": (("model", "population_size"), error_sd, {"units": "rad", "long_name": "RMS circular error"}),
         "posterior_sd": (("model", "population_size"), posterior_sd, {"units": "rad"}),
@@ -202,10 +227,17 @@ def main(argv=None) -> Path:
                                {"long_name": "empirical-likelihood decoder, 16 neurons, 50 ms, 64 orientations"}),
         "empirical_error_rms": (("model",), empirical_error, {"units": "rad"}),
         "window_error_rms": (("model", "window"), window_error, {"units": "rad"}),
+        "linear_fisher_bound": (("model",), linear_bound,
+                                {"units": "rad", "long_name": "1/sqrt(bias-corrected linear Fisher information), "
+                                                              "whole population, 90 deg"}),
+        "noise_error_rms": (("noise_level",), noise_error, {"units": "rad",
+                                                            "long_name": "NSNN gaussian membrane, whole population"}),
+        "noise_posterior_sd": (("noise_level",), noise_sd, {"units": "rad"}),
     }
     for key, value in cue.items():
         variables[f"cue_{key}"] = (("model", "estimate"), value)
     dataset = xr.Dataset(variables, coords={"model": names, "population_size": sizes, "level": list(LEVELS),
+                                            "noise_level": noise_levels,
                                             "window": ("window", windows, {"units": "s"}),
                                             "estimate": ["mean", "se"]},
                          attrs={"seed": args.seed, "quick": int(args.quick), "n_test": n_test, "n_train": n_train,

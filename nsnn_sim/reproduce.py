@@ -79,6 +79,20 @@ def _tuning_summary(data: xr.Dataset) -> list[str]:
     return lines
 
 
+def _decoding_summary(data: xr.Dataset) -> list[str]:
+    largest = int(data["population_size"].max())
+    lines = []
+    for model in data["model"].values:
+        row = data.sel(model=model)
+        lines.append(f"{model}: RMS error {np.rad2deg(float(row['error_rms'].sel(population_size=largest))):.2f} deg "
+                     f"at N = {largest} (linear-Fisher bound {np.rad2deg(float(row['linear_fisher_bound'])):.2f} deg "
+                     f"for the whole population); 90 % interval coverage {float(row['coverage'].sel(level=0.9)):.3f} "
+                     f"(Poisson decoder), {float(row['coverage_empirical'].sel(level=0.9)):.3f} (learned likelihood); "
+                     f"cue integration: summed / optimal posterior variance "
+                     f"{float(row['cue_summed_over_optimal_var'].sel(estimate='mean')):.3f}")
+    return lines
+
+
 def _sampling_summary(data: xr.Dataset) -> list[str]:
     last = data["kl"].isel(sweeps=-1)
     lines = [f"KL(sampled || exact) after {int(data['sweeps'][-1])} sweeps x {data.attrs['n_chains']} chains, "
@@ -127,6 +141,8 @@ EXPERIMENTS = (
                description="ISI CV, Fano factor and reliability of noisy and deterministic neurons."),
     Experiment("tuning", _tuning_summary,
                description="Orientation tuning, noise correlations and Fisher information."),
+    Experiment("decoding", _decoding_summary,
+               description="Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration."),
     Experiment("sampling", _sampling_summary,
                description="Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."),
     Experiment("crossval_brian2", _crossval_summary,

@@ -54,3 +54,19 @@ def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
     assert np.all(logistic.isel(sweeps=-1) < logistic.isel(sweeps=0))
     assert float(data["kl"].sel(noise="deterministic").min()) > 1.0
     assert figure.stat().st_size > 30_000
+
+
+def test_decoding_experiment_is_calibrated_for_poisson_and_near_the_bound(tmp_path):
+    results, figure = tmp_path / "decoding.nc", tmp_path / "decoding.png"
+    _run("analyses/decoding.py", "--quick", "--out", str(results))
+    _run("figures/decoding.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    reference = data.sel(model="Poisson reference")
+    n_test = data.attrs["n_test"]
+    se = np.sqrt(0.9 * 0.1 / n_test)  # binomial SE of a coverage estimate
+    assert abs(float(reference["coverage"].sel(level=0.9)) - 0.9) < 4 * se
+    # errors fall with population size, and the whole population decodes close to its linear-Fisher bound
+    assert np.all(np.diff(data["error_rms"].sel(model="NSNN gaussian membrane").values) < 0)
+    ratio = data["error_rms"].isel(population_size=-1) / data["linear_fisher_bound"]
+    assert np.all(ratio.values > 0.8) and np.all(ratio.values < 1.3)
+    assert figure.stat().st_size > 50_000
