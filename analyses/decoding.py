@@ -21,7 +21,6 @@ population with the NSNN's tuning curves as the reference):
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -30,6 +29,7 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import coding
+from nsnn_sim.reproduce import analysis_arguments
 from tuning import DRIVE, DT, WARMUP, drive, models  # analyses/tuning.py: the same population
 
 CONTRASTS = (1.0, 0.5)
@@ -81,11 +81,7 @@ def poisson_information(fit: xr.Dataset, stimulus: np.ndarray) -> np.ndarray:
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller populations and fewer trials")
-    parser.add_argument("--seed", type=int, default=8)
-    parser.add_argument("--out", type=Path, default=Path("results/decoding.nc"))
-    args = parser.parse_args(argv)
+    args = analysis_arguments("decoding", __doc__, seed=8, quick_help="smaller populations and fewer trials", argv=argv)
     start = time.perf_counter()
     n_neurons, n_train, n_test = (64, 40, 400) if args.quick else (128, 80, 1500)
     window = 0.25

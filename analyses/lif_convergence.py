@@ -10,7 +10,6 @@ Writes results/lif_convergence.nc (dims: condition, dt, crossing).
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -18,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.reproduce import analysis_arguments
 
 TAU = 10e-3
 POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2.1e-3)]  # 2.1 ms: whole steps at every dt
@@ -41,11 +41,7 @@ def measure(mu, sigma, tau_ref, dt, crossing, neuron_seconds, seed):
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer neurons (larger error bars)")
-    parser.add_argument("--seed", type=int, default=3)
-    parser.add_argument("--out", type=Path, default=Path("results/lif_convergence.nc"))
-    args = parser.parse_args(argv)
+    args = analysis_arguments("lif_convergence", __doc__, seed=3, quick_help="fewer neurons (larger error bars)", argv=argv)
     neuron_seconds = 300 if args.quick else 2000
 
     shape = (len(POINTS), len(DTS), len(CROSSINGS))

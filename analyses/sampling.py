@@ -13,7 +13,6 @@ the exact ones.
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -22,6 +21,7 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
+from nsnn_sim.reproduce import analysis_arguments
 
 N_UNITS = 10
 NOISES = {"logistic (exact)": ("logistic", 1.0), "gaussian, matched slope": ("gaussian", 4 / np.sqrt(2 * np.pi)),
@@ -38,11 +38,7 @@ def random_target(scale: float, seed: int) -> BoltzmannTarget:
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer sweeps and chains (seconds)")
-    parser.add_argument("--seed", type=int, default=21)
-    parser.add_argument("--out", type=Path, default=Path("results/sampling.nc"))
-    args = parser.parse_args(argv)
+    args = analysis_arguments("sampling", __doc__, seed=21, quick_help="fewer sweeps and chains (seconds)", argv=argv)
     start = time.perf_counter()
     n_sweeps, n_chains = (20_000, 8) if args.quick else (100_000, 16)
     checkpoints = np.unique(np.geomspace(100, n_sweeps, 12).astype(int))

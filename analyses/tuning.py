@@ -15,7 +15,6 @@ noise level, and the discrimination threshold 1/sqrt(I).
 
 from __future__ import annotations
 
-import argparse
 import time
 import warnings
 from pathlib import Path
@@ -25,6 +24,7 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import coding, stats
+from nsnn_sim.reproduce import analysis_arguments
 
 DT = 1e-3
 WARMUP = 0.1
@@ -72,11 +72,7 @@ def responsive(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="smaller population and fewer trials (< 2 minutes)")
-    parser.add_argument("--seed", type=int, default=5)
-    parser.add_argument("--out", type=Path, default=Path("results/tuning.nc"))
-    args = parser.parse_args(argv)
+    args = analysis_arguments("tuning", __doc__, seed=5, quick_help="smaller population and fewer trials (< 2 minutes)", argv=argv)
     start = time.perf_counter()
     n_neurons, n_trials, window = (100, 50, 0.5) if args.quick else (200, 100, 1.0)
     fisher_trials = 150 if args.quick else 300  # 2T - N - 3 > 0 for every population size

@@ -18,7 +18,6 @@ Three parts:
 
 from __future__ import annotations
 
-import argparse
 import time
 from pathlib import Path
 
@@ -27,6 +26,7 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import stats
+from nsnn_sim.reproduce import analysis_arguments
 
 FAMILIES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.2}
 LIF_TAU = 10e-3
@@ -172,11 +172,7 @@ def reliability_part(quick: bool, seed: int) -> xr.Dataset:
 
 
 def main(argv=None) -> Path:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="fewer trials and input values (under 2 minutes)")
-    parser.add_argument("--seed", type=int, default=11)
-    parser.add_argument("--out", type=Path, default=Path("results/variability.nc"))
-    args = parser.parse_args(argv)
+    args = analysis_arguments("variability", __doc__, seed=11, quick_help="fewer trials and input values (under 2 minutes)", argv=argv)
     start = time.perf_counter()
     parts = [lif_part(args.quick, args.seed), nsnn_part(args.quick, args.seed),
              fano_window_part(args.quick, args.seed), reliability_part(args.quick, args.seed)]

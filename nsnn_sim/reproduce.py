@@ -18,7 +18,19 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-__all__ = ["Experiment", "EXPERIMENTS", "reproduce", "source_root"]
+__all__ = ["Experiment", "EXPERIMENTS", "reproduce", "source_root", "analysis_arguments"]
+
+
+def analysis_arguments(name: str, description: str, seed: int, quick_help: str, argv=None):
+    """Command-line arguments shared by the analysis scripts: ``--quick``, ``--seed`` (default
+    ``seed``) and ``--out`` (default ``results/NAME.nc``)."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help=quick_help)
+    parser.add_argument("--seed", type=int, default=seed)
+    parser.add_argument("--out", type=Path, default=Path(f"results/{name}.nc"))
+    return parser.parse_args(argv)
 
 
 def source_root() -> Path:
