@@ -60,7 +60,7 @@ def test_condition_seeds_depend_on_the_condition_only():
 
 
 def _slow(index, seed):
-    time.sleep(0.6)
+    time.sleep(0.8)  # 8 conditions on 2 workers take >= 3.2 s: the kill at 1.5 s lands mid-sweep
     return {"index": index, "seed": seed % 10**6}
 
 
@@ -79,6 +79,7 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path):
         killer.start()
         result = sweep(_slow, {"index": list(range(8))}, tmp_path / "store", scheduler=client, progress=False)
         killer.join()
+        client.wait_for_workers(2, timeout=60)
         assert any(pid not in pids for pid in client.run(os.getpid).values())  # a worker was replaced
     assert result["index"].values.tolist() == list(range(8))
     assert np.all(result["error"].values == "")
