@@ -107,6 +107,7 @@ def main(argv=None) -> Path:
            ("cue1_var", "cue2_var", "optimal_var", "summed_var", "optimal_mean_error", "summed_mean_error",
             "mean_difference", "summed_over_optimal_var")}
     poisson_means = None
+    reference_fit = None  # the first model's (NSNN gaussian) fitted tuning curves, for the Poisson reference
     for m, name in enumerate(names):
         model = all_models.get(name)
         seed = args.seed + 1000 * m

@@ -23,7 +23,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import coding, stats
+from nsnn_sim import coding
 from nsnn_sim.reproduce import analysis_arguments
 
 DT = 1e-3

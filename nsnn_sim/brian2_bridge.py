@@ -41,7 +41,7 @@ from nsnn_sim import noise as noise_families
 from nsnn_sim import rng
 from nsnn_sim.engine import initial_membrane
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
-from nsnn_sim.neurons import FIRING_ESCAPE, FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
+from nsnn_sim.neurons import FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 from nsnn_sim.validation import whole_number
 

@@ -1,12 +1,10 @@
 """Properties that need a fresh process: thread-count invariance through NUMBA_NUM_THREADS, memory."""
 
-import hashlib
 import os
 import subprocess
 import sys
 import textwrap
 
-import pytest
 
 RUN = textwrap.dedent("""
     import hashlib, sys

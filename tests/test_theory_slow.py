@@ -1,6 +1,5 @@
 """Long statistical checks of the LIF against Siegert / Brunel over a wider parameter set (make test-slow)."""
 
-import numpy as np
 import pytest
 
 import nsnn_sim as ns
