@@ -45,7 +45,7 @@ MODELS = {  # name: (noise, scale)
 }
 DELETION = INSERTION = np.array([0.0, 0.05, 0.1, 0.2, 0.3])
 MEMBRANE_NOISE = np.array([0.0, 0.1, 0.2, 0.4, 0.8])
-EPSILON = np.array([0.0, 0.05, 0.1, 0.2, 0.3])
+EPSILON = np.array([0.0, 0.002, 0.005, 0.01, 0.02])
 
 
 def build_network(noise: str, scale: float, seed: int) -> learn.Network:
@@ -68,7 +68,7 @@ def robustness(network, data, seed: int) -> dict:
     }
 
 
-def tuning_fit(quick: bool, seed: int) -> xr.Dataset:
+def tuning_fit(quick: bool, seed: int, epochs: int | None = None) -> xr.Dataset:
     """Fit a population's input weights to von Mises targets; measure the result in simulate."""
     task = learn.tuning_task(n_neurons=16, n_orientations=16, n_steps=100)
     network = learn.Network(task.inputs.shape[2], [learn.SpikingLayer(16, beta=0.5, noise="gaussian", noise_scale=0.4,
@@ -77,7 +77,7 @@ def tuning_fit(quick: bool, seed: int) -> xr.Dataset:
     repeats = 8
     inputs = np.tile(task.inputs, (repeats, 1, 1))
     targets = np.tile(task.targets, (repeats, 1))
-    history = learn.train(network, inputs, targets, loss="mse", epochs=100 if quick else 300, batch_size=16,
+    history = learn.train(network, inputs, targets, loss="mse", epochs=epochs or (100 if quick else 300), batch_size=16,
                           optimizer=learn.Adam(0.01), seed=seed, progress=False)
     n_trials = 50 if quick else 200
     trial_inputs = np.repeat(task.inputs, n_trials, axis=0)
@@ -104,10 +104,17 @@ def tuning_fit(quick: bool, seed: int) -> xr.Dataset:
 
 
 def main(argv=None) -> Path:
+    def size_options(parser):
+        parser.add_argument("--patterns", type=int, help="training and test patterns per class (override)")
+        parser.add_argument("--epochs", type=int, help="training epochs (override)")
+        parser.add_argument("--seeds", type=int, help="number of seeds (override)")
+
     args = analysis_arguments("learning", __doc__, seed=5, quick_help="fewer patterns, epochs and seeds (< 3 min)",
-                              argv=argv)
+                              argv=argv, add_options=size_options)
     start = time.perf_counter()
-    n_train, n_test, epochs, seeds = (40, 40, 10, 3) if args.quick else (100, 100, 30, 3)
+    n_train, epochs, seeds = (40, 10, 3) if args.quick else (100, 30, 3)
+    n_train = args.patterns or n_train
+    n_test, epochs, seeds = n_train, args.epochs or epochs, args.seeds or seeds
     data = learn.randman(n_classes=N_CLASSES, n_inputs=20, n_steps=50, n_train=n_train, n_test=n_test, manifold_dim=1,
                          alpha=2.0, seed=args.seed)
     shape = (len(MODELS), seeds)
@@ -115,7 +122,8 @@ def main(argv=None) -> Path:
     train_curves = np.zeros(shape + (epochs,))
     epoch_time = np.zeros(shape)
     learner_accuracy, simulator_accuracy = np.zeros(shape), np.zeros(shape)
-    perturbed = {kind: np.zeros(shape + (5,)) for kind in ("deletion", "insertion", "membrane", "adversarial")}
+    perturbed = {kind: np.zeros(shape + (levels.size,)) for kind, levels in
+                 (("deletion", DELETION), ("insertion", INSERTION), ("membrane", MEMBRANE_NOISE), ("adversarial", EPSILON))}
     for m, (name, (noise, scale)) in enumerate(MODELS.items()):
         for s in range(seeds):
             network = build_network(noise, scale, seed=args.seed + s)
@@ -153,7 +161,7 @@ def main(argv=None) -> Path:
                "quick": int(args.quick), "network": build_network("gaussian", SPREAD, 0).config_json(),
                "nsnn_sim_version": ns.__version__},
     )
-    dataset = xr.merge([dataset, tuning_fit(args.quick, args.seed)], combine_attrs="no_conflicts")
+    dataset = xr.merge([dataset, tuning_fit(args.quick, args.seed, epochs=args.epochs)], combine_attrs="no_conflicts")
     dataset.attrs["wall_time_s"] = time.perf_counter() - start
     args.out.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_netcdf(args.out, engine="h5netcdf")

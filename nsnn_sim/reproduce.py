@@ -21,15 +21,17 @@ import xarray as xr
 __all__ = ["Experiment", "EXPERIMENTS", "reproduce", "source_root", "analysis_arguments"]
 
 
-def analysis_arguments(name: str, description: str, seed: int, quick_help: str, argv=None):
+def analysis_arguments(name: str, description: str, seed: int, quick_help: str, argv=None, add_options=None):
     """Command-line arguments shared by the analysis scripts: ``--quick``, ``--seed`` (default
-    ``seed``) and ``--out`` (default ``results/NAME.nc``)."""
+    ``seed``) and ``--out`` (default ``results/NAME.nc``); ``add_options(parser)`` adds a script's own."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--out", type=Path, default=Path(f"results/{name}.nc"))
+    if add_options is not None:
+        add_options(parser)
     return parser.parse_args(argv)
 
 
@@ -118,6 +120,23 @@ def _sampling_summary(data: xr.Dataset) -> list[str]:
     return lines
 
 
+def _learning_summary(data: xr.Dataset) -> list[str]:
+    final = data["test_accuracy"].isel(epoch=-1)
+    lines = [f"Randman, {data.attrs['randman_n_classes']} classes, {data.sizes['seed']} seeds, {data.sizes['epoch']} "
+             "epochs: test accuracy " + ", ".join(
+                 f"{model} {float(final.sel(model=model).mean()):.3f} +- {float(final.sel(model=model).std(ddof=1)):.3f}"
+                 for model in data["model"].values)]
+    difference = data["simulator_accuracy"] - data["learner_accuracy"]
+    lines.append(f"same weights in nsnn_sim.simulate minus learner (independent noise): mean "
+                 f"{float(difference.mean()):+.3f}, largest |difference| {float(abs(difference).max()):.3f}")
+    lines.append("seconds per epoch: " + ", ".join(
+        f"{model} {float(data['epoch_time'].sel(model=model).mean()):.2f}" for model in data["model"].values))
+    error = np.degrees(np.abs(np.angle(np.exp(2j * (data["fitted_preferred"] - data["target_preferred"])))) / 2)
+    lines.append(f"tuning fit: preferred orientation of the simulated population within {float(error.max()):.1f} deg "
+                 f"of the target (median {float(error.median()):.1f} deg)")
+    return lines
+
+
 def _crossval_summary(data: xr.Dataset) -> list[str]:
     agree = int(data["agree"].sum())
     smallest = float(np.nanmin(data["p_value"].values))
@@ -157,6 +176,8 @@ EXPERIMENTS = (
                description="Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration."),
     Experiment("sampling", _sampling_summary,
                description="Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."),
+    Experiment("learning", _learning_summary,
+               description="Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit."),
     Experiment("crossval_brian2", _crossval_summary,
                description="nsnn_sim against Brian2 over a grid of models (independent seeds)."),
 )
