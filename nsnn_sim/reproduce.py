@@ -126,14 +126,21 @@ def _learning_summary(data: xr.Dataset) -> list[str]:
              "epochs: test accuracy " + ", ".join(
                  f"{model} {float(final.sel(model=model).mean()):.3f} +- {float(final.sel(model=model).std(ddof=1)):.3f}"
                  for model in data["model"].values)]
-    difference = data["simulator_accuracy"] - data["learner_accuracy"]
-    lines.append(f"same weights in nsnn_sim.simulate minus learner (independent noise): mean "
-                 f"{float(difference.mean()):+.3f}, largest |difference| {float(abs(difference).max()):.3f}")
+    learner, simulator = data["learner_accuracy"], data["simulator_accuracy"]
+    n_test = data.attrs["n_test"]
+    standard_error = np.sqrt((learner * (1 - learner) + simulator * (1 - simulator)) / n_test)  # binomial, independent
+    z = ((simulator - learner) / standard_error.where(standard_error > 0)).fillna(0.0)
+    lines.append(f"same weights in nsnn_sim.simulate minus learner (independent noise, {n_test} test patterns): mean "
+                 f"{float((simulator - learner).mean()):+.4f}, largest |difference| {float(abs(simulator - learner).max()):.3f}"
+                 f" = {float(abs(z).max()):.2f} binomial SE")
     lines.append("seconds per epoch: " + ", ".join(
         f"{model} {float(data['epoch_time'].sel(model=model).mean()):.2f}" for model in data["model"].values))
-    error = np.degrees(np.abs(np.angle(np.exp(2j * (data["fitted_preferred"] - data["target_preferred"])))) / 2)
-    lines.append(f"tuning fit: preferred orientation of the simulated population within {float(error.max()):.1f} deg "
-                 f"of the target (median {float(error.median()):.1f} deg)")
+    difference = (data["fitted_preferred"] - data["target_preferred"]).values
+    error = np.degrees(np.abs(np.angle(np.exp(2j * difference)))) / 2
+    fitted = np.isfinite(error)
+    lines.append(f"tuning fit: {fitted.sum()} of {error.size} simulated neurons fitted; preferred orientation within "
+                 f"{np.max(error[fitted]) if fitted.any() else float('nan'):.1f} deg of the target "
+                 f"(median {np.median(error[fitted]) if fitted.any() else float('nan'):.1f} deg)")
     return lines
 
 
