@@ -118,7 +118,7 @@ class Trace:
     mean_field: bool
 
 
-def run_spiking_layer(network, index: int, presynaptic: np.ndarray, seed: int, trials: np.ndarray,
+def _run_spiking_layer(network, index: int, presynaptic: np.ndarray, seed: int, trials: np.ndarray,
                       mean_field: bool, membrane_noise: float) -> LayerTrace:
     """Layer ``index`` given its presynaptic input (see :func:`forward`)."""
     layer = network.layers[index]
@@ -197,7 +197,7 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     traces = []
     presynaptic = inputs
     for index in range(len(network.layers)):
-        trace = run_spiking_layer(network, index, presynaptic, seed, trials, bool(mean_field), float(membrane_noise))
+        trace = _run_spiking_layer(network, index, presynaptic, seed, trials, bool(mean_field), float(membrane_noise))
         traces.append(trace)
         presynaptic = delayed(trace.spikes)
     readout_state, outputs = readout_outputs(network, traces[-1].spikes)
