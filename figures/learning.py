@@ -89,6 +89,8 @@ def main(argv=None) -> Path:
         for m, model in enumerate(models):
             mean, sd = _mean_sd(data[name].sel(model=model))
             ax.errorbar(levels, mean, yerr=sd, marker="o", markersize=3, capsize=2, color=f"C{m}", label=model)
+        ax.set_xticks(levels)
+        ax.set_xticklabels([f"{level:g}" for level in levels], fontsize=8)
         ax.set_xlabel(xlabel)
         ax.set_ylabel("test accuracy (fraction)")
         ax.set_ylim(0, 1.02)
