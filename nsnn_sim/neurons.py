@@ -40,8 +40,8 @@ import numpy as np
 from numba import njit
 
 from nsnn_sim import noise as noise_families
-from nsnn_sim.noise import NONE, cdf, ppf
-from nsnn_sim.rng import uniform
+from nsnn_sim.noise import GAUSSIAN, NONE, cdf, ppf
+from nsnn_sim.rng import normal, uniform
 from nsnn_sim.validation import describe, numeric_parameter, per_neuron
 
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_constants", "rule_codes", "model_from_dict"]
@@ -123,7 +123,9 @@ def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
     if firing == FIRING_ESCAPE:
         spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
     else:
-        if family != NONE:
+        if family == GAUSSIAN:  # the ziggurat (nsnn_sim.rng.normal), about 3x cheaper than ppf(uniform)
+            u += normal(key_membrane, step) * scale
+        elif family != NONE:
             u += ppf(family, uniform(key_membrane, step), 1.0) * scale
         if firing == FIRING_MEMBRANE:
             spike = u >= threshold

@@ -204,7 +204,7 @@ def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel ran before the input was validated")
     monkeypatch.setattr(ns.engine, "_run_block", forbidden)
-    monkeypatch.setattr(ns.engine, "_run_trial_connected", forbidden)
+    monkeypatch.setattr(ns.engine, "_run_connected", forbidden)
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
