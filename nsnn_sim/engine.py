@@ -88,13 +88,16 @@ def _binomial_table(n, p):
 
 
 @njit(cache=True, inline="always")
-def _binomial_lookup(cumulative, last, flip, n, u):
-    """The draw of uniform ``u`` from a :func:`_binomial_table` whose last index is ``last``."""
+def _binomial_lookup(cumulative, row, last, flip, n, u):
+    """The draw of uniform ``u`` from the :func:`_binomial_table` in ``cumulative[row]`` (2-D: no
+    array view is made in the hot loop), whose last index is ``last``."""
     if flip:
         u = 1.0 - u
+    # the first k with u <= cumulative[k] (or last) is the number of entries below u, as the
+    # cumulative sums never decrease: counted without branches, which the search mispredicted
     k = 0
-    while k < last and u > cumulative[k]:
-        k += 1
+    for index in range(last):
+        k += u > cumulative[row, index]
     return n - k if flip else k
 
 
@@ -102,7 +105,7 @@ def _binomial_lookup(cumulative, last, flip, n, u):
 def _binomial(n, p, u):
     """Inverse-cdf draw from Binomial(n, p) with one uniform ``u`` (see :func:`_binomial_table`)."""
     table, flip = _binomial_table(n, p)
-    return _binomial_lookup(table, table.size - 1, flip, n, u)
+    return _binomial_lookup(table.reshape(1, -1), 0, table.size - 1, flip, n, u)
 
 
 class PoissonTables(NamedTuple):
@@ -135,12 +138,13 @@ def _poisson_tables(inputs) -> PoissonTables:
 
 
 @njit(cache=True, inline="always")
-def _poisson_jump(inputs, tables, i, step, poisson_keys):
+def _poisson_jump(inputs, tables, i, step, poisson_keys, key_row):
+    """Input of the Poisson groups to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
     jump = 0.0
-    for group in range(poisson_keys.size):
+    for group in range(poisson_keys.shape[1]):
         table = tables.index[group, i]
-        count = _binomial_lookup(tables.cumulative[table], tables.last[table], tables.flip[table],
-                                 inputs.poisson_sources[group], rng.uniform(poisson_keys[group], step))
+        count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
+                                 inputs.poisson_sources[group], rng.uniform(poisson_keys[key_row, group], step))
         jump += count * inputs.poisson_weight[group, i]
     return jump
 
@@ -162,11 +166,11 @@ def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial
 
     No array is reassigned in this loop: Numba would otherwise count references every step.
     """
-    n_groups = poisson_keys.size
+    n_groups = poisson_keys.shape[1]
     drive = inputs.current[trial, :, i]
     capacity = spike_steps.size
     while step < n_steps and count < capacity:
-        jump = _poisson_jump(inputs, tables, i, step, poisson_keys) if n_groups > 0 else 0.0
+        jump = _poisson_jump(inputs, tables, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
         u, refractory_left, spike = neuron_step(constants, codes, u, refractory_left, drive[step], jump, step,
                                                 keys)
         if spike:
@@ -185,10 +189,10 @@ def _run_block(p, inputs, tables, initial, seed, trial, start, stop, n_steps, re
     spike_steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
     spike_counts = np.zeros(stop - start, dtype=np.int64)
     count = 0
-    poisson_keys = np.empty(inputs.poisson_sources.size, dtype=np.uint64)
+    poisson_keys = np.empty((1, inputs.poisson_sources.size), dtype=np.uint64)
     codes = rule_codes(p)
     for i in range(start, stop):
-        keys = _neuron_keys(seed, trial, i, poisson_keys.size, poisson_keys)
+        keys = _neuron_keys(seed, trial, i, poisson_keys.shape[1], poisson_keys[0])
         constants = neuron_constants(p, i)
         u = initial[trial, i]
         refractory_left = 0
@@ -220,88 +224,117 @@ def _lower_bound(values, first, last, target):
 @njit(cache=True, nogil=True, parallel=True)
 def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neurons, n_steps, n_blocks,
                    record_column, state):
-    """All trials of a recurrent network, step by step. Returns spike (trial, neuron, step), step-major.
+    """All trials of a recurrent network. Returns spike (trial, neuron, step) arrays, unsorted.
 
-    Each step has two parallel phases over (trial, block of neurons) tasks, with a barrier between:
+    No spike reaches a neuron earlier than ``window = min_delay`` steps after it was emitted, so
+    the run advances ``window`` steps at a time, in two parallel phases over (trial, block of
+    neurons) tasks with a barrier between:
 
-    1. update: every neuron of the block applies the one neuron equation to the input that arrives
-       this step, and lists its spikes (per block, in neuron order);
+    1. update: each neuron of the block runs the ``window`` steps with its state in registers
+       (the one neuron equation, fed by the ring buffer of arriving input), listing its spikes per
+       step and block;
     2. push: the task that owns the posts ``block`` of ``trial`` adds the weights of that trial's
-       spikes, taken in neuron order, to the ring buffer of future inputs of its posts only.
+       spikes, taken step by step and in neuron order, to the ring buffer entries of its posts.
 
-    Every ring-buffer entry thus receives its additions in the same order (presynaptic neuron order)
-    whatever the number of threads or blocks, as in a serial loop: results are bit-identical.
+    Every ring-buffer entry thus receives its additions in one fixed order (step, then presynaptic
+    neuron), as in a serial loop, whatever the number of threads or blocks: bit-identical results.
     """
     n_groups = inputs.poisson_sources.size
     keys = np.empty((n_trials, n_neurons, 3), dtype=np.uint64)
-    poisson_keys = np.empty((n_trials, n_neurons, n_groups), dtype=np.uint64)
+    poisson_keys = np.empty((n_trials * n_neurons, n_groups), dtype=np.uint64)
     for task in prange(n_trials * n_neurons):
         trial, i = task // n_neurons, task % n_neurons
         keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2] = _neuron_keys(
-            seed, trial, i, n_groups, poisson_keys[trial, i])
+            seed, trial, i, n_groups, poisson_keys[task])
     codes = rule_codes(p)
     u = np.empty((n_trials, n_neurons))
     u[:] = initial
     refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
-    ring_length = min(synapses.max_delay, n_steps) + 1  # longer delays arrive after the run
+    window = max(1, min(synapses.min_delay, n_steps))
+    same_delay = synapses.min_delay == synapses.max_delay
+    # a spike of the window [t0, t0 + window) arrives in [t0 + window, t0 + window + max_delay)
+    ring_length = min(synapses.max_delay, n_steps) + window
     arriving = np.zeros((n_trials, ring_length, n_neurons))
-    fired = np.empty((n_trials, n_neurons), dtype=np.int64)  # block b lists its spikes from its first neuron
-    n_fired = np.zeros((n_trials, n_blocks), dtype=np.int64)
+    fired = np.empty((n_trials, window, n_neurons), dtype=np.int32)  # block b lists from its first neuron
+    n_fired = np.zeros((n_trials, window, n_blocks), dtype=np.int64)
     out_trial = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
     out_neuron = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
     out_step = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
     count = 0
-    for step in range(n_steps):
-        row = step % ring_length
+    for first_step in range(0, n_steps, window):
+        steps_now = min(window, n_steps - first_step)
+        first_row = first_step % ring_length
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
-            listed = 0
+            for offset in range(steps_now):
+                n_fired[trial, offset, block] = 0
             for i in range(start, stop):
-                jump = arriving[trial, row, i]
-                arriving[trial, row, i] = 0.0
-                if n_groups > 0:
-                    jump += _poisson_jump(inputs, tables, i, step, poisson_keys[trial, i])
-                u_new, refractory_new, spike = neuron_step(
-                    neuron_constants(p, i), codes, u[trial, i], refractory_left[trial, i],
-                    inputs.current[trial, step, i], jump, step, (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2]))
-                u[trial, i] = u_new
-                refractory_left[trial, i] = refractory_new
-                if spike:
-                    fired[trial, start + listed] = i
-                    listed += 1
+                constants = neuron_constants(p, i)
+                neuron_keys = (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2])
+                u_i, refractory_i = u[trial, i], refractory_left[trial, i]
                 column = record_column[i]
-                if column >= 0:
-                    state[trial, step, column] = u_new
-            n_fired[trial, block] = listed
+                row = first_row
+                for offset in range(steps_now):
+                    step = first_step + offset
+                    jump = arriving[trial, row, i]
+                    arriving[trial, row, i] = 0.0
+                    if n_groups > 0:
+                        jump += _poisson_jump(inputs, tables, i, step, poisson_keys, trial * n_neurons + i)
+                    u_i, refractory_i, spike = neuron_step(constants, codes, u_i, refractory_i,
+                                                           inputs.current[trial, step, i], jump, step, neuron_keys)
+                    if spike:
+                        fired[trial, offset, start + n_fired[trial, offset, block]] = i
+                        n_fired[trial, offset, block] += 1
+                    if column >= 0:
+                        state[trial, step, column] = u_i
+                    row = row + 1 if row + 1 < ring_length else 0
+                u[trial, i], refractory_left[trial, i] = u_i, refractory_i
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
-            for source in range(n_blocks):
-                source_start = source * n_neurons // n_blocks
-                for k in range(n_fired[trial, source]):
-                    pre = fired[trial, source_start + k]
-                    first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
-                    first = _lower_bound(synapses.post, first, last, start)
-                    last = _lower_bound(synapses.post, first, last, stop)
-                    for synapse in range(first, last):
-                        arrival = step + synapses.delay[synapse]
-                        if arrival < n_steps:
-                            arriving[trial, arrival % ring_length, synapses.post[synapse]] += synapses.weight[synapse]
+            for offset in range(steps_now):
+                step = first_step + offset
+                row = (first_row + offset) % ring_length
+                for source in range(n_blocks):
+                    source_start = source * n_neurons // n_blocks
+                    for k in range(n_fired[trial, offset, source]):
+                        pre = fired[trial, offset, source_start + k]
+                        first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
+                        if n_blocks > 1:
+                            first = _lower_bound(synapses.post, first, last, start)
+                            last = _lower_bound(synapses.post, first, last, stop)
+                        if same_delay:  # one target row for all synapses: no per-synapse delay
+                            if step + synapses.min_delay < n_steps:
+                                target = row + synapses.min_delay
+                                if target >= ring_length:
+                                    target -= ring_length
+                                for synapse in range(first, last):
+                                    arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
+                            continue
+                        for synapse in range(first, last):
+                            delay = synapses.delay[synapse]
+                            if step + delay < n_steps:  # then delay < ring_length: one wrap at most
+                                target = row + delay
+                                if target >= ring_length:
+                                    target -= ring_length
+                                arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
         total = 0
         for trial in range(n_trials):
-            for block in range(n_blocks):
-                total += n_fired[trial, block]
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    total += n_fired[trial, offset, block]
         while count + total > out_step.size:
             out_trial, out_neuron, out_step = _grown(out_trial, count), _grown(out_neuron, count), _grown(out_step, count)
         for trial in range(n_trials):
-            for block in range(n_blocks):
-                start = block * n_neurons // n_blocks
-                for k in range(n_fired[trial, block]):
-                    out_trial[count] = trial
-                    out_neuron[count] = fired[trial, start + k]
-                    out_step[count] = step
-                    count += 1
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    start = block * n_neurons // n_blocks
+                    for k in range(n_fired[trial, offset, block]):
+                        out_trial[count] = trial
+                        out_neuron[count] = fired[trial, offset, start + k]
+                        out_step[count] = first_step + offset
+                        count += 1
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
@@ -383,7 +416,8 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         wall_time = time.perf_counter() - start_time
         trial_ids, neurons, steps = _gather_blocks(tasks, outputs)
     else:
-        n_blocks = max(1, min(n_neurons // 32, math.ceil(4 * n_threads / n_trials)))
+        # (trial, block) tasks: one block per trial when the trials share the threads evenly
+        n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
         previous_threads = numba.get_num_threads()
         numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
         try:
