@@ -38,7 +38,7 @@ FLOOR = textwrap.dedent("""
     from nsnn_sim import noise, rng
     n_keys, n_counters, engine_neurons, engine_steps = map(int, sys.argv[1:5])
 
-    @njit(cache=True)
+    @njit
     def uniform_draws(keys, n_counters):
         total = 0.0
         for key in keys:
@@ -46,7 +46,7 @@ FLOOR = textwrap.dedent("""
                 total += rng.uniform(key, counter)
         return total
 
-    @njit(cache=True)
+    @njit
     def normal_draws(keys, n_counters):
         total = 0.0
         for key in keys:
@@ -54,7 +54,7 @@ FLOOR = textwrap.dedent("""
                 total += rng.normal(key, counter)
         return total
 
-    @njit(cache=True)
+    @njit
     def ppf_draws(keys, n_counters):
         total = 0.0
         for key in keys:
@@ -121,6 +121,7 @@ def main(argv=None) -> Path:
     memory_size = (args.memory_neurons or (100_000 if not args.quick else 10_000),
                    args.memory_steps or (100_000 if not args.quick else 10_000))
     row.update(run_worker(MEMORY, *memory_size))
+    row["peak_memory_gb"] = row["peak_memory_bytes"] / 1e9
     write_table(args.out, "engine_costs", [row], [
         ("uniform (ns)", "{floor_uniform_ns:.2f}"), ("normal (ns)", "{floor_normal_ns:.2f}"),
         ("AS241 ppf(uniform) (ns)", "{floor_ppf_uniform_ns:.2f}"),
@@ -129,7 +130,7 @@ def main(argv=None) -> Path:
         ("engine / normal floor", "{engine_over_normal_floor:.2f}"), ("1->2 threads", "{thread_speedup:.2f}"),
         ("import (s)", "{import_s:.2f}"), ("first simulate, warm cache (s)", "{first_simulate_s:.2f}"),
         ("memory run", "{memory_neurons} x {memory_steps}"), ("spikes", "{memory_spikes}"),
-        ("peak memory (GB)", "{peak_memory_bytes:.3g}")],
+        ("peak memory (GB)", "{peak_memory_gb:.2f}")],
         header="Floor: ns per draw on one thread (min of 5). Engine: LIF of benchmarks/throughput.py, "
                "N = 10^4 (min of 3). First call: fresh process, warm Numba cache (min of 3). Memory: peak RSS "
                "of a fresh process holding the spikes.\n")
