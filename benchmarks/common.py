@@ -38,6 +38,15 @@ def check_same_work(rows: list[dict], group_keys: tuple[str, ...], reference: st
         row["rate_z_vs_nsnn_sim"] = (row["rate_mean"] - base["rate_mean"]) / max(se, 1e-12)
         row["same_work"] = abs(row["rate_z_vs_nsnn_sim"]) < 4
         row["speedup_of_nsnn_sim"] = base["neuron_steps_per_s"] / row["neuron_steps_per_s"]
+        row["peak_memory_mb"] = row["peak_memory_bytes"] / 1e6
+
+
+# the columns every side-by-side table shows after its own (rows marked by check_same_work)
+SIDE_BY_SIDE_COLUMNS = [
+    ("neuron-steps/s", "{neuron_steps_per_s:.3g}"), ("nsnn_sim speed-up", "{speedup_of_nsnn_sim:.2f}"),
+    ("compile (s)", "{compile_time:.1f}"), ("peak memory (MB)", "{peak_memory_mb:.0f}"),
+    ("rate (Hz)", "{rate_mean:.2f} +- {rate_se:.2f}"), ("same work (z)", "{rate_z_vs_nsnn_sim:.1f}"),
+]
 
 
 def write_table(out: Path, name: str, rows: list[dict], columns: list[tuple[str, str]], header: str = "") -> None:
@@ -61,3 +70,15 @@ def figure():
     import matplotlib.pyplot as plt
 
     return plt
+
+
+def bar_chart(path: Path, labels: list[str], values: list[float], xlabel: str, title: str) -> None:
+    """A horizontal bar chart of ``values`` saved to ``path``."""
+    plt = figure()
+    figure_, ax = plt.subplots(figsize=(6.5, 3.5))
+    ax.barh(labels, values)
+    ax.set_xlabel(xlabel)
+    ax.set_title(title)
+    figure_.tight_layout()
+    figure_.savefig(path, dpi=110)
+    plt.close(figure_)

@@ -28,7 +28,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, figure, run_worker, write_table  # noqa: E402
+from common import PEAK_MEMORY, RESULTS, bar_chart, run_worker, write_table  # noqa: E402
 
 FLOOR = textwrap.dedent("""
     import json, sys, time
@@ -39,37 +39,27 @@ FLOOR = textwrap.dedent("""
     n_keys, n_counters, engine_neurons, engine_steps = map(int, sys.argv[1:5])
 
     @njit
-    def uniform_draws(keys, n_counters):
+    def draw_all(keys, n_counters, which):
+        # which: 0 uniform, 1 normal, 2 AS 241 ppf of a uniform (a loop-invariant branch)
         total = 0.0
         for key in keys:
             for counter in range(n_counters):
-                total += rng.uniform(key, counter)
-        return total
-
-    @njit
-    def normal_draws(keys, n_counters):
-        total = 0.0
-        for key in keys:
-            for counter in range(n_counters):
-                total += rng.normal(key, counter)
-        return total
-
-    @njit
-    def ppf_draws(keys, n_counters):
-        total = 0.0
-        for key in keys:
-            for counter in range(n_counters):
-                total += noise.ppf(noise.GAUSSIAN, rng.uniform(key, counter), 1.0)
+                if which == 0:
+                    total += rng.uniform(key, counter)
+                elif which == 1:
+                    total += rng.normal(key, counter)
+                else:
+                    total += noise.ppf(noise.GAUSSIAN, rng.uniform(key, counter), 1.0)
         return total
 
     keys = np.array([rng.stream_key(1, 0, i, rng.MEMBRANE) for i in range(n_keys)], dtype=np.uint64)
     out = {}
-    for name, function in (("uniform", uniform_draws), ("normal", normal_draws), ("ppf_uniform", ppf_draws)):
-        function(keys[:2], 10)
+    for which, name in enumerate(("uniform", "normal", "ppf_uniform")):
+        draw_all(keys[:2], 10, which)
         times = []
         for _ in range(5):
             start = time.perf_counter()
-            function(keys, n_counters)
+            draw_all(keys, n_counters, which)
             times.append(time.perf_counter() - start)
         out[f"floor_{name}_ns"] = min(times) * 1e9 / (n_keys * n_counters)
     model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4)
@@ -134,17 +124,11 @@ def main(argv=None) -> Path:
         header="Floor: ns per draw on one thread (min of 5). Engine: LIF of benchmarks/throughput.py, "
                "N = 10^4 (min of 3). First call: fresh process, warm Numba cache (min of 3). Memory: peak RSS "
                "of a fresh process holding the spikes.\n")
-    plt = figure()
-    figure_, ax = plt.subplots(figsize=(6.5, 3.5))
     labels = ["uniform", "normal (ziggurat)", "AS241 ppf(uniform)", "engine, 1 thread", "engine, 2 threads"]
     values = [row["floor_uniform_ns"], row["floor_normal_ns"], row["floor_ppf_uniform_ns"],
               row["engine_1_thread_ns"], row["engine_2_thread_ns"]]
-    ax.barh(labels, values, color=["C0", "C0", "C7", "C1", "C1"])
-    ax.set_xlabel("ns per draw / per neuron-step")
-    ax.set_title("Random-number floor and engine cost (LIF, Gaussian membrane noise)")
-    figure_.tight_layout()
-    figure_.savefig(args.out / "engine_costs.png", dpi=110)
-    plt.close(figure_)
+    bar_chart(args.out / "engine_costs.png", labels, values, "ns per draw / per neuron-step",
+              "Random-number floor and engine cost (LIF, Gaussian membrane noise)")
     return args.out / "engine_costs.json"
 
 

@@ -22,7 +22,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, check_same_work, figure, run_worker, write_table  # noqa: E402
+from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, bar_chart, check_same_work, run_worker, write_table  # noqa: E402
 
 SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
 
@@ -96,20 +96,11 @@ def main(argv=None) -> Path:
     check_same_work(rows, ("n_neurons",))
     write_table(args.out, "recurrent", rows, [
         ("simulator", "{simulator}"), ("N", "{n_neurons}"), ("synapses", "{synapses}"),
-        ("run time (s)", "{run_time:.2f}"), ("neuron-steps/s", "{neuron_steps_per_s:.3g}"),
-        ("nsnn_sim speed-up", "{speedup_of_nsnn_sim:.2f}"), ("compile (s)", "{compile_time:.1f}"),
-        ("peak memory (B)", "{peak_memory_bytes:.3g}"), ("rate (Hz)", "{rate_mean:.2f} +- {rate_se:.2f}"),
-        ("same work (z)", "{rate_z_vs_nsnn_sim:.1f}")],
+        ("run time (s)", "{run_time:.2f}")] + SIDE_BY_SIDE_COLUMNS,
         header=f"Brunel model A (g = 6, eta = 4, D = 1.5 ms), {n_steps} steps of 0.1 ms, run phase; "
                "nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1.\n")
-    plt = figure()
-    figure_, ax = plt.subplots(figsize=(6, 3.5))
-    ax.barh([r["simulator"] for r in rows], [r["neuron_steps_per_s"] for r in rows])
-    ax.set_xlabel("neuron-steps per second (run phase)")
-    ax.set_title(f"Brunel model A, N = {rows[0]['n_neurons']}")
-    figure_.tight_layout()
-    figure_.savefig(args.out / "recurrent.png", dpi=110)
-    plt.close(figure_)
+    bar_chart(args.out / "recurrent.png", [r["simulator"] for r in rows], [r["neuron_steps_per_s"] for r in rows],
+              "neuron-steps per second (run phase)", f"Brunel model A, N = {rows[0]['n_neurons']}")
     return args.out / "recurrent.json"
 
 

@@ -22,7 +22,7 @@ import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, check_same_work, figure, run_worker, write_table  # noqa: E402
+from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, check_same_work, figure, run_worker, write_table  # noqa: E402
 
 SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
 
@@ -109,10 +109,7 @@ def main(argv=None) -> Path:
                                  if row["simulator"] == "nsnn_sim" and single else float("nan"))
     write_table(args.out, "throughput", rows, [
         ("model", "{model}"), ("N", "{n_neurons}"), ("simulator", "{simulator}"),
-        ("neuron-steps/s", "{neuron_steps_per_s:.3g}"), ("nsnn_sim speed-up", "{speedup_of_nsnn_sim:.2f}"),
-        ("1->2 threads", "{thread_speedup:.2f}"), ("compile (s)", "{compile_time:.1f}"),
-        ("peak memory (B)", "{peak_memory_bytes:.3g}"), ("rate (Hz)", "{rate_mean:.2f}"),
-        ("same work (z)", "{rate_z_vs_nsnn_sim:.1f}")],
+        ("1->2 threads", "{thread_speedup:.2f}")] + SIDE_BY_SIDE_COLUMNS,
         header=f"Run phase of {n_steps} steps; nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1 thread, "
                "nsnn_sim_1_thread with 1. Rates agree when |z| < 4.\n")
     plot(rows, args.out)
