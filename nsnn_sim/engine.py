@@ -1,12 +1,18 @@
 """The Numba kernels that run a model, and :func:`simulate`, which validates and schedules them.
 
-Work is split into independent tasks run on a pool of threads (the kernels release the GIL):
+Work is split into independent tasks:
 
 * without recurrent connections, a task is one trial and a block of neurons, simulated
-  neuron-major (each neuron's whole time course with its state in registers);
-* with recurrent connections, one parallel kernel runs all trials step by step; each step updates
-  (trial, block of neurons) tasks in parallel, then pushes the step's spikes into a ring buffer of
-  future inputs, each task owning a range of postsynaptic neurons and taking spikes in neuron order.
+  neuron-major (each neuron's whole time course with its state in registers), on a pool of
+  threads (the kernel releases the GIL);
+* with recurrent connections, one parallel (``prange``) kernel runs all trials, ``min_delay``
+  steps at a time (no spike arrives sooner): (trial, block of neurons) tasks update their neurons
+  for those steps, then, after a barrier, push the spikes into a ring buffer of future inputs, each
+  task owning a range of postsynaptic neurons and taking the spikes step by step in neuron order.
+
+The hot loops never reassign an array (Numba would count references at every step), draw Gaussian
+membrane noise with the ziggurat (:func:`nsnn_sim.rng.normal`) and Poisson input counts from
+cumulative binomial tables built once per run.
 
 Every random number is drawn from the counter stream of its (seed, trial, neuron, purpose)
 (:mod:`nsnn_sim.rng`), and tasks are combined in a fixed order, so the result is bit-identical for

@@ -11,7 +11,9 @@ Every model reduces to the same per-step rule for the membrane state ``u`` of ne
 Spike rules (``firing=``):
 
 * ``"membrane"``: the noise ``scale*eps``, ``eps`` from the noise family, enters ``u`` and stays;
-  ``s = H(u - theta)`` (a spike when ``u >= theta``).
+  ``s = H(u - theta)`` (a spike when ``u >= theta``). Gaussian ``eps`` is the ziggurat draw
+  :func:`nsnn_sim.rng.normal` of the membrane stream; other families apply their ``ppf`` to the
+  stream's uniform.
 * ``"escape"``: ``u`` stays noise-free; ``s ~ Bernoulli(F(u - theta; scale))`` with the family's
   cdf ``F``. One uniform draw decides both spike and reset.
 * ``"reference"`` (NSNN only): reproduces the official PyTorch code of Ma, Yan & Tang (2023): the
