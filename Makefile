@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning experiments-quick clean
+.PHONY: test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,16 @@ variability: $(STAMP)
 tuning: $(STAMP)
 	$(PY) analyses/tuning.py
 	$(PY) figures/tuning.py
+
+## make learning: NDL on Randman for every noise family vs the DSNN, robustness, tuning fit (~15 min)
+learning: $(STAMP)
+	$(PY) analyses/learning.py
+	$(PY) figures/learning.py
+
+## make learning-quick: the same, smaller (under 3 minutes)
+learning-quick: $(STAMP)
+	$(PY) analyses/learning.py --quick
+	$(PY) figures/learning.py
 
 ## make experiments-quick: both in quick mode (under 1 minute together)
 experiments-quick: $(STAMP)

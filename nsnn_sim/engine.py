@@ -159,9 +159,7 @@ def _poisson_jump(inputs, tables, i, step, poisson_keys, key_row):
 def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
     for group in range(n_groups):
         poisson_keys[group] = rng._key(seed, trial, neuron, rng.POISSON + group)
-    return (rng._key(seed, trial, neuron, rng.MEMBRANE),
-            rng._key(seed, trial, neuron, rng.FIRING),
-            rng._key(seed, trial, neuron, rng.BRIDGE))
+    return rng.neuron_keys(seed, trial, neuron)
 
 
 @njit(cache=True, inline="always")

@@ -46,7 +46,8 @@ from nsnn_sim.noise import GAUSSIAN, NONE, cdf, ppf
 from nsnn_sim.rng import normal, uniform
 from nsnn_sim.validation import describe, numeric_parameter, per_neuron
 
-__all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_constants", "rule_codes", "model_from_dict"]
+__all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_update", "mean_field_step", "integrate",
+           "reset_membrane", "neuron_constants", "rule_codes", "model_from_dict"]
 
 FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE = 0, 1, 2
 RESET_ZERO, RESET_SUBTRACT = 0, 1
@@ -90,6 +91,76 @@ def rule_codes(p):
 
 
 @njit(cache=True, inline="always")
+def integrate(constants, u, drive, jump):
+    """The noise-free integration ``alpha*u + gain*drive + offset + jump`` of :func:`neuron_step`."""
+    alpha, gain, offset = constants[0], constants[1], constants[2]
+    return alpha * u + gain * drive + offset + jump
+
+
+@njit(cache=True, inline="always")
+def reset_membrane(constants, codes, u, spike):
+    """``u`` after the reset, for a spike indicator ``spike`` (0 or 1, or a probability in [0, 1]).
+
+    ``zero``: ``u*(1 - s) + u_reset*s``; ``subtract``: ``u - (theta - u_reset)*s``. For ``s`` in {0, 1}
+    both are exact (``u`` or ``u_reset``, ``u`` or ``u - (theta - u_reset)``); the mean-field network
+    (:func:`mean_field_step`) applies them to the firing probability.
+    """
+    threshold, u_reset = constants[4], constants[5]
+    if codes[2] == RESET_ZERO:
+        return u * (1.0 - spike) + u_reset * spike
+    return u - (threshold - u_reset) * spike
+
+
+@njit(cache=True, inline="always")
+def neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys):
+    """One step of the neuron equation (module docstring) for one neuron, with its intermediate values.
+
+    Parameters are those of :func:`neuron_step`.
+
+    Returns
+    -------
+    u_free : float
+        The noise-free integrated potential ``alpha*u + gain*I + offset + J`` (NaN while refractory):
+        the potential whose firing probability is ``F(u_free - theta)``, where NDL takes its gradient.
+    u_fire : float
+        The potential the spike rule looked at: ``u_free`` plus the membrane noise, if any.
+    u, refractory_left, spike : float, int, bool
+        As returned by :func:`neuron_step`.
+    """
+    threshold, scale = constants[4], constants[3]
+    family, firing, reset, bridge = codes
+    key_membrane, key_firing, key_bridge = keys
+    if refractory_left > 0:
+        return math.nan, u, u, refractory_left - 1, False
+    u_previous = u
+    u_free = integrate(constants, u, drive, jump)
+    u = u_free
+    if firing == FIRING_ESCAPE:
+        spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
+    else:
+        if family == GAUSSIAN:  # the ziggurat (nsnn_sim.rng.normal), about 5x cheaper than ppf(uniform)
+            u += normal(key_membrane, step) * scale
+        elif family != NONE:
+            u += ppf(family, uniform(key_membrane, step), 1.0) * scale
+        if firing == FIRING_MEMBRANE:
+            spike = u >= threshold
+            if not spike and bridge:
+                # Brownian bridge: probability that the path crossed theta between the grid points
+                # (with synaptic or Poisson jumps in the step the path is not Brownian: approximate)
+                variance = scale * scale
+                if variance > 0.0:
+                    crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)
+                    spike = uniform(key_bridge, step) < crossing
+        else:
+            spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
+    u_fire = u
+    if spike:
+        u = reset_membrane(constants, codes, u, 1.0)
+        refractory_left = constants[6]
+    return u_free, u_fire, u, refractory_left, spike
+
+
+@njit(cache=True, inline="always")
 def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
     """One step of the neuron equation (module docstring) for one neuron.
 
@@ -115,38 +186,23 @@ def neuron_step(constants, codes, u, refractory_left, drive, jump, step, keys):
     u, refractory_left, spike : float, int, bool
         ``u`` after integrate, fire and reset.
     """
-    alpha, gain, offset, scale, threshold, u_reset, refractory_steps = constants
-    family, firing, reset, bridge = codes
-    key_membrane, key_firing, key_bridge = keys
-    if refractory_left > 0:
-        return u, refractory_left - 1, False
-    u_previous = u
-    u = alpha * u + gain * drive + offset + jump
-    if firing == FIRING_ESCAPE:
-        spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
-    else:
-        if family == GAUSSIAN:  # the ziggurat (nsnn_sim.rng.normal), about 3x cheaper than ppf(uniform)
-            u += normal(key_membrane, step) * scale
-        elif family != NONE:
-            u += ppf(family, uniform(key_membrane, step), 1.0) * scale
-        if firing == FIRING_MEMBRANE:
-            spike = u >= threshold
-            if not spike and bridge:
-                # Brownian bridge: probability that the path crossed theta between the grid points
-                # (with synaptic or Poisson jumps in the step the path is not Brownian: approximate)
-                variance = scale * scale
-                if variance > 0.0:
-                    crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)
-                    spike = uniform(key_bridge, step) < crossing
-        else:
-            spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
-    if spike:
-        if reset == RESET_ZERO:
-            u = u_reset
-        else:
-            u = u - (threshold - u_reset)
-        refractory_left = refractory_steps
+    _, _, u, refractory_left, spike = neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys)
     return u, refractory_left, spike
+
+
+@njit(cache=True, inline="always")
+def mean_field_step(constants, codes, u, drive, jump):
+    """One step of the mean-field network: the spike replaced by its probability.
+
+    ``u_free = alpha*u + gain*I + offset + J``; ``p = F(u_free - theta; scale)`` (the firing
+    probability of the ``"membrane"`` and ``"escape"`` rules, the noise's mean 0 left out of ``u``);
+    ``u <- reset(u_free, p)`` with :func:`reset_membrane`. No refractoriness. Returns
+    ``(u_free, p, u)``. It is the deterministic network whose exact gradient the NDL rule computes
+    (:mod:`nsnn_sim.learn`); for ``noise="none"`` ``p`` is the step ``H(u_free - theta)``.
+    """
+    u_free = integrate(constants, u, drive, jump)
+    probability = cdf(codes[0], u_free - constants[4], constants[3])
+    return u_free, probability, reset_membrane(constants, codes, u_free, probability)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -21,15 +21,17 @@ import xarray as xr
 __all__ = ["Experiment", "EXPERIMENTS", "reproduce", "source_root", "analysis_arguments"]
 
 
-def analysis_arguments(name: str, description: str, seed: int, quick_help: str, argv=None):
+def analysis_arguments(name: str, description: str, seed: int, quick_help: str, argv=None, add_options=None):
     """Command-line arguments shared by the analysis scripts: ``--quick``, ``--seed`` (default
-    ``seed``) and ``--out`` (default ``results/NAME.nc``)."""
+    ``seed``) and ``--out`` (default ``results/NAME.nc``); ``add_options(parser)`` adds a script's own."""
     import argparse
 
     parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help=quick_help)
     parser.add_argument("--seed", type=int, default=seed)
     parser.add_argument("--out", type=Path, default=Path(f"results/{name}.nc"))
+    if add_options is not None:
+        add_options(parser)
     return parser.parse_args(argv)
 
 
@@ -118,6 +120,30 @@ def _sampling_summary(data: xr.Dataset) -> list[str]:
     return lines
 
 
+def _learning_summary(data: xr.Dataset) -> list[str]:
+    final = data["test_accuracy"].isel(epoch=-1)
+    lines = [f"Randman, {data.attrs['randman_n_classes']} classes, {data.sizes['seed']} seeds, {data.sizes['epoch']} "
+             "epochs: test accuracy " + ", ".join(
+                 f"{model} {float(final.sel(model=model).mean()):.3f} +- {float(final.sel(model=model).std(ddof=1)):.3f}"
+                 for model in data["model"].values)]
+    learner, simulator = data["learner_accuracy"], data["simulator_accuracy"]
+    n_test = data.attrs["n_test"]
+    standard_error = np.sqrt((learner * (1 - learner) + simulator * (1 - simulator)) / n_test)  # binomial, independent
+    z = ((simulator - learner) / standard_error.where(standard_error > 0)).fillna(0.0)
+    lines.append(f"same weights in nsnn_sim.simulate minus learner (independent noise, {n_test} test patterns): mean "
+                 f"{float((simulator - learner).mean()):+.4f}, largest |difference| {float(abs(simulator - learner).max()):.3f}"
+                 f" = {float(abs(z).max()):.2f} binomial SE")
+    lines.append("seconds per epoch: " + ", ".join(
+        f"{model} {float(data['epoch_time'].sel(model=model).mean()):.2f}" for model in data["model"].values))
+    difference = (data["fitted_preferred"] - data["target_preferred"]).values
+    error = np.degrees(np.abs(np.angle(np.exp(2j * difference)))) / 2
+    fitted = np.isfinite(error)
+    lines.append(f"tuning fit: {fitted.sum()} of {error.size} simulated neurons fitted; preferred orientation within "
+                 f"{np.max(error[fitted]) if fitted.any() else float('nan'):.1f} deg of the target "
+                 f"(median {np.median(error[fitted]) if fitted.any() else float('nan'):.1f} deg)")
+    return lines
+
+
 def _crossval_summary(data: xr.Dataset) -> list[str]:
     agree = int(data["agree"].sum())
     smallest = float(np.nanmin(data["p_value"].values))
@@ -157,6 +183,8 @@ EXPERIMENTS = (
                description="Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration."),
     Experiment("sampling", _sampling_summary,
                description="Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."),
+    Experiment("learning", _learning_summary,
+               description="Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit."),
     Experiment("crossval_brian2", _crossval_summary,
                description="nsnn_sim against Brian2 over a grid of models (independent seeds)."),
 )

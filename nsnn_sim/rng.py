@@ -32,7 +32,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X", "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
+__all__ = ["mix64", "stream_key", "neuron_keys", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
+           "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
 
 MEMBRANE = 0  # membrane noise eps(t)
 FIRING = 1  # escape / reference Bernoulli draw
@@ -64,6 +65,13 @@ def _key(seed, trial, neuron, purpose):
     key = mix64(key ^ (np.uint64(trial) * _M1 + _GOLDEN))
     key = mix64(key ^ (np.uint64(neuron) * _M2 + _GOLDEN))
     return mix64(key ^ (np.uint64(purpose) * _GOLDEN + _M1))
+
+
+@njit(cache=True, inline="always")
+def neuron_keys(seed, trial, neuron):
+    """Keys of a neuron's (membrane, firing, bridge) streams: the ``keys`` of ``neuron_step``."""
+    return (_key(seed, trial, neuron, MEMBRANE), _key(seed, trial, neuron, FIRING),
+            _key(seed, trial, neuron, BRIDGE))
 
 
 def stream_key(seed: int, trial: int, neuron: int, purpose: int) -> np.uint64:

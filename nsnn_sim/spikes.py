@@ -175,6 +175,15 @@ class SpikeTrains:
                             dims=("trial", "neuron", "time"), coords=coords, name="count",
                             attrs={"units": "spikes", "window": width * self.dt})
 
+    def to_dense(self, dtype=np.float64) -> np.ndarray:
+        """The spikes as a dense ``(n_trials, n_steps, n_neurons)`` array of 0 and 1.
+
+        O(neurons x steps) memory, unlike everything else here: meant for small runs (learning).
+        """
+        dense = np.zeros((self.n_trials, self.n_steps, self.n_neurons), dtype=dtype)
+        dense[self.trial, self.step, self.neuron] = 1
+        return dense
+
     def rates(self) -> xr.DataArray:
         """Mean firing rate of each trial and neuron over the whole run, in Hz."""
         rate = self.counts() / self.duration

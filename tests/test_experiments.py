@@ -72,3 +72,20 @@ def test_decoding_experiment_is_calibrated_for_poisson_and_near_the_bound(tmp_pa
     ratio = data["error_rms"].isel(population_size=-1) / data["linear_fisher_bound"]
     assert np.all(np.abs(ratio.values - 1) < 0.28)
     assert figure.stat().st_size > 50_000
+
+
+def test_learning_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
+    """The learning experiment end to end (2 seeds, 3 epochs, 10 patterns per class): every model is
+    trained, evaluated in the learner and in simulate, perturbed; the figure is drawn."""
+    results, figure = tmp_path / "learning.nc", tmp_path / "learning.png"
+    _run("analyses/learning.py", "--quick", "--patterns", "10", "--epochs", "3", "--seeds", "2", "--out", str(results))
+    _run("figures/learning.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    assert data.sizes["seed"] == 2 and data.sizes["epoch"] == 3 and data.sizes["model"] == 6
+    for name in ("test_accuracy", "learner_accuracy", "simulator_accuracy", "deletion_accuracy", "adversarial_accuracy"):
+        values = data[name].values
+        assert np.all((values >= 0) & (values <= 1)), name
+    assert np.all(data["epoch_time"] > 0)
+    # no perturbation = the clean network (same evaluation seed)
+    np.testing.assert_array_equal(data["deletion_accuracy"].isel(deletion=0), data["insertion_accuracy"].isel(insertion=0))
+    assert figure.stat().st_size > 50_000

@@ -1,0 +1,173 @@
+"""Noise-driven learning: NSNNs of every noise family vs the deterministic SNN -> results/learning.nc.
+
+Task: Randman (Zenke & Vogels 2021; nsnn_sim.learn.randman), 10 classes, 20 input channels firing
+once each in 50 steps, 1-D manifolds, 100 training and 100 test patterns per class (quick: 40).
+Network: 20 -> 100 NSNN neurons (beta 0.9, threshold 1, reset to zero) -> 10 leaky membrane readout
+units (max over time). Models: NSNNs with escape noise (firing probability F(u - theta) of the
+noise-free potential) of the Gaussian, logistic, triangular, uniform and Cauchy families at matched
+spread (SD 0.3; Cauchy: the Gaussian's interquartile range), trained with NDL
+(d s / d u = noise pdf), and the deterministic SNN (DSNN) trained with a surrogate gradient (the
+same Gaussian pdf, SD 0.3). Adam, cross-entropy, the same initial weights for every model of a seed.
+
+Reported per model and seed: learning curves, test accuracy in the learner and in nsnn_sim.simulate
+(same weights, independent noise seed), time per epoch, and robustness of the trained networks:
+input spike deletion and insertion (p = 0-0.3), a Gaussian current perturbing the membrane at every
+step, and fast-gradient-sign input perturbations computed with each model's own gradients (NDL
+averaged over 4 noisy passes for the NSNN, the surrogate for the DSNN). Also the tuning-curve fit
+task: the input weights of 16 Gaussian NSNN neurons trained so that their rates follow von Mises
+tuning curves, checked in nsnn_sim.simulate with nsnn_sim.coding.fit_tuning_curves.
+
+    python analyses/learning.py [--quick] [--out results/learning.nc]
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import xarray as xr
+
+import nsnn_sim as ns
+from nsnn_sim import learn
+from nsnn_sim.coding import fit_tuning_curves
+from nsnn_sim.reproduce import analysis_arguments
+
+N_CLASSES = 10
+SPREAD = 0.3  # noise SD of every family (Cauchy: same interquartile range as the Gaussian)
+MODELS = {  # name: (noise, scale)
+    "DSNN (surrogate)": ("none", 0.0),
+    "NSNN gaussian": ("gaussian", SPREAD),
+    "NSNN logistic": ("logistic", SPREAD * np.sqrt(3) / np.pi),
+    "NSNN triangular": ("triangular", SPREAD * np.sqrt(6)),
+    "NSNN uniform": ("uniform", SPREAD * np.sqrt(3)),
+    "NSNN cauchy": ("cauchy", SPREAD * 1.3489795 / 2),
+}
+DELETION = INSERTION = np.array([0.0, 0.05, 0.1, 0.2, 0.3])
+MEMBRANE_NOISE = np.array([0.0, 0.1, 0.2, 0.4, 0.8])
+EPSILON = np.array([0.0, 0.002, 0.005, 0.01, 0.02])
+
+
+def build_network(noise: str, scale: float, seed: int) -> learn.Network:
+    layer = learn.SpikingLayer(100, beta=0.9, threshold=1.0, noise=noise, noise_scale=scale if noise != "none" else 0.4,
+                               firing="escape", reset="zero", surrogate="gaussian", surrogate_scale=SPREAD)
+    return learn.Network(20, [layer], learn.Readout("membrane", n_outputs=N_CLASSES, beta=0.9, reduce="max"),
+                         weight_gain=5.0, seed=seed)
+
+
+def robustness(network, data, seed: int) -> dict:
+    """Test accuracy under each perturbation, at each level."""
+    x, y = data.x_test, data.y_test
+    gradient = learn.input_gradient(network, x, y, seed=seed, n_samples=1 if network.layers[0].noise == "none" else 4)
+    accuracy = lambda inputs, **kw: learn.evaluate(network, inputs, y, seed=seed, **kw)["accuracy"]  # noqa: E731
+    return {
+        "deletion": [accuracy(learn.delete_spikes(x, p, seed)) for p in DELETION],
+        "insertion": [accuracy(learn.insert_spikes(x, p, seed)) for p in INSERTION],
+        "membrane": [accuracy(x, membrane_noise=float(s)) for s in MEMBRANE_NOISE],
+        "adversarial": [accuracy(learn.gradient_sign_attack(network, x, y, eps, gradient=gradient)) for eps in EPSILON],
+    }
+
+
+def tuning_fit(quick: bool, seed: int, epochs: int | None = None) -> xr.Dataset:
+    """Fit a population's input weights to von Mises targets; measure the result in simulate."""
+    task = learn.tuning_task(n_neurons=16, n_orientations=16, n_steps=100)
+    network = learn.Network(task.inputs.shape[2], [learn.SpikingLayer(16, beta=0.5, noise="gaussian", noise_scale=0.4,
+                                                                      firing="escape")],
+                            learn.Readout("count", scale=1.0 / task.attrs["n_steps"]), weight_gain=1.0, seed=seed)
+    repeats = 8
+    inputs = np.tile(task.inputs, (repeats, 1, 1))
+    targets = np.tile(task.targets, (repeats, 1))
+    history = learn.train(network, inputs, targets, loss="mse", epochs=epochs or (100 if quick else 300), batch_size=16,
+                          optimizer=learn.Adam(0.01), seed=seed, progress=False)
+    n_trials = 50 if quick else 200
+    trial_inputs = np.repeat(task.inputs, n_trials, axis=0)
+    simulated = learn.simulate_network(network, trial_inputs, seed=seed + 1).spikes[0]
+    counts = simulated.sum(axis=1).reshape(task.orientations.size, n_trials, -1)  # (stimulus, trial, neuron)
+    rates = counts.mean(axis=1) / task.attrs["n_steps"]
+    responses = xr.DataArray(counts / task.attrs["n_steps"], dims=("stimulus", "trial", "neuron"),
+                             coords={"stimulus": task.orientations})
+    fit = fit_tuning_curves(responses)
+    return xr.Dataset(
+        {"target_probability": (("stimulus", "neuron"), task.targets),
+         "simulated_probability": (("stimulus", "neuron"), rates, {"units": "spikes per step"}),
+         "simulated_probability_se": (("stimulus", "neuron"),
+                                      counts.std(axis=1, ddof=1) / np.sqrt(n_trials) / task.attrs["n_steps"]),
+         "fitted_preferred": ("neuron", fit["preferred"].values, {"units": "rad"}),
+         "fitted_preferred_se": ("neuron", fit["preferred_se"].values, {"units": "rad"}),
+         "target_preferred": ("neuron", task.preferred, {"units": "rad"}),
+         "fitted_r_squared": ("neuron", fit["r_squared"].values),
+         "fit_loss": ("fit_epoch", history["loss"].values)},
+        coords={"stimulus": task.orientations, "neuron": np.arange(16), "fit_epoch": history.epoch.values},
+        attrs={"tuning_n_trials": n_trials, "tuning_kappa": task.attrs["kappa"],
+               "tuning_baseline": task.attrs["baseline"], "tuning_gain": task.attrs["gain"]},
+    )
+
+
+def main(argv=None) -> Path:
+    def size_options(parser):
+        parser.add_argument("--patterns", type=int, help="training and test patterns per class (override)")
+        parser.add_argument("--epochs", type=int, help="training epochs (override)")
+        parser.add_argument("--seeds", type=int, help="number of seeds (override)")
+
+    args = analysis_arguments("learning", __doc__, seed=5, quick_help="fewer patterns, epochs and seeds (< 3 min)",
+                              argv=argv, add_options=size_options)
+    start = time.perf_counter()
+    n_train, epochs, seeds = (40, 10, 3) if args.quick else (100, 30, 3)
+    n_train = args.patterns or n_train
+    n_test, epochs, seeds = n_train, args.epochs or epochs, args.seeds or seeds
+    data = learn.randman(n_classes=N_CLASSES, n_inputs=20, n_steps=50, n_train=n_train, n_test=n_test, manifold_dim=1,
+                         alpha=2.0, seed=args.seed)
+    shape = (len(MODELS), seeds)
+    curves = np.zeros(shape + (epochs,))
+    train_curves = np.zeros(shape + (epochs,))
+    epoch_time = np.zeros(shape)
+    learner_accuracy, simulator_accuracy = np.zeros(shape), np.zeros(shape)
+    perturbed = {kind: np.zeros(shape + (levels.size,)) for kind, levels in
+                 (("deletion", DELETION), ("insertion", INSERTION), ("membrane", MEMBRANE_NOISE), ("adversarial", EPSILON))}
+    for m, (name, (noise, scale)) in enumerate(MODELS.items()):
+        for s in range(seeds):
+            network = build_network(noise, scale, seed=args.seed + s)
+            history = learn.train(network, data.x_train, data.y_train, epochs=epochs, batch_size=32,
+                                  optimizer=learn.Adam(1e-2), seed=args.seed + 100 * s, test_inputs=data.x_test,
+                                  test_targets=data.y_test, progress=False)
+            curves[m, s], train_curves[m, s] = history["test_accuracy"].values, history["accuracy"].values
+            epoch_time[m, s] = float(history["epoch_time"][1:].mean())  # the first epoch includes compilation
+            learner_accuracy[m, s] = learn.evaluate(network, data.x_test, data.y_test, seed=1000 + s)["accuracy"]
+            simulator_accuracy[m, s] = learn.evaluate(network, data.x_test, data.y_test, seed=2000 + s,
+                                                      engine="simulator")["accuracy"]
+            for kind, values in robustness(network, data, seed=3000 + s).items():
+                perturbed[kind][m, s] = values
+            print(f"{name} seed {s}: test accuracy {curves[m, s, -1]:.3f} (simulate {simulator_accuracy[m, s]:.3f}), "
+                  f"{epoch_time[m, s]:.2f} s per epoch", flush=True)
+
+    dims = ("model", "seed")
+    dataset = xr.Dataset(
+        {"test_accuracy": (dims + ("epoch",), curves, {"units": "fraction"}),
+         "train_accuracy": (dims + ("epoch",), train_curves, {"units": "fraction"}),
+         "epoch_time": (dims, epoch_time, {"units": "s", "long_name": "training time per epoch (mean of epochs 2+)"}),
+         "learner_accuracy": (dims, learner_accuracy, {"units": "fraction"}),
+         "simulator_accuracy": (dims, simulator_accuracy, {"units": "fraction"}),
+         "deletion_accuracy": (dims + ("deletion",), perturbed["deletion"]),
+         "insertion_accuracy": (dims + ("insertion",), perturbed["insertion"]),
+         "membrane_accuracy": (dims + ("membrane_noise",), perturbed["membrane"]),
+         "adversarial_accuracy": (dims + ("epsilon",), perturbed["adversarial"])},
+        coords={"model": list(MODELS), "seed": np.arange(seeds), "epoch": np.arange(1, epochs + 1),
+                "noise_scale": ("model", [scale for _, scale in MODELS.values()]),
+                "deletion": DELETION, "insertion": INSERTION,
+                "membrane_noise": ("membrane_noise", MEMBRANE_NOISE, {"units": "threshold units (SD per step)"}),
+                "epsilon": EPSILON},
+        attrs={**{f"randman_{key}": value for key, value in data.attrs.items()},
+               "n_test": int(data.y_test.size), "n_train": int(data.y_train.size), "epochs": epochs, "seed": args.seed,
+               "quick": int(args.quick), "network": build_network("gaussian", SPREAD, 0).config_json(),
+               "nsnn_sim_version": ns.__version__},
+    )
+    dataset = xr.merge([dataset, tuning_fit(args.quick, args.seed, epochs=args.epochs)], combine_attrs="no_conflicts")
+    dataset.attrs["wall_time_s"] = time.perf_counter() - start
+    args.out.parent.mkdir(parents=True, exist_ok=True)
+    dataset.to_netcdf(args.out, engine="h5netcdf")
+    print(f"wrote {args.out} in {dataset.attrs['wall_time_s']:.1f} s")
+    return args.out
+
+
+if __name__ == "__main__":
+    main()
