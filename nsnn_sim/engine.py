@@ -484,7 +484,7 @@ def _gather_blocks(tasks, outputs):
 def _blocks(n_neurons: int, n_trials: int, n_threads: int) -> list[tuple[int, int]]:
     """Split the neurons of one trial into blocks: enough tasks overall to keep threads busy."""
     tasks_wanted = 8 * n_threads
-    blocks_per_trial = max(1, min(n_neurons // 64, math.ceil(tasks_wanted / n_trials)))
+    blocks_per_trial = max(1, min(n_neurons // 32, math.ceil(tasks_wanted / n_trials)))
     edges = np.linspace(0, n_neurons, blocks_per_trial + 1).astype(np.int64)
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
