@@ -1,44 +1,48 @@
 """Throughput of nsnn_sim against Brian2 (Cython runtime and cpp_standalone), side by side.
 
-Model (issue 7): LIF, Euler, Gaussian membrane noise, mu = 0.9, sigma = 0.5, threshold 1, reset 0,
-tau = 10 ms, dt = 0.1 ms, 1 s, for N = 10^3, 10^4, 10^5 neurons; and the discrete NSNN with
-logistic escape noise. Every (simulator, N) runs in its own process; the run phase is timed
-separately from compilation (nsnn_sim: a first small call; Brian2 runtime: a first short run of the
-same network; cpp_standalone: the binary's own run time). Before the timings are compared the
-mean rates are checked to agree (two-sample z-test over neurons, |z| < 4). Writes JSON, a markdown
-table and a plot to benchmarks/results/.
+Models (issue 7): continuous LIF, Euler, Gaussian membrane noise, mu = 0.9, sigma = 0.5, threshold 1,
+reset 0, tau = 10 ms, dt = 0.1 ms, 10^4 steps (1 s), for N = 10^3, 10^4, 10^5 neurons (about 58 Hz);
+and the discrete NSNN with logistic escape noise (scale 0.1, drive 0.32, dt = 1 ms, 10^4 steps:
+about 25 Hz). Every (simulator, model, N) runs in its own process: nsnn_sim with 2 threads and with
+1 thread (the thread speed-up), Brian2's Cython runtime (single-threaded) and Brian2 cpp_standalone
+with 2 OpenMP threads. The run phase is timed separately from compilation (nsnn_sim: a first small
+call; Brian2 runtime: a first short run of the same network; cpp_standalone: the binary's own run
+time); each is the fastest of ``--repeats`` timed runs (3). Before the timings are compared the mean rates are checked to agree (two-sample z-test over
+neurons, |z| < 4). Writes throughput.json, .md and .png to benchmarks/results/ (or ``--out``).
 
-    python benchmarks/throughput.py [--quick] [--sizes 1000 10000 100000]
+    python benchmarks/throughput.py [--quick] [--sizes 1000 10000 100000] [--steps 10000] [--out DIR]
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import os
-import subprocess
 import sys
 import textwrap
 from pathlib import Path
 
-RESULTS = Path(__file__).parent / "results"
+sys.path.insert(0, str(Path(__file__).parent))
+from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, check_same_work, figure, run_worker, write_table  # noqa: E402
 
-WORKER = textwrap.dedent('''
+SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
+
+WORKER = textwrap.dedent("""
     import json, resource, sys, time, os
     import numpy as np
-    simulator, kind, n, seconds = sys.argv[1], sys.argv[2], int(sys.argv[3]), float(sys.argv[4])
+    simulator, kind, n, n_steps, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
     import nsnn_sim as ns
     if kind == "lif":
         model, drive = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9
     else:
-        model, drive = ns.NSNN(noise="logistic", noise_scale=0.4, firing="escape", dt=1e-4), 0.45
-    n_steps = int(round(seconds / model.dt))
+        model, drive = ns.NSNN(noise="logistic", noise_scale=0.1, firing="escape", dt=1e-3), 0.32
+    seconds = n_steps * model.dt
     start = time.perf_counter()
-    if simulator == "nsnn_sim":
+    if simulator.startswith("nsnn_sim"):
         ns.simulate(model, drive, n_neurons=10, n_steps=10, seed=0)
         compile_time = time.perf_counter() - start
         result = ns.simulate(model, drive, n_neurons=n, n_steps=n_steps, seed=1)
-        run_time = result.wall_time
+        run_time = min([result.wall_time] + [ns.simulate(model, drive, n_neurons=n, n_steps=n_steps, seed=1).wall_time
+                                             for _ in range(repeats - 1)])  # each result freed at once
         neuron, step, offset = result.spikes.neuron, result.spikes.step, 0
     else:
         from nsnn_sim.brian2_bridge import run_brian2, to_brian2
@@ -49,13 +53,16 @@ WORKER = textwrap.dedent('''
             t0 = time.perf_counter()
             built.network.run(10 * model.dt * b2.second)  # code generation and compilation
             compile_time = time.perf_counter() - t0
-            t0 = time.perf_counter()
-            built.network.run(n_steps * model.dt * b2.second)
-            run_time = time.perf_counter() - t0
+            times = []
+            for _ in range(repeats):  # the network runs on: the rates are those of the first run
+                t0 = time.perf_counter()
+                built.network.run(n_steps * model.dt * b2.second)
+                times.append(time.perf_counter() - t0)
+            run_time = min(times)
             neuron = np.asarray(built.spike_monitor.i[:])
             step, offset = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / model.dt).astype(int), 10
         else:
-            directory = sys.argv[5]
+            directory = sys.argv[6]
             b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
             b2.prefs.devices.cpp_standalone.openmp_threads = 2
             built = to_brian2(model, drive, n, n_steps, seed=1)
@@ -63,85 +70,81 @@ WORKER = textwrap.dedent('''
             t0 = time.perf_counter()
             b2.device.build(directory=directory, compile=True, run=True)
             total = time.perf_counter() - t0
-            run_time = float(b2.device._last_run_time)
-            compile_time = total - run_time
+            times = [float(b2.device._last_run_time)]
+            compile_time = total - times[0]
+            for _ in range(repeats - 1):  # the same binary again: the same seed, the same spikes
+                b2.device.run(directory=directory, with_output=False)
+                times.append(float(b2.device._last_run_time))
+            run_time = min(times)
             neuron = np.asarray(built.spike_monitor.i[:])
             step, offset = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / model.dt).astype(int), 0
-    rates = np.bincount(neuron[step >= offset + n_steps // 10], minlength=n) / (0.9 * seconds)
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-    print(json.dumps({"simulator": simulator, "model": kind, "n_neurons": n, "run_time": run_time,
+    counted = (step >= offset + n_steps // 10) & (step < offset + n_steps)
+    rates = np.bincount(neuron[counted], minlength=n) / ((n_steps - n_steps // 10) * model.dt)
+    peak = PEAK_MEMORY
+    print(json.dumps({"simulator": simulator, "model": kind, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
                       "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
                       "rate_mean": float(rates.mean()), "rate_se": float(rates.std() / np.sqrt(n)),
                       "peak_memory_bytes": peak}))
-''')
+""").replace("PEAK_MEMORY", PEAK_MEMORY)
 
 
-def measure(simulator: str, kind: str, n: int, seconds: float) -> dict:
-    import tempfile
-
-    with tempfile.TemporaryDirectory() as directory:
-        env = dict(os.environ, NUMBA_NUM_THREADS="2")
-        completed = subprocess.run([sys.executable, "-c", WORKER, simulator, kind, str(n), str(seconds), directory],
-                                   capture_output=True, text=True, env=env, timeout=3600)
-    if completed.returncode:
-        raise RuntimeError(f"{simulator} {kind} N={n} failed:\n{completed.stderr[-2000:]}")
-    return json.loads(completed.stdout.strip().splitlines()[-1])
+def measure(simulator: str, kind: str, n: int, n_steps: int, repeats: int) -> dict:
+    return run_worker(WORKER, simulator, kind, n, n_steps, repeats,
+                      threads=1 if simulator == "nsnn_sim_1_thread" else 2)
 
 
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--quick", action="store_true", help="N = 1000 and 10000, 0.2 s")
+    parser.add_argument("--quick", action="store_true", help="N = 1000 and 10000, 2000 steps")
     parser.add_argument("--sizes", type=int, nargs="+")
+    parser.add_argument("--steps", type=int, help="steps per run (default 10000, quick 2000)")
+    parser.add_argument("--simulators", nargs="+", choices=SIMULATORS, default=list(SIMULATORS))
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement; the fastest counts")
+    parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     sizes = args.sizes or ([1000, 10_000] if args.quick else [1000, 10_000, 100_000])
-    seconds = 0.2 if args.quick else 1.0
+    n_steps = args.steps or (2000 if args.quick else 10_000)
+    simulators = ["nsnn_sim"] + [s for s in args.simulators if s != "nsnn_sim"]
     rows = []
     for kind in ("lif", "nsnn"):
         for n in sizes:
-            for simulator in ("nsnn_sim", "brian2_cython", "brian2_cpp_standalone"):
-                row = measure(simulator, kind, n, seconds)
+            for simulator in simulators:
+                row = measure(simulator, kind, n, n_steps, args.repeats)
                 rows.append(row)
                 print(json.dumps(row), flush=True)
-    for row in rows:  # same work: rates agree with nsnn_sim's within 4 SE
-        reference = next(r for r in rows if r["model"] == row["model"] and r["n_neurons"] == row["n_neurons"]
-                         and r["simulator"] == "nsnn_sim")
-        z = (row["rate_mean"] - reference["rate_mean"]) / max(1e-12, (row["rate_se"] ** 2 + reference["rate_se"] ** 2) ** 0.5)
-        row["rate_z_vs_nsnn_sim"] = z
-        row["same_work"] = abs(z) < 4
-        row["speedup_of_nsnn_sim"] = reference["neuron_steps_per_s"] / row["neuron_steps_per_s"]
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "throughput.json").write_text(json.dumps(rows, indent=1))
-    lines = ["| model | N | simulator | neuron-steps/s | nsnn_sim speed-up | compile (s) | peak memory (MB) | rate (Hz) | same work |",
-             "|---|---|---|---|---|---|---|---|---|"]
-    for row in rows:
-        lines.append(f"| {row['model']} | {row['n_neurons']} | {row['simulator']} | {row['neuron_steps_per_s']:.3g} | "
-                     f"{row['speedup_of_nsnn_sim']:.2f} | {row['compile_time']:.1f} | {row['peak_memory_bytes'] / 1e6:.0f} | "
-                     f"{row['rate_mean']:.2f} | {'yes' if row['same_work'] else 'NO'} |")
-    (RESULTS / "throughput.md").write_text("\n".join(lines) + "\n")
-    print("\n".join(lines))
-    plot(rows)
-    return RESULTS / "throughput.json"
+    check_same_work(rows, ("model", "n_neurons"))
+    for row in rows:  # 1 -> 2 threads
+        single = [r for r in rows if r["simulator"] == "nsnn_sim_1_thread" and r["model"] == row["model"]
+                  and r["n_neurons"] == row["n_neurons"]]
+        row["thread_speedup"] = (row["neuron_steps_per_s"] / single[0]["neuron_steps_per_s"]
+                                 if row["simulator"] == "nsnn_sim" and single else float("nan"))
+    write_table(args.out, "throughput", rows, [
+        ("model", "{model}"), ("N", "{n_neurons}"), ("simulator", "{simulator}"),
+        ("1->2 threads", "{thread_speedup:.2f}")] + SIDE_BY_SIDE_COLUMNS,
+        header=f"Run phase of {n_steps} steps, fastest of {args.repeats} runs; nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1 thread, "
+               "nsnn_sim_1_thread with 1. Rates agree when |z| < 4.\n")
+    plot(rows, args.out)
+    return args.out / "throughput.json"
 
 
-def plot(rows) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    figure, axes = plt.subplots(1, 2, figsize=(11, 4))
+def plot(rows, out: Path) -> None:
+    plt = figure()
+    figure_, axes = plt.subplots(1, 2, figsize=(11, 4))
     for ax, kind in zip(axes, ("lif", "nsnn")):
-        for simulator in ("nsnn_sim", "brian2_cython", "brian2_cpp_standalone"):
+        for simulator in SIMULATORS:
             chosen = [r for r in rows if r["model"] == kind and r["simulator"] == simulator]
-            ax.plot([r["n_neurons"] for r in chosen], [r["neuron_steps_per_s"] for r in chosen], "o-", label=simulator)
+            if chosen:
+                ax.plot([r["n_neurons"] for r in chosen], [r["neuron_steps_per_s"] for r in chosen], "o-",
+                        label=simulator)
         ax.set_xscale("log")
         ax.set_yscale("log")
         ax.set_xlabel("neurons")
-        ax.set_ylabel("neuron-steps per second (run phase, 2 threads)")
+        ax.set_ylabel("neuron-steps per second (run phase)")
         ax.set_title("LIF, Gaussian membrane noise" if kind == "lif" else "NSNN, logistic escape noise")
         ax.legend(fontsize=8)
-    figure.tight_layout()
-    figure.savefig(RESULTS / "throughput.png", dpi=110)
+    figure_.tight_layout()
+    figure_.savefig(out / "throughput.png", dpi=110)
+    plt.close(figure_)
 
 
 if __name__ == "__main__":

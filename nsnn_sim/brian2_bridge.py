@@ -24,8 +24,9 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
   the bridge passes ``refractory = (n + 1)*dt``.
 
 ``shared_noise=True`` replaces every random draw by the one nsnn_sim's engine makes for the same
-(seed, trial, neuron, step) (as ``TimedArray`` lookups), so the two simulators can be compared
-spike for spike.
+(seed, trial, neuron, step) (as ``TimedArray`` lookups: uniforms, the family's ``ppf`` of them, or
+for Gaussian membrane noise the ziggurat normals of :func:`nsnn_sim.rng.normal`), so the two
+simulators can be compared spike for spike.
 """
 
 from __future__ import annotations
@@ -178,10 +179,10 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     family, firing = compiled.family, compiled.firing
     noisy_membrane = family != noise_families.NONE and firing in (FIRING_MEMBRANE, FIRING_REFERENCE)
 
-    def stream(purpose, transform=None):
+    def stream(purpose, transform=None, kind="uniform"):
         """nsnn_sim's draws of ``purpose`` for every trial as a TimedArray lookup (steps x total)."""
-        values = np.concatenate([rng.draws(seed, trial, purpose, n_steps, n_neurons) for trial in range(n_trials)],
-                                axis=1)
+        values = np.concatenate([rng.draws(seed, trial, purpose, n_steps, n_neurons, kind)
+                                 for trial in range(n_trials)], axis=1)
         if transform is not None:
             values = transform(values)
         name = {rng.MEMBRANE: "shared_membrane", rng.FIRING: "shared_firing", rng.BRIDGE: "shared_bridge"}[purpose]
@@ -205,7 +206,9 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
                   "I_ext : 1 (constant)", "v_before : 1"]
     parameters += [f"poisson_weight_{index} : 1 (constant)" for index in range(n_poisson)]
     draw_uniform = ""  # a statement drawing the uniform that eps needs, once per step
-    if shared_noise and noisy_membrane:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
+    if shared_noise and noisy_membrane and family == noise_families.GAUSSIAN:  # nsnn_sim's ziggurat normals
+        eps = stream(rng.MEMBRANE, kind="normal")
+    elif shared_noise and noisy_membrane:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
         eps = stream(rng.MEMBRANE, noise_families.get(_family_name(family), 1.0).ppf)
     elif family == noise_families.GAUSSIAN:
         eps = "randn()"

@@ -113,10 +113,11 @@ class Connections:
         np.cumsum(np.bincount(pre, minlength=n_neurons), out=indptr[1:])
         return CompiledConnections(
             indptr=indptr,
-            post=post.astype(np.int64),
+            post=post.astype(np.int32),
             weight=np.ascontiguousarray(weight, dtype=np.float64),
             delay=delay.astype(np.int64),
             max_delay=int(delay.max()) if delay.size else 1,
+            min_delay=int(delay.min()) if delay.size else 1,
         )
 
     def _synapse_delays(self, post, pre) -> np.ndarray:
@@ -165,10 +166,11 @@ def connect(weights, delay=1) -> Connections:
 
 class CompiledConnections(NamedTuple):
     indptr: np.ndarray  # int64, n_neurons + 1: synapses of pre j are indptr[j]:indptr[j+1]
-    post: np.ndarray  # int64
+    post: np.ndarray  # int32
     weight: np.ndarray  # float64
     delay: np.ndarray  # int64, >= 1
     max_delay: int
+    min_delay: int
 
 
 class CompiledInputs(NamedTuple):

@@ -12,6 +12,14 @@ other trials or neurons are simulated beside it.
 * Uniforms in the open interval (0, 1): ``((x >> 12) + 0.5) * 2**-52``, from ``2**-53`` to
   ``1 - 2**-53`` (every value exactly representable, so never 0 or 1 after rounding): any inverse
   cdf can be applied to them.
+* Standard normals (:func:`normal`): the 256-layer ziggurat of Marsaglia & Tsang (2000) in
+  Doornik's (2005) form, which takes the layer and the signed uniform from independent bits. Draw
+  ``counter`` starts from the same 64-bit hash ``x`` as :func:`uniform`: layer ``i = x & 255``,
+  ``v = ((x >> 11) + 0.5) * 2**-52 - 1`` in (-1, 1); if ``|v| < X[i+1]/X[i]`` (98.8 % of draws) the
+  result is ``v * X[i]``. Otherwise the wedge test, the tail (Marsaglia 1964) or a new attempt take
+  their uniforms from a SplitMix64 sequence started at ``x`` (``mix64(x + k*G)``, k = 1, 2, ...), so
+  every draw is still a pure function of (key, counter). It costs about a third of an inverse-cdf
+  (AS 241) draw and uses only ``exp``/``log`` on the rare slow path.
 
 Purposes give a neuron independent streams for independent jobs, so adding a draw of one kind never
 shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POISSON``.
@@ -19,10 +27,13 @@ shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POIS
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "neuron_keys", "uniform", "uniforms", "draws", "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
+__all__ = ["mix64", "stream_key", "neuron_keys", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
+           "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
 
 MEMBRANE = 0  # membrane noise eps(t)
 FIRING = 1  # escape / reference Bernoulli draw
@@ -80,6 +91,94 @@ def uniform(key, counter):
     return bits_to_uniform(mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN))
 
 
+# --------------------------------------------------------------------------------------------------
+# standard normals: 256-layer ziggurat (Marsaglia & Tsang 2000; Doornik 2005, "An improved ziggurat
+# method to generate normal random samples")
+# --------------------------------------------------------------------------------------------------
+_ZIGGURAT_LAYERS = 256
+_ZIGGURAT_R = 3.6541528853610088  # start of the tail
+_ZIGGURAT_V = 0.00492867323399  # area of every layer (and of the base strip with the tail)
+
+
+def _ziggurat_tables():
+    """Doornik's ``zigNorInit``: layer edges ``X[0..256]`` (``X[0] = V/f(R)``, ``X[1] = R``,
+    ``X[256] = 0``, ``f(x) = exp(-x**2/2)``) and the ratios ``X[i+1]/X[i]``."""
+    x = np.zeros(_ZIGGURAT_LAYERS + 1)
+    f = math.exp(-0.5 * _ZIGGURAT_R * _ZIGGURAT_R)
+    x[0] = _ZIGGURAT_V / f
+    x[1] = _ZIGGURAT_R
+    for i in range(2, _ZIGGURAT_LAYERS):
+        x[i] = math.sqrt(-2.0 * math.log(_ZIGGURAT_V / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    ratio = x[1:] / x[:-1]
+    x.setflags(write=False)
+    ratio.setflags(write=False)
+    return x, ratio
+
+
+ZIGGURAT_X, ZIGGURAT_RATIO = _ziggurat_tables()
+_LAYER_MASK = np.uint64(_ZIGGURAT_LAYERS - 1)
+_S11 = np.uint64(11)
+
+
+@njit(cache=True, inline="always")
+def _signed_uniform(bits):
+    """Bits 11..63 of a uint64 as a float64 in (-1, 1): ``((bits >> 11) + 0.5) * 2**-52 - 1``."""
+    return (np.float64(bits >> _S11) + 0.5) * _TWO_POW_M52 - 1.0
+
+
+@njit(cache=True)
+def _normal_slow(bits):
+    """The ziggurat's rare path for first hash ``bits`` (wedges, tail, new attempts)."""
+    state = bits
+    while True:
+        layer = np.int64(bits & _LAYER_MASK)
+        v = _signed_uniform(bits)
+        if abs(v) < ZIGGURAT_RATIO[layer]:
+            return v * ZIGGURAT_X[layer]
+        if layer == 0:  # the base strip: a draw from the tail beyond R (Marsaglia 1964)
+            while True:
+                state += _GOLDEN
+                x = math.log(bits_to_uniform(mix64(state))) / _ZIGGURAT_R
+                state += _GOLDEN
+                y = math.log(bits_to_uniform(mix64(state)))
+                if -2.0 * y >= x * x:
+                    return x - _ZIGGURAT_R if v < 0.0 else _ZIGGURAT_R - x
+        x = v * ZIGGURAT_X[layer]
+        f0 = math.exp(-0.5 * (ZIGGURAT_X[layer] * ZIGGURAT_X[layer] - x * x))
+        f1 = math.exp(-0.5 * (ZIGGURAT_X[layer + 1] * ZIGGURAT_X[layer + 1] - x * x))
+        state += _GOLDEN
+        if f1 + bits_to_uniform(mix64(state)) * (f0 - f1) < 1.0:
+            return x
+        state += _GOLDEN
+        bits = mix64(state)
+
+
+@njit(cache=True, inline="always")
+def normal(key, counter):
+    """Draw number ``counter`` (an integer >= 0) of stream ``key`` as a standard normal (ziggurat,
+    module docstring): the fast path inline, the rare rest in :func:`_normal_slow`."""
+    bits = mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN)
+    layer = np.int64(bits & _LAYER_MASK)
+    v = _signed_uniform(bits)
+    if abs(v) < ZIGGURAT_RATIO[layer]:
+        return v * ZIGGURAT_X[layer]
+    return _normal_slow(bits)
+
+
+@njit(cache=True)
+def _fill_normals(key, out):
+    for counter in range(out.size):
+        out[counter] = normal(key, counter)
+
+
+def normals(key: np.uint64, count: int) -> np.ndarray:
+    """The first ``count`` standard normals (:func:`normal`) of stream ``key`` as a float64 array."""
+    out = np.empty(int(count), dtype=np.float64)
+    _fill_normals(np.uint64(key), out)
+    return out
+
+
 @njit(cache=True)
 def _fill_uniforms(key, out):
     for counter in range(out.size):
@@ -87,22 +186,25 @@ def _fill_uniforms(key, out):
 
 
 @njit(cache=True)
-def _fill_draws(seed, trial, purpose, out):
+def _fill_draws(seed, trial, purpose, gaussian, out):
     n_steps, n_neurons = out.shape
     for neuron in range(n_neurons):
         key = _key(seed, trial, neuron, purpose)
         for step in range(n_steps):
-            out[step, neuron] = uniform(key, step)
+            out[step, neuron] = normal(key, step) if gaussian else uniform(key, step)
 
 
-def draws(seed: int, trial: int, purpose: int, n_steps: int, n_neurons: int) -> np.ndarray:
-    """The uniforms the engine uses for one trial and purpose, as an ``(n_steps, n_neurons)`` array.
+def draws(seed: int, trial: int, purpose: int, n_steps: int, n_neurons: int, kind: str = "uniform") -> np.ndarray:
+    """The draws the engine uses for one trial and purpose, as an ``(n_steps, n_neurons)`` array.
 
     Element ``[k, i]`` is draw ``k`` of the stream (seed, trial, neuron i, purpose): exactly the
-    number the engine consumes at step ``k`` (used to feed nsnn_sim's noise into other simulators).
+    number the engine consumes at step ``k`` (used to feed nsnn_sim's noise into other simulators):
+    a uniform (``kind="uniform"``) or, for Gaussian membrane noise, a standard normal (``"normal"``).
     """
+    if kind not in ("uniform", "normal"):
+        raise ValueError(f"kind={kind!r} is not allowed; allowed: ('uniform', 'normal')")
     out = np.empty((int(n_steps), int(n_neurons)), dtype=np.float64)
-    _fill_draws(np.uint64(seed), np.uint64(trial), np.uint64(purpose), out)
+    _fill_draws(np.uint64(seed), np.uint64(trial), np.uint64(purpose), kind == "normal", out)
     return out
 
 

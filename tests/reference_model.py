@@ -2,7 +2,9 @@
 
 It shares nothing with the engine but the documented conventions: the random stream of
 (seed, trial, neuron, purpose) indexed by the step (nsnn_sim.rng), the noise families' scalar
-functions (nsnn_sim.noise), and the compiled per-neuron coefficients (model.compile).
+functions (nsnn_sim.noise), the ziggurat's layer table (nsnn_sim.rng.ZIGGURAT_X, data) and the
+compiled per-neuron coefficients (model.compile). Gaussian membrane noise is drawn by
+:func:`ziggurat_normal`, a plain-Python transcription of the algorithm of nsnn_sim.rng.normal.
 """
 
 import math
@@ -47,7 +49,9 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                 if firing == "escape":
                     spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
                 else:
-                    if c.family != noise.NONE:
+                    if c.family == noise.GAUSSIAN:
+                        u[i] += ziggurat_normal(int(key(rng.MEMBRANE)), step) * scale
+                    elif c.family != noise.NONE:
                         u[i] += noise.ppf(c.family, rng.uniform(key(rng.MEMBRANE), step), 1.0) * scale
                     if firing == "membrane":
                         spike = u[i] >= theta
@@ -75,3 +79,51 @@ def _binomial_by_inversion(n, p, draw):
         if draw <= cumulative:
             return k
     return n
+
+
+# ------------------------------------------------------------------ the ziggurat, in plain Python
+_MASK = 2**64 - 1
+_GOLDEN = 0x9E3779B97F4A7C15
+
+
+def _mix64(z):
+    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
+    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    return z ^ (z >> 31)
+
+
+def _uniform(bits):
+    return ((bits >> 12) + 0.5) * 2.0**-52
+
+
+def ziggurat_normal(key, counter):
+    """Standard normal number ``counter`` of stream ``key``: Doornik's (2005) 256-layer ziggurat on
+    the SplitMix64 hash (layer from bits 0-7, signed uniform from bits 11-63; the rare path takes its
+    uniforms from the SplitMix64 sequence started at the first hash)."""
+    x_table, r = rng.ZIGGURAT_X, rng.ZIGGURAT_X[1]
+    bits = _mix64((key + (counter + 1) * _GOLDEN) & _MASK)
+    state = bits
+
+    def next_uniform():
+        nonlocal state
+        state = (state + _GOLDEN) & _MASK
+        return _uniform(_mix64(state))
+
+    while True:
+        layer = bits & 255
+        v = ((bits >> 11) + 0.5) * 2.0**-52 - 1.0
+        if abs(v) < x_table[layer + 1] / x_table[layer]:
+            return v * x_table[layer]
+        if layer == 0:
+            while True:
+                x = math.log(next_uniform()) / r
+                y = math.log(next_uniform())
+                if -2.0 * y >= x * x:
+                    return x - r if v < 0.0 else r - x
+        x = v * x_table[layer]
+        f0 = math.exp(-0.5 * (x_table[layer] * x_table[layer] - x * x))
+        f1 = math.exp(-0.5 * (x_table[layer + 1] * x_table[layer + 1] - x * x))
+        if f1 + next_uniform() * (f0 - f1) < 1.0:
+            return x
+        state = (state + _GOLDEN) & _MASK
+        bits = _mix64(state)

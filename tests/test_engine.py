@@ -204,7 +204,7 @@ def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel ran before the input was validated")
     monkeypatch.setattr(ns.engine, "_run_block", forbidden)
-    monkeypatch.setattr(ns.engine, "_run_trial_connected", forbidden)
+    monkeypatch.setattr(ns.engine, "_run_connected", forbidden)
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
@@ -306,3 +306,50 @@ def test_a_plain_list_is_a_per_neuron_current_and_complex_input_is_rejected():
     assert _spike_list(spikes) == [(0, 1, k) for k in range(4)]
     with pytest.raises(TypeError, match="complex"):
         ns.simulate(ns.NSNN(), np.array([0.5 + 1j, 0.2]), 2, 4)
+
+
+# ------------------------------------------------------------------ the parallel recurrent kernel
+@pytest.mark.parametrize("delay_low, delay_high", [(3, 7), (4, 5)])  # windows of 3 steps; one delay for all
+def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_low, delay_high):
+    n_neurons, n_steps = 10, 240
+    rng = np.random.default_rng(4)
+    weights = np.where(rng.random((n_neurons, n_neurons)) < 0.5, rng.normal(0.25, 0.3, (n_neurons, n_neurons)), 0.0)
+    delays = rng.integers(delay_low, delay_high, size=(n_neurons, n_neurons))
+    model = ns.LIF(sigma=0.3, tau_ref=3e-4, dt=1e-4)
+    inputs = [0.7, ns.poisson_input(rate=500.0, weight=0.08, n_sources=10)]
+    expected_spikes, expected_state = simulate_reference(
+        model, np.full((2, n_steps, n_neurons), 0.7), n_neurons, n_steps, 2, 6, weights, delays,
+        poisson=[(10, 500.0, 0.08)])
+    assert len(expected_spikes) > 60
+    for n_trials in (1, 2):
+        for threads in (1, 2, 3):
+            result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=6,
+                                 connections=ns.connect(weights, delays), record_state=np.arange(n_neurons),
+                                 n_threads=threads)
+            assert _spike_list(result.spikes) == [s for s in expected_spikes if s[0] < n_trials]
+            np.testing.assert_array_equal(result.state, expected_state[:n_trials])
+
+
+def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
+    from nsnn_sim.engine import _poisson_tables, _run_connected
+    from nsnn_sim.network import prepare_inputs
+
+    n_neurons, n_steps, n_trials = 203, 600, 2
+    weights = sp.random(n_neurons, n_neurons, density=0.1, random_state=5, format="csr") * 0.3
+    delays = weights.copy()
+    delays.data = np.random.default_rng(5).integers(2, 6, delays.data.size).astype(float)
+    model = ns.LIF(sigma=0.5, dt=1e-4)
+    compiled = model.compile(n_neurons)
+    inputs = prepare_inputs([0.6, ns.poisson_input(300.0, 0.05, 20)], n_neurons, n_steps, n_trials, model.dt)
+    synapses = ns.connect(weights, delays).compile(n_neurons)
+    initial = np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
+    runs = []
+    for n_blocks in (1, 2, 3, 7):
+        state = np.zeros((n_trials, n_steps, 2))
+        spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, np.uint64(2),
+                                np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks),
+                                np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), state)
+        order = np.lexsort((spikes[2], spikes[1], spikes[0]))
+        runs.append((tuple(array[order].tobytes() for array in spikes), state.tobytes()))
+    assert len(runs[0][0][2]) > 8 * 1000
+    assert all(run == runs[0] for run in runs[1:])

@@ -1,0 +1,119 @@
+"""Throughput of a sparse recurrent E/I network: nsnn_sim against Brian2, side by side.
+
+Brunel (2000) model A in the asynchronous irregular state (g = 6, eta = 4): N = 12,500 LIF neurons
+(N_E = 10,000), 10 % connectivity (C_E = 1000, C_I = 250 synapses per neuron, J = 0.1 mV),
+delay D = 1.5 ms, C_E external Poisson trains per neuron, dt = 0.1 ms, 10^4 steps (1 s), membranes
+started uniformly in [10, 20] mV. One trial per run. Each simulator runs in its own process:
+nsnn_sim with 2 threads and with 1, Brian2's Cython runtime, Brian2 cpp_standalone with 2 OpenMP
+threads. Only the run phase is compared (nsnn_sim: after a first 10-step call that compiles or loads
+the kernels; Brian2 runtime: after a first 10-step run; cpp_standalone: the binary's own run time), the fastest of ``--repeats`` timed runs (3).
+The population rates after a 10 % warm-up must agree (|z| < 4, SE from the spread of the rate over
+20 ms windows, shorter in runs of fewer than 5 windows). Writes recurrent.json, .md and .png to benchmarks/results/ (or ``--out``).
+
+    python benchmarks/recurrent.py [--quick] [--n-excitatory 10000] [--steps 10000] [--out DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import textwrap
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, bar_chart, check_same_work, run_worker, write_table  # noqa: E402
+
+SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
+
+WORKER = textwrap.dedent("""
+    import json, resource, sys, time
+    import numpy as np
+    import nsnn_sim as ns
+    from nsnn_sim.brunel import brunel_model_a
+    simulator, n_excitatory, n_steps, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+    net = brunel_model_a(n_excitatory, epsilon=0.1, j=0.1, g=6.0, eta=4.0, delay=1.5e-3, dt=1e-4, seed=7)
+    n, dt = net.n_neurons, net.model.dt
+    initial = np.random.default_rng(7).uniform(10.0, 20.0, n)
+    common = dict(connections=net.connections, initial_state=initial)
+    if simulator.startswith("nsnn_sim"):
+        start = time.perf_counter()
+        ns.simulate(net.model, net.inputs, n, 10, seed=0, **common)
+        compile_time = time.perf_counter() - start
+        result = ns.simulate(net.model, net.inputs, n, n_steps, seed=1, **common)
+        run_time = min([result.wall_time] + [ns.simulate(net.model, net.inputs, n, n_steps, seed=1, **common).wall_time
+                                             for _ in range(repeats - 1)])  # each result freed at once
+        step, offset = result.spikes.step, 0
+    else:
+        import brian2 as b2
+        from nsnn_sim.brian2_bridge import to_brian2
+        if simulator == "brian2_cython":
+            b2.prefs.codegen.target = "cython"
+            built = to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common)
+            start = time.perf_counter()
+            built.network.run(10 * dt * b2.second)
+            compile_time = time.perf_counter() - start
+            times = []
+            for _ in range(repeats):  # the network runs on: the rates are those of the first run
+                start = time.perf_counter()
+                built.network.run(n_steps * dt * b2.second)
+                times.append(time.perf_counter() - start)
+            run_time, offset = min(times), 10
+        else:
+            directory = sys.argv[5]
+            b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+            b2.prefs.devices.cpp_standalone.openmp_threads = 2
+            built = to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common)
+            built.network.run(n_steps * dt * b2.second)
+            start = time.perf_counter()
+            b2.device.build(directory=directory, compile=True, run=True)
+            times = [float(b2.device._last_run_time)]
+            compile_time = time.perf_counter() - start - times[0]
+            for _ in range(repeats - 1):  # the same binary again: the same seed, the same spikes
+                b2.device.run(directory=directory, with_output=False)
+                times.append(float(b2.device._last_run_time))
+            run_time, offset = min(times), 0
+        step = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / dt).astype(int)
+    step = step - offset
+    first = n_steps // 10
+    window = max(1, min(int(round(0.02 / dt)), (n_steps - first) // 5))
+    step = step[step < n_steps]
+    counts = np.bincount((step[step >= first] - first) // window, minlength=(n_steps - first) // window)
+    rates = counts[:(n_steps - first) // window] / (n * window * dt)
+    print(json.dumps({"simulator": simulator, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
+                      "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
+                      "rate_mean": float(rates.mean()), "rate_se": float(rates.std(ddof=1) / np.sqrt(rates.size)),
+                      "synapses": int(net.connections.weights.nnz), "peak_memory_bytes": PEAK_MEMORY}))
+""").replace("PEAK_MEMORY", PEAK_MEMORY)
+
+
+def main(argv=None) -> Path:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--quick", action="store_true", help="2000 steps (0.2 s)")
+    parser.add_argument("--n-excitatory", type=int, default=10_000)
+    parser.add_argument("--steps", type=int, help="steps per run (default 10000, quick 2000)")
+    parser.add_argument("--simulators", nargs="+", choices=SIMULATORS, default=list(SIMULATORS))
+    parser.add_argument("--repeats", type=int, default=3, help="timed runs per measurement; the fastest counts")
+    parser.add_argument("--out", type=Path, default=RESULTS)
+    args = parser.parse_args(argv)
+    n_steps = args.steps or (2000 if args.quick else 10_000)
+    rows = []
+    for simulator in ["nsnn_sim"] + [s for s in args.simulators if s != "nsnn_sim"]:
+        row = run_worker(WORKER, simulator, args.n_excitatory, n_steps, args.repeats,
+                         threads=1 if simulator == "nsnn_sim_1_thread" else 2)
+        rows.append(row)
+        print(json.dumps(row), flush=True)
+    check_same_work(rows, ("n_neurons",))
+    write_table(args.out, "recurrent", rows, [
+        ("simulator", "{simulator}"), ("N", "{n_neurons}"), ("synapses", "{synapses}"),
+        ("run time (s)", "{run_time:.2f}")] + SIDE_BY_SIDE_COLUMNS,
+        header=f"Brunel model A (g = 6, eta = 4, D = 1.5 ms), {n_steps} steps of 0.1 ms, run phase (fastest of "
+               f"{args.repeats} runs); "
+               "nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1.\n")
+    bar_chart(args.out / "recurrent.png", [r["simulator"] for r in rows], [r["neuron_steps_per_s"] for r in rows],
+              "neuron-steps per second (run phase)", f"Brunel model A, N = {rows[0]['n_neurons']}")
+    return args.out / "recurrent.json"
+
+
+if __name__ == "__main__":
+    main()
