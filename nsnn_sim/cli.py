@@ -137,7 +137,8 @@ def _crossval(args) -> None:
 def _bench(args) -> None:
     from nsnn_sim.reproduce import source_root
 
-    scripts = sorted((source_root() / "benchmarks").glob("*.py"))
+    # every script except the shared helpers (benchmarks/common.py)
+    scripts = [s for s in sorted((source_root() / "benchmarks").glob("*.py")) if s.stem != "common"]
     if args.name:
         scripts = [s for s in scripts if s.stem == args.name]
         if not scripts:
