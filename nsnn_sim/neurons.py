@@ -42,7 +42,7 @@ import numpy as np
 from numba import njit
 
 from nsnn_sim import noise as noise_families
-from nsnn_sim.noise import GAUSSIAN, NONE, cdf, ppf
+from nsnn_sim.noise import GAUSSIAN, NONE, below_cdf, cdf, ppf
 from nsnn_sim.rng import normal, uniform
 from nsnn_sim.validation import describe, numeric_parameter, per_neuron
 
@@ -136,7 +136,7 @@ def neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys)
     u_free = integrate(constants, u, drive, jump)
     u = u_free
     if firing == FIRING_ESCAPE:
-        spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
+        spike = below_cdf(family, uniform(key_firing, step), u - threshold, scale)
     else:
         if family == GAUSSIAN:  # the ziggurat (nsnn_sim.rng.normal), about 5x cheaper than ppf(uniform)
             u += normal(key_membrane, step) * scale
@@ -152,7 +152,7 @@ def neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys)
                     crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)
                     spike = uniform(key_bridge, step) < crossing
         else:
-            spike = uniform(key_firing, step) < cdf(family, u - threshold, scale)
+            spike = below_cdf(family, uniform(key_firing, step), u - threshold, scale)
     u_fire = u
     if spike:
         u = reset_membrane(constants, codes, u, 1.0)

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from numba import njit
 from scipy import integrate, special, stats
 
 from nsnn_sim import noise
@@ -91,3 +92,32 @@ def test_bad_family_or_scale_is_rejected_with_the_parameter_named(bad, error):
 def test_ppf_rejects_probabilities_outside_the_open_interval():
     with pytest.raises(ValueError, match="open interval"):
         noise.get("gaussian", 1.0).ppf([0.0, 0.5])
+
+
+@njit
+def _bounds_and_decisions(family, xs, draws, scale, bound_out, cdf_out, fast_out, direct_out):
+    for index in range(xs.size):
+        bound_out[index] = noise.cdf_upper_bound(family, xs[index], scale)
+        cdf_out[index] = noise.cdf(family, xs[index], scale)
+        fast_out[index] = noise.below_cdf(family, draws[index], xs[index], scale)
+        direct_out[index] = draws[index] < noise.cdf(family, xs[index], scale)
+
+
+@pytest.mark.parametrize("name", [n for n in noise.names()])
+def test_cdf_upper_bound_and_the_escape_decision(name):
+    """The cheap bound lies at or above 1.3 F(x) wherever it is below 1 (so rounding cannot put the
+    cdf above it), and below_cdf(draw, x) equals draw < F(x) for 10^6 random pairs, including
+    draws right at F(x)."""
+    generator = np.random.default_rng(5)
+    code = noise.code_of(name)
+    for scale in (0.05, 0.4, 3.0):
+        xs = np.concatenate([np.linspace(-1e4, 1e4, 20001) * scale, generator.normal(0, 3 * scale, 10**6 - 20001)])
+        cdf_values = noise.get(name, scale).cdf(xs) if name != "none" else (xs >= 0).astype(float)
+        draws = np.where(generator.random(xs.size) < 0.1, cdf_values, generator.random(xs.size))
+        bound, cdf_out = np.empty(xs.size), np.empty(xs.size)
+        fast, direct = np.empty(xs.size, dtype=np.bool_), np.empty(xs.size, dtype=np.bool_)
+        _bounds_and_decisions(code, xs, draws, scale, bound, cdf_out, fast, direct)
+        below_one = bound < 1.0
+        assert np.all(bound[below_one] >= 1.3 * cdf_out[below_one]), name
+        assert np.all(bound <= 1.0)
+        np.testing.assert_array_equal(fast, direct)
