@@ -19,8 +19,8 @@ derivative of a spike with respect to the membrane potential; the learner takes 
 Numba kernels call the dispatchers :func:`cdf`, :func:`pdf`, :func:`ppf` with an integer family
 code; Python code uses :func:`get` to obtain a :class:`NoiseFamily` with vectorised numpy methods.
 
-Adding a family is one addition in this file: four scalar functions (cdf, pdf, ppf and a cheap
-upper bound of the cdf for :func:`below_cdf`), one ``_register`` call and one line in the dispatch
+Adding a family is one addition in this file: four scalar functions (cdf, pdf, ppf and the cheap
+pre-test :func:`may_fire` of :func:`below_cdf`), one ``_register`` call and one line in the dispatch
 table ``_evaluate`` (``tests/test_noise.py`` checks every registered family
 through the dispatchers, so a missing line fails loudly).
 """
@@ -36,7 +36,7 @@ from numba import njit
 from nsnn_sim import rng
 from nsnn_sim.validation import describe, numeric_parameter
 
-__all__ = ["NoiseFamily", "get", "names", "cdf", "pdf", "ppf", "cdf_upper_bound", "below_cdf", "sample_standard_uniform"]
+__all__ = ["NoiseFamily", "get", "names", "cdf", "pdf", "ppf", "may_fire", "below_cdf", "sample_standard_uniform"]
 
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
@@ -102,10 +102,10 @@ def _gaussian_ppf(p, scale):
 
 
 @njit(cache=True)
-def _gaussian_cdf_bound(x, scale):
-    # 1 / Cantelli's bound: P(Z <= -a) <= 1 / (1 + a^2), at least twice the cdf for a >= 0
-    z = x / scale
-    return 1.0 if z >= 0.0 else 1.0 + z * z
+def _gaussian_may_fire(x, scale, draw):
+    # draw < Cantelli's bound 1 / (1 + (x/scale)^2) of P(Z <= x) for x < 0 (at least twice the cdf)
+    squared = scale * scale
+    return x >= 0.0 or draw * (squared + x * x) < squared
 
 
 # --------------------------------------------------------------------------------------------------
@@ -132,10 +132,12 @@ def _logistic_ppf(p, scale):
 
 
 @njit(cache=True)
-def _logistic_cdf_bound(x, scale):
-    # 1 / bound: F(-a) < exp(-a) <= 1 / (1 + a + a^2/2 + a^3/6), at least 1.3 times the cdf for a >= 0
-    a = -x / scale
-    return 1.0 if a <= 0.0 else 1.0 + a * (1.0 + a * (0.5 + a * (1.0 / 6.0)))
+def _logistic_may_fire(x, scale, draw):
+    # draw < 1 / (1 + a + a^2/2 + a^3/6), a = -x/scale, a bound of F(-a) < exp(-a) at least 1.3 times
+    # the cdf; multiplied out by 6 scale^3 so that no division is needed
+    b = -x
+    s3 = 6.0 * scale * scale * scale
+    return b <= 0.0 or draw * (s3 + b * (6.0 * scale * scale + b * (3.0 * scale + b))) < s3
 
 
 # --------------------------------------------------------------------------------------------------
@@ -168,8 +170,8 @@ def _triangular_ppf(p, scale):
 
 
 @njit(cache=True)
-def _triangular_cdf_bound(x, scale):
-    return 1.0  # the cdf is already cheap
+def _triangular_may_fire(x, scale, draw):
+    return True  # the cdf is already cheap
 
 
 # --------------------------------------------------------------------------------------------------
@@ -195,8 +197,8 @@ def _uniform_ppf(p, scale):
 
 
 @njit(cache=True)
-def _uniform_cdf_bound(x, scale):
-    return 1.0  # the cdf is already cheap
+def _uniform_may_fire(x, scale, draw):
+    return True  # the cdf is already cheap
 
 
 # --------------------------------------------------------------------------------------------------
@@ -222,10 +224,9 @@ def _cauchy_ppf(p, scale):
 
 
 @njit(cache=True)
-def _cauchy_cdf_bound(x, scale):
-    # 1 / bound: F(-a) = arctan(1/a)/pi <= 1/(pi a); twice that keeps a margin over the cdf's rounding
-    a = -x / scale
-    return max(1.0, 0.5 * math.pi * a)
+def _cauchy_may_fire(x, scale, draw):
+    # draw < 2 / (pi a), a = -x/scale: twice the bound arctan(1/a)/pi <= 1/(pi a) of F(-a)
+    return draw * math.pi * (-x) < 2.0 * scale
 
 
 # --------------------------------------------------------------------------------------------------
@@ -247,8 +248,8 @@ def _none_ppf(p, scale):
 
 
 @njit(cache=True)
-def _none_cdf_bound(x, scale):
-    return 1.0
+def _none_may_fire(x, scale, draw):
+    return True
 
 
 # --------------------------------------------------------------------------------------------------
@@ -257,35 +258,36 @@ def _none_cdf_bound(x, scale):
 NONE, GAUSSIAN, LOGISTIC, TRIANGULAR, UNIFORM, CAUCHY = 0, 1, 2, 3, 4, 5
 
 
-_CDF, _PDF, _PPF, _CDF_BOUND = 0, 1, 2, 3
+_CDF, _PDF, _PPF, _MAY_FIRE = 0, 1, 2, 3
 
 
 @njit(cache=True, inline="always")
-def _pick(which, cdf_function, pdf_function, ppf_function, bound_function, x, scale):
+def _pick(which, cdf_function, pdf_function, ppf_function, may_fire_function, x, scale, draw):
     if which == _CDF:
         return cdf_function(x, scale)
     if which == _PDF:
         return pdf_function(x, scale)
     if which == _PPF:
         return ppf_function(x, scale)
-    return bound_function(x, scale)
+    return 1.0 if may_fire_function(x, scale, draw) else 0.0
 
 
 @njit(cache=True, inline="always")
-def _evaluate(which, family, x, scale):
-    """cdf, pdf, ppf or cdf bound (``which``) of family ``family``: the one dispatch table of this module."""
+def _evaluate(which, family, x, scale, draw=0.0):
+    """cdf, pdf, ppf or the cheap firing pre-test (``which``, with ``draw``) of family ``family``:
+    the one dispatch table of this module."""
     if family == GAUSSIAN:
-        return _pick(which, _gaussian_cdf, _gaussian_pdf, _gaussian_ppf, _gaussian_cdf_bound, x, scale)
+        return _pick(which, _gaussian_cdf, _gaussian_pdf, _gaussian_ppf, _gaussian_may_fire, x, scale, draw)
     if family == LOGISTIC:
-        return _pick(which, _logistic_cdf, _logistic_pdf, _logistic_ppf, _logistic_cdf_bound, x, scale)
+        return _pick(which, _logistic_cdf, _logistic_pdf, _logistic_ppf, _logistic_may_fire, x, scale, draw)
     if family == TRIANGULAR:
-        return _pick(which, _triangular_cdf, _triangular_pdf, _triangular_ppf, _triangular_cdf_bound, x, scale)
+        return _pick(which, _triangular_cdf, _triangular_pdf, _triangular_ppf, _triangular_may_fire, x, scale, draw)
     if family == UNIFORM:
-        return _pick(which, _uniform_cdf, _uniform_pdf, _uniform_ppf, _uniform_cdf_bound, x, scale)
+        return _pick(which, _uniform_cdf, _uniform_pdf, _uniform_ppf, _uniform_may_fire, x, scale, draw)
     if family == CAUCHY:
-        return _pick(which, _cauchy_cdf, _cauchy_pdf, _cauchy_ppf, _cauchy_cdf_bound, x, scale)
+        return _pick(which, _cauchy_cdf, _cauchy_pdf, _cauchy_ppf, _cauchy_may_fire, x, scale, draw)
     if family == NONE:
-        return _pick(which, _none_cdf, _none_pdf, _none_ppf, _none_cdf_bound, x, scale)
+        return _pick(which, _none_cdf, _none_pdf, _none_ppf, _none_may_fire, x, scale, draw)
     return math.nan
 
 
@@ -296,23 +298,23 @@ def cdf(family, x, scale):
 
 
 @njit(cache=True, inline="always")
-def cdf_upper_bound(family, x, scale):
-    """A cheap upper bound ``B`` of ``F(x; scale)`` (no exp, erf or arctan), at least 1.3 times ``F``
-    where it is below 1 (1 where the cdf itself is cheap). Numba-callable; see :func:`below_cdf`.
-    The families store ``1 / B`` (``_*_cdf_bound``), so that the test needs no division."""
-    return 1.0 / _evaluate(_CDF_BOUND, family, x, scale)
+def may_fire(family, draw, x, scale):
+    """The cheap pre-test of :func:`below_cdf`: ``draw < B(x; scale)`` for an upper bound ``B`` of the
+    cdf, at least 1.3 times ``F`` where it is below 1, computed without exp, erf, arctan or division
+    (``True`` where the cdf itself is cheap). ``False`` proves ``draw >= F(x; scale)``."""
+    return _evaluate(_MAY_FIRE, family, x, scale, draw) != 0.0
 
 
 @njit(cache=True, inline="always")
 def below_cdf(family, draw, x, scale):
     """``draw < F(x; scale)``: the escape-noise spike decision for a uniform ``draw``.
 
-    The cdf is evaluated only when ``draw`` lies below :func:`cdf_upper_bound`; above it the answer
-    is False either way (the 1.3x margin of the bound dwarfs the rounding of the test), so the
-    result is that of the direct comparison, bit for bit, at a fraction
+    The cdf is evaluated only when :func:`may_fire` (``draw`` below a cheap upper bound of the cdf)
+    holds; otherwise the answer is False either way (the 1.3x margin of the bound dwarfs the rounding
+    of the pre-test), so the result is that of the direct comparison, bit for bit, at a fraction
     of the cost when firing is rare (e.g. 95 % of logistic draws skip the exp at F = 0.03).
     """
-    if draw * _evaluate(_CDF_BOUND, family, x, scale) >= 1.0:  # draw >= B(x) (up to rounding) > F(x)
+    if _evaluate(_MAY_FIRE, family, x, scale, draw) == 0.0:  # draw >= B(x) (up to rounding) > F(x)
         return False
     return draw < _evaluate(_CDF, family, x, scale)
 
