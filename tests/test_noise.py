@@ -98,14 +98,14 @@ def test_ppf_rejects_probabilities_outside_the_open_interval():
 def _decisions(family, xs, draws, scale, margin_out, fast_out, direct_out):
     for index in range(xs.size):
         value = noise.cdf(family, xs[index], scale)
-        margin_out[index] = noise.may_fire(family, min(1.3 * value, 1.0 - 1e-16), xs[index], scale)
+        margin_out[index] = noise.may_fire(family, min(1.1 * value, 1.0 - 1e-16), xs[index], scale)
         fast_out[index] = noise.below_cdf(family, draws[index], xs[index], scale)
         direct_out[index] = draws[index] < value
 
 
 @pytest.mark.parametrize("name", [n for n in noise.names()])
 def test_cheap_firing_pretest_and_the_escape_decision(name):
-    """The pre-test's bound lies at or above 1.3 F(x) (a draw of 1.3 F(x) still "may fire", so rounding
+    """The pre-test's bound lies at or above 1.1 F(x) (a draw of 1.1 F(x) still "may fire", so rounding
     cannot make it reject a spike), and below_cdf(draw, x) equals draw < F(x) for 10^6 random pairs,
     a tenth of them with the draw exactly at F(x)."""
     generator = np.random.default_rng(5)
