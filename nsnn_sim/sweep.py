@@ -81,6 +81,14 @@ def _write_atomically(path: Path, write) -> None:
     os.replace(temporary, path)
 
 
+def _remove_temporaries(paths) -> None:
+    """Delete the temporary files of ``paths`` left by writers that were killed mid-write (their
+    conditions have been rerun and written by now)."""
+    for path in paths:
+        for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+            temporary.unlink(missing_ok=True)
+
+
 def _run_condition(function: Callable, parameters: dict, seed: int, result_path: str, error_path: str) -> str:
     """Worker side: run one condition and write its result or its error. Returns "ok" or "error"."""
     result_path, error_path = Path(result_path), Path(error_path)
@@ -162,6 +170,7 @@ def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, 
                 future.result()
                 bar.update(1)
             bar.close()
+            _remove_temporaries(path for _, _, *paths in pending for path in paths)
         finally:
             if own_cluster is not None:
                 client.close()
