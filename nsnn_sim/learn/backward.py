@@ -29,9 +29,16 @@ from __future__ import annotations
 import numpy as np
 
 from nsnn_sim import noise as noise_families
-from nsnn_sim.learn.forward import Trace
+from nsnn_sim.learn.forward import Trace, delayed
 
 __all__ = ["backward"]
+
+
+def _through_delayed_weights(grad_current: np.ndarray, weights: np.ndarray, shape) -> np.ndarray:
+    """``dL/ds[t-1] = W^T dL/dI[t]`` for a current ``I[t] = W s[t-1]`` (zero at the last step)."""
+    grad_spikes = np.zeros(shape)
+    grad_spikes[:, :-1] = grad_current[:, 1:] @ weights
+    return grad_spikes
 
 
 def _readout_backward(network, trace: Trace, grad_outputs: np.ndarray, grads: dict) -> np.ndarray:
@@ -54,13 +61,9 @@ def _readout_backward(network, trace: Trace, grad_outputs: np.ndarray, grads: di
     for step in range(n_steps - 1, -1, -1):
         running = grad_state[:, step] + readout.beta * running
         adjoint[:, step] = running
-    presynaptic = np.zeros_like(last)
-    presynaptic[:, 1:] = last[:, :-1]
     weights = network.parameters["readout.W"]
-    grads["readout.W"] = adjoint.reshape(-1, adjoint.shape[2]).T @ presynaptic.reshape(-1, last.shape[2])
-    grad_spikes = np.zeros_like(last)
-    grad_spikes[:, :-1] = adjoint[:, 1:] @ weights
-    return grad_spikes
+    grads["readout.W"] = adjoint.reshape(-1, adjoint.shape[2]).T @ delayed(last).reshape(-1, last.shape[2])
+    return _through_delayed_weights(adjoint, weights, last.shape)
 
 
 def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: dict) -> np.ndarray:
@@ -134,8 +137,7 @@ def backward(network, trace: Trace, grad_outputs, input_gradient: bool = False) 
         delta = _layer_backward(network, index, trace.layers[index], grad_spikes, grads)
         weights = network.parameters[f"{index}.W"]
         if index > 0:  # I_l[t] = W_l s_{l-1}[t-1]
-            grad_spikes = np.zeros_like(trace.layers[index - 1].spikes)
-            grad_spikes[:, :-1] = delta[:, 1:] @ weights
+            grad_spikes = _through_delayed_weights(delta, weights, trace.layers[index - 1].spikes.shape)
         elif input_gradient:
             grads["input"] = delta @ weights
     return grads
