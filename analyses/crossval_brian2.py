@@ -28,6 +28,7 @@ import xarray as xr
 from scipy import stats
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim.brian2_bridge import run_brian2
 from nsnn_sim.brunel import brunel_model_a
 from nsnn_sim.crossval import compare, unit_cv, unit_rates
@@ -228,7 +229,7 @@ def main(argv=None) -> Path:
         },
         coords={"condition": names, "metric": list(METRICS), "simulator": ["nsnn_sim", "brian2"]},
         attrs={"family_alpha": FAMILY_ALPHA, "n_tests": n_tests, "bonferroni_threshold": threshold,
-               "quick": int(args.quick), "nsnn_sim_version": ns.__version__, "seeds": "condition k (from 1): nsnn_sim 100k, Brian2 100k+1 (+ trial for networks)",
+               "quick": int(args.quick), **provenance(), "seeds": "condition k (from 1): nsnn_sim 100k, Brian2 100k+1 (+ trial for networks)",
                "metric_units": "rate Hz; cv, fano dimensionless; isi_ks: median ISI (s); psth: PSTH correlation",
                "brian2_target": "cython"},
     )

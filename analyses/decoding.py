@@ -28,6 +28,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim import coding
 from nsnn_sim.reproduce import analysis_arguments
 from tuning import DRIVE, DT, WARMUP, drive, models  # analyses/tuning.py: the same population
@@ -239,7 +240,7 @@ def main(argv=None) -> Path:
                                             "estimate": ["mean", "se"]},
                          attrs={"seed": args.seed, "quick": int(args.quick), "n_test": n_test, "n_train": n_train,
                                 "window_s": window, "contrasts": str(CONTRASTS), "drive": str(DRIVE),
-                                "nsnn_sim_version": ns.__version__})
+                                **provenance()})
     args.out.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_netcdf(args.out, engine="h5netcdf")
     print(f"-> {args.out} ({time.perf_counter() - start:.1f} s)")

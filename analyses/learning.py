@@ -29,6 +29,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim import learn
 from nsnn_sim.coding import fit_tuning_curves
 from nsnn_sim.reproduce import analysis_arguments
@@ -159,7 +160,7 @@ def main(argv=None) -> Path:
         attrs={**{f"randman_{key}": value for key, value in data.attrs.items()},
                "n_test": int(data.y_test.size), "n_train": int(data.y_train.size), "epochs": epochs, "seed": args.seed,
                "quick": int(args.quick), "network": build_network("gaussian", SPREAD, 0).config_json(),
-               "nsnn_sim_version": ns.__version__},
+               **provenance()},
     )
     dataset = xr.merge([dataset, tuning_fit(args.quick, args.seed, epochs=args.epochs)], combine_attrs="no_conflicts")
     dataset.attrs["wall_time_s"] = time.perf_counter() - start

@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim.reproduce import analysis_arguments
 
 TAU = 10e-3
@@ -71,7 +72,7 @@ def main(argv=None) -> Path:
         },
         coords={"condition": condition, "dt": ("dt", DTS, {"units": "s"}), "crossing": CROSSINGS},
         attrs={"tau": TAU, "seed": args.seed, "neuron_seconds": neuron_seconds,
-               "nsnn_sim_version": ns.__version__, "model": "LIF euler, Gaussian membrane noise"},
+               **provenance(), "model": "LIF euler, Gaussian membrane noise"},
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_netcdf(args.out, engine="h5netcdf")

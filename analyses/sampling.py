@@ -20,6 +20,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
 from nsnn_sim.reproduce import analysis_arguments
 
@@ -74,7 +75,7 @@ def main(argv=None) -> Path:
         coords={"weight_scale": scales, "noise": list(NOISES), "sweeps": checkpoints, "unit": np.arange(N_UNITS)},
         attrs={"n_units": N_UNITS, "n_chains": n_chains, "seed": args.seed, "quick": int(args.quick),
                "scheme": "systematic-scan Gibbs chain as an NSNN (logistic escape, gated slots, delays (k-j) mod K)",
-               "nsnn_sim_version": ns.__version__},
+               **provenance()},
     )
     args.out.parent.mkdir(parents=True, exist_ok=True)
     dataset.to_netcdf(args.out, engine="h5netcdf")

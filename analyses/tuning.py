@@ -23,6 +23,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim import coding
 from nsnn_sim.reproduce import analysis_arguments
 
@@ -163,7 +164,7 @@ def main(argv=None) -> Path:
         attrs={"seed": args.seed, "quick": int(args.quick), "n_trials": n_trials, "window_s": window,
                "fisher_trials": fisher_trials, "fisher_reference_rad": reference, "fisher_delta_rad": delta,
                "drive": str(DRIVE), "orientation_jitter_rad": ORIENTATION_JITTER, "input_noise": INPUT_NOISE,
-               "nsnn_sim_version": ns.__version__},
+               **provenance()},
     )
     dataset = xr.merge([dataset, fits.rename({name: f"fit_{name}" for name in fits.data_vars})])
     args.out.parent.mkdir(parents=True, exist_ok=True)

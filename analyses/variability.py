@@ -25,6 +25,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim.version import provenance
 from nsnn_sim import stats
 from nsnn_sim.reproduce import analysis_arguments
 
@@ -177,7 +178,7 @@ def main(argv=None) -> Path:
     parts = [lif_part(args.quick, args.seed), nsnn_part(args.quick, args.seed),
              fano_window_part(args.quick, args.seed), reliability_part(args.quick, args.seed)]
     dataset = xr.merge(parts)
-    dataset.attrs.update({"seed": args.seed, "quick": int(args.quick), "nsnn_sim_version": ns.__version__,
+    dataset.attrs.update({"seed": args.seed, "quick": int(args.quick), **provenance(),
                           "lif_tau": LIF_TAU, "families": str(FAMILIES),
                           "description": "ISI CV, Fano factor and reliability of noisy and deterministic neurons"})
     theory = xr.DataArray([[ns.theory.isi_cv(mu, sigma, LIF_TAU) for mu in dataset["mu"].values]

@@ -4,13 +4,9 @@ Importing the package has no side effects beyond importing numpy, scipy, numba a
 Numba kernels compile (or load from cache) on first use.
 """
 
-from importlib.metadata import PackageNotFoundError, version
+from nsnn_sim.version import version as _version
 
-try:
-    __version__ = version("nsnn_sim")
-except PackageNotFoundError:  # running from a source tree without installation
-    __version__ = "0.1.0+unknown"
-
+__version__ = _version()
 from nsnn_sim import noise, theory
 from nsnn_sim.engine import simulate
 from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input

@@ -41,6 +41,7 @@ import numpy as np
 from nsnn_sim import noise as noise_families
 from nsnn_sim import rng
 from nsnn_sim.engine import initial_membrane
+from nsnn_sim.extras import require
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.neurons import FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
@@ -50,11 +51,11 @@ __all__ = ["to_brian2", "run_brian2", "Brian2Model", "TARGETS"]
 
 TARGETS = ("cython", "numpy", "cpp_standalone")
 
+_BRIAN2 = require("brian2", "brian2")  # a clear ImportError naming the extra, at import
+
 
 def _brian2():
-    import brian2
-
-    return brian2
+    return _BRIAN2
 
 
 # --------------------------------------------------------------------------------------------------

@@ -1,6 +1,9 @@
 """The ``nsnn-sim`` command: simulate, sweep, analyze, figures, reproduce, crossval, bench.
 
 Every subcommand has ``--help``; bad input ends with a one-line message and exit code 2.
+``nsnn-sim --version`` prints the version and the git commit; ``-v`` / ``-q`` before the subcommand
+set how much of the library's log (:mod:`nsnn_sim.log`) is shown. ``python -m nsnn_sim`` is the same
+command.
 """
 
 from __future__ import annotations
@@ -147,8 +150,20 @@ def _bench(args) -> None:
         _script("benchmarks", script.stem, ["--quick"] if args.quick else [])
 
 
+def _version_line() -> str:
+    from nsnn_sim import version
+
+    dirty = {True: ", uncommitted changes", False: "", None: ""}[version.dirty()]
+    return f"nsnn-sim {version.version()} (commit {version.commit()}{dirty})"
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nsnn-sim", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="nsnn-sim", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version_line())
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="also show the library's debug messages")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
     commands = parser.add_subparsers(dest="command", required=True)
 
     simulate = commands.add_parser("simulate", help="simulate a model and write netCDF",
@@ -207,8 +222,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
+    import logging
+
+    from nsnn_sim.log import enable_console
+
     parser = build_parser()
     args = parser.parse_args(argv)
+    enable_console(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
         args.run(args)
     except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError) as error:

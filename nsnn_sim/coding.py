@@ -32,7 +32,7 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from nsnn_sim.spikes import package_version
+from nsnn_sim.version import provenance
 from nsnn_sim.validation import describe, float_array, numeric_parameter, whole_number
 
 __all__ = ["von_mises_tuning", "fit_tuning_curves", "linear_fisher_information",
@@ -321,7 +321,7 @@ def fit_tuning_curves(responses, stimuli=None) -> xr.Dataset:
                "method": "weighted least squares on trial means (scipy.optimize.curve_fit, trf), "
                          "sigma = SE of the trial mean, absolute_sigma=True",
                "n_stimuli": int(n_stimuli), "response_units": units,
-               "nsnn_sim_version": package_version()})
+               **provenance()})
 
 
 # ------------------------------------------------------------------ linear Fisher information
@@ -475,7 +475,7 @@ def linear_fisher_information(responses_a, responses_b, delta_stimulus: float,
                "naive_information": naive,
                "estimator": ("I_naive*(2T-N-3)/(2T-2) - 2N/(T*delta^2), Kanitscheider et al. (2015) Eq. 2"
                              if bias_corrected else "f'^T Sigma^-1 f' (naive plug-in)"),
-               "nsnn_sim_version": package_version()})
+               **provenance()})
 
 
 def fisher_information_by_population_size(responses_a, responses_b, delta_stimulus: float, sizes,
@@ -549,7 +549,7 @@ def fisher_information_by_population_size(responses_a, responses_b, delta_stimul
         name="linear_fisher_information",
         attrs={"units": "1/stimulus_unit^2", "n_trials": int(n_trials), "n_neurons": int(n_neurons),
                "delta_stimulus": delta, "bias_corrected": int(bias_corrected),
-               "n_subsets": int(n_subsets), "seed": int(seed), "nsnn_sim_version": package_version()})
+               "n_subsets": int(n_subsets), "seed": int(seed), **provenance()})
 
 
 # ------------------------------------------------------------------ discrimination
@@ -884,7 +884,7 @@ class _GridDecoder:
                                  "smallest posterior mass; mass spread uniformly over grid cells",
             "prior": "flat over stimulus_grid", "period": PERIOD,
             "map_refined": int(bool(self._refine_map)), "n_neurons": self.n_neurons,
-            **self._provenance, "nsnn_sim_version": package_version()})
+            **self._provenance, **provenance()})
         return decoded.isel(trial=0, drop=True) if one_trial else decoded
 
     def covers(self, decoded: xr.Dataset, true_stimulus, level: float | None = None):

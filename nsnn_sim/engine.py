@@ -35,6 +35,7 @@ import numpy as np
 from numba import njit, prange
 
 from nsnn_sim import rng
+from nsnn_sim.compile_clock import CompileClock
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
@@ -404,6 +405,29 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     seed_u64 = np.uint64(seed)
     tables = _poisson_tables(compiled_inputs)
     start_time = time.perf_counter()
+    with CompileClock() as clock:  # first calls compile the kernels or load them from Numba's cache
+        trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials,
+                                         n_neurons, n_steps, n_threads, record_column, state)
+    elapsed = time.perf_counter() - start_time
+    spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
+                         n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
+    return SimulationResult(
+        spikes=spikes,
+        state=state if recorded.size else None,
+        state_neurons=recorded,
+        model=model,
+        seed=seed,
+        inputs_description=describe_inputs(inputs),
+        connections_description=_describe_connections(synapses, n_neurons),
+        wall_time=max(elapsed - clock.seconds, 0.0),
+        compile_time=clock.seconds,
+    )
+
+
+def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials, n_neurons, n_steps, n_threads,
+         record_column, state):
+    """Run the kernels (unconnected: (trial, block) tasks on the thread pool; connected: the
+    parallel kernel); returns the sorted ``(trial, neuron, step)`` spike arrays."""
     if synapses is None:
         tasks = [(trial, start, stop) for trial in range(n_trials)
                  for start, stop in _blocks(n_neurons, n_trials, n_threads)]
@@ -417,8 +441,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
             outputs = [run(task) for task in tasks]
         else:
             outputs = list(_thread_pool(n_threads).map(run, tasks))
-        wall_time = time.perf_counter() - start_time
-        trial_ids, neurons, steps = _gather_blocks(tasks, outputs)
+        return _gather_blocks(tasks, outputs)
     else:
         # (trial, block) tasks: one block per trial when the trials share the threads evenly
         n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
@@ -430,22 +453,8 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
                 np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column, state)
         finally:
             numba.set_num_threads(previous_threads)
-        wall_time = time.perf_counter() - start_time
         order = np.lexsort((steps, neurons, trial_ids))
-        trial_ids, neurons, steps = trial_ids[order], neurons[order], steps[order]
-
-    spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
-                         n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
-    return SimulationResult(
-        spikes=spikes,
-        state=state if recorded.size else None,
-        state_neurons=recorded,
-        model=model,
-        seed=seed,
-        inputs_description=describe_inputs(inputs),
-        connections_description=_describe_connections(synapses, n_neurons),
-        wall_time=wall_time,
-    )
+        return trial_ids[order], neurons[order], steps[order]
 
 
 def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:

@@ -6,7 +6,10 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from nsnn_sim.log import get_logger
 from nsnn_sim.spikes import SpikeTrains
+
+_log = get_logger(__name__)
 
 __all__ = ["raster", "population_rate", "raster_and_rate", "save_figure", "figure_inputs"]
 
@@ -35,7 +38,7 @@ def save_figure(figure, path, dpi: int = 130):
     path.parent.mkdir(parents=True, exist_ok=True)
     figure.savefig(path, dpi=dpi)
     plt.close(figure)
-    print(f"wrote {path}")
+    _log.info("wrote %s", path)
     return path
 
 

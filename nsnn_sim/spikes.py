@@ -20,14 +20,9 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.validation import whole_number
+from nsnn_sim.version import provenance
 
 __all__ = ["SpikeTrains", "SimulationResult", "load", "stack_trials"]
-
-
-def package_version() -> str:
-    from nsnn_sim import __version__
-
-    return __version__
 
 
 def stack_trials(trains: list["SpikeTrains"]) -> "SpikeTrains":
@@ -234,7 +229,8 @@ class SimulationResult:
     seed: int
     inputs_description: str = ""
     connections_description: str = "none"
-    wall_time: float | None = None  # seconds spent in the simulation proper
+    wall_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
+    compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
 
     def to_xarray(self) -> xr.Dataset:
         """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
@@ -254,10 +250,12 @@ class SimulationResult:
             "seed": int(self.seed),
             "inputs": self.inputs_description,
             "connections": self.connections_description,
-            "nsnn_sim_version": package_version(),
+            **provenance(),
         })
         if self.wall_time is not None:
-            dataset.attrs["wall_time_s"] = float(self.wall_time)
+            dataset.attrs["run_time_s"] = float(self.wall_time)
+        if self.compile_time is not None:
+            dataset.attrs["compile_time_s"] = float(self.compile_time)
         for key, value in model_dict.items():
             if key != "kind" and not isinstance(value, list):
                 dataset.attrs[f"model_{key}"] = value
@@ -280,8 +278,17 @@ class SimulationResult:
             seed=int(dataset.attrs["seed"]),
             inputs_description=str(dataset.attrs.get("inputs", "")),
             connections_description=str(dataset.attrs.get("connections", "none")),
-            wall_time=float(dataset.attrs["wall_time_s"]) if "wall_time_s" in dataset.attrs else None,
+            wall_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
+            compile_time=_optional_float(dataset.attrs, "compile_time_s"),
         )
+
+
+def _optional_float(attrs: dict, *names: str) -> float | None:
+    """The first of the attributes ``names`` present, as a float, else None."""
+    for name in names:
+        if name in attrs:
+            return float(attrs[name])
+    return None
 
 
 def load(path) -> SimulationResult:

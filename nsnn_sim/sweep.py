@@ -31,6 +31,10 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
+from nsnn_sim.extras import require
+
+require("distributed", "sweep")  # a clear ImportError naming the extra, at import
+
 __all__ = ["sweep", "condition_seed", "conditions_of"]
 
 

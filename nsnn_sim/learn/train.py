@@ -20,10 +20,13 @@ from nsnn_sim.learn.forward import check_inputs, forward
 from nsnn_sim.learn.losses import LOSSES
 from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.simulator import simulate_network
-from nsnn_sim.spikes import package_version
+from nsnn_sim.log import enable_console, get_logger
 from nsnn_sim.validation import whole_number
+from nsnn_sim.version import provenance
 
 __all__ = ["train", "evaluate", "batch_seed"]
+
+_log = get_logger(__name__)
 
 
 TRAINING, EVALUATION, ATTACK = 1, 2, 3
@@ -99,7 +102,8 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
     progress : bool
         Show a tqdm progress bar over epochs (loss, accuracy and seconds per epoch).
     verbose : bool
-        Print one line per epoch (with its time).
+        Log one line per epoch (with its time) to the ``nsnn_sim`` logger, shown on stderr
+        (:func:`nsnn_sim.log.enable_console`).
     mean_field : bool
         Train the mean-field network instead of the stochastic one.
 
@@ -110,6 +114,8 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
         noisy forward passes used for training), ``test_loss``, ``test_accuracy``, ``epoch_time``
         (seconds); attrs: the architecture, optimiser, seed, package version.
     """
+    if verbose:
+        enable_console()
     inputs = check_inputs(network, inputs)
     targets = _check_targets(loss, targets, inputs.shape[0])
     epochs = whole_number("epochs", epochs)
@@ -149,12 +155,12 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
             summary["test_acc"] = f"{history['test_accuracy'][epoch]:.3f}"
         bar.set_postfix(summary)
         if verbose:
-            print(f"epoch {epoch + 1}/{epochs}: " + ", ".join(f"{k} {v}" for k, v in summary.items()), flush=True)
+            _log.info("epoch %d/%d: %s", epoch + 1, epochs, ", ".join(f"{k} {v}" for k, v in summary.items()))
     units = {"loss": "", "accuracy": "fraction", "test_loss": "", "test_accuracy": "fraction", "epoch_time": "s"}
     return xr.Dataset(
         {key: ("epoch", values, {"units": units[key]}) for key, values in history.items()},
         coords={"epoch": np.arange(1, epochs + 1)},
         attrs={"network": network.config_json(), "optimizer": type(optimizer).__name__,
                "learning_rate": optimizer.learning_rate, "loss_function": loss, "batch_size": batch_size,
-               "seed": seed, "mean_field": int(mean_field), "nsnn_sim_version": package_version()},
+               "seed": seed, "mean_field": int(mean_field), **provenance()},
     )
