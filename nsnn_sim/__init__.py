@@ -4,9 +4,9 @@ Importing the package has no side effects beyond importing numpy, scipy, numba a
 Numba kernels compile (or load from cache) on first use.
 """
 
-from nsnn_sim.version import version as _version
+from nsnn_sim.version import version as _package_version
 
-__version__ = _version()
+__version__ = _package_version()
 from nsnn_sim import noise, theory
 from nsnn_sim.engine import simulate
 from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input

@@ -20,6 +20,7 @@ Examples
 from __future__ import annotations
 
 import datetime
+import importlib
 import re
 import subprocess
 from functools import lru_cache
@@ -71,8 +72,7 @@ def _resolve() -> tuple[str, str, bool | None]:
     if found is not None:
         return found
     try:
-        from nsnn_sim import _version  # written by setuptools-scm at build time
-
+        _version = importlib.import_module("nsnn_sim._version")  # written by setuptools-scm at build time
         node = str(_version.__commit__ or "unknown")
         return _version.__version__, node[1:] if node.startswith("g") else node, bool(_version.__dirty__)
     except ImportError:

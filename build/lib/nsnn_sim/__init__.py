@@ -1,0 +1,19 @@
+"""nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
+
+Importing the package has no side effects beyond importing numpy, scipy, numba and xarray; the
+Numba kernels compile (or load from cache) on first use.
+"""
+
+from nsnn_sim.version import version as _package_version
+
+__version__ = _package_version()
+from nsnn_sim import noise, theory
+from nsnn_sim.engine import simulate
+from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.neurons import LIF, NSNN
+from nsnn_sim.spikes import SimulationResult, SpikeTrains, load
+
+__all__ = [
+    "LIF", "NSNN", "Connections", "PoissonInput", "SimulationResult", "SpikeTrains",
+    "connect", "load", "noise", "poisson_input", "simulate", "theory", "__version__",
+]

@@ -1,0 +1,242 @@
+"""The ``nsnn-sim`` command: simulate, sweep, analyze, figures, reproduce, crossval, bench.
+
+Every subcommand has ``--help``; bad input ends with a one-line message and exit code 2.
+``nsnn-sim --version`` prints the version and the git commit; ``-v`` / ``-q`` before the subcommand
+set how much of the library's log (:mod:`nsnn_sim.log`) is shown. ``python -m nsnn_sim`` is the same
+command.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tomllib
+from pathlib import Path
+
+__all__ = ["main"]
+
+
+class UsageError(Exception):
+    """Bad input from the command line: reported in one line, exit code 2."""
+
+
+def _value(text: str):
+    """A command-line value as int, float, bool or str."""
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    if text.lower() in ("true", "false"):
+        return text.lower() == "true"
+    return text
+
+
+def _pairs(items: list[str], option: str) -> dict:
+    out = {}
+    for item in items or []:
+        name, equals, value = item.partition("=")
+        if not equals or not name:
+            raise UsageError(f"{option} takes NAME=VALUE, got {item!r}")
+        out[name.strip()] = value
+    return out
+
+
+def _simulate(args) -> None:
+    import nsnn_sim as ns
+
+    config = {}
+    if args.config:
+        try:
+            config = tomllib.loads(Path(args.config).read_text())
+        except FileNotFoundError:
+            raise UsageError(f"--config {args.config}: no such file") from None
+        except tomllib.TOMLDecodeError as error:
+            raise UsageError(f"--config {args.config}: {error}") from None
+    model_config = dict(config.get("model", {}))
+    kind = str(args.model or model_config.pop("kind", "LIF")).upper()
+    model_config.pop("kind", None)
+    model_config.update({k: _value(v) for k, v in _pairs(args.set, "--set").items()})
+    run = dict(config.get("run", {}))
+    for option in ("neurons", "steps", "trials", "seed", "inputs"):
+        if getattr(args, option) is not None:
+            run[option] = getattr(args, option)
+    models = {"LIF": ns.LIF, "NSNN": ns.NSNN}
+    if kind not in models:
+        raise UsageError(f"--model {kind!r} is not a model; allowed: lif, nsnn")
+    try:
+        model = models[kind](**model_config)
+    except TypeError as error:
+        raise UsageError(f"model parameters: {error}") from None
+    result = ns.simulate(model, run.get("inputs", 0.0), n_neurons=int(run.get("neurons", 100)),
+                         n_steps=int(run.get("steps", 1000)), n_trials=int(run.get("trials", 1)),
+                         seed=int(run.get("seed", 0)))
+    out = Path(args.out)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    result.to_netcdf(out)
+    print(f"{len(result.spikes)} spikes, mean rate {float(result.spikes.rates().mean()):.2f} Hz -> {out}")
+
+
+def _sweep(args) -> None:
+    from nsnn_sim.sweep import lif_statistics, sweep
+
+    grid = {name: [_value(v) for v in values.split(",")] for name, values in _pairs(args.grid, "--grid").items()}
+    if not grid:
+        raise UsageError("--grid NAME=V1,V2,... is required (e.g. --grid mu=0.8,1.0 --grid sigma=0.3,0.5)")
+    unknown = set(grid) - {"mu", "sigma", "tau", "n_neurons", "duration", "dt"}
+    if unknown or not {"mu", "sigma"} <= set(grid):
+        raise UsageError(f"the LIF sweep takes mu and sigma (and tau, n_neurons, duration, dt); got {sorted(grid)}")
+    result = sweep(lif_statistics, grid, args.store, scheduler=args.scheduler, seed=args.seed, n_workers=args.workers)
+    out = Path(args.out or Path(args.store) / "sweep.nc")
+    result.to_netcdf(out, engine="h5netcdf")
+    print(result[["rate", "cv", "siegert_rate", "error"]].to_dataframe().to_string())
+    print(f"-> {out}")
+
+
+def _script(folder: str, name: str, extra: list[str]) -> None:
+    import subprocess
+
+    from nsnn_sim.reproduce import source_root
+
+    root = source_root()
+    script = root / folder / f"{name}.py"
+    if not script.exists():
+        available = sorted(p.stem for p in (root / folder).glob("*.py"))
+        raise UsageError(f"no {folder}/{name}.py; available: {available}")
+    completed = subprocess.run([sys.executable, str(script), *extra], cwd=root)
+    if completed.returncode:
+        raise SystemExit(completed.returncode)
+
+
+def _analyze(args) -> None:
+    _script("analyses", args.name, ["--quick"] if args.quick else [])
+
+
+def _figures(args) -> None:
+    from nsnn_sim.reproduce import EXPERIMENTS, source_root
+
+    root = source_root()
+    made = 0
+    for experiment in EXPERIMENTS:
+        if experiment.results(root).exists():
+            _script("figures", experiment.name, [])
+            made += 1
+    if not made:
+        raise UsageError("no results/*.nc yet: run `nsnn-sim analyze NAME` or `nsnn-sim reproduce` first")
+
+
+def _reproduce(args) -> None:
+    from nsnn_sim.reproduce import reproduce
+
+    report = reproduce("full" if args.full else "quick", only=args.only)
+    print(f"-> {report}")
+
+
+def _crossval(args) -> None:
+    _script("analyses", "crossval_brian2", ["--quick"] if args.quick else [])
+    _script("figures", "crossval_brian2", [])
+
+
+def _bench(args) -> None:
+    from nsnn_sim.reproduce import source_root
+
+    # every script except the shared helpers (benchmarks/common.py)
+    scripts = [s for s in sorted((source_root() / "benchmarks").glob("*.py")) if s.stem != "common"]
+    if args.name:
+        scripts = [s for s in scripts if s.stem == args.name]
+        if not scripts:
+            raise UsageError(f"no benchmarks/{args.name}.py")
+    for script in scripts:
+        _script("benchmarks", script.stem, ["--quick"] if args.quick else [])
+
+
+def _version_line() -> str:
+    from nsnn_sim import version
+
+    dirty = {True: ", uncommitted changes", False: "", None: ""}[version.dirty()]
+    return f"nsnn-sim {version.version()} (commit {version.commit()}{dirty})"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="nsnn-sim", description=__doc__.splitlines()[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--version", action="version", version=_version_line())
+    loudness = parser.add_mutually_exclusive_group()
+    loudness.add_argument("-v", "--verbose", action="store_true", help="also show the library's debug messages")
+    loudness.add_argument("-q", "--quiet", action="store_true", help="show only warnings and errors")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    simulate = commands.add_parser("simulate", help="simulate a model and write netCDF",
+                                   description="Simulate a model (options or a TOML file with [model] and [run]) "
+                                               "and write the result as netCDF.")
+    simulate.add_argument("--config", help="TOML file: [model] kind = 'LIF' and parameters; [run] neurons, steps, "
+                                           "trials, seed, inputs")
+    simulate.add_argument("--model", help="lif or nsnn (overrides the file)")
+    simulate.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model parameter (repeatable)")
+    simulate.add_argument("--inputs", type=float, help="constant input current")
+    simulate.add_argument("--neurons", type=int)
+    simulate.add_argument("--steps", type=int)
+    simulate.add_argument("--trials", type=int)
+    simulate.add_argument("--seed", type=int)
+    simulate.add_argument("--out", required=True, help="netCDF file to write")
+    simulate.set_defaults(run=_simulate)
+
+    sweep = commands.add_parser("sweep", help="LIF rate and CV over a parameter grid on dask.distributed",
+                                description="Sweep the noisy LIF (rate, ISI CV, Siegert rate) over a grid.")
+    sweep.add_argument("--grid", action="append", metavar="NAME=V1,V2", help="parameter values (repeatable)")
+    sweep.add_argument("--store", required=True, help="folder for per-condition results (resumable)")
+    sweep.add_argument("--scheduler", help="address of an existing dask scheduler (default: a LocalCluster)")
+    sweep.add_argument("--workers", type=int, help="LocalCluster workers (default: the number of cores)")
+    sweep.add_argument("--seed", type=int, default=0)
+    sweep.add_argument("--out", help="combined netCDF (default STORE/sweep.nc)")
+    sweep.set_defaults(run=_sweep)
+
+    analyze = commands.add_parser("analyze", help="run analyses/NAME.py", description="Run one experiment.")
+    analyze.add_argument("name")
+    analyze.add_argument("--quick", action="store_true")
+    analyze.set_defaults(run=_analyze)
+
+    figures = commands.add_parser("figures", help="draw every figure whose results exist",
+                                  description="Run figures/NAME.py for every results/NAME.nc.")
+    figures.set_defaults(run=_figures)
+
+    reproduce = commands.add_parser("reproduce", help="every experiment, every figure, figures/REPORT.md",
+                                    description="Run every analysis, then every figure, then write figures/REPORT.md.")
+    mode = reproduce.add_mutually_exclusive_group()
+    mode.add_argument("--quick", action="store_true", help="small runs (default)")
+    mode.add_argument("--full", action="store_true", help="paper-scale runs")
+    reproduce.add_argument("--only", nargs="+", metavar="NAME", help="only these experiments")
+    reproduce.set_defaults(run=_reproduce)
+
+    crossval = commands.add_parser("crossval", help="nsnn_sim against Brian2 over the grid of models",
+                                   description="Run analyses/crossval_brian2.py and its figure.")
+    crossval.add_argument("--quick", action="store_true")
+    crossval.set_defaults(run=_crossval)
+
+    bench = commands.add_parser("bench", help="run the benchmarks (benchmarks/*.py)",
+                                description="Run the benchmark scripts; they write benchmarks/results/.")
+    bench.add_argument("name", nargs="?", help="one benchmark (default: all)")
+    bench.add_argument("--quick", action="store_true")
+    bench.set_defaults(run=_bench)
+    return parser
+
+
+def main(argv=None) -> int:
+    import logging
+
+    from nsnn_sim.log import enable_console
+
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    enable_console(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
+    try:
+        args.run(args)
+    except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
+        message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        print(f"nsnn-sim {args.command}: error: {message}", file=sys.stderr)
+        return 2
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

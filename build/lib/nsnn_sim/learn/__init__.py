@@ -1,0 +1,26 @@
+"""A small torch-free learner for noisy spiking networks: BPTT with the noise-driven learning rule.
+
+The forward pass runs the simulator's own neuron equation (:func:`nsnn_sim.neurons.neuron_update`);
+the backward pass takes ``d s / d u = pdf(u - theta)`` from :mod:`nsnn_sim.noise` (NDL, Ma, Yan &
+Tang 2023) or a surrogate pdf for the deterministic SNN. Trained networks run unchanged in
+:func:`nsnn_sim.simulate` (:func:`simulate_network`).
+
+Modules: :mod:`.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.backward`,
+:mod:`.losses`, :mod:`.optimizers`, :mod:`.train`, :mod:`.simulator`, :mod:`.data` (Randman,
+tuning task), :mod:`.robustness` (input and membrane perturbations, gradient-sign attacks).
+"""
+
+from nsnn_sim.learn.backward import backward
+from nsnn_sim.learn.data import RandmanData, TuningTask, randman, tuning_task
+from nsnn_sim.learn.forward import Trace, forward, layer_seed
+from nsnn_sim.learn.losses import cross_entropy, mean_squared_error
+from nsnn_sim.learn.network import Network, Readout, SpikingLayer
+from nsnn_sim.learn.optimizers import SGD, Adam
+from nsnn_sim.learn.robustness import delete_spikes, gradient_sign_attack, input_gradient, insert_spikes
+from nsnn_sim.learn.simulator import SimulatedNetwork, simulate_network
+from nsnn_sim.learn.train import batch_seed, evaluate, train
+
+__all__ = ["Network", "SpikingLayer", "Readout", "forward", "backward", "Trace", "layer_seed", "train", "evaluate",
+           "batch_seed", "SGD", "Adam", "cross_entropy", "mean_squared_error", "randman", "RandmanData",
+           "tuning_task", "TuningTask", "simulate_network", "SimulatedNetwork", "delete_spikes", "insert_spikes",
+           "gradient_sign_attack", "input_gradient"]

@@ -1,0 +1,262 @@
+"""Layered NSNN networks for learning: layer specifications, readouts, parameters.
+
+A :class:`Network` is a stack of spiking layers followed by a readout. Layer ``l`` is a population
+of NSNN neurons (:class:`nsnn_sim.NSNN`, the simulator's own model) whose external current is
+
+    I_0[t] = W_0 x[t]                        (the input pattern, no delay)
+    I_l[t] = W_l s_{l-1}[t - 1]   (l >= 1)    (the layer below, one step of synaptic delay)
+
+and, with ``recurrent=True``, whose recurrent spikes arrive one step later as the jump
+``J_l[t] = V_l s_l[t - 1]``. Each neuron then follows the one neuron equation
+(:func:`nsnn_sim.neurons.neuron_step`)::
+
+    u_free[t] = beta*u[t-1] + I[t] + J[t];  s[t] = fire(u_free[t] [+ noise]);  u[t] = reset(...)
+
+The one-step delays are chosen so that :func:`nsnn_sim.simulate` runs exactly this network: layer
+``l`` is a ``simulate`` call with ``inputs = I_l`` and ``connections = connect(V_l, delay=1)``
+(:mod:`nsnn_sim.learn.simulator`).
+
+Readouts: ``"count"`` takes the last layer's spike counts as the outputs (scaled by ``scale``);
+``"membrane"`` adds non-spiking leaky units ``y[t] = beta*y[t-1] + W_out s_L[t-1]`` and outputs
+``max_t y[t]`` or ``mean_t y[t]``.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+
+import numpy as np
+
+from nsnn_sim import noise as noise_families
+from nsnn_sim.neurons import NSNN
+from nsnn_sim.validation import numeric_parameter, whole_number
+
+__all__ = ["SpikingLayer", "Readout", "Network"]
+
+_LEARNABLE_FIRING = ("escape", "membrane")
+
+
+@dataclass(frozen=True)
+class SpikingLayer:
+    """One layer of NSNN neurons (validated on construction).
+
+    Parameters
+    ----------
+    n_neurons : int
+        Number of neurons, >= 1.
+    beta, threshold : float
+        Initial decay per step (in [0, 1]) and threshold (> 0), the same for every neuron; they
+        become per-neuron parameters of the :class:`Network`.
+    noise : str
+        Noise family, or ``"none"`` for the deterministic SNN (DSNN).
+    noise_scale : float
+        The family's scale (ignored for ``"none"``).
+    firing : {"escape", "membrane"}
+        Spike rule of :class:`nsnn_sim.NSNN` (``"reference"`` has no closed-form firing
+        probability, hence no NDL gradient, and is refused).
+    reset : {"zero", "subtract"}
+    recurrent : bool
+        Add recurrent weights ``V`` (one step of delay).
+    learn_beta, learn_threshold : bool
+        Train the per-neuron decay and threshold as well as the weights.
+    surrogate, surrogate_scale : str, float
+        For ``noise="none"`` only: ``d s / d u`` is taken as the pdf of this family at this scale
+        (a surrogate gradient, the escape-noise view of Gygax & Zenke 2025). A noisy layer always
+        uses its own noise pdf (NDL).
+    detach_reset : bool
+        Leave the reset out of the gradient (``d u_after / d s = 0``).
+    """
+
+    n_neurons: int
+    beta: float = 0.5
+    threshold: float = 1.0
+    noise: str = "gaussian"
+    noise_scale: float = 0.4
+    firing: str = "escape"
+    reset: str = "zero"
+    recurrent: bool = False
+    learn_beta: bool = False
+    learn_threshold: bool = False
+    surrogate: str = "logistic"
+    surrogate_scale: float = 0.2
+    detach_reset: bool = True
+
+    def __post_init__(self):
+        object.__setattr__(self, "n_neurons", whole_number("n_neurons", self.n_neurons))
+        if self.firing not in _LEARNABLE_FIRING:
+            raise ValueError(f"firing={self.firing!r} is not allowed for learning; allowed: {_LEARNABLE_FIRING}")
+        # the simulator's model validates beta, threshold, noise, noise_scale and reset
+        NSNN(beta=self.beta, threshold=self.threshold, noise=self.noise, noise_scale=self.noise_scale,
+             firing=self.firing, reset=self.reset)
+        for name in ("beta", "threshold", "noise_scale", "surrogate_scale"):
+            value = getattr(self, name)
+            if np.ndim(value) != 0:
+                raise ValueError(f"{name} must be a scalar for a layer (it is per neuron once learned)")
+            object.__setattr__(self, name, float(value))
+        if self.surrogate == "none":
+            raise ValueError("surrogate='none' has a zero derivative; allowed: a noise family "
+                             f"{tuple(n for n in noise_families.names() if n != 'none')}")
+        noise_families.code_of(self.surrogate, "surrogate")
+        noise_families.check_scale("surrogate_scale", self.surrogate_scale, self.surrogate)
+        for name in ("recurrent", "learn_beta", "learn_threshold", "detach_reset"):
+            if not isinstance(getattr(self, name), (bool, np.bool_)):
+                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+
+    @property
+    def gradient_family(self) -> tuple[str, float]:
+        """The family and scale whose pdf is ``d s / d u_free``: the noise (NDL) or the surrogate."""
+        if self.noise == "none":
+            return self.surrogate, self.surrogate_scale
+        return self.noise, self.noise_scale
+
+
+@dataclass(frozen=True)
+class Readout:
+    """How the network's outputs (logits or rates) are read from the last spiking layer.
+
+    Parameters
+    ----------
+    kind : {"count", "membrane"}
+        ``"count"``: ``output_k = scale * sum_t s_L[t, k]`` (the last layer is the output layer).
+        ``"membrane"``: ``n_outputs`` non-spiking leaky units ``y[t] = beta*y[t-1] + W s_L[t-1]``.
+    n_outputs : int, optional
+        Number of membrane readout units (required for ``"membrane"``).
+    beta : float
+        Decay of the membrane readout, in [0, 1].
+    reduce : {"max", "mean"}
+        ``output = max_t y[t]`` or ``mean_t y[t]`` (membrane readout).
+    scale : float
+        Factor on the counts (count readout), e.g. ``1 / n_steps`` for spikes per step.
+    """
+
+    kind: str = "count"
+    n_outputs: int | None = None
+    beta: float = 0.9
+    reduce: str = "max"
+    scale: float = 1.0
+
+    def __post_init__(self):
+        if self.kind not in ("count", "membrane"):
+            raise ValueError(f"kind={self.kind!r} is not allowed; allowed: ('count', 'membrane')")
+        if self.reduce not in ("max", "mean"):
+            raise ValueError(f"reduce={self.reduce!r} is not allowed; allowed: ('max', 'mean')")
+        if self.kind == "membrane":
+            if self.n_outputs is None:
+                raise ValueError("n_outputs is required for the membrane readout")
+            object.__setattr__(self, "n_outputs", whole_number("n_outputs", self.n_outputs))
+        object.__setattr__(self, "beta", float(numeric_parameter("beta", self.beta, lower=0.0, upper=1.0)))
+        object.__setattr__(self, "scale", float(numeric_parameter("scale", self.scale)))
+
+
+class Network:
+    """Spiking layers + readout, with their parameters as named float64 arrays.
+
+    Parameters
+    ----------
+    n_inputs : int
+        Input channels (the last axis of the input patterns).
+    layers : list of SpikingLayer
+    readout : Readout
+    weight_gain : float
+        Initial weights are drawn ``N(0, (weight_gain / sqrt(fan_in))**2)``.
+    seed : int
+        Seed of the initial weights.
+
+    Attributes
+    ----------
+    parameters : dict of str -> ndarray
+        ``"l.W"`` (n_l x fan_in), ``"l.V"`` (recurrent, n_l x n_l), ``"l.beta"``, ``"l.threshold"``
+        (per neuron) for each layer ``l``, and ``"readout.W"`` for the membrane readout.
+    """
+
+    def __init__(self, n_inputs: int, layers, readout: Readout | None = None, weight_gain: float = 1.0,
+                 seed: int = 0):
+        self.n_inputs = whole_number("n_inputs", n_inputs)
+        self.layers = list(layers)
+        if not self.layers or not all(isinstance(layer, SpikingLayer) for layer in self.layers):
+            raise TypeError("layers must be a non-empty list of SpikingLayer")
+        self.readout = Readout() if readout is None else readout
+        if not isinstance(self.readout, Readout):
+            raise TypeError(f"readout must be a Readout, got {type(self.readout).__name__}")
+        self.weight_gain = float(numeric_parameter("weight_gain", weight_gain, lower=0.0))
+        self.seed = whole_number("seed", seed, minimum=0)
+        generator = np.random.default_rng(self.seed)
+        self.parameters: dict[str, np.ndarray] = {}
+        fan_in = self.n_inputs
+        for index, layer in enumerate(self.layers):
+            n = layer.n_neurons
+            self.parameters[f"{index}.W"] = generator.normal(0.0, self.weight_gain / np.sqrt(fan_in), (n, fan_in))
+            if layer.recurrent:
+                self.parameters[f"{index}.V"] = generator.normal(0.0, self.weight_gain / np.sqrt(n), (n, n))
+            self.parameters[f"{index}.beta"] = np.full(n, layer.beta)
+            self.parameters[f"{index}.threshold"] = np.full(n, layer.threshold)
+            fan_in = n
+        if self.readout.kind == "membrane":
+            self.parameters["readout.W"] = generator.normal(
+                0.0, self.weight_gain / np.sqrt(fan_in), (self.readout.n_outputs, fan_in))
+
+    @property
+    def n_outputs(self) -> int:
+        """Number of outputs (classes)."""
+        return self.readout.n_outputs if self.readout.kind == "membrane" else self.layers[-1].n_neurons
+
+    def trainable(self) -> list[str]:
+        """Names of the parameters the optimiser updates."""
+        names = []
+        for name in self.parameters:
+            index, kind = name.split(".")
+            if kind in ("W", "V"):
+                names.append(name)
+            elif kind == "beta" and self.layers[int(index)].learn_beta:
+                names.append(name)
+            elif kind == "threshold" and self.layers[int(index)].learn_threshold:
+                names.append(name)
+        return names
+
+    def constrain(self) -> None:
+        """Keep learned decays in [0, 1] and thresholds >= 1e-3 (the NSNN's allowed range)."""
+        for index in range(len(self.layers)):
+            np.clip(self.parameters[f"{index}.beta"], 0.0, 1.0, out=self.parameters[f"{index}.beta"])
+            np.maximum(self.parameters[f"{index}.threshold"], 1e-3, out=self.parameters[f"{index}.threshold"])
+
+    def layer_model(self, index: int) -> NSNN:
+        """Layer ``index`` as the simulator's :class:`nsnn_sim.NSNN` with its current parameters."""
+        layer = self.layers[index]
+        return NSNN(beta=self.parameters[f"{index}.beta"].copy(),
+                    threshold=self.parameters[f"{index}.threshold"].copy(),
+                    noise=layer.noise, noise_scale=layer.noise_scale, firing=layer.firing, reset=layer.reset)
+
+    def config(self) -> dict:
+        """The architecture (not the weights) as plain values, for provenance."""
+        return {"n_inputs": self.n_inputs, "layers": [asdict(layer) for layer in self.layers],
+                "readout": asdict(self.readout), "weight_gain": self.weight_gain, "seed": self.seed}
+
+    def config_json(self) -> str:
+        return json.dumps(self.config())
+
+    def copy(self) -> "Network":
+        """An independent copy (same architecture, copied parameters)."""
+        twin = object.__new__(Network)
+        twin.__dict__.update(self.__dict__)
+        twin.parameters = {name: value.copy() for name, value in self.parameters.items()}
+        return twin
+
+    def save(self, path) -> None:
+        """Parameters and architecture to an ``.npz`` file (:meth:`load` inverts it)."""
+        np.savez(path, config=np.array(self.config_json()), **{f"param:{k}": v for k, v in self.parameters.items()})
+
+    @classmethod
+    def load(cls, path) -> "Network":
+        with np.load(path) as data:
+            config = json.loads(str(data["config"]))
+            network = cls(config["n_inputs"], [SpikingLayer(**layer) for layer in config["layers"]],
+                          Readout(**config["readout"]), config["weight_gain"], config["seed"])
+            for key in data.files:
+                if key.startswith("param:"):
+                    network.parameters[key[len("param:"):]] = data[key].copy()
+        return network
+
+    def __repr__(self) -> str:
+        sizes = " -> ".join([str(self.n_inputs)] + [str(layer.n_neurons) for layer in self.layers])
+        return f"Network({sizes}, readout={self.readout.kind}, noise={[layer.noise for layer in self.layers]})"

@@ -1,0 +1,60 @@
+"""Run a trained :class:`~nsnn_sim.learn.network.Network` in the simulator, :func:`nsnn_sim.simulate`.
+
+Layer ``l`` becomes one ``simulate`` call: the model ``network.layer_model(l)`` (an
+:class:`nsnn_sim.NSNN` with the learned per-neuron ``beta`` and ``threshold``), the current
+``inputs = W_l x`` (layer 0) or ``W_l s_{l-1}[t-1]`` (the delayed spikes simulated for the layer
+below), recurrent weights ``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
+is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.forward`), so with the
+same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
+computed from the simulated spikes by the same function.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nsnn_sim.engine import simulate
+from nsnn_sim.learn.forward import (check_inputs, delayed, layer_seed, membrane_perturbation, readout_outputs,
+                                    synaptic_drive)
+from nsnn_sim.network import connect
+from nsnn_sim.validation import whole_number
+
+__all__ = ["simulate_network", "SimulatedNetwork"]
+
+
+@dataclass
+class SimulatedNetwork:
+    """``results``: one :class:`nsnn_sim.SimulationResult` per layer; ``spikes``: the same as dense
+    ``(trial, step, neuron)`` arrays; ``outputs``: the readout ``(trial, n_outputs)``."""
+
+    results: list
+    spikes: list
+    outputs: np.ndarray
+
+
+def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0,
+                     n_threads: int | None = None) -> SimulatedNetwork:
+    """Simulate ``network`` on ``inputs`` (batch, n_steps, n_inputs) with :func:`nsnn_sim.simulate`.
+
+    ``seed`` and ``membrane_noise`` mean what they mean in :func:`nsnn_sim.learn.forward`.
+    """
+    inputs = check_inputs(network, inputs)
+    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    n_trials, n_steps, _ = inputs.shape
+    results, spikes = [], []
+    presynaptic = inputs
+    for index, layer in enumerate(network.layers):
+        drive = synaptic_drive(presynaptic, network.parameters[f"{index}.W"])
+        if membrane_noise > 0.0:
+            drive = drive + membrane_perturbation(drive.shape, membrane_noise, seed, index)
+        connections = connect(network.parameters[f"{index}.V"], delay=1) if layer.recurrent else None
+        result = simulate(network.layer_model(index), inputs=drive, n_neurons=layer.n_neurons, n_steps=n_steps,
+                          n_trials=n_trials, seed=layer_seed(seed, index), connections=connections,
+                          n_threads=n_threads)
+        results.append(result)
+        spikes.append(result.spikes.to_dense())
+        presynaptic = delayed(spikes[-1])
+    _, outputs = readout_outputs(network, spikes[-1])
+    return SimulatedNetwork(results, spikes, outputs)

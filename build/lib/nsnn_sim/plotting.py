@@ -1,0 +1,87 @@
+"""Figures from SpikeTrains (matplotlib): raster and population rate. Figures never simulate."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from nsnn_sim.log import get_logger
+from nsnn_sim.spikes import SpikeTrains
+
+_log = get_logger(__name__)
+
+__all__ = ["raster", "population_rate", "raster_and_rate", "save_figure", "figure_inputs"]
+
+
+def figure_inputs(name: str, description: str, argv=None):
+    """Command-line arguments of a figure script and its results: ``(args, dataset)``.
+
+    ``--results`` (default ``results/NAME.nc``) is read into memory; ``--out`` defaults to
+    ``figures/out/NAME.png``.
+    """
+    import argparse
+
+    import xarray as xr
+
+    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--results", type=Path, default=Path(f"results/{name}.nc"))
+    parser.add_argument("--out", type=Path, default=Path(f"figures/out/{name}.png"))
+    args = parser.parse_args(argv)
+    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
+        return args, dataset.load()
+
+
+def save_figure(figure, path, dpi: int = 130):
+    """Write ``figure`` to ``path`` (creating its folder), close it and report the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    _log.info("wrote %s", path)
+    return path
+
+
+def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None = 100,
+           label: str | None = None, color: str = "k"):
+    """Dot raster of one trial: spike time (s) against neuron index."""
+    ax = ax or plt.gca()
+    keep = spikes.trial == trial
+    if max_neurons is not None:
+        keep &= spikes.neuron < max_neurons
+    ax.plot(spikes.time[keep], spikes.neuron[keep], "|", color=color, markersize=2, label=label)
+    ax.set_xlim(0, spikes.duration)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("neuron")
+    return ax
+
+
+def population_rate(spikes: SpikeTrains, bin_width: float, ax=None, label: str | None = None,
+                    color: str | None = None):
+    """Population-averaged firing rate (Hz) in bins of ``bin_width`` s, averaged over trials."""
+    ax = ax or plt.gca()
+    counts = spikes.counts(window=bin_width)
+    rate = counts.mean(("trial", "neuron")) / bin_width
+    ax.step(rate["time"].values, rate.values, where="post", label=label, color=color)
+    ax.set_xlim(0, spikes.duration)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("population rate (Hz)")
+    return ax
+
+
+def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_neurons: int = 100,
+                    theory_rate: float | None = None):
+    """Two-panel figure: raster of trial 0 above the population rate (with a theory line if given)."""
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1]})
+    raster(spikes, top, max_neurons=max_neurons)
+    top.set_xlabel("")
+    top.set_ylabel(f"neuron (first {max_neurons}, trial 0)")
+    population_rate(spikes, bin_width, bottom, label=f"simulation ({bin_width * 1e3:g} ms bins)")
+    if theory_rate is not None:
+        bottom.axhline(theory_rate, color="C3", linestyle="--", label=f"theory: {theory_rate:.1f} Hz")
+    bottom.legend(loc="lower right", fontsize=8)
+    if title:
+        top.set_title(title)
+    figure.tight_layout()
+    return figure

@@ -1,0 +1,125 @@
+"""Neural sampling: an NSNN whose spikes are samples of a Boltzmann distribution over binary states.
+
+Target: ``p(z) = exp(b'z + z'Wz/2) / Z`` over ``z in {0, 1}^K`` (``W`` symmetric, zero diagonal).
+
+Scheme (exact for logistic noise): systematic-scan Gibbs sampling written as an NSNN. Time is cut
+into sweeps of ``K`` steps; neuron ``k`` may fire only at step ``k`` of each sweep (its *slot*: a
+gating current of -1e9 elsewhere), where its membrane is ``u_k = theta + b_k + sum_j W_kj z_j`` and
+it fires with the escape probability ``F(u_k - theta)``. With logistic noise of scale 1,
+``F(x) = 1/(1 + exp(-x))`` is exactly the Gibbs conditional ``p(z_k = 1 | z_-k)``. ``z_j`` is 1 when
+neuron ``j`` fired at its last slot: a spike of ``j`` reaches ``k`` with the delay ``(k - j) mod K``,
+i.e. exactly at ``k``'s next slot (``beta = 0``, so the membrane keeps nothing else). The state after
+every full sweep is a state of the systematic-scan Gibbs chain, whose stationary distribution is
+``p``. (This replaces the refractory/rectangular-PSP construction of Buesing et al. 2011 by an
+equivalent sequential one that is exact in discrete time.) Other noise families give a different
+conditional, hence a different (approximate) stationary distribution; ``noise="none"`` is the
+deterministic network.
+
+Clamping units (evidence) fixes their slot input to +-1e9: the chain then samples the exact
+posterior ``p(z_free | z_clamped)``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from nsnn_sim.engine import simulate
+from nsnn_sim.network import connect
+from nsnn_sim.neurons import NSNN
+from nsnn_sim.validation import float_array, whole_number
+
+__all__ = ["BoltzmannTarget", "sample_states", "state_distribution", "kl_divergence"]
+
+_GATE = 1e9  # a current that makes the escape probability exactly 0 or 1
+
+
+@dataclass(frozen=True, eq=False)
+class BoltzmannTarget:
+    """``p(z) ~ exp(bias'z + z'Wz/2)`` over K binary units (K <= 16, exactly enumerable)."""
+
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def __post_init__(self):
+        weights = float_array("weights", self.weights)
+        bias = float_array("bias", self.bias)
+        if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
+            raise ValueError(f"weights must be a square matrix, got shape {weights.shape}")
+        if bias.shape != (weights.shape[0],):
+            raise ValueError(f"bias has shape {bias.shape}; it needs one value per unit ({weights.shape[0]})")
+        if not 1 <= bias.size <= 16:
+            raise ValueError(f"K={bias.size} units: the exact distribution is enumerated, K must be in [1, 16]")
+        if not np.allclose(weights, weights.T) or np.any(np.diag(weights) != 0):
+            raise ValueError("weights must be symmetric with a zero diagonal")
+        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bias))):
+            raise ValueError("weights and bias must be finite")
+        object.__setattr__(self, "weights", weights)
+        object.__setattr__(self, "bias", bias)
+
+    @property
+    def n_units(self) -> int:
+        return self.bias.size
+
+    def states(self) -> np.ndarray:
+        """All 2^K states as rows of 0/1; state index ``sum_k z_k 2^k``."""
+        index = np.arange(2**self.n_units)
+        return (index[:, None] >> np.arange(self.n_units)) & 1
+
+    def probabilities(self, clamped: dict | None = None) -> np.ndarray:
+        """Exact ``p(z)`` over the 2^K states (0 for states that contradict ``clamped``)."""
+        z = self.states().astype(float)
+        energy = z @ self.bias + 0.5 * np.einsum("si,ij,sj->s", z, self.weights, z)
+        for unit, value in (clamped or {}).items():
+            energy = np.where(z[:, unit] == value, energy, -np.inf)
+        weights = np.exp(energy - energy.max())
+        return weights / weights.sum()
+
+    def marginals(self, clamped: dict | None = None) -> np.ndarray:
+        """Exact ``p(z_k = 1)`` (given ``clamped``)."""
+        return self.probabilities(clamped) @ self.states()
+
+
+def sample_states(target: BoltzmannTarget, n_sweeps: int, n_chains: int = 8, noise: str = "logistic",
+                  noise_scale: float = 1.0, clamped: dict | None = None, burn_in: int = 100,
+                  seed: int = 0) -> np.ndarray:
+    """Run the sampling network (module docstring); returns the state index of every sweep after
+    ``burn_in``, shape ``(n_chains, n_sweeps)``. Each chain is one trial of one simulation."""
+    n_sweeps = whole_number("n_sweeps", n_sweeps)
+    burn_in = whole_number("burn_in", burn_in, minimum=0)
+    n_units = target.n_units
+    total = n_sweeps + burn_in
+    slot_bias = 1.0 + target.bias  # threshold 1: u - theta = bias + W z at the slot
+    for unit, value in (clamped or {}).items():
+        if not 0 <= unit < n_units or value not in (0, 1):
+            raise ValueError(f"clamped must map units in [0, {n_units}) to 0 or 1, got {unit}: {value}")
+        slot_bias[unit] = _GATE if value else -_GATE
+    pattern = np.full((n_units, n_units), -_GATE)
+    pattern[np.arange(n_units), np.arange(n_units)] = slot_bias  # row = step within the sweep
+    inputs = np.tile(pattern, (total, 1))
+    delays = (np.arange(n_units)[:, None] - np.arange(n_units)[None, :]) % n_units  # [post k, pre j] = (k - j) mod K
+    delays[delays == 0] = n_units
+    weights = np.where(np.eye(n_units, dtype=bool), 0.0, target.weights)
+    model = NSNN(beta=0.0, threshold=1.0, noise=noise, noise_scale=noise_scale, firing="escape")
+    spikes = simulate(model, inputs, n_neurons=n_units, n_steps=total * n_units, n_trials=n_chains, seed=seed,
+                      connections=connect(weights, delays)).spikes
+    sweep = spikes.step // n_units
+    states = np.zeros((n_chains, total), dtype=np.int64)
+    np.add.at(states, (spikes.trial, sweep), np.left_shift(1, spikes.neuron.astype(np.int64)))
+    return states[:, burn_in:]
+
+
+def state_distribution(states: np.ndarray, n_units: int) -> np.ndarray:
+    """Empirical distribution over the 2^K states of the given state indices."""
+    counts = np.bincount(np.ravel(states), minlength=2**n_units)
+    return counts / counts.sum()
+
+
+def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
+    """``KL(p || q) = sum_s p(s) log(p(s)/q(s))`` in nats (0 log 0 = 0; inf if p > 0 where q = 0)."""
+    p, q = np.asarray(p, float), np.asarray(q, float)
+    support = p > 0
+    if np.any(q[support] == 0):
+        return float("inf")
+    return float(np.sum(p[support] * np.log(p[support] / q[support])))

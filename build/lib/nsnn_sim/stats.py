@@ -1,0 +1,613 @@
+"""Spike-train statistics of a :class:`~nsnn_sim.spikes.SpikeTrains`, as labelled xarray.
+
+Rates, PSTHs, ISI irregularity (CV, CV2, LV), Fano factors, noise correlations of counts, spike-train
+distances (van Rossum, Victor-Purpura) and the reliability of Schreiber et al. (2003). Every result
+is an ``xarray.DataArray`` with dims among ``trial``, ``trial_2``, ``neuron``, ``neuron_2``,
+``time`` and ``window``, its units in ``attrs["units"]`` (``"1"`` for dimensionless numbers).
+Counting works on integer steps (``step // width``), so binning has no floating-point errors, and
+memory is O(spikes) plus the size of the result (the distances and the reliability, which sum over
+pairs of spikes, say what they need).
+
+Edge cases
+----------
+* **No spikes.** Rates and PSTHs are exact zeros and distances between spike-free trains are 0 (all
+  defined, no warning). Ratios (CV, CV2, LV, Fano factor, count correlation, reliability) are NaN.
+  Whenever *every* value of a result is NaN, a ``RuntimeWarning`` says so; nothing raises.
+* **Too few events.** CV, CV2 and LV need at least two intervals (three spikes) in a train (the
+  CV is computed with ddof = 0, so one interval would give a meaningless 0); otherwise NaN. A
+  train with one spike has no interval: NaN.
+* **Zero means.** A Fano factor with a zero mean count, and a correlation involving a neuron whose
+  count never varies, is NaN (the diagonal of a correlation matrix is 1 where defined).
+* **Windows.** Counting windows and PSTH bins are in seconds and must be a whole number of steps
+  and > 0, else ``ValueError`` naming the parameter and the value. The steps at the end of a run
+  that do not fill a whole window are not counted. A Fano or correlation window longer than the
+  run (or leaving fewer than two samples to take a variance over) gives NaN for that window with a
+  ``RuntimeWarning``; a PSTH bin longer than the run raises ``ValueError`` (there would be no bins).
+* **Durations.** Trains compared with each other must have equal durations: distances between two
+  ``SpikeTrains`` raise ``ValueError`` otherwise (within one ``SpikeTrains`` they always agree).
+"""
+
+from __future__ import annotations
+
+import math
+import sys
+import warnings
+from typing import Sequence
+
+import numpy as np
+import xarray as xr
+from numba import njit
+from scipy import sparse
+from scipy.ndimage import gaussian_filter1d
+
+from nsnn_sim.spikes import SpikeTrains
+from nsnn_sim.validation import describe, float_array, numeric_parameter, whole_number
+
+__all__ = ["firing_rates", "psth", "isi_cv", "cv2", "lv", "fano_factor", "count_correlations",
+           "van_rossum_distance", "victor_purpura_distance", "pairwise_distances", "reliability"]
+
+# exp(-(12 sigma)^2 / (4 sigma^2)) = exp(-36) ~ 2e-16: Gaussian overlaps beyond this are dropped
+_GAUSSIAN_REACH = 12.0
+
+
+# ------------------------------------------------------------------ shared helpers
+def _warn(message: str, category: type[Warning] = RuntimeWarning) -> None:
+    """Warn, attributing the warning to the first caller outside this module."""
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__") == __name__:
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
+def _check_spikes(spikes, name: str = "spikes") -> SpikeTrains:
+    if not isinstance(spikes, SpikeTrains):
+        raise TypeError(f"{name} must be a SpikeTrains, got {type(spikes).__name__}")
+    return spikes
+
+
+def _scalar_parameter(name: str, value, lower_open: bool = True) -> float:
+    value = numeric_parameter(name, value, lower=0.0, lower_open=lower_open)
+    if np.ndim(value):
+        raise ValueError(f"{name}={describe(value)} must be a single number, not an array")
+    return float(value)
+
+
+def _time_step(spikes: SpikeTrains, name: str, seconds) -> int:
+    """A time in seconds within the run as a whole number of steps."""
+    seconds = _scalar_parameter(name, seconds, lower_open=False)
+    step = 0 if seconds == 0 else spikes.steps_per_window(seconds, name)
+    if step > spikes.n_steps:
+        raise ValueError(f"{name}={seconds!r} s lies after the end of the run ({spikes.duration!r} s)")
+    return step
+
+
+def _train_index(spikes: SpikeTrains) -> np.ndarray:
+    """Flat index ``trial*n_neurons + neuron`` of each spike's train."""
+    return spikes.trial.astype(np.int64) * spikes.n_neurons + spikes.neuron
+
+
+def _coords(spikes: SpikeTrains, dims: Sequence[str]) -> dict:
+    sizes = {"trial": spikes.n_trials, "trial_2": spikes.n_trials,
+             "neuron": spikes.n_neurons, "neuron_2": spikes.n_neurons}
+    return {dim: np.arange(sizes[dim]) for dim in dims}
+
+
+def _nanmean(values: np.ndarray, axis: int) -> np.ndarray:
+    """Mean over the finite values along ``axis``; NaN (silently) where there are none."""
+    finite = np.isfinite(values)
+    total = np.where(finite, values, 0.0).sum(axis=axis)
+    number = finite.sum(axis=axis)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(number > 0, total / np.maximum(number, 1), np.nan)
+
+
+def _labelled(values, dims: tuple[str, ...], coords: dict, name: str, units: str, *,
+              warn_if_undefined: bool = True, **attrs) -> xr.DataArray:
+    """The result as a DataArray; a ``RuntimeWarning`` if every value is NaN (unless already explained)."""
+    values = np.asarray(values)
+    if warn_if_undefined and values.size and values.dtype.kind == "f" and np.all(np.isnan(values)):
+        _warn(f"{name} is undefined (NaN) everywhere: too few spikes")
+    return xr.DataArray(values, dims=dims, coords=coords, name=name, attrs={"units": units, **attrs})
+
+
+def _window_cells(spikes: SpikeTrains, width: int):
+    """The non-empty counting cells (trial, neuron, window position) of ``width`` steps.
+
+    Returns ``n_positions`` (whole windows in the run) and, for each cell holding at least one spike,
+    its ``trial``, ``neuron``, ``position`` and ``count`` (float). Needs ``n_positions >= 1``.
+    """
+    n_positions = spikes.n_steps // width
+    keep = spikes.step < n_positions * width
+    cell, count = np.unique(_train_index(spikes)[keep] * n_positions + spikes.step[keep] // width,
+                            return_counts=True)
+    train, position = np.divmod(cell, n_positions)
+    trial, neuron = np.divmod(train, spikes.n_neurons)
+    return n_positions, trial, neuron, position, count.astype(np.float64)
+
+
+# ------------------------------------------------------------------ rates and PSTH
+def firing_rates(spikes: SpikeTrains, t_start: float = 0.0, t_stop: float | None = None) -> xr.DataArray:
+    """Mean firing rate of every trial and neuron in ``[t_start, t_stop)``.
+
+    ``rate = N / (t_stop - t_start)`` with ``N`` the number of spikes at times ``t_start <= t < t_stop``.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    t_start, t_stop : float
+        Start and end of the counting interval in seconds, whole numbers of steps within the run
+        (default: the whole run).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(trial, neuron)``, in Hz.
+    """
+    _check_spikes(spikes)
+    start = _time_step(spikes, "t_start", t_start)
+    stop = spikes.n_steps if t_stop is None else _time_step(spikes, "t_stop", t_stop)
+    if stop <= start:
+        raise ValueError(f"t_stop={stop * spikes.dt!r} s must be later than t_start={start * spikes.dt!r} s")
+    keep = (spikes.step >= start) & (spikes.step < stop)
+    counts = np.bincount(_train_index(spikes)[keep], minlength=spikes.n_trials * spikes.n_neurons)
+    rates = counts.reshape(spikes.n_trials, spikes.n_neurons) / ((stop - start) * spikes.dt)
+    return _labelled(rates, ("trial", "neuron"), _coords(spikes, ("trial", "neuron")), "firing_rate", "Hz",
+                     t_start=start * spikes.dt, t_stop=stop * spikes.dt)
+
+
+def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, neurons=None,
+         per_neuron: bool = False) -> xr.DataArray:
+    """Peri-stimulus time histogram: the rate in consecutive bins, averaged over trials (and neurons).
+
+    ``r_b = N_b / (n_trials * n_neurons * bin_width)`` with ``N_b`` the spikes of the chosen neurons
+    in bin ``b`` over all trials (``n_neurons = 1`` per row with ``per_neuron``). With ``smoothing``
+    the binned rate is convolved with a Gaussian of SD ``smoothing`` sampled at the bin spacing and
+    truncated at 4 SD, and divided by the same convolution of a constant 1 (edge normalisation), so
+    ``r_smooth_b = sum_k g_k r_{b+k} / sum_k g_k`` over bins inside the run: a constant rate stays
+    constant up to the edges.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    bin_width : float
+        Bin width in seconds, a whole number of steps, no longer than the run. Steps at the end that
+        do not fill a bin are dropped with a warning.
+    smoothing : float, optional
+        SD of the Gaussian kernel in seconds (> 0); default no smoothing.
+    neurons : array of int, optional
+        The neurons to include (default all).
+    per_neuron : bool
+        Return one PSTH per neuron, dims ``(neuron, time)``, instead of the population PSTH.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(time,)`` or ``(neuron, time)``, in Hz; coordinate ``time`` is the bin start (s).
+    """
+    _check_spikes(spikes)
+    width = spikes.steps_per_window(bin_width, "bin_width")
+    n_bins = spikes.n_steps // width
+    if n_bins == 0:
+        raise ValueError(f"bin_width={bin_width!r} s is longer than the run ({spikes.duration!r} s)")
+    if spikes.n_steps % width:
+        _warn(f"bin_width={bin_width!r} s: the last {spikes.n_steps % width} steps do not fill a bin and are "
+              "not counted", UserWarning)
+    chosen = np.arange(spikes.n_neurons) if neurons is None else _neuron_selection(spikes, neurons)
+    row_of_neuron = np.full(spikes.n_neurons, -1, dtype=np.int64)
+    row_of_neuron[chosen] = np.arange(chosen.size) if per_neuron else 0
+    n_rows = chosen.size if per_neuron else 1
+    row = row_of_neuron[spikes.neuron]
+    keep = (row >= 0) & (spikes.step < n_bins * width)
+    counts = np.bincount(row[keep] * n_bins + spikes.step[keep] // width, minlength=n_rows * n_bins)
+    units_per_row = spikes.n_trials * (1 if per_neuron else chosen.size)
+    rates = counts.reshape(n_rows, n_bins) / (units_per_row * width * spikes.dt)
+    if smoothing is not None:
+        kernel = {"sigma": _scalar_parameter("smoothing", smoothing) / (width * spikes.dt), "axis": -1,
+                  "mode": "constant", "truncate": 4.0}
+        rates = gaussian_filter1d(rates, **kernel) / gaussian_filter1d(np.ones(n_bins), **kernel)
+    coords = {"time": ("time", np.arange(n_bins) * width * spikes.dt, {"units": "s"})}
+    attrs = {"bin_width": width * spikes.dt, "smoothing": "none" if smoothing is None else float(smoothing)}
+    if per_neuron:
+        return _labelled(rates, ("neuron", "time"), {**coords, "neuron": chosen}, "psth", "Hz", **attrs)
+    return _labelled(rates[0], ("time",), coords, "psth", "Hz", n_neurons=int(chosen.size), **attrs)
+
+
+def _neuron_selection(spikes: SpikeTrains, neurons) -> np.ndarray:
+    chosen = np.atleast_1d(np.asarray(neurons))
+    if chosen.ndim != 1 or chosen.size == 0 or chosen.dtype.kind not in "iu":
+        raise ValueError(f"neurons={neurons!r} must be a non-empty 1-D array of neuron indices")
+    if chosen.min() < 0 or chosen.max() >= spikes.n_neurons:
+        raise ValueError(f"neurons={describe(chosen)} must lie in [0, {spikes.n_neurons})")
+    return np.unique(chosen)
+
+
+# ------------------------------------------------------------------ ISI irregularity
+def _intervals(spikes: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
+    """Inter-spike intervals in steps (float) and the flat train index of each, in canonical order."""
+    train = _train_index(spikes)
+    same = train[1:] == train[:-1]
+    return np.diff(spikes.step)[same].astype(np.float64), train[1:][same]
+
+
+def _train_mean(spikes: SpikeTrains, train: np.ndarray, values: np.ndarray) -> np.ndarray:
+    """Mean of ``values`` per flat train index; NaN for trains without values."""
+    n_trains = spikes.n_trials * spikes.n_neurons
+    number = np.bincount(train, minlength=n_trains)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.bincount(train, values, minlength=n_trains) / np.where(number > 0, number, np.nan)
+
+
+def _per_train(spikes: SpikeTrains, values: np.ndarray, name: str) -> xr.DataArray:
+    return _labelled(values.reshape(spikes.n_trials, spikes.n_neurons), ("trial", "neuron"),
+                     _coords(spikes, ("trial", "neuron")), name, "1")
+
+
+def isi_cv(spikes: SpikeTrains) -> xr.DataArray:
+    """Coefficient of variation of the inter-spike intervals of every train.
+
+    ``CV = sqrt(mean((I_k - mean(I))^2)) / mean(I)`` (SD with ddof = 0), NaN for a train with fewer
+    than two intervals.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(trial, neuron)``, dimensionless.
+    """
+    _check_spikes(spikes)
+    intervals, train = _intervals(spikes)
+    mean = _train_mean(spikes, train, intervals)
+    variance = _train_mean(spikes, train, (intervals - mean[train]) ** 2)
+    number = np.bincount(train, minlength=mean.size)
+    with np.errstate(invalid="ignore"):
+        cv = np.where(number >= 2, np.sqrt(variance) / mean, np.nan)
+    return _per_train(spikes, cv, "isi_cv")
+
+
+def _interval_pair_mean(spikes: SpikeTrains, term, name: str) -> xr.DataArray:
+    """Mean of ``term(I_k, I_{k+1})`` over the consecutive interval pairs of every train (NaN if none)."""
+    intervals, train = _intervals(spikes)
+    same = train[1:] == train[:-1]
+    values = term(intervals[:-1][same], intervals[1:][same])
+    return _per_train(spikes, _train_mean(spikes, train[1:][same], values), name)
+
+
+def cv2(spikes: SpikeTrains) -> xr.DataArray:
+    """Local coefficient of variation CV2 of Holt et al. (1996) of every train.
+
+    ``CV2 = mean_k 2|I_{k+1} - I_k| / (I_{k+1} + I_k)`` over consecutive intervals; NaN for a
+    train with fewer than two intervals. 0 for a regular train, 1 for a Poisson process.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(trial, neuron)``, dimensionless.
+    """
+    _check_spikes(spikes)
+    return _interval_pair_mean(spikes, lambda first, second: 2 * np.abs(second - first) / (second + first), "cv2")
+
+
+def lv(spikes: SpikeTrains) -> xr.DataArray:
+    """Local variation LV of Shinomoto et al. (2003) of every train.
+
+    ``LV = 3/(n-1) sum_{k=1}^{n-1} ((I_k - I_{k+1}) / (I_k + I_{k+1}))^2`` for ``n`` intervals; NaN
+    for a train with fewer than two intervals. 0 for a regular train, 1 for a Poisson process.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(trial, neuron)``, dimensionless.
+    """
+    _check_spikes(spikes)
+    return _interval_pair_mean(spikes, lambda first, second: 3 * ((first - second) / (first + second)) ** 2, "lv")
+
+
+# ------------------------------------------------------------------ spike-count statistics
+def fano_factor(spikes: SpikeTrains, windows, across: str = "trials") -> xr.DataArray:
+    """Fano factor ``F = Var(N) / E(N)`` of spike counts ``N`` in counting windows (ddof = 0, as Elephant).
+
+    ``across="trials"``: for every window position ``p`` (consecutive windows from t = 0 that fit in
+    the run) ``F_p = Var_trials(N) / mean_trials(N)``, then ``F`` = the mean of ``F_p`` over the
+    positions where it is defined (mean count > 0). ``across="windows"``: for every trial ``F_t`` =
+    ``Var / mean`` over the consecutive windows of the trial, then the mean over trials where defined.
+    Computed exactly from integer sums: ``Var/mean = (n*sum(N^2) - sum(N)^2) / (n*sum(N))``.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    windows : float or sequence of float
+        Counting windows in seconds, each a whole number of steps.
+    across : {"trials", "windows"}
+        What the variance is taken over.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(neuron, window)``, dimensionless. NaN (with a ``RuntimeWarning``) for a window longer
+        than the run or leaving fewer than two samples (trials or window positions).
+    """
+    _check_spikes(spikes)
+    if across not in ("trials", "windows"):
+        raise ValueError(f"across={across!r} must be 'trials' or 'windows'")
+    windows = np.atleast_1d(float_array("windows", windows, "a number or a sequence of numbers (seconds)"))
+    if windows.ndim != 1 or windows.size == 0:
+        raise ValueError(f"windows={describe(windows)} must be a number or a non-empty 1-D sequence")
+    fano = np.full((spikes.n_neurons, windows.size), np.nan)
+    computed = False
+    for column, window in enumerate(windows):
+        width = spikes.steps_per_window(float(window), "windows")
+        n_positions = spikes.n_steps // width
+        n_samples = spikes.n_trials if across == "trials" else n_positions
+        if n_positions == 0 or n_samples < 2:
+            reason = ("is longer than the run" if n_positions == 0
+                      else f"leaves fewer than 2 {'trials' if across == 'trials' else 'windows'} per variance")
+            _warn(f"windows={float(window)!r} s {reason} ({spikes.duration!r} s, {spikes.n_trials} trials): "
+                  "its Fano factor is NaN")
+            continue
+        fano[:, column], computed = _fano_of_window(spikes, width, across), True
+    return _labelled(fano, ("neuron", "window"),
+                     {**_coords(spikes, ("neuron",)), "window": ("window", windows, {"units": "s"})},
+                     "fano_factor", "1", warn_if_undefined=computed, across=across)
+
+
+def _fano_of_window(spikes: SpikeTrains, width: int, across: str) -> np.ndarray:
+    """Per-neuron Fano factor for counting windows of ``width`` steps (see :func:`fano_factor`)."""
+    n_positions, trial, neuron, position, count = _window_cells(spikes, width)
+    if across == "trials":  # a variance over trials per (neuron, position), averaged over positions
+        group, n_samples, average_axis = neuron * n_positions + position, spikes.n_trials, 1
+        shape = (spikes.n_neurons, n_positions)
+    else:  # a variance over window positions per (trial, neuron), averaged over trials
+        group, n_samples, average_axis = trial * spikes.n_neurons + neuron, n_positions, 0
+        shape = (spikes.n_trials, spikes.n_neurons)
+    total = np.bincount(group, count, minlength=math.prod(shape))
+    total_squares = np.bincount(group, count**2, minlength=math.prod(shape))
+    with np.errstate(invalid="ignore", divide="ignore"):
+        fano = np.where(total > 0, (n_samples * total_squares - total**2) / (n_samples * total), np.nan)
+    return _nanmean(fano.reshape(shape), average_axis)
+
+
+def count_correlations(spikes: SpikeTrains, window: float) -> xr.DataArray:
+    """Noise correlations: Pearson correlation across trials of every neuron pair's spike counts.
+
+    With ``N_{t,i,p}`` the count of neuron ``i`` in trial ``t`` and window position ``p`` and
+    ``d_{t,i,p} = N_{t,i,p} - mean_t N_{t,i,p}`` (the stimulus-locked mean of each position removed),
+    ``rho_ij = sum_{t,p} d_i d_j / sqrt(sum_{t,p} d_i^2 * sum_{t,p} d_j^2)``, pooled over positions.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    window : float
+        Counting window in seconds, a whole number of steps.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(neuron, neuron_2)``, dimensionless; NaN for neurons whose counts never vary (and, with
+        a ``RuntimeWarning``, everywhere if the window is longer than the run); diagonal 1 where defined.
+    """
+    _check_spikes(spikes)
+    width = spikes.steps_per_window(window, "window")
+    n_positions = spikes.n_steps // width
+    n_neurons = spikes.n_neurons
+    correlation = np.full((n_neurons, n_neurons), np.nan)
+    if n_positions == 0:
+        _warn(f"window={window!r} s is longer than the run ({spikes.duration!r} s): the count correlations "
+              "are NaN")
+    else:
+        _, trial, neuron, position, count = _window_cells(spikes, width)
+        counts = sparse.csr_matrix((count, (trial * n_positions + position, neuron)),
+                                   shape=(spikes.n_trials * n_positions, n_neurons))
+        position_totals = sparse.csr_matrix((count, (position, neuron)), shape=(n_positions, n_neurons)).toarray()
+        # n_trials * sum_{t,p} d_i d_j = n_trials * N^T N - S^T S with S the per-position totals: exact integers
+        scatter = spikes.n_trials * (counts.T @ counts).toarray() - position_totals.T @ position_totals
+        variance = np.diag(scatter).copy()
+        varies = variance > 0
+        with np.errstate(invalid="ignore", divide="ignore"):
+            correlation = np.clip(scatter / np.sqrt(np.outer(variance, variance)), -1.0, 1.0)
+        correlation[~varies, :] = np.nan
+        correlation[:, ~varies] = np.nan
+        defined = np.flatnonzero(varies)
+        correlation[defined, defined] = 1.0
+    return _labelled(correlation, ("neuron", "neuron_2"), _coords(spikes, ("neuron", "neuron_2")),
+                     "count_correlation", "1", warn_if_undefined=n_positions > 0, window=width * spikes.dt)
+
+
+# ------------------------------------------------------------------ spike-train distances
+def _spike_times(name: str, times) -> np.ndarray:
+    times = float_array(name, times, "a 1-D array of spike times (seconds)")
+    if times.ndim != 1 or not np.all(np.isfinite(times)):
+        raise ValueError(f"{name}={describe(times)} must be a 1-D array of finite spike times (seconds)")
+    return np.sort(times)
+
+
+def van_rossum_distance(times_a, times_b, tau: float) -> float:
+    """Van Rossum (2001) distance between two spike trains, in closed form.
+
+    With ``f = sum_i exp(-(t - a_i)/tau) H(t - a_i)`` and ``g`` likewise for ``b``,
+    ``D^2 = (1/tau) int (f - g)^2 dt
+    = (1/2) [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau} - 2 sum_ij e^{-|a_i-b_j|/tau}]``.
+    One spike against none gives ``D = 1/sqrt(2)``. Time and memory O(len(a) * len(b)).
+
+    Parameters
+    ----------
+    times_a, times_b : array of float
+        Spike times in seconds (any order).
+    tau : float
+        Kernel time constant in seconds, > 0.
+
+    Returns
+    -------
+    float
+        The distance (dimensionless).
+    """
+    times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
+    tau = _scalar_parameter("tau", tau)
+    squared = 0.5 * (_exponential_overlap(times_a, times_a, tau) + _exponential_overlap(times_b, times_b, tau)
+                     - 2.0 * _exponential_overlap(times_a, times_b, tau))
+    return math.sqrt(max(squared, 0.0))
+
+
+def _exponential_overlap(times_x: np.ndarray, times_y: np.ndarray, tau: float) -> float:
+    """``sum_ij exp(-|x_i - y_j| / tau)``."""
+    return float(np.exp(-np.abs(np.subtract.outer(times_x, times_y)) / tau).sum())
+
+
+@njit(cache=True)
+def _victor_purpura_kernel(times_a, times_b, cost):
+    previous = np.arange(times_b.size + 1).astype(np.float64)
+    current = np.empty_like(previous)
+    for i in range(1, times_a.size + 1):
+        current[0] = i
+        for j in range(1, times_b.size + 1):
+            current[j] = min(previous[j] + 1.0, current[j - 1] + 1.0,
+                             previous[j - 1] + cost * abs(times_a[i - 1] - times_b[j - 1]))
+        previous, current = current, previous
+    return previous[times_b.size]
+
+
+def victor_purpura_distance(times_a, times_b, cost: float) -> float:
+    """Victor & Purpura (1996) spike-time distance: the cheapest edit turning train ``a`` into ``b``.
+
+    Deleting or inserting a spike costs 1, moving one by ``dt`` costs ``cost*|dt|``; by dynamic
+    programming, ``G[i,j] = min(G[i-1,j] + 1, G[i,j-1] + 1, G[i-1,j-1] + cost*|a_i - b_j|)`` with
+    ``G[i,0] = i``, ``G[0,j] = j`` and ``D = G[len(a), len(b)]``. ``cost = 0`` gives the count
+    difference; time O(len(a) * len(b)).
+
+    Parameters
+    ----------
+    times_a, times_b : array of float
+        Spike times in seconds (any order).
+    cost : float
+        Cost per second of moving a spike (q, in 1/s), >= 0.
+
+    Returns
+    -------
+    float
+        The distance (dimensionless).
+    """
+    times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
+    return float(_victor_purpura_kernel(times_a, times_b, _scalar_parameter("cost", cost, lower_open=False)))
+
+
+# metric name -> (distance function, name of its parameter, whether the parameter must be > 0 rather than >= 0)
+_METRICS = {"van_rossum": (van_rossum_distance, "tau", True),
+            "victor_purpura": (victor_purpura_distance, "cost", False)}
+
+
+def _trial_times(spikes: SpikeTrains, neuron: int) -> list[np.ndarray]:
+    mine = spikes.neuron == neuron
+    trials = spikes.trial[mine]
+    return np.split(spikes.time[mine], np.searchsorted(trials, np.arange(1, spikes.n_trials)))
+
+
+def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuron: int,
+                       other: SpikeTrains | None = None) -> xr.DataArray:
+    """Distances between the trials of one neuron: ``D[t, t_2] = metric(train_t, train_t2; parameter)``.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    metric : {"van_rossum", "victor_purpura"}
+        :func:`van_rossum_distance` or :func:`victor_purpura_distance`.
+    parameter : float
+        ``tau`` (s) for van Rossum, ``cost`` (1/s) for Victor-Purpura.
+    neuron : int
+        The neuron whose trials are compared.
+    other : SpikeTrains, optional
+        Compare the trials of ``spikes`` (rows) with those of ``other`` (columns), e.g. two runs of a
+        model; the durations must be equal. Default: ``spikes`` with itself (a symmetric matrix).
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(trial, trial_2)``, dimensionless.
+    """
+    _check_spikes(spikes)
+    if metric not in _METRICS:
+        raise ValueError(f"metric={metric!r} must be one of {sorted(_METRICS)}")
+    distance, parameter_name, lower_open = _METRICS[metric]
+    _scalar_parameter(f"parameter ({parameter_name})", parameter, lower_open=lower_open)
+    columns = spikes if other is None else _check_spikes(other, "other")
+    if not math.isclose(columns.duration, spikes.duration, rel_tol=1e-12):
+        raise ValueError(f"other has duration {columns.duration!r} s but spikes has {spikes.duration!r} s; "
+                         "distances need trains of equal durations")
+    neuron = whole_number("neuron", neuron, minimum=0, maximum=min(spikes.n_neurons, columns.n_neurons) - 1)
+    rows, cols = _trial_times(spikes, neuron), _trial_times(columns, neuron)
+    matrix = np.zeros((len(rows), len(cols)))
+    for row, times_a in enumerate(rows):
+        for column in range(row + 1 if other is None else 0, len(cols)):
+            matrix[row, column] = distance(times_a, cols[column], parameter)
+    if other is None:
+        matrix += matrix.T
+    return _labelled(matrix, ("trial", "trial_2"), {"trial": np.arange(len(rows)), "trial_2": np.arange(len(cols))},
+                     f"{metric}_distance", "1", metric=metric, parameter=float(parameter), neuron=neuron)
+
+
+# ------------------------------------------------------------------ reliability
+def reliability(spikes: SpikeTrains, sigma: float) -> xr.DataArray:
+    """Correlation-based reliability of Schreiber, Fellous, Whitmer, Tiesinga & Sejnowski (2003).
+
+    Each trial's train of a neuron is filtered with a Gaussian of SD ``sigma``, ``s_t(x) = sum_k
+    G_sigma(x - t_k)``, and ``R = 2/(M(M-1)) sum_{t<u} s_t.s_u / (|s_t| |s_u|)`` over the ``M``
+    trials that have spikes. The inner products are exact over the whole time axis (no edge
+    truncation): ``s_t.s_u`` is proportional to ``sum_{k,l} exp(-(t_k - u_l)^2 / (4 sigma^2))``
+    (pairs more than 12 sigma apart, contributing < 1e-15, are skipped). R = 1 for identical trials.
+    Time and memory grow with the number of pairs of a neuron's spikes (over all trials) closer than
+    12 sigma, plus ``n_neurons * n_trials**2`` for the inner products.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    sigma : float
+        SD of the Gaussian filter in seconds, > 0.
+
+    Returns
+    -------
+    xarray.DataArray
+        Dims ``(neuron,)``, dimensionless; NaN for a neuron with fewer than 2 trials with spikes.
+    """
+    _check_spikes(spikes)
+    sigma = _scalar_parameter("sigma", sigma)
+    gram = _gaussian_gram(spikes, sigma)
+    norm = np.sqrt(np.einsum("ntt->nt", gram))
+    active = norm > 0
+    pairs = active[:, :, None] & active[:, None, :] & np.triu(np.ones(gram.shape[1:], dtype=bool), 1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        cosine = np.where(pairs, gram / (norm[:, :, None] * norm[:, None, :]), 0.0)
+        value = np.where(pairs.any(axis=(1, 2)), cosine.sum(axis=(1, 2)) / pairs.sum(axis=(1, 2)), np.nan)
+    return _labelled(value, ("neuron",), _coords(spikes, ("neuron",)), "reliability", "1", sigma=sigma)
+
+
+def _gaussian_gram(spikes: SpikeTrains, sigma: float) -> np.ndarray:
+    """``gram[i, t, u] = sum_{k in (t,i), l in (u,i)} exp(-(time_k - time_l)^2 / (4 sigma^2))``."""
+    n_trials, reach = spikes.n_trials, int(math.ceil(_GAUSSIAN_REACH * sigma / spikes.dt))
+    order = np.lexsort((spikes.step, spikes.neuron))
+    neuron, trial, step = spikes.neuron[order].astype(np.int64), spikes.trial[order], spikes.step[order]
+    key = neuron * (spikes.n_steps + reach + 1) + step  # sorted; spikes of different neurons never within reach
+    # every ordered pair (first, second) of spikes of one neuron, second later in `key`, within reach
+    first_after = np.arange(key.size) + 1
+    n_partners = np.searchsorted(key, key + reach, side="right") - first_after
+    first = np.repeat(np.arange(key.size), n_partners)
+    rank = np.arange(n_partners.sum()) - np.repeat(np.cumsum(n_partners) - n_partners, n_partners)
+    second = first_after[first] + rank
+    weight = np.exp(-(((step[second] - step[first]) * spikes.dt) ** 2) / (4.0 * sigma**2))
+
+    def cell(rows, cols):  # flat index of (neuron, trial of rows, trial of cols)
+        return (neuron[rows] * n_trials + trial[rows]) * n_trials + trial[cols]
+
+    everyone = np.arange(key.size)
+    gram = np.bincount(np.concatenate([cell(first, second), cell(second, first), cell(everyone, everyone)]),
+                       np.concatenate([weight, weight, np.ones(key.size)]),
+                       minlength=spikes.n_neurons * n_trials**2)
+    return gram.reshape(spikes.n_neurons, n_trials, n_trials)

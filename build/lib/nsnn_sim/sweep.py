@@ -1,0 +1,246 @@
+"""Parameter sweeps on dask.distributed: one task per condition, written as it finishes, resumable.
+
+``sweep(function, grid, store)`` runs ``function(**parameters, seed=condition_seed)`` for every
+combination of the values in ``grid`` (the Cartesian product, in the grid's order), each as one task
+on a dask.distributed cluster: a ``LocalCluster`` sized to the machine by default (one process per
+core, one thread each), or an existing scheduler given by its address. Every finished condition is
+written at once to ``store`` as ``condition-<index>-<key>.nc`` (written to a temporary name, then
+renamed, so a file is either complete or absent). Calling ``sweep`` again with the same arguments
+resumes: conditions whose file exists are not recomputed. A condition that raises is recorded with
+its error (``condition-...-error.json``) and the others still finish; a rerun retries it.
+
+Reproducibility: the seed of a condition is a hash of ``(seed, its parameter values)``, so results
+do not depend on the number of workers, on the order in which tasks run, on which other
+conditions are in the grid, or on a worker dying and its task running again elsewhere.
+
+``function`` returns an ``xarray.Dataset`` (or a dict of scalars / arrays, turned into one); the
+combined result has a dim ``condition`` with one coordinate per grid parameter, and a variable
+``error`` (empty string where the condition succeeded).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import traceback
+from itertools import product
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import xarray as xr
+
+from nsnn_sim.extras import require
+
+require("distributed", "sweep")  # a clear ImportError naming the extra, at import
+
+__all__ = ["sweep", "condition_seed", "conditions_of"]
+
+
+def conditions_of(grid: dict) -> list[dict]:
+    """The conditions of ``grid`` (name -> sequence of values) as dicts, in product order."""
+    if not isinstance(grid, dict) or not grid:
+        raise ValueError(f"grid must be a non-empty dict of parameter name -> values, got {grid!r}")
+    values = []
+    for name, options in grid.items():
+        if not isinstance(name, str) or not name.isidentifier():
+            raise ValueError(f"grid parameter names must be identifiers, got {name!r}")
+        if isinstance(options, (str, bytes)) or not hasattr(options, "__iter__"):
+            raise ValueError(f"grid[{name!r}] must be a sequence of values, got {options!r}")
+        options = [_plain(option) for option in options]
+        if not options:
+            raise ValueError(f"grid[{name!r}] is empty")
+        values.append(options)
+    return [dict(zip(grid, combination)) for combination in product(*values)]
+
+
+def _plain(value):
+    """A JSON-representable scalar (numpy scalars to Python)."""
+    if isinstance(value, np.generic):
+        value = value.item()
+    if not isinstance(value, (int, float, str, bool)):
+        raise ValueError(f"grid values must be numbers, strings or bools, got {value!r}")
+    return value
+
+
+def _key(parameters: dict) -> str:
+    return hashlib.sha256(json.dumps(parameters, sort_keys=True).encode()).hexdigest()[:12]
+
+
+def condition_seed(seed: int, parameters: dict) -> int:
+    """Seed of one condition: a 63-bit hash of ``(seed, parameters)``."""
+    text = json.dumps([int(seed), parameters], sort_keys=True)
+    return int.from_bytes(hashlib.sha256(text.encode()).digest()[:8], "little") >> 1
+
+
+def _paths(store: Path, index: int, parameters: dict) -> tuple[Path, Path]:
+    stem = f"condition-{index:05d}-{_key(parameters)}"
+    return store / f"{stem}.nc", store / f"{stem}-error.json"
+
+
+def _write_atomically(path: Path, write) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    write(temporary)
+    os.replace(temporary, path)
+
+
+def _remove_temporaries(paths) -> None:
+    """Delete the temporary files of ``paths`` left by writers that were killed mid-write (their
+    conditions have been rerun and written by now)."""
+    for path in paths:
+        for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+            temporary.unlink(missing_ok=True)
+
+
+def _run_condition(function: Callable, parameters: dict, seed: int, result_path: str, error_path: str) -> str:
+    """Worker side: run one condition and write its result or its error. Returns "ok" or "error"."""
+    result_path, error_path = Path(result_path), Path(error_path)
+    try:
+        result = function(**parameters, seed=seed)
+        dataset = result if isinstance(result, xr.Dataset) else xr.Dataset(
+            {name: np.asarray(value) if np.ndim(value) == 0 else (tuple(f"{name}_{i}" for i in range(np.ndim(value))),
+                                                                   np.asarray(value))
+             for name, value in dict(result).items()})
+        dataset = dataset.assign_attrs(sweep_parameters=json.dumps(parameters), sweep_seed=str(seed))
+        _write_atomically(result_path, lambda path: dataset.to_netcdf(path, engine="h5netcdf"))
+        if error_path.exists():
+            error_path.unlink()
+        return "ok"
+    except Exception as error:  # recorded, the other conditions go on
+        record = {"parameters": parameters, "error": f"{type(error).__name__}: {error}",
+                  "traceback": traceback.format_exc()}
+        _write_atomically(error_path, lambda path: path.write_text(json.dumps(record, indent=1)))
+        return "error"
+
+
+def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, n_workers: int | None = None,
+          progress: bool = True) -> xr.Dataset:
+    """Run ``function`` over every condition of ``grid`` on dask.distributed (module docstring).
+
+    Parameters
+    ----------
+    function : callable
+        ``function(**parameters, seed=int) -> xarray.Dataset | dict``; must be picklable by
+        cloudpickle (module-level functions always are).
+    grid : dict
+        Parameter name -> sequence of values (numbers, strings, bools).
+    store : str or Path
+        Folder for the per-condition files (created if needed).
+    scheduler : str, distributed.Client or None
+        Address of an existing scheduler (``"tcp://host:8786"``), a Client, or None for a
+        LocalCluster of ``n_workers`` processes (default: the number of cores).
+    seed : int
+        Base seed; condition seeds are :func:`condition_seed` of it.
+    progress : bool
+        Show a progress bar.
+
+    Returns
+    -------
+    xarray.Dataset
+        All conditions along dim ``condition``, one coordinate per parameter, plus ``error``.
+    """
+    from distributed import Client, LocalCluster, as_completed
+
+    if not callable(function):
+        raise TypeError(f"function must be callable, got {function!r}")
+    conditions = conditions_of(grid)
+    store = Path(store)
+    store.mkdir(parents=True, exist_ok=True)
+    pending = []
+    for index, parameters in enumerate(conditions):
+        result_path, error_path = _paths(store, index, parameters)
+        if not result_path.exists():
+            pending.append((index, parameters, result_path, error_path))
+
+    if pending:
+        own_cluster = None
+        if scheduler is None:
+            own_cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                                       processes=True, dashboard_address=None,
+                                       env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+            client = Client(own_cluster)
+        elif isinstance(scheduler, Client):
+            client = scheduler
+        else:
+            client = Client(scheduler)
+        try:
+            futures = [client.submit(_run_condition, function, parameters, condition_seed(seed, parameters),
+                                     str(result_path), str(error_path), pure=False,
+                                     key=f"nsnn-condition-{index}-{_key(parameters)}")
+                       for index, parameters, result_path, error_path in pending]
+            bar = _progress_bar(len(conditions), len(conditions) - len(pending), progress)
+            for future in as_completed(futures):
+                future.result()
+                bar.update(1)
+            bar.close()
+            _remove_temporaries(path for _, _, *paths in pending for path in paths)
+        finally:
+            if own_cluster is not None:
+                client.close()
+                own_cluster.close()
+            elif not isinstance(scheduler, Client):
+                client.close()
+    return combine(grid, store)
+
+
+def combine(grid: dict, store) -> xr.Dataset:
+    """The combined Dataset of the conditions of ``grid`` found in ``store`` (missing ones: error)."""
+    store = Path(store)
+    conditions = conditions_of(grid)
+    datasets, errors = [], []
+    for index, parameters in enumerate(conditions):
+        result_path, error_path = _paths(store, index, parameters)
+        if result_path.exists():
+            with xr.open_dataset(result_path, engine="h5netcdf") as dataset:
+                datasets.append(dataset.load())
+            errors.append("")
+        else:
+            datasets.append(xr.Dataset())
+            errors.append(json.loads(error_path.read_text())["error"] if error_path.exists() else "not run")
+    template = next((d for d in datasets if d.data_vars), None)
+    if template is not None:
+        datasets = [d if d.data_vars else xr.full_like(template, np.nan, dtype=float) for d in datasets]
+    combined = xr.concat([d.drop_attrs() if hasattr(d, "drop_attrs") else d for d in datasets], dim="condition",
+                         coords="minimal", compat="override", join="outer")
+    coords = {name: ("condition", [c[name] for c in conditions]) for name in grid}
+    combined = combined.assign_coords(condition=np.arange(len(conditions)), **coords)
+    combined["error"] = ("condition", np.array(errors, dtype=object).astype(str))
+    combined.attrs.update({"grid": json.dumps({k: [_plain(v) for v in vals] for k, vals in grid.items()}),
+                           "store": str(store)})
+    return combined
+
+
+class _NoBar:
+    def update(self, n):
+        pass
+
+    def close(self):
+        pass
+
+
+def _progress_bar(total: int, done: int, enabled: bool):
+    if not enabled:
+        return _NoBar()
+    from tqdm import tqdm
+
+    return tqdm(total=total, initial=done, desc="sweep", unit="condition")
+
+
+def lif_statistics(mu: float, sigma: float, seed: int, tau: float = 10e-3, n_neurons: int = 200,
+                   duration: float = 1.0, dt: float = 1e-4) -> xr.Dataset:
+    """A ready-made sweep task: rate and ISI CV of a noisy LIF population (bridge crossing), with the
+    Siegert rate beside them. ``mu`` is the input, ``sigma`` the stationary membrane SD."""
+    from nsnn_sim import stats, theory
+    from nsnn_sim.engine import simulate
+    from nsnn_sim.neurons import LIF
+
+    model = LIF(tau=tau, sigma=sigma, dt=dt, threshold_crossing="bridge")
+    spikes = simulate(model, mu, n_neurons=n_neurons, n_steps=int(round(duration / dt)), seed=seed,
+                      n_threads=1).spikes.crop(0.05)
+    rates = stats.firing_rates(spikes)
+    isi = spikes.isi()
+    cv = float(isi.std() / isi.mean()) if isi.size > 1 else float("nan")
+    return xr.Dataset({"rate": ((), float(rates.mean()), {"units": "Hz"}),
+                       "rate_se": ((), float(rates.std() / np.sqrt(rates.size)), {"units": "Hz"}),
+                       "cv": ((), cv), "siegert_rate": ((), theory.siegert_rate(mu, sigma, tau), {"units": "Hz"})})

@@ -1,0 +1,80 @@
+"""Argument checks shared by the public API: every error names the parameter, the value and what is allowed.
+
+All checks run in Python before any Numba kernel is called.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe"]
+
+
+def describe(value) -> str:
+    """A short rendering of a scalar or array for error messages (never raises)."""
+    array = np.asarray(value)
+    if array.ndim == 0:
+        return repr(value)
+    if array.size == 0 or array.dtype.kind not in "iuf":
+        return f"array(shape={array.shape}, dtype={array.dtype})"
+    finite = array[np.isfinite(array)]
+    if finite.size == 0:
+        return f"array(shape={array.shape}, no finite values)"
+    extra = "" if finite.size == array.size else f", {array.size - finite.size} non-finite"
+    return f"array(shape={array.shape}, min={finite.min():g}, max={finite.max():g}{extra})"
+
+
+def float_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
+    """``value`` as a new float64 array; ``TypeError`` unless it holds integers or reals (no None,
+    bools, strings, complex numbers or objects)."""
+    if value is None or isinstance(value, (bool, np.bool_, str)):
+        raise TypeError(f"{name} must be {what}, got {value!r}")
+    try:
+        original = np.asarray(value)
+    except (TypeError, ValueError):
+        raise TypeError(f"{name} must be {what}, got {value!r}") from None
+    if original.dtype.kind not in "iuf":
+        raise TypeError(f"{name} must be {what}, got {describe(value) if original.ndim else repr(value)} "
+                        f"of dtype {original.dtype}")
+    return original.astype(np.float64)
+
+
+def numeric_parameter(name: str, value, *, lower=None, upper=None, lower_open=False, upper_open=False):
+    """A finite scalar or 1-D per-neuron parameter within bounds; returns float or read-only array."""
+    array = float_array(name, value, "a number or a 1-D array of numbers")
+    if array.ndim > 1:
+        raise ValueError(f"{name} must be a scalar or a 1-D per-neuron array, got shape {array.shape}")
+    if array.size == 0:
+        raise ValueError(f"{name} must not be empty")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}={describe(value)} must be finite (no NaN or inf)")
+    if lower is not None and np.any(array <= lower if lower_open else array < lower):
+        raise ValueError(f"{name}={describe(value)} must be {'>' if lower_open else '>='} {lower}")
+    if upper is not None and np.any(array >= upper if upper_open else array > upper):
+        raise ValueError(f"{name}={describe(value)} must be {'<' if upper_open else '<='} {upper}")
+    if array.ndim == 0:
+        return float(array)
+    array.setflags(write=False)
+    return array
+
+
+def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:
+    """An integer (not a bool or float) in ``[minimum, maximum]``."""
+    allowed = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
+    if value < minimum or (maximum is not None and value > maximum):
+        raise ValueError(f"{name}={value!r} must be {allowed}")
+    return int(value)
+
+
+def per_neuron(name: str, value, n_neurons: int) -> np.ndarray:
+    """A scalar or per-neuron parameter as a contiguous float64 array of length ``n_neurons``."""
+    array = np.asarray(value, dtype=np.float64)
+    if array.ndim == 1 and array.size != n_neurons:
+        raise ValueError(
+            f"{name} has {array.size} per-neuron values but n_neurons={n_neurons}; give a scalar or "
+            f"an array of length {n_neurons}"
+        )
+    # always a fresh, writable array: one Numba specialisation whatever the caller passed
+    return np.array(np.broadcast_to(array, (n_neurons,)), dtype=np.float64)
