@@ -17,6 +17,7 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
+from nsnn_sim import stats
 from nsnn_sim.version import provenance
 from nsnn_sim.reproduce import analysis_arguments
 
@@ -37,8 +38,7 @@ def measure(mu, sigma, tau_ref, dt, crossing, neuron_seconds, seed):
     elapsed = time.perf_counter() - start
     keep = spikes.step >= warmup
     rates = np.bincount(spikes.neuron[keep], minlength=n_neurons) / ((n_steps - warmup) * dt)
-    isi = spikes.isi().values
-    return rates.mean(), rates.std(ddof=1) / np.sqrt(n_neurons), isi.std() / isi.mean(), elapsed
+    return rates.mean(), rates.std(ddof=1) / np.sqrt(n_neurons), float(stats.isi_cv(spikes, pool="all")), elapsed
 
 
 def main(argv=None) -> Path:

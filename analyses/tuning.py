@@ -24,7 +24,7 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim.version import provenance
-from nsnn_sim import coding
+from nsnn_sim import coding, stats
 from nsnn_sim.reproduce import analysis_arguments
 
 DT = 1e-3
@@ -94,10 +94,8 @@ def main(argv=None) -> Path:
                      coords="minimal", compat="override", join="outer")
     fits = fits.assign_coords(model=names)
 
-    mean = responses.mean("trial")
-    variance = responses.var("trial", ddof=1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fano = variance / mean.where(mean > 0)
+    fano = xr.DataArray(stats.fano_of_counts(responses.values, axis=responses.dims.index("trial")),
+                        dims=("model", "stimulus", "neuron"))
 
     # noise correlations at the orientation of neuron 0's preference, against preference difference
     correlation = []
@@ -105,9 +103,7 @@ def main(argv=None) -> Path:
     for name in names:
         per_stimulus = []
         for s in range(n_stimuli):
-            values = responses.sel(model=name).isel(stimulus=s).values
-            with np.errstate(invalid="ignore", divide="ignore"):
-                per_stimulus.append(np.corrcoef(values, rowvar=False))
+            per_stimulus.append(stats.correlations_of_counts(responses.sel(model=name).isel(stimulus=s).values))
         correlation.append(np.nanmean(np.array(per_stimulus), axis=0))
     correlation = np.array(correlation)
     difference = np.abs(preferred[:, None] - preferred[None, :])

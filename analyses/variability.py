@@ -34,19 +34,13 @@ LIF_TAU = 10e-3
 
 
 def pooled_cv(spikes, groups: int = 1) -> np.ndarray:
-    """ISI CV per neuron with all trials pooled, shape (groups, n_neurons) for ``groups`` disjoint
-    sets of trials (``groups=1``: all trials; the spread over groups gives the SE). NaN below 2 ISIs."""
-    isi = spikes.isi()
-    group = isi["trial"].values % groups
-    neuron = isi["neuron"].values.astype(np.int64)
-    index = group * spikes.n_neurons + neuron
-    size = groups * spikes.n_neurons
-    count = np.bincount(index, minlength=size)
-    first = np.bincount(index, isi.values, minlength=size)
-    second = np.bincount(index, isi.values**2, minlength=size)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        mean = first / count
-        cv = np.where(count >= 2, np.sqrt(np.maximum(second / count - mean**2, 0.0)) / mean, np.nan)
+    """ISI CV per neuron with trials pooled (:func:`nsnn_sim.stats.cv_of_intervals`), shape
+    (groups, n_neurons) for ``groups`` disjoint sets of trials (``trial % groups``; ``groups=1``: all
+    trials, ``stats.isi_cv(spikes, pool="trials")``; the spread over groups gives the SE)."""
+    length, _, train = spikes.intervals()
+    trial, neuron = np.divmod(train, spikes.n_neurons)
+    cv = stats.cv_of_intervals(length.astype(float), (trial % groups) * spikes.n_neurons + neuron,
+                               groups * spikes.n_neurons)
     return cv.reshape(groups, spikes.n_neurons)
 
 

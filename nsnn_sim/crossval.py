@@ -74,25 +74,20 @@ def unit_cv(spikes: SpikeTrains, by_trial: bool = False) -> np.ndarray:
 
 
 def unit_fano(spikes: SpikeTrains, window: float, by_trial: bool = False) -> np.ndarray:
-    """Fano factor (variance / mean, ddof=1) of each train's counts in consecutive ``window`` s
-    windows; NaN for a silent train."""
+    """Fano factor of each train's counts in consecutive ``window`` s windows
+    (:func:`nsnn_sim.stats.fano_of_counts`, ddof = 0); NaN for a silent train."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", UserWarning)  # a last, incomplete window is not counted
-        counts = spikes.counts(window).values.astype(float)
+        counts = spikes.counts(window).values
     if counts.shape[-1] < 2:
         raise ValueError(f"fano_window={window!r} s leaves fewer than 2 windows after the warm-up")
-    mean = counts.mean(axis=-1)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        fano = np.where(mean > 0, counts.var(axis=-1, ddof=1) / mean, np.nan)
-    return _per_unit(fano, by_trial)
+    return _per_unit(statistics.fano_of_counts(counts, axis=-1), by_trial)
 
 
 def _intervals(spikes: SpikeTrains):
     """Every ISI (s), with the step it starts at and the flat index of its (trial, neuron) train."""
-    same = (spikes.trial[1:] == spikes.trial[:-1]) & (spikes.neuron[1:] == spikes.neuron[:-1])
-    start = spikes.step[:-1][same]
-    train = spikes.trial[1:][same].astype(np.int64) * spikes.n_neurons + spikes.neuron[1:][same]
-    return (spikes.step[1:][same] - start) * spikes.dt, start, train
+    length, start, train = spikes.intervals()
+    return length * spikes.dt, start, train
 
 
 def _ks_sample(spikes: SpikeTrains, renewal: bool) -> np.ndarray:

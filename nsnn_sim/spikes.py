@@ -186,13 +186,23 @@ class SpikeTrains:
         rate.attrs = {"units": "Hz"}
         return rate
 
+    def intervals(self) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """The one definition of an inter-spike interval: between consecutive spikes of one train.
+
+        Returns ``(length, start, train)``: every interval's length and first step (integer steps)
+        and the flat index ``trial*n_neurons + neuron`` of its train, in canonical order.
+        """
+        train = self.trial.astype(np.int64) * self.n_neurons + self.neuron
+        same_train = train[1:] == train[:-1]
+        return np.diff(self.step)[same_train], self.step[:-1][same_train], train[1:][same_train]
+
     def isi(self) -> xr.DataArray:
         """Inter-spike intervals in seconds, along dim ``interval``, labelled by ``trial`` and ``neuron``."""
-        same_train = (self.trial[1:] == self.trial[:-1]) & (self.neuron[1:] == self.neuron[:-1])
-        intervals = (self.step[1:] - self.step[:-1])[same_train] * self.dt
-        return xr.DataArray(intervals, dims=("interval",), name="isi",
-                            coords={"trial": ("interval", self.trial[1:][same_train]),
-                                    "neuron": ("interval", self.neuron[1:][same_train])},
+        length, _, train = self.intervals()
+        trial, neuron = np.divmod(train, self.n_neurons)
+        return xr.DataArray(length * self.dt, dims=("interval",), name="isi",
+                            coords={"trial": ("interval", trial.astype(self.trial.dtype)),
+                                    "neuron": ("interval", neuron.astype(self.neuron.dtype))},
                             attrs={"units": "s"})
 
     def _trial_neuron_coords(self) -> dict:

@@ -8,6 +8,20 @@ Counting works on integer steps (``step // width``), so binning has no floating-
 memory is O(spikes) plus the size of the result (the distances and the reliability, which sum over
 pairs of spikes, say what they need).
 
+This module is the only place a spike statistic is computed; every other module and script calls
+it. Grouped by purpose:
+
+* rates: :func:`firing_rates`, :func:`psth`;
+* interval irregularity: :func:`isi_cv` (per train, or pooled over trials or over everything),
+  :func:`cv_of_intervals` (intervals in, one CV per group), :func:`cv2`, :func:`lv`;
+* counts: :func:`fano_factor` (spike trains in), :func:`fano_of_counts` (counts in, ``ddof`` stated),
+  :func:`count_correlations` and :func:`correlations_of_counts` (the same estimator);
+* spike-train distances and reliability: :func:`van_rossum_distance`,
+  :func:`victor_purpura_distance`, :func:`pairwise_distances`, :func:`reliability`.
+
+Estimators: CVs and Fano factors take the SD / variance with ddof = 0, as Elephant; an interval is
+the time between consecutive spikes of one (trial, neuron) train (:meth:`SpikeTrains.intervals`).
+
 Edge cases
 ----------
 * **No spikes.** Rates and PSTHs are exact zeros and distances between spike-free trains are 0 (all
@@ -43,8 +57,9 @@ from scipy.ndimage import gaussian_filter1d
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, float_array, numeric_parameter, whole_number
 
-__all__ = ["firing_rates", "psth", "isi_cv", "cv2", "lv", "fano_factor", "count_correlations",
-           "van_rossum_distance", "victor_purpura_distance", "pairwise_distances", "reliability"]
+__all__ = ["firing_rates", "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
+           "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
+           "pairwise_distances", "reliability"]
 
 # exp(-(12 sigma)^2 / (4 sigma^2)) = exp(-36) ~ 2e-16: Gaussian overlaps beyond this are dropped
 _GAUSSIAN_REACH = 12.0
@@ -222,19 +237,25 @@ def _neuron_selection(spikes: SpikeTrains, neurons) -> np.ndarray:
 
 
 # ------------------------------------------------------------------ ISI irregularity
+_POOLS = {None: ("trial", "neuron"), "trials": ("neuron",), "all": ()}
+
+
 def _intervals(spikes: SpikeTrains) -> tuple[np.ndarray, np.ndarray]:
     """Inter-spike intervals in steps (float) and the flat train index of each, in canonical order."""
-    train = _train_index(spikes)
-    same = train[1:] == train[:-1]
-    return np.diff(spikes.step)[same].astype(np.float64), train[1:][same]
+    intervals, _, train = spikes.intervals()
+    return intervals.astype(np.float64), train
 
 
 def _train_mean(spikes: SpikeTrains, train: np.ndarray, values: np.ndarray) -> np.ndarray:
     """Mean of ``values`` per flat train index; NaN for trains without values."""
-    n_trains = spikes.n_trials * spikes.n_neurons
-    number = np.bincount(train, minlength=n_trains)
+    return _group_mean(train, values, spikes.n_trials * spikes.n_neurons)
+
+
+def _group_mean(group: np.ndarray, values: np.ndarray, n_groups: int) -> np.ndarray:
+    """Mean of ``values`` per label of ``group`` (0 .. n_groups - 1); NaN for empty groups."""
+    number = np.bincount(group, minlength=n_groups)
     with np.errstate(invalid="ignore", divide="ignore"):
-        return np.bincount(train, values, minlength=n_trains) / np.where(number > 0, number, np.nan)
+        return np.bincount(group, values, minlength=n_groups) / np.where(number > 0, number, np.nan)
 
 
 def _per_train(spikes: SpikeTrains, values: np.ndarray, name: str) -> xr.DataArray:
@@ -242,29 +263,80 @@ def _per_train(spikes: SpikeTrains, values: np.ndarray, name: str) -> xr.DataArr
                      _coords(spikes, ("trial", "neuron")), name, "1")
 
 
-def isi_cv(spikes: SpikeTrains) -> xr.DataArray:
-    """Coefficient of variation of the inter-spike intervals of every train.
+def cv_of_intervals(intervals, groups=None, n_groups: int | None = None) -> np.ndarray:
+    """Coefficient of variation of intervals, per group: the one CV estimator of the package.
 
-    ``CV = sqrt(mean((I_k - mean(I))^2)) / mean(I)`` (SD with ddof = 0), NaN for a train with fewer
-    than two intervals.
+    ``CV_g = sqrt(mean_g((I - mean_g(I))^2)) / mean_g(I)`` over the intervals ``I`` labelled ``g``
+    (SD with ddof = 0, as Elephant's ``cv``; two passes, so no cancellation), NaN for a group with
+    fewer than two intervals.
+
+    Parameters
+    ----------
+    intervals : array of float
+        Intervals in any unit (the CV is dimensionless).
+    groups : array of int, optional
+        A label in ``[0, n_groups)`` per interval (default: all in one group).
+    n_groups : int, optional
+        Number of groups (default ``max(groups) + 1``).
+
+    Returns
+    -------
+    numpy.ndarray
+        ``(n_groups,)`` CVs.
+
+    Examples
+    --------
+    >>> from nsnn_sim.stats import cv_of_intervals
+    >>> cv_of_intervals([1.0, 3.0, 2.0, 2.0], groups=[0, 0, 1, 1]).tolist()
+    [0.5, 0.0]
+    """
+    intervals = float_array("intervals", intervals, "a 1-D array of intervals")
+    if intervals.ndim != 1:
+        raise ValueError(f"intervals has shape {intervals.shape}; expected a 1-D array")
+    groups = np.zeros(intervals.size, dtype=np.int64) if groups is None else np.asarray(groups)
+    if groups.shape != intervals.shape or (groups.size and (groups.dtype.kind not in "iu" or groups.min() < 0)):
+        raise ValueError(f"groups must be {intervals.size} integer labels >= 0, one per interval")
+    if n_groups is None:
+        n_groups = int(groups.max()) + 1 if groups.size else 1
+    n_groups = whole_number("n_groups", n_groups)
+    if groups.size and groups.max() >= n_groups:
+        raise ValueError(f"groups holds the label {int(groups.max())}, outside [0, n_groups={n_groups})")
+    mean = _group_mean(groups, intervals, n_groups)
+    variance = _group_mean(groups, (intervals - mean[groups]) ** 2, n_groups)
+    number = np.bincount(groups, minlength=n_groups)
+    with np.errstate(invalid="ignore"):
+        return np.where(number >= 2, np.sqrt(variance) / mean, np.nan)
+
+
+def isi_cv(spikes: SpikeTrains, pool: str | None = None) -> xr.DataArray:
+    """Coefficient of variation of the inter-spike intervals (:func:`cv_of_intervals`).
+
+    ``CV = sqrt(mean((I_k - mean(I))^2)) / mean(I)`` (SD with ddof = 0) over the intervals of every
+    train (``pool=None``), of every neuron with its trials' intervals pooled (``pool="trials"``), or
+    of all trains together (``pool="all"``); NaN with fewer than two intervals. Intervals never span
+    two trains: an interval is between consecutive spikes of one (trial, neuron) train.
 
     Parameters
     ----------
     spikes : SpikeTrains
+    pool : {None, "trials", "all"}
+        Which intervals are pooled into one CV.
 
     Returns
     -------
     xarray.DataArray
-        Dims ``(trial, neuron)``, dimensionless.
+        Dims ``(trial, neuron)``, ``(neuron,)`` or ``()``, dimensionless.
     """
     _check_spikes(spikes)
+    if pool not in _POOLS:
+        raise ValueError(f"pool={pool!r} is not allowed; allowed: {tuple(_POOLS)}")
     intervals, train = _intervals(spikes)
-    mean = _train_mean(spikes, train, intervals)
-    variance = _train_mean(spikes, train, (intervals - mean[train]) ** 2)
-    number = np.bincount(train, minlength=mean.size)
-    with np.errstate(invalid="ignore"):
-        cv = np.where(number >= 2, np.sqrt(variance) / mean, np.nan)
-    return _per_train(spikes, cv, "isi_cv")
+    if pool is None:
+        return _per_train(spikes, cv_of_intervals(intervals, train, spikes.n_trials * spikes.n_neurons), "isi_cv")
+    if pool == "trials":
+        cv = cv_of_intervals(intervals, train % spikes.n_neurons, spikes.n_neurons)
+        return _labelled(cv, ("neuron",), _coords(spikes, ("neuron",)), "isi_cv", "1", pool=pool)
+    return _labelled(cv_of_intervals(intervals)[0], (), {}, "isi_cv", "1", pool=pool)
 
 
 def _interval_pair_mean(spikes: SpikeTrains, term, name: str) -> xr.DataArray:
@@ -372,9 +444,54 @@ def _fano_of_window(spikes: SpikeTrains, width: int, across: str) -> np.ndarray:
         shape = (spikes.n_trials, spikes.n_neurons)
     total = np.bincount(group, count, minlength=math.prod(shape))
     total_squares = np.bincount(group, count**2, minlength=math.prod(shape))
+    return _nanmean(_variance_over_mean(n_samples, total, total_squares, 0).reshape(shape), average_axis)
+
+
+def _variance_over_mean(n_samples: int, total, total_squares, ddof: int) -> np.ndarray:
+    """``Var(N) / mean(N)`` from the sums ``S1 = sum N`` and ``S2 = sum N^2`` of ``n_samples`` counts:
+    ``(n S2 - S1^2) / ((n - ddof) S1)`` (exact for integer counts); NaN where ``S1 = 0``."""
     with np.errstate(invalid="ignore", divide="ignore"):
-        fano = np.where(total > 0, (n_samples * total_squares - total**2) / (n_samples * total), np.nan)
-    return _nanmean(fano.reshape(shape), average_axis)
+        return np.where(total > 0, (n_samples * total_squares - total**2) / ((n_samples - ddof) * total), np.nan)
+
+
+def fano_of_counts(counts, axis: int = 0, ddof: int = 0) -> np.ndarray:
+    """Fano factor ``Var(N) / mean(N)`` of spike counts along ``axis``: the count-level entry point.
+
+    The variance has ``ddof`` delta degrees of freedom: 0 (the default, as :func:`fano_factor` and
+    Elephant's ``fanofactor``) or 1 (the unbiased sample variance, larger by ``n / (n - 1)``). NaN
+    where the mean count is 0. Used by every module that has counts rather than spike trains (the
+    tuning experiment's counts per stimulus, the Brian2 comparison's counts per window).
+
+    Parameters
+    ----------
+    counts : array
+        Spike counts, the samples along ``axis`` (at least ``ddof + 1`` of them).
+    axis : int
+        The axis the variance is taken over.
+    ddof : {0, 1}
+
+    Returns
+    -------
+    numpy.ndarray
+        ``counts`` with ``axis`` removed.
+
+    Examples
+    --------
+    >>> from nsnn_sim.stats import fano_of_counts
+    >>> fano_of_counts([[1, 0], [3, 0]]).tolist()  # counts 1 and 3: variance 1, mean 2
+    [0.5, nan]
+    >>> float(fano_of_counts([1, 3], ddof=1))
+    1.0
+    """
+    counts = float_array("counts", counts, "an array of spike counts")
+    if ddof not in (0, 1):
+        raise ValueError(f"ddof={ddof!r} is not allowed; allowed: (0, 1)")
+    if counts.ndim == 0 or not -counts.ndim <= axis < counts.ndim:
+        raise ValueError(f"axis={axis!r} is not an axis of counts with shape {counts.shape}")
+    n_samples = counts.shape[axis]
+    if n_samples < ddof + 1:
+        raise ValueError(f"counts has {n_samples} samples along axis {axis}; ddof={ddof} needs at least {ddof + 1}")
+    return _variance_over_mean(n_samples, counts.sum(axis=axis), (counts**2).sum(axis=axis), ddof)
 
 
 def count_correlations(spikes: SpikeTrains, window: float) -> xr.DataArray:
@@ -411,16 +528,48 @@ def count_correlations(spikes: SpikeTrains, window: float) -> xr.DataArray:
         position_totals = sparse.csr_matrix((count, (position, neuron)), shape=(n_positions, n_neurons)).toarray()
         # n_trials * sum_{t,p} d_i d_j = n_trials * N^T N - S^T S with S the per-position totals: exact integers
         scatter = spikes.n_trials * (counts.T @ counts).toarray() - position_totals.T @ position_totals
-        variance = np.diag(scatter).copy()
-        varies = variance > 0
-        with np.errstate(invalid="ignore", divide="ignore"):
-            correlation = np.clip(scatter / np.sqrt(np.outer(variance, variance)), -1.0, 1.0)
-        correlation[~varies, :] = np.nan
-        correlation[:, ~varies] = np.nan
-        defined = np.flatnonzero(varies)
-        correlation[defined, defined] = 1.0
+        correlation = _correlation_of_scatter(scatter)
     return _labelled(correlation, ("neuron", "neuron_2"), _coords(spikes, ("neuron", "neuron_2")),
                      "count_correlation", "1", warn_if_undefined=n_positions > 0, window=width * spikes.dt)
+
+
+def _correlation_of_scatter(scatter: np.ndarray) -> np.ndarray:
+    """Pearson correlations ``C_ij / sqrt(C_ii C_jj)`` from a scatter matrix ``C``; NaN rows and
+    columns for neurons that never vary, diagonal 1 where defined."""
+    variance = np.diag(scatter).copy()
+    varies = variance > 0
+    with np.errstate(invalid="ignore", divide="ignore"):
+        correlation = np.clip(scatter / np.sqrt(np.outer(variance, variance)), -1.0, 1.0)
+    correlation[~varies, :] = np.nan
+    correlation[:, ~varies] = np.nan
+    defined = np.flatnonzero(varies)
+    correlation[defined, defined] = 1.0
+    return correlation
+
+
+def correlations_of_counts(counts) -> np.ndarray:
+    """Noise correlations of counts ``(trial, neuron)`` or ``(trial, neuron, position)``: the count-level
+    entry point of :func:`count_correlations` (the same estimator).
+
+    ``d = N - mean_trials(N)`` per neuron (and position), ``rho_ij = sum d_i d_j / sqrt(sum d_i^2 sum d_j^2)``
+    pooled over trials and positions; NaN for a neuron whose counts never vary, diagonal 1 where defined.
+
+    Examples
+    --------
+    >>> from nsnn_sim.stats import correlations_of_counts
+    >>> correlations_of_counts([[1, 2, 5], [3, 0, 5], [2, 1, 5]]).round(3).tolist()
+    [[1.0, -1.0, nan], [-1.0, 1.0, nan], [nan, nan, nan]]
+    """
+    counts = float_array("counts", counts, "an array of spike counts")
+    if counts.ndim == 2:
+        counts = counts[:, :, None]
+    if counts.ndim != 3 or counts.shape[0] < 2:
+        raise ValueError(f"counts has shape {counts.shape}; expected (trial, neuron) or (trial, neuron, position) "
+                         "with at least 2 trials")
+    n_trials = counts.shape[0]
+    samples = counts.transpose(0, 2, 1).reshape(-1, counts.shape[1])  # (trial * position, neuron)
+    totals = counts.sum(axis=0).T  # (position, neuron)
+    return _correlation_of_scatter(n_trials * samples.T @ samples - totals.T @ totals)
 
 
 # ------------------------------------------------------------------ spike-train distances

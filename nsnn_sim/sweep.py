@@ -239,8 +239,7 @@ def lif_statistics(mu: float, sigma: float, seed: int, tau: float = 10e-3, n_neu
     spikes = simulate(model, mu, n_neurons=n_neurons, n_steps=int(round(duration / dt)), seed=seed,
                       n_threads=1).spikes.crop(0.05)
     rates = stats.firing_rates(spikes)
-    isi = spikes.isi()
-    cv = float(isi.std() / isi.mean()) if isi.size > 1 else float("nan")
+    cv = float(stats.isi_cv(spikes, pool="all"))
     return xr.Dataset({"rate": ((), float(rates.mean()), {"units": "Hz"}),
                        "rate_se": ((), float(rates.std() / np.sqrt(rates.size)), {"units": "Hz"}),
                        "cv": ((), cv), "siegert_rate": ((), theory.siegert_rate(mu, sigma, tau), {"units": "Hz"})})

@@ -46,8 +46,8 @@ def mean_and_se(samples: np.ndarray) -> tuple[float, float]:
 def pooled_cv_and_se(spikes, groups: int = 20) -> tuple[float, float]:
     """ISI CV pooled over all trains, and its SE from the spread of the pooled CVs of ``groups``
     disjoint groups of neurons (independent for an unconnected population)."""
-    isi = spikes.isi()
-    values, group = isi.values, isi["neuron"].values % groups
-    pooled = values.std() / values.mean()
-    per_group = np.array([values[group == g].std() / values[group == g].mean() for g in range(groups)])
-    return pooled, per_group.std(ddof=1) / np.sqrt(groups)
+    from nsnn_sim import stats
+
+    length, _, train = spikes.intervals()
+    per_group = stats.cv_of_intervals(length.astype(float), (train % spikes.n_neurons) % groups, groups)
+    return float(stats.isi_cv(spikes, pool="all")), per_group.std(ddof=1) / np.sqrt(groups)

@@ -453,3 +453,79 @@ def test_invalid_arguments():
         stats.van_rossum_distance([[0.1]], [0.2], 0.01)
     with pytest.raises(TypeError, match="SpikeTrains"):
         stats.isi_cv(np.zeros(3))
+
+
+# ------------------------------------------------------------------ one estimator, one home
+def test_pooled_isi_cv_and_cv_of_intervals_against_numpy():
+    spikes = bernoulli_trains(0.05, n_trials=4, n_neurons=3, n_steps=3000, seed=11)
+    length, _, train = spikes.intervals()
+    trial, neuron = np.divmod(train, spikes.n_neurons)
+    per_neuron = stats.isi_cv(spikes, pool="trials").values
+    for i in range(spikes.n_neurons):
+        values = length[neuron == i].astype(float)
+        assert per_neuron[i] == pytest.approx(values.std() / values.mean(), rel=1e-13)
+    everything = float(stats.isi_cv(spikes, pool="all"))
+    assert everything == pytest.approx(length.std() / length.mean(), rel=1e-13)
+    per_train = stats.isi_cv(spikes).values
+    assert per_train[2, 1] == pytest.approx(length[train == 2 * 3 + 1].std() / length[train == 2 * 3 + 1].mean(),
+                                            rel=1e-13)
+    assert np.isnan(stats.cv_of_intervals([1.0, 2.0, 3.0], groups=[0, 1, 1], n_groups=3)[[0, 2]]).all()
+    with pytest.raises(ValueError, match="pool='neurons' is not allowed"):
+        stats.isi_cv(spikes, pool="neurons")
+    with pytest.raises(ValueError, match="outside"):
+        stats.cv_of_intervals([1.0, 2.0], groups=[0, 3], n_groups=2)
+
+
+def test_fano_of_counts_states_its_ddof_and_agrees_with_fano_factor():
+    counts = np.random.default_rng(4).poisson(3.0, size=(50, 6, 4))  # (trial, neuron, position)
+    for ddof in (0, 1):
+        expected = counts.var(axis=0, ddof=ddof) / counts.mean(axis=0)
+        np.testing.assert_allclose(stats.fano_of_counts(counts, axis=0, ddof=ddof), expected, rtol=1e-13)
+    # the spike-train entry point is the same estimator: mean over positions of the per-position Fano
+    spikes = trains_from_counts(counts, width=10)
+    np.testing.assert_allclose(stats.fano_factor(spikes, 0.01, across="trials").values[:, 0],
+                               stats.fano_of_counts(counts, axis=0).mean(axis=1), rtol=1e-13)
+    with pytest.raises(ValueError, match="ddof=2"):
+        stats.fano_of_counts(counts, ddof=2)
+
+
+def test_correlations_of_counts_equal_count_correlations_and_numpy():
+    generator = np.random.default_rng(9)
+    shared = generator.poisson(2.0, size=(80, 1, 3))
+    counts = shared + generator.poisson(2.0, size=(80, 4, 3))  # (trial, neuron, position), correlated
+    spikes = trains_from_counts(counts, width=20)
+    from_spikes = stats.count_correlations(spikes, 0.02).values
+    np.testing.assert_allclose(stats.correlations_of_counts(counts), from_spikes, rtol=1e-12)
+    one_position = counts[:, :, 0]
+    np.testing.assert_allclose(stats.correlations_of_counts(one_position), np.corrcoef(one_position, rowvar=False),
+                               rtol=1e-12)
+
+
+def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_are_those_of_stats():
+    """One set of trains: every place that shows a CV or a Fano factor returns what ``stats`` returns
+    (same estimator, same number)."""
+    import importlib.util
+    from pathlib import Path
+
+    from nsnn_sim import crossval
+    from nsnn_sim.sweep import lif_statistics
+
+    path = Path(__file__).resolve().parents[1] / "analyses" / "variability.py"
+    spec = importlib.util.spec_from_file_location("variability_experiment", path)
+    variability = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(variability)
+
+    model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, threshold_crossing="bridge")
+    spikes = ns.simulate(model, 0.9, n_neurons=30, n_steps=12000, n_trials=6, seed=2).spikes
+    pooled = stats.isi_cv(spikes, pool="trials").values
+    np.testing.assert_array_equal(variability.pooled_cv(spikes)[0], pooled)
+    np.testing.assert_array_equal(variability.cv_and_se(spikes)[0], pooled)
+    np.testing.assert_array_equal(variability.fano_1s(spikes, 0.2),
+                                  stats.fano_factor(spikes.crop(0.2), [1.0], across="trials").values[:, 0])
+    np.testing.assert_array_equal(crossval.unit_cv(spikes), stats.isi_cv(spikes).values.ravel())
+    counts = spikes.counts(0.05).values
+    np.testing.assert_array_equal(crossval.unit_fano(spikes, 0.05), stats.fano_of_counts(counts, axis=-1).ravel())
+    # the sweep task simulates 200 neurons x 1 s with n_threads=1 and drops 50 ms
+    swept = lif_statistics(0.9, 0.5, seed=5, n_neurons=20, duration=0.3)
+    again = ns.simulate(model, 0.9, n_neurons=20, n_steps=3000, seed=5).spikes.crop(0.05)
+    assert float(swept["cv"]) == float(stats.isi_cv(again, pool="all"))
