@@ -28,11 +28,11 @@ import xarray as xr
 from scipy import stats
 
 import nsnn_sim as ns
-from nsnn_sim.version import provenance
 from nsnn_sim.brian2_bridge import run_brian2
 from nsnn_sim.brunel import brunel_model_a
 from nsnn_sim.crossval import compare, unit_cv, unit_rates
 from nsnn_sim.spikes import stack_trials
+from nsnn_sim.version import provenance
 
 METRICS = ("rate", "cv", "fano", "isi_ks", "psth")
 FAMILY_ALPHA = 0.05

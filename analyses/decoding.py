@@ -26,12 +26,12 @@ from pathlib import Path
 
 import numpy as np
 import xarray as xr
+from tuning import DRIVE, DT, WARMUP, drive, models  # analyses/tuning.py: the same population
 
 import nsnn_sim as ns
-from nsnn_sim.version import provenance
 from nsnn_sim import coding
 from nsnn_sim.reproduce import analysis_arguments
-from tuning import DRIVE, DT, WARMUP, drive, models  # analyses/tuning.py: the same population
+from nsnn_sim.version import provenance
 
 CONTRASTS = (1.0, 0.5)
 LEVELS = (0.5, 0.68, 0.8, 0.9, 0.95)

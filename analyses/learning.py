@@ -28,11 +28,10 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-import nsnn_sim as ns
-from nsnn_sim.version import provenance
 from nsnn_sim import learn
 from nsnn_sim.coding import fit_tuning_curves
 from nsnn_sim.reproduce import analysis_arguments
+from nsnn_sim.version import provenance
 
 N_CLASSES = 10
 SPREAD = 0.3  # noise SD of every family (Cauchy: same interquartile range as the Gaussian)

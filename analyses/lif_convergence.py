@@ -18,8 +18,8 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import stats
-from nsnn_sim.version import provenance
 from nsnn_sim.reproduce import analysis_arguments
+from nsnn_sim.version import provenance
 
 TAU = 10e-3
 POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2.1e-3)]  # 2.1 ms: whole steps at every dt

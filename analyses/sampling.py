@@ -19,10 +19,9 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-import nsnn_sim as ns
-from nsnn_sim.version import provenance
-from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
 from nsnn_sim.reproduce import analysis_arguments
+from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
+from nsnn_sim.version import provenance
 
 N_UNITS = 10
 NOISES = {"logistic (exact)": ("logistic", 1.0), "gaussian, matched slope": ("gaussian", 4 / np.sqrt(2 * np.pi)),

@@ -23,9 +23,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim.version import provenance
 from nsnn_sim import coding, stats
 from nsnn_sim.reproduce import analysis_arguments
+from nsnn_sim.version import provenance
 
 DT = 1e-3
 WARMUP = 0.1
@@ -94,6 +94,8 @@ def main(argv=None) -> Path:
                      coords="minimal", compat="override", join="outer")
     fits = fits.assign_coords(model=names)
 
+    mean = responses.mean("trial")
+    variance = responses.var("trial")  # ddof = 0, the estimator of stats.fano_of_counts
     fano = xr.DataArray(stats.fano_of_counts(responses.values, axis=responses.dims.index("trial")),
                         dims=("model", "stimulus", "neuron"))
 

@@ -25,9 +25,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim.version import provenance
 from nsnn_sim import stats
 from nsnn_sim.reproduce import analysis_arguments
+from nsnn_sim.version import provenance
 
 FAMILIES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.2}
 LIF_TAU = 10e-3

@@ -32,8 +32,8 @@ import numpy as np
 import xarray as xr
 from scipy.optimize import OptimizeWarning, curve_fit
 
-from nsnn_sim.version import provenance
 from nsnn_sim.validation import describe, float_array, numeric_parameter, whole_number
+from nsnn_sim.version import provenance
 
 __all__ = ["von_mises_tuning", "fit_tuning_curves", "linear_fisher_information",
            "fisher_information_by_population_size", "discrimination_threshold"]

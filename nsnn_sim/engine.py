@@ -36,8 +36,8 @@ from numba import njit, prange
 
 from nsnn_sim import rng
 from nsnn_sim.compile_clock import CompileClock
-from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
+from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 from nsnn_sim.validation import float_array, whole_number
 

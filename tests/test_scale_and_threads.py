@@ -5,7 +5,6 @@ import subprocess
 import sys
 import textwrap
 
-
 RUN = textwrap.dedent("""
     import hashlib, sys
     import numpy as np, scipy.sparse as sp

@@ -4,6 +4,7 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
+
 from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
 
 TAU = 10e-3

@@ -3,6 +3,7 @@
 import pytest
 
 import nsnn_sim as ns
+
 from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
 
 CASES = [
