@@ -93,6 +93,52 @@ def _sweep(args) -> None:
     print(f"-> {out}")
 
 
+def _experiment(name: str):
+    from nsnn_sim.experiments import get
+
+    try:
+        return get(name)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+
+
+def _analyze(args) -> None:
+    from nsnn_sim.experiments import figure_path, results_path
+
+    experiment = _experiment(args.name)
+    results = experiment.analyze(results_path(args.name, args.out), quick=args.quick, seed=args.seed)
+    print(f"-> {results}")
+    if args.figure:
+        print(f"-> {experiment.draw(results, figure_path(args.name, args.out))}")
+
+
+def _figures(args) -> None:
+    from nsnn_sim.experiments import figure_path, registry, results_path
+
+    made = 0
+    for name, experiment in registry().items():
+        if results_path(name, args.out).exists():
+            print(f"-> {experiment.draw(results_path(name, args.out), figure_path(name, args.out))}")
+            made += 1
+    if not made:
+        raise UsageError(f"no {results_path('NAME', args.out)} yet: run `nsnn-sim analyze NAME` or "
+                         "`nsnn-sim reproduce` first")
+
+
+def _reproduce(args) -> None:
+    from nsnn_sim.reproduce import reproduce
+
+    if args.only:
+        for name in args.only:
+            _experiment(name)
+    print(f"-> {reproduce('full' if args.full else 'quick', only=args.only, out=args.out)}")
+
+
+def _crossval(args) -> None:
+    args.name, args.figure, args.seed = "crossval_brian2", True, None
+    _analyze(args)
+
+
 def _script(folder: str, name: str, extra: list[str]) -> None:
     import subprocess
 
@@ -106,35 +152,6 @@ def _script(folder: str, name: str, extra: list[str]) -> None:
     completed = subprocess.run([sys.executable, str(script), *extra], cwd=root)
     if completed.returncode:
         raise SystemExit(completed.returncode)
-
-
-def _analyze(args) -> None:
-    _script("analyses", args.name, ["--quick"] if args.quick else [])
-
-
-def _figures(args) -> None:
-    from nsnn_sim.reproduce import EXPERIMENTS, source_root
-
-    root = source_root()
-    made = 0
-    for experiment in EXPERIMENTS:
-        if experiment.results(root).exists():
-            _script("figures", experiment.name, [])
-            made += 1
-    if not made:
-        raise UsageError("no results/*.nc yet: run `nsnn-sim analyze NAME` or `nsnn-sim reproduce` first")
-
-
-def _reproduce(args) -> None:
-    from nsnn_sim.reproduce import reproduce
-
-    report = reproduce("full" if args.full else "quick", only=args.only)
-    print(f"-> {report}")
-
-
-def _crossval(args) -> None:
-    _script("analyses", "crossval_brian2", ["--quick"] if args.quick else [])
-    _script("figures", "crossval_brian2", [])
 
 
 def _bench(args) -> None:
@@ -191,13 +208,18 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.add_argument("--out", help="combined netCDF (default STORE/sweep.nc)")
     sweep.set_defaults(run=_sweep)
 
-    analyze = commands.add_parser("analyze", help="run analyses/NAME.py", description="Run one experiment.")
+    analyze = commands.add_parser("analyze", help="run one experiment -> OUT/results/NAME.nc",
+                                  description="Run one experiment of nsnn_sim.experiments and write its results.")
     analyze.add_argument("name")
     analyze.add_argument("--quick", action="store_true")
+    analyze.add_argument("--seed", type=int, help="default: the experiment's own")
+    analyze.add_argument("--figure", action="store_true", help="also draw OUT/figures/out/NAME.png")
+    analyze.add_argument("--out", default=".", help="output folder (default: the current directory)")
     analyze.set_defaults(run=_analyze)
 
     figures = commands.add_parser("figures", help="draw every figure whose results exist",
-                                  description="Run figures/NAME.py for every results/NAME.nc.")
+                                  description="Draw OUT/figures/out/NAME.png for every OUT/results/NAME.nc.")
+    figures.add_argument("--out", default=".", help="output folder (default: the current directory)")
     figures.set_defaults(run=_figures)
 
     reproduce = commands.add_parser("reproduce", help="every experiment, every figure, figures/REPORT.md",
@@ -206,11 +228,13 @@ def build_parser() -> argparse.ArgumentParser:
     mode.add_argument("--quick", action="store_true", help="small runs (default)")
     mode.add_argument("--full", action="store_true", help="paper-scale runs")
     reproduce.add_argument("--only", nargs="+", metavar="NAME", help="only these experiments")
+    reproduce.add_argument("--out", default=".", help="output folder (default: the current directory)")
     reproduce.set_defaults(run=_reproduce)
 
     crossval = commands.add_parser("crossval", help="nsnn_sim against Brian2 over the grid of models",
-                                   description="Run analyses/crossval_brian2.py and its figure.")
+                                   description="Run the crossval_brian2 experiment and draw its figure.")
     crossval.add_argument("--quick", action="store_true")
+    crossval.add_argument("--out", default=".", help="output folder (default: the current directory)")
     crossval.set_defaults(run=_crossval)
 
     bench = commands.add_parser("bench", help="run the benchmarks (benchmarks/*.py)",
@@ -231,7 +255,7 @@ def main(argv=None) -> int:
     enable_console(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
         args.run(args)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError) as error:
+    except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError, ImportError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"nsnn-sim {args.command}: error: {message}", file=sys.stderr)
         return 2

@@ -37,8 +37,8 @@ def test_simulate_from_a_toml_file(tmp_path):
     (["simulate", "--set", "tau", "--out", "x.nc"], "NAME=VALUE"),
     (["simulate", "--config", "missing.toml", "--out", "x.nc"], "no such file"),
     (["sweep", "--store", "s", "--grid", "beta=1,2"], "takes mu and sigma"),
-    (["analyze", "nothing_like_this"], "no analyses/nothing_like_this.py"),
-    (["reproduce", "--only", "nothing"], "unknown experiment"),
+    (["analyze", "nothing_like_this"], "no experiment 'nothing_like_this'"),
+    (["reproduce", "--only", "nothing"], "no experiment 'nothing'"),
 ])
 def test_bad_input_gives_one_line_and_exit_code_2(tmp_path, monkeypatch, capsys, arguments, message):
     monkeypatch.chdir(tmp_path)
@@ -53,9 +53,34 @@ def test_console_script_is_installed():
 
 
 def test_reproduce_runs_experiments_figures_and_report_at_a_tiny_size(tmp_path):
-    report = reproduce("quick", only=["demo", "variability"], workdir=tmp_path, log=lambda line: None)
+    report = reproduce("quick", only=["demo", "variability"], out=tmp_path)
     text = report.read_text()
     assert (tmp_path / "figures" / "out" / "demo.png").exists()
     assert (tmp_path / "figures" / "out" / "variability.png").exists()
     assert "## demo" in text and "## variability" in text and "Siegert rate" in text
-    assert "Command: `python analyses/variability.py --quick`" in text
+    assert "`python analyses/variability.py --quick`" in text and "`nsnn-sim analyze variability --quick`" in text
+
+
+def test_every_experiment_is_discovered_with_its_scripts():
+    """The registry is discovered from nsnn_sim/experiments; every experiment has its thin scripts in
+    analyses/ and figures/, and no script lacks an experiment."""
+    from pathlib import Path
+
+    from nsnn_sim.experiments import registry
+
+    root = Path(__file__).resolve().parents[1]
+    names = set(registry())
+    assert {"demo", "lif_convergence", "variability", "tuning", "decoding", "sampling", "learning",
+            "crossval_brian2", "brian2_identity"} <= names
+    assert {p.stem for p in (root / "analyses").glob("*.py")} == names
+    assert {p.stem for p in (root / "figures").glob("*.py")} == names
+    for experiment in registry().values():
+        assert experiment.description and callable(experiment.module.run) and callable(experiment.module.figure)
+
+
+def test_analyze_and_figures_write_under_the_output_folder(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    assert main(["analyze", "demo", "--quick", "--out", "run"]) == 0
+    assert (tmp_path / "run" / "results" / "demo.nc").exists()
+    assert main(["figures", "--out", "run"]) == 0
+    assert (tmp_path / "run" / "figures" / "out" / "demo.png").stat().st_size > 10_000

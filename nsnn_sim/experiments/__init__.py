@@ -1,0 +1,164 @@
+"""Every experiment of the project as library code, discovered: simulation -> Dataset -> figure -> report.
+
+An experiment is one module of this package that defines
+
+``DESCRIPTION`` : str
+    One line for the report.
+``SEED`` : int
+    The default seed.
+``run(quick=False, seed=SEED, **options) -> xarray.Dataset``
+    The simulations and analyses, quick (seconds to a minute) or full (paper scale). Everything
+    random derives from ``seed``; the Dataset carries its provenance attrs.
+``figure(data) -> matplotlib.figure.Figure``
+    The figure, from the Dataset alone (figures never simulate).
+``summary(data) -> list[str]``
+    The key numbers, one line each, for ``figures/REPORT.md``.
+
+and optionally ``QUICK`` (extra keywords of ``run`` in quick mode), ``add_options(parser)`` (extra
+command-line options, passed to ``run`` as keywords), ``DPI``, and ``MARKDOWN(data) -> str`` (a
+table written beside the results). Adding an experiment is adding such a module: :func:`registry`
+finds it; the report, ``nsnn-sim analyze / figures / reproduce`` and the thin scripts
+``analyses/NAME.py`` and ``figures/NAME.py`` use it.
+
+Files: ``OUT/results/NAME.nc`` and ``OUT/figures/out/NAME.png`` under an output folder ``OUT``
+(default the current directory), so everything runs from an installed package in any folder.
+
+Examples
+--------
+>>> from nsnn_sim.experiments import registry
+>>> "demo" in registry()
+True
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import pkgutil
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from types import ModuleType
+
+import xarray as xr
+
+from nsnn_sim.log import get_logger
+
+__all__ = ["Experiment", "registry", "get", "results_path", "figure_path", "main"]
+
+_log = get_logger(__name__)
+_REQUIRED = ("DESCRIPTION", "SEED", "run", "figure", "summary")
+
+
+@dataclass(frozen=True)
+class Experiment:
+    """One experiment module (module docstring) and what the pipeline needs to know of it."""
+
+    name: str
+    module: ModuleType
+
+    @property
+    def description(self) -> str:
+        return self.module.DESCRIPTION
+
+    @property
+    def seed(self) -> int:
+        return self.module.SEED
+
+    @property
+    def quick_options(self) -> dict:
+        return dict(getattr(self.module, "QUICK", {}))
+
+    def run(self, quick: bool = False, seed: int | None = None, **options) -> xr.Dataset:
+        """Run the experiment; quick mode adds the module's ``QUICK`` keywords (overridable)."""
+        keywords = {**(self.quick_options if quick else {}), **options}
+        return self.module.run(quick=quick, seed=self.seed if seed is None else seed, **keywords)
+
+    def analyze(self, out: Path, quick: bool = False, seed: int | None = None, **options) -> Path:
+        """Run and write ``out`` (netCDF), plus the module's markdown table beside it if it has one."""
+        data = self.run(quick=quick, seed=seed, **options)
+        out = Path(out)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        data.to_netcdf(out, engine="h5netcdf")
+        if hasattr(self.module, "MARKDOWN"):
+            out.with_suffix(".md").write_text(self.module.MARKDOWN(data))
+        _log.info("%s -> %s", self.name, out)
+        return out
+
+    def draw(self, results: Path, out: Path) -> Path:
+        """The figure of the results file ``results``, written to ``out``."""
+        import matplotlib
+
+        matplotlib.use("Agg")
+        from nsnn_sim.plotting import save_figure
+
+        return save_figure(self.module.figure(load_results(results)), out, dpi=getattr(self.module, "DPI", 110))
+
+    def summary(self, data: xr.Dataset) -> list[str]:
+        return list(self.module.summary(data))
+
+
+def load_results(path) -> xr.Dataset:
+    """A results file, read into memory (the file is closed afterwards)."""
+    path = Path(path)
+    if not path.exists():
+        raise FileNotFoundError(f"results file {path} not found: run `nsnn-sim analyze {path.stem}` first")
+    with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        return dataset.load()
+
+
+def results_path(name: str, out=".") -> Path:
+    return Path(out) / "results" / f"{name}.nc"
+
+
+def figure_path(name: str, out=".") -> Path:
+    return Path(out) / "figures" / "out" / f"{name}.png"
+
+
+@lru_cache(maxsize=1)
+def registry() -> dict[str, Experiment]:
+    """Every experiment module of this package, by name (module docstring), in a stable order:
+    the modules' ``ORDER`` (default 100), then the name."""
+    found = {}
+    for info in pkgutil.iter_modules(__path__):
+        if info.name.startswith("_"):
+            continue
+        module = importlib.import_module(f"{__name__}.{info.name}")
+        missing = [attribute for attribute in _REQUIRED if not hasattr(module, attribute)]
+        if missing:
+            raise TypeError(f"experiment module {module.__name__} lacks {missing}")
+        found[info.name] = Experiment(info.name, module)
+    return dict(sorted(found.items(), key=lambda item: (getattr(item[1].module, "ORDER", 100), item[0])))
+
+
+def get(name: str) -> Experiment:
+    """The experiment ``name``; ``ValueError`` naming the ones there are otherwise."""
+    experiments = registry()
+    if name not in experiments:
+        raise ValueError(f"no experiment {name!r}; available: {sorted(experiments)}")
+    return experiments[name]
+
+
+def main(name: str, role: str, argv=None) -> Path:
+    """The thin scripts ``analyses/NAME.py`` (``role="analyze"``) and ``figures/NAME.py``
+    (``role="figure"``): parse the command line and run."""
+    from nsnn_sim.log import enable_console
+
+    enable_console()
+    experiment = get(name)
+    parser = argparse.ArgumentParser(description=experiment.module.__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    if role == "analyze":
+        parser.add_argument("--quick", action="store_true", help="the quick mode (seconds to a minute)")
+        parser.add_argument("--seed", type=int, default=experiment.seed)
+        parser.add_argument("--out", type=Path, default=results_path(name))
+        if hasattr(experiment.module, "add_options"):
+            experiment.module.add_options(parser)
+        args = vars(parser.parse_args(argv))
+        return experiment.analyze(args.pop("out"), quick=args.pop("quick"), seed=args.pop("seed"), **args)
+    if role == "figure":
+        parser.add_argument("--results", type=Path, default=results_path(name))
+        parser.add_argument("--out", type=Path, default=figure_path(name))
+        args = parser.parse_args(argv)
+        return experiment.draw(args.results, args.out)
+    raise ValueError(f"role={role!r} is not allowed; allowed: ('analyze', 'figure')")

@@ -1,0 +1,140 @@
+"""Spike-for-spike identity of nsnn_sim and Brian2 when Brian2 is fed nsnn_sim's noise.
+
+For every case the same model runs in nsnn_sim and in Brian2 with ``shared_noise=True`` (the
+membrane noise, escape and bridge uniforms nsnn_sim draws, as TimedArrays), with and without
+recurrent connections (random sparse weights, delays 1-5 steps). Reports the spikes compared,
+mismatches and the largest membrane difference; a mismatch logs both membranes around it.
+Writes results/brian2_identity.nc and results/brian2_identity.md.
+
+    python analyses/brian2_identity.py [--quick] [--target cython|cpp_standalone|numpy]
+    python figures/brian2_identity.py
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import scipy.sparse as sp
+import xarray as xr
+
+import nsnn_sim as ns
+from nsnn_sim.log import get_logger
+from nsnn_sim.version import provenance
+
+_log = get_logger(__name__)
+
+DESCRIPTION = "nsnn_sim and Brian2 fed the same noise: spike-for-spike identity over every rule and family."
+SEED = 17
+ORDER = 90
+DPI = 110
+
+
+def add_options(parser) -> None:
+    parser.add_argument("--target", default="cython", choices=("cython", "cpp_standalone", "numpy"))
+
+
+def cases(n_neurons: int):
+    sine = lambda n_steps, amplitude, mean, period: (  # noqa: E731
+        mean + amplitude * np.sin(np.arange(n_steps) / period)[:, None] * np.ones((1, n_neurons)))
+    return [
+        ("LIF euler, refractory 1 ms", ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 5000),
+        ("LIF bridge crossing, subtract reset", ns.LIF(sigma=0.4, tau_ref=1e-3, threshold_crossing="bridge",
+                                                       reset="subtract"), 0.85, 5000),
+        ("LIF exact, u_rest 0.1, u_reset -0.2", ns.LIF(sigma=0.4, method="exact", u_rest=0.1, u_reset=-0.2), 0.8, 5000),
+        ("LIF escape logistic", ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3), 0.95, 5000),
+        ("NSNN gaussian membrane", ns.NSNN(), 0.45, 1000),
+        ("NSNN logistic escape, time-varying", ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape"),
+         sine(1000, 0.3, 0.5, 9.0), 1000),
+        ("NSNN triangular reference, subtract", ns.NSNN(noise="triangular", noise_scale=0.6, firing="reference",
+                                                        reset="subtract"), 0.4, 1000),
+        ("NSNN uniform membrane", ns.NSNN(noise="uniform", noise_scale=0.4), 0.5, 1000),
+        ("NSNN cauchy escape", ns.NSNN(noise="cauchy", noise_scale=0.1, firing="escape"), 0.5, 1000),
+        ("NSNN gaussian escape", ns.NSNN(firing="escape"), 0.5, 1000),
+        ("NSNN deterministic, time-varying", ns.NSNN(noise="none"), sine(1000, 0.4, 0.6, 7.0), 1000),
+    ]
+
+
+def run(quick: bool = False, seed: int = SEED, target: str = "cython") -> xr.Dataset:
+    """Every case of :func:`cases`, without and with recurrent connections (quick: 30 neurons x 2
+    trials and a fifth of the steps; full: 100 x 3)."""
+    from nsnn_sim.brian2_bridge import run_brian2  # the brian2 extra, imported only when run
+
+    n_neurons, n_trials = (30, 2) if quick else (100, 3)
+    generator = np.random.default_rng(5)
+    mask = generator.random((n_neurons, n_neurons)) < 0.1
+    weights = sp.csr_matrix(np.where(mask, generator.normal(0.1, 0.3, mask.shape), 0.0))
+    delays = sp.csr_matrix(np.where(mask, generator.integers(1, 6, mask.shape), 0))
+    labels, counts, mismatched, differences = [], [], [], []
+    for name, model, inputs, n_steps in cases(n_neurons):
+        n_steps = n_steps // 5 if quick else n_steps
+        if np.ndim(inputs) == 2:
+            inputs = inputs[:n_steps]
+        for connections in (None, ns.connect(weights, delays)):
+            kwargs = dict(n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=seed, connections=connections,
+                          record_state=np.arange(n_neurons))
+            ours = ns.simulate(model, inputs, **kwargs)
+            theirs = run_brian2(model, inputs, shared_noise=True, target=target, **kwargs)
+            a = set(zip(ours.spikes.trial.tolist(), ours.spikes.neuron.tolist(), ours.spikes.step.tolist()))
+            b = set(zip(theirs.spikes.trial.tolist(), theirs.spikes.neuron.tolist(), theirs.spikes.step.tolist()))
+            mismatches = sorted(a ^ b)
+            for trial, neuron, step in mismatches[:3]:
+                window = slice(max(step - 2, 0), step + 2)
+                _log.warning(f"mismatch {name} trial {trial} neuron {neuron} step {step}: nsnn_sim u "
+                             f"{ours.state[trial, window, neuron]}, Brian2 v {theirs.state[trial, window, neuron]}")
+            labels.append(f"{name}{', recurrent' if connections is not None else ''}")
+            counts.append((len(a), len(b)))
+            mismatched.append(len(mismatches))
+            differences.append(float(np.max(np.abs(ours.state - theirs.state))))
+            _log.info("%s: %d / %d spikes, %d mismatched", labels[-1], len(a), len(b), len(mismatches))
+    return xr.Dataset(
+        {"n_spikes": (("case", "simulator"), np.array(counts)),
+         "mismatched_spikes": ("case", np.array(mismatched)),
+         "max_membrane_difference": ("case", np.array(differences), {"units": "membrane units"})},
+        coords={"case": labels, "simulator": ["nsnn_sim", "brian2"]},
+        attrs={"brian2_target": target, "n_neurons": n_neurons, "n_trials": n_trials, "seed": seed,
+               "quick": int(quick), **provenance()})
+
+
+def MARKDOWN(data: xr.Dataset) -> str:  # noqa: N802 (the experiment interface's name)
+    """The case-by-case table (results/brian2_identity.md)."""
+    rows = [f"| {case} | {int(n[0])} | {int(n[1])} | {int(m)} | {d:.1e} |" for case, n, m, d in
+            zip(data["case"].values, data["n_spikes"].values, data["mismatched_spikes"].values,
+                data["max_membrane_difference"].values)]
+    return (f"Brian2 target: {data.attrs['brian2_target']}; {data.attrs['n_neurons']} neurons x "
+            f"{data.attrs['n_trials']} trials per case; {int(data['n_spikes'].sel(simulator='nsnn_sim').sum())} "
+            f"nsnn_sim spikes compared, {int(data['mismatched_spikes'].sum())} mismatches.\n\n"
+            "| case | spikes nsnn_sim | spikes Brian2 | mismatched spikes | max membrane difference |\n"
+            "|---|---|---|---|---|\n" + "\n".join(rows) + "\n")
+
+
+def figure(data: xr.Dataset):
+    """Spikes per case in both simulators, the mismatches, and the largest membrane difference."""
+    import matplotlib.pyplot as plt
+
+    cases_ = list(data["case"].values)
+    positions = np.arange(len(cases_))
+    figure_, (count_ax, difference_ax) = plt.subplots(1, 2, figsize=(14, 0.32 * len(cases_) + 1.5), sharey=True)
+    for offset, simulator in ((-0.2, "nsnn_sim"), (0.2, "brian2")):
+        count_ax.barh(positions + offset, data["n_spikes"].sel(simulator=simulator), height=0.4, label=simulator)
+    for position, mismatches in zip(positions, data["mismatched_spikes"].values):
+        count_ax.annotate(f"{int(mismatches)} mismatched", (0, position), xytext=(3, -3), textcoords="offset points",
+                          fontsize=7, color="w" if mismatches == 0 else "r")
+    count_ax.set_yticks(positions, cases_, fontsize=7)
+    count_ax.invert_yaxis()
+    count_ax.set_xlabel("spikes (all trials and neurons)")
+    count_ax.set_title(f"Shared noise, Brian2 {data.attrs['brian2_target']}: spikes and mismatches")
+    count_ax.legend(fontsize=8)
+    difference_ax.barh(positions, np.maximum(data["max_membrane_difference"].values, 1e-17), color="C2",
+                       label="largest |u_nsnn_sim - v_Brian2|")
+    difference_ax.set_xscale("log")
+    difference_ax.set_xlabel("largest membrane difference (membrane units, threshold = 1)")
+    difference_ax.set_title("Membrane potentials agree to rounding")
+    difference_ax.legend(fontsize=8)
+    figure_.tight_layout()
+    return figure_
+
+
+def summary(data: xr.Dataset) -> list[str]:
+    return [f"{int(data['n_spikes'].sel(simulator='nsnn_sim').sum())} nsnn_sim spikes compared over "
+            f"{data.sizes['case']} cases (Brian2 {data.attrs['brian2_target']}, shared noise): "
+            f"{int(data['mismatched_spikes'].sum())} mismatches; largest membrane difference "
+            f"{float(data['max_membrane_difference'].max()):.1e}"]
