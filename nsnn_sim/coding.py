@@ -25,10 +25,19 @@ from __future__ import annotations
 
 from nsnn_sim.cue_integration import combine_cues, combine_posteriors
 from nsnn_sim.decoding import EmpiricalDecoder, PoissonDecoder
-from nsnn_sim.fisher import (discrimination_threshold, fisher_information_by_population_size,
-                             linear_fisher_information, poisson_fisher_information)
+from nsnn_sim.fisher import (
+    discrimination_threshold,
+    fisher_information_by_population_size,
+    linear_fisher_information,
+    poisson_fisher_information,
+)
 from nsnn_sim.posterior import PERIOD, circular_error, coverage, covers
-from nsnn_sim.tuning import TUNING_PARAMETERS, fit_tuning_curves, von_mises_tuning, von_mises_tuning_derivative
+from nsnn_sim.tuning import (
+    TUNING_PARAMETERS,
+    fit_tuning_curves,
+    von_mises_tuning,
+    von_mises_tuning_derivative,
+)
 
 __all__ = ["von_mises_tuning", "von_mises_tuning_derivative", "fit_tuning_curves", "linear_fisher_information",
            "fisher_information_by_population_size", "poisson_fisher_information", "discrimination_threshold",

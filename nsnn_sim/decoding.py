@@ -8,9 +8,9 @@ Decoders
 Their results
     ``decoder.decode(counts)`` gives, per trial, the grid posterior (flat prior) with its circular
     posterior mean / SD, MAP estimate and a central credible interval; ``decoder.log_likelihood``
-    the log-likelihood alone. Calibration (:func:`covers`, :func:`coverage`) and
-    :func:`circular_error` live in :mod:`nsnn_sim.posterior` (re-exported here), the combination of
-    two decoded cues in :mod:`nsnn_sim.cue_integration`.
+    the log-likelihood alone. Calibration (``covers``, ``coverage``) and ``circular_error`` live in
+    :mod:`nsnn_sim.posterior` (re-exported here), the combination of two decoded cues in
+    :mod:`nsnn_sim.cue_integration`.
 
 Stimuli (orientations) are in radians, period pi; grids are checked by
 :func:`nsnn_sim.validation.orientation_grid`.
@@ -38,10 +38,22 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from nsnn_sim.posterior import (PERIOD, _credible_level, _grid_posterior, circular_error, coverage,
-                                covers)
+from nsnn_sim.posterior import (
+    PERIOD,
+    _credible_level,
+    _grid_posterior,
+    circular_error,
+    coverage,
+    covers,
+)
 from nsnn_sim.tuning import TUNING_PARAMETERS, von_mises_tuning
-from nsnn_sim.validation import describe, float_array, numeric_parameter, orientation_grid, whole_number
+from nsnn_sim.validation import (
+    describe,
+    float_array,
+    numeric_parameter,
+    orientation_grid,
+    whole_number,
+)
 
 __all__ = ["PoissonDecoder", "EmpiricalDecoder", "circular_error", "covers", "coverage"]
 
@@ -196,7 +208,7 @@ class _GridDecoder:
                                attrs={"decoder": self._name, "n_neurons": self.n_neurons, **self._provenance})
 
     def covers(self, decoded: xr.Dataset, true_stimulus, level: float | None = None):
-        """Same as the module function :func:`covers`."""
+        """Same as :func:`nsnn_sim.posterior.covers`."""
         return covers(decoded, true_stimulus, level)
 
 
@@ -231,7 +243,7 @@ class PoissonDecoder(_GridDecoder):
     *linearly and periodically* (period pi, between the last measured orientation and the first
     plus pi): model-free, exact at the measured orientations, but piecewise linear, so measure
     densely compared with the tuning width. For a smooth parametric curve use
-    :meth:`from_tuning_fit` with the result of :func:`fit_tuning_curves` (von Mises curves).
+    :meth:`from_tuning_fit` with the result of :func:`nsnn_sim.tuning.fit_tuning_curves` (von Mises curves).
 
     Parameters
     ----------
@@ -329,7 +341,7 @@ class PoissonDecoder(_GridDecoder):
     @classmethod
     def from_tuning_fit(cls, fit: xr.Dataset, window: float | None = None, grid_size: int = 360,
                         floor: float = 1e-6) -> "PoissonDecoder":
-        """Decoder from von Mises tuning curves, e.g. the result of :func:`fit_tuning_curves`.
+        """Decoder from von Mises tuning curves, e.g. from :func:`nsnn_sim.tuning.fit_tuning_curves`.
 
         ``f_i(s) = von_mises_tuning(s, preferred_i, kappa_i, baseline_i, gain_i)`` (times
         ``window`` if given) on the grid.

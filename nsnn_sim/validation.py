@@ -13,10 +13,10 @@ Examples
 >>> import numpy as np
 >>> orientation_grid("stimuli", np.arange(4) * np.pi / 4)
 array([0.        , 0.78539816, 1.57079633, 2.35619449])
->>> orientation_grid("stimuli", [0.0, 4.0])
+>>> orientation_grid("stimuli", [0.0, 4.0])  # doctest: +ELLIPSIS
 Traceback (most recent call last):
 ...
-ValueError: stimuli=array(shape=(2,), min=0, max=4) must be orientations in radians in [0, pi) (convert degrees with np.deg2rad; fold with np.mod(s, np.pi))
+ValueError: stimuli=array(shape=(2,), min=0, max=4) must be orientations in radians in [0, pi) ...
 """
 
 from __future__ import annotations

@@ -13,6 +13,7 @@ import xarray as xr
 
 from nsnn_sim import fisher, tuning
 
+
 # ------------------------------------------------------------------ builders
 def gaussian_population(n_neurons=20, information=10.0, epsilon=0.02, seed=11):
     """A known f' and a correlated, information-limiting covariance Sigma = Sigma_0 + eps f' f'^T
