@@ -27,7 +27,7 @@ import math
 import os
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import NamedTuple
 
 import numba
@@ -38,6 +38,7 @@ from nsnn_sim import rng
 from nsnn_sim.compile_clock import CompileClock
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
+from nsnn_sim.progress import progress_bar, progress_enabled
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 from nsnn_sim.validation import float_array, whole_number
 
@@ -46,6 +47,7 @@ __all__ = ["simulate"]
 _INITIAL_CAPACITY = 1024
 _MAX_SEED = 2**63 - 1
 _MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
+_NS_PER_NEURON_STEP = 5.0  # measured: 4.9 ns per neuron-step and thread (benchmarks/results/engine_costs.md)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -331,7 +333,8 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
                 for block in range(n_blocks):
                     total += n_fired[trial, offset, block]
         while count + total > out_step.size:
-            out_trial, out_neuron, out_step = _grown(out_trial, count), _grown(out_neuron, count), _grown(out_step, count)
+            out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
+            out_step = _grown(out_step, count)
         for trial in range(n_trials):
             for offset in range(steps_now):
                 for block in range(n_blocks):
@@ -349,7 +352,7 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
 # --------------------------------------------------------------------------------------------------
 def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1,
              seed: int = 0, connections=None, record_state=None, initial_state=None,
-             n_threads: int | None = None) -> SimulationResult:
+             n_threads: int | None = None, progress: bool | None = None) -> SimulationResult:
     """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
 
     Each step of each neuron applies the one neuron equation (:func:`nsnn_sim.neurons.neuron_step`)::
@@ -380,6 +383,11 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     n_threads : int, optional
         Worker threads (default: Numba's thread count, ``NUMBA_NUM_THREADS``); the result does not
         depend on it.
+    progress : bool, optional
+        A progress bar over the (trial, block) tasks of an unconnected population (a recurrent
+        network runs as one kernel, without a bar). Default: shown when the run is predicted to take
+        more than 2 s (about 5 ns per neuron-step and thread), never under CI
+        (:func:`nsnn_sim.progress.progress_enabled`).
 
     Returns
     -------
@@ -393,6 +401,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
     seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
     n_threads = _threads(n_threads)
+    show_progress = progress_enabled(progress, _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads)
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
     initial = initial_membrane(compiled, initial_state, n_neurons, n_trials)
@@ -407,7 +416,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     start_time = time.perf_counter()
     with CompileClock() as clock:  # first calls compile the kernels or load them from Numba's cache
         trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials,
-                                         n_neurons, n_steps, n_threads, record_column, state)
+                                         n_neurons, n_steps, n_threads, record_column, state, show_progress)
     elapsed = time.perf_counter() - start_time
     spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
                          n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
@@ -425,7 +434,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
 
 
 def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials, n_neurons, n_steps, n_threads,
-         record_column, state):
+         record_column, state, show_progress):
     """Run the kernels (unconnected: (trial, block) tasks on the thread pool; connected: the
     parallel kernel); returns the sorted ``(trial, neuron, step)`` spike arrays."""
     if synapses is None:
@@ -437,10 +446,18 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trial
             return _run_block(compiled, compiled_inputs, tables, initial, seed_u64, np.int64(trial),
                               np.int64(start), np.int64(stop), np.int64(n_steps), record_column, state)
 
+        bar = progress_bar(len(tasks), show_progress, "simulate", "task")
         if n_threads == 1 or len(tasks) == 1:
-            outputs = [run(task) for task in tasks]
+            outputs = []
+            for task in tasks:
+                outputs.append(run(task))
+                bar.update(1)
         else:
-            outputs = list(_thread_pool(n_threads).map(run, tasks))
+            futures = [_thread_pool(n_threads).submit(run, task) for task in tasks]
+            for future in as_completed(futures):
+                bar.update(1)
+            outputs = [future.result() for future in futures]  # in task order, whatever order they ended in
+        bar.close()
         return _gather_blocks(tasks, outputs)
     else:
         # (trial, block) tasks: one block per trial when the trials share the threads evenly

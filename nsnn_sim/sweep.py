@@ -32,6 +32,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.extras import require
+from nsnn_sim.progress import progress_bar, progress_enabled
 
 require("distributed", "sweep")  # a clear ImportError naming the extra, at import
 
@@ -169,7 +170,8 @@ def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, 
                                      str(result_path), str(error_path), pure=False,
                                      key=f"nsnn-condition-{index}-{_key(parameters)}")
                        for index, parameters, result_path, error_path in pending]
-            bar = _progress_bar(len(conditions), len(conditions) - len(pending), progress)
+            bar = progress_bar(len(conditions), progress_enabled(progress), "sweep", "condition",
+                               initial=len(conditions) - len(pending))
             for future in as_completed(futures):
                 future.result()
                 bar.update(1)
@@ -209,22 +211,6 @@ def combine(grid: dict, store) -> xr.Dataset:
     combined.attrs.update({"grid": json.dumps({k: [_plain(v) for v in vals] for k, vals in grid.items()}),
                            "store": str(store)})
     return combined
-
-
-class _NoBar:
-    def update(self, n):
-        pass
-
-    def close(self):
-        pass
-
-
-def _progress_bar(total: int, done: int, enabled: bool):
-    if not enabled:
-        return _NoBar()
-    from tqdm import tqdm
-
-    return tqdm(total=total, initial=done, desc="sweep", unit="condition")
 
 
 def lif_statistics(mu: float, sigma: float, seed: int, tau: float = 10e-3, n_neurons: int = 200,

@@ -1,13 +1,34 @@
 """Argument checks shared by the public API: every error names the parameter, the value and what is allowed.
 
 All checks run in Python before any Numba kernel is called.
+
+* Numbers: :func:`float_array`, :func:`numeric_parameter`, :func:`whole_number`, :func:`per_neuron`,
+  :func:`finite_values` (arrays or DataArrays that broadcast, e.g. angles of any real value).
+* Orientations: :func:`orientation_grid` -- the one check of a set of stimulus orientations
+  (1-D, finite, distinct, radians in ``[0, pi)``), used by every coding module.
+* Messages: :func:`describe`.
+
+Examples
+--------
+>>> import numpy as np
+>>> orientation_grid("stimuli", np.arange(4) * np.pi / 4)
+array([0.        , 0.78539816, 1.57079633, 2.35619449])
+>>> orientation_grid("stimuli", [0.0, 4.0])  # doctest: +ELLIPSIS
+Traceback (most recent call last):
+...
+ValueError: stimuli=array(shape=(2,), min=0, max=4) must be orientations in radians in [0, pi) ...
 """
 
 from __future__ import annotations
 
 import numpy as np
+import xarray as xr
 
-__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe"]
+__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe", "finite_values",
+           "orientation_grid", "ORIENTATION_PERIOD"]
+
+#: Orientations are angles modulo pi (a grating at s and at s + pi is the same stimulus).
+ORIENTATION_PERIOD = np.pi
 
 
 def describe(value) -> str:
@@ -78,3 +99,58 @@ def per_neuron(name: str, value, n_neurons: int) -> np.ndarray:
         )
     # always a fresh, writable array: one Numba specialisation whatever the caller passed
     return np.array(np.broadcast_to(array, (n_neurons,)), dtype=np.float64)
+
+
+def finite_values(name: str, value, what: str = "a number, an array or a DataArray of numbers"):
+    """``value`` as float64 numbers that must all be finite; a ``DataArray`` stays a ``DataArray``
+    (so that arguments broadcast by xarray rules), anything else becomes a new numpy array.
+
+    ``TypeError`` for non-numeric values (see :func:`float_array`), ``ValueError`` for NaN or inf.
+    """
+    labelled = isinstance(value, xr.DataArray)
+    array = float_array(name, value.values if labelled else value, what)
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name}={describe(array)} must be finite (no NaN or inf)")
+    return value.astype(np.float64) if labelled else array
+
+
+def orientation_grid(name: str, values, *, size: int | None = None, minimum_size: int = 1,
+                     purpose: str = "this") -> np.ndarray:
+    """A set of stimulus orientations: a 1-D float64 array of distinct finite angles in radians in
+    ``[0, pi)`` (:data:`ORIENTATION_PERIOD`).
+
+    Parameters
+    ----------
+    name : str
+        The parameter's name, for the error messages.
+    values : array_like
+        The orientations (radians).
+    size : int, optional
+        The number of orientations required (e.g. one per stimulus of a response array).
+    minimum_size : int
+        The fewest orientations ``purpose`` works with.
+    purpose : str
+        What needs ``minimum_size`` orientations, for the error message (e.g. ``"interpolation"``).
+
+    Raises
+    ------
+    TypeError
+        Non-numeric values.
+    ValueError
+        Not 1-D, the wrong ``size``, values outside ``[0, pi)`` or not finite, a repeated
+        orientation, fewer than ``minimum_size``.
+    """
+    grid = float_array(name, values, "a 1-D array of orientations in radians in [0, pi)")
+    if grid.ndim != 1:
+        raise ValueError(f"{name} must be a 1-D array of orientations in radians in [0, pi), "
+                         f"got shape {grid.shape}")
+    if size is not None and grid.size != size:
+        raise ValueError(f"{name} must hold {size} orientation(s), one per stimulus, got shape {grid.shape}")
+    if not np.all(np.isfinite(grid)) or np.any(grid < 0) or np.any(grid >= ORIENTATION_PERIOD):
+        raise ValueError(f"{name}={describe(grid)} must be orientations in radians in [0, pi) "
+                         "(convert degrees with np.deg2rad; fold with np.mod(s, np.pi))")
+    if np.unique(grid).size != grid.size:
+        raise ValueError(f"{name}={describe(grid)} must not repeat an orientation")
+    if grid.size < minimum_size:
+        raise ValueError(f"{name} has {grid.size} orientation(s); {purpose} needs at least {minimum_size}")
+    return grid

@@ -1,4 +1,5 @@
-"""Tests of the decoders in nsnn_sim.coding: PoissonDecoder, EmpiricalDecoder, coverage, circular_error.
+"""Tests of nsnn_sim.decoding (PoissonDecoder, EmpiricalDecoder) and nsnn_sim.posterior (coverage,
+covers, circular_error).
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors; each SE is named where it
 is used (binomial SE of a coverage, SE of a variance estimate, SE of a paired mean difference).
@@ -10,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import coding
+from nsnn_sim import decoding, fisher, posterior, tuning
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 
@@ -23,22 +24,20 @@ def tiling(n_neurons):
 
 def true_curves(preferred, kappa, baseline, gain):
     """The callable f(stimulus_grid) -> (n_grid, n_neurons) of the true von Mises curves."""
-    return lambda grid: coding.von_mises_tuning(grid[:, None], preferred, kappa, baseline, gain)
+    return lambda grid: tuning.von_mises_tuning(grid[:, None], preferred, kappa, baseline, gain)
 
 
 def poisson_trials(rng, stimuli, preferred, kappa, baseline, gain):
     """Independent Poisson counts, (trial, neuron), with means f_i(s_t)."""
-    return rng.poisson(coding.von_mises_tuning(stimuli[:, None], preferred, kappa, baseline, gain))
+    return rng.poisson(tuning.von_mises_tuning(stimuli[:, None], preferred, kappa, baseline, gain))
 
 
 def poisson_fisher_information(stimuli, preferred, kappa, baseline, gain):
-    """I(s) = sum_i f_i'(s)^2 / f_i(s), with the analytic derivative of the von Mises curve
-    f = b + g exp(kappa (cos 2(s - p) - 1)):  f' = -2 g kappa sin(2(s - p)) exp(...)."""
-    angle = 2.0 * (stimuli[:, None] - preferred)
-    shape = np.exp(kappa * (np.cos(angle) - 1.0))
-    rate = baseline + gain * shape
-    derivative = -2.0 * gain * kappa * np.sin(angle) * shape
-    return (derivative ** 2 / rate).sum(axis=1)
+    """I(s) = sum_i f_i'(s)^2 / f_i(s) of the von Mises curves (fisher.poisson_fisher_information,
+    tested against its formula, a closed form and the variance of the score in test_fisher.py)."""
+    arguments = (stimuli[:, None], preferred, kappa, baseline, gain)
+    return fisher.poisson_fisher_information(tuning.von_mises_tuning(*arguments),
+                                             tuning.von_mises_tuning_derivative(*arguments))
 
 
 def variance_ratio(decoded, estimate_name, stimuli, information):
@@ -46,7 +45,7 @@ def variance_ratio(decoded, estimate_name, stimuli, information):
     sample variance, SE(v) = sqrt((m4 - v^2 (n-3)/(n-1)) / n) with m4 the 4th central moment. For a
     Gaussian error (m4 = 3 v^2) this is SE(v)/v = sqrt(2/(n-1)); the general form also covers the
     heavier-tailed errors of a small population (excess kurtosis ~2.7 at N = 10, ~0 at N = 400)."""
-    scaled = coding.circular_error(decoded[estimate_name].values, stimuli) * np.sqrt(information)
+    scaled = posterior.circular_error(decoded[estimate_name].values, stimuli) * np.sqrt(information)
     n_trials = scaled.size
     ratio = scaled.var(ddof=1)
     fourth_moment = np.mean((scaled - scaled.mean()) ** 4)
@@ -55,22 +54,22 @@ def variance_ratio(decoded, estimate_name, stimuli, information):
 
 # ------------------------------------------------------------------ circular error
 def test_circular_error_wraps_into_half_open_interval():
-    assert coding.circular_error(0.1, np.pi - 0.1) == pytest.approx(0.2)
-    assert coding.circular_error(np.pi - 0.1, 0.1) == pytest.approx(-0.2)
-    assert coding.circular_error(0.3, 0.3 + np.pi) == pytest.approx(0.0, abs=1e-12)
-    assert coding.circular_error(np.pi / 2, 0.0) == pytest.approx(-np.pi / 2)   # [-pi/2, pi/2)
-    errors = coding.circular_error(np.linspace(-10, 10, 1001), 1.0)
+    assert posterior.circular_error(0.1, np.pi - 0.1) == pytest.approx(0.2)
+    assert posterior.circular_error(np.pi - 0.1, 0.1) == pytest.approx(-0.2)
+    assert posterior.circular_error(0.3, 0.3 + np.pi) == pytest.approx(0.0, abs=1e-12)
+    assert posterior.circular_error(np.pi / 2, 0.0) == pytest.approx(-np.pi / 2)   # [-pi/2, pi/2)
+    errors = posterior.circular_error(np.linspace(-10, 10, 1001), 1.0)
     assert np.all(errors >= -np.pi / 2) and np.all(errors < np.pi / 2)
-    labelled = coding.circular_error(xr.DataArray([0.0, 3.0], dims="trial"), 0.1)
+    labelled = posterior.circular_error(xr.DataArray([0.0, 3.0], dims="trial"), 0.1)
     assert labelled.dims == ("trial",) and labelled.attrs["units"] == "rad"
     with pytest.raises(ValueError, match="truth"):
-        coding.circular_error(0.0, np.nan)
+        posterior.circular_error(0.0, np.nan)
 
 
 # ------------------------------------------------------------------ PoissonDecoder
 def test_poisson_decoder_output_structure_and_single_trial():
     preferred = tiling(12)
-    decoder = coding.PoissonDecoder(true_curves(preferred, 1.5, 1.0, 8.0), grid_size=180)
+    decoder = decoding.PoissonDecoder(true_curves(preferred, 1.5, 1.0, 8.0), grid_size=180)
     counts = poisson_trials(np.random.default_rng(1), np.array([0.4, 2.9]), preferred, 1.5, 1.0, 8.0)
     labelled = xr.DataArray(counts, dims=("trial", "neuron"), coords={"trial": [10, 11]})
     decoded = decoder.decode(labelled, credible=0.8)
@@ -87,13 +86,13 @@ def test_poisson_decoder_output_structure_and_single_trial():
     single = decoder.decode(counts[1])
     assert "trial" not in single.dims and single["posterior"].dims == ("stimulus_grid",)
     assert float(single["posterior_mean"]) == pytest.approx(float(decoded["posterior_mean"][1]))
-    assert isinstance(coding.covers(single, float(single["posterior_mean"])), bool)
+    assert isinstance(posterior.covers(single, float(single["posterior_mean"])), bool)
 
 
 def test_posterior_summaries_match_their_definitions():
     """Circular mean / SD from the doubled angle, and the interval holds `credible` of the mass."""
     preferred = tiling(8)
-    decoder = coding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 3.0), grid_size=90)
+    decoder = decoding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 3.0), grid_size=90)
     counts = np.array([[0, 1, 3, 2, 0, 1, 0, 0], [2, 0, 0, 1, 1, 0, 0, 3]])  # the second wraps near 0
     decoded = decoder.decode(counts, credible=0.7)
     grid = decoded["stimulus_grid"].values
@@ -112,23 +111,23 @@ def test_posterior_summaries_match_their_definitions():
         assert np.sum(mass[:, None] * inside) / 200 == pytest.approx(0.7, abs=2e-3)
     # the second posterior straddles 0: its interval wraps (upper < lower) and contains 0
     assert decoded["credible_upper"].values[1] < decoded["credible_lower"].values[1]
-    assert bool(coding.covers(decoded.isel(trial=1), 0.0))
+    assert bool(posterior.covers(decoded.isel(trial=1), 0.0))
 
 
 def test_measured_tuning_is_interpolated_linearly_and_periodically():
     stimuli = np.arange(8) * np.pi / 8
     means = np.stack([1.0 + stimuli, 5.0 - 0.5 * stimuli], axis=1)          # (stimulus, neuron)
-    tuning = xr.DataArray(means, dims=("stimulus", "neuron"), coords={"stimulus": stimuli})
-    decoder = coding.PoissonDecoder(tuning, grid_size=16)
+    measured = xr.DataArray(means, dims=("stimulus", "neuron"), coords={"stimulus": stimuli})
+    decoder = decoding.PoissonDecoder(measured, grid_size=16)
     expected = decoder.expected_counts.values
     np.testing.assert_allclose(expected[::2], means)                             # exact at the nodes
     np.testing.assert_allclose(expected[1:-1:2], 0.5 * (means[:-1] + means[1:]))  # midpoints
     np.testing.assert_allclose(expected[-1], 0.5 * (means[-1] + means[0]))       # wraps around pi
     # rates in Hz need the window; the expected count is rate * window
-    hertz = tuning.assign_attrs(units="Hz")
+    hertz = measured.assign_attrs(units="Hz")
     with pytest.raises(ValueError, match="window"):
-        coding.PoissonDecoder(hertz)
-    np.testing.assert_allclose(coding.PoissonDecoder(hertz, window=0.25, grid_size=16).expected_counts,
+        decoding.PoissonDecoder(hertz)
+    np.testing.assert_allclose(decoding.PoissonDecoder(hertz, window=0.25, grid_size=16).expected_counts,
                                0.25 * expected)
 
 
@@ -137,15 +136,15 @@ def test_from_tuning_fit_uses_the_von_mises_curves():
     fit = xr.Dataset({"preferred": ("neuron", preferred), "kappa": ("neuron", np.full(6, 2.0)),
                       "baseline": ("neuron", np.full(6, 1.0)), "gain": ("neuron", np.full(6, 9.0))},
                      coords={"neuron": np.arange(100, 106)})
-    from_fit = coding.PoissonDecoder.from_tuning_fit(fit, grid_size=60)
-    direct = coding.PoissonDecoder(true_curves(preferred, 2.0, 1.0, 9.0), grid_size=60)
+    from_fit = decoding.PoissonDecoder.from_tuning_fit(fit, grid_size=60)
+    direct = decoding.PoissonDecoder(true_curves(preferred, 2.0, 1.0, 9.0), grid_size=60)
     np.testing.assert_allclose(from_fit.expected_counts, direct.expected_counts)
     assert list(from_fit.neurons) == list(range(100, 106))
     counts = xr.DataArray(np.ones((3, 6)), dims=("trial", "neuron"), coords={"neuron": np.arange(6)})
     with pytest.raises(ValueError, match="neuron"):
         from_fit.decode(counts)                                                  # other labels
     with pytest.raises(ValueError, match="converge"):
-        coding.PoissonDecoder.from_tuning_fit(fit.assign(kappa=("neuron", [np.nan] + [2.0] * 5)))
+        decoding.PoissonDecoder.from_tuning_fit(fit.assign(kappa=("neuron", [np.nan] + [2.0] * 5)))
 
 
 def test_poisson_decoder_with_true_tuning_is_calibrated():
@@ -155,19 +154,19 @@ def test_poisson_decoder_with_true_tuning_is_calibrated():
     preferred, kappa, baseline, gain = tiling(50), 2.0, 1.0, 10.0
     stimuli = rng.uniform(0.0, np.pi, 2000)
     counts = poisson_trials(rng, stimuli, preferred, kappa, baseline, gain)
-    decoder = coding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain))
+    decoder = decoding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain))
     decoded = decoder.decode(counts, credible=0.9)
 
-    covered = coding.covers(decoded, stimuli)
+    covered = posterior.covers(decoded, stimuli)
     assert covered.dims == ("trial",)
     standard_error = math.sqrt(0.9 * 0.1 / stimuli.size)
     assert abs(float(covered.mean()) - 0.9) < 4 * standard_error
-    curve = coding.coverage(decoded, stimuli, LEVELS)
+    curve = posterior.coverage(decoded, stimuli, LEVELS)
     assert float(curve.sel(level=0.9)) == pytest.approx(float(covered.mean()))
     for level in LEVELS:
         assert abs(float(curve.sel(level=level)) - level) < 4 * float(curve["se"].sel(level=level)), level
     # the posterior SD matches the actual error spread (RMS over trials; SE of an RMS ~ RMS/sqrt(2n))
-    rms = math.sqrt(np.mean(coding.circular_error(decoded["posterior_mean"].values, stimuli) ** 2))
+    rms = math.sqrt(np.mean(posterior.circular_error(decoded["posterior_mean"].values, stimuli) ** 2))
     typical_sd = math.sqrt(np.mean(decoded["posterior_sd"].values ** 2))
     assert abs(rms / typical_sd - 1.0) < 4 / math.sqrt(2 * stimuli.size)
 
@@ -188,7 +187,7 @@ def test_error_reaches_cramer_rao_bound_for_large_populations_only():
         preferred = tiling(n_neurons)
         stimuli = rng.uniform(0.0, np.pi, 4000)
         counts = poisson_trials(rng, stimuli, preferred, kappa, baseline, gain)
-        decoded = coding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain)).decode(counts)
+        decoded = decoding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain)).decode(counts)
         information = poisson_fisher_information(stimuli, preferred, kappa, baseline, gain)
         for name in ("map_estimate", "posterior_mean"):
             ratios[n_neurons, name] = variance_ratio(decoded, name, stimuli, information)
@@ -210,21 +209,21 @@ def test_empirical_decoder_is_calibrated_and_close_to_poisson_decoder():
     rng = np.random.default_rng(72)
     preferred, kappa, baseline, gain = tiling(30), 1.0, 0.5, 4.0
     grid = np.arange(72) * np.pi / 72
-    rates = coding.von_mises_tuning(grid[:, None], preferred, kappa, baseline, gain)
+    rates = tuning.von_mises_tuning(grid[:, None], preferred, kappa, baseline, gain)
     training = xr.DataArray(rng.poisson(rates[:, None, :], size=(72, 10000, 30)),
                             dims=("stimulus", "trial", "neuron"), coords={"stimulus": grid})
-    empirical = coding.EmpiricalDecoder(training)
+    empirical = decoding.EmpiricalDecoder(training)
     np.testing.assert_allclose(empirical.grid, grid)
 
     index = rng.integers(0, 72, 2000)
     stimuli, counts = grid[index], rng.poisson(rates[index])
     decoded = empirical.decode(counts)
     standard_error = math.sqrt(0.9 * 0.1 / stimuli.size)
-    assert abs(float(coding.covers(decoded, stimuli).mean()) - 0.9) < 4 * standard_error
+    assert abs(float(posterior.covers(decoded, stimuli).mean()) - 0.9) < 4 * standard_error
 
-    reference = coding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain), grid_size=72)
+    reference = decoding.PoissonDecoder(true_curves(preferred, kappa, baseline, gain), grid_size=72)
     np.testing.assert_allclose(reference.grid, grid)
-    squared = {name: coding.circular_error(result["posterior_mean"].values, stimuli) ** 2
+    squared = {name: posterior.circular_error(result["posterior_mean"].values, stimuli) ** 2
                for name, result in (("empirical", decoded), ("poisson", reference.decode(counts)))}
     difference = squared["empirical"] - squared["poisson"]
     assert abs(difference.mean()) < 4 * difference.std(ddof=1) / math.sqrt(difference.size)
@@ -234,7 +233,7 @@ def test_empirical_histogram_and_overflow_bin():
     """p(n | s) = (c(n) + alpha) / (T + alpha (M + 2)); counts above M share the overflow bin."""
     responses = xr.DataArray(np.array([[[0], [0], [1]], [[2], [2], [1]]]),
                              dims=("stimulus", "trial", "neuron"), coords={"stimulus": [0.0, 1.0]})
-    decoder = coding.EmpiricalDecoder(responses, smoothing=0.5)
+    decoder = decoding.EmpiricalDecoder(responses, smoothing=0.5)
     assert int(decoder.max_count[0]) == 2
     probability = np.exp(decoder.log_probability.isel(neuron=0).values)        # (count, stimulus)
     denominator = 3 + 0.5 * 4
@@ -242,16 +241,16 @@ def test_empirical_histogram_and_overflow_bin():
     np.testing.assert_allclose(probability[:, 1], np.array([0.5, 1.5, 2.5, 0.5]) / denominator)
     overflow = decoder.log_likelihood(np.array([7]))
     np.testing.assert_allclose(overflow.values, np.log([0.5, 0.5]) - math.log(denominator))
-    posterior = decoder.decode(np.array([0]))["posterior"].values
-    np.testing.assert_allclose(posterior, np.array([2.5, 0.5]) / 3.0)
+    masses = decoder.decode(np.array([0]))["posterior"].values
+    np.testing.assert_allclose(masses, np.array([2.5, 0.5]) / 3.0)
 
 
 # ------------------------------------------------------------------ bad input
 def test_bad_input_raises_value_error_naming_the_parameter():
     preferred = tiling(5)
-    poisson = coding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), grid_size=36)
+    poisson = decoding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), grid_size=36)
     grid = np.arange(6) * np.pi / 6
-    empirical = coding.EmpiricalDecoder(xr.DataArray(
+    empirical = decoding.EmpiricalDecoder(xr.DataArray(
         np.random.default_rng(0).poisson(3.0, size=(6, 20, 5)), dims=("stimulus", "trial", "neuron"),
         coords={"stimulus": grid}))
     good = np.ones((4, 5))
@@ -270,29 +269,29 @@ def test_bad_input_raises_value_error_naming_the_parameter():
     poisson.decode(good + 0.5)                     # the Poisson log-likelihood is defined for real n >= 0
     decoded = poisson.decode(good)
     with pytest.raises(ValueError, match="levels"):
-        coding.coverage(decoded, np.zeros(4), [0.5, 1.0])
+        posterior.coverage(decoded, np.zeros(4), [0.5, 1.0])
     with pytest.raises(ValueError, match="level"):
-        coding.covers(decoded, np.zeros(4), level=0.0)
+        posterior.covers(decoded, np.zeros(4), level=0.0)
     with pytest.raises(ValueError, match="true_stimuli"):
-        coding.coverage(decoded, np.zeros(3), [0.5])
+        posterior.coverage(decoded, np.zeros(3), [0.5])
 
     with pytest.raises(ValueError, match="responses.*non-negative integers"):
-        coding.EmpiricalDecoder(xr.DataArray(np.full((6, 2, 5), 1.5), dims=("stimulus", "trial", "neuron"),
+        decoding.EmpiricalDecoder(xr.DataArray(np.full((6, 2, 5), 1.5), dims=("stimulus", "trial", "neuron"),
                                              coords={"stimulus": grid}))
     with pytest.raises(ValueError, match="responses.*non-negative integers"):
-        coding.EmpiricalDecoder(xr.DataArray(-np.ones((6, 2, 5)), dims=("stimulus", "trial", "neuron"),
+        decoding.EmpiricalDecoder(xr.DataArray(-np.ones((6, 2, 5)), dims=("stimulus", "trial", "neuron"),
                                              coords={"stimulus": grid}))
     with pytest.raises(ValueError, match="smoothing"):
-        coding.EmpiricalDecoder(xr.DataArray(np.ones((6, 2, 5)), dims=("stimulus", "trial", "neuron"),
+        decoding.EmpiricalDecoder(xr.DataArray(np.ones((6, 2, 5)), dims=("stimulus", "trial", "neuron"),
                                              coords={"stimulus": grid}), smoothing=0.0)
     with pytest.raises(ValueError, match=r"tuning\['stimulus'\]"):
-        coding.PoissonDecoder(xr.DataArray(np.ones((2, 3)), dims=("stimulus", "neuron"),
+        decoding.PoissonDecoder(xr.DataArray(np.ones((2, 3)), dims=("stimulus", "neuron"),
                                            coords={"stimulus": [0.0, 4.0]}))
     with pytest.raises(ValueError, match="tuning"):
-        coding.PoissonDecoder(lambda grid: np.ones((grid.size, 3)) * -1.0)
+        decoding.PoissonDecoder(lambda grid: np.ones((grid.size, 3)) * -1.0)
     with pytest.raises(ValueError, match=r"tuning\(stimulus_grid\) must return shape"):
-        coding.PoissonDecoder(lambda grid: np.ones(grid.size))
+        decoding.PoissonDecoder(lambda grid: np.ones(grid.size))
     with pytest.raises(ValueError, match="window"):
-        coding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), window=0.0)
+        decoding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), window=0.0)
     with pytest.raises(ValueError, match="floor"):
-        coding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), floor=0.0)
+        decoding.PoissonDecoder(true_curves(preferred, 1.0, 1.0, 5.0), floor=0.0)

@@ -159,3 +159,42 @@ def test_a_plain_install_without_extras_takes_the_newest_numpy(tmp_path):
     numpy_version, message = completed.stdout.split("|")
     assert "nsnn_sim[brian2]" in message
     assert tuple(int(part) for part in numpy_version.strip().split(".")[:2]) >= (2, 4), numpy_version
+
+
+@pytest.mark.slow
+def test_the_installed_wheel_reproduces_an_experiment_in_an_empty_folder(tmp_path):
+    """Build the wheel, install it in a fresh venv, and run ``nsnn-sim reproduce --quick`` for one
+    experiment in an empty folder: results, figure and REPORT.md appear there (no checkout needed)."""
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--quiet", "--no-deps", "-w", str(tmp_path / "dist"),
+                    str(ROOT)], check=True, timeout=1800)
+    wheel = next((tmp_path / "dist").glob("nsnn_sim-*.whl"))
+    environment = tmp_path / "venv"
+    subprocess.run([sys.executable, "-m", "venv", str(environment)], check=True)
+    subprocess.run([environment / "bin" / "python", "-m", "pip", "install", "--quiet", str(wheel)], check=True,
+                   timeout=1800)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    completed = subprocess.run([environment / "bin" / "nsnn-sim", "reproduce", "--quick", "--only", "demo",
+                                "sampling"], cwd=empty, capture_output=True, text=True, timeout=1800)
+    assert completed.returncode == 0, completed.stderr
+    report = (empty / "figures" / "REPORT.md").read_text()
+    assert "## demo" in report and "## sampling" in report
+    assert (empty / "results" / "demo.nc").exists() and (empty / "figures" / "out" / "sampling.png").exists()
+
+
+def test_progress_bar_on_request_silent_otherwise_and_results_unchanged(capsys, monkeypatch):
+    from nsnn_sim.progress import progress_enabled
+
+    model = ns.LIF(sigma=0.5)
+    quiet = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=False)
+    assert capsys.readouterr().err == ""
+    shown = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=True, n_threads=2)
+    assert "simulate" in capsys.readouterr().err
+    assert shown.spikes == quiet.spikes
+    monkeypatch.delenv("CI", raising=False)
+    monkeypatch.delenv("NSNN_SIM_PROGRESS", raising=False)
+    assert progress_enabled(None, predicted_seconds=10.0) and not progress_enabled(None, predicted_seconds=0.1)
+    monkeypatch.setenv("CI", "true")
+    assert not progress_enabled(None, predicted_seconds=10.0)
+    with pytest.raises(TypeError, match="progress must be True, False or None"):
+        ns.simulate(model, 0.9, n_neurons=2, n_steps=10, progress="yes")

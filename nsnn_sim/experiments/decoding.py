@@ -77,11 +77,10 @@ def train_decoder(train: np.ndarray, grid: np.ndarray):
 
 def poisson_information(fit: xr.Dataset, stimulus: np.ndarray) -> np.ndarray:
     """Poisson Fisher information sum_i f_i'(s)^2 / f_i(s) of von Mises curves (counts), per stimulus."""
-    s = stimulus[:, None]
-    shape = np.exp(fit["kappa"].values * (np.cos(2 * (s - fit["preferred"].values)) - 1))
-    f = fit["baseline"].values + fit["gain"].values * shape
-    derivative = -2 * fit["gain"].values * fit["kappa"].values * np.sin(2 * (s - fit["preferred"].values)) * shape
-    return np.sum(derivative**2 / np.maximum(f, 1e-9), axis=1)
+    parameters = [fit[name].values for name in coding.TUNING_PARAMETERS]
+    return coding.poisson_fisher_information(coding.von_mises_tuning(stimulus[:, None], *parameters),
+                                             coding.von_mises_tuning_derivative(stimulus[:, None], *parameters),
+                                             floor=1e-9)
 
 
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
@@ -190,8 +189,7 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
         summed = summed_decoder.decode((per_contrast[0][1] + per_contrast[1][1])[:, summed_keep])
         var1, var2 = single[0]["posterior_sd"].values ** 2, single[1]["posterior_sd"].values ** 2
         mean1, mean2 = single[0]["posterior_mean"].values, single[1]["posterior_mean"].values
-        optimal_var = 1 / (1 / var1 + 1 / var2)
-        optimal_mean = np.mod(mean1 + coding.circular_error(mean2, mean1) * var1 / (var1 + var2), np.pi)
+        optimal_mean, optimal_var = coding.combine_cues(mean1, var1, mean2, var2)
         summed_var = summed["posterior_sd"].values ** 2
         summed_mean = summed["posterior_mean"].values
         values = {"cue1_var": var1, "cue2_var": var2, "optimal_var": optimal_var, "summed_var": summed_var,
