@@ -10,6 +10,7 @@ $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
 	$(PY) -m pip install --quiet -e ".[all,test]"
+	$(VENV)/bin/nsnn-sim -q warmup
 	touch $(STAMP)
 
 ## make test: create .venv, install, run the whole fast suite (< 10 min on 2 cores)

@@ -1,4 +1,4 @@
-"""The ``nsnn-sim`` command: simulate, sweep, analyze, figures, reproduce, crossval, bench.
+"""The ``nsnn-sim`` command: simulate, sweep, analyze, figures, reproduce, crossval, warmup, bench.
 
 Every subcommand has ``--help``; bad input ends with a one-line message and exit code 2.
 ``nsnn-sim --version`` prints the version and the git commit; ``-v`` / ``-q`` before the subcommand
@@ -154,6 +154,13 @@ def _script(folder: str, name: str, extra: list[str]) -> None:
         raise SystemExit(completed.returncode)
 
 
+def _warmup(args) -> None:
+    from nsnn_sim.warmup import warmup
+
+    seconds = warmup()
+    print(f"kernels compiled or loaded in {sum(seconds.values()):.1f} s")
+
+
 def _bench(args) -> None:
     from nsnn_sim.reproduce import source_root
 
@@ -236,6 +243,10 @@ def build_parser() -> argparse.ArgumentParser:
     crossval.add_argument("--quick", action="store_true")
     crossval.add_argument("--out", default=".", help="output folder (default: the current directory)")
     crossval.set_defaults(run=_crossval)
+
+    warm = commands.add_parser("warmup", help="compile the kernels into Numba's cache (make does it after install)",
+                               description="Compile the common kernel specialisations so a first call loads them.")
+    warm.set_defaults(run=_warmup)
 
     bench = commands.add_parser("bench", help="run the benchmarks (benchmarks/*.py)",
                                 description="Run the benchmark scripts; they write benchmarks/results/.")

@@ -1,32 +1,12 @@
 """Shared helpers for the statistical tests, and a guard against stale Numba caches."""
 
-import hashlib
-from pathlib import Path
-
 import numpy as np
 
-PACKAGE = Path(__file__).resolve().parents[1] / "nsnn_sim"
+from nsnn_sim.warmup import purge_stale_kernel_cache
 
-
-def _purge_stale_numba_cache():
-    """Numba's on-disk cache notices edits to a kernel's own file but not to functions it inlines
-    from other files (e.g. neurons.neuron_step inside engine kernels). Drop every cached kernel of
-    the package whenever any of its sources changed since the last test session."""
-    digest = hashlib.sha256()
-    for source in sorted(PACKAGE.rglob("*.py")):
-        digest.update(source.read_bytes())
-    cache = PACKAGE / "__pycache__"
-    stamp = cache / "nsnn_sources.sha256"
-    if stamp.exists() and stamp.read_text() == digest.hexdigest():
-        return
-    for pattern in ("*.nbi", "*.nbc"):
-        for path in PACKAGE.rglob(pattern):
-            path.unlink()
-    cache.mkdir(exist_ok=True)
-    stamp.write_text(digest.hexdigest())
-
-
-_purge_stale_numba_cache()
+# Numba's cache does not notice edits to functions a kernel inlines from another file: drop every
+# cached kernel of the package whenever any of its sources changed (nsnn_sim.warmup)
+purge_stale_kernel_cache()
 
 
 def stationary_rates(spikes, warmup_steps: int) -> np.ndarray:

@@ -9,7 +9,7 @@ import nsnn_sim as ns
 from nsnn_sim.cli import main
 from nsnn_sim.reproduce import reproduce
 
-COMMANDS = ["simulate", "sweep", "analyze", "figures", "reproduce", "crossval", "bench"]
+COMMANDS = ["simulate", "sweep", "analyze", "figures", "reproduce", "crossval", "warmup", "bench"]
 
 
 @pytest.mark.parametrize("command", COMMANDS)
