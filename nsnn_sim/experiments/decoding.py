@@ -26,13 +26,21 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import coding
-from nsnn_sim.experiments.tuning import DRIVE, DT, WARMUP, drive, models  # the same population
+from nsnn_sim.experiments.tuning import (  # the same population
+    DRIVE,
+    DT,
+    INPUT_NOISE,
+    ORIENTATION_JITTER,
+    WARMUP,
+    drive,
+    models,
+)
 from nsnn_sim.log import get_logger
 from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
-DESCRIPTION = 'Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration.'
+DESCRIPTION = "Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration."
 SEED = 8
 ORDER = 40
 DPI = 110
@@ -49,8 +57,6 @@ def counts(name: str, model, orientations: np.ndarray, preferred: np.ndarray, wi
         return None
     generator = np.random.default_rng(seed)
     if name == "DSNN + input noise":
-        from tuning import INPUT_NOISE, ORIENTATION_JITTER
-
         jitter = generator.normal(0.0, ORIENTATION_JITTER, orientations.size)
         mean = contrast * drive(orientations + jitter, preferred)
         inputs = mean[:, None, :] + generator.normal(0.0, INPUT_NOISE, (orientations.size, n_steps, preferred.size))

@@ -34,7 +34,7 @@ from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
-DESCRIPTION = 'Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit.'
+DESCRIPTION = "Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit."
 SEED = 5
 ORDER = 60
 DPI = 100

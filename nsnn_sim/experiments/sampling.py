@@ -22,7 +22,7 @@ from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
-DESCRIPTION = 'Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference.'
+DESCRIPTION = "Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."
 SEED = 21
 ORDER = 50
 DPI = 110

@@ -27,7 +27,7 @@ from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
-DESCRIPTION = 'Orientation tuning, noise correlations and Fisher information.'
+DESCRIPTION = "Orientation tuning, noise correlations and Fisher information."
 SEED = 5
 ORDER = 30
 DPI = 110

@@ -28,7 +28,7 @@ from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
-DESCRIPTION = 'ISI CV, Fano factor and reliability of noisy and deterministic neurons.'
+DESCRIPTION = "ISI CV, Fano factor and reliability of noisy and deterministic neurons."
 SEED = 11
 ORDER = 20
 DPI = 110
