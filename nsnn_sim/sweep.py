@@ -7,7 +7,14 @@ core, one thread each), or an existing scheduler given by its address. Every fin
 written at once to ``store`` as ``condition-<index>-<key>.nc`` (written to a temporary name, then
 renamed, so a file is either complete or absent). Calling ``sweep`` again with the same arguments
 resumes: conditions whose file exists are not recomputed. A condition that raises is recorded with
-its error (``condition-...-error.json``) and the others still finish; a rerun retries it.
+its error (``condition-...-error.json``) and the others still finish; a rerun retries it. A condition
+that kills its worker (a crash, SIGKILL, memory exhaustion) as many times as the scheduler allows
+(``distributed.scheduler.allowed-failures`` + 1, 4 by default) is recorded as failed ("worker died N
+times") and the others finish; a rerun does not run it again unless ``retry_worker_deaths=True``
+(it would kill workers again). The default cluster gives each worker one task at a time
+(``worker-saturation`` 1), so a death is never blamed on a task that merely waited there. An
+interrupted sweep (Ctrl-C) leaves only the finished results: no error record of the conditions it
+cut short, no temporary file.
 
 Reproducibility: the seed of a condition is a hash of ``(seed, its parameter values)``, so results
 do not depend on the number of workers, on the order in which tasks run, on which other
@@ -23,10 +30,11 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import time
 import traceback
 from itertools import product
 from pathlib import Path
-from typing import Callable
+from typing import Callable, Mapping
 
 import numpy as np
 import xarray as xr
@@ -94,29 +102,60 @@ def _remove_temporaries(paths) -> None:
             temporary.unlink(missing_ok=True)
 
 
+def _as_dataset(result) -> xr.Dataset:
+    """A condition's return value as a Dataset (a dict of scalars / arrays becomes one)."""
+    if isinstance(result, xr.Dataset):
+        return result
+    if not isinstance(result, Mapping):
+        raise TypeError(f"the sweep function must return an xarray.Dataset or a dict of numbers / arrays, got "
+                        f"{type(result).__name__} {result!r:.80}")
+    return xr.Dataset({str(name): np.asarray(value) if np.ndim(value) == 0
+                       else (tuple(f"{name}_{i}" for i in range(np.ndim(value))), np.asarray(value))
+                       for name, value in result.items()})
+
+
+def _record_error(error_path: Path, parameters: dict, message: str, kind: str, details: str = "") -> None:
+    record = {"parameters": parameters, "error": message, "kind": kind, "traceback": details}
+    _write_atomically(error_path, lambda path: path.write_text(json.dumps(record, indent=1)))
+
+
 def _run_condition(function: Callable, parameters: dict, seed: int, result_path: str, error_path: str) -> str:
     """Worker side: run one condition and write its result or its error. Returns "ok" or "error"."""
     result_path, error_path = Path(result_path), Path(error_path)
-    try:
-        result = function(**parameters, seed=seed)
-        dataset = result if isinstance(result, xr.Dataset) else xr.Dataset(
-            {name: np.asarray(value) if np.ndim(value) == 0 else (tuple(f"{name}_{i}" for i in range(np.ndim(value))),
-                                                                   np.asarray(value))
-             for name, value in dict(result).items()})
-        dataset = dataset.assign_attrs(sweep_parameters=json.dumps(parameters), sweep_seed=str(seed))
-        _write_atomically(result_path, lambda path: dataset.to_netcdf(path, engine="h5netcdf"))
-        if error_path.exists():
-            error_path.unlink()
+    if result_path.exists():  # already written by an earlier run of this task (its worker was lost since)
         return "ok"
+    try:
+        dataset = _as_dataset(function(**parameters, seed=seed))
     except Exception as error:  # recorded, the other conditions go on
-        record = {"parameters": parameters, "error": f"{type(error).__name__}: {error}",
-                  "traceback": traceback.format_exc()}
-        _write_atomically(error_path, lambda path: path.write_text(json.dumps(record, indent=1)))
+        _record_error(error_path, parameters, f"{type(error).__name__}: {error}", "exception", traceback.format_exc())
         return "error"
+    dataset = dataset.assign_attrs(sweep_parameters=json.dumps(parameters), sweep_seed=str(seed))
+    _write_atomically(result_path, lambda path: dataset.to_netcdf(path, engine="h5netcdf"))
+    if error_path.exists():
+        error_path.unlink()
+    return "ok"
+
+
+def _worker_died(error_path: Path) -> bool:
+    """Whether ``error_path`` records a condition that killed its worker."""
+    try:
+        return json.loads(error_path.read_text()).get("kind") == "worker_died"
+    except (OSError, ValueError):
+        return False
+
+
+def _remove_records_since(paths, since: float) -> None:
+    """Delete the error records written at or after ``since`` (by conditions an interruption cut short)."""
+    for path in paths:
+        try:
+            if path.stat().st_mtime >= since:
+                path.unlink()
+        except FileNotFoundError:
+            pass
 
 
 def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, n_workers: int | None = None,
-          progress: bool = True) -> xr.Dataset:
+          progress: bool = True, retry_worker_deaths: bool = False) -> xr.Dataset:
     """Run ``function`` over every condition of ``grid`` on dask.distributed (module docstring).
 
     Parameters
@@ -135,54 +174,79 @@ def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, 
         Base seed; condition seeds are :func:`condition_seed` of it.
     progress : bool
         Show a progress bar.
+    retry_worker_deaths : bool
+        Run again the conditions recorded as having killed their worker (default: leave them failed).
 
     Returns
     -------
     xarray.Dataset
         All conditions along dim ``condition``, one coordinate per parameter, plus ``error``.
     """
-    from distributed import Client, LocalCluster, as_completed
+    import dask
+    from distributed import Client, KilledWorker, LocalCluster, as_completed
 
     if not callable(function):
         raise TypeError(f"function must be callable, got {function!r}")
+    for name, flag in (("progress", progress), ("retry_worker_deaths", retry_worker_deaths)):
+        if not isinstance(flag, (bool, np.bool_)):
+            raise TypeError(f"{name} must be True or False, got {flag!r}")
     conditions = conditions_of(grid)
     store = Path(store)
+    if store.exists() and not store.is_dir():
+        raise ValueError(f"store={str(store)!r} is a file; it must be a folder (created if missing)")
     store.mkdir(parents=True, exist_ok=True)
     pending = []
     for index, parameters in enumerate(conditions):
         result_path, error_path = _paths(store, index, parameters)
-        if not result_path.exists():
+        if not result_path.exists() and (retry_worker_deaths or not _worker_died(error_path)):
             pending.append((index, parameters, result_path, error_path))
 
     if pending:
         own_cluster = None
         if scheduler is None:
-            own_cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
-                                       processes=True, dashboard_address=None,
-                                       env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
+            with dask.config.set({"distributed.scheduler.worker-saturation": 1.0}):  # one task per worker
+                own_cluster = LocalCluster(n_workers=n_workers or os.cpu_count() or 1, threads_per_worker=1,
+                                           processes=True, dashboard_address=None,
+                                           env={"NUMBA_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"})
             client = Client(own_cluster)
         elif isinstance(scheduler, Client):
             client = scheduler
         else:
             client = Client(scheduler)
+        interrupted_at, by_key, futures = None, {}, []
+        deaths = int(dask.config.get("distributed.scheduler.allowed-failures", 3)) + 1
         try:
-            futures = [client.submit(_run_condition, function, parameters, condition_seed(seed, parameters),
-                                     str(result_path), str(error_path), pure=False,
-                                     key=f"nsnn-condition-{index}-{_key(parameters)}")
-                       for index, parameters, result_path, error_path in pending]
+            for index, parameters, result_path, error_path in pending:
+                futures.append(client.submit(_run_condition, function, parameters, condition_seed(seed, parameters),
+                                             str(result_path), str(error_path), pure=False,
+                                             key=f"nsnn-condition-{index}-{_key(parameters)}"))
+                by_key[futures[-1].key] = (parameters, error_path)
             bar = progress_bar(len(conditions), progress_enabled(progress), "sweep", "condition",
                                initial=len(conditions) - len(pending))
             for future in as_completed(futures):
-                future.result()
+                try:
+                    future.result()
+                except KilledWorker as error:  # the condition killed every worker it ran on
+                    parameters, error_path = by_key[future.key]
+                    _record_error(error_path, parameters, f"worker died {deaths} times running this condition "
+                                  f"(a crash, SIGKILL or memory exhaustion): {error}", "worker_died")
+                future.release()  # its file is written: a worker lost later must not make the scheduler rerun it
                 bar.update(1)
+            futures.clear()
             bar.close()
-            _remove_temporaries(path for _, _, *paths in pending for path in paths)
+        except BaseException:  # Ctrl-C or a lost scheduler: what the cut-short conditions wrote is removed
+            interrupted_at = time.time() - 1.0  # file times have 1 s resolution on some file systems
+            client.cancel(futures)
+            raise
         finally:
             if own_cluster is not None:
                 client.close()
                 own_cluster.close()
             elif not isinstance(scheduler, Client):
                 client.close()
+            if interrupted_at is not None:
+                _remove_records_since((error_path for _, _, _, error_path in pending), interrupted_at)
+            _remove_temporaries(path for _, _, *paths in pending for path in paths)
     return combine(grid, store)
 
 

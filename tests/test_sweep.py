@@ -99,3 +99,68 @@ def test_a_killed_worker_loses_and_duplicates_nothing(tmp_path):
 def test_bad_grids_are_rejected(tmp_path, grid, pattern):
     with pytest.raises(ValueError, match=pattern):
         sweep(_small_lif, grid, tmp_path, progress=False)
+
+
+def _kills_its_worker(index, seed, log):
+    with open(log, "a") as handle:
+        handle.write(f"{index}\n")
+    if index == 5:
+        os.kill(os.getpid(), signal.SIGKILL)  # as a segfault or the OOM killer would
+    return {"index": index}
+
+
+def test_a_condition_that_kills_its_worker_is_recorded_and_the_others_finish(tmp_path):
+    log = tmp_path / "calls.log"
+    grid = {"index": list(range(16)), "log": [str(log)]}
+    result = sweep(_kills_its_worker, grid, tmp_path / "store", n_workers=2, progress=False)
+    errors = result["error"].values
+    assert (errors == "").sum() == 15 and result["index"].values[errors == ""].tolist() == [i for i in range(16)
+                                                                                          if i != 5]
+    assert errors[5].startswith("worker died 4 times running this condition")
+    calls = log.read_text().split()
+    assert calls.count("5") == 4 and len(calls) == 19  # every other condition ran exactly once
+    again = sweep(_kills_its_worker, grid, tmp_path / "store", n_workers=2, progress=False)
+    assert log.read_text().split() == calls  # the rerun computes nothing
+    xr.testing.assert_identical(result.drop_attrs(), again.drop_attrs())
+    assert not list((tmp_path / "store").glob(".*tmp"))
+
+
+def _returns_text(index, seed):
+    return "not a dataset"
+
+
+def test_a_function_returning_the_wrong_type_is_recorded_with_a_clear_error(tmp_path):
+    result = sweep(_returns_text, {"index": [0]}, tmp_path / "store", n_workers=1, progress=False)
+    assert result["error"].values[0].startswith("TypeError: the sweep function must return an xarray.Dataset")
+
+
+def test_a_store_that_is_a_file_is_refused(tmp_path):
+    (tmp_path / "file").write_text("")
+    with pytest.raises(ValueError, match="is a file"):
+        sweep(_small_lif, GRID, tmp_path / "file", progress=False)
+
+
+def test_an_interrupted_sweep_leaves_no_error_record_and_resumes_with_nothing_lost(tmp_path):
+    """Ctrl-C (SIGINT) in the middle of a sweep: only finished results stay (no error record of the
+    conditions cut short, no temporary file); the rerun completes every condition once."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    store = tmp_path / "store"
+    grid = {"index": list(range(12))}
+    code = (f"from test_sweep import _slow\nfrom nsnn_sim.sweep import sweep\n"
+            f"sweep(_slow, {grid!r}, {str(store)!r}, n_workers=2, progress=False)\n")
+    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    process = subprocess.Popen([sys.executable, "-c", code], env=environment)
+    deadline = time.time() + 180
+    while len(list(store.glob("condition-*.nc"))) < 2 and time.time() < deadline and process.poll() is None:
+        time.sleep(0.1)
+    process.send_signal(signal.SIGINT)
+    process.wait(timeout=120)
+    finished = len(list(store.glob("condition-*.nc")))
+    assert 2 <= finished < 12
+    assert not list(store.glob("*-error.json")) and not list(store.glob(".*tmp"))
+    result = sweep(_slow, grid, store, n_workers=2, progress=False)
+    assert result["index"].values.tolist() == list(range(12)) and np.all(result["error"].values == "")
+    assert len(list(store.glob("condition-*.nc"))) == 12
