@@ -42,37 +42,88 @@ def _pairs(items: list[str], option: str) -> dict:
     return out
 
 
+def _read_config(path: str) -> dict:
+    """The TOML file ``--config path``; one-line errors for what is not a readable TOML file."""
+    config_path = Path(path)
+    if config_path.is_dir():
+        raise UsageError(f"--config {path}: is a directory, not a TOML file")
+    try:
+        return tomllib.loads(config_path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise UsageError(f"--config {path}: no such file") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"--config {path}: not a text (UTF-8) TOML file") from None
+    except tomllib.TOMLDecodeError as error:
+        raise UsageError(f"--config {path}: {error}") from None
+
+
+def _table(config: dict, name: str) -> dict:
+    value = config.get(name, {})
+    if not isinstance(value, dict):
+        raise UsageError(f"[{name}] in --config must be a table of parameters, got {name} = {value!r}")
+    return dict(value)
+
+
+def _whole(run: dict, key: str, default: int) -> int:
+    """``run[key]`` as a whole number (TOML integers, or whole numbers from the command line)."""
+    value = run.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value != int(value):
+        raise UsageError(f"[run] {key} = {value!r} must be a whole number")
+    return int(value)
+
+
+def _output_file(path: str, option: str = "--out") -> Path:
+    """A file to write: not a directory, in a folder that is (or can be made) a directory."""
+    out = Path(path)
+    if out.is_dir():
+        raise UsageError(f"{option} {path}: is a directory; give a file name (e.g. {out / 'run.nc'})")
+    for parent in out.parents:
+        if parent.exists():
+            if not parent.is_dir():
+                raise UsageError(f"{option} {path}: {parent} is a file, not a folder")
+            break
+    out.parent.mkdir(parents=True, exist_ok=True)
+    return out
+
+
+def _output_folder(path: str) -> Path:
+    """An output folder (``--out`` of analyze, figures, reproduce): a folder or nothing yet."""
+    out = Path(path)
+    for folder in (out, *out.parents):
+        if folder.exists():
+            if not folder.is_dir():
+                raise UsageError(f"--out {path}: {folder} is a file; --out is a folder")
+            break
+    return out
+
+
 def _simulate(args) -> None:
     import nsnn_sim as ns
 
-    config = {}
-    if args.config:
-        try:
-            config = tomllib.loads(Path(args.config).read_text())
-        except FileNotFoundError:
-            raise UsageError(f"--config {args.config}: no such file") from None
-        except tomllib.TOMLDecodeError as error:
-            raise UsageError(f"--config {args.config}: {error}") from None
-    model_config = dict(config.get("model", {}))
-    kind = str(args.model or model_config.pop("kind", "LIF")).upper()
+    config = _read_config(args.config) if args.config else {}
+    model_config = _table(config, "model")
+    kind = args.model or model_config.pop("kind", "LIF")
     model_config.pop("kind", None)
+    models = {"LIF": ns.LIF, "NSNN": ns.NSNN}
+    if not isinstance(kind, str) or kind.upper() not in models:
+        raise UsageError(f"--model {kind!r} is not a model; allowed: lif, nsnn")
     model_config.update({k: _value(v) for k, v in _pairs(args.set, "--set").items()})
-    run = dict(config.get("run", {}))
+    run = _table(config, "run")
     for option in ("neurons", "steps", "trials", "seed", "inputs"):
         if getattr(args, option) is not None:
             run[option] = getattr(args, option)
-    models = {"LIF": ns.LIF, "NSNN": ns.NSNN}
-    if kind not in models:
-        raise UsageError(f"--model {kind!r} is not a model; allowed: lif, nsnn")
+    unknown = sorted(set(run) - {"neurons", "steps", "trials", "seed", "inputs"})
+    if unknown:
+        raise UsageError(f"[run] has unknown keys {unknown}; allowed: neurons, steps, trials, seed, inputs")
+    sizes = {key: _whole(run, key, default) for key, default in
+             (("neurons", 100), ("steps", 1000), ("trials", 1), ("seed", 0))}
+    out = _output_file(args.out)
     try:
-        model = models[kind](**model_config)
+        model = models[kind.upper()](**model_config)
     except TypeError as error:
         raise UsageError(f"model parameters: {error}") from None
-    result = ns.simulate(model, run.get("inputs", 0.0), n_neurons=int(run.get("neurons", 100)),
-                         n_steps=int(run.get("steps", 1000)), n_trials=int(run.get("trials", 1)),
-                         seed=int(run.get("seed", 0)))
-    out = Path(args.out)
-    out.parent.mkdir(parents=True, exist_ok=True)
+    result = ns.simulate(model, run.get("inputs", 0.0), n_neurons=sizes["neurons"], n_steps=sizes["steps"],
+                         n_trials=sizes["trials"], seed=sizes["seed"])
     result.to_netcdf(out)
     print(f"{len(result.spikes)} spikes, mean rate {float(result.spikes.rates().mean()):.2f} Hz -> {out}")
 
@@ -86,10 +137,17 @@ def _sweep(args) -> None:
     unknown = set(grid) - {"mu", "sigma", "tau", "n_neurons", "duration", "dt"}
     if unknown or not {"mu", "sigma"} <= set(grid):
         raise UsageError(f"the LIF sweep takes mu and sigma (and tau, n_neurons, duration, dt); got {sorted(grid)}")
+    if Path(args.store).exists() and not Path(args.store).is_dir():
+        raise UsageError(f"--store {args.store}: is a file; give a folder (created if missing)")
+    out = _output_file(args.out or str(Path(args.store) / "sweep.nc"))
     result = sweep(lif_statistics, grid, args.store, scheduler=args.scheduler, seed=args.seed, n_workers=args.workers)
-    out = Path(args.out or Path(args.store) / "sweep.nc")
     result.to_netcdf(out, engine="h5netcdf")
+    failed = result["error"].values != ""
+    if failed.all():
+        raise UsageError(f"every condition failed; the first: {result['error'].values[0]}")
     print(result[["rate", "cv", "siegert_rate", "error"]].to_dataframe().to_string())
+    if failed.any():
+        print(f"{int(failed.sum())} of {failed.size} conditions failed (see the error column)", file=sys.stderr)
     print(f"-> {out}")
 
 
@@ -106,6 +164,7 @@ def _analyze(args) -> None:
     from nsnn_sim.experiments import figure_path, results_path
 
     experiment = _experiment(args.name)
+    args.out = _output_folder(args.out)
     results = experiment.analyze(results_path(args.name, args.out), quick=args.quick, seed=args.seed)
     print(f"-> {results}")
     if args.figure:
@@ -116,6 +175,7 @@ def _figures(args) -> None:
     from nsnn_sim.experiments import figure_path, registry, results_path
 
     made = 0
+    args.out = _output_folder(args.out)
     for name, experiment in registry().items():
         if results_path(name, args.out).exists():
             print(f"-> {experiment.draw(results_path(name, args.out), figure_path(name, args.out))}")
@@ -131,6 +191,7 @@ def _reproduce(args) -> None:
     if args.only:
         for name in args.only:
             _experiment(name)
+    args.out = _output_folder(args.out)
     print(f"-> {reproduce('full' if args.full else 'quick', only=args.only, out=args.out)}")
 
 

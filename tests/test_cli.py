@@ -84,3 +84,40 @@ def test_analyze_and_figures_write_under_the_output_folder(tmp_path, monkeypatch
     assert (tmp_path / "run" / "results" / "demo.nc").exists()
     assert main(["figures", "--out", "run"]) == 0
     assert (tmp_path / "run" / "figures" / "out" / "demo.png").stat().st_size > 10_000
+
+
+@pytest.mark.parametrize("toml, message", [
+    ("[run]\nneurons = 1.5\n", "[run] neurons = 1.5 must be a whole number"),
+    ("[run]\nneurons = true\n", "[run] neurons = True must be a whole number"),
+    ("[run]\nsteps = 'abc'\n", "[run] steps = 'abc' must be a whole number"),
+    ("model = 5\n", "[model] in --config must be a table"),
+    ("[model]\nkind = 5\n", "--model 5 is not a model"),
+    ("[run]\nneuron = 5\n", "[run] has unknown keys ['neuron']"),
+])
+def test_bad_config_values_give_one_line_naming_the_key(tmp_path, monkeypatch, capsys, toml, message):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "run.toml").write_text(toml)
+    assert main(["simulate", "--config", "run.toml", "--out", "x.nc"]) == 2
+    error = capsys.readouterr().err.strip()
+    assert message in error and len(error.splitlines()) == 1
+    assert not (tmp_path / "x.nc").exists()
+
+
+def test_bad_paths_give_one_line_naming_the_option(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "binary.toml").write_bytes(bytes(range(256)))
+    (tmp_path / "a_file").write_text("")
+    (tmp_path / "folder").mkdir()
+    cases = [
+        (["simulate", "--config", "binary.toml", "--out", "x.nc"], "not a text (UTF-8) TOML file"),
+        (["simulate", "--config", "folder", "--out", "x.nc"], "is a directory, not a TOML file"),
+        (["simulate", "--out", "folder"], "--out folder: is a directory"),
+        (["simulate", "--out", "a_file/x.nc"], "a_file is a file, not a folder"),
+        (["sweep", "--store", "a_file", "--grid", "mu=1", "--grid", "sigma=0.5"], "--store a_file: is a file"),
+        (["analyze", "demo", "--out", "a_file"], "--out a_file: a_file is a file"),
+        (["figures", "--out", "a_file/sub"], "a_file is a file"),
+    ]
+    for arguments, message in cases:
+        assert main(arguments) == 2, arguments
+        error = capsys.readouterr().err.strip()
+        assert message in error and len(error.splitlines()) == 1, (arguments, error)

@@ -145,8 +145,8 @@ def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epoc
                                                       engine="simulator")["accuracy"]
             for kind, values in robustness(network, data, seed=3000 + s).items():
                 perturbed[kind][m, s] = values
-            _log.info(f"{name} seed {s}: test accuracy {curves[m, s, -1]:.3f} (simulate {simulator_accuracy[m, s]:.3f}), "
-                  f"{epoch_time[m, s]:.2f} s per epoch", flush=True)
+            _log.info(f"{name} seed {s}: test accuracy {curves[m, s, -1]:.3f} "
+                      f"(simulate {simulator_accuracy[m, s]:.3f}), {epoch_time[m, s]:.2f} s per epoch")
 
     dims = ("model", "seed")
     dataset = xr.Dataset(
