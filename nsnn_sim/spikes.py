@@ -15,10 +15,12 @@ from __future__ import annotations
 import json
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import xarray as xr
 
+from nsnn_sim.checksums import add_checksums, verify_checksums
 from nsnn_sim.validation import whole_number
 from nsnn_sim.version import provenance
 
@@ -272,8 +274,9 @@ class SimulationResult:
         return dataset
 
     def to_netcdf(self, path) -> None:
-        """Write :meth:`to_xarray` to a netCDF-4 file; :func:`load` reads it back losslessly."""
-        self.to_xarray().to_netcdf(path, engine="h5netcdf")
+        """Write :meth:`to_xarray` to a netCDF-4 file, with checksums (:mod:`nsnn_sim.checksums`);
+        :func:`load` reads it back losslessly and verifies them."""
+        add_checksums(self.to_xarray()).to_netcdf(path, engine="h5netcdf")
 
     @classmethod
     def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
@@ -301,7 +304,38 @@ def _optional_float(attrs: dict, *names: str) -> float | None:
     return None
 
 
+_REQUIRED_VARIABLES = ("spike_trial", "spike_neuron", "spike_step")
+_REQUIRED_ATTRS = ("dt", "n_trials", "n_neurons", "n_steps", "model_json", "seed")
+
+
+def open_checked(path) -> xr.Dataset:
+    """A netCDF file read into memory with its checksums verified (:mod:`nsnn_sim.checksums`);
+    ``OSError`` naming the file if it is missing, unreadable (truncated, not netCDF) or corrupted."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    try:
+        with xr.open_dataset(path, engine="h5netcdf") as dataset:
+            dataset = dataset.load()
+    except Exception as error:  # noqa: BLE001 - h5py and xarray raise many kinds for a damaged file
+        raise OSError(f"{path} is not a readable netCDF-4 file (truncated, damaged, or another format): "
+                      f"{type(error).__name__}: {error}") from None
+    verify_checksums(dataset, path)
+    return dataset
+
+
 def load(path) -> SimulationResult:
-    """Read a file written by :meth:`SimulationResult.to_netcdf`."""
-    with xr.open_dataset(path, engine="h5netcdf") as dataset:
-        return SimulationResult.from_xarray(dataset.load())
+    """Read a file written by :meth:`SimulationResult.to_netcdf`, verifying its checksums.
+
+    Raises ``OSError`` for a missing, unreadable or corrupted file and ``ValueError`` for a netCDF
+    file that is not an nsnn_sim result (naming the variable or attribute it lacks).
+    """
+    dataset = open_checked(path)
+    missing = [name for name in _REQUIRED_VARIABLES if name not in dataset.variables]
+    missing += [f"attribute {name}" for name in _REQUIRED_ATTRS if name not in dataset.attrs]
+    if missing:
+        raise ValueError(f"{path} is not an nsnn_sim simulation result: it lacks {', '.join(missing)}")
+    try:
+        return SimulationResult.from_xarray(dataset)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{path} holds an invalid nsnn_sim result: {error}") from None

@@ -42,7 +42,9 @@ from types import ModuleType
 
 import xarray as xr
 
+from nsnn_sim.checksums import add_checksums
 from nsnn_sim.log import get_logger
+from nsnn_sim.spikes import open_checked
 
 __all__ = ["Experiment", "registry", "get", "results_path", "figure_path", "main"]
 
@@ -79,7 +81,7 @@ class Experiment:
         data = self.run(quick=quick, seed=seed, **options)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        data.to_netcdf(out, engine="h5netcdf")
+        add_checksums(data).to_netcdf(out, engine="h5netcdf")
         if hasattr(self.module, "MARKDOWN"):
             out.with_suffix(".md").write_text(self.module.MARKDOWN(data))
         _log.info("%s -> %s", self.name, out)
@@ -99,12 +101,11 @@ class Experiment:
 
 
 def load_results(path) -> xr.Dataset:
-    """A results file, read into memory (the file is closed afterwards)."""
+    """A results file, read into memory with its checksums verified (the file is closed afterwards)."""
     path = Path(path)
     if not path.exists():
         raise FileNotFoundError(f"results file {path} not found: run `nsnn-sim analyze {path.stem}` first")
-    with xr.open_dataset(path, engine="h5netcdf") as dataset:
-        return dataset.load()
+    return open_checked(path)
 
 
 def results_path(name: str, out=".") -> Path:

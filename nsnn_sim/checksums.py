@@ -1,0 +1,89 @@
+"""Checksums of result files: any changed byte of a variable or an attribute is found on load.
+
+netCDF/HDF5 can checksum data chunks (fletcher32), but not attributes (dt, seed, shape, model,
+provenance), and not the small contiguous variables of a short run. So every file nsnn_sim writes
+carries SHA-256 digests of its own: one per variable and coordinate (over dtype, shape and bytes),
+in that variable's attrs as ``sha256``, and one over all the other attributes of the file and of
+every variable (canonical JSON), as the file attribute ``nsnn_sim_attrs_sha256``.
+:func:`verify_checksums` recomputes them after reading and raises an ``OSError`` naming the file
+and the variable or attribute that differs. Files without digests (written before they existed) load unverified.
+
+Examples
+--------
+>>> import numpy as np, xarray as xr
+>>> from nsnn_sim.checksums import add_checksums, verify_checksums
+>>> data = add_checksums(xr.Dataset({"x": ("i", np.arange(3))}, attrs={"dt": 0.001}))
+>>> verify_checksums(data, "example.nc")
+>>> data.attrs["dt"] = 0.002
+>>> verify_checksums(data, "example.nc")
+Traceback (most recent call last):
+...
+OSError: example.nc is corrupted: its attributes (dt, seed, model, ...) do not match their checksum
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+
+import numpy as np
+import xarray as xr
+
+__all__ = ["add_checksums", "verify_checksums", "ATTRS_DIGEST", "VARIABLE_DIGEST"]
+
+ATTRS_DIGEST = "nsnn_sim_attrs_sha256"
+VARIABLE_DIGEST = "sha256"
+
+
+def _variable_digest(values: np.ndarray) -> str:
+    array = np.ascontiguousarray(values)
+    digest = hashlib.sha256(f"{array.dtype.str}{array.shape}".encode())
+    digest.update(array.view(np.uint8) if array.dtype.kind not in "OUS" else str(array.tolist()).encode())
+    return digest.hexdigest()
+
+
+def _plain(value):
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _attrs_digest(dataset: xr.Dataset) -> str:
+    """Digest of the file's attributes and of every variable's attributes (but their own digests)."""
+    items = {key: _plain(value) for key, value in dataset.attrs.items() if key != ATTRS_DIGEST}
+    for name in sorted(map(str, dataset.variables)):
+        items[f"variable {name}"] = {key: _plain(value) for key, value in dataset.variables[name].attrs.items()
+                                     if key != VARIABLE_DIGEST}
+    return hashlib.sha256(json.dumps(items, sort_keys=True, default=str).encode()).hexdigest()
+
+
+def add_checksums(dataset: xr.Dataset) -> xr.Dataset:
+    """A copy of ``dataset`` with the digests of the module docstring (to write to a file)."""
+    dataset = dataset.copy()
+    for name in list(dataset.variables):
+        variable = dataset[name].variable if name in dataset.data_vars else dataset.coords[name].variable
+        attrs = {key: value for key, value in variable.attrs.items() if key != VARIABLE_DIGEST}
+        attrs[VARIABLE_DIGEST] = _variable_digest(variable.values)
+        if name in dataset.data_vars:
+            dataset[name].attrs = attrs
+        else:
+            dataset.coords[name].attrs = attrs
+    dataset.attrs[ATTRS_DIGEST] = _attrs_digest(dataset)
+    return dataset
+
+
+def verify_checksums(dataset: xr.Dataset, path) -> None:
+    """``OSError`` naming ``path`` and what differs if a digest of :func:`add_checksums` does not match."""
+    if ATTRS_DIGEST not in dataset.attrs:
+        return  # a file from before the checksums
+    if dataset.attrs[ATTRS_DIGEST] != _attrs_digest(dataset):
+        raise OSError(f"{path} is corrupted: its attributes (dt, seed, model, ...) do not match their checksum")
+    for name in dataset.variables:
+        variable = dataset.variables[name]
+        expected = variable.attrs.get(VARIABLE_DIGEST)
+        if expected is None:
+            raise OSError(f"{path} is corrupted: variable {name!r} has lost its checksum")
+        if expected != _variable_digest(variable.values):
+            raise OSError(f"{path} is corrupted: variable {name!r} does not match its checksum")
