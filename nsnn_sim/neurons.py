@@ -244,7 +244,8 @@ class _Model:
         return json.dumps(self.to_dict())
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={describe(v) if isinstance(v, list) else repr(v)}" for k, v in self.parameters().items())
+        shown = ", ".join(f"{k}={describe(v) if isinstance(v, list) else repr(v)}"
+                          for k, v in self.parameters().items())
         return f"{type(self).__name__}({shown})"
 
 

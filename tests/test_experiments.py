@@ -82,10 +82,12 @@ def test_learning_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
     _run("figures/learning.py", "--results", str(results), "--out", str(figure))
     data = xr.open_dataset(results, engine="h5netcdf").load()
     assert data.sizes["seed"] == 2 and data.sizes["epoch"] == 3 and data.sizes["model"] == 6
-    for name in ("test_accuracy", "learner_accuracy", "simulator_accuracy", "deletion_accuracy", "adversarial_accuracy"):
+    for name in ("test_accuracy", "learner_accuracy", "simulator_accuracy", "deletion_accuracy",
+                 "adversarial_accuracy"):
         values = data[name].values
         assert np.all((values >= 0) & (values <= 1)), name
     assert np.all(data["epoch_time"] > 0)
     # no perturbation = the clean network (same evaluation seed)
-    np.testing.assert_array_equal(data["deletion_accuracy"].isel(deletion=0), data["insertion_accuracy"].isel(insertion=0))
+    np.testing.assert_array_equal(data["deletion_accuracy"].isel(deletion=0),
+                                  data["insertion_accuracy"].isel(insertion=0))
     assert figure.stat().st_size > 50_000
