@@ -504,16 +504,9 @@ def test_correlations_of_counts_equal_count_correlations_and_numpy():
 def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_are_those_of_stats():
     """One set of trains: every place that shows a CV or a Fano factor returns what ``stats`` returns
     (same estimator, same number)."""
-    import importlib.util
-    from pathlib import Path
-
     from nsnn_sim import crossval
+    from nsnn_sim.experiments import crossval_brian2, variability
     from nsnn_sim.sweep import lif_statistics
-
-    path = Path(__file__).resolve().parents[1] / "analyses" / "variability.py"
-    spec = importlib.util.spec_from_file_location("variability_experiment", path)
-    variability = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(variability)
 
     model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, threshold_crossing="bridge")
     spikes = ns.simulate(model, 0.9, n_neurons=30, n_steps=12000, n_trials=6, seed=2).spikes
@@ -529,3 +522,6 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     swept = lif_statistics(0.9, 0.5, seed=5, n_neurons=20, duration=0.3)
     again = ns.simulate(model, 0.9, n_neurons=20, n_steps=3000, seed=5).spikes.crop(0.05)
     assert float(swept["cv"]) == float(stats.isi_cv(again, pool="all"))
+    # the Brian2 grid's theory column (CV against Brunel's) is the pooled CV of stats
+    checks = crossval_brian2.theory_checks(model, 0.9, 0.05, [spikes])
+    assert checks["cv"][0] == float(stats.isi_cv(spikes.crop(0.05), pool="all"))
