@@ -47,6 +47,9 @@ __all__ = ["simulate"]
 _INITIAL_CAPACITY = 1024
 _MAX_SEED = 2**63 - 1
 _MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
+# below this many neuron-steps between two barriers the recurrent kernel runs on one thread: a barrier
+# costs tens of microseconds (measured: 10 neurons x 8 trials, 1-step delays, 17x faster on one thread)
+_SERIAL_WORK = 4096
 _NS_PER_NEURON_STEP = 5.0  # measured: 4.9 ns per neuron-step and thread (benchmarks/results/engine_costs.md)
 
 
@@ -382,7 +385,8 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         (default: ``u_rest`` for the LIF, 0 for the NSNN).
     n_threads : int, optional
         Worker threads (default: Numba's thread count, ``NUMBA_NUM_THREADS``); the result does not
-        depend on it.
+        depend on it. By default a recurrent network with less than 4096 neuron-steps of work between
+        two synchronisations (``n_trials * n_neurons * min_delay``) runs on one thread, which is faster.
     progress : bool, optional
         A progress bar over the (trial, block) tasks of an unconnected population (a recurrent
         network runs as one kernel, without a bar). Default: shown when the run is predicted to take
@@ -400,7 +404,7 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     n_steps = whole_number("n_steps", n_steps)
     n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
     seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
-    n_threads = _threads(n_threads)
+    automatic_threads, n_threads = n_threads is None, _threads(n_threads)
     show_progress = progress_enabled(progress, _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads)
     with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
         compiled = model.compile(n_neurons)
@@ -413,6 +417,8 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         state = np.zeros((n_trials, n_steps, recorded.size)) if recorded.size else np.zeros((0, 0, 0))
         tables = _poisson_tables(compiled_inputs)
         compiling_before_run, start_time = clock.seconds, time.perf_counter()
+        if synapses is not None and automatic_threads and n_trials * n_neurons * synapses.min_delay < _SERIAL_WORK:
+            n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
         trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, np.uint64(seed),
                                          n_trials, n_neurons, n_steps, n_threads, record_column, state, show_progress)
         run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
