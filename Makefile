@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick clean
+.PHONY: lint test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -13,7 +13,11 @@ $(STAMP): pyproject.toml
 	$(VENV)/bin/nsnn-sim -q warmup
 	touch $(STAMP)
 
-## make test: create .venv, install, run the whole fast suite (< 10 min on 2 cores)
+## make lint: ruff (pyflakes, import order, line length 120; configured in pyproject.toml)
+lint: $(STAMP)
+	$(VENV)/bin/ruff check .
+
+## make test: create .venv, install, run the whole fast suite (< 15 min on 2 cores)
 test: $(STAMP)
 	$(PY) -m pytest -m "not slow" -q
 
