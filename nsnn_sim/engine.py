@@ -36,6 +36,7 @@ from numba import njit, prange
 
 from nsnn_sim import rng
 from nsnn_sim.compile_clock import CompileClock
+from nsnn_sim.memory import require_memory
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.progress import progress_bar, progress_enabled
@@ -47,6 +48,8 @@ __all__ = ["simulate"]
 _INITIAL_CAPACITY = 1024
 _MAX_SEED = 2**63 - 1
 _MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
+_MAX_STEPS = 2**53  # steps are int64 and their times k*dt exact in float64
+_BYTES_PER_NEURON = 200  # per-neuron coefficient, state, key and input arrays of one run (with margin)
 # below this many neuron-steps between two barriers the recurrent kernel runs on one thread: a barrier
 # costs tens of microseconds (measured: 10 neurons x 8 trials, 1-step delays, 17x faster on one thread)
 _SERIAL_WORK = 4096
@@ -401,10 +404,14 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     if not hasattr(model, "compile"):
         raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
     n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
-    n_steps = whole_number("n_steps", n_steps)
+    n_steps = whole_number("n_steps", n_steps, maximum=_MAX_STEPS)
     n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
     seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
     automatic_threads, n_threads = n_threads is None, _threads(n_threads)
+    recorded_count = 0 if record_state is None else np.size(record_state)
+    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
+                   f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
+                   f"{recorded_count} neurons in record_state)")
     show_progress = progress_enabled(progress, _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads)
     with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
         compiled = model.compile(n_neurons)
