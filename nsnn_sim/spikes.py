@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from nsnn_sim.validation import whole_number
+from nsnn_sim.validation import si_value, whole_number
 from nsnn_sim.version import provenance
 
 __all__ = ["SpikeTrains", "SimulationResult", "load", "stack_trials"]
@@ -62,11 +62,13 @@ class SpikeTrains:
         trial = np.asarray(trial)
         neuron = np.asarray(neuron)
         step = np.asarray(step)
+        dt = si_value("dt", dt, "s")
         for name, array in (("trial", trial), ("neuron", neuron), ("step", step)):
             if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
                 raise TypeError(f"{name} must be a 1-D integer array, got dtype {array.dtype}, shape {array.shape}")
         if not trial.size == neuron.size == step.size:
-            raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, {step.size}")
+            raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, "
+                             f"{step.size}")
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and np.isfinite(dt) and dt > 0):
             raise ValueError(f"dt={dt!r} must be a finite number > 0 (seconds)")
         n_trials = whole_number("n_trials", n_trials)
@@ -120,6 +122,7 @@ class SpikeTrains:
 
     def crop(self, t_start: float = 0.0, t_stop: float | None = None) -> "SpikeTrains":
         """The spikes in ``[t_start, t_stop)`` (seconds, whole steps) as a run that starts at step 0."""
+        t_start, t_stop = si_value("t_start", t_start, "s"), si_value("t_stop", t_stop, "s")
         start = 0 if t_start == 0 else self.steps_per_window(t_start, "t_start")
         stop = self.n_steps if t_stop is None else self.steps_per_window(t_stop, "t_stop")
         if not 0 <= start < stop <= self.n_steps:
@@ -131,7 +134,8 @@ class SpikeTrains:
 
     # ------------------------------------------------------------------ counting
     def steps_per_window(self, window: float, name: str = "window") -> int:
-        """``window`` (seconds) as a whole number of steps; ``ValueError`` if it is not one."""
+        """``window`` (seconds, or a time with units) as a whole number of steps; ``ValueError`` if it is not one."""
+        window = si_value(name, window, "s")
         if not isinstance(window, (int, float, np.integer, np.floating)) or not np.isfinite(window) or window <= 0:
             raise ValueError(f"{name}={window!r} must be a finite number of seconds > 0")
         steps = window / self.dt

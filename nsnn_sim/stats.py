@@ -37,6 +37,10 @@ Edge cases
   that do not fill a whole window are not counted. A Fano or correlation window longer than the
   run (or leaving fewer than two samples to take a variance over) gives NaN for that window with a
   ``RuntimeWarning``; a PSTH bin longer than the run raises ``ValueError`` (there would be no bins).
+* **Units.** Every time (``t_start``, ``t_stop``, windows, ``bin_width``, ``smoothing``, ``tau``,
+  ``sigma``, spike times) and the Victor-Purpura ``cost`` (1/s) may carry units (a Brian2 ``Quantity``, a
+  ``quantities`` array): converted to SI, or refused with ``UnitError`` if the dimension is wrong
+  (:mod:`nsnn_sim.interop.units`). Plain floats are seconds and 1/s.
 * **Durations.** Trains compared with each other must have equal durations: distances between two
   ``SpikeTrains`` raise ``ValueError`` otherwise (within one ``SpikeTrains`` they always agree).
 """
@@ -55,7 +59,7 @@ from scipy import sparse
 from scipy.ndimage import gaussian_filter1d
 
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, numeric_parameter, whole_number
+from nsnn_sim.validation import describe, float_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["firing_rates", "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
@@ -80,8 +84,9 @@ def _check_spikes(spikes, name: str = "spikes") -> SpikeTrains:
     return spikes
 
 
-def _scalar_parameter(name: str, value, lower_open: bool = True) -> float:
-    value = numeric_parameter(name, value, lower=0.0, lower_open=lower_open)
+def _scalar_parameter(name: str, value, unit: str, lower_open: bool = True) -> float:
+    """One number >= 0 (> 0 if ``lower_open``) in SI: ``unit`` is "s" or "1/s" (:func:`si_value`)."""
+    value = numeric_parameter(name, si_value(name, value, unit), lower=0.0, lower_open=lower_open)
     if np.ndim(value):
         raise ValueError(f"{name}={describe(value)} must be a single number, not an array")
     return float(value)
@@ -89,7 +94,7 @@ def _scalar_parameter(name: str, value, lower_open: bool = True) -> float:
 
 def _time_step(spikes: SpikeTrains, name: str, seconds) -> int:
     """A time in seconds within the run as a whole number of steps."""
-    seconds = _scalar_parameter(name, seconds, lower_open=False)
+    seconds = _scalar_parameter(name, seconds, "s", lower_open=False)
     step = 0 if seconds == 0 else spikes.steps_per_window(seconds, name)
     if step > spikes.n_steps:
         raise ValueError(f"{name}={seconds!r} s lies after the end of the run ({spikes.duration!r} s)")
@@ -200,6 +205,7 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
         Dims ``(time,)`` or ``(neuron, time)``, in Hz; coordinate ``time`` is the bin start (s).
     """
     _check_spikes(spikes)
+    smoothing = None if smoothing is None else _scalar_parameter("smoothing", smoothing, "s")
     width = spikes.steps_per_window(bin_width, "bin_width")
     n_bins = spikes.n_steps // width
     if n_bins == 0:
@@ -217,7 +223,7 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
     units_per_row = spikes.n_trials * (1 if per_neuron else chosen.size)
     rates = counts.reshape(n_rows, n_bins) / (units_per_row * width * spikes.dt)
     if smoothing is not None:
-        kernel = {"sigma": _scalar_parameter("smoothing", smoothing) / (width * spikes.dt), "axis": -1,
+        kernel = {"sigma": smoothing / (width * spikes.dt), "axis": -1,
                   "mode": "constant", "truncate": 4.0}
         rates = gaussian_filter1d(rates, **kernel) / gaussian_filter1d(np.ones(n_bins), **kernel)
     coords = {"time": ("time", np.arange(n_bins) * width * spikes.dt, {"units": "s"})}
@@ -412,7 +418,8 @@ def fano_factor(spikes: SpikeTrains, windows, across: str = "trials") -> xr.Data
     _check_spikes(spikes)
     if across not in ("trials", "windows"):
         raise ValueError(f"across={across!r} must be 'trials' or 'windows'")
-    windows = np.atleast_1d(float_array("windows", windows, "a number or a sequence of numbers (seconds)"))
+    windows = np.atleast_1d(float_array("windows", si_value("windows", windows, "s"),
+                                        "a number or a sequence of numbers (seconds)"))
     if windows.ndim != 1 or windows.size == 0:
         raise ValueError(f"windows={describe(windows)} must be a number or a non-empty 1-D sequence")
     fano = np.full((spikes.n_neurons, windows.size), np.nan)
@@ -574,37 +581,65 @@ def correlations_of_counts(counts) -> np.ndarray:
 
 # ------------------------------------------------------------------ spike-train distances
 def _spike_times(name: str, times) -> np.ndarray:
-    times = float_array(name, times, "a 1-D array of spike times (seconds)")
+    times = float_array(name, si_value(name, times, "s"), "a 1-D array of spike times (seconds)")
     if times.ndim != 1 or not np.all(np.isfinite(times)):
         raise ValueError(f"{name}={describe(times)} must be a 1-D array of finite spike times (seconds)")
     return np.sort(times)
 
 
-def van_rossum_distance(times_a, times_b, tau: float) -> float:
+# van Rossum conventions: the coefficient c of
+# D^2 = c * [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau} - 2 sum_ij e^{-|a_i-b_j|/tau}]
+_VAN_ROSSUM_CONVENTIONS = {"nsnn_sim": 0.5, "elephant": 1.0}
+
+
+def van_rossum_distance(times_a, times_b, tau: float, convention: str = "nsnn_sim") -> float:
     """Van Rossum (2001) distance between two spike trains, in closed form.
 
     With ``f = sum_i exp(-(t - a_i)/tau) H(t - a_i)`` and ``g`` likewise for ``b``,
     ``D^2 = (1/tau) int (f - g)^2 dt
     = (1/2) [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau} - 2 sum_ij e^{-|a_i-b_j|/tau}]``.
-    One spike against none gives ``D = 1/sqrt(2)``. Time and memory O(len(a) * len(b)).
+    Time and memory O(len(a) * len(b)).
+
+    Two normalisations are in use, and ``convention`` picks one:
+
+    * ``"nsnn_sim"`` (the default, van Rossum's ``(1/tau) int``): one spike against none gives
+      ``D = 1/sqrt(2)``;
+    * ``"elephant"``: Elephant's ``elephant.spike_train_dissimilarity.van_rossum_distance``, which is
+      ``sqrt(2)`` times larger, ``D_elephant^2 = (2/tau) int (f - g)^2 dt`` (the bracket above without the
+      1/2): one spike against none gives 1.
 
     Parameters
     ----------
     times_a, times_b : array of float
-        Spike times in seconds (any order).
+        Spike times in seconds (any order), or times with units (Brian2, ``quantities``, a ``neo.SpikeTrain``).
     tau : float
-        Kernel time constant in seconds, > 0.
+        Kernel time constant in seconds (or a time with units), > 0.
+    convention : {"nsnn_sim", "elephant"}
+        The normalisation (above).
 
     Returns
     -------
     float
         The distance (dimensionless).
+
+    Examples
+    --------
+    >>> from nsnn_sim.stats import van_rossum_distance
+    >>> round(van_rossum_distance([0.1], [], tau=0.01), 6), van_rossum_distance([0.1], [], 0.01, convention="elephant")
+    (0.707107, 1.0)
     """
+    coefficient = _van_rossum_coefficient(convention)
     times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
-    tau = _scalar_parameter("tau", tau)
-    squared = 0.5 * (_exponential_overlap(times_a, times_a, tau) + _exponential_overlap(times_b, times_b, tau)
+    tau = _scalar_parameter("tau", tau, "s")
+    squared = coefficient * (_exponential_overlap(times_a, times_a, tau) + _exponential_overlap(times_b, times_b, tau)
                      - 2.0 * _exponential_overlap(times_a, times_b, tau))
     return math.sqrt(max(squared, 0.0))
+
+
+def _van_rossum_coefficient(convention: str) -> float:
+    if not isinstance(convention, str) or convention not in _VAN_ROSSUM_CONVENTIONS:
+        raise ValueError(f"convention={convention!r} is not allowed; allowed: {tuple(_VAN_ROSSUM_CONVENTIONS)}")
+    return _VAN_ROSSUM_CONVENTIONS[convention]
 
 
 def _exponential_overlap(times_x: np.ndarray, times_y: np.ndarray, tau: float) -> float:
@@ -646,12 +681,12 @@ def victor_purpura_distance(times_a, times_b, cost: float) -> float:
         The distance (dimensionless).
     """
     times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
-    return float(_victor_purpura_kernel(times_a, times_b, _scalar_parameter("cost", cost, lower_open=False)))
+    return float(_victor_purpura_kernel(times_a, times_b, _scalar_parameter("cost", cost, "1/s", lower_open=False)))
 
 
-# metric name -> (distance function, name of its parameter, whether the parameter must be > 0 rather than >= 0)
-_METRICS = {"van_rossum": (van_rossum_distance, "tau", True),
-            "victor_purpura": (victor_purpura_distance, "cost", False)}
+# metric name -> (distance function, name of its parameter, its unit, whether it must be > 0 rather than >= 0)
+_METRICS = {"van_rossum": (van_rossum_distance, "tau", "s", True),
+            "victor_purpura": (victor_purpura_distance, "cost", "1/s", False)}
 
 
 def _trial_times(spikes: SpikeTrains, neuron: int) -> list[np.ndarray]:
@@ -661,7 +696,7 @@ def _trial_times(spikes: SpikeTrains, neuron: int) -> list[np.ndarray]:
 
 
 def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuron: int,
-                       other: SpikeTrains | None = None) -> xr.DataArray:
+                       other: SpikeTrains | None = None, convention: str = "nsnn_sim") -> xr.DataArray:
     """Distances between the trials of one neuron: ``D[t, t_2] = metric(train_t, train_t2; parameter)``.
 
     Parameters
@@ -676,6 +711,8 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     other : SpikeTrains, optional
         Compare the trials of ``spikes`` (rows) with those of ``other`` (columns), e.g. two runs of a
         model; the durations must be equal. Default: ``spikes`` with itself (a symmetric matrix).
+    convention : {"nsnn_sim", "elephant"}
+        The van Rossum normalisation (:func:`van_rossum_distance`); Victor-Purpura has only one.
 
     Returns
     -------
@@ -685,8 +722,12 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     _check_spikes(spikes)
     if metric not in _METRICS:
         raise ValueError(f"metric={metric!r} must be one of {sorted(_METRICS)}")
-    distance, parameter_name, lower_open = _METRICS[metric]
-    _scalar_parameter(f"parameter ({parameter_name})", parameter, lower_open=lower_open)
+    distance, parameter_name, unit, lower_open = _METRICS[metric]
+    parameter = _scalar_parameter(f"parameter ({parameter_name})", parameter, unit, lower_open=lower_open)
+    _van_rossum_coefficient(convention)
+    if metric != "van_rossum" and convention != "nsnn_sim":
+        raise ValueError(f"convention={convention!r} applies to metric='van_rossum' only, not {metric!r}")
+    options = {"convention": convention} if metric == "van_rossum" else {}
     columns = spikes if other is None else _check_spikes(other, "other")
     if not math.isclose(columns.duration, spikes.duration, rel_tol=1e-12):
         raise ValueError(f"other has duration {columns.duration!r} s but spikes has {spikes.duration!r} s; "
@@ -696,7 +737,7 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     matrix = np.zeros((len(rows), len(cols)))
     for row, times_a in enumerate(rows):
         for column in range(row + 1 if other is None else 0, len(cols)):
-            matrix[row, column] = distance(times_a, cols[column], parameter)
+            matrix[row, column] = distance(times_a, cols[column], parameter, **options)
     if other is None:
         matrix += matrix.T
     return _labelled(matrix, ("trial", "trial_2"), {"trial": np.arange(len(rows)), "trial_2": np.arange(len(cols))},
@@ -727,7 +768,7 @@ def reliability(spikes: SpikeTrains, sigma: float) -> xr.DataArray:
         Dims ``(neuron,)``, dimensionless; NaN for a neuron with fewer than 2 trials with spikes.
     """
     _check_spikes(spikes)
-    sigma = _scalar_parameter("sigma", sigma)
+    sigma = _scalar_parameter("sigma", sigma, "s")
     gram = _gaussian_gram(spikes, sigma)
     norm = np.sqrt(np.einsum("ntt->nt", gram))
     active = norm > 0

@@ -1,13 +1,34 @@
 """Argument checks shared by the public API: every error names the parameter, the value and what is allowed.
 
-All checks run in Python before any Numba kernel is called.
+All checks run in Python before any Numba kernel is called. Values with physical units (a Brian2
+``Quantity``, a ``quantities`` array) are converted to SI by :func:`si_value` where a parameter is a time
+or a rate, and refused everywhere else unless dimensionless (:mod:`nsnn_sim.interop.units`).
 """
 
 from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe"]
+from nsnn_sim.interop.units import dimensionless, to_si
+
+__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe", "si_value"]
+
+
+def si_value(name: str, value, unit: str):
+    """A time or rate parameter in SI: ``value`` unchanged if it is a plain number or array (SI already),
+    its SI value if it carries units of the right dimension, else ``UnitError`` (a ``TypeError`` and a
+    ``ValueError``) naming ``name``, the value with its unit and the unit expected.
+
+    ``unit`` is ``"s"`` (times), ``"Hz"`` (rates), ``"1/s"`` (costs per second) or ``"1"``; see
+    :func:`nsnn_sim.interop.units.to_si`.
+
+    Examples
+    --------
+    >>> from nsnn_sim.validation import si_value
+    >>> si_value("tau", 0.02, "s")
+    0.02
+    """
+    return to_si(name, value, unit)
 
 
 def describe(value) -> str:
@@ -26,7 +47,9 @@ def describe(value) -> str:
 
 def float_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
     """``value`` as a new float64 array; ``TypeError`` unless it holds integers or reals (no None,
-    bools, strings, complex numbers or objects)."""
+    bools, strings, complex numbers or objects). A value with physical units is accepted only if they
+    are dimensionless (a voltage or a current is refused with advice on converting it to membrane units)."""
+    value = dimensionless(name, value, what)
     if value is None or isinstance(value, (bool, np.bool_, str)):
         raise TypeError(f"{name} must be {what}, got {value!r}")
     try:
