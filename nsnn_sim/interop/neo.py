@@ -57,8 +57,8 @@ def to_neo(spikes: SpikeTrains, annotations: dict | None = None):
     if not isinstance(spikes, SpikeTrains):
         raise TypeError(f"spikes must be a SpikeTrains, got {type(spikes).__name__}")
     block = neo.Block(name="nsnn_sim spike trains")
-    block.annotate(dt=spikes.dt, n_trials=spikes.n_trials, n_neurons=spikes.n_neurons, n_steps=spikes.n_steps,
-                   time_units="s", **provenance(), **(annotations or {}))
+    block.annotate(**{"dt": spikes.dt, "n_trials": spikes.n_trials, "n_neurons": spikes.n_neurons,
+                      "n_steps": spikes.n_steps, "time_units": "s", **provenance(), **(annotations or {})})
     groups = [neo.Group(name=f"neuron {neuron}", neuron=neuron) for neuron in range(spikes.n_neurons)]
     train = spikes.trial.astype(np.int64) * spikes.n_neurons + spikes.neuron
     bounds = np.searchsorted(train, np.arange(spikes.n_trials * spikes.n_neurons + 1))
