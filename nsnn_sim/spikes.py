@@ -267,7 +267,21 @@ class SpikeTrains:
     def from_brian2(cls, monitor, dt=None, n_neurons: int | None = None, duration=None) -> "SpikeTrains":
         """The spikes of any Brian2 ``SpikeMonitor`` (or of a list of them, stacked as trials), on the grid of
         the monitor's clock (:func:`nsnn_sim.interop.brian2_monitor.from_brian2`). Needs the extra ``brian2``
-        only to have made the monitor."""
+        only to have made the monitor.
+
+        Examples
+        --------
+        >>> import brian2 as b2
+        >>> from nsnn_sim import SpikeTrains
+        >>> b2.prefs.codegen.target = "numpy"
+        >>> group = b2.NeuronGroup(2, "dv/dt = (1.2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+        ...                        method="euler", dt=0.1 * b2.ms)
+        >>> monitor = b2.SpikeMonitor(group)
+        >>> b2.Network(group, monitor).run(50 * b2.ms)
+        >>> spikes = SpikeTrains.from_brian2(monitor)
+        >>> spikes.shape, len(spikes) == int(monitor.num_spikes)
+        ((1, 2, 500), True)
+        """
         from nsnn_sim.interop.brian2_monitor import from_brian2
 
         return from_brian2(monitor, dt=dt, n_neurons=n_neurons, duration=duration)

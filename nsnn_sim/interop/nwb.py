@@ -134,6 +134,20 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
     SpikeTrains
         Neuron ``k`` is the unit's ``neuron`` column if there is one, else its row; ``n_steps`` is the
         recorded one, or the longest trial in steps.
+
+    Examples
+    --------
+    >>> import datetime, pathlib, tempfile, pynwb
+    >>> from nsnn_sim import load_nwb
+    >>> nwbfile = pynwb.NWBFile("a recording", "id", datetime.datetime(2024, 1, 1, tzinfo=datetime.timezone.utc))
+    >>> nwbfile.add_trial(start_time=0.0, stop_time=0.5); nwbfile.add_trial(start_time=1.0, stop_time=1.5)
+    >>> nwbfile.add_unit(spike_times=[0.1, 1.25])
+    >>> path = pathlib.Path(tempfile.mkdtemp()) / "recording.nwb"
+    >>> with pynwb.NWBHDF5IO(str(path), "w") as io:
+    ...     io.write(nwbfile)
+    >>> spikes = load_nwb(path, dt=1e-3)
+    >>> spikes.trial.tolist(), spikes.step.tolist(), spikes.n_steps
+    ([0, 1], [100, 250], 500)
     """
     pynwb = require("pynwb", "nwb")
     with pynwb.NWBHDF5IO(str(path), "r") as io:
