@@ -24,8 +24,16 @@ import nsnn_sim as ns
 from nsnn_sim import stats
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 
-b2.prefs.codegen.target = "numpy"  # no Cython compilation in tests
 ROOT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _brian2_numpy_target():
+    """Brian2's numpy target here (no Cython compilation), restored for the other test modules."""
+    previous = b2.prefs.codegen.target
+    b2.prefs.codegen.target = "numpy"
+    yield
+    b2.prefs.codegen.target = previous
 
 
 @pytest.fixture(scope="module")
