@@ -103,7 +103,9 @@ REFUSED = [
     ("SpikeTrains(dt=1*kHz)", lambda: SpikeTrains([], [], [], dt=1 * b2.kHz, n_trials=1, n_neurons=1, n_steps=5),
      "dt=1. kHz has units of rate (1/time); dt takes a time in seconds (s)"),
     ("firing_rates(t_stop=2*pq.m)", lambda: stats.firing_rates(SPIKES, t_stop=2 * pq.m),
-     "t_stop=2.0 m has units of dimension m^1; t_stop takes a time in seconds (s)"),
+     "t_stop=2.0 m has units of m; t_stop takes a time in seconds (s)"),
+    ("reliability(sigma=1*nS)", lambda: stats.reliability(SPIKES, 1 * b2.nS),
+     "sigma=1. nS has units of m^-2 kg^-1 s^3 A^2; sigma takes a time in seconds (s)"),
 ]
 
 # (case, the call, the value it must give): plain floats mean SI, as always

@@ -122,8 +122,8 @@ def has_units(value) -> bool:
 
 
 def _refusal(name: str, shown: str, dimension: tuple, expected: str) -> UnitError:
-    what = _NAMES.get(dimension, "dimension " + " ".join(
-        f"{symbol}^{exponent:g}" for symbol, exponent in zip(_BASE_SYMBOLS, dimension) if exponent))
+    what = _NAMES.get(dimension, " ".join(symbol if exponent == 1 else f"{symbol}^{exponent:g}"
+                                          for symbol, exponent in zip(_BASE_SYMBOLS, dimension) if exponent))
     message = f"{name}={shown} has units of {what}; {name} takes {expected}"
     if dimension == _VOLTAGE:
         message += f": {_VOLTAGE_ADVICE}"
