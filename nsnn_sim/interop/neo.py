@@ -28,8 +28,8 @@ __all__ = ["to_neo", "from_neo"]
 
 
 def _neo():
-    require("quantities", "neo")
-    return require("neo", "neo")
+    """Neo and quantities, or one ImportError naming the extra."""
+    return require("neo", "neo"), require("quantities", "neo")
 
 
 def to_neo(spikes: SpikeTrains, annotations: dict | None = None):
@@ -53,7 +53,7 @@ def to_neo(spikes: SpikeTrains, annotations: dict | None = None):
     >>> len(block.segments), len(block.segments[1].spiketrains), block.segments[1].spiketrains[0].times
     (2, 2, array([0.007]) * s)
     """
-    neo = _neo()
+    neo, pq = _neo()
     if not isinstance(spikes, SpikeTrains):
         raise TypeError(f"spikes must be a SpikeTrains, got {type(spikes).__name__}")
     block = neo.Block(name="nsnn_sim spike trains")
@@ -62,14 +62,14 @@ def to_neo(spikes: SpikeTrains, annotations: dict | None = None):
     groups = [neo.Group(name=f"neuron {neuron}", neuron=neuron) for neuron in range(spikes.n_neurons)]
     train = spikes.trial.astype(np.int64) * spikes.n_neurons + spikes.neuron
     bounds = np.searchsorted(train, np.arange(spikes.n_trials * spikes.n_neurons + 1))
-    sampling_rate = 1.0 / spikes.dt
+    sampling_rate = (1.0 / spikes.dt) * pq.Hz
     for trial in range(spikes.n_trials):
         segment = neo.Segment(name=f"trial {trial}", index=trial, trial=trial)
         for neuron in range(spikes.n_neurons):
             first = trial * spikes.n_neurons + neuron
             steps = spikes.step[bounds[first]:bounds[first + 1]]
             spiketrain = neo.SpikeTrain(steps * spikes.dt, units="s", t_start=0.0, t_stop=spikes.duration,
-                                        sampling_rate=_hertz(sampling_rate),
+                                        sampling_rate=sampling_rate,
                                         name=f"neuron {neuron}", neuron=neuron, trial=trial)
             segment.spiketrains.append(spiketrain)
             groups[neuron].add(spiketrain)
@@ -79,13 +79,9 @@ def to_neo(spikes: SpikeTrains, annotations: dict | None = None):
     return block
 
 
-def _hertz(value: float):
-    return value * require("quantities", "neo").Hz
-
-
 def _segments(source) -> list[list]:
     """The trains of each trial of a Block, a Segment, a SpikeTrain, or a list of Segments or SpikeTrains."""
-    neo = _neo()
+    neo, _ = _neo()
     if isinstance(source, neo.Block):
         return [list(segment.spiketrains) for segment in source.segments]
     if isinstance(source, neo.Segment):
