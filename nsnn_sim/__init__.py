@@ -13,7 +13,16 @@ from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input
 from nsnn_sim.neurons import LIF, NSNN
 from nsnn_sim.spikes import SimulationResult, SpikeTrains, load
 
+
+def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
+    """The spike trains of an NWB file (trials from its trials table), e.g. one written by
+    :meth:`SimulationResult.to_nwb`: see :func:`nsnn_sim.interop.nwb.load_nwb`. Needs the extra ``nwb``."""
+    from nsnn_sim.interop.nwb import load_nwb as load
+
+    return load(path, dt=dt, snap=snap)
+
+
 __all__ = [
     "LIF", "NSNN", "Connections", "PoissonInput", "SimulationResult", "SpikeTrains",
-    "connect", "load", "noise", "poisson_input", "simulate", "theory", "__version__",
+    "connect", "load", "load_nwb", "noise", "poisson_input", "simulate", "theory", "__version__",
 ]

@@ -11,7 +11,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, numeric_parameter
+from nsnn_sim.validation import describe, numeric_parameter, si_value
 
 _PACKAGE_MODULES = ("nsnn_sim.stats", "nsnn_sim.distances", __name__)
 
@@ -30,8 +30,9 @@ def _check_spikes(spikes, name: str = "spikes") -> SpikeTrains:
     return spikes
 
 
-def _scalar_parameter(name: str, value, lower_open: bool = True) -> float:
-    value = numeric_parameter(name, value, lower=0.0, lower_open=lower_open)
+def _scalar_parameter(name: str, value, unit: str, lower_open: bool = True) -> float:
+    """One number >= 0 (> 0 if ``lower_open``) in SI: ``unit`` is "s" or "1/s" (:func:`si_value`)."""
+    value = numeric_parameter(name, si_value(name, value, unit), lower=0.0, lower_open=lower_open)
     if np.ndim(value):
         raise ValueError(f"{name}={describe(value)} must be a single number, not an array")
     return float(value)
@@ -39,7 +40,7 @@ def _scalar_parameter(name: str, value, lower_open: bool = True) -> float:
 
 def _time_step(spikes: SpikeTrains, name: str, seconds) -> int:
     """A time in seconds within the run as a whole number of steps."""
-    seconds = _scalar_parameter(name, seconds, lower_open=False)
+    seconds = _scalar_parameter(name, seconds, "s", lower_open=False)
     step = 0 if seconds == 0 else spikes.steps_per_window(seconds, name)
     if step > spikes.n_steps:
         raise ValueError(f"{name}={seconds!r} s lies after the end of the run ({spikes.duration!r} s)")

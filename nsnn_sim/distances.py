@@ -17,7 +17,7 @@ from numba import njit
 
 from nsnn_sim._stats_common import _check_spikes, _coords, _labelled, _scalar_parameter
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, whole_number
+from nsnn_sim.validation import describe, float_array, si_value, whole_number
 
 __all__ = ["van_rossum_distance", "victor_purpura_distance", "pairwise_distances", "reliability"]
 
@@ -27,37 +27,65 @@ _GAUSSIAN_REACH = 12.0
 
 # ------------------------------------------------------------------ spike-train distances
 def _spike_times(name: str, times) -> np.ndarray:
-    times = float_array(name, times, "a 1-D array of spike times (seconds)")
+    times = float_array(name, si_value(name, times, "s"), "a 1-D array of spike times (seconds)")
     if times.ndim != 1 or not np.all(np.isfinite(times)):
         raise ValueError(f"{name}={describe(times)} must be a 1-D array of finite spike times (seconds)")
     return np.sort(times)
 
 
-def van_rossum_distance(times_a, times_b, tau: float) -> float:
+# van Rossum conventions: the coefficient c of
+# D^2 = c * [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau} - 2 sum_ij e^{-|a_i-b_j|/tau}]
+_VAN_ROSSUM_CONVENTIONS = {"nsnn_sim": 0.5, "elephant": 1.0}
+
+
+def van_rossum_distance(times_a, times_b, tau: float, convention: str = "nsnn_sim") -> float:
     """Van Rossum (2001) distance between two spike trains, in closed form.
 
     With ``f = sum_i exp(-(t - a_i)/tau) H(t - a_i)`` and ``g`` likewise for ``b``,
     ``D^2 = (1/tau) int (f - g)^2 dt
     = (1/2) [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau} - 2 sum_ij e^{-|a_i-b_j|/tau}]``.
-    One spike against none gives ``D = 1/sqrt(2)``. Time and memory O(len(a) * len(b)).
+    Time and memory O(len(a) * len(b)).
+
+    Two normalisations are in use, and ``convention`` picks one:
+
+    * ``"nsnn_sim"`` (the default, van Rossum's ``(1/tau) int``): one spike against none gives
+      ``D = 1/sqrt(2)``;
+    * ``"elephant"``: Elephant's ``elephant.spike_train_dissimilarity.van_rossum_distance``, which is
+      ``sqrt(2)`` times larger, ``D_elephant^2 = (2/tau) int (f - g)^2 dt`` (the bracket above without the
+      1/2): one spike against none gives 1.
 
     Parameters
     ----------
     times_a, times_b : array of float
-        Spike times in seconds (any order).
+        Spike times in seconds (any order), or times with units (Brian2, ``quantities``, a ``neo.SpikeTrain``).
     tau : float
-        Kernel time constant in seconds, > 0.
+        Kernel time constant in seconds (or a time with units), > 0.
+    convention : {"nsnn_sim", "elephant"}
+        The normalisation (above).
 
     Returns
     -------
     float
         The distance (dimensionless).
+
+    Examples
+    --------
+    >>> from nsnn_sim.stats import van_rossum_distance
+    >>> round(van_rossum_distance([0.1], [], tau=0.01), 6), van_rossum_distance([0.1], [], 0.01, convention="elephant")
+    (0.707107, 1.0)
     """
+    coefficient = _van_rossum_coefficient(convention)
     times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
-    tau = _scalar_parameter("tau", tau)
-    squared = 0.5 * (_exponential_overlap(times_a, times_a, tau) + _exponential_overlap(times_b, times_b, tau)
+    tau = _scalar_parameter("tau", tau, "s")
+    squared = coefficient * (_exponential_overlap(times_a, times_a, tau) + _exponential_overlap(times_b, times_b, tau)
                      - 2.0 * _exponential_overlap(times_a, times_b, tau))
     return math.sqrt(max(squared, 0.0))
+
+
+def _van_rossum_coefficient(convention: str) -> float:
+    if not isinstance(convention, str) or convention not in _VAN_ROSSUM_CONVENTIONS:
+        raise ValueError(f"convention={convention!r} is not allowed; allowed: {tuple(_VAN_ROSSUM_CONVENTIONS)}")
+    return _VAN_ROSSUM_CONVENTIONS[convention]
 
 
 def _exponential_overlap(times_x: np.ndarray, times_y: np.ndarray, tau: float) -> float:
@@ -99,12 +127,12 @@ def victor_purpura_distance(times_a, times_b, cost: float) -> float:
         The distance (dimensionless).
     """
     times_a, times_b = _spike_times("times_a", times_a), _spike_times("times_b", times_b)
-    return float(_victor_purpura_kernel(times_a, times_b, _scalar_parameter("cost", cost, lower_open=False)))
+    return float(_victor_purpura_kernel(times_a, times_b, _scalar_parameter("cost", cost, "1/s", lower_open=False)))
 
 
-# metric name -> (distance function, name of its parameter, whether the parameter must be > 0 rather than >= 0)
-_METRICS = {"van_rossum": (van_rossum_distance, "tau", True),
-            "victor_purpura": (victor_purpura_distance, "cost", False)}
+# metric name -> (distance function, name of its parameter, its unit, whether it must be > 0 rather than >= 0)
+_METRICS = {"van_rossum": (van_rossum_distance, "tau", "s", True),
+            "victor_purpura": (victor_purpura_distance, "cost", "1/s", False)}
 
 
 def _trial_times(spikes: SpikeTrains, neuron: int) -> list[np.ndarray]:
@@ -114,7 +142,7 @@ def _trial_times(spikes: SpikeTrains, neuron: int) -> list[np.ndarray]:
 
 
 def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuron: int,
-                       other: SpikeTrains | None = None) -> xr.DataArray:
+                       other: SpikeTrains | None = None, convention: str = "nsnn_sim") -> xr.DataArray:
     """Distances between the trials of one neuron: ``D[t, t_2] = metric(train_t, train_t2; parameter)``.
 
     Parameters
@@ -129,6 +157,8 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     other : SpikeTrains, optional
         Compare the trials of ``spikes`` (rows) with those of ``other`` (columns), e.g. two runs of a
         model; the durations must be equal. Default: ``spikes`` with itself (a symmetric matrix).
+    convention : {"nsnn_sim", "elephant"}
+        The van Rossum normalisation (:func:`van_rossum_distance`); Victor-Purpura has only one.
 
     Returns
     -------
@@ -138,8 +168,12 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     _check_spikes(spikes)
     if metric not in _METRICS:
         raise ValueError(f"metric={metric!r} must be one of {sorted(_METRICS)}")
-    distance, parameter_name, lower_open = _METRICS[metric]
-    _scalar_parameter(f"parameter ({parameter_name})", parameter, lower_open=lower_open)
+    distance, parameter_name, unit, lower_open = _METRICS[metric]
+    parameter = _scalar_parameter(f"parameter ({parameter_name})", parameter, unit, lower_open=lower_open)
+    _van_rossum_coefficient(convention)
+    if metric != "van_rossum" and convention != "nsnn_sim":
+        raise ValueError(f"convention={convention!r} applies to metric='van_rossum' only, not {metric!r}")
+    options = {"convention": convention} if metric == "van_rossum" else {}
     columns = spikes if other is None else _check_spikes(other, "other")
     if not math.isclose(columns.duration, spikes.duration, rel_tol=1e-12):
         raise ValueError(f"other has duration {columns.duration!r} s but spikes has {spikes.duration!r} s; "
@@ -149,7 +183,7 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     matrix = np.zeros((len(rows), len(cols)))
     for row, times_a in enumerate(rows):
         for column in range(row + 1 if other is None else 0, len(cols)):
-            matrix[row, column] = distance(times_a, cols[column], parameter)
+            matrix[row, column] = distance(times_a, cols[column], parameter, **options)
     if other is None:
         matrix += matrix.T
     return _labelled(matrix, ("trial", "trial_2"), {"trial": np.arange(len(rows)), "trial_2": np.arange(len(cols))},
@@ -180,7 +214,7 @@ def reliability(spikes: SpikeTrains, sigma: float) -> xr.DataArray:
         Dims ``(neuron,)``, dimensionless; NaN for a neuron with fewer than 2 trials with spikes.
     """
     _check_spikes(spikes)
-    sigma = _scalar_parameter("sigma", sigma)
+    sigma = _scalar_parameter("sigma", sigma, "s")
     gram = _gaussian_gram(spikes, sigma)
     norm = np.sqrt(np.einsum("ntt->nt", gram))
     active = norm > 0

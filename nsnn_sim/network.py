@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from nsnn_sim.validation import float_array, numeric_parameter, whole_number
+from nsnn_sim.validation import float_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
            "CompiledInputs", "CompiledConnections"]
@@ -33,14 +33,19 @@ MAX_POISSON_MEAN_PER_STEP = 100.0
 
 @dataclass(frozen=True, eq=False)
 class PoissonInput:
-    """External Poisson drive: ``n_sources`` trains of ``rate`` Hz, each spike adds ``weight`` to u."""
+    """External Poisson drive: ``n_sources`` trains of ``rate`` Hz, each spike adds ``weight`` to u.
+
+    ``rate`` may carry units (Brian2 ``20*Hz``, ``quantities`` ``20*pq.Hz``): converted to Hz; ``weight`` is
+    in membrane units (dimensionless), a voltage is refused with the conversion to use.
+    """
 
     rate: float | np.ndarray
     weight: float | np.ndarray
     n_sources: int
 
     def __post_init__(self):
-        object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", self.rate, lower=0.0)))
+        rate = si_value("rate", self.rate, "Hz")
+        object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", rate, lower=0.0)))
         object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
         object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources))
 

@@ -44,7 +44,7 @@ from numba import njit
 from nsnn_sim import noise as noise_families
 from nsnn_sim.noise import GAUSSIAN, NONE, below_cdf, cdf, ppf
 from nsnn_sim.rng import normal, uniform
-from nsnn_sim.validation import describe, numeric_parameter, per_neuron
+from nsnn_sim.validation import describe, numeric_parameter, per_neuron, si_value
 
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_update", "mean_field_step", "integrate",
            "reset_membrane", "neuron_constants", "rule_codes", "model_from_dict"]
@@ -276,7 +276,8 @@ class NSNN(_Model):
     reset : {"zero", "subtract"}
         ``u <- 0`` or ``u <- u - theta`` after a spike.
     dt : float
-        Duration of one step in seconds, used only to put times and rates in SI units (1 ms).
+        Duration of one step in seconds, used only to put times and rates in SI units (1 ms); a Brian2 or
+        ``quantities`` time is converted to seconds.
     """
 
     beta: float | np.ndarray = 0.5
@@ -296,9 +297,7 @@ class NSNN(_Model):
         set_("noise_scale", noise_families.check_scale("noise_scale", self.noise_scale, self.noise))
         _choice("firing", self.firing, _FIRING_CODES)
         _choice("reset", self.reset, _RESET_CODES)
-        set_("dt", numeric_parameter("dt", self.dt, lower=0.0, lower_open=True))
-        if np.ndim(self.dt) != 0:
-            raise ValueError(f"dt must be a scalar, got an array of shape {np.shape(self.dt)}")
+        _set_time_step(self)
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
@@ -346,9 +345,12 @@ class LIF(_Model):
     Parameters
     ----------
     tau : float or array
-        Membrane time constant (s), > 0.
+        Membrane time constant (s), > 0. Times (``tau``, ``tau_ref``, ``dt``) may carry units (a Brian2
+        ``Quantity`` such as ``10*ms`` or a ``quantities`` array): they are converted to seconds, and a wrong
+        dimension raises ``UnitError`` (:mod:`nsnn_sim.interop.units`).
     threshold, u_rest, u_reset : float or array
-        Threshold, resting and reset potential (membrane units); ``threshold > u_reset``.
+        Threshold, resting and reset potential (membrane units, dimensionless); ``threshold > u_reset``.
+        A voltage is refused: divide by the threshold-to-reset voltage first.
     tau_ref : float or array
         Absolute refractory period (s), >= 0, rounded to a whole number of steps.
     sigma : float or array
@@ -381,14 +383,12 @@ class LIF(_Model):
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
-        set_("tau", numeric_parameter("tau", self.tau, lower=0.0, lower_open=True))
-        set_("dt", numeric_parameter("dt", self.dt, lower=0.0, lower_open=True))
-        if np.ndim(self.dt) != 0:
-            raise ValueError(f"dt must be a scalar, got an array of shape {np.shape(self.dt)}")
+        set_("tau", numeric_parameter("tau", si_value("tau", self.tau, "s"), lower=0.0, lower_open=True))
+        _set_time_step(self)
         for name in ("threshold", "u_rest", "u_reset"):
             set_(name, numeric_parameter(name, getattr(self, name)))
         _check_pair("u_reset", self.u_reset, "threshold", self.threshold)
-        set_("tau_ref", numeric_parameter("tau_ref", self.tau_ref, lower=0.0))
+        set_("tau_ref", numeric_parameter("tau_ref", si_value("tau_ref", self.tau_ref, "s"), lower=0.0))
         _whole_steps("tau_ref", self.tau_ref, self.dt)
         _choice("method", self.method, ("euler", "exact"))
         _choice("firing", self.firing, ("membrane", "escape"))
@@ -443,6 +443,14 @@ class LIF(_Model):
             reset=_RESET_CODES[self.reset],
             bridge=self.threshold_crossing == "bridge",
         )
+
+
+def _set_time_step(model) -> None:
+    """Validate and store ``model.dt``: one positive number of seconds (a time with units is converted)."""
+    dt = numeric_parameter("dt", si_value("dt", model.dt, "s"), lower=0.0, lower_open=True)
+    if np.ndim(dt) != 0:
+        raise ValueError(f"dt must be a scalar, got an array of shape {np.shape(dt)}")
+    object.__setattr__(model, "dt", dt)
 
 
 def _whole_steps(name: str, duration: np.ndarray, dt: float) -> np.ndarray:

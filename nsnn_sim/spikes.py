@@ -21,7 +21,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.checksums import add_checksums, verify_checksums
-from nsnn_sim.validation import whole_number
+from nsnn_sim.validation import si_value, whole_number
 from nsnn_sim.version import provenance
 
 __all__ = ["SpikeTrains", "SimulationResult", "load", "stack_trials"]
@@ -64,11 +64,13 @@ class SpikeTrains:
         trial = np.asarray(trial)
         neuron = np.asarray(neuron)
         step = np.asarray(step)
+        dt = si_value("dt", dt, "s")
         for name, array in (("trial", trial), ("neuron", neuron), ("step", step)):
             if array.ndim != 1 or (array.size and array.dtype.kind not in "iu"):
                 raise TypeError(f"{name} must be a 1-D integer array, got dtype {array.dtype}, shape {array.shape}")
         if not trial.size == neuron.size == step.size:
-            raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, {step.size}")
+            raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, "
+                             f"{step.size}")
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and np.isfinite(dt) and dt > 0):
             raise ValueError(f"dt={dt!r} must be a finite number > 0 (seconds)")
         n_trials = whole_number("n_trials", n_trials)
@@ -122,6 +124,7 @@ class SpikeTrains:
 
     def crop(self, t_start: float = 0.0, t_stop: float | None = None) -> "SpikeTrains":
         """The spikes in ``[t_start, t_stop)`` (seconds, whole steps) as a run that starts at step 0."""
+        t_start, t_stop = si_value("t_start", t_start, "s"), si_value("t_stop", t_stop, "s")
         start = 0 if t_start == 0 else self.steps_per_window(t_start, "t_start")
         stop = self.n_steps if t_stop is None else self.steps_per_window(t_stop, "t_stop")
         if not 0 <= start < stop <= self.n_steps:
@@ -133,7 +136,8 @@ class SpikeTrains:
 
     # ------------------------------------------------------------------ counting
     def steps_per_window(self, window: float, name: str = "window") -> int:
-        """``window`` (seconds) as a whole number of steps; ``ValueError`` if it is not one."""
+        """``window`` (seconds, or a time with units) as a whole number of steps; ``ValueError`` if it is not one."""
+        window = si_value(name, window, "s")
         if not isinstance(window, (int, float, np.integer, np.floating)) or not np.isfinite(window) or window <= 0:
             raise ValueError(f"{name}={window!r} must be a finite number of seconds > 0")
         steps = window / self.dt
@@ -210,6 +214,80 @@ class SpikeTrains:
     def _trial_neuron_coords(self) -> dict:
         return {"trial": np.arange(self.n_trials), "neuron": np.arange(self.n_neurons)}
 
+    # ------------------------------------------------------------------ other packages (nsnn_sim.interop)
+    @classmethod
+    def from_times(cls, times, neurons, trials, dt, n_steps: int | None = None, n_neurons: int | None = None,
+                   n_trials: int | None = None, snap: bool = False) -> "SpikeTrains":
+        """Spike trains from plain arrays of spike times (s), neurons and trials, snapped to the step grid
+        (:func:`nsnn_sim.interop.times.from_times`: within 1e-9 s of a step, or ``snap=True``).
+
+        Examples
+        --------
+        >>> from nsnn_sim import SpikeTrains
+        >>> SpikeTrains.from_times([0.002, 0.004], [1, 0], [0, 2], dt=1e-3, n_steps=10, n_neurons=3, n_trials=3)
+        SpikeTrains(2 spikes, n_trials=3, n_neurons=3, n_steps=10, dt=0.001 s)
+        """
+        from nsnn_sim.interop.times import from_times
+
+        return from_times(times, neurons, trials, dt, n_steps=n_steps, n_neurons=n_neurons, n_trials=n_trials,
+                          snap=snap)
+
+    def to_neo(self, annotations: dict | None = None):
+        """A ``neo.Block``: one Segment per trial, one SpikeTrain per neuron in seconds (with ``t_stop``,
+        ``neuron`` and ``trial`` annotations), the shape and provenance as block annotations
+        (:func:`nsnn_sim.interop.neo.to_neo`). Needs the extra ``neo``.
+
+        Examples
+        --------
+        >>> from nsnn_sim import SpikeTrains
+        >>> spikes = SpikeTrains([0], [1], [4], dt=1e-3, n_trials=1, n_neurons=2, n_steps=10)
+        >>> spikes.to_neo().segments[0].spiketrains[1].times
+        array([0.004]) * s
+        """
+        from nsnn_sim.interop.neo import to_neo
+
+        return to_neo(self, annotations)
+
+    @classmethod
+    def from_neo(cls, source, dt, snap: bool = False, n_steps: int | None = None,
+                 n_neurons: int | None = None) -> "SpikeTrains":
+        """Spike trains from a ``neo.Block``, a list of Segments (trials) or of SpikeTrains (one trial), times
+        snapped to the grid of ``dt`` (:func:`nsnn_sim.interop.neo.from_neo`); ``from_neo(s.to_neo(), s.dt) == s``.
+
+        Examples
+        --------
+        >>> from nsnn_sim import SpikeTrains
+        >>> spikes = SpikeTrains([0], [1], [4], dt=1e-3, n_trials=1, n_neurons=2, n_steps=10)
+        >>> SpikeTrains.from_neo(spikes.to_neo(), dt=1e-3) == spikes
+        True
+        """
+        from nsnn_sim.interop.neo import from_neo
+
+        return from_neo(source, dt, snap=snap, n_steps=n_steps, n_neurons=n_neurons)
+
+    @classmethod
+    def from_brian2(cls, monitor, dt=None, n_neurons: int | None = None, duration=None) -> "SpikeTrains":
+        """The spikes of any Brian2 ``SpikeMonitor`` (or of a list of them, stacked as trials), on the grid of
+        the monitor's clock (:func:`nsnn_sim.interop.brian2_monitor.from_brian2`). Needs the extra ``brian2``
+        only to have made the monitor.
+
+        Examples
+        --------
+        >>> import brian2 as b2
+        >>> from nsnn_sim import SpikeTrains
+        >>> b2.prefs.codegen.target = "numpy"
+        >>> group = b2.NeuronGroup(2, "dv/dt = (1.2 - v)/(10*ms) : 1", threshold="v > 1", reset="v = 0",
+        ...                        method="euler", dt=0.1 * b2.ms)
+        >>> monitor = b2.SpikeMonitor(group)
+        >>> b2.Network(group, monitor).run(50 * b2.ms)
+        >>> spikes = SpikeTrains.from_brian2(monitor)
+        >>> spikes.shape, len(spikes) == int(monitor.num_spikes)
+        ((1, 2, 500), True)
+        """
+        from nsnn_sim.interop.brian2_monitor import from_brian2
+
+        return from_brian2(monitor, dt=dt, n_neurons=n_neurons, duration=duration)
+
     # ------------------------------------------------------------------ xarray
     def to_xarray(self) -> xr.Dataset:
         """Events as a Dataset along dim ``spike`` (``spike_trial``, ``spike_neuron``, ``spike_step``)."""
@@ -244,9 +322,30 @@ class SimulationResult:
     wall_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
     compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
 
+    def provenance_attrs(self) -> dict:
+        """What every file written from this result records: model kind and JSON, seed, inputs,
+        connections, package provenance, run and compile times, and the scalar model parameters."""
+        model_dict = self.model.to_dict()
+        attrs = {
+            "model": model_dict["kind"],
+            "model_json": json.dumps(model_dict),
+            "seed": int(self.seed),
+            "inputs": self.inputs_description,
+            "connections": self.connections_description,
+            **provenance(),
+        }
+        if self.wall_time is not None:
+            attrs["run_time_s"] = float(self.wall_time)
+        if self.compile_time is not None:
+            attrs["compile_time_s"] = float(self.compile_time)
+        for key, value in model_dict.items():
+            if key != "kind" and not isinstance(value, list):
+                attrs[f"model_{key}"] = value
+        return attrs
+
     def to_xarray(self) -> xr.Dataset:
         """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
-        and provenance attrs: model kind and parameters, seed, inputs, package version."""
+        and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
         dataset = self.spikes.to_xarray()
         if self.state is not None:
             time = np.arange(self.spikes.n_steps) * self.spikes.dt
@@ -255,23 +354,30 @@ class SimulationResult:
                 coords={"trial": np.arange(self.spikes.n_trials), "time": ("time", time, {"units": "s"}),
                         "neuron": self.state_neurons},
                 attrs={"long_name": "membrane state after reset", "units": "membrane units"})
-        model_dict = self.model.to_dict()
-        dataset.attrs.update({
-            "model": model_dict["kind"],
-            "model_json": json.dumps(model_dict),
-            "seed": int(self.seed),
-            "inputs": self.inputs_description,
-            "connections": self.connections_description,
-            **provenance(),
-        })
-        if self.wall_time is not None:
-            dataset.attrs["run_time_s"] = float(self.wall_time)
-        if self.compile_time is not None:
-            dataset.attrs["compile_time_s"] = float(self.compile_time)
-        for key, value in model_dict.items():
-            if key != "kind" and not isinstance(value, list):
-                dataset.attrs[f"model_{key}"] = value
+        dataset.attrs.update(self.provenance_attrs())
         return dataset
+
+    def to_neo(self):
+        """The spikes as a ``neo.Block`` (:meth:`SpikeTrains.to_neo`) annotated with :meth:`provenance_attrs`
+        (the model as ``model_json``, the seed, the inputs)."""
+        return self.spikes.to_neo(annotations=self.provenance_attrs())
+
+    def to_nwb(self, path, **options):
+        """Write an NWB file: ``units`` with the spike times of every neuron, a ``trials`` table (trials end
+        to end), the recorded membrane as a ``TimeSeries``, the model, seed and provenance in the metadata
+        (:func:`nsnn_sim.interop.nwb.to_nwb`, which takes ``options``); :func:`nsnn_sim.load_nwb` reads
+        the spikes back exactly. Needs the extra ``nwb``.
+
+        Examples
+        --------
+        >>> import nsnn_sim as ns, tempfile, pathlib
+        >>> result = ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=4, n_steps=200, n_trials=2, record_state=[0])
+        >>> ns.load_nwb(result.to_nwb(pathlib.Path(tempfile.mkdtemp()) / "run.nwb")) == result.spikes
+        True
+        """
+        from nsnn_sim.interop.nwb import to_nwb
+
+        return to_nwb(self, path, **options)
 
     def to_netcdf(self, path) -> None:
         """Write :meth:`to_xarray` to a netCDF-4 file, with checksums (:mod:`nsnn_sim.checksums`);

@@ -38,6 +38,10 @@ Edge cases
   that do not fill a whole window are not counted. A Fano or correlation window longer than the
   run (or leaving fewer than two samples to take a variance over) gives NaN for that window with a
   ``RuntimeWarning``; a PSTH bin longer than the run raises ``ValueError`` (there would be no bins).
+* **Units.** Every time (``t_start``, ``t_stop``, windows, ``bin_width``, ``smoothing``, ``tau``,
+  ``sigma``, spike times) and the Victor-Purpura ``cost`` (1/s) may carry units (a Brian2 ``Quantity``, a
+  ``quantities`` array): converted to SI, or refused with ``UnitError`` if the dimension is wrong
+  (:mod:`nsnn_sim.interop.units`). Plain floats are seconds and 1/s.
 * **Durations.** Trains compared with each other must have equal durations: distances between two
   ``SpikeTrains`` raise ``ValueError`` otherwise (within one ``SpikeTrains`` they always agree).
 """
@@ -59,7 +63,7 @@ from nsnn_sim.distances import (  # distances live in their own module; stats is
     victor_purpura_distance,
 )
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, whole_number
+from nsnn_sim.validation import describe, float_array, si_value, whole_number
 
 __all__ = ["firing_rates", "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
@@ -151,6 +155,7 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
         Dims ``(time,)`` or ``(neuron, time)``, in Hz; coordinate ``time`` is the bin start (s).
     """
     _check_spikes(spikes)
+    smoothing = None if smoothing is None else _scalar_parameter("smoothing", smoothing, "s")
     width = spikes.steps_per_window(bin_width, "bin_width")
     n_bins = spikes.n_steps // width
     if n_bins == 0:
@@ -168,7 +173,7 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
     units_per_row = spikes.n_trials * (1 if per_neuron else chosen.size)
     rates = counts.reshape(n_rows, n_bins) / (units_per_row * width * spikes.dt)
     if smoothing is not None:
-        kernel = {"sigma": _scalar_parameter("smoothing", smoothing) / (width * spikes.dt), "axis": -1,
+        kernel = {"sigma": smoothing / (width * spikes.dt), "axis": -1,
                   "mode": "constant", "truncate": 4.0}
         rates = gaussian_filter1d(rates, **kernel) / gaussian_filter1d(np.ones(n_bins), **kernel)
     coords = {"time": ("time", np.arange(n_bins) * width * spikes.dt, {"units": "s"})}
@@ -363,7 +368,8 @@ def fano_factor(spikes: SpikeTrains, windows, across: str = "trials") -> xr.Data
     _check_spikes(spikes)
     if across not in ("trials", "windows"):
         raise ValueError(f"across={across!r} must be 'trials' or 'windows'")
-    windows = np.atleast_1d(float_array("windows", windows, "a number or a sequence of numbers (seconds)"))
+    windows = np.atleast_1d(float_array("windows", si_value("windows", windows, "s"),
+                                        "a number or a sequence of numbers (seconds)"))
     if windows.ndim != 1 or windows.size == 0:
         raise ValueError(f"windows={describe(windows)} must be a number or a non-empty 1-D sequence")
     fano = np.full((spikes.n_neurons, windows.size), np.nan)

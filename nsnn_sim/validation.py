@@ -7,6 +7,9 @@ All checks run in Python before any Numba kernel is called.
 * Orientations: :func:`orientation_grid` -- the one check of a set of stimulus orientations
   (1-D, finite, distinct, radians in ``[0, pi)``), used by every coding module.
 * Messages: :func:`describe`.
+* Units: :func:`si_value` converts a time or a rate with physical units (a Brian2 ``Quantity``, a
+  ``quantities`` array) to SI; values with units are refused everywhere else unless dimensionless
+  (:mod:`nsnn_sim.interop.units`).
 
 Examples
 --------
@@ -24,11 +27,30 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from nsnn_sim.interop.units import dimensionless, to_si
+
 __all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe", "finite_values",
-           "orientation_grid", "ORIENTATION_PERIOD"]
+           "orientation_grid", "ORIENTATION_PERIOD", "si_value"]
 
 #: Orientations are angles modulo pi (a grating at s and at s + pi is the same stimulus).
 ORIENTATION_PERIOD = np.pi
+
+
+def si_value(name: str, value, unit: str):
+    """A time or rate parameter in SI: ``value`` unchanged if it is a plain number or array (SI already),
+    its SI value if it carries units of the right dimension, else ``UnitError`` (a ``TypeError`` and a
+    ``ValueError``) naming ``name``, the value with its unit and the unit expected.
+
+    ``unit`` is ``"s"`` (times), ``"Hz"`` (rates), ``"1/s"`` (costs per second) or ``"1"``; see
+    :func:`nsnn_sim.interop.units.to_si`.
+
+    Examples
+    --------
+    >>> from nsnn_sim.validation import si_value
+    >>> si_value("tau", 0.02, "s")
+    0.02
+    """
+    return to_si(name, value, unit)
 
 
 def describe(value) -> str:
@@ -47,7 +69,9 @@ def describe(value) -> str:
 
 def float_array(name: str, value, what: str = "a number or an array of numbers") -> np.ndarray:
     """``value`` as a new float64 array; ``TypeError`` unless it holds integers or reals (no None,
-    bools, strings, complex numbers or objects)."""
+    bools, strings, complex numbers or objects). A value with physical units is accepted only if they
+    are dimensionless (a voltage or a current is refused with advice on converting it to membrane units)."""
+    value = dimensionless(name, value, what)
     if value is None or isinstance(value, (bool, np.bool_, str)):
         raise TypeError(f"{name} must be {what}, got {value!r}")
     try:
