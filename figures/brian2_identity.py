@@ -1,4 +1,5 @@
-"""Figure of the brian2_identity experiment: results/brian2_identity.nc -> figures/out/brian2_identity.png (no simulation here).
+"""Figure of the brian2_identity experiment: results/brian2_identity.nc -> figures/out/brian2_identity.png
+(no simulation here).
 
 The figure is drawn by :func:`nsnn_sim.experiments.brian2_identity.figure`.
 

@@ -1,4 +1,5 @@
-"""Figure of the crossval_brian2 experiment: results/crossval_brian2.nc -> figures/out/crossval_brian2.png (no simulation here).
+"""Figure of the crossval_brian2 experiment: results/crossval_brian2.nc -> figures/out/crossval_brian2.png
+(no simulation here).
 
 The figure is drawn by :func:`nsnn_sim.experiments.crossval_brian2.figure`.
 

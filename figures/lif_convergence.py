@@ -1,4 +1,5 @@
-"""Figure of the lif_convergence experiment: results/lif_convergence.nc -> figures/out/lif_convergence.png (no simulation here).
+"""Figure of the lif_convergence experiment: results/lif_convergence.nc -> figures/out/lif_convergence.png
+(no simulation here).
 
 The figure is drawn by :func:`nsnn_sim.experiments.lif_convergence.figure`.
 

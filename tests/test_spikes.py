@@ -13,7 +13,8 @@ def _trains():
 
 def test_events_are_kept_in_canonical_order():
     trains = _trains()
-    assert list(zip(trains.trial, trains.neuron, trains.step)) == [(0, 0, 5), (0, 1, 2), (0, 1, 9), (1, 0, 0), (1, 0, 3)]
+    assert list(zip(trains.trial, trains.neuron, trains.step)) == [(0, 0, 5), (0, 1, 2), (0, 1, 9), (1, 0, 0),
+                                                                   (1, 0, 3)]
     np.testing.assert_allclose(trains.time, [0.005, 0.002, 0.009, 0.0, 0.003])
     assert trains.duration == pytest.approx(0.01)
 
