@@ -2,53 +2,43 @@
 
 Every family is zero-mean, symmetric and parameterised by one positive ``scale``:
 
-==============  ===========  =================================================  ==========================
-name            scale        cdf ``F(x; scale)``                                scale for an SD ``sd``
-==============  ===========  =================================================  ==========================
-``gaussian``    sigma        ``(1 + erf(x / (sigma*sqrt(2)))) / 2``             ``sd``
-``logistic``    s            ``1 / (1 + exp(-x/s))``                            ``sd*sqrt(3)/pi``
-``triangular``  a            support ``[-a, a]``, pdf ``(a - |x|)/a**2``        ``sd*sqrt(6)``
-``uniform``     a            support ``[-a, a]``, pdf ``1/(2a)``                ``sd*sqrt(3)``
-``cauchy``      gamma        ``1/2 + arctan(x/gamma)/pi`` ("arctan" surrogate)  ``sd*z75`` (see below)
-``none``        (ignored)    ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``  0
-==============  ===========  =================================================  ==========================
+==============  =========  ==================================================  ===================
+name            scale      cdf ``F(x; scale)``                                 scale for SD ``sd``
+==============  =========  ==================================================  ===================
+``gaussian``    sigma      ``(1 + erf(x / (sigma*sqrt(2)))) / 2``              ``sd``
+``logistic``    s          ``1 / (1 + exp(-x/s))``                             ``sd*sqrt(3)/pi``
+``triangular``  a          support ``[-a, a]``, pdf ``(a - |x|)/a**2``         ``sd*sqrt(6)``
+``uniform``     a          support ``[-a, a]``, pdf ``1/(2a)``                 ``sd*sqrt(3)``
+``cauchy``      gamma      ``1/2 + arctan(x/gamma)/pi`` (the arctan surrogate)  ``sd*z75``
+``none``        (ignored)  ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``   0
+==============  =========  ==================================================  ===================
 
-The Cauchy family has no SD: its "scale for an SD" is the one whose quartiles ``+-gamma`` are those
-of the Gaussian of that SD, ``gamma = sd*z75`` with ``z75 = Phi^-1(3/4) = 0.6744897501960817``
-(the same interquartile range ``2*z75*sd``).
+The Cauchy family has no SD: its scale for an SD ``sd`` gives it the quartiles ``+-z75*sd`` of the
+Gaussian of that SD (the same interquartile range), ``z75 = Phi^-1(3/4) = 0.6744897501960817``.
+NDL (Ma, Yan & Tang 2023) takes ``pdf(u - threshold)`` as the derivative of a spike with respect to
+the membrane potential; the learner takes it from here.
 
-The noise-driven learning rule (NDL) of Ma, Yan & Tang (2023) uses ``pdf(u - threshold)`` as the
-derivative of a spike with respect to the membrane potential; the learner takes it from here.
+**Registry.** Each family is one :class:`FamilySpec` passed to :func:`register`: name, integer code,
+the Numba scalar ``cdf``, ``pdf``, ``ppf`` and ``may_fire``, the Brian2 cdf and ppf expressions, the
+scale for an SD, the support and a scipy.stats reference. Everything else derives from the registry:
+the Numba dispatchers :func:`cdf`, :func:`pdf`, :func:`ppf`, :func:`may_fire`, :func:`below_cdf` (an
+if-chain on the family code generated from the records, :func:`dispatch_source`), the
+:class:`NoiseFamily` numpy methods, the Brian2 bridge and the tests' family tables. A built-in family
+is four scalar functions and one ``register(FamilySpec(...))`` call in this file.
 
-Registry
---------
-Each family is one :class:`FamilySpec` (name, integer code, the Numba scalar ``cdf``, ``pdf``,
-``ppf`` and ``may_fire``, the Brian2 cdf and ppf expressions, the scale for a given SD, the support
-and a scipy.stats reference) passed to :func:`register`. Everything else is derived from the
-registry: the Numba dispatchers :func:`cdf`, :func:`pdf`, :func:`ppf`, :func:`may_fire`,
-:func:`below_cdf` (an if-chain on the family code, generated from the records), the vectorised
-:class:`NoiseFamily` methods, the Brian2 bridge's expressions and the tests' family tables.
-Adding a built-in family is four scalar functions and one ``register(FamilySpec(...))`` call in
-this file.
+**Registering from elsewhere.** A family must be registered before the first package kernel compiles
+(first simulation, learner pass or ``NoiseFamily`` method); :func:`register` raises ``RuntimeError``
+after. Either name a module that calls :func:`register` on import (importing from
+``nsnn_sim.noise``, not ``nsnn_sim``) in an entry point of the group ``nsnn_sim.noise_families``:
+it is loaded when this module is imported, in every process (sweep workers too); or import such a
+module before anything is simulated.
 
-A family defined elsewhere must be registered before the first kernel that dispatches on the family
-code is compiled (the first simulation, learner pass or ``NoiseFamily`` method call); in practice:
-
-* an entry point in the group ``nsnn_sim.noise_families`` naming a module that calls
-  :func:`register` on import (or a :class:`FamilySpec`): it is loaded when this module is imported,
-  so every process (sweep workers included) knows the family; the module must import from
-  ``nsnn_sim.noise`` (``from nsnn_sim.noise import FamilySpec, register``), not from ``nsnn_sim``;
-* or a module the user imports before anything is simulated.
-
-:func:`register` raises ``RuntimeError`` once a package kernel has been compiled.
-
-Numba's on-disk cache (``cache=True``) does not notice a change in functions that a kernel inlines
-from other files, and every kernel inlines the dispatch. The kernel caches are therefore kept apart
-per registry content: with the built-in families they live where Numba puts them by default; as
-soon as the registry differs (:func:`registry_fingerprint`), ``numba.config.CACHE_DIR`` is pointed
-at ``$NUMBA_CACHE_DIR/nsnn_sim-noise-<fingerprint>`` (or ``~/.cache/nsnn_sim/numba-noise-<fingerprint>``)
-and the package's kernels decorated so far are re-pointed there (:func:`kernel_cache_dir`). The
-fingerprint hashes every record's name, code and the source of its Numba functions.
+**Kernel caches.** Numba's on-disk cache does not notice changes in functions a kernel inlines from
+other files, and every kernel inlines the dispatch, so caches are kept apart per registry content:
+with the built-in families they stay where Numba puts them; once the registry differs
+(:func:`registry_fingerprint`: names, codes, sources of the Numba functions),
+``numba.config.CACHE_DIR`` becomes :func:`kernel_cache_dir` (``$NUMBA_CACHE_DIR/nsnn_sim-noise-<fp>``
+or ``~/.cache/nsnn_sim/numba-noise-<fp>``) and the kernels decorated so far are re-pointed there.
 """
 
 from __future__ import annotations
@@ -72,16 +62,14 @@ from nsnn_sim.validation import describe, numeric_parameter
 
 __all__ = ["FamilySpec", "Brian2Function", "register", "specs", "spec", "registry_fingerprint", "kernel_cache_dir",
            "NoiseFamily", "get", "names", "code_of", "check_scale", "cdf", "pdf", "ppf", "may_fire", "below_cdf",
-           "sample_standard_uniform", "ENTRY_POINT_GROUP"]
+           "sample_standard_uniform", "always_may_fire", "dispatch_source", "ENTRY_POINT_GROUP"]
 
 ENTRY_POINT_GROUP = "nsnn_sim.noise_families"
 _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-# --------------------------------------------------------------------------------------------------
-# Gaussian. ppf: Wichura (1988), Algorithm AS 241 (PPND16), relative accuracy about 1e-16.
-# --------------------------------------------------------------------------------------------------
+# ---- Gaussian. ppf: Wichura (1988), Algorithm AS 241 (PPND16), relative accuracy about 1e-16.
 @njit(cache=True)
 def _gaussian_cdf(x, scale):
     return 0.5 * math.erfc(-x / (scale * _SQRT2))
@@ -145,9 +133,7 @@ def _gaussian_may_fire(x, scale, draw):
     return x >= 0.0 or draw * (squared + x * x) < squared
 
 
-# --------------------------------------------------------------------------------------------------
-# Logistic
-# --------------------------------------------------------------------------------------------------
+# ---- Logistic
 @njit(cache=True)
 def _logistic_cdf(x, scale):
     z = x / scale
@@ -179,9 +165,7 @@ def _logistic_may_fire(x, scale, draw):
     return b <= 0.0 or draw * polynomial < s5
 
 
-# --------------------------------------------------------------------------------------------------
-# Triangular on [-a, a]
-# --------------------------------------------------------------------------------------------------
+# ---- Triangular on [-a, a]
 @njit(cache=True)
 def _triangular_cdf(x, scale):
     if x <= -scale:
@@ -208,14 +192,7 @@ def _triangular_ppf(p, scale):
     return scale * (1.0 - math.sqrt(2.0 * (1.0 - p)))
 
 
-@njit(cache=True)
-def _triangular_may_fire(x, scale, draw):
-    return True  # the cdf is already cheap
-
-
-# --------------------------------------------------------------------------------------------------
-# Uniform on [-a, a]
-# --------------------------------------------------------------------------------------------------
+# ---- Uniform on [-a, a]
 @njit(cache=True)
 def _uniform_cdf(x, scale):
     if x <= -scale:
@@ -235,14 +212,7 @@ def _uniform_ppf(p, scale):
     return scale * (2.0 * p - 1.0)
 
 
-@njit(cache=True)
-def _uniform_may_fire(x, scale, draw):
-    return True  # the cdf is already cheap
-
-
-# --------------------------------------------------------------------------------------------------
-# Cauchy (arctan surrogate)
-# --------------------------------------------------------------------------------------------------
+# ---- Cauchy (arctan surrogate)
 @njit(cache=True)
 def _cauchy_cdf(x, scale):
     return 0.5 + math.atan(x / scale) / math.pi
@@ -268,9 +238,7 @@ def _cauchy_may_fire(x, scale, draw):
     return draw * math.pi * (-x) < 2.0 * scale
 
 
-# --------------------------------------------------------------------------------------------------
-# None: the deterministic limit
-# --------------------------------------------------------------------------------------------------
+# ---- None: the deterministic limit
 @njit(cache=True)
 def _none_cdf(x, scale):
     return 1.0 if x >= 0.0 else 0.0
@@ -287,13 +255,12 @@ def _none_ppf(p, scale):
 
 
 @njit(cache=True)
-def _none_may_fire(x, scale, draw):
+def always_may_fire(x, scale, draw):
+    """The pre-test of a family without a cheap bound of its cdf (or a cheap cdf): always True."""
     return True
 
 
-# --------------------------------------------------------------------------------------------------
-# The record of a family
-# --------------------------------------------------------------------------------------------------
+# ---- The record of a family
 NONE, GAUSSIAN, LOGISTIC, TRIANGULAR, UNIFORM, CAUCHY = 0, 1, 2, 3, 4, 5
 
 _GAUSSIAN_QUARTILE = 0.6744897501960817  # Phi^-1(3/4): the Gaussian's quartiles are +-0.674 sd
@@ -301,17 +268,8 @@ _GAUSSIAN_QUARTILE = 0.6744897501960817  # Phi^-1(3/4): the Gaussian's quartiles
 
 @dataclass(frozen=True)
 class Brian2Function:
-    """A function that a family's Brian2 expressions call, in each Brian2 code-generation target.
-
-    Parameters
-    ----------
-    name : str
-        The name used in the expressions (and of the C function).
-    numpy : callable
-        Vectorised implementation for Brian2's numpy target.
-    cython, cpp : str
-        Source defining ``name`` for the Cython and C++ (standalone) targets.
-    """
+    """A function of one dimensionless argument that a family's Brian2 expressions call, by ``name``:
+    a vectorised ``numpy`` implementation and the ``cython`` and ``cpp`` source defining ``name``."""
 
     name: str
     numpy: Callable
@@ -427,9 +385,7 @@ def _scipy_stats():
     return stats
 
 
-# --------------------------------------------------------------------------------------------------
-# The registry
-# --------------------------------------------------------------------------------------------------
+# ---- The registry
 _SPECS: dict[str, FamilySpec] = {}
 
 
@@ -506,9 +462,7 @@ def registry_fingerprint() -> str:
     return digest.hexdigest()
 
 
-# --------------------------------------------------------------------------------------------------
-# The dispatch, generated from the registry
-# --------------------------------------------------------------------------------------------------
+# ---- The dispatch, generated from the registry
 _CDF, _PDF, _PPF, _MAY_FIRE = 0, 1, 2, 3
 
 
@@ -594,9 +548,7 @@ def _map(which, family, values, scale, out):
         out[index] = _evaluate(which, family, values[index], scale)  # noqa: F821
 
 
-# --------------------------------------------------------------------------------------------------
-# Kernel caches kept apart per registry content
-# --------------------------------------------------------------------------------------------------
+# ---- Kernel caches kept apart per registry content
 _DEFAULT_CACHE_DIR = numba.config.CACHE_DIR  # NUMBA_CACHE_DIR at import ("" = next to the sources)
 _BUILTIN_FINGERPRINT: str | None = None  # set once the built-in families are registered
 
@@ -636,9 +588,7 @@ def _keep_kernel_caches_apart() -> None:
             dispatcher.enable_caching()
 
 
-# --------------------------------------------------------------------------------------------------
-# The built-in families
-# --------------------------------------------------------------------------------------------------
+# ---- The built-in families
 def _normal_cdf_numpy(x):
     from scipy.special import ndtr
 
@@ -652,7 +602,7 @@ _NORMAL_CDF = Brian2Function(
     cpp="static inline double nsnn_normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }")
 
 register(FamilySpec(
-    "none", NONE, _none_cdf, _none_pdf, _none_ppf, _none_may_fire, scale_for_sd=lambda sd: 0.0 * sd,
+    "none", NONE, _none_cdf, _none_pdf, _none_ppf, always_may_fire, scale_for_sd=lambda sd: 0.0 * sd,
     brian2_cdf="int(({x}) >= 0.0)", brian2_ppf="0.0", scipy_reference=None, support=0.0, deterministic=True))
 register(FamilySpec(
     "gaussian", GAUSSIAN, _gaussian_cdf, _gaussian_pdf, _gaussian_ppf, _gaussian_may_fire,
@@ -665,7 +615,7 @@ register(FamilySpec(
     brian2_cdf="1.0/(1.0 + exp(-({x})/{scale}))", brian2_ppf="{scale}*log({p}/(1.0 - {p}))",
     scipy_reference=lambda a: _scipy_stats().logistic(scale=a)))
 register(FamilySpec(
-    "triangular", TRIANGULAR, _triangular_cdf, _triangular_pdf, _triangular_ppf, _triangular_may_fire,
+    "triangular", TRIANGULAR, _triangular_cdf, _triangular_pdf, _triangular_ppf, always_may_fire,
     scale_for_sd=lambda sd: sd * math.sqrt(6),
     brian2_cdf=("(int(({x}) > -{scale})*int(({x}) < 0.0)*(({x}) + {scale})**2/(2.0*{scale}**2)"
                 " + int(({x}) >= 0.0)*(1.0 - clip({scale} - ({x}), 0.0, {scale})**2/(2.0*{scale}**2)))"),
@@ -673,7 +623,7 @@ register(FamilySpec(
                 " + (1.0 - sqrt(2.0*(1.0 - {p})))*int({p} >= 0.5))"),
     scipy_reference=lambda a: _scipy_stats().triang(c=0.5, loc=-a, scale=2 * a), support=1.0))
 register(FamilySpec(
-    "uniform", UNIFORM, _uniform_cdf, _uniform_pdf, _uniform_ppf, _uniform_may_fire,
+    "uniform", UNIFORM, _uniform_cdf, _uniform_pdf, _uniform_ppf, always_may_fire,
     scale_for_sd=lambda sd: sd * math.sqrt(3),
     brian2_cdf="clip((({x}) + {scale})/(2.0*{scale}), 0.0, 1.0)", brian2_ppf="{scale}*(2.0*{p} - 1.0)",
     scipy_reference=lambda a: _scipy_stats().uniform(loc=-a, scale=2 * a), support=1.0))
@@ -686,9 +636,7 @@ register(FamilySpec(
 _BUILTIN_FINGERPRINT = registry_fingerprint()
 
 
-# --------------------------------------------------------------------------------------------------
-# One family at one scale, vectorised
-# --------------------------------------------------------------------------------------------------
+# ---- One family at one scale, vectorised
 @dataclass(frozen=True)
 class NoiseFamily:
     """One noise family at one scale, with vectorised numpy ``cdf``, ``pdf``, ``ppf``, ``sample``.
@@ -777,9 +725,7 @@ def sample_standard_uniform(count: int, seed: int = 0) -> np.ndarray:
     return rng.uniforms(rng.stream_key(seed, 0, 0, 0), count)
 
 
-# --------------------------------------------------------------------------------------------------
-# Families of other packages: entry points, loaded now (before any kernel compiles)
-# --------------------------------------------------------------------------------------------------
+# ---- Families of other packages: entry points, loaded now (before any kernel compiles)
 def _load_entry_points() -> None:
     """Import every entry point of the group ``nsnn_sim.noise_families``: a module that registers its
     families on import, or a :class:`FamilySpec` (registered here)."""

@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from nsnn_sim.noise import FamilySpec, register
+from nsnn_sim.noise import FamilySpec, always_may_fire, register
 
 LAPLACE = 17
 
@@ -35,11 +35,6 @@ def laplace_ppf(p, scale):
     return -scale * math.log(2.0 * (1.0 - p))
 
 
-@njit(cache=True)
-def laplace_may_fire(x, scale, draw):
-    return True  # no cheap bound: always evaluate the cdf
-
-
 def _scipy_laplace(scale):
     from scipy import stats
 
@@ -47,7 +42,7 @@ def _scipy_laplace(scale):
 
 
 SPEC = register(FamilySpec(
-    "laplace", LAPLACE, laplace_cdf, laplace_pdf, laplace_ppf, laplace_may_fire,
+    "laplace", LAPLACE, laplace_cdf, laplace_pdf, laplace_ppf, always_may_fire,  # no cheap bound of the cdf
     scale_for_sd=lambda sd: sd / math.sqrt(2),
     brian2_cdf="(int(({x}) >= 0.0) + (0.5 - int(({x}) >= 0.0))*exp(-abs({x})/{scale}))",
     brian2_ppf="{scale}*(log(2.0*{p})*int({p} < 0.5) - log(2.0*(1.0 - {p}))*int({p} >= 0.5))",

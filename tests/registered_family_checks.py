@@ -81,36 +81,58 @@ def learner(name: str) -> dict:
             "fired_expected": reference.cdf(distance).tolist(), "fired_n": n}
 
 
-def brian2(name: str) -> dict:
-    """The Brian2 expressions (numpy target): the cdf and ppf expressions evaluated by Brian2 against
-    the scipy reference; a shared-noise run (escape and membrane firing) compared spike for spike;
-    and an independent Brian2 run of clamped membrane firing (Brian2's own rand() through the ppf)."""
+def brian2_expression_errors(name: str) -> dict:
+    """Largest deviations from the scipy reference of the family's Brian2 cdf and ppf expressions,
+    evaluated by Brian2 (numpy target) on a grid (the ppf only where the family has one)."""
     import brian2 as b2
 
-    import nsnn_sim as ns
     from nsnn_sim import noise
-    from nsnn_sim.brian2_bridge import run_brian2
+    from nsnn_sim.brian2_bridge import _brian2_function
 
     b2.prefs.codegen.target = "numpy"
     record = noise.spec(name)
     scale = record.scale_for_sd(SD)
     reference = record.scipy_reference(scale)
-    values = np.linspace(-2.0, 2.0, 81)
-    probabilities = np.linspace(0.005, 0.995, 81)
-    group = b2.NeuronGroup(values.size, "x : 1\np : 1\nF : 1\nq : 1", name="expressions")
+    values, probabilities = np.linspace(-2.0, 2.0, 81), np.linspace(0.005, 0.995, 81)
+    functions = {item.name: _brian2_function(b2, item) for item in record.brian2_functions}
+    group = b2.NeuronGroup(values.size, "x : 1\np : 1\nF : 1\nq : 1", namespace=functions)
     group.x, group.p = values, probabilities
-    group.run_regularly(f"F = {record.cdf_expression('x', repr(scale))}\nq = {record.ppf_expression('p', repr(scale))}")
+    code = f"F = {record.cdf_expression('x', repr(scale))}"
+    if record.brian2_ppf is not None:
+        code += f"\nq = {record.ppf_expression('p', repr(scale))}"
+    group.run_regularly(code)
     b2.Network(group).run(b2.defaultclock.dt)
-    out = {"brian2_cdf_error": float(np.max(np.abs(group.F[:] - reference.cdf(values)))),
-           "brian2_ppf_error": float(np.max(np.abs(group.q[:] - reference.ppf(probabilities))))}
+    out = {"brian2_cdf_error": float(np.max(np.abs(group.F[:] - reference.cdf(values))))}
+    if record.brian2_ppf is not None:
+        out["brian2_ppf_error"] = float(np.max(np.abs(group.q[:] - reference.ppf(probabilities))))
+    return out
+
+
+def shared_noise_identity(name: str, firing: str) -> tuple[int, bool]:
+    """Spikes of an NSNN with this family (12 neurons, 2 trials, 400 steps of a sine drive) in nsnn_sim,
+    and whether Brian2 (numpy target) fed nsnn_sim's draws gives the same spikes."""
+    import nsnn_sim as ns
+    from nsnn_sim import noise
+    from nsnn_sim.brian2_bridge import run_brian2
+
+    model = ns.NSNN(noise=name, noise_scale=noise.spec(name).scale_for_sd(SD), firing=firing)
     drive = 0.5 + 0.3 * np.sin(np.arange(400) / 9.0)[:, None] * np.ones((1, 12))
+    ours = ns.simulate(model, drive, 12, 400, n_trials=2, seed=11).spikes
+    theirs = run_brian2(model, drive, 12, 400, n_trials=2, seed=11, shared_noise=True, target="numpy").spikes
+    return len(ours), bool(ours == theirs)
+
+
+def brian2(name: str) -> dict:
+    """The Brian2 side: the expressions, shared-noise identity (escape and membrane firing), and an
+    independent Brian2 run of clamped membrane firing (Brian2's own rand() through the ppf)."""
+    import nsnn_sim as ns
+    from nsnn_sim import noise
+    from nsnn_sim.brian2_bridge import run_brian2
+
+    out = brian2_expression_errors(name)
     for firing in ("escape", "membrane"):
-        model = ns.NSNN(noise=name, noise_scale=scale, firing=firing)
-        ours = ns.simulate(model, drive, 12, 400, n_trials=2, seed=11).spikes
-        theirs = run_brian2(model, drive, 12, 400, n_trials=2, seed=11, shared_noise=True, target="numpy").spikes
-        out[f"shared_{firing}_spikes"] = len(ours)
-        out[f"shared_{firing}_identical"] = bool(ours == theirs)
-    model = ns.NSNN(beta=0.0, noise=name, noise_scale=scale)
+        out[f"shared_{firing}_spikes"], out[f"shared_{firing}_identical"] = shared_noise_identity(name, firing)
+    model = ns.NSNN(beta=0.0, noise=name, noise_scale=noise.spec(name).scale_for_sd(SD))
     fraction, n = _clamped_fraction(model, 0.8, 200, 500,
                                     runner=lambda *args, **kwargs: run_brian2(*args, **kwargs, target="numpy"))
     out.update(independent_membrane=fraction, independent_membrane_n=n)
