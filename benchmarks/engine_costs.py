@@ -29,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).parent))
 from common import RESULTS, bar_chart, peak_memory_bytes, run_worker, write_table  # noqa: E402
 
+
 def floor(n_keys: int, n_counters: int, engine_neurons: int, engine_steps: int, scratch: str) -> dict:
     """Nanoseconds per draw (one thread, min of 5) of the uniform, the ziggurat normal and the AS 241
     ppf of a uniform, and nanoseconds per neuron-step of the engine with 1 and 2 threads (min of 3)."""

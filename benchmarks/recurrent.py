@@ -21,8 +21,18 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import (RESULTS, SIDE_BY_SIDE_COLUMNS, bar_chart, brian2_run, check_same_work,  # noqa: E402
-                    fastest_nsnn_sim_run, peak_memory_bytes, run_worker, spike_steps, write_table)
+from common import (  # noqa: E402
+    RESULTS,
+    SIDE_BY_SIDE_COLUMNS,
+    bar_chart,
+    brian2_run,
+    check_same_work,
+    fastest_nsnn_sim_run,
+    peak_memory_bytes,
+    run_worker,
+    spike_steps,
+    write_table,
+)
 
 SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
 

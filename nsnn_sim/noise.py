@@ -438,7 +438,8 @@ def register(record: FamilySpec) -> FamilySpec:
                          f"taken codes: {sorted(taken)}")
     compiled = _compiled_kernels()
     if compiled:
-        raise RuntimeError(f"register({record.name!r}) after package kernels were compiled ({', '.join(compiled[:3])}): "
+        raise RuntimeError(f"register({record.name!r}) after package kernels were compiled "
+                           f"({', '.join(compiled[:3])}): "
                            "they would keep the old dispatch; register noise families before the first simulation "
                            f"(an entry point in the group {ENTRY_POINT_GROUP!r}, or a module imported first)")
     _SPECS[record.name] = record
