@@ -11,7 +11,9 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
   ``method="euler"`` (with ``noise="none"`` or escape firing, no ``xi`` term).
 * ``NSNN`` and ``LIF(method="exact")``: the map ``v = alpha*v + gain*I + offset [+ scale*eps]`` as a
   ``run_regularly`` operation in the ``groups`` slot, one Brian2 step per model step; ``eps`` is the
-  family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``).
+  family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``). Every family's cdf and ppf
+  expressions (and the Brian2 functions they call) come from its registry record
+  (:class:`nsnn_sim.noise.FamilySpec`), so a registered family needs nothing here.
 * Spike rules: ``"membrane"``: threshold ``v >= theta``; ``"escape"`` and ``"reference"``: threshold
   ``rand() < F(v - theta)``, one draw per step deciding spike and reset; the Brownian-bridge
   crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``.
