@@ -11,22 +11,88 @@ import tempfile
 from pathlib import Path
 
 RESULTS = Path(__file__).parent / "results"
-
-# Peak resident memory of the worker, in bytes (ru_maxrss is in kB on Linux)
-PEAK_MEMORY = "resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024"
+HERE = Path(__file__).resolve().parent
 
 
-def run_worker(code: str, *arguments, threads: int = 2, timeout: float = 7200) -> dict:
-    """Run ``code`` in a fresh Python process with ``NUMBA_NUM_THREADS=threads`` and OpenMP threads
-    ``threads``; ``sys.argv[1:]`` are ``arguments`` followed by a scratch directory; the last line
-    of its standard output is a JSON object, returned as a dict."""
+def peak_memory_bytes() -> int:
+    """Peak resident memory of this process, in bytes (``ru_maxrss`` is in kB on Linux)."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
+
+
+def run_worker(function, *arguments, threads: int = 2, timeout: float = 7200) -> dict:
+    """Run ``function(*arguments, scratch=DIRECTORY)`` in a fresh Python process and return its dict.
+
+    ``function`` is a module-level function of a module in benchmarks/ returning a JSON-able dict;
+    the process is ``python -m worker MODULE FUNCTION ARGUMENTS_JSON DIRECTORY`` (benchmarks/worker.py)
+    with ``NUMBA_NUM_THREADS=threads`` and ``OMP_NUM_THREADS=threads``; ``DIRECTORY`` is a scratch
+    directory removed afterwards.
+    """
+    module = Path(sys.modules[function.__module__].__file__).stem  # "__main__" when run as a script
     with tempfile.TemporaryDirectory() as directory:
-        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads))
-        completed = subprocess.run([sys.executable, "-c", code, *map(str, arguments), directory],
-                                   capture_output=True, text=True, env=env, timeout=timeout)
+        env = dict(os.environ, NUMBA_NUM_THREADS=str(threads), OMP_NUM_THREADS=str(threads),
+                   PYTHONPATH=os.pathsep.join([str(HERE)] + [p for p in [os.environ.get("PYTHONPATH")] if p]))
+        completed = subprocess.run([sys.executable, "-m", "worker", module, function.__name__, json.dumps(arguments),
+                                    directory], capture_output=True, text=True, env=env, timeout=timeout)
     if completed.returncode:
-        raise RuntimeError(f"worker {arguments} failed:\n{completed.stderr[-3000:]}")
+        raise RuntimeError(f"worker {module}.{function.__name__}{arguments} failed:\n{completed.stderr[-3000:]}")
     return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
+def fastest_nsnn_sim_run(simulate, repeats: int) -> tuple:
+    """``(result, run_time)``: the first ``simulate()`` result and the fastest ``wall_time`` of
+    ``repeats`` calls (each later result freed at once)."""
+    result = simulate()
+    return result, min([result.wall_time] + [simulate().wall_time for _ in range(repeats - 1)])
+
+
+def brian2_run(simulator: str, build, n_steps: int, dt: float, repeats: int, directory: str) -> tuple:
+    """Run a Brian2 model ``build()`` (a :class:`nsnn_sim.brian2_bridge.Brian2Model`, built after the
+    target is set) for ``n_steps`` steps; returns ``(built, compile_time, run_time, offset)``.
+
+    ``"brian2_cython"``: a first 10-step run compiles; then ``repeats`` timed runs of ``n_steps``
+    (the network runs on: the spikes are those from step ``offset = 10`` on). ``"brian2_cpp_standalone"``
+    (2 OpenMP threads, built in ``directory``): the binary's own run time, the binary run ``repeats``
+    times (the same seed, the same spikes; ``offset = 0``); compile time is the rest of the build.
+    """
+    import time
+
+    import brian2 as b2
+
+    if simulator == "brian2_cython":
+        b2.prefs.codegen.target = "cython"
+        built = build()
+        start = time.perf_counter()
+        built.network.run(10 * dt * b2.second)  # code generation and compilation
+        compile_time = time.perf_counter() - start
+        times = []
+        for _ in range(repeats):
+            start = time.perf_counter()
+            built.network.run(n_steps * dt * b2.second)
+            times.append(time.perf_counter() - start)
+        return built, compile_time, min(times), 10
+    b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
+    b2.prefs.devices.cpp_standalone.openmp_threads = 2
+    built = build()
+    built.network.run(n_steps * dt * b2.second)
+    start = time.perf_counter()
+    b2.device.build(directory=directory, compile=True, run=True)
+    times = [float(b2.device._last_run_time)]
+    compile_time = time.perf_counter() - start - times[0]
+    for _ in range(repeats - 1):
+        b2.device.run(directory=directory, with_output=False)
+        times.append(float(b2.device._last_run_time))
+    return built, compile_time, min(times), 0
+
+
+def spike_steps(built, dt: float):
+    """``(neuron, step)`` arrays of a finished Brian2 run's spike monitor."""
+    import brian2 as b2
+    import numpy as np
+
+    step = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / dt).astype(int)
+    return np.asarray(built.spike_monitor.i[:]), step
 
 
 def check_same_work(rows: list[dict], group_keys: tuple[str, ...], reference: str = "nsnn_sim") -> None:

@@ -24,19 +24,22 @@ from __future__ import annotations
 
 import argparse
 import sys
-import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, bar_chart, run_worker, write_table  # noqa: E402
+from common import RESULTS, bar_chart, peak_memory_bytes, run_worker, write_table  # noqa: E402
 
-FLOOR = textwrap.dedent("""
-    import json, sys, time
+
+def floor(n_keys: int, n_counters: int, engine_neurons: int, engine_steps: int, scratch: str) -> dict:
+    """Nanoseconds per draw (one thread, min of 5) of the uniform, the ziggurat normal and the AS 241
+    ppf of a uniform, and nanoseconds per neuron-step of the engine with 1 and 2 threads (min of 3)."""
+    import time
+
     import numpy as np
     from numba import njit
+
     import nsnn_sim as ns
     from nsnn_sim import noise, rng
-    n_keys, n_counters, engine_neurons, engine_steps = map(int, sys.argv[1:5])
 
     @njit
     def draw_all(keys, n_counters, which):
@@ -68,30 +71,32 @@ FLOOR = textwrap.dedent("""
         times = [ns.simulate(model, 0.9, engine_neurons, engine_steps, seed=1, n_threads=threads).wall_time
                  for _ in range(3)]
         out[f"engine_{threads}_thread_ns"] = min(times) * 1e9 / (engine_neurons * engine_steps)
-    print(json.dumps(out))
-""")
+    return out
 
-FIRST_CALL = textwrap.dedent("""
-    import json, time
+
+def first_call(scratch: str) -> dict:
+    """Seconds to import nsnn_sim and to run a first small simulation in a fresh process."""
+    import time
+
     start = time.perf_counter()
     import nsnn_sim as ns
+
     imported = time.perf_counter()
     ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=100, n_steps=1000, seed=0)
     done = time.perf_counter()
-    print(json.dumps({"import_s": imported - start, "first_simulate_s": done - imported,
-                      "import_and_first_simulate_s": done - start}))
-""")
+    return {"import_s": imported - start, "first_simulate_s": done - imported,
+            "import_and_first_simulate_s": done - start}
 
-MEMORY = textwrap.dedent("""
-    import json, resource, sys
+
+def memory(n_neurons: int, n_steps: int, scratch: str) -> dict:
+    """Peak resident memory of a process that simulates the LIF and holds its spikes."""
     import nsnn_sim as ns
-    n_neurons, n_steps = int(sys.argv[1]), int(sys.argv[2])
+
     result = ns.simulate(ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9, n_neurons, n_steps, seed=1)
     spikes = result.spikes
-    print(json.dumps({"memory_neurons": n_neurons, "memory_steps": n_steps, "memory_spikes": len(spikes),
-                      "spike_bytes": spikes.trial.nbytes + spikes.neuron.nbytes + spikes.step.nbytes,
-                      "memory_run_time_s": result.wall_time, "peak_memory_bytes": PEAK_MEMORY}))
-""").replace("PEAK_MEMORY", PEAK_MEMORY)
+    return {"memory_neurons": n_neurons, "memory_steps": n_steps, "memory_spikes": len(spikes),
+            "spike_bytes": spikes.trial.nbytes + spikes.neuron.nbytes + spikes.step.nbytes,
+            "memory_run_time_s": result.wall_time, "peak_memory_bytes": peak_memory_bytes()}
 
 
 def main(argv=None) -> Path:
@@ -102,15 +107,15 @@ def main(argv=None) -> Path:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     floor_size = (1000, 1000, 2000, 2000) if args.quick else (10_000, 1000, 10_000, 10_000)
-    row = run_worker(FLOOR, *floor_size, threads=2)
+    row = run_worker(floor, *floor_size, threads=2)
     row["engine_over_normal_floor"] = row["engine_1_thread_ns"] / row["floor_normal_ns"]
     row["thread_speedup"] = row["engine_1_thread_ns"] / row["engine_2_thread_ns"]
-    run_worker(FIRST_CALL)  # warms the cache
-    first_calls = [run_worker(FIRST_CALL) for _ in range(3)]
+    run_worker(first_call)  # warms the cache
+    first_calls = [run_worker(first_call) for _ in range(3)]
     row.update(min(first_calls, key=lambda r: r["import_and_first_simulate_s"]))
     memory_size = (args.memory_neurons or (100_000 if not args.quick else 10_000),
                    args.memory_steps or (100_000 if not args.quick else 10_000))
-    row.update(run_worker(MEMORY, *memory_size))
+    row.update(run_worker(memory, *memory_size))
     row["peak_memory_gb"] = row["peak_memory_bytes"] / 1e9
     write_table(args.out, "engine_costs", [row], [
         ("uniform (ns)", "{floor_uniform_ns:.2f}"), ("normal (ns)", "{floor_normal_ns:.2f}"),

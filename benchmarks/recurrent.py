@@ -18,20 +18,34 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, bar_chart, check_same_work, run_worker, write_table  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    SIDE_BY_SIDE_COLUMNS,
+    bar_chart,
+    brian2_run,
+    check_same_work,
+    fastest_nsnn_sim_run,
+    peak_memory_bytes,
+    run_worker,
+    spike_steps,
+    write_table,
+)
 
 SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
 
-WORKER = textwrap.dedent("""
-    import json, resource, sys, time
+def worker(simulator: str, n_excitatory: int, n_steps: int, repeats: int, scratch: str) -> dict:
+    """One measurement, in its own process (:func:`common.run_worker`): the run time of ``simulator``
+    on Brunel's model A, and the population rate (after 10 %) with its SE over 20 ms windows."""
+    import time
+
     import numpy as np
+
     import nsnn_sim as ns
     from nsnn_sim.brunel import brunel_model_a
-    simulator, n_excitatory, n_steps, repeats = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), int(sys.argv[4])
+
     net = brunel_model_a(n_excitatory, epsilon=0.1, j=0.1, g=6.0, eta=4.0, delay=1.5e-3, dt=1e-4, seed=7)
     n, dt = net.n_neurons, net.model.dt
     initial = np.random.default_rng(7).uniform(10.0, 20.0, n)
@@ -40,51 +54,26 @@ WORKER = textwrap.dedent("""
         start = time.perf_counter()
         ns.simulate(net.model, net.inputs, n, 10, seed=0, **common)
         compile_time = time.perf_counter() - start
-        result = ns.simulate(net.model, net.inputs, n, n_steps, seed=1, **common)
-        run_time = min([result.wall_time] + [ns.simulate(net.model, net.inputs, n, n_steps, seed=1, **common).wall_time
-                                             for _ in range(repeats - 1)])  # each result freed at once
+        result, run_time = fastest_nsnn_sim_run(lambda: ns.simulate(net.model, net.inputs, n, n_steps, seed=1,
+                                                                    **common), repeats)
         step, offset = result.spikes.step, 0
     else:
-        import brian2 as b2
         from nsnn_sim.brian2_bridge import to_brian2
-        if simulator == "brian2_cython":
-            b2.prefs.codegen.target = "cython"
-            built = to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common)
-            start = time.perf_counter()
-            built.network.run(10 * dt * b2.second)
-            compile_time = time.perf_counter() - start
-            times = []
-            for _ in range(repeats):  # the network runs on: the rates are those of the first run
-                start = time.perf_counter()
-                built.network.run(n_steps * dt * b2.second)
-                times.append(time.perf_counter() - start)
-            run_time, offset = min(times), 10
-        else:
-            directory = sys.argv[5]
-            b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
-            b2.prefs.devices.cpp_standalone.openmp_threads = 2
-            built = to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common)
-            built.network.run(n_steps * dt * b2.second)
-            start = time.perf_counter()
-            b2.device.build(directory=directory, compile=True, run=True)
-            times = [float(b2.device._last_run_time)]
-            compile_time = time.perf_counter() - start - times[0]
-            for _ in range(repeats - 1):  # the same binary again: the same seed, the same spikes
-                b2.device.run(directory=directory, with_output=False)
-                times.append(float(b2.device._last_run_time))
-            run_time, offset = min(times), 0
-        step = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / dt).astype(int)
+
+        built, compile_time, run_time, offset = brian2_run(
+            simulator, lambda: to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common), n_steps, dt, repeats,
+            scratch)
+        step = spike_steps(built, dt)[1]
     step = step - offset
     first = n_steps // 10
     window = max(1, min(int(round(0.02 / dt)), (n_steps - first) // 5))
     step = step[step < n_steps]
     counts = np.bincount((step[step >= first] - first) // window, minlength=(n_steps - first) // window)
     rates = counts[:(n_steps - first) // window] / (n * window * dt)
-    print(json.dumps({"simulator": simulator, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
-                      "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
-                      "rate_mean": float(rates.mean()), "rate_se": float(rates.std(ddof=1) / np.sqrt(rates.size)),
-                      "synapses": int(net.connections.weights.nnz), "peak_memory_bytes": PEAK_MEMORY}))
-""").replace("PEAK_MEMORY", PEAK_MEMORY)
+    return {"simulator": simulator, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
+            "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
+            "rate_mean": float(rates.mean()), "rate_se": float(rates.std(ddof=1) / np.sqrt(rates.size)),
+            "synapses": int(net.connections.weights.nnz), "peak_memory_bytes": peak_memory_bytes()}
 
 
 def main(argv=None) -> Path:
@@ -99,7 +88,7 @@ def main(argv=None) -> Path:
     n_steps = args.steps or (2000 if args.quick else 10_000)
     rows = []
     for simulator in ["nsnn_sim"] + [s for s in args.simulators if s != "nsnn_sim"]:
-        row = run_worker(WORKER, simulator, args.n_excitatory, n_steps, args.repeats,
+        row = run_worker(worker, simulator, args.n_excitatory, n_steps, args.repeats,
                          threads=1 if simulator == "nsnn_sim_1_thread" else 2)
         rows.append(row)
         print(json.dumps(row), flush=True)

@@ -18,78 +18,65 @@ from __future__ import annotations
 import argparse
 import json
 import sys
-import textwrap
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import PEAK_MEMORY, RESULTS, SIDE_BY_SIDE_COLUMNS, check_same_work, figure, run_worker, write_table  # noqa: E402
+from common import (  # noqa: E402
+    RESULTS,
+    SIDE_BY_SIDE_COLUMNS,
+    brian2_run,
+    check_same_work,
+    fastest_nsnn_sim_run,
+    figure,
+    peak_memory_bytes,
+    run_worker,
+    spike_steps,
+    write_table,
+)
 
 SIMULATORS = ("nsnn_sim", "nsnn_sim_1_thread", "brian2_cython", "brian2_cpp_standalone")
 
-WORKER = textwrap.dedent("""
-    import json, resource, sys, time, os
-    import numpy as np
-    simulator, kind, n, n_steps, repeats = sys.argv[1], sys.argv[2], int(sys.argv[3]), int(sys.argv[4]), int(sys.argv[5])
+def _model(kind: str):
     import nsnn_sim as ns
+
     if kind == "lif":
-        model, drive = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9
-    else:
-        model, drive = ns.NSNN(noise="logistic", noise_scale=0.1, firing="escape", dt=1e-3), 0.32
-    seconds = n_steps * model.dt
-    start = time.perf_counter()
+        return ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9
+    return ns.NSNN(noise="logistic", noise_scale=0.1, firing="escape", dt=1e-3), 0.32
+
+
+def worker(simulator: str, kind: str, n: int, n_steps: int, repeats: int, scratch: str) -> dict:
+    """One measurement, in its own process (:func:`common.run_worker`): the run time of ``simulator``
+    on model ``kind`` with ``n`` neurons for ``n_steps`` steps, and the mean rate (after 10 %) and its SE."""
+    import time
+
+    import numpy as np
+
+    import nsnn_sim as ns
+
+    model, drive = _model(kind)
     if simulator.startswith("nsnn_sim"):
+        start = time.perf_counter()
         ns.simulate(model, drive, n_neurons=10, n_steps=10, seed=0)
         compile_time = time.perf_counter() - start
-        result = ns.simulate(model, drive, n_neurons=n, n_steps=n_steps, seed=1)
-        run_time = min([result.wall_time] + [ns.simulate(model, drive, n_neurons=n, n_steps=n_steps, seed=1).wall_time
-                                             for _ in range(repeats - 1)])  # each result freed at once
+        result, run_time = fastest_nsnn_sim_run(lambda: ns.simulate(model, drive, n_neurons=n, n_steps=n_steps, seed=1),
+                                                repeats)
         neuron, step, offset = result.spikes.neuron, result.spikes.step, 0
     else:
-        from nsnn_sim.brian2_bridge import run_brian2, to_brian2
-        import brian2 as b2
-        if simulator == "brian2_cython":
-            b2.prefs.codegen.target = "cython"
-            built = to_brian2(model, drive, n, n_steps, seed=1)
-            t0 = time.perf_counter()
-            built.network.run(10 * model.dt * b2.second)  # code generation and compilation
-            compile_time = time.perf_counter() - t0
-            times = []
-            for _ in range(repeats):  # the network runs on: the rates are those of the first run
-                t0 = time.perf_counter()
-                built.network.run(n_steps * model.dt * b2.second)
-                times.append(time.perf_counter() - t0)
-            run_time = min(times)
-            neuron = np.asarray(built.spike_monitor.i[:])
-            step, offset = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / model.dt).astype(int), 10
-        else:
-            directory = sys.argv[6]
-            b2.set_device("cpp_standalone", directory=directory, build_on_run=False)
-            b2.prefs.devices.cpp_standalone.openmp_threads = 2
-            built = to_brian2(model, drive, n, n_steps, seed=1)
-            built.network.run(n_steps * model.dt * b2.second)
-            t0 = time.perf_counter()
-            b2.device.build(directory=directory, compile=True, run=True)
-            total = time.perf_counter() - t0
-            times = [float(b2.device._last_run_time)]
-            compile_time = total - times[0]
-            for _ in range(repeats - 1):  # the same binary again: the same seed, the same spikes
-                b2.device.run(directory=directory, with_output=False)
-                times.append(float(b2.device._last_run_time))
-            run_time = min(times)
-            neuron = np.asarray(built.spike_monitor.i[:])
-            step, offset = np.rint(np.asarray(built.spike_monitor.t[:] / b2.second) / model.dt).astype(int), 0
+        from nsnn_sim.brian2_bridge import to_brian2
+
+        built, compile_time, run_time, offset = brian2_run(
+            simulator, lambda: to_brian2(model, drive, n, n_steps, seed=1), n_steps, model.dt, repeats, scratch)
+        neuron, step = spike_steps(built, model.dt)
     counted = (step >= offset + n_steps // 10) & (step < offset + n_steps)
     rates = np.bincount(neuron[counted], minlength=n) / ((n_steps - n_steps // 10) * model.dt)
-    peak = PEAK_MEMORY
-    print(json.dumps({"simulator": simulator, "model": kind, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
-                      "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
-                      "rate_mean": float(rates.mean()), "rate_se": float(rates.std() / np.sqrt(n)),
-                      "peak_memory_bytes": peak}))
-""").replace("PEAK_MEMORY", PEAK_MEMORY)
+    return {"simulator": simulator, "model": kind, "n_neurons": n, "n_steps": n_steps, "run_time": run_time,
+            "compile_time": compile_time, "neuron_steps_per_s": n * n_steps / run_time,
+            "rate_mean": float(rates.mean()), "rate_se": float(rates.std() / np.sqrt(n)),
+            "peak_memory_bytes": peak_memory_bytes()}
 
 
 def measure(simulator: str, kind: str, n: int, n_steps: int, repeats: int) -> dict:
-    return run_worker(WORKER, simulator, kind, n, n_steps, repeats,
+    return run_worker(worker, simulator, kind, n, n_steps, repeats,
                       threads=1 if simulator == "nsnn_sim_1_thread" else 2)
 
 

@@ -11,7 +11,9 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
   ``method="euler"`` (with ``noise="none"`` or escape firing, no ``xi`` term).
 * ``NSNN`` and ``LIF(method="exact")``: the map ``v = alpha*v + gain*I + offset [+ scale*eps]`` as a
   ``run_regularly`` operation in the ``groups`` slot, one Brian2 step per model step; ``eps`` is the
-  family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``).
+  family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``). Every family's cdf and ppf
+  expressions (and the Brian2 functions they call) come from its registry record
+  (:class:`nsnn_sim.noise.FamilySpec`), so a registered family needs nothing here.
 * Spike rules: ``"membrane"``: threshold ``v >= theta``; ``"escape"`` and ``"reference"``: threshold
   ``rand() < F(v - theta)``, one draw per step deciding spike and reset; the Brownian-bridge
   crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``.
@@ -34,7 +36,7 @@ from __future__ import annotations
 import os
 import tempfile
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -56,58 +58,6 @@ _BRIAN2 = require("brian2", "brian2")  # a clear ImportError naming the extra, a
 
 def _brian2():
     return _BRIAN2
-
-
-# --------------------------------------------------------------------------------------------------
-# expressions for the noise families
-# --------------------------------------------------------------------------------------------------
-def _normal_cdf_function():
-    """Brian2 Function ``nsnn_normal_cdf(x)``: the standard normal cdf, in numpy, Cython and C++."""
-    b2 = _brian2()
-    from scipy.special import ndtr
-
-    function = b2.Function(ndtr, arg_units=[1], return_unit=1)
-    function.implementations.add_implementation(
-        "cython", "from libc.math cimport erfc, sqrt\n"
-        "cdef double nsnn_normal_cdf(double x):\n    return 0.5 * erfc(-x / sqrt(2.0))",
-        name="nsnn_normal_cdf")
-    function.implementations.add_implementation(
-        "cpp", "static inline double nsnn_normal_cdf(double x) { return 0.5 * erfc(-x / sqrt(2.0)); }",
-        name="nsnn_normal_cdf")
-    return function
-
-
-def _family_name(code: int) -> str:
-    return next(name for name in noise_families.names() if noise_families.code_of(name) == code)
-
-
-def _ppf_expression(family: int, uniform: str, scale: str) -> str:
-    """Brian2 expression of ``F^-1(uniform; scale)``; ``uniform`` must lie in (0, 1)."""
-    r, a = uniform, scale
-    expressions = {
-        noise_families.LOGISTIC: f"{a}*log({r}/(1.0 - {r}))",
-        noise_families.TRIANGULAR: (f"{a}*((sqrt(2.0*{r}) - 1.0)*int({r} < 0.5)"
-                                    f" + (1.0 - sqrt(2.0*(1.0 - {r})))*int({r} >= 0.5))"),
-        noise_families.UNIFORM: f"{a}*(2.0*{r} - 1.0)",
-        noise_families.CAUCHY: f"{a}*tan(pi*({r} - 0.5))",
-        noise_families.NONE: "0.0",
-    }
-    return expressions[family]
-
-
-def _cdf_expression(family: int, x: str, scale: str) -> str:
-    """Brian2 expression of ``F(x; scale)``."""
-    a = scale
-    expressions = {
-        noise_families.GAUSSIAN: f"nsnn_normal_cdf(({x})/{a})",
-        noise_families.LOGISTIC: f"1.0/(1.0 + exp(-({x})/{a}))",
-        noise_families.TRIANGULAR: (f"(int(({x}) > -{a})*int(({x}) < 0.0)*(({x}) + {a})**2/(2.0*{a}**2)"
-                                    f" + int(({x}) >= 0.0)*(1.0 - clip({a} - ({x}), 0.0, {a})**2/(2.0*{a}**2)))"),
-        noise_families.UNIFORM: f"clip((({x}) + {a})/(2.0*{a}), 0.0, 1.0)",
-        noise_families.CAUCHY: f"(0.5 + arctan(({x})/{a})/pi)",
-        noise_families.NONE: f"int(({x}) >= 0.0)",
-    }
-    return expressions[family]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -155,6 +105,12 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     numbers nsnn_sim draws for ``seed`` into Brian2 (``TimedArray``), otherwise Brian2 draws its own
     (seeded with ``seed``). The Brian2 device and code-generation target must be set by the caller
     (:func:`run_brian2` does it).
+
+    The population is built from the compiled neuron coefficients (``model.compile(n_neurons)``:
+    ``alpha``, ``gain``, ``offset``, ``noise_scale``, ``threshold``, ``u_reset``, refractory steps)
+    and the noise family's registry record (its Brian2 cdf and ppf expressions), in small steps:
+    the current term, the membrane update, the spike rule, the Poisson inputs, the synapses and the
+    monitors.
     """
     if not isinstance(model, (LIF, NSNN)):
         raise TypeError(f"model must be an nsnn_sim LIF or NSNN, got {type(model).__name__}")
@@ -163,160 +119,205 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     n_steps = whole_number("n_steps", n_steps)
     n_trials = whole_number("n_trials", n_trials)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
-    dt = model.dt
     compiled = model.compile(n_neurons)
-    compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, dt)
+    compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
     initial = initial_membrane(compiled, initial_state, n_neurons, n_trials).ravel()
     recorded = (np.zeros(0, dtype=np.int64) if record_state is None
                 else np.atleast_1d(np.asarray(record_state, dtype=np.int64)))
-    total = n_trials * n_neurons
 
-    b2.defaultclock.dt = dt * b2.second
+    b2.defaultclock.dt = model.dt * b2.second
     if not shared_noise:
         b2.seed(seed % (2**32))
-    namespace = {"nsnn_normal_cdf": _normal_cdf_function()}
-    tiled = lambda values: np.tile(np.asarray(values, dtype=np.float64), n_trials)  # noqa: E731
-    uses_map = isinstance(model, NSNN) or model.method == "exact"
-    family, firing = compiled.family, compiled.firing
-    noisy_membrane = family != noise_families.NONE and firing in (FIRING_MEMBRANE, FIRING_REFERENCE)
+    family = noise_families.spec(model.noise)
+    parts = _Parts(b2, n_trials, n_neurons, n_steps, model.dt, seed, shared_noise,
+                   {item.name: _brian2_function(b2, item) for item in family.brian2_functions})
+    parts.constant("theta", compiled.threshold)
+    parts.constant("u_reset", compiled.u_reset)
+    parts.constant("scale", compiled.noise_scale)
+    parts.equations.append("v_before : 1")
+    current = _current_term(parts, compiled_inputs.current)
+    _membrane_update(parts, model, compiled, family, current)
+    threshold, reset, refractory = _spike_rule(parts, compiled, family)
+    _poisson_inputs(parts, compiled_inputs)
 
-    def stream(purpose, transform=None, kind="uniform"):
-        """nsnn_sim's draws of ``purpose`` for every trial as a TimedArray lookup (steps x total)."""
-        values = np.concatenate([rng.draws(seed, trial, purpose, n_steps, n_neurons, kind)
-                                 for trial in range(n_trials)], axis=1)
-        if transform is not None:
-            values = transform(values)
+    group = b2.NeuronGroup(n_trials * n_neurons, "\n".join(parts.equations) + "\n", threshold=threshold, reset=reset,
+                           refractory=refractory, method="euler", namespace=parts.namespace, name="nsnn_population")
+    group.v = initial
+    group.v_before = initial
+    for name, (values, unit) in parts.constants.items():
+        setattr(group, name, values * unit if unit is not None else values)
+    objects = [group] + [group.run_regularly(code, when=when, order=order, name=name)
+                         for code, when, order, name in parts.operations]
+    if connections is not None:
+        objects.append(_synapses(parts, group, connections))
+    spike_monitor, state_monitor = _monitors(parts, group, recorded)
+    objects += [spike_monitor] + ([state_monitor] if state_monitor is not None else [])
+    return Brian2Model(b2.Network(*objects), group, spike_monitor, state_monitor, n_trials, n_neurons, n_steps,
+                       model.dt, recorded)
+
+
+@dataclass
+class _Parts:
+    """The pieces of the Brian2 population being built: equations, per-neuron constants (one value
+    per nsnn_sim neuron, tiled over the trials), ``run_regularly`` operations and the namespace."""
+
+    b2: object
+    n_trials: int
+    n_neurons: int
+    n_steps: int
+    dt: float
+    seed: int
+    shared_noise: bool
+    namespace: dict
+    equations: list = field(default_factory=list)
+    constants: dict = field(default_factory=dict)  # name: (values of all Brian2 neurons, unit or None)
+    operations: list = field(default_factory=list)  # (code, when, order, name) of run_regularly
+
+    def constant(self, name: str, values, unit: str = "1") -> None:
+        """Declare ``name : unit (constant)`` with one value per neuron (scalar or ``(n_neurons,)``)."""
+        per_neuron = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.n_neurons,))
+        self.equations.append(f"{name} : {unit} (constant)")
+        self.constants[name] = (np.tile(per_neuron, self.n_trials), None if unit == "1" else getattr(self.b2, unit))
+
+    def stream(self, purpose: int, transform=None, kind: str = "uniform") -> str:
+        """nsnn_sim's draws of ``purpose`` for every trial as a TimedArray lookup (steps x neurons)."""
+        values = np.concatenate([rng.draws(self.seed, trial, purpose, self.n_steps, self.n_neurons, kind)
+                                 for trial in range(self.n_trials)], axis=1)
         name = {rng.MEMBRANE: "shared_membrane", rng.FIRING: "shared_firing", rng.BRIDGE: "shared_bridge"}[purpose]
-        namespace[name] = b2.TimedArray(values, dt=dt * b2.second)
+        return self.timed_array(name, values if transform is None else transform(values))
+
+    def timed_array(self, name: str, values: np.ndarray) -> str:
+        """``values`` (steps x Brian2 neurons) as the TimedArray ``name``; returns ``name(t, i)``."""
+        self.namespace[name] = self.b2.TimedArray(np.ascontiguousarray(values), dt=self.dt * self.b2.second)
         return f"{name}(t, i)"
 
-    # ---- external current
-    current = compiled_inputs.current
-    constant_in_time = current.strides[1] == 0
-    if constant_in_time:
-        current_values = np.concatenate([current[trial, 0, :] for trial in range(n_trials)])
-        current_term = "I_ext"
-    else:
-        steps_by_neuron = np.concatenate([current[trial] for trial in range(n_trials)], axis=1)
-        namespace["I_ta"] = b2.TimedArray(np.ascontiguousarray(steps_by_neuron), dt=dt * b2.second)
-        current_term = "I_ta(t, i)"
 
-    # ---- the membrane update and its noise
-    n_poisson = compiled_inputs.poisson_sources.size
-    parameters = ["theta : 1 (constant)", "u_reset : 1 (constant)", "scale : 1 (constant)",
-                  "I_ext : 1 (constant)", "v_before : 1"]
-    parameters += [f"poisson_weight_{index} : 1 (constant)" for index in range(n_poisson)]
-    draw_uniform = ""  # a statement drawing the uniform that eps needs, once per step
-    if shared_noise and noisy_membrane and family == noise_families.GAUSSIAN:  # nsnn_sim's ziggurat normals
-        eps = stream(rng.MEMBRANE, kind="normal")
-    elif shared_noise and noisy_membrane:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
-        eps = stream(rng.MEMBRANE, noise_families.get(_family_name(family), 1.0).ppf)
-    elif family == noise_families.GAUSSIAN:
-        eps = "randn()"
+def _brian2_function(b2, function: noise_families.Brian2Function):
+    """The Brian2 ``Function`` of a family's :class:`~nsnn_sim.noise.Brian2Function` (one
+    dimensionless argument), implemented for the numpy, Cython and C++ targets."""
+    brian2_function = b2.Function(function.numpy, arg_units=[1], return_unit=1)
+    brian2_function.implementations.add_implementation("cython", function.cython, name=function.name)
+    brian2_function.implementations.add_implementation("cpp", function.cpp, name=function.name)
+    return brian2_function
+
+
+def _current_term(parts: _Parts, current: np.ndarray) -> str:
+    """The external current ``I(t)`` as a Brian2 term: a constant per neuron, or a TimedArray."""
+    if current.strides[1] == 0:  # constant in time (a broadcast view: never expanded to steps x neurons)
+        parts.equations.append("I_ext : 1 (constant)")
+        parts.constants["I_ext"] = (np.concatenate([current[trial, 0, :] for trial in range(parts.n_trials)]), None)
+        return "I_ext"
+    return parts.timed_array("I_ta", np.concatenate([current[trial] for trial in range(parts.n_trials)], axis=1))
+
+
+def _membrane_noise(parts: _Parts, compiled, family: noise_families.FamilySpec) -> tuple[str, str]:
+    """``(statement, eps)``: a statement drawing what ``eps`` needs (or ""), and the Brian2 term of
+    one standard (scale 1) membrane-noise value ``eps``, as nsnn_sim draws it when shared."""
+    if parts.shared_noise and compiled.family == noise_families.GAUSSIAN:  # the engine draws ziggurat normals
+        return "", parts.stream(rng.MEMBRANE, kind="normal")
+    if parts.shared_noise:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
+        return "", parts.stream(rng.MEMBRANE, noise_families.get(family.name, 1.0).ppf)
+    if family.brian2_sample is not None:
+        return "", family.brian2_sample
+    # rand() lies in [0, 1): map it into [2**-53, 1 - 2**-52] so that every ppf is finite
+    return "nsnn_uniform = rand()*(1.0 - 2.0**-52) + 2.0**-53\n", family.ppf_expression("nsnn_uniform", "1.0")
+
+
+def _membrane_update(parts: _Parts, model, compiled, family: noise_families.FamilySpec, current: str) -> None:
+    """The integration step with its membrane noise (``scale*eps``, if the noise enters ``u``).
+
+    The map (NSNN, ``LIF(method="exact")``): ``v = alpha*v + gain*I + offset [+ scale*eps]`` with the
+    compiled coefficients, as a ``run_regularly`` operation in the ``groups`` slot, held while refractory.
+    The Euler LIF: Brian2's own ``dv/dt = (u_rest + I - v)/tau [+ sigma*sqrt(2/tau)*xi]`` (shared
+    noise: ``+ scale*eps/dt``), integrated by Brian2's Euler method ``(unless refractory)``.
+    """
+    noisy = not family.deterministic and compiled.firing in (FIRING_MEMBRANE, FIRING_REFERENCE)
+    statement, eps = _membrane_noise(parts, compiled, family) if noisy else ("", "")
+    if isinstance(model, NSNN) or model.method == "exact":
+        parts.equations.insert(0, "v : 1")
+        for name in ("alpha", "gain", "offset"):
+            parts.constant(name, getattr(compiled, name))
+        update = f"alpha*v + gain*{current} + offset" + (f" + scale*({eps})" if noisy else "")
+        parts.operations.append((statement + f"v = int(not_refractory)*({update}) + (1 - int(not_refractory))*v",
+                                 "groups", 1, "nsnn_map"))
+        return
+    if noisy and parts.shared_noise:
+        noise_term = f" + scale*({eps})/dt"
     else:
-        # rand() lies in [0, 1): map it into [2**-53, 1 - 2**-52] so that every ppf is finite
-        draw_uniform = "nsnn_uniform = rand()*(1.0 - 2.0**-52) + 2.0**-53\n"
-        eps = _ppf_expression(family, "nsnn_uniform", "1.0")
-    for index in range(n_poisson):
+        noise_term = " + sigma*sqrt(2.0/tau)*xi" if noisy else ""
+    parts.equations.insert(0, f"dv/dt = (u_rest + {current} - v)/tau{noise_term} : 1 (unless refractory)")
+    parts.constant("tau", model.tau, unit="second")
+    parts.constant("u_rest", model.u_rest)
+    parts.constant("sigma", model.sigma)
+
+
+def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
+    """``(threshold, reset, refractory)`` of the NeuronGroup.
+
+    ``"membrane"``: ``v >= theta`` (Brownian bridge: ``or rand() < exp(-2*(theta - v_before)*(theta - v)/scale**2)``,
+    ``v_before`` saved in the ``before_groups`` slot); ``"escape"`` and ``"reference"``:
+    ``rand() < F(v - theta; scale)`` with the family's Brian2 cdf. Reset ``v = u_reset`` or
+    ``v = v - (theta - u_reset)``. nsnn_sim holds a neuron ``n`` steps after its spike step, Brian2
+    one step less (it tests ``not_refractory`` before the update): ``refractory = (n + 1)*dt``.
+    """
+    if compiled.firing == FIRING_MEMBRANE:
+        threshold = "v >= theta"
+        if compiled.bridge:
+            draw = parts.stream(rng.BRIDGE) if parts.shared_noise else "rand()"
+            threshold += f" or {draw} < exp(-2.0*(theta - v_before)*(theta - v)/scale**2)"
+            parts.operations.insert(0, ("v_before = v", "before_groups", 0, "nsnn_v_before"))
+    else:
+        draw = parts.stream(rng.FIRING) if parts.shared_noise else "rand()"
+        threshold = f"{draw} < {family.cdf_expression('v - theta', 'scale')}"
+    reset = "v = u_reset" if compiled.reset == RESET_ZERO else "v = v - (theta - u_reset)"
+    steps = compiled.refractory_steps
+    if np.any(steps != steps[0]):
+        parts.constant("ref_steps", steps)
+        return threshold, reset, "(ref_steps + 1)*dt"
+    return threshold, reset, (int(steps.max()) + 1) * parts.dt * parts.b2.second
+
+
+def _poisson_inputs(parts: _Parts, compiled_inputs) -> None:
+    """Poisson drive: exact ``Binomial(n_sources, rate*dt)`` counts times the weight, added after the
+    update (``before_thresholds`` slot) and only when not refractory, as nsnn_sim adds them."""
+    for index in range(compiled_inputs.poisson_sources.size):
         probability = compiled_inputs.poisson_probability[index]
         if np.any(probability != probability[0]):
             raise ValueError("the Brian2 bridge supports one Poisson rate per input group (Brian2 draws "
                              "Binomial(n, p) with a single p); got per-neuron rates")
-        namespace[f"nsnn_binomial_{index}"] = b2.BinomialFunction(
+        parts.namespace[f"nsnn_binomial_{index}"] = parts.b2.BinomialFunction(
             int(compiled_inputs.poisson_sources[index]), float(probability[0]), approximate=False,
             name=f"nsnn_binomial_{index}")
-    run_regularly = []
-    if uses_map:
-        equations = "v : 1\nalpha : 1 (constant)\ngain : 1 (constant)\noffset : 1 (constant)\n"
-        update = f"alpha*v + gain*{current_term} + offset"
-        if noisy_membrane:
-            update += f" + scale*({eps})"
-        run_regularly.append((draw_uniform if noisy_membrane else "")
-                             + f"v = int(not_refractory)*({update}) + (1 - int(not_refractory))*v")
-    else:
-        drift = f"(u_rest + {current_term} - v)/tau"
-        if noisy_membrane and shared_noise:
-            noise_term = f" + scale*({eps})/dt"
-        elif noisy_membrane:
-            noise_term = " + sigma*sqrt(2.0/tau)*xi"
-        else:
-            noise_term = ""
-        equations = (f"dv/dt = {drift}{noise_term} : 1 (unless refractory)\n"
-                     "tau : second (constant)\nu_rest : 1 (constant)\nsigma : 1 (constant)\n")
-    equations += "\n".join(parameters) + "\n"
+        parts.constant(f"poisson_weight_{index}", compiled_inputs.poisson_weight[index])
+        parts.operations.append((f"v += nsnn_binomial_{index}()*poisson_weight_{index}*int(not_refractory)",
+                                 "before_thresholds", index, f"nsnn_poisson_{index}"))
 
-    # ---- spike rule
-    if firing == FIRING_MEMBRANE:
-        threshold = "v >= theta"
-        if compiled.bridge:
-            draw = stream(rng.BRIDGE) if shared_noise else "rand()"
-            threshold += f" or {draw} < exp(-2.0*(theta - v_before)*(theta - v)/scale**2)"
-    else:
-        draw = stream(rng.FIRING) if shared_noise else "rand()"
-        threshold = f"{draw} < {_cdf_expression(family, 'v - theta', 'scale')}"
-    reset = "v = u_reset" if compiled.reset == RESET_ZERO else "v = v - (theta - u_reset)"
-    refractory = (int(compiled.refractory_steps.max()) + 1) * dt * b2.second
-    if np.any(compiled.refractory_steps != compiled.refractory_steps[0]):
-        equations += "ref_steps : 1 (constant)\n"
-        refractory = "(ref_steps + 1)*dt"
 
-    group = b2.NeuronGroup(total, equations, threshold=threshold, reset=reset, refractory=refractory,
-                           method="euler", namespace=namespace, name="nsnn_population")
-    group.v = initial
-    group.v_before = initial
-    group.theta = tiled(compiled.threshold)
-    group.u_reset = tiled(compiled.u_reset)
-    group.scale = tiled(compiled.noise_scale)
-    if constant_in_time:
-        group.I_ext = current_values
-    if "ref_steps" in equations:
-        group.ref_steps = tiled(compiled.refractory_steps)
-    if uses_map:
-        group.alpha = tiled(compiled.alpha)
-        group.gain = tiled(compiled.gain)
-        group.offset = tiled(compiled.offset)
-    else:
-        group.tau = tiled(np.broadcast_to(model.tau, (n_neurons,))) * b2.second
-        group.u_rest = tiled(np.broadcast_to(model.u_rest, (n_neurons,)))
-        group.sigma = tiled(np.broadcast_to(model.sigma, (n_neurons,)))
-    objects = [group]
-    if compiled.bridge:
-        objects.append(group.run_regularly("v_before = v", when="before_groups", name="nsnn_v_before"))
-    for code in run_regularly:
-        objects.append(group.run_regularly(code, when="groups", order=1, name="nsnn_map"))
+def _synapses(parts: _Parts, group, connections):
+    """Recurrent connections, block-diagonal over trials: ``v_post += w`` unless refractory."""
+    b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
+    synapses = (connections if isinstance(connections, Connections) else connect(connections)).compile(n_neurons)
+    pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
+    offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
+    connection = b2.Synapses(group, group, "w : 1", on_pre="v_post += w*int(not_refractory_post)",
+                             name="nsnn_synapses")
+    if pre.size:
+        connection.connect(i=np.tile(pre, n_trials) + offsets, j=np.tile(synapses.post, n_trials) + offsets)
+        connection.w = np.tile(synapses.weight, n_trials)
+        # in the before_thresholds slot the pathway pushes the previous step's spikes, one
+        # step late: Brian2's delay is nsnn_sim's minus one step
+        connection.delay = np.tile(synapses.delay - 1, n_trials) * parts.dt * b2.second
+    connection.pre.when = "before_thresholds"
+    return connection
 
-    # ---- Poisson drive: exact binomial counts, after the update, only when not refractory
-    for index in range(n_poisson):
-        setattr(group, f"poisson_weight_{index}", tiled(compiled_inputs.poisson_weight[index]))
-        objects.append(group.run_regularly(
-            f"v += nsnn_binomial_{index}()*poisson_weight_{index}*int(not_refractory)",
-            when="before_thresholds", order=index, name=f"nsnn_poisson_{index}"))
 
-    # ---- recurrent connections, block-diagonal over trials
-    if connections is not None:
-        synapses = (connections if isinstance(connections, Connections) else connect(connections)).compile(n_neurons)
-        pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
-        offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
-        connection = b2.Synapses(group, group, "w : 1", on_pre="v_post += w*int(not_refractory_post)",
-                                 name="nsnn_synapses")
-        if pre.size:
-            connection.connect(i=np.tile(pre, n_trials) + offsets, j=np.tile(synapses.post, n_trials) + offsets)
-            connection.w = np.tile(synapses.weight, n_trials)
-            # in the before_thresholds slot the pathway pushes the previous step's spikes, one
-            # step late: Brian2's delay is nsnn_sim's minus one step
-            connection.delay = np.tile(synapses.delay - 1, n_trials) * dt * b2.second
-        connection.pre.when = "before_thresholds"
-        objects.append(connection)
-
-    spike_monitor = b2.SpikeMonitor(group, name="nsnn_spikes")
-    objects.append(spike_monitor)
-    state_monitor = None
-    if recorded.size:
-        indices = (np.arange(n_trials)[:, None] * n_neurons + recorded[None, :]).ravel()
-        state_monitor = b2.StateMonitor(group, "v", record=indices, when="end", name="nsnn_state")
-        objects.append(state_monitor)
-    network = b2.Network(*objects)
-    return Brian2Model(network, group, spike_monitor, state_monitor, n_trials, n_neurons, n_steps, dt, recorded)
+def _monitors(parts: _Parts, group, recorded: np.ndarray):
+    """The SpikeMonitor, and a StateMonitor of ``v`` after reset (``when="end"``) for ``recorded``."""
+    spike_monitor = parts.b2.SpikeMonitor(group, name="nsnn_spikes")
+    if not recorded.size:
+        return spike_monitor, None
+    indices = (np.arange(parts.n_trials)[:, None] * parts.n_neurons + recorded[None, :]).ravel()
+    return spike_monitor, parts.b2.StateMonitor(group, "v", record=indices, when="end", name="nsnn_state")
 
 
 # --------------------------------------------------------------------------------------------------

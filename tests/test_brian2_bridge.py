@@ -7,8 +7,11 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
+from nsnn_sim import noise
 from nsnn_sim.brian2_bridge import run_brian2
 from nsnn_sim.crossval import compare
+
+from registered_family_checks import brian2_expression_errors, shared_noise_identity  # tests/
 
 WEIGHTS = np.where(np.random.default_rng(1).random((12, 12)) < 0.3,
                    np.random.default_rng(2).normal(0.15, 0.3, (12, 12)), 0.0)
@@ -70,6 +73,22 @@ def test_statistical_comparison_detects_a_five_percent_change_in_drive():
     shifted = run_brian2(model, 0.9 * 1.05, 300, 10_000, seed=2).spikes
     # a 5 % drive change moves the rate by about 3.5 %, 6 SE: detected at the Bonferroni level above
     assert compare(ours, shifted, warmup=0.05).p_values["rate"] < 0.05 / 15
+
+
+NOISY = [record.name for record in noise.specs() if not record.deterministic]
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_every_registered_family_has_brian2_expressions_equal_to_scipy(name):
+    errors = brian2_expression_errors(name)
+    assert all(error < 1e-12 for error in errors.values()), errors
+
+
+@pytest.mark.parametrize("name", NOISY)
+@pytest.mark.parametrize("firing", ["escape", "reference"])
+def test_every_registered_family_is_identical_in_brian2_with_shared_noise(name, firing):
+    n_spikes, identical = shared_noise_identity(name, firing)
+    assert n_spikes > 50 and identical, (name, firing, n_spikes)
 
 
 def test_bridge_rejects_what_brian2_cannot_express():

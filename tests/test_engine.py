@@ -9,7 +9,8 @@ import nsnn_sim as ns
 from nsnn_sim import noise
 from reference_model import simulate_reference
 
-SCALES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.3}
+# every noisy family of the registry, at the scale of SD 0.4 (Cauchy: of the Gaussian's interquartile range)
+SCALES = {record.name: record.scale_for_sd(0.4) for record in noise.specs() if not record.deterministic}
 
 
 # ------------------------------------------------------------------ exact agreement with a transcription
@@ -89,7 +90,7 @@ def test_reference_mode_fires_with_double_noise_probability(name):
     family = noise.get(name, scale)
     observed, n = _clamped_firing_fraction(ns.NSNN(beta=0.0, noise=name, noise_scale=scale, firing="reference"), drive)
     # P(spike) = E_eps[F(drive + eps - theta)]: the cdf of the sum of two independent noise draws
-    lower, upper = (-scale, scale) if name in ("triangular", "uniform") else (-np.inf, np.inf)
+    lower, upper = -noise.spec(name).support * scale, noise.spec(name).support * scale  # -inf, inf if unbounded
     expected, _ = integrate.quad(lambda e: family.cdf(drive + e - 1.0).item() * family.pdf(e).item(),
                                  lower, upper, limit=400, epsabs=1e-12)
     se = math.sqrt(expected * (1 - expected) / n)

@@ -1,3 +1,5 @@
+import math
+
 import numpy as np
 import pytest
 from numba import njit
@@ -5,19 +7,29 @@ from scipy import integrate, special, stats
 
 from nsnn_sim import noise
 
-SCALES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.3}
-SCIPY = {
-    "gaussian": lambda a: stats.norm(scale=a),
-    "logistic": lambda a: stats.logistic(scale=a),
-    "triangular": lambda a: stats.triang(c=0.5, loc=-a, scale=2 * a),
-    "uniform": lambda a: stats.uniform(loc=-a, scale=2 * a),
-    "cauchy": lambda a: stats.cauchy(scale=a),
-}
-NOISY = sorted(SCALES)
+SD = 0.4  # every family runs at the scale of this SD (Cauchy: of the Gaussian's interquartile range)
+NOISY = [record.name for record in noise.specs() if not record.deterministic]
+SCALES = {name: noise.spec(name).scale_for_sd(SD) for name in NOISY}
+SCIPY = {name: noise.spec(name).scipy_reference for name in NOISY}
 
 
-def test_registry_lists_every_family():
-    assert set(noise.names()) == set(NOISY) | {"none"}
+def test_every_registered_family_is_complete():
+    assert "none" in noise.names() and set(NOISY) | {"none"} == set(noise.names())
+    for record in noise.specs():
+        assert noise.code_of(record.name) == record.code
+        assert record.deterministic == (record.scipy_reference is None)
+        assert record.brian2_ppf is not None or record.brian2_sample is not None, record.name
+
+
+@pytest.mark.parametrize("name", NOISY)
+def test_scale_for_sd_gives_that_sd_or_the_gaussian_interquartile_range(name):
+    reference = SCIPY[name](SCALES[name])
+    if np.isfinite(reference.std()):
+        assert reference.std() == pytest.approx(SD, rel=1e-12)
+    else:  # no SD (Cauchy): the quartiles of the Gaussian of that SD
+        assert reference.ppf(0.75) == pytest.approx(stats.norm.ppf(0.75, scale=SD), rel=1e-12)
+    iqr = reference.ppf(0.75) - reference.ppf(0.25)
+    assert noise.spec(name).scale_for_iqr(iqr) == pytest.approx(SCALES[name], rel=1e-12)
 
 
 @pytest.mark.parametrize("name", NOISY)
@@ -36,7 +48,9 @@ def test_cdf_pdf_ppf_agree_with_scipy(name):
 @pytest.mark.parametrize("name", NOISY)
 def test_pdf_integrates_to_cdf_and_ppf_inverts_cdf(name):
     family = noise.get(name, SCALES[name])
-    edges = [-0.7, -0.5, -0.1, 0.0, 0.2, 0.35, 0.7]  # includes kinks at 0 and +-a
+    edges = [-0.7, -0.5, -0.1, 0.0, 0.2, 0.35, 0.7]  # with the kinks at 0 and at the support's ends
+    support = noise.spec(name).support * family.scale
+    edges = sorted(set(edges) | ({-support, support} if math.isfinite(support) else set()))
     for start, stop in zip(edges[:-1], edges[1:]):
         area, _ = integrate.quad(lambda y: family.pdf(y).item(), start, stop, epsabs=1e-13, limit=200)
         assert area == pytest.approx((family.cdf(stop) - family.cdf(start)).item(), abs=1e-10)
@@ -112,10 +126,52 @@ def test_cheap_firing_pretest_and_the_escape_decision(name):
     code = noise.code_of(name)
     for scale in (0.05, 0.4, 3.0):
         xs = np.concatenate([np.linspace(-1e4, 1e4, 20001) * scale, generator.normal(0, 3 * scale, 10**6 - 20001)])
-        cdf_values = noise.get(name, scale).cdf(xs) if name != "none" else (xs >= 0).astype(float)
+        cdf_values = noise.get(name, scale).cdf(xs) if name in SCIPY else (xs >= 0).astype(float)
         draws = np.where(generator.random(xs.size) < 0.1, cdf_values, generator.random(xs.size))
         margin = np.empty(xs.size, dtype=np.bool_)
         fast, direct = np.empty(xs.size, dtype=np.bool_), np.empty(xs.size, dtype=np.bool_)
         _decisions(code, xs, draws, scale, margin, fast, direct)
         assert np.all(margin[cdf_values > 0]), name
         np.testing.assert_array_equal(fast, direct)
+
+
+def _spec_like(record, **changes):
+    fields = dict(record.__dict__)
+    fields.update(changes)
+    return noise.FamilySpec(**fields)
+
+
+@pytest.mark.parametrize("changes, error, match", [
+    (dict(name="two words"), ValueError, "name="),
+    (dict(code=-1), ValueError, "code=-1"),
+    (dict(cdf=math.erf), TypeError, "cdf=.*Numba"),
+    (dict(scale_for_sd=0.5), TypeError, "scale_for_sd"),
+    (dict(brian2_cdf=None), TypeError, "brian2_cdf"),
+    (dict(brian2_ppf="{q}*2"), ValueError, "brian2_ppf"),
+    (dict(brian2_ppf=None, brian2_sample=None), TypeError, "brian2_ppf"),
+    (dict(support=0.0), ValueError, "support"),
+])
+def test_bad_family_record_is_rejected_naming_the_field(changes, error, match):
+    with pytest.raises(error, match=match):
+        _spec_like(noise.spec("logistic"), **{"name": "logistic2", "code": 99, **changes})
+
+
+def test_register_rejects_a_taken_name_or_code_and_a_late_registration():
+    before = noise.names()
+    with pytest.raises(TypeError, match="FamilySpec"):
+        noise.register("laplace")
+    with pytest.raises(ValueError, match="name='logistic' is taken"):
+        noise.register(_spec_like(noise.spec("logistic"), code=99))
+    with pytest.raises(ValueError, match="code=2 of 'logistic2' is taken by 'logistic'"):
+        noise.register(_spec_like(noise.spec("logistic"), name="logistic2"))
+    noise.get("gaussian", 1.0).cdf(0.0)  # a kernel is compiled now: a new family would not reach it
+    with pytest.raises(RuntimeError, match="register noise families before the first simulation"):
+        noise.register(_spec_like(noise.spec("logistic"), name="logistic2", code=99))
+    assert noise.names() == before
+
+
+def test_built_in_registry_keeps_numba_default_cache_and_the_generated_dispatch_lists_every_family():
+    assert noise.kernel_cache_dir() == noise._DEFAULT_CACHE_DIR
+    source = noise.dispatch_source()
+    for record in noise.specs():
+        assert f"if family == {record.code}:  # {record.name}" in source
