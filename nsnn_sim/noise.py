@@ -46,18 +46,17 @@ from __future__ import annotations
 import hashlib
 import inspect
 import math
-import os
-import sys
 from dataclasses import dataclass
 from typing import Any, Callable
 
 import numba
 import numpy as np
 from numba import njit
-from numba.core.caching import FunctionCache
 from numba.core.registry import CPUDispatcher
 
 from nsnn_sim import rng
+from nsnn_sim.kernel_cache import compiled_kernels, fingerprint_cache_dir, point_kernel_caches
+from nsnn_sim.special import standard_normal_ppf
 from nsnn_sim.validation import describe, numeric_parameter
 
 __all__ = ["FamilySpec", "Brian2Function", "register", "specs", "spec", "registry_fingerprint", "kernel_cache_dir",
@@ -69,7 +68,7 @@ _SQRT2 = math.sqrt(2.0)
 _INV_SQRT_2PI = 1.0 / math.sqrt(2.0 * math.pi)
 
 
-# ---- Gaussian. ppf: Wichura (1988), Algorithm AS 241 (PPND16), relative accuracy about 1e-16.
+# ---- Gaussian. ppf: Wichura (1988), Algorithm AS 241 (nsnn_sim.special.standard_normal_ppf)
 @njit(cache=True)
 def _gaussian_cdf(x, scale):
     return 0.5 * math.erfc(-x / (scale * _SQRT2))
@@ -82,48 +81,8 @@ def _gaussian_pdf(x, scale):
 
 
 @njit(cache=True)
-def _standard_normal_ppf(p):
-    q = p - 0.5
-    if abs(q) <= 0.425:
-        r = 0.180625 - q * q
-        num = (((((((2.5090809287301226727e3 * r + 3.3430575583588128105e4) * r
-                    + 6.7265770927008700853e4) * r + 4.5921953931549871457e4) * r
-                  + 1.3731693765509461125e4) * r + 1.9715909503065514427e3) * r
-                + 1.3314166789178437745e2) * r + 3.3871328727963666080e0)
-        den = (((((((5.2264952788528545610e3 * r + 2.8729085735721942674e4) * r
-                    + 3.9307895800092710610e4) * r + 2.1213794301586595867e4) * r
-                  + 5.3941960214247511077e3) * r + 6.8718700749205790830e2) * r
-                + 4.2313330701600911252e1) * r + 1.0)
-        return q * num / den
-    r = p if q < 0.0 else 1.0 - p
-    r = math.sqrt(-math.log(r))
-    if r <= 5.0:
-        r -= 1.6
-        num = (((((((7.74545014278341407640e-4 * r + 2.27238449892691845833e-2) * r
-                    + 2.41780725177450611770e-1) * r + 1.27045825245236838258e0) * r
-                  + 3.64784832476320460504e0) * r + 5.76949722146069140550e0) * r
-                + 4.63033784615654529590e0) * r + 1.42343711074968357734e0)
-        den = (((((((1.05075007164441684324e-9 * r + 5.47593808499534494600e-4) * r
-                    + 1.51986665636164571966e-2) * r + 1.48103976427480074590e-1) * r
-                  + 6.89767334985100004550e-1) * r + 1.67638483018380384940e0) * r
-                + 2.05319162663775882187e0) * r + 1.0)
-    else:
-        r -= 5.0
-        num = (((((((2.01033439929228813265e-7 * r + 2.71155556874348757815e-5) * r
-                    + 1.24266094738807843860e-3) * r + 2.65321895265761230930e-2) * r
-                  + 2.96560571828504891230e-1) * r + 1.78482653991729133580e0) * r
-                + 5.46378491116411436990e0) * r + 6.65790464350110377720e0)
-        den = (((((((2.04426310338993978564e-15 * r + 1.42151175831644588870e-7) * r
-                    + 1.84631831751005468180e-5) * r + 7.86869131145613259100e-4) * r
-                  + 1.48753612908506148525e-2) * r + 1.36929880922735805310e-1) * r
-                + 5.99832206555887937690e-1) * r + 1.0)
-    value = num / den
-    return -value if q < 0.0 else value
-
-
-@njit(cache=True)
 def _gaussian_ppf(p, scale):
-    return scale * _standard_normal_ppf(p)
+    return scale * standard_normal_ppf(p)
 
 
 @njit(cache=True)
@@ -436,7 +395,7 @@ def register(record: FamilySpec) -> FamilySpec:
     if record.code in taken:
         raise ValueError(f"register: code={record.code} of {record.name!r} is taken by {taken[record.code]!r}; "
                          f"taken codes: {sorted(taken)}")
-    compiled = _compiled_kernels()
+    compiled = compiled_kernels()
     if compiled:
         raise RuntimeError(f"register({record.name!r}) after package kernels were compiled "
                            f"({', '.join(compiled[:3])}): "
@@ -549,7 +508,7 @@ def _map(which, family, values, scale, out):
         out[index] = _evaluate(which, family, values[index], scale)  # noqa: F821
 
 
-# ---- Kernel caches kept apart per registry content
+# ---- Kernel caches kept apart per registry content (nsnn_sim.kernel_cache)
 _DEFAULT_CACHE_DIR = numba.config.CACHE_DIR  # NUMBA_CACHE_DIR at import ("" = next to the sources)
 _BUILTIN_FINGERPRINT: str | None = None  # set once the built-in families are registered
 
@@ -558,35 +517,13 @@ def kernel_cache_dir() -> str:
     """Where the package's kernels are cached now: ``""`` (Numba's default, next to the sources) for
     the built-in registry, else a directory keyed by :func:`registry_fingerprint`."""
     fingerprint = registry_fingerprint()
-    if fingerprint == _BUILTIN_FINGERPRINT:
-        return _DEFAULT_CACHE_DIR
-    if _DEFAULT_CACHE_DIR:
-        return os.path.join(_DEFAULT_CACHE_DIR, f"nsnn_sim-noise-{fingerprint[:16]}")
-    root = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
-    return os.path.join(root, "nsnn_sim", f"numba-noise-{fingerprint[:16]}")
-
-
-def _package_kernels():
-    """``(qualified name, dispatcher)`` of every Numba function of the loaded nsnn_sim modules."""
-    for module_name, module in list(sys.modules.items()):
-        if module_name == "nsnn_sim" or module_name.startswith("nsnn_sim."):
-            for attribute, value in list(vars(module).items()):
-                if isinstance(value, CPUDispatcher):
-                    yield f"{module_name}.{attribute}", value
-
-
-def _compiled_kernels() -> list[str]:
-    return [name for name, dispatcher in _package_kernels() if dispatcher.overloads]
+    return _DEFAULT_CACHE_DIR if fingerprint == _BUILTIN_FINGERPRINT else fingerprint_cache_dir(
+        _DEFAULT_CACHE_DIR, fingerprint)
 
 
 def _keep_kernel_caches_apart() -> None:
-    """Point Numba's cache at :func:`kernel_cache_dir`, for kernels decorated from now on
-    (``numba.config.CACHE_DIR``) and for the package's cached kernels decorated so far (their cache
-    locator is chosen at decoration: ``enable_caching`` chooses it again)."""
-    numba.config.CACHE_DIR = kernel_cache_dir()
-    for _, dispatcher in _package_kernels():
-        if isinstance(dispatcher._cache, FunctionCache):  # decorated with cache=True
-            dispatcher.enable_caching()
+    """Point the package's kernel caches at :func:`kernel_cache_dir` (:func:`point_kernel_caches`)."""
+    point_kernel_caches(kernel_cache_dir())
 
 
 # ---- The built-in families

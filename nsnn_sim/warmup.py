@@ -7,57 +7,20 @@ on-disk cache: unconnected populations (current, Poisson input, recorded state),
 networks, the learner's forward pass and the noise families' vectorised methods. A later process
 then spends only the cache load (about 1 s) in its first call.
 
-Numba's cache notices edits to a kernel's own file, not to functions it inlines from other files
-(e.g. ``neurons.neuron_update`` inside the engine's kernels). :func:`purge_stale_kernel_cache`
-drops every cached kernel of the package whenever any of its sources changed since the last
-purge (a digest of the sources is kept beside the cache); the warm-up and the test suite call it
-first.
-
-Examples
---------
->>> from nsnn_sim.warmup import source_digest
->>> len(source_digest())
-64
+The warm-up first purges cached kernels whose sources changed
+(:func:`nsnn_sim.kernel_cache.purge_stale_kernel_cache`).
 """
 
 from __future__ import annotations
 
-import hashlib
 import time
-from pathlib import Path
 
+from nsnn_sim.kernel_cache import purge_stale_kernel_cache
 from nsnn_sim.log import get_logger
 
-__all__ = ["warmup", "purge_stale_kernel_cache", "source_digest"]
+__all__ = ["warmup"]
 
 _log = get_logger(__name__)
-PACKAGE = Path(__file__).resolve().parent
-
-
-def source_digest() -> str:
-    """SHA-256 of every source file of the package, in path order (the version file left out: it
-    changes at every install, the kernels do not)."""
-    digest = hashlib.sha256()
-    for source in sorted(path for path in PACKAGE.rglob("*.py") if path.name != "_version.py"):
-        digest.update(source.relative_to(PACKAGE).as_posix().encode())
-        digest.update(source.read_bytes())
-    return digest.hexdigest()
-
-
-def purge_stale_kernel_cache() -> bool:
-    """Delete the package's cached kernels (``*.nbi``, ``*.nbc`` under its ``__pycache__`` folders)
-    if the sources changed since the last call; returns whether it purged."""
-    cache = PACKAGE / "__pycache__"
-    stamp = cache / "nsnn_sources.sha256"
-    digest = source_digest()
-    if stamp.exists() and stamp.read_text() == digest:
-        return False
-    for pattern in ("*.nbi", "*.nbc"):
-        for path in PACKAGE.rglob(pattern):
-            path.unlink()
-    cache.mkdir(exist_ok=True)
-    stamp.write_text(digest)
-    return True
 
 
 def warmup() -> dict[str, float]:

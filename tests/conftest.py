@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from nsnn_sim.warmup import purge_stale_kernel_cache
+from nsnn_sim.kernel_cache import purge_stale_kernel_cache
 
 # Numba's cache does not notice edits to functions a kernel inlines from another file: drop every
-# cached kernel of the package whenever any of its sources changed (nsnn_sim.warmup)
+# cached kernel of the package whenever any of its sources changed (nsnn_sim.kernel_cache)
 purge_stale_kernel_cache()
 
 
