@@ -225,8 +225,8 @@ def _warmup(args) -> None:
 def _bench(args) -> None:
     from nsnn_sim.reproduce import source_root
 
-    # every script except the shared helpers (benchmarks/common.py)
-    scripts = [s for s in sorted((source_root() / "benchmarks").glob("*.py")) if s.stem != "common"]
+    # every script except the shared helpers (benchmarks/common.py) and the worker entry point
+    scripts = [s for s in sorted((source_root() / "benchmarks").glob("*.py")) if s.stem not in ("common", "worker")]
     if args.name:
         scripts = [s for s in scripts if s.stem == args.name]
         if not scripts:
