@@ -18,6 +18,15 @@ task: the input weights of 16 Gaussian NSNN neurons trained so that their rates 
 tuning curves, checked in nsnn_sim.simulate with nsnn_sim.coding.fit_tuning_curves.
 
     python analyses/learning.py [--quick] [--out results/learning.nc]
+
+``--official`` instead runs the paper's own model (nsnn_sim.learn.official: reference firing, sigma
+0.4, beta 0.5, reset not detached, same-step layers, per-step linear logits, step cross-entropy) on
+the same Randman data, with the same optimiser, epochs and seeds, beside the escape-noise NSNN
+above and the variants that lead from one to the other one factor at a time; plus accuracy against
+n_ensembles = 1, 2, 4, 8, and, for the official DSNN, how often u == theta exactly (where its strict
+``u - theta > 0`` and nsnn_sim's ``u >= theta`` differ) -> results/learning_official.nc:
+
+    python analyses/learning.py --official [--quick] [--seeds 3] [--epochs 30]
 """
 
 from __future__ import annotations
@@ -103,11 +112,104 @@ def tuning_fit(quick: bool, seed: int, epochs: int | None = None) -> xr.Dataset:
     )
 
 
+# --official: the paper's model and the steps from it to the escape-noise NSNN above, one factor each
+ENSEMBLES = np.array([1, 2, 4, 8])
+
+
+def _official_variant(seed: int, beta: float = 0.5, noise: str = "gaussian", scale: float = 0.4,
+                      firing: str = "reference", detach_reset: bool = False, readout: str = "linear"):
+    layer = learn.official_layer(100, noise=noise, noise_scale=scale if noise != "none" else None, beta=beta,
+                                 **({} if noise == "none" else {"firing": firing}), detach_reset=detach_reset)
+    if readout == "linear":
+        return learn.Network(20, [layer], learn.Readout("linear", n_outputs=N_CLASSES), weight_gain=5.0, seed=seed,
+                             layer_delay=0), "step_cross_entropy"
+    return learn.Network(20, [layer], learn.Readout("membrane", n_outputs=N_CLASSES, beta=0.9, reduce="max"),
+                         weight_gain=5.0, seed=seed, layer_delay=0), "cross_entropy"
+
+
+OFFICIAL_VARIANTS = {  # name: builder(seed) -> (network, loss); one hidden layer, so layer_delay plays no role
+    "official NSNN": lambda seed: _official_variant(seed),
+    "official DSNN (ERF surrogate)": lambda seed: _official_variant(seed, noise="none"),
+    "official, reference sigma 0.3/sqrt2": lambda seed: _official_variant(seed, scale=SPREAD / np.sqrt(2)),
+    "official, escape SD 0.3": lambda seed: _official_variant(seed, firing="escape", scale=SPREAD),
+    "official, membrane readout + CE": lambda seed: _official_variant(seed, readout="membrane"),
+    "official, beta 0.9": lambda seed: _official_variant(seed, beta=0.9),
+    "official, beta 0.9, escape SD 0.3": lambda seed: _official_variant(seed, beta=0.9, firing="escape", scale=SPREAD),
+    "official, beta 0.9, escape SD 0.3, detached": lambda seed: _official_variant(
+        seed, beta=0.9, firing="escape", scale=SPREAD, detach_reset=True),
+    "escape NSNN gaussian (make learning)": lambda seed: (build_network("gaussian", SPREAD, seed), "cross_entropy"),
+}
+
+
+def _threshold_ties(network, inputs, seed: int) -> tuple[int, float]:
+    """How often a deterministic network's potential equals its threshold exactly (where the official
+    ``u - theta > 0`` and nsnn_sim's ``u >= theta`` differ), and the outputs' largest change when the
+    strict rule is applied (``u > theta`` is ``u >= nextafter(theta, inf)`` in floating point)."""
+    trace = learn.forward(network, inputs, seed=seed)
+    ties = sum(int(np.sum(layer.u_free == network.parameters[f"{i}.threshold"])) for i, layer in enumerate(trace.layers))
+    strict = network.copy()
+    for i in range(len(network.layers)):
+        strict.parameters[f"{i}.threshold"] = np.nextafter(network.parameters[f"{i}.threshold"], np.inf)
+    return ties, float(np.max(np.abs(learn.forward(strict, inputs, seed=seed).outputs - trace.outputs)))
+
+
+def official_model(args, data, epochs: int, seeds: int) -> xr.Dataset:
+    """Every OFFICIAL_VARIANTS model trained on ``data`` as main() trains its models (Adam 1e-2, batch 32,
+    network seed args.seed + s, training seed args.seed + 100 s), then measured on the test set."""
+    shape = (len(OFFICIAL_VARIANTS), seeds)
+    curves, epoch_time, rate = np.zeros(shape + (epochs,)), np.zeros(shape), np.zeros(shape)
+    ensemble = np.zeros(shape + (ENSEMBLES.size,))
+    simulator_identical = np.zeros(shape, dtype=bool)
+    ties, strict_change = np.full(seeds, -1), np.full(seeds, np.nan)
+    for v, (name, make) in enumerate(OFFICIAL_VARIANTS.items()):
+        for s in range(seeds):
+            network, loss = make(args.seed + s)
+            history = learn.train(network, data.x_train, data.y_train, loss=loss, epochs=epochs, batch_size=32,
+                                  optimizer=learn.Adam(1e-2), seed=args.seed + 100 * s, test_inputs=data.x_test,
+                                  test_targets=data.y_test, progress=False)
+            curves[v, s] = history["test_accuracy"].values
+            epoch_time[v, s] = float(history["epoch_time"][1:].mean())
+            ensemble[v, s] = [learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=1000 + s,
+                                             n_ensembles=int(k))["accuracy"] for k in ENSEMBLES]
+            learner = learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=2000 + s)["outputs"]
+            simulated = learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=2000 + s,
+                                       engine="simulator")["outputs"]
+            simulator_identical[v, s] = np.array_equal(learner, simulated)
+            rate[v, s] = float(learn.forward(network, data.x_test, seed=3000 + s).layers[0].spikes.mean())
+            if network.layers[0].noise == "none":
+                ties[s], strict_change[s] = _threshold_ties(
+                    network, np.concatenate([data.x_train, data.x_test]), seed=4000 + s)
+            print(f"{name} seed {s}: test accuracy {curves[v, s, -1]:.3f}, ensembles {ENSEMBLES.tolist()}: "
+                  f"{np.round(ensemble[v, s], 3).tolist()}, spikes per step {rate[v, s]:.3f}, "
+                  f"{epoch_time[v, s]:.2f} s per epoch", flush=True)
+    dims = ("variant", "seed")
+    return xr.Dataset(
+        {"test_accuracy": (dims + ("epoch",), curves, {"units": "fraction"}),
+         "ensemble_accuracy": (dims + ("n_ensembles",), ensemble,
+                               {"units": "fraction", "long_name": "test accuracy, mean logits of K noisy passes"}),
+         "epoch_time": (dims, epoch_time, {"units": "s", "long_name": "training time per epoch (mean of epochs 2+)"}),
+         "hidden_rate": (dims, rate, {"units": "spikes per step", "long_name": "hidden spike probability (test)"}),
+         "simulator_identical": (dims, simulator_identical.astype(np.int8),
+                                 {"long_name": "learner and nsnn_sim.simulate outputs identical (same seed)"}),
+         "dsnn_threshold_ties": ("seed", ties, {"long_name": "official DSNN: steps with u == theta exactly, "
+                                                             "train + test sets"}),
+         "dsnn_strict_output_change": ("seed", strict_change,
+                                       {"long_name": "official DSNN: largest output change under u > theta"})},
+        coords={"variant": list(OFFICIAL_VARIANTS), "seed": np.arange(seeds), "epoch": np.arange(1, epochs + 1),
+                "n_ensembles": ENSEMBLES},
+        attrs={**{f"randman_{key}": value for key, value in data.attrs.items()}, "n_test": int(data.y_test.size),
+               "n_train": int(data.y_train.size), "epochs": epochs, "seed": args.seed,
+               "network": _official_variant(args.seed)[0].config_json(), "nsnn_sim_version": ns.__version__},
+    )
+
+
 def main(argv=None) -> Path:
     def size_options(parser):
         parser.add_argument("--patterns", type=int, help="training and test patterns per class (override)")
         parser.add_argument("--epochs", type=int, help="training epochs (override)")
         parser.add_argument("--seeds", type=int, help="number of seeds (override)")
+        parser.add_argument("--official", action="store_true",
+                            help="the paper's model and its variants instead -> results/learning_official.nc")
 
     args = analysis_arguments("learning", __doc__, seed=5, quick_help="fewer patterns, epochs and seeds (< 3 min)",
                               argv=argv, add_options=size_options)
@@ -117,6 +219,18 @@ def main(argv=None) -> Path:
     n_test, epochs, seeds = n_train, args.epochs or epochs, args.seeds or seeds
     data = learn.randman(n_classes=N_CLASSES, n_inputs=20, n_steps=50, n_train=n_train, n_test=n_test, manifold_dim=1,
                          alpha=2.0, seed=args.seed)
+    if args.official:
+        dataset = official_model(args, data, epochs, seeds)
+        dataset.attrs["wall_time_s"] = time.perf_counter() - start
+        out = args.out.with_name(args.out.stem + "_official.nc")
+        out.parent.mkdir(parents=True, exist_ok=True)
+        dataset.to_netcdf(out, engine="h5netcdf")
+        final = dataset["test_accuracy"].isel(epoch=-1)
+        for name in dataset["variant"].values:
+            print(f"{name}: {float(final.sel(variant=name).mean()):.3f} +- {float(final.sel(variant=name).std(ddof=1)):.3f}"
+                  if seeds > 1 else f"{name}: {float(final.sel(variant=name).mean()):.3f}")
+        print(f"wrote {out} in {dataset.attrs['wall_time_s']:.1f} s")
+        return out
     shape = (len(MODELS), seeds)
     curves = np.zeros(shape + (epochs,))
     train_curves = np.zeros(shape + (epochs,))
