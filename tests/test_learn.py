@@ -1,53 +1,61 @@
 """The learner: exact gradients of the mean-field network, NDL against Monte Carlo, the simulator runs
-the trained network exactly, training learns, data generators, perturbations, errors."""
+the trained network exactly, training learns, the official model (reference firing, same-step layers,
+linear readout, step cross-entropy, ensembles), data generators, perturbations, errors.
+(The sample-exact gradient of the stochastic network: tests/test_learn_gradients.py.)"""
 
 from __future__ import annotations
+
+import importlib
 
 import numpy as np
 import pytest
 import xarray as xr
 
+import nsnn_sim as ns
 from nsnn_sim import learn, noise
 from nsnn_sim.learn.losses import cross_entropy
+from nsnn_sim.learn.train import EVALUATION
 
 FAMILY_SCALES = {"gaussian": 0.4, "logistic": 0.25, "triangular": 0.8, "uniform": 0.6, "cauchy": 0.2}
 
 
-def _two_layer_recurrent(reset: str, readout: learn.Readout, second_firing: str = "membrane") -> learn.Network:
-    n_second = readout.n_outputs + 1 if readout.kind == "membrane" else 3
+def _two_layer_recurrent(reset: str, readout: learn.Readout, second_firing: str = "membrane",
+                         layer_delay: int = 1) -> learn.Network:
+    n_second = readout.n_outputs + 1 if readout.kind != "count" else 3
     layers = [learn.SpikingLayer(6, noise="gaussian", noise_scale=0.5, recurrent=True, reset=reset, detach_reset=False,
                                  learn_beta=True, learn_threshold=True),
               learn.SpikingLayer(n_second, noise="logistic", noise_scale=0.3, firing=second_firing, recurrent=True,
                                  reset=reset, detach_reset=False, learn_beta=True, learn_threshold=True)]
-    return learn.Network(5, layers, readout, weight_gain=2.0, seed=3)
+    return learn.Network(5, layers, readout, weight_gain=2.0, seed=3, layer_delay=layer_delay)
 
 
+@pytest.mark.parametrize("layer_delay", [0, 1])
 @pytest.mark.parametrize("reset", ["zero", "subtract"])
-@pytest.mark.parametrize("readout", [learn.Readout("count", scale=0.3),
-                                     learn.Readout("membrane", n_outputs=3, reduce="mean"),
-                                     learn.Readout("membrane", n_outputs=3, reduce="max")],
-                         ids=["count", "membrane-mean", "membrane-max"])
-def test_mean_field_bptt_equals_finite_differences(reset, readout):
+@pytest.mark.parametrize("readout, loss", [(learn.Readout("count", scale=0.3), "cross_entropy"),
+                                           (learn.Readout("membrane", n_outputs=3, reduce="mean"), "cross_entropy"),
+                                           (learn.Readout("membrane", n_outputs=3, reduce="max"), "cross_entropy"),
+                                           (learn.Readout("linear", n_outputs=3), "cross_entropy"),
+                                           (learn.Readout("linear", n_outputs=3), "step_cross_entropy")],
+                         ids=["count", "membrane-mean", "membrane-max", "linear", "linear-step"])
+def test_mean_field_bptt_equals_finite_differences(reset, readout, loss, layer_delay):
     """(a) Mean-field forward pass: BPTT gradient = central finite differences to 1e-6 relative,
     2 recurrent layers x 12 steps, for every parameter (weights, recurrent weights, per-neuron beta and
     threshold, readout) and the input. Finite differences: the 4th-order central stencil along a random
     direction per parameter array (truncation ~h^4 = 1e-12, rounding ~1e-13 / h = 1e-10)."""
-    network = _two_layer_recurrent(reset, readout)
+    network = _two_layer_recurrent(reset, readout, layer_delay=layer_delay)
     generator = np.random.default_rng(1)
     x = generator.random((4, 12, 5))
     labels = np.array([0, 1, 2, 1])
-    trace = learn.forward(network, x, mean_field=True)
-    _, grad_outputs = cross_entropy(trace.outputs, labels)
-    grads = learn.backward(network, trace, grad_outputs, input_gradient=True)
+    _, grads = learn.loss_and_gradients(network, x, labels, loss=loss, mean_field=True, input_gradient=True)
 
     def directional(name, direction, h=1e-3):
-        def loss(epsilon):
+        def value(epsilon):
             if name == "input":
-                return cross_entropy(learn.forward(network, x + epsilon * direction, mean_field=True).outputs, labels)[0]
+                return learn.loss_and_gradients(network, x + epsilon * direction, labels, loss=loss, mean_field=True)[0]
             shifted = network.copy()
             shifted.parameters[name] = network.parameters[name] + epsilon * direction
-            return cross_entropy(learn.forward(shifted, x, mean_field=True).outputs, labels)[0]
-        return (8 * (loss(h) - loss(-h)) - (loss(2 * h) - loss(-2 * h))) / (12 * h)
+            return learn.loss_and_gradients(shifted, x, labels, loss=loss, mean_field=True)[0]
+        return (8 * (value(h) - value(-h)) - (value(2 * h) - value(-2 * h))) / (12 * h)
 
     for name in list(network.parameters) + ["input"]:
         shape = x.shape if name == "input" else network.parameters[name].shape
@@ -103,15 +111,20 @@ def test_ndl_gradient_equals_derivative_of_expected_loss(family):
     assert np.all(standard_error < 0.05 * np.abs(ndl))  # precise enough to detect a 20 % error
 
 
-@pytest.mark.parametrize("firing", ["escape", "membrane"])
-def test_simulator_runs_the_trained_network_spike_for_spike(firing):
+@pytest.mark.parametrize("readout", [learn.Readout("membrane", n_outputs=3), learn.Readout("linear", n_outputs=3)],
+                         ids=["membrane-readout", "linear-readout"])
+@pytest.mark.parametrize("layer_delay", [0, 1])
+@pytest.mark.parametrize("firing", ["escape", "membrane", "reference"])
+def test_simulator_runs_the_trained_network_spike_for_spike(firing, layer_delay, readout):
     """The same weights and seed in nsnn_sim.simulate (one call per layer, recurrent weights with a
-    one-step delay) give bit-identical spikes and outputs to the learner's forward pass."""
+    one-step delay, layers stacked with layer_delay) give bit-identical spikes and outputs to the
+    learner's forward pass; three layers, so that the layer delay matters twice."""
     layers = [learn.SpikingLayer(12, beta=0.8, noise="gaussian", noise_scale=0.3, firing=firing, recurrent=True),
+              learn.SpikingLayer(8, beta=0.5, noise="logistic", noise_scale=0.3, firing=firing, detach_reset=False),
               learn.SpikingLayer(5, beta=0.6, noise="triangular", noise_scale=0.5, firing=firing, reset="subtract")]
-    network = learn.Network(7, layers, learn.Readout("membrane", n_outputs=3), weight_gain=3.0, seed=8)
+    network = learn.Network(7, layers, readout, weight_gain=3.0, seed=8, layer_delay=layer_delay)
     network.parameters["0.beta"][:] = np.linspace(0.5, 0.95, 12)  # heterogeneous, as after learning
-    network.parameters["1.threshold"][:] = np.linspace(0.7, 1.3, 5)
+    network.parameters["2.threshold"][:] = np.linspace(0.7, 1.3, 5)
     x = (np.random.default_rng(3).random((6, 40, 7)) < 0.1).astype(float)
     trace = learn.forward(network, x, seed=21)
     simulated = learn.simulate_network(network, x, seed=21)
@@ -119,8 +132,156 @@ def test_simulator_runs_the_trained_network_spike_for_spike(firing):
         assert layer_trace.spikes.sum() > 20
         np.testing.assert_array_equal(layer_trace.spikes, spikes)
     np.testing.assert_array_equal(trace.outputs, simulated.outputs)
+    if readout.kind == "linear":
+        np.testing.assert_array_equal(trace.step_outputs, simulated.step_outputs)
     other = learn.simulate_network(network, x, seed=22)
     assert not np.array_equal(other.spikes[0], simulated.spikes[0])
+
+
+def test_layer_delay_sets_which_step_drives_the_next_layer():
+    """With layer_delay = 0 layer 1's current at step t is W_1 s_0[t]; with 1 it is W_1 s_0[t-1]
+    (zero at step 0); the first layer sees the input at the same step either way."""
+    x = (np.random.default_rng(6).random((3, 15, 4)) < 0.3).astype(float)
+    for delay in (0, 1):
+        network = learn.Network(4, [learn.SpikingLayer(6, firing="reference"), learn.SpikingLayer(3)],
+                                learn.Readout("linear", n_outputs=2), weight_gain=3.0, seed=2, layer_delay=delay)
+        trace = learn.forward(network, x, seed=4)
+        first = trace.layers[0].spikes
+        expected = first if delay == 0 else np.concatenate([np.zeros_like(first[:, :1]), first[:, :-1]], axis=1)
+        np.testing.assert_array_equal(trace.layers[1].presynaptic, expected)
+        np.testing.assert_allclose(trace.layers[1].drive, expected @ network.parameters["1.W"].T, rtol=1e-14)
+        np.testing.assert_array_equal(trace.layers[0].presynaptic, x)
+
+
+def test_reference_firing_follows_the_official_neuron():
+    """Reference layer: u_fire = u_free + noise, spike ~ Bernoulli(F(u_fire - theta)), u_after = u_fire (1 - s)
+    (reset to zero of the noisy potential, as models/NILIF.py). Over 100,000 samples x 3 steps the
+    spike frequency in each bin of F(u_fire - theta) matches the bin's mean probability within 4
+    binomial SE, and the membrane noise has the family's SD within 4 SE (SE of an SD: SD/sqrt(2n))."""
+    layer = learn.SpikingLayer(1, beta=0.5, noise="gaussian", noise_scale=0.4, firing="reference")
+    network = learn.Network(1, [layer], learn.Readout("linear", n_outputs=2), seed=0, layer_delay=0)
+    network.parameters["0.W"][:] = 0.9
+    n = 100_000
+    trace = learn.forward(network, np.ones((n, 3, 1)), seed=5).layers[0]
+    noise_draws = (trace.u_fire - trace.u_free).ravel()
+    assert abs(noise_draws.std() - 0.4) < 4 * 0.4 / np.sqrt(2 * noise_draws.size)
+    np.testing.assert_array_equal(trace.u_after, trace.u_fire * (1 - trace.spikes))
+    probability = noise.get("gaussian", 0.4).cdf(trace.u_fire - 1.0).ravel()
+    spikes = trace.spikes.ravel()
+    edges = np.quantile(probability, np.linspace(0, 1, 11))
+    for low, high in zip(edges[:-1], edges[1:]):
+        chosen = (probability >= low) & (probability < high)
+        p = probability[chosen].mean()
+        assert abs(spikes[chosen].mean() - p) < 4 * np.sqrt(p * (1 - p) / chosen.sum())
+
+
+def test_step_cross_entropy_is_the_mean_over_steps_of_each_steps_cross_entropy():
+    generator = np.random.default_rng(0)
+    logits = generator.normal(size=(5, 7, 4))
+    labels = np.array([0, 3, 1, 1, 2])
+    loss, grad = learn.step_cross_entropy(logits, labels)
+    per_step = [cross_entropy(logits[:, t], labels) for t in range(7)]
+    assert loss == pytest.approx(np.mean([value for value, _ in per_step]), rel=1e-14)
+    np.testing.assert_allclose(grad, np.stack([g for _, g in per_step], axis=1) / 7, rtol=1e-13)
+
+
+def test_linear_readout_gives_per_step_logits_and_their_time_average():
+    network = learn.Network(4, [learn.SpikingLayer(6)], learn.Readout("linear", n_outputs=3), weight_gain=3.0, seed=1)
+    x = np.random.default_rng(2).random((2, 9, 4))
+    trace = learn.forward(network, x, seed=3)
+    np.testing.assert_allclose(trace.step_outputs, trace.layers[0].spikes @ network.parameters["readout.W"].T,
+                               rtol=1e-14)
+    np.testing.assert_allclose(trace.outputs, trace.step_outputs.mean(axis=1), rtol=1e-14)
+
+
+def test_loss_and_gradients_is_one_forward_pass_and_backward():
+    network = _two_layer_recurrent("zero", learn.Readout("membrane", n_outputs=3))
+    x = np.random.default_rng(8).random((4, 10, 5))
+    labels = np.array([2, 0, 1, 1])
+    value, grads = learn.loss_and_gradients(network, x, labels, seed=17)
+    assert list(grads) == list(network.parameters)
+    for name, gradient in grads.items():
+        assert gradient.shape == network.parameters[name].shape
+    trace = learn.forward(network, x, seed=17)
+    expected_value, grad_outputs = cross_entropy(trace.outputs, labels)
+    expected = learn.backward(network, trace, grad_outputs)
+    assert value == expected_value
+    for name in network.parameters:
+        np.testing.assert_array_equal(grads[name], expected[name])
+
+
+def test_evaluate_averages_the_outputs_of_independent_noisy_passes():
+    """n_ensembles = K: the outputs are the mean of K forward passes with the seeds
+    batch_seed(seed, k, batch, EVALUATION); K = 1 is the single pass; learner = simulator."""
+    network = learn.Network(6, [learn.SpikingLayer(10, firing="reference", detach_reset=False)],
+                            learn.Readout("linear", n_outputs=3), weight_gain=3.0, seed=5, layer_delay=0)
+    x = np.random.default_rng(1).random((7, 12, 6))
+    labels = np.arange(7) % 3
+    single = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4)
+    assert single["n_ensembles"] == 1
+    three = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4, n_ensembles=3)
+    passes = np.zeros((3, 7, 3))
+    step_passes = np.zeros((3, 7, 12, 3))
+    for k in range(3):
+        for number, start in enumerate(range(0, 7, 4)):
+            trace = learn.forward(network, x[start:start + 4], seed=learn.batch_seed(4, k, number, EVALUATION))
+            passes[k, start:start + 4] = trace.outputs
+            step_passes[k, start:start + 4] = trace.step_outputs
+    np.testing.assert_array_equal(single["outputs"], passes[0])
+    np.testing.assert_allclose(three["outputs"], passes.mean(axis=0), rtol=1e-14)
+    assert three["loss"] == pytest.approx(learn.step_cross_entropy(step_passes.mean(axis=0), labels)[0], rel=1e-12)
+    assert three["accuracy"] == np.mean(passes.mean(axis=0).argmax(axis=1) == labels)
+    simulated = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4, n_ensembles=3,
+                               engine="simulator")
+    np.testing.assert_array_equal(simulated["outputs"], three["outputs"])
+
+
+def test_ensembles_average_independent_passes():
+    """The mean of K independent noisy passes has 1/K of one pass's variance. Two ensembles with
+    different seeds, a and b, differ by d = a - b with E|d|^2 = 2 tr(Cov_1) / K per pattern; the ratio
+    of the mean of |d|^2 over 400 patterns for K = 4 and K = 1 is 1/4 within 4 SE (SE of each mean:
+    the SD of the 400 per-pattern values / sqrt(400); the two ratios' relative SEs added in quadrature).
+    Identical passes (a seed that ignored k) would give 1."""
+    network = learn.Network(6, [learn.SpikingLayer(20, firing="reference", noise_scale=0.5)],
+                            learn.Readout("linear", n_outputs=3), weight_gain=3.0, seed=5, layer_delay=0)
+    x = np.random.default_rng(3).random((400, 12, 6))
+    labels = np.zeros(400, dtype=int)
+
+    def squared_spread(k):
+        a = learn.evaluate(network, x, labels, seed=1, n_ensembles=k)["outputs"]
+        b = learn.evaluate(network, x, labels, seed=2, n_ensembles=k)["outputs"]
+        per_pattern = ((a - b) ** 2).sum(axis=1)
+        return per_pattern.mean(), per_pattern.std(ddof=1) / np.sqrt(per_pattern.size)
+
+    (four, four_se), (one, one_se) = squared_spread(4), squared_spread(1)
+    ratio = four / one
+    standard_error = ratio * np.hypot(four_se / four, one_se / one)
+    assert abs(ratio - 0.25) < 4 * standard_error, (ratio, standard_error)
+    assert standard_error < 0.05  # precise enough to tell 1/4 from 1/2
+
+
+def test_official_presets_are_the_papers_model():
+    nilif = learn.official_layer(64)
+    assert (nilif.beta, nilif.threshold, nilif.noise, nilif.noise_scale, nilif.firing, nilif.reset,
+            nilif.detach_reset) == (0.5, 1.0, "gaussian", 0.4, "reference", "zero", False)
+    assert [learn.official_layer(4, noise=f).noise_scale for f in ("logistic", "triangular", "uniform")] == [0.4, 0.6, 0.4]
+    dsnn = learn.official_layer(64, noise="none")
+    assert dsnn.gradient_family == ("gaussian", pytest.approx(1 / np.sqrt(2)))
+    x = np.linspace(-3, 3, 101)
+    np.testing.assert_allclose(noise.get(*dsnn.gradient_family).pdf(x), np.exp(-x**2) / np.sqrt(np.pi), rtol=1e-14)
+    network = learn.official_network(784, 64, 10)
+    assert network.layer_delay == 0 and network.readout.kind == "linear"
+    assert {name: value.shape for name, value in network.parameters.items() if name.endswith("W")} == \
+        {"0.W": (64, 784), "readout.W": (10, 64)}
+    with pytest.raises(ValueError, match="noise_scale"):
+        learn.official_layer(4, noise="cauchy")
+
+
+def test_layer_delay_and_linear_readout_survive_save_and_load(tmp_path):
+    network = learn.official_network(5, [4, 3], 2, seed=1)
+    network.save(tmp_path / "net.npz")
+    loaded = learn.Network.load(tmp_path / "net.npz")
+    assert loaded.layer_delay == 0 and loaded.config() == network.config()
 
 
 def test_evaluate_in_learner_and_simulator_agree():
@@ -248,7 +409,8 @@ def test_adam_and_sgd_minimise_a_quadratic():
     ({"n_neurons": 3, "beta": 1.5}, "beta"),
     ({"n_neurons": 3, "threshold": -1.0}, "threshold"),
     ({"n_neurons": 3, "noise": "laplace"}, "noise"),
-    ({"n_neurons": 3, "firing": "reference"}, "firing"),
+    ({"n_neurons": 3, "firing": "stochastic"}, "firing"),
+    ({"n_neurons": 3, "surrogate": "erfc"}, "surrogate"),
     ({"n_neurons": 3, "noise_scale": -0.1}, "noise_scale"),
     ({"n_neurons": 3, "surrogate": "none"}, "surrogate"),
     ({"n_neurons": 3, "surrogate_scale": 0.0}, "surrogate_scale"),
@@ -256,6 +418,62 @@ def test_adam_and_sgd_minimise_a_quadratic():
 def test_bad_layers_raise(kwargs, match):
     with pytest.raises((ValueError, TypeError), match=match):
         learn.SpikingLayer(**kwargs)
+
+
+@pytest.fixture
+def no_kernels(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel ran before the input was validated")
+    monkeypatch.setattr(importlib.import_module("nsnn_sim.learn.forward"), "_run_layer", forbidden)
+    monkeypatch.setattr(ns.engine, "_run_block", forbidden)
+    monkeypatch.setattr(ns.engine, "_run_connected", forbidden)
+
+
+def _linear_network(**kwargs):
+    return learn.Network(4, [learn.SpikingLayer(3, firing="reference")], learn.Readout("linear", n_outputs=3), **kwargs)
+
+
+_X = np.zeros((2, 5, 4))
+_LABELS = np.array([0, 2])
+
+
+@pytest.mark.parametrize("call, pattern", [
+    (lambda: learn.evaluate(_linear_network(), _X, _LABELS, n_ensembles=0), r"n_ensembles=0 must be >= 1"),
+    (lambda: learn.evaluate(_linear_network(), _X, _LABELS, n_ensembles=-3, engine="simulator"),
+     r"n_ensembles=-3 must be >= 1"),
+    (lambda: learn.evaluate(_linear_network(), _X, _LABELS, n_ensembles=2, mean_field=True), r"mean_field"),
+    (lambda: _linear_network(layer_delay=2), r"layer_delay=2 is not allowed; allowed: \(0, 1\)"),
+    (lambda: _linear_network(layer_delay=-1), r"layer_delay=-1 is not allowed"),
+    (lambda: _linear_network(layer_delay=0.5), r"layer_delay=0.5 is not allowed"),
+    (lambda: _linear_network(layer_delay=True), r"layer_delay=True is not allowed"),
+    (lambda: learn.train(learn.Network(4, [learn.SpikingLayer(3)], learn.Readout("membrane", n_outputs=3)), _X,
+                         _LABELS, loss="step_cross_entropy"), r"loss='step_cross_entropy'.*Readout\('linear'"),
+    (lambda: learn.evaluate(learn.Network(4, [learn.SpikingLayer(3)]), _X, _LABELS, loss="step_cross_entropy"),
+     r"loss='step_cross_entropy'.*readout is 'count'"),
+    (lambda: learn.loss_and_gradients(learn.Network(4, [learn.SpikingLayer(3)], learn.Readout("membrane", n_outputs=3)),
+                                      _X, _LABELS, loss="step_cross_entropy"), r"loss='step_cross_entropy'"),
+    (lambda: learn.input_gradient(learn.Network(4, [learn.SpikingLayer(3)], learn.Readout("membrane", n_outputs=3)),
+                                  _X, _LABELS, loss="step_cross_entropy"), r"loss='step_cross_entropy'"),
+    (lambda: learn.loss_and_gradients(_linear_network(), _X, np.array([0, 1, 2])),
+     r"targets has shape \(3,\); .* shape \(2,\)"),
+    (lambda: learn.loss_and_gradients(_linear_network(), _X, np.array([[0], [1]]), loss="step_cross_entropy"),
+     r"targets has shape \(2, 1\)"),
+    (lambda: learn.loss_and_gradients(_linear_network(), _X, np.array([0, 3])),
+     r"targets must be class labels in \[0, 3\) .* out of range: 3$"),
+    (lambda: learn.train(_linear_network(), _X, np.array([-1, 7]), loss="step_cross_entropy"),
+     r"targets must be class labels in \[0, 3\) .* 2 value\(s\) out of range: -1, 7"),
+    (lambda: learn.evaluate(_linear_network(), _X, np.array([0.0, 1.0])), r"targets must be integer class labels"),
+    (lambda: learn.train(_linear_network(), _X, _LABELS, test_inputs=_X, test_targets=np.array([0, 5])),
+     r"targets must be class labels in \[0, 3\).*: 5"),
+    (lambda: learn.train(learn.Network(4, [learn.SpikingLayer(3)], learn.Readout("count")), _X, np.zeros((2, 2)),
+                         loss="mse"), r"targets has shape \(2, 2\); loss='mse' needs \(2, 3\)"),
+    (lambda: learn.loss_and_gradients(_linear_network(), _X, _LABELS, mean_field=True),
+     r"mean_field=True is not available: layer\(s\) \[0\] use firing='reference'"),
+    (lambda: learn.forward(_linear_network(), _X, mean_field=True), r"mean_field=True is not available"),
+])
+def test_bad_official_model_arguments_raise_before_any_kernel(no_kernels, call, pattern):
+    with pytest.raises(ValueError, match=pattern):
+        call()
 
 
 def test_bad_inputs_raise():
@@ -272,5 +490,30 @@ def test_bad_inputs_raise():
         learn.evaluate(network, np.zeros((2, 5, 4)), np.zeros(2, dtype=int), engine="torch")
     with pytest.raises(ValueError, match="n_outputs"):
         learn.Readout("membrane")
+    with pytest.raises(ValueError, match="n_outputs is required for the linear readout"):
+        learn.Readout("linear")
+    with pytest.raises(ValueError, match="kind='softmax' is not allowed"):
+        learn.Readout("softmax", n_outputs=3)
+    network = learn.Network(4, [learn.SpikingLayer(3)], learn.Readout("membrane", n_outputs=3))
+    trace = learn.forward(network, np.zeros((2, 5, 4)))
+    with pytest.raises(ValueError, match="grad_step_outputs needs the linear readout"):
+        learn.backward(network, trace, grad_step_outputs=np.zeros((2, 5, 3)))
     with pytest.raises(ValueError, match="learning_rate"):
         learn.Adam(-1.0)
+
+
+def test_readme_example_of_the_papers_model_runs():
+    """The README's "The paper's model" example, run as written except for 1 epoch instead of 30."""
+    from pathlib import Path
+
+    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text()
+    section = readme.split("## The paper's model", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    assert len(code.strip().splitlines()) <= 12 and "epochs=30" in code
+    namespace = {}
+    exec(compile(code.replace("epochs=30", "epochs=1"), "README.md", "exec"), namespace)
+    network = namespace["net"]
+    assert (network.layer_delay, network.readout.kind, network.layers[0].firing) == (0, "linear", "reference")
+    assert namespace["history"].sizes["epoch"] == 1
+    assert set(namespace["accuracy"]) == {1, 2, 4, 8}
+    assert all(0.0 <= value <= 1.0 for value in namespace["accuracy"].values())

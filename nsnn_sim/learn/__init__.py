@@ -3,24 +3,30 @@
 The forward pass runs the simulator's own neuron equation (:func:`nsnn_sim.neurons.neuron_update`);
 the backward pass takes ``d s / d u = pdf(u - theta)`` from :mod:`nsnn_sim.noise` (NDL, Ma, Yan &
 Tang 2023) or a surrogate pdf for the deterministic SNN. Trained networks run unchanged in
-:func:`nsnn_sim.simulate` (:func:`simulate_network`).
+:func:`nsnn_sim.simulate` (:func:`simulate_network`). The official code's model (reference firing,
+same-step layers, per-step linear logits, step cross-entropy, noisy ensembles) is available by name
+(:mod:`.official`).
 
 Modules: :mod:`.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.backward`,
-:mod:`.losses`, :mod:`.optimizers`, :mod:`.train`, :mod:`.simulator`, :mod:`.data` (Randman,
+:mod:`.losses`, :mod:`.gradients` (one minibatch's loss and gradients), :mod:`.optimizers`,
+:mod:`.train`, :mod:`.simulator`, :mod:`.official` (the paper's model), :mod:`.data` (Randman,
 tuning task), :mod:`.robustness` (input and membrane perturbations, gradient-sign attacks).
 """
 
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.data import RandmanData, TuningTask, randman, tuning_task
 from nsnn_sim.learn.forward import Trace, forward, layer_seed
-from nsnn_sim.learn.losses import cross_entropy, mean_squared_error
-from nsnn_sim.learn.network import Network, Readout, SpikingLayer
+from nsnn_sim.learn.gradients import loss_and_gradients
+from nsnn_sim.learn.losses import cross_entropy, mean_squared_error, step_cross_entropy
+from nsnn_sim.learn.network import Network, Readout, SpikingLayer, erf_surrogate_sd
+from nsnn_sim.learn.official import OFFICIAL_NOISE_SCALES, official_layer, official_network
 from nsnn_sim.learn.optimizers import SGD, Adam
 from nsnn_sim.learn.robustness import delete_spikes, gradient_sign_attack, input_gradient, insert_spikes
 from nsnn_sim.learn.simulator import SimulatedNetwork, simulate_network
 from nsnn_sim.learn.train import batch_seed, evaluate, train
 
 __all__ = ["Network", "SpikingLayer", "Readout", "forward", "backward", "Trace", "layer_seed", "train", "evaluate",
-           "batch_seed", "SGD", "Adam", "cross_entropy", "mean_squared_error", "randman", "RandmanData",
-           "tuning_task", "TuningTask", "simulate_network", "SimulatedNetwork", "delete_spikes", "insert_spikes",
-           "gradient_sign_attack", "input_gradient"]
+           "batch_seed", "loss_and_gradients", "SGD", "Adam", "cross_entropy", "mean_squared_error",
+           "step_cross_entropy", "randman", "RandmanData", "tuning_task", "TuningTask", "simulate_network",
+           "SimulatedNetwork", "delete_spikes", "insert_spikes", "gradient_sign_attack", "input_gradient",
+           "erf_surrogate_sd", "official_layer", "official_network", "OFFICIAL_NOISE_SCALES"]

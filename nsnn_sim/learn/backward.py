@@ -3,25 +3,34 @@
 For layer ``l`` (NSNN, ``u_reset = 0``) the forward pass (:mod:`.forward`) computed
 
     u_free[t] = beta*u_after[t-1] + I[t] + V s[t-1]
-    u_fire[t] = u_free[t] (+ membrane noise)
+    u_fire[t] = u_free[t] (+ membrane noise eps[t]: firing "membrane" and "reference")
     s[t]      = fire(u_fire[t])                              (stochastic, or p = F(u_free - theta))
     u_after[t] = u_fire[t]*(1 - s[t])   (reset "zero")   or   u_fire[t] - theta*s[t]   ("subtract")
 
-and this module propagates ``dL/d(.)`` backwards with
+with ``I_0[t] = W_0 x[t]`` and ``I_l[t] = W_l s_{l-1}[t - d]`` (``d = network.layer_delay``), and
+this module propagates ``dL/d(.)`` backwards with the spike's derivative
 
-    d s[t] / d u_free[t] = pdf(u_free[t] - theta)        (NDL; the surrogate's pdf for noise="none")
+    d s[t] / d u[t] = pdf(u[t] - theta)    at u = u_free (escape, membrane) or u = u_fire (reference)
 
-which is the exact derivative of the firing probability, so for the mean-field network the result
-is the exact gradient (checked against finite differences in the tests). ``detach_reset`` drops
-``d u_after / d s``. With ``a[t] = dL/du_after[t]`` and ``delta[t] = dL/du_free[t]``, backwards in t:
+(:attr:`~nsnn_sim.learn.network.SpikingLayer.gradient_potential`; the surrogate's pdf for
+noise="none"). The noise is additive, ``d u_fire / d u_free = 1``, so with ``pdf`` at ``u_free``
+this is the exact derivative of the firing probability ``F(u_free - theta)``, and for the mean-field
+network the result is the exact gradient (checked against finite differences in the tests); with
+``pdf`` at ``u_fire`` it is the official code's gradient of the reference rule. ``detach_reset``
+drops ``d u_after / d s`` (the factor ``1 - s`` on ``d u_after / d u_fire`` stays). With
+``a[t] = dL/du_after[t]`` and ``delta[t] = dL/du_free[t] = dL/du_fire[t]``, backwards in t:
 
     g[t]     = dL/ds[t] (from above) + V^T delta[t+1] + a[t] * d u_after/d s
-    delta[t] = a[t] * d u_after/d u_fire + g[t] * pdf(u_free[t] - theta)
+    delta[t] = a[t] * d u_after/d u_fire + g[t] * pdf(u[t] - theta)
     a[t-1]   = beta * delta[t]
 
 Weight gradients: ``dW = sum_{b,t} delta[t] presynaptic[t]^T``, ``dV = sum delta[t] s[t-1]^T``,
 ``dbeta = sum delta[t] u_after[t-1]``, ``dtheta = -sum g[t] pdf[t]`` (``- sum a[t] s[t]`` for the
-subtractive reset); the layer below receives ``dL/ds_{l-1}[t-1] = W^T delta[t]``.
+subtractive reset); the layer below receives ``dL/ds_{l-1}[t - d] = W^T delta[t]``.
+
+Readouts: count ``dL/ds_L[t] = scale dL/d output``; membrane ``y[t] = beta y[t-1] + W s_L[t-1]``
+(reverse-time filter of ``dL/dy``); linear ``y[t] = W s_L[t]``, ``dL/ds_L[t] = W^T dL/dy[t]`` with
+``dL/dy[t] = dL/d output / T`` plus the step loss's own ``dL/dy[t]``.
 """
 
 from __future__ import annotations
@@ -34,20 +43,33 @@ from nsnn_sim.learn.forward import Trace, delayed
 __all__ = ["backward"]
 
 
-def _through_delayed_weights(grad_current: np.ndarray, weights: np.ndarray, shape) -> np.ndarray:
-    """``dL/ds[t-1] = W^T dL/dI[t]`` for a current ``I[t] = W s[t-1]`` (zero at the last step)."""
-    grad_spikes = np.zeros(shape)
-    grad_spikes[:, :-1] = grad_current[:, 1:] @ weights
-    return grad_spikes
+def _through_weights(grad_current: np.ndarray, weights: np.ndarray, delay: int) -> np.ndarray:
+    """``dL/ds[t - delay] = W^T dL/dI[t]`` for a current ``I[t] = W s[t - delay]`` (delay 0 or 1;
+    with delay 1 the last step's spikes reach no current, their gradient is zero)."""
+    grad_spikes = grad_current @ weights
+    if delay == 0:
+        return grad_spikes
+    shifted = np.zeros_like(grad_spikes)
+    shifted[:, :-1] = grad_spikes[:, 1:]
+    return shifted
 
 
-def _readout_backward(network, trace: Trace, grad_outputs: np.ndarray, grads: dict) -> np.ndarray:
+def _readout_backward(network, trace: Trace, grad_outputs, grad_step_outputs, grads: dict) -> np.ndarray:
     """dL/ds of the last spiking layer, shape (batch, n_steps, n_neurons); adds ``readout.W``'s gradient."""
     readout = network.readout
     last = trace.layers[-1].spikes
     n_steps = last.shape[1]
     if readout.kind == "count":
         return np.broadcast_to((readout.scale * grad_outputs)[:, None, :], last.shape).copy()
+    weights = network.parameters["readout.W"]
+    if readout.kind == "linear":  # y[t] = W s[t], output = mean_t y[t]
+        grad_logits = np.zeros(last.shape[:2] + (weights.shape[0],))
+        if grad_outputs is not None:
+            grad_logits += grad_outputs[:, None, :] / n_steps
+        if grad_step_outputs is not None:
+            grad_logits += grad_step_outputs
+        grads["readout.W"] = grad_logits.reshape(-1, weights.shape[0]).T @ last.reshape(-1, last.shape[2])
+        return _through_weights(grad_logits, weights, 0)
     state = trace.readout_state
     grad_state = np.zeros_like(state)
     if readout.reduce == "max":
@@ -61,9 +83,8 @@ def _readout_backward(network, trace: Trace, grad_outputs: np.ndarray, grads: di
     for step in range(n_steps - 1, -1, -1):
         running = grad_state[:, step] + readout.beta * running
         adjoint[:, step] = running
-    weights = network.parameters["readout.W"]
     grads["readout.W"] = adjoint.reshape(-1, adjoint.shape[2]).T @ delayed(last).reshape(-1, last.shape[2])
-    return _through_delayed_weights(adjoint, weights, last.shape)
+    return _through_weights(adjoint, weights, 1)
 
 
 def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: dict) -> np.ndarray:
@@ -73,7 +94,8 @@ def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: 
     threshold = network.parameters[f"{index}.threshold"]
     recurrent = network.parameters.get(f"{index}.V")
     family, scale = layer.gradient_family
-    slope = noise_families.get(family, scale).pdf(trace.u_free - threshold)
+    potential = trace.u_fire if layer.gradient_potential == "u_fire" else trace.u_free
+    slope = noise_families.get(family, scale).pdf(potential - threshold)
     spikes = trace.spikes
     subtract = layer.reset == "subtract"
     n_batch, n_steps, n_neurons = spikes.shape
@@ -109,7 +131,8 @@ def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: 
     return delta
 
 
-def backward(network, trace: Trace, grad_outputs, input_gradient: bool = False) -> dict:
+def backward(network, trace: Trace, grad_outputs=None, input_gradient: bool = False,
+             grad_step_outputs=None) -> dict:
     """Gradients of a loss with respect to every parameter, given ``dL/d outputs``.
 
     Parameters
@@ -118,26 +141,41 @@ def backward(network, trace: Trace, grad_outputs, input_gradient: bool = False) 
         The network that produced ``trace`` (parameters unchanged since).
     trace : Trace
         :func:`nsnn_sim.learn.forward` output.
-    grad_outputs : array, shape (batch, n_outputs)
+    grad_outputs : array, shape (batch, n_outputs), optional
         ``dL/d outputs`` (e.g. from :mod:`nsnn_sim.learn.losses`).
     input_gradient : bool
         Also return ``"input"``: ``dL/dx`` of shape (batch, n_steps, n_inputs).
+    grad_step_outputs : array, shape (batch, n_steps, n_outputs), optional
+        ``dL/dy[t]`` for the per-step logits of the linear readout (a step loss such as
+        :func:`~nsnn_sim.learn.losses.step_cross_entropy`); added to what ``grad_outputs`` gives.
 
     Returns
     -------
     dict of str -> ndarray
         One gradient per entry of ``network.parameters`` (and ``"input"`` if asked).
     """
-    grad_outputs = np.asarray(grad_outputs, dtype=np.float64)
-    if grad_outputs.shape != trace.outputs.shape:
-        raise ValueError(f"grad_outputs has shape {grad_outputs.shape}; expected the outputs' {trace.outputs.shape}")
+    if grad_outputs is None and grad_step_outputs is None:
+        raise ValueError("give grad_outputs, grad_step_outputs or both")
+    if grad_outputs is not None:
+        grad_outputs = np.asarray(grad_outputs, dtype=np.float64)
+        if grad_outputs.shape != trace.outputs.shape:
+            raise ValueError(f"grad_outputs has shape {grad_outputs.shape}; expected the outputs' "
+                             f"{trace.outputs.shape}")
+    if grad_step_outputs is not None:
+        if trace.step_outputs is None:
+            raise ValueError("grad_step_outputs needs the linear readout (per-step logits); "
+                             f"this network's readout is {network.readout.kind!r}")
+        grad_step_outputs = np.asarray(grad_step_outputs, dtype=np.float64)
+        if grad_step_outputs.shape != trace.step_outputs.shape:
+            raise ValueError(f"grad_step_outputs has shape {grad_step_outputs.shape}; expected the per-step "
+                             f"logits' {trace.step_outputs.shape}")
     grads: dict[str, np.ndarray] = {}
-    grad_spikes = _readout_backward(network, trace, grad_outputs, grads)
+    grad_spikes = _readout_backward(network, trace, grad_outputs, grad_step_outputs, grads)
     for index in range(len(network.layers) - 1, -1, -1):
         delta = _layer_backward(network, index, trace.layers[index], grad_spikes, grads)
         weights = network.parameters[f"{index}.W"]
-        if index > 0:  # I_l[t] = W_l s_{l-1}[t-1]
-            grad_spikes = _through_delayed_weights(delta, weights, trace.layers[index - 1].spikes.shape)
+        if index > 0:  # I_l[t] = W_l s_{l-1}[t - layer_delay]
+            grad_spikes = _through_weights(delta, weights, network.layer_delay)
         elif input_gradient:
             grads["input"] = delta @ weights
     return grads

@@ -8,9 +8,13 @@ Each spiking layer runs in a Numba kernel that calls the simulator's own neuron 
 :func:`layer_seed` ``(seed, l)``. So ``nsnn_sim.simulate`` with those seeds draws the same random
 numbers and, given the same currents, produces the same spikes (:mod:`nsnn_sim.learn.simulator`).
 
-The trace keeps every layer's noise-free potential ``u_free`` (where the NDL gradient is taken), the
-potential the spike rule saw ``u_fire``, the potential after reset ``u_after`` and the spikes, as
-``(batch, step, neuron)`` arrays.
+Layer ``l >= 1`` is driven by the spikes of layer ``l - 1`` at the same step (``network.layer_delay
+= 0``, the official stacking) or one step earlier (``layer_delay = 1``): :func:`layer_input`.
+
+The trace keeps every layer's noise-free potential ``u_free``, the potential the spike rule saw
+``u_fire`` (``u_free`` plus the membrane noise, if any), the potential after reset ``u_after`` and the
+spikes, as ``(batch, step, neuron)`` arrays: the gradient of a spike is a pdf at ``u_free`` (escape,
+membrane) or at ``u_fire`` (reference), see :mod:`nsnn_sim.learn.network`.
 """
 
 from __future__ import annotations
@@ -24,8 +28,8 @@ from nsnn_sim import rng
 from nsnn_sim.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
 from nsnn_sim.validation import float_array, whole_number
 
-__all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "membrane_perturbation",
-           "readout_outputs"]
+__all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
+           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field"]
 
 
 def layer_seed(seed: int, index: int) -> int:
@@ -38,6 +42,12 @@ def delayed(spikes: np.ndarray) -> np.ndarray:
     out = np.zeros_like(spikes)
     out[:, 1:] = spikes[:, :-1]
     return out
+
+
+def layer_input(network, spikes: np.ndarray) -> np.ndarray:
+    """The presynaptic input that the spikes ``(batch, step, neuron)`` of a layer give the next layer:
+    the spikes themselves (``network.layer_delay == 0``) or :func:`delayed` by one step (``1``)."""
+    return spikes if network.layer_delay == 0 else delayed(spikes)
 
 
 def synaptic_drive(presynaptic: np.ndarray, weights: np.ndarray) -> np.ndarray:
@@ -95,8 +105,8 @@ def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_
 
 @dataclass
 class LayerTrace:
-    """One layer's forward pass: its presynaptic input (``x`` or the delayed spikes of the layer
-    below), current ``drive`` and, per (batch, step, neuron), ``u_free``, ``u_fire``, ``u_after`` and
+    """One layer's forward pass: its presynaptic input (``x``, or the spikes of the layer below as
+    :func:`layer_input` passes them on), current ``drive`` and, per (batch, step, neuron), ``u_free``, ``u_fire``, ``u_after`` and
     ``spikes`` (0/1, or firing probabilities in the mean-field network)."""
 
     presynaptic: np.ndarray
@@ -109,13 +119,15 @@ class LayerTrace:
 
 @dataclass
 class Trace:
-    """A forward pass: the layers' traces, the membrane readout ``readout_state`` (or None) and the
-    ``outputs`` ``(batch, n_outputs)``."""
+    """A forward pass: the layers' traces, the readout's state ``readout_state`` (membrane: ``y[t]``;
+    linear: the per-step logits; count: None), the ``outputs`` ``(batch, n_outputs)`` and, for the
+    linear readout, ``step_outputs``: the per-step logits ``(batch, n_steps, n_outputs)`` (else None)."""
 
     layers: list
     readout_state: np.ndarray | None
     outputs: np.ndarray
     mean_field: bool
+    step_outputs: np.ndarray | None = None
 
 
 def _run_spiking_layer(network, index: int, presynaptic: np.ndarray, seed: int, trials: np.ndarray,
@@ -135,10 +147,14 @@ def _run_spiking_layer(network, index: int, presynaptic: np.ndarray, seed: int, 
 
 
 def readout_outputs(network, last_spikes: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:
-    """``(readout_state, outputs)`` from the last layer's spikes (:class:`~.network.Readout`)."""
+    """``(readout_state, outputs)`` from the last layer's spikes (:class:`~.network.Readout`); for the
+    linear readout the state is the per-step logits ``y[t] = W s_L[t]`` and the outputs their mean."""
     readout = network.readout
     if readout.kind == "count":
         return None, readout.scale * last_spikes.sum(axis=1)
+    if readout.kind == "linear":
+        logits = synaptic_drive(last_spikes, network.parameters["readout.W"])
+        return logits, logits.mean(axis=1)
     drive = synaptic_drive(delayed(last_spikes), network.parameters["readout.W"])
     state = np.empty_like(drive)
     previous = np.zeros(drive.shape[::2])
@@ -159,6 +175,19 @@ def check_inputs(network, inputs) -> np.ndarray:
     return np.ascontiguousarray(array)
 
 
+def check_mean_field(network, mean_field) -> bool:
+    """``mean_field`` as a bool; ``ValueError`` if it is asked of a network with a reference layer."""
+    if not isinstance(mean_field, (bool, np.bool_)):
+        raise TypeError(f"mean_field must be True or False, got {mean_field!r}")
+    if mean_field:
+        reference = [index for index, layer in enumerate(network.layers) if layer.firing == "reference"]
+        if reference:
+            raise ValueError(f"mean_field=True is not available: layer(s) {reference} use firing='reference', "
+                             "whose firing probability (the cdf of the sum of two noise draws) has no closed "
+                             "form for most families; use firing='escape' or 'membrane', or mean_field=False")
+    return bool(mean_field)
+
+
 def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=None,
             membrane_noise: float = 0.0) -> Trace:
     """Run ``network`` on a batch of input patterns.
@@ -171,7 +200,8 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     seed : int
         Network seed; layer ``l`` draws from the streams of :func:`layer_seed` ``(seed, l)``.
     mean_field : bool
-        Replace each spike by its probability ``F(u_free - theta)`` (deterministic network).
+        Replace each spike by its probability ``F(u_free - theta)`` (deterministic network; not for
+        ``firing="reference"`` layers).
     trials : array of int, optional
         Trial id of each sample (default ``0..batch-1``): the stream key, as in ``simulate``.
     membrane_noise : float
@@ -183,8 +213,7 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     """
     inputs = check_inputs(network, inputs)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
-    if not isinstance(mean_field, (bool, np.bool_)):
-        raise TypeError(f"mean_field must be True or False, got {mean_field!r}")
+    mean_field = check_mean_field(network, mean_field)
     if not np.isscalar(membrane_noise) or not np.isfinite(membrane_noise) or membrane_noise < 0:
         raise ValueError(f"membrane_noise={membrane_noise!r} must be a finite number >= 0")
     if trials is None:
@@ -199,6 +228,7 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     for index in range(len(network.layers)):
         trace = _run_spiking_layer(network, index, presynaptic, seed, trials, bool(mean_field), float(membrane_noise))
         traces.append(trace)
-        presynaptic = delayed(trace.spikes)
+        presynaptic = layer_input(network, trace.spikes)
     readout_state, outputs = readout_outputs(network, traces[-1].spikes)
-    return Trace(traces, readout_state, outputs, bool(mean_field))
+    step_outputs = readout_state if network.readout.kind == "linear" else None
+    return Trace(traces, readout_state, outputs, mean_field, step_outputs)

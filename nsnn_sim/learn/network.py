@@ -3,8 +3,8 @@
 A :class:`Network` is a stack of spiking layers followed by a readout. Layer ``l`` is a population
 of NSNN neurons (:class:`nsnn_sim.NSNN`, the simulator's own model) whose external current is
 
-    I_0[t] = W_0 x[t]                        (the input pattern, no delay)
-    I_l[t] = W_l s_{l-1}[t - 1]   (l >= 1)    (the layer below, one step of synaptic delay)
+    I_0[t] = W_0 x[t]                                  (the input pattern, no delay)
+    I_l[t] = W_l s_{l-1}[t - layer_delay]   (l >= 1)    (the layer below; layer_delay = 0 or 1)
 
 and, with ``recurrent=True``, whose recurrent spikes arrive one step later as the jump
 ``J_l[t] = V_l s_l[t - 1]``. Each neuron then follows the one neuron equation
@@ -12,13 +12,30 @@ and, with ``recurrent=True``, whose recurrent spikes arrive one step later as th
 
     u_free[t] = beta*u[t-1] + I[t] + J[t];  s[t] = fire(u_free[t] [+ noise]);  u[t] = reset(...)
 
-The one-step delays are chosen so that :func:`nsnn_sim.simulate` runs exactly this network: layer
-``l`` is a ``simulate`` call with ``inputs = I_l`` and ``connections = connect(V_l, delay=1)``
-(:mod:`nsnn_sim.learn.simulator`).
+``layer_delay=0`` is the official code's stacking (layer ``l`` at step ``t`` sees layer ``l-1`` at
+the same step ``t``, as every layer sees the input); ``layer_delay=1`` (the default, this package's
+original convention) adds one step of synaptic delay between layers. Both run unchanged in
+:func:`nsnn_sim.simulate`: layer ``l`` is a ``simulate`` call with ``inputs = I_l`` and
+``connections = connect(V_l, delay=1)`` (:mod:`nsnn_sim.learn.simulator`).
 
 Readouts: ``"count"`` takes the last layer's spike counts as the outputs (scaled by ``scale``);
 ``"membrane"`` adds non-spiking leaky units ``y[t] = beta*y[t-1] + W_out s_L[t-1]`` and outputs
-``max_t y[t]`` or ``mean_t y[t]``.
+``max_t y[t]`` or ``mean_t y[t]``; ``"linear"`` (the official code's last layer) gives logits
+``y[t] = W_out s_L[t]`` at every step (no leak, no delay) and outputs their time average
+``mean_t y[t]``. ``layer_delay`` concerns the spiking layers only: the membrane readout keeps its
+one-step delay, the linear readout has none.
+
+The gradient of a spike (:mod:`nsnn_sim.learn.backward`) is a pdf evaluated at one of the
+potentials of the trace, set by the firing rule (:attr:`SpikingLayer.gradient_potential`):
+
+* ``"escape"``: ``d s / d u_free = pdf(u_free - theta)``; here ``u_fire = u_free`` (no membrane noise),
+  the exact derivative of the firing probability ``F(u_free - theta)`` (NDL).
+* ``"membrane"``: ``d s / d u_free = pdf(u_free - theta)`` at the *noise-free* ``u_free``, although the
+  spike is ``H(u_fire - theta)`` of the noisy ``u_fire = u_free + eps``: the derivative of the expected
+  spike ``E[s | u_free] = F(u_free - theta)`` (NDL).
+* ``"reference"``: ``d s / d u_fire = pdf(u_fire - theta)`` at the *noisy* ``u_fire`` whose cdf the
+  Bernoulli draw used, as the official code does; ``d u_fire / d u_free = 1`` (additive noise).
+* ``noise="none"``: the surrogate's pdf at ``u_free`` (``= u_fire``).
 """
 
 from __future__ import annotations
@@ -32,9 +49,18 @@ from nsnn_sim import noise as noise_families
 from nsnn_sim.neurons import NSNN
 from nsnn_sim.validation import numeric_parameter, whole_number
 
-__all__ = ["SpikingLayer", "Readout", "Network"]
+__all__ = ["SpikingLayer", "Readout", "Network", "erf_surrogate_sd"]
 
-_LEARNABLE_FIRING = ("escape", "membrane")
+_LEARNABLE_FIRING = ("escape", "membrane", "reference")
+_READOUTS = ("count", "membrane", "linear")
+_LAYER_DELAYS = (0, 1)
+_SQRT2 = float(np.sqrt(2.0))
+
+
+def erf_surrogate_sd(alpha: float) -> float:
+    """SD of the Gaussian whose pdf is the official ERF surrogate ``alpha/sqrt(pi) exp(-(alpha x)**2)``:
+    ``1 / (sqrt(2) alpha)`` (0.7071 for the official ``alpha = 1``)."""
+    return 1.0 / (_SQRT2 * alpha)
 
 
 @dataclass(frozen=True)
@@ -52,9 +78,13 @@ class SpikingLayer:
         Noise family, or ``"none"`` for the deterministic SNN (DSNN).
     noise_scale : float
         The family's scale (ignored for ``"none"``).
-    firing : {"escape", "membrane"}
-        Spike rule of :class:`nsnn_sim.NSNN` (``"reference"`` has no closed-form firing
-        probability, hence no NDL gradient, and is refused).
+    firing : {"escape", "membrane", "reference"}
+        Spike rule of :class:`nsnn_sim.NSNN`. The spike's gradient is taken at
+        :attr:`gradient_potential`: ``pdf(u_free - theta)`` for ``"escape"`` (where ``u_fire = u_free``)
+        and ``"membrane"`` (the derivative of the expected spike ``F(u_free - theta)``, at the
+        noise-free potential), ``pdf(u_fire - theta)`` at the noisy potential for ``"reference"``
+        (the official code: noise added to the membrane and kept, a Bernoulli draw with the cdf of the
+        noisy potential, noise derivative 1). ``"reference"`` has no mean-field form.
     reset : {"zero", "subtract"}
     recurrent : bool
         Add recurrent weights ``V`` (one step of delay).
@@ -63,9 +93,21 @@ class SpikingLayer:
     surrogate, surrogate_scale : str, float
         For ``noise="none"`` only: ``d s / d u`` is taken as the pdf of this family at this scale
         (a surrogate gradient, the escape-noise view of Gygax & Zenke 2025). A noisy layer always
-        uses its own noise pdf (NDL).
+        uses its own noise pdf (NDL). ``surrogate="erf"`` is the official deterministic baseline's
+        surrogate (``models/LIF.py``), ``alpha/sqrt(pi) exp(-(alpha x)**2)`` with
+        ``alpha = surrogate_scale`` (official: 1): exactly ``surrogate="gaussian"`` with
+        ``surrogate_scale = 1/(sqrt(2) alpha)`` (:func:`erf_surrogate_sd`).
     detach_reset : bool
-        Leave the reset out of the gradient (``d u_after / d s = 0``).
+        Leave the reset's dependence on the spike out of the gradient (``d u_after / d s = 0``);
+        the reset still scales the membrane's own gradient (``d u_after / d u_fire = 1 - s`` for
+        the zero reset). The official code does not detach (``detach_reset=False``).
+
+    Notes
+    -----
+    The official deterministic baseline (``models/LIF.py``) spikes when ``u - theta > 0``; nsnn_sim's
+    deterministic rule is ``u >= theta``. They differ only when ``u`` equals ``theta`` exactly
+    (in floating point, ``u > theta`` is ``u >= nextafter(theta, inf)``); see the README section
+    "The paper's model" for how often that happens.
     """
 
     n_neurons: int
@@ -94,21 +136,33 @@ class SpikingLayer:
             if np.ndim(value) != 0:
                 raise ValueError(f"{name} must be a scalar for a layer (it is per neuron once learned)")
             object.__setattr__(self, name, float(value))
+        allowed = tuple(n for n in noise_families.names() if n != "none") + ("erf",)
         if self.surrogate == "none":
-            raise ValueError("surrogate='none' has a zero derivative; allowed: a noise family "
-                             f"{tuple(n for n in noise_families.names() if n != 'none')}")
-        noise_families.code_of(self.surrogate, "surrogate")
-        noise_families.check_scale("surrogate_scale", self.surrogate_scale, self.surrogate)
+            raise ValueError(f"surrogate='none' has a zero derivative; allowed: {allowed}")
+        if self.surrogate != "erf":
+            if not isinstance(self.surrogate, str) or self.surrogate not in noise_families.names():
+                raise ValueError(f"surrogate={self.surrogate!r} is not allowed; allowed: {allowed}")
+        noise_families.check_scale("surrogate_scale", self.surrogate_scale,
+                                   "gaussian" if self.surrogate == "erf" else self.surrogate)
         for name in ("recurrent", "learn_beta", "learn_threshold", "detach_reset"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
 
     @property
     def gradient_family(self) -> tuple[str, float]:
-        """The family and scale whose pdf is ``d s / d u_free``: the noise (NDL) or the surrogate."""
+        """The family and scale whose pdf is ``d s / d u``: the noise (NDL) or the surrogate
+        (``"erf"`` with ``alpha`` is the Gaussian with SD ``1/(sqrt(2) alpha)``)."""
         if self.noise == "none":
+            if self.surrogate == "erf":
+                return "gaussian", erf_surrogate_sd(self.surrogate_scale)
             return self.surrogate, self.surrogate_scale
         return self.noise, self.noise_scale
+
+    @property
+    def gradient_potential(self) -> str:
+        """The trace's potential at which ``d s / d u = pdf(u - theta)`` is evaluated: ``"u_fire"``
+        (the noisy potential) for ``firing="reference"``, else ``"u_free"`` (the noise-free one)."""
+        return "u_fire" if self.firing == "reference" else "u_free"
 
 
 @dataclass(frozen=True)
@@ -117,15 +171,17 @@ class Readout:
 
     Parameters
     ----------
-    kind : {"count", "membrane"}
+    kind : {"count", "membrane", "linear"}
         ``"count"``: ``output_k = scale * sum_t s_L[t, k]`` (the last layer is the output layer).
         ``"membrane"``: ``n_outputs`` non-spiking leaky units ``y[t] = beta*y[t-1] + W s_L[t-1]``.
+        ``"linear"``: per-step logits ``y[t] = W s_L[t]`` (no leak, no delay; the official code's last
+        layer), ``output = mean_t y[t]``; the step losses (``"step_cross_entropy"``) use every ``y[t]``.
     n_outputs : int, optional
-        Number of membrane readout units (required for ``"membrane"``).
+        Number of readout units (required for ``"membrane"`` and ``"linear"``).
     beta : float
-        Decay of the membrane readout, in [0, 1].
+        Decay of the membrane readout, in [0, 1] (membrane readout only).
     reduce : {"max", "mean"}
-        ``output = max_t y[t]`` or ``mean_t y[t]`` (membrane readout).
+        ``output = max_t y[t]`` or ``mean_t y[t]`` (membrane readout only).
     scale : float
         Factor on the counts (count readout), e.g. ``1 / n_steps`` for spikes per step.
     """
@@ -137,13 +193,13 @@ class Readout:
     scale: float = 1.0
 
     def __post_init__(self):
-        if self.kind not in ("count", "membrane"):
-            raise ValueError(f"kind={self.kind!r} is not allowed; allowed: ('count', 'membrane')")
+        if self.kind not in _READOUTS:
+            raise ValueError(f"kind={self.kind!r} is not allowed; allowed: {_READOUTS}")
         if self.reduce not in ("max", "mean"):
             raise ValueError(f"reduce={self.reduce!r} is not allowed; allowed: ('max', 'mean')")
-        if self.kind == "membrane":
+        if self.kind in ("membrane", "linear"):
             if self.n_outputs is None:
-                raise ValueError("n_outputs is required for the membrane readout")
+                raise ValueError(f"n_outputs is required for the {self.kind} readout")
             object.__setattr__(self, "n_outputs", whole_number("n_outputs", self.n_outputs))
         object.__setattr__(self, "beta", float(numeric_parameter("beta", self.beta, lower=0.0, upper=1.0)))
         object.__setattr__(self, "scale", float(numeric_parameter("scale", self.scale)))
@@ -162,16 +218,20 @@ class Network:
         Initial weights are drawn ``N(0, (weight_gain / sqrt(fan_in))**2)``.
     seed : int
         Seed of the initial weights.
+    layer_delay : {1, 0}
+        Steps of delay from layer ``l-1`` to layer ``l`` (module docstring): ``0`` is the official
+        code's same-step stacking, ``1`` (default) one step of synaptic delay. Irrelevant for a
+        single layer (the input always drives layer 0 at the same step).
 
     Attributes
     ----------
     parameters : dict of str -> ndarray
         ``"l.W"`` (n_l x fan_in), ``"l.V"`` (recurrent, n_l x n_l), ``"l.beta"``, ``"l.threshold"``
-        (per neuron) for each layer ``l``, and ``"readout.W"`` for the membrane readout.
+        (per neuron) for each layer ``l``, and ``"readout.W"`` for the membrane and linear readouts.
     """
 
     def __init__(self, n_inputs: int, layers, readout: Readout | None = None, weight_gain: float = 1.0,
-                 seed: int = 0):
+                 seed: int = 0, layer_delay: int = 1):
         self.n_inputs = whole_number("n_inputs", n_inputs)
         self.layers = list(layers)
         if not self.layers or not all(isinstance(layer, SpikingLayer) for layer in self.layers):
@@ -181,6 +241,11 @@ class Network:
             raise TypeError(f"readout must be a Readout, got {type(self.readout).__name__}")
         self.weight_gain = float(numeric_parameter("weight_gain", weight_gain, lower=0.0))
         self.seed = whole_number("seed", seed, minimum=0)
+        if (isinstance(layer_delay, (bool, np.bool_)) or not isinstance(layer_delay, (int, np.integer))
+                or int(layer_delay) not in _LAYER_DELAYS):
+            raise ValueError(f"layer_delay={layer_delay!r} is not allowed; allowed: {_LAYER_DELAYS} "
+                             "(steps from one spiking layer to the next)")
+        self.layer_delay = int(layer_delay)
         generator = np.random.default_rng(self.seed)
         self.parameters: dict[str, np.ndarray] = {}
         fan_in = self.n_inputs
@@ -192,14 +257,14 @@ class Network:
             self.parameters[f"{index}.beta"] = np.full(n, layer.beta)
             self.parameters[f"{index}.threshold"] = np.full(n, layer.threshold)
             fan_in = n
-        if self.readout.kind == "membrane":
+        if self.readout.kind in ("membrane", "linear"):
             self.parameters["readout.W"] = generator.normal(
                 0.0, self.weight_gain / np.sqrt(fan_in), (self.readout.n_outputs, fan_in))
 
     @property
     def n_outputs(self) -> int:
         """Number of outputs (classes)."""
-        return self.readout.n_outputs if self.readout.kind == "membrane" else self.layers[-1].n_neurons
+        return self.layers[-1].n_neurons if self.readout.kind == "count" else self.readout.n_outputs
 
     def trainable(self) -> list[str]:
         """Names of the parameters the optimiser updates."""
@@ -230,7 +295,8 @@ class Network:
     def config(self) -> dict:
         """The architecture (not the weights) as plain values, for provenance."""
         return {"n_inputs": self.n_inputs, "layers": [asdict(layer) for layer in self.layers],
-                "readout": asdict(self.readout), "weight_gain": self.weight_gain, "seed": self.seed}
+                "readout": asdict(self.readout), "weight_gain": self.weight_gain, "seed": self.seed,
+                "layer_delay": self.layer_delay}
 
     def config_json(self) -> str:
         return json.dumps(self.config())
@@ -251,7 +317,8 @@ class Network:
         with np.load(path) as data:
             config = json.loads(str(data["config"]))
             network = cls(config["n_inputs"], [SpikingLayer(**layer) for layer in config["layers"]],
-                          Readout(**config["readout"]), config["weight_gain"], config["seed"])
+                          Readout(**config["readout"]), config["weight_gain"], config["seed"],
+                          layer_delay=config.get("layer_delay", 1))  # files written before layer_delay: 1
             for key in data.files:
                 if key.startswith("param:"):
                     network.parameters[key[len("param:"):]] = data[key].copy()
@@ -259,4 +326,5 @@ class Network:
 
     def __repr__(self) -> str:
         sizes = " -> ".join([str(self.n_inputs)] + [str(layer.n_neurons) for layer in self.layers])
-        return f"Network({sizes}, readout={self.readout.kind}, noise={[layer.noise for layer in self.layers]})"
+        return (f"Network({sizes}, readout={self.readout.kind}, noise={[layer.noise for layer in self.layers]}, "
+                f"layer_delay={self.layer_delay})")

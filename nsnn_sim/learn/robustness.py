@@ -8,9 +8,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.learn.backward import backward
-from nsnn_sim.learn.forward import check_inputs, forward
-from nsnn_sim.learn.losses import LOSSES
+from nsnn_sim.learn.forward import check_inputs
+from nsnn_sim.learn.gradients import loss_and_gradients
+from nsnn_sim.learn.losses import check_loss, check_targets
 from nsnn_sim.learn.train import ATTACK, batch_seed
 from nsnn_sim.validation import numeric_parameter, whole_number
 
@@ -50,16 +50,15 @@ def input_gradient(network, inputs, targets, loss: str = "cross_entropy", seed: 
     inputs = check_inputs(network, inputs)
     n_samples = whole_number("n_samples", n_samples)
     batch_size = whole_number("batch_size", batch_size)
-    if loss not in LOSSES:
-        raise ValueError(f"loss={loss!r} is not allowed; allowed: {tuple(LOSSES)}")
-    targets = np.asarray(targets)
+    loss = check_loss(loss, network.readout.kind)
+    targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
     gradient = np.zeros_like(inputs)
     for number, start in enumerate(range(0, inputs.shape[0], batch_size)):
         chunk = slice(start, start + batch_size)
         for sample in range(n_samples):
-            trace = forward(network, inputs[chunk], seed=batch_seed(seed, sample, number, ATTACK))
-            _, grad_outputs = LOSSES[loss](trace.outputs, targets[chunk])
-            gradient[chunk] += backward(network, trace, grad_outputs, input_gradient=True)["input"]
+            _, grads = loss_and_gradients(network, inputs[chunk], targets[chunk], loss=loss,
+                                          seed=batch_seed(seed, sample, number, ATTACK), input_gradient=True)
+            gradient[chunk] += grads["input"]
     return gradient / n_samples
 
 

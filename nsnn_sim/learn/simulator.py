@@ -2,8 +2,8 @@
 
 Layer ``l`` becomes one ``simulate`` call: the model ``network.layer_model(l)`` (an
 :class:`nsnn_sim.NSNN` with the learned per-neuron ``beta`` and ``threshold``), the current
-``inputs = W_l x`` (layer 0) or ``W_l s_{l-1}[t-1]`` (the delayed spikes simulated for the layer
-below), recurrent weights ``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
+``inputs = W_l x`` (layer 0) or ``W_l s_{l-1}[t - layer_delay]`` (the spikes simulated for the layer
+below, at the same step for ``layer_delay = 0``, one step later for ``1``), recurrent weights ``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
 is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.forward`), so with the
 same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
 computed from the simulated spikes by the same function.
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsnn_sim.engine import simulate
-from nsnn_sim.learn.forward import (check_inputs, delayed, layer_seed, membrane_perturbation, readout_outputs,
+from nsnn_sim.learn.forward import (check_inputs, layer_input, layer_seed, membrane_perturbation, readout_outputs,
                                     synaptic_drive)
 from nsnn_sim.network import connect
 from nsnn_sim.validation import whole_number
@@ -27,11 +27,13 @@ __all__ = ["simulate_network", "SimulatedNetwork"]
 @dataclass
 class SimulatedNetwork:
     """``results``: one :class:`nsnn_sim.SimulationResult` per layer; ``spikes``: the same as dense
-    ``(trial, step, neuron)`` arrays; ``outputs``: the readout ``(trial, n_outputs)``."""
+    ``(trial, step, neuron)`` arrays; ``outputs``: the readout ``(trial, n_outputs)``; ``step_outputs``:
+    the linear readout's per-step logits ``(trial, step, n_outputs)`` (None for other readouts)."""
 
     results: list
     spikes: list
     outputs: np.ndarray
+    step_outputs: np.ndarray | None = None
 
 
 def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0,
@@ -55,6 +57,6 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
                           n_threads=n_threads)
         results.append(result)
         spikes.append(result.spikes.to_dense())
-        presynaptic = delayed(spikes[-1])
-    _, outputs = readout_outputs(network, spikes[-1])
-    return SimulatedNetwork(results, spikes, outputs)
+        presynaptic = layer_input(network, spikes[-1])
+    state, outputs = readout_outputs(network, spikes[-1])
+    return SimulatedNetwork(results, spikes, outputs, state if network.readout.kind == "linear" else None)

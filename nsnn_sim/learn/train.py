@@ -1,9 +1,13 @@
 """Training loop: minibatches, the NDL / surrogate gradient, an optimiser, history as xarray.
 
-Each minibatch runs the stochastic network forward (:func:`~nsnn_sim.learn.forward.forward`, the
-simulator's neuron equation), computes the loss on its outputs, backpropagates with the NDL rule
-(:func:`~nsnn_sim.learn.backward.backward`) and takes an optimiser step. Everything random is seeded
+Each minibatch runs :func:`~nsnn_sim.learn.gradients.loss_and_gradients`: the stochastic network
+forward (:func:`~nsnn_sim.learn.forward.forward`, the simulator's neuron equation), the loss on its
+outputs (or, for a step loss, on its per-step logits), backpropagation with the NDL rule
+(:func:`~nsnn_sim.learn.backward.backward`); then an optimiser step. Everything random is seeded
 from ``seed``: the shuffling of epoch ``e`` and the network noise of each minibatch.
+
+:func:`evaluate` averages the outputs (for the linear readout: the time-averaged logits) of
+``n_ensembles`` independent noisy passes before the argmax, as the official ``--n_ensembles``.
 """
 
 from __future__ import annotations
@@ -15,9 +19,9 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from nsnn_sim import rng
-from nsnn_sim.learn.backward import backward
-from nsnn_sim.learn.forward import check_inputs, forward
-from nsnn_sim.learn.losses import LOSSES
+from nsnn_sim.learn.forward import check_inputs, check_mean_field, forward
+from nsnn_sim.learn.gradients import loss_and_gradients
+from nsnn_sim.learn.losses import CLASSIFICATION_LOSSES, check_loss, check_targets, loss_gradients
 from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.simulator import simulate_network
 from nsnn_sim.log import enable_console, get_logger
@@ -40,43 +44,60 @@ def batch_seed(seed: int, epoch: int, batch: int, purpose: int = TRAINING) -> in
     return int(rng.stream_key(seed, epoch, batch, purpose)) >> 1
 
 
-def _check_targets(loss: str, targets, n_samples: int):
-    if loss not in LOSSES:
-        raise ValueError(f"loss={loss!r} is not allowed; allowed: {tuple(LOSSES)}")
-    targets = np.asarray(targets)
-    if targets.shape[:1] != (n_samples,):
-        raise ValueError(f"targets has {targets.shape[:1]} rows; expected one per input pattern ({n_samples})")
-    return targets
-
-
 def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 0, batch_size: int = 256,
-             mean_field: bool = False, membrane_noise: float = 0.0, engine: str = "learner") -> dict:
+             mean_field: bool = False, membrane_noise: float = 0.0, engine: str = "learner",
+             n_ensembles: int = 1) -> dict:
     """Loss and (for classification) accuracy of ``network`` on a dataset, without training.
 
-    Batch ``k`` uses the noise seed ``batch_seed(seed, 0, k, EVALUATION)`` and trials ``0..batch-1``.
-    ``engine="simulator"`` runs the batches in :func:`nsnn_sim.simulate` instead of the learner's
-    forward pass (:mod:`nsnn_sim.learn.simulator`; not with ``mean_field``): with the same seed the
-    outputs are identical. Returns ``{"loss", "accuracy" (NaN for "mse"), "outputs"}``.
+    Noisy pass ``k`` (``0 <= k < n_ensembles``) of batch ``j`` uses the noise seed
+    ``batch_seed(seed, k, j, EVALUATION)`` and trials ``0..batch-1``; the outputs of the
+    ``n_ensembles`` passes (and, for a step loss, their per-step logits) are averaged before the loss
+    and the argmax (the official ``--n_ensembles``: the mean of the time-averaged logits of K noisy
+    passes). Pass 0 is the single pass of ``n_ensembles=1``, so ensembles of different sizes share
+    their first passes. ``engine="simulator"`` runs the batches in :func:`nsnn_sim.simulate` instead of
+    the learner's forward pass (:mod:`nsnn_sim.learn.simulator`; not with ``mean_field``): with the
+    same seed the outputs are identical.
+
+    Returns
+    -------
+    dict
+        ``{"loss", "accuracy" (NaN for "mse"), "outputs" (averaged over the ensemble), "n_ensembles"}``.
     """
     if engine not in ("learner", "simulator"):
         raise ValueError(f"engine={engine!r} is not allowed; allowed: ('learner', 'simulator')")
+    mean_field = check_mean_field(network, mean_field)
     if engine == "simulator" and mean_field:
         raise ValueError("the simulator runs the stochastic network: mean_field=True needs engine='learner'")
+    n_ensembles = whole_number("n_ensembles", n_ensembles, minimum=1)
+    if mean_field and n_ensembles > 1:
+        raise ValueError(f"n_ensembles={n_ensembles} averages noisy passes; the mean-field network is "
+                         "deterministic: use n_ensembles=1 with mean_field=True")
     inputs = check_inputs(network, inputs)
-    targets = _check_targets(loss, targets, inputs.shape[0])
+    loss = check_loss(loss, network.readout.kind)
+    targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
+    seed = whole_number("seed", seed, minimum=0)
     batch_size = whole_number("batch_size", batch_size)
-    outputs = np.empty((inputs.shape[0], network.n_outputs))
+    linear = network.readout.kind == "linear"
+    outputs = np.zeros((inputs.shape[0], network.n_outputs))
+    step_outputs = np.zeros((inputs.shape[0], inputs.shape[1], network.n_outputs)) if linear else None
     for number, start in enumerate(range(0, inputs.shape[0], batch_size)):
         chunk = slice(start, start + batch_size)
-        if engine == "learner":
-            outputs[chunk] = forward(network, inputs[chunk], seed=batch_seed(seed, 0, number, EVALUATION), mean_field=mean_field,
-                                     membrane_noise=membrane_noise).outputs
-        else:
-            outputs[chunk] = simulate_network(network, inputs[chunk], seed=batch_seed(seed, 0, number, EVALUATION),
-                                              membrane_noise=membrane_noise).outputs
-    value, _ = LOSSES[loss](outputs, targets)
-    accuracy = float(np.mean(outputs.argmax(axis=1) == targets)) if loss == "cross_entropy" else float("nan")
-    return {"loss": value, "accuracy": accuracy, "outputs": outputs}
+        for member in range(n_ensembles):
+            noise_seed = batch_seed(seed, member, number, EVALUATION)
+            if engine == "learner":
+                result = forward(network, inputs[chunk], seed=noise_seed, mean_field=mean_field,
+                                 membrane_noise=membrane_noise)
+            else:
+                result = simulate_network(network, inputs[chunk], seed=noise_seed, membrane_noise=membrane_noise)
+            outputs[chunk] += result.outputs
+            if linear:
+                step_outputs[chunk] += result.step_outputs
+    outputs /= n_ensembles
+    if linear:
+        step_outputs /= n_ensembles
+    value, _, _ = loss_gradients(loss, outputs, step_outputs, targets)
+    accuracy = float(np.mean(outputs.argmax(axis=1) == targets)) if loss in CLASSIFICATION_LOSSES else float("nan")
+    return {"loss": value, "accuracy": accuracy, "outputs": outputs, "n_ensembles": n_ensembles}
 
 
 def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 10, batch_size: int = 32,
@@ -90,8 +111,12 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
     inputs : array (n_samples, n_steps, n_inputs)
         Training patterns.
     targets : array
-        Integer labels (``loss="cross_entropy"``) or target outputs (``loss="mse"``).
-    loss : {"cross_entropy", "mse"}
+        Integer labels in ``[0, n_outputs)`` (``"cross_entropy"``, ``"step_cross_entropy"``) or
+        target outputs ``(n_samples, n_outputs)`` (``"mse"``).
+    loss : {"cross_entropy", "mse", "step_cross_entropy"}
+        ``"step_cross_entropy"``: the mean over steps of each step's cross-entropy (the official
+        objective; needs ``Readout("linear")``). Prediction is always the argmax of the outputs
+        (for the linear readout: of the time-averaged logits).
     epochs, batch_size : int
     optimizer : SGD or Adam, optional
         Default ``Adam(1e-3)``.
@@ -117,16 +142,17 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
     if verbose:
         enable_console()
     inputs = check_inputs(network, inputs)
-    targets = _check_targets(loss, targets, inputs.shape[0])
+    loss = check_loss(loss, network.readout.kind)
+    targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
     epochs = whole_number("epochs", epochs)
     batch_size = whole_number("batch_size", batch_size)
     seed = whole_number("seed", seed, minimum=0)
     has_test = test_inputs is not None
     if has_test:
         test_inputs = check_inputs(network, test_inputs)
-        test_targets = _check_targets(loss, test_targets, test_inputs.shape[0])
+        test_targets = check_targets(loss, test_targets, test_inputs.shape[0], network.n_outputs)
+    mean_field = check_mean_field(network, mean_field)
     optimizer = Adam(1e-3) if optimizer is None else optimizer
-    loss_function = LOSSES[loss]
     names = network.trainable()
     history = {key: np.full(epochs, np.nan) for key in ("loss", "accuracy", "test_loss", "test_accuracy", "epoch_time")}
     bar = tqdm(range(epochs), disable=not progress, desc="epochs", leave=False)
@@ -136,22 +162,22 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
         losses, correct = [], 0
         for number, start in enumerate(range(0, inputs.shape[0], batch_size)):
             chosen = order[start:start + batch_size]
-            trace = forward(network, inputs[chosen], seed=batch_seed(seed, epoch, number), mean_field=mean_field)
-            value, grad_outputs = loss_function(trace.outputs, targets[chosen])
-            grads = backward(network, trace, grad_outputs)
+            value, grads, trace = loss_and_gradients(network, inputs[chosen], targets[chosen], loss=loss,
+                                                     seed=batch_seed(seed, epoch, number), mean_field=mean_field,
+                                                     return_trace=True)
             optimizer.step(network.parameters, grads, names)
             network.constrain()
             losses.append(value * chosen.size)
-            if loss == "cross_entropy":
+            if loss in CLASSIFICATION_LOSSES:
                 correct += int(np.sum(trace.outputs.argmax(axis=1) == targets[chosen]))
         history["epoch_time"][epoch] = time.perf_counter() - started
         history["loss"][epoch] = np.sum(losses) / inputs.shape[0]
-        history["accuracy"][epoch] = correct / inputs.shape[0] if loss == "cross_entropy" else np.nan
+        history["accuracy"][epoch] = correct / inputs.shape[0] if loss in CLASSIFICATION_LOSSES else np.nan
         if has_test:
             result = evaluate(network, test_inputs, test_targets, loss=loss, seed=seed, mean_field=mean_field)
             history["test_loss"][epoch], history["test_accuracy"][epoch] = result["loss"], result["accuracy"]
         summary = {"loss": f"{history['loss'][epoch]:.4g}", "s/epoch": f"{history['epoch_time'][epoch]:.2f}"}
-        if has_test and loss == "cross_entropy":
+        if has_test and loss in CLASSIFICATION_LOSSES:
             summary["test_acc"] = f"{history['test_accuracy'][epoch]:.3f}"
         bar.set_postfix(summary)
         if verbose:
