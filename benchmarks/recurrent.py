@@ -6,9 +6,10 @@ delay D = 1.5 ms, C_E external Poisson trains per neuron, dt = 0.1 ms, 10^4 step
 started uniformly in [10, 20] mV. One trial per run. Each simulator runs in its own process:
 nsnn_sim with 2 threads and with 1, Brian2's Cython runtime, Brian2 cpp_standalone with 2 OpenMP
 threads. Only the run phase is compared (nsnn_sim: after a first 10-step call that compiles or loads
-the kernels; Brian2 runtime: after a first 10-step run; cpp_standalone: the binary's own run time), the fastest of ``--repeats`` timed runs (3).
-The population rates after a 10 % warm-up must agree (|z| < 4, SE from the spread of the rate over
-20 ms windows, shorter in runs of fewer than 5 windows). Writes recurrent.json, .md and .png to benchmarks/results/ (or ``--out``).
+the kernels; Brian2 runtime: after a first 10-step run; cpp_standalone: the binary's own run time),
+the fastest of ``--repeats`` timed runs (3). The population rates after a 10 % warm-up must agree
+(|z| < 4, SE from the spread of the rate over 20 ms windows, shorter in runs of fewer than 5
+windows). Writes recurrent.json, .md and .png to benchmarks/results/ (or ``--out``).
 
     python benchmarks/recurrent.py [--quick] [--n-excitatory 10000] [--steps 10000] [--out DIR]
 """

@@ -7,8 +7,9 @@ about 25 Hz). Every (simulator, model, N) runs in its own process: nsnn_sim with
 1 thread (the thread speed-up), Brian2's Cython runtime (single-threaded) and Brian2 cpp_standalone
 with 2 OpenMP threads. The run phase is timed separately from compilation (nsnn_sim: a first small
 call; Brian2 runtime: a first short run of the same network; cpp_standalone: the binary's own run
-time); each is the fastest of ``--repeats`` timed runs (3). Before the timings are compared the mean rates are checked to agree (two-sample z-test over
-neurons, |z| < 4). Writes throughput.json, .md and .png to benchmarks/results/ (or ``--out``).
+time); each is the fastest of ``--repeats`` timed runs (3). Before the timings are compared the
+mean rates are checked to agree (two-sample z-test over neurons, |z| < 4). Writes throughput.json,
+.md and .png to benchmarks/results/ (or ``--out``).
 
     python benchmarks/throughput.py [--quick] [--sizes 1000 10000 100000] [--steps 10000] [--out DIR]
 """
@@ -108,7 +109,8 @@ def main(argv=None) -> Path:
     write_table(args.out, "throughput", rows, [
         ("model", "{model}"), ("N", "{n_neurons}"), ("simulator", "{simulator}"),
         ("1->2 threads", "{thread_speedup:.2f}")] + SIDE_BY_SIDE_COLUMNS,
-        header=f"Run phase of {n_steps} steps, fastest of {args.repeats} runs; nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1 thread, "
+        header=f"Run phase of {n_steps} steps, fastest of {args.repeats} runs; nsnn_sim and cpp_standalone with "
+               "2 threads, Brian2 Cython 1 thread, "
                "nsnn_sim_1_thread with 1. Rates agree when |z| < 4.\n")
     plot(rows, args.out)
     return args.out / "throughput.json"

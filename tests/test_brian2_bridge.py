@@ -5,13 +5,12 @@ Brian2 compiles Cython code on first use (about 15 s, cached afterwards): the te
 
 import numpy as np
 import pytest
+from registered_family_checks import brian2_expression_errors, shared_noise_identity  # tests/
 
 import nsnn_sim as ns
 from nsnn_sim import noise
 from nsnn_sim.brian2_bridge import run_brian2
 from nsnn_sim.crossval import compare
-
-from registered_family_checks import brian2_expression_errors, shared_noise_identity  # tests/
 
 WEIGHTS = np.where(np.random.default_rng(1).random((12, 12)) < 0.3,
                    np.random.default_rng(2).normal(0.15, 0.3, (12, 12)), 0.0)

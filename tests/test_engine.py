@@ -7,6 +7,7 @@ from scipy import integrate, stats
 
 import nsnn_sim as ns
 from nsnn_sim import noise
+
 from reference_model import simulate_reference
 
 # every noisy family of the registry, at the scale of SD 0.4 (Cauchy: of the Gaussian's interquartile range)
@@ -50,7 +51,8 @@ def test_recurrent_delays_and_poisson_input_match_transcription():
     current = np.full((n_trials, n_steps, n_neurons), 0.6)
     expected_spikes, expected_state = simulate_reference(
         model, current, n_neurons, n_steps, n_trials, 3, weights, delays, poisson=[(20, 800.0, 0.05)])
-    for connections in (ns.connect(weights, delays), ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0)))):
+    sparse = ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0)))
+    for connections in (ns.connect(weights, delays), sparse):
         result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=3, connections=connections,
                              record_state=np.arange(n_neurons))
         assert len(expected_spikes) > 30
@@ -278,7 +280,8 @@ def test_delays_longer_than_the_run_cost_no_memory_and_never_arrive():
     delays = np.array([[1, 1, 1], [10**8, 1, 1], [3, 1, 1]])
     current = np.zeros((10, 3))
     current[0, 0] = 5.0
-    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), current, 3, 10, connections=ns.connect(weights, delays)).spikes
+    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), current, 3, 10,
+                         connections=ns.connect(weights, delays)).spikes
     assert _spike_list(spikes) == [(0, 0, 0), (0, 2, 3)]
     with pytest.raises(ValueError, match="delay must be <= 2147483647"):
         ns.connect(weights, delays.astype(float) * 1e12)

@@ -264,7 +264,8 @@ def test_official_presets_are_the_papers_model():
     nilif = learn.official_layer(64)
     assert (nilif.beta, nilif.threshold, nilif.noise, nilif.noise_scale, nilif.firing, nilif.reset,
             nilif.detach_reset) == (0.5, 1.0, "gaussian", 0.4, "reference", "zero", False)
-    assert [learn.official_layer(4, noise=f).noise_scale for f in ("logistic", "triangular", "uniform")] == [0.4, 0.6, 0.4]
+    assert [learn.official_layer(4, noise=f).noise_scale for f in ("logistic", "triangular", "uniform")] == [
+        0.4, 0.6, 0.4]
     dsnn = learn.official_layer(64, noise="none")
     assert dsnn.gradient_family == ("gaussian", pytest.approx(1 / np.sqrt(2)))
     x = np.linspace(-3, 3, 101)

@@ -131,7 +131,8 @@ def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epoc
     epoch_time = np.zeros(shape)
     learner_accuracy, simulator_accuracy = np.zeros(shape), np.zeros(shape)
     perturbed = {kind: np.zeros(shape + (levels.size,)) for kind, levels in
-                 (("deletion", DELETION), ("insertion", INSERTION), ("membrane", MEMBRANE_NOISE), ("adversarial", EPSILON))}
+                 (("deletion", DELETION), ("insertion", INSERTION), ("membrane", MEMBRANE_NOISE),
+                  ("adversarial", EPSILON))}
     for m, (name, (noise, scale)) in enumerate(MODELS.items()):
         for s in range(seeds):
             network = build_network(noise, scale, seed=seed + s)
@@ -178,7 +179,8 @@ def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epoc
 PERTURBATIONS = (
     ("deletion_accuracy", "deletion", "input spikes deleted, probability p", "Spike deletion"),
     ("insertion_accuracy", "insertion", "spikes inserted (fraction of the pattern's spikes)", "Spike insertion"),
-    ("membrane_accuracy", "membrane_noise", "membrane perturbation SD per step (threshold = 1)", "Membrane perturbation"),
+    ("membrane_accuracy", "membrane_noise", "membrane perturbation SD per step (threshold = 1)",
+     "Membrane perturbation"),
     ("adversarial_accuracy", "epsilon", "gradient-sign perturbation epsilon", "Gradient-sign attack (own gradients)"),
 )
 
@@ -266,14 +268,16 @@ def summary(data: xr.Dataset) -> list[str]:
     final = data["test_accuracy"].isel(epoch=-1)
     lines = [f"Randman, {data.attrs['randman_n_classes']} classes, {data.sizes['seed']} seeds, {data.sizes['epoch']} "
              "epochs: test accuracy " + ", ".join(
-                 f"{model} {float(final.sel(model=model).mean()):.3f} +- {float(final.sel(model=model).std(ddof=1)):.3f}"
+                 f"{model} {float(final.sel(model=model).mean()):.3f} +- "
+                 f"{float(final.sel(model=model).std(ddof=1)):.3f}"
                  for model in data["model"].values)]
     learner, simulator = data["learner_accuracy"], data["simulator_accuracy"]
     n_test = data.attrs["n_test"]
     standard_error = np.sqrt((learner * (1 - learner) + simulator * (1 - simulator)) / n_test)  # binomial, independent
     z = ((simulator - learner) / standard_error.where(standard_error > 0)).fillna(0.0)
     lines.append(f"same weights in nsnn_sim.simulate minus learner (independent noise, {n_test} test patterns): mean "
-                 f"{float((simulator - learner).mean()):+.4f}, largest |difference| {float(abs(simulator - learner).max()):.3f}"
+                 f"{float((simulator - learner).mean()):+.4f}, largest |difference| "
+                 f"{float(abs(simulator - learner).max()):.3f}"
                  f" = {float(abs(z).max()):.2f} binomial SE")
     lines.append("seconds per epoch: " + ", ".join(
         f"{model} {float(data['epoch_time'].sel(model=model).mean()):.2f}" for model in data["model"].values))

@@ -158,7 +158,8 @@ def tuning_task(n_neurons: int = 16, n_orientations: int = 16, n_inputs: int = 1
         raise ValueError(f"baseline + gain = {baseline + gain!r} must be <= 1 (a probability per step)")
     orientations = np.arange(n_orientations) * np.pi / n_orientations
     channel_preference = np.arange(n_inputs) * np.pi / n_inputs
-    currents = input_amplitude * np.exp(input_kappa * (np.cos(2.0 * (orientations[:, None] - channel_preference)) - 1.0))
+    shape = np.exp(input_kappa * (np.cos(2.0 * (orientations[:, None] - channel_preference)) - 1.0))
+    currents = input_amplitude * shape
     inputs = np.repeat(currents[:, None, :], n_steps, axis=1)
     preferred = np.arange(n_neurons) * np.pi / n_neurons
     targets = von_mises_tuning(orientations[:, None], preferred[None, :], kappa, baseline, gain)

@@ -106,7 +106,8 @@ def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_
 @dataclass
 class LayerTrace:
     """One layer's forward pass: its presynaptic input (``x``, or the spikes of the layer below as
-    :func:`layer_input` passes them on), current ``drive`` and, per (batch, step, neuron), ``u_free``, ``u_fire``, ``u_after`` and
+    :func:`layer_input` passes them on), current ``drive`` and, per (batch, step, neuron), ``u_free``,
+    ``u_fire``, ``u_after`` and
     ``spikes`` (0/1, or firing probabilities in the mean-field network)."""
 
     presynaptic: np.ndarray

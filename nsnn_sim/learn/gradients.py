@@ -9,8 +9,6 @@ backpropagates with the NDL rule (:func:`~nsnn_sim.learn.backward.backward`).
 
 from __future__ import annotations
 
-import numpy as np
-
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, forward
 from nsnn_sim.learn.losses import check_loss, check_targets, loss_gradients

@@ -3,7 +3,8 @@
 Layer ``l`` becomes one ``simulate`` call: the model ``network.layer_model(l)`` (an
 :class:`nsnn_sim.NSNN` with the learned per-neuron ``beta`` and ``threshold``), the current
 ``inputs = W_l x`` (layer 0) or ``W_l s_{l-1}[t - layer_delay]`` (the spikes simulated for the layer
-below, at the same step for ``layer_delay = 0``, one step later for ``1``), recurrent weights ``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
+below, at the same step for ``layer_delay = 0``, one step later for ``1``), recurrent weights
+``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
 is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.forward`), so with the
 same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
 computed from the simulated spikes by the same function.
@@ -16,8 +17,14 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsnn_sim.engine import simulate
-from nsnn_sim.learn.forward import (check_inputs, layer_input, layer_seed, membrane_perturbation, readout_outputs,
-                                    synaptic_drive)
+from nsnn_sim.learn.forward import (
+    check_inputs,
+    layer_input,
+    layer_seed,
+    membrane_perturbation,
+    readout_outputs,
+    synaptic_drive,
+)
 from nsnn_sim.network import connect
 from nsnn_sim.validation import whole_number
 
