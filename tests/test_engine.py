@@ -212,7 +212,7 @@ def no_kernels(monkeypatch):
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
     (dict(n_neurons=0), ValueError, r"n_neurons=0 must be in \[1, 2147483647\]"),
-    (dict(n_steps=-5), ValueError, r"n_steps=-5 must be >= 1"),
+    (dict(n_steps=-5), ValueError, r"n_steps=-5 must be in \[1, 9007199254740992\]"),
     (dict(n_trials=0), ValueError, r"n_trials=0 must be in \[1, 2147483647\]"),
     (dict(n_neurons=2.5), TypeError, r"n_neurons must be an integer"),
     (dict(inputs=np.zeros(7)), ValueError, r"inputs has shape \(7,\); allowed"),
