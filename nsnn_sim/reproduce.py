@@ -63,6 +63,11 @@ def reproduce(mode: str = "quick", only: list[str] | None = None, out=".") -> Pa
         get(name)  # unknown names fail before anything runs
     out = Path(out)
     timings = {}
+    for name in list(names):
+        missing = get(name).missing_extras
+        if missing:
+            _log.warning("%s skipped: it needs the extra %s (pip install 'nsnn_sim[%s]')", name, missing[0], missing[0])
+            names.remove(name)
     for name in names:
         arguments = ["--out", str(results_path(name, out))] + (["--quick"] if mode == "quick" else [])
         timings[name] = _step(name, "analyze", arguments)

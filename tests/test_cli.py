@@ -121,3 +121,18 @@ def test_bad_paths_give_one_line_naming_the_option(tmp_path, monkeypatch, capsys
         assert main(arguments) == 2, arguments
         error = capsys.readouterr().err.strip()
         assert message in error and len(error.splitlines()) == 1, (arguments, error)
+
+
+def test_reproduce_skips_an_experiment_whose_extra_is_missing(tmp_path, monkeypatch, caplog):
+    """From a plain install (no brian2), reproduce skips the Brian2 experiments and says so."""
+    import logging
+
+    from nsnn_sim.experiments import get
+
+    brian2_identity = get("brian2_identity")
+    monkeypatch.setattr(brian2_identity.module, "REQUIRES", {"a_module_that_is_not_installed": "brian2"})
+    assert brian2_identity.missing_extras == ["brian2"]
+    with caplog.at_level(logging.WARNING, logger="nsnn_sim"):
+        report = reproduce("quick", only=["brian2_identity"], out=tmp_path)
+    assert "brian2_identity skipped: it needs the extra brian2" in caplog.text
+    assert "## brian2_identity" not in report.read_text()

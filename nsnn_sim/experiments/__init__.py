@@ -15,10 +15,12 @@ An experiment is one module of this package that defines
     The key numbers, one line each, for ``figures/REPORT.md``.
 
 and optionally ``QUICK`` (extra keywords of ``run`` in quick mode), ``add_options(parser)`` (extra
-command-line options, passed to ``run`` as keywords), ``DPI``, and ``MARKDOWN(data) -> str`` (a
-table written beside the results). Adding an experiment is adding such a module: :func:`registry`
-finds it; the report, ``nsnn-sim analyze / figures / reproduce`` and the thin scripts
-``analyses/NAME.py`` and ``figures/NAME.py`` use it.
+command-line options, passed to ``run`` as keywords), ``DPI``, ``MARKDOWN(data) -> str`` (a
+table written beside the results) and ``REQUIRES`` (the extras it needs, e.g. ``{"brian2": "brian2"}``,
+module -> extra: :func:`nsnn_sim.reproduce.reproduce` skips it, saying so, where one is missing).
+Adding an experiment is adding such a module: :func:`registry` finds it; the report,
+``nsnn-sim analyze / figures / reproduce`` and the thin scripts ``analyses/NAME.py`` and
+``figures/NAME.py`` use it.
 
 Files: ``OUT/results/NAME.nc`` and ``OUT/figures/out/NAME.png`` under an output folder ``OUT``
 (default the current directory), so everything runs from an installed package in any folder.
@@ -66,6 +68,14 @@ class Experiment:
     @property
     def seed(self) -> int:
         return self.module.SEED
+
+    @property
+    def missing_extras(self) -> list[str]:
+        """The extras this experiment needs that are not installed (module ``REQUIRES``)."""
+        import importlib.util
+
+        return [extra for module, extra in getattr(self.module, "REQUIRES", {}).items()
+                if importlib.util.find_spec(module) is None]
 
     @property
     def quick_options(self) -> dict:

@@ -25,6 +25,7 @@ _log = get_logger(__name__)
 DESCRIPTION = "nsnn_sim and Brian2 fed the same noise: spike-for-spike identity over every rule and family."
 SEED = 17
 ORDER = 90
+REQUIRES = {"brian2": "brian2"}
 DPI = 110
 
 

@@ -39,6 +39,7 @@ _log = get_logger(__name__)
 DESCRIPTION = "nsnn_sim against Brian2 over a grid of models (independent seeds)."
 SEED = 0  # the seeds are fixed per condition (100 k); kept for the common interface
 ORDER = 80
+REQUIRES = {"brian2": "brian2"}
 DPI = 120
 METRICS = ("rate", "cv", "fano", "isi_ks", "psth")
 FAMILY_ALPHA = 0.05
