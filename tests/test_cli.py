@@ -136,3 +136,16 @@ def test_reproduce_skips_an_experiment_whose_extra_is_missing(tmp_path, monkeypa
         report = reproduce("quick", only=["brian2_identity"], out=tmp_path)
     assert "brian2_identity skipped: it needs the extra brian2" in caplog.text
     assert "## brian2_identity" not in report.read_text()
+
+
+def test_quick_mode_sizes_apply_through_the_scripts(tmp_path):
+    """analyses/demo.py --quick runs the quick size (its options default to None, so QUICK applies)."""
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    out = tmp_path / "demo.nc"
+    subprocess.run([sys.executable, str(root / "analyses" / "demo.py"), "--quick", "--out", str(out)], check=True,
+                   capture_output=True, timeout=300)
+    assert ns.load(out).spikes.n_neurons == 300

@@ -15,7 +15,8 @@ An experiment is one module of this package that defines
     The key numbers, one line each, for ``figures/REPORT.md``.
 
 and optionally ``QUICK`` (extra keywords of ``run`` in quick mode), ``add_options(parser)`` (extra
-command-line options, passed to ``run`` as keywords), ``DPI``, ``MARKDOWN(data) -> str`` (a
+command-line options, passed to ``run`` as keywords when given; their defaults are ``None``, so that
+``run``'s own and ``QUICK``'s values apply), ``DPI``, ``MARKDOWN(data) -> str`` (a
 table written beside the results) and ``REQUIRES`` (the extras it needs, e.g. ``{"brian2": "brian2"}``,
 module -> extra: :func:`nsnn_sim.reproduce.reproduce` skips it, saying so, where one is missing).
 Adding an experiment is adding such a module: :func:`registry` finds it; the report,
@@ -165,7 +166,7 @@ def main(name: str, role: str, argv=None) -> Path:
         parser.add_argument("--out", type=Path, default=results_path(name))
         if hasattr(experiment.module, "add_options"):
             experiment.module.add_options(parser)
-        args = vars(parser.parse_args(argv))
+        args = {key: value for key, value in vars(parser.parse_args(argv)).items() if value is not None}
         return experiment.analyze(args.pop("out"), quick=args.pop("quick"), seed=args.pop("seed"), **args)
     if role == "figure":
         parser.add_argument("--results", type=Path, default=results_path(name))

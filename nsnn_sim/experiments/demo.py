@@ -22,9 +22,9 @@ MU, SIGMA = 0.9, 0.5
 
 
 def add_options(parser) -> None:
-    parser.add_argument("--n-neurons", type=int, default=1000)
-    parser.add_argument("--duration", type=float, default=1.0, help="seconds")
-    parser.add_argument("--n-trials", type=int, default=2)
+    parser.add_argument("--n-neurons", type=int, help="default 1000 (quick: 300)")
+    parser.add_argument("--duration", type=float, help="seconds, default 1.0 (quick: 0.5)")
+    parser.add_argument("--n-trials", type=int, help="default 2")
 
 
 def run(quick: bool = False, seed: int = SEED, n_neurons: int = 1000, duration: float = 1.0,
