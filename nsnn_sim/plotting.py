@@ -11,25 +11,7 @@ from nsnn_sim.spikes import SpikeTrains
 
 _log = get_logger(__name__)
 
-__all__ = ["raster", "population_rate", "raster_and_rate", "save_figure", "figure_inputs"]
-
-
-def figure_inputs(name: str, description: str, argv=None):
-    """Command-line arguments of a figure script and its results: ``(args, dataset)``.
-
-    ``--results`` (default ``results/NAME.nc``) is read into memory; ``--out`` defaults to
-    ``figures/out/NAME.png``.
-    """
-    import argparse
-
-    import xarray as xr
-
-    parser = argparse.ArgumentParser(description=description, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--results", type=Path, default=Path(f"results/{name}.nc"))
-    parser.add_argument("--out", type=Path, default=Path(f"figures/out/{name}.png"))
-    args = parser.parse_args(argv)
-    with xr.open_dataset(args.results, engine="h5netcdf") as dataset:
-        return args, dataset.load()
+__all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
 
 
 def save_figure(figure, path, dpi: int = 130):
