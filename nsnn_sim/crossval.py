@@ -173,8 +173,14 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
     time_varying : bool
         Also compare the PSTHs in bins of ``psth_bin`` s.
     """
+    for name, run in (("a", a), ("b", b)):
+        if not isinstance(run, SpikeTrains):
+            raise TypeError(f"{name} must be SpikeTrains (a run's .spikes), got {type(run).__name__}")
     if a.dt != b.dt or a.n_steps != b.n_steps or a.n_neurons != b.n_neurons:
         raise ValueError(f"the runs differ in shape: {a!r} vs {b!r}")
+    a.steps_per_window(fano_window, "fano_window")  # checked here, under the caller's names
+    if time_varying:
+        a.steps_per_window(psth_bin, "psth_bin")
     if warmup:
         a, b = a.crop(warmup), b.crop(warmup)
     result = Comparison()

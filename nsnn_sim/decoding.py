@@ -38,6 +38,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
+from nsnn_sim.memory import require_memory
 from nsnn_sim.posterior import (
     PERIOD,
     _credible_level,
@@ -49,6 +50,7 @@ from nsnn_sim.posterior import (
 from nsnn_sim.tuning import TUNING_PARAMETERS, von_mises_tuning
 from nsnn_sim.validation import (
     describe,
+    finite_array,
     float_array,
     numeric_parameter,
     orientation_grid,
@@ -98,7 +100,7 @@ class _GridDecoder:
                 if "trial" in counts.coords:
                     trials = counts["trial"].values
             counts = counts.values
-        values = float_array("counts", counts, "a (trial, neuron) or (neuron,) array of spike counts")
+        values = finite_array("counts", counts, "a (trial, neuron) or (neuron,) array of spike counts")
         one_trial = values.ndim == 1
         if one_trial:
             values = values[None, :]
@@ -109,8 +111,9 @@ class _GridDecoder:
                              f"decoder was built for n_neurons={self.n_neurons}")
         if values.shape[0] < 1:
             raise ValueError("counts has no trials")
-        if not np.all(np.isfinite(values)):
-            raise ValueError(f"counts={describe(values)} must be finite (no NaN or inf)")
+        # the log-likelihood and the posterior, (trial, grid) each, and their temporaries
+        require_memory(32.0 * values.shape[0] * self.grid.size,
+                       f"decoding {values.shape[0]} trials on a grid of grid_size={self.grid.size} stimuli")
         if np.any(values < 0):
             raise ValueError(f"counts={describe(values)} must be >= 0 (spike counts)")
         self._check_counts_values(values)
@@ -275,6 +278,8 @@ class PoissonDecoder(_GridDecoder):
 
     def __init__(self, tuning, window: float | None = None, grid_size: int = 360, floor: float = 1e-6):
         grid_size = whole_number("grid_size", grid_size, minimum=3)
+        # the grid, the tuning curves on it and their logarithm, for at least one neuron
+        require_memory(24.0 * grid_size, f"PoissonDecoder(grid_size={grid_size})")
         floor = numeric_parameter("floor", floor, lower=0.0, lower_open=True)
         if np.ndim(floor):
             raise ValueError(f"floor={describe(floor)} must be a single number")

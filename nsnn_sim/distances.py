@@ -227,7 +227,8 @@ def reliability(spikes: SpikeTrains, sigma: float) -> xr.DataArray:
 
 def _gaussian_gram(spikes: SpikeTrains, sigma: float) -> np.ndarray:
     """``gram[i, t, u] = sum_{k in (t,i), l in (u,i)} exp(-(time_k - time_l)^2 / (4 sigma^2))``."""
-    n_trials, reach = spikes.n_trials, int(math.ceil(_GAUSSIAN_REACH * sigma / spikes.dt))
+    # pairs more than n_steps apart do not exist: the reach never needs to exceed the run
+    n_trials, reach = spikes.n_trials, int(min(spikes.n_steps, math.ceil(_GAUSSIAN_REACH * sigma / spikes.dt)))
     order = np.lexsort((spikes.step, spikes.neuron))
     neuron, trial, step = spikes.neuron[order].astype(np.int64), spikes.trial[order], spikes.step[order]
     key = neuron * (spikes.n_steps + reach + 1) + step  # sorted; spikes of different neurons never within reach

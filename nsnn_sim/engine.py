@@ -36,12 +36,13 @@ from numba import njit, prange
 
 from nsnn_sim import rng
 from nsnn_sim.compile_clock import CompileClock
+from nsnn_sim.log import get_logger
 from nsnn_sim.memory import require_memory
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
 from nsnn_sim.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.progress import progress_bar, progress_enabled
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
-from nsnn_sim.validation import float_array, whole_number
+from nsnn_sim.validation import finite_array, whole_number
 
 __all__ = ["simulate"]
 
@@ -401,6 +402,9 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     SimulationResult
         ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_steps, n_recorded)`` or None.
     """
+    if isinstance(model, type):
+        raise TypeError(f"model must be a neuron model instance, got the class {model.__name__}: call it, "
+                        f"e.g. model={model.__name__}()")
     if not hasattr(model, "compile"):
         raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
     n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
@@ -412,7 +416,12 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
                    f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
                    f"{recorded_count} neurons in record_state)")
-    show_progress = progress_enabled(progress, _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads)
+    predicted_seconds = _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads
+    if predicted_seconds > _LONG_RUN_SECONDS:
+        _LOGGER.warning("simulate(n_neurons=%d, n_steps=%d, n_trials=%d) will take about %.3g hours on %d "
+                        "thread(s) (predicted from the engine's speed; interrupt with Ctrl-C)", n_neurons, n_steps,
+                        n_trials, predicted_seconds / 3600.0, n_threads)
+    show_progress = progress_enabled(progress, predicted_seconds)
     with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
         compiled = model.compile(n_neurons)
         compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
@@ -489,13 +498,11 @@ def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> 
     """``u`` before the first step as an ``(n_trials, n_neurons)`` float64 array (possibly a view)."""
     if initial_state is None:
         return np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
-    array = float_array("initial_state", initial_state)
+    array = finite_array("initial_state", initial_state)
     allowed = {0: (), 1: (n_neurons,), 2: (n_trials, n_neurons)}
     if array.ndim not in allowed or array.shape != allowed[array.ndim]:
         raise ValueError(f"initial_state has shape {array.shape}; allowed: scalar, (n_neurons,) = ({n_neurons},) "
                          f"or (n_trials, n_neurons) = ({n_trials}, {n_neurons})")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("initial_state must be finite (no NaN or inf)")
     return np.broadcast_to(array, (n_trials, n_neurons))
 
 
@@ -554,10 +561,18 @@ def _describe_connections(synapses, n_neurons) -> str:
             f"{int(synapses.delay.min()) if synapses.delay.size else 0}-{synapses.max_delay} steps")
 
 
+#: A run predicted to take longer than this is announced (log warning) before it starts.
+_LONG_RUN_SECONDS = 600.0
+_LOGGER = get_logger(__name__)
+
+#: More threads than this would only queue on the cores (and a million of them hangs the pool's start-up).
+_MAX_THREADS = 1024
+
+
 def _threads(value) -> int:
     if value is None:
         return int(numba.config.NUMBA_NUM_THREADS) or (os.cpu_count() or 1)
-    return whole_number("n_threads", value)
+    return whole_number("n_threads", value, maximum=_MAX_THREADS)
 
 
 def _recorded_neurons(record_state, n_neurons: int) -> np.ndarray:

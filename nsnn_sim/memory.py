@@ -51,4 +51,4 @@ def require_memory(count: float, what: str) -> None:
     available = available_bytes()
     if count > available:
         raise MemoryError(f"{what} needs about {format_bytes(count)}, more than the {format_bytes(available)} "
-                          "available: use fewer neurons, steps, trials or recorded neurons, or run in parts")
+                          "available: make the sizes named here smaller, or run the work in parts")

@@ -21,7 +21,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
-from nsnn_sim.validation import float_array, numeric_parameter, si_value, whole_number
+from nsnn_sim.validation import describe, finite_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
            "CompiledInputs", "CompiledConnections"]
@@ -29,6 +29,10 @@ __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_i
 # Inversion of the binomial pmf costs O(mean) per draw; beyond this mean per step, a Gaussian
 # current (the diffusion approximation) is the right model and far cheaper.
 MAX_POISSON_MEAN_PER_STEP = 100.0
+
+#: The most sources a Poisson input may have: counts are int64 in the kernels, and every integer up to
+#: 2**53 is exact in the float64 arithmetic of n_sources * rate * dt.
+MAX_SOURCES = 2**53
 
 
 @dataclass(frozen=True, eq=False)
@@ -47,7 +51,7 @@ class PoissonInput:
         rate = si_value("rate", self.rate, "Hz")
         object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", rate, lower=0.0)))
         object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
-        object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources))
+        object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources, maximum=MAX_SOURCES))
 
     def describe(self) -> dict:
         return {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
@@ -73,20 +77,15 @@ class Connections:
 
     def __post_init__(self):
         weights = self.weights
+        what = "a 2-D array of real numbers or a scipy.sparse matrix of them"
         if sp.issparse(weights):
+            finite_array("weights", weights.data, what)  # the one rule: no complex, bool or string entries
             weights = sp.csr_matrix(weights, dtype=np.float64)
             weights.sum_duplicates()
-            values = weights.data
         else:
-            try:
-                weights = np.array(weights, dtype=np.float64)
-            except (TypeError, ValueError):
-                raise TypeError("weights must be a 2-D numeric array or a scipy.sparse matrix") from None
-            values = weights
+            weights = finite_array("weights", weights, what)
         if weights.ndim != 2:
             raise ValueError(f"weights must be 2-D (n_post, n_pre), got shape {weights.shape}")
-        if not np.all(np.isfinite(values)):
-            raise ValueError("weights must be finite (no NaN or inf)")
         object.__setattr__(self, "weights", weights)
         if np.isscalar(self.delay) or np.ndim(self.delay) == 0:
             _check_delay_values(np.asarray(self.delay))
@@ -139,6 +138,9 @@ class Connections:
                 raise ValueError("delay has duplicate (post, pre) entries: one delay per synapse")
             values = np.asarray(sp.csr_matrix(self.delay)[post, pre]).ravel()
         else:
+            if sp.issparse(self.delay):
+                raise ValueError(f"delay is a sparse matrix but weights are dense {self.weights.shape}: give "
+                                 "per-synapse delays as a dense array of that shape, or make weights sparse too")
             delay = np.asarray(self.delay)
             if delay.shape != self.weights.shape:
                 raise ValueError(
@@ -157,7 +159,7 @@ def _check_delay_values(values: np.ndarray) -> None:
     if values.dtype.kind == "b" or values.dtype.kind not in "iuf":
         raise TypeError(f"delay must be an integer number of steps, got dtype {values.dtype}")
     if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
-        raise ValueError("delay must be a whole number of steps")
+        raise ValueError(f"delay={describe(values)} must be a whole number of steps")
     if np.any(values < 1):
         raise ValueError(f"delay must be >= 1 step, got minimum {values.min()!r}")
     if np.any(values > MAX_DELAY):
@@ -243,7 +245,7 @@ def _input_items(inputs) -> list:
 
 
 def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
-    array = float_array("inputs", value, "numeric (a current array) or PoissonInput")
+    array = finite_array("inputs", value, "numeric (a current array) or PoissonInput", keep_view=True)
     allowed = {
         0: (),
         1: (n_neurons,),
@@ -256,8 +258,6 @@ def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
             f"(n_steps, n_neurons) = ({n_steps}, {n_neurons}) or (n_trials, n_steps, n_neurons) = "
             f"({n_trials}, {n_steps}, {n_neurons})"
         )
-    if not np.all(np.isfinite(array)):
-        raise ValueError("inputs must be finite (no NaN or inf)")
     # always a read-only (possibly zero-stride) view: one Numba specialisation for every input shape
     return np.broadcast_to(array, (n_trials, n_steps, n_neurons))
 

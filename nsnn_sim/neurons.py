@@ -468,6 +468,8 @@ _MODELS = {"NSNN": NSNN, "LIF": LIF}
 
 def model_from_dict(data: dict):
     """Rebuild a model from :meth:`to_dict` output (lists become per-neuron arrays)."""
+    if not isinstance(data, dict):
+        raise TypeError(f"model_from_dict needs a dict (the output of model.to_dict()), got {type(data).__name__}")
     data = dict(data)
     kind = data.pop("kind", None)
     if kind not in _MODELS:

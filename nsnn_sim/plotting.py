@@ -8,6 +8,7 @@ import matplotlib.pyplot as plt
 
 from nsnn_sim.log import get_logger
 from nsnn_sim.spikes import SpikeTrains
+from nsnn_sim.validation import whole_number
 
 _log = get_logger(__name__)
 
@@ -27,6 +28,10 @@ def save_figure(figure, path, dpi: int = 130):
 def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None = 100,
            label: str | None = None, color: str = "k"):
     """Dot raster of one trial: spike time (s) against neuron index."""
+    _check_spikes(spikes)
+    trial = whole_number("trial", trial, minimum=0, maximum=spikes.n_trials - 1)
+    if max_neurons is not None:
+        max_neurons = whole_number("max_neurons", max_neurons)
     ax = ax or plt.gca()
     keep = spikes.trial == trial
     if max_neurons is not None:
@@ -41,6 +46,8 @@ def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None
 def population_rate(spikes: SpikeTrains, bin_width: float, ax=None, label: str | None = None,
                     color: str | None = None):
     """Population-averaged firing rate (Hz) in bins of ``bin_width`` s, averaged over trials."""
+    _check_spikes(spikes)
+    spikes.steps_per_window(bin_width, "bin_width")
     ax = ax or plt.gca()
     counts = spikes.counts(window=bin_width)
     rate = counts.mean(("trial", "neuron")) / bin_width
@@ -54,6 +61,8 @@ def population_rate(spikes: SpikeTrains, bin_width: float, ax=None, label: str |
 def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_neurons: int = 100,
                     theory_rate: float | None = None):
     """Two-panel figure: raster of trial 0 above the population rate (with a theory line if given)."""
+    _check_spikes(spikes)
+    spikes.steps_per_window(bin_width, "bin_width")  # before a figure is made
     figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True,
                                          gridspec_kw={"height_ratios": [2, 1]})
     raster(spikes, top, max_neurons=max_neurons)
@@ -67,3 +76,8 @@ def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_
         top.set_title(title)
     figure.tight_layout()
     return figure
+
+
+def _check_spikes(spikes) -> None:
+    if not isinstance(spikes, SpikeTrains):
+        raise TypeError(f"spikes must be SpikeTrains (a result's .spikes), got {type(spikes).__name__}")

@@ -26,9 +26,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsnn_sim.engine import simulate
+from nsnn_sim.memory import require_memory
 from nsnn_sim.network import connect
 from nsnn_sim.neurons import NSNN
-from nsnn_sim.validation import float_array, whole_number
+from nsnn_sim.validation import describe, finite_array, whole_number
 
 __all__ = ["BoltzmannTarget", "sample_states", "state_distribution", "kl_divergence"]
 
@@ -43,8 +44,8 @@ class BoltzmannTarget:
     bias: np.ndarray
 
     def __post_init__(self):
-        weights = float_array("weights", self.weights)
-        bias = float_array("bias", self.bias)
+        weights = finite_array("weights", self.weights)
+        bias = finite_array("bias", self.bias)
         if weights.ndim != 2 or weights.shape[0] != weights.shape[1]:
             raise ValueError(f"weights must be a square matrix, got shape {weights.shape}")
         if bias.shape != (weights.shape[0],):
@@ -53,8 +54,6 @@ class BoltzmannTarget:
             raise ValueError(f"K={bias.size} units: the exact distribution is enumerated, K must be in [1, 16]")
         if not np.allclose(weights, weights.T) or np.any(np.diag(weights) != 0):
             raise ValueError("weights must be symmetric with a zero diagonal")
-        if not (np.all(np.isfinite(weights)) and np.all(np.isfinite(bias))):
-            raise ValueError("weights and bias must be finite")
         object.__setattr__(self, "weights", weights)
         object.__setattr__(self, "bias", bias)
 
@@ -89,7 +88,11 @@ def sample_states(target: BoltzmannTarget, n_sweeps: int, n_chains: int = 8, noi
     n_sweeps = whole_number("n_sweeps", n_sweeps)
     burn_in = whole_number("burn_in", burn_in, minimum=0)
     n_units = target.n_units
+    n_chains = whole_number("n_chains", n_chains)
     total = n_sweeps + burn_in
+    # the input pattern (total*K steps x K units, float64) and the states (n_chains x total, int64)
+    require_memory(8.0 * total * n_units * n_units + 8.0 * n_chains * total,
+                   f"sample_states(n_sweeps={n_sweeps}, burn_in={burn_in}, n_chains={n_chains}) of {n_units} units")
     slot_bias = 1.0 + target.bias  # threshold 1: u - theta = bias + W z at the slot
     for unit, value in (clamped or {}).items():
         if not 0 <= unit < n_units or value not in (0, 1):
@@ -111,15 +114,36 @@ def sample_states(target: BoltzmannTarget, n_sweeps: int, n_chains: int = 8, noi
 
 
 def state_distribution(states: np.ndarray, n_units: int) -> np.ndarray:
-    """Empirical distribution over the 2^K states of the given state indices."""
+    """Empirical distribution over the 2^K states of the given state indices (integers in [0, 2^K),
+    as returned by :func:`sample_states`)."""
+    n_units = whole_number("n_units", n_units, maximum=16)
+    states = np.asarray(states)
+    if states.dtype.kind not in "iu":
+        raise TypeError(f"states must be integer state indices in [0, 2**n_units), got dtype {states.dtype}")
+    if states.size and (states.min() < 0 or states.max() >= 2**n_units):
+        raise ValueError(f"states={describe(states)} must be state indices in [0, 2**{n_units})")
     counts = np.bincount(np.ravel(states), minlength=2**n_units)
     return counts / counts.sum()
 
 
 def kl_divergence(p: np.ndarray, q: np.ndarray) -> float:
     """``KL(p || q) = sum_s p(s) log(p(s)/q(s))`` in nats (0 log 0 = 0; inf if p > 0 where q = 0)."""
-    p, q = np.asarray(p, float), np.asarray(q, float)
+    p, q = _distribution("p", p), _distribution("q", q)
+    if p.shape != q.shape:
+        raise ValueError(f"p has shape {p.shape} but q has shape {q.shape}: both must be distributions over "
+                         "the same states")
     support = p > 0
     if np.any(q[support] == 0):
         return float("inf")
     return float(np.sum(p[support] * np.log(p[support] / q[support])))
+
+
+def _distribution(name: str, values) -> np.ndarray:
+    """A 1-D probability vector: finite, >= 0, summing to 1 within 1e-9."""
+    values = finite_array(name, values, "a 1-D array of probabilities")
+    if values.ndim != 1 or values.size == 0:
+        raise ValueError(f"{name} must be a non-empty 1-D array of probabilities, got shape {values.shape}")
+    if np.any(values < 0) or abs(values.sum() - 1.0) > 1e-9:
+        raise ValueError(f"{name}={describe(values)} must be probabilities >= 0 that sum to 1 "
+                         f"(sum {values.sum():.12g})")
+    return values

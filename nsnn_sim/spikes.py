@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.checksums import add_checksums, verify_checksums
+from nsnn_sim.memory import require_memory
 from nsnn_sim.validation import si_value, whole_number
 from nsnn_sim.version import provenance
 
@@ -30,8 +31,12 @@ __all__ = ["SpikeTrains", "SimulationResult", "load", "stack_trials"]
 def stack_trials(trains: list["SpikeTrains"]) -> "SpikeTrains":
     """Concatenate runs of the same population as consecutive trials (run k's trial t becomes trial
     ``sum(n_trials of runs before k) + t``)."""
+    trains = list(trains)
     if not trains:
-        raise ValueError("stack_trials needs at least one SpikeTrains")
+        raise ValueError("trains must hold at least one SpikeTrains to stack")
+    for train in trains:
+        if not isinstance(train, SpikeTrains):
+            raise TypeError(f"trains must hold SpikeTrains, got {type(train).__name__}")
     first = trains[0]
     for other in trains[1:]:
         if (other.n_neurons, other.n_steps, other.dt) != (first.n_neurons, first.n_steps, first.dt):
@@ -163,6 +168,10 @@ class SpikeTrains:
         n_windows = self.n_steps // width
         if n_windows == 0:
             raise ValueError(f"window={window!r} s is longer than the run ({self.duration!r} s)")
+        # the counts (int64) and the bincount behind them, plus the time coordinate
+        require_memory(16.0 * self.n_trials * self.n_neurons * n_windows + 8.0 * n_windows,
+                       f"counts(window={window!r}) of {n_windows} windows x {self.n_trials} trials x "
+                       f"{self.n_neurons} neurons")
         if self.n_steps % width:
             warnings.warn(f"the last {self.n_steps % width} steps do not fill a window of {width} steps "
                           "and are not counted", stacklevel=2)
@@ -181,6 +190,12 @@ class SpikeTrains:
 
         O(neurons x steps) memory, unlike everything else here: meant for small runs (learning).
         """
+        try:
+            dtype = np.dtype(dtype)
+        except TypeError:
+            raise TypeError(f"dtype={dtype!r} is not a numpy dtype (e.g. np.float64, np.int8, bool)") from None
+        require_memory(float(dtype.itemsize) * self.n_trials * self.n_steps * self.n_neurons,
+                       f"to_dense() of {self.n_trials} trials x {self.n_steps} steps x {self.n_neurons} neurons")
         dense = np.zeros((self.n_trials, self.n_steps, self.n_neurons), dtype=dtype)
         dense[self.trial, self.step, self.neuron] = 1
         return dense

@@ -62,8 +62,9 @@ from nsnn_sim.distances import (  # distances live in their own module; stats is
     van_rossum_distance,
     victor_purpura_distance,
 )
+from nsnn_sim.memory import require_memory
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, si_value, whole_number
+from nsnn_sim.validation import describe, finite_array, float_array, si_value, whole_number
 
 __all__ = ["firing_rates", "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
@@ -164,9 +165,11 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
         _warn(f"bin_width={bin_width!r} s: the last {spikes.n_steps % width} steps do not fill a bin and are "
               "not counted", UserWarning)
     chosen = np.arange(spikes.n_neurons) if neurons is None else _neuron_selection(spikes, neurons)
+    n_rows = chosen.size if per_neuron else 1
+    # counts (int64) and rates (float64), plus smoothing's two temporaries
+    require_memory(32.0 * n_rows * n_bins, f"psth(bin_width={bin_width!r}) of {n_rows} row(s) x {n_bins} bins")
     row_of_neuron = np.full(spikes.n_neurons, -1, dtype=np.int64)
     row_of_neuron[chosen] = np.arange(chosen.size) if per_neuron else 0
-    n_rows = chosen.size if per_neuron else 1
     row = row_of_neuron[spikes.neuron]
     keep = (row >= 0) & (spikes.step < n_bins * width)
     counts = np.bincount(row[keep] * n_bins + spikes.step[keep] // width, minlength=n_rows * n_bins)
@@ -246,7 +249,7 @@ def cv_of_intervals(intervals, groups=None, n_groups: int | None = None) -> np.n
     >>> cv_of_intervals([1.0, 3.0, 2.0, 2.0], groups=[0, 0, 1, 1]).tolist()
     [0.5, 0.0]
     """
-    intervals = float_array("intervals", intervals, "a 1-D array of intervals")
+    intervals = finite_array("intervals", intervals, "a 1-D array of intervals")
     if intervals.ndim != 1:
         raise ValueError(f"intervals has shape {intervals.shape}; expected a 1-D array")
     groups = np.zeros(intervals.size, dtype=np.int64) if groups is None else np.asarray(groups)

@@ -31,6 +31,10 @@ def _check(tau=1.0, tau_ref=0.0, **values):
     numeric_parameter("tau_ref", tau_ref, lower=0.0)
     for name, value in values.items():
         numeric_parameter(name, value)
+    for name, value in dict(values, tau=tau, tau_ref=tau_ref).items():
+        if np.ndim(value):
+            raise ValueError(f"{name} must be a single number, got an array of shape {np.shape(value)} "
+                             "(the theory functions take scalars: call them per value)")
 
 
 def _reduced_bounds(mu, sigma, threshold, u_reset, u_rest):

@@ -2,8 +2,11 @@
 
 All checks run in Python before any Numba kernel is called.
 
-* Numbers: :func:`float_array`, :func:`numeric_parameter`, :func:`whole_number`, :func:`per_neuron`,
-  :func:`finite_values` (arrays or DataArrays that broadcast, e.g. angles of any real value).
+* Numbers: :func:`float_array`, :func:`finite_array`, :func:`numeric_parameter`, :func:`whole_number`,
+  :func:`per_neuron`, :func:`finite_values` (arrays or DataArrays that broadcast, e.g. angles of any real
+  value). One rule for every array argument: integers or reals only (no strings, even numeric ones, no
+  bools, no complex numbers, no objects), and, where the value reaches a kernel, finite and of magnitude
+  at most :data:`MAX_MAGNITUDE`.
 * Orientations: :func:`orientation_grid` -- the one check of a set of stimulus orientations
   (1-D, finite, distinct, radians in ``[0, pi)``), used by every coding module.
 * Messages: :func:`describe`.
@@ -29,8 +32,13 @@ import xarray as xr
 
 from nsnn_sim.interop.units import dimensionless, to_si
 
-__all__ = ["float_array", "numeric_parameter", "whole_number", "per_neuron", "describe", "finite_values",
-           "orientation_grid", "ORIENTATION_PERIOD", "si_value"]
+__all__ = ["float_array", "finite_array", "distinct_values", "MAX_MAGNITUDE", "numeric_parameter", "whole_number",
+           "per_neuron", "describe", "finite_values", "orientation_grid", "ORIENTATION_PERIOD", "si_value"]
+
+#: The largest magnitude a number fed to a kernel may have. Beyond it float64 arithmetic inside the kernels
+#: (a noise draw times its scale, a Poisson count times its weight, squares in the bridge formula) can
+#: overflow to inf and then NaN; 1e100 leaves a margin of 10^200 for such products and sums.
+MAX_MAGNITUDE = 1e100
 
 #: Orientations are angles modulo pi (a grating at s and at s + pi is the same stimulus).
 ORIENTATION_PERIOD = np.pi
@@ -55,9 +63,12 @@ def si_value(name: str, value, unit: str):
 
 def describe(value) -> str:
     """A short rendering of a scalar or array for error messages (never raises)."""
-    array = np.asarray(value)
-    if array.ndim == 0:
+    try:
+        array = np.asarray(value)
+    except Exception:  # noqa: BLE001 - a message must never fail
         return repr(value)
+    if array.ndim == 0:
+        return repr(array.item()) if array.dtype.kind in "biufc" else repr(value)
     if array.size == 0 or array.dtype.kind not in "iuf":
         return f"array(shape={array.shape}, dtype={array.dtype})"
     finite = array[np.isfinite(array)]
@@ -84,15 +95,51 @@ def float_array(name: str, value, what: str = "a number or an array of numbers")
     return original.astype(np.float64)
 
 
+def distinct_values(array: np.ndarray) -> np.ndarray:
+    """The values of ``array`` without the repeats of its zero-stride (broadcast) axes: a view, so that a
+    check of ``np.broadcast_to(x, huge_shape)`` costs what a check of ``x`` costs."""
+    if array.size == 0:
+        return array
+    index = tuple(0 if stride == 0 else slice(None) for stride in array.strides)
+    return array[index]
+
+
+def finite_array(name: str, value, what: str = "a number or an array of numbers", *,
+                 keep_view: bool = False) -> np.ndarray:
+    """``value`` as float64 numbers that are finite and of magnitude <= :data:`MAX_MAGNITUDE`: the one check
+    of an array that reaches a kernel. ``TypeError`` as :func:`float_array`; ``ValueError`` naming ``name``
+    and the values otherwise. With ``keep_view`` a float64 array (a zero-stride ``np.broadcast_to`` view,
+    say) is returned as it is instead of copied.
+
+    Examples
+    --------
+    >>> finite_array("inputs", [0.5, 1.0])
+    array([0.5, 1. ])
+    >>> finite_array("inputs", [0.5, np.nan])
+    Traceback (most recent call last):
+    ...
+    ValueError: inputs=array(shape=(2,), min=0.5, max=0.5, 1 non-finite) must be finite (no NaN or inf)
+    """
+    # only a plain ndarray: subclasses (a Brian2 Quantity, a quantities array) carry units to check
+    plain = keep_view and type(value) is np.ndarray and value.dtype == np.float64
+    array = value if plain else float_array(name, value, what)
+    distinct = distinct_values(array)
+    if not np.all(np.isfinite(distinct)):
+        raise ValueError(f"{name}={describe(distinct)} must be finite (no NaN or inf)")
+    if distinct.size and np.max(np.abs(distinct)) > MAX_MAGNITUDE:
+        raise ValueError(f"{name}={describe(distinct)} must be at most {MAX_MAGNITUDE:g} in magnitude "
+                         "(larger values overflow float64 arithmetic in the kernels)")
+    return array
+
+
 def numeric_parameter(name: str, value, *, lower=None, upper=None, lower_open=False, upper_open=False):
-    """A finite scalar or 1-D per-neuron parameter within bounds; returns float or read-only array."""
-    array = float_array(name, value, "a number or a 1-D array of numbers")
+    """A finite scalar or 1-D per-neuron parameter within bounds (and within :data:`MAX_MAGNITUDE`);
+    returns float or read-only array."""
+    array = finite_array(name, value, "a number or a 1-D array of numbers")
     if array.ndim > 1:
         raise ValueError(f"{name} must be a scalar or a 1-D per-neuron array, got shape {array.shape}")
     if array.size == 0:
         raise ValueError(f"{name} must not be empty")
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}={describe(value)} must be finite (no NaN or inf)")
     if lower is not None and np.any(array <= lower if lower_open else array < lower):
         raise ValueError(f"{name}={describe(value)} must be {'>' if lower_open else '>='} {lower}")
     if upper is not None and np.any(array >= upper if upper_open else array > upper):
@@ -129,12 +176,11 @@ def finite_values(name: str, value, what: str = "a number, an array or a DataArr
     """``value`` as float64 numbers that must all be finite; a ``DataArray`` stays a ``DataArray``
     (so that arguments broadcast by xarray rules), anything else becomes a new numpy array.
 
-    ``TypeError`` for non-numeric values (see :func:`float_array`), ``ValueError`` for NaN or inf.
+    ``TypeError`` for non-numeric values (see :func:`float_array`), ``ValueError`` for NaN, inf or
+    magnitudes above :data:`MAX_MAGNITUDE`.
     """
     labelled = isinstance(value, xr.DataArray)
-    array = float_array(name, value.values if labelled else value, what)
-    if not np.all(np.isfinite(array)):
-        raise ValueError(f"{name}={describe(array)} must be finite (no NaN or inf)")
+    array = finite_array(name, value.values if labelled else value, what)
     return value.astype(np.float64) if labelled else array
 
 

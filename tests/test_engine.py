@@ -218,12 +218,12 @@ def no_kernels(monkeypatch):
     (dict(inputs=np.zeros(7)), ValueError, r"inputs has shape \(7,\); allowed"),
     (dict(inputs=np.zeros((10, 4))), ValueError, r"inputs has shape \(10, 4\); allowed"),
     (dict(inputs=np.zeros((2, 3, 20, 4))), ValueError, r"inputs has shape"),
-    (dict(inputs=np.array([0.1, np.nan, 0.2, 0.3])), ValueError, r"inputs must be finite"),
-    (dict(inputs=np.inf), ValueError, r"inputs must be finite"),
+    (dict(inputs=np.array([0.1, np.nan, 0.2, 0.3])), ValueError, r"inputs=.* must be finite"),
+    (dict(inputs=np.inf), ValueError, r"inputs=inf must be finite"),
     (dict(inputs="strong"), TypeError, r"inputs must be numeric"),
     (dict(inputs=ns.poisson_input(5000.0, 0.1, 10)), ValueError, r"above 1/dt"),
     (dict(connections=np.zeros((4, 5))), ValueError, r"weights has shape \(4, 5\).*\(4, 4\)"),
-    (dict(connections=np.full((4, 4), np.nan)), ValueError, r"weights must be finite"),
+    (dict(connections=np.full((4, 4), np.nan)), ValueError, r"weights=.* must be finite"),
     (dict(seed=1.5), TypeError, r"seed must be an integer"),
     (dict(seed="7"), TypeError, r"seed must be an integer"),
     (dict(seed=-1), ValueError, r"seed=-1 must be in \[0, 9223372036854775807\]"),
@@ -257,7 +257,7 @@ def test_delay_array_of_the_wrong_shape_is_rejected_on_construction():
 def test_bad_poisson_input_is_rejected():
     with pytest.raises(ValueError, match="rate=-1.0 must be >= 0"):
         ns.poisson_input(-1.0, 0.1, 10)
-    with pytest.raises(ValueError, match="n_sources=0 must be >= 1"):
+    with pytest.raises(ValueError, match=r"n_sources=0 must be in \[1, 9007199254740992\]"):
         ns.poisson_input(10.0, 0.1, 0)
     with pytest.raises(ValueError, match="weight=nan must be finite"):
         ns.poisson_input(10.0, float("nan"), 10)

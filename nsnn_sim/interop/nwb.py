@@ -150,8 +150,14 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
     ([0, 1], [100, 250], 500)
     """
     pynwb = require("pynwb", "nwb")
-    with pynwb.NWBHDF5IO(str(path), "r") as io:
-        nwbfile = io.read()
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
+    with _open_nwb(pynwb, path) as io:
+        try:
+            nwbfile = io.read()
+        except Exception as error:  # noqa: BLE001 - pynwb/hdmf raise many kinds for a file that is not NWB
+            raise OSError(f"{path} is not a readable NWB file: {type(error).__name__}: {error}") from None
         metadata = _nsnn_sim_metadata(nwbfile)
         if dt is None and "dt" not in metadata:
             raise ValueError(f"{path} was not written by nsnn_sim: give dt (the step duration in seconds)")
@@ -183,3 +189,11 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
     return from_times(times - starts[trials], neurons, trials, dt, n_steps=int(n_steps),
                       n_neurons=int(metadata.get("n_neurons", ids.max() + 1 if ids.size else 1)),
                       n_trials=starts.size, snap=snap)
+
+
+def _open_nwb(pynwb, path: Path):
+    """``pynwb.NWBHDF5IO`` for reading, with an ``OSError`` naming the file if it is not HDF5."""
+    try:
+        return pynwb.NWBHDF5IO(str(path), "r")
+    except Exception as error:  # noqa: BLE001 - h5py raises OSError without the name, hdmf others
+        raise OSError(f"{path} is not a readable NWB (HDF5) file: {type(error).__name__}: {error}") from None

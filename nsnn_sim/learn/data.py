@@ -21,6 +21,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim.coding import von_mises_tuning
+from nsnn_sim.memory import require_memory
 from nsnn_sim.validation import numeric_parameter, whole_number
 
 __all__ = ["randman", "RandmanData", "tuning_task", "TuningTask"]
@@ -95,6 +96,9 @@ def randman(n_classes: int = 10, n_inputs: int = 20, n_steps: int = 50, n_train:
     n_frequencies = min(math.ceil(precision ** (-1.0 / alpha)), 1000)
     generator = np.random.default_rng(seed)
     n_samples = n_train + n_test
+    require_memory(16.0 * n_classes * n_samples * n_steps * n_inputs,  # the patterns, then the split copies
+                   f"randman(n_classes={n_classes}, n_train={n_train}, n_test={n_test}, n_steps={n_steps}, "
+                   f"n_inputs={n_inputs})")
     patterns = np.zeros((n_classes, n_samples, n_steps, n_inputs))
     for label in range(n_classes):
         coefficients = _random_manifold(generator, n_inputs, manifold_dim, alpha, n_frequencies)
@@ -156,6 +160,8 @@ def tuning_task(n_neurons: int = 16, n_orientations: int = 16, n_inputs: int = 1
     numeric_parameter("gain", gain, lower=0.0, upper=1.0)
     if baseline + gain > 1.0:
         raise ValueError(f"baseline + gain = {baseline + gain!r} must be <= 1 (a probability per step)")
+    require_memory(8.0 * n_orientations * n_steps * n_inputs,
+                   f"tuning_task(n_orientations={n_orientations}, n_steps={n_steps}, n_inputs={n_inputs})")
     orientations = np.arange(n_orientations) * np.pi / n_orientations
     channel_preference = np.arange(n_inputs) * np.pi / n_inputs
     shape = np.exp(input_kappa * (np.cos(2.0 * (orientations[:, None] - channel_preference)) - 1.0))

@@ -26,10 +26,10 @@ from numba import njit, prange
 
 from nsnn_sim import rng
 from nsnn_sim.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
-from nsnn_sim.validation import float_array, whole_number
+from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
 
 __all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
-           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field"]
+           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise"]
 
 
 def layer_seed(seed: int, index: int) -> int:
@@ -167,13 +167,19 @@ def readout_outputs(network, last_spikes: np.ndarray) -> tuple[np.ndarray | None
 
 def check_inputs(network, inputs) -> np.ndarray:
     """``inputs`` as a C-contiguous float64 ``(batch, n_steps, n_inputs)`` array (errors otherwise)."""
-    array = float_array("inputs", inputs)
+    array = finite_array("inputs", inputs)
     if array.ndim != 3 or array.shape[2] != network.n_inputs or array.shape[0] < 1 or array.shape[1] < 1:
         raise ValueError(f"inputs has shape {array.shape}; expected (batch, n_steps, n_inputs) with "
                          f"n_inputs = {network.n_inputs}, batch and n_steps >= 1")
-    if not np.all(np.isfinite(array)):
-        raise ValueError("inputs must be finite (no NaN or inf)")
     return np.ascontiguousarray(array)
+
+
+def check_membrane_noise(membrane_noise) -> float:
+    """``membrane_noise`` (the SD ``alpha`` of the extra Gaussian perturbation) as a float >= 0."""
+    value = numeric_parameter("membrane_noise", membrane_noise, lower=0.0)
+    if np.ndim(value):
+        raise ValueError(f"membrane_noise must be a single number >= 0, got an array of shape {np.shape(value)}")
+    return value
 
 
 def check_mean_field(network, mean_field) -> bool:
@@ -215,8 +221,7 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     inputs = check_inputs(network, inputs)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
     mean_field = check_mean_field(network, mean_field)
-    if not np.isscalar(membrane_noise) or not np.isfinite(membrane_noise) or membrane_noise < 0:
-        raise ValueError(f"membrane_noise={membrane_noise!r} must be a finite number >= 0")
+    membrane_noise = check_membrane_noise(membrane_noise)
     if trials is None:
         trials = np.arange(inputs.shape[0], dtype=np.int64)
     else:

@@ -21,6 +21,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nsnn_sim.validation import finite_array
+
 __all__ = ["cross_entropy", "mean_squared_error", "step_cross_entropy", "softmax", "LOSSES", "STEP_LOSSES",
            "CLASSIFICATION_LOSSES", "check_loss", "check_targets", "loss_gradients"]
 
@@ -49,6 +51,9 @@ def cross_entropy(outputs: np.ndarray, labels) -> tuple[float, np.ndarray]:
 def step_cross_entropy(step_outputs: np.ndarray, labels) -> tuple[float, np.ndarray]:
     """Mean over steps of the cross-entropy of each step's logits ``step_outputs[:, t]`` (shape
     ``(batch, n_steps, n_classes)``), and its gradient ``(softmax(y[b, t]) - onehot) / (batch n_steps)``."""
+    step_outputs = finite_array("step_outputs", step_outputs)
+    if step_outputs.ndim != 3:
+        raise ValueError(f"step_outputs has shape {step_outputs.shape}; expected (batch, n_steps, n_classes)")
     n_batch, n_steps, n_classes = step_outputs.shape
     labels = np.asarray(labels)
     if labels.shape != (n_batch,):
@@ -59,8 +64,8 @@ def step_cross_entropy(step_outputs: np.ndarray, labels) -> tuple[float, np.ndar
 
 def mean_squared_error(outputs: np.ndarray, targets) -> tuple[float, np.ndarray]:
     """``mean((outputs - targets)**2)`` and its gradient ``2 (outputs - targets) / outputs.size``."""
-    targets = np.asarray(targets, dtype=np.float64)
-    if targets.shape != outputs.shape:
+    targets = finite_array("targets", targets)
+    if targets.shape != np.shape(outputs):
         raise ValueError(f"targets has shape {targets.shape}; expected the outputs' {outputs.shape}")
     error = outputs - targets
     return float(np.mean(error**2)), 2.0 * error / error.size

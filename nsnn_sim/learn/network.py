@@ -46,8 +46,9 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from nsnn_sim import noise as noise_families
+from nsnn_sim.memory import require_memory
 from nsnn_sim.neurons import NSNN
-from nsnn_sim.validation import numeric_parameter, whole_number
+from nsnn_sim.validation import describe, numeric_parameter, whole_number
 
 __all__ = ["SpikingLayer", "Readout", "Network", "erf_surrogate_sd"]
 
@@ -60,6 +61,9 @@ _SQRT2 = float(np.sqrt(2.0))
 def erf_surrogate_sd(alpha: float) -> float:
     """SD of the Gaussian whose pdf is the official ERF surrogate ``alpha/sqrt(pi) exp(-(alpha x)**2)``:
     ``1 / (sqrt(2) alpha)`` (0.7071 for the official ``alpha = 1``)."""
+    alpha = numeric_parameter("alpha", alpha, lower=0.0, lower_open=True)
+    if np.ndim(alpha):
+        raise ValueError(f"alpha={describe(alpha)} must be a single number")
     return 1.0 / (_SQRT2 * alpha)
 
 
@@ -246,6 +250,11 @@ class Network:
             raise ValueError(f"layer_delay={layer_delay!r} is not allowed; allowed: {_LAYER_DELAYS} "
                              "(steps from one spiking layer to the next)")
         self.layer_delay = int(layer_delay)
+        sizes = [self.n_inputs] + [layer.n_neurons for layer in self.layers]
+        n_weights = sum(post * pre + (post * post if layer.recurrent else 0)
+                        for layer, pre, post in zip(self.layers, sizes[:-1], sizes[1:]))
+        require_memory(8.0 * (n_weights + sizes[-1] * (self.readout.n_outputs or 0)),
+                       f"Network(n_inputs={self.n_inputs}, layer sizes {sizes[1:]}) weights")
         generator = np.random.default_rng(self.seed)
         self.parameters: dict[str, np.ndarray] = {}
         fan_in = self.n_inputs

@@ -20,7 +20,10 @@
 
 from __future__ import annotations
 
+import numpy as np
+
 from nsnn_sim.learn.network import Network, Readout, SpikingLayer
+from nsnn_sim.validation import whole_number
 
 __all__ = ["OFFICIAL_NOISE_SCALES", "official_layer", "official_network"]
 
@@ -54,7 +57,10 @@ def official_network(n_inputs: int, n_hidden, n_outputs: int, noise: str = "gaus
     """The official feed-forward network: ``n_inputs`` -> ``n_hidden`` (an int, or a list for several
     hidden layers) official neurons -> ``n_outputs`` per-step linear logits, ``layer_delay=0``.
     Train it with ``loss="step_cross_entropy"``."""
-    sizes = [n_hidden] if isinstance(n_hidden, int) else list(n_hidden)
+    sizes = [n_hidden] if isinstance(n_hidden, (int, np.integer)) else list(n_hidden)
+    if not sizes:
+        raise ValueError("n_hidden must be a layer size or a non-empty list of them, got []")
+    sizes = [whole_number("n_hidden", size) for size in sizes]
     layers = [official_layer(size, noise=noise, noise_scale=noise_scale) for size in sizes]
     return Network(n_inputs, layers, Readout("linear", n_outputs=n_outputs), weight_gain=weight_gain, seed=seed,
                    layer_delay=0)

@@ -19,6 +19,7 @@ import numpy as np
 from nsnn_sim.engine import simulate
 from nsnn_sim.learn.forward import (
     check_inputs,
+    check_membrane_noise,
     layer_input,
     layer_seed,
     membrane_perturbation,
@@ -51,6 +52,7 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
     """
     inputs = check_inputs(network, inputs)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    membrane_noise = check_membrane_noise(membrane_noise)
     n_trials, n_steps, _ = inputs.shape
     results, spikes = [], []
     presynaptic = inputs

@@ -19,7 +19,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from nsnn_sim import rng
-from nsnn_sim.learn.forward import check_inputs, check_mean_field, forward
+from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, forward
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import CLASSIFICATION_LOSSES, check_loss, check_targets, loss_gradients
 from nsnn_sim.learn.optimizers import Adam
@@ -75,8 +75,9 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
     inputs = check_inputs(network, inputs)
     loss = check_loss(loss, network.readout.kind)
     targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
-    seed = whole_number("seed", seed, minimum=0)
+    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
     batch_size = whole_number("batch_size", batch_size)
+    membrane_noise = check_membrane_noise(membrane_noise)
     linear = network.readout.kind == "linear"
     outputs = np.zeros((inputs.shape[0], network.n_outputs))
     step_outputs = np.zeros((inputs.shape[0], inputs.shape[1], network.n_outputs)) if linear else None

@@ -1,0 +1,590 @@
+"""Bad input over every public entry point: each case must raise ``ValueError``, ``TypeError`` or
+``OSError`` (``MemoryError`` where a request cannot fit) whose message names the parameter or file.
+
+The list of entry points is generated from the package (every ``__all__`` callable of every module),
+so an entry point added later is either given cases here, or listed in :data:`NOT_USER_FACING` with a
+reason, or :func:`test_every_public_entry_point_has_bad_input_cases` fails. Each case runs in-process
+(all checks run before any Numba kernel, so nothing here compiles a kernel).
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import warnings
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+import pytest
+import scipy.sparse as sp
+import xarray as xr
+
+import nsnn_sim
+import nsnn_sim as ns
+import nsnn_sim.brian2_bridge
+import nsnn_sim.brunel
+import nsnn_sim.interop.brian2_monitor
+import nsnn_sim.interop.neo
+import nsnn_sim.interop.nwb
+import nsnn_sim.plotting
+import nsnn_sim.sweep
+from nsnn_sim import coding, crossval, learn, noise, sampling, stats, theory
+from nsnn_sim.interop import times as interop_times
+
+#: Modules that are not part of the user's API (internals, tooling), with the reason.
+INTERNAL_MODULES = {
+    "nsnn_sim.validation": "the checks themselves",
+    "nsnn_sim.memory": "size estimates used by the checks",
+    "nsnn_sim.checksums": "file digests, exercised through ns.load in test_checksums.py",
+    "nsnn_sim.kernel_cache": "Numba cache housekeeping",
+    "nsnn_sim.rng": "counter-based streams called by kernels",
+    "nsnn_sim.special": "a Numba scalar function (AS 241)",
+    "nsnn_sim.compile_clock": "timing helper",
+    "nsnn_sim.log": "logging setup",
+    "nsnn_sim.version": "provenance",
+    "nsnn_sim.progress": "progress-bar helper",
+    "nsnn_sim.warmup": "cache warm-up tool (no arguments)",
+    "nsnn_sim.extras": "optional-dependency import helper",
+    "nsnn_sim.reproduce": "CLI tooling (bad CLI input is tested in test_cli.py)",
+    "nsnn_sim.cli": "the CLI (bad CLI input is tested in test_cli.py)",
+    "nsnn_sim.experiments": "experiment registry (tested in test_experiments.py)",
+    "nsnn_sim.interop.units": "unit conversion used by the checks (tested in test_units.py)",
+    "nsnn_sim.learn.backward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
+    "nsnn_sim.learn.forward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
+    "nsnn_sim.learn.losses": "the learner's internals; the user's entry points are in nsnn_sim.learn",
+}
+
+#: Public callables that take no user data (result containers built by the package, kernels).
+NOT_USER_FACING = {
+    "nsnn_sim.neurons.CompiledNeurons": "built by model.compile",
+    "nsnn_sim.neurons.neuron_step": "Numba kernel",
+    "nsnn_sim.neurons.neuron_update": "Numba kernel",
+    "nsnn_sim.neurons.mean_field_step": "Numba kernel",
+    "nsnn_sim.neurons.integrate": "Numba kernel",
+    "nsnn_sim.neurons.reset_membrane": "Numba kernel",
+    "nsnn_sim.neurons.neuron_constants": "Numba kernel",
+    "nsnn_sim.neurons.rule_codes": "Numba kernel",
+    "nsnn_sim.network.CompiledInputs": "built by prepare_inputs",
+    "nsnn_sim.network.CompiledConnections": "built by Connections.compile",
+    "nsnn_sim.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
+    "nsnn_sim.spikes.SimulationResult": "built by simulate and load",
+    "nsnn_sim.learn.forward.Trace": "built by forward",
+    "nsnn_sim.learn.simulator.SimulatedNetwork": "built by simulate_network",
+    "nsnn_sim.learn.data.RandmanData": "built by randman",
+    "nsnn_sim.learn.data.TuningTask": "built by tuning_task",
+    "nsnn_sim.learn.forward.forward": "internal module (listed for its re-export in nsnn_sim.learn)",
+    "nsnn_sim.learn.backward.backward": "takes a Trace built by forward",
+    "nsnn_sim.learn.train.batch_seed": "seed arithmetic for the learner",
+    "nsnn_sim.learn.forward.layer_seed": "seed arithmetic for the learner",
+    "nsnn_sim.crossval.Comparison": "built by compare",
+    "nsnn_sim.brunel.BrunelNetwork": "built by brunel_model_a",
+    "nsnn_sim.brian2_bridge.Brian2Model": "built by to_brian2",
+    "nsnn_sim.noise.FamilySpec": "validated by register (cases below)",
+    "nsnn_sim.noise.Brian2Function": "part of a FamilySpec",
+    "nsnn_sim.noise.specs": "no arguments",
+    "nsnn_sim.noise.names": "no arguments",
+    "nsnn_sim.noise.registry_fingerprint": "no arguments",
+    "nsnn_sim.noise.kernel_cache_dir": "no arguments",
+    "nsnn_sim.noise.dispatch_source": "no arguments",
+    "nsnn_sim.noise.cdf": "Numba dispatch (family codes are checked by the models)",
+    "nsnn_sim.noise.pdf": "Numba dispatch",
+    "nsnn_sim.noise.ppf": "Numba dispatch",
+    "nsnn_sim.noise.may_fire": "Numba dispatch",
+    "nsnn_sim.noise.below_cdf": "Numba dispatch",
+    "nsnn_sim.noise.always_may_fire": "Numba kernel",
+    "nsnn_sim.noise.sample_standard_uniform": "test helper of the noise module",
+    "nsnn_sim.sweep.condition_seed": "seed arithmetic for sweep",
+    "nsnn_sim.plotting.save_figure": "writes a matplotlib figure",
+}
+
+
+@dataclass(frozen=True)
+class Case:
+    entry: str  # "module.qualname" of the entry point the case calls
+    label: str
+    call: Callable
+    names: tuple  # substrings the message must contain (the parameter, the file)
+    errors: tuple = (ValueError, TypeError)
+
+
+CASES: list[Case] = []
+
+
+def case(entry, label, names, errors=(ValueError, TypeError)):
+    def register_case(function):
+        CASES.append(Case(entry, label, function, tuple(names), errors))
+        return function
+    return register_case
+
+
+def bad(entry, label, names, call, errors=(ValueError, TypeError)):
+    CASES.append(Case(entry, label, call, tuple(names), errors))
+
+
+# ------------------------------------------------------------------ small valid objects
+def spikes():
+    return ns.SpikeTrains.from_times([0.001, 0.004, 0.0021, 0.008], [0, 0, 1, 1], [0, 0, 0, 1], dt=1e-4,
+                                     n_steps=100, n_neurons=2, n_trials=2)
+
+
+def tuning_curves():
+    stimuli = np.arange(8) * np.pi / 8
+    preferred = np.arange(4) * np.pi / 4
+    values = coding.von_mises_tuning(stimuli[:, None], preferred, 1.0, 1.0, 5.0)
+    return xr.DataArray(values, dims=("stimulus", "neuron"), coords={"stimulus": stimuli})
+
+
+def decoded():
+    return coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(np.array([[1, 2, 3, 4], [2, 2, 2, 2]]))
+
+
+def network():
+    return learn.official_network(4, [5], 3)
+
+
+X = np.ones((2, 6, 4))
+Y = np.array([0, 1])
+LIF = ns.LIF()
+NSNN = ns.NSNN()
+
+# ------------------------------------------------------------------ models
+SIM = "nsnn_sim.engine.simulate"
+for model_name, model_class, parameters in (
+        ("LIF", ns.LIF, ("tau", "threshold", "u_rest", "u_reset", "tau_ref", "sigma", "dt")),
+        ("NSNN", ns.NSNN, ("beta", "threshold", "noise_scale", "dt"))):
+    entry = f"nsnn_sim.neurons.{model_name}"
+    for parameter in parameters:
+        bad(entry, f"{parameter}=nan", [parameter], lambda c=model_class, p=parameter: c(**{p: np.nan}))
+        bad(entry, f"{parameter}='0.5'", [parameter], lambda c=model_class, p=parameter: c(**{p: "0.5"}))
+    for parameter in ("noise", "firing", "reset"):
+        bad(entry, f"{parameter}='bogus'", [parameter], lambda c=model_class, p=parameter: c(**{p: "bogus"}))
+    bad(entry, "threshold complex", ["threshold"], lambda c=model_class: c(threshold=1 + 1j))
+    bad(entry, "threshold 2-D", ["threshold"], lambda c=model_class: c(threshold=np.ones((2, 2))))
+bad("nsnn_sim.neurons.NSNN", "noise_scale=1e308 (overflows the kernel)", ["noise_scale"],
+    lambda: ns.NSNN(noise_scale=1e308))
+bad("nsnn_sim.neurons.LIF", "sigma=1e300 (overflows the kernel)", ["sigma"], lambda: ns.LIF(sigma=1e300))
+bad("nsnn_sim.neurons.LIF", "tau=-1", ["tau"], lambda: ns.LIF(tau=-0.01))
+bad("nsnn_sim.neurons.NSNN", "beta=1.5", ["beta"], lambda: ns.NSNN(beta=1.5))
+bad("nsnn_sim.neurons.model_from_dict", "unknown kind", ["kind"], lambda: ns.neurons.model_from_dict({"kind": "X"}))
+bad("nsnn_sim.neurons.model_from_dict", "not a dict", ["dict"], lambda: ns.neurons.model_from_dict(5))
+
+# ------------------------------------------------------------------ simulate
+bad(SIM, "model is the class", ["model", "LIF()"], lambda: ns.simulate(ns.LIF, 0.9))
+bad(SIM, "model is a string", ["model"], lambda: ns.simulate("LIF", 0.9))
+bad(SIM, "inputs nan", ["inputs", "nan"], lambda: ns.simulate(LIF, np.nan))
+bad(SIM, "inputs '0.9'", ["inputs"], lambda: ns.simulate(LIF, "0.9"))
+bad(SIM, "inputs complex", ["inputs"], lambda: ns.simulate(LIF, 0.9 + 0j))
+bad(SIM, "inputs 1e308 (overflows the kernel)", ["inputs"], lambda: ns.simulate(LIF, 1e308))
+bad(SIM, "inputs wrong shape", ["inputs", "shape"], lambda: ns.simulate(LIF, np.ones(3), n_neurons=2))
+bad(SIM, "n_neurons=1.5", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=1.5))
+bad(SIM, "n_neurons=0", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=0))
+bad(SIM, "n_neurons=True", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=True))
+bad(SIM, "n_steps=2**64", ["n_steps"], lambda: ns.simulate(LIF, 0.9, n_steps=2**64))
+bad(SIM, "n_trials=-1", ["n_trials"], lambda: ns.simulate(LIF, 0.9, n_trials=-1))
+bad(SIM, "seed=-1", ["seed"], lambda: ns.simulate(LIF, 0.9, seed=-1))
+bad(SIM, "seed=2**64", ["seed"], lambda: ns.simulate(LIF, 0.9, seed=2**64))
+bad(SIM, "seed='a'", ["seed"], lambda: ns.simulate(LIF, 0.9, seed="a"))
+bad(SIM, "n_threads=0", ["n_threads"], lambda: ns.simulate(LIF, 0.9, n_threads=0))
+bad(SIM, "record_state=[5] of 2 neurons", ["record_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
+                                                                                record_state=[5]))
+bad(SIM, "record_state=True", ["record_state"], lambda: ns.simulate(LIF, 0.9, record_state=True))
+bad(SIM, "initial_state nan", ["initial_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
+                                                                     initial_state=[np.nan, 0.0]))
+bad(SIM, "initial_state wrong length", ["initial_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
+                                                                              initial_state=[0.0, 0, 0]))
+bad(SIM, "n_neurons=2**31-1 (memory)", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=2**31 - 1, n_steps=1),
+    errors=(MemoryError, ValueError))
+bad(SIM, "record_state of 2000 x 10^7 steps (memory)", ["record_state"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=2000, n_steps=10**7, record_state=np.arange(2000)),
+    errors=(MemoryError, ValueError))
+bad(SIM, "n_threads=10**6 (would hang starting threads)", ["n_threads"],
+    lambda: ns.simulate(LIF, 0.9, n_threads=10**6))
+bad(SIM, "n_trials=10**9 (memory)", ["n_trials"], lambda: ns.simulate(LIF, 0.9, n_trials=10**9, n_steps=1),
+    errors=(MemoryError, ValueError))
+bad(SIM, "progress='yes'", ["progress"], lambda: ns.simulate(LIF, 0.9, progress="yes"))
+bad(SIM, "connections a string", ["weights"], lambda: ns.simulate(LIF, 0.9, connections="W"))
+bad(SIM, "connections of the wrong size", ["weights", "shape"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=3, connections=ns.connect(np.zeros((2, 2)))))
+
+# ------------------------------------------------------------------ inputs and connections
+PI = "nsnn_sim.network.poisson_input"
+bad(PI, "rate nan", ["rate"], lambda: ns.poisson_input(np.nan, 0.1, 10))
+bad(PI, "rate -1", ["rate"], lambda: ns.poisson_input(-1.0, 0.1, 10))
+bad(PI, "weight '0.1'", ["weight"], lambda: ns.poisson_input(10.0, "0.1", 10))
+bad(PI, "weight 1e308 (overflows the kernel)", ["weight"], lambda: ns.poisson_input(10.0, 1e308, 10))
+bad(PI, "n_sources 1e30", ["n_sources"], lambda: ns.poisson_input(1e-30, 0.1, 10**30))
+bad(PI, "n_sources 2.5", ["n_sources"], lambda: ns.poisson_input(10.0, 0.1, 2.5))
+bad(SIM, "Poisson rate above 1/dt", ["rate"], lambda: ns.simulate(LIF, ns.poisson_input(1e6, 0.1, 1)))
+bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
+CONNECT = "nsnn_sim.network.connect"
+bad(CONNECT, "weights complex", ["weights", "complex"], lambda: ns.connect(np.ones((2, 2)) * (0.1 + 0.1j)))
+bad(CONNECT, "sparse weights complex", ["weights", "complex"],
+    lambda: ns.connect(sp.csr_matrix(np.ones((2, 2)) * (0.1 + 0.1j))))
+bad(CONNECT, "weights numeric strings", ["weights"], lambda: ns.connect(np.full((2, 2), "0.1")))
+bad(CONNECT, "weights nan", ["weights", "finite"], lambda: ns.connect(np.full((2, 2), np.nan)))
+bad(CONNECT, "weights 1e308 (overflows the kernel)", ["weights"], lambda: ns.connect(np.full((2, 2), 1e308)))
+bad(CONNECT, "weights 1-D", ["weights", "2-D"], lambda: ns.connect(np.ones(3)))
+bad(CONNECT, "delay nan", ["delay", "nan"], lambda: ns.connect(np.ones((2, 2)), delay=np.nan))
+bad(CONNECT, "delay 0", ["delay"], lambda: ns.connect(np.ones((2, 2)), delay=0))
+bad(CONNECT, "delay 1.5", ["delay", "1.5"], lambda: ns.connect(np.ones((2, 2)), delay=1.5))
+bad(CONNECT, "sparse delay with dense weights", ["delay", "sparse"],
+    lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2))))
+bad("nsnn_sim.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
+bad("nsnn_sim.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
+
+# ------------------------------------------------------------------ spike trains and files
+ST = "nsnn_sim.spikes.SpikeTrains"
+bad(ST, "dt 0", ["dt"], lambda: ns.SpikeTrains([0], [0], [0], dt=0.0, n_trials=1, n_neurons=1, n_steps=1))
+bad(ST, "step beyond n_steps", ["step"], lambda: ns.SpikeTrains([0], [0], [5], dt=1e-3, n_trials=1,
+                                                                 n_neurons=1, n_steps=2))
+bad(ST, "neuron negative", ["neuron"], lambda: ns.SpikeTrains([0], [-1], [0], dt=1e-3, n_trials=1, n_neurons=1,
+                                                              n_steps=2))
+bad(ST, "arrays of unequal length", ["trial", "neuron", "step"],
+    lambda: ns.SpikeTrains([0, 0], [0], [0], dt=1e-3, n_trials=1, n_neurons=1, n_steps=2))
+bad("nsnn_sim.spikes.SpikeTrains.counts", "window nan", ["window"], lambda: spikes().counts(window=np.nan))
+bad("nsnn_sim.spikes.SpikeTrains.counts", "window 1 step of a 10^9-step train (memory)", ["window"],
+    lambda: ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**9).counts(window=1e-4),
+    errors=(MemoryError, ValueError))
+bad("nsnn_sim.spikes.SpikeTrains.crop", "t_stop before t_start", ["t_stop"], lambda: spikes().crop(0.005, 0.001))
+bad("nsnn_sim.spikes.SpikeTrains.to_dense", "dtype a string", ["dtype"], lambda: spikes().to_dense(dtype="abc"))
+bad("nsnn_sim.spikes.stack_trials", "empty list", ["trains"], lambda: ns.spikes.stack_trials([]))
+bad("nsnn_sim.spikes.stack_trials", "different dt", ["dt"],
+    lambda: ns.spikes.stack_trials([spikes(), ns.SpikeTrains([0], [0], [0], dt=1e-3, n_trials=1, n_neurons=2,
+                                                              n_steps=100)]))
+FT = "nsnn_sim.interop.times.from_times"
+bad(FT, "times nan", ["times"], lambda: interop_times.from_times([np.nan], [0], [0], dt=1e-3))
+bad(FT, "times off the grid", ["times"], lambda: interop_times.from_times([0.00015], [0], [0], dt=1e-4))
+bad(FT, "dt negative", ["dt"], lambda: interop_times.from_times([0.0], [0], [0], dt=-1e-3))
+bad(FT, "neurons float", ["neurons"], lambda: interop_times.from_times([0.0], [0.5], [0], dt=1e-3))
+bad("nsnn_sim.interop.times.time_step", "dt '1ms'", ["dt"], lambda: interop_times.time_step("1ms"))
+bad("nsnn_sim.interop.times.whole_steps", "duration negative", ["duration"],
+    lambda: interop_times.whole_steps("duration", -0.1, 1e-4))
+
+
+@case("nsnn_sim.spikes.load", "a directory", ["tmp"], errors=(OSError,))
+def _load_directory(tmp_path):
+    ns.load(tmp_path)
+
+
+@case("nsnn_sim.spikes.load", "a text file", ["notes.txt"], errors=(OSError,))
+def _load_text(tmp_path):
+    path = tmp_path / "notes.txt"
+    path.write_text("not a result")
+    ns.load(path)
+
+
+@case("nsnn_sim.spikes.load", "a missing file", ["missing.nc"], errors=(OSError,))
+def _load_missing(tmp_path):
+    ns.load(tmp_path / "missing.nc")
+
+
+@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "inside a file", ["file.txt"], errors=(OSError, ValueError))
+def _save_inside_file(tmp_path):
+    (tmp_path / "file.txt").write_text("x")
+    result = ns.SimulationResult(spikes(), None, np.zeros(0, dtype=np.int64), ns.NSNN(), 0)
+    result.to_netcdf(tmp_path / "file.txt" / "result.nc")
+
+
+@case("nsnn_sim.interop.nwb.load_nwb", "a text file", ["notes.nwb"], errors=(OSError, ValueError))
+def _nwb_text(tmp_path):
+    path = tmp_path / "notes.nwb"
+    path.write_text("not NWB")
+    ns.load_nwb(path)
+
+
+@case("nsnn_sim.interop.nwb.to_nwb", "not a result", ["result"])
+def _nwb_not_result(tmp_path):
+    from nsnn_sim.interop import nwb
+    nwb.to_nwb(spikes(), tmp_path / "x.nwb")
+
+
+bad("nsnn_sim.interop.neo.to_neo", "not SpikeTrains", ["spikes"], lambda: nsnn_sim.interop.neo.to_neo([1, 2]))
+bad("nsnn_sim.interop.neo.from_neo", "not a Neo object", ["source"], lambda: nsnn_sim.interop.neo.from_neo(5, 1e-3))
+bad("nsnn_sim.interop.neo.from_neo", "dt 0", ["dt"], lambda: nsnn_sim.interop.neo.from_neo([], 0.0))
+bad("nsnn_sim.interop.brian2_monitor.from_brian2", "not a monitor", ["monitor"],
+    lambda: nsnn_sim.interop.brian2_monitor.from_brian2(5, dt=1e-4))
+
+# ------------------------------------------------------------------ statistics
+bad("nsnn_sim.stats.firing_rates", "not SpikeTrains", ["spikes"], lambda: stats.firing_rates(np.ones(3)))
+bad("nsnn_sim.stats.firing_rates", "t_stop before t_start", ["t_stop"],
+    lambda: stats.firing_rates(spikes(), t_start=0.005, t_stop=0.001))
+bad("nsnn_sim.stats.psth", "bin_width 0", ["bin_width"], lambda: stats.psth(spikes(), 0.0))
+bad("nsnn_sim.stats.psth", "one-step bins of a 10^9-step train (memory)", ["bin_width"],
+    lambda: stats.psth(ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**9), 1e-4),
+    errors=(MemoryError, ValueError))
+bad("nsnn_sim.stats.psth", "smoothing nan", ["smoothing"], lambda: stats.psth(spikes(), 1e-3, smoothing=np.nan))
+bad("nsnn_sim.stats.isi_cv", "pool='x'", ["pool"], lambda: stats.isi_cv(spikes(), pool="x"))
+bad("nsnn_sim.stats.cv_of_intervals", "intervals nan", ["intervals"], lambda: stats.cv_of_intervals([np.nan, 1.0]))
+bad("nsnn_sim.stats.cv_of_intervals", "groups of the wrong length", ["groups"],
+    lambda: stats.cv_of_intervals([1.0, 2.0], groups=[0]))
+bad("nsnn_sim.stats.cv2", "not SpikeTrains", ["spikes"], lambda: stats.cv2("spikes"))
+bad("nsnn_sim.stats.lv", "not SpikeTrains", ["spikes"], lambda: stats.lv(None))
+bad("nsnn_sim.stats.fano_factor", "windows negative", ["windows"], lambda: stats.fano_factor(spikes(), [-1e-3]))
+bad("nsnn_sim.stats.fano_factor", "across='x'", ["across"], lambda: stats.fano_factor(spikes(), [1e-3], across="x"))
+bad("nsnn_sim.stats.fano_of_counts", "ddof 1.5", ["ddof"], lambda: stats.fano_of_counts(np.ones((3, 2)), ddof=1.5))
+bad("nsnn_sim.stats.fano_of_counts", "counts strings", ["counts"], lambda: stats.fano_of_counts(np.array(["1", "2"])))
+bad("nsnn_sim.stats.count_correlations", "window 0", ["window"], lambda: stats.count_correlations(spikes(), 0.0))
+bad("nsnn_sim.stats.correlations_of_counts", "counts 1-D", ["counts"], lambda: stats.correlations_of_counts(np.ones(3)))
+bad("nsnn_sim.distances.van_rossum_distance", "tau 0", ["tau"], lambda: stats.van_rossum_distance([0.1], [0.2], 0.0))
+bad("nsnn_sim.distances.van_rossum_distance", "times nan", ["times_a"],
+    lambda: stats.van_rossum_distance([np.nan], [0.2], 0.01))
+bad("nsnn_sim.distances.van_rossum_distance", "convention 'x'", ["convention"],
+    lambda: stats.van_rossum_distance([0.1], [0.2], 0.01, convention="x"))
+bad("nsnn_sim.distances.victor_purpura_distance", "cost -1", ["cost"],
+    lambda: stats.victor_purpura_distance([0.1], [0.2], -1.0))
+bad("nsnn_sim.distances.pairwise_distances", "metric 'x'", ["metric"],
+    lambda: stats.pairwise_distances(spikes(), "x", 0.01, 0))
+bad("nsnn_sim.distances.pairwise_distances", "neuron 9", ["neuron"],
+    lambda: stats.pairwise_distances(spikes(), "van_rossum", 0.01, 9))
+bad("nsnn_sim.distances.reliability", "sigma 0", ["sigma"], lambda: stats.reliability(spikes(), sigma=0.0))
+
+# ------------------------------------------------------------------ theory
+for function in (theory.siegert_rate, theory.isi_cv):
+    entry = f"nsnn_sim.theory.{function.__name__}"
+    bad(entry, "sigma 0", ["sigma"], lambda f=function: f(0.9, 0.0))
+    bad(entry, "mu nan", ["mu"], lambda f=function: f(np.nan, 0.5))
+    bad(entry, "tau '0.01'", ["tau"], lambda f=function: f(0.9, 0.5, tau="0.01"))
+    bad(entry, "u_reset above threshold", ["u_reset"], lambda f=function: f(0.9, 0.5, u_reset=2.0))
+bad("nsnn_sim.theory.siegert_rate", "mu an array", ["mu"], lambda: theory.siegert_rate(np.array([0.9, 1.0]), 0.5))
+bad("nsnn_sim.theory.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
+bad("nsnn_sim.theory.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
+bad("nsnn_sim.theory.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
+
+# ------------------------------------------------------------------ coding
+bad("nsnn_sim.tuning.von_mises_tuning", "kappa nan", ["kappa"],
+    lambda: coding.von_mises_tuning(0.1, 0.0, np.nan, 1.0, 1.0))
+bad("nsnn_sim.tuning.von_mises_tuning_derivative", "gain string", ["gain"],
+    lambda: coding.von_mises_tuning_derivative(0.1, 0.0, 1.0, 1.0, "a"))
+bad("nsnn_sim.tuning.fit_tuning_curves", "responses without a stimulus dimension", ["responses"],
+    lambda: coding.fit_tuning_curves(np.ones((3, 4))))
+bad("nsnn_sim.fisher.linear_fisher_information", "delta_stimulus 0", ["delta_stimulus"],
+    lambda: coding.linear_fisher_information(np.ones((10, 3)), np.ones((10, 3)), 0.0))
+bad("nsnn_sim.fisher.fisher_information_by_population_size", "sizes above the population", ["sizes"],
+    lambda: coding.fisher_information_by_population_size(np.random.default_rng(0).normal(size=(20, 3)),
+                                                         np.random.default_rng(1).normal(size=(20, 3)), 0.1, [5]))
+bad("nsnn_sim.fisher.poisson_fisher_information", "tuning negative", ["tuning"],
+    lambda: coding.poisson_fisher_information(-np.ones((2, 3)), np.ones((2, 3))))
+bad("nsnn_sim.fisher.discrimination_threshold", "d_prime 0", ["d_prime"],
+    lambda: coding.discrimination_threshold(1.0, d_prime=0.0))
+DEC = "nsnn_sim.decoding.PoissonDecoder"
+bad(DEC, "grid_size 10^9 (memory)", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=10**9),
+    errors=(MemoryError, ValueError))
+bad(DEC, "grid_size 1", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=1))
+bad(DEC, "window 0", ["window"], lambda: coding.PoissonDecoder(tuning_curves(), window=0.0))
+bad(DEC, "tuning a string", ["tuning"], lambda: coding.PoissonDecoder("curves"))
+bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts 1e308", ["counts"],
+    lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(np.full(4, 1e308)))
+bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts negative", ["counts"],
+    lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(-np.ones(4)))
+bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts of 3 neurons for 4", ["counts"],
+    lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(np.ones(3)))
+bad("nsnn_sim.decoding.EmpiricalDecoder", "smoothing -1", ["smoothing"],
+    lambda: coding.EmpiricalDecoder(tuning_curves(), smoothing=-1.0))
+bad("nsnn_sim.posterior.circular_error", "estimate string", ["estimate"], lambda: coding.circular_error("a", 0.1))
+bad("nsnn_sim.posterior.covers", "level 1.5", ["level"], lambda: coding.covers(decoded(), 0.1, level=1.5))
+bad("nsnn_sim.posterior.coverage", "levels 0", ["levels"], lambda: coding.coverage(decoded(), [0.1, 0.2], [0.0]))
+bad("nsnn_sim.cue_integration.combine_cues", "variance_a negative", ["variance_a"],
+    lambda: coding.combine_cues(0.1, -1.0, 0.2, 1.0))
+bad("nsnn_sim.cue_integration.combine_posteriors", "credible 1.0", ["credible"],
+    lambda: coding.combine_posteriors(decoded(), decoded(), credible=1.0))
+
+# ------------------------------------------------------------------ sampling and cross-validation
+bad("nsnn_sim.sampling.BoltzmannTarget", "weights not symmetric", ["weights"],
+    lambda: sampling.BoltzmannTarget(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros(2)))
+bad("nsnn_sim.sampling.sample_states", "n_sweeps 0", ["n_sweeps"],
+    lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 0))
+bad("nsnn_sim.sampling.sample_states", "n_sweeps 10^12 (memory)", ["n_sweeps"],
+    lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 10**12),
+    errors=(MemoryError, ValueError))
+bad("nsnn_sim.sampling.sample_states", "noise 'x'", ["noise"],
+    lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 10, noise="x"))
+bad("nsnn_sim.sampling.state_distribution", "states not integers", ["states"],
+    lambda: sampling.state_distribution(np.full((3, 2), 0.5), 2))
+bad("nsnn_sim.sampling.state_distribution", "states beyond 2**n_units", ["states"],
+    lambda: sampling.state_distribution(np.array([0, 4]), 2))
+bad("nsnn_sim.sampling.kl_divergence", "p not normalised", ["p"],
+    lambda: sampling.kl_divergence([0.2, 0.2], [0.5, 0.5]))
+bad("nsnn_sim.crossval.compare", "fano_window 0", ["fano_window"],
+    lambda: crossval.compare(spikes(), spikes(), fano_window=0.0))
+bad("nsnn_sim.crossval.compare", "b not SpikeTrains", ["b"], lambda: crossval.compare(spikes(), 5))
+bad("nsnn_sim.crossval.unit_rates", "not SpikeTrains", ["spikes"], lambda: crossval.unit_rates([1]))
+bad("nsnn_sim.crossval.unit_fano", "window -1", ["window"], lambda: crossval.unit_fano(spikes(), -1.0))
+bad("nsnn_sim.crossval.unit_cv", "not SpikeTrains", ["spikes"], lambda: crossval.unit_cv(None))
+bad("nsnn_sim.brunel.brunel_model_a", "g nan", ["g"],
+    lambda: nsnn_sim.brunel.brunel_model_a(n_excitatory=100, g=np.nan))
+bad("nsnn_sim.brunel.brunel_model_a", "n_excitatory 0", ["n_excitatory"], lambda: nsnn_sim.brunel.brunel_model_a(0))
+
+# ------------------------------------------------------------------ noise registry
+bad("nsnn_sim.noise.get", "unknown family", ["noise", "bogus"], lambda: noise.get("bogus"))
+bad("nsnn_sim.noise.get", "scale 0", ["scale"], lambda: noise.get("gaussian", 0.0))
+bad("nsnn_sim.noise.NoiseFamily", "scale nan", ["scale"], lambda: noise.NoiseFamily("gaussian", np.nan))
+bad("nsnn_sim.noise.spec", "unknown", ["bogus"], lambda: noise.spec("bogus"))
+bad("nsnn_sim.noise.code_of", "unknown", ["bogus"], lambda: noise.code_of("bogus"))
+bad("nsnn_sim.noise.check_scale", "negative", ["noise_scale"],
+    lambda: noise.check_scale("noise_scale", -1.0, "gaussian"))
+bad("nsnn_sim.noise.register", "not a FamilySpec", ["FamilySpec"], lambda: noise.register({"name": "x"}))
+
+# ------------------------------------------------------------------ learner
+bad("nsnn_sim.learn.network.SpikingLayer", "n_neurons 0", ["n_neurons"], lambda: learn.SpikingLayer(0))
+bad("nsnn_sim.learn.network.SpikingLayer", "firing 'x'", ["firing"], lambda: learn.SpikingLayer(3, firing="x"))
+bad("nsnn_sim.learn.network.SpikingLayer", "noise_scale nan", ["noise_scale"],
+    lambda: learn.SpikingLayer(3, noise_scale=np.nan))
+bad("nsnn_sim.learn.network.Readout", "kind 'x'", ["kind"], lambda: learn.Readout("x"))
+bad("nsnn_sim.learn.network.Network", "layers empty", ["layers"], lambda: learn.Network(4, []))
+bad("nsnn_sim.learn.network.Network", "layer_delay 2", ["layer_delay"],
+    lambda: learn.Network(4, [learn.SpikingLayer(3)], layer_delay=2))
+bad("nsnn_sim.learn.network.erf_surrogate_sd", "alpha 0", ["alpha"], lambda: learn.erf_surrogate_sd(0.0))
+bad("nsnn_sim.learn.official.official_layer", "noise 'x'", ["noise"], lambda: learn.official_layer(3, noise="x"))
+bad("nsnn_sim.learn.official.official_network", "n_hidden 0", ["n_hidden"], lambda: learn.official_network(4, [0], 3))
+TRAIN = "nsnn_sim.learn.train.train"
+bad(TRAIN, "inputs nan", ["inputs"], lambda: learn.train(network(), np.full((2, 6, 4), np.nan), Y, epochs=1,
+                                                        progress=False))
+bad(TRAIN, "targets out of range", ["targets", "7"], lambda: learn.train(network(), X, np.array([0, 7]), epochs=1,
+                                                                        progress=False))
+bad(TRAIN, "mse targets nan", ["targets"], lambda: learn.train(network(), X, np.full((2, 3), np.nan), loss="mse",
+                                                              epochs=1, progress=False))
+bad(TRAIN, "epochs 0", ["epochs"], lambda: learn.train(network(), X, Y, epochs=0, progress=False))
+bad(TRAIN, "loss 'x'", ["loss"], lambda: learn.train(network(), X, Y, loss="x", progress=False))
+bad(TRAIN, "batch_size 0", ["batch_size"], lambda: learn.train(network(), X, Y, batch_size=0, progress=False))
+EVAL = "nsnn_sim.learn.train.evaluate"
+bad(EVAL, "seed -1", ["seed"], lambda: learn.evaluate(network(), X, Y, seed=-1))
+bad(EVAL, "membrane_noise nan (simulator)", ["membrane_noise"],
+    lambda: learn.evaluate(network(), X, Y, engine="simulator", membrane_noise=np.nan))
+bad(EVAL, "membrane_noise -1", ["membrane_noise"], lambda: learn.evaluate(network(), X, Y, membrane_noise=-1.0))
+bad(EVAL, "engine 'x'", ["engine"], lambda: learn.evaluate(network(), X, Y, engine="x"))
+bad(EVAL, "n_ensembles 0", ["n_ensembles"], lambda: learn.evaluate(network(), X, Y, n_ensembles=0))
+bad("nsnn_sim.learn.simulator.simulate_network", "membrane_noise nan", ["membrane_noise"],
+    lambda: learn.simulate_network(network(), X, membrane_noise=np.nan))
+bad("nsnn_sim.learn.simulator.simulate_network", "membrane_noise -1", ["membrane_noise"],
+    lambda: learn.simulate_network(network(), X, membrane_noise=-1.0))
+bad("nsnn_sim.learn.simulator.simulate_network", "inputs of 3 channels for 4", ["inputs"],
+    lambda: learn.simulate_network(network(), np.ones((2, 6, 3))))
+bad("nsnn_sim.learn.gradients.loss_and_gradients", "targets of 3 labels for 2 samples", ["targets"],
+    lambda: learn.loss_and_gradients(network(), X, np.array([0, 1, 2])))
+bad("nsnn_sim.learn.optimizers.SGD", "learning_rate -1", ["learning_rate"], lambda: learn.SGD(-1.0))
+bad("nsnn_sim.learn.optimizers.Adam", "beta1 1", ["beta1"], lambda: learn.Adam(beta1=1.0))
+bad("nsnn_sim.learn.losses.cross_entropy", "labels float", ["labels"], lambda: learn.cross_entropy(np.ones((2, 3)),
+                                                                                                  [0.5, 1]))
+bad("nsnn_sim.learn.losses.mean_squared_error", "targets of the wrong shape", ["targets"],
+    lambda: learn.mean_squared_error(np.ones((2, 3)), np.ones((2, 2))))
+bad("nsnn_sim.learn.losses.step_cross_entropy", "step_outputs 2-D", ["step_outputs"],
+    lambda: learn.step_cross_entropy(np.ones((2, 3)), [0, 1]))
+bad("nsnn_sim.learn.data.randman", "n_classes 0", ["n_classes"], lambda: learn.randman(n_classes=0))
+bad("nsnn_sim.learn.data.randman", "n_train 10^9 (memory)", ["n_train"], lambda: learn.randman(n_train=10**9),
+    errors=(MemoryError, ValueError))
+bad("nsnn_sim.learn.data.tuning_task", "n_steps 10^9 (memory)", ["n_steps"], lambda: learn.tuning_task(n_steps=10**9),
+    errors=(MemoryError, ValueError))
+bad("nsnn_sim.learn.network.Network", "10^6 x 10^6 weights (memory)", ["n_inputs"],
+    lambda: learn.Network(10**6, [learn.SpikingLayer(10**6)]), errors=(MemoryError, ValueError))
+bad("nsnn_sim.learn.data.tuning_task", "kappa nan", ["kappa"], lambda: learn.tuning_task(kappa=np.nan))
+bad("nsnn_sim.learn.robustness.delete_spikes", "probability 1.5", ["probability"],
+    lambda: learn.delete_spikes(np.zeros((2, 3, 4)), 1.5))
+bad("nsnn_sim.learn.robustness.insert_spikes", "probability nan", ["probability"],
+    lambda: learn.insert_spikes(np.zeros((2, 3, 4)), np.nan))
+bad("nsnn_sim.learn.robustness.gradient_sign_attack", "epsilon nan", ["epsilon"],
+    lambda: learn.gradient_sign_attack(network(), X, Y, np.nan))
+bad("nsnn_sim.learn.robustness.input_gradient", "n_samples 0", ["n_samples"],
+    lambda: learn.input_gradient(network(), X, Y, n_samples=0))
+
+# ------------------------------------------------------------------ sweeps and plotting
+bad("nsnn_sim.sweep.sweep", "grid not a dict", ["grid"], lambda: nsnn_sim.sweep.sweep(lambda **k: {}, [1, 2], "store"))
+bad("nsnn_sim.sweep.sweep", "function not callable", ["function"], lambda: nsnn_sim.sweep.sweep(5, {"a": [1]}, "store"))
+bad("nsnn_sim.sweep.conditions_of", "values not a list", ["grid"], lambda: nsnn_sim.sweep.conditions_of({"a": 5}))
+bad("nsnn_sim.plotting.raster", "trial 5", ["trial"], lambda: nsnn_sim.plotting.raster(spikes(), trial=5))
+bad("nsnn_sim.plotting.population_rate", "bin_width 0", ["bin_width"],
+    lambda: nsnn_sim.plotting.population_rate(spikes(), 0.0))
+bad("nsnn_sim.plotting.raster_and_rate", "bin_width nan", ["bin_width"],
+    lambda: nsnn_sim.plotting.raster_and_rate(spikes(), np.nan))
+
+# ------------------------------------------------------------------ Brian2 bridge (checks run before Brian2)
+bad("nsnn_sim.brian2_bridge.to_brian2", "n_neurons 0", ["n_neurons"],
+    lambda: nsnn_sim.brian2_bridge.to_brian2(LIF, 0.9, n_neurons=0))
+bad("nsnn_sim.brian2_bridge.run_brian2", "target 'x'", ["target"],
+    lambda: nsnn_sim.brian2_bridge.run_brian2(LIF, 0.9, target="x"))
+bad("nsnn_sim.brian2_bridge.run_brian2", "inputs nan", ["inputs"],
+    lambda: nsnn_sim.brian2_bridge.run_brian2(LIF, np.nan))
+
+
+# ------------------------------------------------------------------ the tests
+def public_modules():
+    """Every module of the package except the private ones (``_name``) and the experiments."""
+    for info in pkgutil.walk_packages(nsnn_sim.__path__, "nsnn_sim."):
+        parts = info.name.split(".")
+        if any(part.startswith("_") for part in parts[1:]) or parts[1] == "experiments" and len(parts) > 2:
+            continue
+        yield importlib.import_module(info.name)
+
+
+def qualified(obj) -> str:
+    return f"{obj.__module__}.{obj.__qualname__}"
+
+
+def public_entry_points() -> dict:
+    """``qualified name -> object`` of every public callable (each ``__all__`` name, and the public
+    methods of public classes that take user data), across the user-facing modules."""
+    entries = {}
+    for module in public_modules():
+        if module.__name__ in INTERNAL_MODULES:
+            continue
+        names = getattr(module, "__all__", None)
+        if names is None:
+            if [name for name in vars(module) if not name.startswith("_")] and module.__name__ != "nsnn_sim.interop":
+                raise AssertionError(f"{module.__name__} has no __all__: list its public names")
+            continue
+        for name in names:
+            obj = getattr(module, name)
+            if callable(obj) and getattr(obj, "__module__", "").startswith("nsnn_sim"):
+                entries.setdefault(qualified(obj), obj)
+    return entries
+
+
+def test_the_fuzz_table_is_large():
+    assert len(CASES) >= 80
+
+
+def test_every_public_entry_point_has_bad_input_cases():
+    covered = {case.entry for case in CASES}
+    missing = sorted(name for name in public_entry_points() if name not in covered and name not in NOT_USER_FACING)
+    assert not missing, f"public entry points without bad-input cases in test_fuzz.py: {missing}"
+
+
+def test_every_case_names_a_real_entry_point():
+    known = set(public_entry_points())
+    methods = {case.entry for case in CASES if case.entry not in known}
+    for entry in methods:  # methods of public classes: "module.Class.method"
+        module_name, class_name, method = entry.rsplit(".", 2)
+        cls = getattr(importlib.import_module(module_name), class_name)
+        assert callable(getattr(cls, method)), entry
+
+
+@pytest.mark.parametrize("bad_case", CASES, ids=[f"{c.entry.rsplit('.', 1)[-1]}: {c.label}" for c in CASES])
+def test_bad_input_gives_a_clear_error(bad_case, tmp_path):
+    code = bad_case.call.__code__
+    arguments = (tmp_path,) if "tmp_path" in code.co_varnames[:code.co_argcount] else ()
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # a warning (ComplexWarning, overflow) is not an error message
+        with pytest.raises(bad_case.errors) as raised:
+            bad_case.call(*arguments)
+    message = str(raised.value)
+    for name in bad_case.names:
+        assert name in message, f"{type(raised.value).__name__}: {message!r} does not name {name!r}"
+
+
+# ------------------------------------------------------------------ extremes that are not errors
+def test_a_broadcast_current_stays_a_view():
+    """A zero-stride input costs nothing: simulate's kernels read the caller's array (no full copy)."""
+    row = np.linspace(0.5, 1.0, 1000)
+    huge = np.broadcast_to(row, (10**5, 1000))  # 800 MB if it were copied
+    compiled = ns.network.prepare_inputs(huge, n_neurons=1000, n_steps=10**5, n_trials=1, dt=1e-3)
+    assert np.shares_memory(compiled.current, row)
+    with pytest.raises(ValueError, match=r"inputs=.*1 non-finite"):  # and its check sees every value
+        ns.network.prepare_inputs(np.broadcast_to(np.r_[row[:-1], np.nan], (10**5, 1000)), 1000, 10**5, 1, 1e-3)
+
+
+def test_reliability_of_a_kernel_wider_than_the_run_is_its_limit():
+    """sigma >> run: every smoothed train is constant over the run, so trials with spikes are collinear
+    (R = 1) -- computed with the kernel's reach capped at the run, not an overflow."""
+    trains = ns.SpikeTrains.from_times([0.001, 0.004, 0.002, 0.009, 0.005], [0, 0, 0, 0, 0], [0, 0, 1, 1, 2],
+                                       dt=1e-4, n_steps=100, n_neurons=1, n_trials=3)
+    assert float(stats.reliability(trains, sigma=1e30)[0]) == pytest.approx(1.0, abs=1e-12)
