@@ -45,7 +45,7 @@ import numpy as np
 import xarray as xr
 from scipy.signal import get_window
 
-from nsnn_sim._stats_common import _check_spikes, _scalar_parameter, _time_step, _train_index
+from nsnn_sim._stats_common import _check_spikes, _jackknife_se, _scalar_parameter, _time_step, _train_index
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, float_array
 
@@ -105,13 +105,6 @@ def _groups(n_items: int, n_groups: int) -> np.ndarray:
         raise ValueError(f"n_groups={n_groups!r} exceeds the number of segments ({n_items}): use longer "
                          f"records, shorter segments or fewer groups")
     return np.arange(n_items) % n_groups
-
-
-def _jackknife_se(leave_one_out: np.ndarray) -> np.ndarray:
-    """Jackknife SE from the ``G`` leave-one-group-out estimates along axis 0:
-    ``sqrt((G - 1)/G * sum_g (theta_g - mean)^2)`` (Efron & Stein 1981)."""
-    n = leave_one_out.shape[0]
-    return np.sqrt((n - 1) / n * np.sum((leave_one_out - leave_one_out.mean(axis=0)) ** 2, axis=0))
 
 
 # ------------------------------------------------------------------ spectra

@@ -8,6 +8,7 @@ import pytest
 
 import nsnn_sim as ns
 from nsnn_sim import spectral
+from nsnn_sim._stats_common import _jackknife_se
 
 
 def trains_from_step_counts(counts, dt=1e-3):
@@ -76,7 +77,7 @@ def test_inhomogeneous_poisson_has_the_closed_form_coherence():
     result = spectral.coherence(spikes, signal, bin_width=dt, segment=0.128)
     interior = result.sel(frequency=slice(2 / 0.128, None))
     # SE of the frequency mean: jackknife over groups of segments of the mean coherence
-    mean_se = float(spectral._jackknife_se(
+    mean_se = float(_jackknife_se(
         result["coherence_leave_one_out"].sel(frequency=slice(2 / 0.128, None)).mean("frequency").values))
     assert abs(float(interior["coherence"].mean()) - expected) < 4 * mean_se
     assert mean_se < 0.03 * expected  # the test resolves a 12 % error
