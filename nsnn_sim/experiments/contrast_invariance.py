@@ -16,8 +16,9 @@ whose amplitude scales with the contrast ``c`` (peaks 1.05 to 1.5). Three models
   J Neurophysiol 87:653);
 * the power-law exponent ``n`` of ``rate = k mu^n`` for the noisy models, a weighted least-squares fit
   of ``log rate`` on ``log mu`` over the fixed range ``mu`` in [0.6, 1.0] (up to threshold), weights from
-  the rates' SEs, with the fit SE (and the reduced chi-squared); for the LIF also the Siegert rate's
-  exponent over the same range.
+  the rates' SEs, with the fit SE, the reduced chi-squared and the SE scaled by its square root (a
+  reduced chi-squared above 1 says the power law is only approximate); for the LIF also the Siegert
+  rate's exponent over the same range.
 
     python analyses/contrast_invariance.py [--quick] [--out results/contrast_invariance.nc]
 """
@@ -167,9 +168,10 @@ def summary(data: xr.Dataset) -> list[str]:
         "; of the input itself: " + f"{float(data['input_half_width'][0]):.2f} deg at every contrast")
     for name in data["noisy_model"].values:
         row = data.sel(noisy_model=name)
-        lines.append(f"power law rate = k mu^n, mu in [0.6, 1.0], {name}: n = {float(row['power_law_exponent']):.2f} "
-                     f"+- {float(row['power_law_exponent_se']):.2f} (reduced chi^2 "
-                     f"{float(row['power_law_reduced_chi2']):.1f})")
+        exponent, se, chi2 = (float(row[key]) for key in
+                              ("power_law_exponent", "power_law_exponent_se", "power_law_reduced_chi2"))
+        lines.append(f"power law rate = k mu^n, mu in [0.6, 1.0], {name}: n = {exponent:.2f} +- {se:.2f} "
+                     f"(reduced chi^2 {chi2:.1f}; SE scaled by sqrt(chi^2): {se * np.sqrt(max(1.0, chi2)):.2f})")
     lines.append("power law of the Siegert rate over the same range: "
                  f"n = {data.attrs['siegert_power_law_exponent']:.2f}")
     return lines
