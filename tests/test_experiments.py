@@ -110,6 +110,9 @@ def test_stochastic_resonance_experiment_shows_interior_optima_and_matches_theor
     inside = data["lif_linear_response_range"].values.astype(bool)
     z = ((data["lif_snr"] - data["lif_snr_theory"]) / data["lif_snr_se"]).values[inside]
     assert np.all(np.abs(z) < 4)
+    # ... and stops holding at 40 Hz, where the response is no longer adiabatic
+    limit = data.swap_dims(limit_condition="limit_frequency").sel(limit_frequency=40.0)
+    assert float(limit["limit_snr_theory"] - limit["limit_snr"]) > 4 * float(limit["limit_snr_se"])
     # aperiodic SR: an interior maximum of the information bound
     information, se = data["aperiodic_information"].values, data["aperiodic_information_se"].values
     best = int(np.argmax(information))

@@ -14,6 +14,8 @@ Three parts, every statistic from :mod:`nsnn_sim.spectral`:
    background ``2 nu CV^2`` (:func:`nsnn_sim.theory.isi_cv`), so
    ``SNR = 1 + (A dnu/dmu)^2 / (2 * 1.5 df * 2 nu CV^2)`` (Hann: 1.5 bins of equivalent noise bandwidth).
    Linear-response range, fixed before measuring: the sigmas whose stationary Siegert rate is >= 5 Hz.
+   Where it stops holding: at sigma 0.1, amplitudes 0.02 to 0.2 (2 Hz) and frequencies 5 to 40 Hz
+   (A = 0.02; background band ``f0 +- 1`` Hz) against the same prediction.
 2. ``aperiodic``: the LIF at ``mu = 0.8`` with a weak Gaussian signal, flat from 0 to 20 Hz, SD 0.05;
    the bias-corrected coherence between train and signal and the information lower bound ``I_LB``
    (:func:`nsnn_sim.spectral.information_lower_bound`) up to 20 Hz, against sigma.
@@ -52,6 +54,9 @@ LIF_TAU, LIF_DT, MU, AMPLITUDE, SIGNAL_FREQUENCY = 10e-3, 1e-4, 0.8, 0.02, 2.0
 SEGMENT, BIN, BACKGROUND, EXCLUDE = 4.0, 0.01, (1.0, 3.0), 0.5
 LINEAR_RESPONSE_MIN_RATE = 5.0  # Hz: the linear-response range, fixed before measuring
 WARMUP = 0.2
+LIMIT_SIGMA = 0.1  # where the linear response stops holding: amplitude and frequency swept at this sigma
+LIMIT_AMPLITUDES = np.array([0.02, 0.05, 0.1, 0.2])  # at f0 = 2 Hz
+LIMIT_FREQUENCIES = np.array([5.0, 10.0, 20.0, 40.0])  # at A = 0.02
 LIF_SIGMAS = np.array([0.05, 0.06, 0.07, 0.085, 0.1, 0.12, 0.14, 0.17, 0.2, 0.3, 0.45, 0.7, 1.0])
 NSNN_BETA, NSNN_DT = 0.5, 1e-3
 NSNN_FAMILIES = {  # name -> (family, firing, noise scales)
@@ -76,16 +81,22 @@ def neuron_trains(spikes, neurons) -> ns.SpikeTrains:
                           n_trials=spikes.n_trials, n_neurons=neurons.size, n_steps=spikes.n_steps)
 
 
-def sinusoid(n_steps: int, dt: float, mean: float, amplitude: float) -> np.ndarray:
-    return mean + amplitude * np.sin(2 * np.pi * SIGNAL_FREQUENCY * np.arange(n_steps) * dt)
+def sinusoid(n_steps: int, dt: float, mean: float, amplitude, frequency=SIGNAL_FREQUENCY) -> np.ndarray:
+    """``mean + A sin(2 pi f t)``, shape ``(n_steps,)``, or ``(n_steps, n)`` for arrays of ``A`` and ``f``."""
+    time = np.arange(n_steps)[:, None] * dt
+    values = mean + np.atleast_1d(amplitude) * np.sin(2 * np.pi * np.atleast_1d(frequency) * time)
+    return values[:, 0] if np.ndim(amplitude) == 0 and np.ndim(frequency) == 0 else values
 
 
-def snr_per_neuron(spikes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """SNR and its SE (the stated definition) and the rate of every neuron of ``spikes`` after WARMUP."""
+def snr_per_neuron(spikes, frequencies=None) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """SNR and its SE (the stated definition; the background band is ``f0 - 1`` to ``f0 + 1`` Hz) and the rate
+    of every neuron of ``spikes`` after WARMUP; ``frequencies``: each neuron's ``f0`` (default 2 Hz)."""
     snr, se, rate = [], [], []
     for neuron in range(spikes.n_neurons):
         train = neuron_trains(spikes, [neuron])
-        value, error = spectral.spectral_snr(train, SIGNAL_FREQUENCY, BACKGROUND, BIN, SEGMENT, t_start=WARMUP,
+        frequency = SIGNAL_FREQUENCY if frequencies is None else float(frequencies[neuron])
+        band = (frequency + BACKGROUND[0] - SIGNAL_FREQUENCY, frequency + BACKGROUND[1] - SIGNAL_FREQUENCY)
+        value, error = spectral.spectral_snr(train, frequency, band, BIN, SEGMENT, t_start=WARMUP,
                                              exclude=EXCLUDE)
         snr.append(value)
         se.append(error)
@@ -93,8 +104,9 @@ def snr_per_neuron(spikes) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return np.array(snr), np.array(se), np.array(rate)
 
 
-def adiabatic_snr(sigma: float) -> tuple[float, float]:
-    """Adiabatic linear-response SNR of the LIF and its stationary Siegert rate (module docstring)."""
+def adiabatic_snr(sigma: float, amplitude: float = AMPLITUDE) -> tuple[float, float]:
+    """Adiabatic linear-response SNR of the LIF and its stationary Siegert rate (module docstring); the same
+    at every signal frequency (the adiabatic limit)."""
     step = 1e-3
     rate = ns.theory.siegert_rate(MU, sigma, LIF_TAU)
     slope = (ns.theory.siegert_rate(MU + step, sigma, LIF_TAU) - ns.theory.siegert_rate(MU - step, sigma, LIF_TAU)) / (
@@ -102,7 +114,7 @@ def adiabatic_snr(sigma: float) -> tuple[float, float]:
     if rate == 0.0:
         return 1.0, 0.0
     background = 2 * rate * ns.theory.isi_cv(MU, sigma, LIF_TAU) ** 2
-    return 1 + (AMPLITUDE * slope) ** 2 / 2 / (1.5 / SEGMENT * background), rate
+    return 1 + (amplitude * slope) ** 2 / 2 / (1.5 / SEGMENT * background), rate
 
 
 def periodic_part(quick: bool, seed: int) -> xr.Dataset:
@@ -139,6 +151,25 @@ def periodic_part(quick: bool, seed: int) -> xr.Dataset:
                           f"nsnn_{key}_rate": (f"{key}_scale", rate, {"units": "Hz"})})
         coords[f"{key}_scale"] = scales
     return xr.Dataset(variables, coords=coords, attrs={"periodic_n_trials": n_trials, "periodic_duration_s": duration})
+
+
+def linear_response_limit_part(quick: bool, seed: int) -> xr.Dataset:
+    """The LIF at sigma = LIMIT_SIGMA with larger amplitudes (2 Hz) and higher frequencies (A = 0.02): where the
+    adiabatic linear-response prediction stops holding."""
+    n_trials, duration = (30, 20.0) if quick else (100, 40.0)
+    n_steps = int(round((WARMUP + duration) / LIF_DT))
+    amplitudes = np.concatenate([LIMIT_AMPLITUDES, np.full(LIMIT_FREQUENCIES.size, AMPLITUDE)])
+    frequencies = np.concatenate([np.full(LIMIT_AMPLITUDES.size, SIGNAL_FREQUENCY), LIMIT_FREQUENCIES])
+    model = ns.LIF(tau=LIF_TAU, sigma=LIMIT_SIGMA, dt=LIF_DT, threshold_crossing="bridge")
+    spikes = ns.simulate(model, sinusoid(n_steps, LIF_DT, MU, amplitudes, frequencies), n_neurons=amplitudes.size,
+                         n_steps=n_steps, n_trials=n_trials, seed=seed + 5).spikes
+    snr, se, _ = snr_per_neuron(spikes, frequencies)
+    theory = np.array([adiabatic_snr(LIMIT_SIGMA, amplitude)[0] for amplitude in amplitudes])
+    return xr.Dataset({"limit_snr": ("limit_condition", snr), "limit_snr_se": ("limit_condition", se),
+                       "limit_snr_theory": ("limit_condition", theory)},
+                      coords={"limit_amplitude": ("limit_condition", amplitudes),
+                              "limit_frequency": ("limit_condition", frequencies, {"units": "Hz"})},
+                      attrs={"limit_sigma": LIMIT_SIGMA, "limit_n_trials": n_trials})
 
 
 def band_limited_signal(n_trials: int, n_steps: int, dt: float, seed: int) -> np.ndarray:
@@ -213,7 +244,8 @@ def population_part(quick: bool, seed: int) -> xr.Dataset:
 
 
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
-    dataset = xr.merge([periodic_part(quick, seed), aperiodic_part(quick, seed), population_part(quick, seed)],
+    dataset = xr.merge([periodic_part(quick, seed), linear_response_limit_part(quick, seed),
+                        aperiodic_part(quick, seed), population_part(quick, seed)],
                        combine_attrs="drop_conflicts")
     dataset.attrs.update({"seed": seed, "quick": int(quick), **provenance(), "lif_tau": LIF_TAU, "mu": MU,
                           "amplitude": AMPLITUDE, "signal_frequency": SIGNAL_FREQUENCY, "segment_s": SEGMENT,
@@ -255,6 +287,11 @@ def summary(data: xr.Dataset) -> list[str]:
         zip(data["lif_sigma"].values, z.values, in_range)) +
         f" (* = range fixed before measuring, Siegert rate >= {LINEAR_RESPONSE_MIN_RATE:g} Hz; "
         f"max |z| inside {float(np.abs(z.values[in_range]).max()):.1f})")
+    limit_z = (data["limit_snr"] - data["limit_snr_theory"]) / data["limit_snr_se"]
+    lines.append(f"beyond it, LIF at sigma {data.attrs['limit_sigma']:g}, (sim - theory)/SE: " + ", ".join(
+        f"A {a:g}, f {f:g} Hz: SNR {v:.3f} +- {e:.3f} vs {t:.3f} ({z:+.1f})" for a, f, v, e, t, z in
+        zip(data["limit_amplitude"].values, data["limit_frequency"].values, data["limit_snr"].values,
+            data["limit_snr_se"].values, data["limit_snr_theory"].values, limit_z.values)))
     information, information_se = data["aperiodic_information"].values, data["aperiodic_information_se"].values
     best = int(np.argmax(information))
     lines.append(f"aperiodic SR (LIF, signal SD {data.attrs['aperiodic_signal_sd']:g}, 0-20 Hz): I_LB "
@@ -292,7 +329,8 @@ def figure(data: xr.Dataset):
     A: LIF SNR at 2 Hz against sigma with the adiabatic linear-response prediction (shaded: the range
     fixed before measuring). B: NSNN SNR against the noise scale, three families. C: aperiodic coherence
     spectra at three sigmas. D: aperiodic I_LB against sigma. E: suprathreshold SR, I_LB of N summed
-    units against sigma with the closed form. F: stationary LIF rate against sigma with Siegert."""
+    units against sigma with the closed form. F: the LIF's SNR at larger amplitudes and higher
+    frequencies against the adiabatic linear-response prediction."""
     import matplotlib.pyplot as plt
 
     figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
@@ -333,6 +371,7 @@ def figure(data: xr.Dataset):
                             fmt="o-", capsize=2, label="LIF, signal SD 0.05, 0-20 Hz")
     information_ax.axhline(0, color="k", linewidth=0.6)
     information_ax.set_xscale("log")
+    information_ax.xaxis.set_minor_formatter(plt.NullFormatter())
     information_ax.set_xlabel("membrane noise sigma")
     information_ax.set_ylabel("I_LB (bit/s, +- SE)")
     information_ax.set_title("Aperiodic SR: coherence lower bound on information")
@@ -348,14 +387,16 @@ def figure(data: xr.Dataset):
     population_ax.set_ylabel("I_LB of the summed readout (bit/s)")
     population_ax.set_title("Suprathreshold SR (Stocks 2000), threshold units")
     population_ax.legend(fontsize=7)
-    rate_ax.plot(sigma, data["lif_rate"], "o", label="LIF simulation (periodic input)")
-    rate_ax.plot(sigma, data["lif_rate_theory"], "k-", label="Siegert rate at mu 0.8")
-    rate_ax.axhline(LINEAR_RESPONSE_MIN_RATE, color="gray", linestyle=":", label="5 Hz")
-    rate_ax.set_xscale("log")
+    labels = [f"A {a:g}\n{f:g} Hz" for a, f in zip(data["limit_amplitude"].values, data["limit_frequency"].values)]
+    positions = np.arange(len(labels))
+    rate_ax.errorbar(positions, data["limit_snr"], yerr=data["limit_snr_se"], fmt="o", capsize=2,
+                     label=f"LIF simulation, sigma {data.attrs['limit_sigma']:g} (+- SE)")
+    rate_ax.plot(positions, data["limit_snr_theory"], "k_", markersize=14, label="adiabatic linear response")
+    rate_ax.set_xticks(positions, labels, fontsize=7)
     rate_ax.set_yscale("log")
-    rate_ax.set_xlabel("membrane noise sigma")
-    rate_ax.set_ylabel("firing rate (Hz)")
-    rate_ax.set_title("Stationary rate of the LIF")
+    rate_ax.set_xlabel("signal amplitude A and frequency f")
+    rate_ax.set_ylabel("SNR at f (line / background f +- 1 Hz)")
+    rate_ax.set_title("Where the linear response stops holding")
     rate_ax.legend(fontsize=7)
     figure.tight_layout()
     return figure
