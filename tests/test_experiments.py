@@ -124,7 +124,7 @@ def test_stochastic_resonance_experiment_shows_interior_optima_and_matches_theor
         "population_information_se"]
     assert float(np.abs(deviation).max()) < 4
     population = data["population_information"]
-    assert int(population.sel(population_size=1).argmax()) == 0
+    assert int(np.argmax(population.sel(population_size=1).values)) == 0
     for size in (4, 16, 64):
         row, row_se = population.sel(population_size=size).values, data["population_information_se"].sel(
             population_size=size).values
