@@ -13,7 +13,7 @@ import xarray as xr
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, numeric_parameter, si_value
 
-_PACKAGE_MODULES = ("nsnn_sim.stats", "nsnn_sim.distances", __name__)
+_PACKAGE_MODULES = ("nsnn_sim.stats", "nsnn_sim.distances", "nsnn_sim.spectral", __name__)
 
 
 def _warn(message: str, category: type[Warning] = RuntimeWarning) -> None:
@@ -56,6 +56,14 @@ def _coords(spikes: SpikeTrains, dims: Sequence[str]) -> dict:
     sizes = {"trial": spikes.n_trials, "trial_2": spikes.n_trials,
              "neuron": spikes.n_neurons, "neuron_2": spikes.n_neurons}
     return {dim: np.arange(sizes[dim]) for dim in dims}
+
+
+def _jackknife_se(leave_one_out) -> np.ndarray:
+    """Jackknife SE from ``G`` leave-one-group-out estimates along axis 0:
+    ``sqrt((G - 1)/G * sum_g (theta_g - mean)^2)`` (Efron & Stein 1981, Ann Stat 9:586)."""
+    leave_one_out = np.asarray(leave_one_out, dtype=float)
+    n = leave_one_out.shape[0]
+    return np.sqrt((n - 1) / n * np.sum((leave_one_out - leave_one_out.mean(axis=0)) ** 2, axis=0))
 
 
 def _labelled(values, dims: tuple[str, ...], coords: dict, name: str, units: str, *,

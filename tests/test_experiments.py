@@ -91,3 +91,63 @@ def test_learning_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
     np.testing.assert_array_equal(data["deletion_accuracy"].isel(deletion=0),
                                   data["insertion_accuracy"].isel(insertion=0))
     assert figure.stat().st_size > 50_000
+
+
+def test_stochastic_resonance_experiment_shows_interior_optima_and_matches_theory(tmp_path):
+    results, figure = tmp_path / "stochastic_resonance.nc", tmp_path / "stochastic_resonance.png"
+    _run("analyses/stochastic_resonance.py", "--quick", "--out", str(results))
+    _run("figures/stochastic_resonance.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    # periodic SR: the best SNR exceeds the SNR at both ends of the noise sweep by > 4 SE (jackknife SEs)
+    curves = [("lif_snr", "lif_snr_se")] + [(f"nsnn_{k}_snr", f"nsnn_{k}_snr_se") for k in
+                                            ("gaussian_membrane", "logistic_escape", "triangular_membrane")]
+    for snr_name, se_name in curves:
+        snr, se = data[snr_name].values, data[se_name].values
+        best = int(np.argmax(snr))
+        for end in (0, -1):
+            assert snr[best] - snr[end] > 4 * np.hypot(se[best], se[end]), snr_name
+    # the LIF follows the adiabatic linear response within 4 SE where the Siegert rate is >= 5 Hz
+    inside = data["lif_linear_response_range"].values.astype(bool)
+    z = ((data["lif_snr"] - data["lif_snr_theory"]) / data["lif_snr_se"]).values[inside]
+    assert np.all(np.abs(z) < 4)
+    # ... and stops holding at 40 Hz, where the response is no longer adiabatic
+    limit = data.swap_dims(limit_condition="limit_frequency").sel(limit_frequency=40.0)
+    assert float(limit["limit_snr_theory"] - limit["limit_snr"]) > 4 * float(limit["limit_snr_se"])
+    # aperiodic SR: an interior maximum of the information bound
+    information, se = data["aperiodic_information"].values, data["aperiodic_information_se"].values
+    best = int(np.argmax(information))
+    assert 0 < best < information.size - 1
+    assert information[best] - max(information[0], information[-1]) > 4 * se[best]
+    # suprathreshold SR: the simulated bound is the closed form within 4 SE; the optimum is at no noise
+    # for one unit and at non-zero noise for N >= 4
+    deviation = (data["population_information"] - data["population_information_theory"]) / data[
+        "population_information_se"]
+    assert float(np.abs(deviation).max()) < 4
+    population = data["population_information"]
+    assert int(np.argmax(population.sel(population_size=1).values)) == 0
+    for size in (4, 16, 64):
+        row, row_se = population.sel(population_size=size).values, data["population_information_se"].sel(
+            population_size=size).values
+        best = int(np.argmax(row))
+        assert best > 0 and row[best] - row[0] > 4 * np.hypot(row_se[best], row_se[0])
+    assert figure.stat().st_size > 50_000
+
+
+def test_contrast_invariance_experiment_shows_the_iceberg_effect_only_without_noise(tmp_path):
+    results, figure = tmp_path / "contrast_invariance.nc", tmp_path / "contrast_invariance.png"
+    _run("analyses/contrast_invariance.py", "--quick", "--out", str(results))
+    _run("figures/contrast_invariance.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    width = data["half_width"]
+    # the DSNN's width shrinks by more than half from the highest to the lowest contrast (iceberg effect);
+    # the noisy models' changes by less than a fifth
+    dsnn = width.sel(model="DSNN").values
+    assert dsnn[0] < 0.5 * dsnn[-1]
+    for name in ("noisy LIF", "NSNN gaussian membrane"):
+        noisy = width.sel(model=name).values
+        assert np.all(np.isfinite(noisy)) and abs(noisy[-1] - noisy[0]) < 0.2 * noisy[-1]
+    # the LIF's widths agree with those of its Siegert rate within 4 jackknife SE
+    lif = data.sel(model="noisy LIF")
+    assert np.all(np.abs(lif["half_width"] - data["siegert_half_width"]) < 4 * lif["half_width_se"])
+    assert np.all(data["power_law_exponent"] > 1)  # expansive below threshold
+    assert figure.stat().st_size > 50_000
