@@ -151,7 +151,10 @@ def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
 def substep_crossing(constants, u_previous, u, drive, step, key_bridge):
     """Did the Ornstein-Uhlenbeck path cross ``theta`` in this step, and ``u`` at the step's end if so.
 
-    For ``threshold_crossing="substep"`` (exact method). Returns ``(spike, u_end)``.
+    For ``threshold_crossing="substep"``. Returns ``(spike, u_end)``. Everything is computed from the
+    compiled ``alpha``, ``gain``, ``offset`` and per-step variance ``s2``, so for the Euler scheme it is
+    the rule of the OU process whose exact step that chain is (``tau' = -dt/ln(alpha)``,
+    ``sigma'^2 = s2/(1 - alpha^2)``).
 
     Derivation. With ``m = u_rest + I`` and the free membrane SD ``sigma``, the exact OU step is
     ``u(t) - m = exp(-t/tau)*(u0 - m + W(v(t)))``, ``W`` a standard Brownian motion run on the clock
@@ -454,12 +457,16 @@ class LIF(_Model):
     probability ``exp(-2*(theta - u0)*(theta - u1)/s2)``, ``s2`` the per-step noise variance; it
     removes the ``O(sqrt(dt))`` low bias of checking the threshold only on the grid. The neuron is
     still reset at the end of the step, which lengthens every ISI by about ``dt/2`` (a rate bias of
-    about ``-rate*dt/2``). ``threshold_crossing="substep"`` (``method="exact"`` only) removes that
-    too: it uses the Ornstein-Uhlenbeck bridge's crossing probability, draws the crossing time
+    about ``-rate*dt/2``). ``threshold_crossing="substep"`` removes that too: it uses the
+    Ornstein-Uhlenbeck bridge's crossing probability, draws the crossing time
     within the step, resets there and integrates the rest of the step exactly
     (:func:`substep_crossing`); the dead time ``tau_ref`` then counts from the crossing time (the
     neuron runs the rest of its crossing step first and is then held for ``tau_ref``, which is the
-    same for an input constant over the dead time). The spike is recorded in its step.
+    same for an input constant over the dead time). The spike is recorded in its step. With
+    ``method="euler"`` the grid values are exactly those of an OU process with ``tau' = -dt/ln(1 - dt/tau)``
+    and ``sigma'^2 = sigma^2/(1 - dt/(2*tau))`` (:func:`nsnn_sim.theory.euler_equivalent_ou`), and
+    ``"substep"`` is that process's bridge: the Euler neuron then has exactly the continuous-time
+    statistics of the modified OU, Euler's own error isolated from the crossing rule's.
 
     Parameters
     ----------
@@ -534,9 +541,6 @@ class LIF(_Model):
                 f"threshold_crossing={self.threshold_crossing!r} needs firing='membrane' and noise='gaussian' "
                 f"(got firing={self.firing!r}, noise={self.noise!r})"
             )
-        if self.threshold_crossing == "substep" and self.method != "exact":
-            raise ValueError(f"threshold_crossing='substep' needs method='exact' (got method={self.method!r}): "
-                             "the rest of the step after the reset is integrated exactly")
         set_("sigma", noise_families.check_scale("sigma", numeric_parameter("sigma", self.sigma, lower=0.0),
                                                  self.noise))
         if self.method == "euler" and np.any(np.asarray(self.tau) <= self.dt):

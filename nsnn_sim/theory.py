@@ -20,7 +20,8 @@ from scipy import integrate, optimize, special
 
 from nsnn_sim.validation import numeric_parameter
 
-__all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal"]
+__all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
+           "euler_equivalent_ou", "euler_rate"]
 
 # -zeta(1/2)/sqrt(2*pi): mean overshoot of a Gaussian random walk over a far boundary, in units of
 # the step SD (Siegmund 1979, corrected diffusion approximation)
@@ -115,6 +116,42 @@ def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
     if sigma < 0 or dt <= 0 or tau <= 0:
         raise ValueError(f"need sigma >= 0, dt > 0, tau > 0; got sigma={sigma!r}, dt={dt!r}, tau={tau!r}")
     return OVERSHOOT_CONSTANT * sigma * math.sqrt(2.0 * dt / tau)
+
+
+def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, float]:
+    """``(tau', sigma')`` of the OU process whose exact step is the Euler-Maruyama step of ``LIF(tau, sigma)``.
+
+    Euler: ``u <- (1 - dt/tau)*u + (dt/tau)*(u_rest + I) + sigma*sqrt(2*dt/tau)*N``. The exact step of an
+    OU with ``tau'``, ``sigma'`` is ``u <- a*u + (1 - a)*(u_rest + I) + sigma'*sqrt(1 - a^2)*N``,
+    ``a = exp(-dt/tau')``: the two are the same chain for ``tau' = -dt/ln(1 - dt/tau)`` (about
+    ``tau - dt/2``) and ``sigma'^2 = 2*sigma^2*(dt/tau)/(1 - (1 - dt/tau)^2) = sigma^2/(1 - dt/(2*tau))``,
+    the stationary variance of the Euler chain. The Euler LIF is thus, on the grid, exactly the
+    continuous LIF with these parameters: its rate error is ``siegert(tau', sigma') - siegert(tau, sigma)``
+    plus whatever the threshold-crossing rule adds (none for ``threshold_crossing="substep"``).
+    """
+    if not (tau > 0 and sigma >= 0 and 0 < dt < tau):
+        raise ValueError(f"need tau > 0, sigma >= 0 and 0 < dt < tau; got tau={tau!r}, sigma={sigma!r}, dt={dt!r}")
+    return -dt / math.log1p(-dt / tau), sigma / math.sqrt(1.0 - dt / (2.0 * tau))
+
+
+def euler_rate(mu: float, sigma: float, dt: float, tau: float = 10e-3, threshold: float = 1.0,
+               u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0, crossing: str = "substep") -> float:
+    """Predicted stationary rate (Hz) of ``LIF(method="euler")`` at step ``dt`` with Gaussian noise.
+
+    ``crossing="substep"``: ``siegert_rate`` of the equivalent OU (:func:`euler_equivalent_ou`), exact
+    up to the sub-step rule's ``O((dt/tau)^2)`` chord error. ``crossing="bridge"``: to leading order the
+    reset at the end of the step adds ``dt/2`` to the mean ISI, ``1/nu = 1/siegert(tau', sigma') + dt/2``
+    (it leaves out the ``O(dt)`` error of the Brownian-bridge crossing formula itself, measured at
+    -0.1 % at dt = 0.1 ms). Compare continuous-time theory with ``method="exact"``: Euler's own
+    error, ``siegert(tau', sigma')/siegert(tau, sigma) - 1``, is +0.5 to +0.9 % at dt = 0.1 ms, tau = 10 ms.
+    """
+    if crossing not in ("substep", "bridge"):
+        raise ValueError(f"crossing={crossing!r} is not allowed; allowed: ('substep', 'bridge')")
+    tau_equivalent, sigma_equivalent = euler_equivalent_ou(tau, sigma, dt)
+    rate = siegert_rate(mu, sigma_equivalent, tau_equivalent, threshold, u_reset, tau_ref, u_rest)
+    if crossing == "bridge" and rate > 0:
+        rate = 1.0 / (1.0 / rate + dt / 2.0)
+    return rate
 
 
 def bernoulli_train(probability: float, dt: float = 1.0) -> dict:
