@@ -16,7 +16,10 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
   (:class:`nsnn_sim.noise.FamilySpec`), so a registered family needs nothing here.
 * Spike rules: ``"membrane"``: threshold ``v >= theta``; ``"escape"`` and ``"reference"``: threshold
   ``rand() < F(v - theta)``, one draw per step deciding spike and reset; the Brownian-bridge
-  crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``.
+  crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``;
+  ``"hazard"``: ``rand() < 1 - exp(-rho_0*dt*exp((v - theta)/delta_u))`` (nsnn_sim evaluates the
+  same probability with ``expm1``, which Brian2 lacks: the two differ by at most ~1e-16, so a shared
+  uniform falls between them with probability ~1e-16 per step).
 * Synaptic and Poisson inputs are applied in the ``before_thresholds`` slot (after the state update,
   before the threshold, as nsnn_sim adds them) and only to non-refractory neurons; Poisson input
   counts are exact ``Binomial(n_sources, rate*dt)`` draws (Brian2's ``PoissonInput`` switches to a
@@ -45,7 +48,7 @@ from nsnn_sim import rng
 from nsnn_sim.engine import initial_membrane
 from nsnn_sim.extras import require
 from nsnn_sim.network import Connections, connect, describe_inputs, prepare_inputs
-from nsnn_sim.neurons import FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
+from nsnn_sim.neurons import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
 from nsnn_sim.spikes import SimulationResult, SpikeTrains
 from nsnn_sim.validation import whole_number
 
@@ -119,6 +122,9 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     n_steps = whole_number("n_steps", n_steps)
     n_trials = whole_number("n_trials", n_trials)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    if isinstance(model, LIF) and model.threshold_crossing == "substep":
+        raise ValueError("threshold_crossing='substep' (a reset within the step) has no Brian2 translation; "
+                         "allowed here: 'grid', 'bridge'")
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
     initial = initial_membrane(compiled, initial_state, n_neurons, n_trials).ravel()
@@ -256,7 +262,9 @@ def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
 
     ``"membrane"``: ``v >= theta`` (Brownian bridge: ``or rand() < exp(-2*(theta - v_before)*(theta - v)/scale**2)``,
     ``v_before`` saved in the ``before_groups`` slot); ``"escape"`` and ``"reference"``:
-    ``rand() < F(v - theta; scale)`` with the family's Brian2 cdf. Reset ``v = u_reset`` or
+    ``rand() < F(v - theta; scale)`` with the family's Brian2 cdf; ``"hazard"``:
+    ``rand() < 1 - exp(-hazard_rate*exp((v - theta)/scale))`` (``hazard_rate = rho_0*dt``,
+    ``scale = delta_u``). Reset ``v = u_reset`` or
     ``v = v - (theta - u_reset)``. nsnn_sim holds a neuron ``n`` steps after its spike step, Brian2
     one step less (it tests ``not_refractory`` before the update): ``refractory = (n + 1)*dt``.
     """
@@ -266,6 +274,10 @@ def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
             draw = parts.stream(rng.BRIDGE) if parts.shared_noise else "rand()"
             threshold += f" or {draw} < exp(-2.0*(theta - v_before)*(theta - v)/scale**2)"
             parts.operations.insert(0, ("v_before = v", "before_groups", 0, "nsnn_v_before"))
+    elif compiled.firing == FIRING_HAZARD:
+        parts.constant("hazard_rate", compiled.hazard_rate)
+        draw = parts.stream(rng.FIRING) if parts.shared_noise else "rand()"
+        threshold = f"{draw} < 1.0 - exp(-hazard_rate*exp((v - theta)/scale))"
     else:
         draw = parts.stream(rng.FIRING) if parts.shared_noise else "rand()"
         threshold = f"{draw} < {family.cdf_expression('v - theta', 'scale')}"

@@ -16,6 +16,11 @@ Spike rules (``firing=``):
   stream's uniform.
 * ``"escape"``: ``u`` stays noise-free; ``s ~ Bernoulli(F(u - theta; scale))`` with the family's
   cdf ``F``. One uniform draw decides both spike and reset.
+* ``"hazard"`` (LIF only): ``u`` stays noise-free; ``s ~ Bernoulli(1 - exp(-rho(u)*dt))`` with the
+  exponential escape rate ``rho(u) = rho_0*exp((u - theta)/delta_u)``: a spike process of rate
+  ``rho(u(t))`` that does not depend on ``dt`` (NEST's ``pp_psc_delta`` with ``c_1 = 0``,
+  ``c_2 = rho_0*exp(-theta/delta_u)``, ``c_3 = 1/delta_u``, ``with_reset``, no adaptation). One
+  uniform draw decides both spike and reset.
 * ``"reference"`` (NSNN only): reproduces the official PyTorch code of Ma, Yan & Tang (2023): the
   noise is added to ``u`` *and* a Bernoulli with the cdf of the already-noisy ``u`` is drawn, so the
   effective firing probability is the cdf of the sum of two noise draws (Gaussian: scale
@@ -49,9 +54,15 @@ from nsnn_sim.validation import describe, numeric_parameter, per_neuron, si_valu
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_update", "mean_field_step", "integrate",
            "reset_membrane", "neuron_constants", "rule_codes", "model_from_dict"]
 
-FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE = 0, 1, 2
+FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE, FIRING_HAZARD = 0, 1, 2, 3
 RESET_ZERO, RESET_SUBTRACT = 0, 1
-_FIRING_CODES = {"membrane": FIRING_MEMBRANE, "escape": FIRING_ESCAPE, "reference": FIRING_REFERENCE}
+CROSSING_GRID, CROSSING_BRIDGE, CROSSING_SUBSTEP = 0, 1, 2
+_CROSSING_CODES = {"grid": CROSSING_GRID, "bridge": CROSSING_BRIDGE, "substep": CROSSING_SUBSTEP}
+# counters of the bridge stream's extra draws at a sub-step crossing: step + k*2**56 lies beyond every
+# step (< 2**53), so these never meet the per-step crossing draws
+_SUBSTEP_COUNTERS = (np.uint64(1 << 56), np.uint64(2 << 56), np.uint64(3 << 56))
+_FIRING_CODES = {"membrane": FIRING_MEMBRANE, "escape": FIRING_ESCAPE, "reference": FIRING_REFERENCE,
+                 "hazard": FIRING_HAZARD}
 _RESET_CODES = {"zero": RESET_ZERO, "subtract": RESET_SUBTRACT}
 
 
@@ -59,7 +70,9 @@ class CompiledNeurons(NamedTuple):
     """Per-neuron arrays of the one neuron equation (see the module docstring), length ``n_neurons``.
 
     ``noise_scale`` is the scale of the per-step noise: the membrane increment's scale for
-    ``firing="membrane"`` and ``"reference"``, the escape scale for ``"escape"``.
+    ``firing="membrane"`` and ``"reference"``, the escape scale for ``"escape"``, ``delta_u`` for
+    ``"hazard"``. ``hazard_rate`` is ``rho_0*dt``, the hazard per step at threshold (``"hazard"``
+    only; 0 otherwise).
     """
 
     alpha: np.ndarray
@@ -70,18 +83,25 @@ class CompiledNeurons(NamedTuple):
     u_reset: np.ndarray
     u_initial: np.ndarray
     refractory_steps: np.ndarray  # int64
+    hazard_rate: np.ndarray
     family: int
     firing: int
     reset: int
-    bridge: bool
+    bridge: int  # threshold crossing: CROSSING_GRID, CROSSING_BRIDGE or CROSSING_SUBSTEP
 
 
 @njit(cache=True, inline="always")
 def neuron_constants(p, i):
     """Neuron ``i``'s coefficients of :class:`CompiledNeurons` ``p`` as a tuple, to keep in registers:
-    ``(alpha, gain, offset, noise_scale, threshold, u_reset, refractory_steps)``."""
+    ``(alpha, gain, offset, noise_scale, threshold, u_reset, refractory_steps, hazard_rate)``."""
     return (p.alpha[i], p.gain[i], p.offset[i], p.noise_scale[i], p.threshold[i], p.u_reset[i],
-            p.refractory_steps[i])
+            p.refractory_steps[i], p.hazard_rate[i])
+
+
+@njit(cache=True, inline="always")
+def hazard_probability(constants, u):
+    """Spike probability of one step of ``firing="hazard"``: ``1 - exp(-rho_0*dt*exp((u - theta)/delta_u))``."""
+    return -math.expm1(-constants[7] * math.exp((u - constants[4]) / constants[3]))
 
 
 @njit(cache=True, inline="always")
@@ -112,6 +132,85 @@ def reset_membrane(constants, codes, u, spike):
 
 
 @njit(cache=True, inline="always")
+def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
+    """An inverse-Gaussian ``IG(mean, shape)`` variate from one standard normal and one uniform
+    (Michael, Schucany & Haas 1976), in a cancellation-free form: with ``w = mean*N^2/(2*shape)``,
+    ``x = mean/(1 + w + sqrt(w*(2 + w)))``, returned if ``U <= mean/(mean + x)``, else ``mean^2/x``.
+    ``mean = inf`` gives the Levy limit ``shape/N^2``."""
+    y = normal_draw * normal_draw
+    if math.isinf(mean):
+        return shape / y
+    w = mean * y / (2.0 * shape)
+    x = mean / (1.0 + w + math.sqrt(w * (2.0 + w)))
+    if uniform_draw <= mean / (mean + x):
+        return x
+    return mean / x * mean
+
+
+@njit(cache=True, inline="always")
+def substep_crossing(constants, u_previous, u, drive, step, key_bridge):
+    """Did the Ornstein-Uhlenbeck path cross ``theta`` in this step, and ``u`` at the step's end if so.
+
+    For ``threshold_crossing="substep"``. Returns ``(spike, u_end)``. Everything is computed from the
+    compiled ``alpha``, ``gain``, ``offset`` and per-step variance ``s2``, so for the Euler scheme it is
+    the rule of the OU process whose exact step that chain is (``tau' = -dt/ln(alpha)``,
+    ``sigma'^2 = s2/(1 - alpha^2)``).
+
+    Derivation. With ``m = u_rest + I`` and the free membrane SD ``sigma``, the exact OU step is
+    ``u(t) - m = exp(-t/tau)*(u0 - m + W(v(t)))``, ``W`` a standard Brownian motion run on the clock
+    ``v(t) = sigma^2*(exp(2t/tau) - 1)`` (the time change of REFERENCES.md). The flat threshold
+    becomes the moving boundary ``u0 - m + W(v) >= (theta - m)*sqrt(1 + v/sigma^2)``. Over one step
+    ``v`` runs to ``V = s2/alpha^2`` (``alpha = exp(-dt/tau)``, ``s2 = sigma^2*(1 - alpha^2)`` the
+    per-step variance); replacing the boundary by its chord (an error ``O((dt/tau)^2)*|theta - m|``)
+    leaves a Brownian bridge and a straight line, whose distance runs from ``a = theta - u0`` to
+    ``b = (theta - u1)/alpha``. Then
+
+    * crossing probability (``a, b > 0``): ``P = exp(-2*a*b/V) = exp(-2*alpha*(theta - u0)*(theta - u1)/s2)``
+      (today's ``"bridge"`` rule has no factor ``alpha``: the Brownian-bridge formula, exact as dt -> 0);
+    * crossing clock ``v_c``, given a crossing (also for ``b <= 0``, a crossing seen on the grid): its
+      density is ``∝ v^(-3/2) exp(-a^2/(2v)) (V - v)^(-1/2) exp(-b^2/(2(V - v)))`` (first passage
+      to ``a`` times the bridge's return to ``b``); with ``w = v/(V - v)`` it is
+      ``∝ w^(-3/2) exp(-a^2/(2Vw) - b^2 w/(2V))``, an inverse Gaussian ``IG(mean a/|b|, shape a^2/V)``
+      (:func:`inverse_gaussian`), and ``v_c = V*w/(1 + w)``;
+    * crossing time ``t_c = (tau/2)*ln(1 + v_c/sigma^2)``: as a fraction of the step
+      ``f = ln(1 + (alpha^-2 - 1)*w/(1 + w)) / (2*dt/tau)``.
+
+    The neuron resets to ``u_reset`` at ``t_c`` (the path is at ``theta`` there, so the subtractive
+    reset gives ``u_reset`` too) and integrates the rest ``r = (1 - f)*dt`` exactly:
+    ``u_end = m + (u_reset - m)*exp(-r/tau) + sigma*sqrt(1 - exp(-2r/tau))*N``. The draws: the
+    crossing uniform at counter ``step``, then the normal and uniform of ``w`` and the normal of the
+    rest at ``step + k*2**56`` (``k = 1, 2, 3``) of the neuron's bridge stream. Synaptic or Poisson
+    jumps in the step are taken as part of the end point ``u1`` (approximate, as for ``"bridge"``)
+    and are lost if the neuron resets in the step.
+    """
+    alpha, gain, offset, variance, threshold, u_reset = (constants[0], constants[1], constants[2],
+                                                         constants[3] * constants[3], constants[4], constants[5])
+    a = threshold - u_previous
+    b = (threshold - u) / alpha
+    if u < threshold:
+        if variance <= 0.0 or a <= 0.0:
+            return False, u
+        if uniform(key_bridge, step) >= math.exp(-2.0 * alpha * (threshold - u_previous) * (threshold - u) / variance):
+            return False, u
+    log_alpha = math.log(alpha)  # -dt/tau
+    if a <= 0.0:
+        fraction = 0.0
+    else:
+        clock = variance / (alpha * alpha)  # V
+        mean = a / abs(b) if b != 0.0 else math.inf
+        w = inverse_gaussian(mean, a * a / clock, normal(key_bridge, np.uint64(step) + _SUBSTEP_COUNTERS[0]),
+                             uniform(key_bridge, np.uint64(step) + _SUBSTEP_COUNTERS[1]))
+        share = 1.0 / (1.0 + 1.0 / w)  # w/(1 + w), also for w = inf
+        fraction = min(1.0, math.log1p(math.expm1(-2.0 * log_alpha) * share) / (-2.0 * log_alpha))
+    decay = math.exp(log_alpha * (1.0 - fraction))  # exp(-r/tau)
+    target = (gain * drive + offset) / (1.0 - alpha)  # m
+    free_variance = variance / (1.0 - alpha * alpha)  # sigma^2
+    spread = math.sqrt(free_variance * -math.expm1(2.0 * log_alpha * (1.0 - fraction)))
+    return True, target + (u_reset - target) * decay + spread * normal(key_bridge,
+                                                                       np.uint64(step) + _SUBSTEP_COUNTERS[2])
+
+
+@njit(cache=True, inline="always")
 def neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys):
     """One step of the neuron equation (module docstring) for one neuron, with its intermediate values.
 
@@ -137,14 +236,20 @@ def neuron_update(constants, codes, u, refractory_left, drive, jump, step, keys)
     u = u_free
     if firing == FIRING_ESCAPE:
         spike = below_cdf(family, uniform(key_firing, step), u - threshold, scale)
+    elif firing == FIRING_HAZARD:
+        spike = uniform(key_firing, step) < hazard_probability(constants, u)
     else:
         if family == GAUSSIAN:  # the ziggurat (nsnn_sim.rng.normal), about 5x cheaper than ppf(uniform)
             u += normal(key_membrane, step) * scale
         elif family != NONE:
             u += ppf(family, uniform(key_membrane, step), 1.0) * scale
+        if firing == FIRING_MEMBRANE and bridge == CROSSING_SUBSTEP:
+            spike, u_end = substep_crossing(constants, u_previous, u, drive, step, key_bridge)
+            if spike:  # reset at the crossing time, the rest of the step integrated (substep_crossing)
+                return u_free, u, u_end, constants[6], True
         if firing == FIRING_MEMBRANE:
             spike = u >= threshold
-            if not spike and bridge:
+            if not spike and bridge == CROSSING_BRIDGE:
                 # Brownian bridge: probability that the path crossed theta between the grid points
                 # (with synaptic or Poisson jumps in the step the path is not Brownian: approximate)
                 variance = scale * scale
@@ -195,13 +300,17 @@ def mean_field_step(constants, codes, u, drive, jump):
     """One step of the mean-field network: the spike replaced by its probability.
 
     ``u_free = alpha*u + gain*I + offset + J``; ``p = F(u_free - theta; scale)`` (the firing
-    probability of the ``"membrane"`` and ``"escape"`` rules, the noise's mean 0 left out of ``u``);
+    probability of the ``"membrane"`` and ``"escape"`` rules, the noise's mean 0 left out of ``u``;
+    :func:`hazard_probability` for ``"hazard"``);
     ``u <- reset(u_free, p)`` with :func:`reset_membrane`. No refractoriness. Returns
     ``(u_free, p, u)``. It is the deterministic network whose exact gradient the NDL rule computes
     (:mod:`nsnn_sim.learn`); for ``noise="none"`` ``p`` is the step ``H(u_free - theta)``.
     """
     u_free = integrate(constants, u, drive, jump)
-    probability = cdf(codes[0], u_free - constants[4], constants[3])
+    if codes[1] == FIRING_HAZARD:
+        probability = hazard_probability(constants, u_free)
+    else:
+        probability = cdf(codes[0], u_free - constants[4], constants[3])
     return u_free, probability, reset_membrane(constants, codes, u_free, probability)
 
 
@@ -295,7 +404,7 @@ class NSNN(_Model):
         set_("threshold", numeric_parameter("threshold", self.threshold, lower=0.0, lower_open=True))
         noise_families.code_of(self.noise, "noise")
         set_("noise_scale", noise_families.check_scale("noise_scale", self.noise_scale, self.noise))
-        _choice("firing", self.firing, _FIRING_CODES)
+        _choice("firing", self.firing, ("membrane", "escape", "reference"))
         _choice("reset", self.reset, _RESET_CODES)
         _set_time_step(self)
 
@@ -311,10 +420,11 @@ class NSNN(_Model):
             u_reset=zeros.copy(),
             u_initial=zeros.copy(),
             refractory_steps=np.zeros(n_neurons, dtype=np.int64),
+            hazard_rate=zeros.copy(),
             family=noise_families.code_of(self.noise),
             firing=_FIRING_CODES[self.firing],
             reset=_RESET_CODES[self.reset],
-            bridge=False,
+            bridge=CROSSING_GRID,
         )
 
 
@@ -335,12 +445,28 @@ class LIF(_Model):
     With ``firing="membrane"`` the membrane noise is Gaussian (``noise="gaussian"``) or absent
     (``"none"``). With ``firing="escape"`` the membrane is noise-free and each step fires with
     probability ``F(u - theta; sigma)`` for any noise family: a per-step (hence ``dt``-dependent)
-    escape probability, exactly as in the NSNN.
+    escape probability, exactly as in the NSNN. With ``firing="hazard"`` the membrane is noise-free
+    (``noise`` and ``sigma`` are not used) and the neuron fires at the instantaneous rate
+    ``rho(u) = rho_0*exp((u - theta)/delta_u)``: a spike in a step with probability
+    ``1 - exp(-rho(u)*dt)``, the exact probability of a Poisson event of rate ``rho(u)`` in ``dt``,
+    so the spike process converges as ``dt -> 0`` (:func:`nsnn_sim.theory.hazard_renewal` gives its
+    rate and ISI CV for constant input, in discrete and in continuous time).
 
     ``threshold_crossing="bridge"`` (membrane Gaussian noise only) also fires when the path crossed
     the threshold between two sub-threshold grid values ``u0``, ``u1``, with the Brownian-bridge
     probability ``exp(-2*(theta - u0)*(theta - u1)/s2)``, ``s2`` the per-step noise variance; it
-    removes the ``O(sqrt(dt))`` low bias of checking the threshold only on the grid.
+    removes the ``O(sqrt(dt))`` low bias of checking the threshold only on the grid. The neuron is
+    still reset at the end of the step, which lengthens every ISI by about ``dt/2`` (a rate bias of
+    about ``-rate*dt/2``). ``threshold_crossing="substep"`` removes that too: it uses the
+    Ornstein-Uhlenbeck bridge's crossing probability, draws the crossing time
+    within the step, resets there and integrates the rest of the step exactly
+    (:func:`substep_crossing`); the dead time ``tau_ref`` then counts from the crossing time (the
+    neuron runs the rest of its crossing step first and is then held for ``tau_ref``, which is the
+    same for an input constant over the dead time). The spike is recorded in its step. With
+    ``method="euler"`` the grid values are exactly those of an OU process with ``tau' = -dt/ln(1 - dt/tau)``
+    and ``sigma'^2 = sigma^2/(1 - dt/(2*tau))`` (:func:`nsnn_sim.theory.euler_equivalent_ou`), and
+    ``"substep"`` is that process's bridge: the Euler neuron then has exactly the continuous-time
+    statistics of the modified OU, Euler's own error isolated from the crossing rule's.
 
     Parameters
     ----------
@@ -361,10 +487,14 @@ class LIF(_Model):
     dt : float
         Time step (s), > 0; ``dt < tau`` for Euler.
     method : {"euler", "exact"}
-    firing : {"membrane", "escape"}
+    firing : {"membrane", "escape", "hazard"}
     reset : {"zero", "subtract"}
         ``u <- u_reset`` or ``u <- u - (threshold - u_reset)``.
-    threshold_crossing : {"grid", "bridge"}
+    threshold_crossing : {"grid", "bridge", "substep"}
+    rho_0 : float or array
+        ``firing="hazard"``: the escape rate at threshold (Hz), > 0.
+    delta_u : float or array
+        ``firing="hazard"``: the width of the exponential escape rate (membrane units), > 0.
     """
 
     tau: float | np.ndarray = 10e-3
@@ -379,6 +509,8 @@ class LIF(_Model):
     firing: str = "membrane"
     reset: str = "zero"
     threshold_crossing: str = "grid"
+    rho_0: float | np.ndarray = 100.0
+    delta_u: float | np.ndarray = 0.1
     kind: str = field(default="LIF", init=False, repr=False)
 
     def __post_init__(self):
@@ -391,20 +523,22 @@ class LIF(_Model):
         set_("tau_ref", numeric_parameter("tau_ref", si_value("tau_ref", self.tau_ref, "s"), lower=0.0))
         _whole_steps("tau_ref", self.tau_ref, self.dt)
         _choice("method", self.method, ("euler", "exact"))
-        _choice("firing", self.firing, ("membrane", "escape"))
+        _choice("firing", self.firing, ("membrane", "escape", "hazard"))
+        set_("rho_0", numeric_parameter("rho_0", si_value("rho_0", self.rho_0, "Hz"), lower=0.0, lower_open=True))
+        set_("delta_u", numeric_parameter("delta_u", self.delta_u, lower=0.0, lower_open=True))
         _choice("reset", self.reset, _RESET_CODES)
-        _choice("threshold_crossing", self.threshold_crossing, ("grid", "bridge"))
+        _choice("threshold_crossing", self.threshold_crossing, _CROSSING_CODES)
         noise_families.code_of(self.noise, "noise")
-        if self.firing == "membrane" and self.noise not in ("gaussian", "none"):
+        if self.firing in ("membrane", "hazard") and self.noise not in ("gaussian", "none"):
             raise ValueError(
                 f"noise={self.noise!r} with firing='membrane': LIF membrane noise is Gaussian white "
                 "noise; allowed: ('gaussian', 'none'), or use firing='escape' for other families"
             )
-        if self.threshold_crossing == "bridge" and not (
+        if self.threshold_crossing != "grid" and not (
             self.firing == "membrane" and self.noise == "gaussian"
         ):
             raise ValueError(
-                "threshold_crossing='bridge' needs firing='membrane' and noise='gaussian' "
+                f"threshold_crossing={self.threshold_crossing!r} needs firing='membrane' and noise='gaussian' "
                 f"(got firing={self.firing!r}, noise={self.noise!r})"
             )
         set_("sigma", noise_families.check_scale("sigma", numeric_parameter("sigma", self.sigma, lower=0.0),
@@ -429,19 +563,22 @@ class LIF(_Model):
             gain = -np.expm1(-self.dt / tau)
             membrane_scale = sigma * np.sqrt(1.0 - alpha * alpha)
         tau_ref = per_neuron("tau_ref", self.tau_ref, n_neurons)
+        hazard = self.firing == "hazard"
         return CompiledNeurons(
             alpha=alpha,
             gain=gain,
             offset=gain * u_rest,
-            noise_scale=sigma if self.firing == "escape" else membrane_scale,
+            noise_scale=(per_neuron("delta_u", self.delta_u, n_neurons) if hazard
+                         else sigma if self.firing == "escape" else membrane_scale),
             threshold=per_neuron("threshold", self.threshold, n_neurons),
             u_reset=per_neuron("u_reset", self.u_reset, n_neurons),
             u_initial=u_rest,
             refractory_steps=_whole_steps("tau_ref", tau_ref, self.dt),
-            family=noise_families.code_of(self.noise),
+            hazard_rate=per_neuron("rho_0", self.rho_0, n_neurons) * self.dt if hazard else np.zeros(n_neurons),
+            family=noise_families.NONE if hazard else noise_families.code_of(self.noise),
             firing=_FIRING_CODES[self.firing],
             reset=_RESET_CODES[self.reset],
-            bridge=self.threshold_crossing == "bridge",
+            bridge=_CROSSING_CODES[self.threshold_crossing],
         )
 
 

@@ -66,7 +66,8 @@ from nsnn_sim.memory import require_memory
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, finite_array, float_array, si_value, whole_number
 
-__all__ = ["firing_rates", "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
+__all__ = ["firing_rates", "stationary_rate", "STATIONARY_WARMUP",
+           "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
            "pairwise_distances", "reliability"]
 
@@ -124,6 +125,30 @@ def firing_rates(spikes: SpikeTrains, t_start: float = 0.0, t_stop: float | None
     rates = counts.reshape(spikes.n_trials, spikes.n_neurons) / ((stop - start) * spikes.dt)
     return _labelled(rates, ("trial", "neuron"), _coords(spikes, ("trial", "neuron")), "firing_rate", "Hz",
                      t_start=start * spikes.dt, t_stop=stop * spikes.dt)
+
+
+STATIONARY_WARMUP = 0.1  # s: 10 membrane time constants of 10 ms and several ISIs at >= 20 Hz
+
+
+def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> tuple[float, float]:
+    """The stationary-rate protocol: mean rate after a warm-up, and its standard error.
+
+    Every neuron starts at a fixed potential (``u_rest``), so the count over ``[0, T)`` misses about
+    ``(1 - CV^2)/2`` spikes (renewal theory: the forward recurrence time of the first spike), a bias
+    of -0.2 to -0.4 % over 1-2 s. The protocol counts from ``warmup`` on only:
+    ``rate = mean over trains of N_i/(T - warmup)``, ``SE = SD(N_i/(T - warmup))/sqrt(n_trains)``
+    (independent trains: an unconnected population). Every comparison with stationary theory
+    (Siegert, Brunel, :func:`nsnn_sim.theory.hazard_renewal`) uses it.
+
+    Returns
+    -------
+    (float, float)
+        Rate and SE in Hz.
+    """
+    rates = firing_rates(spikes, t_start=warmup).values.ravel()
+    if rates.size < 2:
+        raise ValueError(f"stationary_rate needs at least 2 trains for an SE, got {rates.size}")
+    return float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size))
 
 
 def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, neurons=None,

@@ -22,7 +22,7 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
     poisson: list of (n_sources, rate, weight) with scalar rate and weight.
     """
     c = model.compile(n_neurons)
-    firing = {0: "membrane", 1: "escape", 2: "reference"}[c.firing]
+    firing = {0: "membrane", 1: "escape", 2: "reference", 3: "hazard"}[c.firing]
     spikes = []
     state = np.zeros((n_trials, n_steps, n_neurons))
     for trial in range(n_trials):
@@ -48,14 +48,26 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                 theta = c.threshold[i]
                 if firing == "escape":
                     spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
+                elif firing == "hazard":  # rho_0*dt*exp((u - theta)/delta_u) events expected in the step
+                    rho_0, delta_u = (np.broadcast_to(value, (n_neurons,))[i] for value in (model.rho_0, model.delta_u))
+                    hazard = rho_0 * model.dt * math.exp((u[i] - theta) / delta_u)
+                    spike = rng.uniform(key(rng.FIRING), step) < -math.expm1(-hazard)
                 else:
                     if c.family == noise.GAUSSIAN:
                         u[i] += ziggurat_normal(int(key(rng.MEMBRANE)), step) * scale
                     elif c.family != noise.NONE:
                         u[i] += noise.ppf(c.family, rng.uniform(key(rng.MEMBRANE), step), 1.0) * scale
+                    if firing == "membrane" and c.bridge == 2:  # sub-step crossing and reset
+                        spike, u_end = _substep(c, i, before, u[i], current[trial, step, i], step, key(rng.BRIDGE))
+                        if spike:
+                            spikes.append((trial, i, step))
+                            u[i] = u_end
+                            refractory[i] = c.refractory_steps[i]
+                            state[trial, step, i] = u[i]
+                            continue
                     if firing == "membrane":
                         spike = u[i] >= theta
-                        if not spike and c.bridge:
+                        if not spike and c.bridge == 1:
                             crossing = math.exp(-2 * (theta - before) * (theta - u[i]) / scale**2)
                             spike = rng.uniform(key(rng.BRIDGE), step) < crossing
                     else:
@@ -70,6 +82,38 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                                 pending[step + delays[post, i], post] += weights[post, i]
                 state[trial, step, i] = u[i]
     return sorted(spikes), state
+
+
+def _substep(c, i, u0, u1, drive, step, key):
+    """The OU-bridge crossing of threshold_crossing="substep" (DESIGN: crossing probability
+    exp(-2*alpha*(theta - u0)*(theta - u1)/s2); crossing clock w ~ IG(a/|b|, a^2/V); the rest of the
+    step integrated exactly from u_reset). Returns (spike, u at the end of the step)."""
+    alpha, s2, theta = c.alpha[i], c.noise_scale[i] ** 2, c.threshold[i]
+    a, b = theta - u0, (theta - u1) / alpha
+    if u1 < theta:
+        if s2 <= 0 or a <= 0:
+            return False, u1
+        if rng.uniform(key, step) >= math.exp(-2.0 * alpha * (theta - u0) * (theta - u1) / s2):
+            return False, u1
+    log_alpha = math.log(alpha)
+    if a <= 0:
+        fraction = 0.0
+    else:
+        clock = s2 / (alpha * alpha)
+        mean, shape = (a / abs(b) if b != 0 else math.inf), a * a / clock
+        y = ziggurat_normal(int(key), step + (1 << 56)) ** 2
+        if math.isinf(mean):
+            w = shape / y
+        else:
+            half = mean * y / (2.0 * shape)
+            x = mean / (1.0 + half + math.sqrt(half * (2.0 + half)))
+            w = x if rng.uniform(key, step + (2 << 56)) <= mean / (mean + x) else mean / x * mean
+        share = 1.0 / (1.0 + 1.0 / w)
+        fraction = min(1.0, math.log1p(math.expm1(-2.0 * log_alpha) * share) / (-2.0 * log_alpha))
+    decay = math.exp(log_alpha * (1.0 - fraction))
+    target = (c.gain[i] * drive + c.offset[i]) / (1.0 - alpha)
+    spread = math.sqrt(s2 / (1.0 - alpha * alpha) * -math.expm1(2.0 * log_alpha * (1.0 - fraction)))
+    return True, target + (c.u_reset[i] - target) * decay + spread * ziggurat_normal(int(key), step + (3 << 56))
 
 
 def _binomial_by_inversion(n, p, draw):

@@ -45,6 +45,18 @@ def test_shared_noise_runs_are_identical_spike_for_spike(model, inputs, n_steps,
     _assert_identical(model, inputs, n_steps, connections)
 
 
+@pytest.mark.parametrize("method", ["euler", "exact"])
+def test_hazard_firing_is_identical_spike_for_spike(method):
+    # the numpy target: no Cython compile for this one small run
+    model = ns.LIF(firing="hazard", rho_0=150.0, delta_u=0.15, tau_ref=1e-3, u_reset=0.2, method=method)
+    _assert_identical(model, 0.85, 3000, target="numpy")
+
+
+def test_substep_reset_is_refused_by_the_bridge():
+    with pytest.raises(ValueError, match="substep"):
+        run_brian2(ns.LIF(method="exact", threshold_crossing="substep"), 0.9, 2, 10)
+
+
 def test_cpp_standalone_is_identical_too():
     _assert_identical(ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 2000, ns.connect(WEIGHTS, DELAYS), target="cpp_standalone")
 

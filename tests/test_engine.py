@@ -29,6 +29,9 @@ def _spike_list(spikes):
     (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, threshold_crossing="bridge", reset="subtract", u_rest=0.1), 0.9),
     (ns.LIF(sigma=0.3, dt=1e-3, method="exact", u_reset=-0.2, tau=np.linspace(5e-3, 20e-3, 6)), 1.1),
     (ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3, dt=1e-3), 0.95),
+    (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, method="exact", threshold_crossing="substep", u_reset=-0.1), 0.9),
+    (ns.LIF(firing="hazard", rho_0=np.linspace(50.0, 300.0, 6), delta_u=0.1, tau_ref=2e-3, dt=1e-3, u_reset=-0.1,
+            method="exact"), 0.9),
 ])
 def test_engine_matches_plain_python_transcription_spike_for_spike(model, drive):
     n_trials, n_steps, n_neurons = 2, 150, 6

@@ -525,3 +525,12 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     # the Brian2 grid's theory column (CV against Brunel's) is the pooled CV of stats
     checks = crossval_brian2.theory_checks(model, 0.9, 0.05, [spikes])
     assert checks["cv"][0] == float(stats.isi_cv(spikes.crop(0.05), pool="all"))
+
+
+def test_stationary_rate_counts_after_the_warm_up_with_the_se_over_trains():
+    spikes = ns.SpikeTrains(trial=[0, 0, 0, 0], neuron=[0, 0, 1, 1], step=[5, 50, 60, 70], dt=0.01, n_trials=1,
+                            n_neurons=2, n_steps=100)
+    rate, se = ns.stats.stationary_rate(spikes, warmup=0.1)  # steps 10..99: 1 and 2 spikes in 0.9 s
+    assert rate == pytest.approx(1.5 / 0.9) and se == pytest.approx(np.std([1 / 0.9, 2 / 0.9], ddof=1) / np.sqrt(2))
+    with pytest.raises(ValueError, match="at least 2 trains"):
+        ns.stats.stationary_rate(ns.SpikeTrains([], [], [], dt=0.01, n_trials=1, n_neurons=1, n_steps=100))
