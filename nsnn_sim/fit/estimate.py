@@ -32,7 +32,7 @@ class FitResult:
     Attributes
     ----------
     dataset : xarray.Dataset
-        ``estimate`` and ``se`` (neuron, parameter), ``covariance`` (neuron, parameter, parameter_2),
+        ``estimate``, ``se`` and ``fixed`` (neuron, parameter), ``covariance`` (neuron, parameter, parameter_2),
         ``log_likelihood``, ``aic``, ``bic``, ``n_spikes``, ``n_observations`` (neuron); attrs: the totals,
         the fitted model (JSON), the optimiser's outcome.
     model : NSNN or LIF
@@ -132,19 +132,23 @@ def log_likelihood(spikes, inputs, model, weights, couplings=None, gradient: boo
 
 def _hessian(problem: Problem, theta: np.ndarray, bounds: list, relative_step: float) -> np.ndarray:
     """Per-neuron Hessian of ``-log L`` (n_neurons, k, k): central differences of the analytic gradient,
-    slot ``j`` of every neuron at once (the likelihood separates over neurons), clipped into the bounds."""
+    slot ``j`` of every neuron at once (the likelihood separates over neurons), clipped into the bounds;
+    the columns of fixed entries (:meth:`Problem.fixed`) are 0."""
     n_neurons, k = theta.shape
     hessian = np.empty((n_neurons, k, k))
     scale = np.maximum(np.abs(theta), problem.typical())
+    fixed = problem.fixed()
     for j in range(k):
-        step = relative_step * scale[:, j]
+        step = np.where(fixed[:, j], 0.0, relative_step * scale[:, j])
         lower, upper = bounds[j]
         plus, minus = theta.copy(), theta.copy()
         plus[:, j] = theta[:, j] + step if upper is None else np.minimum(theta[:, j] + step, upper)
         minus[:, j] = theta[:, j] - step if lower is None else np.maximum(theta[:, j] - step, lower)
         grad_plus = problem.evaluate(plus)[1]
         grad_minus = problem.evaluate(minus)[1]
-        hessian[:, :, j] = (grad_plus - grad_minus) / (plus[:, j] - minus[:, j])[:, None]
+        width = np.where(fixed[:, j], 1.0, plus[:, j] - minus[:, j])
+        hessian[:, :, j] = np.where(fixed[:, j, None], 0.0, (grad_plus - grad_minus) / width[:, None])
+    hessian[np.broadcast_to(fixed[:, :, None], hessian.shape)] = 0.0
     return 0.5 * (hessian + hessian.transpose(0, 2, 1))
 
 
@@ -196,6 +200,9 @@ def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), 
     parameters = tuple({"decay": decay, "scale": scale}.get(name, name) for name in parameters)
     problem = Problem.build(spikes, inputs, model, parameters, weights=weights, couplings=couplings,
                             input_names=input_names)
+    if "couplings" in problem.groups and np.any(problem.initial[problem.fixed()] != 0):
+        raise ValueError("couplings: the diagonal (a neuron's coupling from itself) must be 0 when the couplings "
+                         "are fitted (it is held there: the reset is the model's own spike history)")
     values, _ = problem.evaluate(problem.initial, gradient=False)  # an impossible start raises here, clearly
     to_theta, from_theta, chain, scaled_bounds = _internal_coordinates(problem)
     shape = problem.initial.shape
@@ -222,10 +229,14 @@ def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), 
     values, grad = problem.evaluate(theta)
     hessian = _hessian(problem, theta, per_neuron_bounds, hessian_step)
     covariance = np.full_like(hessian, np.nan)
+    fixed = problem.fixed()
     for i in range(shape[0]):
-        eigenvalues = np.linalg.eigvalsh(hessian[i])
-        if eigenvalues.min() > 0:
-            covariance[i] = np.linalg.inv(hessian[i])
+        free = np.flatnonzero(~fixed[i])
+        block = hessian[i][np.ix_(free, free)]
+        eigenvalues = np.linalg.eigvalsh(block) if np.all(np.isfinite(block)) else np.array([np.nan])
+        if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():
+            covariance[i] = 0.0  # fixed entries: known exactly
+            covariance[i][np.ix_(free, free)] = np.linalg.inv(block)
         else:
             warnings.warn(f"neuron {i}: the observed Fisher information is not positive definite (smallest "
                           f"eigenvalue {eigenvalues.min():.3g}); its standard errors are NaN: the parameters are "
@@ -255,9 +266,13 @@ def _internal_coordinates(problem: Problem):
         return np.where(is_log, theta, typical)
 
     bounds = []
+    fixed = problem.fixed()
+    start = from_theta(problem.initial)
     for i in range(n_neurons):
         for j, (lower, upper) in enumerate(problem.bounds()):
-            if is_log[j]:
+            if fixed[i, j]:
+                bounds.append((float(start[i, j]), float(start[i, j])))
+            elif is_log[j]:
                 bounds.append((None if lower is None else float(np.log(lower)),
                                None if upper is None else float(np.log(upper))))
             else:
@@ -267,7 +282,7 @@ def _internal_coordinates(problem: Problem):
 
 
 def _dataset(problem: Problem, theta, covariance, values, solution, n_evaluations, seconds, model) -> xr.Dataset:
-    n_parameters = len(problem.names)
+    n_parameters = len(problem.names) - problem.fixed().sum(axis=1)
     n_observations = _observations(problem, model)
     n_spikes = problem.spikes.sum(axis=(0, 1))
     aic = 2 * n_parameters - 2 * values
@@ -279,6 +294,7 @@ def _dataset(problem: Problem, theta, covariance, values, solution, n_evaluation
             "estimate": (("neuron", "parameter"), theta),
             "se": (("neuron", "parameter"), standard_error),
             "covariance": (("neuron", "parameter", "parameter_2"), covariance),
+            "fixed": (("neuron", "parameter"), problem.fixed(), {"meaning": "held at its value, SE 0"}),
             "log_likelihood": ("neuron", values, {"units": "nats"}),
             "aic": ("neuron", aic),
             "bic": ("neuron", bic),
@@ -297,6 +313,9 @@ def _dataset(problem: Problem, theta, covariance, values, solution, n_evaluation
 
 def _observations(problem: Problem, model) -> np.ndarray:
     """Bins that enter the likelihood per neuron: all, less the refractory steps after each spike."""
-    total = problem.spikes.shape[0] * problem.spikes.shape[1]
-    dead = np.rint(np.asarray(getattr(model, "tau_ref", 0.0)) / model.dt) * np.ones(problem.n_neurons)
-    return total - dead * problem.spikes.sum(axis=(0, 1))
+    n_trials, n_steps, n_neurons = problem.spikes.shape
+    dead = np.rint(np.asarray(getattr(model, "tau_ref", 0.0)) / model.dt) * np.ones(n_neurons)
+    out = np.full(n_neurons, float(n_trials * n_steps))
+    trial, step, neuron = np.nonzero(problem.spikes)
+    np.add.at(out, neuron, -np.minimum(dead[neuron], n_steps - 1 - step))  # the dead time ends with the trial
+    return out

@@ -5,7 +5,8 @@
 ``theta``. Parameter names per neuron, in this order:
 
 * ``w_<input>``: weight of covariate ``<input>`` (``"weights"``), membrane units;
-* ``v_<j>``: coupling from recorded neuron ``j`` (``"couplings"``), arriving one step later, ``V[i, j]``;
+* ``v_<j>``: coupling from recorded neuron ``j`` (``"couplings"``), arriving one step later, ``V[i, j]``
+  (``v_<i>`` of neuron ``i`` is held at 0: :meth:`Problem.fixed`);
 * ``beta`` (NSNN) or ``tau`` (LIF, seconds): the decay;
 * ``noise_scale`` (NSNN) or ``sigma`` (LIF): the escape noise's scale.
 
@@ -45,7 +46,7 @@ def dense_spikes(spikes, name: str = "spikes") -> tuple[np.ndarray, float | None
     if np.any(bad):
         index = tuple(int(k) for k in np.argwhere(bad)[0])
         raise ValueError(f"{name} must be binary (0 or 1 per step: at most one spike per bin); "
-                         f"{name}[{', '.join(map(str, index))}] = {array[index]!r}")
+                         f"{name}[{', '.join(map(str, index))}] = {float(array[index])!r}")
     return np.ascontiguousarray(array), None
 
 
@@ -193,6 +194,15 @@ class Problem:
             else:
                 out.append((1e-8, None))
         return out
+
+    def fixed(self) -> np.ndarray:
+        """``(n_neurons, n_parameters)`` mask of the entries held at their initial value: a neuron's coupling
+        from itself (its own spike history is the reset; the parameter list is the same for every neuron)."""
+        mask = np.zeros((self.n_neurons, len(self.names)), dtype=bool)
+        if "couplings" in self.groups:
+            start = self._slices()["couplings"].start
+            mask[np.arange(self.n_neurons), start + np.arange(self.n_neurons)] = True
+        return mask
 
     def typical(self) -> np.ndarray:
         """A typical magnitude per parameter (the optimiser works on ``theta / typical``): 1, or the
