@@ -4,8 +4,9 @@ The issue's size: 100 neurons x 10^5 steps, 10 parameters per neuron (8 covariat
 Gaussian white-noise stimulus channels, the decay beta and the noise scale), NSNN with logistic escape
 noise, data simulated with known parameters. Times the whole :func:`nsnn_sim.fit.fit_escape` call
 (L-BFGS-B with the analytic gradient, then the 20 gradient evaluations of the observed Fisher information)
-after a small warm-up fit (compilation), with Numba's default thread count; records the load of the
-machine (``uptime``) beside the numbers, since the machine may be shared.
+after a small warm-up fit (compilation), with Numba's default thread count; records the wall time, the
+process's CPU time (all threads) and the load of the machine (``uptime``) beside the numbers, since the
+machine may be shared (on a loaded machine the wall time measures the other jobs too).
 
     python benchmarks/fitting.py [--neurons 100] [--steps 100000] [--out benchmarks/results]
 """
@@ -52,15 +53,16 @@ def main(argv=None) -> Path:
     fit.fit_escape(small[0], small[1], start)  # compilation
     spikes, x, weights = problem(args.neurons, args.steps)
     load_before = _load()
-    began = time.perf_counter()
+    began, cpu_began = time.perf_counter(), time.process_time()
     result = fit.fit_escape(spikes, x, start)
-    seconds = time.perf_counter() - began
+    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
     load_after = _load()
     data = result.dataset
     truth = np.column_stack([weights, np.full(args.neurons, 0.6), np.full(args.neurons, 0.15)])
     z = (data["estimate"].values - truth) / data["se"].values
     row = {"n_neurons": args.neurons, "n_steps": args.steps, "parameters_per_neuron": int(data.sizes["parameter"]),
-           "n_spikes": int(len(spikes)), "seconds": seconds, "n_evaluations": int(data.attrs["n_evaluations"]),
+           "n_spikes": int(len(spikes)), "seconds": seconds, "cpu_seconds": cpu_seconds,
+           "n_evaluations": int(data.attrs["n_evaluations"]),
            "n_iterations": int(data.attrs["n_iterations"]), "seconds_per_evaluation": seconds / (
                data.attrs["n_evaluations"] + 2 * data.sizes["parameter"] + 2),
            "converged": bool(data.attrs["converged"]), "message": data.attrs["message"],
@@ -77,7 +79,9 @@ def main(argv=None) -> Path:
         f"(NSNN, logistic escape noise), {row['n_spikes']} spikes: **{seconds:.1f} s** for fit_escape "
         f"(L-BFGS-B: {row['n_iterations']} iterations, {row['n_evaluations']} likelihood+gradient evaluations; "
         f"then the observed Fisher information), {row['seconds_per_evaluation']:.2f} s per evaluation, "
-        f"{row['threads']} threads on {row['cores']} cores. Converged: {row['converged']}. Recovered parameters: "
+        f"{row['threads']} threads on {row['cores']} cores; CPU time of the process (all threads) "
+        f"{cpu_seconds:.1f} s, i.e. {cpu_seconds / row['cores']:.1f} s of wall time on {row['cores']} fully used cores "
+        f"when nothing else runs. Converged: {row['converged']}. Recovered parameters: "
         f"z = (estimate - truth)/SE has mean {row['z_mean']:.3f}, SD {row['z_sd']:.3f}.\n\n"
         f"Machine load (the machine is shared): before `{load_before}`; after `{load_after}`.\n")
     return path

@@ -94,10 +94,10 @@ def test_learning_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
 
 
 def test_fitting_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
-    """The fitting experiment end to end (3 neurons, 6000 training steps): four recorded models, each fitted
+    """The fitting experiment end to end (3 neurons, 8000 training steps): four recorded models, each fitted
     with two noise families and the Poisson GLM, scored on held-out data; the Neo round trip; the figure."""
     results, figure = tmp_path / "fitting.nc", tmp_path / "fitting.png"
-    _run("analyses/fitting.py", "--quick", "--neurons", "3", "--train-steps", "6000", "--out", str(results))
+    _run("analyses/fitting.py", "--quick", "--neurons", "3", "--train-steps", "8000", "--out", str(results))
     _run("figures/fitting.py", "--results", str(results), "--out", str(figure))
     data = xr.open_dataset(results, engine="h5netcdf").load()
     assert data.sizes["model"] == 4 and data.sizes["neuron"] == 3 and data.sizes["candidate"] == 3
