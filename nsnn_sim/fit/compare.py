@@ -144,7 +144,8 @@ def _glm_terms(coefficients, design, spikes):
     mu = np.exp(np.minimum(eta, 700.0))
     log_p = np.log(-np.expm1(-mu))
     terms = np.where(spikes > 0, log_p, -mu)
-    d_eta = np.where(spikes > 0, mu / np.expm1(mu), -mu)
+    with np.errstate(over="ignore"):  # mu / expm1(mu) -> 0 for large mu (expm1 overflows to inf: exactly 0)
+        d_eta = np.where(spikes > 0, mu / np.expm1(mu), -mu)
     return terms.sum(axis=(0, 1)), np.einsum("bti,btif->if", d_eta, design)
 
 
