@@ -38,3 +38,10 @@ def test_engine_costs_benchmark_runs_at_a_tiny_size(tmp_path):
     for key in ("floor_uniform_ns", "floor_normal_ns", "engine_1_thread_ns", "first_simulate_s"):
         assert row[key] > 0
     assert (tmp_path / "engine_costs.png").stat().st_size > 0
+
+
+def test_fitting_benchmark_runs_at_a_tiny_size(tmp_path):
+    _run("fitting.py", "--neurons", 3, "--steps", 3000, "--out", tmp_path)
+    row = json.loads((tmp_path / "fitting.json").read_text())
+    assert row["n_neurons"] == 3 and row["parameters_per_neuron"] == 10 and row["seconds"] > 0
+    assert "load average" in row["uptime_before"] and (tmp_path / "fitting.md").stat().st_size > 0

@@ -151,3 +151,19 @@ def test_contrast_invariance_experiment_shows_the_iceberg_effect_only_without_no
     assert np.all(np.abs(lif["half_width"] - data["siegert_half_width"]) < 4 * lif["half_width_se"])
     assert np.all(data["power_law_exponent"] > 1)  # expansive below threshold
     assert figure.stat().st_size > 50_000
+
+
+def test_fitting_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
+    """The fitting experiment end to end (3 neurons, 8000 training steps): four recorded models, each fitted
+    with two noise families and the Poisson GLM, scored on held-out data; the Neo round trip; the figure."""
+    results, figure = tmp_path / "fitting.nc", tmp_path / "fitting.png"
+    _run("analyses/fitting.py", "--quick", "--neurons", "3", "--train-steps", "8000", "--out", str(results))
+    _run("figures/fitting.py", "--results", str(results), "--out", str(figure))
+    data = xr.open_dataset(results, engine="h5netcdf").load()
+    assert data.sizes["model"] == 4 and data.sizes["neuron"] == 3 and data.sizes["candidate"] == 3
+    assert np.all(np.isfinite(data["se"])) and np.all(data["se"] > 0)
+    assert np.all(data["bits_per_spike"] > 0)  # every fitted model carries the stimulus
+    if int(data.attrs["neo_available"]):  # the same spikes, read through Neo, give the same fit
+        np.testing.assert_allclose(data["neo_estimate"], data["estimate"].sel(model=data.attrs["neo_model"]),
+                                   rtol=1e-9)
+    assert figure.stat().st_size > 50_000

@@ -36,11 +36,12 @@ Readouts: count ``dL/ds_L[t] = scale dL/d output``; membrane ``y[t] = beta y[t-1
 from __future__ import annotations
 
 import numpy as np
+from numba import njit
 
 from nsnn_sim import noise as noise_families
 from nsnn_sim.learn.forward import Trace, delayed
 
-__all__ = ["backward"]
+__all__ = ["backward", "membrane_adjoint", "drive_and_decay_gradients"]
 
 
 def _through_weights(grad_current: np.ndarray, weights: np.ndarray, delay: int) -> np.ndarray:
@@ -87,6 +88,95 @@ def _readout_backward(network, trace: Trace, grad_outputs, grad_step_outputs, gr
     return _through_weights(adjoint, weights, 1)
 
 
+@njit(cache=True)
+def _adjoint_kernel(grad_spikes, slope, spikes, u_fire, beta, threshold, recurrent, subtract, detach_reset,
+                    delta, grad_threshold):
+    """The reverse-time recursion of the module docstring, written into ``delta`` and ``grad_threshold``
+    (zeroed by the caller). Samples are independent; within a step the neurons couple only through
+    ``V^T delta[t+1]``, so each step is one pass over (neuron, neuron) and one over neurons."""
+    n_batch, n_steps, n_neurons = spikes.shape
+    has_recurrent = recurrent.shape[0] > 0
+    adjoint = np.zeros(n_neurons)  # dL/du_after[t]
+    total = np.empty(n_neurons)  # g[t] = dL/ds[t]
+    for b in range(n_batch):
+        adjoint[:] = 0.0
+        for step in range(n_steps - 1, -1, -1):
+            for i in range(n_neurons):
+                total[i] = grad_spikes[b, step, i]
+            if has_recurrent and step < n_steps - 1:
+                for post in range(n_neurons):  # (V^T delta[t+1])[pre] = sum_post delta[t+1, post] V[post, pre]
+                    weight = delta[b, step + 1, post]
+                    for pre in range(n_neurons):
+                        total[pre] += weight * recurrent[post, pre]
+            for i in range(n_neurons):
+                spike = spikes[b, step, i]
+                if subtract:
+                    through_fire = adjoint[i]
+                    if not detach_reset:
+                        total[i] -= adjoint[i] * threshold[i]
+                    grad_threshold[i] -= adjoint[i] * spike
+                else:
+                    through_fire = adjoint[i] * (1.0 - spike)
+                    if not detach_reset:
+                        total[i] -= adjoint[i] * u_fire[b, step, i]
+                through_spike = total[i] * slope[b, step, i]
+                grad_threshold[i] -= through_spike
+                delta[b, step, i] = through_fire + through_spike
+                adjoint[i] = beta[i] * delta[b, step, i]
+
+
+def membrane_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset: str = "zero",
+                     detach_reset: bool = True, recurrent=None) -> tuple[np.ndarray, np.ndarray]:
+    """BPTT through one layer of the one neuron equation: ``delta[t] = dL/du_free[t]`` and ``dL/dtheta``.
+
+    The recursion of the module docstring, backwards in t (``a[t] = dL/du_after[t]``)::
+
+        g[t]     = grad_spikes[t] + V^T delta[t+1] + a[t] * d u_after/d s     (the last term unless detached)
+        delta[t] = a[t] * d u_after/d u_fire + g[t] * slope[t]
+        a[t-1]   = beta * delta[t]
+
+    with ``d u_after/d u_fire = 1 - s[t]`` (reset "zero") or 1 ("subtract"). It is the learner's
+    backward pass (:func:`backward`) and the gradient of the teacher-forced likelihood of
+    :mod:`nsnn_sim.fit` (there ``grad_spikes = dL/dp``, ``slope = dp/du_free`` and ``spikes`` the
+    observed reset indicators, which no parameter moves: ``detach_reset=True``, no ``recurrent``).
+
+    Parameters
+    ----------
+    grad_spikes, slope, spikes, u_fire : array, shape (batch, n_steps, n_neurons)
+        ``dL/ds`` from above, ``d s / d u``, the spikes (or probabilities) that reset the membrane, and
+        the potential the reset acted on.
+    beta, threshold : array, shape (n_neurons,)
+        Per-neuron decay (``d u_free[t+1] / d u_after[t]``) and threshold.
+    reset : {"zero", "subtract"}
+    detach_reset : bool
+        Drop ``d u_after / d s``.
+    recurrent : array, shape (n_neurons, n_neurons), optional
+        ``V[post, pre]`` of recurrent spikes arriving one step later.
+
+    Returns
+    -------
+    delta : array, shape (batch, n_steps, n_neurons)
+    grad_threshold : array, shape (n_neurons,)
+    """
+    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (grad_spikes, slope, spikes, u_fire)]
+    delta = np.empty_like(arrays[2])
+    grad_threshold = np.zeros(arrays[2].shape[2])
+    recurrent = np.zeros((0, 0)) if recurrent is None else np.ascontiguousarray(recurrent, dtype=np.float64)
+    _adjoint_kernel(*arrays, np.ascontiguousarray(beta, dtype=np.float64),
+                    np.ascontiguousarray(threshold, dtype=np.float64), recurrent, reset == "subtract",
+                    bool(detach_reset), delta, grad_threshold)
+    return delta, grad_threshold
+
+
+def drive_and_decay_gradients(delta: np.ndarray, presynaptic: np.ndarray, u_after: np.ndarray):
+    """``dL/dW = sum_{b,t} delta[t] presynaptic[t]^T`` for ``u_free[t] = ... + W presynaptic[t]`` and
+    ``dL/dbeta = sum_{b,t} delta[t] u_after[t-1]`` (``u_after[-1] = 0``) for ``u_free[t] = beta u_after[t-1] + ...``."""
+    n_neurons = delta.shape[2]
+    grad_weights = delta.reshape(-1, n_neurons).T @ presynaptic.reshape(-1, presynaptic.shape[2])
+    grad_beta = (delta[:, 1:] * u_after[:, :-1]).sum(axis=(0, 1))
+    return grad_weights, grad_beta
+
+
 def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: dict) -> np.ndarray:
     """BPTT through layer ``index``; returns ``delta = dL/du_free`` (batch, n_steps, n_neurons)."""
     layer = network.layers[index]
@@ -97,37 +187,13 @@ def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: 
     potential = trace.u_fire if layer.gradient_potential == "u_fire" else trace.u_free
     slope = noise_families.get(family, scale).pdf(potential - threshold)
     spikes = trace.spikes
-    subtract = layer.reset == "subtract"
-    n_batch, n_steps, n_neurons = spikes.shape
-    delta = np.empty_like(spikes)
-    grad_threshold = np.zeros(n_neurons)
-    adjoint = np.zeros((n_batch, n_neurons))  # dL/du_after[t]
-    delta_next = np.zeros((n_batch, n_neurons))
-    for step in range(n_steps - 1, -1, -1):
-        total = grad_spikes[:, step].copy()
-        if recurrent is not None and step < n_steps - 1:
-            total += delta_next @ recurrent
-        if subtract:
-            through_fire = adjoint
-            if not layer.detach_reset:
-                total -= adjoint * threshold
-            grad_threshold -= (adjoint * spikes[:, step]).sum(axis=0)
-        else:
-            through_fire = adjoint * (1.0 - spikes[:, step])
-            if not layer.detach_reset:
-                total -= adjoint * trace.u_fire[:, step]
-        delta_step = through_fire + total * slope[:, step]
-        grad_threshold -= (total * slope[:, step]).sum(axis=0)
-        delta[:, step] = delta_step
-        adjoint = beta * delta_step
-        delta_next = delta_step
-    flat_delta = delta.reshape(-1, n_neurons)
-    presynaptic = trace.presynaptic
-    grads[f"{index}.W"] = flat_delta.T @ presynaptic.reshape(-1, presynaptic.shape[2])
+    delta, grads[f"{index}.threshold"] = membrane_adjoint(
+        grad_spikes, slope, spikes, trace.u_fire, beta, threshold, reset=layer.reset,
+        detach_reset=layer.detach_reset, recurrent=recurrent)
+    grads[f"{index}.W"], grads[f"{index}.beta"] = drive_and_decay_gradients(delta, trace.presynaptic, trace.u_after)
     if recurrent is not None:
+        n_neurons = spikes.shape[2]
         grads[f"{index}.V"] = delta[:, 1:].reshape(-1, n_neurons).T @ spikes[:, :-1].reshape(-1, n_neurons)
-    grads[f"{index}.beta"] = (delta[:, 1:] * trace.u_after[:, :-1]).sum(axis=(0, 1))
-    grads[f"{index}.threshold"] = grad_threshold
     return delta
 
 

@@ -1,0 +1,321 @@
+"""Maximum-likelihood fits of escape-noise neurons to spike trains: :func:`fit_escape`, :func:`log_likelihood`.
+
+The teacher-forced log-likelihood (:mod:`nsnn_sim.fit.likelihood`) separates over neurons: neuron ``i``'s
+terms depend only on its own parameters (the couplings act through the *observed* spikes). One L-BFGS-B run
+(``scipy.optimize.minimize``, with bounds) maximises the sum with the analytic gradient; the observed Fisher
+information, the Hessian of ``-log L``, is then block diagonal (one ``k x k`` block per neuron) and is
+computed by central differences of the analytic gradient, one parameter slot at a time for every neuron at
+once (``2k`` gradient evaluations). Standard errors are the square roots of the diagonal of its inverse.
+``AIC = 2k - 2 log L``, ``BIC = k log(n) - 2 log L`` with ``n`` the number of observed (non-refractory) bins.
+"""
+
+from __future__ import annotations
+
+import time
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+from scipy import optimize
+
+from nsnn_sim.fit.problem import Problem, covariate_array, dense_spikes
+from nsnn_sim.version import provenance
+
+__all__ = ["fit_escape", "log_likelihood", "FitResult"]
+
+
+@dataclass
+class FitResult:
+    """The outcome of :func:`fit_escape`.
+
+    Attributes
+    ----------
+    dataset : xarray.Dataset
+        ``estimate``, ``se`` and ``fixed`` (neuron, parameter), ``covariance`` (neuron, parameter, parameter_2),
+        ``log_likelihood``, ``aic``, ``bic``, ``n_spikes``, ``n_observations`` (neuron); attrs: the totals,
+        the fitted model (JSON), the optimiser's outcome.
+    model : NSNN or LIF
+        The fitted model (per-neuron decay and noise scale), ready for :func:`nsnn_sim.simulate`.
+    weights : array (n_neurons, n_inputs)
+        Fitted covariate weights: ``simulate(model, inputs=drive(x))``.
+    couplings : array (n_neurons, n_neurons) or None
+        ``V[post, pre]``: ``simulate(..., connections=couplings)`` (a bare matrix: one step of delay).
+    """
+
+    dataset: xr.Dataset
+    model: object
+    weights: np.ndarray
+    couplings: np.ndarray | None
+    problem: Problem
+
+    def drive(self, inputs) -> np.ndarray:
+        """The fitted model's input current ``w . x[t]`` per neuron, shape ``(..., n_steps, n_neurons)``."""
+        covariates = np.asarray(inputs, dtype=np.float64)
+        if covariates.shape[-1] != self.weights.shape[1]:
+            raise ValueError(f"inputs has {covariates.shape[-1]} covariates; the fit has {self.weights.shape[1]}")
+        return covariates @ self.weights.T
+
+    def simulate(self, inputs, n_trials: int = 1, seed: int = 0):
+        """``nsnn_sim.simulate`` of the fitted model with the covariates ``inputs`` ``(n_steps, n_inputs)`` or
+        ``(n_trials, n_steps, n_inputs)`` (and the fitted couplings)."""
+        from nsnn_sim.engine import simulate
+
+        drive = self.drive(inputs)
+        return simulate(self.model, drive, n_neurons=self.weights.shape[0], n_steps=drive.shape[-2],
+                        n_trials=n_trials, seed=seed, connections=self.couplings)
+
+    def log_likelihood(self, spikes, inputs) -> np.ndarray:
+        """Per-neuron log-likelihood (nats) of other (held-out) ``spikes`` and ``inputs`` under the fit."""
+        dense, _ = dense_spikes(spikes)
+        if dense.shape[2] != self.weights.shape[0]:
+            raise ValueError(f"spikes has {dense.shape[2]} neurons; the fit has {self.weights.shape[0]}")
+        covariates = covariate_array(inputs, dense.shape[0], dense.shape[1])
+        theta = self.dataset["estimate"].values
+        return self.problem.evaluate(theta, gradient=False, spikes=dense, covariates=covariates)[0]
+
+    def log_silence(self, spikes, inputs) -> np.ndarray:
+        """``log(1 - p[t])`` (trial, step, neuron) of ``spikes`` under the fit, teacher forced (0 while
+        refractory): the integrated intensity of :func:`~nsnn_sim.fit.compare.time_rescaling`."""
+        dense, _ = dense_spikes(spikes)
+        covariates = covariate_array(inputs, dense.shape[0], dense.shape[1])
+        return self.problem.evaluate(self.dataset["estimate"].values, gradient=False, spikes=dense,
+                                     covariates=covariates, silence=True)[1]
+
+
+def log_likelihood(spikes, inputs, model, weights, couplings=None, gradient: bool = False):
+    """The exact teacher-forced log-likelihood of ``spikes`` under an escape-noise ``model``.
+
+    ``log L = sum_t s[t] log p[t] + (1 - s[t]) log(1 - p[t])``, ``p[t] = F(u_free[t] - theta; scale)``, with the
+    observed spikes deciding the resets (:mod:`nsnn_sim.fit.likelihood`).
+
+    Parameters
+    ----------
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+    inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
+        Covariates ``x[t]``; neuron ``i`` receives ``weights[i] . x[t]``.
+    model : NSNN or LIF with ``firing="escape"``
+    weights : array (n_neurons, n_inputs)
+    couplings : array (n_neurons, n_neurons), optional
+        ``V[post, pre]``, one step of delay.
+    gradient : bool
+        Also return the gradient of ``log L`` (a dict: ``"weights"``, ``"couplings"``, the decay ``"beta"``
+        or ``"tau"``, the scale ``"noise_scale"`` or ``"sigma"``; per neuron).
+
+    Returns
+    -------
+    log_likelihood : array (n_neurons,)
+        Nats, per neuron.
+    gradient : dict
+        Only with ``gradient=True``.
+
+    Raises
+    ------
+    ValueError
+        Shapes that do not match, non-binary spikes, a model without an exact likelihood, or parameters
+        that give an observed spike ``p = 0`` (or an observed silence ``p = 1``): ``log L = -inf``.
+    """
+    groups = ("weights",) + (("couplings",) if couplings is not None else ())
+    decay, scale = ("beta", "noise_scale") if type(model).__name__ == "NSNN" else ("tau", "sigma")
+    problem = Problem.build(spikes, inputs, model, groups + (decay, scale), weights=weights, couplings=couplings)
+    values, grad = problem.evaluate(problem.initial, gradient=gradient)
+    if not gradient:
+        return values
+    out, start = {}, 0
+    for group, width in (("weights", problem.n_inputs), ("couplings", problem.n_neurons), (decay, 1), (scale, 1)):
+        if group in problem.groups:
+            block = -grad[:, start:start + width]
+            out[group] = block[:, 0] if width == 1 and group in (decay, scale) else block
+            start += width
+    return values, out
+
+
+def _hessian(problem: Problem, theta: np.ndarray, bounds: list, relative_step: float) -> np.ndarray:
+    """Per-neuron Hessian of ``-log L`` (n_neurons, k, k): central differences of the analytic gradient,
+    slot ``j`` of every neuron at once (the likelihood separates over neurons), clipped into the bounds;
+    the columns of fixed entries (:meth:`Problem.fixed`) are 0."""
+    n_neurons, k = theta.shape
+    hessian = np.empty((n_neurons, k, k))
+    scale = np.maximum(np.abs(theta), problem.typical())
+    fixed = problem.fixed()
+    for j in range(k):
+        step = np.where(fixed[:, j], 0.0, relative_step * scale[:, j])
+        lower, upper = bounds[j]
+        plus, minus = theta.copy(), theta.copy()
+        plus[:, j] = theta[:, j] + step if upper is None else np.minimum(theta[:, j] + step, upper)
+        minus[:, j] = theta[:, j] - step if lower is None else np.maximum(theta[:, j] - step, lower)
+        grad_plus = problem.evaluate(plus)[1]
+        grad_minus = problem.evaluate(minus)[1]
+        width = np.where(fixed[:, j], 1.0, plus[:, j] - minus[:, j])
+        hessian[:, :, j] = np.where(fixed[:, j, None], 0.0, (grad_plus - grad_minus) / width[:, None])
+    hessian[np.broadcast_to(fixed[:, :, None], hessian.shape)] = 0.0
+    return 0.5 * (hessian + hessian.transpose(0, 2, 1))
+
+
+def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), *, weights=None, couplings=None,
+               input_names=None, max_iterations: int = 1000, tolerance: float = 1e-10,
+               hessian_step: float = 1e-4) -> FitResult:
+    """Fit an escape-noise NSNN or LIF to observed spike trains by maximum likelihood.
+
+    Maximises the exact teacher-forced log-likelihood (:func:`log_likelihood`) over the per-neuron
+    parameters named in ``parameters`` with L-BFGS-B (analytic gradient: the learner's backward pass), then
+    computes standard errors from the observed Fisher information (module docstring). Parameters not
+    fitted keep the values of ``model`` (and of ``weights``, ``couplings``); the threshold is always fixed.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+    inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
+        Covariates ``x[t]`` (e.g. :func:`~nsnn_sim.fit.basis.filtered_covariates` for a stimulus filter);
+        neuron ``i`` receives the current ``w_i . x[t]``.
+    model : NSNN or LIF with ``firing="escape"`` and any noise family
+        The initial values (and the fixed ones); an LIF needs ``u_rest = u_reset = 0``.
+    parameters : tuple of str
+        From ``"weights"``, ``"couplings"``, the decay (``"beta"`` for the NSNN, ``"tau"`` for the LIF) and the
+        noise scale (``"noise_scale"``, ``"sigma"``); ``"decay"`` and ``"scale"`` stand for the model's names.
+    weights, couplings : array, optional
+        Initial (or fixed) weights ``(n_neurons, n_inputs)`` (default 0) and couplings ``V[post, pre]``.
+    input_names : list of str, optional
+        Names of the covariates (parameters ``w_<name>``).
+    max_iterations, tolerance : int, float
+        L-BFGS-B's ``maxiter`` and ``ftol`` (``gtol`` is ``tolerance`` too).
+    hessian_step : float
+        Relative step of the finite differences of the gradient.
+
+    Returns
+    -------
+    FitResult
+        ``.dataset`` (estimates, SEs, log-likelihood, AIC, BIC), ``.model``, ``.weights``, ``.couplings``.
+
+    Raises
+    ------
+    ValueError, TypeError
+        Bad shapes, non-binary spikes, a model without an exact likelihood, unknown parameter names, or an
+        initial point with an impossible observed step (``p = 0`` at a spike): before any optimisation.
+    """
+    started = time.perf_counter()
+    decay, scale = ("beta", "noise_scale") if type(model).__name__ == "NSNN" else ("tau", "sigma")
+    if isinstance(parameters, str):
+        parameters = (parameters,)
+    parameters = tuple({"decay": decay, "scale": scale}.get(name, name) for name in parameters)
+    problem = Problem.build(spikes, inputs, model, parameters, weights=weights, couplings=couplings,
+                            input_names=input_names)
+    if "couplings" in problem.groups and np.any(problem.initial[problem.fixed()] != 0):
+        raise ValueError("couplings: the diagonal (a neuron's coupling from itself) must be 0 when the couplings "
+                         "are fitted (it is held there: the reset is the model's own spike history)")
+    values, _ = problem.evaluate(problem.initial, gradient=False)  # an impossible start raises here, clearly
+    to_theta, from_theta, chain, scaled_bounds = _internal_coordinates(problem)
+    shape = problem.initial.shape
+    per_neuron_bounds = problem.bounds()
+    # a trial point of the line search with an impossible step (p = 0 at a spike) gets a value far above
+    # the start's (an "extreme barrier"): the line search backtracks from it
+    barrier = 10.0 * max(1.0, abs(float(values.sum())))
+    evaluations = [0]
+
+    def objective(z):
+        evaluations[0] += 1
+        theta = to_theta(z.reshape(shape))
+        try:
+            values, grad = problem.evaluate(theta)
+        except ValueError:
+            return barrier, np.zeros_like(z)
+        return -float(values.sum()), (grad * chain(theta)).ravel()
+
+    solution = optimize.minimize(objective, from_theta(problem.initial).ravel(), jac=True, method="L-BFGS-B",
+                                 bounds=scaled_bounds,
+                                 options={"maxiter": max_iterations, "ftol": tolerance, "gtol": tolerance,
+                                          "maxcor": 20})
+    theta = to_theta(solution.x.reshape(shape))
+    values, grad = problem.evaluate(theta)
+    hessian = _hessian(problem, theta, per_neuron_bounds, hessian_step)
+    covariance = np.full_like(hessian, np.nan)
+    fixed = problem.fixed()
+    for i in range(shape[0]):
+        free = np.flatnonzero(~fixed[i])
+        block = hessian[i][np.ix_(free, free)]
+        eigenvalues = np.linalg.eigvalsh(block) if np.all(np.isfinite(block)) else np.array([np.nan])
+        if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():
+            covariance[i] = 0.0  # fixed entries: known exactly
+            covariance[i][np.ix_(free, free)] = np.linalg.inv(block)
+        else:
+            warnings.warn(f"neuron {i}: the observed Fisher information is not positive definite (smallest "
+                          f"eigenvalue {eigenvalues.min():.3g}); its standard errors are NaN: the parameters are "
+                          "not identifiable from these spikes (too few spikes, or a parameter at a bound)",
+                          RuntimeWarning, stacklevel=2)
+    result_model, result_weights, result_couplings = problem.unpack(theta)
+    return FitResult(_dataset(problem, theta, covariance, values, solution, evaluations[0],
+                              time.perf_counter() - started, result_model),
+                     result_model, result_weights, result_couplings, problem)
+
+
+def _internal_coordinates(problem: Problem):
+    """The optimiser's coordinates: ``log`` of the noise scale (a positive scale parameter; its steps stay
+    sensible), ``tau / tau_initial`` for the LIF's time constant, the parameters themselves otherwise.
+    Returns ``(to_theta, from_theta, chain, bounds)``: ``chain(theta) = d theta / d z`` elementwise."""
+    typical = problem.typical()
+    is_log = np.array([name == problem.scale for name in problem.names])
+    n_neurons = problem.n_neurons
+
+    def to_theta(z):
+        return np.where(is_log, np.exp(np.where(is_log, z, 0.0)), z * typical)
+
+    def from_theta(theta):
+        return np.where(is_log, np.log(np.where(is_log, theta, 1.0)), theta / typical)
+
+    def chain(theta):
+        return np.where(is_log, theta, typical)
+
+    bounds = []
+    fixed = problem.fixed()
+    start = from_theta(problem.initial)
+    for i in range(n_neurons):
+        for j, (lower, upper) in enumerate(problem.bounds()):
+            if fixed[i, j]:
+                bounds.append((float(start[i, j]), float(start[i, j])))
+            elif is_log[j]:
+                bounds.append((None if lower is None else float(np.log(lower)),
+                               None if upper is None else float(np.log(upper))))
+            else:
+                bounds.append((None if lower is None else lower / typical[i, j],
+                               None if upper is None else upper / typical[i, j]))
+    return to_theta, from_theta, chain, bounds
+
+
+def _dataset(problem: Problem, theta, covariance, values, solution, n_evaluations, seconds, model) -> xr.Dataset:
+    n_parameters = len(problem.names) - problem.fixed().sum(axis=1)
+    n_observations = _observations(problem, model)
+    n_spikes = problem.spikes.sum(axis=(0, 1))
+    aic = 2 * n_parameters - 2 * values
+    bic = n_parameters * np.log(n_observations) - 2 * values
+    standard_error = np.sqrt(np.diagonal(covariance, axis1=1, axis2=2))
+    coords = {"neuron": np.arange(problem.n_neurons), "parameter": problem.names, "parameter_2": problem.names}
+    data = xr.Dataset(
+        {
+            "estimate": (("neuron", "parameter"), theta),
+            "se": (("neuron", "parameter"), standard_error),
+            "covariance": (("neuron", "parameter", "parameter_2"), covariance),
+            "fixed": (("neuron", "parameter"), problem.fixed(), {"meaning": "held at its value, SE 0"}),
+            "log_likelihood": ("neuron", values, {"units": "nats"}),
+            "aic": ("neuron", aic),
+            "bic": ("neuron", bic),
+            "n_spikes": ("neuron", n_spikes),
+            "n_observations": ("neuron", n_observations),
+        },
+        coords=coords,
+        attrs={"model": model.to_json(), "noise": model.noise, "firing": model.firing,
+               "parameters": ",".join(problem.groups), "log_likelihood_total": float(values.sum()),
+               "aic_total": float(aic.sum()), "bic_total": float(bic.sum()), "converged": int(bool(solution.success)),
+               "message": str(solution.message), "n_iterations": int(solution.nit),
+               "n_evaluations": int(n_evaluations), "seconds": float(seconds), **provenance()},
+    )
+    return data
+
+
+def _observations(problem: Problem, model) -> np.ndarray:
+    """Bins that enter the likelihood per neuron: all, less the refractory steps after each spike."""
+    n_trials, n_steps, n_neurons = problem.spikes.shape
+    dead = np.rint(np.asarray(getattr(model, "tau_ref", 0.0)) / model.dt) * np.ones(n_neurons)
+    out = np.full(n_neurons, float(n_trials * n_steps))
+    trial, step, neuron = np.nonzero(problem.spikes)
+    np.add.at(out, neuron, -np.minimum(dead[neuron], n_steps - 1 - step))  # the dead time ends with the trial
+    return out

@@ -1,0 +1,210 @@
+"""The exact, teacher-forced log-likelihood of observed spike trains under an escape-noise neuron, and its gradient.
+
+Given the covariates ``x[t]`` and the *observed* spikes ``s[t]`` (which decide the resets), the noise-free
+potential of neuron ``i`` follows the one neuron equation (:mod:`nsnn_sim.neurons`: :func:`~nsnn_sim.neurons.integrate`
+and :func:`~nsnn_sim.neurons.reset_membrane`) deterministically::
+
+    u_free[t]  = alpha u_after[t-1] + gain (w . x[t]) + sum_j V[i, j] s_j[t-1]        (u_after[-1] = 0)
+    p[t]       = P(s[t] = 1 | u_free[t])                                           (the spike-probability rule)
+    u_after[t] = reset(u_free[t], r[t]),   r[t] = s[t] or "refractory at t"
+
+    log L = sum_{t not refractory} s[t] log p[t] + (1 - s[t]) log(1 - p[t])
+
+NSNN: ``alpha = beta``, ``gain = 1``; LIF (``u_rest = u_reset = 0``): ``alpha = 1 - dt/tau``, ``gain = dt/tau``
+(Euler) or ``alpha = exp(-dt/tau)``, ``gain = 1 - alpha`` (exact). During the ``tau_ref/dt`` steps after a spike
+the LIF is frozen at ``u_reset = 0`` and cannot fire: those steps are treated as resets (``r = 1``) and leave the
+likelihood out, which is exact for the zero reset.
+
+**The spike-probability rule** is the extension point: :func:`step_probability` returns, for one step,
+``(log p, log(1 - p), dp/du, dp/dscale)``. ``RULE_ESCAPE`` (``firing="escape"``) is
+``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.noise`), ``1 - p = F(theta - u; scale)``
+(every family is symmetric; no cancellation), ``dp/du = pdf(u - theta)`` (the NDL derivative) and
+``dp/dscale = -(u - theta)/scale * pdf``. A hazard rule (``p = 1 - exp(-rho dt)``) is one more branch there and
+one more code in :data:`RULES`.
+
+**The gradient** is the learner's backward pass: :func:`nsnn_sim.learn.backward.membrane_adjoint` with
+``grad_spikes = dL/dp`` (``L = -log L``), ``slope = dp/du_free``, the reset indicators ``r`` as the spikes and
+``detach_reset=True`` (the observed spikes do not depend on any parameter), giving ``delta[t] = dL/du_free[t]``;
+then ``dL/d(gain w) = sum_t delta[t] x[t]``, ``dL/dV = sum_t delta[t] s[t-1]``, ``dL/dalpha = sum_t delta[t]
+u_after[t-1]`` (:func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`) and ``dL/dscale = sum_t dL/dp dp/dscale``.
+
+References: Paninski (2004), Network 15:243 (concavity of point-process GLM likelihoods); Pillow et al. (2008),
+Nature 454:995; Jolivet et al. (2006), J Neurophysiol 96:1049 (escape-noise neurons fitted to recordings).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit, prange
+
+from nsnn_sim.learn.backward import drive_and_decay_gradients, membrane_adjoint
+from nsnn_sim.learn.forward import delayed
+from nsnn_sim.neurons import integrate, neuron_constants, reset_membrane, rule_codes
+from nsnn_sim.noise import cdf, pdf
+
+__all__ = ["RULES", "RULE_ESCAPE", "step_probability", "Evaluation", "evaluate_likelihood", "InfeasibleSpikes"]
+
+RULE_ESCAPE = 0
+#: firing rule of the model -> code of :func:`step_probability` (add ``"hazard"`` here with its branch)
+RULES = {"escape": RULE_ESCAPE}
+
+
+class InfeasibleSpikes(ValueError):
+    """An observed spike (or silence) has probability 0 under the parameters: ``log L = -inf``."""
+
+
+@njit(cache=True, inline="always")
+def step_probability(rule, family, x, scale):
+    """``(log p, log(1 - p), dp/du, dp/dscale)`` of one step at ``x = u_free - theta``.
+
+    ``RULE_ESCAPE``: ``p = F(x; scale)``, ``1 - p = F(-x; scale)`` (symmetric families), ``dp/du = pdf(x)``,
+    ``dp/dscale = -x/scale * pdf(x)`` (a location-scale family: ``F(x; s) = F(x/s; 1)``).
+    """
+    # the one rule so far; a hazard rule adds `if rule == RULE_HAZARD: ...` before this
+    p = cdf(family, x, scale)
+    q = cdf(family, -x, scale)
+    slope = pdf(family, x, scale)
+    log_p = math.log(p) if p > 0.0 else -math.inf
+    log_q = math.log(q) if q > 0.0 else -math.inf
+    return log_p, log_q, slope, -x / scale * slope
+
+
+@njit(cache=True, parallel=True)
+def _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+                    log_likelihood, grad_scale, infeasible, log_silence):
+    """Forward pass with the observed spikes deciding the resets, every (trial, neuron) in parallel.
+
+    Writes ``u_free``, ``u_after``, ``resets`` and, per step, ``grad_p = dL/dp`` and ``slope = dp/du``
+    (``L = -log L``); per neuron ``log_likelihood``, ``grad_scale = dL/dscale`` and the first infeasible
+    flat index ``trial * n_steps + step`` (``-1`` if none). Each neuron's sums run over its own steps in
+    order, so the result does not depend on the thread count.
+    """
+    n_trials, n_steps, n_neurons = drive.shape
+    codes = rule_codes(compiled)
+    store = log_silence.shape[0] > 0
+    for i in prange(n_neurons):
+        constants = neuron_constants(compiled, i)
+        threshold, scale, u_reset, dead_time = constants[4], constants[3], constants[5], constants[6]
+        total, total_scale, first_bad = 0.0, 0.0, -1
+        for b in range(n_trials):
+            u = compiled.u_initial[i]
+            refractory_left = 0
+            for t in range(n_steps):
+                observed = spikes[b, t, i]
+                if refractory_left > 0:
+                    refractory_left -= 1
+                    u_free[b, t, i] = u_reset
+                    u = u_reset
+                    u_after[b, t, i] = u
+                    resets[b, t, i] = 1.0
+                    grad_p[b, t, i] = 0.0
+                    slope[b, t, i] = 0.0
+                    if store:
+                        log_silence[b, t, i] = 0.0
+                    if observed != 0.0 and first_bad < 0:
+                        first_bad = b * n_steps + t
+                    continue
+                free = integrate(constants, u, drive[b, t, i], jump[b, t, i])
+                log_p, log_q, dp_du, dp_dscale = step_probability(rule, codes[0], free - threshold, scale)
+                if observed != 0.0:
+                    total += log_p
+                    gradient = -math.exp(-log_p) if log_p > -math.inf else 0.0
+                    if log_p == -math.inf and first_bad < 0:
+                        first_bad = b * n_steps + t
+                    refractory_left = dead_time
+                else:
+                    total += log_q
+                    gradient = math.exp(-log_q) if log_q > -math.inf else 0.0
+                    if log_q == -math.inf and first_bad < 0:
+                        first_bad = b * n_steps + t
+                u_free[b, t, i] = free
+                u = reset_membrane(constants, codes, free, observed)
+                u_after[b, t, i] = u
+                resets[b, t, i] = observed
+                grad_p[b, t, i] = gradient
+                slope[b, t, i] = dp_du
+                if store:
+                    log_silence[b, t, i] = log_q
+                total_scale += gradient * dp_dscale
+        log_likelihood[i] = total
+        grad_scale[i] = total_scale
+        infeasible[i] = first_bad
+
+
+@dataclass
+class Evaluation:
+    """One evaluation of the teacher-forced likelihood.
+
+    ``log_likelihood`` per neuron (nats); ``u_free`` and ``p`` (trial, step, neuron); and, if asked,
+    the gradients of ``-log L`` per neuron: ``weights`` (n_neurons, n_inputs) with respect to the
+    covariate weights ``w`` (membrane units), ``couplings`` (n_neurons, n_neurons) ``V[post, pre]``,
+    ``alpha`` and ``gain`` (per neuron; the model's decay maps onto them) and ``scale``; ``log_silence``
+    ``log(1 - p[t])`` if asked.
+    """
+
+    log_likelihood: np.ndarray
+    u_free: np.ndarray
+    grad_weights: np.ndarray | None = None
+    grad_couplings: np.ndarray | None = None
+    grad_alpha: np.ndarray | None = None
+    grad_gain: np.ndarray | None = None
+    grad_scale: np.ndarray | None = None
+    log_silence: np.ndarray | None = None
+
+
+def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.ndarray, weights: np.ndarray,
+                        couplings: np.ndarray | None, gradient: bool = True, silence: bool = False) -> Evaluation:
+    """The log-likelihood (and gradient) of validated inputs (see :func:`nsnn_sim.fit.log_likelihood`).
+
+    Parameters
+    ----------
+    compiled : CompiledNeurons
+        The model's one-equation coefficients (``u_rest = u_reset = 0``, escape firing).
+    rule : int
+        A code of :data:`RULES`.
+    covariates : array (n_trials, n_steps, n_inputs)
+    spikes : array (n_trials, n_steps, n_neurons) of 0.0 / 1.0
+    weights : array (n_neurons, n_inputs)
+        ``w``: the drive of neuron ``i`` is ``w[i] . x[t]`` (multiplied by the model's gain).
+    couplings : array (n_neurons, n_neurons) or None
+        ``V[post, pre]``, one step of delay.
+    silence : bool
+        Also keep ``log(1 - p[t])`` per step (``Evaluation.log_silence``; 0 while refractory).
+
+    Raises
+    ------
+    InfeasibleSpikes
+        A step has probability 0 (an observed spike with ``p = 0`` or a silence with ``p = 1``).
+    """
+    n_trials, n_steps, n_neurons = spikes.shape
+    drive = np.ascontiguousarray(covariates @ weights.T)
+    previous = delayed(spikes)
+    jump = np.ascontiguousarray(previous @ couplings.T) if couplings is not None else np.zeros_like(drive)
+    u_free, u_after, resets, grad_p, slope = (np.empty_like(drive) for _ in range(5))
+    log_likelihood, grad_scale = np.empty(n_neurons), np.empty(n_neurons)
+    infeasible = np.empty(n_neurons, dtype=np.int64)
+    log_silence = np.empty_like(drive) if silence else np.empty((0, 0, 0))
+    _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope, log_likelihood,
+                    grad_scale, infeasible, log_silence)
+    if np.any(infeasible >= 0):
+        neuron = int(np.flatnonzero(infeasible >= 0)[0])
+        trial, step = divmod(int(infeasible[neuron]), n_steps)
+        what = "an observed spike has p = 0" if spikes[trial, step, neuron] else "an observed silence has p = 1"
+        raise InfeasibleSpikes(neuron, trial, step, what, float(u_free[trial, step, neuron]))
+    result = Evaluation(log_likelihood, u_free, log_silence=log_silence if silence else None)
+    if not gradient:
+        return result
+    delta, _ = membrane_adjoint(grad_p, slope, resets, u_free, compiled.alpha, compiled.threshold,
+                                reset="subtract" if compiled.reset == 1 else "zero", detach_reset=True)
+    grad_effective, grad_alpha = drive_and_decay_gradients(delta, covariates, u_after)
+    # u_free = alpha u + gain (w . x) + offset + jump: d/dw = gain d/d(gain w), d/dgain = sum_k w_k d/d(gain w)_k
+    result.grad_weights = compiled.gain[:, None] * grad_effective
+    result.grad_gain = (grad_effective * weights).sum(axis=1)
+    result.grad_alpha = grad_alpha
+    result.grad_scale = grad_scale
+    if couplings is not None:
+        result.grad_couplings = delta.reshape(-1, n_neurons).T @ previous.reshape(-1, n_neurons)
+    return result

@@ -1,0 +1,256 @@
+"""Validated fitting problems: spikes, covariates, model, and the per-neuron parameter vector.
+
+:class:`Problem` checks everything before any kernel runs and maps a parameter matrix ``theta``
+(n_neurons, n_parameters) to the model, weights and couplings, and the likelihood's gradient back to
+``theta``. Parameter names per neuron, in this order:
+
+* ``w_<input>``: weight of covariate ``<input>`` (``"weights"``), membrane units;
+* ``v_<j>``: coupling from recorded neuron ``j`` (``"couplings"``), arriving one step later, ``V[i, j]``
+  (``v_<i>`` of neuron ``i`` is held at 0: :meth:`Problem.fixed`);
+* ``beta`` (NSNN) or ``tau`` (LIF, seconds): the decay;
+* ``noise_scale`` (NSNN) or ``sigma`` (LIF): the escape noise's scale.
+
+The threshold is fixed (``u_rest = u_reset = 0``: ``(w, theta, scale) -> c (w, theta, scale)`` leaves
+every ``p`` unchanged, so it cannot be fitted with the others).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+
+import numpy as np
+
+from nsnn_sim.fit.likelihood import RULES, Evaluation, InfeasibleSpikes, evaluate_likelihood
+from nsnn_sim.neurons import LIF, NSNN
+from nsnn_sim.noise import spec
+from nsnn_sim.spikes import SpikeTrains
+from nsnn_sim.validation import describe, float_array, per_neuron
+
+__all__ = ["Problem", "dense_spikes", "covariate_array"]
+
+_GROUPS = ("weights", "couplings")
+
+
+def dense_spikes(spikes, name: str = "spikes") -> tuple[np.ndarray, float | None]:
+    """``spikes`` (SpikeTrains, or a 0/1 array ``(n_steps, n_neurons)`` or ``(n_trials, n_steps, n_neurons)``)
+    as a float64 ``(n_trials, n_steps, n_neurons)`` array, and its ``dt`` (None for an array)."""
+    if isinstance(spikes, SpikeTrains):
+        return spikes.to_dense(), spikes.dt
+    array = float_array(name, spikes, "a SpikeTrains or an array of 0 and 1")
+    if array.ndim == 2:
+        array = array[None]
+    if array.ndim != 3 or min(array.shape) < 1:
+        raise ValueError(f"{name} has shape {array.shape}; expected (n_steps, n_neurons) or "
+                         "(n_trials, n_steps, n_neurons), every size >= 1")
+    bad = ~((array == 0.0) | (array == 1.0))
+    if np.any(bad):
+        index = tuple(int(k) for k in np.argwhere(bad)[0])
+        raise ValueError(f"{name} must be binary (0 or 1 per step: at most one spike per bin); "
+                         f"{name}[{', '.join(map(str, index))}] = {float(array[index])!r}")
+    return np.ascontiguousarray(array), None
+
+
+def covariate_array(inputs, n_trials: int, n_steps: int, name: str = "inputs") -> np.ndarray:
+    """``inputs`` ``(n_steps, n_inputs)`` (the same every trial) or ``(n_trials, n_steps, n_inputs)`` as a
+    float64 ``(n_trials, n_steps, n_inputs)`` array matching the spikes' trials and steps."""
+    array = float_array(name, inputs)
+    if array.ndim == 2:
+        array = np.broadcast_to(array, (n_trials,) + array.shape)
+    if array.ndim != 3 or array.shape[:2] != (n_trials, n_steps) or array.shape[2] < 1:
+        raise ValueError(f"{name} has shape {np.shape(inputs)}; expected (n_steps, n_inputs) or (n_trials, n_steps, "
+                         f"n_inputs) matching the spikes' n_trials={n_trials}, n_steps={n_steps}, n_inputs >= 1")
+    if not np.all(np.isfinite(array)):
+        raise ValueError(f"{name} must be finite (no NaN or inf)")
+    return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def _check_model(model) -> None:
+    if not isinstance(model, (NSNN, LIF)):
+        raise TypeError(f"model must be an NSNN or LIF, got {type(model).__name__}")
+    if model.firing not in RULES:
+        raise ValueError(f"model.firing={model.firing!r} has no exact likelihood here; allowed: {tuple(RULES)}")
+    if spec(model.noise).deterministic:
+        raise ValueError("model.noise='none' has no likelihood (every p is 0 or 1); choose a noise family")
+    if isinstance(model, LIF):
+        for name in ("u_rest", "u_reset"):
+            if np.any(np.asarray(getattr(model, name)) != 0.0):
+                raise ValueError(f"model.{name}={describe(getattr(model, name))}: fitting needs u_rest = u_reset = 0 "
+                                 "(the scale of u is fixed by the threshold)")
+        if model.reset == "subtract" and np.any(np.asarray(model.tau_ref) > 0):
+            raise ValueError("model.reset='subtract' with tau_ref > 0 is not supported by the fit (the frozen "
+                             "remainder is not a reset to 0); use reset='zero' or tau_ref=0")
+    if np.ndim(model.threshold) != 0:
+        raise ValueError("model.threshold must be one number (it is fixed, not fitted)")
+
+
+@dataclasses.dataclass
+class Problem:
+    """A validated fitting problem (module docstring). Build it with :meth:`build`."""
+
+    model: object
+    spikes: np.ndarray
+    covariates: np.ndarray
+    input_names: list
+    groups: tuple
+    names: list
+    decay: str
+    scale: str
+    initial: np.ndarray  # (n_neurons, n_parameters)
+    fixed_weights: np.ndarray
+    fixed_couplings: np.ndarray | None
+
+    @classmethod
+    def build(cls, spikes, inputs, model, parameters, weights=None, couplings=None, input_names=None) -> "Problem":
+        _check_model(model)
+        dense, dt = dense_spikes(spikes)
+        if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
+            raise ValueError(f"spikes.dt={dt!r} s differs from model.dt={model.dt!r} s")
+        n_trials, n_steps, n_neurons = dense.shape
+        covariates = covariate_array(inputs, n_trials, n_steps)
+        n_inputs = covariates.shape[2]
+        decay, scale = ("beta", "noise_scale") if isinstance(model, NSNN) else ("tau", "sigma")
+        allowed = _GROUPS + (decay, scale)
+        if isinstance(parameters, str):
+            parameters = (parameters,)
+        groups = tuple(parameters)
+        for name in groups:
+            if name not in allowed:
+                raise ValueError(f"parameters contains {name!r}; allowed for {type(model).__name__}: {allowed}")
+        if len(set(groups)) != len(groups) or not groups:
+            raise ValueError(f"parameters={parameters!r} must name each of {allowed} at most once, at least one")
+        groups = tuple(name for name in allowed if name in groups)  # canonical order
+        if input_names is None:
+            input_names = [str(k) for k in range(n_inputs)]
+        input_names = [str(name) for name in input_names]
+        if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
+            raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
+        weights = np.zeros((n_neurons, n_inputs)) if weights is None else float_array("weights", weights)
+        if weights.shape != (n_neurons, n_inputs):
+            raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
+                             f"({n_neurons}, {n_inputs})")
+        if couplings is not None:
+            couplings = float_array("couplings", couplings)
+            if couplings.shape != (n_neurons, n_neurons):
+                raise ValueError(f"couplings has shape {couplings.shape}; expected (n_neurons, n_neurons) = "
+                                 f"({n_neurons}, {n_neurons})")
+        elif "couplings" in groups:
+            couplings = np.zeros((n_neurons, n_neurons))
+        names, columns = [], []
+        if "weights" in groups:
+            names += [f"w_{name}" for name in input_names]
+            columns.append(weights)
+        if "couplings" in groups:
+            names += [f"v_{j}" for j in range(n_neurons)]
+            columns.append(couplings)
+        for name in (decay, scale):
+            if name in groups:
+                names.append(name)
+                columns.append(per_neuron(name, getattr(model, name), n_neurons)[:, None])
+        problem = cls(model, dense, covariates, input_names, groups, names, decay, scale,
+                      np.ascontiguousarray(np.hstack(columns)), weights, couplings)
+        return problem
+
+    # -------------------------------------------------------------- shapes and names
+    @property
+    def n_neurons(self) -> int:
+        return self.spikes.shape[2]
+
+    @property
+    def n_inputs(self) -> int:
+        return self.covariates.shape[2]
+
+    def _slices(self) -> dict:
+        out, start = {}, 0
+        for group, width in (("weights", self.n_inputs), ("couplings", self.n_neurons), (self.decay, 1),
+                             (self.scale, 1)):
+            if group in self.groups:
+                out[group] = slice(start, start + width)
+                start += width
+        return out
+
+    # -------------------------------------------------------------- theta <-> model
+    def unpack(self, theta: np.ndarray):
+        """``(model, weights, couplings)`` for the parameter matrix ``theta`` (n_neurons, n_parameters)."""
+        slices = self._slices()
+        weights = theta[:, slices["weights"]] if "weights" in slices else self.fixed_weights
+        couplings = theta[:, slices["couplings"]] if "couplings" in slices else self.fixed_couplings
+        changes = {name: theta[:, slices[name]][:, 0].copy() for name in (self.decay, self.scale) if name in slices}
+        model = dataclasses.replace(self.model, **changes) if changes else self.model
+        return model, np.ascontiguousarray(weights), None if couplings is None else np.ascontiguousarray(couplings)
+
+    def bounds(self) -> list:
+        """Per-parameter ``(lower, upper)`` of one neuron (None: unbounded)."""
+        out = []
+        slices = self._slices()
+        for group in self.groups:
+            width = slices[group].stop - slices[group].start
+            if group in _GROUPS:
+                out += [(None, None)] * width
+            elif group == "beta":
+                out.append((0.0, 1.0))
+            elif group == "tau":
+                out.append((self.model.dt * (1.0 + 1e-6) if self.model.method == "euler" else self.model.dt * 1e-3,
+                            None))
+            else:
+                out.append((1e-8, None))
+        return out
+
+    def fixed(self) -> np.ndarray:
+        """``(n_neurons, n_parameters)`` mask of the entries held at their initial value: a neuron's coupling
+        from itself (its own spike history is the reset; the parameter list is the same for every neuron)."""
+        mask = np.zeros((self.n_neurons, len(self.names)), dtype=bool)
+        if "couplings" in self.groups:
+            start = self._slices()["couplings"].start
+            mask[np.arange(self.n_neurons), start + np.arange(self.n_neurons)] = True
+        return mask
+
+    def typical(self) -> np.ndarray:
+        """A typical magnitude per parameter (the optimiser works on ``theta / typical``): 1, or the
+        initial value for ``tau``."""
+        out = np.ones((self.n_neurons, len(self.names)))
+        if "tau" in self.groups:
+            out[:, self._slices()["tau"]] = np.abs(self.initial[:, self._slices()["tau"]])
+        return out
+
+    def evaluate(self, theta: np.ndarray, gradient: bool = True, spikes=None, covariates=None, silence=False):
+        """``(log L per neuron, d(-log L)/d theta)`` (the gradient None if not asked; with ``silence=True``
+        instead ``log(1 - p[t])`` per step).
+
+        Raises ValueError naming the neuron, step and parameters when a step has probability 0.
+        """
+        spikes = self.spikes if spikes is None else spikes
+        covariates = self.covariates if covariates is None else covariates
+        model, weights, couplings = self.unpack(theta)
+        compiled = model.compile(self.n_neurons)
+        try:
+            result: Evaluation = evaluate_likelihood(compiled, RULES[model.firing], covariates, spikes, weights,
+                                                     couplings, gradient and not silence, silence)
+        except InfeasibleSpikes as error:
+            neuron, trial, step, what, u_free = error.args
+            shown = ", ".join(f"{name}={theta[neuron, k]:.6g}" for k, name in enumerate(self.names))
+            raise ValueError(
+                f"log-likelihood is -inf: {what} (neuron {neuron}, trial {trial}, step {step}, u_free={u_free:.6g}, "
+                f"threshold={float(np.asarray(model.threshold)):g}, noise={model.noise!r}) with the parameters of "
+                f"neuron {neuron}: {shown}. A bounded family (triangular, uniform) or a refractory period cannot "
+                f"produce this train there; start from a larger {self.scale} or choose another family") from None
+        if silence:
+            return result.log_likelihood, result.log_silence
+        if not gradient:
+            return result.log_likelihood, None
+        grad = np.empty_like(theta)
+        slices = self._slices()
+        if "weights" in slices:
+            grad[:, slices["weights"]] = result.grad_weights
+        if "couplings" in slices:
+            grad[:, slices["couplings"]] = result.grad_couplings
+        if self.decay in slices:
+            if self.decay == "beta":
+                grad[:, slices["beta"]] = result.grad_alpha[:, None]
+            else:
+                tau, dt = theta[:, slices["tau"]][:, 0], model.dt
+                factor = dt / tau**2 if model.method == "euler" else compiled.alpha * dt / tau**2
+                # alpha = 1 - dt/tau, gain = dt/tau (Euler); alpha = exp(-dt/tau), gain = 1 - alpha (exact)
+                grad[:, slices["tau"]] = ((result.grad_alpha - result.grad_gain) * factor)[:, None]
+        if self.scale in slices:
+            grad[:, slices[self.scale]] = result.grad_scale[:, None]
+        return result.log_likelihood, grad

@@ -1,0 +1,298 @@
+"""nsnn_sim.fit: the teacher-forced likelihood and its gradient against an independent transcription, the
+fit's outputs, the comparison tools, and the errors.
+
+The oracle here is written from the equations in plain Python loops, with scipy's distributions (cdf, sf,
+pdf) instead of nsnn_sim.noise and with the gradient propagated *forwards* (tangents ``du/dtheta`` carried
+through the recursion), so it shares nothing with the kernel or with the learner's reverse-mode pass.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from scipy import stats
+
+import nsnn_sim as ns
+from nsnn_sim import fit
+
+
+def _distribution(family: str, scale: float):
+    return {"gaussian": stats.norm(scale=scale), "logistic": stats.logistic(scale=scale),
+            "cauchy": stats.cauchy(scale=scale)}[family]
+
+
+def _oracle(spikes, x, model, weights, couplings):
+    """log L per neuron and d log L / d (weights, couplings, decay, scale), forward-mode, in Python loops."""
+    n_trials, n_steps, n_neurons = spikes.shape
+    lif = model.kind == "LIF"
+    log_l = np.zeros(n_neurons)
+    grads = {"weights": np.zeros_like(weights), "couplings": np.zeros_like(couplings), "decay": np.zeros(n_neurons),
+             "scale": np.zeros(n_neurons)}
+    for i in range(n_neurons):
+        if lif:
+            tau, scale, dt = float(np.broadcast_to(model.tau, n_neurons)[i]), float(
+                np.broadcast_to(model.sigma, n_neurons)[i]), model.dt
+            if model.method == "euler":
+                alpha, gain = 1 - dt / tau, dt / tau
+                d_alpha, d_gain = dt / tau**2, -dt / tau**2
+            else:
+                alpha = math.exp(-dt / tau)
+                gain, d_alpha = 1 - alpha, alpha * dt / tau**2
+                d_gain = -d_alpha
+            dead = int(round(float(model.tau_ref) / dt))
+        else:
+            alpha, gain, d_alpha, d_gain = float(np.broadcast_to(model.beta, n_neurons)[i]), 1.0, 1.0, 0.0
+            scale, dead = float(np.broadcast_to(model.noise_scale, n_neurons)[i]), 0
+        noise = _distribution(model.noise, scale)
+        n_w, n_v = weights.shape[1], n_neurons
+        for b in range(n_trials):
+            u, tangent, refractory = 0.0, np.zeros(n_w + n_v + 1), 0  # du/d(w, v, decay)
+            for t in range(n_steps):
+                s = spikes[b, t, i]
+                if refractory > 0:
+                    refractory -= 1
+                    u, tangent = 0.0, np.zeros_like(tangent)
+                    continue
+                current = float(weights[i] @ x[b, t])
+                previous = spikes[b, t - 1] if t > 0 else np.zeros(n_neurons)
+                u_new = alpha * u + gain * current + float(couplings[i] @ previous)
+                new_tangent = alpha * tangent
+                new_tangent[:n_w] += gain * x[b, t]
+                new_tangent[n_w:n_w + n_v] += previous
+                new_tangent[-1] += d_alpha * u + d_gain * current
+                z = u_new - model.threshold
+                p, q, density = noise.cdf(z), noise.sf(z), noise.pdf(z)
+                log_l[i] += math.log(p) if s else math.log(q)
+                weight = (1 / p) if s else (-1 / q)  # d log L / dp
+                grads["weights"][i] += weight * density * new_tangent[:n_w]
+                grads["couplings"][i] += weight * density * new_tangent[n_w:n_w + n_v]
+                grads["decay"][i] += weight * density * new_tangent[-1]
+                grads["scale"][i] += weight * density * (-z / scale)
+                if s:
+                    if model.reset == "zero":
+                        u_new, new_tangent = 0.0, np.zeros_like(new_tangent)
+                    else:
+                        u_new -= model.threshold
+                    refractory = dead
+                u, tangent = u_new, new_tangent
+    return log_l, grads
+
+
+CASES = {
+    "NSNN logistic, zero reset": ns.NSNN(beta=0.6, noise="logistic", noise_scale=0.2, firing="escape"),
+    "NSNN gaussian, subtractive reset": ns.NSNN(beta=0.4, noise="gaussian", noise_scale=0.3, firing="escape",
+                                                reset="subtract"),
+    "LIF euler gaussian, refractory": ns.LIF(tau=0.01, sigma=0.25, noise="gaussian", firing="escape", dt=1e-3,
+                                             tau_ref=2e-3),
+    "LIF exact cauchy": ns.LIF(tau=0.008, sigma=0.1, noise="cauchy", firing="escape", dt=1e-3, method="exact"),
+}
+
+
+def _data(model, n_trials=2, n_steps=120, n_neurons=3, seed=0):
+    generator = np.random.default_rng(seed)
+    x = np.concatenate([np.ones((n_trials, n_steps, 1)), generator.normal(size=(n_trials, n_steps, 2))], axis=2)
+    gain = 1.0 if model.kind == "NSNN" else 6.0
+    weights = gain * np.column_stack([np.linspace(0.3, 0.5, n_neurons), generator.normal(0, 0.2, (n_neurons, 2))])
+    couplings = generator.normal(0, 0.1, (n_neurons, n_neurons))
+    spikes = (generator.random((n_trials, n_steps, n_neurons)) < 0.2).astype(float)
+    if model.kind == "LIF" and float(model.tau_ref) > 0:  # no spike inside a dead time (p = 0 there)
+        dead = int(round(float(model.tau_ref) / model.dt))
+        for b in range(n_trials):
+            for i in range(n_neurons):
+                last = -10**9
+                for t in range(n_steps):
+                    if spikes[b, t, i] and t - last <= dead:
+                        spikes[b, t, i] = 0.0
+                    elif spikes[b, t, i]:
+                        last = t
+    return spikes, x, weights, couplings
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_log_likelihood_and_gradient_equal_an_independent_transcription_and_finite_differences(case):
+    model = CASES[case]
+    spikes, x, weights, couplings = _data(model)
+    values, grads = fit.log_likelihood(spikes, x, model, weights, couplings, gradient=True)
+    expected_values, expected = _oracle(spikes, x, model, weights, couplings)
+    np.testing.assert_allclose(values, expected_values, rtol=1e-10, atol=0)
+    decay, scale = ("beta", "noise_scale") if model.kind == "NSNN" else ("tau", "sigma")
+    for name, key in (("weights", "weights"), ("couplings", "couplings"), (decay, "decay"), (scale, "scale")):
+        reference = expected[key]
+        np.testing.assert_allclose(grads[name], reference, rtol=1e-10, atol=1e-10 * np.abs(reference).max())
+
+    # central finite differences of the summed log-likelihood, one coordinate at a time
+    def total(w=weights, v=couplings, changes=None):
+        m = model if changes is None else __import__("dataclasses").replace(model, **changes)
+        return fit.log_likelihood(spikes, x, m, w, v).sum()
+
+    for name, array in (("weights", weights), ("couplings", couplings)):
+        for index in [(0, 0), (1, 2), (2, 1)]:
+            h = 1e-5
+            plus, minus = array.copy(), array.copy()
+            plus[index] += h
+            minus[index] -= h
+            kwargs_plus = {"w": plus} if name == "weights" else {"v": plus}
+            kwargs_minus = {"w": minus} if name == "weights" else {"v": minus}
+            difference = (total(**kwargs_plus) - total(**kwargs_minus)) / (2 * h)
+            assert grads[name][index] == pytest.approx(difference, rel=1e-6, abs=1e-6)
+    for name in (decay, scale):
+        base = np.broadcast_to(np.asarray(getattr(model, name), dtype=float), (3,)).copy()
+        h = 1e-6 * base[0]
+        plus, minus = base.copy(), base.copy()
+        plus[1] += h
+        minus[1] -= h
+        difference = (total(changes={name: plus}) - total(changes={name: minus})) / (2 * h)
+        assert grads[name][1] == pytest.approx(difference, rel=1e-6)
+
+
+def _population(model, n_steps, seed, n_neurons=4):
+    generator = np.random.default_rng(seed)
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=(n_steps, 2))])
+    weights = np.column_stack([np.linspace(0.35, 0.5, n_neurons), generator.normal(0, 0.25, (n_neurons, 2))])
+    spikes = ns.simulate(model, x @ weights.T, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
+    return spikes, x, weights
+
+
+TRUE = ns.NSNN(beta=0.6, noise="logistic", noise_scale=0.15, firing="escape")
+
+
+def test_fit_recovers_the_parameters_within_their_standard_errors_and_reports_a_complete_dataset():
+    spikes, x, weights = _population(TRUE, 20000, seed=3)
+    start = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2, firing="escape")
+    result = fit.fit_escape(spikes, x, start, input_names=["bias", "a", "b"])
+    data = result.dataset
+    assert list(data.parameter.values) == ["w_bias", "w_a", "w_b", "beta", "noise_scale"]
+    truth = np.column_stack([weights, np.full(4, 0.6), np.full(4, 0.15)])
+    z = (data["estimate"].values - truth) / data["se"].values
+    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5  # 20 z-scores, |z| < 4.5 with prob. 0.9999
+    assert data.attrs["converged"] == 1
+    k, n = 5, 20000
+    np.testing.assert_allclose(data["aic"], 2 * k - 2 * data["log_likelihood"])
+    np.testing.assert_allclose(data["bic"], k * np.log(n) - 2 * data["log_likelihood"])
+    np.testing.assert_allclose(data["log_likelihood"], fit.log_likelihood(spikes, x, result.model, result.weights))
+    # the fitted model runs in simulate and fires at the recorded rate (SE: Bernoulli counts, ~1e4 spikes)
+    simulated = result.simulate(x, seed=11).spikes
+    assert len(simulated) == pytest.approx(len(spikes), rel=4 / math.sqrt(len(spikes)) * 1.5)
+
+
+def test_fit_with_couplings_and_an_lif_recovers_an_excitatory_coupling():
+    model = ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3)
+    generator = np.random.default_rng(4)
+    n_steps = 20000
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
+    weights = np.array([[1.0, 0.5], [0.9, -0.4]])
+    couplings = np.array([[0.0, 0.3], [0.0, 0.0]])  # neuron 1 excites neuron 0
+    spikes = ns.simulate(model, x @ weights.T, n_neurons=2, n_steps=n_steps, seed=5, connections=couplings).spikes
+    start = ns.LIF(tau=0.015, sigma=0.15, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3)
+    result = fit.fit_escape(spikes, x, start, ("weights", "couplings", "tau", "sigma"), weights=np.full((2, 2), 0.5))
+    data = result.dataset
+    truth = np.column_stack([weights, couplings, [0.01, 0.01], [0.1, 0.1]])
+    free = ~data["fixed"].values  # the self-couplings are held at 0 (SE 0)
+    assert data["fixed"].values.sum() == 2 and np.all(data["se"].values[~free] == 0)
+    assert np.all(data["estimate"].values[~free] == 0)
+    z = (data["estimate"].values[free] - truth[free]) / data["se"].values[free]
+    assert np.abs(z).max() < 4.5, z
+    assert data["estimate"].sel(parameter="v_1", neuron=0) > 5 * data["se"].sel(parameter="v_1", neuron=0)
+
+
+def test_time_rescaling_accepts_the_fitted_true_family_and_rejects_the_homogeneous_model():
+    spikes, x, _ = _population(TRUE, 40000, seed=6)
+    train, test = spikes.crop(0, 20000 * TRUE.dt), spikes.crop(20000 * TRUE.dt)
+    dense = spikes.to_dense()
+    x_train, x_test, test_dense = x[:20000], x[20000:], dense[:, 20000:]
+    result = fit.fit_escape(dense[:, :20000], x_train, ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2,
+                                                                 firing="escape"))
+    good = fit.time_rescaling(result.log_silence(test_dense, x_test), test_dense, seed=1)
+    p0 = dense[:, :20000].mean(axis=(0, 1))
+    homogeneous = np.broadcast_to(np.log1p(-p0), test_dense.shape)
+    bad = fit.time_rescaling(homogeneous, test_dense, seed=1)
+    assert good["n_intervals"] > 5000
+    assert good["pvalue"] > 1e-3 and bad["pvalue"] < 1e-6, (good["pvalue"], bad["pvalue"])
+    assert len(train) + len(test) == len(spikes)
+
+
+def test_held_out_bits_per_spike_rank_the_models_and_the_glm_baseline_is_fitted():
+    spikes, x, _ = _population(TRUE, 30000, seed=8, n_neurons=3)
+    dense = spikes.to_dense()
+    train, test = dense[:, :20000], dense[:, 20000:]
+    comparison, fits = fit.compare_families(train, x[:20000], test, x[20000:], ns.NSNN(
+        beta=0.5, noise="logistic", noise_scale=0.2, firing="escape"), families=["logistic", "gaussian"])
+    assert set(fits) == {"logistic", "gaussian"}
+    assert np.all(comparison["bits_per_spike_total"] > 0.1)  # the drive carries information beyond the rate
+    glm = fit.fit_poisson_glm(train, x[:20000], n_history_basis=3, history_steps=10)
+    baseline = fit.homogeneous_log_likelihood(train, test)
+    glm_bits = fit.bits_per_spike(glm.log_likelihood(test, x[20000:]).sum(), baseline.sum(), test.sum())
+    assert 0.05 < glm_bits < float(comparison["bits_per_spike_total"].max()) + 0.05
+
+
+def test_poisson_glm_gradient_matches_finite_differences():
+    from nsnn_sim.fit.compare import _glm_terms
+
+    generator = np.random.default_rng(1)
+    design = generator.normal(size=(2, 50, 3, 4))
+    spikes = (generator.random((2, 50, 3)) < 0.3).astype(float)
+    coefficients = generator.normal(0, 0.3, (3, 4))
+    _, grad = _glm_terms(coefficients, design, spikes)
+    h = 1e-6
+    for index in [(0, 0), (1, 3), (2, 2)]:
+        plus, minus = coefficients.copy(), coefficients.copy()
+        plus[index] += h
+        minus[index] -= h
+        difference = (_glm_terms(plus, design, spikes)[0].sum() - _glm_terms(minus, design, spikes)[0].sum()) / (2 * h)
+        assert grad[index] == pytest.approx(difference, rel=1e-6)
+
+
+def test_filtered_covariates_are_the_convolution_with_the_basis():
+    basis = fit.raised_cosine_basis(3, 6)
+    signal = np.random.default_rng(2).normal(size=(40, 2))
+    out = fit.filtered_covariates(signal, basis, first_lag=1)
+    t, c, b = 17, 1, 2
+    assert out[t, c * 3 + b] == pytest.approx(sum(basis[lag, b] * signal[t - 1 - lag, c] for lag in range(6)))
+    assert np.all(out[0] == 0)
+
+
+# ------------------------------------------------------------------------------------------------ errors
+ESCAPE = ns.NSNN(noise="logistic", noise_scale=0.2, firing="escape")
+
+
+@pytest.mark.parametrize("spikes, inputs, model, message", [
+    (np.zeros((50, 2)), np.ones((40, 1)), ESCAPE, "inputs has shape"),
+    (np.zeros((2, 50, 2)), np.ones((3, 50, 1)), ESCAPE, "inputs has shape"),
+    (np.full((50, 2), 0.5), np.ones((50, 1)), ESCAPE, "must be binary"),
+    (np.full((50, 2), 2.0), np.ones((50, 1)), ESCAPE, r"spikes\[0, 0, 0\] = 2.0"),
+    (np.zeros((50, 2)), np.ones((50, 1)), ns.NSNN(firing="membrane"), "firing='membrane'"),
+    (np.zeros((50, 2)), np.ones((50, 1)), ns.NSNN(noise="none", firing="escape"), "noise='none'"),
+    (np.zeros((50, 2)), np.ones((50, 1)), ns.LIF(firing="escape", u_rest=0.2), "u_rest"),
+    (np.zeros((50, 2)), np.full((50, 1), np.nan), ESCAPE, "finite"),
+])
+def test_bad_data_raise_value_errors_naming_the_argument(spikes, inputs, model, message):
+    with pytest.raises(ValueError, match=message):
+        fit.fit_escape(spikes, inputs, model)
+    with pytest.raises(ValueError, match=message):
+        fit.log_likelihood(spikes, inputs, model, np.zeros((2, np.shape(inputs)[-1])))
+
+
+def test_unknown_parameters_and_wrong_weights_shape_raise():
+    with pytest.raises(ValueError, match="parameters contains 'tau'"):
+        fit.fit_escape(np.zeros((50, 2)), np.ones((50, 1)), ESCAPE, ("weights", "tau"))
+    with pytest.raises(ValueError, match="weights has shape"):
+        fit.fit_escape(np.zeros((50, 2)), np.ones((50, 1)), ESCAPE, weights=np.zeros((3, 1)))
+    with pytest.raises(TypeError, match="model must be"):
+        fit.fit_escape(np.zeros((50, 2)), np.ones((50, 1)), "NSNN")
+
+
+def test_a_spike_with_probability_zero_raises_naming_neuron_step_and_parameters():
+    spikes = np.zeros((50, 2))
+    spikes[10, 1] = 1.0
+    uniform = ns.NSNN(noise="uniform", noise_scale=0.2, firing="escape")  # p = 0 below u = 0.8
+    with pytest.raises(ValueError, match=r"observed spike has p = 0 \(neuron 1, trial 0, step 10.*noise_scale=0.2"):
+        fit.log_likelihood(spikes, np.ones((50, 1)), uniform, np.full((2, 1), 0.3))
+    with pytest.raises(ValueError, match="observed spike has p = 0"):
+        fit.fit_escape(spikes, np.ones((50, 1)), uniform, weights=np.full((2, 1), 0.3))
+    refractory = ns.LIF(firing="escape", sigma=0.2, tau_ref=3e-4, dt=1e-4)
+    close = np.zeros((50, 1))
+    close[[5, 7], 0] = 1.0  # the second spike falls inside the dead time of the first
+    with pytest.raises(ValueError, match=r"p = 0 \(neuron 0, trial 0, step 7"):
+        fit.log_likelihood(close, np.ones((50, 1)), refractory, np.ones((1, 1)))
