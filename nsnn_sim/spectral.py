@@ -195,6 +195,7 @@ def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float,
     snr, se : float
     """
     _check_spikes(spikes)
+    frequency = _scalar_parameter("frequency", frequency, "Hz")
     rates, width = _binned(spikes, bin_width, t_start, pool)
     transform, frequencies = _segment_transforms(rates, width, segment, "one")
     exclude = 2.0 / float(segment) if exclude is None else _scalar_parameter("exclude", exclude, "1/s")

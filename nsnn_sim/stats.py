@@ -145,6 +145,10 @@ def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> t
     (float, float)
         Rate and SE in Hz.
     """
+    _check_spikes(spikes)
+    warmup = _scalar_parameter("warmup", warmup, "s", lower_open=False)
+    if warmup >= spikes.duration:
+        raise ValueError(f"warmup={warmup!r} s leaves nothing of the run ({spikes.duration!r} s) to count")
     rates = firing_rates(spikes, t_start=warmup).values.ravel()
     if rates.size < 2:
         raise ValueError(f"stationary_rate needs at least 2 trains for an SE, got {rates.size}")

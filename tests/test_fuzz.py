@@ -24,12 +24,13 @@ import nsnn_sim
 import nsnn_sim as ns
 import nsnn_sim.brian2_bridge
 import nsnn_sim.brunel
+import nsnn_sim.fit.compare
 import nsnn_sim.interop.brian2_monitor
 import nsnn_sim.interop.neo
 import nsnn_sim.interop.nwb
 import nsnn_sim.plotting
 import nsnn_sim.sweep
-from nsnn_sim import coding, crossval, learn, noise, sampling, stats, theory
+from nsnn_sim import coding, crossval, fit, learn, noise, sampling, spectral, stats, theory
 from nsnn_sim.interop import times as interop_times
 
 #: Modules that are not part of the user's API (internals, tooling), with the reason.
@@ -53,6 +54,8 @@ INTERNAL_MODULES = {
     "nsnn_sim.learn.backward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
     "nsnn_sim.learn.forward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
     "nsnn_sim.learn.losses": "the learner's internals; the user's entry points are in nsnn_sim.learn",
+    "nsnn_sim.fit.likelihood": "the fit's kernels; the user's entry points are in nsnn_sim.fit",
+    "nsnn_sim.fit.problem": "the fit's checks and packing; the user's entry points are in nsnn_sim.fit",
 }
 
 #: Public callables that take no user data (result containers built by the package, kernels).
@@ -96,6 +99,8 @@ NOT_USER_FACING = {
     "nsnn_sim.noise.sample_standard_uniform": "test helper of the noise module",
     "nsnn_sim.sweep.condition_seed": "seed arithmetic for sweep",
     "nsnn_sim.plotting.save_figure": "writes a matplotlib figure",
+    "nsnn_sim.fit.estimate.FitResult": "built by fit_escape",
+    "nsnn_sim.fit.compare.PoissonGLM": "built by fit_poisson_glm",
 }
 
 
@@ -347,6 +352,20 @@ for function in (theory.siegert_rate, theory.isi_cv):
     bad(entry, "tau '0.01'", ["tau"], lambda f=function: f(0.9, 0.5, tau="0.01"))
     bad(entry, "u_reset above threshold", ["u_reset"], lambda f=function: f(0.9, 0.5, u_reset=2.0))
 bad("nsnn_sim.theory.siegert_rate", "mu an array", ["mu"], lambda: theory.siegert_rate(np.array([0.9, 1.0]), 0.5))
+bad("nsnn_sim.theory.hazard_renewal", "rho_0 0", ["rho_0"], lambda: theory.hazard_renewal(0.9, 0.0, 0.1))
+bad("nsnn_sim.theory.hazard_renewal", "method 'x'", ["method"], lambda: theory.hazard_renewal(0.9, 100.0, 0.1,
+                                                                                             method="x"))
+bad("nsnn_sim.theory.euler_rate", "dt >= 2 tau", ["dt"], lambda: theory.euler_rate(0.9, 0.5, dt=0.05))
+bad("nsnn_sim.theory.euler_rate", "crossing 'x'", ["crossing"],
+    lambda: theory.euler_rate(0.9, 0.5, 1e-4, crossing="x"))
+bad("nsnn_sim.theory.euler_equivalent_ou", "sigma nan", ["sigma"],
+    lambda: theory.euler_equivalent_ou(0.01, np.nan, 1e-4))
+bad("nsnn_sim.stats.stationary_rate", "warmup longer than the run", ["warmup"],
+    lambda: stats.stationary_rate(spikes(), warmup=1.0))
+bad("nsnn_sim.neurons.LIF", "firing='hazard' with rho_0=0", ["rho_0"], lambda: ns.LIF(firing="hazard", rho_0=0.0))
+bad("nsnn_sim.neurons.LIF", "firing='hazard' with delta_u nan", ["delta_u"],
+    lambda: ns.LIF(firing="hazard", delta_u=np.nan))
+bad("nsnn_sim.neurons.LIF", "threshold_crossing 'x'", ["threshold_crossing"], lambda: ns.LIF(threshold_crossing="x"))
 bad("nsnn_sim.theory.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
 bad("nsnn_sim.theory.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
 bad("nsnn_sim.theory.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
@@ -486,6 +505,55 @@ bad("nsnn_sim.learn.robustness.gradient_sign_attack", "epsilon nan", ["epsilon"]
     lambda: learn.gradient_sign_attack(network(), X, Y, np.nan))
 bad("nsnn_sim.learn.robustness.input_gradient", "n_samples 0", ["n_samples"],
     lambda: learn.input_gradient(network(), X, Y, n_samples=0))
+
+# ------------------------------------------------------------------ spectra and information
+SPEC = "nsnn_sim.spectral"
+bad(f"{SPEC}.power_spectrum", "segment longer than the run", ["segment"],
+    lambda: spectral.power_spectrum(spikes(), 1e-3, 1.0))
+bad(f"{SPEC}.power_spectrum", "bin_width 0", ["bin_width"], lambda: spectral.power_spectrum(spikes(), 0.0, 0.005))
+bad(f"{SPEC}.power_spectrum", "sides 'x'", ["sides"], lambda: spectral.power_spectrum(spikes(), 1e-3, 0.005, sides="x"))
+bad(f"{SPEC}.poisson_level", "rate -1", ["rate"], lambda: spectral.poisson_level(-1.0))
+bad(f"{SPEC}.poisson_level", "probability 2", ["probability"], lambda: spectral.poisson_level(10.0, probability=2.0))
+bad(f"{SPEC}.spectral_snr", "frequency nan", ["frequency"],
+    lambda: spectral.spectral_snr(spikes(), np.nan, (100.0, 200.0), 1e-3, 0.005))
+bad(f"{SPEC}.coherence", "signal of the wrong length", ["signal"],
+    lambda: spectral.coherence(spikes(), np.zeros(7), 1e-3, 0.005))
+bad(f"{SPEC}.coherence", "signal nan", ["signal"],
+    lambda: spectral.coherence(spikes(), np.full(100, np.nan), 1e-4, 0.005))
+bad(f"{SPEC}.information_lower_bound", "not a coherence result", ["coherence_result"],
+    lambda: spectral.information_lower_bound(5, 10.0))
+
+# ------------------------------------------------------------------ fitting models to spike trains
+FIT_SPIKES = np.zeros((1, 200, 2))
+FIT_SPIKES[0, ::10, 0] = FIT_SPIKES[0, 5::7, 1] = 1
+FIT_INPUTS = np.ones((1, 200, 1))
+ESCAPE = ns.NSNN(firing="escape", noise="logistic")
+bad("nsnn_sim.fit.estimate.fit_escape", "spikes not 0/1", ["spikes"],
+    lambda: fit.fit_escape(FIT_SPIKES * 0.5, FIT_INPUTS, ESCAPE))
+bad("nsnn_sim.fit.estimate.fit_escape", "inputs of other steps", ["inputs"],
+    lambda: fit.fit_escape(FIT_SPIKES, np.ones((1, 100, 1)), ESCAPE))
+bad("nsnn_sim.fit.estimate.fit_escape", "inputs nan", ["inputs"],
+    lambda: fit.fit_escape(FIT_SPIKES, np.full((1, 200, 1), np.nan), ESCAPE))
+bad("nsnn_sim.fit.estimate.fit_escape", "membrane firing (no exact likelihood)", ["firing"],
+    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ns.NSNN()))
+bad("nsnn_sim.fit.estimate.fit_escape", "unknown parameter", ["parameters"],
+    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ESCAPE, parameters=("bogus",)))
+bad("nsnn_sim.fit.estimate.log_likelihood", "weights of the wrong shape", ["weights"],
+    lambda: fit.log_likelihood(FIT_SPIKES, FIT_INPUTS, ESCAPE, np.zeros((3, 1))))
+bad("nsnn_sim.fit.basis.raised_cosine_basis", "n_basis 0", ["n_basis"], lambda: fit.raised_cosine_basis(0, 10))
+bad("nsnn_sim.fit.basis.filtered_covariates", "signal nan", ["signal"],
+    lambda: fit.filtered_covariates(np.full(10, np.nan), fit.raised_cosine_basis(2, 5)))
+bad("nsnn_sim.fit.compare.bits_per_spike", "n_spikes 0", ["n_spikes"], lambda: fit.bits_per_spike(-1.0, -2.0, 0))
+bad("nsnn_sim.fit.compare.homogeneous_log_likelihood", "test_spikes of other neurons", ["test_spikes"],
+    lambda: fit.homogeneous_log_likelihood(FIT_SPIKES, np.zeros((1, 200, 3))))
+bad("nsnn_sim.fit.compare.compare_families", "families unknown", ["bogus"],
+    lambda: fit.compare_families(FIT_SPIKES, FIT_INPUTS, FIT_SPIKES, FIT_INPUTS, ESCAPE, families=("bogus",)))
+bad("nsnn_sim.fit.compare.fit_poisson_glm", "history_steps 0", ["history_steps"],
+    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, history_steps=0))
+bad("nsnn_sim.fit.compare.time_rescaling", "log_silence positive", ["log_silence"],
+    lambda: fit.time_rescaling(np.ones((1, 200, 2)), FIT_SPIKES))
+bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape", ["log_silence"],
+    lambda: nsnn_sim.fit.compare.rescaled_intervals(-np.ones((1, 100, 2)), FIT_SPIKES))
 
 # ------------------------------------------------------------------ sweeps and plotting
 bad("nsnn_sim.sweep.sweep", "grid not a dict", ["grid"], lambda: nsnn_sim.sweep.sweep(lambda **k: {}, [1, 2], "store"))

@@ -28,6 +28,7 @@ from scipy import optimize, stats
 from nsnn_sim.fit.basis import filtered_covariates, raised_cosine_basis
 from nsnn_sim.fit.problem import covariate_array, dense_spikes
 from nsnn_sim.noise import names, spec
+from nsnn_sim.validation import describe, finite_array, whole_number
 
 __all__ = ["homogeneous_log_likelihood", "bits_per_spike", "compare_families", "fit_poisson_glm", "PoissonGLM",
            "time_rescaling", "rescaled_intervals"]
@@ -164,6 +165,8 @@ def fit_poisson_glm(spikes, inputs, n_history_basis: int = 4, history_steps: int
     """
     dense, _ = dense_spikes(spikes)
     covariates = covariate_array(inputs, dense.shape[0], dense.shape[1])
+    n_history_basis = whole_number("n_history_basis", n_history_basis)
+    history_steps = whole_number("history_steps", history_steps, minimum=max(4, n_history_basis))
     basis = raised_cosine_basis(n_history_basis, history_steps)
     names_ = [f"k_{j}" for j in range(covariates.shape[2])] + [f"h_{b}" for b in range(n_history_basis)]
     glm = PoissonGLM(np.zeros((dense.shape[2], len(names_))), names_, basis, np.zeros(dense.shape[2]))
@@ -198,9 +201,11 @@ def rescaled_intervals(log_silence, spikes, seed: int = 0) -> np.ndarray:
         Seed of the uniform ``r_k`` of the discrete-time correction.
     """
     dense, _ = dense_spikes(spikes)
-    log_silence = np.asarray(log_silence, dtype=np.float64)
+    log_silence = finite_array("log_silence", log_silence)
     if log_silence.shape != dense.shape:
         raise ValueError(f"log_silence has shape {log_silence.shape}; the spikes {dense.shape}")
+    if np.any(log_silence > 0):
+        raise ValueError(f"log_silence={describe(log_silence)} must be <= 0 (the log of a probability, log(1 - p))")
     hazard = -log_silence  # q_t
     generator = np.random.default_rng(seed)
     out = []
