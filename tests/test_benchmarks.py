@@ -38,3 +38,13 @@ def test_engine_costs_benchmark_runs_at_a_tiny_size(tmp_path):
     for key in ("floor_uniform_ns", "floor_normal_ns", "engine_1_thread_ns", "first_simulate_s"):
         assert row[key] > 0
     assert (tmp_path / "engine_costs.png").stat().st_size > 0
+
+
+def test_learning_vs_torch_says_so_and_writes_nothing_where_torch_is_missing(tmp_path):
+    """PyTorch is never a dependency: without it (blocked here) the benchmark explains and exits 0."""
+    code = ("import sys; sys.modules['torch'] = None; sys.argv = ['x', '--out', sys.argv[1]]; "
+            f"sys.path.insert(0, {str(BENCHMARKS)!r}); import learning_vs_torch; learning_vs_torch.main()")
+    out = tmp_path / "learning_vs_torch.json"
+    completed = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "PyTorch is not installed" in completed.stdout and not out.exists()
