@@ -149,3 +149,18 @@ def test_expectation_over_noise_gradient_is_the_mean_of_k_noisy_passes():
     np.testing.assert_array_equal(attacked, x + 0.1 * np.sign(mean))  # FGSM: a sign per step of the input
     eot = learn.l2_sphere_attack(network, x, y, 0.7, n_samples=k, steps=5, seed=2)
     np.testing.assert_allclose(np.linalg.norm((eot - x)[:, 0], axis=1), 0.7, rtol=0, atol=1e-9)
+
+
+def test_membrane_perturbation_adds_gaussian_noise_of_sd_alpha_to_every_layer_at_every_step():
+    from nsnn_sim.learn.forward import membrane_perturbation, synaptic_drive
+
+    network, x, alpha = _two_layer_official("none"), _inputs(n_samples=40), 0.3
+    perturbed = learn.forward(network, x, seed=3, membrane_noise=alpha)
+    for layer in (0, 1):
+        trace = perturbed.layers[layer]
+        extra = trace.drive - synaptic_drive(trace.presynaptic, network.parameters[f"{layer}.W"])
+        np.testing.assert_allclose(extra, membrane_perturbation(extra.shape, alpha, 3, layer), rtol=0, atol=1e-12)
+        # every (sample, step, neuron) gets its own draw: SD alpha within 4 SE (SE of an SD: alpha/sqrt(2n))
+        n = extra.size
+        assert abs(extra.std() - alpha) < 4 * alpha / np.sqrt(2 * n) and abs(extra.mean()) < 4 * alpha / np.sqrt(n)
+    assert not np.array_equal(perturbed.layers[0].spikes, learn.forward(network, x, seed=3).layers[0].spikes)
