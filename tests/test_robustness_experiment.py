@@ -52,3 +52,26 @@ def test_quick_robustness_experiment_runs_and_draws_its_figure(tmp_path):
     figure = robustness.figure(data)
     assert len([ax for ax in figure.axes if ax.has_data()]) == 13
     assert len(robustness.summary(data)) == 2 + 13 + 2
+
+
+def test_runs_of_separate_models_merge_into_the_paired_comparison_and_bad_subsets_raise():
+    generator = np.random.default_rng(1)
+
+    def fake(model):
+        values = generator.uniform(0.2, 0.9, (1, 1, 6, 1, 3, 1))
+        return xr.Dataset({"accuracy": (("task", "model", "seed", "perturbation", "level", "n_ensembles"), values)},
+                          coords={"task": ["digits"], "model": [model], "perturbation": ["fgsm"], "n_ensembles": [1],
+                                  "level_value": (("perturbation", "level"), [[0.0, 0.1, 0.2]])},
+                          attrs={"wall_time_s": 2.0})
+
+    parts = [fake(robustness.DSNN), fake("NSNN escape noise")]
+    merged = robustness.merge_runs(parts)
+    assert list(merged["model"].values) == [robustness.DSNN, "NSNN escape noise"] and merged.attrs["wall_time_s"] == 4
+    difference, p_holm = robustness.paired_tests(merged["accuracy"])
+    np.testing.assert_array_equal(merged["p_holm"].values, p_holm.values)
+    np.testing.assert_allclose(merged["difference"].sel(model="NSNN escape noise").values.ravel(),
+                               (parts[1]["accuracy"].values - parts[0]["accuracy"].values).mean(axis=2).ravel())
+    with pytest.raises(ValueError, match="models"):
+        robustness.run(quick=True, models="dsnn,bogus")
+    with pytest.raises(ValueError, match="tasks"):
+        robustness.run(quick=True, tasks="cifar")

@@ -65,6 +65,8 @@ MODELS = {  # name: official_layer settings (Gaussian SD 0.4, the official defau
     "NSNN escape noise": {"noise": "gaussian", "firing": "escape"},
 }
 DSNN = "DSNN (ERF surrogate)"
+MODEL_KEYS = dict(zip(("dsnn", "reference", "membrane", "escape"), MODELS))
+"""Short names for ``--models``."""
 TASKS = ("digits", "randman")
 ENSEMBLES = np.array([1, 4])
 LEARNING_RATES = np.array([3e-3, 1e-2, 3e-2])
@@ -85,6 +87,8 @@ def add_options(parser) -> None:
     parser.add_argument("--seeds", type=int, help="training seeds per model (override)")
     parser.add_argument("--max-epochs", dest="max_epochs", type=int, help="epochs of the tuning search (override)")
     parser.add_argument("--tasks", help="comma-separated subset of digits,randman (default both)")
+    parser.add_argument("--models", help="comma-separated subset of dsnn,reference,membrane,escape (default all; "
+                                          "runs of separate models combine with merge_runs)")
     parser.add_argument("--attack-samples", dest="attack_samples", type=int,
                         help="test samples the gradient attacks run on (override)")
 
@@ -208,7 +212,7 @@ def paired_tests(accuracy: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
 
 
 def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epochs: int | None = None,
-        tasks: str | None = None, attack_samples: int | None = None) -> xr.Dataset:
+        tasks: str | None = None, attack_samples: int | None = None, models: str | None = None) -> xr.Dataset:
     """Tune, train and perturb every model of ``MODELS`` on every task (full: 10 seeds, up to 20 epochs,
     3 learning rates, 5 levels, EOT over 4 passes; quick: 2 seeds, 5 epochs, 1 learning rate, 3 levels,
     2 passes, smaller test sets)."""
@@ -220,11 +224,15 @@ def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epo
     chosen = TASKS if tasks is None else tuple(name.strip() for name in tasks.split(","))
     if not chosen or any(name not in TASKS for name in chosen):
         raise ValueError(f"tasks={tasks!r} is not allowed; give a comma-separated subset of {TASKS}")
+    keys = tuple(MODEL_KEYS) if models is None else tuple(name.strip() for name in models.split(","))
+    if not keys or any(key not in MODEL_KEYS for key in keys):
+        raise ValueError(f"models={models!r} is not allowed; give a comma-separated subset of {tuple(MODEL_KEYS)}")
+    names = [MODEL_KEYS[key] for key in keys]
     keep = QUICK_LEVELS if quick else list(range(5))
     kinds = list(PERTURBATIONS)
-    shape = (len(chosen), len(MODELS), sizes["seeds"], len(kinds), len(keep), ENSEMBLES.size)
+    shape = (len(chosen), len(names), sizes["seeds"], len(kinds), len(keep), ENSEMBLES.size)
     accuracy = np.full(shape, np.nan)
-    rates, epochs = np.zeros((len(chosen), len(MODELS))), np.zeros((len(chosen), len(MODELS)), dtype=np.int64)
+    rates, epochs = np.zeros((len(chosen), len(names))), np.zeros((len(chosen), len(names)), dtype=np.int64)
     epoch_time, hidden_rate = np.zeros(shape[:3]), np.zeros(shape[:3])
     sizes_attrs = {}
     for t, task in enumerate(chosen):
@@ -233,7 +241,7 @@ def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epo
         sizes_attrs.update({f"{task}_n_train": int(data.y_train.size), f"{task}_n_test": int(data.y_test.size),
                             f"{task}_n_steps": int(data.x_train.shape[1]), f"{task}_n_hidden": n_hidden,
                             f"{task}_weight_gain": gain, f"{task}_beta": beta})
-        for m, model in enumerate(MODELS):
+        for m, model in enumerate(names):
             rates[t, m], epochs[t, m] = _tune(model, data, n_hidden, gain, beta, sizes, seed)
             for s in range(sizes["seeds"]):
                 network = build_model(model, data.x_train.shape[2], n_hidden, gain, seed=seed + s, beta=beta)
@@ -252,7 +260,7 @@ def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epo
                           f"accuracy {clean[0]:.3f} (4 passes {clean[1]:.3f})")
     levels = np.array([[PERTURBATIONS[kind][0][i] for i in keep] for kind in kinds])
     dims = ("task", "model", "seed", "perturbation", "level", "n_ensembles")
-    coords = {"task": list(chosen), "model": list(MODELS), "seed": np.arange(sizes["seeds"]), "perturbation": kinds,
+    coords = {"task": list(chosen), "model": names, "seed": np.arange(sizes["seeds"]), "perturbation": kinds,
               "level": np.arange(len(keep)), "n_ensembles": ENSEMBLES,
               "level_value": (("perturbation", "level"), levels)}
     dataset = xr.Dataset(
@@ -267,11 +275,28 @@ def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epo
                "learning_rates": np.asarray(sizes["learning_rates"]), "n_seeds": sizes["seeds"],
                "level_labels": [PERTURBATIONS[kind][1] for kind in kinds], **sizes_attrs, **provenance()},
     )
+    dataset.attrs["wall_time_s"] = time.perf_counter() - start
+    return _with_tests(dataset)
+
+
+def _with_tests(dataset: xr.Dataset) -> xr.Dataset:
+    """``dataset`` with ``difference`` and ``p_holm`` (:func:`paired_tests`), if it has the DSNN."""
+    if DSNN not in dataset["model"].values:
+        return dataset
     difference, adjusted = paired_tests(dataset["accuracy"])
     dataset["difference"] = difference.assign_attrs(units="fraction", long_name="NSNN minus DSNN, mean over seeds")
     dataset["p_holm"] = adjusted.assign_attrs(long_name="Holm-adjusted paired t-test p, NSNN vs DSNN")
-    dataset.attrs["wall_time_s"] = time.perf_counter() - start
     return dataset
+
+
+def merge_runs(datasets) -> xr.Dataset:
+    """Runs of separate models (``--models``; the same task, seeds and sizes) as one dataset with the
+    paired tests. Every draw is keyed by seed, not by model, so this equals one run of all the models."""
+    datasets = [data.drop_vars(["difference", "p_holm"], errors="ignore") for data in datasets]
+    merged = xr.concat(datasets, dim="model", data_vars="minimal", coords="minimal", compat="override",
+                       combine_attrs="override")
+    merged.attrs["wall_time_s"] = float(sum(data.attrs["wall_time_s"] for data in datasets))
+    return _with_tests(merged)
 
 
 def _panels(data: xr.Dataset):
