@@ -327,11 +327,15 @@ def figure(data: xr.Dataset):
         ax.set_ylabel("test accuracy (fraction)")
         ax.set_ylim(0, 1)
         ax.set_title(f"{task}: {kind}", fontsize=9)
-    for ax in list(axes.flat)[len(panels):]:
+    spare = list(axes.flat)[len(panels):]
+    for ax in spare:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    figure_.legend(handles, names, loc="lower right", fontsize=8, ncol=2,
-                   title=f"mean +- SE over {n_seeds} paired seeds")
+    title = f"mean +- SE over {n_seeds} paired seeds"
+    if spare:  # the legend in an empty panel, clear of the curves
+        spare[0].legend(handles, names, loc="center", fontsize=7, title=title, title_fontsize=8)
+    else:
+        figure_.legend(handles, names, loc="lower center", fontsize=7, ncol=4, title=title)
     figure_.suptitle("Official perturbations: NSNNs vs the DSNN (ToyNet, Gaussian noise SD 0.4)")
     figure_.tight_layout()
     return figure_
