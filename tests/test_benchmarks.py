@@ -45,3 +45,13 @@ def test_fitting_benchmark_runs_at_a_tiny_size(tmp_path):
     row = json.loads((tmp_path / "fitting.json").read_text())
     assert row["n_neurons"] == 3 and row["parameters_per_neuron"] == 10 and row["seconds"] > 0
     assert "load average" in row["uptime_before"] and (tmp_path / "fitting.md").stat().st_size > 0
+
+
+def test_learning_vs_torch_says_so_and_writes_nothing_where_torch_is_missing(tmp_path):
+    """PyTorch is never a dependency: without it (blocked here) the benchmark explains and exits 0."""
+    code = ("import sys; sys.modules['torch'] = None; sys.argv = ['x', '--out', sys.argv[1]]; "
+            f"sys.path.insert(0, {str(BENCHMARKS)!r}); import learning_vs_torch; learning_vs_torch.main()")
+    out = tmp_path / "learning_vs_torch.json"
+    completed = subprocess.run([sys.executable, "-c", code, str(out)], capture_output=True, text=True, timeout=300)
+    assert completed.returncode == 0, completed.stderr[-3000:]
+    assert "PyTorch is not installed" in completed.stdout and not out.exists()

@@ -10,18 +10,28 @@ same-step layers, per-step linear logits, step cross-entropy, noisy ensembles) i
 Modules: :mod:`.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.backward`,
 :mod:`.losses`, :mod:`.gradients` (one minibatch's loss and gradients), :mod:`.optimizers`,
 :mod:`.train`, :mod:`.simulator`, :mod:`.official` (the paper's model), :mod:`.data` (Randman,
-tuning task), :mod:`.robustness` (input and membrane perturbations, gradient-sign attacks).
+tuning task), :mod:`.datasets` (scikit-learn's digits, SHD files), :mod:`.perturbations` (the
+official spike deletion / insertion in every layer, EventDrop), :mod:`.robustness` (input and
+membrane perturbations, FGSM and L2-sphere attacks, with expectation over noise).
 """
 
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.data import RandmanData, TuningTask, randman, tuning_task
+from nsnn_sim.learn.datasets import ClassificationData, digits, load_shd
 from nsnn_sim.learn.forward import Trace, forward, layer_seed
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import cross_entropy, mean_squared_error, step_cross_entropy
 from nsnn_sim.learn.network import Network, Readout, SpikingLayer, erf_surrogate_sd
 from nsnn_sim.learn.official import OFFICIAL_NOISE_SCALES, official_layer, official_network
 from nsnn_sim.learn.optimizers import SGD, Adam
-from nsnn_sim.learn.robustness import delete_spikes, gradient_sign_attack, input_gradient, insert_spikes
+from nsnn_sim.learn.perturbations import SpikePerturbation, event_drop
+from nsnn_sim.learn.robustness import (
+    delete_spikes,
+    gradient_sign_attack,
+    input_gradient,
+    insert_spikes,
+    l2_sphere_attack,
+)
 from nsnn_sim.learn.simulator import SimulatedNetwork, simulate_network
 from nsnn_sim.learn.train import batch_seed, evaluate, train
 
@@ -29,4 +39,5 @@ __all__ = ["Network", "SpikingLayer", "Readout", "forward", "backward", "Trace",
            "batch_seed", "loss_and_gradients", "SGD", "Adam", "cross_entropy", "mean_squared_error",
            "step_cross_entropy", "randman", "RandmanData", "tuning_task", "TuningTask", "simulate_network",
            "SimulatedNetwork", "delete_spikes", "insert_spikes", "gradient_sign_attack", "input_gradient",
-           "erf_surrogate_sd", "official_layer", "official_network", "OFFICIAL_NOISE_SCALES"]
+           "erf_surrogate_sd", "official_layer", "official_network", "OFFICIAL_NOISE_SCALES",
+           "digits", "load_shd", "ClassificationData", "SpikePerturbation", "event_drop", "l2_sphere_attack"]

@@ -29,7 +29,8 @@ from nsnn_sim.neurons import mean_field_step, neuron_constants, neuron_update, r
 from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
 
 __all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
-           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise"]
+           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise",
+           "check_spike_hook"]
 
 
 def layer_seed(seed: int, index: int) -> int:
@@ -195,8 +196,18 @@ def check_mean_field(network, mean_field) -> bool:
     return bool(mean_field)
 
 
+def check_spike_hook(spike_hook, mean_field: bool = False):
+    """``spike_hook`` if it is None or a callable (and the network is not mean-field), else an error."""
+    if spike_hook is not None:
+        if not callable(spike_hook):
+            raise TypeError(f"spike_hook must be callable (spikes, layer, seed, trials) -> spikes, got {spike_hook!r}")
+        if mean_field:
+            raise ValueError("spike_hook perturbs 0/1 spikes: not available with mean_field=True")
+    return spike_hook
+
+
 def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=None,
-            membrane_noise: float = 0.0) -> Trace:
+            membrane_noise: float = 0.0, spike_hook=None) -> Trace:
     """Run ``network`` on a batch of input patterns.
 
     Parameters
@@ -213,6 +224,10 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
         Trial id of each sample (default ``0..batch-1``): the stream key, as in ``simulate``.
     membrane_noise : float
         SD of a Gaussian current added to every neuron at every step (robustness tests), >= 0.
+    spike_hook : callable, optional
+        ``spike_hook(spikes, layer_index, seed, trials) -> spikes``: what each spiking layer passes on
+        to the next layer or the readout (e.g. :class:`~nsnn_sim.learn.perturbations.SpikePerturbation`);
+        the layer's own trace (and reset) keeps its original spikes. Not with ``mean_field``.
 
     Returns
     -------
@@ -229,12 +244,14 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
         if trials.shape != (inputs.shape[0],) or trials.dtype.kind not in "iu" or np.any(trials < 0):
             raise ValueError(f"trials must be {inputs.shape[0]} integers >= 0, one per sample")
         trials = trials.astype(np.int64)
+    spike_hook = check_spike_hook(spike_hook, mean_field)
     traces = []
     presynaptic = inputs
     for index in range(len(network.layers)):
         trace = _run_spiking_layer(network, index, presynaptic, seed, trials, bool(mean_field), float(membrane_noise))
         traces.append(trace)
-        presynaptic = layer_input(network, trace.spikes)
-    readout_state, outputs = readout_outputs(network, traces[-1].spikes)
+        passed = trace.spikes if spike_hook is None else spike_hook(trace.spikes, index, seed, trials)
+        presynaptic = layer_input(network, passed)
+    readout_state, outputs = readout_outputs(network, passed)
     step_outputs = readout_state if network.readout.kind == "linear" else None
     return Trace(traces, readout_state, outputs, mean_field, step_outputs)

@@ -1,4 +1,18 @@
-"""Perturbations for robustness tests: input spike deletion and insertion, gradient-sign attacks.
+"""Perturbations for robustness tests: input spike deletion and insertion, gradient attacks.
+
+* :func:`delete_spikes`, :func:`insert_spikes`: independent per-spike input perturbations (this
+  package's own definitions; the official per-layer protocols are in
+  :mod:`~nsnn_sim.learn.perturbations`).
+* :func:`gradient_sign_attack`: FGSM without clipping, ``x + epsilon sign(dL/dx)``, the sign taken
+  for every step of the (T-times repeated) input, as the official code does.
+* :func:`l2_sphere_attack`: the official L2 attack: per sample a perturbation ``delta`` of the static
+  input on the sphere ``||delta||_2 = gamma``, parametrised as ``delta = gamma v / ||v||`` (the
+  embedded-sphere parametrisation; the official code uses a geotorch sphere), with ``v`` optimised
+  by Adam (learning rate 0.002, 30 steps) to maximise the cross-entropy of the time-averaged logits.
+* Both take the learner's own input gradient (:func:`input_gradient`: NDL for noisy layers, the
+  surrogate for deterministic ones), averaged over ``n_samples`` noisy passes: ``n_samples = K > 1``
+  is the expectation-over-noise attack (EOT, Athalye, Carlini & Wagner 2018, ICML), which a
+  gradient-masking defence cannot escape.
 
 (Membrane-potential perturbations are the ``membrane_noise`` argument of
 :func:`~nsnn_sim.learn.forward.forward` and :func:`~nsnn_sim.learn.train.evaluate`.)
@@ -11,10 +25,15 @@ import numpy as np
 from nsnn_sim.learn.forward import check_inputs
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import check_loss, check_targets
+from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.train import ATTACK, batch_seed
 from nsnn_sim.validation import numeric_parameter, whole_number
 
-__all__ = ["delete_spikes", "insert_spikes", "input_gradient", "gradient_sign_attack"]
+__all__ = ["delete_spikes", "insert_spikes", "input_gradient", "gradient_sign_attack", "l2_sphere_attack",
+           "L2_LEARNING_RATE", "L2_STEPS"]
+
+L2_LEARNING_RATE, L2_STEPS = 0.002, 30
+"""Adam's learning rate and the number of steps of the official L2-sphere attack."""
 
 
 def _probability(name: str, value) -> float:
@@ -46,7 +65,8 @@ def insert_spikes(patterns, probability: float, seed: int = 0) -> np.ndarray:
 def input_gradient(network, inputs, targets, loss: str = "cross_entropy", seed: int = 0, n_samples: int = 1,
                    batch_size: int = 256) -> np.ndarray:
     """``dL/dx`` backpropagated by the learner (NDL for noisy layers, the surrogate for deterministic
-    ones), averaged over ``n_samples`` noisy forward passes (seeds ``batch_seed(seed, sample, k, ATTACK)``)."""
+    ones), averaged over ``n_samples`` noisy forward passes (pass ``k`` of chunk ``j`` has the noise
+    seed ``batch_seed(seed, k, j, ATTACK)``). ``L`` is the mean loss of a chunk of ``batch_size``."""
     inputs = check_inputs(network, inputs)
     n_samples = whole_number("n_samples", n_samples)
     batch_size = whole_number("batch_size", batch_size)
@@ -76,3 +96,71 @@ def gradient_sign_attack(network, inputs, targets, epsilon: float, gradient=None
     elif np.shape(gradient) != inputs.shape:
         raise ValueError(f"gradient has shape {np.shape(gradient)}; expected the inputs' {inputs.shape}")
     return inputs + epsilon * np.sign(gradient)
+
+
+def l2_sphere_attack(network, inputs, targets, gamma: float, steps: int = L2_STEPS,
+                     learning_rate: float = L2_LEARNING_RATE, n_samples: int = 1, seed: int = 0,
+                     batch_size: int = 256, return_losses: bool = False):
+    """The official L2-sphere attack (module docstring) with the learner's own gradients.
+
+    Sample ``b``'s input at every step becomes ``x[b, t] + delta_b``, ``delta_b = gamma v_b / ||v_b||``.
+    ``v_b`` starts uniformly on the unit sphere (seeded by ``seed``) and takes ``steps`` Adam steps
+    that increase ``L_b``, the cross-entropy of sample ``b``'s time-averaged logits (its own loss:
+    the chunk's mean loss times the chunk size), with ``dL_b/dv_b = (gamma/||v_b||)(g_b - u_b (u_b . g_b))``,
+    ``u_b = v_b/||v_b||`` and ``g_b = sum_t dL_b/dx[b, t]`` averaged over ``n_samples`` noisy passes
+    (a fresh noise seed for every step and pass: ``batch_seed(seed, steps * k + step + 1, chunk, ATTACK)``).
+
+    Parameters
+    ----------
+    network : Network
+    inputs : array (batch, n_steps, n_inputs)
+    targets : array of int (batch,)
+    gamma : float
+        Radius of the sphere, >= 0.
+    steps, learning_rate : int, float
+        Adam steps and learning rate (official: 30, 0.002).
+    n_samples : int
+        Noisy passes averaged per gradient (1: the plain attack; K > 1: expectation over noise).
+    seed : int
+    batch_size : int
+        Samples per forward pass (each sample's ``v_b`` moves by its own loss only).
+    return_losses : bool
+        Also return the mean loss of the attacked batch before each step, ``(steps,)``.
+
+    Returns
+    -------
+    perturbed : ndarray, shape of ``inputs``
+    losses : ndarray, only with ``return_losses``
+    """
+    inputs = check_inputs(network, inputs)
+    gamma = float(numeric_parameter("gamma", gamma, lower=0.0))
+    steps = whole_number("steps", steps)
+    learning_rate = float(numeric_parameter("learning_rate", learning_rate, lower=0.0, lower_open=True))
+    n_samples = whole_number("n_samples", n_samples)
+    seed = whole_number("seed", seed, minimum=0)
+    batch_size = whole_number("batch_size", batch_size)
+    loss = check_loss("cross_entropy", network.readout.kind)
+    targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
+    start_direction = np.random.default_rng([seed, 0x6C32]).normal(size=(inputs.shape[0], inputs.shape[2]))
+    direction = start_direction / np.linalg.norm(start_direction, axis=1, keepdims=True)
+    losses = np.zeros(steps)
+    for number, start in enumerate(range(0, inputs.shape[0], batch_size)):
+        chunk = slice(start, start + batch_size)
+        x, y, v = inputs[chunk], targets[chunk], direction[chunk].copy()
+        size = x.shape[0]
+        parameters, optimizer = {"v": v}, Adam(learning_rate)
+        for step in range(steps):
+            norm = np.linalg.norm(v, axis=1, keepdims=True)
+            unit = v / norm
+            perturbed = x + (gamma * unit)[:, None, :]
+            gradient = np.zeros_like(v)
+            for sample in range(n_samples):
+                value, grads = loss_and_gradients(network, perturbed, y, loss=loss, input_gradient=True,
+                                                  seed=batch_seed(seed, steps * sample + step + 1, number, ATTACK))
+                gradient += grads["input"].sum(axis=1) * size / n_samples
+                losses[step] += value * size / (n_samples * inputs.shape[0])
+            tangent = gradient - unit * np.sum(unit * gradient, axis=1, keepdims=True)
+            optimizer.step(parameters, {"v": -(gamma / norm) * tangent}, ["v"])  # ascent on L
+        direction[chunk] = v / np.linalg.norm(v, axis=1, keepdims=True)
+    perturbed = inputs + (gamma * direction)[:, None, :]
+    return (perturbed, losses) if return_losses else perturbed

@@ -20,6 +20,7 @@ from nsnn_sim.engine import simulate
 from nsnn_sim.learn.forward import (
     check_inputs,
     check_membrane_noise,
+    check_spike_hook,
     layer_input,
     layer_seed,
     membrane_perturbation,
@@ -45,15 +46,19 @@ class SimulatedNetwork:
 
 
 def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0,
-                     n_threads: int | None = None) -> SimulatedNetwork:
+                     n_threads: int | None = None, spike_hook=None) -> SimulatedNetwork:
     """Simulate ``network`` on ``inputs`` (batch, n_steps, n_inputs) with :func:`nsnn_sim.simulate`.
 
-    ``seed`` and ``membrane_noise`` mean what they mean in :func:`nsnn_sim.learn.forward`.
+    ``seed``, ``membrane_noise`` and ``spike_hook`` mean what they mean in
+    :func:`nsnn_sim.learn.forward` (``spikes`` keeps each layer's own spikes; the hook's output is
+    what the next layer and the readout receive).
     """
     inputs = check_inputs(network, inputs)
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
     membrane_noise = check_membrane_noise(membrane_noise)
+    spike_hook = check_spike_hook(spike_hook)
     n_trials, n_steps, _ = inputs.shape
+    trials = np.arange(n_trials, dtype=np.int64)
     results, spikes = [], []
     presynaptic = inputs
     for index, layer in enumerate(network.layers):
@@ -66,6 +71,7 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
                           n_threads=n_threads)
         results.append(result)
         spikes.append(result.spikes.to_dense())
-        presynaptic = layer_input(network, spikes[-1])
-    state, outputs = readout_outputs(network, spikes[-1])
+        passed = spikes[-1] if spike_hook is None else spike_hook(spikes[-1], index, seed, trials)
+        presynaptic = layer_input(network, passed)
+    state, outputs = readout_outputs(network, passed)
     return SimulatedNetwork(results, spikes, outputs, state if network.readout.kind == "linear" else None)

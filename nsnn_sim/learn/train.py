@@ -19,7 +19,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from nsnn_sim import rng
-from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, forward
+from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, check_spike_hook, forward
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import CLASSIFICATION_LOSSES, check_loss, check_targets, loss_gradients
 from nsnn_sim.learn.optimizers import Adam
@@ -46,7 +46,7 @@ def batch_seed(seed: int, epoch: int, batch: int, purpose: int = TRAINING) -> in
 
 def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 0, batch_size: int = 256,
              mean_field: bool = False, membrane_noise: float = 0.0, engine: str = "learner",
-             n_ensembles: int = 1) -> dict:
+             n_ensembles: int = 1, spike_hook=None) -> dict:
     """Loss and (for classification) accuracy of ``network`` on a dataset, without training.
 
     Noisy pass ``k`` (``0 <= k < n_ensembles``) of batch ``j`` uses the noise seed
@@ -56,7 +56,8 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
     passes). Pass 0 is the single pass of ``n_ensembles=1``, so ensembles of different sizes share
     their first passes. ``engine="simulator"`` runs the batches in :func:`nsnn_sim.simulate` instead of
     the learner's forward pass (:mod:`nsnn_sim.learn.simulator`; not with ``mean_field``): with the
-    same seed the outputs are identical.
+    same seed the outputs are identical. ``membrane_noise`` and ``spike_hook`` (e.g.
+    :class:`~nsnn_sim.learn.perturbations.SpikePerturbation`) perturb every pass, in either engine.
 
     Returns
     -------
@@ -78,6 +79,7 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
     seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
     batch_size = whole_number("batch_size", batch_size)
     membrane_noise = check_membrane_noise(membrane_noise)
+    spike_hook = check_spike_hook(spike_hook, mean_field)
     linear = network.readout.kind == "linear"
     outputs = np.zeros((inputs.shape[0], network.n_outputs))
     step_outputs = np.zeros((inputs.shape[0], inputs.shape[1], network.n_outputs)) if linear else None
@@ -87,9 +89,10 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
             noise_seed = batch_seed(seed, member, number, EVALUATION)
             if engine == "learner":
                 result = forward(network, inputs[chunk], seed=noise_seed, mean_field=mean_field,
-                                 membrane_noise=membrane_noise)
+                                 membrane_noise=membrane_noise, spike_hook=spike_hook)
             else:
-                result = simulate_network(network, inputs[chunk], seed=noise_seed, membrane_noise=membrane_noise)
+                result = simulate_network(network, inputs[chunk], seed=noise_seed, membrane_noise=membrane_noise,
+                                          spike_hook=spike_hook)
             outputs[chunk] += result.outputs
             if linear:
                 step_outputs[chunk] += result.step_outputs
