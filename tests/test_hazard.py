@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
+from nsnn_sim.stats import stationary_rate
 from nsnn_sim.theory import hazard_renewal
 
-from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
+from conftest import pooled_cv_and_se
 
 # (mu, rho_0 Hz, delta_u, tau_ref s, u_reset, duration s, n_neurons): a sharp, nearly regular neuron; a
 # soft one with a dead time and a high reset; a fast one (300 Hz) whose rate visibly depends on dt.
@@ -29,7 +30,7 @@ def _model(mu, rho_0, delta_u, tau_ref, u_reset, dt, firing="hazard", **extra):
 def _measure(model, mu, duration, n_neurons, seed):
     warmup = round(WARMUP / model.dt)
     spikes = ns.simulate(model, mu, n_neurons, warmup + round(duration / model.dt), seed=seed).spikes
-    rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))  # SE over independent neurons
+    rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)  # SE over independent neurons
     # CV pooled over the ISIs after the warm-up; SE from the spread over 20 groups of neurons
     cv, cv_se = pooled_cv_and_se(spikes.crop(WARMUP))
     return rate, rate_se, cv, cv_se

@@ -7,8 +7,9 @@ import pytest
 
 import nsnn_sim as ns
 from nsnn_sim.neurons import inverse_gaussian
+from nsnn_sim.stats import stationary_rate
 
-from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
+from conftest import pooled_cv_and_se
 
 WARMUP = 0.2  # s: the stationary protocol, 20 tau and several ISIs after the start at u_rest
 
@@ -17,7 +18,7 @@ def _rate_and_cv(mu, sigma, tau_ref, u_reset, n_neurons, duration, seed, crossin
     model = ns.LIF(sigma=sigma, tau_ref=tau_ref, u_reset=u_reset, dt=dt, method="exact", threshold_crossing=crossing)
     warmup = round(WARMUP / dt)
     spikes = ns.simulate(model, mu, n_neurons, warmup + round(duration / dt), seed=seed).spikes
-    rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))  # SE over independent neurons
+    rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)  # SE over independent neurons
     cv, cv_se = pooled_cv_and_se(spikes.crop(WARMUP))  # SE from 20 groups of neurons
     return rate, rate_se, cv, cv_se
 
@@ -98,7 +99,7 @@ def test_euler_rate_error_is_the_predicted_one(mu, sigma, tau_ref):
         model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing="substep")
         warmup = round(WARMUP / dt)
         spikes = ns.simulate(model, mu, 8000, warmup + round(duration / dt), seed=21).spikes
-        rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))  # SE over 8000 neurons
+        rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)  # SE over 8000 neurons
         predicted = ns.theory.euler_rate(mu, sigma, dt, tau_ref=tau_ref)
         print(f"Euler ({mu}, {sigma}, {tau_ref}) dt={dt}: {100 * (rate / siegert - 1):+.3f} +- "
               f"{100 * rate_se / siegert:.3f} % of Siegert, predicted {100 * (predicted / siegert - 1):+.3f} %")

@@ -3,8 +3,9 @@
 import pytest
 
 import nsnn_sim as ns
+from nsnn_sim.stats import stationary_rate
 
-from conftest import mean_and_se, pooled_cv_and_se, stationary_rates
+from conftest import pooled_cv_and_se
 
 CASES = [
     # mu, sigma, tau, tau_ref, u_rest, u_reset, method
@@ -29,7 +30,7 @@ def test_bridge_rate_and_cv_match_theory_over_a_wide_parameter_set(mu, sigma, ta
                    threshold_crossing="bridge")
     n_steps, warmup = round(3.0 / dt), round(0.1 / dt)
     spikes = ns.simulate(model, mu, n_neurons=2000, n_steps=n_steps, seed=21).spikes
-    rate, rate_se = mean_and_se(stationary_rates(spikes, warmup))
+    rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)
     siegert = ns.theory.siegert_rate(mu, sigma, tau, 1.0, u_reset, tau_ref, u_rest)
     # SE over 2000 independent neurons x 2.9 s: 0.1-0.3 % of the rate
     assert abs(rate - siegert) < 4 * rate_se, (rate, siegert, rate_se)

@@ -5,8 +5,9 @@ For every condition the same model, inputs and connections run in nsnn_sim and i
 independent. nsnn_sim.crossval.compare tests rate, ISI CV, Fano factor (100 ms windows), the ISI
 distribution (KS) and, for time-varying input, the PSTH; p-values are Bonferroni-corrected over
 every test of the grid. Where theory applies (LIF with Gaussian membrane noise, reset to a fixed
-value, constant input) both simulators are compared with the Siegert rate (a test with bridge
-crossing; shown for grid crossing, at the threshold shifted by theory.grid_threshold_shift) and
+value, constant input) both simulators' stationary rates (nsnn_sim.stats.stationary_rate) are compared
+with theory: for bridge crossing with the rate of the Euler scheme simulated (theory.euler_rate, tested),
+for grid crossing with Siegert at the threshold shifted by theory.grid_threshold_shift (shown), and
 Brunel's ISI CV (shown).
 
 Writes results/crossval_brian2.nc and results/crossval_brian2.md.
@@ -29,7 +30,7 @@ from scipy import stats
 import nsnn_sim as ns
 from nsnn_sim import stats as spike_statistics
 from nsnn_sim.brunel import brunel_model_a
-from nsnn_sim.crossval import compare, unit_rates
+from nsnn_sim.crossval import compare
 from nsnn_sim.log import get_logger
 from nsnn_sim.spikes import stack_trials
 from nsnn_sim.version import provenance
@@ -159,28 +160,33 @@ def run_condition(condition: Condition, seed: int) -> dict:
     out = {"comparison": comparison, "wall": (ours.wall_time, theirs_wall),
            "spikes": (len(ours.spikes), len(theirs_spikes))}
     if condition.theory:
-        out["theory"] = theory_checks(model, float(inputs), condition.warmup, [ours.spikes, theirs_spikes])
+        out["theory"] = theory_checks(model, float(inputs), [ours.spikes, theirs_spikes])
     return out
 
 
-def theory_checks(model, mu: float, warmup: float, trains) -> dict:
-    """Rate against Siegert and CV against Brunel, for each simulator.
+def theory_checks(model, mu: float, trains) -> dict:
+    """Rate against theory and CV against Brunel, for each simulator, by the stationary-rate protocol
+    (:func:`nsnn_sim.stats.stationary_rate`: counts after its warm-up, SE over trains).
 
-    The rate is tested (z-test) only with bridge crossing, where Siegert applies at this dt; with
-    the threshold checked on the grid the theory value shown is Siegert at the shifted threshold
-    (theory.grid_threshold_shift), a leading-order correction whose O(dt) remainder (0.1-0.3 %)
-    exceeds the SE of these runs, so it is reported, not tested.
+    With bridge crossing the theory rate is the one of the scheme simulated, Euler's stationary OU with
+    the reset at the end of the step (:func:`nsnn_sim.theory.euler_rate` with ``crossing="bridge"``), and
+    it is tested (z-test). With the threshold checked on the grid the value shown is Siegert at the
+    shifted threshold (theory.grid_threshold_shift), a leading-order correction whose O(dt) remainder
+    (0.1-0.3 %) exceeds the SE of these runs, so it is reported, not tested.
     """
     bridge = model.threshold_crossing == "bridge"
-    shift = 0.0 if bridge else ns.theory.grid_threshold_shift(model.sigma, model.dt, model.tau)
-    rate = ns.theory.siegert_rate(mu, model.sigma, model.tau, model.threshold + shift, model.u_reset, model.tau_ref,
-                                  model.u_rest)
+    if bridge:
+        rate = ns.theory.euler_rate(mu, model.sigma, model.dt, model.tau, model.threshold, model.u_reset,
+                                    model.tau_ref, model.u_rest, crossing="bridge")
+    else:
+        shift = ns.theory.grid_threshold_shift(model.sigma, model.dt, model.tau)
+        rate = ns.theory.siegert_rate(mu, model.sigma, model.tau, model.threshold + shift, model.u_reset,
+                                      model.tau_ref, model.u_rest)
     cv = ns.theory.isi_cv(mu, model.sigma, model.tau, model.threshold, model.u_reset, model.tau_ref, model.u_rest)
     result = {"theory_rate": rate, "theory_cv": cv, "p": [], "rate": [], "cv": []}
     for spikes in trains:
-        spikes = spikes.crop(warmup)
-        rates = unit_rates(spikes)
-        mean, se = rates.mean(), rates.std(ddof=1) / math.sqrt(rates.size)
+        mean, se = spike_statistics.stationary_rate(spikes)
+        spikes = spikes.crop(spike_statistics.STATIONARY_WARMUP)
         result["rate"].append(mean)
         result["cv"].append(float(spike_statistics.isi_cv(spikes, pool="all")))  # pooled, as Brunel's CV
         result["p"].append(float(2 * stats.norm.sf(abs(mean - rate) / se)) if bridge else math.nan)

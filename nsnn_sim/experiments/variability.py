@@ -61,7 +61,8 @@ def lif_part(quick: bool, seed: int) -> xr.Dataset:
     sigmas = np.array([0.2, 0.35, 0.5])
     grid_mu, grid_sigma = np.meshgrid(mus, sigmas)  # neurons: every (sigma, mu) pair
     model = ns.LIF(tau=LIF_TAU, sigma=grid_sigma.ravel(), dt=1e-4, threshold_crossing="bridge")
-    warmup, duration = 0.2, 1.2 if quick else 2.2
+    warmup = stats.STATIONARY_WARMUP  # the stationary-rate protocol: statistics from 10 tau after the start
+    duration = warmup + (1.0 if quick else 2.0)
     spikes = ns.simulate(model, grid_mu.ravel(), n_neurons=grid_mu.size, n_steps=int(round(duration / model.dt)),
                          n_trials=100 if quick else 300, seed=seed).spikes
     shape = grid_mu.shape
