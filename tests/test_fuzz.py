@@ -101,6 +101,7 @@ NOT_USER_FACING = {
     "nsnn_sim.plotting.save_figure": "writes a matplotlib figure",
     "nsnn_sim.fit.estimate.FitResult": "built by fit_escape",
     "nsnn_sim.fit.compare.PoissonGLM": "built by fit_poisson_glm",
+    "nsnn_sim.learn.datasets.ClassificationData": "built by digits",
 }
 
 
@@ -554,6 +555,40 @@ bad("nsnn_sim.fit.compare.time_rescaling", "log_silence positive", ["log_silence
     lambda: fit.time_rescaling(np.ones((1, 200, 2)), FIT_SPIKES))
 bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape", ["log_silence"],
     lambda: nsnn_sim.fit.compare.rescaled_intervals(-np.ones((1, 100, 2)), FIT_SPIKES))
+
+# ------------------------------------------------------------------ data sets and perturbations
+bad("nsnn_sim.learn.datasets.digits", "test_fraction 1", ["test_fraction"], lambda: learn.digits(test_fraction=1.0))
+bad("nsnn_sim.learn.datasets.digits", "n_steps 0", ["n_steps"], lambda: learn.digits(n_steps=0))
+bad("nsnn_sim.learn.perturbations.SpikePerturbation", "kind 'x'", ["kind"], lambda: learn.SpikePerturbation("x", 0.1))
+bad("nsnn_sim.learn.perturbations.SpikePerturbation", "probability nan", ["probability"],
+    lambda: learn.SpikePerturbation("delete", np.nan))
+bad("nsnn_sim.learn.perturbations.event_drop", "probability 2", ["probability"],
+    lambda: learn.event_drop(np.zeros((2, 3, 4)), 2.0))
+bad("nsnn_sim.learn.perturbations.event_drop", "patterns strings", ["patterns"],
+    lambda: learn.event_drop(np.full((2, 3, 4), "1"), 0.1))
+bad("nsnn_sim.learn.robustness.l2_sphere_attack", "gamma nan", ["gamma"],
+    lambda: learn.l2_sphere_attack(network(), X, Y, np.nan))
+bad("nsnn_sim.learn.train.evaluate", "spike_hook not callable", ["spike_hook"],
+    lambda: learn.evaluate(network(), X, Y, spike_hook=5))
+
+
+@case("nsnn_sim.learn.datasets.load_shd", "a text file", ["digits.h5"], errors=(OSError, ValueError))
+def _shd_text(tmp_path):
+    path = tmp_path / "digits.h5"
+    path.write_text("not HDF5")
+    learn.load_shd(path, n_steps=10, dt=1e-3)
+
+
+@case("nsnn_sim.learn.datasets.load_shd", "an HDF5 file of another layout", ["other.h5", "spikes"],
+      errors=(OSError, ValueError))
+def _shd_layout(tmp_path):
+    import h5py
+    with h5py.File(tmp_path / "other.h5", "w") as handle:
+        handle["labels"] = np.zeros(2, dtype=np.int64)
+    learn.load_shd(tmp_path / "other.h5", n_steps=10, dt=1e-3)
+
+
+bad("nsnn_sim.learn.datasets.load_shd", "dt 0", ["dt"], lambda: learn.load_shd("x.h5", n_steps=10, dt=0.0))
 
 # ------------------------------------------------------------------ sweeps and plotting
 bad("nsnn_sim.sweep.sweep", "grid not a dict", ["grid"], lambda: nsnn_sim.sweep.sweep(lambda **k: {}, [1, 2], "store"))

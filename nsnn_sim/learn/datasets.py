@@ -138,7 +138,11 @@ def load_shd(path, n_steps: int, dt: float, n_channels: int = SHD_CHANNELS, bina
     limit = None if limit is None else whole_number("limit", limit)
     if not os.path.isfile(path):
         raise ValueError(f"path={path!s} is not a file (SHD files: https://zenkelab.org/datasets/)")
-    with h5py.File(path, "r") as handle:
+    try:
+        handle = h5py.File(path, "r")
+    except OSError as error:  # h5py's message does not name the file
+        raise OSError(f"{path!s} is not a readable HDF5 file (the SHD layout): {error}") from None
+    with handle:
         if "spikes" not in handle or "labels" not in handle:
             raise ValueError(f"{path!s} lacks 'spikes' or 'labels'; the SHD layout is spikes/times, spikes/units, "
                              "labels")

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.validation import numeric_parameter, whole_number
+from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
 
 __all__ = ["SpikePerturbation", "event_drop", "SPIKE_KINDS"]
 
@@ -83,7 +83,7 @@ def event_drop(patterns, probability: float = 0.25, seed: int = 0) -> np.ndarray
     of :func:`~nsnn_sim.learn.datasets.load_shd`); each unit of a count is one event, and the events
     dropped are chosen uniformly without replacement with the generator keyed by (``seed``, sample).
     """
-    patterns = np.asarray(patterns, dtype=np.float64)
+    patterns = finite_array("patterns", patterns, "an array of event counts (0, 1, 2, ...)")
     probability = float(numeric_parameter("probability", probability, lower=0.0, upper=1.0))
     seed = whole_number("seed", seed, minimum=0)
     if patterns.ndim != 3:
