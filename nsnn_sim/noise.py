@@ -2,16 +2,16 @@
 
 Every family is zero-mean, symmetric and parameterised by one positive ``scale``:
 
-==============  =========  ==================================================  ===================
-name            scale      cdf ``F(x; scale)``                                 scale for SD ``sd``
-==============  =========  ==================================================  ===================
-``gaussian``    sigma      ``(1 + erf(x / (sigma*sqrt(2)))) / 2``              ``sd``
-``logistic``    s          ``1 / (1 + exp(-x/s))``                             ``sd*sqrt(3)/pi``
-``triangular``  a          support ``[-a, a]``, pdf ``(a - |x|)/a**2``         ``sd*sqrt(6)``
-``uniform``     a          support ``[-a, a]``, pdf ``1/(2a)``                 ``sd*sqrt(3)``
-``cauchy``      gamma      ``1/2 + arctan(x/gamma)/pi`` (the arctan surrogate)  ``sd*z75``
-``none``        (ignored)  ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``   0
-==============  =========  ==================================================  ===================
+==============  =========  =====================================================  ===================
+name            scale      cdf ``F(x; scale)``                                    scale for SD ``sd``
+==============  =========  =====================================================  ===================
+``gaussian``    sigma      ``(1 + erf(x / (sigma*sqrt(2)))) / 2``                 ``sd``
+``logistic``    s          ``1 / (1 + exp(-x/s))``                                ``sd*sqrt(3)/pi``
+``triangular``  a          support ``[-a, a]``, pdf ``(a - |x|)/a**2``            ``sd*sqrt(6)``
+``uniform``     a          support ``[-a, a]``, pdf ``1/(2a)``                    ``sd*sqrt(3)``
+``cauchy``      gamma      ``1/2 + arctan(x/gamma)/pi`` (the arctan surrogate)    ``sd*z75``
+``none``        (ignored)  ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``     0
+==============  =========  =====================================================  ===================
 
 The Cauchy family has no SD: its scale for an SD ``sd`` gives it the quartiles ``+-z75*sd`` of the
 Gaussian of that SD (the same interquartile range), ``z75 = Phi^-1(3/4) = 0.6744897501960817``.
