@@ -39,6 +39,17 @@ with the built-in families they stay where Numba puts them; once the registry di
 (:func:`registry_fingerprint`: names, codes, sources of the Numba functions),
 ``numba.config.CACHE_DIR`` becomes :func:`kernel_cache_dir` (``$NUMBA_CACHE_DIR/nsnn_sim-noise-<fp>``
 or ``~/.cache/nsnn_sim/numba-noise-<fp>``) and the kernels decorated so far are re-pointed there.
+
+Examples
+--------
+>>> from nsnn_sim import noise
+>>> noise.names()
+('none', 'gaussian', 'logistic', 'triangular', 'uniform', 'cauchy')
+>>> logistic = noise.get("logistic", 0.4)
+>>> float(logistic.cdf(0.0)), round(float(logistic.pdf(0.0)), 6)
+(0.5, 0.625)
+>>> round(float(noise.get("gaussian", 1.0).ppf(0.975)), 4)
+1.96
 """
 
 from __future__ import annotations

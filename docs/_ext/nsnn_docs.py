@@ -87,7 +87,8 @@ def api_page(module_name: str) -> str:
             own.append(name)
         else:
             elsewhere.append((name, target))
-    lines = _title(f"``{module_name}``") + [f".. automodule:: {module_name}", "", f".. currentmodule:: {module_name}", ""]
+    lines = _title(f"``{module_name}``") + [f".. automodule:: {module_name}", "",
+                                            f".. currentmodule:: {module_name}", ""]
     if own:
         lines += [".. autosummary::", "   :toctree: generated", "", *[f"   {name}" for name in own], ""]
     if elsewhere:
@@ -168,7 +169,8 @@ def tutorial_page(name: str, experiment, quick_dir: Path | None, warn) -> str:
     lines += _title("The code", "-")
     for function in ("run", "figure"):
         lines += [f"``{function}`` (``{module.__name__}.{function}``):", "",
-                  f".. literalinclude:: {os.path.relpath(source, GENERATED / 'tutorials')}", f"   :pyobject: {function}", "   :language: python", ""]
+                  f".. literalinclude:: {os.path.relpath(source, GENERATED / 'tutorials')}",
+                  f"   :pyobject: {function}", "   :language: python", ""]
     return "\n".join(lines)
 
 
