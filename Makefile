@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lint test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick clean
+.PHONY: lint test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -79,8 +79,24 @@ experiments-quick: $(STAMP)
 	$(PY) analyses/tuning.py --quick
 	$(PY) figures/tuning.py
 
+## make docs: the Sphinx site -> docs/_build/html (API reference, conventions, one tutorial per experiment
+## with the figure of a quick run made for it: the first build runs `nsnn-sim reproduce --quick`, ~10 min);
+## warnings are errors, nothing is fetched from the network
+DOCS_STAMP := $(VENV)/.installed-docs
+DOCS_QUICK := docs/_build/quick
+
+$(DOCS_STAMP): $(STAMP)
+	$(PY) -m pip install --quiet -e ".[all,test,docs]"
+	touch $(DOCS_STAMP)
+
+$(DOCS_QUICK)/figures/REPORT.md: $(STAMP) $(shell find nsnn_sim -name '*.py' -not -name _version.py)
+	$(VENV)/bin/nsnn-sim reproduce --quick --out $(DOCS_QUICK)
+
+docs: $(DOCS_STAMP) $(DOCS_QUICK)/figures/REPORT.md
+	NSNN_DOCS_QUICK=$(DOCS_QUICK) $(PY) -m sphinx -W --keep-going -q -b html docs docs/_build/html
+
 ## make clean: remove the environment, outputs and compiled caches (Numba's cache does not notice
 ## edits to a function that a cached kernel inlines from another file: clean after editing nsnn_sim/)
 clean:
-	rm -rf $(VENV) results figures/out .pytest_cache
+	rm -rf $(VENV) results figures/out .pytest_cache docs/_build docs/_generated
 	find . -name __pycache__ -prune -exec rm -rf {} +

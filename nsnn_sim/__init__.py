@@ -2,6 +2,16 @@
 
 Importing the package has no side effects beyond importing numpy, scipy, numba and xarray; the
 Numba kernels compile (or load from cache) on first use.
+
+Examples
+--------
+>>> import nsnn_sim as ns
+>>> model = ns.NSNN(beta=0.5, noise="gaussian", noise_scale=0.4)
+>>> result = ns.simulate(model, inputs=0.8, n_neurons=10, n_steps=200, n_trials=2, seed=1)
+>>> result.spikes.n_trials, result.spikes.n_neurons, result.spikes.n_steps
+(2, 10, 200)
+>>> result.spikes == ns.simulate(model, 0.8, n_neurons=10, n_steps=200, n_trials=2, seed=1).spikes
+True
 """
 
 from nsnn_sim.version import version as _package_version

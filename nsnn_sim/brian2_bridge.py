@@ -32,6 +32,16 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
 (seed, trial, neuron, step) (as ``TimedArray`` lookups: uniforms, the family's ``ppf`` of them, or
 for Gaussian membrane noise the ziggurat normals of :func:`nsnn_sim.rng.normal`), so the two
 simulators can be compared spike for spike.
+
+Examples
+--------
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.brian2_bridge import run_brian2
+>>> model = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.3, firing="escape")
+>>> ours = ns.simulate(model, 0.7, n_neurons=4, n_steps=50, seed=3)
+>>> theirs = run_brian2(model, 0.7, n_neurons=4, n_steps=50, seed=3, shared_noise=True, target="numpy")
+>>> ours.spikes == theirs.spikes
+True
 """
 
 from __future__ import annotations

@@ -7,6 +7,15 @@ neuron receives exactly ``C_E = epsilon*N_E`` excitatory and ``C_I = epsilon*N_I
 synapses from randomly chosen neurons, of weight ``J`` and ``-g*J`` (delta synapses, delay ``D``),
 and ``C_E`` external Poisson trains of rate ``eta*nu_thr`` with ``nu_thr = theta/(J*C_E*tau)``.
 The asynchronous irregular (AI) state of Brunel's Fig. 8B is ``g = 6``, ``eta = 4``.
+
+Examples
+--------
+>>> from nsnn_sim.brunel import brunel_model_a
+>>> network = brunel_model_a(n_excitatory=400, seed=1)
+>>> network.n_excitatory, network.n_inhibitory, network.n_neurons
+(400, 100, 500)
+>>> round(network.nu_threshold, 1)
+250.0
 """
 
 from __future__ import annotations

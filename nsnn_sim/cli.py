@@ -4,6 +4,22 @@ Every subcommand has ``--help``; bad input ends with a one-line message and exit
 ``nsnn-sim --version`` prints the version and the git commit; ``-v`` / ``-q`` before the subcommand
 set how much of the library's log (:mod:`nsnn_sim.log`) is shown. ``python -m nsnn_sim`` is the same
 command.
+
+Examples
+--------
+>>> from nsnn_sim.cli import main
+>>> import tempfile
+>>> from pathlib import Path
+>>> import nsnn_sim as ns
+>>> out = Path(tempfile.mkdtemp()) / "run.nc"
+>>> main(["-q", "simulate", "--model", "nsnn", "--set", "noise_scale=0.3", "--inputs", "0.8",
+...       "--neurons", "5", "--steps", "100", "--seed", "2", "--out", str(out)])
+241 spikes, mean rate 482.00 Hz -> ...run.nc
+0
+>>> ns.load(out).spikes == ns.simulate(ns.NSNN(noise_scale=0.3), 0.8, n_neurons=5, n_steps=100, seed=2).spikes
+True
+>>> main(["-q", "analyze", "no_such_experiment"])
+2
 """
 
 from __future__ import annotations

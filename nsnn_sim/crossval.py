@@ -20,6 +20,21 @@ population mean. ISIs entering the KS test are independent draws only for renewa
 a fixed value, constant input, no recurrence); otherwise one ISI per train is used (the first
 after the middle of the run). For recurrent networks the KS distance of the pooled ISIs is tested
 by re-splitting the trials between the two runs (a permutation test).
+
+Examples
+--------
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.crossval import compare, unit_rates
+>>> model = ns.LIF(sigma=0.5, dt=1e-4)
+>>> a = ns.simulate(model, 0.9, n_neurons=50, n_steps=5000, n_trials=4, seed=1).spikes
+>>> b = ns.simulate(model, 0.9, n_neurons=50, n_steps=5000, n_trials=4, seed=2).spikes
+>>> unit_rates(a).shape
+(200,)
+>>> comparison = compare(a, b, warmup=0.05)
+>>> sorted(comparison.p_values)
+['cv', 'fano', 'isi_ks', 'rate']
+>>> comparison.smallest_p() > 0.001
+True
 """
 
 from __future__ import annotations

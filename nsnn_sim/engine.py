@@ -19,6 +19,17 @@ Every random number is drawn from the counter stream of its (seed, trial, neuron
 any number of threads, and trial ``k`` is the same whichever other trials are run beside it.
 Spikes are recorded sparsely into per-task buffers; no neurons x steps array is ever allocated
 unless ``record_state`` asks for one.
+
+Examples
+--------
+>>> from nsnn_sim import LIF, theory
+>>> from nsnn_sim.engine import simulate
+>>> model = LIF(tau=10e-3, noise="none", dt=1e-4)
+>>> result = simulate(model, inputs=1.5, n_neurons=3, n_steps=10_000, seed=0)
+>>> result.spikes.rates().values.round(1).tolist()  # Euler steps of 0.1 ms
+[[90.0, 90.0, 90.0]]
+>>> round(theory.noise_free_rate(1.5, tau=10e-3), 1)  # continuous time
+91.0
 """
 
 from __future__ import annotations

@@ -13,7 +13,7 @@ Examples
 >>> require_memory(2**62, "simulate(n_neurons=2**59)")
 Traceback (most recent call last):
 ...
-MemoryError: simulate(n_neurons=2**59) needs about 4611686.0 TB, more than the ... available
+MemoryError: simulate(n_neurons=2**59) needs about 4611686.0 TB, more than the ... available: ...
 """
 
 from __future__ import annotations

@@ -11,6 +11,18 @@
 * :func:`connect` ``(weights, delay)``: recurrent weights ``W[post, pre]`` (dense array or
   ``scipy.sparse``), and a synaptic delay in steps (``>= 1``, scalar or per synapse). A spike of
   ``pre`` at step ``t`` adds ``W[post, pre]`` to ``u[post]`` at step ``t + delay``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.network import connect, poisson_input
+>>> drive = poisson_input(rate=20.0, weight=0.1, n_sources=50)
+>>> drive
+PoissonInput(rate=array(20.), weight=array(0.1), n_sources=50)
+>>> connections = connect(np.array([[0.0, 0.5], [-0.5, 0.0]]), delay=2)
+>>> connections
+Connections(weights=array([[ 0. ,  0.5],
+       [-0.5,  0. ]]), delay=2)
 """
 
 from __future__ import annotations

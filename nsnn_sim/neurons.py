@@ -34,6 +34,17 @@ or the remainder of a subtractive reset) and cannot fire for the next ``n`` step
 The models are immutable and validated on construction; every numeric parameter may be a scalar or a
 per-neuron array (a heterogeneous population). ``model.compile(n_neurons)`` returns the per-neuron
 arrays of the rule above as a :class:`CompiledNeurons`.
+
+Examples
+--------
+>>> from nsnn_sim.neurons import LIF, NSNN
+>>> lif = LIF(tau=10e-3, sigma=0.5, dt=1e-4, method="euler")
+>>> compiled = lif.compile(3)
+>>> float(compiled.alpha[0]), round(float(compiled.noise_scale[0]), 6)
+(0.99, 0.070711)
+>>> nsnn = NSNN(beta=0.5, noise="logistic", noise_scale=0.4, firing="escape").compile(2)
+>>> float(nsnn.alpha[0]), float(nsnn.gain[0])
+(0.5, 1.0)
 """
 
 from __future__ import annotations

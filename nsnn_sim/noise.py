@@ -2,16 +2,16 @@
 
 Every family is zero-mean, symmetric and parameterised by one positive ``scale``:
 
-==============  =========  ==================================================  ===================
-name            scale      cdf ``F(x; scale)``                                 scale for SD ``sd``
-==============  =========  ==================================================  ===================
-``gaussian``    sigma      ``(1 + erf(x / (sigma*sqrt(2)))) / 2``              ``sd``
-``logistic``    s          ``1 / (1 + exp(-x/s))``                             ``sd*sqrt(3)/pi``
-``triangular``  a          support ``[-a, a]``, pdf ``(a - |x|)/a**2``         ``sd*sqrt(6)``
-``uniform``     a          support ``[-a, a]``, pdf ``1/(2a)``                 ``sd*sqrt(3)``
-``cauchy``      gamma      ``1/2 + arctan(x/gamma)/pi`` (the arctan surrogate)  ``sd*z75``
-``none``        (ignored)  ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``   0
-==============  =========  ==================================================  ===================
+==============  =========  =====================================================  ===================
+name            scale      cdf ``F(x; scale)``                                    scale for SD ``sd``
+==============  =========  =====================================================  ===================
+``gaussian``    sigma      ``(1 + erf(x / (sigma*sqrt(2)))) / 2``                 ``sd``
+``logistic``    s          ``1 / (1 + exp(-x/s))``                                ``sd*sqrt(3)/pi``
+``triangular``  a          support ``[-a, a]``, pdf ``(a - |x|)/a**2``            ``sd*sqrt(6)``
+``uniform``     a          support ``[-a, a]``, pdf ``1/(2a)``                    ``sd*sqrt(3)``
+``cauchy``      gamma      ``1/2 + arctan(x/gamma)/pi`` (the arctan surrogate)    ``sd*z75``
+``none``        (ignored)  ``H(x)``: deterministic, ``F(x) = 1`` for ``x >= 0``     0
+==============  =========  =====================================================  ===================
 
 The Cauchy family has no SD: its scale for an SD ``sd`` gives it the quartiles ``+-z75*sd`` of the
 Gaussian of that SD (the same interquartile range), ``z75 = Phi^-1(3/4) = 0.6744897501960817``.
@@ -39,6 +39,17 @@ with the built-in families they stay where Numba puts them; once the registry di
 (:func:`registry_fingerprint`: names, codes, sources of the Numba functions),
 ``numba.config.CACHE_DIR`` becomes :func:`kernel_cache_dir` (``$NUMBA_CACHE_DIR/nsnn_sim-noise-<fp>``
 or ``~/.cache/nsnn_sim/numba-noise-<fp>``) and the kernels decorated so far are re-pointed there.
+
+Examples
+--------
+>>> from nsnn_sim import noise
+>>> noise.names()[:6]  # the built-in families, then any registered ones
+('none', 'gaussian', 'logistic', 'triangular', 'uniform', 'cauchy')
+>>> logistic = noise.get("logistic", 0.4)
+>>> float(logistic.cdf(0.0)), round(float(logistic.pdf(0.0)), 6)
+(0.5, 0.625)
+>>> round(float(noise.get("gaussian", 1.0).ppf(0.975)), 4)
+1.96
 """
 
 from __future__ import annotations

@@ -1,4 +1,18 @@
-"""Figures from SpikeTrains (matplotlib): raster and population rate. Figures never simulate."""
+"""Figures from SpikeTrains (matplotlib): raster and population rate. Figures never simulate.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.plotting import raster_and_rate
+>>> result = ns.simulate(ns.LIF(sigma=0.5), 1.0, n_neurons=20, n_steps=2000, seed=4)
+>>> figure = raster_and_rate(result.spikes, bin_width=0.01, title="LIF")
+>>> [axis.get_ylabel() for axis in figure.axes]
+['neuron (first 100, trial 0)', 'population rate (Hz)']
+>>> import matplotlib.pyplot as plt
+>>> plt.close(figure)
+"""
 
 from __future__ import annotations
 

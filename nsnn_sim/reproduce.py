@@ -6,6 +6,14 @@ nsnn_sim.experiments NAME analyze|figure``, so that one experiment's memory and 
 not colour the next one's time), then writes ``figures/REPORT.md`` with every figure, its key
 numbers, the command that made it and the time it took. Everything is written under one output
 folder (default: the current directory), so it runs from an installed package anywhere.
+
+Examples
+--------
+>>> import tempfile
+>>> from nsnn_sim.reproduce import write_report
+>>> report = write_report(tempfile.mkdtemp(), "quick")
+>>> report.name, report.read_text().splitlines()[0]
+('REPORT.md', '# nsnn_sim: figures and key numbers')
 """
 
 from __future__ import annotations

@@ -23,6 +23,15 @@ other trials or neurons are simulated beside it.
 
 Purposes give a neuron independent streams for independent jobs, so adding a draw of one kind never
 shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POISSON``.
+
+Examples
+--------
+>>> from nsnn_sim import rng
+>>> key = rng.stream_key(seed=1, trial=0, neuron=3, purpose=rng.MEMBRANE)
+>>> rng.uniforms(key, 3).round(6).tolist()
+[0.091064, 0.76853, 0.333019]
+>>> bool((rng.uniforms(key, 3) == rng.draws(1, 0, rng.MEMBRANE, n_steps=3, n_neurons=4)[:, 3]).all())
+True
 """
 
 from __future__ import annotations

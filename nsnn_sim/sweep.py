@@ -23,6 +23,14 @@ conditions are in the grid, or on a worker dying and its task running again else
 ``function`` returns an ``xarray.Dataset`` (or a dict of scalars / arrays, turned into one); the
 combined result has a dim ``condition`` with one coordinate per grid parameter, and a variable
 ``error`` (empty string where the condition succeeded).
+
+Examples
+--------
+>>> from nsnn_sim.sweep import condition_seed, conditions_of
+>>> conditions_of({"mu": [0.8, 1.0], "sigma": [0.3]})
+[{'mu': 0.8, 'sigma': 0.3}, {'mu': 1.0, 'sigma': 0.3}]
+>>> condition_seed(1, {"mu": 0.8, "sigma": 0.3}) == condition_seed(1, {"sigma": 0.3, "mu": 0.8})
+True
 """
 
 from __future__ import annotations

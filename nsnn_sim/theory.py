@@ -9,6 +9,16 @@ units, so the free membrane relaxes to ``u_rest + mu``.
 References: Brunel (2000), J Comput Neurosci 8:183 (rate and ISI CV); Siegert (1951); for the
 exponential escape rate, Gerstner, Kistler, Naud & Paninski (2014), Neuronal Dynamics, ch. 9
 (escape noise, renewal survivor functions).
+
+Examples
+--------
+>>> from nsnn_sim import theory
+>>> round(theory.siegert_rate(0.9, 0.5, tau=10e-3, tau_ref=2e-3), 3)
+55.245
+>>> round(theory.isi_cv(0.9, 0.5, tau=10e-3, tau_ref=2e-3), 3)
+0.668
+>>> round(theory.noise_free_rate(1.5, tau=10e-3), 3)
+91.024
 """
 
 from __future__ import annotations

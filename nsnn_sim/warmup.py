@@ -9,6 +9,13 @@ then spends only the cache load (about 1 s) in its first call.
 
 The warm-up first purges cached kernels whose sources changed
 (:func:`nsnn_sim.kernel_cache.purge_stale_kernel_cache`).
+
+Examples
+--------
+>>> from nsnn_sim.warmup import warmup
+>>> timings = warmup()
+>>> len(timings), timings['population'] >= 0.0  # seconds per group of kernels
+(5, True)
 """
 
 from __future__ import annotations

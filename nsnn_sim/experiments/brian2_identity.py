@@ -8,6 +8,15 @@ Writes results/brian2_identity.nc and results/brian2_identity.md.
 
     python analyses/brian2_identity.py [--quick] [--target cython|cpp_standalone|numpy]
     python figures/brian2_identity.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('brian2_identity')
+>>> experiment.description
+'nsnn_sim and Brian2 fed the same noise: spike-for-spike identity over every rule and family.'
+>>> experiment.seed, experiment.module.__name__
+(17, 'nsnn_sim.experiments.brian2_identity')
 """
 
 from __future__ import annotations

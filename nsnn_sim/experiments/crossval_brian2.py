@@ -14,6 +14,15 @@ Writes results/crossval_brian2.nc and results/crossval_brian2.md.
 
     python analyses/crossval_brian2.py [--quick] [--only NAME ...]
     python figures/crossval_brian2.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('crossval_brian2')
+>>> experiment.description
+'nsnn_sim against Brian2 over a grid of models (independent seeds).'
+>>> experiment.seed, experiment.module.__name__
+(0, 'nsnn_sim.experiments.crossval_brian2')
 """
 
 from __future__ import annotations

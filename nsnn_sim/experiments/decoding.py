@@ -17,6 +17,15 @@ population with the NSNN's tuning curves as the reference):
   the summed tuning curves) is compared with it.
 
     python analyses/decoding.py [--quick] [--out results/decoding.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('decoding')
+>>> experiment.description
+'Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration.'
+>>> experiment.seed, experiment.module.__name__
+(8, 'nsnn_sim.experiments.decoding')
 """
 
 from __future__ import annotations

@@ -2,6 +2,15 @@
 
     python analyses/demo.py [--n-neurons 1000] [--duration 1.0] [--n-trials 2] [--out results/demo.nc]
     python figures/demo.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('demo')
+>>> experiment.description
+'A noisy LIF population: raster and population rate against the Siegert rate.'
+>>> experiment.seed, experiment.module.__name__
+(1, 'nsnn_sim.experiments.demo')
 """
 
 from __future__ import annotations

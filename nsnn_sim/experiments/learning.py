@@ -18,6 +18,15 @@ task: the input weights of 16 Gaussian NSNN neurons trained so that their rates 
 tuning curves, checked in nsnn_sim.simulate with nsnn_sim.coding.fit_tuning_curves.
 
     python analyses/learning.py [--quick] [--out results/learning.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('learning')
+>>> experiment.description
+'Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit.'
+>>> experiment.seed, experiment.module.__name__
+(5, 'nsnn_sim.experiments.learning')
 """
 
 from __future__ import annotations

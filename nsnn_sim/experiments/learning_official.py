@@ -10,6 +10,15 @@ and :func:`nsnn_sim.simulate` give identical outputs; and, for the official DSNN
 
     python analyses/learning_official.py [--quick] [--seeds 3] [--epochs 30] [--out results/learning_official.nc]
     python figures/learning_official.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('learning_official')
+>>> experiment.description
+"The paper's own NSNN (reference firing, step loss, ensembles) on Randman; steps to the escape NSNN."
+>>> experiment.seed, experiment.module.__name__
+(5, 'nsnn_sim.experiments.learning_official')
 """
 
 from __future__ import annotations

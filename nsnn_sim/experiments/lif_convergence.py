@@ -7,6 +7,15 @@ Writes results/lif_convergence.nc (dims: condition, dt, crossing).
 
     python analyses/lif_convergence.py [--quick] [--out results/lif_convergence.nc]
     python figures/lif_convergence.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('lif_convergence')
+>>> experiment.description
+'LIF rate against dt: grid threshold bias ~ sqrt(dt), Brownian-bridge crossing.'
+>>> experiment.seed, experiment.module.__name__
+(3, 'nsnn_sim.experiments.lif_convergence')
 """
 
 from __future__ import annotations

@@ -9,6 +9,15 @@ and inference: three units clamped as evidence, sampled posterior marginals of t
 the exact ones.
 
     python analyses/sampling.py [--quick] [--out results/sampling.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('sampling')
+>>> experiment.description
+'Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference.'
+>>> experiment.seed, experiment.module.__name__
+(21, 'nsnn_sim.experiments.sampling')
 """
 
 from __future__ import annotations

@@ -11,6 +11,15 @@ bias-corrected linear Fisher information (Kanitscheider et al. 2015) against pop
 noise level, and the discrimination threshold 1/sqrt(I).
 
     python analyses/tuning.py [--quick] [--out results/tuning.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('tuning')
+>>> experiment.description
+'Orientation tuning, noise correlations and Fisher information.'
+>>> experiment.seed, experiment.module.__name__
+(5, 'nsnn_sim.experiments.tuning')
 """
 
 from __future__ import annotations

@@ -14,6 +14,15 @@ Three parts:
    trials (5 ms) as the (im)precision of spike times.
 
     python analyses/variability.py [--quick] [--out results/variability.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('variability')
+>>> experiment.description
+'ISI CV, Fano factor and reliability of noisy and deterministic neurons.'
+>>> experiment.seed, experiment.module.__name__
+(11, 'nsnn_sim.experiments.variability')
 """
 
 from __future__ import annotations

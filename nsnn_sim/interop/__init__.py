@@ -9,4 +9,14 @@
 
 Importing this package imports none of the optional packages; each module imports its own on first use
 (:func:`nsnn_sim.extras.require`), so a missing extra gives one ``ImportError`` naming it.
+
+Examples
+--------
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.interop import times, units
+>>> spikes = times.from_times([0.001, 0.0031], neurons=[0, 1], trials=[0, 0], dt=1e-3, n_steps=10, snap=True)
+>>> spikes.step.tolist(), spikes.n_neurons
+([1, 3], 2)
+>>> units.to_si("tau", 0.02, "s")
+0.02
 """

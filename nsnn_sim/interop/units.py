@@ -2,21 +2,21 @@
 
 nsnn_sim works in plain floats with fixed meanings (DESIGN.md section 5):
 
-==========================  ========================  ====================================================
-quantity                    plain float means         a value with units
-==========================  ========================  ====================================================
-time (``tau``, ``dt``,      seconds                   converted to seconds if it is a time, else refused
+============================  ========================  ====================================================
+quantity                      plain float means         a value with units
+============================  ========================  ====================================================
+time (``tau``, ``dt``,        seconds                   converted to seconds if it is a time, else refused
 windows, ``t_start`` ...)
-rate (``poisson_input``     hertz (1/s)               converted to hertz if it is a rate (1/time)
+rate (``poisson_input``       hertz (1/s)               converted to hertz if it is a rate (1/time)
 ``rate``, Victor-Purpura
 ``cost``)
-membrane potential          membrane units            refused: the membrane is dimensionless, threshold 1
-(``threshold``, ``u_rest``,                           (divide ``v - v_reset`` by ``v_threshold - v_reset``)
+membrane potential            membrane units            refused: the membrane is dimensionless, threshold 1
+(``threshold``, ``u_rest``,                             (divide ``v - v_reset`` by ``v_threshold - v_reset``)
 ``sigma``, input weights)
-input current (``inputs``)  membrane units (``R*I``)  refused: multiply by the membrane resistance, then
-                                                      divide by ``v_threshold - v_reset``
-anything else               a pure number             accepted only if dimensionless
-==========================  ========================  ====================================================
+input current (``inputs``)    membrane units (``R*I``)  refused: multiply by the membrane resistance, then
+                                                        divide by ``v_threshold - v_reset``
+anything else                 a pure number             accepted only if dimensionless
+============================  ========================  ====================================================
 
 Plain numbers (Python and numpy scalars and arrays) pass through unchanged: a float keeps meaning SI.
 Unit libraries are recognised by duck typing, never imported: a Brian2 ``Quantity`` has ``.dim`` (a

@@ -13,6 +13,21 @@ Modules: :mod:`.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.
 tuning task), :mod:`.datasets` (scikit-learn's digits, SHD files), :mod:`.perturbations` (the
 official spike deletion / insertion in every layer, EventDrop), :mod:`.robustness` (input and
 membrane perturbations, FGSM and L2-sphere attacks, with expectation over noise).
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> data = learn.randman(n_classes=2, n_inputs=5, n_steps=10, n_train=20, n_test=10, seed=0)
+>>> network = learn.Network(5, [learn.SpikingLayer(8, beta=0.9, noise="gaussian", noise_scale=0.3, firing="escape")],
+...                         learn.Readout("membrane", n_outputs=2), seed=0)
+>>> history = learn.train(network, data.x_train, data.y_train, epochs=2, optimizer=learn.Adam(1e-2), progress=False)
+>>> list(history.data_vars), history.sizes["epoch"]
+(['loss', 'accuracy', 'test_loss', 'test_accuracy', 'epoch_time'], 2)
+>>> learner = learn.evaluate(network, data.x_test, data.y_test, seed=3)
+>>> simulator = learn.evaluate(network, data.x_test, data.y_test, seed=3, engine="simulator")
+>>> learner["accuracy"] == simulator["accuracy"]
+True
 """
 
 from nsnn_sim.learn.backward import backward

@@ -31,6 +31,18 @@ subtractive reset); the layer below receives ``dL/ds_{l-1}[t - d] = W^T delta[t]
 Readouts: count ``dL/ds_L[t] = scale dL/d output``; membrane ``y[t] = beta y[t-1] + W s_L[t-1]``
 (reverse-time filter of ``dL/dy``); linear ``y[t] = W s_L[t]``, ``dL/ds_L[t] = W^T dL/dy[t]`` with
 ``dL/dy[t] = dL/d output / T`` plus the step loss's own ``dL/dy[t]``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> from nsnn_sim.learn.backward import backward
+>>> network = learn.Network(3, [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.3, firing="escape")],
+...                         learn.Readout("membrane", n_outputs=2), seed=0)
+>>> trace = learn.forward(network, np.ones((2, 5, 3)), seed=1)
+>>> grads = backward(network, trace, grad_outputs=np.ones((2, 2)))
+>>> sorted(grads) == sorted(network.parameters)
+True
 """
 
 from __future__ import annotations

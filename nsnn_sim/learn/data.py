@@ -11,6 +11,15 @@ per component to [0, 1] over the class's samples. A sample draws ``x ~ U([0, 1]^
 ``i`` fires one spike at step ``floor(f_ci(x) * step_fraction * n_steps)`` (at most
 ``ceil(step_fraction * n_steps) - 1``). Larger ``D``, more classes
 and rougher manifolds (smaller ``alpha``) make the task harder.
+
+Examples
+--------
+>>> from nsnn_sim.learn.data import randman, tuning_task
+>>> data = randman(n_classes=3, n_inputs=4, n_steps=6, n_train=9, n_test=3, seed=0)
+>>> data.x_train.shape, data.y_train.shape, data.x_test.shape
+((27, 6, 4), (27,), (9, 6, 4))
+>>> sorted(set(data.y_train.tolist()))
+[0, 1, 2]
 """
 
 from __future__ import annotations

@@ -15,6 +15,18 @@ The trace keeps every layer's noise-free potential ``u_free``, the potential the
 ``u_fire`` (``u_free`` plus the membrane noise, if any), the potential after reset ``u_after`` and the
 spikes, as ``(batch, step, neuron)`` arrays: the gradient of a spike is a pdf at ``u_free`` (escape,
 membrane) or at ``u_fire`` (reference), see :mod:`nsnn_sim.learn.network`.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> from nsnn_sim.learn.forward import delayed, forward
+>>> network = learn.Network(2, [learn.SpikingLayer(3, noise="none")], learn.Readout("count", n_outputs=3), seed=0)
+>>> trace = forward(network, np.ones((1, 4, 2)), seed=0)
+>>> trace.outputs.shape
+(1, 3)
+>>> delayed(np.array([[[1.0], [2.0], [3.0]]]))[0, :, 0].tolist()
+[0.0, 1.0, 2.0]
 """
 
 from __future__ import annotations

@@ -5,6 +5,17 @@ and what users call for gradient checks and for their own optimisers.
 seed, mean_field) before any kernel runs, then runs one forward pass with the given noise seed
 (:func:`~nsnn_sim.learn.forward.forward`), applies the loss (:mod:`~nsnn_sim.learn.losses`) and
 backpropagates with the NDL rule (:func:`~nsnn_sim.learn.backward.backward`).
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> from nsnn_sim.learn.gradients import loss_and_gradients
+>>> network = learn.Network(3, [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.3, firing="escape")],
+...                         learn.Readout("membrane", n_outputs=2), seed=0)
+>>> loss, grads = loss_and_gradients(network, np.ones((2, 5, 3)), np.array([0, 1]), seed=1)
+>>> loss > 0, sorted(grads) == sorted(network.parameters)
+(True, True)
 """
 
 from __future__ import annotations

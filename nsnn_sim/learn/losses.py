@@ -15,6 +15,16 @@ On the per-step logits ``y[b, t, k]`` of the linear readout (``Readout("linear")
 :func:`loss_gradients` applies a loss by name to a forward pass; :func:`check_loss` and
 :func:`check_targets` validate the name (a step loss needs the linear readout) and the targets
 (shape, class range) before any kernel runs.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.learn.losses import cross_entropy, mean_squared_error
+>>> loss, grad = cross_entropy(np.zeros((1, 2)), [0])
+>>> round(loss, 6), grad.tolist()
+(0.693147, [[-0.5, 0.5]])
+>>> mean_squared_error(np.array([[1.0, 0.0]]), np.array([[0.0, 0.0]]))[0]
+0.5
 """
 
 from __future__ import annotations

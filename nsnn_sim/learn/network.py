@@ -36,6 +36,17 @@ potentials of the trace, set by the firing rule (:attr:`SpikingLayer.gradient_po
 * ``"reference"``: ``d s / d u_fire = pdf(u_fire - theta)`` at the *noisy* ``u_fire`` whose cdf the
   Bernoulli draw used, as the official code does; ``d u_fire / d u_free = 1`` (additive noise).
 * ``noise="none"``: the surrogate's pdf at ``u_free`` (``= u_fire``).
+
+Examples
+--------
+>>> from nsnn_sim.learn.network import Network, Readout, SpikingLayer, erf_surrogate_sd
+>>> network = Network(3, [SpikingLayer(4, beta=0.9)], Readout("count", n_outputs=2), seed=0)
+>>> sorted(network.parameters)
+['0.W', '0.beta', '0.threshold']
+>>> network.parameters["0.W"].shape
+(4, 3)
+>>> round(erf_surrogate_sd(1.0), 4)
+0.7071
 """
 
 from __future__ import annotations

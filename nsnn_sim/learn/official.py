@@ -16,6 +16,16 @@
   (``Readout("linear")``), trained with ``loss="step_cross_entropy"`` and Adam; prediction is the
   argmax of the time-averaged logits, optionally averaged over noisy passes
   (``evaluate(..., n_ensembles=K)``).
+
+Examples
+--------
+>>> from nsnn_sim.learn.official import OFFICIAL_NOISE_SCALES, official_layer, official_network
+>>> layer = official_layer(100, noise="logistic")
+>>> layer.beta, layer.noise_scale, layer.firing, layer.reset
+(0.5, 0.4, 'reference', 'zero')
+>>> network = official_network(20, 100, 10)
+>>> network.readout.kind, network.layer_delay
+('linear', 0)
 """
 
 from __future__ import annotations

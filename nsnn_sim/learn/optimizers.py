@@ -3,6 +3,18 @@
 * :class:`SGD`: ``v <- momentum*v + g``; ``p <- p - learning_rate*v``.
 * :class:`Adam` (Kingma & Ba 2015): ``m <- b1 m + (1-b1) g``, ``v <- b2 v + (1-b2) g**2``,
   ``p <- p - learning_rate * m_hat / (sqrt(v_hat) + eps)`` with bias-corrected ``m_hat``, ``v_hat``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.learn.optimizers import SGD, Adam
+>>> parameters = {"w": np.array([1.0, -1.0])}
+>>> SGD(learning_rate=0.1).step(parameters, {"w": np.array([1.0, 1.0])}, ["w"])
+>>> parameters["w"].tolist()
+[0.9, -1.1]
+>>> Adam(learning_rate=0.1).step(parameters, {"w": np.array([2.0, -3.0])}, ["w"])
+>>> parameters["w"].round(6).tolist()
+[0.8, -1.0]
 """
 
 from __future__ import annotations

@@ -16,6 +16,17 @@
 
 (Membrane-potential perturbations are the ``membrane_noise`` argument of
 :func:`~nsnn_sim.learn.forward.forward` and :func:`~nsnn_sim.learn.train.evaluate`.)
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.learn.robustness import delete_spikes, insert_spikes
+>>> patterns = np.zeros((1, 1000, 4))
+>>> patterns[0, ::2] = 1.0
+>>> int(patterns.sum())  # 2000 input spikes: about a quarter deleted, a quarter as many inserted
+2000
+>>> int(delete_spikes(patterns, 0.25, seed=0).sum()), int(insert_spikes(patterns, 0.25, seed=0).sum())
+(1477, 2490)
 """
 
 from __future__ import annotations

@@ -8,6 +8,20 @@ below, at the same step for ``layer_delay = 0``, one step later for ``1``), recu
 is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.forward`), so with the
 same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
 computed from the simulated spikes by the same function.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> from nsnn_sim.learn.simulator import simulate_network
+>>> network = learn.Network(3, [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.3, firing="escape")],
+...                         learn.Readout("membrane", n_outputs=2), seed=0)
+>>> inputs = (np.random.default_rng(0).random((2, 6, 3)) < 0.5).astype(float)
+>>> simulated = simulate_network(network, inputs, seed=1)
+>>> simulated.outputs.shape, len(simulated.results)
+((2, 2), 1)
+>>> bool(np.array_equal(simulated.outputs, learn.forward(network, inputs, seed=1).outputs))
+True
 """
 
 from __future__ import annotations

@@ -8,6 +8,14 @@ from ``seed``: the shuffling of epoch ``e`` and the network noise of each miniba
 
 :func:`evaluate` averages the outputs (for the linear readout: the time-averaged logits) of
 ``n_ensembles`` independent noisy passes before the argmax, as the official ``--n_ensembles``.
+
+Examples
+--------
+>>> from nsnn_sim.learn.train import batch_seed
+>>> batch_seed(0, epoch=1, batch=2) == batch_seed(0, epoch=1, batch=2)
+True
+>>> batch_seed(0, epoch=1, batch=2) != batch_seed(0, epoch=2, batch=1)
+True
 """
 
 from __future__ import annotations
