@@ -21,6 +21,15 @@ whose amplitude scales with the contrast ``c`` (peaks 1.05 to 1.5). Three models
   rate's exponent over the same range.
 
     python analyses/contrast_invariance.py [--quick] [--out results/contrast_invariance.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('contrast_invariance')
+>>> experiment.description
+'Contrast-invariant tuning width from membrane noise; power-law rate near threshold.'
+>>> experiment.seed, experiment.module.__name__
+(19, 'nsnn_sim.experiments.contrast_invariance')
 """
 
 from __future__ import annotations

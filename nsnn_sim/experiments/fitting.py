@@ -12,6 +12,15 @@ curves and ISI distributions against the recorded ones. Finally the NSNN-logisti
 (``SpikeTrains.to_neo`` -> ``SpikeTrains.from_neo``, if the ``neo`` extra is installed) and is fitted again.
 
     python analyses/fitting.py [--quick] [--out results/fitting.nc]
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('fitting')
+>>> experiment.description
+'Maximum-likelihood fits of escape-noise NSNN and LIF neurons to spike trains, with model comparison.'
+>>> experiment.seed, experiment.module.__name__
+(20, 'nsnn_sim.experiments.fitting')
 """
 
 from __future__ import annotations

@@ -35,6 +35,15 @@ The gradient attacks run on the first 200 test samples (quick: 100 of 150).
 
     python analyses/robustness.py [--quick] [--seeds 10] [--max-epochs 20] [--out results/robustness.nc]
     python figures/robustness.py
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('robustness')
+>>> experiment.description
+'Official NSNN vs DSNN on digits and Randman under the official perturbations (Holm-corrected).'
+>>> experiment.seed, experiment.module.__name__
+(11, 'nsnn_sim.experiments.robustness')
 """
 
 from __future__ import annotations

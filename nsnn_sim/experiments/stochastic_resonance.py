@@ -31,6 +31,15 @@ Three parts, every statistic from :mod:`nsnn_sim.spectral`:
 
 References: Gammaitoni et al. (1998), Rev Mod Phys 70:223; Stocks (2000), Phys Rev Lett 84:2310;
 Gabbiani & Koch (1998); Borst & Theunissen (1999), Nat Neurosci 2:947.
+
+Examples
+--------
+>>> from nsnn_sim.experiments import get
+>>> experiment = get('stochastic_resonance')
+>>> experiment.description
+'Stochastic resonance: periodic SNR, aperiodic information and suprathreshold SR in populations.'
+>>> experiment.seed, experiment.module.__name__
+(17, 'nsnn_sim.experiments.stochastic_resonance')
 """
 
 from __future__ import annotations

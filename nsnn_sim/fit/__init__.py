@@ -12,6 +12,12 @@ Modules: :mod:`.likelihood` (teacher-forced forward kernel, spike-probability ru
 learner's backward pass), :mod:`.problem` (validation, parameter layout), :mod:`.estimate` (:func:`fit_escape`,
 L-BFGS-B, standard errors), :mod:`.compare` (held-out bits per spike, Poisson GLM baseline, time-rescaling
 goodness of fit), :mod:`.basis` (raised-cosine filters).
+
+Examples
+--------
+>>> from nsnn_sim import fit
+>>> fit.raised_cosine_basis(3, 10).shape  # 10 lags, 3 basis functions
+(10, 3)
 """
 
 from nsnn_sim.fit.basis import filtered_covariates, raised_cosine_basis

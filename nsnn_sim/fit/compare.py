@@ -14,6 +14,12 @@
   discrete-time correction of Haslinger, Pipa & Brown (2010), Neural Comput 22:2477: for spike ``k`` in bin
   ``t_k``, ``tau_k = sum_{t_{k-1} < t < t_k} q_t - log(1 - r_k (1 - exp(-q_{t_k})))``, ``q_t = -log(1 - p_t)``,
   ``r_k ~ U(0, 1)``; under the model every ``tau_k ~ Exp(1)``, so ``1 - exp(-tau_k)`` is uniform (KS test).
+
+Examples
+--------
+>>> from nsnn_sim.fit.compare import bits_per_spike
+>>> round(float(bits_per_spike(-90.0, -100.0, 20)), 4)  # 10 nats better than Poisson over 20 spikes
+0.7213
 """
 
 from __future__ import annotations

@@ -7,6 +7,16 @@ information, the Hessian of ``-log L``, is then block diagonal (one ``k x k`` bl
 computed by central differences of the analytic gradient, one parameter slot at a time for every neuron at
 once (``2k`` gradient evaluations). Standard errors are the square roots of the diagonal of its inverse.
 ``AIC = 2k - 2 log L``, ``BIC = k log(n) - 2 log L`` with ``n`` the number of observed (non-refractory) bins.
+
+Examples
+--------
+>>> import numpy as np
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.fit.estimate import log_likelihood
+>>> spikes = np.zeros((1, 200, 1)); spikes[0, ::20, 0] = 1  # (trial, step, neuron)
+>>> model = ns.NSNN(firing="escape", noise="logistic", noise_scale=0.2)
+>>> log_likelihood(spikes, np.ones((1, 200, 1)), model, np.array([[0.5]])).round(4)
+array([-124.3533])
 """
 
 from __future__ import annotations

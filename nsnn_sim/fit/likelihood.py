@@ -30,6 +30,12 @@ u_after[t-1]`` (:func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`) and 
 
 References: Paninski (2004), Network 15:243 (concavity of point-process GLM likelihoods); Pillow et al. (2008),
 Nature 454:995; Jolivet et al. (2006), J Neurophysiol 96:1049 (escape-noise neurons fitted to recordings).
+
+Examples
+--------
+>>> from nsnn_sim.fit.likelihood import RULES
+>>> RULES["escape"]
+0
 """
 
 from __future__ import annotations

@@ -12,6 +12,14 @@
 
 The threshold is fixed (``u_rest = u_reset = 0``: ``(w, theta, scale) -> c (w, theta, scale)`` leaves
 every ``p`` unchanged, so it cannot be fitted with the others).
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.fit.problem import dense_spikes
+>>> spikes, dt = dense_spikes(np.array([[0, 1], [1, 0], [0, 0]]))  # (n_steps, n_neurons): one trial
+>>> spikes.shape, dt
+((1, 3, 2), None)
 """
 
 from __future__ import annotations

@@ -13,6 +13,13 @@
   (events later than ``n_steps * dt`` are dropped). The files ``shd_train.h5`` and ``shd_test.h5``
   are distributed by the Zenke lab (https://zenkelab.org/datasets/, gzip-compressed); this package
   never downloads them.
+
+Examples
+--------
+>>> from nsnn_sim import learn
+>>> data = learn.digits(n_steps=2)  # 8x8 pixels as a constant input for 2 steps
+>>> data.x_train.shape, data.x_test.shape
+((1438, 2, 64), (359, 2, 64))
 """
 
 from __future__ import annotations

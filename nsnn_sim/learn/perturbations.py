@@ -20,6 +20,14 @@ Protocols of Ma, Yan & Tang (2023), genema/Noisy-Spiking-Neuron-Nets (``testing_
 Randomness: the draw of sample ``b`` in layer ``l`` comes from ``numpy.random.default_rng`` keyed by
 (the perturbation's seed, ``l``, the forward pass's noise seed, the sample's trial id), so it is the
 same in both engines and independent of how samples are grouped into threads.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim import learn
+>>> events = np.ones((1, 4, 5))  # one sample, 20 events
+>>> int(learn.event_drop(events, 0.25, seed=0).sum())  # int(0.25 * 20) = 5 dropped
+15
 """
 
 from __future__ import annotations
