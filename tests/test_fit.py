@@ -197,6 +197,42 @@ def test_fit_with_couplings_and_an_lif_recovers_an_excitatory_coupling():
     assert data["estimate"].sel(parameter="v_1", neuron=0) > 5 * data["se"].sel(parameter="v_1", neuron=0)
 
 
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_neurons_block_has_the_populations_log_likelihood_and_gradient(case):
+    """The block fit's one-neuron problems (Problem.block, serial kernel) give row i of the joint problem's
+    log-likelihood and gradient: the teacher-forced likelihood separates over neurons."""
+    from nsnn_sim.fit.problem import Problem, parameter_names
+
+    model = CASES[case]
+    spikes, x, weights, couplings = _data(model)
+    np.fill_diagonal(couplings, 0.0)
+    problem = Problem.build(spikes, x, model, ("weights", "couplings") + parameter_names(model), weights=weights,
+                            couplings=couplings)
+    values, grad = problem.evaluate(problem.initial)
+    for i in range(problem.n_neurons):
+        block, take = problem.block(i)
+        np.testing.assert_array_equal(block.initial[0, take], problem.initial[i])
+        block_values, block_grad = block.evaluate(block.initial, parallel=False)
+        assert block_values[0] == pytest.approx(values[i], rel=1e-12)
+        np.testing.assert_allclose(block_grad[0, take], grad[i], rtol=1e-10, atol=1e-10 * np.abs(grad[i]).max())
+
+
+def test_the_block_fit_does_not_depend_on_the_thread_count():
+    import numba
+
+    spikes, x, _ = _population(TRUE, 5000, seed=2, n_neurons=3)
+    start = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2, firing="escape")
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fit.fit_escape(spikes, x, start).dataset
+    finally:
+        numba.set_num_threads(before)
+    many = fit.fit_escape(spikes, x, start).dataset
+    np.testing.assert_array_equal(one["estimate"].values, many["estimate"].values)
+    np.testing.assert_array_equal(one["se"].values, many["se"].values)
+
+
 def test_time_rescaling_accepts_the_fitted_true_family_and_rejects_the_homogeneous_model():
     spikes, x, _ = _population(TRUE, 40000, seed=6)
     train, test = spikes.crop(0, 20000 * TRUE.dt), spikes.crop(20000 * TRUE.dt)
