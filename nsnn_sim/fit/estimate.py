@@ -244,10 +244,14 @@ def _fit_block(problem: Problem, options: dict, hessian_step: float):
     values, _ = problem.evaluate(problem.initial, gradient=False, parallel=False)
     to_theta, from_theta, chain, scaled_bounds = _internal_coordinates(problem)
     shape = problem.initial.shape
-    # a trial point of the line search with an impossible step (p = 0 at a spike) gets a value far above
-    # the start's (an "extreme barrier"): the line search backtracks from it
+    # a trial point of the line search with an impossible step (p = 0 at a spike), or one whose -log L lies
+    # far above the start's, gets the same value far above the start's (an "extreme barrier"): the line
+    # search backtracks from it. Without the cap an astronomically large finite value (e.g. -log L = 5e50 at
+    # a hazard neuron's tau = dt) makes the cubic backtracking take a vanishing step, and L-BFGS-B then stops
+    # on "relative reduction of f" far from the maximum.
     barrier = 10.0 * max(1.0, abs(float(values.sum())))
     evaluations = [0]
+    best = [-float(values.sum()), from_theta(problem.initial).ravel()]  # the best feasible point evaluated
 
     def objective(z):
         evaluations[0] += 1
@@ -256,19 +260,30 @@ def _fit_block(problem: Problem, options: dict, hessian_step: float):
             values, grad = problem.evaluate(theta, parallel=False)
         except ValueError:
             return barrier, np.zeros_like(z)
-        return -float(values.sum()), (grad * chain(theta)).ravel()
+        value = -float(values.sum())
+        if not value < barrier:
+            return barrier, np.zeros_like(z)
+        if value < best[0]:
+            best[:] = [value, z.copy()]
+        return value, (grad * chain(theta)).ravel()
 
-    solution = optimize.minimize(objective, from_theta(problem.initial).ravel(), jac=True, method="L-BFGS-B",
-                                 bounds=scaled_bounds, options=options)
+    solution = optimize.minimize(objective, best[1].copy(), jac=True, method="L-BFGS-B", bounds=scaled_bounds,
+                                 options=options)
     solution.n_evaluations = evaluations[0]
+    if not solution.fun <= best[0]:  # L-BFGS-B stopped on a barrier point: keep the best feasible one
+        solution.x, solution.fun, solution.success = best[1], best[0], False
+        solution.message = f"{solution.message}; stopped on an impossible point, the best feasible one is kept"
     theta = to_theta(solution.x.reshape(shape))
-    hessian = _hessian(problem, theta, problem.bounds(), hessian_step)[0]
+    try:
+        hessian = _hessian(problem, theta, problem.bounds(), hessian_step)[0]
+    except ValueError:  # a difference step leaves the feasible set (a maximum at its edge): no SEs
+        hessian = np.full((shape[1], shape[1]), np.nan)
     covariance = np.full_like(hessian, np.nan)
     free = np.flatnonzero(~problem.fixed()[0])
     block = hessian[np.ix_(free, free)]
     eigenvalues = np.linalg.eigvalsh(block) if np.all(np.isfinite(block)) else np.array([np.nan])
     smallest = None
-    if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():
+    if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():  # False for NaN
         covariance[:] = 0.0  # fixed entries: known exactly
         covariance[np.ix_(free, free)] = np.linalg.inv(block)
     else:
