@@ -16,6 +16,7 @@ from scipy import stats
 
 import nsnn_sim as ns
 from nsnn_sim import fit
+from nsnn_sim.fit.problem import parameter_names
 
 
 def _distribution(family: str, scale: float):
@@ -27,13 +28,14 @@ def _oracle(spikes, x, model, weights, couplings):
     """log L per neuron and d log L / d (weights, couplings, decay, scale), forward-mode, in Python loops."""
     n_trials, n_steps, n_neurons = spikes.shape
     lif = model.kind == "LIF"
+    hazard = model.firing == "hazard"  # p = 1 - exp(-rho dt), rho = rho_0 exp((u - theta)/delta_u)
     log_l = np.zeros(n_neurons)
     grads = {"weights": np.zeros_like(weights), "couplings": np.zeros_like(couplings), "decay": np.zeros(n_neurons),
              "scale": np.zeros(n_neurons)}
     for i in range(n_neurons):
         if lif:
             tau, scale, dt = float(np.broadcast_to(model.tau, n_neurons)[i]), float(
-                np.broadcast_to(model.sigma, n_neurons)[i]), model.dt
+                np.broadcast_to(model.delta_u if hazard else model.sigma, n_neurons)[i]), model.dt
             if model.method == "euler":
                 alpha, gain = 1 - dt / tau, dt / tau
                 d_alpha, d_gain = dt / tau**2, -dt / tau**2
@@ -45,7 +47,7 @@ def _oracle(spikes, x, model, weights, couplings):
         else:
             alpha, gain, d_alpha, d_gain = float(np.broadcast_to(model.beta, n_neurons)[i]), 1.0, 1.0, 0.0
             scale, dead = float(np.broadcast_to(model.noise_scale, n_neurons)[i]), 0
-        noise = _distribution(model.noise, scale)
+        noise = None if hazard else _distribution(model.noise, scale)
         n_w, n_v = weights.shape[1], n_neurons
         for b in range(n_trials):
             u, tangent, refractory = 0.0, np.zeros(n_w + n_v + 1), 0  # du/d(w, v, decay)
@@ -63,7 +65,11 @@ def _oracle(spikes, x, model, weights, couplings):
                 new_tangent[n_w:n_w + n_v] += previous
                 new_tangent[-1] += d_alpha * u + d_gain * current
                 z = u_new - model.threshold
-                p, q, density = noise.cdf(z), noise.sf(z), noise.pdf(z)
+                if hazard:
+                    rate = float(model.rho_0) * model.dt * np.exp(z / scale)
+                    p, q, density = -np.expm1(-rate), np.exp(-rate), np.exp(-rate) * rate / scale
+                else:
+                    p, q, density = noise.cdf(z), noise.sf(z), noise.pdf(z)
                 log_l[i] += math.log(p) if s else math.log(q)
                 weight = (1 / p) if s else (-1 / q)  # d log L / dp
                 grads["weights"][i] += weight * density * new_tangent[:n_w]
@@ -87,6 +93,9 @@ CASES = {
     "LIF euler gaussian, refractory": ns.LIF(tau=0.01, sigma=0.25, noise="gaussian", firing="escape", dt=1e-3,
                                              tau_ref=2e-3),
     "LIF exact cauchy": ns.LIF(tau=0.008, sigma=0.1, noise="cauchy", firing="escape", dt=1e-3, method="exact"),
+    "LIF euler hazard, refractory": ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.2, dt=1e-3,
+                                           tau_ref=2e-3),
+    "LIF exact hazard": ns.LIF(tau=0.008, firing="hazard", rho_0=50.0, delta_u=0.5, dt=1e-3, method="exact"),
 }
 
 
@@ -117,7 +126,7 @@ def test_log_likelihood_and_gradient_equal_an_independent_transcription_and_fini
     values, grads = fit.log_likelihood(spikes, x, model, weights, couplings, gradient=True)
     expected_values, expected = _oracle(spikes, x, model, weights, couplings)
     np.testing.assert_allclose(values, expected_values, rtol=1e-10, atol=0)
-    decay, scale = ("beta", "noise_scale") if model.kind == "NSNN" else ("tau", "sigma")
+    decay, scale = parameter_names(model)
     for name, key in (("weights", "weights"), ("couplings", "couplings"), (decay, "decay"), (scale, "scale")):
         reference = expected[key]
         np.testing.assert_allclose(grads[name], reference, rtol=1e-10, atol=1e-10 * np.abs(reference).max())
@@ -195,6 +204,60 @@ def test_fit_with_couplings_and_an_lif_recovers_an_excitatory_coupling():
     z = (data["estimate"].values[free] - truth[free]) / data["se"].values[free]
     assert np.abs(z).max() < 4.5, z
     assert data["estimate"].sel(parameter="v_1", neuron=0) > 5 * data["se"].sel(parameter="v_1", neuron=0)
+
+
+@pytest.mark.parametrize("case", list(CASES))
+def test_each_neurons_block_has_the_populations_log_likelihood_and_gradient(case):
+    """The block fit's one-neuron problems (Problem.block, serial kernel) give row i of the joint problem's
+    log-likelihood and gradient: the teacher-forced likelihood separates over neurons."""
+    from nsnn_sim.fit.problem import Problem
+
+    model = CASES[case]
+    spikes, x, weights, couplings = _data(model)
+    np.fill_diagonal(couplings, 0.0)
+    problem = Problem.build(spikes, x, model, ("weights", "couplings") + parameter_names(model), weights=weights,
+                            couplings=couplings)
+    values, grad = problem.evaluate(problem.initial)
+    for i in range(problem.n_neurons):
+        block, take = problem.block(i)
+        np.testing.assert_array_equal(block.initial[0, take], problem.initial[i])
+        block_values, block_grad = block.evaluate(block.initial, parallel=False)
+        assert block_values[0] == pytest.approx(values[i], rel=1e-12)
+        np.testing.assert_allclose(block_grad[0, take], grad[i], rtol=1e-10, atol=1e-10 * np.abs(grad[i]).max())
+
+
+def test_a_hazard_lif_is_recovered_within_its_standard_errors():
+    truth = ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3)
+    generator = np.random.default_rng(7)
+    n_steps, n_neurons = 30000, 3
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
+    weights = np.column_stack([np.linspace(0.9, 1.1, n_neurons), generator.normal(0, 0.4, n_neurons)])
+    spikes = ns.simulate(truth, x @ weights.T, n_neurons=n_neurons, n_steps=n_steps, seed=8).spikes
+    start = ns.LIF(tau=0.015, firing="hazard", rho_0=20.0, delta_u=0.25, dt=1e-3, tau_ref=2e-3)
+    result = fit.fit_escape(spikes, x, start, weights=np.full((n_neurons, 2), 0.5))
+    data = result.dataset
+    assert list(data.parameter.values) == ["w_0", "w_1", "tau", "delta_u"] and data.attrs["converged"] == 1
+    expected = np.column_stack([weights, np.full(n_neurons, 0.01), np.full(n_neurons, 0.15)])
+    z = (data["estimate"].values - expected) / data["se"].values
+    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5, z  # 12 z-scores, |z| < 4.5 with prob. 0.9999
+    assert np.all(result.model.rho_0 == 20.0) and result.model.firing == "hazard"
+    np.testing.assert_allclose(data["log_likelihood"], fit.log_likelihood(spikes, x, result.model, result.weights))
+
+
+def test_the_block_fit_does_not_depend_on_the_thread_count():
+    import numba
+
+    spikes, x, _ = _population(TRUE, 5000, seed=2, n_neurons=3)
+    start = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2, firing="escape")
+    before = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = fit.fit_escape(spikes, x, start).dataset
+    finally:
+        numba.set_num_threads(before)
+    many = fit.fit_escape(spikes, x, start).dataset
+    np.testing.assert_array_equal(one["estimate"].values, many["estimate"].values)
+    np.testing.assert_array_equal(one["se"].values, many["se"].values)
 
 
 def test_time_rescaling_accepts_the_fitted_true_family_and_rejects_the_homogeneous_model():

@@ -11,6 +11,7 @@ import pytest
 
 import nsnn_sim as ns
 from nsnn_sim import fit
+from nsnn_sim.fit.problem import parameter_names
 
 N_DATASETS = 100
 N_STEPS = 10000
@@ -46,7 +47,7 @@ def test_parameter_recovery_z_scores_are_standard_normal_over_100_data_sets():
         true_model, start, gain = MODELS[name]
         spikes, x, weights = _dataset(true_model, gain, N_STEPS, seed=1000 + index)
         result = fit.fit_escape(spikes, x, start, weights=np.full((N_NEURONS, 3), 0.3 * gain))
-        decay, scale = ("beta", "noise_scale") if true_model.kind == "NSNN" else ("tau", "sigma")
+        decay, scale = parameter_names(true_model)
         truth = np.column_stack([weights, np.full(N_NEURONS, getattr(true_model, decay)),
                                  np.full(N_NEURONS, getattr(true_model, scale))])
         data = result.dataset

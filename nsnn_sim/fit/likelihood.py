@@ -19,14 +19,17 @@ likelihood out, which is exact for the zero reset.
 ``(log p, log(1 - p), dp/du, dp/dscale)``. ``RULE_ESCAPE`` (``firing="escape"``) is
 ``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.noise`), ``1 - p = F(theta - u; scale)``
 (every family is symmetric; no cancellation), ``dp/du = pdf(u - theta)`` (the NDL derivative) and
-``dp/dscale = -(u - theta)/scale * pdf``. A hazard rule (``p = 1 - exp(-rho dt)``) is one more branch there and
-one more code in :data:`RULES`.
+``dp/dscale = -(u - theta)/scale * pdf``. ``RULE_HAZARD`` (``LIF(firing="hazard")``, :mod:`nsnn_sim.neurons`) is
+``p = 1 - exp(-rho dt)`` with ``rho = rho_0 exp((u - theta)/delta_u)``: ``log p = log(-expm1(-rho dt))``,
+``log(1 - p) = -rho dt``, ``dp/du = exp(-rho dt) rho dt / delta_u`` and ``dp/d delta_u = -(u - theta)/delta_u
+* dp/du``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why).
 
 **The gradient** is the learner's backward pass: :func:`nsnn_sim.learn.backward.membrane_adjoint` with
 ``grad_spikes = dL/dp`` (``L = -log L``), ``slope = dp/du_free``, the reset indicators ``r`` as the spikes and
 ``detach_reset=True`` (the observed spikes do not depend on any parameter), giving ``delta[t] = dL/du_free[t]``;
 then ``dL/d(gain w) = sum_t delta[t] x[t]``, ``dL/dV = sum_t delta[t] s[t-1]``, ``dL/dalpha = sum_t delta[t]
-u_after[t-1]`` (:func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`) and ``dL/dscale = sum_t dL/dp dp/dscale``.
+u_after[t-1]`` (the sums of :func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`, in loops) and
+``dL/dscale = sum_t dL/dp dp/dscale``.
 
 References: Paninski (2004), Network 15:243 (concavity of point-process GLM likelihoods); Pillow et al. (2008),
 Nature 454:995; Jolivet et al. (2006), J Neurophysiol 96:1049 (escape-noise neurons fitted to recordings).
@@ -46,16 +49,18 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from nsnn_sim.learn.backward import drive_and_decay_gradients, membrane_adjoint
+from nsnn_sim.learn.backward import membrane_adjoint
 from nsnn_sim.learn.forward import delayed
 from nsnn_sim.neurons import integrate, neuron_constants, reset_membrane, rule_codes
 from nsnn_sim.noise import cdf, pdf
 
-__all__ = ["RULES", "RULE_ESCAPE", "step_probability", "Evaluation", "evaluate_likelihood", "InfeasibleSpikes"]
+__all__ = ["RULES", "RULE_ESCAPE", "RULE_HAZARD", "step_probability", "Evaluation", "evaluate_likelihood",
+           "InfeasibleSpikes"]
 
 RULE_ESCAPE = 0
-#: firing rule of the model -> code of :func:`step_probability` (add ``"hazard"`` here with its branch)
-RULES = {"escape": RULE_ESCAPE}
+RULE_HAZARD = 1
+#: firing rule of the model -> code of :func:`step_probability`
+RULES = {"escape": RULE_ESCAPE, "hazard": RULE_HAZARD}
 
 
 class InfeasibleSpikes(ValueError):
@@ -63,19 +68,83 @@ class InfeasibleSpikes(ValueError):
 
 
 @njit(cache=True, inline="always")
-def step_probability(rule, family, x, scale):
+def step_probability(rule, family, x, scale, rate):
     """``(log p, log(1 - p), dp/du, dp/dscale)`` of one step at ``x = u_free - theta``.
 
     ``RULE_ESCAPE``: ``p = F(x; scale)``, ``1 - p = F(-x; scale)`` (symmetric families), ``dp/du = pdf(x)``,
     ``dp/dscale = -x/scale * pdf(x)`` (a location-scale family: ``F(x; s) = F(x/s; 1)``).
+
+    ``RULE_HAZARD`` (``rate = rho_0 dt``, ``scale = delta_u``): ``rho dt = rate exp(x/scale)``,
+    ``p = 1 - exp(-rho dt)``, so ``log p = log(-expm1(-rho dt))``, ``log(1 - p) = -rho dt`` (both without
+    cancellation), ``dp/du = exp(-rho dt) rho dt / scale`` and ``dp/dscale = -x/scale * dp/du``.
     """
-    # the one rule so far; a hazard rule adds `if rule == RULE_HAZARD: ...` before this
+    if rule == RULE_HAZARD:
+        hazard = rate * math.exp(x / scale)
+        p = -math.expm1(-hazard)
+        slope = math.exp(-hazard) * hazard / scale if hazard < math.inf else 0.0
+        return math.log(p) if p > 0.0 else -math.inf, -hazard, slope, -x / scale * slope
     p = cdf(family, x, scale)
     q = cdf(family, -x, scale)
     slope = pdf(family, x, scale)
     log_p = math.log(p) if p > 0.0 else -math.inf
     log_q = math.log(q) if q > 0.0 else -math.inf
     return log_p, log_q, slope, -x / scale * slope
+
+
+@njit(cache=True, inline="always")
+def _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+                    log_likelihood, grad_scale, infeasible, log_silence):
+    """Neuron ``i``'s teacher-forced forward pass (every trial, its steps in order): see :func:`_teacher_forced`."""
+    n_trials, n_steps, _ = drive.shape
+    codes = rule_codes(compiled)
+    store = log_silence.shape[0] > 0
+    constants = neuron_constants(compiled, i)
+    threshold, scale, u_reset, dead_time = constants[4], constants[3], constants[5], constants[6]
+    total, total_scale, first_bad = 0.0, 0.0, -1
+    for b in range(n_trials):
+        u = compiled.u_initial[i]
+        refractory_left = 0
+        for t in range(n_steps):
+            observed = spikes[b, t, i]
+            if refractory_left > 0:
+                refractory_left -= 1
+                u_free[b, t, i] = u_reset
+                u = u_reset
+                u_after[b, t, i] = u
+                resets[b, t, i] = 1.0
+                grad_p[b, t, i] = 0.0
+                slope[b, t, i] = 0.0
+                if store:
+                    log_silence[b, t, i] = 0.0
+                if observed != 0.0 and first_bad < 0:
+                    first_bad = b * n_steps + t
+                continue
+            free = integrate(constants, u, drive[b, t, i], jump[b, t, i])
+            log_p, log_q, dp_du, dp_dscale = step_probability(rule, codes[0], free - threshold, scale,
+                                                              constants[7])
+            if observed != 0.0:
+                total += log_p
+                gradient = -math.exp(-log_p) if log_p > -math.inf else 0.0
+                if log_p == -math.inf and first_bad < 0:
+                    first_bad = b * n_steps + t
+                refractory_left = dead_time
+            else:
+                total += log_q
+                gradient = math.exp(-log_q) if log_q > -math.inf else 0.0
+                if log_q == -math.inf and first_bad < 0:
+                    first_bad = b * n_steps + t
+            u_free[b, t, i] = free
+            u = reset_membrane(constants, codes, free, observed)
+            u_after[b, t, i] = u
+            resets[b, t, i] = observed
+            grad_p[b, t, i] = gradient
+            slope[b, t, i] = dp_du
+            if store:
+                log_silence[b, t, i] = log_q
+            total_scale += gradient * dp_dscale
+    log_likelihood[i] = total
+    grad_scale[i] = total_scale
+    infeasible[i] = first_bad
 
 
 @njit(cache=True, parallel=True)
@@ -88,56 +157,55 @@ def _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets
     flat index ``trial * n_steps + step`` (``-1`` if none). Each neuron's sums run over its own steps in
     order, so the result does not depend on the thread count.
     """
-    n_trials, n_steps, n_neurons = drive.shape
-    codes = rule_codes(compiled)
-    store = log_silence.shape[0] > 0
-    for i in prange(n_neurons):
-        constants = neuron_constants(compiled, i)
-        threshold, scale, u_reset, dead_time = constants[4], constants[3], constants[5], constants[6]
-        total, total_scale, first_bad = 0.0, 0.0, -1
-        for b in range(n_trials):
-            u = compiled.u_initial[i]
-            refractory_left = 0
-            for t in range(n_steps):
-                observed = spikes[b, t, i]
-                if refractory_left > 0:
-                    refractory_left -= 1
-                    u_free[b, t, i] = u_reset
-                    u = u_reset
-                    u_after[b, t, i] = u
-                    resets[b, t, i] = 1.0
-                    grad_p[b, t, i] = 0.0
-                    slope[b, t, i] = 0.0
-                    if store:
-                        log_silence[b, t, i] = 0.0
-                    if observed != 0.0 and first_bad < 0:
-                        first_bad = b * n_steps + t
-                    continue
-                free = integrate(constants, u, drive[b, t, i], jump[b, t, i])
-                log_p, log_q, dp_du, dp_dscale = step_probability(rule, codes[0], free - threshold, scale)
-                if observed != 0.0:
-                    total += log_p
-                    gradient = -math.exp(-log_p) if log_p > -math.inf else 0.0
-                    if log_p == -math.inf and first_bad < 0:
-                        first_bad = b * n_steps + t
-                    refractory_left = dead_time
-                else:
-                    total += log_q
-                    gradient = math.exp(-log_q) if log_q > -math.inf else 0.0
-                    if log_q == -math.inf and first_bad < 0:
-                        first_bad = b * n_steps + t
-                u_free[b, t, i] = free
-                u = reset_membrane(constants, codes, free, observed)
-                u_after[b, t, i] = u
-                resets[b, t, i] = observed
-                grad_p[b, t, i] = gradient
-                slope[b, t, i] = dp_du
-                if store:
-                    log_silence[b, t, i] = log_q
-                total_scale += gradient * dp_dscale
-        log_likelihood[i] = total
-        grad_scale[i] = total_scale
-        infeasible[i] = first_bad
+    for i in prange(drive.shape[2]):
+        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+                        log_likelihood, grad_scale, infeasible, log_silence)
+
+
+@njit(cache=True, nogil=True)
+def _teacher_forced_serial(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+                           log_likelihood, grad_scale, infeasible, log_silence):
+    """:func:`_teacher_forced` on the calling thread, without the GIL (the block fits of
+    :mod:`nsnn_sim.fit.estimate` run one neuron per thread)."""
+    for i in range(drive.shape[2]):
+        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+                        log_likelihood, grad_scale, infeasible, log_silence)
+
+
+@njit(cache=True, nogil=True)
+def _drive(covariates, weights):
+    """``w_i . x[b, t]`` (trial, step, neuron), in plain loops: the fit's covariate products are far too small
+    for a threaded BLAS, which on a busy machine costs a hundred times more than the loop (measured: 12 ms
+    against 0.1 ms for 10^5 steps x 8 covariates on 2 loaded cores)."""
+    n_trials, n_steps, n_inputs = covariates.shape
+    out = np.zeros((n_trials, n_steps, weights.shape[0]))
+    for b in range(n_trials):
+        for t in range(n_steps):
+            for i in range(weights.shape[0]):
+                total = 0.0
+                for k in range(n_inputs):
+                    total += weights[i, k] * covariates[b, t, k]
+                out[b, t, i] = total
+    return out
+
+
+@njit(cache=True, nogil=True)
+def _covariate_and_decay_sums(delta, covariates, u_after):
+    """``sum_{b,t} delta[t] x[t]^T`` (neuron, input) and ``sum_{b,t} delta[t] u_after[t-1]`` (``u_after[-1] = 0``):
+    the gradients of ``u_free[t] = alpha u_after[t-1] + gain (w . x[t]) + ...`` with respect to ``gain w`` and
+    ``alpha`` (:func:`nsnn_sim.learn.backward.drive_and_decay_gradients`, in loops: see :func:`_drive`)."""
+    n_trials, n_steps, n_neurons = delta.shape
+    n_inputs = covariates.shape[2]
+    grad_weights, grad_alpha = np.zeros((n_neurons, n_inputs)), np.zeros(n_neurons)
+    for b in range(n_trials):
+        for t in range(n_steps):
+            for i in range(n_neurons):
+                d = delta[b, t, i]
+                for k in range(n_inputs):
+                    grad_weights[i, k] += d * covariates[b, t, k]
+                if t > 0:
+                    grad_alpha[i] += d * u_after[b, t - 1, i]
+    return grad_weights, grad_alpha
 
 
 @dataclass
@@ -162,7 +230,8 @@ class Evaluation:
 
 
 def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.ndarray, weights: np.ndarray,
-                        couplings: np.ndarray | None, gradient: bool = True, silence: bool = False) -> Evaluation:
+                        couplings: np.ndarray | None, gradient: bool = True, silence: bool = False,
+                        parallel: bool = True, presynaptic: np.ndarray | None = None) -> Evaluation:
     """The log-likelihood (and gradient) of validated inputs (see :func:`nsnn_sim.fit.log_likelihood`).
 
     Parameters
@@ -175,10 +244,16 @@ def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.
     spikes : array (n_trials, n_steps, n_neurons) of 0.0 / 1.0
     weights : array (n_neurons, n_inputs)
         ``w``: the drive of neuron ``i`` is ``w[i] . x[t]`` (multiplied by the model's gain).
-    couplings : array (n_neurons, n_neurons) or None
+    couplings : array (n_neurons, n_presynaptic) or None
         ``V[post, pre]``, one step of delay.
     silence : bool
         Also keep ``log(1 - p[t])`` per step (``Evaluation.log_silence``; 0 while refractory).
+    parallel : bool
+        Neurons in parallel (Numba threads), or all on the calling thread with the GIL released (the same
+        numbers: each neuron's sums run in the same order either way).
+    presynaptic : array (n_trials, n_steps, n_presynaptic), optional
+        The spikes the couplings act on, already delayed by one step; default ``spikes`` delayed (the
+        recorded neurons themselves; a block of :meth:`nsnn_sim.fit.problem.Problem.block` passes all of them).
 
     Raises
     ------
@@ -186,14 +261,15 @@ def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.
         A step has probability 0 (an observed spike with ``p = 0`` or a silence with ``p = 1``).
     """
     n_trials, n_steps, n_neurons = spikes.shape
-    drive = np.ascontiguousarray(covariates @ weights.T)
-    previous = delayed(spikes)
-    jump = np.ascontiguousarray(previous @ couplings.T) if couplings is not None else np.zeros_like(drive)
+    drive = _drive(covariates, np.ascontiguousarray(weights))
+    previous = delayed(spikes) if presynaptic is None else presynaptic
+    jump = _drive(previous, np.ascontiguousarray(couplings)) if couplings is not None else np.zeros_like(drive)
     u_free, u_after, resets, grad_p, slope = (np.empty_like(drive) for _ in range(5))
     log_likelihood, grad_scale = np.empty(n_neurons), np.empty(n_neurons)
     infeasible = np.empty(n_neurons, dtype=np.int64)
     log_silence = np.empty_like(drive) if silence else np.empty((0, 0, 0))
-    _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope, log_likelihood,
+    kernel = _teacher_forced if parallel else _teacher_forced_serial
+    kernel(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope, log_likelihood,
                     grad_scale, infeasible, log_silence)
     if np.any(infeasible >= 0):
         neuron = int(np.flatnonzero(infeasible >= 0)[0])
@@ -205,12 +281,12 @@ def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.
         return result
     delta, _ = membrane_adjoint(grad_p, slope, resets, u_free, compiled.alpha, compiled.threshold,
                                 reset="subtract" if compiled.reset == 1 else "zero", detach_reset=True)
-    grad_effective, grad_alpha = drive_and_decay_gradients(delta, covariates, u_after)
+    grad_effective, grad_alpha = _covariate_and_decay_sums(delta, covariates, u_after)
     # u_free = alpha u + gain (w . x) + offset + jump: d/dw = gain d/d(gain w), d/dgain = sum_k w_k d/d(gain w)_k
     result.grad_weights = compiled.gain[:, None] * grad_effective
     result.grad_gain = (grad_effective * weights).sum(axis=1)
     result.grad_alpha = grad_alpha
     result.grad_scale = grad_scale
     if couplings is not None:
-        result.grad_couplings = delta.reshape(-1, n_neurons).T @ previous.reshape(-1, n_neurons)
+        result.grad_couplings = _covariate_and_decay_sums(delta, previous, u_after)[0]
     return result

@@ -8,10 +8,17 @@
 * ``v_<j>``: coupling from recorded neuron ``j`` (``"couplings"``), arriving one step later, ``V[i, j]``
   (``v_<i>`` of neuron ``i`` is held at 0: :meth:`Problem.fixed`);
 * ``beta`` (NSNN) or ``tau`` (LIF, seconds): the decay;
-* ``noise_scale`` (NSNN) or ``sigma`` (LIF): the escape noise's scale.
+* ``noise_scale`` (NSNN), ``sigma`` (LIF, ``firing="escape"``) or ``delta_u`` (LIF, ``firing="hazard"``): the
+  scale of the spike-probability rule (:func:`parameter_names`).
 
 The threshold is fixed (``u_rest = u_reset = 0``: ``(w, theta, scale) -> c (w, theta, scale)`` leaves
-every ``p`` unchanged, so it cannot be fitted with the others).
+every ``p`` unchanged, so it cannot be fitted with the others). For the hazard ``rho_0`` is fixed too:
+``log rho[t] = log rho_0 + (u[t] - theta)/delta_u = (log rho_0 - theta/delta_u) + u[t]/delta_u``, and ``u[t]``
+is linear in ``w`` (restarted at 0 by every observed spike), so the data determine the slope ``w/delta_u``
+and the constant ``log rho_0 - theta/delta_u`` only: ``(rho_0, delta_u)`` is one direction too many. With
+``theta = 1`` and ``rho_0`` fixed the constant gives ``delta_u`` and the slope gives ``w`` (the constant is
+told apart from a bias covariate because the bias's contribution to ``u`` ramps up again after each reset),
+and the Hessian is regular.
 
 Examples
 --------
@@ -29,14 +36,24 @@ import dataclasses
 import numpy as np
 
 from nsnn_sim.fit.likelihood import RULES, Evaluation, InfeasibleSpikes, evaluate_likelihood
+from nsnn_sim.learn.forward import delayed
 from nsnn_sim.neurons import LIF, NSNN
 from nsnn_sim.noise import spec
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, float_array, per_neuron
 
-__all__ = ["Problem", "dense_spikes", "covariate_array"]
+__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names"]
 
 _GROUPS = ("weights", "couplings")
+
+
+def parameter_names(model) -> tuple[str, str]:
+    """The model's names of its decay and its noise scale, ``(decay, scale)``: ``("beta", "noise_scale")``
+    (NSNN), ``("tau", "sigma")`` (LIF, ``firing="escape"``), ``("tau", "delta_u")`` (LIF, ``firing="hazard"``:
+    ``rho_0`` stays fixed, see :mod:`nsnn_sim.fit.likelihood`)."""
+    if isinstance(model, NSNN):
+        return "beta", "noise_scale"
+    return "tau", "delta_u" if getattr(model, "firing", None) == "hazard" else "sigma"
 
 
 def dense_spikes(spikes, name: str = "spikes") -> tuple[np.ndarray, float | None]:
@@ -72,12 +89,24 @@ def covariate_array(inputs, n_trials: int, n_steps: int, name: str = "inputs") -
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+def _one_neuron(model, i: int, n_neurons: int):
+    """``model`` with every per-neuron parameter (an array of length ``n_neurons``) cut to neuron ``i``'s."""
+    changes = {}
+    for field in dataclasses.fields(model):
+        value = getattr(model, field.name)
+        if isinstance(value, np.ndarray) and value.ndim == 1 and value.shape[0] == n_neurons:
+            changes[field.name] = value[i:i + 1].copy()
+    for name in parameter_names(model):
+        changes[name] = per_neuron(name, getattr(model, name), n_neurons)[i:i + 1].copy()
+    return dataclasses.replace(model, **changes)
+
+
 def _check_model(model) -> None:
     if not isinstance(model, (NSNN, LIF)):
         raise TypeError(f"model must be an NSNN or LIF, got {type(model).__name__}")
     if model.firing not in RULES:
         raise ValueError(f"model.firing={model.firing!r} has no exact likelihood here; allowed: {tuple(RULES)}")
-    if spec(model.noise).deterministic:
+    if model.firing != "hazard" and spec(model.noise).deterministic:
         raise ValueError("model.noise='none' has no likelihood (every p is 0 or 1); choose a noise family")
     if isinstance(model, LIF):
         for name in ("u_rest", "u_reset"):
@@ -106,6 +135,8 @@ class Problem:
     initial: np.ndarray  # (n_neurons, n_parameters)
     fixed_weights: np.ndarray
     fixed_couplings: np.ndarray | None
+    held: np.ndarray | None = None  # (n_neurons, n_parameters) mask overriding :meth:`fixed` (a block)
+    presynaptic: np.ndarray | None = None  # delayed spikes the couplings act on (a block: every neuron's)
 
     @classmethod
     def build(cls, spikes, inputs, model, parameters, weights=None, couplings=None, input_names=None) -> "Problem":
@@ -116,7 +147,7 @@ class Problem:
         n_trials, n_steps, n_neurons = dense.shape
         covariates = covariate_array(inputs, n_trials, n_steps)
         n_inputs = covariates.shape[2]
-        decay, scale = ("beta", "noise_scale") if isinstance(model, NSNN) else ("tau", "sigma")
+        decay, scale = parameter_names(model)
         allowed = _GROUPS + (decay, scale)
         if isinstance(parameters, str):
             parameters = (parameters,)
@@ -167,9 +198,13 @@ class Problem:
     def n_inputs(self) -> int:
         return self.covariates.shape[2]
 
+    @property
+    def n_presynaptic(self) -> int:
+        return self.n_neurons if self.presynaptic is None else self.presynaptic.shape[2]
+
     def _slices(self) -> dict:
         out, start = {}, 0
-        for group, width in (("weights", self.n_inputs), ("couplings", self.n_neurons), (self.decay, 1),
+        for group, width in (("weights", self.n_inputs), ("couplings", self.n_presynaptic), (self.decay, 1),
                              (self.scale, 1)):
             if group in self.groups:
                 out[group] = slice(start, start + width)
@@ -206,6 +241,8 @@ class Problem:
     def fixed(self) -> np.ndarray:
         """``(n_neurons, n_parameters)`` mask of the entries held at their initial value: a neuron's coupling
         from itself (its own spike history is the reset; the parameter list is the same for every neuron)."""
+        if self.held is not None:
+            return self.held
         mask = np.zeros((self.n_neurons, len(self.names)), dtype=bool)
         if "couplings" in self.groups:
             start = self._slices()["couplings"].start
@@ -220,7 +257,45 @@ class Problem:
             out[:, self._slices()["tau"]] = np.abs(self.initial[:, self._slices()["tau"]])
         return out
 
-    def evaluate(self, theta: np.ndarray, gradient: bool = True, spikes=None, covariates=None, silence=False):
+    def block(self, i: int) -> tuple["Problem", np.ndarray]:
+        """Neuron ``i``'s own fitting problem and the columns of its parameters that are this problem's.
+
+        The teacher-forced likelihood separates over neurons (the couplings act through the *observed*
+        spikes): neuron ``i``'s terms are a one-neuron problem with the same covariates, the couplings
+        ``V[i, :]`` acting on the delayed spikes of every recorded neuron, and neuron ``i``'s decay and
+        scale. Every one of those is a column of the block (held at its value unless this problem fits it;
+        ``V[i, i]`` is always held), and ``block_row[take]`` is row ``i`` of this problem's ``theta``.
+        """
+        has_couplings = self.fixed_couplings is not None
+        n_neurons, n_inputs = self.n_neurons, self.n_inputs
+        groups = ("weights",) + (("couplings",) if has_couplings else ()) + (self.decay, self.scale)
+        names = [f"w_{name}" for name in self.input_names] + (
+            [f"v_{j}" for j in range(n_neurons)] if has_couplings else []) + [self.decay, self.scale]
+        model = _one_neuron(self.model, i, n_neurons)
+        columns = {"weights": range(n_inputs), "couplings": range(n_inputs, n_inputs + n_neurons * has_couplings),
+                   self.decay: [len(names) - 2], self.scale: [len(names) - 1]}
+        held = np.ones((1, len(names)), dtype=bool)
+        for group in self.groups:
+            held[0, list(columns[group])] = False
+        if has_couplings:
+            held[0, n_inputs + i] = True
+        row = [float(np.asarray(getattr(model, name))[0]) for name in (self.decay, self.scale)]
+        couplings = self.fixed_couplings[i:i + 1] if has_couplings else None
+        initial = np.hstack([self.fixed_weights[i]] + ([couplings[0]] if has_couplings else []) + [row])[None]
+        take = np.array([names.index(name) for name in self.names])
+        initial[0, take] = self.initial[i]
+        presynaptic = None
+        if has_couplings:
+            if self.presynaptic is None:
+                self.presynaptic = delayed(self.spikes)
+            presynaptic = self.presynaptic
+        block = Problem(model, np.ascontiguousarray(self.spikes[:, :, i:i + 1]), self.covariates, self.input_names,
+                        groups, names, self.decay, self.scale, initial, self.fixed_weights[i:i + 1], couplings, held,
+                        presynaptic)
+        return block, take
+
+    def evaluate(self, theta: np.ndarray, gradient: bool = True, spikes=None, covariates=None, silence=False,
+                 parallel: bool = True):
         """``(log L per neuron, d(-log L)/d theta)`` (the gradient None if not asked; with ``silence=True``
         instead ``log(1 - p[t])`` per step).
 
@@ -232,7 +307,8 @@ class Problem:
         compiled = model.compile(self.n_neurons)
         try:
             result: Evaluation = evaluate_likelihood(compiled, RULES[model.firing], covariates, spikes, weights,
-                                                     couplings, gradient and not silence, silence)
+                                                     couplings, gradient and not silence, silence, parallel,
+                                                     self.presynaptic if spikes is self.spikes else None)
         except InfeasibleSpikes as error:
             neuron, trial, step, what, u_free = error.args
             shown = ", ".join(f"{name}={theta[neuron, k]:.6g}" for k, name in enumerate(self.names))

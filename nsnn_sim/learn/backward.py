@@ -100,7 +100,7 @@ def _readout_backward(network, trace: Trace, grad_outputs, grad_step_outputs, gr
     return _through_weights(adjoint, weights, 1)
 
 
-@njit(cache=True)
+@njit(cache=True, nogil=True)
 def _adjoint_kernel(grad_spikes, slope, spikes, u_fire, beta, threshold, recurrent, subtract, detach_reset,
                     delta, grad_threshold):
     """The reverse-time recursion of the module docstring, written into ``delta`` and ``grad_threshold``
