@@ -1,0 +1,171 @@
+"""Apply the fifteen mutations listed in issue 21, one at a time, and check the fast tests catch each.
+
+Each mutation is a list of exact ``(file, old text, new text)`` replacements (the old text must occur
+exactly once). For each, the package is copied to a scratch directory, the replacement applied, and
+the fast tests of the files named (``pytest -m "not slow"``) run there with ``PYTHONPATH`` pointing
+at the copy and ``NUMBA_CACHE_DIR`` at a fresh empty directory (Numba's cache does not track
+cross-module inlining, so a shared cache could hide a mutant). The report lists, per mutation,
+caught or not and the failing test ids.
+
+Usage: ``python tools/listed_mutations.py [--only N ...] [--out results/listed_mutations.md]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# (label, where, [(file, old, new), ...], [test files])
+MUTATIONS = [
+    ("logistic ppf x 1.02", "noise._logistic_ppf",
+     [("nsnn_sim/noise.py", "    return scale * math.log(p / (1.0 - p))",
+       "    return 1.02 * scale * math.log(p / (1.0 - p))")],
+     ["tests/test_noise.py"]),
+    ("subtractive reset ignores u_reset (u - theta*s)", "neurons.reset_membrane",
+     [("nsnn_sim/neurons.py", "    return u - (threshold - u_reset) * spike",
+       "    return u - threshold * spike")],
+     ["tests/test_engine.py"]),
+    ("the LIF starts at 0 instead of u_rest", "neurons.LIF.compile",
+     [("nsnn_sim/neurons.py", "            u_initial=u_rest,", "            u_initial=np.zeros(n_neurons),")],
+     ["tests/test_engine.py"]),
+    ("bridge exponent -2 -> -1.96", "neurons.neuron_update (Brownian bridge)",
+     [("nsnn_sim/neurons.py",
+       "crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)",
+       "crossing = math.exp(-1.96 * (threshold - u_previous) * (threshold - u) / variance)")],
+     ["tests/test_engine.py"]),
+    ("every neuron uses neuron 0's refractory steps", "neurons.neuron_constants",
+     [("nsnn_sim/neurons.py", "            p.refractory_steps[i], p.hazard_rate[i])",
+       "            p.refractory_steps[0], p.hazard_rate[i])")],
+     ["tests/test_engine.py"]),
+    ("every neuron uses neuron 0's Poisson weight", "engine._poisson_jump",
+     [("nsnn_sim/engine.py", "jump += count * inputs.poisson_weight[group, i]",
+       "jump += count * inputs.poisson_weight[group, 0]")],
+     ["tests/test_engine.py"]),
+    ("ring buffer not cleared", "engine._run_connected",
+     [("nsnn_sim/engine.py", "                    arriving[trial, row, i] = 0.0\n",
+       "                    arriving[trial, row, i] += 0.0\n")],
+     ["tests/test_engine.py"]),
+    ("Fano across trials with ddof 1", "stats._fano_of_window",
+     [("nsnn_sim/stats.py", "_variance_over_mean(n_samples, total, total_squares, 0).reshape(shape)",
+       "_variance_over_mean(n_samples, total, total_squares, 1 if across == 'trials' else 0).reshape(shape)")],
+     ["tests/test_stats.py"]),
+    ("MAP parabolic refinement sign flipped", "posterior._grid_posterior",
+     [("nsnn_sim/posterior.py", "offset = np.where(curvature < 0, 0.5 * (below - above) / curvature, 0.0)",
+       "offset = np.where(curvature < 0, -0.5 * (below - above) / curvature, 0.0)")],
+     ["tests/test_decoding.py"]),
+    ("NDL slope taken at u_fire instead of u_free", "learn.network.SpikingLayer.gradient_potential",
+     [("nsnn_sim/learn/network.py", 'return "u_fire" if self.firing == "reference" else "u_free"',
+       'return "u_fire"')],
+     ["tests/test_learn_gradients.py"]),
+    ("detached zero reset also drops the (1 - s) factor", "learn.backward._adjoint_kernel",
+     [("nsnn_sim/learn/backward.py", "through_fire = adjoint[i] * (1.0 - spike)",
+       "through_fire = adjoint[i] if detach_reset else adjoint[i] * (1.0 - spike)")],
+     ["tests/test_learn_gradients.py"]),
+    ("noise_free_rate ignores u_reset", "theory.noise_free_rate",
+     [("nsnn_sim/theory.py", "math.log((drive - u_reset) / (drive - threshold))",
+       "math.log(drive / (drive - threshold))")],
+     ["tests/test_theory.py"]),
+    ("Siegert/Brunel ignore u_rest", "theory._reduced_bounds",
+     [("nsnn_sim/theory.py", "y_threshold = (threshold - u_rest - mu) / sigma_b",
+       "y_threshold = (threshold - mu) / sigma_b"),
+      ("nsnn_sim/theory.py", "y_reset = (u_reset - u_rest - mu) / sigma_b", "y_reset = (u_reset - mu) / sigma_b")],
+     ["tests/test_theory.py"]),
+    ("Brian2 Gaussian cdf expression, scale x 1.5", "noise (gaussian FamilySpec.brian2_cdf)",
+     [("nsnn_sim/noise.py", 'brian2_cdf="nsnn_normal_cdf(({x})/{scale})"',
+       'brian2_cdf="nsnn_normal_cdf(({x})/(1.5*{scale}))"')],
+     ["tests/test_brian2_bridge.py"]),
+    ("Brian2 LIF own-noise amplitude x 1.02", "brian2_bridge (Euler LIF xi term)",
+     [("nsnn_sim/brian2_bridge.py", 'noise_term = " + sigma*sqrt(2.0/tau)*xi" if noisy else ""',
+       'noise_term = " + 1.02*sigma*sqrt(2.0/tau)*xi" if noisy else ""')],
+     ["tests/test_brian2_bridge.py"]),
+]
+
+
+def _copy_tree(destination: Path) -> None:
+    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.nbi", "*.nbc", "results", "data",
+                                    ".pytest_cache", "*.egg-info", "build", "dist")
+    for name in ("nsnn_sim", "tests"):
+        shutil.copytree(ROOT / name, destination / name, ignore=ignore)
+    for name in ("pyproject.toml", "conftest.py", "pytest.ini", "setup.cfg"):
+        if (ROOT / name).exists():
+            shutil.copy2(ROOT / name, destination / name)
+
+
+def _apply(tree: Path, replacements) -> dict[Path, str]:
+    originals = {}
+    for file, old, new in replacements:
+        path = tree / file
+        text = originals.get(path) or path.read_text()
+        originals.setdefault(path, text)
+        current = path.read_text()
+        if current.count(old) != 1:
+            raise SystemExit(f"{file}: the old text occurs {current.count(old)} times, not once: {old!r}")
+        path.write_text(current.replace(old, new))
+    return originals
+
+
+def _run(tree: Path, tests: list[str], python: str) -> tuple[bool, list[str], float, str]:
+    cache = tempfile.mkdtemp(prefix="numba_cache_")
+    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=cache)
+    command = [python, "-c", "import nsnn_sim, sys; sys.exit(0 if nsnn_sim.__file__.startswith(sys.argv[1]) else 3)",
+               str(tree)]
+    if subprocess.run(command, env=env, cwd=tree).returncode != 0:
+        raise SystemExit("the scratch copy is not the package imported; check PYTHONPATH")
+    start = time.perf_counter()
+    result = subprocess.run([python, "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider",
+                             "-rf", *tests], env=env, cwd=tree, capture_output=True, text=True)
+    elapsed = time.perf_counter() - start
+    shutil.rmtree(cache, ignore_errors=True)
+    failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", result.stdout, flags=re.M)))
+    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]
+    return result.returncode != 0, failed, elapsed, tail
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--only", type=int, nargs="*", help="1-based mutation numbers (default: all)")
+    parser.add_argument("--out", default=str(ROOT / "results" / "listed_mutations.md"))
+    parser.add_argument("--python", default=sys.executable)
+    args = parser.parse_args()
+    chosen = args.only or list(range(1, len(MUTATIONS) + 1))
+    rows = []
+    with tempfile.TemporaryDirectory(prefix="listed_mutations_") as scratch:
+        tree = Path(scratch) / "tree"
+        _copy_tree(tree)
+        for number in chosen:
+            label, where, replacements, tests = MUTATIONS[number - 1]
+            originals = _apply(tree, replacements)
+            try:
+                caught, failed, elapsed, tail = _run(tree, tests, args.python)
+            finally:
+                for path, text in originals.items():
+                    path.write_text(text)
+            print(f"{number:2d} {'CAUGHT' if caught else 'NOT CAUGHT'} {label}: {', '.join(failed) or tail} "
+                  f"({elapsed:.0f} s)", flush=True)
+            rows.append((number, label, where, tests, caught, failed, elapsed, tail))
+    lines = ["# The fifteen mutations of issue 21 against the fast tests", "",
+             "Measured by `tools/listed_mutations.py`: each mutation applied alone to a copy of the package,",
+             "`pytest -m \"not slow\"` on the test files named, fresh `NUMBA_CACHE_DIR` per mutation.", "",
+             "| # | mutation | where | test files run | caught | failing tests | run time (s) |",
+             "|---|---|---|---|---|---|---|"]
+    for number, label, where, tests, caught, failed, elapsed, tail in rows:
+        names = "<br>".join(f"`{name}`" for name in failed) or tail
+        lines.append(f"| {number} | {label} | `{where}` | {', '.join(tests)} | {'yes' if caught else '**no**'} "
+                     f"| {names} | {elapsed:.0f} |")
+    lines += ["", f"Caught: {sum(row[4] for row in rows)} of {len(rows)}.", ""]
+    Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+    Path(args.out).write_text("\n".join(lines))
+    print(f"wrote {args.out}")
+
+
+if __name__ == "__main__":
+    main()
