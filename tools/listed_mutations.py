@@ -7,7 +7,9 @@ at the copy and ``NUMBA_CACHE_DIR`` at a fresh empty directory (Numba's cache do
 cross-module inlining, so a shared cache could hide a mutant). The report lists, per mutation,
 caught or not and the failing test ids.
 
-Usage: ``python tools/listed_mutations.py [--only N ...] [--out results/listed_mutations.md]``.
+Usage: ``python tools/listed_mutations.py [--only N ...] [--jobs 2] [--out FILE]`` (default
+``benchmarks/results/listed_mutations.md``). The test selections (``-k``) are the tests that bear on
+each mutation: a fresh Numba cache makes every kernel compile again, so whole files would take long.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -33,27 +36,27 @@ MUTATIONS = [
     ("subtractive reset ignores u_reset (u - theta*s)", "neurons.reset_membrane",
      [("nsnn_sim/neurons.py", "    return u - (threshold - u_reset) * spike",
        "    return u - threshold * spike")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("the LIF starts at 0 instead of u_rest", "neurons.LIF.compile",
      [("nsnn_sim/neurons.py", "            u_initial=u_rest,", "            u_initial=np.zeros(n_neurons),")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("bridge exponent -2 -> -1.96", "neurons.neuron_update (Brownian bridge)",
      [("nsnn_sim/neurons.py",
        "crossing = math.exp(-2.0 * (threshold - u_previous) * (threshold - u) / variance)",
        "crossing = math.exp(-1.96 * (threshold - u_previous) * (threshold - u) / variance)")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("every neuron uses neuron 0's refractory steps", "neurons.neuron_constants",
      [("nsnn_sim/neurons.py", "            p.refractory_steps[i], p.hazard_rate[i])",
        "            p.refractory_steps[0], p.hazard_rate[i])")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("every neuron uses neuron 0's Poisson weight", "engine._poisson_jump",
      [("nsnn_sim/engine.py", "jump += count * inputs.poisson_weight[group, i]",
        "jump += count * inputs.poisson_weight[group, 0]")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("ring buffer not cleared", "engine._run_connected",
      [("nsnn_sim/engine.py", "                    arriving[trial, row, i] = 0.0\n",
        "                    arriving[trial, row, i] += 0.0\n")],
-     ["tests/test_engine.py"]),
+     ["tests/test_engine.py", "-k", "transcription"]),
     ("Fano across trials with ddof 1", "stats._fano_of_window",
      [("nsnn_sim/stats.py", "_variance_over_mean(n_samples, total, total_squares, 0).reshape(shape)",
        "_variance_over_mean(n_samples, total, total_squares, 1 if across == 'trials' else 0).reshape(shape)")],
@@ -82,11 +85,11 @@ MUTATIONS = [
     ("Brian2 Gaussian cdf expression, scale x 1.5", "noise (gaussian FamilySpec.brian2_cdf)",
      [("nsnn_sim/noise.py", 'brian2_cdf="nsnn_normal_cdf(({x})/{scale})"',
        'brian2_cdf="nsnn_normal_cdf(({x})/(1.5*{scale}))"')],
-     ["tests/test_brian2_bridge.py"]),
+     ["tests/test_brian2_bridge.py", "-k", "expressions_equal_to_scipy or identical_in_brian2_with_shared_noise"]),
     ("Brian2 LIF own-noise amplitude x 1.02", "brian2_bridge (Euler LIF xi term)",
      [("nsnn_sim/brian2_bridge.py", 'noise_term = " + sigma*sqrt(2.0/tau)*xi" if noisy else ""',
        'noise_term = " + 1.02*sigma*sqrt(2.0/tau)*xi" if noisy else ""')],
-     ["tests/test_brian2_bridge.py"]),
+     ["tests/test_brian2_bridge.py", "-k", "own_noise or statistically"]),
 ]
 
 
@@ -100,17 +103,13 @@ def _copy_tree(destination: Path) -> None:
             shutil.copy2(ROOT / name, destination / name)
 
 
-def _apply(tree: Path, replacements) -> dict[Path, str]:
-    originals = {}
+def _apply(tree: Path, replacements) -> None:
     for file, old, new in replacements:
         path = tree / file
-        text = originals.get(path) or path.read_text()
-        originals.setdefault(path, text)
         current = path.read_text()
         if current.count(old) != 1:
             raise SystemExit(f"{file}: the old text occurs {current.count(old)} times, not once: {old!r}")
         path.write_text(current.replace(old, new))
-    return originals
 
 
 def _run(tree: Path, tests: list[str], python: str) -> tuple[bool, list[str], float, str]:
@@ -133,33 +132,33 @@ def _run(tree: Path, tests: list[str], python: str) -> tuple[bool, list[str], fl
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--only", type=int, nargs="*", help="1-based mutation numbers (default: all)")
-    parser.add_argument("--out", default=str(ROOT / "results" / "listed_mutations.md"))
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "listed_mutations.md"))
     parser.add_argument("--python", default=sys.executable)
+    parser.add_argument("--jobs", type=int, default=1, help="mutations run at once, each in its own copy")
     args = parser.parse_args()
     chosen = args.only or list(range(1, len(MUTATIONS) + 1))
-    rows = []
     with tempfile.TemporaryDirectory(prefix="listed_mutations_") as scratch:
-        tree = Path(scratch) / "tree"
-        _copy_tree(tree)
-        for number in chosen:
+        def one(number):
             label, where, replacements, tests = MUTATIONS[number - 1]
-            originals = _apply(tree, replacements)
-            try:
-                caught, failed, elapsed, tail = _run(tree, tests, args.python)
-            finally:
-                for path, text in originals.items():
-                    path.write_text(text)
+            tree = Path(scratch) / f"tree{number}"
+            _copy_tree(tree)
+            _apply(tree, replacements)
+            caught, failed, elapsed, tail = _run(tree, tests, args.python)
+            shutil.rmtree(tree, ignore_errors=True)
             print(f"{number:2d} {'CAUGHT' if caught else 'NOT CAUGHT'} {label}: {', '.join(failed) or tail} "
                   f"({elapsed:.0f} s)", flush=True)
-            rows.append((number, label, where, tests, caught, failed, elapsed, tail))
+            return number, label, where, tests, caught, failed, elapsed, tail
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            rows = sorted(pool.map(one, chosen))
     lines = ["# The fifteen mutations of issue 21 against the fast tests", "",
              "Measured by `tools/listed_mutations.py`: each mutation applied alone to a copy of the package,",
-             "`pytest -m \"not slow\"` on the test files named, fresh `NUMBA_CACHE_DIR` per mutation.", "",
-             "| # | mutation | where | test files run | caught | failing tests | run time (s) |",
+             "`pytest -m \"not slow\"` on the tests named, fresh `NUMBA_CACHE_DIR` per mutation.", "",
+             "| # | mutation | where | tests run | caught | failing tests | run time (s) |",
              "|---|---|---|---|---|---|---|"]
     for number, label, where, tests, caught, failed, elapsed, tail in rows:
         names = "<br>".join(f"`{name}`" for name in failed) or tail
-        lines.append(f"| {number} | {label} | `{where}` | {', '.join(tests)} | {'yes' if caught else '**no**'} "
+        selection = " ".join(tests)
+        lines.append(f"| {number} | {label} | `{where}` | `{selection}` | {'yes' if caught else '**no**'} "
                      f"| {names} | {elapsed:.0f} |")
     lines += ["", f"Caught: {sum(row[4] for row in rows)} of {len(rows)}.", ""]
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
