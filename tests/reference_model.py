@@ -15,18 +15,20 @@ from nsnn_sim import noise, rng
 
 
 def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weights=None, delays=None,
-                       poisson=()):
+                       poisson=(), initial_state=None):
     """Return (spikes as a sorted list of (trial, neuron, step), u array (n_trials, n_steps, n_neurons)).
 
     current: (n_trials, n_steps, n_neurons); weights/delays dense W[post, pre] or None;
-    poisson: list of (n_sources, rate, weight) with scalar rate and weight.
+    poisson: list of (n_sources, rate, weight) with scalar rate and scalar or per-neuron weight;
+    initial_state: None (the model's u_initial), a scalar or a per-neuron array.
     """
     c = model.compile(n_neurons)
     firing = {0: "membrane", 1: "escape", 2: "reference", 3: "hazard"}[c.firing]
     spikes = []
     state = np.zeros((n_trials, n_steps, n_neurons))
     for trial in range(n_trials):
-        u = c.u_initial.copy()
+        u = (c.u_initial.copy() if initial_state is None
+             else np.broadcast_to(np.asarray(initial_state, dtype=float), (n_neurons,)).copy())
         refractory = np.zeros(n_neurons, dtype=int)
         pending = np.zeros((n_steps + 100, n_neurons))
         for step in range(n_steps):
@@ -37,7 +39,7 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                     p = rate * model.dt
                     draw = rng.uniform(key(rng.POISSON + group), step)
                     count = _binomial_by_inversion(n_sources, p, draw)
-                    jump += count * weight
+                    jump += count * np.broadcast_to(weight, (n_neurons,))[i]
                 if refractory[i] > 0:  # frozen at the value after reset, inputs lost
                     refractory[i] -= 1
                     state[trial, step, i] = u[i]

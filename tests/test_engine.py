@@ -63,6 +63,64 @@ def test_recurrent_delays_and_poisson_input_match_transcription():
         np.testing.assert_array_equal(result.state, expected_state)
 
 
+def _documented_lif_coefficients(model, n_neurons):
+    """The LIF's per-neuron coefficients from the documented equations (neurons.LIF docstring), not
+    through ``model.compile``: Euler ``alpha = 1 - dt/tau``, ``gain = dt/tau``, scale
+    ``sigma*sqrt(2 dt/tau)``; exact ``alpha = exp(-dt/tau)``, ``gain = 1 - alpha``, scale
+    ``sigma*sqrt(1 - alpha^2)`` (escape firing: ``sigma``); ``offset = gain*u_rest``,
+    ``u_initial = u_rest``, refractory steps ``round(tau_ref/dt)``."""
+    def each(value):
+        return np.broadcast_to(np.asarray(value, dtype=float), (n_neurons,))
+    tau, sigma, u_rest = each(model.tau), each(model.sigma), each(model.u_rest)
+    if model.method == "euler":
+        alpha = 1.0 - model.dt / tau
+        scale = sigma * np.sqrt(2.0 * model.dt / tau)
+    else:
+        alpha = np.exp(-model.dt / tau)
+        scale = sigma * np.sqrt(1.0 - alpha**2)
+    if model.firing == "escape":  # the escape noise's scale is sigma itself
+        scale = sigma
+    gain = 1.0 - alpha
+    return {"alpha": alpha, "gain": gain, "offset": gain * u_rest, "noise_scale": scale,
+            "threshold": each(model.threshold), "u_reset": each(model.u_reset), "u_initial": u_rest,
+            "refractory_steps": np.rint(each(model.tau_ref) / model.dt)}
+
+
+_N_HETEROGENEOUS = 6
+_HETEROGENEOUS = dict(tau=np.linspace(5e-3, 15e-3, _N_HETEROGENEOUS), sigma=np.linspace(0.2, 0.45, _N_HETEROGENEOUS),
+                      u_rest=np.linspace(-0.3, 0.2, _N_HETEROGENEOUS), u_reset=np.linspace(-0.5, 0.3, _N_HETEROGENEOUS),
+                      threshold=np.linspace(0.9, 1.2, _N_HETEROGENEOUS),
+                      tau_ref=np.array([0.0, 1e-3, 2e-3, 3e-3, 5e-3, 8e-3]), dt=1e-3)
+
+
+@pytest.mark.parametrize("model, initial_state", [
+    (ns.LIF(reset="subtract", **_HETEROGENEOUS), None),
+    (ns.LIF(reset="zero", method="exact", threshold_crossing="bridge", **_HETEROGENEOUS),
+     np.linspace(-0.4, 0.8, _N_HETEROGENEOUS)),
+    (ns.LIF(reset="subtract", method="exact", firing="escape", noise="logistic", **_HETEROGENEOUS), 0.3),
+])
+def test_heterogeneous_lif_with_poisson_weights_matches_transcription(model, initial_state):
+    """Every per-neuron LIF parameter as a distinct array (tau, sigma, u_rest, u_reset != 0, threshold,
+    tau_ref), per-neuron Poisson weights, ``initial_state``: the engine equals the transcription, whose
+    reset, refractoriness and Poisson weights are its own, and the compiled coefficients equal the
+    documented equations (the transcription reads them from ``compile``, so they are checked here)."""
+    n_trials, n_steps, n_neurons = 2, 300, _N_HETEROGENEOUS
+    compiled = model.compile(n_neurons)
+    for name, expected in _documented_lif_coefficients(model, n_neurons).items():
+        np.testing.assert_allclose(getattr(compiled, name), expected, rtol=1e-13, atol=1e-15, err_msg=name)
+    weights = np.linspace(0.02, 0.12, n_neurons)
+    current = np.linspace(0.7, 1.1, n_neurons) + 0.3 * np.sin(np.arange(n_steps) / 7.0)[None, :, None]
+    current = current * np.ones((n_trials, 1, 1))
+    inputs = [current, ns.poisson_input(rate=400.0, weight=weights, n_sources=10)]
+    result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=11, record_state=np.arange(n_neurons),
+                         initial_state=initial_state)
+    expected_spikes, expected_state = simulate_reference(model, current, n_neurons, n_steps, n_trials, 11,
+                                                         poisson=[(10, 400.0, weights)], initial_state=initial_state)
+    assert min(sum(1 for _, i, _ in expected_spikes if i == n) for n in range(n_neurons)) >= 5
+    assert _spike_list(result.spikes) == expected_spikes
+    np.testing.assert_array_equal(result.state, expected_state)
+
+
 # ------------------------------------------------------------------ firing probabilities (4 SE)
 def _clamped_firing_fraction(model, drive, n_neurons=200, n_steps=1000):
     """beta = 0: u is reset to the same clamped value every step, so steps are independent trials."""

@@ -390,6 +390,18 @@ def test_empty_spike_trains_give_zeros_or_nan_with_a_warning():
         assert values.size and np.all(np.isnan(values)), name
 
 
+def test_fano_across_trials_is_the_ddof_0_variance_over_the_mean_exactly():
+    """Hand-counted trains, so a ddof change (x n/(n-1)) or any other slip is an exact failure."""
+    # 4 trials, 1 neuron, two 5-step windows: counts [1, 3, 0, 2] and [2, 2, 2, 0]
+    steps = {0: [0, 5, 6], 1: [1, 2, 3, 7, 8], 2: [5, 9], 3: [0, 4]}
+    trial = [k for k, values in steps.items() for _ in values]
+    step = [value for values in steps.values() for value in values]
+    spikes = ns.SpikeTrains(trial, [0] * len(step), step, dt=1e-3, n_trials=4, n_neurons=1, n_steps=10)
+    # window 1: mean 1.5, variance 1.25 -> 5/6; window 2: mean 1.5, variance 0.75 -> 1/2; mean of the two 2/3
+    assert float(stats.fano_factor(spikes, 0.005, across="trials")[0, 0]) == pytest.approx(2 / 3, rel=1e-12)
+    np.testing.assert_allclose(stats.fano_of_counts([[1, 2], [3, 2], [0, 2], [2, 0]]), [5 / 6, 1 / 2], rtol=1e-12)
+
+
 def test_a_train_with_one_spike():
     spikes = ns.SpikeTrains([0], [0], [3], dt=1e-3, n_trials=1, n_neurons=1, n_steps=8)
     assert float(stats.firing_rates(spikes)[0, 0]) == pytest.approx(125.0)

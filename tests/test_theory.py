@@ -2,6 +2,7 @@ import math
 
 import numpy as np
 import pytest
+from scipy import integrate, special
 
 import nsnn_sim as ns
 from nsnn_sim.stats import STATIONARY_WARMUP, stationary_rate
@@ -52,6 +53,47 @@ def test_deterministic_lif_fires_at_the_noise_free_rate():
     period = np.diff(spikes.step).mean() * dt
     # the grid rounds the crossing up to the next step: the period is exact to within dt
     assert abs(period - 1 / ns.theory.noise_free_rate(mu, tau_ref=tau_ref)) <= dt
+
+
+@pytest.mark.parametrize("u_rest, u_reset", [(0.3, -0.4), (-0.2, 0.25)])
+def test_deterministic_lif_with_offset_rest_and_reset_fires_at_the_noise_free_rate(u_rest, u_reset):
+    """u_rest != 0 and u_reset != 0: the simulated period (to within dt) and the closed form
+    ``1/(tau_ref + tau*ln((u_rest + mu - u_reset)/(u_rest + mu - theta)))`` written out here."""
+    dt, mu, tau_ref, threshold = 1e-5, 1.5, 2e-3, 1.1
+    model = ns.LIF(noise="none", method="exact", dt=dt, tau_ref=tau_ref, u_rest=u_rest, u_reset=u_reset,
+                   threshold=threshold)
+    spikes = ns.simulate(model, mu, n_neurons=1, n_steps=60_000).spikes
+    period = np.diff(spikes.step).mean() * dt
+    closed_form = tau_ref + TAU * math.log((u_rest + mu - u_reset) / (u_rest + mu - threshold))
+    rate = ns.theory.noise_free_rate(mu, tau_ref=tau_ref, u_rest=u_rest, u_reset=u_reset, threshold=threshold)
+    assert rate == pytest.approx(1 / closed_form, rel=1e-12)
+    assert abs(period - closed_form) <= dt
+
+
+def _siegert_by_quadrature(mu, sigma, tau, threshold, u_reset, tau_ref, u_rest):
+    """Siegert's formula in its textbook form (Brunel 2000, eq. 21), integrated here with scipy:
+    ``1/nu = tau_ref + tau*sqrt(pi) * int_{y_r}^{y_th} exp(y^2)(1 + erf y) dy``,
+    ``y = (v - u_rest - mu)/(sigma*sqrt(2))``."""
+    sigma_b = sigma * math.sqrt(2.0)
+    lower, upper = (u_reset - u_rest - mu) / sigma_b, (threshold - u_rest - mu) / sigma_b
+    integral, _ = integrate.quad(lambda y: math.exp(y * y) * (1.0 + special.erf(y)), lower, upper, epsrel=1e-12)
+    return 1.0 / (tau_ref + tau * math.sqrt(math.pi) * integral)
+
+
+@pytest.mark.parametrize("u_rest, u_reset", [(0.3, -0.4), (-0.25, 0.2)])
+def test_siegert_and_brunel_cv_with_offset_rest_and_reset(u_rest, u_reset):
+    """u_rest != 0: the rate equals the textbook quadrature, and rate and CV are unchanged when
+    u_rest, u_reset and theta are all shifted by the same amount (potentials are relative to u_rest)."""
+    mu, sigma, tau_ref, threshold = 0.8, 0.4, 1e-3, 1.1
+    rate = ns.theory.siegert_rate(mu, sigma, TAU, threshold, u_reset, tau_ref, u_rest)
+    assert rate == pytest.approx(_siegert_by_quadrature(mu, sigma, TAU, threshold, u_reset, tau_ref, u_rest),
+                                 rel=1e-8)
+    shifted = dict(threshold=threshold - u_rest, u_reset=u_reset - u_rest, tau_ref=tau_ref)
+    assert rate == pytest.approx(ns.theory.siegert_rate(mu, sigma, TAU, **shifted), rel=1e-10)
+    assert rate != pytest.approx(ns.theory.siegert_rate(mu, sigma, TAU, threshold, u_reset, tau_ref), rel=1e-3)
+    cv = ns.theory.isi_cv(mu, sigma, TAU, threshold, u_reset, tau_ref, u_rest)
+    assert cv == pytest.approx(ns.theory.isi_cv(mu, sigma, TAU, **shifted), rel=1e-8)
+    assert cv != pytest.approx(ns.theory.isi_cv(mu, sigma, TAU, threshold, u_reset, tau_ref), rel=1e-3)
 
 
 # (mu, sigma, tau_ref): fluctuation-driven, near threshold, and mean-driven with a refractory period
@@ -111,4 +153,5 @@ def test_grid_crossing_bias_shrinks_like_sqrt_dt_as_predicted(mu, sigma, tau_ref
 
 def test_grid_threshold_shift_formula():
     # rho = -zeta(1/2)/sqrt(2 pi); per-step SD sigma*sqrt(2 dt / tau)
-    assert ns.theory.grid_threshold_shift(0.5, 1e-4, 1e-2) == pytest.approx(0.5825971579 * 0.5 * math.sqrt(0.02))
+    rho = -special.zeta(0.5) / math.sqrt(2 * math.pi)
+    assert ns.theory.grid_threshold_shift(0.5, 1e-4, 1e-2) == pytest.approx(rho * 0.5 * math.sqrt(0.02), rel=1e-12)
