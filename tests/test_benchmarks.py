@@ -16,6 +16,7 @@ def _run(script, *arguments):
     assert completed.returncode == 0, completed.stderr[-3000:]
 
 
+@pytest.mark.slow  # 35 s + 18 s in a fresh clone on 2 cores (Brian2 compiles): make test-slow
 @pytest.mark.parametrize("script, arguments, name, n_rows", [
     ("throughput.py", ("--sizes", 200, "--steps", 300), "throughput", 8),
     ("recurrent.py", ("--n-excitatory", 400, "--steps", 400), "recurrent", 4),

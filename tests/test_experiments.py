@@ -5,6 +5,7 @@ import sys
 from pathlib import Path
 
 import numpy as np
+import pytest
 import xarray as xr
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,6 +32,7 @@ def test_variability_experiment_matches_theory_and_draws_its_figure(tmp_path):
     assert figure.stat().st_size > 50_000
 
 
+@pytest.mark.slow  # 32 s in a fresh clone on 2 cores: make test-slow (make test stays < 15 min)
 def test_tuning_experiment_recovers_preferences_and_information(tmp_path):
     results, figure = tmp_path / "tuning.nc", tmp_path / "tuning.png"
     _run("analyses/tuning.py", "--quick", "--out", str(results))
@@ -44,6 +46,7 @@ def test_tuning_experiment_recovers_preferences_and_information(tmp_path):
     assert figure.stat().st_size > 50_000
 
 
+@pytest.mark.slow  # 44 s in a fresh clone on 2 cores: make test-slow (make test stays < 15 min)
 def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
     results, figure = tmp_path / "sampling.nc", tmp_path / "sampling.png"
     _run("analyses/sampling.py", "--quick", "--out", str(results))
@@ -56,6 +59,7 @@ def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
     assert figure.stat().st_size > 30_000
 
 
+@pytest.mark.slow  # 21 s in a fresh clone on 2 cores: make test-slow (make test stays < 15 min)
 def test_decoding_experiment_is_calibrated_for_poisson_and_near_the_bound(tmp_path):
     results, figure = tmp_path / "decoding.nc", tmp_path / "decoding.png"
     _run("analyses/decoding.py", "--quick", "--out", str(results))

@@ -219,6 +219,8 @@ def write_pages(app=None) -> dict[str, str]:
         path = GENERATED / relative
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text)
+    if app is not None:  # Sphinx listed the source files before this event: list them again, with the new pages,
+        app.env.find_files(app.config, app.builder)  # so that autosummary (next) writes their stubs on a first build
     return pages
 
 

@@ -180,7 +180,8 @@ def _perturbed_accuracy(network, data, kind: str, levels, sizes: dict, seed: int
 
 
 def holm(p_values) -> np.ndarray:
-    """Holm's step-down adjusted p-values (Holm 1979, Scand J Stat 6:65): with ``p_(1) <= ... <= p_(m)``,
+    """Holm's step-down adjusted p-values (Holm 1979, Scand J Stat 6:65): with the ordered
+    ``p_(1) <= p_(2)`` up to ``p_(m)``,
     ``p~_(i) = max_{j <= i} min(1, (m - j + 1) p_(j))``; NaN entries are left out and stay NaN."""
     p_values = np.asarray(p_values, dtype=np.float64)
     adjusted = np.full(p_values.shape, np.nan)

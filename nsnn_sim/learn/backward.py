@@ -181,7 +181,7 @@ def membrane_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset:
 
 
 def drive_and_decay_gradients(delta: np.ndarray, presynaptic: np.ndarray, u_after: np.ndarray):
-    """``dL/dW = sum_{b,t} delta[t] presynaptic[t]^T`` for ``u_free[t] = ... + W presynaptic[t]`` and
+    """``dL/dW = sum_{b,t} delta[t] presynaptic[t]^T`` for ``u_free[t] = W presynaptic[t] + (other terms)`` and
     ``dL/dbeta = sum_{b,t} delta[t] u_after[t-1]`` (``u_after[-1] = 0``) for ``u_free[t] = beta u_after[t-1] + ...``."""
     n_neurons = delta.shape[2]
     grad_weights = delta.reshape(-1, n_neurons).T @ presynaptic.reshape(-1, presynaptic.shape[2])
