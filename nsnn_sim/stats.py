@@ -66,7 +66,7 @@ from nsnn_sim.memory import require_memory
 from nsnn_sim.spikes import SpikeTrains
 from nsnn_sim.validation import describe, finite_array, float_array, si_value, whole_number
 
-__all__ = ["firing_rates", "stationary_rate", "STATIONARY_WARMUP",
+__all__ = ["firing_rates", "stationary_rate", "stationary_part", "STATIONARY_WARMUP",
            "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
            "pairwise_distances", "reliability"]
@@ -130,6 +130,16 @@ def firing_rates(spikes: SpikeTrains, t_start: float = 0.0, t_stop: float | None
 STATIONARY_WARMUP = 0.1  # s: 10 membrane time constants of 10 ms and several ISIs at >= 20 Hz
 
 
+def stationary_part(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> SpikeTrains:
+    """The spikes after the stationary protocol's warm-up (rounded up to whole steps: 0.1 s is no whole
+    number of steps of dt = 30 us), for every statistic compared with stationary theory."""
+    _check_spikes(spikes)
+    warmup = _scalar_parameter("warmup", warmup, "s", lower_open=False)
+    if warmup >= spikes.duration:
+        raise ValueError(f"warmup={warmup!r} s leaves nothing of the run ({spikes.duration!r} s) to count")
+    return spikes.crop(math.ceil(warmup / spikes.dt - 1e-9) * spikes.dt)
+
+
 def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> tuple[float, float]:
     """The stationary-rate protocol: mean rate after a warm-up, and its standard error.
 
@@ -145,11 +155,7 @@ def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> t
     (float, float)
         Rate and SE in Hz.
     """
-    _check_spikes(spikes)
-    warmup = _scalar_parameter("warmup", warmup, "s", lower_open=False)
-    if warmup >= spikes.duration:
-        raise ValueError(f"warmup={warmup!r} s leaves nothing of the run ({spikes.duration!r} s) to count")
-    rates = firing_rates(spikes, t_start=warmup).values.ravel()
+    rates = firing_rates(stationary_part(spikes, warmup)).values.ravel()
     if rates.size < 2:
         raise ValueError(f"stationary_rate needs at least 2 trains for an SE, got {rates.size}")
     return float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size))

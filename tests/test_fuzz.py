@@ -249,8 +249,8 @@ bad(ST, "neuron negative", ["neuron"], lambda: ns.SpikeTrains([0], [-1], [0], dt
 bad(ST, "arrays of unequal length", ["trial", "neuron", "step"],
     lambda: ns.SpikeTrains([0, 0], [0], [0], dt=1e-3, n_trials=1, n_neurons=1, n_steps=2))
 bad("nsnn_sim.spikes.SpikeTrains.counts", "window nan", ["window"], lambda: spikes().counts(window=np.nan))
-bad("nsnn_sim.spikes.SpikeTrains.counts", "window 1 step of a 10^9-step train (memory)", ["window"],
-    lambda: ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**9).counts(window=1e-4),
+bad("nsnn_sim.spikes.SpikeTrains.counts", "window 1 step of a 10^10-step train (memory)", ["window"],
+    lambda: ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**10).counts(window=1e-4),
     errors=(MemoryError, ValueError))
 bad("nsnn_sim.spikes.SpikeTrains.crop", "t_stop before t_start", ["t_stop"], lambda: spikes().crop(0.005, 0.001))
 bad("nsnn_sim.spikes.SpikeTrains.to_dense", "dtype a string", ["dtype"], lambda: spikes().to_dense(dtype="abc"))
@@ -316,8 +316,8 @@ bad("nsnn_sim.stats.firing_rates", "not SpikeTrains", ["spikes"], lambda: stats.
 bad("nsnn_sim.stats.firing_rates", "t_stop before t_start", ["t_stop"],
     lambda: stats.firing_rates(spikes(), t_start=0.005, t_stop=0.001))
 bad("nsnn_sim.stats.psth", "bin_width 0", ["bin_width"], lambda: stats.psth(spikes(), 0.0))
-bad("nsnn_sim.stats.psth", "one-step bins of a 10^9-step train (memory)", ["bin_width"],
-    lambda: stats.psth(ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**9), 1e-4),
+bad("nsnn_sim.stats.psth", "one-step bins of a 10^10-step train (memory)", ["bin_width"],
+    lambda: stats.psth(ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**10), 1e-4),
     errors=(MemoryError, ValueError))
 bad("nsnn_sim.stats.psth", "smoothing nan", ["smoothing"], lambda: stats.psth(spikes(), 1e-3, smoothing=np.nan))
 bad("nsnn_sim.stats.isi_cv", "pool='x'", ["pool"], lambda: stats.isi_cv(spikes(), pool="x"))
@@ -361,6 +361,7 @@ bad("nsnn_sim.theory.euler_rate", "crossing 'x'", ["crossing"],
     lambda: theory.euler_rate(0.9, 0.5, 1e-4, crossing="x"))
 bad("nsnn_sim.theory.euler_equivalent_ou", "sigma nan", ["sigma"],
     lambda: theory.euler_equivalent_ou(0.01, np.nan, 1e-4))
+bad("nsnn_sim.stats.stationary_part", "warmup nan", ["warmup"], lambda: stats.stationary_part(spikes(), np.nan))
 bad("nsnn_sim.stats.stationary_rate", "warmup longer than the run", ["warmup"],
     lambda: stats.stationary_rate(spikes(), warmup=1.0))
 bad("nsnn_sim.neurons.LIF", "firing='hazard' with rho_0=0", ["rho_0"], lambda: ns.LIF(firing="hazard", rho_0=0.0))
@@ -388,7 +389,7 @@ bad("nsnn_sim.fisher.poisson_fisher_information", "tuning negative", ["tuning"],
 bad("nsnn_sim.fisher.discrimination_threshold", "d_prime 0", ["d_prime"],
     lambda: coding.discrimination_threshold(1.0, d_prime=0.0))
 DEC = "nsnn_sim.decoding.PoissonDecoder"
-bad(DEC, "grid_size 10^9 (memory)", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=10**9),
+bad(DEC, "grid_size 10^10 (memory)", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=10**10),
     errors=(MemoryError, ValueError))
 bad(DEC, "grid_size 1", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=1))
 bad(DEC, "window 0", ["window"], lambda: coding.PoissonDecoder(tuning_curves(), window=0.0))

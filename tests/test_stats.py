@@ -536,7 +536,7 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     assert float(swept["cv"]) == float(stats.isi_cv(again, pool="all"))
     # the Brian2 grid's theory column (CV against Brunel's) is the pooled CV of stats
     checks = crossval_brian2.theory_checks(model, 0.9, [spikes])
-    assert checks["cv"][0] == float(stats.isi_cv(spikes.crop(stats.STATIONARY_WARMUP), pool="all"))
+    assert checks["cv"][0] == float(stats.isi_cv(stats.stationary_part(spikes), pool="all"))
     assert checks["rate"][0] == stats.stationary_rate(spikes)[0]  # and its rate column the stationary protocol
 
 

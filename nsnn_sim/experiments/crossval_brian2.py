@@ -195,7 +195,7 @@ def theory_checks(model, mu: float, trains) -> dict:
     result = {"theory_rate": rate, "theory_cv": cv, "p": [], "rate": [], "cv": []}
     for spikes in trains:
         mean, se = spike_statistics.stationary_rate(spikes)
-        spikes = spikes.crop(spike_statistics.STATIONARY_WARMUP)
+        spikes = spike_statistics.stationary_part(spikes)
         result["rate"].append(mean)
         result["cv"].append(float(spike_statistics.isi_cv(spikes, pool="all")))  # pooled, as Brunel's CV
         result["p"].append(float(2 * stats.norm.sf(abs(mean - rate) / se)) if bridge else math.nan)

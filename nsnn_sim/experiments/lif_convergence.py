@@ -52,7 +52,7 @@ def measure(mu, sigma, tau_ref, dt, crossing, neuron_seconds, seed):
     spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
     elapsed = time.perf_counter() - start
     rate, rate_se = stats.stationary_rate(spikes)
-    return rate, rate_se, float(stats.isi_cv(spikes.crop(stats.STATIONARY_WARMUP), pool="all")), elapsed
+    return rate, rate_se, float(stats.isi_cv(stats.stationary_part(spikes), pool="all")), elapsed
 
 
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
