@@ -43,10 +43,15 @@ def _variable_digest(values: np.ndarray) -> str:
 
 
 def _plain(value):
+    """An attribute as it reads back from netCDF: arrays and lists as lists, numpy scalars as Python ones, and
+    a one-element array or list as its element (netCDF stores ``[0.01]`` and ``0.01`` alike)."""
     if isinstance(value, np.ndarray):
-        return value.tolist()
+        value = value.tolist()
     if isinstance(value, np.generic):
         return value.item()
+    if isinstance(value, (list, tuple)):
+        value = [_plain(item) for item in value]
+        return value[0] if len(value) == 1 else value
     return value
 
 
