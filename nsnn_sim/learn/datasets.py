@@ -28,6 +28,7 @@ import os
 
 import numpy as np
 
+from nsnn_sim.learn.data import RandmanData
 from nsnn_sim.validation import numeric_parameter, whole_number
 
 __all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS"]
@@ -36,15 +37,8 @@ SHD_CHANNELS = 700
 """Input channels of the Spiking Heidelberg Digits (the cochlea model's 700 fibres)."""
 
 
-class ClassificationData:
+class ClassificationData(RandmanData):  # the same layout (x_*, y_*, attrs); its own repr
     """Train / test inputs ``x_*`` (samples, n_steps, n_inputs), integer labels ``y_*`` and ``attrs``."""
-
-    def __init__(self, x_train, y_train, x_test, y_test, attrs):
-        self.x_train, self.y_train, self.x_test, self.y_test, self.attrs = x_train, y_train, x_test, y_test, attrs
-
-    @property
-    def n_classes(self) -> int:
-        return self.attrs["n_classes"]
 
     def __repr__(self) -> str:
         return (f"ClassificationData({self.attrs['name']}: {self.x_train.shape[0]} train / {self.x_test.shape[0]} "
