@@ -20,7 +20,7 @@ from nsnn_sim import noise
 TESTS = Path(__file__).resolve().parent
 
 
-def _run_checks(tmp_path, how):
+def _run_checks(tmp_path, how, numba_cache_dir):
     path = [str(TESTS)]
     if how == "entry-point":  # a distribution on sys.path whose entry point names the family's module
         info = tmp_path / "site" / "nsnn_laplace-0.1.dist-info"
@@ -28,7 +28,7 @@ def _run_checks(tmp_path, how):
         (info / "METADATA").write_text("Metadata-Version: 2.1\nName: nsnn-laplace\nVersion: 0.1\n")
         (info / "entry_points.txt").write_text(f"[{noise.ENTRY_POINT_GROUP}]\nlaplace = laplace_family\n")
         path.insert(0, str(tmp_path / "site"))
-    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), NUMBA_CACHE_DIR=str(tmp_path / "numba"))
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(path), NUMBA_CACHE_DIR=str(numba_cache_dir))
     completed = subprocess.run([sys.executable, "-m", "registered_family_checks", how, "laplace"], cwd=tmp_path,
                                env=env, capture_output=True, text=True, timeout=1500)
     assert completed.returncode == 0, completed.stderr[-4000:]
@@ -41,8 +41,15 @@ def _within_4_se(observed, expected, n):
 
 
 @pytest.fixture(scope="module")
-def entry_point_run(tmp_path_factory):
-    return _run_checks(tmp_path_factory.mktemp("entry_point"), "entry-point")
+def numba_cache_dir(tmp_path_factory):
+    """One fresh Numba cache for both registration paths: the same family gives the same registry
+    fingerprint, so the second process must find the first one's kernels under that fingerprint."""
+    return tmp_path_factory.mktemp("numba")
+
+
+@pytest.fixture(scope="module")
+def entry_point_run(tmp_path_factory, numba_cache_dir):
+    return _run_checks(tmp_path_factory.mktemp("entry_point"), "entry-point", numba_cache_dir)
 
 
 def test_the_family_is_registered_and_its_kernels_are_cached_apart(entry_point_run, tmp_path):
@@ -83,7 +90,10 @@ def test_brian2_expressions_and_shared_noise_identity(entry_point_run):
     assert _within_4_se(result["independent_membrane"], result["membrane_expected"], result["independent_membrane_n"])
 
 
-def test_a_module_imported_first_registers_the_family_too(tmp_path):
-    result = _run_checks(tmp_path, "import-first")
+def test_a_module_imported_first_registers_the_family_too(entry_point_run, numba_cache_dir, tmp_path):
+    result = _run_checks(tmp_path, "import-first", numba_cache_dir)
     assert "laplace" in result["names"] and result["cached_kernels"]
+    # the same registry as through the entry point, so its kernels load from the entry point run's cache
+    assert result["fingerprint"] == entry_point_run["fingerprint"]
+    assert result["cache_dir"] == entry_point_run["cache_dir"]
     assert _within_4_se(result["escape"], result["escape_expected"], result["n"]), result

@@ -51,7 +51,8 @@ import numpy as np
 from numba import njit
 
 from nsnn_sim import noise as noise_families
-from nsnn_sim.learn.forward import Trace, delayed
+from nsnn_sim._blas import with_single_blas_thread
+from nsnn_sim.learn.forward import Trace, delayed, stacked_matmul
 
 __all__ = ["backward", "membrane_adjoint", "drive_and_decay_gradients"]
 
@@ -59,7 +60,7 @@ __all__ = ["backward", "membrane_adjoint", "drive_and_decay_gradients"]
 def _through_weights(grad_current: np.ndarray, weights: np.ndarray, delay: int) -> np.ndarray:
     """``dL/ds[t - delay] = W^T dL/dI[t]`` for a current ``I[t] = W s[t - delay]`` (delay 0 or 1;
     with delay 1 the last step's spikes reach no current, their gradient is zero)."""
-    grad_spikes = grad_current @ weights
+    grad_spikes = stacked_matmul(grad_current, weights)
     if delay == 0:
         return grad_spikes
     shifted = np.zeros_like(grad_spikes)
@@ -209,6 +210,7 @@ def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: 
     return delta
 
 
+@with_single_blas_thread
 def backward(network, trace: Trace, grad_outputs=None, input_gradient: bool = False,
              grad_step_outputs=None) -> dict:
     """Gradients of a loss with respect to every parameter, given ``dL/d outputs``.
@@ -255,5 +257,5 @@ def backward(network, trace: Trace, grad_outputs=None, input_gradient: bool = Fa
         if index > 0:  # I_l[t] = W_l s_{l-1}[t - layer_delay]
             grad_spikes = _through_weights(delta, weights, network.layer_delay)
         elif input_gradient:
-            grads["input"] = delta @ weights
+            grads["input"] = stacked_matmul(delta, weights)
     return grads

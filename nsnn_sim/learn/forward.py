@@ -37,6 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from nsnn_sim import rng
+from nsnn_sim._blas import with_single_blas_thread
 from nsnn_sim.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
 from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
 
@@ -63,9 +64,18 @@ def layer_input(network, spikes: np.ndarray) -> np.ndarray:
     return spikes if network.layer_delay == 0 else delayed(spikes)
 
 
+def stacked_matmul(stacked: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """``stacked @ matrix`` for a ``(batch, step, n)`` array and an ``(n, m)`` matrix, as one 2-D product.
+
+    numpy's matmul of a stack by a transposed (non-contiguous) matrix falls back to a loop without BLAS:
+    measured 0.4 s instead of about 1 ms for a (32, 50, 64) stack and a 256 x 64 weight matrix."""
+    flat = np.ascontiguousarray(stacked).reshape(-1, stacked.shape[-1]) @ matrix
+    return flat.reshape(stacked.shape[:-1] + (matrix.shape[1],))
+
+
 def synaptic_drive(presynaptic: np.ndarray, weights: np.ndarray) -> np.ndarray:
     """The current ``I[b, t, i] = sum_j W[i, j] presynaptic[b, t, j]`` of a layer."""
-    return presynaptic @ weights.T
+    return stacked_matmul(presynaptic, weights.T)
 
 
 def membrane_perturbation(shape, standard_deviation: float, seed: int, index: int) -> np.ndarray:
@@ -218,6 +228,7 @@ def check_spike_hook(spike_hook, mean_field: bool = False):
     return spike_hook
 
 
+@with_single_blas_thread
 def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=None,
             membrane_noise: float = 0.0, spike_hook=None) -> Trace:
     """Run ``network`` on a batch of input patterns.

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from nsnn_sim._blas import with_single_blas_thread
 from nsnn_sim.engine import simulate
 from nsnn_sim.learn.forward import (
     check_inputs,
@@ -59,6 +60,7 @@ class SimulatedNetwork:
     step_outputs: np.ndarray | None = None
 
 
+@with_single_blas_thread
 def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0,
                      n_threads: int | None = None, spike_hook=None) -> SimulatedNetwork:
     """Simulate ``network`` on ``inputs`` (batch, n_steps, n_inputs) with :func:`nsnn_sim.simulate`.
