@@ -201,7 +201,9 @@ def test_escape_train_is_bernoulli_with_geometric_isis():
                          n_neurons=400, n_steps=2000, seed=9)
     theory = ns.theory.bernoulli_train(p_expected)
     # 20 independent groups of 20 neurons; each group's pooled estimate has negligible O(1/n) bias
-    # (about 15,000 ISIs, 400 windows), and the SE is the spread across groups / sqrt(20)
+    # (about 15,000 ISIs, 400 windows), and the SE is the spread across groups / sqrt(20). Power
+    # (measured SEs): CV SE 1.3e-3 (0.17 %), so 4 SE is 0.7 % of the CV sqrt(1 - p), a 2.2 % error
+    # in p = 0.378; Fano SE 0.010 (1.6 %), 4 SE = 6.4 % of 1 - p, a 10 % error in p
     isi = result.spikes.isi()
     isi_group = isi["neuron"].values // 20
     cvs = np.array([isi.values[isi_group == g].std() / isi.values[isi_group == g].mean() for g in range(20)])
@@ -237,7 +239,8 @@ def test_poisson_input_adds_binomial_jumps():
     counts = np.rint(result.state.ravel() / weight).astype(int)
     p = rate * dt
     n = counts.size
-    # mean n*p = 2, SE sqrt(n p (1-p) / N) = 0.0044 at N = 1e5
+    # mean n*p = 2, SE sqrt(n p (1-p) / N) = 0.0044 at N = 1e5: 4 SE = 0.9 % of the mean, so a 0.9 %
+    # error in the rate, dt or n_sources fails; the chi-square (p > 1e-3, ~8 bins) checks the shape
     assert abs(counts.mean() - n_sources * p) < 4 * math.sqrt(n_sources * p * (1 - p) / n)
     observed = np.bincount(counts, minlength=12)[:12]
     expected = stats.binom.pmf(np.arange(12), n_sources, p) * n
