@@ -183,11 +183,23 @@ def test_heterogeneous_nsnn_of_every_family_is_identical_in_brian2_with_shared_n
     _assert_identical_small(model, drive, _PER_TRIAL)
 
 
-def _assert_identical_small(model, drive, initial_state):
+@pytest.mark.slow  # 61 s with a cold Cython cache at load 8 on 2 cores, 1.3 s warm: make test-slow
+def test_gaussian_cdf_function_of_the_cython_target_is_identical():
+    """The Gaussian cdf is a Brian2 ``Function`` with its own Cython implementation (``0.5*erfc(-x/sqrt 2)``),
+    which the numpy-target tests never run (they use its numpy implementation, scipy's ndtr): one
+    heterogeneous escape NSNN on the Cython target (compiled once, cached by Brian2) is identical too."""
+    scale = 0.4 * _spread(0.6, 1.4)
+    model = ns.NSNN(beta=_spread(0.0, 0.9), threshold=_spread(0.8, 1.3), noise="gaussian", noise_scale=scale,
+                    firing="escape", reset="subtract")
+    drive = _spread(0.2, 0.6) + 0.3 * np.sin(np.arange(300) / 7.0)[:, None]
+    _assert_identical_small(model, drive, _PER_TRIAL, target="cython")
+
+
+def _assert_identical_small(model, drive, initial_state, target="numpy"):
     kwargs = dict(n_neurons=N_SMALL, n_steps=drive.shape[0], n_trials=2, seed=11, record_state=np.arange(N_SMALL),
                   initial_state=initial_state)
     ours = ns.simulate(model, drive, **kwargs)
-    theirs = run_brian2(model, drive, shared_noise=True, target="numpy", **kwargs)
+    theirs = run_brian2(model, drive, shared_noise=True, target=target, **kwargs)
     per_neuron = np.bincount(ours.spikes.neuron, minlength=N_SMALL)
     assert per_neuron.min() >= 3, per_neuron  # every neuron's parameters take part
     assert ours.spikes == theirs.spikes
