@@ -5,7 +5,7 @@ Brian2 compiles Cython code on first use (about 15 s, cached afterwards): the te
 
 import numpy as np
 import pytest
-from registered_family_checks import brian2_expression_errors, shared_noise_identity  # tests/
+from registered_family_checks import brian2_expression_errors  # tests/
 
 import nsnn_sim as ns
 from nsnn_sim import noise
@@ -98,13 +98,6 @@ NOISY = [record.name for record in noise.specs() if not record.deterministic]
 def test_every_registered_family_has_brian2_expressions_equal_to_scipy(name):
     errors = brian2_expression_errors(name)
     assert all(error < 1e-12 for error in errors.values()), errors
-
-
-@pytest.mark.parametrize("name", NOISY)
-@pytest.mark.parametrize("firing", ["escape", "reference"])
-def test_every_registered_family_is_identical_in_brian2_with_shared_noise(name, firing):
-    n_spikes, identical = shared_noise_identity(name, firing)
-    assert n_spikes > 50 and identical, (name, firing, n_spikes)
 
 
 def test_bridge_rejects_what_brian2_cannot_express():
