@@ -144,7 +144,7 @@ def test_grid_crossing_bias_shrinks_like_sqrt_dt_as_predicted(mu, sigma, tau_ref
         # leading-order theory: the continuous neuron with its threshold raised by rho*s (Siegmund);
         # rate SE (measured) 0.42/0.62/0.61 %, 0.23/0.32/0.33 %, 0.11/0.16/0.16 % at the three points
         # and dt = 100/30/10 us: an error of the predicted shift beyond 0.4-2.5 % of the rate fails (the
-        # grid's bias is 2-9 %; a 3 % error in rho itself shifts the rate by about 0.1-0.3 %, which
+        # grid's bias is 1-9 %; a 3 % error in rho itself shifts the rate by only 0.03-0.3 %, which
         # test_grid_threshold_shift_formula catches exactly instead)
         shift = ns.theory.grid_threshold_shift(sigma, dt, TAU)
         predicted = ns.theory.siegert_rate(mu, sigma, TAU, threshold=1.0 + shift, tau_ref=tau_ref)
