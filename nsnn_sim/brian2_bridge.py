@@ -234,7 +234,10 @@ def _membrane_noise(parts: _Parts, compiled, family: noise_families.FamilySpec) 
     if parts.shared_noise:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
         return "", parts.stream(rng.MEMBRANE, noise_families.get(family.name, 1.0).ppf)
     if family.brian2_sample is not None:
-        return "", family.brian2_sample
+        # drawn in a statement of its own: inside the held update (``int(not_refractory)*(...)``) Brian2's
+        # numpy target rewrites the expression into a ``where`` that calls the sampler twice and
+        # without its vectorisation index (a TypeError), as it once did for every Gaussian NSNN
+        return f"nsnn_sample = {family.brian2_sample}\n", "nsnn_sample"
     # rand() lies in [0, 1): map it into [2**-53, 1 - 2**-52] so that every ppf is finite
     return "nsnn_uniform = rand()*(1.0 - 2.0**-52) + 2.0**-53\n", family.ppf_expression("nsnn_uniform", "1.0")
 

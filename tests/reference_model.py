@@ -1,83 +1,169 @@
 """A plain-Python transcription of DESIGN.md's neuron equation, used to check the Numba engine.
 
-It shares nothing with the engine but the documented conventions: the random stream of
-(seed, trial, neuron, purpose) indexed by the step (nsnn_sim.rng), the noise families' scalar
-functions (nsnn_sim.noise), the ziggurat's layer table (nsnn_sim.rng.ZIGGURAT_X, data) and the
-compiled per-neuron coefficients (model.compile). Gaussian membrane noise is drawn by
-:func:`ziggurat_normal`, a plain-Python transcription of the algorithm of nsnn_sim.rng.normal.
+It shares nothing with the engine's code; it reads only the model's validated parameters and the
+noise family's scipy.stats reference from the registry record (``FamilySpec.scipy_reference``):
+
+* The per-neuron coefficients come from the documented equations (:func:`documented_coefficients`,
+  DESIGN.md section 3 and the docstrings of ``nsnn_sim.neurons.NSNN`` and ``LIF``), never from
+  ``model.compile``: alpha, gain, offset, noise scale, threshold, reset value, initial value,
+  refractory steps (``round(tau_ref/dt)``) and the hazard per step (``rho_0*dt``).
+* The random streams are transcribed in plain Python (:func:`stream_key`, :func:`uniform`): the
+  SplitMix64 finaliser, the key of (seed, trial, neuron, purpose) with one finaliser per component
+  and draw ``counter`` = ``mix64(key + (counter + 1)*G)`` mapped to ``((x >> 12) + 0.5)*2**-52``
+  (nsnn_sim.rng's module docstring). The key's per-component constants are not in that docstring;
+  they are transcribed from ``rng._key`` (they are a convention, not a model property, and a
+  mistake in them would show as a mismatch here, never as a silent agreement).
+* Gaussian membrane noise is :func:`ziggurat_normal`, a transcription of Doornik's (2005)
+  256-layer ziggurat as nsnn_sim.rng's docstring describes it, with its own layer table
+  (:func:`ziggurat_table`, Doornik's ``zigNorInit``); other families' membrane noise is the scipy
+  reference's ppf of the stream's uniform, and escape / reference firing compares the stream's
+  uniform with the scipy reference's cdf.
+
+Because scipy's cdf and ppf and the documented forms of the coefficients (``1 - exp(-dt/tau)``
+where the code uses ``expm1``) round differently from the engine, the membrane values agree to a
+few ulps, not bit for bit: the tests compare them to ``1e-12`` and the spikes exactly (a spike could
+only flip if ``u`` came within ulps of the threshold or a uniform within ulps of the cdf).
 """
 
 import math
 
 import numpy as np
 
-from nsnn_sim import noise, rng
+from nsnn_sim import noise
+
+MEMBRANE, FIRING, BRIDGE, POISSON = 0, 1, 2, 3  # the documented stream purposes (nsnn_sim.rng)
 
 
+# ------------------------------------------------------------------ the documented coefficients
+def documented_coefficients(model, n_neurons):
+    """The per-neuron coefficients of the one neuron equation from the documented equations.
+
+    NSNN: ``alpha = beta``, ``gain = 1``, ``offset = 0``, scale ``noise_scale``, ``u_reset = 0``,
+    initial value 0, no refractoriness. LIF: Euler ``alpha = 1 - dt/tau``, ``gain = dt/tau``,
+    membrane scale ``sigma*sqrt(2 dt/tau)``; exact ``alpha = exp(-dt/tau)``, ``gain = 1 - alpha``,
+    scale ``sigma*sqrt(1 - alpha^2)``; escape firing: scale ``sigma``; hazard firing: scale
+    ``delta_u`` and hazard per step ``rho_0*dt``; ``offset = gain*u_rest``, initial value ``u_rest``,
+    refractory steps ``round(tau_ref/dt)``. Returns a dict of arrays and the rule names.
+    """
+    def each(value):
+        return np.broadcast_to(np.asarray(value, dtype=float), (n_neurons,)).copy()
+
+    dt, zeros = model.dt, np.zeros(n_neurons)
+    if model.kind == "NSNN":
+        scale = each(model.noise_scale) if model.noise != "none" else zeros.copy()
+        return {"alpha": each(model.beta), "gain": np.ones(n_neurons), "offset": zeros.copy(), "noise_scale": scale,
+                "threshold": each(model.threshold), "u_reset": zeros.copy(), "u_initial": zeros.copy(),
+                "refractory_steps": np.zeros(n_neurons, dtype=int), "hazard_rate": zeros.copy(),
+                "noise": model.noise, "firing": model.firing, "reset": model.reset, "crossing": "grid"}
+    tau, sigma, u_rest = each(model.tau), each(model.sigma), each(model.u_rest)
+    if model.method == "euler":
+        alpha, gain = 1.0 - dt / tau, dt / tau
+        scale = sigma * np.sqrt(2.0 * dt / tau)
+    else:
+        alpha = np.exp(-dt / tau)
+        gain = 1.0 - alpha
+        scale = sigma * np.sqrt(1.0 - alpha**2)
+    hazard = model.firing == "hazard"
+    if model.firing == "escape":
+        scale = sigma
+    if hazard:
+        scale = each(model.delta_u)
+    if model.noise == "none" and not hazard:
+        scale = zeros.copy()
+    return {"alpha": alpha, "gain": gain, "offset": gain * u_rest, "noise_scale": scale,
+            "threshold": each(model.threshold), "u_reset": each(model.u_reset), "u_initial": u_rest,
+            "refractory_steps": np.array([round(t / dt) for t in each(model.tau_ref)], dtype=int),
+            "hazard_rate": each(model.rho_0) * dt if hazard else zeros.copy(),
+            "noise": "none" if hazard else model.noise, "firing": model.firing, "reset": model.reset,
+            "crossing": model.threshold_crossing}
+
+
+class _Family:
+    """The scipy.stats reference of a noise family: cdf at each neuron's scale, ppf at scale 1."""
+
+    def __init__(self, name, scales):
+        record = noise.spec(name)
+        self.deterministic = record.deterministic
+        self.gaussian = name == "gaussian"
+        if not self.deterministic:
+            self._cdfs = [record.scipy_reference(float(scale)).cdf for scale in scales]
+            self._standard = record.scipy_reference(1.0)
+
+    def cdf(self, i, x):
+        if self.deterministic:
+            return 1.0 if x >= 0.0 else 0.0
+        return float(self._cdfs[i](x))
+
+    def standard_ppf(self, p):
+        return float(self._standard.ppf(p))
+
+
+# ------------------------------------------------------------------ the simulation
 def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weights=None, delays=None,
                        poisson=(), initial_state=None):
     """Return (spikes as a sorted list of (trial, neuron, step), u array (n_trials, n_steps, n_neurons)).
 
     current: (n_trials, n_steps, n_neurons); weights/delays dense W[post, pre] or None;
-    poisson: list of (n_sources, rate, weight) with scalar rate and scalar or per-neuron weight;
-    initial_state: None (the model's u_initial), a scalar or a per-neuron array.
+    poisson: list of (n_sources, rate, weight) with scalar or per-neuron rate and weight;
+    initial_state: None (the model's documented initial value), a scalar, a per-neuron or an
+    (n_trials, n_neurons) array.
     """
-    c = model.compile(n_neurons)
-    firing = {0: "membrane", 1: "escape", 2: "reference", 3: "hazard"}[c.firing]
+    c = documented_coefficients(model, n_neurons)
+    family = _Family(c["noise"], c["noise_scale"])
+    firing = c["firing"]
     spikes = []
     state = np.zeros((n_trials, n_steps, n_neurons))
+    initial = (np.broadcast_to(c["u_initial"], (n_trials, n_neurons)) if initial_state is None
+               else np.broadcast_to(np.asarray(initial_state, dtype=float), (n_trials, n_neurons)))
     for trial in range(n_trials):
-        u = (c.u_initial.copy() if initial_state is None
-             else np.broadcast_to(np.asarray(initial_state, dtype=float), (n_neurons,)).copy())
+        u = initial[trial].copy()
         refractory = np.zeros(n_neurons, dtype=int)
         pending = np.zeros((n_steps + 100, n_neurons))
         for step in range(n_steps):
             for i in range(n_neurons):
-                key = lambda purpose: rng.stream_key(seed, trial, i, purpose)  # noqa: E731
+                key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
                 jump = pending[step, i]
                 for group, (n_sources, rate, weight) in enumerate(poisson):
-                    p = rate * model.dt
-                    draw = rng.uniform(key(rng.POISSON + group), step)
-                    count = _binomial_by_inversion(n_sources, p, draw)
+                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
                     jump += count * np.broadcast_to(weight, (n_neurons,))[i]
                 if refractory[i] > 0:  # frozen at the value after reset, inputs lost
                     refractory[i] -= 1
                     state[trial, step, i] = u[i]
                     continue
                 before = u[i]
-                u[i] = c.alpha[i] * u[i] + c.gain[i] * current[trial, step, i] + c.offset[i] + jump
-                scale = c.noise_scale[i]
-                theta = c.threshold[i]
+                u[i] = c["alpha"][i] * u[i] + c["gain"][i] * current[trial, step, i] + c["offset"][i] + jump
+                scale, theta = c["noise_scale"][i], c["threshold"][i]
                 if firing == "escape":
-                    spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
+                    spike = uniform(key(FIRING), step) < family.cdf(i, u[i] - theta)
                 elif firing == "hazard":  # rho_0*dt*exp((u - theta)/delta_u) events expected in the step
-                    rho_0, delta_u = (np.broadcast_to(value, (n_neurons,))[i] for value in (model.rho_0, model.delta_u))
-                    hazard = rho_0 * model.dt * math.exp((u[i] - theta) / delta_u)
-                    spike = rng.uniform(key(rng.FIRING), step) < -math.expm1(-hazard)
+                    hazard = c["hazard_rate"][i] * math.exp((u[i] - theta) / scale)
+                    spike = uniform(key(FIRING), step) < 1.0 - math.exp(-hazard)
                 else:
-                    if c.family == noise.GAUSSIAN:
-                        u[i] += ziggurat_normal(int(key(rng.MEMBRANE)), step) * scale
-                    elif c.family != noise.NONE:
-                        u[i] += noise.ppf(c.family, rng.uniform(key(rng.MEMBRANE), step), 1.0) * scale
-                    if firing == "membrane" and c.bridge == 2:  # sub-step crossing and reset
-                        spike, u_end = _substep(c, i, before, u[i], current[trial, step, i], step, key(rng.BRIDGE))
+                    if family.gaussian:
+                        u[i] += ziggurat_normal(key(MEMBRANE), step) * scale
+                    elif not family.deterministic:
+                        u[i] += family.standard_ppf(uniform(key(MEMBRANE), step)) * scale
+                    if firing == "membrane" and c["crossing"] == "substep":  # sub-step crossing and reset
+                        spike, u_end = _substep(c, i, before, u[i], current[trial, step, i], step, key(BRIDGE))
                         if spike:
                             spikes.append((trial, i, step))
                             u[i] = u_end
-                            refractory[i] = c.refractory_steps[i]
+                            refractory[i] = c["refractory_steps"][i]
                             state[trial, step, i] = u[i]
                             continue
                     if firing == "membrane":
                         spike = u[i] >= theta
-                        if not spike and c.bridge == 1:
+                        if not spike and c["crossing"] == "bridge":
                             crossing = math.exp(-2 * (theta - before) * (theta - u[i]) / scale**2)
-                            spike = rng.uniform(key(rng.BRIDGE), step) < crossing
-                    else:
-                        spike = rng.uniform(key(rng.FIRING), step) < noise.cdf(c.family, u[i] - theta, scale)
+                            spike = uniform(key(BRIDGE), step) < crossing
+                    else:  # reference: a Bernoulli with the cdf of the already-noisy u
+                        spike = uniform(key(FIRING), step) < family.cdf(i, u[i] - theta)
                 if spike:
                     spikes.append((trial, i, step))
-                    u[i] = c.u_reset[i] if c.reset == 0 else u[i] - (theta - c.u_reset[i])
-                    refractory[i] = c.refractory_steps[i]
+                    u_reset = c["u_reset"][i]
+                    u[i] = u_reset if c["reset"] == "zero" else u[i] - (theta - u_reset)
+                    refractory[i] = c["refractory_steps"][i]
                     if weights is not None:
                         for post in range(n_neurons):
                             if weights[post, i] != 0:
@@ -90,12 +176,12 @@ def _substep(c, i, u0, u1, drive, step, key):
     """The OU-bridge crossing of threshold_crossing="substep" (DESIGN: crossing probability
     exp(-2*alpha*(theta - u0)*(theta - u1)/s2); crossing clock w ~ IG(a/|b|, a^2/V); the rest of the
     step integrated exactly from u_reset). Returns (spike, u at the end of the step)."""
-    alpha, s2, theta = c.alpha[i], c.noise_scale[i] ** 2, c.threshold[i]
+    alpha, s2, theta = c["alpha"][i], c["noise_scale"][i] ** 2, c["threshold"][i]
     a, b = theta - u0, (theta - u1) / alpha
     if u1 < theta:
         if s2 <= 0 or a <= 0:
             return False, u1
-        if rng.uniform(key, step) >= math.exp(-2.0 * alpha * (theta - u0) * (theta - u1) / s2):
+        if uniform(key, step) >= math.exp(-2.0 * alpha * (theta - u0) * (theta - u1) / s2):
             return False, u1
     log_alpha = math.log(alpha)
     if a <= 0:
@@ -103,19 +189,19 @@ def _substep(c, i, u0, u1, drive, step, key):
     else:
         clock = s2 / (alpha * alpha)
         mean, shape = (a / abs(b) if b != 0 else math.inf), a * a / clock
-        y = ziggurat_normal(int(key), step + (1 << 56)) ** 2
+        y = ziggurat_normal(key, step + (1 << 56)) ** 2
         if math.isinf(mean):
             w = shape / y
         else:
             half = mean * y / (2.0 * shape)
             x = mean / (1.0 + half + math.sqrt(half * (2.0 + half)))
-            w = x if rng.uniform(key, step + (2 << 56)) <= mean / (mean + x) else mean / x * mean
+            w = x if uniform(key, step + (2 << 56)) <= mean / (mean + x) else mean / x * mean
         share = 1.0 / (1.0 + 1.0 / w)
         fraction = min(1.0, math.log1p(math.expm1(-2.0 * log_alpha) * share) / (-2.0 * log_alpha))
     decay = math.exp(log_alpha * (1.0 - fraction))
-    target = (c.gain[i] * drive + c.offset[i]) / (1.0 - alpha)
+    target = (c["gain"][i] * drive + c["offset"][i]) / (1.0 - alpha)
     spread = math.sqrt(s2 / (1.0 - alpha * alpha) * -math.expm1(2.0 * log_alpha * (1.0 - fraction)))
-    return True, target + (c.u_reset[i] - target) * decay + spread * ziggurat_normal(int(key), step + (3 << 56))
+    return True, target + (c["u_reset"][i] - target) * decay + spread * ziggurat_normal(key, step + (3 << 56))
 
 
 def _binomial_by_inversion(n, p, draw):
@@ -127,26 +213,59 @@ def _binomial_by_inversion(n, p, draw):
     return n
 
 
-# ------------------------------------------------------------------ the ziggurat, in plain Python
+# ------------------------------------------------------------------ the random streams, in plain Python
 _MASK = 2**64 - 1
 _GOLDEN = 0x9E3779B97F4A7C15
+_M1 = 0xBF58476D1CE4E5B9
+_M2 = 0x94D049BB133111EB
 
 
 def _mix64(z):
-    z = ((z ^ (z >> 30)) * 0xBF58476D1CE4E5B9) & _MASK
-    z = ((z ^ (z >> 27)) * 0x94D049BB133111EB) & _MASK
+    """The SplitMix64 finaliser (Steele, Lea & Flood 2014)."""
+    z = ((z ^ (z >> 30)) * _M1) & _MASK
+    z = ((z ^ (z >> 27)) * _M2) & _MASK
     return z ^ (z >> 31)
+
+
+def stream_key(seed, trial, neuron, purpose):
+    """The 64-bit key of stream (seed, trial, neuron, purpose): one finaliser per component."""
+    key = _mix64((seed * _GOLDEN + _GOLDEN) & _MASK)
+    key = _mix64(key ^ ((trial * _M1 + _GOLDEN) & _MASK))
+    key = _mix64(key ^ ((neuron * _M2 + _GOLDEN) & _MASK))
+    return _mix64(key ^ ((purpose * _GOLDEN + _M1) & _MASK))
 
 
 def _uniform(bits):
     return ((bits >> 12) + 0.5) * 2.0**-52
 
 
+def uniform(key, counter):
+    """Draw ``counter`` of stream ``key``: ``((mix64(key + (counter + 1)*G) >> 12) + 0.5)*2**-52``."""
+    return _uniform(_mix64((key + (counter + 1) * _GOLDEN) & _MASK))
+
+
+def ziggurat_table(layers=256, r=3.6541528853610088, v=0.00492867323399):
+    """Doornik's (2005) ``zigNorInit``: layer edges ``X[0..layers]`` with ``X[0] = v/f(r)``,
+    ``X[1] = r``, ``X[i] = sqrt(-2 log(v/X[i-1] + f(X[i-1])))``, ``X[layers] = 0``,
+    ``f(x) = exp(-x^2/2)``; ``r`` and ``v`` are the paper's constants for 256 layers."""
+    x = [0.0] * (layers + 1)
+    f = math.exp(-0.5 * r * r)
+    x[0], x[1] = v / f, r
+    for i in range(2, layers):
+        x[i] = math.sqrt(-2.0 * math.log(v / x[i - 1] + f))
+        f = math.exp(-0.5 * x[i] * x[i])
+    return x
+
+
+_ZIGGURAT_X = ziggurat_table()
+
+
 def ziggurat_normal(key, counter):
     """Standard normal number ``counter`` of stream ``key``: Doornik's (2005) 256-layer ziggurat on
     the SplitMix64 hash (layer from bits 0-7, signed uniform from bits 11-63; the rare path takes its
     uniforms from the SplitMix64 sequence started at the first hash)."""
-    x_table, r = rng.ZIGGURAT_X, rng.ZIGGURAT_X[1]
+    x_table, r = _ZIGGURAT_X, _ZIGGURAT_X[1]
+    key = int(key)
     bits = _mix64((key + (counter + 1) * _GOLDEN) & _MASK)
     state = bits
 

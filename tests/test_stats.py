@@ -109,7 +109,8 @@ def test_poisson_rates(long_poisson):
     p, spikes = 0.002, long_poisson
     rates = stats.firing_rates(spikes)
     assert rates.dims == ("trial", "neuron") and rates.attrs["units"] == "Hz"
-    # SE of the mean rate: binomial count SD sqrt(n p (1-p)) / (n dt), over 20 independent trains (0.3 %)
+    # SE of the mean rate: binomial count SD sqrt(n p (1-p)) / (n dt), over 20 independent trains (0.3 %):
+    # a rate error of 1.3 % (4 SE) fails
     se = math.sqrt(spikes.n_steps * p * (1 - p)) / spikes.duration / math.sqrt(rates.size)
     assert abs(float(rates.mean()) - p / spikes.dt) < 4 * se
     # a sub-interval counts only its own spikes
@@ -120,7 +121,8 @@ def test_poisson_rates(long_poisson):
 
 def test_poisson_isi_irregularity(long_poisson):
     p = 0.002
-    # geometric ISIs: CV = sqrt(1 - p) exactly; SE = SD of the per-train values / sqrt(20)
+    # geometric ISIs: CV = sqrt(1 - p) exactly; SE = SD of the per-train values / sqrt(20), measured
+    # 0.27 % (CV), 0.17 % (CV2), 0.31 % (LV): errors beyond 1.1 %, 0.7 %, 1.2 % (4 SE) fail
     assert_within_4se(stats.isi_cv(long_poisson).values, math.sqrt(1 - p), "CV")
     cv2_expected, lv_expected = geometric_pair_means(p)
     assert cv2_expected == pytest.approx(1, abs=0.01) and lv_expected == pytest.approx(1, abs=0.01)
@@ -134,14 +136,17 @@ def test_poisson_fano_across_trials(many_trial_poisson):
     assert fano.dims == ("neuron", "window") and fano.sizes == {"neuron": 50, "window": 2}
     np.testing.assert_allclose(fano["window"].values, [0.01, 0.1])
     for column, width in enumerate((100, 1000)):
-        # SE = SD across the 50 independent neurons / sqrt(50) (0.2 % and 0.6 % of the value)
+        # SE = SD across the 50 independent neurons / sqrt(50) (0.2 % and 0.6 % of the value): 4 SE
+        # is 0.8 % and 2.4 %, so a ddof change (x 200/199, +0.5 %) passes here; the exact test
+        # test_fano_across_trials_is_the_ddof_0_variance_over_the_mean_exactly catches it
         assert_within_4se(fano.values[:, column], expected_fano(spikes.n_trials, width, p), f"Fano {width}")
 
 
 def test_poisson_fano_across_windows(long_poisson):
     p = 0.002
     fano = stats.fano_factor(long_poisson, 0.01, across="windows")  # 25 000 windows of 100 steps
-    # SE = SD across the 20 neurons (each averages its 2 trials) / sqrt(20)
+    # SE = SD across the 20 neurons (each averages its 2 trials) / sqrt(20), measured 0.20 %: a Fano error
+    # beyond 0.8 % fails (a ddof change, x 25000/24999, is caught by the exact test below instead)
     assert_within_4se(fano.values[:, 0], expected_fano(25_000, 100, p), "Fano across windows")
 
 
