@@ -50,7 +50,8 @@ class FitResult:
     dataset : xarray.Dataset
         ``estimate``, ``se`` and ``fixed`` (neuron, parameter), ``covariance`` (neuron, parameter, parameter_2),
         ``log_likelihood``, ``aic``, ``bic``, ``n_spikes``, ``n_observations`` (neuron); attrs: the totals,
-        the fitted model (JSON), the optimiser's outcome.
+        the fitted model (JSON), the optimiser's outcome (``converged``: every neuron's Fisher information is
+        positive definite and its Newton decrement below :data:`NEWTON_DECREMENT`).
     model : NSNN or LIF
         The fitted model (per-neuron decay and noise scale), ready for :func:`nsnn_sim.simulate`.
     weights : array (n_neurons, n_inputs)
@@ -295,12 +296,23 @@ def _fit_block(problem: Problem, options: dict, hessian_step: float):
     if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():  # False for NaN
         covariance[:] = 0.0  # fixed entries: known exactly
         covariance[np.ix_(free, free)] = np.linalg.inv(block)
+        gradient = problem.evaluate(theta, parallel=False)[1][0, free]
+        decrement = 0.5 * float(gradient @ covariance[np.ix_(free, free)] @ gradient)
+        solution.success = decrement < NEWTON_DECREMENT
+        solution.message = f"{solution.message}; Newton decrement {decrement:.2g} nats"
     else:
         smallest = float(eigenvalues.min())
+        solution.success = False
     return theta[0], covariance, solution, smallest
 
 
 MAX_RESTARTS = 20
+#: A neuron's fit has converged when its Fisher information is positive definite and the Newton decrement
+#: ``g^T H^-1 g / 2`` (the log-likelihood one more Newton step would gain) is below this many nats: the
+#: estimate then lies within about ``sqrt(2 * 1e-4) = 0.014`` standard errors of the maximum. L-BFGS-B's own
+#: flag is not used: it reports success on "relative reduction of f" short of the maximum, and failure of a
+#: line search at the maximum itself.
+NEWTON_DECREMENT = 1e-4
 
 
 def _minimize_with_restarts(objective, start: np.ndarray, bounds: list, options: dict):
