@@ -17,9 +17,10 @@ $(STAMP): pyproject.toml
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 
-## make test: create .venv, install, run the whole fast suite (< 15 min on 2 cores)
+## make test: create .venv, install, run the whole fast suite (< 15 min on 2 cores): two pytest processes
+## (pytest-xdist), each test file in one of them (its module fixtures and first-call compilations once)
 test: $(STAMP)
-	$(PY) -m pytest -m "not slow" -q
+	$(PY) -m pytest -m "not slow" -q -n 2 --dist loadfile
 
 ## make test-slow: the long statistical runs
 test-slow: $(STAMP)
@@ -48,7 +49,7 @@ crossval: $(STAMP)
 	$(PY) analyses/crossval_brian2.py
 	$(PY) figures/crossval_brian2.py
 
-## make crossval-quick: the same grid at a smaller size (about 2 min)
+## make crossval-quick: nine of the conditions at smaller sizes (under a minute)
 crossval-quick: $(STAMP)
 	$(PY) analyses/crossval_brian2.py --quick
 	$(PY) figures/crossval_brian2.py
