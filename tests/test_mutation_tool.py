@@ -15,6 +15,7 @@ def f(x, scale=2.0):
     """Docstring 5 * 6."""
     if x < 0:
         raise ValueError(f"bad x {x + 1}")
+    n = whole_number("n", x + 1, minimum=2)
     y = x * 2.5 - 1  # a comment with - and *
     y += 3
     return y + x
@@ -53,7 +54,8 @@ def test_sites_of_a_known_source_are_exactly_the_function_body_operators():
         ("binop", "+", "-"),
         ("unary", "-a", "(a)"), ("compare", ">=", ">"), ("boolop", "and", "or"), ("compare", "!=", "=="),
         ("constant", "0", "1"), ("binop", "/", "*"),
-    }  # not the docstrings, the module or class level, the default 2.0, the guard x < 0 nor its f-string
+    }  # not the docstrings, the module or class level, the default 2.0, the guard x < 0 nor its f-string, nor
+    # the arguments of an argument check
 
 
 def test_every_sampled_mutant_parses_and_differs_from_the_original_in_exactly_one_node():

@@ -15,7 +15,8 @@ and kernels are mutated like any other code. Operators:
 
 Not mutated: module level and class bodies (registries, constants), docstrings, default arguments,
 decorators, annotations, f-strings, ``raise`` statements and the conditions of validation guards
-(an ``if`` whose body only raises), ``assert`` statements, and calls that log or warn.
+(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, and the arguments of
+the argument checks of :mod:`nsnn_sim.validation` and of ``require_memory``.
 
 Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
 (:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
@@ -107,6 +108,9 @@ _SWAP_COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 _TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
          ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.And: "and", ast.Or: "or"}
 _QUIET_CALLS = {"warn", "_warn", "warning", "info", "debug", "error", "exception", "print", "get_logger"}
+# argument checks (nsnn_sim.validation) and the memory guard: their bounds are validation, not computation
+_CHECK_CALLS = {"whole_number", "numeric_parameter", "finite_array", "float_array", "per_neuron", "finite_values",
+                "orientation_grid", "si_value", "describe", "require_memory"}
 
 
 @dataclass(frozen=True)
@@ -148,7 +152,7 @@ def _excluded(node: ast.AST, parent: ast.AST | None) -> bool:
         return True
     if isinstance(node, ast.Call):
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
-        return name in _QUIET_CALLS
+        return name in _QUIET_CALLS or name in _CHECK_CALLS
     if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
         return True  # docstrings and bare strings
     if isinstance(parent, ast.If) and node is parent.test:
