@@ -15,6 +15,8 @@ def f(x, scale=2.0):
     """Docstring 5 * 6."""
     if x < 0:
         raise ValueError(f"bad x {x + 1}")
+    if np.any(x > 1.0):
+        raise ValueError("x above 1")
     n = whole_number("n", x + 1, minimum=2)
     y = x * 2.5 - 1  # a comment with - and *
     y += 3

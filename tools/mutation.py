@@ -155,14 +155,13 @@ def _excluded(node: ast.AST, parent: ast.AST | None) -> bool:
     """Subtrees never mutated: f-strings, raise / assert, logging and warning calls, validation guards."""
     if isinstance(node, (ast.JoinedStr, ast.Raise, ast.Assert)):
         return True
+    if isinstance(parent, ast.If) and node is parent.test and all(isinstance(line, ast.Raise) for line in parent.body):
+        return True
     if isinstance(node, ast.Call):
         name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
         return name in _QUIET_CALLS or name in _CHECK_CALLS
-    if isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
-        return True  # docstrings and bare strings
-    if isinstance(parent, ast.If) and node is parent.test:
-        return all(isinstance(statement, ast.Raise) for statement in parent.body)
-    return False
+    # docstrings and bare strings
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
 
 
 class _Finder:
