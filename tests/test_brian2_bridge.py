@@ -129,3 +129,11 @@ def test_brian2_own_noise_of_the_euler_lif_has_the_documented_amplitude_exactly(
     increments = (v - before - dt * (u_rest + drive - before) / tau) / (sigma * np.sqrt(2 * dt / tau))
     expected = np.random.RandomState(seed).randn(n_steps, n_neurons)
     np.testing.assert_allclose(increments, expected, rtol=1e-9, atol=1e-9)
+
+
+def test_brian2_run_without_record_state_records_no_state():
+    """record_state=None records no membrane (no StateMonitor), as in nsnn_sim.simulate."""
+    result = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, target="numpy")
+    assert result.state is None
+    recorded = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, record_state=[1], target="numpy")
+    assert recorded.state.shape == (2, 20, 1)

@@ -387,6 +387,22 @@ def test_gradient_sign_attack_increases_the_loss(small_randman):
     np.testing.assert_array_equal(learn.gradient_sign_attack(network, data.x_test, data.y_test, 0.0), data.x_test)
 
 
+def test_randman_fourier_terms_are_ceil_precision_power_and_at_most_1000():
+    """The documented number of Fourier terms: ceil(precision**(-1/alpha)), capped at 1000."""
+    sizes = dict(n_classes=2, n_inputs=3, n_steps=10, n_train=2, n_test=1, seed=1)
+    assert learn.randman(precision=1e-3, alpha=2.0, **sizes).attrs["n_frequencies"] == 32  # ceil(31.6)
+    assert learn.randman(precision=1e-8, alpha=2.0, **sizes).attrs["n_frequencies"] == 1000  # 1e4 capped
+
+
+def test_tuning_task_targets_dataarray_labels_stimuli_and_neurons():
+    task = learn.tuning_task(n_neurons=5, n_orientations=8, n_steps=20)
+    targets = task.targets_dataarray()
+    assert targets.dims == ("stimulus", "neuron") and targets.shape == (8, 5)
+    np.testing.assert_array_equal(targets["neuron"].values, np.arange(5))
+    np.testing.assert_array_equal(targets["stimulus"].values, task.orientations)
+    np.testing.assert_array_equal(targets.values, task.targets)
+
+
 def test_tuning_task_fit_reduces_error():
     task = learn.tuning_task(n_neurons=4, n_orientations=8, n_steps=50)
     network = learn.Network(task.inputs.shape[2], [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.4)],

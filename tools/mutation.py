@@ -74,7 +74,7 @@ SELECTIONS: dict[str, list[str]] = {
     "theory": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
                "nest_reference or tends_to or isi_cv_limits or rejects_bad or grid_threshold_shift or hazard_theory"],
     "brian2_bridge": ["tests/test_brian2_bridge.py", "-k",
-                      "expressions_equal_to_scipy or own_noise or rejects or refused"],
+                      "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state"],
     "learn/backward": _LEARN_KERNELS,
     "learn/forward": _LEARN_KERNELS,
     "learn/gradients": _LEARN_KERNELS,
@@ -87,7 +87,8 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/perturbations": ["tests/test_learn_perturbations.py", "-k", "not identical_in_both_engines"],
     "learn/robustness": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
                          "deletion_and_insertion or gradient_sign_attack or l2_sphere or expectation_over_noise"],
-    "learn/simulator": ["tests/test_learn.py", "-k", "simulator_runs or evaluate_in_learner_and_simulator"],
+    "learn/simulator": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
+                        "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines"],
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
 }
 
@@ -96,8 +97,8 @@ MODULES = ["noise", "neurons", "engine", "network", "rng", "stats", "tuning", "d
            "learn/datasets", "learn/forward", "learn/gradients", "learn/losses", "learn/network",
            "learn/optimizers", "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
 
-# mutant id -> one-line reason it is equivalent (no test can tell it from the original)
-EQUIVALENT: dict[str, str] = {}
+# mutant id -> one-line reason it is equivalent (no test can tell it from the original): a small data file
+EQUIVALENT: dict[str, str] = json.loads((Path(__file__).with_name("mutation_equivalent.json")).read_text())
 
 MINIMUM_PER_MODULE = 3
 # rough seconds per mutant on an idle machine (fresh-cache compile of the kernels the selection runs), to
@@ -383,6 +384,8 @@ def write_report(record: dict, out: Path) -> None:
              f"{record['sites']} mutation sites of the function bodies of the core modules, each in its own copy "
              "of the package with a fresh empty `NUMBA_CACHE_DIR`, against `pytest -x -q -m \"not slow\" "
              "-p no:cacheprovider` on its module's selection (below).", "",
+             *([f"**The run was stopped before its end: {record['count'] - len(outcomes)} of the "
+                f"{record['count']} sampled mutants were not run.**", ""] if len(outcomes) < record["count"] else []),
              f"**Mutation score: {killed} of {candidates} non-equivalent mutants killed "
              f"({100.0 * killed / max(candidates, 1):.1f} %)**; {equivalent} equivalent.", "",
              f"* killed in the first run: {first} (of which by a timeout of {record['timeout']:.0f} s: "
@@ -435,6 +438,16 @@ def _load() -> str:
         return "?"
 
 
+def _new_record(args, outcomes: list[dict], wall: float, loads: list[str]) -> dict:
+    for outcome in outcomes:
+        outcome["first_status"] = outcome["status"]
+    return {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)), "loads": loads,
+            "count": args.count, "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout, "wall_seconds": wall,
+            "load": loads[len(loads) // 2] if loads else _load(), "modules": MODULES,
+            "sites": sum(len(sites(module)) for module in MODULES),
+            "sites_per_module": {module: len(sites(module)) for module in MODULES}, "mutants": outcomes}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--count", type=int, default=200)
@@ -446,6 +459,13 @@ def main() -> None:
     parser.add_argument("--list", action="store_true", help="print the sample and stop")
     parser.add_argument("--baseline", action="store_true",
                         help="first run every selection on the unmutated package (each must pass)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a stopped run: skip the mutants of .partial.jsonl, report them all at the end")
+    parser.add_argument("--cheap-first", action="store_true",
+                        help="run the mutants of the cheapest selections first (default: the dearest first)")
+    parser.add_argument("--from-partial", type=float, metavar="WALL_SECONDS",
+                        help="write the report from the outcomes of a stopped run (.partial.jsonl), which ran "
+                             "for WALL_SECONDS")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
@@ -455,10 +475,24 @@ def main() -> None:
         for mutant in chosen:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
         return
+    if args.from_partial is not None:
+        lines = out.with_suffix(".partial.jsonl").read_text().splitlines()
+        record = _new_record(args, [json.loads(line) for line in lines], args.from_partial, [])
+        write_report(record, out)
+        return
     earlier = json.loads(out.with_suffix(".json").read_text()) if (args.only or args.survivors) else None
     if earlier is not None:
         wanted = set(args.only or [o["id"] for o in earlier["mutants"] if o["status"] == "survived"])
         chosen = [mutant for mutant in chosen if mutant.id in wanted]
+    partial = out.with_suffix(".partial.jsonl")
+    segments_file = out.with_suffix(".partial.segments.json")
+    done = [json.loads(line) for line in partial.read_text().splitlines()] if args.resume and partial.exists() else []
+    segments = json.loads(segments_file.read_text()) if args.resume and segments_file.exists() else []
+    if not args.resume and earlier is None:
+        partial.unlink(missing_ok=True)
+    chosen = [mutant for mutant in chosen if mutant.id not in {row["id"] for row in done}]
+    segments.append([time.time(), None])
+    segments_file.write_text(json.dumps(segments))
     print(f"{len(chosen)} mutants, {args.jobs} jobs, load {_load()}", flush=True)
     loads = []
     start = time.perf_counter()
@@ -467,27 +501,26 @@ def main() -> None:
         if args.baseline:
             costs = baseline(Path(scratch), args.python, args.jobs, args.timeout)
         # the dearest selections first (those that compile the engine or the learner), so the two jobs end together
-        chosen.sort(key=lambda mutant: -costs.get(" ".join(SELECTIONS[mutant.module]), _COST.get(mutant.module, 0.0)))
+        chosen.sort(key=lambda mutant: (1 if args.cheap_first else -1)
+                    * costs.get(" ".join(SELECTIONS[mutant.module]), _COST.get(mutant.module, 0.0)))
         def one(mutant):
             outcome = run_mutant(mutant, Path(scratch), args.python, args.timeout)
             loads.append(_load())
-            with open(out.with_suffix(".partial.jsonl"), "a") as partial:  # kept if the report fails
-                partial.write(json.dumps(asdict(outcome)) + "\n")
+            with open(partial, "a") as record_file:  # kept if the run is stopped
+                record_file.write(json.dumps(asdict(outcome)) + "\n")
             print(f"{outcome.status:8s} {outcome.seconds:5.0f} s {mutant.id} {mutant.original!r} -> "
                   f"{mutant.mutated!r} {(outcome.failing or [outcome.tail])[0]}", flush=True)
             return outcome
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
             outcomes = [asdict(outcome) for outcome in pool.map(one, chosen)]
     wall = time.perf_counter() - start
+    segments[-1][1] = time.time()
     if earlier is None:
-        record = {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)),
-                  "loads": loads, "count": args.count, "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout,
-                  "wall_seconds": wall, "baseline": costs, "load": loads[len(loads) // 2] if loads else _load(),
-                  "modules": MODULES, "sites": sum(len(sites(module)) for module in MODULES),
-                  "sites_per_module": {module: len(sites(module)) for module in MODULES}, "mutants": []}
-        for outcome in outcomes:
-            outcome["first_status"] = outcome["status"]
-        record["mutants"] = outcomes
+        wall = sum(end - begin for begin, end in segments)
+        record = _new_record(args, [*done, *outcomes], wall, loads)
+        record["segments"] = segments
+        record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
+        record["baseline"] = costs
     else:
         record = earlier
         rows = {row["id"]: row for row in record["mutants"]}
@@ -497,7 +530,8 @@ def main() -> None:
         record["mutants"] = list(rows.values())
         record.setdefault("reruns", []).append({"count": len(outcomes), "wall_seconds": wall})
     write_report(record, out)
-    out.with_suffix(".partial.jsonl").unlink(missing_ok=True)
+    partial.unlink(missing_ok=True)
+    segments_file.unlink(missing_ok=True)
     killed, candidates, equivalent = _score(record["mutants"])
     print(f"score {killed}/{candidates} ({100.0 * killed / max(candidates, 1):.1f} %), {equivalent} equivalent, "
           f"wall {wall / 60:.1f} min; wrote {out}")
