@@ -433,6 +433,21 @@ def test_tuning_task_inputs_peak_at_input_amplitude_on_each_channels_preference(
     np.testing.assert_allclose(currents[4, 0], 0.7 * math.exp(-2 * 1.3), rtol=1e-12)
 
 
+def test_cross_entropy_and_its_gradient_follow_scipy_softmax():
+    """loss = -mean_b log softmax(o_b)[label_b], gradient (softmax(o) - onehot) / batch, with scipy's
+    softmax and log_softmax (independent of the learner's own); logits up to 800 (stable form)."""
+    from scipy import special
+
+    outputs = np.array([[0.3, -1.2, 2.0], [800.0, 799.0, -5.0], [0.0, 0.0, 0.0], [-3.0, 4.0, 1.5]])
+    labels = np.array([2, 1, 0, 1])
+    loss, grad = cross_entropy(outputs, labels)
+    assert loss == pytest.approx(-np.mean(special.log_softmax(outputs, axis=1)[np.arange(4), labels]), rel=1e-12)
+    expected = special.softmax(outputs, axis=1)
+    expected[np.arange(4), labels] -= 1.0
+    np.testing.assert_allclose(grad, expected / 4, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(learn.losses.softmax(outputs), special.softmax(outputs, axis=1), rtol=1e-12)
+
+
 def test_tuning_task_fit_reduces_error():
     task = learn.tuning_task(n_neurons=4, n_orientations=8, n_steps=50)
     network = learn.Network(task.inputs.shape[2], [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.4)],

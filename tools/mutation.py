@@ -80,7 +80,7 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/forward": _LEARN_KERNELS,
     "learn/gradients": _LEARN_KERNELS,
     "learn/network": _LEARN_KERNELS,
-    "learn/losses": ["tests/test_learn.py", "-k", "step_cross_entropy or linear_readout or bad_inputs or "
+    "learn/losses": ["tests/test_learn.py", "-k", "cross_entropy or linear_readout or bad_inputs or "
                      "one_forward_pass or tuning_task_fit"],
     "learn/data": ["tests/test_learn.py", "tests/test_learn_datasets.py", "-k", "randman or tuning_task or digits"],
     "learn/datasets": ["tests/test_learn_datasets.py"],
@@ -379,6 +379,8 @@ def write_report(record: dict, out: Path) -> None:
     first = sum(outcome["first_status"] != "survived" for outcome in outcomes)
     later = sum(outcome["first_status"] == "survived" and outcome["status"] != "survived" for outcome in outcomes)
     survivors = [outcome for outcome in outcomes if outcome["status"] == "survived"]
+    pieces = len(record.get("segments", []))
+    segment_text = f" in {pieces} segments (stopped and resumed with --resume)" if pieces > 1 else ""
     lines = ["# Mutation testing of the core modules", "",
              f"Measured by `make mutation` (`tools/mutation.py --count {record['count']} --seed {record['seed']} "
              f"--jobs {record['jobs']}`): {len(outcomes)} mutants sampled with a fixed seed from "
@@ -392,16 +394,17 @@ def write_report(record: dict, out: Path) -> None:
              f"* killed in the first run: {first} (of which by a timeout of {record['timeout']:.0f} s: "
              f"{sum(outcome['first_status'] == 'timeout' for outcome in outcomes)}; at import: "
              f"{sum(outcome['first_status'] == 'import' for outcome in outcomes)})",
-             f"* survivors of the first run killed by tests added since: {later}",
+             f"* survivors of the first run killed since, by new tests or a widened selection: {later}",
              f"* survivors now: {len(survivors)}, of which equivalent: {equivalent}", "",
-             f"Wall time of the full run: {record['wall_seconds'] / 60:.1f} min with {record['jobs']} jobs "
+             f"Wall time of the run: {record['wall_seconds'] / 60:.1f} min with {record['jobs']} jobs"
+             f"{segment_text} "
              f"(load average during it: {record.get('load', '?')}); per mutant: median "
              f"{sorted(o['seconds'] for o in outcomes)[len(outcomes) // 2]:.0f} s, "
              f"max {max(o['seconds'] for o in outcomes):.0f} s.", ""]
     for rerun in record.get("reruns", []):
         lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
     lines += ["", "## Per module", "",
-              "| module | sites | mutants | killed | timeout | at import | survived | equivalent | tests run |",
+              "| module | sites | mutants | killed | timeout | at import | survived | equivalent | selection (as now; each mutant's own run is in the .json) |",
               "|---|---|---|---|---|---|---|---|---|"]
     for module in record["modules"]:
         mine = [outcome for outcome in outcomes if outcome["module"] == module]
@@ -466,9 +469,8 @@ def main() -> None:
                         help="run the mutants of the cheapest selections first (default: the dearest first)")
     parser.add_argument("--round-robin", action="store_true",
                         help="take the modules in turn (with --cheap-first: the cheapest first in each round)")
-    parser.add_argument("--from-partial", type=float, metavar="WALL_SECONDS",
-                        help="write the report from the outcomes of a stopped run (.partial.jsonl), which ran "
-                             "for WALL_SECONDS")
+    parser.add_argument("--from-partial", action="store_true",
+                        help="write the report from the outcomes of a stopped run (.partial.jsonl)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
@@ -478,9 +480,14 @@ def main() -> None:
         for mutant in chosen:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
         return
-    if args.from_partial is not None:
+    if args.from_partial:
         lines = out.with_suffix(".partial.jsonl").read_text().splitlines()
-        record = _new_record(args, [json.loads(line) for line in lines], args.from_partial, [])
+        segments = json.loads(out.with_suffix(".partial.segments.json").read_text())
+        segments[-1][1] = segments[-1][1] or time.time()
+        wall = sum(end - begin for begin, end in segments)
+        record = _new_record(args, [json.loads(line) for line in lines], wall, [])
+        record["segments"] = segments
+        record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
         write_report(record, out)
         return
     earlier = json.loads(out.with_suffix(".json").read_text()) if (args.only or args.survivors) else None
