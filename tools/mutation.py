@@ -404,7 +404,8 @@ def write_report(record: dict, out: Path) -> None:
     for rerun in record.get("reruns", []):
         lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
     lines += ["", "## Per module", "",
-              "| module | sites | mutants | killed | timeout | at import | survived | equivalent | selection (as now; each mutant's own run is in the .json) |",
+              "| module | sites | mutants | killed | timeout | at import | survived | equivalent "
+              "| selection (as now; each mutant's own is in the .json) |",
               "|---|---|---|---|---|---|---|---|---|"]
     for module in record["modules"]:
         mine = [outcome for outcome in outcomes if outcome["module"] == module]
