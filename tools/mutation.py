@@ -401,6 +401,7 @@ def write_report(record: dict, out: Path) -> None:
              f"(load average during it: {record.get('load', '?')}); per mutant: median "
              f"{sorted(o['seconds'] for o in outcomes)[len(outcomes) // 2]:.0f} s, "
              f"max {max(o['seconds'] for o in outcomes):.0f} s.", ""]
+    lines += [*record.get("notes", []), ""] if record.get("notes") else []
     for rerun in record.get("reruns", []):
         lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
     lines += ["", "## Per module", "",
@@ -417,13 +418,13 @@ def write_report(record: dict, out: Path) -> None:
                      f"| {_cell(' '.join(SELECTIONS[module]))} |")
     lines += ["", "## Survivors", "", "| mutant | function | original -> mutated | disposition |", "|---|---|---|---|"]
     for outcome in survivors:
-        reason = EQUIVALENT.get(outcome["id"], "**not yet killed, not equivalent**")
+        reason = EQUIVALENT.get(outcome["id"], "**not killed, not equivalent** (see the notes)").replace("|", "\\|")
         lines.append(f"| `{outcome['id']}` | `{outcome['function']}` | {_cell(outcome['original'])} -> "
                      f"{_cell(outcome['mutated'])} | {reason} |")
     revived = [outcome for outcome in outcomes
                if outcome["first_status"] == "survived" and outcome["status"] != "survived"]
     if revived:
-        lines += ["", "## Survivors of the first run killed by the tests added since", "",
+        lines += ["", "## Survivors of the first run killed since (new tests, widened selections)", "",
                   "| mutant | function | original -> mutated | killed by |", "|---|---|---|---|"]
         for outcome in revived:
             lines.append(f"| `{outcome['id']}` | `{outcome['function']}` | {_cell(outcome['original'])} -> "
