@@ -4,7 +4,7 @@ VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed
 
-.PHONY: lint test test-slow figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick docs clean
+.PHONY: lint test test-slow mutation figures figures-full demo convergence crossval crossval-quick variability tuning learning learning-quick experiments-quick docs clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,11 @@ test: $(STAMP)
 ## make test-slow: the long statistical runs
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
+
+## make mutation: a fixed-seed sample of 200 AST mutants of the core modules, each against its module's
+## tests in a fresh Numba cache, 2 at a time -> benchmarks/results/mutation.md (about 40 min on 2 cores)
+mutation: $(STAMP)
+	$(PY) tools/mutation.py --count 200 --seed 21 --jobs 2
 
 ## make figures: every experiment in quick mode, every figure, figures/REPORT.md (< 10 min)
 figures: $(STAMP)

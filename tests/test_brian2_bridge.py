@@ -240,3 +240,11 @@ def test_brian2_own_membrane_noise_is_the_family_ppf_of_its_uniforms_exactly(nam
     # Cauchy draws reach 1e15 (tan near its pole): a relative tolerance of 1e-9 of each step's largest term
     magnitude = np.abs(state) + np.abs(eps.reshape(n_steps, n_trials, N_SMALL).transpose(1, 0, 2)) + 1.0
     assert np.all(np.abs(np.asarray(result.state) - state) <= 1e-9 * magnitude)
+
+
+def test_brian2_run_without_record_state_records_no_state():
+    """record_state=None records no membrane (no StateMonitor), as in nsnn_sim.simulate."""
+    result = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, target="numpy")
+    assert result.state is None
+    recorded = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, record_state=[1], target="numpy")
+    assert recorded.state.shape == (2, 20, 1)

@@ -169,6 +169,8 @@ def test_poisson_decoder_with_true_tuning_is_calibrated():
     lower, width = decoded["credible_lower"].values, decoded["credible_width"].values
     by_hand = np.mean(np.mod(stimuli - lower, np.pi) <= width)
     assert float(covered.mean()) == pytest.approx(by_hand) and float(curve.sel(level=0.9)) == pytest.approx(by_hand)
+    levels = np.asarray(LEVELS)  # the stated SE is the binomial SE at the nominal level, sqrt(l (1 - l) / n)
+    np.testing.assert_allclose(curve["se"].values, np.sqrt(levels * (1 - levels) / stimuli.size), rtol=1e-12)
     for level in LEVELS:
         assert abs(float(curve.sel(level=level)) - level) < 4 * float(curve["se"].sel(level=level)), level
     # the posterior SD matches the actual error spread (RMS over trials; SE of an RMS ~ RMS/sqrt(2n))

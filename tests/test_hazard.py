@@ -142,3 +142,35 @@ def test_hazard_rate_and_cv_match_the_discrete_time_renewal_theory(mu, rho_0, de
     # and both approach the continuous-time rate, the finer step closer
     assert abs(theory_fine - limit["rate"]) < 0.15 * abs(theory_coarse - limit["rate"]) + 1e-9 * limit["rate"]
     assert abs(fine - limit["rate"]) < 4 * se_fine
+
+
+def test_hazard_theory_scaled_exponential_integrals_follow_scipy_beyond_600():
+    """Beyond z = 600 the hazard theory's exp(z) E1(z) and exp(-y) Ei(y) use asymptotic series (the
+    plain products under- or overflow further out); up to 700 the products are still representable,
+    and the series must equal them: the first omitted term is 5!/z^5 < 2e-12 relative; tolerance 1e-11."""
+    from scipy import special
+
+    from nsnn_sim import theory
+
+    for z in (600.5, 620.0, 650.0, 690.0):
+        assert theory._scaled_e1(z) == pytest.approx(math.exp(z) * special.exp1(z), rel=1e-11), z
+        assert theory._scaled_ei(z) == pytest.approx(math.exp(-z) * special.expi(z), rel=1e-11), z
+
+
+
+@pytest.mark.parametrize("c", [-3.0, -0.5, 0.5, 3.0])
+def test_hazard_theory_cumulative_hazard_is_the_integral_of_the_escape_rate(c):
+    """H(t) = integral_0^t rho_0 exp((u(s) - theta)/delta_u) ds along u(s) = u_inf + c delta_u e^(-s/tau),
+    for every branch of the closed form (c <= -1, |c| < 1, c >= 1), against scipy's quadrature
+    (relative error < 1e-10 requested; tolerance 1e-8)."""
+    from scipy import integrate
+
+    from nsnn_sim import theory
+
+    rho_0, threshold, delta_u, u_inf, tau = 200.0, 1.0, 0.2, 0.9, 10e-3
+    cumulative = theory._hazard_cumulative(rho_0, threshold, delta_u, u_inf, c, tau)
+    for t in (1e-3, 7e-3, 30e-3):
+        expected, _ = integrate.quad(
+            lambda s: rho_0 * math.exp((u_inf + c * delta_u * math.exp(-s / tau) - threshold) / delta_u), 0.0, t,
+            epsabs=0.0, epsrel=1e-12)
+        assert cumulative(t) == pytest.approx(expected, rel=1e-8), t

@@ -6,6 +6,7 @@ linear readout, step cross-entropy, ensembles), data generators, perturbations, 
 from __future__ import annotations
 
 import importlib
+import math
 
 import numpy as np
 import pytest
@@ -387,6 +388,66 @@ def test_gradient_sign_attack_increases_the_loss(small_randman):
     np.testing.assert_array_equal(learn.gradient_sign_attack(network, data.x_test, data.y_test, 0.0), data.x_test)
 
 
+def test_randman_fourier_terms_are_ceil_precision_power_and_at_most_1000():
+    """The documented number of Fourier terms: ceil(precision**(-1/alpha)), capped at 1000."""
+    sizes = dict(n_classes=2, n_inputs=3, n_steps=10, n_train=2, n_test=1, seed=1)
+    assert learn.randman(precision=1e-3, alpha=2.0, **sizes).attrs["n_frequencies"] == 32  # ceil(31.6)
+    assert learn.randman(precision=1e-8, alpha=2.0, **sizes).attrs["n_frequencies"] == 1000  # 1e4 capped
+
+
+def test_tuning_task_targets_dataarray_labels_stimuli_and_neurons():
+    task = learn.tuning_task(n_neurons=5, n_orientations=8, n_steps=20)
+    targets = task.targets_dataarray()
+    assert targets.dims == ("stimulus", "neuron") and targets.shape == (8, 5)
+    np.testing.assert_array_equal(targets["neuron"].values, np.arange(5))
+    np.testing.assert_array_equal(targets["stimulus"].values, task.orientations)
+    np.testing.assert_array_equal(targets.values, task.targets)
+
+
+def test_randman_manifold_is_the_documented_fourier_product():
+    """f_ci(x) = prod_d sum_k a_cidk / (k + 1)**alpha sin(2 pi (k x_d b_cidk + c_cidk)) (module
+    docstring), summed term by term here, against the vectorised evaluation."""
+    from nsnn_sim.learn import data as randman_data
+
+    generator = np.random.default_rng(4)
+    coefficients = randman_data._random_manifold(generator, 3, 2, 2.0, 5)
+    points = generator.uniform(0.0, 1.0, (4, 2))
+    expected = np.ones((4, 3))
+    for sample in range(4):
+        for channel in range(3):
+            for dim in range(2):
+                expected[sample, channel] *= sum(
+                    coefficients[0, channel, dim, k] / (k + 1) ** 2.0
+                    * math.sin(2 * math.pi * (k * points[sample, dim] * coefficients[1, channel, dim, k]
+                                              + coefficients[2, channel, dim, k])) for k in range(5))
+    np.testing.assert_allclose(randman_data._evaluate_manifold(coefficients, points, 2.0), expected, rtol=1e-12)
+
+
+def test_tuning_task_inputs_peak_at_input_amplitude_on_each_channels_preference():
+    """Channel i receives input_amplitude * exp(input_kappa (cos 2(theta - phi_i) - 1)): at theta = phi_i
+    exactly input_amplitude, and input_amplitude * exp(-2 input_kappa) at the orthogonal orientation."""
+    task = learn.tuning_task(n_neurons=3, n_orientations=8, n_inputs=8, n_steps=5, input_kappa=1.3,
+                             input_amplitude=0.7)
+    currents = task.inputs[:, 0, :]  # (orientation, channel), constant over steps
+    np.testing.assert_allclose(np.diag(currents), 0.7, rtol=1e-12)
+    np.testing.assert_allclose(currents[4, 0], 0.7 * math.exp(-2 * 1.3), rtol=1e-12)
+
+
+def test_cross_entropy_and_its_gradient_follow_scipy_softmax():
+    """loss = -mean_b log softmax(o_b)[label_b], gradient (softmax(o) - onehot) / batch, with scipy's
+    softmax and log_softmax (independent of the learner's own); logits up to 800 (stable form)."""
+    from scipy import special
+
+    outputs = np.array([[0.3, -1.2, 2.0], [800.0, 799.0, -5.0], [0.0, 0.0, 0.0], [-3.0, 4.0, 1.5]])
+    labels = np.array([2, 1, 0, 1])
+    loss, grad = cross_entropy(outputs, labels)
+    assert loss == pytest.approx(-np.mean(special.log_softmax(outputs, axis=1)[np.arange(4), labels]), rel=1e-12)
+    expected = special.softmax(outputs, axis=1)
+    expected[np.arange(4), labels] -= 1.0
+    np.testing.assert_allclose(grad, expected / 4, rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(learn.losses.softmax(outputs), special.softmax(outputs, axis=1), rtol=1e-12)
+
+
 def test_tuning_task_fit_reduces_error():
     task = learn.tuning_task(n_neurons=4, n_orientations=8, n_steps=50)
     network = learn.Network(task.inputs.shape[2], [learn.SpikingLayer(4, noise="gaussian", noise_scale=0.4)],
@@ -396,6 +457,17 @@ def test_tuning_task_fit_reduces_error():
                 batch_size=8, optimizer=learn.Adam(0.01), progress=False)
     after = learn.forward(network, task.inputs, mean_field=True).outputs
     assert np.sqrt(np.mean((after - task.targets) ** 2)) < 0.3 * np.sqrt(np.mean((before - task.targets) ** 2))
+
+
+def test_adam_and_sgd_first_steps_are_the_textbook_updates():
+    """Adam's first step with bias correction is lr * g / (|g| + eps) (Kingma & Ba 2015): for
+    g = eps it is exactly lr / 2; SGD's is lr * g."""
+    parameters, grads = {"w": np.zeros(3)}, {"w": np.array([1e-8, 1.0, -2.0])}
+    learn.Adam(0.1, eps=1e-8).step(parameters, grads, ["w"])
+    np.testing.assert_allclose(parameters["w"], [-0.05, -0.1 / (1 + 1e-8), 0.1 * 2.0 / (2.0 + 1e-8)], rtol=1e-12)
+    parameters = {"w": np.zeros(3)}
+    learn.SGD(0.1).step(parameters, grads, ["w"])
+    np.testing.assert_allclose(parameters["w"], [-1e-9, -0.1, 0.2], rtol=1e-12)
 
 
 def test_adam_and_sgd_minimise_a_quadratic():

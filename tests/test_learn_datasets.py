@@ -41,6 +41,12 @@ def _write_shd(path, times, units, labels):
         handle.create_dataset("labels", data=np.asarray(labels, dtype=np.uint8))
 
 
+def test_digits_attrs_state_the_ten_classes_and_the_inputs():
+    data = learn.digits(n_steps=2, seed=1)
+    assert data.attrs["n_classes"] == 10 == np.unique(np.concatenate([data.y_train, data.y_test])).size
+    assert data.attrs["n_inputs"] == 64 == data.x_train.shape[2] and data.attrs["n_steps"] == 2
+
+
 def test_load_shd_round_trips_a_file_in_the_shd_layout(tmp_path):
     generator = np.random.default_rng(0)
     n_samples, n_steps, dt = 6, 40, 0.025

@@ -14,6 +14,25 @@ def _target(n_units=8, seed=3):
     return BoltzmannTarget(weights, generator.normal(-0.3, 0.5, n_units))
 
 
+def test_target_probabilities_and_marginals_are_the_enumerated_boltzmann_distribution():
+    """p(z) = exp(b'z + z'Wz/2) / Z over the 2^K states (index sum_k z_k 2^k), summed here state by
+    state with itertools; clamping keeps the states that agree and renormalises."""
+    import itertools
+
+    target = _target(n_units=4, seed=5)
+    unnormalised = np.zeros(16)
+    for z in itertools.product([0, 1], repeat=4):
+        z = np.array(z[::-1], dtype=float)  # z[k] is bit k of the index
+        index = int(sum(int(bit) << k for k, bit in enumerate(z)))
+        unnormalised[index] = np.exp(target.bias @ z + 0.5 * z @ target.weights @ z)
+    np.testing.assert_allclose(target.probabilities(), unnormalised / unnormalised.sum(), rtol=1e-12)
+    agree = np.array([(index >> 2) & 1 == 1 for index in range(16)])
+    clamped = np.where(agree, unnormalised, 0.0) / unnormalised[agree].sum()
+    np.testing.assert_allclose(target.probabilities({2: 1}), clamped, rtol=1e-12, atol=1e-300)
+    bits = (np.arange(16)[:, None] >> np.arange(4)) & 1
+    np.testing.assert_allclose(target.marginals(), unnormalised @ bits / unnormalised.sum(), rtol=1e-12)
+
+
 def test_logistic_network_samples_the_boltzmann_distribution_and_keeps_converging():
     target = _target()
     states = sample_states(target, 20_000, n_chains=8, seed=1)

@@ -74,6 +74,35 @@ def test_von_mises_derivative_matches_central_differences():
         tuning.von_mises_tuning_derivative(np.nan, 0.0, 1.0, 0.0, 1.0)
 
 
+def test_fit_jacobian_is_the_derivative_of_the_curve_in_each_parameter():
+    """The Jacobian handed to the least-squares fit (it sets the fit's reported SEs) against central
+    differences of von_mises_tuning in (preferred, kappa, baseline, gain), h = 1e-6: truncation
+    h^2 |f^(3)| / 6 < 1e-8 and rounding ~ 1e-16 f / h ~ 1e-9 for f ~ 30; tolerance 1e-6."""
+    stimuli = np.linspace(0.0, np.pi, 17, endpoint=False)
+    parameters, step = np.array([0.7, 1.8, 2.0, 25.0]), 1e-6
+    jacobian = tuning._tuning_jacobian(stimuli, *parameters)
+    assert jacobian.shape == (17, 4)
+    for column in range(4):
+        shift = np.zeros(4)
+        shift[column] = step
+        difference = (tuning.von_mises_tuning(stimuli, *(parameters + shift))
+                      - tuning.von_mises_tuning(stimuli, *(parameters - shift))) / (2 * step)
+        np.testing.assert_allclose(jacobian[:, column], difference, atol=1e-6, err_msg=str(column))
+
+
+def test_responses_without_neuron_labels_are_numbered_from_zero():
+    """A DataArray with no ``neuron`` coordinate: the fit's neurons are 0..n-1, with the same fits as
+    the labelled responses."""
+    responses, _ = poisson_tuning_data(n_neurons=3, n_trials=20, seed=2)
+    unlabelled = responses.drop_vars("neuron")
+    assert "neuron" not in unlabelled.coords
+    fit = tuning.fit_tuning_curves(unlabelled)
+    np.testing.assert_array_equal(fit["neuron"].values, np.arange(3))
+    labelled = tuning.fit_tuning_curves(responses)
+    for name in tuning.TUNING_PARAMETERS:
+        np.testing.assert_allclose(fit[name].values, labelled[name].values, rtol=1e-12)
+
+
 # ------------------------------------------------------------------ tuning-curve fits
 def test_fit_recovers_known_parameters_within_their_standard_errors():
     responses, truth = poisson_tuning_data()

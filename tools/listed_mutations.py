@@ -16,17 +16,13 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
-import re
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_package import ROOT, copy_tree, run_tests
 
 # (label, where, [(file, old, new), ...], [test files])
 MUTATIONS = [
@@ -94,16 +90,6 @@ MUTATIONS = [
 ]
 
 
-def _copy_tree(destination: Path) -> None:
-    ignore = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.nbi", "*.nbc", "results", "data",
-                                    ".pytest_cache", "*.egg-info", "build", "dist")
-    for name in ("nsnn_sim", "tests"):
-        shutil.copytree(ROOT / name, destination / name, ignore=ignore)
-    for name in ("pyproject.toml", "conftest.py", "pytest.ini", "setup.cfg"):
-        if (ROOT / name).exists():
-            shutil.copy2(ROOT / name, destination / name)
-
-
 def _apply(tree: Path, replacements) -> None:
     for file, old, new in replacements:
         path = tree / file
@@ -111,23 +97,6 @@ def _apply(tree: Path, replacements) -> None:
         if current.count(old) != 1:
             raise SystemExit(f"{file}: the old text occurs {current.count(old)} times, not once: {old!r}")
         path.write_text(current.replace(old, new))
-
-
-def _run(tree: Path, tests: list[str], python: str) -> tuple[bool, list[str], float, str]:
-    cache = tempfile.mkdtemp(prefix="numba_cache_")
-    env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=cache)
-    command = [python, "-c", "import nsnn_sim, sys; sys.exit(0 if nsnn_sim.__file__.startswith(sys.argv[1]) else 3)",
-               str(tree)]
-    if subprocess.run(command, env=env, cwd=tree).returncode != 0:
-        raise SystemExit("the scratch copy is not the package imported; check PYTHONPATH")
-    start = time.perf_counter()
-    result = subprocess.run([python, "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider",
-                             "-rf", *tests], env=env, cwd=tree, capture_output=True, text=True)
-    elapsed = time.perf_counter() - start
-    shutil.rmtree(cache, ignore_errors=True)
-    failed = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", result.stdout, flags=re.M)))
-    tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]
-    return result.returncode != 0, failed, elapsed, tail
 
 
 def main() -> None:
@@ -142,9 +111,9 @@ def main() -> None:
         def one(number):
             label, where, replacements, tests = MUTATIONS[number - 1]
             tree = Path(scratch) / f"tree{number}"
-            _copy_tree(tree)
+            copy_tree(tree)
             _apply(tree, replacements)
-            caught, failed, elapsed, tail = _run(tree, tests, args.python)
+            caught, failed, elapsed, tail = run_tests(tree, tests, args.python)[:4]
             shutil.rmtree(tree, ignore_errors=True)
             print(f"{number:2d} {'CAUGHT' if caught else 'NOT CAUGHT'} {label}: {', '.join(failed) or tail} "
                   f"({elapsed:.0f} s)", flush=True)

@@ -1,0 +1,557 @@
+"""Mutation testing of the core modules: a fixed-seed sample of AST mutants, each against its module's tests.
+
+The mutator is our own (``mutmut`` rewrites functions in a way that never reaches ``@njit`` kernels):
+it finds *mutation sites* in the function bodies of the core modules with :mod:`ast` and applies one
+at a time as a text edit at the node's source position, so the rest of the file stays byte-identical
+and kernels are mutated like any other code. Operators:
+
+* ``binop``: ``+`` <-> ``-``, ``*`` <-> ``/``;
+* ``compare``: ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``;
+* ``constant``: an int ``c`` -> ``c + 1``; a float ``0.0`` <-> ``1.0``, any other float ``c`` -> ``c * 1.02``;
+* ``unary``: ``-x`` -> ``x``;
+* ``boolop``: ``and`` <-> ``or``;
+* ``return``: ``return a <op> b`` -> ``return -(a <op> b)`` (arithmetic results only);
+* ``augassign``: ``x += y`` (any augmented assignment) -> ``pass``.
+
+Not mutated: module level and class bodies (registries, constants), docstrings, default arguments,
+decorators, annotations, f-strings, ``raise`` statements and the conditions of validation guards
+(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, and the arguments of
+the argument checks of :mod:`nsnn_sim.validation` and of ``require_memory``.
+
+Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
+(:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
+module (:data:`SELECTIONS`) and a timeout; a failing test, a timeout or a failed import kills it.
+Survivors are either killed by a new test or listed in :data:`EQUIVALENT` with the reason.
+
+Usage: ``python tools/mutation.py [--count 200] [--seed 21] [--jobs 2] [--only ID ...] [--list]``;
+the report goes to ``benchmarks/results/mutation.md`` and ``.json``. ``--only`` re-runs chosen
+mutants and merges them into the existing record.
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import functools
+import json
+import random
+import shutil
+import sys
+import tempfile
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+from scratch_package import ROOT, copy_tree, run_tests
+
+# the core modules and the tests each one's mutants run (pytest arguments after the options); every
+# selection is narrowed with -k where a file is dominated by Numba compile time in a fresh cache
+_ENGINE = "tests/test_engine.py::test_"
+_TRANSCRIPTION = [f"{_ENGINE}engine_matches_plain_python_transcription_spike_for_spike",
+                  f"{_ENGINE}heterogeneous_lif_with_poisson_weights_matches_transcription"]
+_RECURRENT = [f"{_ENGINE}recurrent_delays_and_poisson_input_match_transcription",
+              f"{_ENGINE}poisson_input_adds_binomial_jumps"]
+_LEARN_KERNELS = ["tests/test_learn_gradients.py", "tests/test_learn.py", "-k",
+                  "sample_gradient or mean_field_bptt or ndl_gradient or detached_reset or layer_delay_sets or "
+                  "reference_firing or step_cross_entropy or linear_readout or one_forward_pass"]
+_CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/test_tuning.py"]
+SELECTIONS: dict[str, list[str]] = {
+    "noise": ["tests/test_noise.py"],
+    "neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
+    "engine": [*_TRANSCRIPTION, *_RECURRENT],
+    "network": _RECURRENT,
+    "rng": ["tests/test_rng.py"],
+    # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
+    "stats": ["tests/test_stats.py", "-k", "not bernoulli_large_p and not experiments_the_brian2"],
+    "tuning": ["tests/test_tuning.py"],
+    "decoding": _CODING,
+    "posterior": _CODING,
+    "cue_integration": ["tests/test_cue_integration.py"],
+    "sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
+    # the theory's own checks (NEST's value, limits, hazard renewal); the rate checks against simulations
+    # compile the engine and are left to the engine's tests
+    "theory": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
+               "nest_reference or tends_to or isi_cv_limits or rejects_bad or grid_threshold_shift or hazard_theory"],
+    "brian2_bridge": ["tests/test_brian2_bridge.py", "-k",
+                      "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
+                      "hazard_firing_is_identical"],
+    "learn/backward": _LEARN_KERNELS,
+    "learn/forward": _LEARN_KERNELS,
+    "learn/gradients": _LEARN_KERNELS,
+    "learn/network": _LEARN_KERNELS,
+    "learn/losses": ["tests/test_learn.py", "-k", "cross_entropy or linear_readout or bad_inputs or "
+                     "one_forward_pass or tuning_task_fit"],
+    "learn/data": ["tests/test_learn.py", "tests/test_learn_datasets.py", "-k", "randman or tuning_task or digits"],
+    "learn/datasets": ["tests/test_learn_datasets.py"],
+    "learn/optimizers": ["tests/test_learn.py", "-k", "adam_and_sgd"],
+    "learn/perturbations": ["tests/test_learn_perturbations.py", "-k", "not identical_in_both_engines"],
+    "learn/robustness": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
+                         "deletion_and_insertion or gradient_sign_attack or l2_sphere or expectation_over_noise"],
+    "learn/simulator": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
+                        "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines"],
+    "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
+}
+
+MODULES = ["noise", "neurons", "engine", "network", "rng", "stats", "tuning", "decoding", "posterior",
+           "cue_integration", "sampling", "theory", "brian2_bridge", "learn/backward", "learn/data",
+           "learn/datasets", "learn/forward", "learn/gradients", "learn/losses", "learn/network",
+           "learn/optimizers", "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
+
+# mutant id -> one-line reason it is equivalent (no test can tell it from the original): a small data file
+EQUIVALENT: dict[str, str] = json.loads((Path(__file__).with_name("mutation_equivalent.json")).read_text())
+
+MINIMUM_PER_MODULE = 3
+# rough seconds per mutant on an idle machine (fresh-cache compile of the kernels the selection runs), to
+# start the dearest first when no baseline was run
+_COST = {"network": 60.0, "engine": 50.0, "sampling": 50.0, "learn/simulator": 60.0, "neurons": 30.0,
+         "learn/backward": 30.0, "learn/forward": 30.0, "learn/gradients": 30.0, "learn/network": 30.0,
+         "learn/train": 30.0, "learn/losses": 30.0, "learn/perturbations": 30.0, "learn/robustness": 30.0}
+TIMEOUT = 600.0  # seconds per mutant; a mutant that runs longer counts as killed (the report says so)
+
+_SWAP_BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
+_SWAP_COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
+                 ast.NotEq: ast.Eq}
+_TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
+         ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.And: "and", ast.Or: "or"}
+_QUIET_CALLS = {"warn", "_warn", "warning", "info", "debug", "error", "exception", "print", "get_logger"}
+# argument checks (nsnn_sim.validation) and the memory guard: their bounds are validation, not computation
+_CHECK_CALLS = {"whole_number", "numeric_parameter", "finite_array", "float_array", "per_neuron", "finite_values",
+                "orientation_grid", "si_value", "describe", "require_memory"}
+
+
+@dataclass(frozen=True)
+class Mutant:
+    """One mutation: replace ``original`` by ``mutated`` at byte offsets ``[start, end)`` of ``path``."""
+
+    id: str  # "<module>:<line>:<column>:<operator>"
+    module: str
+    path: str  # relative to the checkout
+    line: int
+    operator: str
+    start: int
+    end: int
+    original: str
+    mutated: str
+    function: str
+
+    def apply(self, source: bytes) -> bytes:
+        """The mutated source."""
+        return source[:self.start] + self.mutated.encode() + source[self.end:]
+
+
+def module_path(module: str) -> str:
+    """The file of a core module, relative to the checkout."""
+    return f"nsnn_sim/{module}.py"
+
+
+def _offsets(source: bytes) -> list[int]:
+    starts, position = [0], 0
+    for line in source.splitlines(keepends=True):
+        position += len(line)
+        starts.append(position)
+    return starts
+
+
+def _excluded(node: ast.AST, parent: ast.AST | None) -> bool:
+    """Subtrees never mutated: f-strings, raise / assert, logging and warning calls, validation guards."""
+    if isinstance(node, (ast.JoinedStr, ast.Raise, ast.Assert)):
+        return True
+    if isinstance(parent, ast.If) and node is parent.test and all(isinstance(line, ast.Raise) for line in parent.body):
+        return True
+    if isinstance(node, ast.Call):
+        name = node.func.attr if isinstance(node.func, ast.Attribute) else getattr(node.func, "id", "")
+        return name in _QUIET_CALLS or name in _CHECK_CALLS
+    # docstrings and bare strings
+    return isinstance(node, ast.Expr) and isinstance(node.value, ast.Constant) and isinstance(node.value.value, str)
+
+
+class _Finder:
+    """Collect the mutation sites of one module's function bodies."""
+
+    def __init__(self, module: str, source: bytes):
+        self.module, self.source, self.starts = module, source, _offsets(source)
+        self.path = module_path(module)
+        self.sites: list[Mutant] = []
+
+    def _position(self, line: int, column: int) -> int:
+        return self.starts[line - 1] + column
+
+    def _span(self, node: ast.AST) -> tuple[int, int]:
+        return (self._position(node.lineno, node.col_offset), self._position(node.end_lineno, node.end_col_offset))
+
+    def _add(self, node: ast.AST, operator: str, start: int, end: int, mutated: str, function: str) -> None:
+        original = self.source[start:end].decode()
+        line = self.source[:start].count(b"\n") + 1
+        column = start - self.starts[line - 1]
+        self.sites.append(Mutant(f"{self.module}:{line}:{column}:{operator}", self.module, self.path, line,
+                                 operator, start, end, original, mutated, function))
+
+    def _between(self, left: ast.AST, right: ast.AST, text: str) -> tuple[int, int]:
+        """Byte span of the operator ``text`` in the source between two nodes (outside comments)."""
+        low, high = self._span(left)[1], self._span(right)[0]
+        segment = self.source[low:high]
+        cleaned = b"\n".join(line.split(b"#")[0] for line in segment.split(b"\n"))
+        if text.isalpha():
+            index = f" {cleaned.decode()} ".find(f" {text} ")  # a word operator stands alone
+        else:
+            index = cleaned.find(text.encode())
+        if index < 0:
+            raise ValueError(f"{self.path}: no {text!r} between the operands at byte {low}")
+        return low + index, low + index + len(text)
+
+    def visit_function(self, function: ast.AST) -> None:
+        for statement in function.body:
+            self._visit(statement, function, function.name)
+
+    def _visit(self, node: ast.AST, parent: ast.AST, name: str) -> None:
+        if _excluded(node, parent):
+            return
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            for statement in node.body:  # nested functions: their bodies, not their defaults or decorators
+                self._visit(statement, node, f"{name}.{node.name}")
+            return
+        if isinstance(node, (ast.ClassDef, ast.Lambda)):
+            return
+        self._sites_of(node, name)
+        for field, value in ast.iter_fields(node):
+            if isinstance(node, ast.AnnAssign) and field == "annotation":
+                continue
+            for child in value if isinstance(value, list) else [value]:
+                if isinstance(child, ast.AST):
+                    self._visit(child, node, name)
+
+    def _sites_of(self, node: ast.AST, name: str) -> None:
+        if isinstance(node, ast.BinOp) and type(node.op) in _SWAP_BINOP:
+            old, new = _TEXT[type(node.op)], _TEXT[_SWAP_BINOP[type(node.op)]]
+            self._add(node, "binop", *self._between(node.left, node.right, old), new, name)
+        elif isinstance(node, ast.Compare):
+            left = node.left
+            for op, right in zip(node.ops, node.comparators):
+                if type(op) in _SWAP_COMPARE:
+                    old, new = _TEXT[type(op)], _TEXT[_SWAP_COMPARE[type(op)]]
+                    self._add(node, "compare", *self._between(left, right, old), new, name)
+                left = right
+        elif isinstance(node, ast.BoolOp):
+            old, new = _TEXT[type(node.op)], "or" if isinstance(node.op, ast.And) else "and"
+            for left, right in zip(node.values, node.values[1:]):
+                self._add(node, "boolop", *self._between(left, right, old), new, name)
+        elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
+            value = node.value
+            if isinstance(value, int):
+                new = repr(value + 1)
+            else:
+                new = "1.0" if value == 0.0 else "0.0" if value == 1.0 else repr(value * 1.02)
+            self._add(node, "constant", *self._span(node), new, name)
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
+            start, end = self._span(node.operand)
+            self._add(node, "unary", *self._span(node), f"({self.source[start:end].decode()})", name)
+        elif isinstance(node, ast.Return) and isinstance(node.value, ast.BinOp):
+            start, end = self._span(node.value)
+            self._add(node, "return", start, end, f"-({self.source[start:end].decode()})", name)
+        elif isinstance(node, ast.AugAssign):
+            self._add(node, "augassign", *self._span(node), "pass", name)
+
+
+def sites(module: str, source: bytes | None = None) -> list[Mutant]:
+    """Every mutation site of a core module's function bodies (methods included), in source order."""
+    if source is None:
+        return list(_sites_of_file(module))
+    finder = _Finder(module, source)
+    tree = ast.parse(source)
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+            finder.visit_function(node)
+        elif isinstance(node, ast.ClassDef):
+            for member in node.body:
+                if isinstance(member, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                    finder.visit_function(member)
+    return sorted(finder.sites, key=lambda mutant: (mutant.start, mutant.operator))
+
+
+@functools.lru_cache(maxsize=None)
+def _sites_of_file(module: str) -> tuple[Mutant, ...]:
+    return tuple(sites(module, (ROOT / module_path(module)).read_bytes()))
+
+
+def sample(count: int, seed: int, modules: list[str] | None = None,
+           minimum: int = MINIMUM_PER_MODULE) -> list[Mutant]:
+    """A fixed-seed sample of ``count`` mutants over the modules, in proportion to their numbers of sites
+    with at least ``minimum`` per module (or all its sites, if fewer)."""
+    found = {module: sites(module) for module in modules or MODULES}
+    total = sum(len(value) for value in found.values())
+    share = {module: min(len(value), max(minimum, round(count * len(value) / total)))
+             for module, value in found.items()}
+    by_size = sorted(found, key=lambda module: -len(found[module]))
+    changed = True
+    while sum(share.values()) != count and changed:  # round to the count, adjusting the largest modules first
+        step, changed = (1 if sum(share.values()) < count else -1), False
+        for module in by_size:
+            if sum(share.values()) != count and minimum <= share[module] + step <= len(found[module]):
+                share[module] += step
+                changed = True
+    generator = random.Random(seed)
+    chosen = []
+    for module in found:
+        chosen += sorted(generator.sample(found[module], share[module]), key=lambda mutant: mutant.start)
+    return chosen
+
+
+def selection(module: str) -> list[str]:
+    """The pytest arguments of a module's mutants."""
+    return SELECTIONS[module]
+
+
+@dataclass
+class Outcome:
+    """The result of running one mutant."""
+
+    id: str
+    module: str
+    line: int
+    operator: str
+    function: str
+    original: str
+    mutated: str
+    tests: list[str]
+    status: str  # "killed", "timeout", "import" (killed at import) or "survived"
+    failing: list[str]
+    seconds: float
+    tail: str
+
+
+def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIMEOUT) -> Outcome:
+    """Run one mutant's module tests in a copy of the package holding only that mutation."""
+    tree = scratch / mutant.id.replace(":", "_").replace("/", "_")
+    copy_tree(tree)
+    path = tree / mutant.path
+    original = path.read_bytes()
+    mutated = mutant.apply(original)
+    ast.parse(mutated)  # the mutator only writes code that parses
+    path.write_bytes(mutated)
+    tests = selection(mutant.module)
+    start = time.perf_counter()
+    run = run_tests(tree, tests, python, extra=("-x",), timeout=timeout)
+    seconds = time.perf_counter() - start
+    shutil.rmtree(tree, ignore_errors=True)
+    status = ("import" if run.import_failed else "timeout" if run.timed_out else
+              "killed" if run.failed else "survived")
+    return Outcome(mutant.id, mutant.module, mutant.line, mutant.operator, mutant.function, mutant.original,
+                   mutant.mutated, tests, status, run.failing, seconds, run.tail)
+
+
+def baseline(scratch: Path, python: str, jobs: int, timeout: float) -> dict[str, float]:
+    """Run every distinct selection on the unmutated package (each in a fresh cache); seconds per selection.
+
+    A selection that fails here would kill every mutant of its modules for nothing: stop."""
+    tree = scratch / "original"
+    copy_tree(tree)
+    distinct = sorted({" ".join(tests): tests for tests in SELECTIONS.values()}.items())
+    with ThreadPoolExecutor(max_workers=jobs) as pool:
+        runs = list(pool.map(lambda item: run_tests(tree, item[1], python, extra=("-x",), timeout=timeout), distinct))
+    shutil.rmtree(tree, ignore_errors=True)
+    for (name, _), run in zip(distinct, runs):
+        print(f"baseline {run.elapsed:5.0f} s {'FAILED' if run.failed else 'ok'} {name}: {run.tail}", flush=True)
+    failed = [name for (name, _), run in zip(distinct, runs) if run.failed]
+    if failed:
+        raise SystemExit(f"these selections fail on the unmutated package: {failed}")
+    return {name: run.elapsed for (name, _), run in zip(distinct, runs)}
+
+
+def _score(outcomes: list[dict]) -> tuple[int, int, int]:
+    """(killed, non-equivalent, equivalent) counts; timeouts and failed imports count as killed."""
+    equivalent = sum(outcome["id"] in EQUIVALENT and outcome["status"] == "survived" for outcome in outcomes)
+    killed = sum(outcome["status"] != "survived" for outcome in outcomes)
+    return killed, len(outcomes) - equivalent, equivalent
+
+
+def _cell(text: str) -> str:
+    return "`" + text.replace("|", "\\|").replace("\n", " ").replace("`", "'") + "`"
+
+
+def write_report(record: dict, out: Path) -> None:
+    """The markdown report of a run record (and the record itself as ``.json`` beside it)."""
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.with_suffix(".json").write_text(json.dumps(record, indent=1))
+    order = {module: index for index, module in enumerate(record["modules"])}
+    outcomes = sorted(record["mutants"], key=lambda outcome: (order[outcome["module"]], outcome["line"], outcome["id"]))
+    killed, candidates, equivalent = _score(outcomes)
+    first = sum(outcome["first_status"] != "survived" for outcome in outcomes)
+    later = sum(outcome["first_status"] == "survived" and outcome["status"] != "survived" for outcome in outcomes)
+    survivors = [outcome for outcome in outcomes if outcome["status"] == "survived"]
+    pieces = len(record.get("segments", []))
+    segment_text = f" in {pieces} segments (stopped and resumed with --resume)" if pieces > 1 else ""
+    lines = ["# Mutation testing of the core modules", "",
+             f"Measured by `make mutation` (`tools/mutation.py --count {record['count']} --seed {record['seed']} "
+             f"--jobs {record['jobs']}`): {len(outcomes)} mutants sampled with a fixed seed from "
+             f"{record['sites']} mutation sites of the function bodies of the core modules, each in its own copy "
+             "of the package with a fresh empty `NUMBA_CACHE_DIR`, against `pytest -x -q -m \"not slow\" "
+             "-p no:cacheprovider` on its module's selection (below).", "",
+             *([f"**The run was stopped before its end: {record['count'] - len(outcomes)} of the "
+                f"{record['count']} sampled mutants were not run.**", ""] if len(outcomes) < record["count"] else []),
+             f"**Mutation score: {killed} of {candidates} non-equivalent mutants killed "
+             f"({100.0 * killed / max(candidates, 1):.1f} %)**; {equivalent} equivalent.", "",
+             f"* killed in the first run: {first} (of which by a timeout of {record['timeout']:.0f} s: "
+             f"{sum(outcome['first_status'] == 'timeout' for outcome in outcomes)}; at import: "
+             f"{sum(outcome['first_status'] == 'import' for outcome in outcomes)})",
+             f"* survivors of the first run killed since, by new tests or a widened selection: {later}",
+             f"* survivors now: {len(survivors)}, of which equivalent: {equivalent}", "",
+             f"Wall time of the run: {record['wall_seconds'] / 60:.1f} min with {record['jobs']} jobs"
+             f"{segment_text} "
+             f"(load average during it: {record.get('load', '?')}); per mutant: median "
+             f"{sorted(o['seconds'] for o in outcomes)[len(outcomes) // 2]:.0f} s, "
+             f"max {max(o['seconds'] for o in outcomes):.0f} s.", ""]
+    lines += [*record.get("notes", []), ""] if record.get("notes") else []
+    for rerun in record.get("reruns", []):
+        lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
+    lines += ["", "## Per module", "",
+              "| module | sites | mutants | killed | timeout | at import | survived | equivalent "
+              "| selection (as now; each mutant's own is in the .json) |",
+              "|---|---|---|---|---|---|---|---|---|"]
+    for module in record["modules"]:
+        mine = [outcome for outcome in outcomes if outcome["module"] == module]
+        count = {status: sum(outcome["status"] == status for outcome in mine)
+                 for status in ("killed", "timeout", "import", "survived")}
+        same = sum(outcome["id"] in EQUIVALENT and outcome["status"] == "survived" for outcome in mine)
+        lines.append(f"| {module} | {record['sites_per_module'][module]} | {len(mine)} | {count['killed']} "
+                     f"| {count['timeout']} | {count['import']} | {count['survived']} | {same} "
+                     f"| {_cell(' '.join(SELECTIONS[module]))} |")
+    lines += ["", "## Survivors", "", "| mutant | function | original -> mutated | disposition |", "|---|---|---|---|"]
+    for outcome in survivors:
+        reason = EQUIVALENT.get(outcome["id"], "**not killed, not equivalent** (see the notes)").replace("|", "\\|")
+        lines.append(f"| `{outcome['id']}` | `{outcome['function']}` | {_cell(outcome['original'])} -> "
+                     f"{_cell(outcome['mutated'])} | {reason} |")
+    revived = [outcome for outcome in outcomes
+               if outcome["first_status"] == "survived" and outcome["status"] != "survived"]
+    if revived:
+        lines += ["", "## Survivors of the first run killed since (new tests, widened selections)", "",
+                  "| mutant | function | original -> mutated | killed by |", "|---|---|---|---|"]
+        for outcome in revived:
+            lines.append(f"| `{outcome['id']}` | `{outcome['function']}` | {_cell(outcome['original'])} -> "
+                         f"{_cell(outcome['mutated'])} | {', '.join(f'`{name}`' for name in outcome['failing'])} |")
+    lines += ["", "## Every mutant", "", "| mutant | original -> mutated | status | s | failing test |",
+              "|---|---|---|---|---|"]
+    for outcome in outcomes:
+        lines.append(f"| `{outcome['id']}` | {_cell(outcome['original'])} -> {_cell(outcome['mutated'])} "
+                     f"| {outcome['status']} | {outcome['seconds']:.0f} | {', '.join(outcome['failing'][:1])} |")
+    out.write_text("\n".join(lines) + "\n")
+
+
+def _load() -> str:
+    try:
+        return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+    except OSError:
+        return "?"
+
+
+def _new_record(args, outcomes: list[dict], wall: float, loads: list[str]) -> dict:
+    for outcome in outcomes:
+        outcome["first_status"] = outcome["status"]
+    return {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)), "loads": loads,
+            "count": args.count, "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout, "wall_seconds": wall,
+            "load": loads[len(loads) // 2] if loads else _load(), "modules": MODULES,
+            "sites": sum(len(sites(module)) for module in MODULES),
+            "sites_per_module": {module: len(sites(module)) for module in MODULES}, "mutants": outcomes}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=21)
+    parser.add_argument("--jobs", type=int, default=2, help="mutants run at once, each in its own copy")
+    parser.add_argument("--timeout", type=float, default=TIMEOUT)
+    parser.add_argument("--only", nargs="*", help="mutant ids to re-run, merged into the existing record")
+    parser.add_argument("--survivors", action="store_true", help="re-run the survivors of the existing record")
+    parser.add_argument("--list", action="store_true", help="print the sample and stop")
+    parser.add_argument("--baseline", action="store_true",
+                        help="first run every selection on the unmutated package (each must pass)")
+    parser.add_argument("--resume", action="store_true",
+                        help="continue a stopped run: skip the mutants of .partial.jsonl, report them all at the end")
+    parser.add_argument("--cheap-first", action="store_true",
+                        help="run the mutants of the cheapest selections first (default: the dearest first)")
+    parser.add_argument("--round-robin", action="store_true",
+                        help="take the modules in turn (with --cheap-first: the cheapest first in each round)")
+    parser.add_argument("--from-partial", action="store_true",
+                        help="write the report from the outcomes of a stopped run (.partial.jsonl)")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
+    parser.add_argument("--python", default=sys.executable)
+    args = parser.parse_args()
+    out = Path(args.out)
+    chosen = sample(args.count, args.seed)
+    if args.list:
+        for mutant in chosen:
+            print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
+        return
+    if args.from_partial:
+        lines = out.with_suffix(".partial.jsonl").read_text().splitlines()
+        segments = json.loads(out.with_suffix(".partial.segments.json").read_text())
+        segments[-1][1] = segments[-1][1] or time.time()
+        wall = sum(end - begin for begin, end in segments)
+        record = _new_record(args, [json.loads(line) for line in lines], wall, [])
+        record["segments"] = segments
+        record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
+        write_report(record, out)
+        return
+    earlier = json.loads(out.with_suffix(".json").read_text()) if (args.only or args.survivors) else None
+    if earlier is not None:
+        wanted = set(args.only or [o["id"] for o in earlier["mutants"] if o["status"] == "survived"])
+        chosen = [mutant for mutant in chosen if mutant.id in wanted]
+    partial = out.with_suffix(".partial.jsonl")
+    segments_file = out.with_suffix(".partial.segments.json")
+    done = [json.loads(line) for line in partial.read_text().splitlines()] if args.resume and partial.exists() else []
+    segments = json.loads(segments_file.read_text()) if args.resume and segments_file.exists() else []
+    if not args.resume and earlier is None:
+        partial.unlink(missing_ok=True)
+    chosen = [mutant for mutant in chosen if mutant.id not in {row["id"] for row in done}]
+    segments.append([time.time(), None])
+    segments_file.write_text(json.dumps(segments))
+    print(f"{len(chosen)} mutants, {args.jobs} jobs, load {_load()}", flush=True)
+    loads = []
+    start = time.perf_counter()
+    with tempfile.TemporaryDirectory(prefix="mutation_") as scratch:
+        costs = {}
+        if args.baseline:
+            costs = baseline(Path(scratch), args.python, args.jobs, args.timeout)
+        # the dearest selections first (those that compile the engine or the learner), so the two jobs end together
+        chosen.sort(key=lambda mutant: (1 if args.cheap_first else -1)
+                    * costs.get(" ".join(SELECTIONS[mutant.module]), _COST.get(mutant.module, 0.0)))
+        if args.round_robin:  # one mutant of each module in turn, the cheapest modules first
+            rank = {mutant.id: sum(other.module == mutant.module for other in chosen[:index])
+                    for index, mutant in enumerate(chosen)}
+            chosen.sort(key=lambda mutant: rank[mutant.id])
+        def one(mutant):
+            outcome = run_mutant(mutant, Path(scratch), args.python, args.timeout)
+            loads.append(_load())
+            with open(partial, "a") as record_file:  # kept if the run is stopped
+                record_file.write(json.dumps(asdict(outcome)) + "\n")
+            print(f"{outcome.status:8s} {outcome.seconds:5.0f} s {mutant.id} {mutant.original!r} -> "
+                  f"{mutant.mutated!r} {(outcome.failing or [outcome.tail])[0]}", flush=True)
+            return outcome
+        with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            outcomes = [asdict(outcome) for outcome in pool.map(one, chosen)]
+    wall = time.perf_counter() - start
+    segments[-1][1] = time.time()
+    if earlier is None:
+        wall = sum(end - begin for begin, end in segments)
+        record = _new_record(args, [*done, *outcomes], wall, loads)
+        record["segments"] = segments
+        record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
+        record["baseline"] = costs
+    else:
+        record = earlier
+        rows = {row["id"]: row for row in record["mutants"]}
+        for outcome in outcomes:
+            outcome["first_status"] = rows[outcome["id"]]["first_status"]
+            rows[outcome["id"]] = outcome
+        record["mutants"] = list(rows.values())
+        record.setdefault("reruns", []).append({"count": len(outcomes), "wall_seconds": wall})
+    write_report(record, out)
+    partial.unlink(missing_ok=True)
+    segments_file.unlink(missing_ok=True)
+    killed, candidates, equivalent = _score(record["mutants"])
+    print(f"score {killed}/{candidates} ({100.0 * killed / max(candidates, 1):.1f} %), {equivalent} equivalent, "
+          f"wall {wall / 60:.1f} min; wrote {out}")
+
+
+if __name__ == "__main__":
+    main()
