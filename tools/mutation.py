@@ -463,6 +463,8 @@ def main() -> None:
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
     parser.add_argument("--only", nargs="*", help="mutant ids to re-run, merged into the existing record")
     parser.add_argument("--survivors", action="store_true", help="re-run the survivors of the existing record")
+    parser.add_argument("--missing", action="store_true",
+                        help="run the sampled mutants that the existing record lacks (a stopped run), merged into it")
     parser.add_argument("--list", action="store_true", help="print the sample and stop")
     parser.add_argument("--baseline", action="store_true",
                         help="first run every selection on the unmutated package (each must pass)")
@@ -493,9 +495,13 @@ def main() -> None:
         record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
         write_report(record, out)
         return
-    earlier = json.loads(out.with_suffix(".json").read_text()) if (args.only or args.survivors) else None
+    merge = args.only or args.survivors or args.missing
+    earlier = json.loads(out.with_suffix(".json").read_text()) if merge else None
     if earlier is not None:
-        wanted = set(args.only or [o["id"] for o in earlier["mutants"] if o["status"] == "survived"])
+        if args.missing:
+            wanted = {mutant.id for mutant in chosen} - {o["id"] for o in earlier["mutants"]}
+        else:
+            wanted = set(args.only or [o["id"] for o in earlier["mutants"] if o["status"] == "survived"])
         chosen = [mutant for mutant in chosen if mutant.id in wanted]
     partial = out.with_suffix(".partial.jsonl")
     segments_file = out.with_suffix(".partial.segments.json")
@@ -542,10 +548,16 @@ def main() -> None:
         record = earlier
         rows = {row["id"]: row for row in record["mutants"]}
         for outcome in outcomes:
-            outcome["first_status"] = rows[outcome["id"]]["first_status"]
+            first = rows[outcome["id"]]["first_status"] if outcome["id"] in rows else outcome["status"]
+            outcome["first_status"] = first
             rows[outcome["id"]] = outcome
         record["mutants"] = list(rows.values())
-        record.setdefault("reruns", []).append({"count": len(outcomes), "wall_seconds": wall})
+        if args.missing:  # the rest of the first run: its time and load belong to the run
+            record["wall_seconds"] += wall
+            record.setdefault("segments", []).append(segments[-1])
+            record["loads"] = record.get("loads", []) + loads
+        else:
+            record.setdefault("reruns", []).append({"count": len(outcomes), "wall_seconds": wall})
     write_report(record, out)
     partial.unlink(missing_ok=True)
     segments_file.unlink(missing_ok=True)
