@@ -49,12 +49,12 @@ convergence: $(STAMP)
 	$(PY) analyses/lif_convergence.py
 	$(PY) figures/lif_convergence.py
 
-## make crossval: nsnn_sim against Brian2 over the full grid of 18 conditions (about 15 min)
+## make crossval: nsnn_sim against Brian2 over the full grid of 19 conditions (about 3 min)
 crossval: $(STAMP)
 	$(PY) analyses/crossval_brian2.py
 	$(PY) figures/crossval_brian2.py
 
-## make crossval-quick: nine of the conditions at smaller sizes (under a minute)
+## make crossval-quick: seven of the conditions at smaller sizes (under a minute)
 crossval-quick: $(STAMP)
 	$(PY) analyses/crossval_brian2.py --quick
 	$(PY) figures/crossval_brian2.py

@@ -498,7 +498,9 @@ def main() -> None:
     merge = args.only or args.survivors or args.missing
     earlier = json.loads(out.with_suffix(".json").read_text()) if merge else None
     if earlier is not None:
-        if args.missing:
+        if args.missing:  # a recorded mutant that the source no longer gives (it changed since) is run again
+            current = {(mutant.id, mutant.original, mutant.mutated) for mutant in chosen}
+            earlier["mutants"] = [o for o in earlier["mutants"] if (o["id"], o["original"], o["mutated"]) in current]
             wanted = {mutant.id for mutant in chosen} - {o["id"] for o in earlier["mutants"]}
         else:
             wanted = set(args.only or [o["id"] for o in earlier["mutants"] if o["status"] == "survived"])
