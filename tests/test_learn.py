@@ -297,6 +297,23 @@ def test_evaluate_in_learner_and_simulator_agree():
     np.testing.assert_array_equal(a["outputs"], b["outputs"])
 
 
+def test_membrane_perturbation_is_the_same_current_in_the_learner_and_the_simulator():
+    """forward(membrane_noise=alpha) and simulate_network(membrane_noise=alpha) add the same seeded
+    N(0, alpha^2) current to every layer: the same spikes in both, and different spikes from the clean run
+    (so the perturbation is there, with the same sign, in both)."""
+    network = learn.Network(6, [learn.SpikingLayer(10, noise="logistic", noise_scale=0.2, firing="escape"),
+                                learn.SpikingLayer(4, noise="gaussian", noise_scale=0.3)],
+                            learn.Readout("linear", n_outputs=2), weight_gain=3.0, seed=3)
+    x = (np.random.default_rng(2).random((5, 30, 6)) < 0.3).astype(float)
+    learner = learn.forward(network, x, seed=4, membrane_noise=0.5)
+    simulated = learn.simulate_network(network, x, seed=4, membrane_noise=0.5)
+    clean = learn.simulate_network(network, x, seed=4)
+    for layer_trace, spikes, clean_spikes in zip(learner.layers, simulated.spikes, clean.spikes):
+        np.testing.assert_array_equal(layer_trace.spikes, spikes)
+        assert not np.array_equal(spikes, clean_spikes)
+    np.testing.assert_array_equal(learner.outputs, simulated.outputs)
+
+
 @pytest.fixture(scope="module")
 def small_randman():
     return learn.randman(n_classes=4, n_inputs=16, n_steps=30, n_train=40, n_test=40, seed=2)

@@ -59,7 +59,8 @@ _CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/tes
 SELECTIONS: dict[str, list[str]] = {
     "noise": ["tests/test_noise.py"],
     "neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
-    "engine": [*_TRANSCRIPTION, *_RECURRENT],
+    "engine": [*_TRANSCRIPTION, *_RECURRENT, f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
+               f"{_ENGINE}binomial_draw_is_exact_in_the_tails_and_never_runs_away"],
     "network": _RECURRENT,
     "rng": ["tests/test_rng.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
@@ -90,7 +91,8 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/robustness": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
                          "deletion_and_insertion or gradient_sign_attack or l2_sphere or expectation_over_noise"],
     "learn/simulator": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
-                        "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines"],
+                        "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines or "
+                        "membrane_perturbation_is_the_same"],
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
 }
 
