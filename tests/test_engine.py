@@ -454,3 +454,23 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
         runs.append((tuple(array[order].tobytes() for array in spikes), state.tobytes()))
     assert len(runs[0][0][2]) > 8 * 1000
     assert all(run == runs[0] for run in runs[1:])
+
+
+def test_a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed(monkeypatch, caplog):
+    """simulate warns before a run predicted to exceed engine._LONG_RUN_SECONDS; the prediction is
+    _NS_PER_NEURON_STEP ns per neuron, step and trial, divided over the threads."""
+    import logging
+
+    from nsnn_sim import engine
+
+    monkeypatch.setattr(engine, "_LONG_RUN_SECONDS", 0.0)
+    with caplog.at_level(logging.WARNING, logger="nsnn_sim"):
+        ns.simulate(ns.NSNN(noise="none"), 0.5, n_neurons=40, n_steps=50, n_trials=3, n_threads=2)
+    expected_hours = engine._NS_PER_NEURON_STEP * 1e-9 * 40 * 50 * 3 / 2 / 3600.0
+    messages = [record.getMessage() for record in caplog.records if "will take about" in record.getMessage()]
+    assert len(messages) == 1 and f"about {expected_hours:.3g} hours on 2 thread(s)" in messages[0], messages
+    caplog.clear()
+    monkeypatch.setattr(engine, "_LONG_RUN_SECONDS", 2 * expected_hours * 3600.0)  # twice the prediction: silent
+    with caplog.at_level(logging.WARNING, logger="nsnn_sim"):
+        ns.simulate(ns.NSNN(noise="none"), 0.5, n_neurons=40, n_steps=50, n_trials=3, n_threads=2)
+    assert not [record for record in caplog.records if "will take about" in record.getMessage()]
