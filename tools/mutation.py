@@ -54,7 +54,7 @@ _RECURRENT = [f"{_ENGINE}recurrent_delays_and_poisson_input_match_transcription"
               f"{_ENGINE}poisson_input_adds_binomial_jumps"]
 _LEARN_KERNELS = ["tests/test_learn_gradients.py", "tests/test_learn.py", "-k",
                   "sample_gradient or mean_field_bptt or ndl_gradient or detached_reset or layer_delay_sets or "
-                  "reference_firing or step_cross_entropy or linear_readout or one_forward_pass"]
+                  "reference_firing or step_cross_entropy or linear_readout or one_forward_pass or simulator_runs"]
 _CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/test_tuning.py"]
 SELECTIONS: dict[str, list[str]] = {
     "noise": ["tests/test_noise.py"],
@@ -84,7 +84,7 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/gradients": _LEARN_KERNELS,
     "learn/network": _LEARN_KERNELS,
     "learn/losses": ["tests/test_learn.py", "-k", "cross_entropy or linear_readout or bad_inputs or "
-                     "one_forward_pass or tuning_task_fit"],
+                     "one_forward_pass or tuning_task_fit or bad_official_model_arguments"],
     "learn/data": ["tests/test_learn.py", "tests/test_learn_datasets.py", "-k", "randman or tuning_task or digits"],
     "learn/datasets": ["tests/test_learn_datasets.py"],
     "learn/optimizers": ["tests/test_learn.py", "-k", "adam_and_sgd"],
