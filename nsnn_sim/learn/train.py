@@ -27,7 +27,6 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from nsnn_sim import rng
-from nsnn_sim._blas import with_single_blas_thread
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, check_spike_hook, forward
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import CLASSIFICATION_LOSSES, check_loss, check_targets, loss_gradients
@@ -53,7 +52,6 @@ def batch_seed(seed: int, epoch: int, batch: int, purpose: int = TRAINING) -> in
     return int(rng.stream_key(seed, epoch, batch, purpose)) >> 1
 
 
-@with_single_blas_thread
 def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 0, batch_size: int = 256,
              mean_field: bool = False, membrane_noise: float = 0.0, engine: str = "learner",
              n_ensembles: int = 1, spike_hook=None) -> dict:
@@ -114,7 +112,6 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
     return {"loss": value, "accuracy": accuracy, "outputs": outputs, "n_ensembles": n_ensembles}
 
 
-@with_single_blas_thread
 def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 10, batch_size: int = 32,
           optimizer=None, seed: int = 0, test_inputs=None, test_targets=None, progress: bool = True,
           verbose: bool = False, mean_field: bool = False) -> xr.Dataset:
