@@ -82,6 +82,28 @@ def test_hazard_theory_tends_to_the_noise_free_rate_for_a_sharp_threshold():
     assert hazard_renewal(1.5, 1e6, 1e-4, tau_ref=2e-3, dt=1e-7)["rate"] == pytest.approx(rate, rel=1e-7)
 
 
+@pytest.mark.parametrize("delta_u", [1e-9, 1e-12])
+def test_hazard_theory_with_a_sharp_threshold_at_u_inf_waits_then_fires_at_rho_0(delta_u):
+    """u_inf = theta, so rho_inf = rho_0 (10 Hz, slow beside tau: the survivor is still ~0.9 at 40 tau)
+    and c = -1/delta_u (1e9, 1e12): rho(t) = rho_0*exp(c*exp(-t/tau)) is ~0 until
+    t ~ tau*ln|c| (21 tau, 28 tau), then rho_0. The independent closed form
+    H(t) = rho_0*tau*(E1(|c|*exp(-t/tau)) - E1(|c|)) (scipy's E1) integrated by scipy's quadrature
+    (requested 1e-12) gives the mean ISI and CV; tolerance 1e-8."""
+    from scipy import integrate, special
+
+    rho_0, tau, c = 10.0, 10e-3, 1.0 / delta_u
+    switch_on = tau * math.log(c)
+    survivor = lambda t: math.exp(-rho_0 * tau * (special.exp1(c * math.exp(-t / tau)) - special.exp1(c)))  # noqa: E731
+    end = switch_on + 10 * tau + 50.0 / rho_0  # S(end) ~ exp(-50)
+    options = dict(epsabs=0.0, epsrel=1e-12, limit=500, points=[switch_on - 3 * tau, switch_on, switch_on + 3 * tau])
+    mean, _ = integrate.quad(survivor, 0.0, end, **options)
+    second, _ = integrate.quad(lambda t: 2.0 * t * survivor(t), 0.0, end, **options)
+    theory = hazard_renewal(1.0, rho_0, delta_u, tau=tau)
+    assert theory["mean_isi"] == pytest.approx(mean, rel=1e-8)
+    assert theory["cv"] == pytest.approx(math.sqrt(second - mean * mean) / mean, rel=1e-8)
+    assert mean > switch_on  # the wait is part of the ISI (here 0.21 s, 0.28 s before a 0.1-s Poisson wait)
+
+
 @pytest.mark.parametrize("mu, rho_0, delta_u, tau_ref, u_reset, duration, n_neurons", SETS)
 def test_discrete_hazard_theory_converges_to_continuous_time(mu, rho_0, delta_u, tau_ref, u_reset, duration,
                                                               n_neurons):

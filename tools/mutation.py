@@ -61,7 +61,8 @@ SELECTIONS: dict[str, list[str]] = {
     "neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
     "engine": [*_TRANSCRIPTION, *_RECURRENT, f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
                f"{_ENGINE}binomial_draw_is_exact_in_the_tails_and_never_runs_away",
-               f"{_ENGINE}a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed"],
+               f"{_ENGINE}a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed",
+               f"{_ENGINE}run_time_leaves_out_compilation_inside_the_run"],
     "network": _RECURRENT,
     "rng": ["tests/test_rng.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
