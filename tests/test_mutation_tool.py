@@ -2,6 +2,7 @@
 
 import ast
 import sys
+from dataclasses import asdict
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tools"))  # tools/ is not a package
@@ -103,3 +104,25 @@ def test_the_sample_is_fixed_by_its_seed_and_covers_every_module():
     modules = {mutant.module for mutant in first}
     assert modules == set(mutation.MODULES)
     assert set(mutation.SELECTIONS) == set(mutation.MODULES)
+
+
+def test_an_equivalent_entry_follows_its_line_when_code_above_moves_and_lapses_when_the_line_changes(monkeypatch):
+    target = next(site for site in mutation.sites("synthetic", SOURCE) if site.original == "2.5")
+    monkeypatch.setattr(mutation, "EQUIVALENT", {target.id: {"function": target.function, "text": target.text,
+                                                             "reason": "because"}})
+    moved = SOURCE.replace(b"def f(x, scale=2.0):\n", b"def f(x, scale=2.0):\n    z = 1\n")
+    again = next(site for site in mutation.sites("synthetic", moved) if site.original == "2.5")
+    assert again.id != target.id and again.line == target.line + 1
+    assert mutation.equivalent_reason(asdict(again)) == "because"
+    edited = next(site for site in mutation.sites("synthetic", SOURCE.replace(b"- 1  #", b"- 2  #"))
+                  if site.original == "2.5")
+    assert edited.id == target.id and mutation.equivalent_reason(asdict(edited)) is None
+
+
+def test_every_equivalent_entry_names_a_mutation_site_of_the_current_source():
+    """An entry whose line was edited or removed no longer applies: it must be re-examined, not kept."""
+    current = {mutation._content(site.id, site.function, site.text)
+               for module in mutation.MODULES for site in mutation.sites(module)}
+    stale = [key for key, entry in mutation.EQUIVALENT.items()
+             if mutation._content(key, entry["function"], entry["text"]) not in current]
+    assert not stale, stale

@@ -21,11 +21,14 @@ the argument checks of :mod:`nsnn_sim.validation` and of ``require_memory``.
 Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
 (:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
 module (:data:`SELECTIONS`) and a timeout; a failing test, a timeout or a failed import kills it.
-Survivors are either killed by a new test or listed in :data:`EQUIVALENT` with the reason.
+Survivors are either killed by a new test or listed in :data:`EQUIVALENT` with the reason; an entry
+names its mutant by id and by content (function, column, operator and the stripped source line), so it
+still applies when the line moves and stops applying when the line changes (:func:`equivalent_reason`).
 
 Usage: ``python tools/mutation.py [--count 200] [--seed 21] [--jobs 2] [--only ID ...] [--list]``;
 the report goes to ``benchmarks/results/mutation.md`` and ``.json``. ``--only`` re-runs chosen
-mutants and merges them into the existing record.
+mutants and merges them into the existing record; ``--report`` rewrites the report from the record
+(after the equivalent list changed).
 """
 
 from __future__ import annotations
@@ -36,6 +39,7 @@ import functools
 import json
 import random
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -91,7 +95,7 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/optimizers": ["tests/test_learn.py", "-k", "adam_and_sgd"],
     "learn/perturbations": ["tests/test_learn_perturbations.py", "-k", "not identical_in_both_engines"],
     "learn/robustness": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
-                         "deletion_and_insertion or gradient_sign_attack or l2_sphere or expectation_over_noise"],
+                         "insertion or gradient_sign_attack or l2_sphere or expectation_over_noise"],
     "learn/simulator": ["tests/test_learn.py", "tests/test_learn_perturbations.py", "-k",
                         "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines or "
                         "membrane_perturbation_is_the_same"],
@@ -103,8 +107,9 @@ MODULES = ["noise", "neurons", "engine", "network", "rng", "stats", "tuning", "d
            "learn/datasets", "learn/forward", "learn/gradients", "learn/losses", "learn/network",
            "learn/optimizers", "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
 
-# mutant id -> one-line reason it is equivalent (no test can tell it from the original): a small data file
-EQUIVALENT: dict[str, str] = json.loads((Path(__file__).with_name("mutation_equivalent.json")).read_text())
+# mutant id -> {"function", "text" (its stripped source line), "reason"}: the one-line reason it is
+# equivalent (no test can tell it from the original); a small data file
+EQUIVALENT: dict[str, dict[str, str]] = json.loads((Path(__file__).with_name("mutation_equivalent.json")).read_text())
 
 MINIMUM_PER_MODULE = 3
 # rough seconds per mutant on an idle machine (fresh-cache compile of the kernels the selection runs), to
@@ -139,6 +144,7 @@ class Mutant:
     original: str
     mutated: str
     function: str
+    text: str = ""  # the stripped source line where the mutation starts
 
     def apply(self, source: bytes) -> bytes:
         """The mutated source."""
@@ -189,8 +195,9 @@ class _Finder:
         original = self.source[start:end].decode()
         line = self.source[:start].count(b"\n") + 1
         column = start - self.starts[line - 1]
+        text = self.source[self.starts[line - 1]:self.starts[line]].decode().strip()
         self.sites.append(Mutant(f"{self.module}:{line}:{column}:{operator}", self.module, self.path, line,
-                                 operator, start, end, original, mutated, function))
+                                 operator, start, end, original, mutated, function, text))
 
     def _between(self, left: ast.AST, right: ast.AST, text: str) -> tuple[int, int]:
         """Byte span of the operator ``text`` in the source between two nodes (outside comments)."""
@@ -323,6 +330,7 @@ class Outcome:
     failing: list[str]
     seconds: float
     tail: str
+    text: str = ""  # the stripped source line of the mutation (for matching EQUIVALENT)
 
 
 def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIMEOUT) -> Outcome:
@@ -342,7 +350,7 @@ def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIME
     status = ("import" if run.import_failed else "timeout" if run.timed_out else
               "killed" if run.failed else "survived")
     return Outcome(mutant.id, mutant.module, mutant.line, mutant.operator, mutant.function, mutant.original,
-                   mutant.mutated, tests, status, run.failing, seconds, run.tail)
+                   mutant.mutated, tests, status, run.failing, seconds, run.tail, mutant.text)
 
 
 def baseline(scratch: Path, python: str, jobs: int, timeout: float) -> dict[str, float]:
@@ -363,9 +371,30 @@ def baseline(scratch: Path, python: str, jobs: int, timeout: float) -> dict[str,
     return {name: run.elapsed for (name, _), run in zip(distinct, runs)}
 
 
+def _content(mutant_id: str, function: str, text: str) -> tuple[str, str, str, str, str]:
+    """What names a mutant apart from its line number: module, column, operator, function, source line."""
+    module, _line, column, operator = mutant_id.rsplit(":", 3)
+    return module, column, operator, function, text
+
+
+def equivalent_reason(outcome: dict) -> str | None:
+    """The reason an outcome's mutant is listed as equivalent, or None: the :data:`EQUIVALENT` entry with
+    the same module, column, operator, function and stripped source line (its line number may differ:
+    code above it moved)."""
+    wanted = _content(outcome["id"], outcome["function"], outcome.get("text", ""))
+    entry = EQUIVALENT.get(outcome["id"])
+    if entry is not None and _content(outcome["id"], entry["function"], entry["text"]) == wanted:
+        return entry["reason"]
+    for key, entry in EQUIVALENT.items():
+        if _content(key, entry["function"], entry["text"]) == wanted:
+            return entry["reason"]
+    return None
+
+
 def _score(outcomes: list[dict]) -> tuple[int, int, int]:
     """(killed, non-equivalent, equivalent) counts; timeouts and failed imports count as killed."""
-    equivalent = sum(outcome["id"] in EQUIVALENT and outcome["status"] == "survived" for outcome in outcomes)
+    equivalent = sum(outcome["status"] == "survived" and equivalent_reason(outcome) is not None
+                     for outcome in outcomes)
     killed = sum(outcome["status"] != "survived" for outcome in outcomes)
     return killed, len(outcomes) - equivalent, equivalent
 
@@ -391,7 +420,8 @@ def write_report(record: dict, out: Path) -> None:
              f"--jobs {record['jobs']}`): {len(outcomes)} mutants sampled with a fixed seed from "
              f"{record['sites']} mutation sites of the function bodies of the core modules, each in its own copy "
              "of the package with a fresh empty `NUMBA_CACHE_DIR`, against `pytest -x -q -m \"not slow\" "
-             "-p no:cacheprovider` on its module's selection (below).", "",
+             "-p no:cacheprovider` on its module's selection (below). Source: commit "
+             f"{record.get('commit', 'not recorded')}.", "",
              *([f"**The run was stopped before its end: {record['count'] - len(outcomes)} of the "
                 f"{record['count']} sampled mutants were not run.**", ""] if len(outcomes) < record["count"] else []),
              f"**Mutation score: {killed} of {candidates} non-equivalent mutants killed "
@@ -417,13 +447,13 @@ def write_report(record: dict, out: Path) -> None:
         mine = [outcome for outcome in outcomes if outcome["module"] == module]
         count = {status: sum(outcome["status"] == status for outcome in mine)
                  for status in ("killed", "timeout", "import", "survived")}
-        same = sum(outcome["id"] in EQUIVALENT and outcome["status"] == "survived" for outcome in mine)
+        same = sum(outcome["status"] == "survived" and equivalent_reason(outcome) is not None for outcome in mine)
         lines.append(f"| {module} | {record['sites_per_module'][module]} | {len(mine)} | {count['killed']} "
                      f"| {count['timeout']} | {count['import']} | {count['survived']} | {same} "
                      f"| {_cell(' '.join(SELECTIONS[module]))} |")
     lines += ["", "## Survivors", "", "| mutant | function | original -> mutated | disposition |", "|---|---|---|---|"]
     for outcome in survivors:
-        reason = EQUIVALENT.get(outcome["id"], "**not killed, not equivalent** (see the notes)").replace("|", "\\|")
+        reason = (equivalent_reason(outcome) or "**not killed, not equivalent** (see the notes)").replace("|", "\\|")
         lines.append(f"| `{outcome['id']}` | `{outcome['function']}` | {_cell(outcome['original'])} -> "
                      f"{_cell(outcome['mutated'])} | {reason} |")
     revived = [outcome for outcome in outcomes
@@ -449,12 +479,32 @@ def _load() -> str:
         return "?"
 
 
+def _fill_text(outcomes: list[dict]) -> None:
+    """Give an outcome recorded without its source line (an older record) the line of the current
+    source, where the site with its id still has its original and mutated text."""
+    current = {mutant.id: mutant for module in MODULES for mutant in sites(module)}
+    for outcome in outcomes:
+        mutant = current.get(outcome["id"])
+        if not outcome.get("text") and mutant is not None \
+                and (mutant.original, mutant.mutated, mutant.function) == (outcome["original"], outcome["mutated"],
+                                                                         outcome["function"]):
+            outcome["text"] = mutant.text
+
+
+def _commit() -> str:
+    """The checkout's commit, with "+changes" when the package's source differs from it."""
+    def git(*words):
+        return subprocess.run(["git", *words], cwd=ROOT, capture_output=True, text=True).stdout.strip()
+    head = git("rev-parse", "HEAD") or "unknown"
+    return head + ("+changes" if git("status", "--porcelain", "--", "nsnn_sim") else "")
+
+
 def _new_record(args, outcomes: list[dict], wall: float, loads: list[str]) -> dict:
     for outcome in outcomes:
         outcome["first_status"] = outcome["status"]
     return {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)), "loads": loads,
             "count": args.count, "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout, "wall_seconds": wall,
-            "load": loads[len(loads) // 2] if loads else _load(), "modules": MODULES,
+            "load": loads[len(loads) // 2] if loads else _load(), "modules": MODULES, "commit": _commit(),
             "sites": sum(len(sites(module)) for module in MODULES),
             "sites_per_module": {module: len(sites(module)) for module in MODULES}, "mutants": outcomes}
 
@@ -480,6 +530,8 @@ def main() -> None:
                         help="take the modules in turn (with --cheap-first: the cheapest first in each round)")
     parser.add_argument("--from-partial", action="store_true",
                         help="write the report from the outcomes of a stopped run (.partial.jsonl)")
+    parser.add_argument("--report", action="store_true",
+                        help="rewrite the report from the existing record (e.g. after the equivalent list changed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
@@ -488,6 +540,11 @@ def main() -> None:
     if args.list:
         for mutant in chosen:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
+        return
+    if args.report:
+        record = json.loads(out.with_suffix(".json").read_text())
+        _fill_text(record["mutants"])
+        write_report(record, out)
         return
     if args.from_partial:
         lines = out.with_suffix(".partial.jsonl").read_text().splitlines()
