@@ -27,7 +27,7 @@ test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
 
 ## make mutation: a fixed-seed sample of 200 AST mutants of the core modules, each against its module's
-## tests in a fresh Numba cache, 2 at a time -> benchmarks/results/mutation.md (about 40 min on 2 cores)
+## tests in a fresh Numba cache, 2 at a time -> benchmarks/results/mutation.md (45 min on 2 idle cores)
 mutation: $(STAMP)
 	$(PY) tools/mutation.py --count 200 --seed 21 --jobs 2
 
