@@ -382,13 +382,8 @@ def equivalent_reason(outcome: dict) -> str | None:
     the same module, column, operator, function and stripped source line (its line number may differ:
     code above it moved)."""
     wanted = _content(outcome["id"], outcome["function"], outcome.get("text", ""))
-    entry = EQUIVALENT.get(outcome["id"])
-    if entry is not None and _content(outcome["id"], entry["function"], entry["text"]) == wanted:
-        return entry["reason"]
-    for key, entry in EQUIVALENT.items():
-        if _content(key, entry["function"], entry["text"]) == wanted:
-            return entry["reason"]
-    return None
+    return next((entry["reason"] for key, entry in EQUIVALENT.items()
+                 if _content(key, entry["function"], entry["text"]) == wanted), None)
 
 
 def _score(outcomes: list[dict]) -> tuple[int, int, int]:
