@@ -144,7 +144,7 @@ class Mutant:
     original: str
     mutated: str
     function: str
-    text: str = ""  # the stripped source line where the mutation starts
+    text: str  # the stripped source line where the mutation starts
 
     def apply(self, source: bytes) -> bytes:
         """The mutated source."""
@@ -330,7 +330,7 @@ class Outcome:
     failing: list[str]
     seconds: float
     tail: str
-    text: str = ""  # the stripped source line of the mutation (for matching EQUIVALENT)
+    text: str  # the stripped source line of the mutation (for matching EQUIVALENT)
 
 
 def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIMEOUT) -> Outcome:
@@ -381,7 +381,7 @@ def equivalent_reason(outcome: dict) -> str | None:
     """The reason an outcome's mutant is listed as equivalent, or None: the :data:`EQUIVALENT` entry with
     the same module, column, operator, function and stripped source line (its line number may differ:
     code above it moved)."""
-    wanted = _content(outcome["id"], outcome["function"], outcome.get("text", ""))
+    wanted = _content(outcome["id"], outcome["function"], outcome["text"])
     return next((entry["reason"] for key, entry in EQUIVALENT.items()
                  if _content(key, entry["function"], entry["text"]) == wanted), None)
 
@@ -474,18 +474,6 @@ def _load() -> str:
         return "?"
 
 
-def _fill_text(outcomes: list[dict]) -> None:
-    """Give an outcome recorded without its source line (an older record) the line of the current
-    source, where the site with its id still has its original and mutated text."""
-    current = {mutant.id: mutant for module in MODULES for mutant in sites(module)}
-    for outcome in outcomes:
-        mutant = current.get(outcome["id"])
-        if not outcome.get("text") and mutant is not None \
-                and (mutant.original, mutant.mutated, mutant.function) == (outcome["original"], outcome["mutated"],
-                                                                         outcome["function"]):
-            outcome["text"] = mutant.text
-
-
 def _commit() -> str:
     """The checkout's commit, with "+changes" when the package's source differs from it."""
     def git(*words):
@@ -537,9 +525,7 @@ def main() -> None:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
         return
     if args.report:
-        record = json.loads(out.with_suffix(".json").read_text())
-        _fill_text(record["mutants"])
-        write_report(record, out)
+        write_report(json.loads(out.with_suffix(".json").read_text()), out)
         return
     if args.from_partial:
         lines = out.with_suffix(".partial.jsonl").read_text().splitlines()
