@@ -48,7 +48,7 @@ def fastest_nsnn_sim_run(simulate, repeats: int) -> tuple:
 
 
 def brian2_run(simulator: str, build, n_steps: int, dt: float, repeats: int, directory: str) -> tuple:
-    """Run a Brian2 model ``build()`` (a :class:`nsnn_sim.brian2_bridge.Brian2Model`, built after the
+    """Run a Brian2 model ``build()`` (a :class:`nsnn_sim.interop.brian2.Brian2Model`, built after the
     target is set) for ``n_steps`` steps; returns ``(built, compile_time, run_time, offset)``.
 
     ``"brian2_cython"``: a first 10-step run compiles; then ``repeats`` timed runs of ``n_steps``

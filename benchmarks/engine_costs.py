@@ -39,7 +39,7 @@ def floor(n_keys: int, n_counters: int, engine_neurons: int, engine_steps: int, 
     from numba import njit
 
     import nsnn_sim as ns
-    from nsnn_sim import noise, rng
+    from nsnn_sim.simulator import noise, rng
 
     @njit
     def draw_all(keys, n_counters, which):

@@ -45,7 +45,7 @@ def worker(simulator: str, n_excitatory: int, n_steps: int, repeats: int, scratc
     import numpy as np
 
     import nsnn_sim as ns
-    from nsnn_sim.brunel import brunel_model_a
+    from nsnn_sim.simulator.brunel import brunel_model_a
 
     net = brunel_model_a(n_excitatory, epsilon=0.1, j=0.1, g=6.0, eta=4.0, delay=1.5e-3, dt=1e-4, seed=7)
     n, dt = net.n_neurons, net.model.dt
@@ -59,7 +59,7 @@ def worker(simulator: str, n_excitatory: int, n_steps: int, repeats: int, scratc
                                                                     **common), repeats)
         step, offset = result.spikes.step, 0
     else:
-        from nsnn_sim.brian2_bridge import to_brian2
+        from nsnn_sim.interop.brian2 import to_brian2
 
         built, compile_time, run_time, offset = brian2_run(
             simulator, lambda: to_brian2(net.model, net.inputs, n, n_steps, seed=1, **common), n_steps, dt, repeats,

@@ -63,7 +63,7 @@ def worker(simulator: str, kind: str, n: int, n_steps: int, repeats: int, scratc
                                                 repeats)
         neuron, step, offset = result.spikes.neuron, result.spikes.step, 0
     else:
-        from nsnn_sim.brian2_bridge import to_brian2
+        from nsnn_sim.interop.brian2 import to_brian2
 
         built, compile_time, run_time, offset = brian2_run(
             simulator, lambda: to_brian2(model, drive, n, n_steps, seed=1), n_steps, model.dt, repeats, scratch)

@@ -1,5 +1,21 @@
 """nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
 
+The face of the package: :func:`simulate`, the models :class:`LIF` and :class:`NSNN`, inputs
+(:func:`poisson_input`, :func:`connect`), :class:`SpikeTrains`, :func:`load`. The subpackages are attributes,
+imported on first use (so ``import nsnn_sim`` stays fast):
+
+=================  =====================================================================================
+``simulator``      noise families, random streams, models, inputs and connections, the engine, results
+``theory``         closed forms the simulations are checked against
+``analysis``       spike statistics (``ns.stats`` for short), distances, spectra, comparisons, plots
+``coding``         tuning, Fisher information, decoding, posteriors, cue integration, sampling
+``interop``        Neo, NWB, Brian2
+``learn``          the torch-free learner (noise-driven learning)
+``fit``            maximum-likelihood fits of the same neurons to spike trains
+``experiments``    every experiment: run, figure, summary
+``sweep``          parameter sweeps on dask.distributed
+=================  =====================================================================================
+
 Importing the package has no side effects beyond importing numpy, scipy, numba and xarray; the
 Numba kernels compile (or load from cache) on first use.
 
@@ -12,16 +28,40 @@ Examples
 (2, 10, 200)
 >>> result.spikes == ns.simulate(model, 0.8, n_neurons=10, n_steps=200, n_trials=2, seed=1).spikes
 True
+>>> float(ns.stats.isi_cv(result.spikes).mean()) > 0
+True
 """
 
-from nsnn_sim.version import version as _package_version
+import importlib
+
+from nsnn_sim._core.version import version as _package_version
 
 __version__ = _package_version()
-from nsnn_sim import noise, theory
-from nsnn_sim.engine import simulate
-from nsnn_sim.network import Connections, PoissonInput, connect, poisson_input
-from nsnn_sim.neurons import LIF, NSNN
-from nsnn_sim.spikes import SimulationResult, SpikeTrains, load
+from nsnn_sim.simulator.engine import simulate
+from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.simulator.neurons import LIF, NSNN
+from nsnn_sim.simulator.results import SimulationResult, load
+from nsnn_sim.spikes import SpikeTrains
+
+# attribute -> module, imported on first access (PEP 562)
+_LAZY = {
+    "simulator": "nsnn_sim.simulator", "theory": "nsnn_sim.theory", "analysis": "nsnn_sim.analysis",
+    "coding": "nsnn_sim.coding", "interop": "nsnn_sim.interop", "learn": "nsnn_sim.learn", "fit": "nsnn_sim.fit",
+    "experiments": "nsnn_sim.experiments", "sweep": "nsnn_sim.sweep",
+    "noise": "nsnn_sim.simulator.noise", "stats": "nsnn_sim.analysis.stats",
+}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        module = importlib.import_module(_LAZY[name])
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'nsnn_sim' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(_LAZY))
 
 
 def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
@@ -34,5 +74,5 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
 
 __all__ = [
     "LIF", "NSNN", "Connections", "PoissonInput", "SimulationResult", "SpikeTrains",
-    "connect", "load", "load_nwb", "noise", "poisson_input", "simulate", "theory", "__version__",
+    "connect", "load", "load_nwb", "poisson_input", "simulate", "__version__", *_LAZY,
 ]

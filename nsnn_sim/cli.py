@@ -2,7 +2,7 @@
 
 Every subcommand has ``--help``; bad input ends with a one-line message and exit code 2.
 ``nsnn-sim --version`` prints the version and the git commit; ``-v`` / ``-q`` before the subcommand
-set how much of the library's log (:mod:`nsnn_sim.log`) is shown. ``python -m nsnn_sim`` is the same
+set how much of the library's log (:mod:`nsnn_sim._core.log`) is shown. ``python -m nsnn_sim`` is the same
 command.
 
 Examples
@@ -252,7 +252,7 @@ def _bench(args) -> None:
 
 
 def _version_line() -> str:
-    from nsnn_sim import version
+    from nsnn_sim._core import version
 
     dirty = {True: ", uncommitted changes", False: "", None: ""}[version.dirty()]
     return f"nsnn-sim {version.version()} (commit {version.commit()}{dirty})"
@@ -336,7 +336,7 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv=None) -> int:
     import logging
 
-    from nsnn_sim.log import enable_console
+    from nsnn_sim._core.log import enable_console
 
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -23,8 +23,8 @@ import sys
 import time
 from pathlib import Path
 
+from nsnn_sim._core.log import get_logger
 from nsnn_sim.experiments import figure_path, get, load_results, registry, results_path
-from nsnn_sim.log import get_logger
 
 __all__ = ["reproduce", "write_report", "source_root"]
 

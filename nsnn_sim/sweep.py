@@ -47,8 +47,8 @@ from typing import Callable, Mapping
 import numpy as np
 import xarray as xr
 
-from nsnn_sim.extras import require
-from nsnn_sim.progress import progress_bar, progress_enabled
+from nsnn_sim._core.extras import require
+from nsnn_sim._core.progress import progress_bar, progress_enabled
 
 require("distributed", "sweep")  # a clear ImportError naming the extra, at import
 
@@ -289,9 +289,10 @@ def lif_statistics(mu: float, sigma: float, seed: int, tau: float = 10e-3, n_neu
                    duration: float = 1.0, dt: float = 1e-4) -> xr.Dataset:
     """A ready-made sweep task: rate and ISI CV of a noisy LIF population (bridge crossing), with the
     Siegert rate beside them. ``mu`` is the input, ``sigma`` the stationary membrane SD."""
-    from nsnn_sim import stats, theory
-    from nsnn_sim.engine import simulate
-    from nsnn_sim.neurons import LIF
+    from nsnn_sim import theory
+    from nsnn_sim.analysis import stats
+    from nsnn_sim.simulator.engine import simulate
+    from nsnn_sim.simulator.neurons import LIF
 
     model = LIF(tau=tau, sigma=sigma, dt=dt, threshold_crossing="bridge")
     spikes = simulate(model, mu, n_neurons=n_neurons, n_steps=int(round(duration / dt)), seed=seed,

@@ -8,7 +8,7 @@ networks, the learner's forward pass and the noise families' vectorised methods.
 then spends only the cache load (about 1 s) in its first call.
 
 The warm-up first purges cached kernels whose sources changed
-(:func:`nsnn_sim.kernel_cache.purge_stale_kernel_cache`).
+(:func:`nsnn_sim._core.kernel_cache.purge_stale_kernel_cache`).
 
 Examples
 --------
@@ -22,8 +22,8 @@ from __future__ import annotations
 
 import time
 
-from nsnn_sim.kernel_cache import purge_stale_kernel_cache
-from nsnn_sim.log import get_logger
+from nsnn_sim._core.kernel_cache import purge_stale_kernel_cache
+from nsnn_sim._core.log import get_logger
 
 __all__ = ["warmup"]
 
@@ -36,7 +36,7 @@ def warmup() -> dict[str, float]:
 
     import nsnn_sim as ns
     from nsnn_sim import learn
-    from nsnn_sim.compile_clock import CompileClock
+    from nsnn_sim._core.compile_clock import CompileClock
 
     if purge_stale_kernel_cache():
         _log.info("sources changed since the last warm-up: cached kernels purged")

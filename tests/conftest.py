@@ -2,10 +2,10 @@
 
 import numpy as np
 
-from nsnn_sim.kernel_cache import purge_stale_kernel_cache
+from nsnn_sim._core.kernel_cache import purge_stale_kernel_cache
 
 # Numba's cache does not notice edits to functions a kernel inlines from another file: drop every
-# cached kernel of the package whenever any of its sources changed (nsnn_sim.kernel_cache)
+# cached kernel of the package whenever any of its sources changed (nsnn_sim._core.kernel_cache)
 purge_stale_kernel_cache()
 
 
@@ -18,7 +18,7 @@ def mean_and_se(samples: np.ndarray) -> tuple[float, float]:
 def pooled_cv_and_se(spikes, groups: int = 20) -> tuple[float, float]:
     """ISI CV pooled over all trains, and its SE from the spread of the pooled CVs of ``groups``
     disjoint groups of neurons (independent for an unconnected population)."""
-    from nsnn_sim import stats
+    from nsnn_sim.analysis import stats
 
     length, _, train = spikes.intervals()
     per_group = stats.cv_of_intervals(length.astype(float), (train % spikes.n_neurons) % groups, groups)

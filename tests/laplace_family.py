@@ -12,7 +12,7 @@ import math
 
 from numba import njit
 
-from nsnn_sim.noise import FamilySpec, always_may_fire, register
+from nsnn_sim.simulator.noise import FamilySpec, always_may_fire, register
 
 LAPLACE = 17
 

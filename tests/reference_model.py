@@ -4,17 +4,17 @@ It shares nothing with the engine's code; it reads only the model's validated pa
 noise family's scipy.stats reference from the registry record (``FamilySpec.scipy_reference``):
 
 * The per-neuron coefficients come from the documented equations (:func:`documented_coefficients`,
-  DESIGN.md section 3 and the docstrings of ``nsnn_sim.neurons.NSNN`` and ``LIF``), never from
+  DESIGN.md section 3 and the docstrings of ``nsnn_sim.simulator.neurons.NSNN`` and ``LIF``), never from
   ``model.compile``: alpha, gain, offset, noise scale, threshold, reset value, initial value,
   refractory steps (``round(tau_ref/dt)``) and the hazard per step (``rho_0*dt``).
 * The random streams are transcribed in plain Python (:func:`stream_key`, :func:`uniform`): the
   SplitMix64 finaliser, the key of (seed, trial, neuron, purpose) with one finaliser per component
   and draw ``counter`` = ``mix64(key + (counter + 1)*G)`` mapped to ``((x >> 12) + 0.5)*2**-52``
-  (nsnn_sim.rng's module docstring). The key's per-component constants are not in that docstring;
+  (nsnn_sim.simulator.rng's module docstring). The key's per-component constants are not in that docstring;
   they are transcribed from ``rng._key`` (they are a convention, not a model property, and a
   mistake in them would show as a mismatch here, never as a silent agreement).
 * Gaussian membrane noise is :func:`ziggurat_normal`, a transcription of Doornik's (2005)
-  256-layer ziggurat as nsnn_sim.rng's docstring describes it, with its own layer table
+  256-layer ziggurat as nsnn_sim.simulator.rng's docstring describes it, with its own layer table
   (:func:`ziggurat_table`, Doornik's ``zigNorInit``); other families' membrane noise is the scipy
   reference's ppf of the stream's uniform, and escape / reference firing compares the stream's
   uniform with the scipy reference's cdf.
@@ -29,9 +29,9 @@ import math
 
 import numpy as np
 
-from nsnn_sim import noise
+from nsnn_sim.simulator import noise
 
-MEMBRANE, FIRING, BRIDGE, POISSON = 0, 1, 2, 3  # the documented stream purposes (nsnn_sim.rng)
+MEMBRANE, FIRING, BRIDGE, POISSON = 0, 1, 2, 3  # the documented stream purposes (nsnn_sim.simulator.rng)
 
 
 # ------------------------------------------------------------------ the documented coefficients

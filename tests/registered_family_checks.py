@@ -34,7 +34,7 @@ def _clamped_fraction(model, drive, n_neurons=200, n_steps=1000, runner=None):
 def engine(name: str) -> dict:
     """Escape and membrane firing at clamped potentials, against the scipy reference's cdf."""
     import nsnn_sim as ns
-    from nsnn_sim import noise
+    from nsnn_sim.simulator import noise
 
     record = noise.spec(name)
     scale = record.scale_for_sd(SD)
@@ -47,7 +47,7 @@ def engine(name: str) -> dict:
 
 def numpy_methods(name: str) -> dict:
     """Largest deviations of NoiseFamily.cdf/pdf/ppf from the scipy reference."""
-    from nsnn_sim import noise
+    from nsnn_sim.simulator import noise
 
     record = noise.spec(name)
     scale = record.scale_for_sd(SD)
@@ -63,7 +63,8 @@ def learner(name: str) -> dict:
     """One escape step of the learner: the NDL gradient of L = sum_k c_k s_k is c_k pdf(u_k - theta) x_j
     with the family's pdf; returns its largest relative deviation from the scipy pdf's value, and
     the firing fractions of the two neurons against the cdf."""
-    from nsnn_sim import learn, noise
+    from nsnn_sim import learn
+    from nsnn_sim.simulator import noise
 
     record = noise.spec(name)
     scale = record.scale_for_sd(SD)
@@ -86,8 +87,8 @@ def brian2_expression_errors(name: str) -> dict:
     evaluated by Brian2 (numpy target) on a grid (the ppf only where the family has one)."""
     import brian2 as b2
 
-    from nsnn_sim import noise
-    from nsnn_sim.brian2_bridge import _brian2_function
+    from nsnn_sim.interop.brian2 import _brian2_function
+    from nsnn_sim.simulator import noise
 
     b2.prefs.codegen.target = "numpy"
     record = noise.spec(name)
@@ -112,8 +113,8 @@ def shared_noise_identity(name: str, firing: str) -> tuple[int, bool]:
     """Spikes of an NSNN with this family (12 neurons, 2 trials, 400 steps of a sine drive) in nsnn_sim,
     and whether Brian2 (numpy target) fed nsnn_sim's draws gives the same spikes."""
     import nsnn_sim as ns
-    from nsnn_sim import noise
-    from nsnn_sim.brian2_bridge import run_brian2
+    from nsnn_sim.interop.brian2 import run_brian2
+    from nsnn_sim.simulator import noise
 
     model = ns.NSNN(noise=name, noise_scale=noise.spec(name).scale_for_sd(SD), firing=firing)
     drive = 0.5 + 0.3 * np.sin(np.arange(400) / 9.0)[:, None] * np.ones((1, 12))
@@ -126,8 +127,8 @@ def brian2(name: str) -> dict:
     """The Brian2 side: the expressions, shared-noise identity (escape and membrane firing), and an
     independent Brian2 run of clamped membrane firing (Brian2's own rand() through the ppf)."""
     import nsnn_sim as ns
-    from nsnn_sim import noise
-    from nsnn_sim.brian2_bridge import run_brian2
+    from nsnn_sim.interop.brian2 import run_brian2
+    from nsnn_sim.simulator import noise
 
     out = brian2_expression_errors(name)
     for firing in ("escape", "membrane"):
@@ -145,7 +146,7 @@ def main(argv=None) -> None:
         importlib.import_module(f"{name}_family")
     elif how != "entry-point":
         raise ValueError(f"how={how!r}; allowed: 'entry-point', 'import-first'")
-    from nsnn_sim import noise
+    from nsnn_sim.simulator import noise
 
     result = {"names": list(noise.names()), "cache_dir": noise.kernel_cache_dir(),
               "fingerprint": noise.registry_fingerprint()}

@@ -8,9 +8,9 @@ import pytest
 from registered_family_checks import brian2_expression_errors  # tests/
 
 import nsnn_sim as ns
-from nsnn_sim import noise
-from nsnn_sim.brian2_bridge import run_brian2
-from nsnn_sim.crossval import compare
+from nsnn_sim.analysis.compare import compare
+from nsnn_sim.interop.brian2 import run_brian2
+from nsnn_sim.simulator import noise
 
 WEIGHTS = np.where(np.random.default_rng(1).random((12, 12)) < 0.3,
                    np.random.default_rng(2).normal(0.15, 0.3, (12, 12)), 0.0)

@@ -7,7 +7,7 @@ import pytest
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim.checksums import add_checksums, verify_checksums
+from nsnn_sim._core.checksums import add_checksums, verify_checksums
 
 
 def _saved(tmp_path):
@@ -119,8 +119,8 @@ def test_attributes_that_netcdf_collapses_still_verify(tmp_path):
     string as the string: the digest is of the value as it reads back, so the file verifies."""
     import xarray as xr
 
-    from nsnn_sim import checksums
-    from nsnn_sim.spikes import open_checked
+    from nsnn_sim._core import checksums
+    from nsnn_sim._core.checksums import open_checked
     dataset = xr.Dataset({"x": ("a", np.arange(3.0))},
                          attrs={"learning_rates": np.array([0.01]), "labels": ["one"], "many": [1, 2]})
     checksums.add_checksums(dataset).to_netcdf(tmp_path / "collapsed.nc", engine="h5netcdf")

@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.cue_integration: the optimal combination of two cues (closed form) and the
+"""Tests of nsnn_sim.coding.cue_integration: the optimal combination of two cues (closed form) and the
 product of grid posteriors, which for Poisson populations with proportional tuning equals the
 posterior of the summed counts (Ma, Beck, Latham & Pouget 2006).
 
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import cue_integration, decoding, posterior, tuning
+from nsnn_sim.coding import cue_integration, decoding, posterior, tuning
 
 
 def gaussian_posteriors(grid, means, sds):

@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.decoding (PoissonDecoder, EmpiricalDecoder) and nsnn_sim.posterior (coverage,
+"""Tests of nsnn_sim.coding.decoding (PoissonDecoder, EmpiricalDecoder) and nsnn_sim.coding.posterior (coverage,
 covers, circular_error).
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors; each SE is named where it
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import decoding, fisher, posterior, tuning
+from nsnn_sim.coding import decoding, fisher, posterior, tuning
 
 LEVELS = (0.5, 0.8, 0.9, 0.95)
 

@@ -82,8 +82,8 @@ def test_the_api_reference_lists_every_public_name_of_every_module(pages):
 
 def test_a_name_defined_in_another_module_links_to_its_page_there(pages):
     page = pages["nsnn_sim"]
-    assert ":py:obj:`simulate <nsnn_sim.engine.simulate>`" in page
-    assert "   simulate\n" in nsnn_docs.api_page("nsnn_sim.engine")
+    assert ":py:obj:`simulate <nsnn_sim.simulator.engine.simulate>`" in page
+    assert "   simulate\n" in nsnn_docs.api_page("nsnn_sim.simulator.engine")
     assert "simulate" not in autosummary_entries(page)
 
 

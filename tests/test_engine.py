@@ -6,7 +6,7 @@ import scipy.sparse as sp
 from scipy import integrate, stats
 
 import nsnn_sim as ns
-from nsnn_sim import noise
+from nsnn_sim.simulator import noise
 
 from reference_model import documented_coefficients, simulate_reference
 
@@ -308,8 +308,8 @@ def test_trial_k_is_the_same_whichever_trials_run_beside_it():
 def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel ran before the input was validated")
-    monkeypatch.setattr(ns.engine, "_run_block", forbidden)
-    monkeypatch.setattr(ns.engine, "_run_connected", forbidden)
+    monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
+    monkeypatch.setattr(ns.simulator.engine, "_run_connected", forbidden)
 
 
 @pytest.mark.parametrize("kwargs, error, pattern", [
@@ -367,7 +367,7 @@ def test_bad_poisson_input_is_rejected():
 
 # ------------------------------------------------------------------ edge cases found in review
 def test_binomial_draw_is_exact_in_the_tails_and_never_runs_away():
-    from nsnn_sim.engine import _binomial
+    from nsnn_sim.simulator.engine import _binomial
 
     for n, p in ((100, 0.9999), (200, 0.5), (20, 0.1), (1000, 0.002)):
         for u in (1e-3, 0.3, 0.7, 0.999):
@@ -437,8 +437,8 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
 
 
 def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
-    from nsnn_sim.engine import _poisson_tables, _run_connected
-    from nsnn_sim.network import prepare_inputs
+    from nsnn_sim.simulator.engine import _poisson_tables, _run_connected
+    from nsnn_sim.simulator.network import prepare_inputs
 
     n_neurons, n_steps, n_trials = 203, 600, 2
     weights = sp.random(n_neurons, n_neurons, density=0.1, random_state=5, format="csr") * 0.3
@@ -466,7 +466,7 @@ def test_a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed(
     _NS_PER_NEURON_STEP ns per neuron, step and trial, divided over the threads."""
     import logging
 
-    from nsnn_sim import engine
+    from nsnn_sim.simulator import engine
 
     monkeypatch.setattr(engine, "_LONG_RUN_SECONDS", 0.0)
     with caplog.at_level(logging.WARNING, logger="nsnn_sim"):
@@ -489,7 +489,7 @@ def test_run_time_leaves_out_compilation_inside_the_run(monkeypatch):
 
     from numba import njit
 
-    from nsnn_sim import engine
+    from nsnn_sim.simulator import engine
 
     @njit
     def fresh(x):  # not cached: its first call compiles (tens of ms, against a run of about 1 ms)

@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.fisher: linear Fisher information (bias-corrected), the Poisson Fisher
+"""Tests of nsnn_sim.coding.fisher: linear Fisher information (bias-corrected), the Poisson Fisher
 information of tuning curves, discrimination thresholds.
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors; each SE is named where it
@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import fisher, tuning
+from nsnn_sim.coding import fisher, tuning
 
 
 # ------------------------------------------------------------------ builders

@@ -2,7 +2,7 @@
 fit's outputs, the comparison tools, and the errors.
 
 The oracle here is written from the equations in plain Python loops, with scipy's distributions (cdf, sf,
-pdf) instead of nsnn_sim.noise and with the gradient propagated *forwards* (tangents ``du/dtheta`` carried
+pdf) instead of nsnn_sim.simulator.noise and with the gradient propagated *forwards* (tangents ``du/dtheta`` carried
 through the recursion), so it shares nothing with the kernel or with the learner's reverse-mode pass.
 """
 

@@ -22,35 +22,39 @@ import xarray as xr
 
 import nsnn_sim
 import nsnn_sim as ns
-import nsnn_sim.brian2_bridge
-import nsnn_sim.brunel
+import nsnn_sim.analysis.plotting
 import nsnn_sim.fit.compare
+import nsnn_sim.interop.brian2
 import nsnn_sim.interop.brian2_monitor
 import nsnn_sim.interop.neo
 import nsnn_sim.interop.nwb
-import nsnn_sim.plotting
+import nsnn_sim.simulator.brunel
 import nsnn_sim.sweep
-from nsnn_sim import coding, crossval, fit, learn, noise, sampling, spectral, stats, theory
+from nsnn_sim import coding, fit, learn, theory
+from nsnn_sim.analysis import compare as crossval
+from nsnn_sim.analysis import spectral, stats
+from nsnn_sim.coding import sampling
 from nsnn_sim.interop import times as interop_times
+from nsnn_sim.simulator import noise
 
 #: Modules that are not part of the user's API (internals, tooling), with the reason.
 INTERNAL_MODULES = {
-    "nsnn_sim.validation": "the checks themselves",
-    "nsnn_sim.memory": "size estimates used by the checks",
-    "nsnn_sim.checksums": "file digests, exercised through ns.load in test_checksums.py",
-    "nsnn_sim.kernel_cache": "Numba cache housekeeping",
-    "nsnn_sim.rng": "counter-based streams called by kernels",
-    "nsnn_sim.special": "a Numba scalar function (AS 241)",
-    "nsnn_sim.compile_clock": "timing helper",
-    "nsnn_sim.log": "logging setup",
-    "nsnn_sim.version": "provenance",
-    "nsnn_sim.progress": "progress-bar helper",
+    "nsnn_sim._core.validation": "the checks themselves",
+    "nsnn_sim._core.memory": "size estimates used by the checks",
+    "nsnn_sim._core.checksums": "file digests, exercised through ns.load in test_checksums.py",
+    "nsnn_sim._core.kernel_cache": "Numba cache housekeeping",
+    "nsnn_sim.simulator.rng": "counter-based streams called by kernels",
+    "nsnn_sim._core.special": "a Numba scalar function (AS 241)",
+    "nsnn_sim._core.compile_clock": "timing helper",
+    "nsnn_sim._core.log": "logging setup",
+    "nsnn_sim._core.version": "provenance",
+    "nsnn_sim._core.progress": "progress-bar helper",
     "nsnn_sim.warmup": "cache warm-up tool (no arguments)",
-    "nsnn_sim.extras": "optional-dependency import helper",
+    "nsnn_sim._core.extras": "optional-dependency import helper",
     "nsnn_sim.reproduce": "CLI tooling (bad CLI input is tested in test_cli.py)",
     "nsnn_sim.cli": "the CLI (bad CLI input is tested in test_cli.py)",
     "nsnn_sim.experiments": "experiment registry (tested in test_experiments.py)",
-    "nsnn_sim.interop.units": "unit conversion used by the checks (tested in test_units.py)",
+    "nsnn_sim._core.units": "unit conversion used by the checks (tested in test_units.py)",
     "nsnn_sim.learn.backward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
     "nsnn_sim.learn.forward": "the learner's internals; the user's entry points are in nsnn_sim.learn",
     "nsnn_sim.learn.losses": "the learner's internals; the user's entry points are in nsnn_sim.learn",
@@ -60,18 +64,18 @@ INTERNAL_MODULES = {
 
 #: Public callables that take no user data (result containers built by the package, kernels).
 NOT_USER_FACING = {
-    "nsnn_sim.neurons.CompiledNeurons": "built by model.compile",
-    "nsnn_sim.neurons.neuron_step": "Numba kernel",
-    "nsnn_sim.neurons.neuron_update": "Numba kernel",
-    "nsnn_sim.neurons.mean_field_step": "Numba kernel",
-    "nsnn_sim.neurons.integrate": "Numba kernel",
-    "nsnn_sim.neurons.reset_membrane": "Numba kernel",
-    "nsnn_sim.neurons.neuron_constants": "Numba kernel",
-    "nsnn_sim.neurons.rule_codes": "Numba kernel",
-    "nsnn_sim.network.CompiledInputs": "built by prepare_inputs",
-    "nsnn_sim.network.CompiledConnections": "built by Connections.compile",
-    "nsnn_sim.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
-    "nsnn_sim.spikes.SimulationResult": "built by simulate and load",
+    "nsnn_sim.simulator.neurons.CompiledNeurons": "built by model.compile",
+    "nsnn_sim.simulator.neurons.neuron_step": "Numba kernel",
+    "nsnn_sim.simulator.neurons.neuron_update": "Numba kernel",
+    "nsnn_sim.simulator.neurons.mean_field_step": "Numba kernel",
+    "nsnn_sim.simulator.neurons.integrate": "Numba kernel",
+    "nsnn_sim.simulator.neurons.reset_membrane": "Numba kernel",
+    "nsnn_sim.simulator.neurons.neuron_constants": "Numba kernel",
+    "nsnn_sim.simulator.neurons.rule_codes": "Numba kernel",
+    "nsnn_sim.simulator.network.CompiledInputs": "built by prepare_inputs",
+    "nsnn_sim.simulator.network.CompiledConnections": "built by Connections.compile",
+    "nsnn_sim.simulator.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
+    "nsnn_sim.simulator.results.SimulationResult": "built by simulate and load",
     "nsnn_sim.learn.forward.Trace": "built by forward",
     "nsnn_sim.learn.simulator.SimulatedNetwork": "built by simulate_network",
     "nsnn_sim.learn.data.RandmanData": "built by randman",
@@ -80,25 +84,25 @@ NOT_USER_FACING = {
     "nsnn_sim.learn.backward.backward": "takes a Trace built by forward",
     "nsnn_sim.learn.train.batch_seed": "seed arithmetic for the learner",
     "nsnn_sim.learn.forward.layer_seed": "seed arithmetic for the learner",
-    "nsnn_sim.crossval.Comparison": "built by compare",
-    "nsnn_sim.brunel.BrunelNetwork": "built by brunel_model_a",
-    "nsnn_sim.brian2_bridge.Brian2Model": "built by to_brian2",
-    "nsnn_sim.noise.FamilySpec": "validated by register (cases below)",
-    "nsnn_sim.noise.Brian2Function": "part of a FamilySpec",
-    "nsnn_sim.noise.specs": "no arguments",
-    "nsnn_sim.noise.names": "no arguments",
-    "nsnn_sim.noise.registry_fingerprint": "no arguments",
-    "nsnn_sim.noise.kernel_cache_dir": "no arguments",
-    "nsnn_sim.noise.dispatch_source": "no arguments",
-    "nsnn_sim.noise.cdf": "Numba dispatch (family codes are checked by the models)",
-    "nsnn_sim.noise.pdf": "Numba dispatch",
-    "nsnn_sim.noise.ppf": "Numba dispatch",
-    "nsnn_sim.noise.may_fire": "Numba dispatch",
-    "nsnn_sim.noise.below_cdf": "Numba dispatch",
-    "nsnn_sim.noise.always_may_fire": "Numba kernel",
-    "nsnn_sim.noise.sample_standard_uniform": "test helper of the noise module",
+    "nsnn_sim.analysis.compare.Comparison": "built by compare",
+    "nsnn_sim.simulator.brunel.BrunelNetwork": "built by brunel_model_a",
+    "nsnn_sim.interop.brian2.Brian2Model": "built by to_brian2",
+    "nsnn_sim.simulator.noise.FamilySpec": "validated by register (cases below)",
+    "nsnn_sim.simulator.noise.Brian2Function": "part of a FamilySpec",
+    "nsnn_sim.simulator.noise.specs": "no arguments",
+    "nsnn_sim.simulator.noise.names": "no arguments",
+    "nsnn_sim.simulator.noise.registry_fingerprint": "no arguments",
+    "nsnn_sim.simulator.noise.kernel_cache_dir": "no arguments",
+    "nsnn_sim.simulator.noise.dispatch_source": "no arguments",
+    "nsnn_sim.simulator.noise.cdf": "Numba dispatch (family codes are checked by the models)",
+    "nsnn_sim.simulator.noise.pdf": "Numba dispatch",
+    "nsnn_sim.simulator.noise.ppf": "Numba dispatch",
+    "nsnn_sim.simulator.noise.may_fire": "Numba dispatch",
+    "nsnn_sim.simulator.noise.below_cdf": "Numba dispatch",
+    "nsnn_sim.simulator.noise.always_may_fire": "Numba kernel",
+    "nsnn_sim.simulator.noise.sample_standard_uniform": "test helper of the noise module",
     "nsnn_sim.sweep.condition_seed": "seed arithmetic for sweep",
-    "nsnn_sim.plotting.save_figure": "writes a matplotlib figure",
+    "nsnn_sim.analysis.plotting.save_figure": "writes a matplotlib figure",
     "nsnn_sim.fit.estimate.FitResult": "built by fit_escape",
     "nsnn_sim.fit.compare.PoissonGLM": "built by fit_poisson_glm",
     "nsnn_sim.learn.datasets.ClassificationData": "built by digits",
@@ -155,11 +159,11 @@ LIF = ns.LIF()
 NSNN = ns.NSNN()
 
 # ------------------------------------------------------------------ models
-SIM = "nsnn_sim.engine.simulate"
+SIM = "nsnn_sim.simulator.engine.simulate"
 for model_name, model_class, parameters in (
         ("LIF", ns.LIF, ("tau", "threshold", "u_rest", "u_reset", "tau_ref", "sigma", "dt")),
         ("NSNN", ns.NSNN, ("beta", "threshold", "noise_scale", "dt"))):
-    entry = f"nsnn_sim.neurons.{model_name}"
+    entry = f"nsnn_sim.simulator.neurons.{model_name}"
     for parameter in parameters:
         bad(entry, f"{parameter}=nan", [parameter], lambda c=model_class, p=parameter: c(**{p: np.nan}))
         bad(entry, f"{parameter}='0.5'", [parameter], lambda c=model_class, p=parameter: c(**{p: "0.5"}))
@@ -167,13 +171,15 @@ for model_name, model_class, parameters in (
         bad(entry, f"{parameter}='bogus'", [parameter], lambda c=model_class, p=parameter: c(**{p: "bogus"}))
     bad(entry, "threshold complex", ["threshold"], lambda c=model_class: c(threshold=1 + 1j))
     bad(entry, "threshold 2-D", ["threshold"], lambda c=model_class: c(threshold=np.ones((2, 2))))
-bad("nsnn_sim.neurons.NSNN", "noise_scale=1e308 (overflows the kernel)", ["noise_scale"],
+bad("nsnn_sim.simulator.neurons.NSNN", "noise_scale=1e308 (overflows the kernel)", ["noise_scale"],
     lambda: ns.NSNN(noise_scale=1e308))
-bad("nsnn_sim.neurons.LIF", "sigma=1e300 (overflows the kernel)", ["sigma"], lambda: ns.LIF(sigma=1e300))
-bad("nsnn_sim.neurons.LIF", "tau=-1", ["tau"], lambda: ns.LIF(tau=-0.01))
-bad("nsnn_sim.neurons.NSNN", "beta=1.5", ["beta"], lambda: ns.NSNN(beta=1.5))
-bad("nsnn_sim.neurons.model_from_dict", "unknown kind", ["kind"], lambda: ns.neurons.model_from_dict({"kind": "X"}))
-bad("nsnn_sim.neurons.model_from_dict", "not a dict", ["dict"], lambda: ns.neurons.model_from_dict(5))
+bad("nsnn_sim.simulator.neurons.LIF", "sigma=1e300 (overflows the kernel)", ["sigma"], lambda: ns.LIF(sigma=1e300))
+bad("nsnn_sim.simulator.neurons.LIF", "tau=-1", ["tau"], lambda: ns.LIF(tau=-0.01))
+bad("nsnn_sim.simulator.neurons.NSNN", "beta=1.5", ["beta"], lambda: ns.NSNN(beta=1.5))
+bad("nsnn_sim.simulator.neurons.model_from_dict", "unknown kind", ["kind"],
+    lambda: ns.simulator.neurons.model_from_dict({"kind": "X"}))
+bad("nsnn_sim.simulator.neurons.model_from_dict", "not a dict", ["dict"],
+    lambda: ns.simulator.neurons.model_from_dict(5))
 
 # ------------------------------------------------------------------ simulate
 bad(SIM, "model is the class", ["model", "LIF()"], lambda: ns.simulate(ns.LIF, 0.9))
@@ -214,7 +220,7 @@ bad(SIM, "connections of the wrong size", ["weights", "shape"],
     lambda: ns.simulate(LIF, 0.9, n_neurons=3, connections=ns.connect(np.zeros((2, 2)))))
 
 # ------------------------------------------------------------------ inputs and connections
-PI = "nsnn_sim.network.poisson_input"
+PI = "nsnn_sim.simulator.network.poisson_input"
 bad(PI, "rate nan", ["rate"], lambda: ns.poisson_input(np.nan, 0.1, 10))
 bad(PI, "rate -1", ["rate"], lambda: ns.poisson_input(-1.0, 0.1, 10))
 bad(PI, "weight '0.1'", ["weight"], lambda: ns.poisson_input(10.0, "0.1", 10))
@@ -223,7 +229,7 @@ bad(PI, "n_sources 1e30", ["n_sources"], lambda: ns.poisson_input(1e-30, 0.1, 10
 bad(PI, "n_sources 2.5", ["n_sources"], lambda: ns.poisson_input(10.0, 0.1, 2.5))
 bad(SIM, "Poisson rate above 1/dt", ["rate"], lambda: ns.simulate(LIF, ns.poisson_input(1e6, 0.1, 1)))
 bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
-CONNECT = "nsnn_sim.network.connect"
+CONNECT = "nsnn_sim.simulator.network.connect"
 bad(CONNECT, "weights complex", ["weights", "complex"], lambda: ns.connect(np.ones((2, 2)) * (0.1 + 0.1j)))
 bad(CONNECT, "sparse weights complex", ["weights", "complex"],
     lambda: ns.connect(sp.csr_matrix(np.ones((2, 2)) * (0.1 + 0.1j))))
@@ -236,8 +242,8 @@ bad(CONNECT, "delay 0", ["delay"], lambda: ns.connect(np.ones((2, 2)), delay=0))
 bad(CONNECT, "delay 1.5", ["delay", "1.5"], lambda: ns.connect(np.ones((2, 2)), delay=1.5))
 bad(CONNECT, "sparse delay with dense weights", ["delay", "sparse"],
     lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2))))
-bad("nsnn_sim.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
-bad("nsnn_sim.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
+bad("nsnn_sim.simulator.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
+bad("nsnn_sim.simulator.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
 
 # ------------------------------------------------------------------ spike trains and files
 ST = "nsnn_sim.spikes.SpikeTrains"
@@ -254,9 +260,9 @@ bad("nsnn_sim.spikes.SpikeTrains.counts", "window 1 step of a 10^10-step train (
     errors=(MemoryError, ValueError))
 bad("nsnn_sim.spikes.SpikeTrains.crop", "t_stop before t_start", ["t_stop"], lambda: spikes().crop(0.005, 0.001))
 bad("nsnn_sim.spikes.SpikeTrains.to_dense", "dtype a string", ["dtype"], lambda: spikes().to_dense(dtype="abc"))
-bad("nsnn_sim.spikes.stack_trials", "empty list", ["trains"], lambda: ns.spikes.stack_trials([]))
+bad("nsnn_sim.spikes.stack_trials", "empty list", ["trains"], lambda: nsnn_sim.spikes.stack_trials([]))
 bad("nsnn_sim.spikes.stack_trials", "different dt", ["dt"],
-    lambda: ns.spikes.stack_trials([spikes(), ns.SpikeTrains([0], [0], [0], dt=1e-3, n_trials=1, n_neurons=2,
+    lambda: nsnn_sim.spikes.stack_trials([spikes(), ns.SpikeTrains([0], [0], [0], dt=1e-3, n_trials=1, n_neurons=2,
                                                               n_steps=100)]))
 FT = "nsnn_sim.interop.times.from_times"
 bad(FT, "times nan", ["times"], lambda: interop_times.from_times([np.nan], [0], [0], dt=1e-3))
@@ -268,24 +274,25 @@ bad("nsnn_sim.interop.times.whole_steps", "duration negative", ["duration"],
     lambda: interop_times.whole_steps("duration", -0.1, 1e-4))
 
 
-@case("nsnn_sim.spikes.load", "a directory", ["tmp"], errors=(OSError,))
+@case("nsnn_sim.simulator.results.load", "a directory", ["tmp"], errors=(OSError,))
 def _load_directory(tmp_path):
     ns.load(tmp_path)
 
 
-@case("nsnn_sim.spikes.load", "a text file", ["notes.txt"], errors=(OSError,))
+@case("nsnn_sim.simulator.results.load", "a text file", ["notes.txt"], errors=(OSError,))
 def _load_text(tmp_path):
     path = tmp_path / "notes.txt"
     path.write_text("not a result")
     ns.load(path)
 
 
-@case("nsnn_sim.spikes.load", "a missing file", ["missing.nc"], errors=(OSError,))
+@case("nsnn_sim.simulator.results.load", "a missing file", ["missing.nc"], errors=(OSError,))
 def _load_missing(tmp_path):
     ns.load(tmp_path / "missing.nc")
 
 
-@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "inside a file", ["file.txt"], errors=(OSError, ValueError))
+@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "inside a file", ["file.txt"],
+      errors=(OSError, ValueError))
 def _save_inside_file(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     result = ns.SimulationResult(spikes(), None, np.zeros(0, dtype=np.int64), ns.NSNN(), 0)
@@ -312,38 +319,47 @@ bad("nsnn_sim.interop.brian2_monitor.from_brian2", "not a monitor", ["monitor"],
     lambda: nsnn_sim.interop.brian2_monitor.from_brian2(5, dt=1e-4))
 
 # ------------------------------------------------------------------ statistics
-bad("nsnn_sim.stats.firing_rates", "not SpikeTrains", ["spikes"], lambda: stats.firing_rates(np.ones(3)))
-bad("nsnn_sim.stats.firing_rates", "t_stop before t_start", ["t_stop"],
+bad("nsnn_sim.analysis.stats.firing_rates", "not SpikeTrains", ["spikes"], lambda: stats.firing_rates(np.ones(3)))
+bad("nsnn_sim.analysis.stats.firing_rates", "t_stop before t_start", ["t_stop"],
     lambda: stats.firing_rates(spikes(), t_start=0.005, t_stop=0.001))
-bad("nsnn_sim.stats.psth", "bin_width 0", ["bin_width"], lambda: stats.psth(spikes(), 0.0))
-bad("nsnn_sim.stats.psth", "one-step bins of a 10^10-step train (memory)", ["bin_width"],
+bad("nsnn_sim.analysis.stats.psth", "bin_width 0", ["bin_width"], lambda: stats.psth(spikes(), 0.0))
+bad("nsnn_sim.analysis.stats.psth", "one-step bins of a 10^10-step train (memory)", ["bin_width"],
     lambda: stats.psth(ns.SpikeTrains.from_times([0.0], [0], [0], dt=1e-4, n_steps=10**10), 1e-4),
     errors=(MemoryError, ValueError))
-bad("nsnn_sim.stats.psth", "smoothing nan", ["smoothing"], lambda: stats.psth(spikes(), 1e-3, smoothing=np.nan))
-bad("nsnn_sim.stats.isi_cv", "pool='x'", ["pool"], lambda: stats.isi_cv(spikes(), pool="x"))
-bad("nsnn_sim.stats.cv_of_intervals", "intervals nan", ["intervals"], lambda: stats.cv_of_intervals([np.nan, 1.0]))
-bad("nsnn_sim.stats.cv_of_intervals", "groups of the wrong length", ["groups"],
+bad("nsnn_sim.analysis.stats.psth", "smoothing nan", ["smoothing"],
+    lambda: stats.psth(spikes(), 1e-3, smoothing=np.nan))
+bad("nsnn_sim.analysis.stats.isi_cv", "pool='x'", ["pool"], lambda: stats.isi_cv(spikes(), pool="x"))
+bad("nsnn_sim.analysis.stats.cv_of_intervals", "intervals nan", ["intervals"],
+    lambda: stats.cv_of_intervals([np.nan, 1.0]))
+bad("nsnn_sim.analysis.stats.cv_of_intervals", "groups of the wrong length", ["groups"],
     lambda: stats.cv_of_intervals([1.0, 2.0], groups=[0]))
-bad("nsnn_sim.stats.cv2", "not SpikeTrains", ["spikes"], lambda: stats.cv2("spikes"))
-bad("nsnn_sim.stats.lv", "not SpikeTrains", ["spikes"], lambda: stats.lv(None))
-bad("nsnn_sim.stats.fano_factor", "windows negative", ["windows"], lambda: stats.fano_factor(spikes(), [-1e-3]))
-bad("nsnn_sim.stats.fano_factor", "across='x'", ["across"], lambda: stats.fano_factor(spikes(), [1e-3], across="x"))
-bad("nsnn_sim.stats.fano_of_counts", "ddof 1.5", ["ddof"], lambda: stats.fano_of_counts(np.ones((3, 2)), ddof=1.5))
-bad("nsnn_sim.stats.fano_of_counts", "counts strings", ["counts"], lambda: stats.fano_of_counts(np.array(["1", "2"])))
-bad("nsnn_sim.stats.count_correlations", "window 0", ["window"], lambda: stats.count_correlations(spikes(), 0.0))
-bad("nsnn_sim.stats.correlations_of_counts", "counts 1-D", ["counts"], lambda: stats.correlations_of_counts(np.ones(3)))
-bad("nsnn_sim.distances.van_rossum_distance", "tau 0", ["tau"], lambda: stats.van_rossum_distance([0.1], [0.2], 0.0))
-bad("nsnn_sim.distances.van_rossum_distance", "times nan", ["times_a"],
+bad("nsnn_sim.analysis.stats.cv2", "not SpikeTrains", ["spikes"], lambda: stats.cv2("spikes"))
+bad("nsnn_sim.analysis.stats.lv", "not SpikeTrains", ["spikes"], lambda: stats.lv(None))
+bad("nsnn_sim.analysis.stats.fano_factor", "windows negative", ["windows"],
+    lambda: stats.fano_factor(spikes(), [-1e-3]))
+bad("nsnn_sim.analysis.stats.fano_factor", "across='x'", ["across"],
+    lambda: stats.fano_factor(spikes(), [1e-3], across="x"))
+bad("nsnn_sim.analysis.stats.fano_of_counts", "ddof 1.5", ["ddof"],
+    lambda: stats.fano_of_counts(np.ones((3, 2)), ddof=1.5))
+bad("nsnn_sim.analysis.stats.fano_of_counts", "counts strings", ["counts"],
+    lambda: stats.fano_of_counts(np.array(["1", "2"])))
+bad("nsnn_sim.analysis.stats.count_correlations", "window 0", ["window"],
+    lambda: stats.count_correlations(spikes(), 0.0))
+bad("nsnn_sim.analysis.stats.correlations_of_counts", "counts 1-D", ["counts"],
+    lambda: stats.correlations_of_counts(np.ones(3)))
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "tau 0", ["tau"],
+    lambda: stats.van_rossum_distance([0.1], [0.2], 0.0))
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "times nan", ["times_a"],
     lambda: stats.van_rossum_distance([np.nan], [0.2], 0.01))
-bad("nsnn_sim.distances.van_rossum_distance", "convention 'x'", ["convention"],
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "convention 'x'", ["convention"],
     lambda: stats.van_rossum_distance([0.1], [0.2], 0.01, convention="x"))
-bad("nsnn_sim.distances.victor_purpura_distance", "cost -1", ["cost"],
+bad("nsnn_sim.analysis.distances.victor_purpura_distance", "cost -1", ["cost"],
     lambda: stats.victor_purpura_distance([0.1], [0.2], -1.0))
-bad("nsnn_sim.distances.pairwise_distances", "metric 'x'", ["metric"],
+bad("nsnn_sim.analysis.distances.pairwise_distances", "metric 'x'", ["metric"],
     lambda: stats.pairwise_distances(spikes(), "x", 0.01, 0))
-bad("nsnn_sim.distances.pairwise_distances", "neuron 9", ["neuron"],
+bad("nsnn_sim.analysis.distances.pairwise_distances", "neuron 9", ["neuron"],
     lambda: stats.pairwise_distances(spikes(), "van_rossum", 0.01, 9))
-bad("nsnn_sim.distances.reliability", "sigma 0", ["sigma"], lambda: stats.reliability(spikes(), sigma=0.0))
+bad("nsnn_sim.analysis.distances.reliability", "sigma 0", ["sigma"], lambda: stats.reliability(spikes(), sigma=0.0))
 
 # ------------------------------------------------------------------ theory
 for function in (theory.siegert_rate, theory.isi_cv):
@@ -361,90 +377,95 @@ bad("nsnn_sim.theory.euler_rate", "crossing 'x'", ["crossing"],
     lambda: theory.euler_rate(0.9, 0.5, 1e-4, crossing="x"))
 bad("nsnn_sim.theory.euler_equivalent_ou", "sigma nan", ["sigma"],
     lambda: theory.euler_equivalent_ou(0.01, np.nan, 1e-4))
-bad("nsnn_sim.stats.stationary_part", "warmup nan", ["warmup"], lambda: stats.stationary_part(spikes(), np.nan))
-bad("nsnn_sim.stats.stationary_rate", "warmup longer than the run", ["warmup"],
+bad("nsnn_sim.analysis.stats.stationary_part", "warmup nan", ["warmup"],
+    lambda: stats.stationary_part(spikes(), np.nan))
+bad("nsnn_sim.analysis.stats.stationary_rate", "warmup longer than the run", ["warmup"],
     lambda: stats.stationary_rate(spikes(), warmup=1.0))
-bad("nsnn_sim.neurons.LIF", "firing='hazard' with rho_0=0", ["rho_0"], lambda: ns.LIF(firing="hazard", rho_0=0.0))
-bad("nsnn_sim.neurons.LIF", "firing='hazard' with delta_u nan", ["delta_u"],
+bad("nsnn_sim.simulator.neurons.LIF", "firing='hazard' with rho_0=0", ["rho_0"],
+    lambda: ns.LIF(firing="hazard", rho_0=0.0))
+bad("nsnn_sim.simulator.neurons.LIF", "firing='hazard' with delta_u nan", ["delta_u"],
     lambda: ns.LIF(firing="hazard", delta_u=np.nan))
-bad("nsnn_sim.neurons.LIF", "threshold_crossing 'x'", ["threshold_crossing"], lambda: ns.LIF(threshold_crossing="x"))
+bad("nsnn_sim.simulator.neurons.LIF", "threshold_crossing 'x'", ["threshold_crossing"],
+    lambda: ns.LIF(threshold_crossing="x"))
 bad("nsnn_sim.theory.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
 bad("nsnn_sim.theory.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
 bad("nsnn_sim.theory.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
 
 # ------------------------------------------------------------------ coding
-bad("nsnn_sim.tuning.von_mises_tuning", "kappa nan", ["kappa"],
+bad("nsnn_sim.coding.tuning.von_mises_tuning", "kappa nan", ["kappa"],
     lambda: coding.von_mises_tuning(0.1, 0.0, np.nan, 1.0, 1.0))
-bad("nsnn_sim.tuning.von_mises_tuning_derivative", "gain string", ["gain"],
+bad("nsnn_sim.coding.tuning.von_mises_tuning_derivative", "gain string", ["gain"],
     lambda: coding.von_mises_tuning_derivative(0.1, 0.0, 1.0, 1.0, "a"))
-bad("nsnn_sim.tuning.fit_tuning_curves", "responses without a stimulus dimension", ["responses"],
+bad("nsnn_sim.coding.tuning.fit_tuning_curves", "responses without a stimulus dimension", ["responses"],
     lambda: coding.fit_tuning_curves(np.ones((3, 4))))
-bad("nsnn_sim.fisher.linear_fisher_information", "delta_stimulus 0", ["delta_stimulus"],
+bad("nsnn_sim.coding.fisher.linear_fisher_information", "delta_stimulus 0", ["delta_stimulus"],
     lambda: coding.linear_fisher_information(np.ones((10, 3)), np.ones((10, 3)), 0.0))
-bad("nsnn_sim.fisher.fisher_information_by_population_size", "sizes above the population", ["sizes"],
+bad("nsnn_sim.coding.fisher.fisher_information_by_population_size", "sizes above the population", ["sizes"],
     lambda: coding.fisher_information_by_population_size(np.random.default_rng(0).normal(size=(20, 3)),
                                                          np.random.default_rng(1).normal(size=(20, 3)), 0.1, [5]))
-bad("nsnn_sim.fisher.poisson_fisher_information", "tuning negative", ["tuning"],
+bad("nsnn_sim.coding.fisher.poisson_fisher_information", "tuning negative", ["tuning"],
     lambda: coding.poisson_fisher_information(-np.ones((2, 3)), np.ones((2, 3))))
-bad("nsnn_sim.fisher.discrimination_threshold", "d_prime 0", ["d_prime"],
+bad("nsnn_sim.coding.fisher.discrimination_threshold", "d_prime 0", ["d_prime"],
     lambda: coding.discrimination_threshold(1.0, d_prime=0.0))
-DEC = "nsnn_sim.decoding.PoissonDecoder"
+DEC = "nsnn_sim.coding.decoding.PoissonDecoder"
 bad(DEC, "grid_size 10^10 (memory)", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=10**10),
     errors=(MemoryError, ValueError))
 bad(DEC, "grid_size 1", ["grid_size"], lambda: coding.PoissonDecoder(tuning_curves(), grid_size=1))
 bad(DEC, "window 0", ["window"], lambda: coding.PoissonDecoder(tuning_curves(), window=0.0))
 bad(DEC, "tuning a string", ["tuning"], lambda: coding.PoissonDecoder("curves"))
-bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts 1e308", ["counts"],
+bad("nsnn_sim.coding.decoding.PoissonDecoder.decode", "counts 1e308", ["counts"],
     lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(np.full(4, 1e308)))
-bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts negative", ["counts"],
+bad("nsnn_sim.coding.decoding.PoissonDecoder.decode", "counts negative", ["counts"],
     lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(-np.ones(4)))
-bad("nsnn_sim.decoding.PoissonDecoder.decode", "counts of 3 neurons for 4", ["counts"],
+bad("nsnn_sim.coding.decoding.PoissonDecoder.decode", "counts of 3 neurons for 4", ["counts"],
     lambda: coding.PoissonDecoder(tuning_curves(), grid_size=16).decode(np.ones(3)))
-bad("nsnn_sim.decoding.EmpiricalDecoder", "smoothing -1", ["smoothing"],
+bad("nsnn_sim.coding.decoding.EmpiricalDecoder", "smoothing -1", ["smoothing"],
     lambda: coding.EmpiricalDecoder(tuning_curves(), smoothing=-1.0))
-bad("nsnn_sim.posterior.circular_error", "estimate string", ["estimate"], lambda: coding.circular_error("a", 0.1))
-bad("nsnn_sim.posterior.covers", "level 1.5", ["level"], lambda: coding.covers(decoded(), 0.1, level=1.5))
-bad("nsnn_sim.posterior.coverage", "levels 0", ["levels"], lambda: coding.coverage(decoded(), [0.1, 0.2], [0.0]))
-bad("nsnn_sim.cue_integration.combine_cues", "variance_a negative", ["variance_a"],
+bad("nsnn_sim.coding.posterior.circular_error", "estimate string", ["estimate"],
+    lambda: coding.circular_error("a", 0.1))
+bad("nsnn_sim.coding.posterior.covers", "level 1.5", ["level"], lambda: coding.covers(decoded(), 0.1, level=1.5))
+bad("nsnn_sim.coding.posterior.coverage", "levels 0", ["levels"], lambda: coding.coverage(decoded(), [0.1, 0.2], [0.0]))
+bad("nsnn_sim.coding.cue_integration.combine_cues", "variance_a negative", ["variance_a"],
     lambda: coding.combine_cues(0.1, -1.0, 0.2, 1.0))
-bad("nsnn_sim.cue_integration.combine_posteriors", "credible 1.0", ["credible"],
+bad("nsnn_sim.coding.cue_integration.combine_posteriors", "credible 1.0", ["credible"],
     lambda: coding.combine_posteriors(decoded(), decoded(), credible=1.0))
 
 # ------------------------------------------------------------------ sampling and cross-validation
-bad("nsnn_sim.sampling.BoltzmannTarget", "weights not symmetric", ["weights"],
+bad("nsnn_sim.coding.sampling.BoltzmannTarget", "weights not symmetric", ["weights"],
     lambda: sampling.BoltzmannTarget(np.array([[0.0, 1.0], [0.0, 0.0]]), np.zeros(2)))
-bad("nsnn_sim.sampling.sample_states", "n_sweeps 0", ["n_sweeps"],
+bad("nsnn_sim.coding.sampling.sample_states", "n_sweeps 0", ["n_sweeps"],
     lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 0))
-bad("nsnn_sim.sampling.sample_states", "n_sweeps 10^12 (memory)", ["n_sweeps"],
+bad("nsnn_sim.coding.sampling.sample_states", "n_sweeps 10^12 (memory)", ["n_sweeps"],
     lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 10**12),
     errors=(MemoryError, ValueError))
-bad("nsnn_sim.sampling.sample_states", "noise 'x'", ["noise"],
+bad("nsnn_sim.coding.sampling.sample_states", "noise 'x'", ["noise"],
     lambda: sampling.sample_states(sampling.BoltzmannTarget(np.zeros((2, 2)), np.zeros(2)), 10, noise="x"))
-bad("nsnn_sim.sampling.state_distribution", "states not integers", ["states"],
+bad("nsnn_sim.coding.sampling.state_distribution", "states not integers", ["states"],
     lambda: sampling.state_distribution(np.full((3, 2), 0.5), 2))
-bad("nsnn_sim.sampling.state_distribution", "states beyond 2**n_units", ["states"],
+bad("nsnn_sim.coding.sampling.state_distribution", "states beyond 2**n_units", ["states"],
     lambda: sampling.state_distribution(np.array([0, 4]), 2))
-bad("nsnn_sim.sampling.kl_divergence", "p not normalised", ["p"],
+bad("nsnn_sim.coding.sampling.kl_divergence", "p not normalised", ["p"],
     lambda: sampling.kl_divergence([0.2, 0.2], [0.5, 0.5]))
-bad("nsnn_sim.crossval.compare", "fano_window 0", ["fano_window"],
+bad("nsnn_sim.analysis.compare.compare", "fano_window 0", ["fano_window"],
     lambda: crossval.compare(spikes(), spikes(), fano_window=0.0))
-bad("nsnn_sim.crossval.compare", "b not SpikeTrains", ["b"], lambda: crossval.compare(spikes(), 5))
-bad("nsnn_sim.crossval.unit_rates", "not SpikeTrains", ["spikes"], lambda: crossval.unit_rates([1]))
-bad("nsnn_sim.crossval.unit_fano", "window -1", ["window"], lambda: crossval.unit_fano(spikes(), -1.0))
-bad("nsnn_sim.crossval.unit_cv", "not SpikeTrains", ["spikes"], lambda: crossval.unit_cv(None))
-bad("nsnn_sim.brunel.brunel_model_a", "g nan", ["g"],
-    lambda: nsnn_sim.brunel.brunel_model_a(n_excitatory=100, g=np.nan))
-bad("nsnn_sim.brunel.brunel_model_a", "n_excitatory 0", ["n_excitatory"], lambda: nsnn_sim.brunel.brunel_model_a(0))
+bad("nsnn_sim.analysis.compare.compare", "b not SpikeTrains", ["b"], lambda: crossval.compare(spikes(), 5))
+bad("nsnn_sim.analysis.compare.unit_rates", "not SpikeTrains", ["spikes"], lambda: crossval.unit_rates([1]))
+bad("nsnn_sim.analysis.compare.unit_fano", "window -1", ["window"], lambda: crossval.unit_fano(spikes(), -1.0))
+bad("nsnn_sim.analysis.compare.unit_cv", "not SpikeTrains", ["spikes"], lambda: crossval.unit_cv(None))
+bad("nsnn_sim.simulator.brunel.brunel_model_a", "g nan", ["g"],
+    lambda: nsnn_sim.simulator.brunel.brunel_model_a(n_excitatory=100, g=np.nan))
+bad("nsnn_sim.simulator.brunel.brunel_model_a", "n_excitatory 0", ["n_excitatory"],
+    lambda: nsnn_sim.simulator.brunel.brunel_model_a(0))
 
 # ------------------------------------------------------------------ noise registry
-bad("nsnn_sim.noise.get", "unknown family", ["noise", "bogus"], lambda: noise.get("bogus"))
-bad("nsnn_sim.noise.get", "scale 0", ["scale"], lambda: noise.get("gaussian", 0.0))
-bad("nsnn_sim.noise.NoiseFamily", "scale nan", ["scale"], lambda: noise.NoiseFamily("gaussian", np.nan))
-bad("nsnn_sim.noise.spec", "unknown", ["bogus"], lambda: noise.spec("bogus"))
-bad("nsnn_sim.noise.code_of", "unknown", ["bogus"], lambda: noise.code_of("bogus"))
-bad("nsnn_sim.noise.check_scale", "negative", ["noise_scale"],
+bad("nsnn_sim.simulator.noise.get", "unknown family", ["noise", "bogus"], lambda: noise.get("bogus"))
+bad("nsnn_sim.simulator.noise.get", "scale 0", ["scale"], lambda: noise.get("gaussian", 0.0))
+bad("nsnn_sim.simulator.noise.NoiseFamily", "scale nan", ["scale"], lambda: noise.NoiseFamily("gaussian", np.nan))
+bad("nsnn_sim.simulator.noise.spec", "unknown", ["bogus"], lambda: noise.spec("bogus"))
+bad("nsnn_sim.simulator.noise.code_of", "unknown", ["bogus"], lambda: noise.code_of("bogus"))
+bad("nsnn_sim.simulator.noise.check_scale", "negative", ["noise_scale"],
     lambda: noise.check_scale("noise_scale", -1.0, "gaussian"))
-bad("nsnn_sim.noise.register", "not a FamilySpec", ["FamilySpec"], lambda: noise.register({"name": "x"}))
+bad("nsnn_sim.simulator.noise.register", "not a FamilySpec", ["FamilySpec"], lambda: noise.register({"name": "x"}))
 
 # ------------------------------------------------------------------ learner
 bad("nsnn_sim.learn.network.SpikingLayer", "n_neurons 0", ["n_neurons"], lambda: learn.SpikingLayer(0))
@@ -509,7 +530,7 @@ bad("nsnn_sim.learn.robustness.input_gradient", "n_samples 0", ["n_samples"],
     lambda: learn.input_gradient(network(), X, Y, n_samples=0))
 
 # ------------------------------------------------------------------ spectra and information
-SPEC = "nsnn_sim.spectral"
+SPEC = "nsnn_sim.analysis.spectral"
 bad(f"{SPEC}.power_spectrum", "segment longer than the run", ["segment"],
     lambda: spectral.power_spectrum(spikes(), 1e-3, 1.0))
 bad(f"{SPEC}.power_spectrum", "bin_width 0", ["bin_width"], lambda: spectral.power_spectrum(spikes(), 0.0, 0.005))
@@ -595,19 +616,20 @@ bad("nsnn_sim.learn.datasets.load_shd", "dt 0", ["dt"], lambda: learn.load_shd("
 bad("nsnn_sim.sweep.sweep", "grid not a dict", ["grid"], lambda: nsnn_sim.sweep.sweep(lambda **k: {}, [1, 2], "store"))
 bad("nsnn_sim.sweep.sweep", "function not callable", ["function"], lambda: nsnn_sim.sweep.sweep(5, {"a": [1]}, "store"))
 bad("nsnn_sim.sweep.conditions_of", "values not a list", ["grid"], lambda: nsnn_sim.sweep.conditions_of({"a": 5}))
-bad("nsnn_sim.plotting.raster", "trial 5", ["trial"], lambda: nsnn_sim.plotting.raster(spikes(), trial=5))
-bad("nsnn_sim.plotting.population_rate", "bin_width 0", ["bin_width"],
-    lambda: nsnn_sim.plotting.population_rate(spikes(), 0.0))
-bad("nsnn_sim.plotting.raster_and_rate", "bin_width nan", ["bin_width"],
-    lambda: nsnn_sim.plotting.raster_and_rate(spikes(), np.nan))
+bad("nsnn_sim.analysis.plotting.raster", "trial 5", ["trial"],
+    lambda: nsnn_sim.analysis.plotting.raster(spikes(), trial=5))
+bad("nsnn_sim.analysis.plotting.population_rate", "bin_width 0", ["bin_width"],
+    lambda: nsnn_sim.analysis.plotting.population_rate(spikes(), 0.0))
+bad("nsnn_sim.analysis.plotting.raster_and_rate", "bin_width nan", ["bin_width"],
+    lambda: nsnn_sim.analysis.plotting.raster_and_rate(spikes(), np.nan))
 
 # ------------------------------------------------------------------ Brian2 bridge (checks run before Brian2)
-bad("nsnn_sim.brian2_bridge.to_brian2", "n_neurons 0", ["n_neurons"],
-    lambda: nsnn_sim.brian2_bridge.to_brian2(LIF, 0.9, n_neurons=0))
-bad("nsnn_sim.brian2_bridge.run_brian2", "target 'x'", ["target"],
-    lambda: nsnn_sim.brian2_bridge.run_brian2(LIF, 0.9, target="x"))
-bad("nsnn_sim.brian2_bridge.run_brian2", "inputs nan", ["inputs"],
-    lambda: nsnn_sim.brian2_bridge.run_brian2(LIF, np.nan))
+bad("nsnn_sim.interop.brian2.to_brian2", "n_neurons 0", ["n_neurons"],
+    lambda: nsnn_sim.interop.brian2.to_brian2(LIF, 0.9, n_neurons=0))
+bad("nsnn_sim.interop.brian2.run_brian2", "target 'x'", ["target"],
+    lambda: nsnn_sim.interop.brian2.run_brian2(LIF, 0.9, target="x"))
+bad("nsnn_sim.interop.brian2.run_brian2", "inputs nan", ["inputs"],
+    lambda: nsnn_sim.interop.brian2.run_brian2(LIF, np.nan))
 
 
 # ------------------------------------------------------------------ the tests
@@ -680,10 +702,11 @@ def test_a_broadcast_current_stays_a_view():
     """A zero-stride input costs nothing: simulate's kernels read the caller's array (no full copy)."""
     row = np.linspace(0.5, 1.0, 1000)
     huge = np.broadcast_to(row, (10**5, 1000))  # 800 MB if it were copied
-    compiled = ns.network.prepare_inputs(huge, n_neurons=1000, n_steps=10**5, n_trials=1, dt=1e-3)
+    compiled = ns.simulator.network.prepare_inputs(huge, n_neurons=1000, n_steps=10**5, n_trials=1, dt=1e-3)
     assert np.shares_memory(compiled.current, row)
     with pytest.raises(ValueError, match=r"inputs=.*1 non-finite"):  # and its check sees every value
-        ns.network.prepare_inputs(np.broadcast_to(np.r_[row[:-1], np.nan], (10**5, 1000)), 1000, 10**5, 1, 1e-3)
+        ns.simulator.network.prepare_inputs(np.broadcast_to(np.r_[row[:-1], np.nan], (10**5, 1000)),
+                                            1000, 10**5, 1, 1e-3)
 
 
 def test_reliability_of_a_kernel_wider_than_the_run_is_its_limit():

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from nsnn_sim.stats import stationary_rate
+from nsnn_sim.analysis.stats import stationary_rate
 from nsnn_sim.theory import hazard_renewal
 
 from conftest import pooled_cv_and_se
@@ -54,7 +54,7 @@ def test_hazard_compiles_to_the_escape_rate_per_step_and_round_trips():
     np.testing.assert_allclose(compiled.hazard_rate, [50.0e-4, 80.0e-4])
     np.testing.assert_allclose(compiled.noise_scale, 0.2)
     assert compiled.family == ns.noise.NONE  # no membrane noise
-    again = ns.neurons.model_from_json(model.to_json())
+    again = ns.simulator.neurons.model_from_json(model.to_json())
     np.testing.assert_array_equal(again.rho_0, model.rho_0)
     assert again.delta_u == model.delta_u and again.firing == "hazard"
 
@@ -172,11 +172,11 @@ def test_hazard_theory_scaled_exponential_integrals_follow_scipy_beyond_600():
     and the series must equal them: the first omitted term is 5!/z^5 < 2e-12 relative; tolerance 1e-11."""
     from scipy import special
 
-    from nsnn_sim import theory
+    from nsnn_sim.theory import lif
 
     for z in (600.5, 620.0, 650.0, 690.0):
-        assert theory._scaled_e1(z) == pytest.approx(math.exp(z) * special.exp1(z), rel=1e-11), z
-        assert theory._scaled_ei(z) == pytest.approx(math.exp(-z) * special.expi(z), rel=1e-11), z
+        assert lif._scaled_e1(z) == pytest.approx(math.exp(z) * special.exp1(z), rel=1e-11), z
+        assert lif._scaled_ei(z) == pytest.approx(math.exp(-z) * special.expi(z), rel=1e-11), z
 
 
 
@@ -187,10 +187,10 @@ def test_hazard_theory_cumulative_hazard_is_the_integral_of_the_escape_rate(c):
     (relative error < 1e-10 requested; tolerance 1e-8)."""
     from scipy import integrate
 
-    from nsnn_sim import theory
+    from nsnn_sim.theory import lif
 
     rho_0, threshold, delta_u, u_inf, tau = 200.0, 1.0, 0.2, 0.9, 10e-3
-    cumulative = theory._hazard_cumulative(rho_0, threshold, delta_u, u_inf, c, tau)
+    cumulative = lif._hazard_cumulative(rho_0, threshold, delta_u, u_inf, c, tau)
     for t in (1e-3, 7e-3, 30e-3):
         expected, _ = integrate.quad(
             lambda s: rho_0 * math.exp((u_inf + c * delta_u * math.exp(-s / tau) - threshold) / delta_u), 0.0, t,

@@ -21,8 +21,9 @@ from elephant import statistics as elephant_statistics
 from test_packaging import OPTIONAL, _python
 
 import nsnn_sim as ns
-from nsnn_sim import stats
-from nsnn_sim.spikes import SimulationResult, SpikeTrains
+from nsnn_sim.analysis import stats
+from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.spikes import SpikeTrains
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -341,7 +342,7 @@ def test_the_readme_recipe_compares_a_users_brian2_model_with_nsnn_sim():
     assert ours.shape == theirs.shape and len(theirs) > 1000
     stronger = ns.simulate(ns.LIF(tau=10 * b2.ms, sigma=0.5, dt=0.1 * b2.ms), 1.0, n_neurons=ours.n_neurons,
                            n_steps=ours.n_steps, seed=8).spikes
-    assert ns.crossval.compare(stronger, theirs, warmup=0.05).smallest_p() < 1e-6
+    assert ns.analysis.compare.compare(stronger, theirs, warmup=0.05).smallest_p() < 1e-6
 
 
 # ------------------------------------------------------------------ without the optional packages
@@ -349,7 +350,7 @@ def test_the_core_and_the_unit_checks_work_without_neo_pynwb_or_brian2_and_the_b
     completed = _python("""
         import sys
         import nsnn_sim as ns
-        from nsnn_sim import stats
+        from nsnn_sim.analysis import stats
         from nsnn_sim.interop import brian2_monitor, neo, nwb, times, units
         result = ns.simulate(ns.LIF(tau=0.02, sigma=0.5, dt=1e-4), 0.9, n_neurons=10, n_steps=1000, seed=1)
         assert len(result.spikes) > 0

@@ -13,9 +13,10 @@ import pytest
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import learn, noise
+from nsnn_sim import learn
 from nsnn_sim.learn.losses import cross_entropy
 from nsnn_sim.learn.train import EVALUATION
+from nsnn_sim.simulator import noise
 
 FAMILY_SCALES = {"gaussian": 0.4, "logistic": 0.25, "triangular": 0.8, "uniform": 0.6, "cauchy": 0.2}
 
@@ -548,8 +549,8 @@ def no_kernels(monkeypatch):
     def forbidden(*args, **kwargs):
         raise AssertionError("a kernel ran before the input was validated")
     monkeypatch.setattr(importlib.import_module("nsnn_sim.learn.forward"), "_run_layer", forbidden)
-    monkeypatch.setattr(ns.engine, "_run_block", forbidden)
-    monkeypatch.setattr(ns.engine, "_run_connected", forbidden)
+    monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
+    monkeypatch.setattr(ns.simulator.engine, "_run_connected", forbidden)
 
 
 def _linear_network(**kwargs):

@@ -10,7 +10,7 @@ non-differentiable node, the spike, given the derivative the firing rule prescri
   ``u_fire = u_free + eps`` passes gradient with derivative 1;
 * noise="none" with the official ERF surrogate: ``alpha/sqrt(pi) exp(-(alpha x)**2)``.
 
-The pdfs come from scipy, not from nsnn_sim.noise. The reset ``u*(1 - s)`` (or ``u - theta*s``) is
+The pdfs come from scipy, not from nsnn_sim.simulator.noise. The reset ``u*(1 - s)`` (or ``u - theta*s``) is
 differentiated through ``u`` and ``s``; ``detach_reset`` stops the gradient of that ``s`` only.
 One parametrised test covers every gradient path of the learner.
 """

@@ -5,7 +5,7 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from nsnn_sim.neurons import model_from_dict, model_from_json
+from nsnn_sim.simulator.neurons import model_from_dict, model_from_json
 
 
 @pytest.mark.parametrize("make, pattern", [

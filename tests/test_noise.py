@@ -5,7 +5,7 @@ import pytest
 from numba import njit
 from scipy import integrate, special, stats
 
-from nsnn_sim import noise
+from nsnn_sim.simulator import noise
 
 SD = 0.4  # every family runs at the scale of this SD (Cauchy: of the Gaussian's interquartile range)
 NOISY = [record.name for record in noise.specs() if not record.deterministic]

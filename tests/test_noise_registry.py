@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from nsnn_sim import noise
+from nsnn_sim.simulator import noise
 
 TESTS = Path(__file__).resolve().parent
 

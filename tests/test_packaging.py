@@ -14,8 +14,8 @@ import pytest
 from numba import njit
 
 import nsnn_sim as ns
-from nsnn_sim import version
-from nsnn_sim.compile_clock import CompileClock
+from nsnn_sim._core import version
+from nsnn_sim._core.compile_clock import CompileClock
 
 ROOT = Path(__file__).resolve().parents[1]
 OPTIONAL = ("brian2", "distributed", "dask", "neo", "quantities", "elephant", "pynwb", "hdmf", "sklearn")
@@ -36,7 +36,8 @@ def test_the_core_imports_and_simulates_without_any_optional_package():
     completed = _python("""
         import sys
         import nsnn_sim as ns
-        from nsnn_sim import stats, theory, coding, learn
+        from nsnn_sim.analysis import stats
+        from nsnn_sim import theory, coding, learn
         result = ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=20, n_steps=500, seed=1)
         assert len(result.spikes) > 0, "no spikes"
         assert float(stats.firing_rates(result.spikes).mean()) > 0
@@ -48,7 +49,7 @@ def test_the_core_imports_and_simulates_without_any_optional_package():
     assert completed.stdout.strip().endswith("ok")
 
 
-@pytest.mark.parametrize("module, extra", [("nsnn_sim.brian2_bridge", "brian2"), ("nsnn_sim.sweep", "sweep")])
+@pytest.mark.parametrize("module, extra", [("nsnn_sim.interop.brian2", "brian2"), ("nsnn_sim.sweep", "sweep")])
 def test_a_missing_extra_raises_one_import_error_naming_it(module, extra):
     completed = _python(f"""
         try:
@@ -131,7 +132,7 @@ def test_the_library_logs_instead_of_printing(tmp_path, caplog, capsys):
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    from nsnn_sim.plotting import save_figure
+    from nsnn_sim.analysis.plotting import save_figure
 
     with caplog.at_level(logging.INFO, logger="nsnn_sim"):
         save_figure(plt.figure(), tmp_path / "f.png")
@@ -151,7 +152,7 @@ def test_a_plain_install_without_extras_takes_the_newest_numpy(tmp_path):
         import numpy, nsnn_sim as ns
         result = ns.simulate(ns.LIF(), 0.9, n_neurons=10, n_steps=200)
         try:
-            import nsnn_sim.brian2_bridge
+            import nsnn_sim.interop.brian2
         except ImportError as error:
             print(numpy.__version__, "|", error)
     """)
@@ -183,7 +184,7 @@ def test_the_installed_wheel_reproduces_an_experiment_in_an_empty_folder(tmp_pat
 
 
 def test_progress_bar_on_request_silent_otherwise_and_results_unchanged(capsys, monkeypatch):
-    from nsnn_sim.progress import progress_enabled
+    from nsnn_sim._core.progress import progress_enabled
 
     model = ns.LIF(sigma=0.5)
     quiet = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=False)

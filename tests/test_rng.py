@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 from scipy import stats
 
-from nsnn_sim import rng
+from nsnn_sim.simulator import rng
 
 
 def test_uniforms_lie_in_open_unit_interval_and_are_uniform():

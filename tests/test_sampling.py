@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
+from nsnn_sim.coding.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
 
 
 def _target(n_units=8, seed=3):

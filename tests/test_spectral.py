@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.spectral against processes whose spectra and coherence are known in closed form.
+"""Tests of nsnn_sim.analysis.spectral against processes whose spectra and coherence are known in closed form.
 
 Statistical checks use fixed seeds and 4 standard errors; each SE is named where it is used.
 """
@@ -7,8 +7,8 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from nsnn_sim import spectral
-from nsnn_sim._stats_common import _jackknife_se
+from nsnn_sim.analysis import spectral
+from nsnn_sim.analysis._common import _jackknife_se
 
 
 def trains_from_step_counts(counts, dt=1e-3):

@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.stats against exact cases and processes with known statistics.
+"""Tests of nsnn_sim.analysis.stats against exact cases and processes with known statistics.
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors (each SE is named where it
 is computed); sample sizes make the tolerance a few percent or less of the expected value.
@@ -12,7 +12,7 @@ import pytest
 from scipy import stats as scipy_stats
 
 import nsnn_sim as ns
-from nsnn_sim import stats
+from nsnn_sim.analysis import stats
 
 
 # ------------------------------------------------------------------ builders
@@ -521,7 +521,7 @@ def test_correlations_of_counts_equal_count_correlations_and_numpy():
 def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_are_those_of_stats():
     """One set of trains: every place that shows a CV or a Fano factor returns what ``stats`` returns
     (same estimator, same number)."""
-    from nsnn_sim import crossval
+    from nsnn_sim.analysis import compare as crossval
     from nsnn_sim.experiments import crossval_brian2, variability
     from nsnn_sim.sweep import lif_statistics
 

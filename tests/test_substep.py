@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import nsnn_sim as ns
-from nsnn_sim.neurons import inverse_gaussian
-from nsnn_sim.stats import stationary_rate
+from nsnn_sim.analysis.stats import stationary_rate
+from nsnn_sim.simulator.neurons import inverse_gaussian
 
 from conftest import pooled_cv_and_se
 

@@ -5,7 +5,7 @@ import pytest
 from scipy import integrate, special
 
 import nsnn_sim as ns
-from nsnn_sim.stats import STATIONARY_WARMUP, stationary_part, stationary_rate
+from nsnn_sim.analysis.stats import STATIONARY_WARMUP, stationary_part, stationary_rate
 
 from conftest import pooled_cv_and_se
 

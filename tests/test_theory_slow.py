@@ -3,7 +3,7 @@
 import pytest
 
 import nsnn_sim as ns
-from nsnn_sim.stats import stationary_rate
+from nsnn_sim.analysis.stats import stationary_rate
 
 from conftest import pooled_cv_and_se
 

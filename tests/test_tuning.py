@@ -1,4 +1,4 @@
-"""Tests of nsnn_sim.tuning: the von Mises tuning curve, its derivative and least-squares fits.
+"""Tests of nsnn_sim.coding.tuning: the von Mises tuning curve, its derivative and least-squares fits.
 
 Statistical checks use fixed seeds and a tolerance of 4 standard errors; each SE is named where it
 is used (the fit's own reported SEs).
@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import tuning
+from nsnn_sim.coding import tuning
 
 # ------------------------------------------------------------------ builders
 ORIENTATIONS = np.arange(16) * np.pi / 16

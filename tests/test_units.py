@@ -1,4 +1,4 @@
-"""Physical units in (nsnn_sim.interop.units): a time or rate with units is converted to SI, a wrong
+"""Physical units in (nsnn_sim._core.units): a time or rate with units is converted to SI, a wrong
 dimension is refused naming the parameter, the value with its unit and the unit expected, a voltage or
 current is refused with the conversion to membrane units, and a plain float keeps meaning SI."""
 
@@ -12,8 +12,8 @@ import pytest
 import quantities as pq
 
 import nsnn_sim as ns
-from nsnn_sim import stats
-from nsnn_sim.interop.units import UnitError, to_si
+from nsnn_sim._core.units import UnitError, to_si
+from nsnn_sim.analysis import stats
 from nsnn_sim.spikes import SpikeTrains
 
 SPIKES = SpikeTrains([0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 0, 0, 1, 1], [3, 40, 77, 10, 52, 60, 99], dt=1e-3,

@@ -1,12 +1,12 @@
-"""Tests of the shared argument checks in nsnn_sim.validation used by the coding modules:
+"""Tests of the shared argument checks in nsnn_sim._core.validation used by the coding modules:
 orientation_grid (the one check of a set of orientations) and finite_values."""
 
 import numpy as np
 import pytest
 import xarray as xr
 
-from nsnn_sim import decoding, tuning
-from nsnn_sim.validation import finite_values, orientation_grid
+from nsnn_sim._core.validation import finite_values, orientation_grid
+from nsnn_sim.coding import decoding, tuning
 
 
 def test_orientation_grid_accepts_distinct_orientations_in_zero_to_pi():

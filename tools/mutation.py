@@ -16,7 +16,7 @@ and kernels are mutated like any other code. Operators:
 Not mutated: module level and class bodies (registries, constants), docstrings, default arguments,
 decorators, annotations, f-strings, ``raise`` statements and the conditions of validation guards
 (an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, and the arguments of
-the argument checks of :mod:`nsnn_sim.validation` and of ``require_memory``.
+the argument checks of :mod:`nsnn_sim._core.validation` and of ``require_memory``.
 
 Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
 (:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
@@ -61,26 +61,27 @@ _LEARN_KERNELS = ["tests/test_learn_gradients.py", "tests/test_learn.py", "-k",
                   "reference_firing or step_cross_entropy or linear_readout or one_forward_pass or simulator_runs"]
 _CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/test_tuning.py"]
 SELECTIONS: dict[str, list[str]] = {
-    "noise": ["tests/test_noise.py"],
-    "neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
-    "engine": [*_TRANSCRIPTION, *_RECURRENT, f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
+    "simulator/noise": ["tests/test_noise.py"],
+    "simulator/neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
+    "simulator/engine": [*_TRANSCRIPTION, *_RECURRENT,
+                         f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
                f"{_ENGINE}binomial_draw_is_exact_in_the_tails_and_never_runs_away",
                f"{_ENGINE}a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed",
                f"{_ENGINE}run_time_leaves_out_compilation_inside_the_run"],
-    "network": _RECURRENT,
-    "rng": ["tests/test_rng.py"],
+    "simulator/network": _RECURRENT,
+    "simulator/rng": ["tests/test_rng.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
-    "stats": ["tests/test_stats.py", "-k", "not bernoulli_large_p and not experiments_the_brian2"],
-    "tuning": ["tests/test_tuning.py"],
-    "decoding": _CODING,
-    "posterior": _CODING,
-    "cue_integration": ["tests/test_cue_integration.py"],
-    "sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
+    "analysis/stats": ["tests/test_stats.py", "-k", "not bernoulli_large_p and not experiments_the_brian2"],
+    "coding/tuning": ["tests/test_tuning.py"],
+    "coding/decoding": _CODING,
+    "coding/posterior": _CODING,
+    "coding/cue_integration": ["tests/test_cue_integration.py"],
+    "coding/sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
     # the theory's own checks (NEST's value, limits, hazard renewal); the rate checks against simulations
     # compile the engine and are left to the engine's tests
-    "theory": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
+    "theory/lif": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
                "nest_reference or tends_to or isi_cv_limits or rejects_bad or grid_threshold_shift or hazard_theory"],
-    "brian2_bridge": ["tests/test_brian2_bridge.py", "-k",
+    "interop/brian2": ["tests/test_brian2_bridge.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
                       "(shared_noise_runs and not (True and model0))"],  # all but the one Cython case
@@ -102,10 +103,11 @@ SELECTIONS: dict[str, list[str]] = {
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
 }
 
-MODULES = ["noise", "neurons", "engine", "network", "rng", "stats", "tuning", "decoding", "posterior",
-           "cue_integration", "sampling", "theory", "brian2_bridge", "learn/backward", "learn/data",
-           "learn/datasets", "learn/forward", "learn/gradients", "learn/losses", "learn/network",
-           "learn/optimizers", "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
+MODULES = ["simulator/noise", "simulator/neurons", "simulator/engine", "simulator/network", "simulator/rng",
+           "analysis/stats", "coding/tuning", "coding/decoding", "coding/posterior", "coding/cue_integration",
+           "coding/sampling", "theory/lif", "interop/brian2", "learn/backward", "learn/data", "learn/datasets",
+           "learn/forward", "learn/gradients", "learn/losses", "learn/network", "learn/optimizers",
+           "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
 
 # mutant id -> {"function", "text" (its stripped source line), "reason"}: the one-line reason it is
 # equivalent (no test can tell it from the original); a small data file
@@ -114,7 +116,8 @@ EQUIVALENT: dict[str, dict[str, str]] = json.loads((Path(__file__).with_name("mu
 MINIMUM_PER_MODULE = 3
 # rough seconds per mutant on an idle machine (fresh-cache compile of the kernels the selection runs), to
 # start the dearest first when no baseline was run
-_COST = {"network": 60.0, "engine": 50.0, "sampling": 50.0, "learn/simulator": 60.0, "neurons": 30.0,
+_COST = {"simulator/network": 60.0, "simulator/engine": 50.0, "coding/sampling": 50.0, "learn/simulator": 60.0,
+         "simulator/neurons": 30.0,
          "learn/backward": 30.0, "learn/forward": 30.0, "learn/gradients": 30.0, "learn/network": 30.0,
          "learn/train": 30.0, "learn/losses": 30.0, "learn/perturbations": 30.0, "learn/robustness": 30.0}
 TIMEOUT = 600.0  # seconds per mutant; a mutant that runs longer counts as killed (the report says so)
@@ -125,7 +128,7 @@ _SWAP_COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast
 _TEXT = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">",
          ast.GtE: ">=", ast.Eq: "==", ast.NotEq: "!=", ast.And: "and", ast.Or: "or"}
 _QUIET_CALLS = {"warn", "_warn", "warning", "info", "debug", "error", "exception", "print", "get_logger"}
-# argument checks (nsnn_sim.validation) and the memory guard: their bounds are validation, not computation
+# argument checks (nsnn_sim._core.validation) and the memory guard: their bounds are validation, not computation
 _CHECK_CALLS = {"whole_number", "numeric_parameter", "finite_array", "float_array", "per_neuron", "finite_values",
                 "orientation_grid", "si_value", "describe", "require_memory"}
 

@@ -34,7 +34,7 @@ GENERATED = DOCS / "_generated"
 
 def is_private(module_name: str) -> bool:
     """A module is private when any part of its dotted name after the package starts with ``_``
-    (``nsnn_sim._stats_common``, ``nsnn_sim._version``, ``__main__``)."""
+    (``nsnn_sim.analysis._common``, ``nsnn_sim._version``, ``__main__``)."""
     return any(part.startswith("_") for part in module_name.split(".")[1:])
 
 

@@ -45,9 +45,8 @@ from types import ModuleType
 
 import xarray as xr
 
-from nsnn_sim.checksums import add_checksums
-from nsnn_sim.log import get_logger
-from nsnn_sim.spikes import open_checked
+from nsnn_sim._core.checksums import add_checksums, open_checked
+from nsnn_sim._core.log import get_logger
 
 __all__ = ["Experiment", "registry", "get", "results_path", "figure_path", "main"]
 
@@ -103,7 +102,7 @@ class Experiment:
         import matplotlib
 
         matplotlib.use("Agg")
-        from nsnn_sim.plotting import save_figure
+        from nsnn_sim.analysis.plotting import save_figure
 
         return save_figure(self.module.figure(load_results(results)), out, dpi=getattr(self.module, "DPI", 110))
 
@@ -154,7 +153,7 @@ def get(name: str) -> Experiment:
 def main(name: str, role: str, argv=None) -> Path:
     """The thin scripts ``analyses/NAME.py`` (``role="analyze"``) and ``figures/NAME.py``
     (``role="figure"``): parse the command line and run."""
-    from nsnn_sim.log import enable_console
+    from nsnn_sim._core.log import enable_console
 
     enable_console()
     experiment = get(name)

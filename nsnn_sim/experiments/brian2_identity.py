@@ -26,8 +26,8 @@ import scipy.sparse as sp
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
 
 _log = get_logger(__name__)
 
@@ -70,7 +70,7 @@ def run(quick: bool = False, seed: int = SEED, target: str | None = None) -> xr.
     """Every case of :func:`cases`, without and with recurrent connections (quick: 30 neurons x 2
     trials and a fifth of the steps, on Brian2's numpy target, which compiles nothing; full: 100 x 3 on
     cython). The identity is exact on every target (the same expressions, the same shared noise)."""
-    from nsnn_sim.brian2_bridge import run_brian2  # the brian2 extra, imported only when run
+    from nsnn_sim.interop.brian2 import run_brian2  # the brian2 extra, imported only when run
 
     target = ("numpy" if quick else "cython") if target is None else target
 

@@ -38,9 +38,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim._stats_common import _jackknife_se
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis._common import _jackknife_se
 
 _log = get_logger(__name__)
 

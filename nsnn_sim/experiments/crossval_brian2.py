@@ -2,10 +2,10 @@
 
 For every condition the same model, inputs and connections run in nsnn_sim and in Brian2
 (Cython runtime, its own random numbers); every condition has its own seeds, so the conditions are
-independent. nsnn_sim.crossval.compare tests rate, ISI CV, Fano factor (100 ms windows), the ISI
+independent. nsnn_sim.analysis.compare.compare tests rate, ISI CV, Fano factor (100 ms windows), the ISI
 distribution (KS) and, for time-varying input, the PSTH; p-values are Bonferroni-corrected over
 every test of the grid. Where theory applies (LIF with Gaussian membrane noise, reset to a fixed
-value, constant input) both simulators' stationary rates (nsnn_sim.stats.stationary_rate) are compared
+value, constant input) both simulators' stationary rates (nsnn_sim.analysis.stats.stationary_rate) are compared
 with theory: for bridge crossing with the rate of the Euler scheme simulated (theory.euler_rate, tested),
 for grid crossing with Siegert at the threshold shifted by theory.grid_threshold_shift (shown), and
 Brunel's ISI CV (shown).
@@ -37,12 +37,12 @@ import xarray as xr
 from scipy import stats
 
 import nsnn_sim as ns
-from nsnn_sim import stats as spike_statistics
-from nsnn_sim.brunel import brunel_model_a
-from nsnn_sim.crossval import compare
-from nsnn_sim.log import get_logger
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis import stats as spike_statistics
+from nsnn_sim.analysis.compare import compare
+from nsnn_sim.simulator.brunel import brunel_model_a
 from nsnn_sim.spikes import stack_trials
-from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 
@@ -160,7 +160,7 @@ def grid(quick: bool) -> list[Condition]:
 
 def run_condition(condition: Condition, seed: int) -> dict:
     """Run one condition in both simulators (nsnn_sim: ``seed``; Brian2: ``seed + 1`` onwards)."""
-    from nsnn_sim.brian2_bridge import run_brian2  # the brian2 extra, imported only when run
+    from nsnn_sim.interop.brian2 import run_brian2  # the brian2 extra, imported only when run
 
     model = condition.model
     n_steps = int(round(condition.duration / model.dt))
@@ -187,7 +187,7 @@ def run_condition(condition: Condition, seed: int) -> dict:
 
 def theory_checks(model, mu: float, trains) -> dict:
     """Rate against theory and CV against Brunel, for each simulator, by the stationary-rate protocol
-    (:func:`nsnn_sim.stats.stationary_rate`: counts after its warm-up, SE over trains).
+    (:func:`nsnn_sim.analysis.stats.stationary_rate`: counts after its warm-up, SE over trains).
 
     With bridge crossing the theory rate is the one of the scheme simulated, Euler's stationary OU with
     the reset at the end of the step (:func:`nsnn_sim.theory.euler_rate` with ``crossing="bridge"``), and

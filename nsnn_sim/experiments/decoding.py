@@ -35,6 +35,8 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import coding
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
 from nsnn_sim.experiments.tuning import (  # the same population
     DRIVE,
     DT,
@@ -44,8 +46,6 @@ from nsnn_sim.experiments.tuning import (  # the same population
     drive,
     models,
 )
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 

@@ -18,9 +18,9 @@ from __future__ import annotations
 import xarray as xr
 
 from nsnn_sim import theory
-from nsnn_sim.engine import simulate
-from nsnn_sim.neurons import LIF
-from nsnn_sim.spikes import SimulationResult
+from nsnn_sim.simulator.engine import simulate
+from nsnn_sim.simulator.neurons import LIF
+from nsnn_sim.simulator.results import SimulationResult
 
 DESCRIPTION = "A noisy LIF population: raster and population rate against the Siegert rate."
 SEED = 1
@@ -49,7 +49,7 @@ def run(quick: bool = False, seed: int = SEED, n_neurons: int = 1000, duration: 
 
 
 def figure(data: xr.Dataset):
-    from nsnn_sim.plotting import raster_and_rate
+    from nsnn_sim.analysis.plotting import raster_and_rate
 
     result = SimulationResult.from_xarray(data)
     model = result.model

@@ -30,8 +30,8 @@ import xarray as xr
 
 import nsnn_sim as ns
 from nsnn_sim import fit
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
 
 _log = get_logger(__name__)
 

@@ -37,9 +37,9 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim import learn
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
 from nsnn_sim.coding import fit_tuning_curves
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
 
 _log = get_logger(__name__)
 

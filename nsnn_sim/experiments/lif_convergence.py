@@ -26,9 +26,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import stats
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis import stats
 
 _log = get_logger(__name__)
 
@@ -43,7 +43,8 @@ CROSSINGS = ["grid", "bridge"]
 
 
 def measure(mu, sigma, tau_ref, dt, crossing, neuron_seconds, seed):
-    """Rate (stationary protocol, :func:`nsnn_sim.stats.stationary_rate`), its SE, pooled ISI CV and wall time."""
+    """Rate (stationary protocol, :func:`~nsnn_sim.analysis.stats.stationary_rate`), its SE, pooled ISI CV and
+    wall time."""
     duration = 1.0  # counted after the warm-up
     n_neurons = max(2, int(neuron_seconds / duration))
     n_steps = int(round((stats.STATIONARY_WARMUP + duration) / dt))

@@ -56,8 +56,8 @@ import xarray as xr
 from scipy import stats
 
 from nsnn_sim import learn
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
 
 _log = get_logger(__name__)
 

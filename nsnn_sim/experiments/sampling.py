@@ -1,6 +1,6 @@
 """Neural sampling with noisy spiking networks -> results/sampling.nc.
 
-A network of K = 10 stochastic neurons samples p(z) ~ exp(b'z + z'Wz/2) (nsnn_sim.sampling: the
+A network of K = 10 stochastic neurons samples p(z) ~ exp(b'z + z'Wz/2) (nsnn_sim.coding.sampling: the
 systematic-scan Gibbs chain written as an NSNN, exact for logistic escape noise). Because K is small
 the target is enumerated exactly. Reported: KL(sampled || exact) against the number of sweeps
 (K steps each) for logistic noise, Gaussian noise with the same slope at threshold
@@ -25,9 +25,9 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from nsnn_sim.log import get_logger
-from nsnn_sim.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.coding.sampling import BoltzmannTarget, kl_divergence, sample_states, state_distribution
 
 _log = get_logger(__name__)
 

@@ -1,6 +1,6 @@
 """Stochastic resonance: noise that helps a neuron transmit a signal -> results/stochastic_resonance.nc.
 
-Three parts, every statistic from :mod:`nsnn_sim.spectral`:
+Three parts, every statistic from :mod:`nsnn_sim.analysis.spectral`:
 
 1. ``periodic``: a sub-threshold input ``mu + A sin(2 pi f0 t)`` (``mu = 0.8 < theta = 1``,
    ``A = 0.02``, ``f0 = 2 Hz``) to the noisy LIF (``tau`` 10 ms, Brownian-bridge crossing) and to the
@@ -8,7 +8,7 @@ Three parts, every statistic from :mod:`nsnn_sim.spectral`:
    with three noise families, the noise swept from far below to far above the optimum. The SNR is
    defined before measuring: the one-sided Welch power in the bin at ``f0`` over the mean power in the
    background band 1-3 Hz without the bins within 0.5 Hz of ``f0``, at a resolution of 0.25 Hz (4 s
-   Hann segments, 10 ms bins) (:func:`nsnn_sim.spectral.spectral_snr`). The LIF's adiabatic
+   Hann segments, 10 ms bins) (:func:`nsnn_sim.analysis.spectral.spectral_snr`). The LIF's adiabatic
    linear-response prediction: the rate follows ``nu(mu + A sin)``, a line of ``(A dnu/dmu)^2/2``
    (``dnu/dmu`` from :func:`nsnn_sim.theory.siegert_rate` by central differences) over the renewal
    background ``2 nu CV^2`` (:func:`nsnn_sim.theory.isi_cv`), so
@@ -18,7 +18,7 @@ Three parts, every statistic from :mod:`nsnn_sim.spectral`:
    (A = 0.02; background band ``f0 +- 1`` Hz) against the same prediction.
 2. ``aperiodic``: the LIF at ``mu = 0.8`` with a weak Gaussian signal, flat from 0 to 20 Hz, SD 0.05;
    the bias-corrected coherence between train and signal and the information lower bound ``I_LB``
-   (:func:`nsnn_sim.spectral.information_lower_bound`) up to 20 Hz, against sigma.
+   (:func:`nsnn_sim.analysis.spectral.information_lower_bound`) up to 20 Hz, against sigma.
 3. ``population``: suprathreshold stochastic resonance (Stocks 2000). ``N`` = 1, 4, 16, 64 threshold
    units (NSNN with ``beta = 0``: ``s = H(1 + x_k + eps_k - 1)``), the same signal ``x_k`` (white
    Gaussian, SD 0.2 per 1 ms step, mean at threshold) and independent Gaussian noise, summed onto one
@@ -48,9 +48,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import spectral
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis import spectral
 
 _log = get_logger(__name__)
 

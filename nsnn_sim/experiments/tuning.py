@@ -30,9 +30,10 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import coding, stats
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim import coding
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis import stats
 
 _log = get_logger(__name__)
 

@@ -31,9 +31,9 @@ import numpy as np
 import xarray as xr
 
 import nsnn_sim as ns
-from nsnn_sim import stats
-from nsnn_sim.log import get_logger
-from nsnn_sim.version import provenance
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.version import provenance
+from nsnn_sim.analysis import stats
 
 _log = get_logger(__name__)
 
@@ -46,7 +46,7 @@ LIF_TAU = 10e-3
 
 
 def pooled_cv(spikes, groups: int = 1) -> np.ndarray:
-    """ISI CV per neuron with trials pooled (:func:`nsnn_sim.stats.cv_of_intervals`), shape
+    """ISI CV per neuron with trials pooled (:func:`nsnn_sim.analysis.stats.cv_of_intervals`), shape
     (groups, n_neurons) for ``groups`` disjoint sets of trials (``trial % groups``; ``groups=1``: all
     trials, ``stats.isi_cv(spikes, pool="trials")``; the spread over groups gives the SE)."""
     length, _, train = spikes.intervals()

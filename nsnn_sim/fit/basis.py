@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.validation import float_array, whole_number
+from nsnn_sim._core.validation import float_array, whole_number
 
 __all__ = ["raised_cosine_basis", "filtered_covariates"]
 

@@ -31,10 +31,10 @@ import numpy as np
 import xarray as xr
 from scipy import optimize, stats
 
+from nsnn_sim._core.validation import describe, finite_array, whole_number
 from nsnn_sim.fit.basis import filtered_covariates, raised_cosine_basis
 from nsnn_sim.fit.problem import covariate_array, dense_spikes
-from nsnn_sim.noise import names, spec
-from nsnn_sim.validation import describe, finite_array, whole_number
+from nsnn_sim.simulator.noise import names, spec
 
 __all__ = ["homogeneous_log_likelihood", "bits_per_spike", "compare_families", "fit_poisson_glm", "PoissonGLM",
            "time_rescaling", "rescaled_intervals"]

@@ -34,9 +34,9 @@ import numpy as np
 import xarray as xr
 from scipy import optimize
 
-from nsnn_sim._blas import single_blas_thread
+from nsnn_sim._core.blas import single_blas_thread
+from nsnn_sim._core.version import provenance
 from nsnn_sim.fit.problem import Problem, covariate_array, dense_spikes, parameter_names
-from nsnn_sim.version import provenance
 
 __all__ = ["fit_escape", "log_likelihood", "FitResult"]
 
@@ -76,7 +76,7 @@ class FitResult:
     def simulate(self, inputs, n_trials: int = 1, seed: int = 0):
         """``nsnn_sim.simulate`` of the fitted model with the covariates ``inputs`` ``(n_steps, n_inputs)`` or
         ``(n_trials, n_steps, n_inputs)`` (and the fitted couplings)."""
-        from nsnn_sim.engine import simulate
+        from nsnn_sim.simulator.engine import simulate
 
         drive = self.drive(inputs)
         return simulate(self.model, drive, n_neurons=self.weights.shape[0], n_steps=drive.shape[-2],

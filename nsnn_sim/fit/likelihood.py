@@ -1,8 +1,9 @@
 """The exact, teacher-forced log-likelihood of observed spike trains under an escape-noise neuron, and its gradient.
 
 Given the covariates ``x[t]`` and the *observed* spikes ``s[t]`` (which decide the resets), the noise-free
-potential of neuron ``i`` follows the one neuron equation (:mod:`nsnn_sim.neurons`: :func:`~nsnn_sim.neurons.integrate`
-and :func:`~nsnn_sim.neurons.reset_membrane`) deterministically::
+potential of neuron ``i`` follows the one neuron equation (:mod:`nsnn_sim.simulator.neurons`:
+:func:`~nsnn_sim.simulator.neurons.integrate` and :func:`~nsnn_sim.simulator.neurons.reset_membrane`)
+deterministically::
 
     u_free[t]  = alpha u_after[t-1] + gain (w . x[t]) + sum_j V[i, j] s_j[t-1]        (u_after[-1] = 0)
     p[t]       = P(s[t] = 1 | u_free[t])                                           (the spike-probability rule)
@@ -17,9 +18,10 @@ likelihood out, which is exact for the zero reset.
 
 **The spike-probability rule** is the extension point: :func:`step_probability` returns, for one step,
 ``(log p, log(1 - p), dp/du, dp/dscale)``. ``RULE_ESCAPE`` (``firing="escape"``) is
-``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.noise`), ``1 - p = F(theta - u; scale)``
+``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.simulator.noise`), ``1 - p = F(theta - u; scale)``
 (every family is symmetric; no cancellation), ``dp/du = pdf(u - theta)`` (the NDL derivative) and
-``dp/dscale = -(u - theta)/scale * pdf``. ``RULE_HAZARD`` (``LIF(firing="hazard")``, :mod:`nsnn_sim.neurons`) is
+``dp/dscale = -(u - theta)/scale * pdf``. ``RULE_HAZARD`` (``LIF(firing="hazard")``,
+:mod:`nsnn_sim.simulator.neurons`) is
 ``p = 1 - exp(-rho dt)`` with ``rho = rho_0 exp((u - theta)/delta_u)``: ``log p = log(-expm1(-rho dt))``,
 ``log(1 - p) = -rho dt``, ``dp/du = exp(-rho dt) rho dt / delta_u`` and ``dp/d delta_u = -(u - theta)/delta_u
 * dp/du``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why).
@@ -51,8 +53,8 @@ from numba import njit, prange
 
 from nsnn_sim.learn.backward import membrane_adjoint
 from nsnn_sim.learn.forward import delayed
-from nsnn_sim.neurons import integrate, neuron_constants, reset_membrane, rule_codes
-from nsnn_sim.noise import cdf, pdf
+from nsnn_sim.simulator.neurons import integrate, neuron_constants, reset_membrane, rule_codes
+from nsnn_sim.simulator.noise import cdf, pdf
 
 __all__ = ["RULES", "RULE_ESCAPE", "RULE_HAZARD", "step_probability", "Evaluation", "evaluate_likelihood",
            "InfeasibleSpikes"]

@@ -35,12 +35,12 @@ import dataclasses
 
 import numpy as np
 
+from nsnn_sim._core.validation import describe, float_array, per_neuron
 from nsnn_sim.fit.likelihood import RULES, Evaluation, InfeasibleSpikes, evaluate_likelihood
 from nsnn_sim.learn.forward import delayed
-from nsnn_sim.neurons import LIF, NSNN
-from nsnn_sim.noise import spec
+from nsnn_sim.simulator.neurons import LIF, NSNN
+from nsnn_sim.simulator.noise import spec
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, per_neuron
 
 __all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names"]
 

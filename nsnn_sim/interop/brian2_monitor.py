@@ -2,7 +2,7 @@
 
 Brian2 records a spike of neuron ``i`` at ``t = k*dt`` of the clock it runs on; :func:`from_brian2`
 reads ``monitor.i`` and ``monitor.t`` (a ``Quantity``, converted to seconds by
-:mod:`nsnn_sim.interop.units`) and puts the times on the step grid
+:mod:`nsnn_sim._core.units`) and puts the times on the step grid
 (:func:`nsnn_sim.interop.times.from_times`). The defaults come from the monitor itself:
 
 * ``dt``: the monitor's clock step (``monitor.clock.dt``);
@@ -18,8 +18,8 @@ attributes.
 
 from __future__ import annotations
 
+from nsnn_sim._core.units import has_units, to_si
 from nsnn_sim.interop.times import from_times, time_step, whole_steps
-from nsnn_sim.interop.units import has_units, to_si
 from nsnn_sim.spikes import SpikeTrains, stack_trials
 
 __all__ = ["from_brian2"]

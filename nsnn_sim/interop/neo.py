@@ -19,10 +19,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.extras import require
+from nsnn_sim._core.extras import require
+from nsnn_sim._core.version import provenance
 from nsnn_sim.interop.times import from_times, time_step, whole_steps
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.version import provenance
 
 __all__ = ["to_neo", "from_neo"]
 

@@ -30,9 +30,10 @@ from pathlib import Path
 
 import numpy as np
 
-from nsnn_sim.extras import require
+from nsnn_sim._core.extras import require
 from nsnn_sim.interop.times import from_times, time_step, whole_steps
-from nsnn_sim.spikes import SimulationResult, SpikeTrains
+from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["to_nwb", "load_nwb"]
 

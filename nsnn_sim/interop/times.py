@@ -19,8 +19,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nsnn_sim._core.validation import describe, float_array, numeric_parameter, si_value, whole_number
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["TOLERANCE", "from_times", "time_step", "whole_steps"]
 

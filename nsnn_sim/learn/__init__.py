@@ -1,7 +1,7 @@
 """A small torch-free learner for noisy spiking networks: BPTT with the noise-driven learning rule.
 
-The forward pass runs the simulator's own neuron equation (:func:`nsnn_sim.neurons.neuron_update`);
-the backward pass takes ``d s / d u = pdf(u - theta)`` from :mod:`nsnn_sim.noise` (NDL, Ma, Yan &
+The forward pass runs the simulator's own neuron equation (:func:`nsnn_sim.simulator.neurons.neuron_update`);
+the backward pass takes ``d s / d u = pdf(u - theta)`` from :mod:`nsnn_sim.simulator.noise` (NDL, Ma, Yan &
 Tang 2023) or a surrogate pdf for the deterministic SNN. Trained networks run unchanged in
 :func:`nsnn_sim.simulate` (:func:`simulate_network`). The official code's model (reference firing,
 same-step layers, per-step linear logits, step cross-entropy, noisy ensembles) is available by name

@@ -50,9 +50,9 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from nsnn_sim import noise as noise_families
-from nsnn_sim._blas import with_single_blas_thread
+from nsnn_sim._core.blas import with_single_blas_thread
 from nsnn_sim.learn.forward import Trace, delayed, stacked_matmul
+from nsnn_sim.simulator import noise as noise_families
 
 __all__ = ["backward", "membrane_adjoint", "drive_and_decay_gradients"]
 

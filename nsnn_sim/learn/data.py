@@ -29,9 +29,9 @@ import math
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.memory import require_memory
+from nsnn_sim._core.validation import numeric_parameter, whole_number
 from nsnn_sim.coding import von_mises_tuning
-from nsnn_sim.memory import require_memory
-from nsnn_sim.validation import numeric_parameter, whole_number
 
 __all__ = ["randman", "RandmanData", "tuning_task", "TuningTask"]
 

@@ -28,8 +28,8 @@ import os
 
 import numpy as np
 
+from nsnn_sim._core.validation import numeric_parameter, whole_number
 from nsnn_sim.learn.data import RandmanData
-from nsnn_sim.validation import numeric_parameter, whole_number
 
 __all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS"]
 

@@ -1,9 +1,9 @@
 """Forward pass of a :class:`~nsnn_sim.learn.network.Network` through time.
 
 Each spiking layer runs in a Numba kernel that calls the simulator's own neuron equation,
-:func:`nsnn_sim.neurons.neuron_update` (stochastic network) or
-:func:`nsnn_sim.neurons.mean_field_step` (mean-field network: each spike replaced by its probability
-``F(u_free - theta)``), with the random streams of :mod:`nsnn_sim.rng` keyed by
+:func:`nsnn_sim.simulator.neurons.neuron_update` (stochastic network) or
+:func:`nsnn_sim.simulator.neurons.mean_field_step` (mean-field network: each spike replaced by its probability
+``F(u_free - theta)``), with the random streams of :mod:`nsnn_sim.simulator.rng` keyed by
 (layer seed, trial, neuron). Sample ``b`` of a batch is trial ``trials[b]``; layer ``l`` uses the seed
 :func:`layer_seed` ``(seed, l)``. So ``nsnn_sim.simulate`` with those seeds draws the same random
 numbers and, given the same currents, produces the same spikes (:mod:`nsnn_sim.learn.simulator`).
@@ -36,10 +36,10 @@ from dataclasses import dataclass
 import numpy as np
 from numba import njit, prange
 
-from nsnn_sim import rng
-from nsnn_sim._blas import with_single_blas_thread
-from nsnn_sim.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
-from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
+from nsnn_sim._core.blas import with_single_blas_thread
+from nsnn_sim._core.validation import finite_array, numeric_parameter, whole_number
+from nsnn_sim.simulator import rng
+from nsnn_sim.simulator.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
 
 __all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
            "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise",

@@ -20,10 +20,10 @@ Examples
 
 from __future__ import annotations
 
+from nsnn_sim._core.validation import whole_number
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, forward
 from nsnn_sim.learn.losses import check_loss, check_targets, loss_gradients
-from nsnn_sim.validation import whole_number
 
 __all__ = ["loss_and_gradients"]
 

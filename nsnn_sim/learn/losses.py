@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.validation import finite_array
+from nsnn_sim._core.validation import finite_array
 
 __all__ = ["cross_entropy", "mean_squared_error", "step_cross_entropy", "softmax", "LOSSES", "STEP_LOSSES",
            "CLASSIFICATION_LOSSES", "check_loss", "check_targets", "loss_gradients"]

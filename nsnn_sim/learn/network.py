@@ -8,7 +8,7 @@ of NSNN neurons (:class:`nsnn_sim.NSNN`, the simulator's own model) whose extern
 
 and, with ``recurrent=True``, whose recurrent spikes arrive one step later as the jump
 ``J_l[t] = V_l s_l[t - 1]``. Each neuron then follows the one neuron equation
-(:func:`nsnn_sim.neurons.neuron_step`)::
+(:func:`nsnn_sim.simulator.neurons.neuron_step`)::
 
     u_free[t] = beta*u[t-1] + I[t] + J[t];  s[t] = fire(u_free[t] [+ noise]);  u[t] = reset(...)
 
@@ -56,10 +56,10 @@ from dataclasses import asdict, dataclass
 
 import numpy as np
 
-from nsnn_sim import noise as noise_families
-from nsnn_sim.memory import require_memory
-from nsnn_sim.neurons import NSNN
-from nsnn_sim.validation import describe, numeric_parameter, whole_number
+from nsnn_sim._core.memory import require_memory
+from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
+from nsnn_sim.simulator import noise as noise_families
+from nsnn_sim.simulator.neurons import NSNN
 
 __all__ = ["SpikingLayer", "Readout", "Network", "erf_surrogate_sd"]
 

@@ -32,8 +32,8 @@ from __future__ import annotations
 
 import numpy as np
 
+from nsnn_sim._core.validation import whole_number
 from nsnn_sim.learn.network import Network, Readout, SpikingLayer
-from nsnn_sim.validation import whole_number
 
 __all__ = ["OFFICIAL_NOISE_SCALES", "official_layer", "official_network"]
 

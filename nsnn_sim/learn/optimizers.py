@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.validation import numeric_parameter
+from nsnn_sim._core.validation import numeric_parameter
 
 __all__ = ["SGD", "Adam"]
 

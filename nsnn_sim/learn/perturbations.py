@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim.validation import finite_array, numeric_parameter, whole_number
+from nsnn_sim._core.validation import finite_array, numeric_parameter, whole_number
 
 __all__ = ["SpikePerturbation", "event_drop", "SPIKE_KINDS"]
 

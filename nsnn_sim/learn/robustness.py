@@ -33,12 +33,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from nsnn_sim._core.validation import numeric_parameter, whole_number
 from nsnn_sim.learn.forward import check_inputs
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import check_loss, check_targets
 from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.train import ATTACK, batch_seed
-from nsnn_sim.validation import numeric_parameter, whole_number
 
 __all__ = ["delete_spikes", "insert_spikes", "input_gradient", "gradient_sign_attack", "l2_sphere_attack",
            "L2_LEARNING_RATE", "L2_STEPS"]

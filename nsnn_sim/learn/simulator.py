@@ -30,8 +30,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from nsnn_sim._blas import with_single_blas_thread
-from nsnn_sim.engine import simulate
+from nsnn_sim._core.blas import with_single_blas_thread
+from nsnn_sim._core.validation import whole_number
 from nsnn_sim.learn.forward import (
     check_inputs,
     check_membrane_noise,
@@ -42,8 +42,8 @@ from nsnn_sim.learn.forward import (
     readout_outputs,
     synaptic_drive,
 )
-from nsnn_sim.network import connect
-from nsnn_sim.validation import whole_number
+from nsnn_sim.simulator.engine import simulate
+from nsnn_sim.simulator.network import connect
 
 __all__ = ["simulate_network", "SimulatedNetwork"]
 

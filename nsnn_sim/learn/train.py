@@ -26,15 +26,15 @@ import numpy as np
 import xarray as xr
 from tqdm.auto import tqdm
 
-from nsnn_sim import rng
+from nsnn_sim._core.log import enable_console, get_logger
+from nsnn_sim._core.validation import whole_number
+from nsnn_sim._core.version import provenance
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, check_spike_hook, forward
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import CLASSIFICATION_LOSSES, check_loss, check_targets, loss_gradients
 from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.simulator import simulate_network
-from nsnn_sim.log import enable_console, get_logger
-from nsnn_sim.validation import whole_number
-from nsnn_sim.version import provenance
+from nsnn_sim.simulator import rng
 
 __all__ = ["train", "evaluate", "batch_seed"]
 
@@ -140,7 +140,7 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
         Show a tqdm progress bar over epochs (loss, accuracy and seconds per epoch).
     verbose : bool
         Log one line per epoch (with its time) to the ``nsnn_sim`` logger, shown on stderr
-        (:func:`nsnn_sim.log.enable_console`).
+        (:func:`nsnn_sim._core.log.enable_console`).
     mean_field : bool
         Train the mean-field network instead of the stochastic one.
 

@@ -1,0 +1,97 @@
+"""Figures from SpikeTrains (matplotlib): raster and population rate. Figures never simulate.
+
+Examples
+--------
+>>> import matplotlib
+>>> matplotlib.use("Agg")
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.analysis.plotting import raster_and_rate
+>>> result = ns.simulate(ns.LIF(sigma=0.5), 1.0, n_neurons=20, n_steps=2000, seed=4)
+>>> figure = raster_and_rate(result.spikes, bin_width=0.01, title="LIF")
+>>> [axis.get_ylabel() for axis in figure.axes]
+['neuron (first 100, trial 0)', 'population rate (Hz)']
+>>> import matplotlib.pyplot as plt
+>>> plt.close(figure)
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib.pyplot as plt
+
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.validation import whole_number
+from nsnn_sim.spikes import SpikeTrains
+
+_log = get_logger(__name__)
+
+__all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
+
+
+def save_figure(figure, path, dpi: int = 130):
+    """Write ``figure`` to ``path`` (creating its folder), close it and report the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    figure.savefig(path, dpi=dpi)
+    plt.close(figure)
+    _log.info("wrote %s", path)
+    return path
+
+
+def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None = 100,
+           label: str | None = None, color: str = "k"):
+    """Dot raster of one trial: spike time (s) against neuron index."""
+    _check_spikes(spikes)
+    trial = whole_number("trial", trial, minimum=0, maximum=spikes.n_trials - 1)
+    if max_neurons is not None:
+        max_neurons = whole_number("max_neurons", max_neurons)
+    ax = ax or plt.gca()
+    keep = spikes.trial == trial
+    if max_neurons is not None:
+        keep &= spikes.neuron < max_neurons
+    ax.plot(spikes.time[keep], spikes.neuron[keep], "|", color=color, markersize=2, label=label)
+    ax.set_xlim(0, spikes.duration)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("neuron")
+    return ax
+
+
+def population_rate(spikes: SpikeTrains, bin_width: float, ax=None, label: str | None = None,
+                    color: str | None = None):
+    """Population-averaged firing rate (Hz) in bins of ``bin_width`` s, averaged over trials."""
+    _check_spikes(spikes)
+    spikes.steps_per_window(bin_width, "bin_width")
+    ax = ax or plt.gca()
+    counts = spikes.counts(window=bin_width)
+    rate = counts.mean(("trial", "neuron")) / bin_width
+    ax.step(rate["time"].values, rate.values, where="post", label=label, color=color)
+    ax.set_xlim(0, spikes.duration)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("population rate (Hz)")
+    return ax
+
+
+def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_neurons: int = 100,
+                    theory_rate: float | None = None):
+    """Two-panel figure: raster of trial 0 above the population rate (with a theory line if given)."""
+    _check_spikes(spikes)
+    spikes.steps_per_window(bin_width, "bin_width")  # before a figure is made
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True,
+                                         gridspec_kw={"height_ratios": [2, 1]})
+    raster(spikes, top, max_neurons=max_neurons)
+    top.set_xlabel("")
+    top.set_ylabel(f"neuron (first {max_neurons}, trial 0)")
+    population_rate(spikes, bin_width, bottom, label=f"simulation ({bin_width * 1e3:g} ms bins)")
+    if theory_rate is not None:
+        bottom.axhline(theory_rate, color="C3", linestyle="--", label=f"theory: {theory_rate:.1f} Hz")
+    bottom.legend(loc="lower right", fontsize=8)
+    if title:
+        top.set_title(title)
+    figure.tight_layout()
+    return figure
+
+
+def _check_spikes(spikes) -> None:
+    if not isinstance(spikes, SpikeTrains):
+        raise TypeError(f"spikes must be SpikeTrains (a result's .spikes), got {type(spikes).__name__}")

@@ -1,0 +1,395 @@
+"""The same models in Brian2: build them, run them, and get the results back as nsnn_sim objects.
+
+:func:`to_brian2` writes an nsnn_sim model, its inputs and connections as Brian2 objects;
+:func:`run_brian2` runs them (Cython or numpy runtime, or ``cpp_standalone``) and returns a
+:class:`~nsnn_sim.spikes.SimulationResult`, so every analysis applies unchanged.
+
+Translation (``i`` runs over ``n_trials * n_neurons`` Brian2 neurons; trial ``k``, neuron ``n`` is
+Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over trials):
+
+* ``LIF(method="euler")``: ``dv/dt = (u_rest + I - v)/tau + sigma*sqrt(2/tau)*xi (unless refractory)``,
+  ``method="euler"`` (with ``noise="none"`` or escape firing, no ``xi`` term).
+* ``NSNN`` and ``LIF(method="exact")``: the map ``v = alpha*v + gain*I + offset [+ scale*eps]`` as a
+  ``run_regularly`` operation in the ``groups`` slot, one Brian2 step per model step; ``eps`` is the
+  family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``). Every family's cdf and ppf
+  expressions (and the Brian2 functions they call) come from its registry record
+  (:class:`nsnn_sim.simulator.noise.FamilySpec`), so a registered family needs nothing here.
+* Spike rules: ``"membrane"``: threshold ``v >= theta``; ``"escape"`` and ``"reference"``: threshold
+  ``rand() < F(v - theta)``, one draw per step deciding spike and reset; the Brownian-bridge
+  crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``;
+  ``"hazard"``: ``rand() < 1 - exp(-rho_0*dt*exp((v - theta)/delta_u))`` (nsnn_sim evaluates the
+  same probability with ``expm1``, which Brian2 lacks: the two differ by at most ~1e-16, so a shared
+  uniform falls between them with probability ~1e-16 per step).
+* Synaptic and Poisson inputs are applied in the ``before_thresholds`` slot (after the state update,
+  before the threshold, as nsnn_sim adds them) and only to non-refractory neurons; Poisson input
+  counts are exact ``Binomial(n_sources, rate*dt)`` draws (Brian2's ``PoissonInput`` switches to a
+  normal approximation above 5 spikes per step).
+* Refractoriness: nsnn_sim holds a neuron for ``n = round(tau_ref/dt)`` steps after the spike step;
+  Brian2 evaluates ``not_refractory`` before its state update, which holds it for one step less, so
+  the bridge passes ``refractory = (n + 1)*dt``.
+
+``shared_noise=True`` replaces every random draw by the one nsnn_sim's engine makes for the same
+(seed, trial, neuron, step) (as ``TimedArray`` lookups: uniforms, the family's ``ppf`` of them, or
+for Gaussian membrane noise the ziggurat normals of :func:`nsnn_sim.simulator.rng.normal`), so the two
+simulators can be compared spike for spike.
+
+Examples
+--------
+>>> import nsnn_sim as ns
+>>> from nsnn_sim.interop.brian2 import run_brian2
+>>> model = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.3, firing="escape")
+>>> ours = ns.simulate(model, 0.7, n_neurons=4, n_steps=50, seed=3)
+>>> theirs = run_brian2(model, 0.7, n_neurons=4, n_steps=50, seed=3, shared_noise=True, target="numpy")
+>>> ours.spikes == theirs.spikes
+True
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from nsnn_sim._core.extras import require
+from nsnn_sim._core.validation import whole_number
+from nsnn_sim.simulator import noise as noise_families
+from nsnn_sim.simulator import rng
+from nsnn_sim.simulator.engine import initial_membrane
+from nsnn_sim.simulator.network import Connections, connect, describe_inputs, prepare_inputs
+from nsnn_sim.simulator.neurons import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
+from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.spikes import SpikeTrains
+
+__all__ = ["to_brian2", "run_brian2", "Brian2Model", "TARGETS"]
+
+TARGETS = ("cython", "numpy", "cpp_standalone")
+
+_BRIAN2 = require("brian2", "brian2")  # a clear ImportError naming the extra, at import
+
+
+def _brian2():
+    return _BRIAN2
+
+
+# --------------------------------------------------------------------------------------------------
+# building
+# --------------------------------------------------------------------------------------------------
+@dataclass
+class Brian2Model:
+    """The Brian2 objects of one nsnn_sim model run, and what is needed to read the results back."""
+
+    network: object
+    group: object
+    spike_monitor: object
+    state_monitor: object | None
+    n_trials: int
+    n_neurons: int
+    n_steps: int
+    dt: float
+    recorded: np.ndarray
+
+    def run(self, report=None) -> None:
+        b2 = _brian2()
+        self.network.run(self.n_steps * self.dt * b2.second, report=report)
+
+    def spikes(self) -> SpikeTrains:
+        """The spikes of the finished run as SpikeTrains (neuron ``k*n_neurons + n`` -> trial k, neuron n)."""
+        index = np.asarray(self.spike_monitor.i[:], dtype=np.int64)
+        step = np.rint(np.asarray(self.spike_monitor.t[:] / _brian2().second) / self.dt).astype(np.int64)
+        return SpikeTrains(index // self.n_neurons, index % self.n_neurons, step, dt=self.dt,
+                           n_trials=self.n_trials, n_neurons=self.n_neurons, n_steps=self.n_steps)
+
+    def state(self) -> np.ndarray | None:
+        """Recorded ``v`` after reset as ``(n_trials, n_steps, n_recorded)``, as nsnn_sim records it."""
+        if self.state_monitor is None:
+            return None
+        values = np.asarray(self.state_monitor.v[:])  # (n_trials * n_recorded, n_steps)
+        return values.reshape(self.n_trials, self.recorded.size, -1).transpose(0, 2, 1).copy()
+
+
+def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1, seed: int = 0,
+              connections=None, shared_noise: bool = False, record_state=None,
+              initial_state=None) -> Brian2Model:
+    """Build the Brian2 objects that simulate ``model`` exactly as :func:`nsnn_sim.simulate` would.
+
+    Parameters are those of :func:`nsnn_sim.simulate`; ``shared_noise=True`` feeds the random
+    numbers nsnn_sim draws for ``seed`` into Brian2 (``TimedArray``), otherwise Brian2 draws its own
+    (seeded with ``seed``). The Brian2 device and code-generation target must be set by the caller
+    (:func:`run_brian2` does it).
+
+    The population is built from the compiled neuron coefficients (``model.compile(n_neurons)``:
+    ``alpha``, ``gain``, ``offset``, ``noise_scale``, ``threshold``, ``u_reset``, refractory steps)
+    and the noise family's registry record (its Brian2 cdf and ppf expressions), in small steps:
+    the current term, the membrane update, the spike rule, the Poisson inputs, the synapses and the
+    monitors.
+    """
+    if not isinstance(model, (LIF, NSNN)):
+        raise TypeError(f"model must be an nsnn_sim LIF or NSNN, got {type(model).__name__}")
+    b2 = _brian2()
+    n_neurons = whole_number("n_neurons", n_neurons)
+    n_steps = whole_number("n_steps", n_steps)
+    n_trials = whole_number("n_trials", n_trials)
+    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    if isinstance(model, LIF) and model.threshold_crossing == "substep":
+        raise ValueError("threshold_crossing='substep' (a reset within the step) has no Brian2 translation; "
+                         "allowed here: 'grid', 'bridge'")
+    compiled = model.compile(n_neurons)
+    compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
+    initial = initial_membrane(compiled, initial_state, n_neurons, n_trials).ravel()
+    recorded = (np.zeros(0, dtype=np.int64) if record_state is None
+                else np.atleast_1d(np.asarray(record_state, dtype=np.int64)))
+
+    b2.defaultclock.dt = model.dt * b2.second
+    if not shared_noise:
+        b2.seed(seed % (2**32))
+    family = noise_families.spec(model.noise)
+    parts = _Parts(b2, n_trials, n_neurons, n_steps, model.dt, seed, shared_noise,
+                   {item.name: _brian2_function(b2, item) for item in family.brian2_functions})
+    parts.constant("theta", compiled.threshold)
+    parts.constant("u_reset", compiled.u_reset)
+    parts.constant("scale", compiled.noise_scale)
+    parts.equations.append("v_before : 1")
+    current = _current_term(parts, compiled_inputs.current)
+    _membrane_update(parts, model, compiled, family, current)
+    threshold, reset, refractory = _spike_rule(parts, compiled, family)
+    _poisson_inputs(parts, compiled_inputs)
+
+    group = b2.NeuronGroup(n_trials * n_neurons, "\n".join(parts.equations) + "\n", threshold=threshold, reset=reset,
+                           refractory=refractory, method="euler", namespace=parts.namespace, name="nsnn_population")
+    group.v = initial
+    group.v_before = initial
+    for name, (values, unit) in parts.constants.items():
+        setattr(group, name, values * unit if unit is not None else values)
+    objects = [group] + [group.run_regularly(code, when=when, order=order, name=name)
+                         for code, when, order, name in parts.operations]
+    if connections is not None:
+        objects.append(_synapses(parts, group, connections))
+    spike_monitor, state_monitor = _monitors(parts, group, recorded)
+    objects += [spike_monitor] + ([state_monitor] if state_monitor is not None else [])
+    return Brian2Model(b2.Network(*objects), group, spike_monitor, state_monitor, n_trials, n_neurons, n_steps,
+                       model.dt, recorded)
+
+
+@dataclass
+class _Parts:
+    """The pieces of the Brian2 population being built: equations, per-neuron constants (one value
+    per nsnn_sim neuron, tiled over the trials), ``run_regularly`` operations and the namespace."""
+
+    b2: object
+    n_trials: int
+    n_neurons: int
+    n_steps: int
+    dt: float
+    seed: int
+    shared_noise: bool
+    namespace: dict
+    equations: list = field(default_factory=list)
+    constants: dict = field(default_factory=dict)  # name: (values of all Brian2 neurons, unit or None)
+    operations: list = field(default_factory=list)  # (code, when, order, name) of run_regularly
+
+    def constant(self, name: str, values, unit: str = "1") -> None:
+        """Declare ``name : unit (constant)`` with one value per neuron (scalar or ``(n_neurons,)``)."""
+        per_neuron = np.broadcast_to(np.asarray(values, dtype=np.float64), (self.n_neurons,))
+        self.equations.append(f"{name} : {unit} (constant)")
+        self.constants[name] = (np.tile(per_neuron, self.n_trials), None if unit == "1" else getattr(self.b2, unit))
+
+    def stream(self, purpose: int, transform=None, kind: str = "uniform") -> str:
+        """nsnn_sim's draws of ``purpose`` for every trial as a TimedArray lookup (steps x neurons)."""
+        values = np.concatenate([rng.draws(self.seed, trial, purpose, self.n_steps, self.n_neurons, kind)
+                                 for trial in range(self.n_trials)], axis=1)
+        name = {rng.MEMBRANE: "shared_membrane", rng.FIRING: "shared_firing", rng.BRIDGE: "shared_bridge"}[purpose]
+        return self.timed_array(name, values if transform is None else transform(values))
+
+    def timed_array(self, name: str, values: np.ndarray) -> str:
+        """``values`` (steps x Brian2 neurons) as the TimedArray ``name``; returns ``name(t, i)``."""
+        self.namespace[name] = self.b2.TimedArray(np.ascontiguousarray(values), dt=self.dt * self.b2.second)
+        return f"{name}(t, i)"
+
+
+def _brian2_function(b2, function: noise_families.Brian2Function):
+    """The Brian2 ``Function`` of a family's :class:`~nsnn_sim.simulator.noise.Brian2Function` (one
+    dimensionless argument), implemented for the numpy, Cython and C++ targets."""
+    brian2_function = b2.Function(function.numpy, arg_units=[1], return_unit=1)
+    brian2_function.implementations.add_implementation("cython", function.cython, name=function.name)
+    brian2_function.implementations.add_implementation("cpp", function.cpp, name=function.name)
+    return brian2_function
+
+
+def _current_term(parts: _Parts, current: np.ndarray) -> str:
+    """The external current ``I(t)`` as a Brian2 term: a constant per neuron, or a TimedArray."""
+    if current.strides[1] == 0:  # constant in time (a broadcast view: never expanded to steps x neurons)
+        parts.equations.append("I_ext : 1 (constant)")
+        parts.constants["I_ext"] = (np.concatenate([current[trial, 0, :] for trial in range(parts.n_trials)]), None)
+        return "I_ext"
+    return parts.timed_array("I_ta", np.concatenate([current[trial] for trial in range(parts.n_trials)], axis=1))
+
+
+def _membrane_noise(parts: _Parts, compiled, family: noise_families.FamilySpec) -> tuple[str, str]:
+    """``(statement, eps)``: a statement drawing what ``eps`` needs (or ""), and the Brian2 term of
+    one standard (scale 1) membrane-noise value ``eps``, as nsnn_sim draws it when shared."""
+    if parts.shared_noise and compiled.family == noise_families.GAUSSIAN:  # the engine draws ziggurat normals
+        return "", parts.stream(rng.MEMBRANE, kind="normal")
+    if parts.shared_noise:  # the standard noise values nsnn_sim adds, eps = F^-1(U; 1)
+        return "", parts.stream(rng.MEMBRANE, noise_families.get(family.name, 1.0).ppf)
+    if family.brian2_sample is not None:
+        # drawn in a statement of its own: inside the held update (``int(not_refractory)*(...)``) Brian2's
+        # numpy target rewrites the expression into a ``where`` that calls the sampler twice and
+        # without its vectorisation index (a TypeError), as it once did for every Gaussian NSNN
+        return f"nsnn_sample = {family.brian2_sample}\n", "nsnn_sample"
+    # rand() lies in [0, 1): map it into [2**-53, 1 - 2**-52] so that every ppf is finite
+    return "nsnn_uniform = rand()*(1.0 - 2.0**-52) + 2.0**-53\n", family.ppf_expression("nsnn_uniform", "1.0")
+
+
+def _membrane_update(parts: _Parts, model, compiled, family: noise_families.FamilySpec, current: str) -> None:
+    """The integration step with its membrane noise (``scale*eps``, if the noise enters ``u``).
+
+    The map (NSNN, ``LIF(method="exact")``): ``v = alpha*v + gain*I + offset [+ scale*eps]`` with the
+    compiled coefficients, as a ``run_regularly`` operation in the ``groups`` slot, held while refractory.
+    The Euler LIF: Brian2's own ``dv/dt = (u_rest + I - v)/tau [+ sigma*sqrt(2/tau)*xi]`` (shared
+    noise: ``+ scale*eps/dt``), integrated by Brian2's Euler method ``(unless refractory)``.
+    """
+    noisy = not family.deterministic and compiled.firing in (FIRING_MEMBRANE, FIRING_REFERENCE)
+    statement, eps = _membrane_noise(parts, compiled, family) if noisy else ("", "")
+    if isinstance(model, NSNN) or model.method == "exact":
+        parts.equations.insert(0, "v : 1")
+        for name in ("alpha", "gain", "offset"):
+            parts.constant(name, getattr(compiled, name))
+        update = f"alpha*v + gain*{current} + offset" + (f" + scale*({eps})" if noisy else "")
+        parts.operations.append((statement + f"v = int(not_refractory)*({update}) + (1 - int(not_refractory))*v",
+                                 "groups", 1, "nsnn_map"))
+        return
+    if noisy and parts.shared_noise:
+        noise_term = f" + scale*({eps})/dt"
+    else:
+        noise_term = " + sigma*sqrt(2.0/tau)*xi" if noisy else ""
+    parts.equations.insert(0, f"dv/dt = (u_rest + {current} - v)/tau{noise_term} : 1 (unless refractory)")
+    parts.constant("tau", model.tau, unit="second")
+    parts.constant("u_rest", model.u_rest)
+    parts.constant("sigma", model.sigma)
+
+
+def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
+    """``(threshold, reset, refractory)`` of the NeuronGroup.
+
+    ``"membrane"``: ``v >= theta`` (Brownian bridge: ``or rand() < exp(-2*(theta - v_before)*(theta - v)/scale**2)``,
+    ``v_before`` saved in the ``before_groups`` slot); ``"escape"`` and ``"reference"``:
+    ``rand() < F(v - theta; scale)`` with the family's Brian2 cdf; ``"hazard"``:
+    ``rand() < 1 - exp(-hazard_rate*exp((v - theta)/scale))`` (``hazard_rate = rho_0*dt``,
+    ``scale = delta_u``). Reset ``v = u_reset`` or
+    ``v = v - (theta - u_reset)``. nsnn_sim holds a neuron ``n`` steps after its spike step, Brian2
+    one step less (it tests ``not_refractory`` before the update): ``refractory = (n + 1)*dt``.
+    """
+    if compiled.firing == FIRING_MEMBRANE:
+        threshold = "v >= theta"
+        if compiled.bridge:
+            draw = parts.stream(rng.BRIDGE) if parts.shared_noise else "rand()"
+            threshold += f" or {draw} < exp(-2.0*(theta - v_before)*(theta - v)/scale**2)"
+            parts.operations.insert(0, ("v_before = v", "before_groups", 0, "nsnn_v_before"))
+    elif compiled.firing == FIRING_HAZARD:
+        parts.constant("hazard_rate", compiled.hazard_rate)
+        draw = parts.stream(rng.FIRING) if parts.shared_noise else "rand()"
+        threshold = f"{draw} < 1.0 - exp(-hazard_rate*exp((v - theta)/scale))"
+    else:
+        draw = parts.stream(rng.FIRING) if parts.shared_noise else "rand()"
+        threshold = f"{draw} < {family.cdf_expression('v - theta', 'scale')}"
+    reset = "v = u_reset" if compiled.reset == RESET_ZERO else "v = v - (theta - u_reset)"
+    steps = compiled.refractory_steps
+    if np.any(steps != steps[0]):
+        parts.constant("ref_steps", steps)
+        return threshold, reset, "(ref_steps + 1)*dt"
+    return threshold, reset, (int(steps.max()) + 1) * parts.dt * parts.b2.second
+
+
+def _poisson_inputs(parts: _Parts, compiled_inputs) -> None:
+    """Poisson drive: exact ``Binomial(n_sources, rate*dt)`` counts times the weight, added after the
+    update (``before_thresholds`` slot) and only when not refractory, as nsnn_sim adds them."""
+    for index in range(compiled_inputs.poisson_sources.size):
+        probability = compiled_inputs.poisson_probability[index]
+        if np.any(probability != probability[0]):
+            raise ValueError("the Brian2 bridge supports one Poisson rate per input group (Brian2 draws "
+                             "Binomial(n, p) with a single p); got per-neuron rates")
+        parts.namespace[f"nsnn_binomial_{index}"] = parts.b2.BinomialFunction(
+            int(compiled_inputs.poisson_sources[index]), float(probability[0]), approximate=False,
+            name=f"nsnn_binomial_{index}")
+        parts.constant(f"poisson_weight_{index}", compiled_inputs.poisson_weight[index])
+        parts.operations.append((f"v += nsnn_binomial_{index}()*poisson_weight_{index}*int(not_refractory)",
+                                 "before_thresholds", index, f"nsnn_poisson_{index}"))
+
+
+def _synapses(parts: _Parts, group, connections):
+    """Recurrent connections, block-diagonal over trials: ``v_post += w`` unless refractory."""
+    b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
+    synapses = (connections if isinstance(connections, Connections) else connect(connections)).compile(n_neurons)
+    pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
+    offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
+    connection = b2.Synapses(group, group, "w : 1", on_pre="v_post += w*int(not_refractory_post)",
+                             name="nsnn_synapses")
+    if pre.size:
+        connection.connect(i=np.tile(pre, n_trials) + offsets, j=np.tile(synapses.post, n_trials) + offsets)
+        connection.w = np.tile(synapses.weight, n_trials)
+        # in the before_thresholds slot the pathway pushes the previous step's spikes, one
+        # step late: Brian2's delay is nsnn_sim's minus one step
+        connection.delay = np.tile(synapses.delay - 1, n_trials) * parts.dt * b2.second
+    connection.pre.when = "before_thresholds"
+    return connection
+
+
+def _monitors(parts: _Parts, group, recorded: np.ndarray):
+    """The SpikeMonitor, and a StateMonitor of ``v`` after reset (``when="end"``) for ``recorded``."""
+    spike_monitor = parts.b2.SpikeMonitor(group, name="nsnn_spikes")
+    if not recorded.size:
+        return spike_monitor, None
+    indices = (np.arange(parts.n_trials)[:, None] * parts.n_neurons + recorded[None, :]).ravel()
+    return spike_monitor, parts.b2.StateMonitor(group, "v", record=indices, when="end", name="nsnn_state")
+
+
+# --------------------------------------------------------------------------------------------------
+# running
+# --------------------------------------------------------------------------------------------------
+def run_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1, seed: int = 0,
+               connections=None, shared_noise: bool = False, record_state=None, initial_state=None,
+               target: str = "cython", n_threads: int = 1, build_directory=None) -> SimulationResult:
+    """Run ``model`` in Brian2 and return a :class:`SimulationResult` like :func:`nsnn_sim.simulate`.
+
+    ``target`` is ``"cython"`` or ``"numpy"`` (runtime code generation) or ``"cpp_standalone"``
+    (compiled C++ with ``n_threads`` OpenMP threads, built in ``build_directory`` or a temporary
+    folder). ``result.wall_time`` is the time of ``Network.run`` (for ``cpp_standalone``: code
+    generation, compilation and the run).
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target={target!r} is not allowed; allowed: {TARGETS}")
+    b2 = _brian2()
+    standalone = target == "cpp_standalone"
+    previous_target = b2.prefs.codegen.target
+    if standalone:
+        directory = build_directory or tempfile.mkdtemp(prefix="nsnn_brian2_")
+        b2.set_device("cpp_standalone", directory=os.fspath(directory), build_on_run=False)
+        b2.prefs.devices.cpp_standalone.openmp_threads = whole_number("n_threads", n_threads)
+    else:
+        b2.prefs.codegen.target = target
+    try:
+        built = to_brian2(model, inputs, n_neurons, n_steps, n_trials, seed, connections, shared_noise,
+                          record_state, initial_state)
+        start = time.perf_counter()
+        built.run()
+        if standalone:
+            b2.device.build(directory=os.fspath(directory), compile=True, run=True)
+        elapsed = time.perf_counter() - start
+        spikes = built.spikes()
+        state = built.state()
+    finally:
+        if standalone:
+            b2.device.reinit()
+            b2.device.activate()
+            b2.set_device("runtime")
+        b2.prefs.codegen.target = previous_target
+    return SimulationResult(
+        spikes=spikes, state=state, state_neurons=built.recorded, model=model, seed=seed,
+        inputs_description=f"{describe_inputs(inputs)} (Brian2 {b2.__version__}, {target}, "
+                           f"{'nsnn_sim noise' if shared_noise else 'Brian2 noise'})",
+        connections_description="none" if connections is None else "recurrent (Brian2 Synapses)",
+        wall_time=elapsed,
+    )

@@ -1,0 +1,18 @@
+"""The simulator: models compiled to one neuron equation, and the Numba kernels that run them.
+
+* :mod:`~nsnn_sim.simulator.noise` -- the noise families (one record each, a registry);
+* :mod:`~nsnn_sim.simulator.rng` -- counter-based random streams keyed by (seed, trial, neuron, purpose);
+* :mod:`~nsnn_sim.simulator.neurons` -- the models (:class:`LIF`, :class:`NSNN`) and their compiled constants;
+* :mod:`~nsnn_sim.simulator.network` -- inputs and connections (currents, Poisson drive, recurrent weights);
+* :mod:`~nsnn_sim.simulator.engine` -- the only hot loops, and :func:`simulate`;
+* :mod:`~nsnn_sim.simulator.brunel` -- Brunel's (2000) model A;
+* :mod:`~nsnn_sim.simulator.results` -- :class:`SimulationResult` and its netCDF file.
+"""
+
+from nsnn_sim.simulator.engine import simulate
+from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.simulator.neurons import LIF, NSNN
+from nsnn_sim.simulator.results import SimulationResult, load
+
+__all__ = ["simulate", "LIF", "NSNN", "Connections", "PoissonInput", "connect", "poisson_input",
+           "SimulationResult", "load"]

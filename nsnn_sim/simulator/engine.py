@@ -1,0 +1,602 @@
+"""The Numba kernels that run a model, and :func:`simulate`, which validates and schedules them.
+
+Work is split into independent tasks:
+
+* without recurrent connections, a task is one trial and a block of neurons, simulated
+  neuron-major (each neuron's whole time course with its state in registers), on a pool of
+  threads (the kernel releases the GIL);
+* with recurrent connections, one parallel (``prange``) kernel runs all trials, ``min_delay``
+  steps at a time (no spike arrives sooner): (trial, block of neurons) tasks update their neurons
+  for those steps, then, after a barrier, push the spikes into a ring buffer of future inputs, each
+  task owning a range of postsynaptic neurons and taking the spikes step by step in neuron order.
+
+The hot loops never reassign an array (Numba would count references at every step), draw Gaussian
+membrane noise with the ziggurat (:func:`nsnn_sim.simulator.rng.normal`) and Poisson input counts from
+cumulative binomial tables built once per run.
+
+Every random number is drawn from the counter stream of its (seed, trial, neuron, purpose)
+(:mod:`nsnn_sim.simulator.rng`), and tasks are combined in a fixed order, so the result is bit-identical for
+any number of threads, and trial ``k`` is the same whichever other trials are run beside it.
+Spikes are recorded sparsely into per-task buffers; no neurons x steps array is ever allocated
+unless ``record_state`` asks for one.
+
+Examples
+--------
+>>> from nsnn_sim import LIF, theory
+>>> from nsnn_sim.simulator.engine import simulate
+>>> model = LIF(tau=10e-3, noise="none", dt=1e-4)
+>>> result = simulate(model, inputs=1.5, n_neurons=3, n_steps=10_000, seed=0)
+>>> result.spikes.rates().values.round(1).tolist()  # Euler steps of 0.1 ms
+[[90.0, 90.0, 90.0]]
+>>> round(theory.noise_free_rate(1.5, tau=10e-3), 1)  # continuous time
+91.0
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import NamedTuple
+
+import numba
+import numpy as np
+from numba import njit, prange
+
+from nsnn_sim._core.compile_clock import CompileClock
+from nsnn_sim._core.log import get_logger
+from nsnn_sim._core.memory import require_memory
+from nsnn_sim._core.progress import progress_bar, progress_enabled
+from nsnn_sim._core.validation import finite_array, whole_number
+from nsnn_sim.simulator import rng
+from nsnn_sim.simulator.network import Connections, connect, describe_inputs, prepare_inputs
+from nsnn_sim.simulator.neurons import neuron_constants, neuron_step, rule_codes
+from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.spikes import SpikeTrains
+
+__all__ = ["simulate"]
+
+_INITIAL_CAPACITY = 1024
+_MAX_SEED = 2**63 - 1
+_MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
+_MAX_STEPS = 2**53  # steps are int64 and their times k*dt exact in float64
+_BYTES_PER_NEURON = 200  # per-neuron coefficient, state, key and input arrays of one run (with margin)
+# below this many neuron-steps between two barriers the recurrent kernel runs on one thread: a barrier
+# costs tens of microseconds (measured: 10 neurons x 8 trials, 1-step delays, 17x faster on one thread)
+_SERIAL_WORK = 4096
+_NS_PER_NEURON_STEP = 5.0  # measured: 4.9 ns per neuron-step and thread (benchmarks/results/engine_costs.md)
+
+
+# --------------------------------------------------------------------------------------------------
+# kernels
+# --------------------------------------------------------------------------------------------------
+@njit(cache=True, inline="always")
+def _grown(buffer, count):
+    """``buffer`` with twice its capacity, its first ``count`` entries kept."""
+    bigger = np.empty(2 * buffer.size, dtype=buffer.dtype)
+    for index in range(count):  # a loop, not a slice copy: parallel kernels inline this too
+        bigger[index] = buffer[index]
+    return bigger
+
+
+@njit(cache=True)
+def _binomial_table(n, p):
+    """Cumulative Binomial(n, p) pmf for inverse-cdf draws: ``(cumulative, flip)``.
+
+    The pmf recursion runs from ``k = 0`` (O(n*min(p, 1-p)) entries). For ``p > 1/2`` the table is
+    that of ``Binomial(n, 1 - p)`` (``flip``; drawn as ``n - k`` with ``1 - u``), so ``(1 - p)**n``
+    never underflows. The table ends at ``k = n`` or, beyond the mean, where the pmf no longer
+    changes the sum (the rest of the tail is < 1e-16), so rounding can never run the search away.
+    """
+    if p <= 0.0:
+        return np.ones(1), False
+    if p >= 1.0:
+        return np.ones(1), True
+    flip = p > 0.5
+    if flip:
+        p = 1.0 - p
+    ratio = p / (1.0 - p)
+    mean = n * p
+    pmf = math.exp(n * math.log1p(-p))
+    cumulative = pmf
+    table = np.empty(16)
+    table[0] = cumulative
+    k = 0
+    while k < n:
+        pmf *= ratio * (n - k) / (k + 1)
+        if k > mean and cumulative + pmf == cumulative:
+            break
+        k += 1
+        cumulative += pmf
+        if k == table.size:
+            table = _grown(table, k)
+        table[k] = cumulative
+    return table[:k + 1].copy(), flip
+
+
+@njit(cache=True, inline="always")
+def _binomial_lookup(cumulative, row, last, flip, n, u):
+    """The draw of uniform ``u`` from the :func:`_binomial_table` in ``cumulative[row]`` (2-D: no
+    array view is made in the hot loop), whose last index is ``last``."""
+    if flip:
+        u = 1.0 - u
+    # the first k with u <= cumulative[k] (or last) is the number of entries below u, as the
+    # cumulative sums never decrease: counted without branches, which the search mispredicted
+    k = 0
+    for index in range(last):
+        k += u > cumulative[row, index]
+    return n - k if flip else k
+
+
+@njit(cache=True)
+def _binomial(n, p, u):
+    """Inverse-cdf draw from Binomial(n, p) with one uniform ``u`` (see :func:`_binomial_table`)."""
+    table, flip = _binomial_table(n, p)
+    return _binomial_lookup(table.reshape(1, -1), 0, table.size - 1, flip, n, u)
+
+
+class PoissonTables(NamedTuple):
+    """The cumulative binomial tables of the Poisson inputs, one per distinct (group, rate*dt)."""
+
+    index: np.ndarray  # (n_groups, n_neurons) int64: the table of group g, neuron i
+    cumulative: np.ndarray  # (n_tables, longest) float64
+    last: np.ndarray  # (n_tables,) int64: the last valid index of each table
+    flip: np.ndarray  # (n_tables,) bool
+
+
+def _poisson_tables(inputs) -> PoissonTables:
+    """Tables for every distinct (group, probability): the per-step draw is then a short search."""
+    n_groups, n_neurons = inputs.poisson_probability.shape
+    index = np.zeros((n_groups, n_neurons), dtype=np.int64)
+    tables, flips = [], []
+    for group in range(n_groups):
+        values, inverse = np.unique(inputs.poisson_probability[group], return_inverse=True)
+        index[group] = len(tables) + inverse.ravel()
+        for probability in values:
+            table, flip = _binomial_table(np.int64(inputs.poisson_sources[group]), float(probability))
+            tables.append(table)
+            flips.append(flip)
+    longest = max([table.size for table in tables], default=1)
+    cumulative = np.ones((max(1, len(tables)), longest))
+    for row, table in enumerate(tables):
+        cumulative[row, :table.size] = table
+    last = np.array([table.size - 1 for table in tables] or [0], dtype=np.int64)
+    return PoissonTables(index, cumulative, last, np.array(flips or [False], dtype=np.bool_))
+
+
+@njit(cache=True, inline="always")
+def _poisson_jump(inputs, tables, i, step, poisson_keys, key_row):
+    """Input of the Poisson groups to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
+    jump = 0.0
+    for group in range(poisson_keys.shape[1]):
+        table = tables.index[group, i]
+        count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
+                                 inputs.poisson_sources[group], rng.uniform(poisson_keys[key_row, group], step))
+        jump += count * inputs.poisson_weight[group, i]
+    return jump
+
+
+@njit(cache=True, inline="always")
+def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
+    for group in range(n_groups):
+        poisson_keys[group] = rng._key(seed, trial, neuron, rng.POISSON + group)
+    return rng.neuron_keys(seed, trial, neuron)
+
+
+@njit(cache=True, inline="always")
+def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial, i, u, refractory_left, step,
+                  n_steps, column, state, spike_steps, count):
+    """Neuron ``i`` from ``step`` on, its state in registers, until the run ends or ``spike_steps``
+    is full. Returns ``(u, refractory_left, step, count)``.
+
+    No array is reassigned in this loop: Numba would otherwise count references every step.
+    """
+    n_groups = poisson_keys.shape[1]
+    drive = inputs.current[trial, :, i]
+    capacity = spike_steps.size
+    while step < n_steps and count < capacity:
+        jump = _poisson_jump(inputs, tables, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
+        u, refractory_left, spike = neuron_step(constants, codes, u, refractory_left, drive[step], jump, step,
+                                                keys)
+        if spike:
+            spike_steps[count] = step
+            count += 1
+        if column >= 0:
+            state[trial, step, column] = u
+        step += 1
+    return u, refractory_left, step, count
+
+
+@njit(cache=True, nogil=True)
+def _run_block(p, inputs, tables, initial, seed, trial, start, stop, n_steps, record_column, state):
+    """Neurons ``start:stop`` of one trial, no recurrence, neuron-major (each neuron's whole time
+    course with its state in registers). Returns (spike count per neuron, spike steps neuron-major)."""
+    spike_steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
+    spike_counts = np.zeros(stop - start, dtype=np.int64)
+    count = 0
+    poisson_keys = np.empty((1, inputs.poisson_sources.size), dtype=np.uint64)
+    codes = rule_codes(p)
+    for i in range(start, stop):
+        keys = _neuron_keys(seed, trial, i, poisson_keys.shape[1], poisson_keys[0])
+        constants = neuron_constants(p, i)
+        u = initial[trial, i]
+        refractory_left = 0
+        step = 0
+        first = count
+        while True:
+            u, refractory_left, step, count = _neuron_steps(
+                p, inputs, tables, codes, constants, keys, poisson_keys, trial, i, u, refractory_left, step, n_steps,
+                record_column[i], state, spike_steps, count)
+            if step == n_steps:
+                break
+            spike_steps = _grown(spike_steps, count)
+        spike_counts[i - start] = count - first
+    return spike_counts, spike_steps[:count].copy()
+
+
+@njit(cache=True, inline="always")
+def _lower_bound(values, first, last, target):
+    """The first index in ``first:last`` of sorted ``values`` whose value is >= ``target``."""
+    while first < last:
+        middle = (first + last) // 2
+        if values[middle] < target:
+            first = middle + 1
+        else:
+            last = middle
+    return first
+
+
+@njit(cache=True, nogil=True, parallel=True)
+def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neurons, n_steps, n_blocks,
+                   record_column, state):
+    """All trials of a recurrent network. Returns spike (trial, neuron, step) arrays, unsorted.
+
+    No spike reaches a neuron earlier than ``window = min_delay`` steps after it was emitted, so
+    the run advances ``window`` steps at a time, in two parallel phases over (trial, block of
+    neurons) tasks with a barrier between:
+
+    1. update: each neuron of the block runs the ``window`` steps with its state in registers
+       (the one neuron equation, fed by the ring buffer of arriving input), listing its spikes per
+       step and block;
+    2. push: the task that owns the posts ``block`` of ``trial`` adds the weights of that trial's
+       spikes, taken step by step and in neuron order, to the ring buffer entries of its posts.
+
+    Every ring-buffer entry thus receives its additions in one fixed order (step, then presynaptic
+    neuron), as in a serial loop, whatever the number of threads or blocks: bit-identical results.
+    """
+    n_groups = inputs.poisson_sources.size
+    keys = np.empty((n_trials, n_neurons, 3), dtype=np.uint64)
+    poisson_keys = np.empty((n_trials * n_neurons, n_groups), dtype=np.uint64)
+    for task in prange(n_trials * n_neurons):
+        trial, i = task // n_neurons, task % n_neurons
+        keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2] = _neuron_keys(
+            seed, trial, i, n_groups, poisson_keys[task])
+    codes = rule_codes(p)
+    u = np.empty((n_trials, n_neurons))
+    u[:] = initial
+    refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
+    window = max(1, min(synapses.min_delay, n_steps))
+    same_delay = synapses.min_delay == synapses.max_delay
+    # a spike of the window [t0, t0 + window) arrives in [t0 + window, t0 + window + max_delay)
+    ring_length = min(synapses.max_delay, n_steps) + window
+    arriving = np.zeros((n_trials, ring_length, n_neurons))
+    fired = np.empty((n_trials, window, n_neurons), dtype=np.int32)  # block b lists from its first neuron
+    n_fired = np.zeros((n_trials, window, n_blocks), dtype=np.int64)
+    out_trial = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
+    out_neuron = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
+    out_step = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
+    count = 0
+    for first_step in range(0, n_steps, window):
+        steps_now = min(window, n_steps - first_step)
+        first_row = first_step % ring_length
+        for task in prange(n_trials * n_blocks):
+            trial, block = task // n_blocks, task % n_blocks
+            start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
+            for offset in range(steps_now):
+                n_fired[trial, offset, block] = 0
+            for i in range(start, stop):
+                constants = neuron_constants(p, i)
+                neuron_keys = (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2])
+                u_i, refractory_i = u[trial, i], refractory_left[trial, i]
+                column = record_column[i]
+                row = first_row
+                for offset in range(steps_now):
+                    step = first_step + offset
+                    jump = arriving[trial, row, i]
+                    arriving[trial, row, i] = 0.0
+                    if n_groups > 0:
+                        jump += _poisson_jump(inputs, tables, i, step, poisson_keys, trial * n_neurons + i)
+                    u_i, refractory_i, spike = neuron_step(constants, codes, u_i, refractory_i,
+                                                           inputs.current[trial, step, i], jump, step, neuron_keys)
+                    if spike:
+                        fired[trial, offset, start + n_fired[trial, offset, block]] = i
+                        n_fired[trial, offset, block] += 1
+                    if column >= 0:
+                        state[trial, step, column] = u_i
+                    row = row + 1 if row + 1 < ring_length else 0
+                u[trial, i], refractory_left[trial, i] = u_i, refractory_i
+        for task in prange(n_trials * n_blocks):
+            trial, block = task // n_blocks, task % n_blocks
+            start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
+            for offset in range(steps_now):
+                step = first_step + offset
+                row = (first_row + offset) % ring_length
+                for source in range(n_blocks):
+                    source_start = source * n_neurons // n_blocks
+                    for k in range(n_fired[trial, offset, source]):
+                        pre = fired[trial, offset, source_start + k]
+                        first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
+                        if n_blocks > 1:
+                            first = _lower_bound(synapses.post, first, last, start)
+                            last = _lower_bound(synapses.post, first, last, stop)
+                        if same_delay:  # one target row for all synapses: no per-synapse delay
+                            if step + synapses.min_delay < n_steps:
+                                target = row + synapses.min_delay
+                                if target >= ring_length:
+                                    target -= ring_length
+                                for synapse in range(first, last):
+                                    arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
+                            continue
+                        for synapse in range(first, last):
+                            delay = synapses.delay[synapse]
+                            if step + delay < n_steps:  # then delay < ring_length: one wrap at most
+                                target = row + delay
+                                if target >= ring_length:
+                                    target -= ring_length
+                                arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
+        total = 0
+        for trial in range(n_trials):
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    total += n_fired[trial, offset, block]
+        while count + total > out_step.size:
+            out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
+            out_step = _grown(out_step, count)
+        for trial in range(n_trials):
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    start = block * n_neurons // n_blocks
+                    for k in range(n_fired[trial, offset, block]):
+                        out_trial[count] = trial
+                        out_neuron[count] = fired[trial, offset, start + k]
+                        out_step[count] = first_step + offset
+                        count += 1
+    return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
+
+
+# --------------------------------------------------------------------------------------------------
+# simulate
+# --------------------------------------------------------------------------------------------------
+def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1,
+             seed: int = 0, connections=None, record_state=None, initial_state=None,
+             n_threads: int | None = None, progress: bool | None = None) -> SimulationResult:
+    """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
+
+    Each step of each neuron applies the one neuron equation (:func:`nsnn_sim.simulator.neurons.neuron_step`)::
+
+        u <- alpha*u + gain*I(t) + offset + J(t) [+ noise];  s <- fire(u);  u <- reset(u, s)
+
+    with ``I`` from ``inputs`` and ``J`` the Poisson and recurrent spikes arriving this step.
+
+    Parameters
+    ----------
+    model : NSNN or LIF
+        The neuron model (scalar or per-neuron parameters).
+    inputs : float, array, PoissonInput or list
+        Current ``I(t)``: scalar, ``(n_neurons,)``, ``(n_steps, n_neurons)`` or
+        ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` drives.
+    n_neurons, n_steps, n_trials : int
+        Population size, steps per trial (of ``model.dt`` seconds), trials; each >= 1.
+    seed : int
+        Integer in [0, 2**63): the result depends only on (model, inputs, connections, seed).
+    connections : Connections, array or scipy.sparse matrix, optional
+        Recurrent weights ``W[post, pre]``; a bare matrix means a delay of 1 step
+        (:func:`nsnn_sim.connect` sets other delays).
+    record_state : array of int, optional
+        Indices of the neurons whose ``u`` (after reset) is recorded at every step.
+    initial_state : float or array, optional
+        ``u`` before the first step: scalar, ``(n_neurons,)`` or ``(n_trials, n_neurons)``
+        (default: ``u_rest`` for the LIF, 0 for the NSNN).
+    n_threads : int, optional
+        Worker threads (default: Numba's thread count, ``NUMBA_NUM_THREADS``); the result does not
+        depend on it. By default a recurrent network with less than 4096 neuron-steps of work between
+        two synchronisations (``n_trials * n_neurons * min_delay``) runs on one thread, which is faster.
+    progress : bool, optional
+        A progress bar over the (trial, block) tasks of an unconnected population (a recurrent
+        network runs as one kernel, without a bar). Default: shown when the run is predicted to take
+        more than 2 s (about 5 ns per neuron-step and thread), never under CI
+        (:func:`nsnn_sim._core.progress.progress_enabled`).
+
+    Returns
+    -------
+    SimulationResult
+        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_steps, n_recorded)`` or None.
+    """
+    if isinstance(model, type):
+        raise TypeError(f"model must be a neuron model instance, got the class {model.__name__}: call it, "
+                        f"e.g. model={model.__name__}()")
+    if not hasattr(model, "compile"):
+        raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
+    n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
+    n_steps = whole_number("n_steps", n_steps, maximum=_MAX_STEPS)
+    n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
+    seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
+    automatic_threads, n_threads = n_threads is None, _threads(n_threads)
+    recorded_count = 0 if record_state is None else np.size(record_state)
+    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
+                   f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
+                   f"{recorded_count} neurons in record_state)")
+    predicted_seconds = _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads
+    if predicted_seconds > _LONG_RUN_SECONDS:
+        _LOGGER.warning("simulate(n_neurons=%d, n_steps=%d, n_trials=%d) will take about %.3g hours on %d "
+                        "thread(s) (predicted from the engine's speed; interrupt with Ctrl-C)", n_neurons, n_steps,
+                        n_trials, predicted_seconds / 3600.0, n_threads)
+    show_progress = progress_enabled(progress, predicted_seconds)
+    with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
+        compiled = model.compile(n_neurons)
+        compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
+        initial = initial_membrane(compiled, initial_state, n_neurons, n_trials)
+        synapses = _compile_connections(connections, n_neurons)
+        recorded = _recorded_neurons(record_state, n_neurons)
+        record_column = np.full(n_neurons, -1, dtype=np.int64)
+        record_column[recorded] = np.arange(recorded.size)
+        state = np.zeros((n_trials, n_steps, recorded.size)) if recorded.size else np.zeros((0, 0, 0))
+        tables = _poisson_tables(compiled_inputs)
+        compiling_before_run, start_time = clock.seconds, time.perf_counter()
+        if synapses is not None and automatic_threads and n_trials * n_neurons * synapses.min_delay < _SERIAL_WORK:
+            n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
+        trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, np.uint64(seed),
+                                         n_trials, n_neurons, n_steps, n_threads, record_column, state, show_progress)
+        run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
+    spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
+                         n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
+    return SimulationResult(
+        spikes=spikes,
+        state=state if recorded.size else None,
+        state_neurons=recorded,
+        model=model,
+        seed=seed,
+        inputs_description=describe_inputs(inputs),
+        connections_description=_describe_connections(synapses, n_neurons),
+        wall_time=max(run_time, 0.0),
+        compile_time=clock.seconds,
+    )
+
+
+def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials, n_neurons, n_steps, n_threads,
+         record_column, state, show_progress):
+    """Run the kernels (unconnected: (trial, block) tasks on the thread pool; connected: the
+    parallel kernel); returns the sorted ``(trial, neuron, step)`` spike arrays."""
+    if synapses is None:
+        tasks = [(trial, start, stop) for trial in range(n_trials)
+                 for start, stop in _blocks(n_neurons, n_trials, n_threads)]
+
+        def run(task):
+            trial, start, stop = task
+            return _run_block(compiled, compiled_inputs, tables, initial, seed_u64, np.int64(trial),
+                              np.int64(start), np.int64(stop), np.int64(n_steps), record_column, state)
+
+        bar = progress_bar(len(tasks), show_progress, "simulate", "task")
+        if n_threads == 1 or len(tasks) == 1:
+            outputs = []
+            for task in tasks:
+                outputs.append(run(task))
+                bar.update(1)
+        else:
+            futures = [_thread_pool(n_threads).submit(run, task) for task in tasks]
+            for future in as_completed(futures):
+                bar.update(1)
+            outputs = [future.result() for future in futures]  # in task order, whatever order they ended in
+        bar.close()
+        return _gather_blocks(tasks, outputs)
+    else:
+        # (trial, block) tasks: one block per trial when the trials share the threads evenly
+        n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
+        previous_threads = numba.get_num_threads()
+        numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
+        try:
+            trial_ids, neurons, steps = _run_connected(
+                compiled, compiled_inputs, tables, initial, synapses, seed_u64, np.int64(n_trials),
+                np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column, state)
+        finally:
+            numba.set_num_threads(previous_threads)
+        order = np.lexsort((steps, neurons, trial_ids))
+        return trial_ids[order], neurons[order], steps[order]
+
+
+def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:
+    """``u`` before the first step as an ``(n_trials, n_neurons)`` float64 array (possibly a view)."""
+    if initial_state is None:
+        return np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
+    array = finite_array("initial_state", initial_state)
+    allowed = {0: (), 1: (n_neurons,), 2: (n_trials, n_neurons)}
+    if array.ndim not in allowed or array.shape != allowed[array.ndim]:
+        raise ValueError(f"initial_state has shape {array.shape}; allowed: scalar, (n_neurons,) = ({n_neurons},) "
+                         f"or (n_trials, n_neurons) = ({n_trials}, {n_neurons})")
+    return np.broadcast_to(array, (n_trials, n_neurons))
+
+
+def _gather_blocks(tasks, outputs):
+    """Concatenate the blocks' (spike counts per neuron, spike steps) into (trial, neuron, step)
+    arrays, freeing each block's buffer as soon as it is copied (peak memory: the spikes once)."""
+    total = sum(out[1].size for out in outputs)
+    trial_ids = np.empty(total, dtype=np.int32)
+    neurons = np.empty(total, dtype=np.int32)
+    steps = np.empty(total, dtype=np.int64)
+    filled = 0
+    for index, (trial, start, stop) in enumerate(tasks):
+        counts, block_steps = outputs[index]
+        outputs[index] = None
+        end = filled + block_steps.size
+        trial_ids[filled:end] = trial
+        neurons[filled:end] = np.repeat(np.arange(start, stop, dtype=np.int32), counts)
+        steps[filled:end] = block_steps
+        filled = end
+    return trial_ids, neurons, steps
+
+
+_POOLS: dict[int, ThreadPoolExecutor] = {}
+_POOLS_LOCK = threading.Lock()
+
+
+def _thread_pool(n_threads: int) -> ThreadPoolExecutor:
+    """A process-wide pool of ``n_threads`` worker threads, created on first use and kept (starting
+    threads anew costs about a millisecond per call, a few percent of a small simulation)."""
+    with _POOLS_LOCK:
+        if n_threads not in _POOLS:
+            _POOLS[n_threads] = ThreadPoolExecutor(max_workers=n_threads, thread_name_prefix=f"nsnn_sim-{n_threads}")
+        return _POOLS[n_threads]
+
+
+def _blocks(n_neurons: int, n_trials: int, n_threads: int) -> list[tuple[int, int]]:
+    """Split the neurons of one trial into blocks: enough tasks overall to keep threads busy."""
+    tasks_wanted = 8 * n_threads
+    blocks_per_trial = max(1, min(n_neurons // 32, math.ceil(tasks_wanted / n_trials)))
+    edges = np.linspace(0, n_neurons, blocks_per_trial + 1).astype(np.int64)
+    return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _compile_connections(connections, n_neurons):
+    if connections is None:
+        return None
+    if not isinstance(connections, Connections):
+        connections = connect(connections)
+    return connections.compile(n_neurons)
+
+
+def _describe_connections(synapses, n_neurons) -> str:
+    if synapses is None:
+        return "none"
+    return (f"{synapses.post.size} synapses among {n_neurons} neurons, delays "
+            f"{int(synapses.delay.min()) if synapses.delay.size else 0}-{synapses.max_delay} steps")
+
+
+#: A run predicted to take longer than this is announced (log warning) before it starts.
+_LONG_RUN_SECONDS = 600.0
+_LOGGER = get_logger(__name__)
+
+#: More threads than this would only queue on the cores (and a million of them hangs the pool's start-up).
+_MAX_THREADS = 1024
+
+
+def _threads(value) -> int:
+    if value is None:
+        return int(numba.config.NUMBA_NUM_THREADS) or (os.cpu_count() or 1)
+    return whole_number("n_threads", value, maximum=_MAX_THREADS)
+
+
+def _recorded_neurons(record_state, n_neurons: int) -> np.ndarray:
+    if record_state is None:
+        return np.zeros(0, dtype=np.int64)
+    if isinstance(record_state, (bool, np.bool_, str)):
+        raise TypeError(f"record_state must be an array of neuron indices, got {record_state!r}")
+    indices = np.atleast_1d(np.asarray(record_state))
+    if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
+        raise TypeError(f"record_state must be a 1-D array of integer neuron indices, got {record_state!r}")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_neurons):
+        raise ValueError(f"record_state indices must lie in [0, {n_neurons}), got {indices.min()}..{indices.max()}")
+    if np.unique(indices).size != indices.size:
+        raise ValueError("record_state indices must be unique")
+    return indices.astype(np.int64)

@@ -1,0 +1,282 @@
+"""Inputs and connections of a population: currents, Poisson drive, recurrent weights with delays.
+
+* Current ``I(t)`` (membrane units, multiplied by the model's ``gain``): a scalar, a per-neuron array
+  ``(n_neurons,)``, a time-varying array ``(n_steps, n_neurons)`` or a per-trial array
+  ``(n_trials, n_steps, n_neurons)``. It is broadcast to ``(n_trials, n_steps, n_neurons)`` as a
+  zero-stride view, so a constant input costs no memory.
+* :func:`poisson_input` ``(rate, weight, n_sources)``: each neuron receives ``n_sources`` independent
+  Poisson spike trains of ``rate`` Hz; each input spike adds ``weight`` to ``u`` (a jump, not scaled
+  by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
+  Brian2's ``PoissonInput``.
+* :func:`connect` ``(weights, delay)``: recurrent weights ``W[post, pre]`` (dense array or
+  ``scipy.sparse``), and a synaptic delay in steps (``>= 1``, scalar or per synapse). A spike of
+  ``pre`` at step ``t`` adds ``W[post, pre]`` to ``u[post]`` at step ``t + delay``.
+
+Examples
+--------
+>>> import numpy as np
+>>> from nsnn_sim.simulator.network import connect, poisson_input
+>>> drive = poisson_input(rate=20.0, weight=0.1, n_sources=50)
+>>> drive
+PoissonInput(rate=array(20.), weight=array(0.1), n_sources=50)
+>>> connections = connect(np.array([[0.0, 0.5], [-0.5, 0.0]]), delay=2)
+>>> connections
+Connections(weights=array([[ 0. ,  0.5],
+       [-0.5,  0. ]]), delay=2)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+import numpy as np
+import scipy.sparse as sp
+
+from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, si_value, whole_number
+
+__all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
+           "CompiledInputs", "CompiledConnections"]
+
+# Inversion of the binomial pmf costs O(mean) per draw; beyond this mean per step, a Gaussian
+# current (the diffusion approximation) is the right model and far cheaper.
+MAX_POISSON_MEAN_PER_STEP = 100.0
+
+#: The most sources a Poisson input may have: counts are int64 in the kernels, and every integer up to
+#: 2**53 is exact in the float64 arithmetic of n_sources * rate * dt.
+MAX_SOURCES = 2**53
+
+
+@dataclass(frozen=True, eq=False)
+class PoissonInput:
+    """External Poisson drive: ``n_sources`` trains of ``rate`` Hz, each spike adds ``weight`` to u.
+
+    ``rate`` may carry units (Brian2 ``20*Hz``, ``quantities`` ``20*pq.Hz``): converted to Hz; ``weight`` is
+    in membrane units (dimensionless), a voltage is refused with the conversion to use.
+    """
+
+    rate: float | np.ndarray
+    weight: float | np.ndarray
+    n_sources: int
+
+    def __post_init__(self):
+        rate = si_value("rate", self.rate, "Hz")
+        object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", rate, lower=0.0)))
+        object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
+        object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources, maximum=MAX_SOURCES))
+
+    def describe(self) -> dict:
+        return {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
+                "n_sources": self.n_sources}
+
+
+def poisson_input(rate, weight, n_sources: int) -> PoissonInput:
+    """External Poisson drive (see :class:`PoissonInput`); ``rate`` and ``weight`` may be per neuron."""
+    return PoissonInput(rate, weight, n_sources)
+
+
+@dataclass(frozen=True, eq=False)
+class Connections:
+    """Recurrent connections: ``weights[post, pre]`` (dense or scipy.sparse) and ``delay`` in steps.
+
+    ``delay`` is an integer >= 1 for all synapses, or per synapse: an integer array shaped like dense
+    ``weights``, or a sparse matrix with the sparsity pattern of sparse ``weights``. Duplicate
+    (post, pre) entries of sparse ``weights`` are one synapse with the summed weight.
+    """
+
+    weights: object
+    delay: object = 1
+
+    def __post_init__(self):
+        weights = self.weights
+        what = "a 2-D array of real numbers or a scipy.sparse matrix of them"
+        if sp.issparse(weights):
+            finite_array("weights", weights.data, what)  # the one rule: no complex, bool or string entries
+            weights = sp.csr_matrix(weights, dtype=np.float64)
+            weights.sum_duplicates()
+        else:
+            weights = finite_array("weights", weights, what)
+        if weights.ndim != 2:
+            raise ValueError(f"weights must be 2-D (n_post, n_pre), got shape {weights.shape}")
+        object.__setattr__(self, "weights", weights)
+        if np.isscalar(self.delay) or np.ndim(self.delay) == 0:
+            _check_delay_values(np.asarray(self.delay))
+            object.__setattr__(self, "delay", int(self.delay))
+        if sp.issparse(weights):
+            coo = weights.tocoo()
+            post, pre, weight = coo.row, coo.col, coo.data
+        else:
+            post, pre = np.nonzero(weights)
+            weight = weights[post, pre]
+        # the synapse list (validated now, before any simulation): post, pre, weight, delay
+        object.__setattr__(self, "_synapses", (post, pre, weight, self._synapse_delays(post, pre)))
+
+    @property
+    def shape(self) -> tuple[int, int]:
+        return self.weights.shape
+
+    def compile(self, n_neurons: int) -> "CompiledConnections":
+        """Synapses sorted by presynaptic neuron (CSR of ``W.T``), with per-synapse delays."""
+        if self.weights.shape != (n_neurons, n_neurons):
+            raise ValueError(
+                f"weights has shape {self.weights.shape}; a recurrent weight matrix W[post, pre] "
+                f"must have shape (n_neurons, n_neurons) = ({n_neurons}, {n_neurons})"
+            )
+        post, pre, weight, delay = self._synapses
+        order = np.lexsort((post, pre))
+        post, pre, weight, delay = post[order], pre[order], weight[order], delay[order]
+        indptr = np.zeros(n_neurons + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=n_neurons), out=indptr[1:])
+        return CompiledConnections(
+            indptr=indptr,
+            post=post.astype(np.int32),
+            weight=np.ascontiguousarray(weight, dtype=np.float64),
+            delay=delay.astype(np.int64),
+            max_delay=int(delay.max()) if delay.size else 1,
+            min_delay=int(delay.min()) if delay.size else 1,
+        )
+
+    def _synapse_delays(self, post, pre) -> np.ndarray:
+        if isinstance(self.delay, int):
+            return np.full(post.size, self.delay, dtype=np.int64)
+        if sp.issparse(self.weights):
+            if not sp.issparse(self.delay) or self.delay.shape != self.weights.shape:
+                raise ValueError(
+                    "per-synapse delay for sparse weights must be a sparse matrix of the same shape "
+                    f"{self.weights.shape} and sparsity pattern"
+                )
+            pattern = self.delay.tocoo()
+            if np.unique(pattern.row.astype(np.int64) * pattern.shape[1] + pattern.col).size < pattern.nnz:
+                raise ValueError("delay has duplicate (post, pre) entries: one delay per synapse")
+            values = np.asarray(sp.csr_matrix(self.delay)[post, pre]).ravel()
+        else:
+            if sp.issparse(self.delay):
+                raise ValueError(f"delay is a sparse matrix but weights are dense {self.weights.shape}: give "
+                                 "per-synapse delays as a dense array of that shape, or make weights sparse too")
+            delay = np.asarray(self.delay)
+            if delay.shape != self.weights.shape:
+                raise ValueError(
+                    f"delay has shape {delay.shape}; per-synapse delays must have the shape of "
+                    f"weights {self.weights.shape}"
+                )
+            values = delay[post, pre]
+        _check_delay_values(values)
+        return values.astype(np.int64)
+
+
+MAX_DELAY = 2**31 - 1
+
+
+def _check_delay_values(values: np.ndarray) -> None:
+    if values.dtype.kind == "b" or values.dtype.kind not in "iuf":
+        raise TypeError(f"delay must be an integer number of steps, got dtype {values.dtype}")
+    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
+        raise ValueError(f"delay={describe(values)} must be a whole number of steps")
+    if np.any(values < 1):
+        raise ValueError(f"delay must be >= 1 step, got minimum {values.min()!r}")
+    if np.any(values > MAX_DELAY):
+        raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {values.max()!r}")
+
+
+def connect(weights, delay=1) -> Connections:
+    """Recurrent connections ``W[post, pre]`` with ``delay`` steps (see :class:`Connections`)."""
+    return Connections(weights, delay)
+
+
+class CompiledConnections(NamedTuple):
+    indptr: np.ndarray  # int64, n_neurons + 1: synapses of pre j are indptr[j]:indptr[j+1]
+    post: np.ndarray  # int32
+    weight: np.ndarray  # float64
+    delay: np.ndarray  # int64, >= 1
+    max_delay: int
+    min_delay: int
+
+
+class CompiledInputs(NamedTuple):
+    current: np.ndarray  # (n_trials, n_steps, n_neurons) float64 view, possibly zero-stride
+    poisson_sources: np.ndarray  # (n_groups,) int64
+    poisson_probability: np.ndarray  # (n_groups, n_neurons) float64, rate*dt per step
+    poisson_weight: np.ndarray  # (n_groups, n_neurons) float64
+
+
+def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: float) -> CompiledInputs:
+    """Validate ``inputs`` and turn them into kernel arrays.
+
+    ``inputs`` is ``None``, a current (see the module docstring), a :class:`PoissonInput`, or a list
+    or tuple holding at most one current and any number of Poisson inputs.
+    """
+    items = _input_items(inputs)
+    currents = [item for item in items if item is not None and not isinstance(item, PoissonInput)]
+    poissons = [item for item in items if isinstance(item, PoissonInput)]
+    if len(currents) > 1:
+        raise ValueError("inputs may hold at most one current array (add them together first)")
+    current = _current_view(currents[0] if currents else 0.0, n_neurons, n_steps, n_trials)
+    n_groups = len(poissons)
+    sources = np.array([item.n_sources for item in poissons], dtype=np.int64)
+    probability = np.zeros((n_groups, n_neurons))
+    weight = np.zeros((n_groups, n_neurons))
+    for group, item in enumerate(poissons):
+        probability[group] = _broadcast_neurons("rate", item.rate, n_neurons) * dt
+        weight[group] = _broadcast_neurons("weight", item.weight, n_neurons)
+        if np.any(probability[group] > 1.0):
+            raise ValueError(
+                f"Poisson rate {np.max(probability[group]) / dt:g} Hz is above 1/dt = {1 / dt:g} Hz"
+            )
+        mean = item.n_sources * probability[group].max()
+        if mean > MAX_POISSON_MEAN_PER_STEP:
+            raise ValueError(
+                f"Poisson input with n_sources*rate*dt = {mean:g} spikes per step (> "
+                f"{MAX_POISSON_MEAN_PER_STEP:g}): use a Gaussian current (diffusion approximation)"
+            )
+    return CompiledInputs(current, sources, probability, weight)
+
+
+def describe_inputs(inputs) -> str:
+    """A short, human-readable description of ``inputs`` for provenance attrs."""
+    items = _input_items(inputs)
+    parts = []
+    for item in items:
+        if item is None:
+            continue
+        if isinstance(item, PoissonInput):
+            parts.append(f"PoissonInput({item.describe()})")
+        else:
+            array = np.asarray(item)
+            if array.ndim == 0:
+                parts.append(f"current={float(array)!r}")
+            else:
+                parts.append(f"current array shape={array.shape} mean={array.mean():g}")
+    return "; ".join(parts) if parts else "none"
+
+
+def _input_items(inputs) -> list:
+    """A list or tuple holding a PoissonInput is a combination of inputs; any other is one current."""
+    if isinstance(inputs, (list, tuple)) and any(isinstance(item, PoissonInput) for item in inputs):
+        return list(inputs)
+    return [inputs]
+
+
+def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
+    array = finite_array("inputs", value, "numeric (a current array) or PoissonInput", keep_view=True)
+    allowed = {
+        0: (),
+        1: (n_neurons,),
+        2: (n_steps, n_neurons),
+        3: (n_trials, n_steps, n_neurons),
+    }
+    if array.ndim not in allowed or array.shape != allowed[array.ndim]:
+        raise ValueError(
+            f"inputs has shape {array.shape}; allowed: scalar, (n_neurons,) = ({n_neurons},), "
+            f"(n_steps, n_neurons) = ({n_steps}, {n_neurons}) or (n_trials, n_steps, n_neurons) = "
+            f"({n_trials}, {n_steps}, {n_neurons})"
+        )
+    # always a read-only (possibly zero-stride) view: one Numba specialisation for every input shape
+    return np.broadcast_to(array, (n_trials, n_steps, n_neurons))
+
+
+def _broadcast_neurons(name, array, n_neurons) -> np.ndarray:
+    if array.ndim == 1 and array.size != n_neurons:
+        raise ValueError(f"{name} has {array.size} values but n_neurons={n_neurons}")
+    return np.broadcast_to(array, (n_neurons,))
+
+

@@ -1,0 +1,142 @@
+"""What :func:`nsnn_sim.simulate` returns, and its netCDF file: :class:`SimulationResult` and :func:`load`.
+
+Files are netCDF-4 (through h5netcdf) with checksums; ``SimulationResult.to_netcdf`` and :func:`load`
+round-trip spikes, recorded state, the model and the provenance exactly.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from nsnn_sim._core.checksums import add_checksums, open_checked
+from nsnn_sim._core.version import provenance
+from nsnn_sim.spikes import SpikeTrains
+
+__all__ = ["SimulationResult", "load"]
+
+
+@dataclass(frozen=True, eq=False)
+class SimulationResult:
+    """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state, provenance."""
+
+    spikes: SpikeTrains
+    state: np.ndarray | None  # (n_trials, n_steps, n_recorded) membrane u after reset
+    state_neurons: np.ndarray  # indices of the recorded neurons
+    model: object
+    seed: int
+    inputs_description: str = ""
+    connections_description: str = "none"
+    wall_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
+    compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
+
+    def provenance_attrs(self) -> dict:
+        """What every file written from this result records: model kind and JSON, seed, inputs,
+        connections, package provenance, run and compile times, and the scalar model parameters."""
+        model_dict = self.model.to_dict()
+        attrs = {
+            "model": model_dict["kind"],
+            "model_json": json.dumps(model_dict),
+            "seed": int(self.seed),
+            "inputs": self.inputs_description,
+            "connections": self.connections_description,
+            **provenance(),
+        }
+        if self.wall_time is not None:
+            attrs["run_time_s"] = float(self.wall_time)
+        if self.compile_time is not None:
+            attrs["compile_time_s"] = float(self.compile_time)
+        for key, value in model_dict.items():
+            if key != "kind" and not isinstance(value, list):
+                attrs[f"model_{key}"] = value
+        return attrs
+
+    def to_xarray(self) -> xr.Dataset:
+        """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
+        and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
+        dataset = self.spikes.to_xarray()
+        if self.state is not None:
+            time = np.arange(self.spikes.n_steps) * self.spikes.dt
+            dataset["u"] = xr.DataArray(
+                self.state, dims=("trial", "time", "neuron"),
+                coords={"trial": np.arange(self.spikes.n_trials), "time": ("time", time, {"units": "s"}),
+                        "neuron": self.state_neurons},
+                attrs={"long_name": "membrane state after reset", "units": "membrane units"})
+        dataset.attrs.update(self.provenance_attrs())
+        return dataset
+
+    def to_neo(self):
+        """The spikes as a ``neo.Block`` (:meth:`SpikeTrains.to_neo`) annotated with :meth:`provenance_attrs`
+        (the model as ``model_json``, the seed, the inputs)."""
+        return self.spikes.to_neo(annotations=self.provenance_attrs())
+
+    def to_nwb(self, path, **options):
+        """Write an NWB file: ``units`` with the spike times of every neuron, a ``trials`` table (trials end
+        to end), the recorded membrane as a ``TimeSeries``, the model, seed and provenance in the metadata
+        (:func:`nsnn_sim.interop.nwb.to_nwb`, which takes ``options``); :func:`nsnn_sim.load_nwb` reads
+        the spikes back exactly. Needs the extra ``nwb``.
+
+        Examples
+        --------
+        >>> import nsnn_sim as ns, tempfile, pathlib
+        >>> result = ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=4, n_steps=200, n_trials=2, record_state=[0])
+        >>> ns.load_nwb(result.to_nwb(pathlib.Path(tempfile.mkdtemp()) / "run.nwb")) == result.spikes
+        True
+        """
+        from nsnn_sim.interop.nwb import to_nwb
+
+        return to_nwb(self, path, **options)
+
+    def to_netcdf(self, path) -> None:
+        """Write :meth:`to_xarray` to a netCDF-4 file, with checksums (:mod:`nsnn_sim._core.checksums`);
+        :func:`load` reads it back losslessly and verifies them."""
+        add_checksums(self.to_xarray()).to_netcdf(path, engine="h5netcdf")
+
+    @classmethod
+    def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
+        from nsnn_sim.simulator.neurons import model_from_json
+
+        has_state = "u" in dataset
+        return cls(
+            spikes=SpikeTrains.from_xarray(dataset),
+            state=dataset["u"].values if has_state else None,
+            state_neurons=dataset["neuron"].values.astype(np.int64) if has_state else np.zeros(0, np.int64),
+            model=model_from_json(dataset.attrs["model_json"]),
+            seed=int(dataset.attrs["seed"]),
+            inputs_description=str(dataset.attrs.get("inputs", "")),
+            connections_description=str(dataset.attrs.get("connections", "none")),
+            wall_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
+            compile_time=_optional_float(dataset.attrs, "compile_time_s"),
+        )
+
+
+def _optional_float(attrs: dict, *names: str) -> float | None:
+    """The first of the attributes ``names`` present, as a float, else None."""
+    for name in names:
+        if name in attrs:
+            return float(attrs[name])
+    return None
+
+
+_REQUIRED_VARIABLES = ("spike_trial", "spike_neuron", "spike_step")
+_REQUIRED_ATTRS = ("dt", "n_trials", "n_neurons", "n_steps", "model_json", "seed")
+
+
+def load(path) -> SimulationResult:
+    """Read a file written by :meth:`SimulationResult.to_netcdf`, verifying its checksums.
+
+    Raises ``OSError`` for a missing, unreadable or corrupted file and ``ValueError`` for a netCDF
+    file that is not an nsnn_sim result (naming the variable or attribute it lacks).
+    """
+    dataset = open_checked(path)
+    missing = [name for name in _REQUIRED_VARIABLES if name not in dataset.variables]
+    missing += [f"attribute {name}" for name in _REQUIRED_ATTRS if name not in dataset.attrs]
+    if missing:
+        raise ValueError(f"{path} is not an nsnn_sim simulation result: it lacks {', '.join(missing)}")
+    try:
+        return SimulationResult.from_xarray(dataset)
+    except (ValueError, TypeError, KeyError) as error:
+        raise ValueError(f"{path} holds an invalid nsnn_sim result: {error}") from None
