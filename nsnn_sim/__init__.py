@@ -32,8 +32,7 @@ True
 True
 """
 
-import importlib
-
+from nsnn_sim._core.lazy import lazy_attributes
 from nsnn_sim._core.version import version as _package_version
 
 __version__ = _package_version()
@@ -50,18 +49,7 @@ _LAZY = {
     "experiments": "nsnn_sim.experiments", "sweep": "nsnn_sim.sweep",
     "noise": "nsnn_sim.simulator.noise", "stats": "nsnn_sim.analysis.stats",
 }
-
-
-def __getattr__(name: str):
-    if name in _LAZY:
-        module = importlib.import_module(_LAZY[name])
-        globals()[name] = module
-        return module
-    raise AttributeError(f"module 'nsnn_sim' has no attribute {name!r}")
-
-
-def __dir__():
-    return sorted(set(globals()) | set(_LAZY))
+__getattr__, __dir__ = lazy_attributes(__name__, _LAZY, globals())
 
 
 def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:

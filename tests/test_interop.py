@@ -351,7 +351,8 @@ def test_the_core_and_the_unit_checks_work_without_neo_pynwb_or_brian2_and_the_b
         import sys
         import nsnn_sim as ns
         from nsnn_sim.analysis import stats
-        from nsnn_sim.interop import brian2_monitor, neo, nwb, times, units
+        from nsnn_sim._core import units
+        from nsnn_sim.interop import brian2_monitor, neo, nwb, times
         result = ns.simulate(ns.LIF(tau=0.02, sigma=0.5, dt=1e-4), 0.9, n_neurons=10, n_steps=1000, seed=1)
         assert len(result.spikes) > 0
         spikes = ns.SpikeTrains.from_times([0.001, 0.002], [0, 1], None, dt=1e-3)

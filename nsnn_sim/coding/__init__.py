@@ -40,3 +40,9 @@ __all__ = ["von_mises_tuning", "von_mises_tuning_derivative", "fit_tuning_curves
            "fisher_information_by_population_size", "poisson_fisher_information", "discrimination_threshold",
            "PoissonDecoder", "EmpiricalDecoder", "circular_error", "covers", "coverage", "combine_cues",
            "combine_posteriors", "TUNING_PARAMETERS", "PERIOD"]
+
+from nsnn_sim._core.lazy import lazy_attributes  # noqa: E402
+
+# the modules as attributes, imported on first use (``ns.coding.tuning``)
+__getattr__, __dir__ = lazy_attributes(
+    __name__, ("tuning", "fisher", "decoding", "posterior", "cue_integration", "sampling"), globals())

@@ -20,3 +20,8 @@ Examples
 """
 
 __all__: list[str] = []  # the modules are the API: nsnn_sim.interop.neo, ...
+
+from nsnn_sim._core.lazy import lazy_attributes  # noqa: E402
+
+# the modules as attributes, imported on first use (``ns.interop.brian2``)
+__getattr__, __dir__ = lazy_attributes(__name__, ("brian2", "brian2_monitor", "neo", "nwb", "times"), globals())

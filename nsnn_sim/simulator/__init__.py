@@ -7,6 +7,13 @@
 * :mod:`~nsnn_sim.simulator.engine` -- the only hot loops, and :func:`simulate`;
 * :mod:`~nsnn_sim.simulator.brunel` -- Brunel's (2000) model A;
 * :mod:`~nsnn_sim.simulator.results` -- :class:`SimulationResult` and its netCDF file.
+
+Examples
+--------
+>>> from nsnn_sim.simulator import LIF, simulate
+>>> result = simulate(LIF(sigma=0.5), 0.9, n_neurons=3, n_steps=500, seed=1)
+>>> result.spikes.n_neurons, result.spikes.dt
+(3, 0.0001)
 """
 
 from nsnn_sim.simulator.engine import simulate
