@@ -292,3 +292,143 @@ def ziggurat_normal(key, counter):
             return x
         state = (state + _GOLDEN) & _MASK
         bits = _mix64(state)
+
+
+# ------------------------------------------------------------------ neurons with more state
+def documented_state_maps(model, i):
+    """Neuron ``i``'s one-step map from the documented linear system (nsnn_sim.simulator.state's docstring),
+    built here without the package's code: ``A``, ``c``, ``g``, ``B`` written out; exact: ``P = expm(A dt)``
+    (scipy), the step covariance ``Q = S - P S P^T`` from the stationary covariance ``S``
+    (the Lyapunov equation), ``M = int_0^dt expm(A s) ds`` by quadrature, its Cholesky factor on the variables the noise reaches, in state order; Euler:
+    ``P = 1 + A dt``, ``M = dt``, ``L = B sqrt(dt)``. Also the receptor vectors (charge normalisation:
+    ``tau/tau_r`` into the synapse's first variable), the threshold weights and the spike jumps.
+    Returns a dict with the free map and the held one (``refractory="clamp"``: u's row of A, c, g, B zeroed)."""
+    from scipy import integrate, linalg
+
+    def value(x):
+        return float(np.broadcast_to(np.asarray(x, dtype=float), (max(i + 1, np.size(x)),))[i])
+
+    tau, u_rest = value(model.tau), value(model.u_rest)
+    sigma = value(model.sigma) if (model.firing == "membrane" and model.noise == "gaussian") else 0.0
+    rows = ["u"]
+    for name, synapse in model.synapses.items():
+        rows += ["y", "I"] if type(synapse).__name__ == "AlphaSynapse" else ["I"]
+    rows += ["w"] * len(model.adaptation) + ["q"] * len(model.moving_threshold)
+    n = len(rows)
+    A, c, g = np.zeros((n, n)), np.zeros(n), np.zeros(n)
+    receptor, threshold_weight, jump = np.zeros((1 + len(model.synapses), n)), np.zeros(n), np.zeros(n)
+    noise_columns = []  # one per source that is noisy in any neuron: membrane first, then the synapses in order
+    A[0, 0], c[0], g[0], receptor[0, 0] = -1 / tau, u_rest / tau, 1 / tau, 1.0
+    if model.firing == "membrane" and model.noise == "gaussian":
+        column = np.zeros(n)
+        column[0] = sigma * math.sqrt(2 / tau)
+        noise_columns.append(column)
+    k = 1
+    for r, synapse in enumerate(model.synapses.values(), start=1):
+        tau_r, sigma_r = value(synapse.tau), value(synapse.sigma)
+        receptor[r, k] = tau / tau_r
+        if np.any(np.asarray(synapse.sigma) > 0):
+            column = np.zeros(n)
+            column[k] = sigma_r * math.sqrt(2 * tau) / tau_r
+            noise_columns.append(column)
+        if type(synapse).__name__ == "AlphaSynapse":  # tau dy/dt = -y, tau dI/dt = -I + y
+            A[k, k], A[k + 1, k] = -1 / tau_r, 1 / tau_r
+            k += 1
+        A[k, k], A[0, k] = -1 / tau_r, 1 / tau
+        k += 1
+    for component in model.adaptation:  # tau_w dw/dt = a (u - u_rest) - w, subtracted from u's input
+        tau_w, a = value(component.tau), value(component.a)
+        A[k, k], A[k, 0], c[k], A[0, k], jump[k] = -1 / tau_w, a / tau_w, -a * u_rest / tau_w, -1 / tau, value(
+            component.b)
+        k += 1
+    for component in model.moving_threshold:
+        A[k, k], threshold_weight[k], jump[k] = -1 / value(component.tau), 1.0, value(component.jump)
+        k += 1
+    B = np.array(noise_columns).T if noise_columns else np.zeros((n, 0))
+
+    def one_step(A, c, g, B):
+        dt = model.dt
+        if model.method == "euler":
+            return np.eye(n) + A * dt, c * dt, g * dt, B * math.sqrt(dt)
+        P = linalg.expm(A * dt)
+        M = integrate.quad_vec(lambda t: linalg.expm(A * t), 0.0, dt, epsabs=0.0, epsrel=1e-14)[0]
+        reached = B.any(axis=1)
+        for _ in range(n):
+            reached = reached | np.any((A != 0) & reached[None, :], axis=1)
+        L = np.zeros((n, int(reached.sum())))
+        if reached.any():
+            index = np.flatnonzero(reached)
+            S = linalg.solve_continuous_lyapunov(A[np.ix_(index, index)], -(B @ B.T)[np.ix_(index, index)])
+            Psub = P[np.ix_(index, index)]
+            L[np.ix_(index, np.arange(index.size))] = np.linalg.cholesky(S - Psub @ S @ Psub.T)
+        return P, M @ c, M @ g, L
+
+    free = one_step(A, c, g, B)
+    if model.refractory == "clamp":
+        A, c, g, B = A.copy(), c.copy(), g.copy(), B.copy()
+        A[0, :], c[0], g[0], B[0, :] = 0.0, 0.0, 0.0, 0.0
+        held = one_step(A, c, g, B)
+    else:
+        held = free
+    return {"free": free, "held": held, "receptor": receptor, "threshold_weight": threshold_weight, "jump": jump,
+            "n": n}
+
+
+def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(), weights=None,
+                             delays=None, synapse_receptor=0):
+    """The LIF with more state, step by step: ``x <- P x + M c + M g I + L eps + receptor inputs``, the
+    threshold ``theta + threshold_weight . x``, the firing rule on ``x[0]``, reset and jumps; while held the
+    held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
+    ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index). Returns (sorted spikes, u)."""
+    c = documented_coefficients(model, n_neurons)
+    family = _Family(c["noise"], c["noise_scale"])
+    maps = [documented_state_maps(model, i) for i in range(n_neurons)]
+    n_noise = max(max(m["free"][3].shape[1], m["held"][3].shape[1]) for m in maps)
+    n_receptors = maps[0]["receptor"].shape[0]
+    spikes, state = [], np.zeros((n_trials, n_steps, n_neurons))
+    for trial in range(n_trials):
+        x = [np.r_[c["u_initial"][i], np.zeros(maps[i]["n"] - 1)] for i in range(n_neurons)]
+        refractory = np.zeros(n_neurons, dtype=int)
+        pending = np.zeros((n_steps + 100, n_receptors, n_neurons))
+        for step in range(n_steps):
+            for i in range(n_neurons):
+                key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
+                inputs = pending[step, :, i].copy()
+                for group, (n_sources, rate, weight, target) in enumerate(poisson):
+                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
+                    inputs[target] += count * np.broadcast_to(weight, (n_neurons,))[i]
+                held = refractory[i] > 0
+                m = maps[i]
+                P, bias, drive, L = m["held"] if held else m["free"]
+                eps = np.array([ziggurat_normal(key(MEMBRANE), step + (j << 56)) for j in range(n_noise)])
+                L = np.pad(L, ((0, 0), (0, n_noise - L.shape[1])))
+                x[i] = P @ x[i] + bias + drive * current[trial, step, i] + L @ eps
+                for r in range(n_receptors):
+                    if not (held and r == 0 and model.refractory == "clamp"):
+                        x[i] = x[i] + m["receptor"][r] * inputs[r]
+                theta = c["threshold"][i] + m["threshold_weight"] @ x[i]
+                if held:
+                    refractory[i] -= 1
+                    state[trial, step, i] = x[i][0]
+                    continue
+                u = x[i][0]
+                if c["firing"] == "escape":
+                    spike = uniform(key(FIRING), step) < float(family._cdfs[i](u - theta))
+                elif c["firing"] == "hazard":
+                    spike = uniform(key(FIRING), step) < 1.0 - math.exp(
+                        -c["hazard_rate"][i] * math.exp((u - theta) / c["noise_scale"][i]))
+                else:
+                    spike = u >= theta
+                if spike:
+                    spikes.append((trial, i, step))
+                    u_reset = c["u_reset"][i]
+                    x[i][0] = u_reset if c["reset"] == "zero" else u - (theta - u_reset)
+                    x[i] = x[i] + m["jump"]
+                    refractory[i] = c["refractory_steps"][i]
+                    if weights is not None:
+                        for post in range(n_neurons):
+                            if weights[post, i] != 0:
+                                pending[step + delays[post, i], synapse_receptor, post] += weights[post, i]
+                state[trial, step, i] = x[i][0]
+    return sorted(spikes), state

@@ -36,10 +36,13 @@ from nsnn_sim.analysis import spectral, stats
 from nsnn_sim.coding import sampling
 from nsnn_sim.interop import times as interop_times
 from nsnn_sim.simulator import noise
+from nsnn_sim.simulator.state import Adaptation, AlphaSynapse, ExpSynapse, MovingThreshold
 
 #: Modules that are not part of the user's API (internals, tooling), with the reason.
 INTERNAL_MODULES = {
     "nsnn_sim._core.validation": "the checks themselves",
+    "nsnn_sim._core.messages": "how values are shown in error messages",
+    "nsnn_sim.simulator.rules": "the rule codes (constants)",
     "nsnn_sim._core.memory": "size estimates used by the checks",
     "nsnn_sim._core.checksums": "file digests, exercised through ns.load in test_checksums.py",
     "nsnn_sim._core.kernel_cache": "Numba cache housekeeping",
@@ -65,6 +68,9 @@ INTERNAL_MODULES = {
 #: Public callables that take no user data (result containers built by the package, kernels).
 NOT_USER_FACING = {
     "nsnn_sim.simulator.neurons.CompiledNeurons": "built by model.compile",
+    "nsnn_sim.simulator.state.linear_system": "the matrices of LIF(synapses=...), from validated parameters",
+    "nsnn_sim.simulator.state.discretise": "the one-step map of LIF(synapses=...), from validated matrices",
+    "nsnn_sim.simulator.state.stationary_covariance": "a Lyapunov solve on validated matrices",
     "nsnn_sim.simulator.neurons.neuron_step": "Numba kernel",
     "nsnn_sim.simulator.neurons.neuron_update": "Numba kernel",
     "nsnn_sim.simulator.neurons.mean_field_step": "Numba kernel",
@@ -361,21 +367,50 @@ bad("nsnn_sim.analysis.distances.pairwise_distances", "neuron 9", ["neuron"],
     lambda: stats.pairwise_distances(spikes(), "van_rossum", 0.01, 9))
 bad("nsnn_sim.analysis.distances.reliability", "sigma 0", ["sigma"], lambda: stats.reliability(spikes(), sigma=0.0))
 
+# ------------------------------------------------------------------ neurons with more state
+bad("nsnn_sim.simulator.state.ExpSynapse", "tau 0", ["tau"], lambda: ExpSynapse(0.0))
+bad("nsnn_sim.simulator.state.ExpSynapse", "tau '2ms'", ["tau"], lambda: ExpSynapse("2ms"))
+bad("nsnn_sim.simulator.state.ExpSynapse", "sigma -1", ["sigma"], lambda: ExpSynapse(2e-3, -1.0))
+bad("nsnn_sim.simulator.state.AlphaSynapse", "tau nan", ["tau"], lambda: AlphaSynapse(np.nan))
+bad("nsnn_sim.simulator.state.Adaptation", "tau -1", ["tau"], lambda: Adaptation(-1.0))
+bad("nsnn_sim.simulator.state.Adaptation", "b inf", ["b"], lambda: Adaptation(0.1, 0.0, np.inf))
+bad("nsnn_sim.simulator.state.MovingThreshold", "tau 0", ["tau"], lambda: MovingThreshold(0.0, 0.1))
+bad("nsnn_sim.simulator.state.MovingThreshold", "jump 'x'", ["jump"], lambda: MovingThreshold(0.1, "x"))
+bad("nsnn_sim.simulator.neurons.LIF", "tau_syn 0", ["tau"], lambda: ns.LIF(tau_syn=0.0))
+bad("nsnn_sim.simulator.neurons.LIF", "synapses a number", ["synapses"], lambda: ns.LIF(synapses=5e-3))
+bad("nsnn_sim.simulator.neurons.LIF", "receptor 'delta'", ["delta"],
+    lambda: ns.LIF(synapses={"delta": ExpSynapse(5e-3)}))
+bad("nsnn_sim.simulator.neurons.LIF", "refractory 'x'", ["refractory"], lambda: ns.LIF(refractory="x"))
+bad("nsnn_sim.simulator.neurons.LIF", "substep with a synapse", ["threshold_crossing"],
+    lambda: ns.LIF(method="exact", tau_syn=2e-3, threshold_crossing="substep"))
+bad("nsnn_sim.simulator.network.poisson_input", "receptor 3", ["receptor"], lambda: ns.poisson_input(10.0, 0.1, 2, 3))
+bad("nsnn_sim.simulator.network.connect", "receptor 3", ["receptor"], lambda: ns.connect(np.zeros((2, 2)), 1, 3))
+bad("nsnn_sim.simulator.engine.simulate", "unknown receptor", ["receptor"],
+    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.poisson_input(10.0, 0.1, 2, "gaba"), 2, 10))
+bad("nsnn_sim.theory.synaptic.fourcaud_brunel_rate", "tau_syn -1", ["tau_syn"],
+    lambda: theory.fourcaud_brunel_rate(0.9, 0.5, -1.0))
+bad("nsnn_sim.theory.synaptic.coloured_noise_shift", "sigma nan", ["sigma"],
+    lambda: theory.coloured_noise_shift(np.nan, 1e-3))
+bad("nsnn_sim.theory.adaptation.adapted_rate", "b -1", ["b"], lambda: theory.adapted_rate(0.9, 0.5, b=-1.0))
+bad("nsnn_sim.theory.adaptation.adapted_rate", "tau_w 0", ["tau_w"], lambda: theory.adapted_rate(0.9, 0.5, tau_w=0.0))
+bad("nsnn_sim.theory.lif.hazard_renewal", "refractory 'x'", ["refractory"],
+    lambda: theory.hazard_renewal(0.9, 100.0, 0.1, refractory="x"))
+
 # ------------------------------------------------------------------ theory
 for function in (theory.siegert_rate, theory.isi_cv):
-    entry = f"nsnn_sim.theory.{function.__name__}"
+    entry = f"nsnn_sim.theory.lif.{function.__name__}"
     bad(entry, "sigma 0", ["sigma"], lambda f=function: f(0.9, 0.0))
     bad(entry, "mu nan", ["mu"], lambda f=function: f(np.nan, 0.5))
     bad(entry, "tau '0.01'", ["tau"], lambda f=function: f(0.9, 0.5, tau="0.01"))
     bad(entry, "u_reset above threshold", ["u_reset"], lambda f=function: f(0.9, 0.5, u_reset=2.0))
-bad("nsnn_sim.theory.siegert_rate", "mu an array", ["mu"], lambda: theory.siegert_rate(np.array([0.9, 1.0]), 0.5))
-bad("nsnn_sim.theory.hazard_renewal", "rho_0 0", ["rho_0"], lambda: theory.hazard_renewal(0.9, 0.0, 0.1))
-bad("nsnn_sim.theory.hazard_renewal", "method 'x'", ["method"], lambda: theory.hazard_renewal(0.9, 100.0, 0.1,
+bad("nsnn_sim.theory.lif.siegert_rate", "mu an array", ["mu"], lambda: theory.siegert_rate(np.array([0.9, 1.0]), 0.5))
+bad("nsnn_sim.theory.lif.hazard_renewal", "rho_0 0", ["rho_0"], lambda: theory.hazard_renewal(0.9, 0.0, 0.1))
+bad("nsnn_sim.theory.lif.hazard_renewal", "method 'x'", ["method"], lambda: theory.hazard_renewal(0.9, 100.0, 0.1,
                                                                                              method="x"))
-bad("nsnn_sim.theory.euler_rate", "dt >= 2 tau", ["dt"], lambda: theory.euler_rate(0.9, 0.5, dt=0.05))
-bad("nsnn_sim.theory.euler_rate", "crossing 'x'", ["crossing"],
+bad("nsnn_sim.theory.lif.euler_rate", "dt >= 2 tau", ["dt"], lambda: theory.euler_rate(0.9, 0.5, dt=0.05))
+bad("nsnn_sim.theory.lif.euler_rate", "crossing 'x'", ["crossing"],
     lambda: theory.euler_rate(0.9, 0.5, 1e-4, crossing="x"))
-bad("nsnn_sim.theory.euler_equivalent_ou", "sigma nan", ["sigma"],
+bad("nsnn_sim.theory.lif.euler_equivalent_ou", "sigma nan", ["sigma"],
     lambda: theory.euler_equivalent_ou(0.01, np.nan, 1e-4))
 bad("nsnn_sim.analysis.stats.stationary_part", "warmup nan", ["warmup"],
     lambda: stats.stationary_part(spikes(), np.nan))
@@ -387,9 +422,9 @@ bad("nsnn_sim.simulator.neurons.LIF", "firing='hazard' with delta_u nan", ["delt
     lambda: ns.LIF(firing="hazard", delta_u=np.nan))
 bad("nsnn_sim.simulator.neurons.LIF", "threshold_crossing 'x'", ["threshold_crossing"],
     lambda: ns.LIF(threshold_crossing="x"))
-bad("nsnn_sim.theory.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
-bad("nsnn_sim.theory.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
-bad("nsnn_sim.theory.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
+bad("nsnn_sim.theory.lif.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
+bad("nsnn_sim.theory.lif.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
+bad("nsnn_sim.theory.lif.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
 
 # ------------------------------------------------------------------ coding
 bad("nsnn_sim.coding.tuning.von_mises_tuning", "kappa nan", ["kappa"],

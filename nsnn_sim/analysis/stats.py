@@ -13,7 +13,8 @@ it. Grouped by purpose:
 
 * rates: :func:`firing_rates`, :func:`psth`;
 * interval irregularity: :func:`isi_cv` (per train, or pooled over trials or over everything),
-  :func:`cv_of_intervals` (intervals in, one CV per group), :func:`cv2`, :func:`lv`;
+  :func:`cv_of_intervals` (intervals in, one CV per group), :func:`cv2`, :func:`lv`,
+  :func:`isi_serial_correlation` (``rho_k`` of successive intervals, with SEs);
 * counts: :func:`fano_factor` (spike trains in), :func:`fano_of_counts` (counts in, ``ddof`` stated),
   :func:`count_correlations` and :func:`correlations_of_counts` (the same estimator);
 * spike-train distances and reliability: :func:`van_rossum_distance`,
@@ -60,6 +61,7 @@ from nsnn_sim._core.validation import describe, finite_array, float_array, si_va
 from nsnn_sim.analysis._common import (
     _check_spikes,
     _coords,
+    _jackknife_se,
     _labelled,
     _scalar_parameter,
     _time_step,
@@ -75,7 +77,7 @@ from nsnn_sim.analysis.distances import (  # distances live in their own module;
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["firing_rates", "stationary_rate", "stationary_part", "STATIONARY_WARMUP",
-           "psth", "isi_cv", "cv_of_intervals", "cv2", "lv", "fano_factor", "fano_of_counts",
+           "psth", "isi_cv", "cv_of_intervals", "isi_serial_correlation", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
            "pairwise_distances", "reliability"]
 
@@ -339,6 +341,95 @@ def isi_cv(spikes: SpikeTrains, pool: str | None = None) -> xr.DataArray:
         cv = cv_of_intervals(intervals, train % spikes.n_neurons, spikes.n_neurons)
         return _labelled(cv, ("neuron",), _coords(spikes, ("neuron",)), "isi_cv", "1", pool=pool)
     return _labelled(cv_of_intervals(intervals)[0], (), {}, "isi_cv", "1", pool=pool)
+
+
+def isi_serial_correlation(spikes: SpikeTrains, max_lag: int = 3) -> xr.Dataset:
+    """Serial correlation coefficients ``rho_k`` of successive inter-spike intervals, with jackknife SEs.
+
+    ``rho_k = Cov(I_i, I_{i+k}) / Var(I)`` for ``k = 1 .. max_lag``, pooled over all trains as one stationary
+    process: with ``m`` and ``v`` the mean and variance (ddof = 0) of all intervals, ``rho_k`` is the mean of
+    ``(I_i - m)(I_{i+k} - m)`` over every pair of intervals ``k`` apart within one train, divided by ``v``
+    (pairs never span two trains). A renewal process has ``rho_k = 0``; adaptation makes ``rho_1 < 0``. For a
+    stationary train the long-window Fano factor is ``CV^2 (1 + 2 sum_k rho_k)`` (Cox & Lewis 1966).
+    ``fano_limit`` is that long-window Fano factor, ``cv^2 (1 + 2 sum_{k <= max_lag} rho_k)``. The SE of each
+    ``rho_k``, of ``cv`` (the pooled CV) and of ``fano_limit`` is the jackknife over trains (Efron & Stein
+    1981): leave one (trial, neuron) train out at a time; NaN with fewer than two trains holding pairs.
+    Elephant has no such estimator.
+
+    Parameters
+    ----------
+    spikes : SpikeTrains
+    max_lag : int
+        The largest lag ``k`` (>= 1).
+
+    Returns
+    -------
+    xarray.Dataset
+        ``rho`` and ``rho_se`` with dim ``lag``; scalars ``cv``, ``cv_se``, ``fano_limit``, ``fano_limit_se``;
+        ``n_intervals`` per lag.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from nsnn_sim import SpikeTrains
+    >>> from nsnn_sim.analysis.stats import isi_serial_correlation
+    >>> steps = np.cumsum([10, 30] * 20)  # alternating intervals: rho_1 = -1, rho_2 = +1
+    >>> spikes = SpikeTrains(np.zeros(40, int), np.zeros(40, int), steps, dt=1e-3, n_trials=1, n_neurons=1,
+    ...                      n_steps=1000)
+    >>> isi_serial_correlation(spikes, max_lag=2)["rho"].values.round(6).tolist()
+    [-1.0, 1.0]
+    """
+    _check_spikes(spikes)
+    max_lag = whole_number("max_lag", max_lag)
+    intervals, train = _intervals(spikes)
+    n_trains = spikes.n_trials * spikes.n_neurons
+    lags = np.arange(1, max_lag + 1)
+    # per train: its sums, so that every leave-one-train-out estimate is a subtraction
+    count = np.bincount(train, minlength=n_trains).astype(float)
+    total = np.bincount(train, intervals, minlength=n_trains)
+    squares = np.bincount(train, intervals * intervals, minlength=n_trains)
+    products, n_pairs, first, second = [], [], [], []
+    for lag in lags:
+        same = train[lag:] == train[:-lag] if intervals.size > lag else np.zeros(0, bool)
+        owner = train[lag:][same]
+        a, b = intervals[:-lag][same], intervals[lag:][same]
+        products.append(np.bincount(owner, a * b, minlength=n_trains))
+        first.append(np.bincount(owner, a, minlength=n_trains))
+        second.append(np.bincount(owner, b, minlength=n_trains))
+        n_pairs.append(np.bincount(owner, minlength=n_trains).astype(float))
+    products, first, second, n_pairs = map(np.array, (products, first, second, n_pairs))
+
+    def estimate(weights):  # weights: (..., n_trains) of 0/1 -> (rho per lag, cv)
+        n, sum_, sum2 = weights @ count, weights @ total, weights @ squares
+        with np.errstate(invalid="ignore", divide="ignore"):
+            mean = sum_ / n
+            variance = sum2 / n - mean**2
+            pairs = weights @ n_pairs.T
+            covariance = (weights @ products.T - mean[..., None] * (weights @ first.T + weights @ second.T)
+                          ) / pairs + mean[..., None] ** 2
+            return covariance / variance[..., None], np.sqrt(variance) / mean
+
+    def fano_limit(rho, cv):
+        return cv**2 * (1.0 + 2.0 * rho.sum(axis=-1))
+
+    rho, cv = estimate(np.ones(n_trains))
+    holding = np.flatnonzero(n_pairs[0] > 0)
+    if holding.size >= 2:
+        leave_out = np.ones((holding.size, n_trains))
+        leave_out[np.arange(holding.size), holding] = 0.0
+        rho_out, cv_out = estimate(leave_out)
+        rho_se, cv_se = _jackknife_se(rho_out), float(_jackknife_se(cv_out))
+        limit_se = float(_jackknife_se(fano_limit(rho_out, cv_out)))
+    else:
+        rho_se, cv_se, limit_se = np.full(max_lag, np.nan), math.nan, math.nan
+    coords = {"lag": lags}
+    return xr.Dataset(
+        {"rho": _labelled(rho, ("lag",), coords, "rho", "1"), "rho_se": ("lag", rho_se, {"units": "1"}),
+         "cv": ((), cv, {"units": "1"}), "cv_se": ((), cv_se, {"units": "1"}),
+         "fano_limit": ((), float(fano_limit(rho, cv)), {"units": "1"}),
+         "fano_limit_se": ((), limit_se, {"units": "1"}),
+         "n_intervals": ("lag", n_pairs.sum(axis=1).astype(np.int64))},
+        coords=coords, attrs={"estimator": "pooled over trains; jackknife SEs over trains"})
 
 
 def _interval_pair_mean(spikes: SpikeTrains, term, name: str) -> xr.DataArray:

@@ -2,7 +2,7 @@
 
 :func:`to_brian2` writes an nsnn_sim model, its inputs and connections as Brian2 objects;
 :func:`run_brian2` runs them (Cython or numpy runtime, or ``cpp_standalone``) and returns a
-:class:`~nsnn_sim.spikes.SimulationResult`, so every analysis applies unchanged.
+:class:`~nsnn_sim.simulator.results.SimulationResult`, so every analysis applies unchanged.
 
 Translation (``i`` runs over ``n_trials * n_neurons`` Brian2 neurons; trial ``k``, neuron ``n`` is
 Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over trials):
@@ -47,6 +47,7 @@ True
 from __future__ import annotations
 
 import os
+import re
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -57,10 +58,12 @@ from nsnn_sim._core.extras import require
 from nsnn_sim._core.validation import whole_number
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator import rng
-from nsnn_sim.simulator.engine import initial_membrane
+from nsnn_sim.simulator.engine import _binomial_table, _receptor_indices, initial_membrane
 from nsnn_sim.simulator.network import Connections, connect, describe_inputs, prepare_inputs
-from nsnn_sim.simulator.neurons import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, LIF, NSNN, RESET_ZERO
+from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.rules import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, RESET_ZERO
+from nsnn_sim.simulator.state import AlphaSynapse, variable_names
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["to_brian2", "run_brian2", "Brian2Model", "TARGETS"]
@@ -153,9 +156,16 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     parts.constant("scale", compiled.noise_scale)
     parts.equations.append("v_before : 1")
     current = _current_term(parts, compiled_inputs.current)
-    _membrane_update(parts, model, compiled, family, current)
+    has_state = getattr(model, "has_state", False)
+    if has_state:
+        variables = _state_update(parts, model, current)
+    else:
+        _membrane_update(parts, model, compiled, family, current)
     threshold, reset, refractory = _spike_rule(parts, compiled, family)
-    _poisson_inputs(parts, compiled_inputs)
+    if has_state:
+        threshold, reset = _state_spike_rule(parts, model, variables, threshold, reset)
+    poisson_receptor, synapse_receptor = _receptor_indices(model, inputs, connections)
+    _poisson_inputs(parts, compiled_inputs, model, poisson_receptor)
 
     group = b2.NeuronGroup(n_trials * n_neurons, "\n".join(parts.equations) + "\n", threshold=threshold, reset=reset,
                            refractory=refractory, method="euler", namespace=parts.namespace, name="nsnn_population")
@@ -166,7 +176,7 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     objects = [group] + [group.run_regularly(code, when=when, order=order, name=name)
                          for code, when, order, name in parts.operations]
     if connections is not None:
-        objects.append(_synapses(parts, group, connections))
+        objects.append(_synapses(parts, group, connections, model, synapse_receptor))
     spike_monitor, state_monitor = _monitors(parts, group, recorded)
     objects += [spike_monitor] + ([state_monitor] if state_monitor is not None else [])
     return Brian2Model(b2.Network(*objects), group, spike_monitor, state_monitor, n_trials, n_neurons, n_steps,
@@ -196,12 +206,14 @@ class _Parts:
         self.equations.append(f"{name} : {unit} (constant)")
         self.constants[name] = (np.tile(per_neuron, self.n_trials), None if unit == "1" else getattr(self.b2, unit))
 
-    def stream(self, purpose: int, transform=None, kind: str = "uniform") -> str:
-        """nsnn_sim's draws of ``purpose`` for every trial as a TimedArray lookup (steps x neurons)."""
-        values = np.concatenate([rng.draws(self.seed, trial, purpose, self.n_steps, self.n_neurons, kind)
+    def stream(self, purpose: int, transform=None, kind: str = "uniform", source: int = 0) -> str:
+        """nsnn_sim's draws of ``purpose`` (and noise ``source``, :func:`nsnn_sim.simulator.rng.draws`) for every
+        trial as a TimedArray lookup (steps x neurons)."""
+        values = np.concatenate([rng.draws(self.seed, trial, purpose, self.n_steps, self.n_neurons, kind, source)
                                  for trial in range(self.n_trials)], axis=1)
         name = {rng.MEMBRANE: "shared_membrane", rng.FIRING: "shared_firing", rng.BRIDGE: "shared_bridge"}[purpose]
-        return self.timed_array(name, values if transform is None else transform(values))
+        return self.timed_array(name if source == 0 else f"{name}_{source}",
+                                values if transform is None else transform(values))
 
     def timed_array(self, name: str, values: np.ndarray) -> str:
         """``values`` (steps x Brian2 neurons) as the TimedArray ``name``; returns ``name(t, i)``."""
@@ -271,6 +283,98 @@ def _membrane_update(parts: _Parts, model, compiled, family: noise_families.Fami
     parts.constant("sigma", model.sigma)
 
 
+def _state_update(parts: _Parts, model, current: str) -> list[str]:
+    """The linear state of a neuron with more state (:mod:`nsnn_sim.simulator.state`); returns the names of its
+    variables after ``v``.
+
+    ``method="euler"``: Brian2's own equations, integrated by its Euler method::
+
+        dv/dt = (u_rest + I + sum_r I_r - sum_k w_k - v)/tau [+ noise] : 1 (unless refractory)   (clamp)
+        dI_r/dt = -I_r/tau_r [+ noise]   (alpha: dy_r/dt = -y_r/tau_r [+ noise], dI_r/dt = (y_r - I_r)/tau_r)
+        dw_k/dt = (a_k*(v - u_rest) - w_k)/tau_w_k,   dq_j/dt = -q_j/tau_q_j
+
+    with white noise ``xi`` per source (Brian2's draws) or, shared, ``L_j*eps_j/dt`` with nsnn_sim's normals of
+    source ``j``. ``method="exact"``: the compiled one-step map (free, or held while refractory) as a
+    ``run_regularly`` operation, as for the exact membrane alone.
+    """
+    compiled = model.compile_state(parts.n_neurons)
+    per_neuron = lambda values: values[compiled.set_of]  # noqa: E731 - one value per neuron from the sets
+    names = ["v", *variable_names(model.synapses, len(model.adaptation), len(model.moving_threshold))[1:]]
+    parts.constant("tau", model.tau, unit="second")
+    parts.constant("u_rest", model.u_rest)
+    for name, synapse in model.synapses.items():
+        parts.constant(f"tau_{name}", synapse.tau, unit="second")
+    eps = [parts.stream(rng.MEMBRANE, kind="normal", source=j) if parts.shared_noise else f"xi_{j}"
+           for j in range(compiled.noise.shape[2])]
+    if model.method == "exact":
+        for name in names:
+            parts.equations.insert(0, f"{name} : 1")
+        lines = []
+        for a, name in enumerate(names):
+            terms = []
+            for prefix, source in (("free", ""), ("held", "held_")):
+                P, bias = getattr(compiled, f"{source}propagator"), getattr(compiled, f"{source}bias")
+                drive, noise = getattr(compiled, f"{source}drive"), getattr(compiled, f"{source}noise")
+                parts.constant(f"{prefix}_bias_{a}", per_neuron(bias[:, a]))
+                parts.constant(f"{prefix}_drive_{a}", per_neuron(drive[:, a]))
+                total = [f"{prefix}_bias_{a}", f"{prefix}_drive_{a}*{current}"]
+                for b, other in enumerate(names):
+                    parts.constant(f"{prefix}_P_{a}_{b}", per_neuron(P[:, a, b]))
+                    total.append(f"{prefix}_P_{a}_{b}*{other}")
+                for j in range(noise.shape[2]):
+                    parts.constant(f"{prefix}_L_{a}_{j}", per_neuron(noise[:, a, j]))
+                    total.append(f"{prefix}_L_{a}_{j}*nsnn_eps_{j}")
+                terms.append(" + ".join(total))
+            lines.append(f"nsnn_new_{a} = int(not_refractory)*({terms[0]}) + (1 - int(not_refractory))*({terms[1]})")
+        draws = "".join(f"nsnn_eps_{j} = {eps[j]}\n" for j in range(len(eps))) if parts.shared_noise else "".join(
+            f"nsnn_eps_{j} = randn()\n" for j in range(len(eps)))
+        updates = "\n".join(lines) + "\n" + "\n".join(f"{name} = nsnn_new_{a}" for a, name in enumerate(names))
+        parts.operations.append((draws + updates, "groups", 1, "nsnn_state_map"))
+        return names[1:]
+    noise = compiled.noise[:, :, :]  # euler: L = B*sqrt(dt), one column per source
+    noise_terms = {name: "" for name in names}
+    for j in range(noise.shape[2]):
+        target = int(np.flatnonzero(np.any(noise[:, :, j] != 0, axis=0))[0])
+        parts.constant(f"noise_{j}", per_neuron(noise[:, target, j]))  # L = B*sqrt(dt): the step's SD
+        noise_terms[names[target]] += (f" + noise_{j}*{eps[j]}/dt" if parts.shared_noise
+                                       else f" + noise_{j}*{eps[j]}/sqrt(dt)")
+    inputs = "".join(f" + I_{name}" for name in model.synapses)
+    adaptation = "".join(f" - w_{k}" for k in range(len(model.adaptation)))
+    held = " (unless refractory)" if model.refractory == "clamp" else ""
+    equations = [f"dv/dt = (u_rest + {current}{inputs}{adaptation} - v)/tau{noise_terms['v']} : 1{held}"]
+    for name, synapse in model.synapses.items():
+        if isinstance(synapse, AlphaSynapse):
+            equations.append(f"dy_{name}/dt = -y_{name}/tau_{name}{noise_terms[f'y_{name}']} : 1")
+            equations.append(f"dI_{name}/dt = (y_{name} - I_{name})/tau_{name} : 1")
+        else:
+            equations.append(f"dI_{name}/dt = -I_{name}/tau_{name}{noise_terms[f'I_{name}']} : 1")
+    for k, component in enumerate(model.adaptation):
+        parts.constant(f"a_{k}", component.a)
+        parts.constant(f"tau_w_{k}", component.tau, unit="second")
+        equations.append(f"dw_{k}/dt = (a_{k}*(v - u_rest) - w_{k})/tau_w_{k} : 1")
+    for j, component in enumerate(model.moving_threshold):
+        parts.constant(f"tau_q_{j}", component.tau, unit="second")
+        equations.append(f"dq_{j}/dt = -q_{j}/tau_q_{j} : 1")
+    parts.equations[:0] = equations
+    return names[1:]
+
+
+def _state_spike_rule(parts: _Parts, model, variables: list[str], threshold: str, reset: str) -> tuple[str, str]:
+    """The spike rule of :func:`_spike_rule` with the moving threshold ``theta + sum_j q_j`` in place of
+    ``theta``, and the spike-triggered jumps ``w_k += b_k``, ``q_j += jump_j`` after the reset."""
+    moving = "".join(f" + q_{j}" for j in range(len(model.moving_threshold)))
+    parts.equations.append(f"theta_now = theta{moving} : 1")
+    threshold = re.sub(r"\btheta\b", "theta_now", threshold)
+    reset = re.sub(r"\btheta\b", "theta_now", reset)
+    for k, component in enumerate(model.adaptation):
+        parts.constant(f"b_{k}", component.b)
+        reset += f"\nw_{k} += b_{k}"
+    for j, component in enumerate(model.moving_threshold):
+        parts.constant(f"jump_{j}", component.jump)
+        reset += f"\nq_{j} += jump_{j}"
+    return threshold, reset
+
+
 def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
     """``(threshold, reset, refractory)`` of the NeuronGroup.
 
@@ -303,30 +407,68 @@ def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
     return threshold, reset, (int(steps.max()) + 1) * parts.dt * parts.b2.second
 
 
-def _poisson_inputs(parts: _Parts, compiled_inputs) -> None:
+def _input_target(model, receptor: int, post: str = "") -> tuple[str, str]:
+    """``(variable, factor)`` an input of weight ``w`` to ``receptor`` adds ``w*factor`` to: ``v`` while not
+    refractory for a jump of ``u`` (always, with ``refractory="integrate"``), or the synapse's first variable
+    with the charge normalisation ``tau/tau_r`` (:mod:`nsnn_sim.simulator.state`), refractory or not.
+    ``post="_post"`` names the variables from a ``Synapses`` object."""
+    if receptor == 0:
+        integrating = getattr(model, "refractory", "clamp") == "integrate"
+        return f"v{post}", "1.0" if integrating else f"int(not_refractory{post})"
+    name = model.receptors[receptor]
+    first = "y" if isinstance(model.synapses[name], AlphaSynapse) else "I"
+    return f"{first}_{name}{post}", f"(tau{post}/tau_{name}{post})"
+
+
+def _poisson_inputs(parts: _Parts, compiled_inputs, model, receptors) -> None:
     """Poisson drive: exact ``Binomial(n_sources, rate*dt)`` counts times the weight, added after the
-    update (``before_thresholds`` slot) and only when not refractory, as nsnn_sim adds them."""
+    update (``before_thresholds`` slot) to the target of their receptor (:func:`_input_target`), as nsnn_sim
+    adds them. With shared noise the counts are nsnn_sim's own (:func:`_shared_poisson_counts`), so per-neuron
+    rates work too; otherwise Brian2 draws them (one rate per group)."""
     for index in range(compiled_inputs.poisson_sources.size):
         probability = compiled_inputs.poisson_probability[index]
-        if np.any(probability != probability[0]):
-            raise ValueError("the Brian2 bridge supports one Poisson rate per input group (Brian2 draws "
-                             "Binomial(n, p) with a single p); got per-neuron rates")
-        parts.namespace[f"nsnn_binomial_{index}"] = parts.b2.BinomialFunction(
-            int(compiled_inputs.poisson_sources[index]), float(probability[0]), approximate=False,
-            name=f"nsnn_binomial_{index}")
+        if parts.shared_noise:
+            count = parts.timed_array(f"poisson_count_{index}", _shared_poisson_counts(parts, compiled_inputs, index))
+        else:
+            if np.any(probability != probability[0]):
+                raise ValueError("the Brian2 bridge supports one Poisson rate per input group (Brian2 draws "
+                                 "Binomial(n, p) with a single p) unless shared_noise=True; got per-neuron rates")
+            parts.namespace[f"nsnn_binomial_{index}"] = parts.b2.BinomialFunction(
+                int(compiled_inputs.poisson_sources[index]), float(probability[0]), approximate=False,
+                name=f"nsnn_binomial_{index}")
+            count = f"nsnn_binomial_{index}()"
         parts.constant(f"poisson_weight_{index}", compiled_inputs.poisson_weight[index])
-        parts.operations.append((f"v += nsnn_binomial_{index}()*poisson_weight_{index}*int(not_refractory)",
+        variable, factor = _input_target(model, int(receptors[index]))
+        parts.operations.append((f"{variable} += {count}*poisson_weight_{index}*{factor}",
                                  "before_thresholds", index, f"nsnn_poisson_{index}"))
 
 
-def _synapses(parts: _Parts, group, connections):
-    """Recurrent connections, block-diagonal over trials: ``v_post += w`` unless refractory."""
+def _shared_poisson_counts(parts: _Parts, compiled_inputs, index: int) -> np.ndarray:
+    """The input counts nsnn_sim's engine draws for Poisson group ``index`` (steps x Brian2 neurons): the
+    inverse cdf of ``Binomial(n_sources, rate*dt)`` (:func:`nsnn_sim.simulator.engine._binomial_table`) at the
+    uniforms of the group's stream, counted as the engine counts them."""
+    n_sources = int(compiled_inputs.poisson_sources[index])
+    counts = np.empty((parts.n_steps, parts.n_trials * parts.n_neurons))
+    for trial in range(parts.n_trials):
+        uniforms = rng.draws(parts.seed, trial, rng.POISSON + index, parts.n_steps, parts.n_neurons)
+        for neuron in range(parts.n_neurons):
+            probability = float(compiled_inputs.poisson_probability[index, neuron])
+            table, flip = _binomial_table(np.int64(n_sources), probability)
+            u = 1.0 - uniforms[:, neuron] if flip else uniforms[:, neuron]
+            below = np.searchsorted(table[:-1], u, side="left")  # entries of the table below u
+            counts[:, trial * parts.n_neurons + neuron] = n_sources - below if flip else below
+    return counts
+
+
+def _synapses(parts: _Parts, group, connections, model, receptor: int):
+    """Recurrent connections, block-diagonal over trials, to the target of their receptor
+    (:func:`_input_target`; a jump of ``u``: ``v_post += w`` unless refractory)."""
     b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
     synapses = (connections if isinstance(connections, Connections) else connect(connections)).compile(n_neurons)
     pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
     offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
-    connection = b2.Synapses(group, group, "w : 1", on_pre="v_post += w*int(not_refractory_post)",
-                             name="nsnn_synapses")
+    variable, factor = _input_target(model, receptor, post="_post")
+    connection = b2.Synapses(group, group, "w : 1", on_pre=f"{variable} += w*{factor}", name="nsnn_synapses")
     if pre.size:
         connection.connect(i=np.tile(pre, n_trials) + offsets, j=np.tile(synapses.post, n_trials) + offsets)
         connection.w = np.tile(synapses.weight, n_trials)

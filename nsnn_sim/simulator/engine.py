@@ -51,9 +51,18 @@ from nsnn_sim._core.memory import require_memory
 from nsnn_sim._core.progress import progress_bar, progress_enabled
 from nsnn_sim._core.validation import finite_array, whole_number
 from nsnn_sim.simulator import rng
-from nsnn_sim.simulator.network import Connections, connect, describe_inputs, prepare_inputs
+from nsnn_sim.simulator.network import (
+    CompiledConnections,
+    Connections,
+    PoissonInput,
+    _input_items,
+    connect,
+    describe_inputs,
+    prepare_inputs,
+)
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.state import state_update
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["simulate"]
@@ -167,14 +176,20 @@ def _poisson_tables(inputs) -> PoissonTables:
 
 
 @njit(cache=True, inline="always")
+def _poisson_group(inputs, tables, group, i, step, poisson_keys, key_row):
+    """Input of Poisson group ``group`` to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
+    table = tables.index[group, i]
+    count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
+                             inputs.poisson_sources[group], rng.uniform(poisson_keys[key_row, group], step))
+    return count * inputs.poisson_weight[group, i]
+
+
+@njit(cache=True, inline="always")
 def _poisson_jump(inputs, tables, i, step, poisson_keys, key_row):
     """Input of the Poisson groups to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
     jump = 0.0
     for group in range(poisson_keys.shape[1]):
-        table = tables.index[group, i]
-        count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
-                                 inputs.poisson_sources[group], rng.uniform(poisson_keys[key_row, group], step))
-        jump += count * inputs.poisson_weight[group, i]
+        jump += _poisson_group(inputs, tables, group, i, step, poisson_keys, key_row)
     return jump
 
 
@@ -366,6 +381,118 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
+@njit(cache=True, nogil=True, parallel=True)
+def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, n_trials,
+               n_neurons, n_steps, n_blocks, record_column, state):
+    """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
+    without recurrent connections. Returns spike (trial, neuron, step) arrays, unsorted.
+
+    The schedule is :func:`_run_connected`'s (an unconnected population is one window of ``n_steps``), with
+    the state vector of each neuron kept in a small array and the ring buffer split by receptor: every entry
+    still receives its additions in one fixed order, so the result is bit-identical for any thread count.
+    """
+    n_groups = inputs.poisson_sources.size
+    n_receptors = cs.receptor.shape[1]
+    n_variables = cs.propagator.shape[1]
+    keys = np.empty((n_trials, n_neurons, 3), dtype=np.uint64)
+    poisson_keys = np.empty((n_trials * n_neurons, n_groups), dtype=np.uint64)
+    x = np.empty((n_trials, n_neurons, n_variables))
+    for task in prange(n_trials * n_neurons):
+        trial, i = task // n_neurons, task % n_neurons
+        keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2] = _neuron_keys(
+            seed, trial, i, n_groups, poisson_keys[task])
+        for a in range(n_variables):
+            x[trial, i, a] = cs.initial[cs.set_of[i], a]
+        x[trial, i, 0] = initial[trial, i]
+    codes = rule_codes(p)
+    refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
+    window = max(1, min(synapses.min_delay, n_steps))
+    ring_length = min(synapses.max_delay, n_steps) + window
+    arriving = np.zeros((n_trials, ring_length, n_receptors, n_neurons))
+    fired = np.empty((n_trials, window, n_neurons), dtype=np.int32)
+    n_fired = np.zeros((n_trials, window, n_blocks), dtype=np.int64)
+    out_trial = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
+    out_neuron = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
+    out_step = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
+    count = 0
+    for first_step in range(0, n_steps, window):
+        steps_now = min(window, n_steps - first_step)
+        first_row = first_step % ring_length
+        for task in prange(n_trials * n_blocks):
+            trial, block = task // n_blocks, task % n_blocks
+            start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
+            scratch = np.empty(n_variables)
+            jumps = np.empty(n_receptors)
+            for offset in range(steps_now):
+                n_fired[trial, offset, block] = 0
+            for i in range(start, stop):
+                constants = neuron_constants(p, i)
+                set_i = cs.set_of[i]
+                x_i = x[trial, i]
+                refractory_i = refractory_left[trial, i]
+                column = record_column[i]
+                row = first_row
+                for offset in range(steps_now):
+                    step = first_step + offset
+                    for r in range(n_receptors):
+                        jumps[r] = arriving[trial, row, r, i]
+                        arriving[trial, row, r, i] = 0.0
+                    for group in range(n_groups):
+                        jumps[poisson_receptor[group]] += _poisson_group(inputs, tables, group, i, step, poisson_keys,
+                                                                         trial * n_neurons + i)
+                    refractory_i, spike = state_update(cs, set_i, x_i, scratch, refractory_i,
+                                                       inputs.current[trial, step, i], jumps, step,
+                                                       keys[trial, i, 0], keys[trial, i, 1], constants, codes)
+                    if spike:
+                        fired[trial, offset, start + n_fired[trial, offset, block]] = i
+                        n_fired[trial, offset, block] += 1
+                    if column >= 0:
+                        state[trial, step, column] = x_i[0]
+                    row = row + 1 if row + 1 < ring_length else 0
+                refractory_left[trial, i] = refractory_i
+        if synapses.post.size > 0:
+            for task in prange(n_trials * n_blocks):
+                trial, block = task // n_blocks, task % n_blocks
+                start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
+                for offset in range(steps_now):
+                    step = first_step + offset
+                    row = (first_row + offset) % ring_length
+                    for source in range(n_blocks):
+                        source_start = source * n_neurons // n_blocks
+                        for k in range(n_fired[trial, offset, source]):
+                            pre = fired[trial, offset, source_start + k]
+                            first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
+                            if n_blocks > 1:
+                                first = _lower_bound(synapses.post, first, last, start)
+                                last = _lower_bound(synapses.post, first, last, stop)
+                            for synapse in range(first, last):
+                                delay = synapses.delay[synapse]
+                                if step + delay < n_steps:
+                                    target = row + delay
+                                    if target >= ring_length:
+                                        target -= ring_length
+                                    arriving[trial, target, synapse_receptor[synapse], synapses.post[synapse]] += (
+                                        synapses.weight[synapse])
+        total = 0
+        for trial in range(n_trials):
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    total += n_fired[trial, offset, block]
+        while count + total > out_step.size:
+            out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
+            out_step = _grown(out_step, count)
+        for trial in range(n_trials):
+            for offset in range(steps_now):
+                for block in range(n_blocks):
+                    start = block * n_neurons // n_blocks
+                    for k in range(n_fired[trial, offset, block]):
+                        out_trial[count] = trial
+                        out_neuron[count] = fired[trial, offset, start + k]
+                        out_step[count] = first_step + offset
+                        count += 1
+    return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
+
+
 # --------------------------------------------------------------------------------------------------
 # simulate
 # --------------------------------------------------------------------------------------------------
@@ -444,11 +571,18 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         record_column[recorded] = np.arange(recorded.size)
         state = np.zeros((n_trials, n_steps, recorded.size)) if recorded.size else np.zeros((0, 0, 0))
         tables = _poisson_tables(compiled_inputs)
+        receptors = _receptor_indices(model, inputs, connections)
         compiling_before_run, start_time = clock.seconds, time.perf_counter()
         if synapses is not None and automatic_threads and n_trials * n_neurons * synapses.min_delay < _SERIAL_WORK:
             n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
-        trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, np.uint64(seed),
-                                         n_trials, n_neurons, n_steps, n_threads, record_column, state, show_progress)
+        if getattr(model, "has_state", False):
+            trial_ids, neurons, steps = _run_with_state(
+                compiled, model.compile_state(n_neurons), compiled_inputs, tables, receptors, initial, synapses,
+                np.uint64(seed), n_trials, n_neurons, n_steps, n_threads, record_column, state)
+        else:
+            trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, np.uint64(seed),
+                                             n_trials, n_neurons, n_steps, n_threads, record_column, state,
+                                             show_progress)
         run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
     spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
                          n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
@@ -504,6 +638,49 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trial
             numba.set_num_threads(previous_threads)
         order = np.lexsort((steps, neurons, trial_ids))
         return trial_ids[order], neurons[order], steps[order]
+
+
+def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors, initial, synapses, seed_u64,
+                    n_trials, n_neurons, n_steps, n_threads, record_column, state):
+    """Run :func:`_run_state` (one window of ``n_steps`` without connections); sorted spike arrays."""
+    poisson_receptor, synapse_receptor = receptors
+    if synapses is None:
+        synapses = CompiledConnections(np.zeros(n_neurons + 1, dtype=np.int64), np.zeros(0, dtype=np.int32),
+                                       np.zeros(0), np.zeros(0, dtype=np.int64), 1, max(1, n_steps))
+    synapse_receptor = np.full(synapses.post.size, synapse_receptor, dtype=np.int64)
+    n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
+    previous_threads = numba.get_num_threads()
+    numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
+    try:
+        trial_ids, neurons, steps = _run_state(
+            compiled, compiled_state, compiled_inputs, tables, poisson_receptor, initial, synapses, synapse_receptor,
+            seed_u64, np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column,
+            state)
+    finally:
+        numba.set_num_threads(previous_threads)
+    order = np.lexsort((steps, neurons, trial_ids))
+    return trial_ids[order], neurons[order], steps[order]
+
+
+def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int]:
+    """The receptor index of every Poisson input group and of the connections (0: a jump of ``u``), checked
+    against the model's receptors before any kernel runs."""
+    available = getattr(model, "receptors", ("delta",))
+
+    def index(name, what):
+        if name is None:
+            if len(available) > 2:
+                raise ValueError(f"{what} must name a receptor: the model has several, {available}")
+            return len(available) - 1
+        if name not in available:
+            raise ValueError(f"{what}: receptor={name!r} is not one of the model's receptors {available}")
+        return available.index(name)
+
+    groups = [item for item in _input_items(inputs) if isinstance(item, PoissonInput)]
+    poisson = np.array([index(item.receptor, f"poisson_input #{k}") for k, item in enumerate(groups)],
+                       dtype=np.int64)
+    synapse = index(getattr(connections, "receptor", None), "connections") if connections is not None else 0
+    return poisson, synapse
 
 
 def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:

@@ -49,30 +49,43 @@ MAX_SOURCES = 2**53
 
 @dataclass(frozen=True, eq=False)
 class PoissonInput:
-    """External Poisson drive: ``n_sources`` trains of ``rate`` Hz, each spike adds ``weight`` to u.
+    """External Poisson drive: ``n_sources`` trains of ``rate`` Hz, each spike an input of ``weight``.
 
     ``rate`` may carry units (Brian2 ``20*Hz``, ``quantities`` ``20*pq.Hz``): converted to Hz; ``weight`` is
-    in membrane units (dimensionless), a voltage is refused with the conversion to use.
+    in membrane units (dimensionless), a voltage is refused with the conversion to use. ``receptor`` names
+    the model's synapse the spikes arrive at (:class:`nsnn_sim.simulator.state.ExpSynapse`; a weight means
+    the charge of a jump of ``u`` by ``weight``); ``None`` means the model's only synapse, or a jump of ``u``
+    for a model without synapses; ``"delta"`` is always a jump of ``u``.
     """
 
     rate: float | np.ndarray
     weight: float | np.ndarray
     n_sources: int
+    receptor: str | None = None
 
     def __post_init__(self):
         rate = si_value("rate", self.rate, "Hz")
         object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", rate, lower=0.0)))
         object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
         object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources, maximum=MAX_SOURCES))
+        receptor_name("receptor", self.receptor)
 
     def describe(self) -> dict:
-        return {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
-                "n_sources": self.n_sources}
+        described = {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
+                     "n_sources": self.n_sources}
+        return described if self.receptor is None else {**described, "receptor": self.receptor}
 
 
-def poisson_input(rate, weight, n_sources: int) -> PoissonInput:
+def poisson_input(rate, weight, n_sources: int, receptor: str | None = None) -> PoissonInput:
     """External Poisson drive (see :class:`PoissonInput`); ``rate`` and ``weight`` may be per neuron."""
-    return PoissonInput(rate, weight, n_sources)
+    return PoissonInput(rate, weight, n_sources, receptor)
+
+
+def receptor_name(name: str, value) -> str | None:
+    """``value`` if it can name a receptor (None, or a string); ``TypeError`` otherwise."""
+    if value is not None and not isinstance(value, str):
+        raise TypeError(f"{name} must be the name of a receptor (a string) or None, got {value!r}")
+    return value
 
 
 @dataclass(frozen=True, eq=False)
@@ -86,8 +99,10 @@ class Connections:
 
     weights: object
     delay: object = 1
+    receptor: str | None = None
 
     def __post_init__(self):
+        receptor_name("receptor", self.receptor)
         weights = self.weights
         what = "a 2-D array of real numbers or a scipy.sparse matrix of them"
         if sp.issparse(weights):
@@ -178,9 +193,10 @@ def _check_delay_values(values: np.ndarray) -> None:
         raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {values.max()!r}")
 
 
-def connect(weights, delay=1) -> Connections:
-    """Recurrent connections ``W[post, pre]`` with ``delay`` steps (see :class:`Connections`)."""
-    return Connections(weights, delay)
+def connect(weights, delay=1, receptor: str | None = None) -> Connections:
+    """Recurrent connections ``W[post, pre]`` with ``delay`` steps to ``receptor`` (see :class:`Connections`
+    and :class:`PoissonInput` for what ``receptor`` means)."""
+    return Connections(weights, delay, receptor)
 
 
 class CompiledConnections(NamedTuple):

@@ -61,20 +61,34 @@ from nsnn_sim._core.validation import describe, numeric_parameter, per_neuron, s
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator.noise import GAUSSIAN, NONE, below_cdf, cdf, ppf
 from nsnn_sim.simulator.rng import normal, uniform
+from nsnn_sim.simulator.rules import (
+    _CROSSING_CODES,
+    _FIRING_CODES,
+    _RESET_CODES,
+    CROSSING_BRIDGE,
+    CROSSING_GRID,
+    CROSSING_SUBSTEP,
+    FIRING_ESCAPE,
+    FIRING_HAZARD,
+    FIRING_MEMBRANE,
+    RESET_ZERO,
+)
+from nsnn_sim.simulator.state import (
+    Adaptation,
+    CompiledState,
+    ExpSynapse,
+    MovingThreshold,
+    compile_state,
+    component_from_dict,
+    component_to_dict,
+)
 
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_update", "mean_field_step", "integrate",
            "reset_membrane", "neuron_constants", "rule_codes", "model_from_dict"]
 
-FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE, FIRING_HAZARD = 0, 1, 2, 3
-RESET_ZERO, RESET_SUBTRACT = 0, 1
-CROSSING_GRID, CROSSING_BRIDGE, CROSSING_SUBSTEP = 0, 1, 2
-_CROSSING_CODES = {"grid": CROSSING_GRID, "bridge": CROSSING_BRIDGE, "substep": CROSSING_SUBSTEP}
 # counters of the bridge stream's extra draws at a sub-step crossing: step + k*2**56 lies beyond every
 # step (< 2**53), so these never meet the per-step crossing draws
 _SUBSTEP_COUNTERS = (np.uint64(1 << 56), np.uint64(2 << 56), np.uint64(3 << 56))
-_FIRING_CODES = {"membrane": FIRING_MEMBRANE, "escape": FIRING_ESCAPE, "reference": FIRING_REFERENCE,
-                 "hazard": FIRING_HAZARD}
-_RESET_CODES = {"zero": RESET_ZERO, "subtract": RESET_SUBTRACT}
 
 
 class CompiledNeurons(NamedTuple):
@@ -353,6 +367,10 @@ class _Model:
             if not item.init:
                 continue
             value = getattr(self, item.name)
+            if isinstance(value, dict):  # synapses: receptor -> component
+                value = {name: component_to_dict(component) for name, component in value.items()}
+            elif isinstance(value, tuple):  # adaptation currents, threshold components
+                value = [component_to_dict(component) for component in value]
             out[item.name] = value.tolist() if isinstance(value, np.ndarray) else value
         return out
 
@@ -522,6 +540,11 @@ class LIF(_Model):
     threshold_crossing: str = "grid"
     rho_0: float | np.ndarray = 100.0
     delta_u: float | np.ndarray = 0.1
+    tau_syn: float | np.ndarray | None = None
+    synapses: dict | None = None
+    adaptation: object = ()
+    moving_threshold: object = ()
+    refractory: str = "clamp"
     kind: str = field(default="LIF", init=False, repr=False)
 
     def __post_init__(self):
@@ -554,11 +577,30 @@ class LIF(_Model):
             )
         set_("sigma", noise_families.check_scale("sigma", numeric_parameter("sigma", self.sigma, lower=0.0),
                                                  self.noise))
+        _set_state_components(self)
         if self.method == "euler" and np.any(np.asarray(self.tau) <= self.dt):
             raise ValueError(
                 f"dt={self.dt!r} must be < tau={describe(self.tau)} with method='euler' "
                 "(use a smaller dt, or method='exact')"
             )
+
+    @property
+    def has_state(self) -> bool:
+        """Whether the neuron carries more than ``u`` (synapses, adaptation, a moving threshold) or integrates
+        during its dead time: it then runs as a linear system (:mod:`nsnn_sim.simulator.state`)."""
+        return bool(self.synapses or self.adaptation or self.moving_threshold) or self.refractory == "integrate"
+
+    @property
+    def receptors(self) -> tuple[str, ...]:
+        """The names inputs may target: ``"delta"`` (a jump of ``u``) and every synapse, in that order."""
+        return ("delta", *self.synapses)
+
+    def compile_state(self, n_neurons: int) -> CompiledState:
+        """The one-step maps of the linear state (:func:`nsnn_sim.simulator.state.compile_state`)."""
+        membrane_noise = self.firing == "membrane" and self.noise == "gaussian"
+        return compile_state(n_neurons, self.dt, self.method, self.refractory == "clamp", self.tau, self.u_rest,
+                             self.sigma if membrane_noise else 0.0, self.synapses, self.adaptation,
+                             self.moving_threshold)
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
@@ -593,6 +635,41 @@ class LIF(_Model):
         )
 
 
+def _set_state_components(model) -> None:
+    """Validate and store a LIF's synapses (``tau_syn`` is short for one exponential synapse ``"syn"``),
+    adaptation currents, moving threshold and refractory mode (:mod:`nsnn_sim.simulator.state`)."""
+    set_ = lambda name, value: object.__setattr__(model, name, value)  # noqa: E731
+    synapses = model.synapses
+    if model.tau_syn is not None:
+        if synapses:
+            raise ValueError("give tau_syn (one exponential synapse) or synapses={...}, not both")
+        synapses = {"syn": ExpSynapse(model.tau_syn)}
+    if synapses is None:
+        synapses = {}
+    if not isinstance(synapses, dict):
+        raise TypeError(f"synapses must be a dict of receptor name -> ExpSynapse or AlphaSynapse, got {synapses!r}")
+    for name, synapse in synapses.items():
+        if not isinstance(name, str) or not name.isidentifier() or name == "delta":
+            raise ValueError(f"synapses: receptor name {name!r} must be an identifier other than 'delta' "
+                             "(the name of a jump of u)")
+        if not isinstance(synapse, ExpSynapse):
+            raise TypeError(f"synapses[{name!r}] must be an ExpSynapse or AlphaSynapse, got {synapse!r}")
+    set_("tau_syn", None)
+    set_("synapses", dict(synapses))
+    for name, kind in (("adaptation", Adaptation), ("moving_threshold", MovingThreshold)):
+        value = getattr(model, name)
+        components = (value,) if isinstance(value, kind) else tuple(value) if value is not None else ()
+        for component in components:
+            if not isinstance(component, kind):
+                raise TypeError(f"{name} must be a {kind.__name__} or a sequence of them, got {component!r}")
+        set_(name, components)
+    _choice("refractory", model.refractory, ("clamp", "integrate"))
+    if model.has_state and model.threshold_crossing != "grid":
+        raise ValueError(
+            f"threshold_crossing={model.threshold_crossing!r} holds for a membrane alone (a 1-D Ornstein-Uhlenbeck "
+            "process); with synapses, adaptation, a moving threshold or refractory='integrate' use 'grid'")
+
+
 def _set_time_step(model) -> None:
     """Validate and store ``model.dt``: one positive number of seconds (a time with units is converted)."""
     dt = numeric_parameter("dt", si_value("dt", model.dt, "s"), lower=0.0, lower_open=True)
@@ -622,6 +699,11 @@ def model_from_dict(data: dict):
     kind = data.pop("kind", None)
     if kind not in _MODELS:
         raise ValueError(f"kind={kind!r} is not a neuron model; allowed: {tuple(_MODELS)}")
+    for name in ("adaptation", "moving_threshold"):
+        if name in data:
+            data[name] = tuple(component_from_dict(item) for item in data[name])
+    if isinstance(data.get("synapses"), dict):
+        data["synapses"] = {receptor: component_from_dict(item) for receptor, item in data["synapses"].items()}
     return _MODELS[kind](**{k: np.asarray(v) if isinstance(v, list) else v for k, v in data.items()})
 
 

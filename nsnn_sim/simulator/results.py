@@ -50,7 +50,7 @@ class SimulationResult:
         if self.compile_time is not None:
             attrs["compile_time_s"] = float(self.compile_time)
         for key, value in model_dict.items():
-            if key != "kind" and not isinstance(value, list):
+            if key != "kind" and value is not None and not isinstance(value, (list, dict)):
                 attrs[f"model_{key}"] = value
         return attrs
 

@@ -195,25 +195,30 @@ def _fill_uniforms(key, out):
 
 
 @njit(cache=True)
-def _fill_draws(seed, trial, purpose, gaussian, out):
+def _fill_draws(seed, trial, purpose, gaussian, offset, out):
     n_steps, n_neurons = out.shape
     for neuron in range(n_neurons):
         key = _key(seed, trial, neuron, purpose)
         for step in range(n_steps):
-            out[step, neuron] = normal(key, step) if gaussian else uniform(key, step)
+            counter = np.uint64(step) + offset
+            out[step, neuron] = normal(key, counter) if gaussian else uniform(key, counter)
 
 
-def draws(seed: int, trial: int, purpose: int, n_steps: int, n_neurons: int, kind: str = "uniform") -> np.ndarray:
+def draws(seed: int, trial: int, purpose: int, n_steps: int, n_neurons: int, kind: str = "uniform",
+          source: int = 0) -> np.ndarray:
     """The draws the engine uses for one trial and purpose, as an ``(n_steps, n_neurons)`` array.
 
-    Element ``[k, i]`` is draw ``k`` of the stream (seed, trial, neuron i, purpose): exactly the
+    Element ``[k, i]`` is draw ``k + source*2**56`` of the stream (seed, trial, neuron i, purpose): exactly the
     number the engine consumes at step ``k`` (used to feed nsnn_sim's noise into other simulators):
     a uniform (``kind="uniform"``) or, for Gaussian membrane noise, a standard normal (``"normal"``).
+    ``source`` numbers the independent normals of one step of a neuron with more state
+    (:func:`nsnn_sim.simulator.state.state_update`); 0 is the one of a membrane alone.
     """
     if kind not in ("uniform", "normal"):
         raise ValueError(f"kind={kind!r} is not allowed; allowed: ('uniform', 'normal')")
     out = np.empty((int(n_steps), int(n_neurons)), dtype=np.float64)
-    _fill_draws(np.uint64(seed), np.uint64(trial), np.uint64(purpose), kind == "normal", out)
+    _fill_draws(np.uint64(seed), np.uint64(trial), np.uint64(purpose), kind == "normal",
+                np.uint64(source) << np.uint64(56), out)
     return out
 
 

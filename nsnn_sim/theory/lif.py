@@ -202,13 +202,16 @@ def _ein(y: float) -> float:
 
 def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, threshold: float = 1.0,
                    u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0, dt: float | None = None,
-                   method: str = "exact") -> dict:
+                   method: str = "exact", refractory: str = "clamp") -> dict:
     """Stationary rate (Hz) and ISI CV of ``LIF(firing="hazard")`` with constant input ``mu``.
 
     After a spike the noise-free membrane follows ``u(s) = u_inf + (u_reset - u_inf)*exp(-s/tau)``,
     ``u_inf = u_rest + mu``, from the end of the dead time ``tau_ref``, and the neuron fires at the
     rate ``rho(u) = rho_0*exp((u - theta)/delta_u)``; the ISIs are i.i.d. (a renewal process), so
-    ``rate = 1/E[ISI]`` and ``CV = SD[ISI]/E[ISI]``.
+    ``rate = 1/E[ISI]`` and ``CV = SD[ISI]/E[ISI]``. With ``refractory="integrate"`` (NEST's
+    ``pp_psc_delta``) the membrane relaxes during the dead time too, so it leaves the dead time at
+    ``u_inf + (u_reset - u_inf)*exp(-tau_ref/tau)`` (``alpha^n`` after ``n`` steps on the grid): the same
+    renewal process with that value in place of ``u_reset``.
 
     * ``dt=None``: continuous time. ``S(t) = exp(-H(t))``, ``H(t) = integral_0^t rho(u(s)) ds =
       rho_inf*(t + tau*(Ein(c) - Ein(c*exp(-t/tau))))`` with ``rho_inf = rho(u_inf)``,
@@ -236,8 +239,13 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
         raise ValueError(f"threshold={threshold!r} must be > u_reset={u_reset!r}")
     if method not in ("exact", "euler"):
         raise ValueError(f"method={method!r} is not allowed; allowed: ('exact', 'euler')")
+    if refractory not in ("clamp", "integrate"):
+        raise ValueError(f"refractory={refractory!r} is not allowed; allowed: ('clamp', 'integrate')")
     u_inf = u_rest + mu
+    integrating = refractory == "integrate"  # then the dead time ends at u_inf + (u_reset - u_inf)*decay
     if dt is None:
+        if integrating:
+            u_reset = u_inf + (u_reset - u_inf) * math.exp(-tau_ref / tau)
         mean, second = _hazard_continuous(rho_0, threshold, delta_u, u_inf, u_reset, tau)
         mean_isi = tau_ref + mean
         variance = second - mean * mean
@@ -248,8 +256,10 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
             raise ValueError(f"tau_ref={tau_ref!r} s must be a whole number of steps of dt={dt!r} s")
         if method == "euler" and dt >= tau:
             raise ValueError(f"dt={dt!r} must be < tau={tau!r} with method='euler'")
-        mean_steps, second_steps = _hazard_discrete(rho_0 * dt, threshold, delta_u, u_inf, u_reset,
-                                                    math.exp(-dt / tau) if method == "exact" else 1.0 - dt / tau)
+        alpha = math.exp(-dt / tau) if method == "exact" else 1.0 - dt / tau
+        if integrating:
+            u_reset = u_inf + (u_reset - u_inf) * alpha**n_dead
+        mean_steps, second_steps = _hazard_discrete(rho_0 * dt, threshold, delta_u, u_inf, u_reset, alpha)
         mean_isi = (n_dead + mean_steps) * dt
         variance = (second_steps - mean_steps * mean_steps) * dt * dt
     if not math.isfinite(mean_isi):

@@ -1,0 +1,110 @@
+"""The engine's neurons with more state against the plain-Python transcription, spike for spike; receptors;
+bad input; the delta neuron unchanged."""
+
+import numpy as np
+import pytest
+from reference_model import simulate_state_reference
+
+import nsnn_sim as ns
+from nsnn_sim.simulator.state import Adaptation, AlphaSynapse, ExpSynapse, MovingThreshold
+
+N_NEURONS, N_STEPS, N_TRIALS = 6, 300, 2
+HETEROGENEOUS_TAU = np.linspace(6e-3, 14e-3, N_NEURONS)
+MODELS = {
+    "exp synapse, exact, clamp": ns.LIF(sigma=0.3, dt=2e-4, method="exact", tau_ref=1e-3, tau_syn=3e-3),
+    "exp + alpha, euler, heterogeneous": ns.LIF(
+        sigma=0.3, dt=2e-4, tau=HETEROGENEOUS_TAU, tau_ref=6e-4, u_reset=-0.1,
+        synapses={"exc": ExpSynapse(np.linspace(1e-3, 4e-3, N_NEURONS), np.linspace(0.0, 0.3, N_NEURONS)),
+                  "inh": AlphaSynapse(5e-3)}),
+    "tau_syn = tau, coloured noise": ns.LIF(noise="none", dt=2e-4, method="exact", tau_ref=1e-3,
+                                            synapses={"exc": ExpSynapse(10e-3, 0.6)}),
+    "adaptation current and moving threshold": ns.LIF(
+        sigma=0.25, dt=2e-4, method="exact", tau_ref=1e-3, reset="subtract",
+        adaptation=(Adaptation(0.05, np.linspace(0.0, 1.0, N_NEURONS), 0.1), Adaptation(0.01, 0.0, 0.05)),
+        moving_threshold=MovingThreshold(0.02, np.linspace(0.05, 0.3, N_NEURONS))),
+    "integrate during the dead time": ns.LIF(sigma=0.3, dt=2e-4, method="exact", tau_ref=2e-3,
+                                             refractory="integrate"),
+    "escape firing with a synapse": ns.LIF(firing="escape", noise="logistic", sigma=0.05, dt=2e-4, tau_ref=1e-3,
+                                           tau_syn=2e-3, moving_threshold=MovingThreshold(0.03, 0.1)),
+    "hazard, integrate, adaptation (pp_psc_delta with q_sfa)": ns.LIF(
+        firing="hazard", rho_0=np.linspace(50.0, 300.0, N_NEURONS), delta_u=0.1, dt=2e-4, tau_ref=2e-3,
+        method="exact", refractory="integrate", moving_threshold=MovingThreshold(0.1, 0.2)),
+}
+
+
+def _spike_list(spikes):
+    return sorted(zip(spikes.trial.tolist(), spikes.neuron.tolist(), spikes.step.tolist()))
+
+
+@pytest.mark.parametrize("name", MODELS)
+def test_engine_matches_the_transcription_spike_for_spike(name):
+    model = MODELS[name]
+    receptors = model.receptors
+    rng = np.random.default_rng(5)
+    current = 0.9 + 0.3 * np.sin(np.arange(N_STEPS) / 9.0)[None, :, None] * np.ones((N_TRIALS, 1, N_NEURONS))
+    groups = [(10, 700.0, rng.uniform(0.02, 0.08, N_NEURONS), r) for r in range(len(receptors))]
+    inputs = [current] + [ns.poisson_input(rate, weight, n, receptor=receptors[r]) for n, rate, weight, r in groups]
+    weights = np.where(rng.random((N_NEURONS, N_NEURONS)) < 0.5, rng.normal(0.1, 0.3, (N_NEURONS, N_NEURONS)), 0.0)
+    delays = rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
+    target = len(receptors) - 1
+    connections = ns.connect(weights, delays, receptor=receptors[target])
+    result = ns.simulate(model, inputs, N_NEURONS, N_STEPS, N_TRIALS, seed=7, connections=connections,
+                         record_state=np.arange(N_NEURONS))
+    spikes, state = simulate_state_reference(model, current, N_NEURONS, N_STEPS, N_TRIALS, 7, poisson=groups,
+                                             weights=weights, delays=delays, synapse_receptor=target)
+    assert len(spikes) > 40
+    assert _spike_list(result.spikes) == spikes
+    np.testing.assert_allclose(result.state, state, rtol=0, atol=1e-9)
+
+
+def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
+    model = ns.LIF(sigma=0.3, dt=2e-4, tau_ref=6e-4, synapses={"exc": ExpSynapse(2e-3, 0.2), "inh": AlphaSynapse(5e-3)},
+                   adaptation=Adaptation(0.05, 0.5, 0.1))
+    inputs = [0.9, ns.poisson_input(800.0, 0.05, 10, receptor="exc")]
+    runs = [ns.simulate(model, inputs, 40, 400, 3, seed=2, n_threads=threads).spikes for threads in (1, 2)]
+    assert runs[0] == runs[1] and len(runs[0]) > 100
+    alone = ns.simulate(model, inputs, 40, 400, 1, seed=2).spikes
+    assert _spike_list(alone) == [spike for spike in _spike_list(runs[0]) if spike[0] == 0]
+
+
+def test_receptors_are_checked_before_any_kernel_runs(monkeypatch):
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel ran")
+
+    monkeypatch.setattr(ns.simulator.engine, "_run_state", forbidden)
+    monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
+    two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)})
+    with pytest.raises(ValueError, match="must name a receptor"):
+        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5), 3, 10)
+    with pytest.raises(ValueError, match="receptor='gaba'"):
+        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5, receptor="gaba"), 3, 10)
+    with pytest.raises(ValueError, match=r"receptor='exc' is not one of the model's receptors \('delta',\)"):
+        ns.simulate(ns.LIF(), ns.poisson_input(100.0, 0.1, 5, receptor="exc"), 3, 10)
+    with pytest.raises(ValueError, match="connections: receptor='nmda'"):
+        ns.simulate(two, 0.5, 3, 10, connections=ns.connect(np.zeros((3, 3)), receptor="nmda"))
+    with pytest.raises(TypeError, match="receptor"):
+        ns.poisson_input(100.0, 0.1, 5, receptor=3)
+
+
+@pytest.mark.parametrize("arguments, match", [
+    (dict(tau_syn=0.0), "tau"),
+    (dict(tau_syn=-1e-3), "tau"),
+    (dict(synapses={"exc": 5e-3}), "ExpSynapse or AlphaSynapse"),
+    (dict(synapses={"delta": ExpSynapse(5e-3)}), "'delta'"),
+    (dict(tau_syn=2e-3, synapses={"exc": ExpSynapse(5e-3)}), "not both"),
+    (dict(refractory="freeze"), "refractory='freeze'"),
+    (dict(tau_syn=2e-3, threshold_crossing="bridge"), "threshold_crossing='bridge'"),
+    (dict(adaptation=(MovingThreshold(0.1, 0.1),)), "adaptation must be a Adaptation"),
+])
+def test_bad_state_arguments_raise_naming_the_parameter(arguments, match):
+    with pytest.raises((ValueError, TypeError), match=match):
+        ns.LIF(method="exact", **arguments)
+
+
+def test_a_model_with_state_round_trips_through_its_file(tmp_path):
+    model = MODELS["adaptation current and moving threshold"]
+    result = ns.simulate(model, 0.9, N_NEURONS, 100, seed=1)
+    result.to_netcdf(tmp_path / "run.nc")
+    again = ns.load(tmp_path / "run.nc")
+    assert again.model.to_dict() == model.to_dict()
+    assert ns.simulate(again.model, 0.9, N_NEURONS, 100, seed=1).spikes == result.spikes
