@@ -273,6 +273,16 @@ def test_load_nwb_reads_a_file_nsnn_sim_did_not_write(tmp_path):
                                  n_steps=500)
 
 
+def test_load_of_an_nwb_file_points_to_load_nwb_and_warns_nothing(tmp_path):
+    path = _result_with(_awkward()).to_nwb(tmp_path / "run.nwb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the h5netcdf phony_dims warning must not leak
+        with pytest.raises(ValueError, match=r"run.nwb is an NWB file: use ns.load_nwb\(path\)") as error:
+            ns.load(path)
+    assert "lacks" not in str(error.value)
+    assert ns.load_nwb(path) == _awkward()
+
+
 # ------------------------------------------------------------------ users' own Brian2 runs
 def test_from_brian2_reproduces_a_hand_written_networks_spikes():
     """A SpikeGeneratorGroup (its spikes known in advance) and a noisy LIF NeuronGroup driven by it."""
