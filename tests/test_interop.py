@@ -334,27 +334,6 @@ def test_several_brian2_runs_become_trials_and_units_are_checked():
         SpikeTrains.from_brian2([1, 2])
 
 
-def _readme_recipe(title: str) -> str:
-    text = (ROOT / "README.md").read_text()
-    section = text.split(f"### {title}", 1)[1]
-    return section.split("```python", 1)[1].split("```", 1)[0]
-
-
-def test_the_readme_recipe_compares_a_users_brian2_model_with_nsnn_sim():
-    """The README recipe, run as written: a user's own Brian2 NeuronGroup and the matching nsnn_sim model
-    pass crossval.compare, and a model with another drive does not."""
-    namespace: dict = {}
-    exec(compile(_readme_recipe("Compare your Brian2 model with nsnn_sim"), "README.md", "exec"), namespace)
-    comparison = namespace["comparison"]
-    assert set(comparison.p_values) >= {"rate", "cv", "fano", "isi_ks"}
-    assert comparison.smallest_p() > 1e-3, comparison.p_values
-    ours, theirs = namespace["ours"], namespace["theirs"]
-    assert ours.shape == theirs.shape and len(theirs) > 1000
-    stronger = ns.simulate(ns.LIF(tau=10 * b2.ms, sigma=0.5, dt=0.1 * b2.ms), 1.0, n_neurons=ours.n_neurons,
-                           n_steps=ours.n_steps, seed=8).spikes
-    assert ns.analysis.compare.compare(stronger, theirs, warmup=0.05).smallest_p() < 1e-6
-
-
 # ------------------------------------------------------------------ without the optional packages
 def test_the_core_and_the_unit_checks_work_without_neo_pynwb_or_brian2_and_the_bridges_say_what_to_install():
     completed = _python("""

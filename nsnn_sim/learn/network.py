@@ -121,8 +121,8 @@ class SpikingLayer:
     -----
     The official deterministic baseline (``models/LIF.py``) spikes when ``u - theta > 0``; nsnn_sim's
     deterministic rule is ``u >= theta``. They differ only when ``u`` equals ``theta`` exactly
-    (in floating point, ``u > theta`` is ``u >= nextafter(theta, inf)``); see the README section
-    "The paper's model" for how often that happens.
+    (in floating point, ``u > theta`` is ``u >= nextafter(theta, inf)``); see the documentation's page
+    "The paper's model" (docs/papers_model.rst) for how often that happens.
     """
 
     n_neurons: int
