@@ -18,7 +18,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.memory import require_memory
-from nsnn_sim._core.validation import si_value, whole_number
+from nsnn_sim._core.validation import describe, si_value, whole_number
 
 __all__ = ["SpikeTrains", "stack_trials"]
 
@@ -72,7 +72,7 @@ class SpikeTrains:
             raise ValueError(f"trial, neuron, step must have equal lengths, got {trial.size}, {neuron.size}, "
                              f"{step.size}")
         if not (isinstance(dt, (int, float, np.floating, np.integer)) and np.isfinite(dt) and dt > 0):
-            raise ValueError(f"dt={dt!r} must be a finite number > 0 (seconds)")
+            raise ValueError(f"dt={describe(dt)} must be a finite number > 0 (seconds)")
         n_trials = whole_number("n_trials", n_trials)
         n_neurons = whole_number("n_neurons", n_neurons)
         n_steps = whole_number("n_steps", n_steps)
@@ -128,7 +128,8 @@ class SpikeTrains:
         start = 0 if t_start == 0 else self.steps_per_window(t_start, "t_start")
         stop = self.n_steps if t_stop is None else self.steps_per_window(t_stop, "t_stop")
         if not 0 <= start < stop <= self.n_steps:
-            raise ValueError(f"crop needs 0 <= t_start < t_stop <= {self.duration!r} s, got {t_start!r}, {t_stop!r}")
+            raise ValueError(f"crop needs 0 <= t_start < t_stop <= {describe(self.duration)} s, got "
+                             f"{describe(t_start)}, {describe(t_stop)}")
         keep = (self.step >= start) & (self.step < stop)
         return SpikeTrains(self.trial[keep], self.neuron[keep], self.step[keep] - start, dt=self.dt,
                            n_trials=self.n_trials, n_neurons=self.n_neurons, n_steps=stop - start,
@@ -139,11 +140,11 @@ class SpikeTrains:
         """``window`` (seconds, or a time with units) as a whole number of steps; ``ValueError`` if it is not one."""
         window = si_value(name, window, "s")
         if not isinstance(window, (int, float, np.integer, np.floating)) or not np.isfinite(window) or window <= 0:
-            raise ValueError(f"{name}={window!r} must be a finite number of seconds > 0")
+            raise ValueError(f"{name}={describe(window)} must be a finite number of seconds > 0")
         steps = window / self.dt
         whole = int(round(steps))
         if whole < 1 or abs(steps - whole) > 1e-9 * max(1.0, steps):
-            raise ValueError(f"{name}={window!r} s is not a whole number of steps of dt={self.dt!r} s")
+            raise ValueError(f"{name}={describe(window)} s is not a whole number of steps of dt={describe(self.dt)} s")
         return whole
 
     def counts(self, window: float | None = None) -> xr.DataArray:
@@ -162,10 +163,10 @@ class SpikeTrains:
         width = self.steps_per_window(window)
         n_windows = self.n_steps // width
         if n_windows == 0:
-            raise ValueError(f"window={window!r} s is longer than the run ({self.duration!r} s)")
+            raise ValueError(f"window={describe(window)} s is longer than the run ({describe(self.duration)} s)")
         # the counts (int64) and the bincount behind them, plus the time coordinate
         require_memory(16.0 * self.n_trials * self.n_neurons * n_windows + 8.0 * n_windows,
-                       f"counts(window={window!r}) of {n_windows} windows x {self.n_trials} trials x "
+                       f"counts(window={describe(window)}) of {n_windows} windows x {self.n_trials} trials x "
                        f"{self.n_neurons} neurons")
         if self.n_steps % width:
             warnings.warn(f"the last {self.n_steps % width} steps do not fill a window of {width} steps "

@@ -48,6 +48,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.extras import require
+from nsnn_sim._core.messages import describe
 from nsnn_sim._core.progress import progress_bar, progress_enabled
 
 require("distributed", "sweep")  # a clear ImportError naming the extra, at import
@@ -197,7 +198,7 @@ def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, 
         raise TypeError(f"function must be callable, got {function!r}")
     for name, flag in (("progress", progress), ("retry_worker_deaths", retry_worker_deaths)):
         if not isinstance(flag, (bool, np.bool_)):
-            raise TypeError(f"{name} must be True or False, got {flag!r}")
+            raise TypeError(f"{name} must be True or False, got {describe(flag)}")
     conditions = conditions_of(grid)
     store = Path(store)
     if store.exists() and not store.is_dir():

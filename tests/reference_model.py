@@ -299,7 +299,8 @@ def documented_state_maps(model, i):
     """Neuron ``i``'s one-step map from the documented linear system (nsnn_sim.simulator.state's docstring),
     built here without the package's code: ``A``, ``c``, ``g``, ``B`` written out; exact: ``P = expm(A dt)``
     (scipy), the step covariance ``Q = S - P S P^T`` from the stationary covariance ``S``
-    (the Lyapunov equation), ``M = int_0^dt expm(A s) ds`` by quadrature, its Cholesky factor on the variables the noise reaches, in state order; Euler:
+    (the Lyapunov equation), ``M = int_0^dt expm(A s) ds`` by quadrature, its Cholesky factor on the variables the
+    noise reaches, in state order; Euler:
     ``P = 1 + A dt``, ``M = dt``, ``L = B sqrt(dt)``. Also the receptor vectors (charge normalisation:
     ``tau/tau_r`` into the synapse's first variable), the threshold weights and the spike jumps.
     Returns a dict with the free map and the held one (``refractory="clamp"``: u's row of A, c, g, B zeroed)."""

@@ -1,6 +1,8 @@
 """Result files carry checksums: a changed byte of a variable or an attribute is found on load, and
 files that are not nsnn_sim results give errors that name the file."""
 
+import warnings
+
 import h5py
 import numpy as np
 import pytest
@@ -105,6 +107,16 @@ def test_files_that_are_not_results_name_the_file_and_what_is_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match="is not a file"):
         ns.load(tmp_path)
 
+
+
+def test_an_hdf5_file_without_netcdf_dimensions_is_refused_without_a_warning(tmp_path):
+    """h5netcdf warns about phony dimensions unless told how to name them; open_checked tells it."""
+    with h5py.File(tmp_path / "plain.h5", "w") as file:
+        file["a"] = np.arange(3)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        with pytest.raises(ValueError, match="plain.h5 is not an nsnn_sim simulation result: it lacks spike_trial"):
+            ns.load(tmp_path / "plain.h5")
 
 def test_checksums_survive_the_round_trip_and_catch_in_memory_changes():
     data = add_checksums(xr.Dataset({"x": ("i", np.arange(4.0))}, coords={"i": np.arange(4)}, attrs={"dt": 1e-3}))

@@ -273,6 +273,16 @@ def test_load_nwb_reads_a_file_nsnn_sim_did_not_write(tmp_path):
                                  n_steps=500)
 
 
+def test_load_of_an_nwb_file_points_to_load_nwb_and_warns_nothing(tmp_path):
+    path = _result_with(_awkward()).to_nwb(tmp_path / "run.nwb")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the h5netcdf phony_dims warning must not leak
+        with pytest.raises(ValueError, match=r"run.nwb is an NWB file: use ns.load_nwb\(path\)") as error:
+            ns.load(path)
+    assert "lacks" not in str(error.value)
+    assert ns.load_nwb(path) == _awkward()
+
+
 # ------------------------------------------------------------------ users' own Brian2 runs
 def test_from_brian2_reproduces_a_hand_written_networks_spikes():
     """A SpikeGeneratorGroup (its spikes known in advance) and a noisy LIF NeuronGroup driven by it."""
@@ -322,27 +332,6 @@ def test_several_brian2_runs_become_trials_and_units_are_checked():
         SpikeTrains.from_brian2(monitors[0], duration=5 * b2.Hz)
     with pytest.raises(TypeError, match="monitor must be a Brian2 SpikeMonitor"):
         SpikeTrains.from_brian2([1, 2])
-
-
-def _readme_recipe(title: str) -> str:
-    text = (ROOT / "README.md").read_text()
-    section = text.split(f"### {title}", 1)[1]
-    return section.split("```python", 1)[1].split("```", 1)[0]
-
-
-def test_the_readme_recipe_compares_a_users_brian2_model_with_nsnn_sim():
-    """The README recipe, run as written: a user's own Brian2 NeuronGroup and the matching nsnn_sim model
-    pass crossval.compare, and a model with another drive does not."""
-    namespace: dict = {}
-    exec(compile(_readme_recipe("Compare your Brian2 model with nsnn_sim"), "README.md", "exec"), namespace)
-    comparison = namespace["comparison"]
-    assert set(comparison.p_values) >= {"rate", "cv", "fano", "isi_ks"}
-    assert comparison.smallest_p() > 1e-3, comparison.p_values
-    ours, theirs = namespace["ours"], namespace["theirs"]
-    assert ours.shape == theirs.shape and len(theirs) > 1000
-    stronger = ns.simulate(ns.LIF(tau=10 * b2.ms, sigma=0.5, dt=0.1 * b2.ms), 1.0, n_neurons=ours.n_neurons,
-                           n_steps=ours.n_steps, seed=8).spikes
-    assert ns.analysis.compare.compare(stronger, theirs, warmup=0.05).smallest_p() < 1e-6
 
 
 # ------------------------------------------------------------------ without the optional packages

@@ -199,3 +199,14 @@ def test_progress_bar_on_request_silent_otherwise_and_results_unchanged(capsys, 
     assert not progress_enabled(None, predicted_seconds=10.0)
     with pytest.raises(TypeError, match="progress must be True, False or None"):
         ns.simulate(model, 0.9, n_neurons=2, n_steps=10, progress="yes")
+
+
+def test_the_licence_is_an_spdx_expression_with_its_file_and_no_classifier():
+    """setuptools (>= 77) deprecates the licence table and licence classifiers (PEP 639)."""
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["license"] == "MIT"
+    assert project["project"]["license-files"] == ["LICENSE"] and (ROOT / "LICENSE").is_file()
+    assert not [item for item in project["project"]["classifiers"] if item.startswith("License ::")]
+    assert "setuptools>=77" in project["build-system"]["requires"]

@@ -3,10 +3,11 @@ bad input; the delta neuron unchanged."""
 
 import numpy as np
 import pytest
-from reference_model import simulate_state_reference
 
 import nsnn_sim as ns
 from nsnn_sim.simulator.state import Adaptation, AlphaSynapse, ExpSynapse, MovingThreshold
+
+from reference_model import simulate_state_reference
 
 N_NEURONS, N_STEPS, N_TRIALS = 6, 300, 2
 HETEROGENEOUS_TAU = np.linspace(6e-3, 14e-3, N_NEURONS)

@@ -102,7 +102,8 @@ def open_checked(path) -> xr.Dataset:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
     try:
-        with xr.open_dataset(path, engine="h5netcdf") as dataset:
+        # phony_dims="sort": an HDF5 file without netCDF dimensions (not ours) opens as netCDF-C would, silently
+        with xr.open_dataset(path, engine="h5netcdf", phony_dims="sort") as dataset:
             dataset = dataset.load()
     except Exception as error:  # noqa: BLE001 - h5py and xarray raise many kinds for a damaged file
         raise OSError(f"{path} is not a readable netCDF-4 file (truncated, damaged, or another format): "

@@ -1,4 +1,5 @@
-"""How values are shown in error messages: short, never raising, plain Python numbers (no ``np.int64(0)``).
+"""How values are shown in error messages: short, never raising, plain Python numbers (no ``np.int64(0)``);
+and where a warning points: at the user's call, not inside the package.
 
 Examples
 --------
@@ -10,9 +11,12 @@ Examples
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 import numpy as np
 
-__all__ = ["describe"]
+__all__ = ["describe", "warn_at_caller"]
 
 
 def describe(value) -> str:
@@ -30,3 +34,15 @@ def describe(value) -> str:
         return f"array(shape={array.shape}, no finite values)"
     extra = "" if finite.size == array.size else f", {array.size - finite.size} non-finite"
     return f"array(shape={array.shape}, min={finite.min():g}, max={finite.max():g}{extra})"
+
+
+def warn_at_caller(message: str, category: type[Warning] = UserWarning) -> None:
+    """Warn, attributing the warning to the first frame outside nsnn_sim (the user's call).
+
+    Python's default filter then shows it once per calling line and message, however deep inside the
+    package it was raised.
+    """
+    frame, level = sys._getframe(1), 2
+    while frame is not None and frame.f_globals.get("__name__", "").partition(".")[0] == "nsnn_sim":
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)

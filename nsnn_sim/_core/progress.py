@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import os
 
+from nsnn_sim._core.messages import describe
+
 __all__ = ["AUTO_SECONDS", "progress_enabled", "progress_bar"]
 
 AUTO_SECONDS = 2.0
@@ -25,7 +27,7 @@ def progress_enabled(requested: bool | None, predicted_seconds: float = 0.0) -> 
     take more than :data:`AUTO_SECONDS` and neither ``CI`` nor ``NSNN_SIM_PROGRESS=0`` is set."""
     if requested is not None:
         if not isinstance(requested, (bool, type(None))):
-            raise TypeError(f"progress must be True, False or None, got {requested!r}")
+            raise TypeError(f"progress must be True, False or None, got {describe(requested)}")
         return bool(requested)
     if os.environ.get("CI") or os.environ.get("NSNN_SIM_PROGRESS", "1") == "0":
         return False

@@ -68,11 +68,11 @@ def float_array(name: str, value, what: str = "a number or an array of numbers")
     are dimensionless (a voltage or a current is refused with advice on converting it to membrane units)."""
     value = dimensionless(name, value, what)
     if value is None or isinstance(value, (bool, np.bool_, str)):
-        raise TypeError(f"{name} must be {what}, got {value!r}")
+        raise TypeError(f"{name} must be {what}, got {describe(value)}")
     try:
         original = np.asarray(value)
     except (TypeError, ValueError):
-        raise TypeError(f"{name} must be {what}, got {value!r}") from None
+        raise TypeError(f"{name} must be {what}, got {describe(value)}") from None
     if original.dtype.kind not in "iuf":
         raise TypeError(f"{name} must be {what}, got {describe(value) if original.ndim else repr(value)} "
                         f"of dtype {original.dtype}")
@@ -138,9 +138,9 @@ def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None)
     """An integer (not a bool or float) in ``[minimum, maximum]``."""
     allowed = f"in [{minimum}, {maximum}]" if maximum is not None else f">= {minimum}"
     if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, np.integer)):
-        raise TypeError(f"{name} must be an integer {allowed}, got {value!r}")
+        raise TypeError(f"{name} must be an integer {allowed}, got {describe(value)}")
     if value < minimum or (maximum is not None and value > maximum):
-        raise ValueError(f"{name}={value!r} must be {allowed}")
+        raise ValueError(f"{name}={describe(value)} must be {allowed}")
     return int(value)
 
 

@@ -44,7 +44,7 @@ def _time_step(spikes: SpikeTrains, name: str, seconds) -> int:
     seconds = _scalar_parameter(name, seconds, "s", lower_open=False)
     step = 0 if seconds == 0 else spikes.steps_per_window(seconds, name)
     if step > spikes.n_steps:
-        raise ValueError(f"{name}={seconds!r} s lies after the end of the run ({spikes.duration!r} s)")
+        raise ValueError(f"{name}={describe(seconds)} s lies after the end of the run ({describe(spikes.duration)} s)")
     return step
 
 

@@ -46,15 +46,31 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy import stats
 
+from nsnn_sim._core.messages import describe
 from nsnn_sim.analysis import stats as statistics
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Comparison", "compare", "unit_rates", "unit_fano", "unit_cv"]
 
 
-@dataclass
+@dataclass(repr=False)
 class Comparison:
-    """Per-metric values of the two runs, their SEs and the two-sided p-values."""
+    """Per-metric values of the two runs, their SEs and the two-sided p-values (plain floats).
+
+    Printed (``str`` or ``repr``) it is a table, one row per metric: the value of each run +- its SE
+    (no SE for ``isi_ks``, whose values are the median ISIs, and ``psth``, whose value is the correlation
+    of the two PSTHs) and the p-value.
+
+    Examples
+    --------
+    >>> print(Comparison({"rate": 10.0, "isi_ks": 0.012}, {"rate": 10.5, "isi_ks": 0.0125},
+    ...                  {"rate": 0.2, "isi_ks": float("nan")}, {"rate": 0.25, "isi_ks": float("nan")},
+    ...                  {"rate": 0.1203, "isi_ks": 0.5}, {"isi_ks_statistic": 0.031}))
+    metric  run a      run b         p-value
+    rate    10 +- 0.2  10.5 +- 0.25  0.12
+    isi_ks  0.012      0.0125        0.5
+    isi_ks_statistic: 0.031
+    """
 
     values_a: dict = field(default_factory=dict)
     values_b: dict = field(default_factory=dict)
@@ -65,6 +81,20 @@ class Comparison:
 
     def smallest_p(self) -> float:
         return min(self.p_values.values())
+
+    def __repr__(self) -> str:
+        def shown(value, se):
+            return f"{value:.6g}" if math.isnan(se) else f"{value:.6g} +- {se:.2g}"
+
+        rows = [("metric", "run a", "run b", "p-value")]
+        rows += [(name, shown(self.values_a[name], self.se_a[name]), shown(self.values_b[name], self.se_b[name]),
+                  f"{p_value:.3g}") for name, p_value in self.p_values.items()]
+        widths = [max(len(row[column]) for row in rows) for column in range(4)]
+        lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths)).rstrip() for row in rows]
+        lines += [f"{name}: {value:.6g}" for name, value in self.extra.items()]
+        return "\n".join(lines)
+
+    __str__ = __repr__
 
 
 def _per_unit(values: np.ndarray, by_trial: bool) -> np.ndarray:
@@ -95,7 +125,7 @@ def unit_fano(spikes: SpikeTrains, window: float, by_trial: bool = False) -> np.
         warnings.simplefilter("ignore", UserWarning)  # a last, incomplete window is not counted
         counts = spikes.counts(window).values
     if counts.shape[-1] < 2:
-        raise ValueError(f"fano_window={window!r} s leaves fewer than 2 windows after the warm-up")
+        raise ValueError(f"fano_window={describe(window)} s leaves fewer than 2 windows after the warm-up")
     return _per_unit(statistics.fano_of_counts(counts, axis=-1), by_trial)
 
 
@@ -201,9 +231,9 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
     result = Comparison()
 
     def record(name, value_a, se_a, value_b, se_b, p_value):
-        result.values_a[name], result.se_a[name] = value_a, se_a
-        result.values_b[name], result.se_b[name] = value_b, se_b
-        result.p_values[name] = p_value
+        result.values_a[name], result.se_a[name] = float(value_a), float(se_a)
+        result.values_b[name], result.se_b[name] = float(value_b), float(se_b)
+        result.p_values[name] = float(p_value)
 
     per_unit = {
         "rate": lambda spikes: unit_rates(spikes, by_trial),
@@ -234,7 +264,7 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
     if isi_test is not None:
         median_a, median_b, statistic, p_value = isi_test
         record("isi_ks", median_a, math.nan, median_b, math.nan, p_value)
-        result.extra["isi_ks_statistic"] = statistic
+        result.extra["isi_ks_statistic"] = float(statistic)
 
     if time_varying:
         psth_a, psth_se_a = _psth(a, psth_bin, by_trial)
@@ -246,5 +276,5 @@ def compare(a: SpikeTrains, b: SpikeTrains, *, warmup: float = 0.0, fano_window:
         correlation = float(np.corrcoef(psth_a, psth_b)[0, 1])
         # the value shown for both runs is the correlation of their PSTHs; the test is the chi2
         record("psth", correlation, math.nan, correlation, math.nan, float(stats.chi2.sf(chi2, dof)) if dof else 1.0)
-        result.extra["psth_chi2_per_bin"] = chi2 / max(dof, 1)
+        result.extra["psth_chi2_per_bin"] = float(chi2 / max(dof, 1))
     return result

@@ -176,7 +176,8 @@ def pairwise_distances(spikes: SpikeTrains, metric: str, parameter: float, neuro
     options = {"convention": convention} if metric == "van_rossum" else {}
     columns = spikes if other is None else _check_spikes(other, "other")
     if not math.isclose(columns.duration, spikes.duration, rel_tol=1e-12):
-        raise ValueError(f"other has duration {columns.duration!r} s but spikes has {spikes.duration!r} s; "
+        raise ValueError(f"other has duration {describe(columns.duration)} s but spikes has "
+                         f"{describe(spikes.duration)} s; "
                          "distances need trains of equal durations")
     neuron = whole_number("neuron", neuron, minimum=0, maximum=min(spikes.n_neurons, columns.n_neurons) - 1)
     rows, cols = _trial_times(spikes, neuron), _trial_times(columns, neuron)

@@ -65,7 +65,7 @@ def _binned(spikes: SpikeTrains, bin_width: float, t_start: float, pool) -> tupl
     start = _time_step(spikes, "t_start", t_start)
     n_bins = (spikes.n_steps - start) // width
     if n_bins < 1:
-        raise ValueError(f"bin_width={bin_width!r} s leaves no whole bin after t_start={t_start!r} s")
+        raise ValueError(f"bin_width={describe(bin_width)} s leaves no whole bin after t_start={describe(t_start)} s")
     keep = (spikes.step >= start) & (spikes.step < start + n_bins * width)
     record = spikes.trial.astype(np.int64) if pool == "neurons" else _train_index(spikes)
     n_records = spikes.n_trials if pool == "neurons" else spikes.n_trials * spikes.n_neurons
@@ -82,10 +82,12 @@ def _segment_transforms(x: np.ndarray, bin_width: float, segment: float, sides: 
     segment = _scalar_parameter("segment", segment, "s")
     n_per = int(round(segment / bin_width))
     if n_per < 4 or abs(n_per * bin_width - segment) > 1e-9 * segment:
-        raise ValueError(f"segment={segment!r} s must be a whole number (>= 4) of bins of {bin_width!r} s")
+        raise ValueError(f"segment={describe(segment)} s must be a whole number (>= 4) of bins of "
+                         f"{describe(bin_width)} s")
     n_segments = x.shape[1] // n_per
     if n_segments < 1:
-        raise ValueError(f"segment={segment!r} s is longer than the records ({x.shape[1] * bin_width!r} s)")
+        raise ValueError(f"segment={describe(segment)} s is longer than the records "
+                         f"({describe(x.shape[1] * bin_width)} s)")
     centred = x - x.mean(axis=1, keepdims=True)
     pieces = centred[:, :n_segments * n_per].reshape(-1, n_per)
     window = get_window("hann", n_per)  # periodic Hann
@@ -100,9 +102,9 @@ def _segment_transforms(x: np.ndarray, bin_width: float, segment: float, sides: 
 
 def _groups(n_items: int, n_groups: int) -> np.ndarray:
     if not isinstance(n_groups, (int, np.integer)) or isinstance(n_groups, bool) or n_groups < 2:
-        raise ValueError(f"n_groups={n_groups!r} must be an integer >= 2")
+        raise ValueError(f"n_groups={describe(n_groups)} must be an integer >= 2")
     if n_items < n_groups:
-        raise ValueError(f"n_groups={n_groups!r} exceeds the number of segments ({n_items}): use longer "
+        raise ValueError(f"n_groups={describe(n_groups)} exceeds the number of segments ({n_items}): use longer "
                          f"records, shorter segments or fewer groups")
     return np.arange(n_items) % n_groups
 
@@ -203,7 +205,8 @@ def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float,
     lower, upper = background
     band = (frequencies >= lower) & (frequencies <= upper) & (np.abs(frequencies - frequencies[line]) > exclude)
     if not band.any():
-        raise ValueError(f"background={background!r} Hz holds no bin away from the line at {frequency!r} Hz")
+        raise ValueError(f"background={describe(background)} Hz holds no bin away from the line at "
+                         f"{describe(frequency)} Hz")
     periodograms = np.abs(transform) ** 2
     groups = _groups(periodograms.shape[0], n_groups)
     line_sum = np.bincount(groups, periodograms[:, line], n_groups)
@@ -312,7 +315,8 @@ def information_lower_bound(coherence_result: xr.Dataset, cutoff: float) -> tupl
     frequency = coherence_result["frequency"].values
     band = (frequency > 0) & (frequency <= cutoff * (1 + 1e-12))
     if not band.any():
-        raise ValueError(f"cutoff={cutoff!r} Hz lies below the first non-zero frequency {frequency[1]!r} Hz")
+        raise ValueError(f"cutoff={describe(cutoff)} Hz lies below the first non-zero frequency "
+                         f"{describe(frequency[1])} Hz")
     df = frequency[1] - frequency[0]
 
     def rate(values):

@@ -129,7 +129,8 @@ def firing_rates(spikes: SpikeTrains, t_start: float = 0.0, t_stop: float | None
     start = _time_step(spikes, "t_start", t_start)
     stop = spikes.n_steps if t_stop is None else _time_step(spikes, "t_stop", t_stop)
     if stop <= start:
-        raise ValueError(f"t_stop={stop * spikes.dt!r} s must be later than t_start={start * spikes.dt!r} s")
+        raise ValueError(f"t_stop={describe(stop * spikes.dt)} s must be later than "
+                         f"t_start={describe(start * spikes.dt)} s")
     keep = (spikes.step >= start) & (spikes.step < stop)
     counts = np.bincount(_train_index(spikes)[keep], minlength=spikes.n_trials * spikes.n_neurons)
     rates = counts.reshape(spikes.n_trials, spikes.n_neurons) / ((stop - start) * spikes.dt)
@@ -146,7 +147,8 @@ def stationary_part(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> S
     _check_spikes(spikes)
     warmup = _scalar_parameter("warmup", warmup, "s", lower_open=False)
     if warmup >= spikes.duration:
-        raise ValueError(f"warmup={warmup!r} s leaves nothing of the run ({spikes.duration!r} s) to count")
+        raise ValueError(f"warmup={describe(warmup)} s leaves nothing of the run "
+                         f"({describe(spikes.duration)} s) to count")
     return spikes.crop(math.ceil(warmup / spikes.dt - 1e-9) * spikes.dt)
 
 
@@ -205,14 +207,14 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
     width = spikes.steps_per_window(bin_width, "bin_width")
     n_bins = spikes.n_steps // width
     if n_bins == 0:
-        raise ValueError(f"bin_width={bin_width!r} s is longer than the run ({spikes.duration!r} s)")
+        raise ValueError(f"bin_width={describe(bin_width)} s is longer than the run ({describe(spikes.duration)} s)")
     if spikes.n_steps % width:
-        _warn(f"bin_width={bin_width!r} s: the last {spikes.n_steps % width} steps do not fill a bin and are "
+        _warn(f"bin_width={describe(bin_width)} s: the last {spikes.n_steps % width} steps do not fill a bin and are "
               "not counted", UserWarning)
     chosen = np.arange(spikes.n_neurons) if neurons is None else _neuron_selection(spikes, neurons)
     n_rows = chosen.size if per_neuron else 1
     # counts (int64) and rates (float64), plus smoothing's two temporaries
-    require_memory(32.0 * n_rows * n_bins, f"psth(bin_width={bin_width!r}) of {n_rows} row(s) x {n_bins} bins")
+    require_memory(32.0 * n_rows * n_bins, f"psth(bin_width={describe(bin_width)}) of {n_rows} row(s) x {n_bins} bins")
     row_of_neuron = np.full(spikes.n_neurons, -1, dtype=np.int64)
     row_of_neuron[chosen] = np.arange(chosen.size) if per_neuron else 0
     row = row_of_neuron[spikes.neuron]
@@ -234,7 +236,7 @@ def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, 
 def _neuron_selection(spikes: SpikeTrains, neurons) -> np.ndarray:
     chosen = np.atleast_1d(np.asarray(neurons))
     if chosen.ndim != 1 or chosen.size == 0 or chosen.dtype.kind not in "iu":
-        raise ValueError(f"neurons={neurons!r} must be a non-empty 1-D array of neuron indices")
+        raise ValueError(f"neurons={describe(neurons)} must be a non-empty 1-D array of neuron indices")
     if chosen.min() < 0 or chosen.max() >= spikes.n_neurons:
         raise ValueError(f"neurons={describe(chosen)} must lie in [0, {spikes.n_neurons})")
     return np.unique(chosen)
@@ -518,7 +520,8 @@ def fano_factor(spikes: SpikeTrains, windows, across: str = "trials") -> xr.Data
         if n_positions == 0 or n_samples < 2:
             reason = ("is longer than the run" if n_positions == 0
                       else f"leaves fewer than 2 {'trials' if across == 'trials' else 'windows'} per variance")
-            _warn(f"windows={float(window)!r} s {reason} ({spikes.duration!r} s, {spikes.n_trials} trials): "
+            _warn(f"windows={describe(float(window))} s {reason} ({describe(spikes.duration)} s, "
+                  f"{spikes.n_trials} trials): "
                   "its Fano factor is NaN")
             continue
         fano[:, column], computed = _fano_of_window(spikes, width, across), True
@@ -579,9 +582,9 @@ def fano_of_counts(counts, axis: int = 0, ddof: int = 0) -> np.ndarray:
     """
     counts = float_array("counts", counts, "an array of spike counts")
     if ddof not in (0, 1):
-        raise ValueError(f"ddof={ddof!r} is not allowed; allowed: (0, 1)")
+        raise ValueError(f"ddof={describe(ddof)} is not allowed; allowed: (0, 1)")
     if counts.ndim == 0 or not -counts.ndim <= axis < counts.ndim:
-        raise ValueError(f"axis={axis!r} is not an axis of counts with shape {counts.shape}")
+        raise ValueError(f"axis={describe(axis)} is not an axis of counts with shape {counts.shape}")
     n_samples = counts.shape[axis]
     if n_samples < ddof + 1:
         raise ValueError(f"counts has {n_samples} samples along axis {axis}; ddof={ddof} needs at least {ddof + 1}")
@@ -613,7 +616,8 @@ def count_correlations(spikes: SpikeTrains, window: float) -> xr.DataArray:
     n_neurons = spikes.n_neurons
     correlation = np.full((n_neurons, n_neurons), np.nan)
     if n_positions == 0:
-        _warn(f"window={window!r} s is longer than the run ({spikes.duration!r} s): the count correlations "
+        _warn(f"window={describe(window)} s is longer than the run ({describe(spikes.duration)} s): the "
+              "count correlations "
               "are NaN")
     else:
         _, trial, neuron, position, count = _window_cells(spikes, width)

@@ -239,7 +239,7 @@ def fisher_information_by_population_size(responses_a, responses_b, delta_stimul
     seed = whole_number("seed", seed, minimum=0)
     sizes_array = np.atleast_1d(np.asarray(sizes))
     if sizes_array.ndim != 1 or sizes_array.size == 0 or sizes_array.dtype.kind not in "iu":
-        raise TypeError(f"sizes must be a non-empty 1-D sequence of integers, got {sizes!r}")
+        raise TypeError(f"sizes must be a non-empty 1-D sequence of integers, got {describe(sizes)}")
     if np.unique(sizes_array).size != sizes_array.size:
         raise ValueError(f"sizes={sizes_array.tolist()} must not repeat a size")
     for size in sizes_array:

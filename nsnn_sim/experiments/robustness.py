@@ -7,7 +7,7 @@ analog input for 4 steps, as the official CIFAR pipeline feeds pixels) and Randm
 layer of official neurons, threshold 1, reset to zero not detached -> per-step linear logits, step
 cross-entropy, Adam, batch 32; :mod:`nsnn_sim.learn.official`), Gaussian noise SD 0.4, the official
 decay 0.5 on digits and 0.9 on Randman (whose classes differ in spike timing over 40 steps: with 0.5
-every official model stays near chance, README "The paper's model"):
+every official model stays near chance, docs/papers_model.rst):
 
 * ``DSNN (ERF surrogate)``: the official deterministic baseline;
 * ``NSNN reference (official)``: noise added to the membrane and kept, a Bernoulli draw with the cdf

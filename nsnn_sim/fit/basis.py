@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim._core.validation import float_array, whole_number
+from nsnn_sim._core.validation import describe, float_array, whole_number
 
 __all__ = ["raised_cosine_basis", "filtered_covariates"]
 
@@ -37,7 +37,7 @@ def raised_cosine_basis(n_basis: int, n_lags: int, offset: float = 1.0) -> np.nd
     n_basis = whole_number("n_basis", n_basis)
     n_lags = whole_number("n_lags", n_lags, minimum=n_basis)
     if not offset > 0:
-        raise ValueError(f"offset={offset!r} must be > 0")
+        raise ValueError(f"offset={describe(offset)} must be > 0")
     warped = np.log(np.arange(n_lags) + offset)
     peaks = np.linspace(warped[0], warped[-1], n_basis)
     spacing = peaks[1] - peaks[0] if n_basis > 1 else warped[-1] - warped[0] + 1.0

@@ -71,7 +71,7 @@ def dense_spikes(spikes, name: str = "spikes") -> tuple[np.ndarray, float | None
     if np.any(bad):
         index = tuple(int(k) for k in np.argwhere(bad)[0])
         raise ValueError(f"{name} must be binary (0 or 1 per step: at most one spike per bin); "
-                         f"{name}[{', '.join(map(str, index))}] = {float(array[index])!r}")
+                         f"{name}[{', '.join(map(str, index))}] = {describe(float(array[index]))}")
     return np.ascontiguousarray(array), None
 
 
@@ -143,7 +143,7 @@ class Problem:
         _check_model(model)
         dense, dt = dense_spikes(spikes)
         if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
-            raise ValueError(f"spikes.dt={dt!r} s differs from model.dt={model.dt!r} s")
+            raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
         n_trials, n_steps, n_neurons = dense.shape
         covariates = covariate_array(inputs, n_trials, n_steps)
         n_inputs = covariates.shape[2]

@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from nsnn_sim._core.extras import require
+from nsnn_sim._core.messages import describe
 from nsnn_sim.interop.times import from_times, time_step, whole_steps
 from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.spikes import SpikeTrains
@@ -83,7 +84,8 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
         session_description=session_description or described,
         identifier=identifier or str(uuid.uuid4()),
         session_start_time=session_start_time or datetime.datetime.now(datetime.timezone.utc),
-        experiment_description=described + f"; {spikes.n_trials} trials of {spikes.duration!r} s laid end to end",
+        experiment_description=described + f"; {spikes.n_trials} trials of {describe(spikes.duration)} s "
+                                           "laid end to end",
         notes=json.dumps({"nsnn_sim": metadata}),
         source_script=f"nsnn_sim {attrs['nsnn_sim_version']} (commit {attrs['nsnn_sim_commit']})",
         source_script_file_name="nsnn_sim",

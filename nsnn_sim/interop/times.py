@@ -107,14 +107,15 @@ times must lie within 1e-09 s of a step of dt=0.001 s: pass snap=True to round e
 
     def spike(where) -> tuple[str, int]:  # the first spike where `where` holds, for the error message
         first = int(np.flatnonzero(where)[0])
-        return f"the spike time {float(times[first])!r} s (trial {trials[first]}, neuron {neurons[first]})", first
+        return (f"the spike time {describe(float(times[first]))} s (trial {trials[first]}, neuron "
+                f"{neurons[first]})"), first
 
     off = np.abs(times - steps * dt) > TOLERANCE
     if np.any(off) and not snap:
         which, first = spike(off)
         raise ValueError(f"{which} is {abs(times[first] - steps[first] * dt):.3g} s from the nearest step "
-                         f"({int(steps[first])}*dt = {float(steps[first] * dt)!r} s); times must lie within "
-                         f"{TOLERANCE:g} s of a step of dt={dt!r} s: pass snap=True to round every time to its "
+                         f"({int(steps[first])}*dt = {describe(float(steps[first] * dt))} s); times must lie within "
+                         f"{TOLERANCE:g} s of a step of dt={describe(dt)} s: pass snap=True to round every time to its "
                          "nearest step")
     if np.any(steps < 0):
         raise ValueError(f"{spike(steps < 0)[0]} lies before the start of its trial (0 s)")
@@ -126,5 +127,5 @@ times must lie within 1e-09 s of a step of dt=0.001 s: pass snap=True to round e
     late = steps >= shape["n_steps"]
     if np.any(late):
         raise ValueError(f"{spike(late)[0]} lies at or after the end of the run, n_steps*dt = "
-                         f"{shape['n_steps'] * dt!r} s; give a larger n_steps")
+                         f"{describe(shape['n_steps'] * dt)} s; give a larger n_steps")
     return SpikeTrains(trials, neurons, steps, dt=dt, **shape)

@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.memory import require_memory
-from nsnn_sim._core.validation import numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
 from nsnn_sim.coding import von_mises_tuning
 
 __all__ = ["randman", "RandmanData", "tuning_task", "TuningTask"]
@@ -168,7 +168,7 @@ def tuning_task(n_neurons: int = 16, n_orientations: int = 16, n_inputs: int = 1
     numeric_parameter("baseline", baseline, lower=0.0, upper=1.0)
     numeric_parameter("gain", gain, lower=0.0, upper=1.0)
     if baseline + gain > 1.0:
-        raise ValueError(f"baseline + gain = {baseline + gain!r} must be <= 1 (a probability per step)")
+        raise ValueError(f"baseline + gain = {describe(baseline + gain)} must be <= 1 (a probability per step)")
     require_memory(8.0 * n_orientations * n_steps * n_inputs,
                    f"tuning_task(n_orientations={n_orientations}, n_steps={n_steps}, n_inputs={n_inputs})")
     orientations = np.arange(n_orientations) * np.pi / n_orientations

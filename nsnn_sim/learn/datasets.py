@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from nsnn_sim._core.validation import numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
 from nsnn_sim.learn.data import RandmanData
 
 __all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS"]
@@ -135,7 +135,7 @@ def load_shd(path, n_steps: int, dt: float, n_channels: int = SHD_CHANNELS, bina
     dt = float(numeric_parameter("dt", dt, lower=0.0, lower_open=True))
     n_channels = whole_number("n_channels", n_channels)
     if not isinstance(binary, (bool, np.bool_)):
-        raise TypeError(f"binary must be True or False, got {binary!r}")
+        raise TypeError(f"binary must be True or False, got {describe(binary)}")
     limit = None if limit is None else whole_number("limit", limit)
     if not os.path.isfile(path):
         raise ValueError(f"path={path!s} is not a file (SHD files: https://zenkelab.org/datasets/)")

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from nsnn_sim._core.blas import with_single_blas_thread
-from nsnn_sim._core.validation import finite_array, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, whole_number
 from nsnn_sim.simulator import rng
 from nsnn_sim.simulator.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
 
@@ -208,7 +208,7 @@ def check_membrane_noise(membrane_noise) -> float:
 def check_mean_field(network, mean_field) -> bool:
     """``mean_field`` as a bool; ``ValueError`` if it is asked of a network with a reference layer."""
     if not isinstance(mean_field, (bool, np.bool_)):
-        raise TypeError(f"mean_field must be True or False, got {mean_field!r}")
+        raise TypeError(f"mean_field must be True or False, got {describe(mean_field)}")
     if mean_field:
         reference = [index for index, layer in enumerate(network.layers) if layer.firing == "reference"]
         if reference:

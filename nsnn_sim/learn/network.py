@@ -121,8 +121,8 @@ class SpikingLayer:
     -----
     The official deterministic baseline (``models/LIF.py``) spikes when ``u - theta > 0``; nsnn_sim's
     deterministic rule is ``u >= theta``. They differ only when ``u`` equals ``theta`` exactly
-    (in floating point, ``u > theta`` is ``u >= nextafter(theta, inf)``); see the README section
-    "The paper's model" for how often that happens.
+    (in floating point, ``u > theta`` is ``u >= nextafter(theta, inf)``); see the documentation's page
+    "The paper's model" (docs/papers_model.rst) for how often that happens.
     """
 
     n_neurons: int
@@ -161,7 +161,7 @@ class SpikingLayer:
                                    "gaussian" if self.surrogate == "erf" else self.surrogate)
         for name in ("recurrent", "learn_beta", "learn_threshold", "detach_reset"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
-                raise TypeError(f"{name} must be True or False, got {getattr(self, name)!r}")
+                raise TypeError(f"{name} must be True or False, got {describe(getattr(self, name))}")
 
     @property
     def gradient_family(self) -> tuple[str, float]:
@@ -258,7 +258,7 @@ class Network:
         self.seed = whole_number("seed", seed, minimum=0)
         if (isinstance(layer_delay, (bool, np.bool_)) or not isinstance(layer_delay, (int, np.integer))
                 or int(layer_delay) not in _LAYER_DELAYS):
-            raise ValueError(f"layer_delay={layer_delay!r} is not allowed; allowed: {_LAYER_DELAYS} "
+            raise ValueError(f"layer_delay={describe(layer_delay)} is not allowed; allowed: {_LAYER_DELAYS} "
                              "(steps from one spiking layer to the next)")
         self.layer_delay = int(layer_delay)
         sizes = [self.n_inputs] + [layer.n_neurons for layer in self.layers]

@@ -10,7 +10,7 @@
   the same neuron without noise, spiking on ``u - theta > 0`` and trained with the ERF surrogate
   ``alpha/sqrt(pi) exp(-(alpha x)**2)``, ``alpha = 1`` (``surrogate="erf"``, i.e. the Gaussian pdf with
   SD ``1/(sqrt(2) alpha) = 0.707``). nsnn_sim's deterministic rule is ``u >= theta``: the two differ
-  only when ``u`` equals ``theta`` exactly (see the README, "The paper's model").
+  only when ``u`` equals ``theta`` exactly (see docs/papers_model.rst, "The paper's model").
 * :func:`official_network`: ``ToyNet`` (``models/toy_net.py``): input -> Linear (no bias) -> neuron ->
   Linear (no bias), layers stacked without delay (``layer_delay=0``), per-step logits
   (``Readout("linear")``), trained with ``loss="step_cross_entropy"`` and Adam; prediction is the

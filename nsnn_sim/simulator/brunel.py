@@ -25,7 +25,7 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from nsnn_sim._core.validation import numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
 from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
 from nsnn_sim.simulator.neurons import LIF
 
@@ -74,7 +74,7 @@ def brunel_model_a(n_excitatory: int = 10_000, epsilon: float = 0.1, j: float = 
     in_inhibitory = max(1, int(round(epsilon * n_inhibitory)))
     delay_steps = delay / dt
     if abs(delay_steps - round(delay_steps)) > 1e-9 or round(delay_steps) < 1:
-        raise ValueError(f"delay={delay!r} s must be a whole number (>= 1) of steps of dt={dt!r} s")
+        raise ValueError(f"delay={describe(delay)} s must be a whole number (>= 1) of steps of dt={describe(dt)} s")
     tau, threshold = 20e-3, 20.0
 
     generator = np.random.default_rng(seed)

@@ -125,12 +125,31 @@ _REQUIRED_VARIABLES = ("spike_trial", "spike_neuron", "spike_step")
 _REQUIRED_ATTRS = ("dt", "n_trials", "n_neurons", "n_steps", "model_json", "seed")
 
 
+def _refuse_nwb(path) -> None:
+    """``ValueError`` pointing to :func:`nsnn_sim.load_nwb` if ``path`` is an NWB file (HDF5 whose root has
+    the NWB attribute ``nwb_version``); nothing for any other path, which :func:`open_checked` then judges."""
+    import h5py
+
+    try:
+        if not h5py.is_hdf5(path):
+            return
+        with h5py.File(path, "r") as file:
+            is_nwb = "nwb_version" in file.attrs
+    except Exception:  # noqa: BLE001 - missing, unreadable or damaged (h5py raises many kinds): open_checked judges
+        return
+    if is_nwb:
+        raise ValueError(f"{path} is an NWB file: use ns.load_nwb(path) to read its spike trains "
+                         "(ns.load reads the netCDF files of SimulationResult.to_netcdf)")
+
+
 def load(path) -> SimulationResult:
     """Read a file written by :meth:`SimulationResult.to_netcdf`, verifying its checksums.
 
     Raises ``OSError`` for a missing, unreadable or corrupted file and ``ValueError`` for a netCDF
-    file that is not an nsnn_sim result (naming the variable or attribute it lacks).
+    file that is not an nsnn_sim result (naming the variable or attribute it lacks) or for an NWB
+    file (pointing to :func:`nsnn_sim.load_nwb`).
     """
+    _refuse_nwb(path)
     dataset = open_checked(path)
     missing = [name for name in _REQUIRED_VARIABLES if name not in dataset.variables]
     missing += [f"attribute {name}" for name in _REQUIRED_ATTRS if name not in dataset.attrs]

@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy import integrate, optimize, special
 
-from nsnn_sim._core.validation import numeric_parameter
+from nsnn_sim._core.validation import describe, numeric_parameter
 
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
            "euler_equivalent_ou", "euler_rate"]
@@ -53,9 +53,9 @@ def _check(tau=1.0, tau_ref=0.0, **values):
 def _reduced_bounds(mu, sigma, threshold, u_reset, u_rest):
     _check(mu=mu, sigma=sigma, threshold=threshold, u_reset=u_reset, u_rest=u_rest)
     if sigma <= 0:
-        raise ValueError(f"sigma={sigma!r} must be > 0 (use noise_free_rate for sigma = 0)")
+        raise ValueError(f"sigma={describe(sigma)} must be > 0 (use noise_free_rate for sigma = 0)")
     if threshold <= u_reset:
-        raise ValueError(f"threshold={threshold!r} must be > u_reset={u_reset!r}")
+        raise ValueError(f"threshold={describe(threshold)} must be > u_reset={describe(u_reset)}")
     sigma_b = math.sqrt(2.0) * sigma
     y_threshold = (threshold - u_rest - mu) / sigma_b
     y_reset = (u_reset - u_rest - mu) / sigma_b
@@ -110,7 +110,7 @@ def noise_free_rate(mu: float, tau: float = 10e-3, threshold: float = 1.0, u_res
     """
     _check(tau=tau, tau_ref=tau_ref, mu=mu, threshold=threshold, u_reset=u_reset, u_rest=u_rest)
     if threshold <= u_reset:
-        raise ValueError(f"threshold={threshold!r} must be > u_reset={u_reset!r}")
+        raise ValueError(f"threshold={describe(threshold)} must be > u_reset={describe(u_reset)}")
     drive = u_rest + mu
     if drive <= threshold:
         return 0.0
@@ -128,7 +128,8 @@ def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
     ``O(sqrt(dt))`` low bias of ``threshold_crossing="grid"``.
     """
     if sigma < 0 or dt <= 0 or tau <= 0:
-        raise ValueError(f"need sigma >= 0, dt > 0, tau > 0; got sigma={sigma!r}, dt={dt!r}, tau={tau!r}")
+        raise ValueError(f"need sigma >= 0, dt > 0, tau > 0; got sigma={describe(sigma)}, "
+                         f"dt={describe(dt)}, tau={describe(tau)}")
     return OVERSHOOT_CONSTANT * sigma * math.sqrt(2.0 * dt / tau)
 
 
@@ -144,7 +145,8 @@ def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, flo
     plus whatever the threshold-crossing rule adds (none for ``threshold_crossing="substep"``).
     """
     if not (tau > 0 and sigma >= 0 and 0 < dt < tau):
-        raise ValueError(f"need tau > 0, sigma >= 0 and 0 < dt < tau; got tau={tau!r}, sigma={sigma!r}, dt={dt!r}")
+        raise ValueError(f"need tau > 0, sigma >= 0 and 0 < dt < tau; got tau={describe(tau)}, "
+                         f"sigma={describe(sigma)}, dt={describe(dt)}")
     return -dt / math.log1p(-dt / tau), sigma / math.sqrt(1.0 - dt / (2.0 * tau))
 
 
@@ -176,9 +178,9 @@ def bernoulli_train(probability: float, dt: float = 1.0) -> dict:
     is ``1 - p``.
     """
     if not 0.0 < probability <= 1.0:
-        raise ValueError(f"probability={probability!r} must be in (0, 1]")
+        raise ValueError(f"probability={describe(probability)} must be in (0, 1]")
     if dt <= 0:
-        raise ValueError(f"dt={dt!r} must be > 0")
+        raise ValueError(f"dt={describe(dt)} must be > 0")
     return {"rate": probability / dt, "cv": math.sqrt(1.0 - probability), "fano": 1.0 - probability}
 
 
@@ -236,7 +238,7 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
     numeric_parameter("rho_0", rho_0, lower=0.0, lower_open=True)
     numeric_parameter("delta_u", delta_u, lower=0.0, lower_open=True)
     if threshold <= u_reset:
-        raise ValueError(f"threshold={threshold!r} must be > u_reset={u_reset!r}")
+        raise ValueError(f"threshold={describe(threshold)} must be > u_reset={describe(u_reset)}")
     if method not in ("exact", "euler"):
         raise ValueError(f"method={method!r} is not allowed; allowed: ('exact', 'euler')")
     if refractory not in ("clamp", "integrate"):
@@ -253,9 +255,9 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
         numeric_parameter("dt", dt, lower=0.0, lower_open=True)
         n_dead = round(tau_ref / dt)
         if abs(n_dead - tau_ref / dt) > 1e-9 * max(1.0, tau_ref / dt):
-            raise ValueError(f"tau_ref={tau_ref!r} s must be a whole number of steps of dt={dt!r} s")
+            raise ValueError(f"tau_ref={describe(tau_ref)} s must be a whole number of steps of dt={describe(dt)} s")
         if method == "euler" and dt >= tau:
-            raise ValueError(f"dt={dt!r} must be < tau={tau!r} with method='euler'")
+            raise ValueError(f"dt={describe(dt)} must be < tau={describe(tau)} with method='euler'")
         alpha = math.exp(-dt / tau) if method == "exact" else 1.0 - dt / tau
         if integrating:
             u_reset = u_inf + (u_reset - u_inf) * alpha**n_dead
