@@ -1,4 +1,5 @@
 import math
+import warnings
 
 import numpy as np
 import pytest
@@ -234,6 +235,28 @@ def test_input_shapes_drive_the_deterministic_map_exactly():
     assert _spike_list(spikes) == [(0, 0, 4), (1, 0, 4)]
     spikes = ns.simulate(model, np.array([0.0, 1.0, 0.5]), n_neurons, n_steps, 1).spikes
     assert _spike_list(spikes) == [(0, 1, k) for k in range(n_steps)]
+
+
+def test_a_square_input_is_read_as_steps_by_neurons_with_a_warning_once_per_calling_line():
+    model = ns.NSNN(beta=0.0, noise="none")
+    square = np.zeros((3, 3))
+    square[1, 2] = 1.0  # step 1, neuron 2
+    with pytest.warns(UserWarning, match=r"inputs has shape \(3, 3\) and n_steps == n_neurons: it is read as "
+                                         r"\(n_steps, n_neurons\).*np.broadcast_to\(inputs, \(2, 3, 3\)\)") as caught:
+        spikes = ns.simulate(model, square, 3, 3, 2).spikes
+    assert _spike_list(spikes) == [(0, 2, 1), (1, 2, 1)]
+    assert caught[0].filename == __file__  # points at the user's call, not inside the package
+    with warnings.catch_warnings(record=True) as repeated:
+        warnings.simplefilter("default")
+        for _ in range(3):
+            ns.simulate(model, square, 3, 3, 2)
+    assert len(repeated) == 1
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # the explicit forms warn nothing
+        explicit = ns.simulate(model, np.broadcast_to(square, (2, 3, 3)), 3, 3, 2).spikes
+        ns.simulate(model, np.zeros((4, 3)), 3, 4, 2)
+        ns.simulate(model, np.zeros(3), 3, 3, 2)
+    assert explicit == spikes
 
 
 def test_poisson_input_adds_binomial_jumps():

@@ -32,6 +32,8 @@ CASES = {
     "counts window": (lambda: SPIKES.counts(np.float64(0.0025)), "window=0.0025 s is not a whole number of steps"),
     "brunel delay": (lambda: brunel_model_a(n_excitatory=40, delay=np.float64(1.55e-3)), "delay=0.00155 s"),
     "fano window": (lambda: unit_fano(SPIKES, np.float64(0.06)), "fano_window=0.06 s"),
+    "connection delay": (lambda: ns.connect(np.ones((2, 2)), delay=np.array([[0, 1], [1, 1]])),
+                         "delay must be >= 1 step, got minimum 0"),
     "layer delay": (lambda: learn.Network(2, [learn.SpikingLayer(2)], layer_delay=np.int64(3)), "layer_delay=3 "),
     "spectral segment": (lambda: spectral.power_spectrum(SPIKES, bin_width=np.float64(0.01), segment=np.float64(0.2)),
                          "segment=0.2 s is longer than the records (0.1 s)"),

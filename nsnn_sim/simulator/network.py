@@ -3,7 +3,9 @@
 * Current ``I(t)`` (membrane units, multiplied by the model's ``gain``): a scalar, a per-neuron array
   ``(n_neurons,)``, a time-varying array ``(n_steps, n_neurons)`` or a per-trial array
   ``(n_trials, n_steps, n_neurons)``. It is broadcast to ``(n_trials, n_steps, n_neurons)`` as a
-  zero-stride view, so a constant input costs no memory.
+  zero-stride view, so a constant input costs no memory. A 2-D array with ``n_steps == n_neurons`` is
+  read as ``(n_steps, n_neurons)`` with a warning (its orientation cannot be told from its shape); a
+  3-D array says which axis is which and warns nothing.
 * :func:`poisson_input` ``(rate, weight, n_sources)``: each neuron receives ``n_sources`` independent
   Poisson spike trains of ``rate`` Hz; each input spike adds ``weight`` to ``u`` (a jump, not scaled
   by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
@@ -33,6 +35,7 @@ from typing import NamedTuple
 import numpy as np
 import scipy.sparse as sp
 
+from nsnn_sim._core.messages import warn_at_caller
 from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
@@ -188,9 +191,9 @@ def _check_delay_values(values: np.ndarray) -> None:
     if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
         raise ValueError(f"delay={describe(values)} must be a whole number of steps")
     if np.any(values < 1):
-        raise ValueError(f"delay must be >= 1 step, got minimum {values.min()!r}")
+        raise ValueError(f"delay must be >= 1 step, got minimum {describe(values.min())}")
     if np.any(values > MAX_DELAY):
-        raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {values.max()!r}")
+        raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {describe(values.max())}")
 
 
 def connect(weights, delay=1, receptor: str | None = None) -> Connections:
@@ -286,6 +289,12 @@ def _current_view(value, n_neurons, n_steps, n_trials) -> np.ndarray:
             f"(n_steps, n_neurons) = ({n_steps}, {n_neurons}) or (n_trials, n_steps, n_neurons) = "
             f"({n_trials}, {n_steps}, {n_neurons})"
         )
+    if array.ndim == 2 and n_steps == n_neurons > 1:
+        warn_at_caller(
+            f"inputs has shape ({n_steps}, {n_neurons}) and n_steps == n_neurons: it is read as (n_steps, n_neurons), "
+            "one row per time step (pass inputs.T if its rows are neurons); to say so and silence this warning, "
+            f"pass a 3-D array (n_trials, n_steps, n_neurons), e.g. np.broadcast_to(inputs, ({n_trials}, {n_steps}, "
+            f"{n_neurons})), a view that copies nothing")
     # always a read-only (possibly zero-stride) view: one Numba specialisation for every input shape
     return np.broadcast_to(array, (n_trials, n_steps, n_neurons))
 
