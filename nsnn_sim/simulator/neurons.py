@@ -18,9 +18,10 @@ Spike rules (``firing=``):
   cdf ``F``. One uniform draw decides both spike and reset.
 * ``"hazard"`` (LIF only): ``u`` stays noise-free; ``s ~ Bernoulli(1 - exp(-rho(u)*dt))`` with the
   exponential escape rate ``rho(u) = rho_0*exp((u - theta)/delta_u)``: a spike process of rate
-  ``rho(u(t))`` that does not depend on ``dt`` (NEST's ``pp_psc_delta`` with ``c_1 = 0``,
-  ``c_2 = rho_0*exp(-theta/delta_u)``, ``c_3 = 1/delta_u``, ``with_reset``, no adaptation). One
-  uniform draw decides both spike and reset.
+  ``rho(u(t))`` that does not depend on ``dt``. With ``refractory="integrate"`` (the membrane integrating
+  during the dead time) it is NEST's ``pp_psc_delta`` with ``c_1 = 0``, ``c_2 = rho_0*exp(-theta/delta_u)``,
+  ``c_3 = 1/delta_u``, ``with_reset``; with the default ``"clamp"`` it is NEST's ``gif_psc_exp`` without
+  kernels (docs: NEST's models). One uniform draw decides both spike and reset.
 * ``"reference"`` (NSNN only): reproduces the official PyTorch code of Ma, Yan & Tang (2023): the
   noise is added to ``u`` *and* a Bernoulli with the cdf of the already-noisy ``u`` is drawn, so the
   effective firing probability is the cdf of the sum of two noise draws (Gaussian: scale
