@@ -119,8 +119,9 @@ def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_l
                                                                                               tolerance):
     """The fit's covariance per neuron against the inverse of the Hessian of ``-log L`` taken here from
     log-likelihood values (steps 5e-3 of each parameter's magnitude, Richardson-extrapolated; between steps of 2e-3
-    and 5e-3 this reference moves by < 1e-6, with rounding spikes of a few 1e-6 at some smaller steps). The fit differentiates its analytic gradient by central
-    differences of relative step ``hessian_step``, an O(step^2) error: measured up to 5e-5 relative to
+    and 5e-3 this reference moves by < 1e-6, with rounding spikes of a few 1e-6 at some smaller steps). The fit
+    differentiates its analytic gradient by central differences of relative step ``hessian_step``, an O(step^2)
+    error: measured up to 5e-5 relative to
     ``SE_i SE_j`` at the default 1e-4 (tolerance 2e-4) and up to 5e-7 at 1e-5 (tolerance 2e-6)."""
     true_model, weights, couplings, parameters = CASES[case]
     spikes, x = _data(true_model, weights, 6000, seed=4, couplings=couplings)
