@@ -154,6 +154,9 @@ def _assert_heterogeneous_run_matches(model, initial_state, drive):
 # scale of SD 0.4), so the smallest scale error failing 4 SE is 1.0-1.8 % (escape at x = -0.15:
 # Cauchy 1.40 %, Gaussian 1.37 %, logistic 1.24 %, triangular 1.48 %, uniform 1.80 %; membrane at a gap
 # of 0.2: 1.20, 1.05, 0.97, 1.15, 1.33 %): a 2 % scale error fails every family (at n = 2e5 it did not).
+# In the probability itself: SE 0.13-0.16 % of p (escape, membrane) and 0.09 % (reference), so an error of
+# (4 + 1.28) SE = 0.66-0.83 % and 0.47-0.51 % of p is detected nine times in ten. The firing rules are also
+# exact: the kernel against a transcription with scipy's distributions, spike for spike, above.
 def _clamped_firing_fraction(model, drive, n_neurons=500, n_steps=2000):
     """beta = 0: u is reset to the same clamped value every step, so steps are independent trials."""
     result = ns.simulate(model, drive, n_neurons=n_neurons, n_steps=n_steps, seed=5)
@@ -208,8 +211,10 @@ def test_escape_train_is_bernoulli_with_geometric_isis():
     theory = ns.theory.bernoulli_train(p_expected)
     # 20 independent groups of 20 neurons; each group's pooled estimate has negligible O(1/n) bias
     # (about 15,000 ISIs, 400 windows), and the SE is the spread across groups / sqrt(20). Power
-    # (measured SEs): CV SE 1.3e-3 (0.17 %), so 4 SE is 0.7 % of the CV sqrt(1 - p), a 2.2 % error
-    # in p = 0.378; Fano SE 0.010 (1.6 %), 4 SE = 6.4 % of 1 - p, a 10 % error in p
+    # (measured SEs): CV SE 1.3e-3 (0.17 %), so an error of (4 + 1.28) SE = 0.9 % of the CV sqrt(1 - p) (a 2.9 %
+    # error in p = 0.378) is detected nine times in ten; Fano SE 0.010 (1.6 %): (4 + 1.28) SE = 8.4 % of 1 - p.
+    # Above 1 %: exactly, the escape step is the transcription's (above) and bernoulli_train's CV and Fano factor
+    # are the sums over the geometric and binomial laws (test_theory_exact.py)
     isi = result.spikes.isi()
     isi_group = isi["neuron"].values // 20
     cvs = np.array([isi.values[isi_group == g].std() / isi.values[isi_group == g].mean() for g in range(20)])
@@ -267,8 +272,11 @@ def test_poisson_input_adds_binomial_jumps():
     counts = np.rint(result.state.ravel() / weight).astype(int)
     p = rate * dt
     n = counts.size
-    # mean n*p = 2, SE sqrt(n p (1-p) / N) = 0.0044 at N = 1e5: 4 SE = 0.9 % of the mean, so a 0.9 %
-    # error in the rate, dt or n_sources fails; the chi-square (p > 1e-3, ~8 bins) checks the shape
+    # mean n*p = 2, SE sqrt(n p (1-p) / N) = 0.0044 at N = 1e5 (0.22 %): power, an error of (4 + 1.28) SE = 1.2 %
+    # in the rate, dt or n_sources is detected nine times in ten; the chi-square (p > 1e-3, ~8 bins) checks the
+    # shape. Above 1 %: exactly, the Poisson input's binomial draws are the transcription's
+    # (test_recurrent_delays_and_poisson_input_match_transcription) and the draw exact in the tails
+    # (test_binomial_draw_is_exact_in_the_tails_and_never_runs_away)
     assert abs(counts.mean() - n_sources * p) < 4 * math.sqrt(n_sources * p * (1 - p) / n)
     observed = np.bincount(counts, minlength=12)[:12]
     expected = stats.binom.pmf(np.arange(12), n_sources, p) * n

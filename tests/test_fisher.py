@@ -52,7 +52,10 @@ def test_bias_corrected_fisher_information_is_unbiased_and_naive_is_not():
         naive[repetition] = float(fisher.linear_fisher_information(responses_a, responses_b, delta,
                                                                    bias_corrected=False))
         assert result.attrs["naive_information"] == pytest.approx(naive[repetition])
-    # SE of the mean estimate: SD of the estimates / sqrt(repetitions)
+    # SE of the mean estimate: SD of the estimates / sqrt(repetitions), measured 1.15 % of I (corrected) and 1.07 %
+    # of E[I_naive]: power, a bias of (4 + 1.28) SE = 6.1 % and 5.6 % is detected nine times in ten. Above 1 %:
+    # the estimator is exact against its formula in test_fisher_information_formula_on_one_dataset, and the
+    # formula is unbiased for Gaussian responses by the Wishart moment E[S^-1] = (2T - 2)/(2T - N - 3) Sigma^-1
     se_corrected = corrected.std(ddof=1) / math.sqrt(repetitions)
     se_naive = naive.std(ddof=1) / math.sqrt(repetitions)
     assert abs(corrected.mean() - true_information) < 4 * se_corrected
@@ -177,7 +180,10 @@ def test_poisson_fisher_information_is_the_variance_of_the_score():
     """Monte Carlo: for counts n_i ~ Poisson(mu_i(s)), the score d/ds log p(n | s) =
     sum_i (n_i - mu_i) mu_i' / mu_i has mean 0 and variance I(s). 20000 draws of 30 neurons; the SE
     of the sample variance is sqrt((m4 - v^2 (n - 3)/(n - 1)) / n) (m4 the fourth central moment),
-    that of the mean sqrt(I / n); 4 SE. (The ML decoder's variance against 1/I is in test_decoding.)"""
+    that of the mean sqrt(I / n); 4 SE. Power (measured SE 1.0 % of I): a variance error of (4 + 1.28) SE = 5.3 %
+    is detected nine times in ten, a mean score of 0.50 (0.037 of its SD). Above 1 %: I(s) is exact against its
+    formula and the Bessel closed form (the tests above). (The ML decoder's variance against 1/I is in
+    test_decoding.)"""
     rng = np.random.default_rng(31)
     n_neurons, n_draws, stimulus = 30, 20_000, 1.1
     preferred = rng.uniform(0, np.pi, n_neurons)

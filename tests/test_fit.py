@@ -175,13 +175,17 @@ def test_fit_recovers_the_parameters_within_their_standard_errors_and_reports_a_
     assert list(data.parameter.values) == ["w_bias", "w_a", "w_b", "beta", "noise_scale"]
     truth = np.column_stack([weights, np.full(4, 0.6), np.full(4, 0.15)])
     z = (data["estimate"].values - truth) / data["se"].values
-    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5  # 20 z-scores, |z| < 4.5 with prob. 0.9999
+    # 20 z-scores, |z| < 4.5 with prob. 0.9999; SEs (measured) 1.2-4 % of the parameters (14 % and 73 % for two
+    # weights near 0): a bias of (4.5 + 1.28) SE, 7-25 % of a parameter, is detected nine times in ten. Above 1 %:
+    # the likelihood and its gradient are exact above, the SEs exact in test_fit_exact.py
+    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5
     assert data.attrs["converged"] == 1
     k, n = 5, 20000
     np.testing.assert_allclose(data["aic"], 2 * k - 2 * data["log_likelihood"])
     np.testing.assert_allclose(data["bic"], k * np.log(n) - 2 * data["log_likelihood"])
     np.testing.assert_allclose(data["log_likelihood"], fit.log_likelihood(spikes, x, result.model, result.weights))
-    # the fitted model runs in simulate and fires at the recorded rate (SE: Bernoulli counts, ~1e4 spikes)
+    # the fitted model runs in simulate and fires at the recorded rate (SE: Bernoulli counts, 18,600 spikes, 0.73 %;
+    # 6 SE allow for the fit's own uncertainty): power, a rate error of (6 + 1.28) SE = 5.3 %
     simulated = result.simulate(x, seed=11).spikes
     assert len(simulated) == pytest.approx(len(spikes), rel=4 / math.sqrt(len(spikes)) * 1.5)
 
@@ -202,6 +206,7 @@ def test_fit_with_couplings_and_an_lif_recovers_an_excitatory_coupling():
     assert data["fixed"].values.sum() == 2 and np.all(data["se"].values[~free] == 0)
     assert np.all(data["estimate"].values[~free] == 0)
     z = (data["estimate"].values[free] - truth[free]) / data["se"].values[free]
+    # a bias of (4.5 + 1.28) SE is detected nine times in ten; the SEs are exact in test_fit_exact.py
     assert np.abs(z).max() < 4.5, z
     assert data["estimate"].sel(parameter="v_1", neuron=0) > 5 * data["se"].sel(parameter="v_1", neuron=0)
 
@@ -239,7 +244,9 @@ def test_a_hazard_lif_is_recovered_within_its_standard_errors():
     assert list(data.parameter.values) == ["w_0", "w_1", "tau", "delta_u"] and data.attrs["converged"] == 1
     expected = np.column_stack([weights, np.full(n_neurons, 0.01), np.full(n_neurons, 0.15)])
     z = (data["estimate"].values - expected) / data["se"].values
-    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5, z  # 12 z-scores, |z| < 4.5 with prob. 0.9999
+    # 12 z-scores, |z| < 4.5 with prob. 0.9999: a bias of (4.5 + 1.28) SE is detected nine times in ten (the SEs
+    # against a finite-difference Hessian of log L in test_fit_exact.py)
+    assert np.all(np.isfinite(z)) and np.abs(z).max() < 4.5, z
     assert np.all(result.model.rho_0 == 20.0) and result.model.firing == "hazard"
     np.testing.assert_allclose(data["log_likelihood"], fit.log_likelihood(spikes, x, result.model, result.weights))
 
@@ -272,6 +279,7 @@ def test_time_rescaling_accepts_the_fitted_true_family_and_rejects_the_homogeneo
     homogeneous = np.broadcast_to(np.log1p(-p0), test_dense.shape)
     bad = fit.time_rescaling(homogeneous, test_dense, seed=1)
     assert good["n_intervals"] > 5000
+    # KS at p > 1e-3 over 19,400 rescaled intervals fails a cdf error of about 2.6/sqrt(n) = 0.019 nine times in ten
     assert good["pvalue"] > 1e-3 and bad["pvalue"] < 1e-6, (good["pvalue"], bad["pvalue"])
     assert len(train) + len(test) == len(spikes)
 

@@ -43,13 +43,50 @@ def test_logistic_network_samples_the_boltzmann_distribution_and_keeps_convergin
     assert kl[1000] > kl[5000] > kl[20_000]
 
 
+def test_the_gibbs_sweep_has_the_target_as_its_stationary_distribution_and_the_network_runs_that_sweep():
+    """The exact counterparts of the sampling statistics. (1) The systematic-scan sweep, unit k set to 1 with the
+    logistic conditional ``1/(1 + exp(-(b_k + sum_j W_kj z_j)))`` in turn, written here as a 2^K x 2^K transition
+    matrix: the target ``p`` is its stationary distribution, ``p P = p`` to 1e-12 (also clamped: the posterior).
+    (2) The network computes that conditional's argument: without noise it fires at its slot iff ``b_k + W z >= 0``,
+    and its sweeps are those of the deterministic scan written here, state for state. The escape rule itself,
+    ``P(spike) = F(u - theta)``, is the transcription's (test_engine.py)."""
+    target = _target(n_units=5, seed=7)
+    n_states = 2**target.n_units
+    bits = target.states()
+
+    def sweep_matrix(clamped):
+        matrix = np.eye(n_states)
+        for k in range(target.n_units):
+            step = np.zeros((n_states, n_states))
+            for index, z in enumerate(bits):
+                drive = target.bias[k] + target.weights[k] @ z
+                on = 1.0 / (1.0 + np.exp(-drive)) if k not in clamped else float(clamped[k])
+                step[index, index | (1 << k)] += on
+                step[index, index & ~(1 << k)] += 1.0 - on
+            matrix = matrix @ step
+        return matrix
+
+    for clamped in ({}, {1: 1, 4: 0}):
+        exact = target.probabilities(clamped)
+        np.testing.assert_allclose(exact @ sweep_matrix(clamped), exact, rtol=0, atol=1e-12)
+    states = sample_states(target, 30, n_chains=1, noise="none", burn_in=0)[0]
+    z, expected = np.zeros(target.n_units, dtype=int), []
+    for _ in range(30):
+        for k in range(target.n_units):
+            z[k] = int(target.bias[k] + target.weights[k] @ z >= 0)
+        expected.append(int(z @ (1 << np.arange(target.n_units))))
+    assert states.tolist() == expected
+
+
 def test_clamped_units_give_the_exact_posterior_marginals():
     target = _target()
     evidence = {0: 1, 3: 0}
     states = sample_states(target, 20_000, n_chains=8, clamped=evidence, seed=2)
     bits = (states[..., None] >> np.arange(target.n_units)) & 1  # (chain, sweep, unit)
     per_chain = bits.mean(axis=1)
-    se = per_chain.std(axis=0, ddof=1) / np.sqrt(per_chain.shape[0])  # SE over 8 independent chains
+    # SE over 8 independent chains, 0.0009-0.0016 (measured): a marginal off by (4 + 1.28) SE = 0.005-0.008 (1.2-3.9 %
+    # of the marginals) is detected nine times in ten. Above 1 %: the exact check is the test above
+    se = per_chain.std(axis=0, ddof=1) / np.sqrt(per_chain.shape[0])
     exact = target.marginals(evidence)
     free = [u for u in range(target.n_units) if u not in evidence]
     assert np.all(np.abs(per_chain.mean(axis=0)[free] - exact[free]) < 4 * se[free] + 1e-12)

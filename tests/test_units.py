@@ -12,8 +12,9 @@ import pytest
 import quantities as pq
 
 import nsnn_sim as ns
-from nsnn_sim._core.units import UnitError, to_si
+from nsnn_sim._core.units import UnitError, dimensionless, has_units, to_si
 from nsnn_sim.analysis import stats
+from nsnn_sim.interop.times import from_times, time_step, whole_steps
 from nsnn_sim.spikes import SpikeTrains
 
 SPIKES = SpikeTrains([0, 0, 0, 1, 1, 1, 1], [0, 0, 1, 0, 0, 1, 1], [3, 40, 77, 10, 52, 60, 99], dt=1e-3,
@@ -152,3 +153,62 @@ def test_unit_errors_are_type_and_value_errors_and_plain_values_pass_through_unt
 def test_the_unit_table_has_at_least_fifteen_cases():
     assert len(CONVERTED) + len(REFUSED) + len(PLAIN) >= 15
     assert min(len(CONVERTED), len(REFUSED), len(PLAIN)) >= 5
+
+
+# (case, the conversion, the value worked out by hand): every unit family accepted, Brian2 and `quantities`,
+# scalars and arrays, through to_si and dimensionless and through the spike-time helpers of interop.times
+HAND = [
+    ("2.5 second", lambda: to_si("t", 2.5 * b2.second, "s"), 2.5),
+    ("20 ms (Brian2)", lambda: to_si("t", 20 * b2.ms, "s"), 0.02),
+    ("150 usecond", lambda: to_si("t", 150 * b2.usecond, "s"), 1.5e-4),
+    ("300 nsecond", lambda: to_si("t", 300 * b2.nsecond, "s"), 3e-7),
+    ("[1, 2.5] ms (Brian2 array)", lambda: to_si("t", np.array([1.0, 2.5]) * b2.ms, "s"), [1e-3, 2.5e-3]),
+    ("2 s (quantities)", lambda: to_si("t", 2 * pq.s, "s"), 2.0),
+    ("7 ms (quantities)", lambda: to_si("t", 7 * pq.ms, "s"), 7e-3),
+    ("40 us (quantities)", lambda: to_si("t", 40 * pq.us, "s"), 4e-5),
+    ("5 ns (quantities)", lambda: to_si("t", 5 * pq.ns, "s"), 5e-9),
+    ("1.5 min", lambda: to_si("t", 1.5 * pq.min, "s"), 90.0),
+    ("2 h", lambda: to_si("t", 2 * pq.h, "s"), 7200.0),
+    ("[0.5, 3] ms (quantities array)", lambda: to_si("t", [0.5, 3.0] * pq.ms, "s"), [5e-4, 3e-3]),
+    ("20 Hz (Brian2)", lambda: to_si("r", 20 * b2.Hz, "Hz"), 20.0),
+    ("0.5 kHz (Brian2)", lambda: to_si("r", 0.5 * b2.kHz, "Hz"), 500.0),
+    ("2 MHz (Brian2)", lambda: to_si("r", 2 * b2.MHz, "Hz"), 2e6),
+    ("4/second (Brian2)", lambda: to_si("r", 4 / b2.second, "Hz"), 4.0),
+    ("1/(5 ms) (Brian2)", lambda: to_si("r", 1 / (5 * b2.ms), "Hz"), 200.0),
+    ("30 Hz (quantities)", lambda: to_si("r", 30 * pq.Hz, "Hz"), 30.0),
+    ("0.02 kHz (quantities)", lambda: to_si("r", 0.02 * pq.kHz, "Hz"), 20.0),
+    ("1e-3 MHz (quantities)", lambda: to_si("r", 1e-3 * pq.MHz, "Hz"), 1000.0),
+    ("3/ms (quantities)", lambda: to_si("r", 3 / pq.ms, "Hz"), 3000.0),
+    ("120/min (quantities)", lambda: to_si("r", 120 / pq.min, "Hz"), 2.0),
+    ("200/s as a cost (1/s)", lambda: to_si("c", 200 / pq.s, "1/s"), 200.0),
+    ("0.2 kHz as a cost (Brian2)", lambda: to_si("c", 0.2 * b2.kHz, "1/s"), 200.0),
+    ("[10, 40] Hz (Brian2 array)", lambda: to_si("r", np.array([10.0, 40.0]) * b2.Hz, "Hz"), [10.0, 40.0]),
+    ("0.5 Brian2 dimensionless", lambda: dimensionless("b", b2.Quantity(0.5)), 0.5),
+    ("0.25 pq.dimensionless", lambda: to_si("b", 0.25 * pq.dimensionless, "1"), 0.25),
+    ("50 percent", lambda: dimensionless("b", 50 * pq.percent), 0.5),
+    ("3 ms x 1 kHz (quantities)", lambda: dimensionless("b", 3 * pq.ms * pq.kHz), 3.0),
+    ("180 degrees", lambda: dimensionless("b", 180 * pq.deg), np.pi),
+    ("times [3, 40] ms (quantities) on dt 1 ms", lambda: from_times([3, 40] * pq.ms, 0, None, 1 * b2.ms).step, [3, 40]),
+    ("times [0.25, 1.5] ms on dt 250 us", lambda: from_times(np.array([0.25, 1.5]) * b2.ms, 0, None,
+                                                            250 * pq.us).step, [1, 6]),
+    ("dt 100 usecond", lambda: time_step(100 * b2.usecond), 1e-4),
+    ("dt 0.5 ms (quantities)", lambda: time_step(0.5 * pq.ms), 5e-4),
+    ("1.5 s in steps of 1 ms", lambda: whole_steps("duration", 1.5 * pq.s, 1e-3), 1500),
+    ("2.0001 ms in steps of 1 ms: holds 3", lambda: whole_steps("duration", 2.0001 * b2.ms, 1e-3), 3),
+    ("2 ms + 0.5 ns in steps of 1 ms: on the grid", lambda: whole_steps("duration", (2e6 + 0.5) * pq.ns, 1e-3), 2),
+]
+
+
+@pytest.mark.parametrize("call, expected", [case[1:] for case in HAND], ids=[case[0] for case in HAND])
+def test_every_unit_family_converts_to_the_hand_computed_si_value(call, expected):
+    value = call()
+    np.testing.assert_allclose(np.asarray(value, dtype=float), expected, rtol=1e-15, atol=0)
+    assert not has_units(value) and np.asarray(value).dtype.kind in "fi"
+
+
+@pytest.mark.parametrize("value, unit", [(20 * pq.Hz, "s"), (5 * b2.ms, "Hz"), (5 * pq.ms, "1"),
+                                         (0.5 * pq.percent, "s"), (2 * b2.mV, "1"), (3 * pq.nA, "Hz"), (1 * pq.m, "s"),
+                                         (2 * b2.ms**2, "s")])
+def test_a_unit_family_of_another_dimension_is_refused_by_every_expected_unit(value, unit):
+    with pytest.raises(UnitError, match="has units of"):
+        to_si("x", value, unit)

@@ -203,7 +203,11 @@ def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float,
     exclude = 2.0 / float(segment) if exclude is None else _scalar_parameter("exclude", exclude, "1/s")
     line = int(np.argmin(np.abs(frequencies - frequency)))
     lower, upper = background
-    band = (frequencies >= lower) & (frequencies <= upper) & (np.abs(frequencies - frequencies[line]) > exclude)
+    # bin frequencies j/segment carry rounding: a limit on a bin (the default exclude, 2 bins) must include or
+    # exclude that bin whatever the rounding, so every comparison allows 1e-9 of a bin
+    slack = 1e-9 * frequencies[1]
+    band = ((frequencies >= lower - slack) & (frequencies <= upper + slack)
+            & (np.abs(frequencies - frequencies[line]) > exclude + slack))
     if not band.any():
         raise ValueError(f"background={describe(background)} Hz holds no bin away from the line at "
                          f"{describe(frequency)} Hz")

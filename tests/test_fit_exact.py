@@ -1,0 +1,164 @@
+"""Exact checks of the standard errors of nsnn_sim.fit: against the Fisher information of a neuron whose information
+has a closed form, and against a finite-difference Hessian of the log-likelihood computed here.
+
+* A memoryless escape neuron (``NSNN(beta=0)``) with logistic noise is a logistic regression: ``p_t =
+  F((w . x_t - theta)/s)`` and, the logit link being canonical, the observed information in ``w`` is the
+  sum ``sum_t p_t (1 - p_t) x_t x_t^T / s^2`` at every ``w``, whatever the spikes; with one constant covariate
+  the maximum is ``w = theta + s logit(k/n)`` (``k`` spikes in ``n`` steps).
+* Otherwise (a decay, a noise scale, couplings, the hazard rule) the Hessian of ``-log L`` at the fit's estimate
+  is taken here by second differences of :func:`nsnn_sim.fit.log_likelihood` values (not of its gradient, as the
+  fit does), Richardson-extrapolated, and inverted.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+
+import numpy as np
+import pytest
+
+import nsnn_sim as ns
+from nsnn_sim import fit
+from nsnn_sim.fit.problem import parameter_names
+
+
+def _logistic(z):
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+def test_memoryless_logistic_neuron_with_constant_drive_has_the_binomial_estimate_and_standard_error():
+    """One covariate, ``x = 1``: ``w_hat = theta + s logit(k/n)``, ``SE = s/sqrt(n p (1 - p))`` (the binomial
+    information through the logit link) at the fit's estimate. Tolerances: the estimate within 1e-4 SE of the
+    maximum (the fit's Newton decrement bound allows 0.014 SE), the SE to 1e-7."""
+    scale, n_steps = 0.2, 5000
+    model = ns.NSNN(beta=0.0, noise="logistic", noise_scale=scale, firing="escape")
+    x = np.ones((n_steps, 1))
+    spikes = ns.simulate(model, np.full((n_steps, 2), 0.8), n_neurons=2, n_steps=n_steps, seed=1).spikes
+    result = fit.fit_escape(spikes, x, model, parameters=("weights",))
+    dense = spikes.to_dense()[0]
+    k = dense.sum(axis=0)
+    p_hat = k / n_steps
+    maximum = 1.0 + scale * np.log(p_hat / (1 - p_hat))
+    estimate = result.dataset["estimate"].values[:, 0]
+    se = result.dataset["se"].values[:, 0]
+    np.testing.assert_allclose(se, scale / np.sqrt(n_steps * p_hat * (1 - p_hat)), rtol=1e-3)  # at the maximum
+    assert np.all(np.abs(estimate - maximum) < 1e-4 * se), (estimate - maximum) / se
+    p = _logistic((estimate - 1.0) / scale)  # at the estimate itself
+    np.testing.assert_allclose(se, scale / np.sqrt(n_steps * p * (1 - p)), rtol=1e-7)
+
+
+def test_memoryless_logistic_neuron_has_the_closed_form_fisher_information_in_its_weights():
+    """Three covariates (a bias and two random ones), two neurons: the fit's covariance is the inverse of
+    ``sum_t p_t (1 - p_t) x_t x_t^T / s^2`` at its estimate, to 1e-7 relative to ``SE_i SE_j``."""
+    scale, n_steps = 0.15, 8000
+    generator = np.random.default_rng(2)
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=(n_steps, 2))])
+    weights = np.array([[0.8, 0.1, -0.05], [0.75, -0.08, 0.12]])
+    model = ns.NSNN(beta=0.0, noise="logistic", noise_scale=scale, firing="escape")
+    spikes = ns.simulate(model, x @ weights.T, n_neurons=2, n_steps=n_steps, seed=3).spikes
+    result = fit.fit_escape(spikes, x, model, parameters=("weights",))
+    for i in range(2):
+        estimate = result.dataset["estimate"].values[i]
+        p = _logistic((x @ estimate - 1.0) / scale)
+        information = (x * (p * (1 - p))[:, None]).T @ x / scale**2
+        expected = np.linalg.inv(information)
+        covariance = result.dataset["covariance"].values[i]
+        norm = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+        np.testing.assert_allclose(covariance / norm, expected / norm, rtol=0, atol=1e-7)
+
+
+def _hessian_of_minus_log_likelihood(total, theta, steps):
+    """``-d^2 total/dtheta_i dtheta_j`` by central second differences at steps ``h`` and ``h/2``, Richardson-
+    extrapolated (``(4 H(h/2) - H(h))/3``: error O(h^4))."""
+    def differences(h):
+        k = len(theta)
+        hessian = np.empty((k, k))
+        for i in range(k):
+            for j in range(i, k):
+                def value(a, b):
+                    point = theta.copy()
+                    point[i] += a * h[i]
+                    point[j] += b * h[j]
+                    return total(point)
+                if i == j:
+                    second = (value(1, 0) - 2 * total(theta) + value(-1, 0)) / h[i] ** 2
+                else:
+                    second = (value(1, 1) - value(1, -1) - value(-1, 1) + value(-1, -1)) / (4 * h[i] * h[j])
+                hessian[i, j] = hessian[j, i] = -second
+        return hessian
+
+    return (4 * differences(steps / 2) - differences(steps)) / 3
+
+
+def _data(true_model, weights, n_steps, seed, couplings=None):
+    generator = np.random.default_rng(seed)
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
+    spikes = ns.simulate(true_model, x @ weights.T, n_neurons=weights.shape[0], n_steps=n_steps, seed=seed,
+                         connections=couplings).spikes
+    return spikes, x
+
+
+CASES = {
+    "NSNN logistic, beta and scale": (
+        ns.NSNN(beta=0.6, noise="logistic", noise_scale=0.15, firing="escape"), np.array([[0.45, 0.2]]), None,
+        ("weights", "decay", "scale")),
+    "LIF gaussian, couplings, tau and sigma": (
+        ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3),
+        np.array([[1.0, 0.5], [0.9, -0.4]]), np.array([[0.0, 0.3], [0.0, 0.0]]),
+        ("weights", "couplings", "decay", "scale")),
+    "LIF hazard, tau and delta_u": (
+        ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3),
+        np.array([[1.0, 0.4]]), None, ("weights", "decay", "scale")),
+}
+
+
+@pytest.mark.parametrize("hessian_step, tolerance", [(1e-4, 2e-4), (1e-5, 2e-6)])
+@pytest.mark.parametrize("case", list(CASES))
+def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_log_likelihood(case, hessian_step,
+                                                                                              tolerance):
+    """The fit's covariance per neuron against the inverse of the Hessian of ``-log L`` taken here from
+    log-likelihood values (steps 5e-3 of each parameter's magnitude, Richardson-extrapolated; between steps of 2e-3
+    and 5e-3 this reference moves by < 1e-6, with rounding spikes of a few 1e-6 at some smaller steps). The fit
+    differentiates its analytic gradient by central differences of relative step ``hessian_step``, an O(step^2)
+    error: measured up to 5e-5 relative to
+    ``SE_i SE_j`` at the default 1e-4 (tolerance 2e-4) and up to 5e-7 at 1e-5 (tolerance 2e-6)."""
+    true_model, weights, couplings, parameters = CASES[case]
+    spikes, x = _data(true_model, weights, 6000, seed=4, couplings=couplings)
+    result = fit.fit_escape(spikes, x, true_model, parameters, weights=weights, hessian_step=hessian_step,
+                            couplings=None if couplings is None else np.zeros_like(couplings))
+    data = result.dataset
+    decay, scale = parameter_names(true_model)
+    names = list(data.parameter.values)
+    dense = spikes.to_dense()
+    n_inputs, n_neurons = x.shape[1], weights.shape[0]
+    for i in range(n_neurons):
+        free = ~data["fixed"].values[i]
+        estimate = data["estimate"].values[i]
+
+        def total(theta, i=i, estimate=estimate, free=free):
+            """Neuron i's log-likelihood at ``theta`` (its free parameters): the neuron alone, or, with couplings,
+            row i of the population's (it separates over neurons; the other rows take the same parameters)."""
+            full = estimate.copy()
+            full[free] = theta
+            values = dict(zip(names, full))
+            model = dataclasses.replace(true_model, **{decay: values[decay], scale: values[scale]})
+            if couplings is None:
+                return float(fit.log_likelihood(dense[:, :, i:i + 1], x, model, full[None, :n_inputs])[0])
+            matrix = np.zeros((n_neurons, n_neurons))
+            matrix[i] = full[n_inputs:n_inputs + n_neurons]
+            return float(fit.log_likelihood(dense, x, model, np.tile(full[:n_inputs], (n_neurons, 1)), matrix)[i])
+
+        theta = estimate[free]
+        hessian = _hessian_of_minus_log_likelihood(total, theta, 5e-3 * np.maximum(np.abs(theta), 0.01))
+        expected = np.linalg.inv(hessian)
+        covariance = data["covariance"].values[i][np.ix_(free, free)]
+        norm = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+        np.testing.assert_allclose(covariance / norm, expected / norm, rtol=0, atol=tolerance)
+
+
+def test_fitted_model_reports_the_standard_errors_square_roots_of_the_covariance_diagonal():
+    spikes, x = _data(CASES["NSNN logistic, beta and scale"][0], np.array([[0.45, 0.2]]), 3000, seed=5)
+    data = fit.fit_escape(spikes, x, CASES["NSNN logistic, beta and scale"][0]).dataset
+    np.testing.assert_array_equal(data["se"].values, np.sqrt(np.diagonal(data["covariance"].values, axis1=1, axis2=2)))
+    assert math.isfinite(float(data["se"].max()))
