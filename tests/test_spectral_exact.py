@@ -1,5 +1,6 @@
-"""Exact checks of nsnn_sim.analysis.spectral: every estimator against a closed form on a signal whose answer is known, and
-against the same formula evaluated independently (a direct DFT sum with the Hann window written out), to 1e-10.
+"""Exact checks of nsnn_sim.analysis.spectral: every estimator against a closed form on a signal whose answer is
+known, and against the same formula evaluated independently (a direct DFT sum with the Hann window written out),
+to 1e-10.
 
 * power spectrum: integer-valued sinusoids (the only exactly integer spike counts: periods of 2, 3, 4 and 6 bins)
   give the periodic Hann window's three DFT coefficients ``N/2, -N/4, -N/4`` exactly; the expectation of the
