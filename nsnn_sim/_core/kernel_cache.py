@@ -30,7 +30,7 @@ from numba.core.registry import CPUDispatcher
 __all__ = ["source_digest", "purge_stale_kernel_cache", "fingerprint_cache_dir", "package_kernels",
            "compiled_kernels", "point_kernel_caches"]
 
-PACKAGE = Path(__file__).resolve().parent
+PACKAGE = Path(__file__).resolve().parents[1]  # the whole package, not only _core
 
 
 def source_digest() -> str:

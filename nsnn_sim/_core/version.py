@@ -28,7 +28,7 @@ from pathlib import Path
 
 __all__ = ["version", "commit", "dirty", "provenance"]
 
-_ROOT = Path(__file__).resolve().parents[1]
+_ROOT = Path(__file__).resolve().parents[2]  # the checkout: nsnn_sim/_core/version.py -> ../../
 
 
 def _git(*arguments: str) -> str | None:
