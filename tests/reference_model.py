@@ -433,3 +433,51 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
                                 pending[step + delays[post, i], synapse_receptor, post] += weights[post, i]
                 state[trial, step, i] = x[i][0]
     return sorted(spikes), state
+
+
+def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=()):
+    """The NSNN with synaptic traces and an adaptive threshold, step by step (its docstring's equations):
+    ``i_r <- alpha_r i_r + J_r``, ``u <- beta u + sum_r i_r + I + J_delta (+ noise)``, ``q <- rho q``, fire on
+    ``theta + q`` by the NSNN's rule, reset ``u``, ``q <- q + jump``. ``poisson``: (n_sources, rate, weight,
+    receptor index). Returns (sorted spikes, u)."""
+    c = documented_coefficients(model, n_neurons)
+    family = _Family(c["noise"], c["noise_scale"])
+
+    def each(value):
+        return np.broadcast_to(np.asarray(value, dtype=float), (n_neurons,))
+
+    decays = [each(decay) for decay in model.synapses.values()]
+    rho, jump = each(model.threshold_decay), each(model.threshold_jump)
+    spikes, state = [], np.zeros((n_trials, n_steps, n_neurons))
+    for trial in range(n_trials):
+        u, traces, q = np.zeros(n_neurons), np.zeros((len(decays), n_neurons)), np.zeros(n_neurons)
+        for step in range(n_steps):
+            for i in range(n_neurons):
+                key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
+                inputs = np.zeros(1 + len(decays))
+                for group, (n_sources, rate, weight, target) in enumerate(poisson):
+                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
+                    inputs[target] += count * np.broadcast_to(weight, (n_neurons,))[i]
+                for r, decay in enumerate(decays):
+                    traces[r, i] = decay[i] * traces[r, i] + inputs[r + 1]
+                u[i] = c["alpha"][i] * u[i] + traces[:, i].sum() + current[trial, step, i] + inputs[0]
+                q[i] = rho[i] * q[i]
+                theta = c["threshold"][i] + q[i]
+                if c["firing"] == "escape":
+                    spike = uniform(key(FIRING), step) < family.cdf(i, u[i] - theta)
+                else:
+                    if family.gaussian:
+                        u[i] += ziggurat_normal(key(MEMBRANE), step) * c["noise_scale"][i]
+                    elif not family.deterministic:
+                        u[i] += family.standard_ppf(uniform(key(MEMBRANE), step)) * c["noise_scale"][i]
+                    if c["firing"] == "membrane":
+                        spike = u[i] >= theta
+                    else:
+                        spike = uniform(key(FIRING), step) < family.cdf(i, u[i] - theta)
+                if spike:
+                    spikes.append((trial, i, step))
+                    u[i] = 0.0 if c["reset"] == "zero" else u[i] - theta
+                    q[i] += jump[i]
+                state[trial, step, i] = u[i]
+    return sorted(spikes), state

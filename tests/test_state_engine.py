@@ -109,3 +109,25 @@ def test_a_model_with_state_round_trips_through_its_file(tmp_path):
     again = ns.load(tmp_path / "run.nc")
     assert again.model.to_dict() == model.to_dict()
     assert ns.simulate(again.model, 0.9, N_NEURONS, 100, seed=1).spikes == result.spikes
+
+
+@pytest.mark.parametrize("model", [
+    ns.NSNN(noise="logistic", noise_scale=0.3, synapses={"exc": np.linspace(0.3, 0.9, N_NEURONS)},
+            threshold_decay=0.9, threshold_jump=0.3),
+    ns.NSNN(noise="gaussian", noise_scale=0.4, firing="reference", reset="subtract",
+            synapses={"exc": 0.8, "inh": 0.5}),
+    ns.NSNN(noise="triangular", noise_scale=0.6, firing="escape", threshold_decay=np.linspace(0.5, 0.95, N_NEURONS),
+            threshold_jump=0.5, beta=np.linspace(0.2, 0.9, N_NEURONS)),
+], ids=["traces and threshold", "reference firing, two traces", "escape, adaptive threshold"])
+def test_nsnn_with_traces_and_adaptive_threshold_matches_its_transcription(model):
+    from reference_model import simulate_nsnn_state_reference
+
+    receptors = model.receptors
+    current = 0.3 + 0.2 * np.sin(np.arange(N_STEPS) / 9.0)[None, :, None] * np.ones((N_TRIALS, 1, N_NEURONS))
+    groups = [(5, 100.0, 0.3, r) for r in range(len(receptors))]
+    inputs = [current] + [ns.poisson_input(rate, weight, n, receptor=receptors[r]) for n, rate, weight, r in groups]
+    result = ns.simulate(model, inputs, N_NEURONS, N_STEPS, N_TRIALS, seed=3, record_state=np.arange(N_NEURONS))
+    spikes, state = simulate_nsnn_state_reference(model, current, N_NEURONS, N_STEPS, N_TRIALS, 3, poisson=groups)
+    assert len(spikes) > 40
+    assert _spike_list(result.spikes) == spikes
+    np.testing.assert_allclose(result.state, state, rtol=0, atol=1e-9)

@@ -79,6 +79,7 @@ from nsnn_sim.simulator.state import (
     CompiledState,
     ExpSynapse,
     MovingThreshold,
+    compile_nsnn_state,
     compile_state,
     component_from_dict,
     component_to_dict,
@@ -356,6 +357,30 @@ def _check_pair(lower_name, lower, upper_name, upper):
         )
 
 
+def _plain(value):
+    """A parameter as JSON: arrays as lists, state components as dicts (:func:`component_to_dict`), recursively."""
+    if isinstance(value, np.ndarray):
+        return value.tolist()
+    if isinstance(value, dict):
+        return {name: _plain(item) for name, item in value.items()}
+    if isinstance(value, tuple):
+        return [_plain(item) for item in value]
+    if hasattr(value, "__dataclass_fields__"):
+        return component_to_dict(value)
+    return value
+
+
+def _from_plain(value):
+    """The inverse of :func:`_plain` for one parameter."""
+    if isinstance(value, dict):
+        if "kind" in value:
+            return component_from_dict(value)
+        return {name: _from_plain(item) for name, item in value.items()}
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return tuple(_from_plain(item) for item in value)
+    return np.asarray(value) if isinstance(value, list) else value
+
+
 class _Model:
     """Shared behaviour of the neuron models: parameters, serialisation."""
 
@@ -367,12 +392,7 @@ class _Model:
         for item in fields(self):
             if not item.init:
                 continue
-            value = getattr(self, item.name)
-            if isinstance(value, dict):  # synapses: receptor -> component
-                value = {name: component_to_dict(component) for name, component in value.items()}
-            elif isinstance(value, tuple):  # adaptation currents, threshold components
-                value = [component_to_dict(component) for component in value]
-            out[item.name] = value.tolist() if isinstance(value, np.ndarray) else value
+            out[item.name] = _plain(getattr(self, item.name))
         return out
 
     def to_dict(self) -> dict:
@@ -417,6 +437,14 @@ class NSNN(_Model):
     dt : float
         Duration of one step in seconds, used only to put times and rates in SI units (1 ms); a Brian2 or
         ``quantities`` time is converted to seconds.
+    synapses : dict, optional
+        Synaptic traces, receptor name -> decay per step ``alpha_r`` in [0, 1] (snnTorch's ``Synaptic``):
+        ``i_r <- alpha_r*i_r + J_r``, ``u <- beta*u + sum_r i_r + I + eps`` (an input joins its trace and the same
+        step's ``u``). Inputs name their receptor (``poisson_input(..., receptor=)``); ``"delta"`` goes to ``u``.
+    threshold_decay, threshold_jump : float or array
+        An adaptive threshold ``theta + q``: ``q <- threshold_decay*q`` every step and ``q <- q + threshold_jump``
+        after a spike, so the step after a spike sees ``threshold_decay*threshold_jump`` (e-prop's
+        ``a <- rho*a + s`` with ``beta_a*a`` is ``threshold_jump = beta_a/rho``).
     """
 
     beta: float | np.ndarray = 0.5
@@ -426,17 +454,45 @@ class NSNN(_Model):
     firing: str = "membrane"
     reset: str = "zero"
     dt: float = 1e-3
+    synapses: dict | None = None
+    threshold_decay: float | np.ndarray = 0.0
+    threshold_jump: float | np.ndarray = 0.0
     kind: str = field(default="NSNN", init=False, repr=False)
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
         set_("beta", numeric_parameter("beta", self.beta, lower=0.0, upper=1.0))
+        synapses = {} if self.synapses is None else self.synapses
+        if not isinstance(synapses, dict):
+            raise TypeError(f"synapses must be a dict of receptor name -> decay per step in [0, 1], got {synapses!r}")
+        for name in synapses:
+            _receptor_name(name)
+        set_("synapses", {name: numeric_parameter(f"synapses[{name!r}]", decay, lower=0.0, upper=1.0)
+                          for name, decay in synapses.items()})
+        set_("threshold_decay", numeric_parameter("threshold_decay", self.threshold_decay, lower=0.0, upper=1.0))
+        set_("threshold_jump", numeric_parameter("threshold_jump", self.threshold_jump))
         set_("threshold", numeric_parameter("threshold", self.threshold, lower=0.0, lower_open=True))
         noise_families.code_of(self.noise, "noise")
         set_("noise_scale", noise_families.check_scale("noise_scale", self.noise_scale, self.noise))
         _choice("firing", self.firing, ("membrane", "escape", "reference"))
         _choice("reset", self.reset, _RESET_CODES)
         _set_time_step(self)
+
+    @property
+    def has_state(self) -> bool:
+        """Whether the neuron carries synaptic traces or an adaptive threshold (:mod:`nsnn_sim.simulator.state`)."""
+        return bool(self.synapses) or np.any(np.asarray(self.threshold_jump) != 0.0)
+
+    @property
+    def receptors(self) -> tuple[str, ...]:
+        """The names inputs may target: ``"delta"`` (straight into ``u``) and every synaptic trace."""
+        return ("delta", *self.synapses)
+
+    def compile_state(self, n_neurons: int) -> CompiledState:
+        """The discrete map of the traces and the threshold (:func:`nsnn_sim.simulator.state.compile_nsnn_state`)."""
+        membrane_noise = self.firing in ("membrane", "reference") and self.noise != "none"
+        return compile_nsnn_state(n_neurons, self.beta, self.noise_scale if membrane_noise else 0.0, self.synapses,
+                                  self.threshold_decay, self.threshold_jump)
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
@@ -636,6 +692,12 @@ class LIF(_Model):
         )
 
 
+def _receptor_name(name) -> None:
+    if not isinstance(name, str) or not name.isidentifier() or name == "delta":
+        raise ValueError(f"synapses: receptor name {name!r} must be an identifier other than 'delta' "
+                         "(the name of a jump of u)")
+
+
 def _set_state_components(model) -> None:
     """Validate and store a LIF's synapses (``tau_syn`` is short for one exponential synapse ``"syn"``),
     adaptation currents, moving threshold and refractory mode (:mod:`nsnn_sim.simulator.state`)."""
@@ -650,9 +712,7 @@ def _set_state_components(model) -> None:
     if not isinstance(synapses, dict):
         raise TypeError(f"synapses must be a dict of receptor name -> ExpSynapse or AlphaSynapse, got {synapses!r}")
     for name, synapse in synapses.items():
-        if not isinstance(name, str) or not name.isidentifier() or name == "delta":
-            raise ValueError(f"synapses: receptor name {name!r} must be an identifier other than 'delta' "
-                             "(the name of a jump of u)")
+        _receptor_name(name)
         if not isinstance(synapse, ExpSynapse):
             raise TypeError(f"synapses[{name!r}] must be an ExpSynapse or AlphaSynapse, got {synapse!r}")
     set_("tau_syn", None)
@@ -700,12 +760,7 @@ def model_from_dict(data: dict):
     kind = data.pop("kind", None)
     if kind not in _MODELS:
         raise ValueError(f"kind={kind!r} is not a neuron model; allowed: {tuple(_MODELS)}")
-    for name in ("adaptation", "moving_threshold"):
-        if name in data:
-            data[name] = tuple(component_from_dict(item) for item in data[name])
-    if isinstance(data.get("synapses"), dict):
-        data["synapses"] = {receptor: component_from_dict(item) for receptor, item in data["synapses"].items()}
-    return _MODELS[kind](**{k: np.asarray(v) if isinstance(v, list) else v for k, v in data.items()})
+    return _MODELS[kind](**{name: _from_plain(value) for name, value in data.items()})
 
 
 def model_from_json(text: str):

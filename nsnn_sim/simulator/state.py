@@ -53,9 +53,9 @@ from numba import njit
 from scipy import linalg
 
 from nsnn_sim._core.validation import numeric_parameter, per_neuron, si_value
-from nsnn_sim.simulator.noise import below_cdf
+from nsnn_sim.simulator.noise import GAUSSIAN, NONE, below_cdf, ppf
 from nsnn_sim.simulator.rng import normal, uniform
-from nsnn_sim.simulator.rules import FIRING_ESCAPE, FIRING_HAZARD, RESET_ZERO
+from nsnn_sim.simulator.rules import FIRING_ESCAPE, FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, RESET_ZERO
 
 __all__ = ["ExpSynapse", "AlphaSynapse", "Adaptation", "MovingThreshold", "linear_system", "discretise",
            "stationary_covariance"]
@@ -267,7 +267,8 @@ def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, ke
 
     While held, the held map applies (``refractory="clamp"``: ``u`` fixed, delta inputs lost, currents and
     adaptation evolving) and the neuron cannot fire. ``eps_j`` is the ziggurat normal of the neuron's membrane
-    stream at counter ``step + j*2**56``, so ``j = 0`` is the draw of the one-variable neuron.
+    stream at counter ``step + j*2**56``, so ``j = 0`` is the draw of the one-variable neuron (an NSNN's
+    membrane noise of another family: its ppf of the stream's uniform, as the one-variable NSNN draws it).
     """
     held = refractory_left > 0
     free = not (held and cs.clamp == 1)
@@ -282,8 +283,16 @@ def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, ke
             for b in range(n):
                 total += cs.held_propagator[s, a, b] * x[b]
         scratch[a] = total
+    family, firing = codes[0], codes[1]
+    # the membrane's own noise of a non-Gaussian family (an NSNN's) is its ppf of the stream's uniform; every
+    # other source (Gaussian membranes, synapses) is a ziggurat normal
+    family_noise = (firing == FIRING_MEMBRANE or firing == FIRING_REFERENCE) and family != GAUSSIAN and family != NONE
     for j in range(cs.noise.shape[2]):
-        eps = normal(key_membrane, np.uint64(step) + (np.uint64(j) << np.uint64(56)))
+        counter = np.uint64(step) + (np.uint64(j) << np.uint64(56))
+        if family_noise and j == 0:
+            eps = ppf(family, uniform(key_membrane, counter), 1.0)
+        else:
+            eps = normal(key_membrane, counter)
         for a in range(n):
             scratch[a] += (cs.noise[s, a, j] if free else cs.held_noise[s, a, j]) * eps
     for r in range(arriving.size):
@@ -297,9 +306,8 @@ def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, ke
         threshold += cs.threshold_weight[s, a] * scratch[a]
     if held:
         return refractory_left - 1, False
-    family, firing = codes[0], codes[1]
     u = x[0]
-    if firing == FIRING_ESCAPE:
+    if firing == FIRING_ESCAPE or firing == FIRING_REFERENCE:  # reference: the cdf of the already-noisy u
         spike = below_cdf(family, uniform(key_firing, step), u - threshold, constants[3])
     elif firing == FIRING_HAZARD:
         spike = uniform(key_firing, step) < -math.expm1(-constants[7] * math.exp((u - threshold) / constants[3]))
@@ -329,18 +337,63 @@ def compile_state(n_neurons: int, dt: float, method: str, clamp: bool, tau, u_re
     for j, component in enumerate(thresholds):
         columns += [(f"moving_threshold[{j}].{name}", getattr(component, name)) for name in ("tau", "jump")]
     table = np.column_stack([per_neuron(name, value, n_neurons) for name, value in columns])
-    sets, set_of = np.unique(table, axis=0, return_inverse=True)
     # a noise source has a column wherever any neuron has it: column j is one source in every neuron
     sources = (bool(np.any(table[:, 2] > 0)), *(bool(np.any(table[:, 4 + 2 * r] > 0)) for r in range(len(synapses))))
-    maps = [_one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources) for row in sets]
+    return _stack_sets(table, lambda row: _one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources),
+                       clamp)
+
+
+def compile_nsnn_state(n_neurons: int, beta, noise_scale, synapse_decays: dict, threshold_decay,
+                       threshold_jump) -> CompiledState:
+    """The :class:`CompiledState` of an NSNN with synaptic traces and an adaptive threshold (discrete time)::
+
+        i_r <- alpha_r*i_r + J_r            (a trace per receptor: snnTorch's Synaptic)
+        u   <- beta*u + sum_r i_r + I + noise_scale*eps
+        q   <- rho*q,  threshold theta + q,  q <- q + jump after a spike
+
+    so the threshold of step ``t`` holds ``rho*jump`` of a spike at ``t - 1`` (the jump, then one step's decay,
+    as the LIF's moving threshold). ``noise_scale`` is 0 unless the noise enters the membrane. Each parameter is a
+    scalar or per neuron; the map is exact (it is the model)."""
+    columns = [("beta", beta), ("noise_scale", noise_scale)]
+    columns += [(f"synapses[{receptor!r}]", decay) for receptor, decay in synapse_decays.items()]
+    columns += [("threshold_decay", threshold_decay), ("threshold_jump", threshold_jump)]
+    table = np.column_stack([per_neuron(name, value, n_neurons) for name, value in columns])
+    return _stack_sets(table, lambda row: _one_nsnn_set(row, len(synapse_decays)), clamp=True)
+
+
+def _one_nsnn_set(row, n_synapses: int):
+    beta, scale, decays, rho, jump = row[0], row[1], row[2:2 + n_synapses], row[-2], row[-1]
+    n = 2 + n_synapses  # u, the traces, q
+    P = np.zeros((n, n))
+    P[0, 0], P[-1, -1] = beta, rho
+    receptor = np.zeros((1 + n_synapses, n))
+    receptor[0, 0] = 1.0
+    for r, decay in enumerate(decays, start=1):
+        P[r, r] = P[0, r] = decay  # the trace decays, and u takes it after its decay
+        receptor[r, 0] = receptor[r, r] = 1.0  # an input joins the trace and this step's u
+    drive, noise = np.zeros(n), np.zeros((n, 1 if scale > 0 else 0))
+    drive[0] = 1.0
+    if scale > 0:
+        noise[0, 0] = scale
+    threshold_weight, spike_jump = np.zeros(n), np.zeros(n)
+    threshold_weight[-1], spike_jump[-1] = 1.0, jump
+    step = (P, np.zeros(n), drive, noise)
+    return step, step, receptor, threshold_weight, spike_jump
+
+
+def _stack_sets(table: np.ndarray, one_set, clamp: bool) -> CompiledState:
+    """Neurons with equal rows of ``table`` share one set; ``one_set(row)`` gives its ``(free, held, receptor,
+    threshold_weight, spike_jump)``, the maps ``(P, bias, drive, L)``; noise factors padded to a common width."""
+    sets, set_of = np.unique(table, axis=0, return_inverse=True)
+    maps = [one_set(row) for row in sets]
     n_variables = maps[0][0][0].shape[0]
     n_noise = max(max(free[3].shape[1], held[3].shape[1]) for free, held, *_ in maps)
 
     def stacked(which, part):
         if part == 3:  # noise factors, padded with zero columns to a common number of normals
             out = np.zeros((len(maps), n_variables, n_noise))
-            for s, entry in enumerate(maps):
-                out[s, :, :entry[which][3].shape[1]] = entry[which][3]
+            for index, entry in enumerate(maps):
+                out[index, :, :entry[which][3].shape[1]] = entry[which][3]
             return out
         return np.ascontiguousarray([entry[which][part] for entry in maps])
 
