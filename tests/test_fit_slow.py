@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from test_fit import FAR_STARTS, hazard_recovery
 
 import nsnn_sim as ns
 from nsnn_sim import fit
 from nsnn_sim.fit.problem import parameter_names
-
-from test_fit import FAR_STARTS, hazard_recovery
 
 N_DATASETS = 100
 N_STEPS = 10000
