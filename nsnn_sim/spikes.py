@@ -7,7 +7,8 @@ as Brian2 reports it). Memory is O(spikes); binning works on integer steps, so t
 floating-point binning errors.
 
 Files are netCDF-4 (through h5netcdf); ``SimulationResult.to_netcdf`` and :func:`load` round-trip
-spikes, recorded state, the model and the provenance exactly.
+spikes, recorded state, the model and the provenance exactly. A file is written whole or not at all
+(:mod:`nsnn_sim._core.atomic`), and :func:`load` refuses the temporary file an unfinished write leaves.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.atomic import refuse_partial, write_netcdf
 from nsnn_sim.checksums import add_checksums, verify_checksums
 from nsnn_sim.memory import require_memory
 from nsnn_sim.validation import si_value, whole_number
@@ -396,8 +398,14 @@ class SimulationResult:
 
     def to_netcdf(self, path) -> None:
         """Write :meth:`to_xarray` to a netCDF-4 file, with checksums (:mod:`nsnn_sim.checksums`);
-        :func:`load` reads it back losslessly and verifies them."""
-        add_checksums(self.to_xarray()).to_netcdf(path, engine="h5netcdf")
+        :func:`load` reads it back losslessly and verifies them.
+
+        The file is written whole or not at all (a temporary file beside it, renamed into place:
+        :func:`nsnn_sim._core.atomic.write_netcdf`); a missing folder, a path that is a folder, a folder
+        that is not writable and a full disk raise an ``OSError`` naming ``path``, and leave a previous file
+        unchanged."""
+        dataset = add_checksums(self.to_xarray())
+        write_netcdf(path, dataset)
 
     @classmethod
     def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
@@ -431,8 +439,10 @@ _REQUIRED_ATTRS = ("dt", "n_trials", "n_neurons", "n_steps", "model_json", "seed
 
 def open_checked(path) -> xr.Dataset:
     """A netCDF file read into memory with its checksums verified (:mod:`nsnn_sim.checksums`);
-    ``OSError`` naming the file if it is missing, unreadable (truncated, not netCDF) or corrupted."""
+    ``OSError`` naming the file if it is missing, unreadable (truncated, not netCDF), corrupted, or the
+    temporary file of an unfinished write (:func:`nsnn_sim._core.atomic.refuse_partial`)."""
     path = Path(path)
+    refuse_partial(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
     try:

@@ -41,7 +41,7 @@ from nsnn_sim.learn.forward import delayed
 from nsnn_sim.neurons import LIF, NSNN
 from nsnn_sim.noise import spec
 from nsnn_sim.spikes import SpikeTrains
-from nsnn_sim.validation import describe, float_array, per_neuron
+from nsnn_sim.validation import describe, finite_array, float_array, per_neuron
 
 __all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS"]
 
@@ -176,12 +176,12 @@ class Problem:
         input_names = [str(name) for name in input_names]
         if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
             raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
-        weights = np.zeros((n_neurons, n_inputs)) if weights is None else float_array("weights", weights)
+        weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
         if weights.shape != (n_neurons, n_inputs):
             raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
                              f"({n_neurons}, {n_inputs})")
         if couplings is not None:
-            couplings = float_array("couplings", couplings)
+            couplings = finite_array("couplings", couplings)
             if couplings.shape != (n_neurons, n_neurons):
                 raise ValueError(f"couplings has shape {couplings.shape}; expected (n_neurons, n_neurons) = "
                                  f"({n_neurons}, {n_neurons})")
