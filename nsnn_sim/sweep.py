@@ -134,12 +134,7 @@ def _run_condition(function: Callable, parameters: dict, seed: int, result_path:
         _record_error(error_path, parameters, f"{type(error).__name__}: {error}", "exception", traceback.format_exc())
         return "error"
     dataset = dataset.assign_attrs(sweep_parameters=json.dumps(parameters), sweep_seed=str(seed))
-    import dask
-
-    # xarray takes a distributed lock named after the target when a worker writes; the in-memory file
-    # write_netcdf assembles has no name the scheduler knows: the worker's own write needs no lock there
-    with dask.config.set(scheduler="synchronous"):
-        write_netcdf(result_path, dataset)
+    write_netcdf(result_path, dataset)
     if error_path.exists():
         error_path.unlink()
     return "ok"

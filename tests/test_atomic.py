@@ -313,3 +313,19 @@ def test_any_error_of_the_writer_removes_the_temporary_and_propagates_unchanged(
         write_atomically(path, failing)
     assert [p.name for p in tmp_path.iterdir()] == ["notes.txt"] and path.read_text() == "previous"
     assert write_atomically(path, lambda temporary: temporary.write_text("new")).read_text() == "new"
+
+
+def _writes_a_result(n, seed, folder):
+    """A sweep condition that itself writes a result file (on the worker)."""
+    _result(n).to_netcdf(Path(folder) / f"own-{n}.nc")
+    return {"n": n}
+
+
+def test_a_result_written_on_a_sweep_worker_is_written_whole(tmp_path):
+    """On a dask.distributed worker xarray would ask the scheduler for a lock named after the in-memory file."""
+    from nsnn_sim.sweep import sweep
+
+    done = sweep(_writes_a_result, {"n": [1], "folder": [str(tmp_path)]}, tmp_path / "store", n_workers=1,
+                 progress=False)
+    assert done["error"].values.tolist() == [""]
+    assert ns.load(tmp_path / "own-1.nc").spikes == _result(1).spikes

@@ -139,7 +139,20 @@ def write_hdf5_atomically(path, write: Callable[[object], object], size: float) 
 
 def write_netcdf(path, dataset) -> Path:
     """``dataset`` as a netCDF-4 file (h5netcdf), whole or absent (:func:`write_hdf5_atomically`)."""
-    return write_hdf5_atomically(path, lambda target: dataset.to_netcdf(target, engine="h5netcdf"), dataset.nbytes)
+    return write_hdf5_atomically(path, lambda target: _to_netcdf(dataset, target), dataset.nbytes)
+
+
+def _to_netcdf(dataset, target) -> None:
+    """``dataset.to_netcdf(target)`` with dask's synchronous scheduler: on a dask.distributed worker xarray asks the
+    scheduler for a write lock named after the target, which an in-memory buffer does not have (an error); one
+    file written by one process needs no lock beyond xarray's local one."""
+    try:
+        import dask
+    except ImportError:  # no dask: xarray uses its local lock
+        dataset.to_netcdf(target, engine="h5netcdf")
+        return
+    with dask.config.set(scheduler="synchronous"):
+        dataset.to_netcdf(target, engine="h5netcdf")
 
 
 def is_partial(path) -> bool:

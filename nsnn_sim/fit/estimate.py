@@ -200,6 +200,16 @@ def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), 
     hessian_step : float
         Relative step of the finite differences of the gradient.
 
+    Notes
+    -----
+    The LIF's ``tau`` is optimised as ``z = log(1 - alpha)`` (``alpha`` the decay per step), kept in
+    ``1e-6 <= alpha <= 1 - 1e-12`` (:data:`~nsnn_sim.fit.problem.GAIN_BOUNDS`; ``tau >= dt/13.8`` with
+    ``method="exact"``, ``tau >= dt (1 + 1e-6)`` with Euler). In ``tau`` itself the gradient is exactly 0 wherever
+    ``alpha = exp(-dt/tau)`` underflows, a flat region an overshooting step can fall into and never leave; in
+    ``z`` it is ``-(1 - alpha) d log L/d alpha``, which stays of the size of ``d log L/d alpha`` down to the
+    bound, and ``z ~ log(dt/tau)`` for ``tau >> dt`` (scale-free, as ``log tau``). The noise scale is optimised
+    as its logarithm.
+
     Returns
     -------
     FitResult

@@ -52,8 +52,8 @@ _GROUPS = ("weights", "couplings")
 #: exact) and ``tau <= 1e12 dt``. The optimiser moves ``z = log(gain)`` (:meth:`Problem.log_gain`), not ``tau``:
 #: ``d alpha/dz = -gain`` tends to -1 as ``tau -> 0``, so the gradient in ``z`` is that of ``alpha`` there and
 #: never vanishes, while ``d alpha/d tau = alpha dt/tau^2`` underflows to exactly 0 once ``alpha = exp(-dt/tau)``
-#: does (``tau < dt/745``): a step that overshot to a small ``tau`` used to land on a flat region and stay
-#: there (the fit stopped at ``tau = 1e-3 dt``, 1,915 nats short of the maximum). For ``tau >> dt`` the
+#: does (``tau < dt/745``): in ``tau`` a step that overshoots to a small ``tau`` lands on a flat region, and the
+#: optimiser, seeing a zero gradient, stays there far below the maximum. For ``tau >> dt`` the
 #: coordinate is ``log(dt/tau)``, scale-free like ``log tau``. The bound on ``alpha`` keeps it a normal number;
 #: below ``1e-6`` the membrane forgets all but ``1e-6`` of its previous value each step and ``tau`` is not
 #: identifiable from the spikes anyway.
