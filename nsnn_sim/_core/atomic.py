@@ -220,7 +220,7 @@ def _clear_error(error: Exception, path: Path) -> OSError | None:
 
 def _sync(file: Path) -> None:
     """Flush ``file``'s data to the disk (a crash of the machine after the rename cannot leave it empty)."""
-    descriptor = os.open(file, os.O_RDONLY)
+    descriptor = os.open(file, os.O_RDWR)
     try:
         os.fsync(descriptor)
     finally:
