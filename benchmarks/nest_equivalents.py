@@ -78,7 +78,8 @@ def main() -> None:
                        f"SE over neurons; seed {SEED}", "nsnn_sim_version": ns.__version__, "rows": rows}
     (RESULTS / "nest_equivalents.json").write_text(json.dumps(out, indent=1) + "\n")
     lines = ["# nsnn_sim's equivalents of NEST 3.10 models", "", out["protocol"], "",
-             "| NEST case | NEST rate (Hz) | nsnn_sim rate (Hz) | difference (SE) | shortest ISI NEST / nsnn_sim (steps) |",
+             "| NEST case | NEST rate (Hz) | nsnn_sim rate (Hz) | difference (SE) "
+             "| shortest ISI NEST / nsnn_sim (steps) |",
              "|---|---|---|---|---|"]
     for row in rows:
         lines.append(f"| {row['case']} | {row['nest_rate_hz']:.2f} +- {row['nest_rate_se_hz']:.2f} | "
