@@ -23,8 +23,8 @@ likelihood out, which is exact for the zero reset.
 (``pdf(u - theta)``: the NDL derivative). ``RULE_HAZARD`` (``LIF(firing="hazard")``,
 :mod:`nsnn_sim.simulator.neurons`) is ``p = 1 - exp(-h)`` with ``h = rho dt = rho_0 dt exp((u - theta)/delta_u)``:
 ``log p = log(-expm1(-h))``, ``log(1 - p) = -h``, ``d log p/du = h / (delta_u expm1(h))`` and
-``d log(1 - p)/du = -h/delta_u``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why). Both rules are location-scale in
-``u - theta``, so ``d/dscale = -(u - theta)/scale * d/du`` of either log. The derivatives of the *logs* are
+``d log(1 - p)/du = -h/delta_u``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem`
+says why). Both rules are location-scale in ``u - theta``, so ``d/dscale = -(u - theta)/scale * d/du`` of either log. The derivatives of the *logs* are
 formed directly: the product ``(dL/dp)(dp/du)`` of the chain rule is ``exp(h) * (exp(-h) h/delta_u)`` for a
 silent hazard step, ``inf * 0 = NaN`` once ``h > 709`` while ``log L = -h`` is still finite.
 
