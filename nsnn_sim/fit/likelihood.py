@@ -19,14 +19,14 @@ likelihood out, which is exact for the zero reset.
 **The spike-probability rule** is the extension point: :func:`step_probability` returns, for one step,
 ``(log p, log(1 - p), d log p/du, d log(1 - p)/du)``. ``RULE_ESCAPE`` (``firing="escape"``) is
 ``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.simulator.noise`), ``1 - p = F(theta - u; scale)``
-(every family is symmetric; no cancellation), ``d log p/du = pdf/p`` and ``d log(1 - p)/du = -pdf/(1 - p)``
-(``pdf(u - theta)``: the NDL derivative). ``RULE_HAZARD`` (``LIF(firing="hazard")``,
-:mod:`nsnn_sim.simulator.neurons`) is ``p = 1 - exp(-h)`` with ``h = rho dt = rho_0 dt exp((u - theta)/delta_u)``:
-``log p = log(-expm1(-h))``, ``log(1 - p) = -h``, ``d log p/du = h / (delta_u expm1(h))`` and
-``d log(1 - p)/du = -h/delta_u``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem`
-says why). Both rules are location-scale in ``u - theta``, so ``d/dscale = -(u - theta)/scale * d/du`` of either log. The derivatives of the *logs* are
-formed directly: the product ``(dL/dp)(dp/du)`` of the chain rule is ``exp(h) * (exp(-h) h/delta_u)`` for a
-silent hazard step, ``inf * 0 = NaN`` once ``h > 709`` while ``log L = -h`` is still finite.
+(every family is symmetric; no cancellation), ``d log p/du = pdf/p`` and ``d log(1 - p)/du = -pdf/(1 - p)`` (``pdf(u -
+theta)``: the NDL derivative). ``RULE_HAZARD`` (``LIF(firing="hazard")``, :mod:`nsnn_sim.simulator.neurons`) is
+``p = 1 - exp(-h)`` with ``h = rho dt = rho_0 dt exp((u - theta)/delta_u)``: ``log p = log(-expm1(-h))``,
+``log(1 - p) = -h``, ``d log p/du = h / (delta_u expm1(h))`` and ``d log(1 - p)/du = -h/delta_u``; the scale is
+``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why). Both rules are location-scale in
+``u - theta``, so ``d/dscale = -(u - theta)/scale * d/du`` of either log. The derivatives of the *logs* are formed
+directly: the product ``(dL/dp)(dp/du)`` of the chain rule is ``exp(h) * (exp(-h) h/delta_u)`` for a silent hazard
+step, ``inf * 0 = NaN`` once ``h > 709`` while ``log L = -h`` is still finite.
 
 **The gradient** is the learner's backward pass: :func:`nsnn_sim.learn.backward.membrane_adjoint` with
 ``grad_spikes = dL/du_free`` per step (``L = -log L``), ``slope = 1``, the reset indicators ``r`` as the spikes
