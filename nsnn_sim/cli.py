@@ -145,6 +145,7 @@ def _simulate(args) -> None:
 
 
 def _sweep(args) -> None:
+    from nsnn_sim._core.atomic import write_netcdf
     from nsnn_sim.sweep import lif_statistics, sweep
 
     grid = {name: [_value(v) for v in values.split(",")] for name, values in _pairs(args.grid, "--grid").items()}
@@ -157,7 +158,7 @@ def _sweep(args) -> None:
         raise UsageError(f"--store {args.store}: is a file; give a folder (created if missing)")
     out = _output_file(args.out or str(Path(args.store) / "sweep.nc"))
     result = sweep(lif_statistics, grid, args.store, scheduler=args.scheduler, seed=args.seed, n_workers=args.workers)
-    result.to_netcdf(out, engine="h5netcdf")
+    write_netcdf(out, result)
     failed = result["error"].values != ""
     if failed.all():
         raise UsageError(f"every condition failed; the first: {result['error'].values[0]}")
@@ -343,7 +344,7 @@ def main(argv=None) -> int:
     enable_console(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
         args.run(args)
-    except (UsageError, ValueError, TypeError, FileNotFoundError, RuntimeError, ImportError) as error:
+    except (UsageError, ValueError, TypeError, OSError, RuntimeError, ImportError) as error:
         message = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         print(f"nsnn-sim {args.command}: error: {message}", file=sys.stderr)
         return 2

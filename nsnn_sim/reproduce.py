@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from nsnn_sim._core.atomic import write_atomically
 from nsnn_sim._core.log import get_logger
 from nsnn_sim.experiments import figure_path, get, load_results, registry, results_path
 
@@ -106,5 +107,4 @@ def write_report(out, mode: str, timings: dict | None = None) -> Path:
                   f"`nsnn-sim figures`{seconds}", ""]
     report = out / "figures" / "REPORT.md"
     report.parent.mkdir(parents=True, exist_ok=True)
-    report.write_text("\n".join(lines))
-    return report
+    return write_atomically(report, lambda temporary: temporary.write_text("\n".join(lines)))

@@ -5,16 +5,17 @@ combination of the values in ``grid`` (the Cartesian product, in the grid's orde
 on a dask.distributed cluster: a ``LocalCluster`` sized to the machine by default (one process per
 core, one thread each), or an existing scheduler given by its address. Every finished condition is
 written at once to ``store`` as ``condition-<index>-<key>.nc`` (written to a temporary name, then
-renamed, so a file is either complete or absent). Calling ``sweep`` again with the same arguments
-resumes: conditions whose file exists are not recomputed. A condition that raises is recorded with
-its error (``condition-...-error.json``) and the others still finish; a rerun retries it. A condition
-that kills its worker (a crash, SIGKILL, memory exhaustion) as many times as the scheduler allows
-(``distributed.scheduler.allowed-failures`` + 1, 4 by default) is recorded as failed ("worker died N
-times") and the others finish; a rerun does not run it again unless ``retry_worker_deaths=True``
-(it would kill workers again). The default cluster gives each worker one task at a time
-(``worker-saturation`` 1), so a death is never blamed on a task that merely waited there. An
-interrupted sweep (Ctrl-C) leaves only the finished results: no error record of the conditions it
-cut short, no temporary file.
+renamed, so a file is either complete or absent: :func:`nsnn_sim._core.atomic.write_atomically`; a
+temporary left by a killed worker is never taken for a result, and is deleted when the sweep ends).
+Calling ``sweep`` again with the same arguments resumes: conditions whose file exists are not
+recomputed. A condition that raises is recorded with its error (``condition-...-error.json``) and the
+others still finish; a rerun retries it. A condition that kills its worker (a crash, SIGKILL, memory
+exhaustion) as many times as the scheduler allows (``distributed.scheduler.allowed-failures`` + 1, 4 by
+default) is recorded as failed ("worker died N times") and the others finish; a rerun does not run it
+again unless ``retry_worker_deaths=True`` (it would kill workers again). The default cluster gives each
+worker one task at a time (``worker-saturation`` 1), so a death is never blamed on a task that merely
+waited there. An interrupted sweep (Ctrl-C) leaves only the finished results: no error record of the
+conditions it cut short, no temporary file.
 
 Reproducibility: the seed of a condition is a hash of ``(seed, its parameter values)``, so results
 do not depend on the number of workers, on the order in which tasks run, on which other
@@ -47,6 +48,7 @@ from typing import Callable, Mapping
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.atomic import partial_files, write_atomically, write_netcdf
 from nsnn_sim._core.extras import require
 from nsnn_sim._core.messages import describe
 from nsnn_sim._core.progress import progress_bar, progress_enabled
@@ -97,17 +99,11 @@ def _paths(store: Path, index: int, parameters: dict) -> tuple[Path, Path]:
     return store / f"{stem}.nc", store / f"{stem}-error.json"
 
 
-def _write_atomically(path: Path, write) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    write(temporary)
-    os.replace(temporary, path)
-
-
 def _remove_temporaries(paths) -> None:
     """Delete the temporary files of ``paths`` left by writers that were killed mid-write (their
     conditions have been rerun and written by now)."""
     for path in paths:
-        for temporary in path.parent.glob(f".{path.name}.*.tmp"):
+        for temporary in partial_files(path):
             temporary.unlink(missing_ok=True)
 
 
@@ -125,13 +121,13 @@ def _as_dataset(result) -> xr.Dataset:
 
 def _record_error(error_path: Path, parameters: dict, message: str, kind: str, details: str = "") -> None:
     record = {"parameters": parameters, "error": message, "kind": kind, "traceback": details}
-    _write_atomically(error_path, lambda path: path.write_text(json.dumps(record, indent=1)))
+    write_atomically(error_path, lambda path: path.write_text(json.dumps(record, indent=1)))
 
 
 def _run_condition(function: Callable, parameters: dict, seed: int, result_path: str, error_path: str) -> str:
     """Worker side: run one condition and write its result or its error. Returns "ok" or "error"."""
     result_path, error_path = Path(result_path), Path(error_path)
-    if result_path.exists():  # already written by an earlier run of this task (its worker was lost since)
+    if result_path.is_file():  # already written by an earlier run of this task (its worker was lost since)
         return "ok"
     try:
         dataset = _as_dataset(function(**parameters, seed=seed))
@@ -139,7 +135,7 @@ def _run_condition(function: Callable, parameters: dict, seed: int, result_path:
         _record_error(error_path, parameters, f"{type(error).__name__}: {error}", "exception", traceback.format_exc())
         return "error"
     dataset = dataset.assign_attrs(sweep_parameters=json.dumps(parameters), sweep_seed=str(seed))
-    _write_atomically(result_path, lambda path: dataset.to_netcdf(path, engine="h5netcdf"))
+    write_netcdf(result_path, dataset)
     if error_path.exists():
         error_path.unlink()
     return "ok"
@@ -207,7 +203,7 @@ def sweep(function: Callable, grid: dict, store, scheduler=None, seed: int = 0, 
     pending = []
     for index, parameters in enumerate(conditions):
         result_path, error_path = _paths(store, index, parameters)
-        if not result_path.exists() and (retry_worker_deaths or not _worker_died(error_path)):
+        if not result_path.is_file() and (retry_worker_deaths or not _worker_died(error_path)):
             pending.append((index, parameters, result_path, error_path))
 
     if pending:
@@ -266,7 +262,7 @@ def combine(grid: dict, store) -> xr.Dataset:
     datasets, errors = [], []
     for index, parameters in enumerate(conditions):
         result_path, error_path = _paths(store, index, parameters)
-        if result_path.exists():
+        if result_path.is_file():
             with xr.open_dataset(result_path, engine="h5netcdf") as dataset:
                 datasets.append(dataset.load())
             errors.append("")

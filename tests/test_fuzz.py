@@ -297,12 +297,57 @@ def _load_missing(tmp_path):
     ns.load(tmp_path / "missing.nc")
 
 
-@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "inside a file", ["file.txt"],
-      errors=(OSError, ValueError))
+def a_result() -> ns.SimulationResult:
+    return ns.SimulationResult(spikes(), None, np.zeros(0, dtype=np.int64), ns.NSNN(), 0)
+
+
+@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "inside a file", ["file.txt"], errors=(OSError, ValueError))
 def _save_inside_file(tmp_path):
     (tmp_path / "file.txt").write_text("x")
-    result = ns.SimulationResult(spikes(), None, np.zeros(0, dtype=np.int64), ns.NSNN(), 0)
-    result.to_netcdf(tmp_path / "file.txt" / "result.nc")
+    a_result().to_netcdf(tmp_path / "file.txt" / "result.nc")
+
+
+@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "into a missing folder", ["missing", "does not exist"],
+      errors=(OSError,))
+def _save_missing_folder(tmp_path):
+    a_result().to_netcdf(tmp_path / "missing" / "r.nc")
+
+
+@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "onto a folder", ["out.nc", "is a folder"], errors=(OSError,))
+def _save_onto_folder(tmp_path):
+    (tmp_path / "out.nc").mkdir()
+    a_result().to_netcdf(tmp_path / "out.nc")
+
+
+@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "a '.partial' name", ["r.partial.nc", ".partial"])
+def _save_partial_name(tmp_path):
+    a_result().to_netcdf(tmp_path / "r.partial.nc")
+
+
+@case("nsnn_sim.spikes.load", "the temporary file of an unfinished write", [".run.1-ab.partial.nc", "did not finish"],
+      errors=(OSError,))
+def _load_partial(tmp_path):
+    a_result().to_netcdf(tmp_path / "run.nc")
+    (tmp_path / "run.nc").rename(tmp_path / ".run.1-ab.partial.nc")  # a whole file: refused for its name
+    ns.load(tmp_path / ".run.1-ab.partial.nc")
+
+
+@case("nsnn_sim.interop.nwb.load_nwb", "the temporary file of an unfinished write", ["x.partial.nwb", "did not finish"],
+      errors=(OSError,))
+def _nwb_partial(tmp_path):
+    (tmp_path / "x.partial.nwb").write_bytes(b"\x89HDF")
+    ns.load_nwb(tmp_path / "x.partial.nwb")
+
+
+@case("nsnn_sim.interop.nwb.to_nwb", "into a missing folder", ["missing", "does not exist"], errors=(OSError,))
+def _nwb_missing_folder(tmp_path):
+    a_result().to_nwb(tmp_path / "missing" / "x.nwb")
+
+
+@case("nsnn_sim.interop.nwb.to_nwb", "onto a folder", ["x.nwb", "is a folder"], errors=(OSError,))
+def _nwb_onto_folder(tmp_path):
+    (tmp_path / "x.nwb").mkdir()
+    a_result().to_nwb(tmp_path / "x.nwb")
 
 
 @case("nsnn_sim.interop.nwb.load_nwb", "a text file", ["notes.nwb"], errors=(OSError, ValueError))
@@ -357,6 +402,14 @@ bad("nsnn_sim.analysis.distances.van_rossum_distance", "tau 0", ["tau"],
     lambda: stats.van_rossum_distance([0.1], [0.2], 0.0))
 bad("nsnn_sim.analysis.distances.van_rossum_distance", "times nan", ["times_a"],
     lambda: stats.van_rossum_distance([np.nan], [0.2], 0.01))
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "tau inf", ["tau"],
+    lambda: stats.van_rossum_distance([0.1], [0.2], np.inf))
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "times_b inf", ["times_b"],
+    lambda: stats.van_rossum_distance([0.1], [0.2, np.inf], 0.01))
+bad("nsnn_sim.analysis.distances.van_rossum_distance", "times_b a string", ["times_b"],
+    lambda: stats.van_rossum_distance([0.1], "0.2", 0.01))
+bad("nsnn_sim.analysis.distances.pairwise_distances", "van Rossum tau nan", ["tau"],
+    lambda: stats.pairwise_distances(spikes(), "van_rossum", np.nan, 0))
 bad("nsnn_sim.analysis.distances.van_rossum_distance", "convention 'x'", ["convention"],
     lambda: stats.van_rossum_distance([0.1], [0.2], 0.01, convention="x"))
 bad("nsnn_sim.analysis.distances.victor_purpura_distance", "cost -1", ["cost"],
@@ -608,6 +661,19 @@ bad("nsnn_sim.fit.compare.compare_families", "families unknown", ["bogus"],
     lambda: fit.compare_families(FIT_SPIKES, FIT_INPUTS, FIT_SPIKES, FIT_INPUTS, ESCAPE, families=("bogus",)))
 bad("nsnn_sim.fit.compare.fit_poisson_glm", "history_steps 0", ["history_steps"],
     lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, history_steps=0))
+bad("nsnn_sim.fit.compare.fit_poisson_glm", "max_iterations 0", ["max_iterations"],
+    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, max_iterations=0))
+bad("nsnn_sim.fit.compare.fit_poisson_glm", "max_iterations 2.5", ["max_iterations"],
+    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, max_iterations=2.5))
+bad("nsnn_sim.fit.compare.fit_poisson_glm", "spikes not 0/1", ["spikes"],
+    lambda: fit.fit_poisson_glm(FIT_SPIKES * 2, FIT_INPUTS))
+bad("nsnn_sim.fit.estimate.fit_escape", "initial weights inf", ["weights"],
+    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ESCAPE, weights=np.full((2, 1), np.inf)))
+bad("nsnn_sim.fit.estimate.fit_escape", "hazard LIF with couplings nan", ["couplings"],
+    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ns.LIF(firing="hazard", method="exact", dt=1e-3),
+                           ("weights", "couplings"), couplings=np.full((2, 2), np.nan)))
+bad("nsnn_sim.fit.estimate.log_likelihood", "weights nan", ["weights"],
+    lambda: fit.log_likelihood(FIT_SPIKES, FIT_INPUTS, ESCAPE, np.full((2, 1), np.nan)))
 bad("nsnn_sim.fit.compare.time_rescaling", "log_silence positive", ["log_silence"],
     lambda: fit.time_rescaling(np.ones((1, 200, 2)), FIT_SPIKES))
 bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape", ["log_silence"],

@@ -148,6 +148,24 @@ def test_elephants_mean_firing_rate_counts_a_spike_at_t_stop_and_ours_does_not(p
             assert float(theirs.rescale("Hz").magnitude) == pytest.approx(expected, rel=1e-12)
 
 
+def test_van_rossum_of_long_trains_equals_elephants():
+    """Three trials of 20,000 spikes (Elephant's own algorithm is linear per pair too): the one-pass distance in
+    Elephant's convention against elephant.spike_train_dissimilarity.van_rossum_distance, kernels narrower and
+    wider than the mean interval (1 ms)."""
+    generator = np.random.default_rng(4)
+    n_steps = 200_000
+    steps = [np.sort(generator.choice(n_steps, 20_000, replace=False)) for _ in range(3)]
+    spikes = SpikeTrains(np.repeat([0, 1, 2], 20_000), np.zeros(60_000, int), np.concatenate(steps), dt=1e-4,
+                         n_trials=3, n_neurons=1, n_steps=n_steps)
+    trains = [segment.spiketrains[0] for segment in spikes.to_neo().segments]
+    for tau in (2e-4, 5e-3, 0.1):
+        ours = stats.pairwise_distances(spikes, "van_rossum", tau, 0, convention="elephant").values
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # Elephant clips its rounding below 0 on the diagonal
+            theirs = spike_train_dissimilarity.van_rossum_distance(trains, time_constant=tau * pq.s)
+        np.testing.assert_allclose(ours, theirs, rtol=1e-12, atol=0)  # 2e-14 measured
+
+
 def test_one_spike_against_none_is_one_over_sqrt2_here_and_one_in_elephant():
     assert stats.van_rossum_distance([0.05], [], tau=0.01) == pytest.approx(1 / np.sqrt(2), rel=1e-15)
     assert stats.van_rossum_distance([0.05], [], tau=0.01, convention="elephant") == 1.0

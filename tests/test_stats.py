@@ -311,6 +311,78 @@ def test_van_rossum_by_hand_and_against_the_integral():
     assert stats.van_rossum_distance(times_a, times_b, tau) == pytest.approx(math.sqrt(squared), rel=1e-4)
 
 
+def _pair_sums_van_rossum(times_a, times_b, tau, coefficient):
+    """The O(n*m) definition, D^2 = c [sum_ij e^{-|a_i-a_j|/tau} + sum_ij e^{-|b_i-b_j|/tau}
+    - 2 sum_ij e^{-|a_i-b_j|/tau}]."""
+    def overlap(x, y):
+        return np.exp(-np.abs(np.subtract.outer(np.asarray(x, float), np.asarray(y, float))) / tau).sum()
+
+    return math.sqrt(max(coefficient * (overlap(times_a, times_a) + overlap(times_b, times_b)
+                                        - 2 * overlap(times_a, times_b)), 0.0))
+
+
+def test_van_rossum_in_one_pass_equals_the_sums_over_all_pairs():
+    """Houghton & Kreuz's one pass over the merged trains against the O(n*m) pair sums, on trains in any
+    order, with shared spikes, empty trains and kernels narrow and wide against the gaps."""
+    generator = np.random.default_rng(5)
+    cases = [([], []), ([0.3], []), ([], [0.1, 0.2]), ([0.2, 0.1, 0.2], [0.2, 0.05])]
+    for _ in range(40):
+        a = generator.uniform(0, 1, generator.integers(0, 60))
+        b = np.concatenate([generator.uniform(0, 1, generator.integers(0, 60)), a[:generator.integers(0, 5)]])
+        cases.append((generator.permutation(a), generator.permutation(b)))
+    for tau in (1e-4, 0.01, 0.3, 30.0):
+        for times_a, times_b in cases:
+            for convention, coefficient in (("nsnn_sim", 0.5), ("elephant", 1.0)):
+                expected = _pair_sums_van_rossum(times_a, times_b, tau, coefficient)
+                ours = stats.van_rossum_distance(times_a, times_b, tau, convention=convention)
+                assert ours == pytest.approx(expected, rel=1e-12, abs=1e-12 * math.sqrt(len(times_a) + len(times_b)))
+
+
+def test_van_rossum_of_two_million_spike_trains_takes_linear_time_and_no_extra_memory():
+    """Two trains of 10^6 spikes (the pair sums would need 8 TB): in a fresh process, after a first call has
+    compiled (or loaded) the kernel, the distance and pairwise_distances over two such trials; the peak
+    resident memory may rise by less than 100 MB (the trains themselves are made before)."""
+    import json
+    import subprocess
+    import sys
+
+    code = """
+import json, time
+import numpy as np
+import nsnn_sim as ns
+from nsnn_sim import stats
+
+def resident(field):
+    with open("/proc/self/status") as handle:
+        return next(int(line.split()[1]) * 1024 for line in handle if line.startswith(field))
+
+generator = np.random.default_rng(0)
+a, b = (np.cumsum(generator.exponential(1e-3, 10**6)) for _ in range(2))
+steps = np.sort(generator.choice(10**7, 2 * 10**6, replace=False).reshape(2, -1), axis=1).ravel()
+trains = ns.SpikeTrains(np.repeat([0, 1], 10**6), np.zeros(2 * 10**6, int), steps, dt=1e-6, n_trials=2,
+                        n_neurons=1, n_steps=10**7)
+stats.van_rossum_distance(a[:10], b[:10], 0.01)
+stats.pairwise_distances(ns.SpikeTrains([0], [0], [1], 1e-6, 2, 1, 10), "van_rossum", 0.01, 0)
+out = {}
+for name, call in (("van_rossum_distance", lambda: stats.van_rossum_distance(a, b, 0.01)),
+                   ("pairwise_distances", lambda: stats.pairwise_distances(trains, "van_rossum", 0.01, 0))):
+    with open("/proc/self/clear_refs", "w") as handle:
+        handle.write("5")  # the peak resident size (VmHWM) starts again from the present one
+    before, start = resident("VmRSS:"), time.perf_counter()
+    call()
+    out[name] = (time.perf_counter() - start, resident("VmHWM:") - before)
+print(json.dumps(out))
+"""
+    completed = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=600)
+    assert completed.returncode == 0, completed.stderr[-2000:]
+    measured = json.loads(completed.stdout.splitlines()[-1])
+    print("\n" + ", ".join(f"{name}: {seconds:.3f} s, peak memory +{rise / 1e6:.1f} MB"
+                           for name, (seconds, rise) in measured.items()))
+    for seconds, rise in measured.values():
+        assert rise < 100e6
+        assert seconds < 10.0  # 0.02 s measured; the pair sums would take hours (a loose check of the order)
+
+
 def test_pairwise_distances_across_trials():
     spikes = ns.SpikeTrains([0, 0, 1, 2, 2, 2], [0, 0, 0, 0, 0, 1], [10, 50, 30, 10, 50, 5], dt=1e-3,
                             n_trials=3, n_neurons=2, n_steps=100)

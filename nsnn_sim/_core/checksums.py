@@ -30,6 +30,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.atomic import refuse_partial
+
 __all__ = ["add_checksums", "verify_checksums", "open_checked", "ATTRS_DIGEST", "VARIABLE_DIGEST"]
 
 ATTRS_DIGEST = "nsnn_sim_attrs_sha256"
@@ -97,8 +99,10 @@ def verify_checksums(dataset: xr.Dataset, path) -> None:
 
 def open_checked(path) -> xr.Dataset:
     """A netCDF file read into memory with its checksums verified (:mod:`nsnn_sim._core.checksums`);
-    ``OSError`` naming the file if it is missing, unreadable (truncated, not netCDF) or corrupted."""
+    ``OSError`` naming the file if it is missing, unreadable (truncated, not netCDF), corrupted, or the
+    temporary file of an unfinished write (:func:`nsnn_sim._core.atomic.refuse_partial`)."""
     path = Path(path)
+    refuse_partial(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
     try:

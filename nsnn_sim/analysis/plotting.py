@@ -20,6 +20,7 @@ from pathlib import Path
 
 import matplotlib.pyplot as plt
 
+from nsnn_sim._core.atomic import write_atomically
 from nsnn_sim._core.log import get_logger
 from nsnn_sim._core.validation import whole_number
 from nsnn_sim.spikes import SpikeTrains
@@ -30,11 +31,14 @@ __all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
 
 
 def save_figure(figure, path, dpi: int = 130):
-    """Write ``figure`` to ``path`` (creating its folder), close it and report the path."""
+    """Write ``figure`` to ``path`` (creating its folder), whole or not at all
+    (:func:`nsnn_sim._core.atomic.write_atomically`), close it and report the path."""
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    figure.savefig(path, dpi=dpi)
-    plt.close(figure)
+    try:
+        write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=dpi))
+    finally:
+        plt.close(figure)
     _log.info("wrote %s", path)
     return path
 

@@ -24,7 +24,9 @@ Adding an experiment is adding such a module: :func:`registry` finds it; the rep
 ``figures/NAME.py`` use it.
 
 Files: ``OUT/results/NAME.nc`` and ``OUT/figures/out/NAME.png`` under an output folder ``OUT``
-(default the current directory), so everything runs from an installed package in any folder.
+(default the current directory), so everything runs from an installed package in any folder. Each is written
+whole or not at all (:mod:`nsnn_sim._core.atomic`): a failed or killed run leaves the
+previous results and figures as they were.
 
 Examples
 --------
@@ -45,6 +47,7 @@ from types import ModuleType
 
 import xarray as xr
 
+from nsnn_sim._core.atomic import write_atomically, write_netcdf
 from nsnn_sim._core.checksums import add_checksums, open_checked
 from nsnn_sim._core.log import get_logger
 
@@ -91,9 +94,11 @@ class Experiment:
         data = self.run(quick=quick, seed=seed, **options)
         out = Path(out)
         out.parent.mkdir(parents=True, exist_ok=True)
-        add_checksums(data).to_netcdf(out, engine="h5netcdf")
+        data = add_checksums(data)
+        write_netcdf(out, data)
         if hasattr(self.module, "MARKDOWN"):
-            out.with_suffix(".md").write_text(self.module.MARKDOWN(data))
+            table = self.module.MARKDOWN(data)
+            write_atomically(out.with_suffix(".md"), lambda temporary: temporary.write_text(table))
         _log.info("%s -> %s", self.name, out)
         return out
 

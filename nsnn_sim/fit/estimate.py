@@ -36,7 +36,7 @@ from scipy import optimize
 
 from nsnn_sim._core.blas import single_blas_thread
 from nsnn_sim._core.version import provenance
-from nsnn_sim.fit.problem import Problem, covariate_array, dense_spikes, parameter_names
+from nsnn_sim.fit.problem import GAIN_BOUNDS, Problem, covariate_array, dense_spikes, parameter_names
 
 __all__ = ["fit_escape", "log_likelihood", "FitResult"]
 
@@ -200,6 +200,16 @@ def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), 
     hessian_step : float
         Relative step of the finite differences of the gradient.
 
+    Notes
+    -----
+    The LIF's ``tau`` is optimised as ``z = log(1 - alpha)`` (``alpha`` the decay per step), kept in
+    ``1e-6 <= alpha <= 1 - 1e-12`` (:data:`~nsnn_sim.fit.problem.GAIN_BOUNDS`; ``tau >= dt/13.8`` with
+    ``method="exact"``, ``tau >= dt (1 + 1e-6)`` with Euler). In ``tau`` itself the gradient is exactly 0 wherever
+    ``alpha = exp(-dt/tau)`` underflows, a flat region an overshooting step can fall into and never leave; in
+    ``z`` it is ``-(1 - alpha) d log L/d alpha``, which stays of the size of ``d log L/d alpha`` down to the
+    bound, and ``z ~ log(dt/tau)`` for ``tau >> dt`` (scale-free, as ``log tau``). The noise scale is optimised
+    as its logarithm.
+
     Returns
     -------
     FitResult
@@ -268,7 +278,7 @@ def _fit_block(problem: Problem, options: dict, hessian_step: float):
         evaluations[0] += 1
         theta = to_theta(z.reshape(shape))
         try:
-            values, grad = problem.evaluate(theta, parallel=False)
+            values, grad = problem.evaluate(theta, parallel=False, log_gain=True)
         except ValueError:
             return barrier, np.zeros_like(z)
         value = -float(values.sum())
@@ -338,34 +348,40 @@ def _minimize_with_restarts(objective, start: np.ndarray, bounds: list, options:
 
 def _internal_coordinates(problem: Problem):
     """The optimiser's coordinates: ``log`` of the noise scale (a positive scale parameter; its steps stay
-    sensible), ``tau / tau_initial`` for the LIF's time constant, the parameters themselves otherwise.
-    Returns ``(to_theta, from_theta, chain, bounds)``: ``chain(theta) = d theta / d z`` elementwise."""
-    typical = problem.typical()
+    sensible), ``z = log(1 - alpha)`` for the LIF's time constant (:meth:`Problem.log_gain`: no flat region at
+    small ``tau``, see :data:`~nsnn_sim.fit.problem.GAIN_BOUNDS`), the parameters themselves otherwise.
+    Returns ``(to_theta, from_theta, chain, bounds)``: the gradient in ``z`` is ``chain(theta)`` times the one
+    of :meth:`Problem.evaluate` with ``log_gain=True`` (elementwise; ``d theta/dz`` for the scale, 1 else)."""
     is_log = np.array([name == problem.scale for name in problem.names])
-    n_neurons = problem.n_neurons
+    is_tau = np.array([name == "tau" for name in problem.names])
+    fixed = problem.fixed()
 
-    def to_theta(z):
-        return np.where(is_log, np.exp(np.where(is_log, z, 0.0)), z * typical)
+    def to_theta(z):  # the fixed entries exactly as given (no round trip through z)
+        theta = np.where(is_log, np.exp(np.where(is_log, z, 0.0)), z)
+        if is_tau.any():
+            theta = np.where(is_tau, problem.tau_of_log_gain(np.where(is_tau, z, -1.0)), theta)
+        return np.where(fixed, problem.initial, theta)
 
     def from_theta(theta):
-        return np.where(is_log, np.log(np.where(is_log, theta, 1.0)), theta / typical)
+        z = np.where(is_log, np.log(np.where(is_log, theta, 1.0)), theta)
+        return np.where(is_tau, problem.log_gain(np.where(is_tau, theta, 1.0)), z) if is_tau.any() else z
 
     def chain(theta):
-        return np.where(is_log, theta, typical)
+        return np.where(is_log, theta, 1.0)
 
     bounds = []
-    fixed = problem.fixed()
     start = from_theta(problem.initial)
-    for i in range(n_neurons):
+    for i in range(problem.n_neurons):
         for j, (lower, upper) in enumerate(problem.bounds()):
             if fixed[i, j]:
                 bounds.append((float(start[i, j]), float(start[i, j])))
+            elif is_tau[j]:  # z decreases with tau
+                bounds.append(tuple(float(np.log(gain)) for gain in GAIN_BOUNDS))
             elif is_log[j]:
                 bounds.append((None if lower is None else float(np.log(lower)),
                                None if upper is None else float(np.log(upper))))
             else:
-                bounds.append((None if lower is None else lower / typical[i, j],
-                               None if upper is None else upper / typical[i, j]))
+                bounds.append((lower, upper))
     return to_theta, from_theta, chain, bounds
 
 

@@ -17,21 +17,25 @@ the LIF is frozen at ``u_reset = 0`` and cannot fire: those steps are treated as
 likelihood out, which is exact for the zero reset.
 
 **The spike-probability rule** is the extension point: :func:`step_probability` returns, for one step,
-``(log p, log(1 - p), dp/du, dp/dscale)``. ``RULE_ESCAPE`` (``firing="escape"``) is
+``(log p, log(1 - p), d log p/du, d log(1 - p)/du)``. ``RULE_ESCAPE`` (``firing="escape"``) is
 ``p = F(u - theta; scale)`` with the family's cdf (:mod:`nsnn_sim.simulator.noise`), ``1 - p = F(theta - u; scale)``
-(every family is symmetric; no cancellation), ``dp/du = pdf(u - theta)`` (the NDL derivative) and
-``dp/dscale = -(u - theta)/scale * pdf``. ``RULE_HAZARD`` (``LIF(firing="hazard")``,
-:mod:`nsnn_sim.simulator.neurons`) is
-``p = 1 - exp(-rho dt)`` with ``rho = rho_0 exp((u - theta)/delta_u)``: ``log p = log(-expm1(-rho dt))``,
-``log(1 - p) = -rho dt``, ``dp/du = exp(-rho dt) rho dt / delta_u`` and ``dp/d delta_u = -(u - theta)/delta_u
-* dp/du``; the scale is ``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why).
+(every family is symmetric; no cancellation), ``d log p/du = pdf/p`` and ``d log(1 - p)/du = -pdf/(1 - p)`` (``pdf(u -
+theta)``: the NDL derivative). ``RULE_HAZARD`` (``LIF(firing="hazard")``, :mod:`nsnn_sim.simulator.neurons`) is
+``p = 1 - exp(-h)`` with ``h = rho dt = rho_0 dt exp((u - theta)/delta_u)``: ``log p = log(-expm1(-h))``,
+``log(1 - p) = -h``, ``d log p/du = h / (delta_u expm1(h))`` and ``d log(1 - p)/du = -h/delta_u``; the scale is
+``delta_u`` and ``rho_0`` is fixed (:mod:`nsnn_sim.fit.problem` says why). Both rules are location-scale in
+``u - theta``, so ``d/dscale = -(u - theta)/scale * d/du`` of either log. The derivatives of the *logs* are formed
+directly: the product ``(dL/dp)(dp/du)`` of the chain rule is ``exp(h) * (exp(-h) h/delta_u)`` for a silent hazard
+step, ``inf * 0 = NaN`` once ``h > 709`` while ``log L = -h`` is still finite.
 
 **The gradient** is the learner's backward pass: :func:`nsnn_sim.learn.backward.membrane_adjoint` with
-``grad_spikes = dL/dp`` (``L = -log L``), ``slope = dp/du_free``, the reset indicators ``r`` as the spikes and
-``detach_reset=True`` (the observed spikes do not depend on any parameter), giving ``delta[t] = dL/du_free[t]``;
-then ``dL/d(gain w) = sum_t delta[t] x[t]``, ``dL/dV = sum_t delta[t] s[t-1]``, ``dL/dalpha = sum_t delta[t]
-u_after[t-1]`` (the sums of :func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`, in loops) and
-``dL/dscale = sum_t dL/dp dp/dscale``.
+``grad_spikes = dL/du_free`` per step (``L = -log L``), ``slope = 1``, the reset indicators ``r`` as the spikes
+and ``detach_reset=True`` (the observed spikes do not depend on any parameter), giving ``delta[t] =
+dL/du_free[t]`` through the membrane; then ``dL/d(gain w) = sum_t delta[t] x[t]``, ``dL/dV = sum_t delta[t]
+s[t-1]``, ``dL/dalpha = sum_t delta[t] u_after[t-1]`` (the sums of
+:func:`~nsnn_sim.learn.backward.drive_and_decay_gradients`, in loops) and ``dL/dscale = sum_t -(u - theta)/scale
+* (dL/du_free)[t]`` over the steps' own terms. Every term is finite wherever ``log L`` is (and the derivative
+itself representable: ``h/delta_u`` below 1.8e308).
 
 References: Paninski (2004), Network 15:243 (concavity of point-process GLM likelihoods); Pillow et al. (2008),
 Nature 454:995; Jolivet et al. (2006), J Neurophysiol 96:1049 (escape-noise neurons fitted to recordings).
@@ -71,30 +75,35 @@ class InfeasibleSpikes(ValueError):
 
 @njit(cache=True, inline="always")
 def step_probability(rule, family, x, scale, rate):
-    """``(log p, log(1 - p), dp/du, dp/dscale)`` of one step at ``x = u_free - theta``.
+    """``(log p, log(1 - p), d log p/du, d log(1 - p)/du)`` of one step at ``x = u_free - theta``.
 
-    ``RULE_ESCAPE``: ``p = F(x; scale)``, ``1 - p = F(-x; scale)`` (symmetric families), ``dp/du = pdf(x)``,
-    ``dp/dscale = -x/scale * pdf(x)`` (a location-scale family: ``F(x; s) = F(x/s; 1)``).
+    ``RULE_ESCAPE``: ``p = F(x; scale)``, ``1 - p = F(-x; scale)`` (symmetric families), ``d log p/du =
+    pdf(x)/p``, ``d log(1 - p)/du = -pdf(x)/(1 - p)``.
 
-    ``RULE_HAZARD`` (``rate = rho_0 dt``, ``scale = delta_u``): ``rho dt = rate exp(x/scale)``,
-    ``p = 1 - exp(-rho dt)``, so ``log p = log(-expm1(-rho dt))``, ``log(1 - p) = -rho dt`` (both without
-    cancellation), ``dp/du = exp(-rho dt) rho dt / scale`` and ``dp/dscale = -x/scale * dp/du``.
+    ``RULE_HAZARD`` (``rate = rho_0 dt``, ``scale = delta_u``): ``h = rho dt = rate exp(x/scale)``,
+    ``p = 1 - exp(-h)``, so ``log p = log(-expm1(-h))``, ``log(1 - p) = -h`` (both without cancellation),
+    ``d log p/du = (h/expm1(h))/scale`` (-> 0 as ``h`` -> inf, -> ``1/scale`` as ``h`` -> 0) and
+    ``d log(1 - p)/du = -h/scale``: no ``inf * 0`` for any ``h``. A log that is ``-inf`` (an impossible step)
+    gets the derivative 0 (the step is reported as infeasible).
     """
     if rule == RULE_HAZARD:
         hazard = rate * math.exp(x / scale)
         p = -math.expm1(-hazard)
-        slope = math.exp(-hazard) * hazard / scale if hazard < math.inf else 0.0
-        return math.log(p) if p > 0.0 else -math.inf, -hazard, slope, -x / scale * slope
+        log_p = math.log(p) if p > 0.0 else -math.inf
+        if hazard == math.inf:
+            return log_p, -math.inf, 0.0, 0.0
+        d_log_p = hazard / math.expm1(hazard) / scale if p > 0.0 else 0.0
+        return log_p, -hazard, d_log_p, -hazard / scale
     p = cdf(family, x, scale)
     q = cdf(family, -x, scale)
-    slope = pdf(family, x, scale)
+    density = pdf(family, x, scale)
     log_p = math.log(p) if p > 0.0 else -math.inf
     log_q = math.log(q) if q > 0.0 else -math.inf
-    return log_p, log_q, slope, -x / scale * slope
+    return log_p, log_q, density / p if p > 0.0 else 0.0, -density / q if q > 0.0 else 0.0
 
 
 @njit(cache=True, inline="always")
-def _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+def _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_u,
                     log_likelihood, grad_scale, infeasible, log_silence):
     """Neuron ``i``'s teacher-forced forward pass (every trial, its steps in order): see :func:`_teacher_forced`."""
     n_trials, n_steps, _ = drive.shape
@@ -114,63 +123,61 @@ def _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, res
                 u = u_reset
                 u_after[b, t, i] = u
                 resets[b, t, i] = 1.0
-                grad_p[b, t, i] = 0.0
-                slope[b, t, i] = 0.0
+                grad_u[b, t, i] = 0.0
                 if store:
                     log_silence[b, t, i] = 0.0
                 if observed != 0.0 and first_bad < 0:
                     first_bad = b * n_steps + t
                 continue
             free = integrate(constants, u, drive[b, t, i], jump[b, t, i])
-            log_p, log_q, dp_du, dp_dscale = step_probability(rule, codes[0], free - threshold, scale,
+            log_p, log_q, d_log_p, d_log_q = step_probability(rule, codes[0], free - threshold, scale,
                                                               constants[7])
             if observed != 0.0:
                 total += log_p
-                gradient = -math.exp(-log_p) if log_p > -math.inf else 0.0
+                gradient = -d_log_p
                 if log_p == -math.inf and first_bad < 0:
                     first_bad = b * n_steps + t
                 refractory_left = dead_time
             else:
                 total += log_q
-                gradient = math.exp(-log_q) if log_q > -math.inf else 0.0
+                gradient = -d_log_q
                 if log_q == -math.inf and first_bad < 0:
                     first_bad = b * n_steps + t
             u_free[b, t, i] = free
             u = reset_membrane(constants, codes, free, observed)
             u_after[b, t, i] = u
             resets[b, t, i] = observed
-            grad_p[b, t, i] = gradient
-            slope[b, t, i] = dp_du
+            grad_u[b, t, i] = gradient
             if store:
                 log_silence[b, t, i] = log_q
-            total_scale += gradient * dp_dscale
+            total_scale -= (free - threshold) / scale * gradient
     log_likelihood[i] = total
     grad_scale[i] = total_scale
     infeasible[i] = first_bad
 
 
 @njit(cache=True, parallel=True)
-def _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+def _teacher_forced(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_u,
                     log_likelihood, grad_scale, infeasible, log_silence):
     """Forward pass with the observed spikes deciding the resets, every (trial, neuron) in parallel.
 
-    Writes ``u_free``, ``u_after``, ``resets`` and, per step, ``grad_p = dL/dp`` and ``slope = dp/du``
+    Writes ``u_free``, ``u_after``, ``resets`` and, per step, the step's own ``grad_u = dL/du_free``
     (``L = -log L``); per neuron ``log_likelihood``, ``grad_scale = dL/dscale`` and the first infeasible
     flat index ``trial * n_steps + step`` (``-1`` if none). Each neuron's sums run over its own steps in
     order, so the result does not depend on the thread count.
     """
     for i in prange(drive.shape[2]):
-        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_u,
                         log_likelihood, grad_scale, infeasible, log_silence)
 
 
 @njit(cache=True, nogil=True)
-def _teacher_forced_serial(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+def _teacher_forced_serial(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_u,
                            log_likelihood, grad_scale, infeasible, log_silence):
     """:func:`_teacher_forced` on the calling thread, without the GIL (the block fits of
     :mod:`nsnn_sim.fit.estimate` run one neuron per thread)."""
     for i in range(drive.shape[2]):
-        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_p, slope,
+        _forward_neuron(compiled, rule, i, drive, jump, spikes, u_free, u_after, resets, grad_u,
                         log_likelihood, grad_scale, infeasible, log_silence)
 
 
@@ -266,12 +273,12 @@ def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.
     drive = _drive(covariates, np.ascontiguousarray(weights))
     previous = delayed(spikes) if presynaptic is None else presynaptic
     jump = _drive(previous, np.ascontiguousarray(couplings)) if couplings is not None else np.zeros_like(drive)
-    u_free, u_after, resets, grad_p, slope = (np.empty_like(drive) for _ in range(5))
+    u_free, u_after, resets, grad_u = (np.empty_like(drive) for _ in range(4))
     log_likelihood, grad_scale = np.empty(n_neurons), np.empty(n_neurons)
     infeasible = np.empty(n_neurons, dtype=np.int64)
     log_silence = np.empty_like(drive) if silence else np.empty((0, 0, 0))
     kernel = _teacher_forced if parallel else _teacher_forced_serial
-    kernel(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_p, slope, log_likelihood,
+    kernel(compiled, rule, drive, jump, spikes, u_free, u_after, resets, grad_u, log_likelihood,
                     grad_scale, infeasible, log_silence)
     if np.any(infeasible >= 0):
         neuron = int(np.flatnonzero(infeasible >= 0)[0])
@@ -281,7 +288,8 @@ def evaluate_likelihood(compiled, rule: int, covariates: np.ndarray, spikes: np.
     result = Evaluation(log_likelihood, u_free, log_silence=log_silence if silence else None)
     if not gradient:
         return result
-    delta, _ = membrane_adjoint(grad_p, slope, resets, u_free, compiled.alpha, compiled.threshold,
+    # slope 1: grad_u is already dL/du_free of each step's own term (the product dL/dp * dp/du overflows)
+    delta, _ = membrane_adjoint(grad_u, np.ones_like(grad_u), resets, u_free, compiled.alpha, compiled.threshold,
                                 reset="subtract" if compiled.reset == 1 else "zero", detach_reset=True)
     grad_effective, grad_alpha = _covariate_and_decay_sums(delta, covariates, u_after)
     # u_free = alpha u + gain (w . x) + offset + jump: d/dw = gain d/d(gain w), d/dgain = sum_k w_k d/d(gain w)_k

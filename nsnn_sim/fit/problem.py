@@ -32,19 +32,32 @@ Examples
 from __future__ import annotations
 
 import dataclasses
+import math
 
 import numpy as np
 
-from nsnn_sim._core.validation import describe, float_array, per_neuron
+from nsnn_sim._core.validation import describe, finite_array, float_array, per_neuron
 from nsnn_sim.fit.likelihood import RULES, Evaluation, InfeasibleSpikes, evaluate_likelihood
 from nsnn_sim.learn.forward import delayed
 from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names"]
+__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS"]
 
 _GROUPS = ("weights", "couplings")
+
+#: The LIF's per-step gain ``1 - alpha`` (``dt/tau`` for Euler, ``1 - exp(-dt/tau)`` exact) is kept in
+#: ``[1e-12, 1 - 1e-6]`` by the fit: ``alpha >= 1e-6`` (``tau >= dt (1 + 1e-6)`` for Euler, ``tau >= dt/13.8``
+#: exact) and ``tau <= 1e12 dt``. The optimiser moves ``z = log(gain)`` (:meth:`Problem.log_gain`), not ``tau``:
+#: ``d alpha/dz = -gain`` tends to -1 as ``tau -> 0``, so the gradient in ``z`` is that of ``alpha`` there and
+#: never vanishes, while ``d alpha/d tau = alpha dt/tau^2`` underflows to exactly 0 once ``alpha = exp(-dt/tau)``
+#: does (``tau < dt/745``): in ``tau`` a step that overshoots to a small ``tau`` lands on a flat region, and the
+#: optimiser, seeing a zero gradient, stays there far below the maximum. For ``tau >> dt`` the
+#: coordinate is ``log(dt/tau)``, scale-free like ``log tau``. The bound on ``alpha`` keeps it a normal number;
+#: below ``1e-6`` the membrane forgets all but ``1e-6`` of its previous value each step and ``tau`` is not
+#: identifiable from the spikes anyway.
+GAIN_BOUNDS = (1e-12, 1.0 - 1e-6)
 
 
 def parameter_names(model) -> tuple[str, str]:
@@ -163,12 +176,12 @@ class Problem:
         input_names = [str(name) for name in input_names]
         if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
             raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
-        weights = np.zeros((n_neurons, n_inputs)) if weights is None else float_array("weights", weights)
+        weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
         if weights.shape != (n_neurons, n_inputs):
             raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
                              f"({n_neurons}, {n_inputs})")
         if couplings is not None:
-            couplings = float_array("couplings", couplings)
+            couplings = finite_array("couplings", couplings)
             if couplings.shape != (n_neurons, n_neurons):
                 raise ValueError(f"couplings has shape {couplings.shape}; expected (n_neurons, n_neurons) = "
                                  f"({n_neurons}, {n_neurons})")
@@ -232,8 +245,7 @@ class Problem:
             elif group == "beta":
                 out.append((0.0, 1.0))
             elif group == "tau":
-                out.append((self.model.dt * (1.0 + 1e-6) if self.model.method == "euler" else self.model.dt * 1e-3,
-                            None))
+                out.append(tuple(float(self.tau_of_log_gain(math.log(gain))) for gain in GAIN_BOUNDS[::-1]))
             else:
                 out.append((1e-8, None))
         return out
@@ -249,9 +261,20 @@ class Problem:
             mask[np.arange(self.n_neurons), start + np.arange(self.n_neurons)] = True
         return mask
 
+    def log_gain(self, tau):
+        """The LIF's ``tau`` as the optimiser's coordinate ``z = log(gain) = log(1 - alpha)``: ``log(dt/tau)``
+        (Euler) or ``log(-expm1(-dt/tau))`` (exact); see :data:`GAIN_BOUNDS`."""
+        dt = self.model.dt
+        return np.log(dt / tau) if self.model.method == "euler" else np.log(-np.expm1(-dt / tau))
+
+    def tau_of_log_gain(self, z):
+        """The inverse of :meth:`log_gain`: ``tau = dt exp(-z)`` (Euler) or ``-dt / log(-expm1(z))`` (exact)."""
+        dt = self.model.dt
+        return dt * np.exp(-z) if self.model.method == "euler" else -dt / np.log(-np.expm1(z))
+
     def typical(self) -> np.ndarray:
-        """A typical magnitude per parameter (the optimiser works on ``theta / typical``): 1, or the
-        initial value for ``tau``."""
+        """A typical magnitude per parameter (the step of the Hessian's differences is relative to it): 1,
+        or the initial value for ``tau``."""
         out = np.ones((self.n_neurons, len(self.names)))
         if "tau" in self.groups:
             out[:, self._slices()["tau"]] = np.abs(self.initial[:, self._slices()["tau"]])
@@ -295,9 +318,11 @@ class Problem:
         return block, take
 
     def evaluate(self, theta: np.ndarray, gradient: bool = True, spikes=None, covariates=None, silence=False,
-                 parallel: bool = True):
+                 parallel: bool = True, log_gain: bool = False):
         """``(log L per neuron, d(-log L)/d theta)`` (the gradient None if not asked; with ``silence=True``
-        instead ``log(1 - p[t])`` per step).
+        instead ``log(1 - p[t])`` per step). With ``log_gain=True`` the column of ``tau`` holds the derivative
+        with respect to the optimiser's :meth:`log_gain` instead (finite and non-zero where the one in ``tau``
+        underflows).
 
         Raises ValueError naming the neuron, step and parameters when a step has probability 0.
         """
@@ -331,10 +356,11 @@ class Problem:
             if self.decay == "beta":
                 grad[:, slices["beta"]] = result.grad_alpha[:, None]
             else:
+                # alpha = 1 - gain with gain = dt/tau (Euler) or 1 - exp(-dt/tau) (exact)
+                grad_alpha = result.grad_alpha - result.grad_gain
                 tau, dt = theta[:, slices["tau"]][:, 0], model.dt
                 factor = dt / tau**2 if model.method == "euler" else compiled.alpha * dt / tau**2
-                # alpha = 1 - dt/tau, gain = dt/tau (Euler); alpha = exp(-dt/tau), gain = 1 - alpha (exact)
-                grad[:, slices["tau"]] = ((result.grad_alpha - result.grad_gain) * factor)[:, None]
+                grad[:, slices["tau"]] = (-grad_alpha * compiled.gain if log_gain else grad_alpha * factor)[:, None]
         if self.scale in slices:
             grad[:, slices[self.scale]] = result.grad_scale[:, None]
         return result.log_likelihood, grad

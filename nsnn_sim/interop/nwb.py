@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from nsnn_sim._core.atomic import check_target, refuse_partial, write_hdf5_atomically
 from nsnn_sim._core.extras import require
 from nsnn_sim._core.messages import describe
 from nsnn_sim.interop.times import from_times, time_step, whole_steps
@@ -49,7 +50,8 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
     ----------
     result : SimulationResult
     path : str or pathlib.Path
-        The file to write (overwritten).
+        The file to write (replaced whole: a temporary file beside it is renamed into place, so a failed or
+        killed write leaves a previous file unchanged; :func:`nsnn_sim._core.atomic.write_atomically`).
     session_description : str, optional
         Default: "nsnn_sim simulation of <model>".
     identifier : str, optional
@@ -73,6 +75,7 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
     pynwb = require("pynwb", "nwb")
     if not isinstance(result, SimulationResult):
         raise TypeError(f"result must be a SimulationResult, got {type(result).__name__}")
+    path = check_target(path)
     spikes = result.spikes
     attrs = result.provenance_attrs()
     metadata = {"dt": spikes.dt, "n_trials": spikes.n_trials, "n_neurons": spikes.n_neurons,
@@ -106,10 +109,14 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
             unit="membrane units (dimensionless, threshold 1)", starting_time=0.0, rate=1.0 / spikes.dt,
             description=f"membrane state u after reset of neurons {metadata['state_neurons']}, trials end to end",
         ))
-    path = Path(path)
-    with pynwb.NWBHDF5IO(str(path), "w") as io:
-        io.write(nwbfile)
-    return path
+    def write(target):  # an in-memory buffer, or the temporary file (write_hdf5_atomically)
+        import h5py
+
+        with h5py.File(target, "w") as handle, pynwb.NWBHDF5IO(file=handle, mode="w") as io:
+            io.write(nwbfile)
+
+    size = (0 if result.state is None else result.state.nbytes) + 8 * len(spikes) + 2**20
+    return write_hdf5_atomically(path, write, size)
 
 
 def _nsnn_sim_metadata(nwbfile) -> dict:
@@ -154,6 +161,7 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
     """
     pynwb = require("pynwb", "nwb")
     path = Path(path)
+    refuse_partial(path)
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file" if not path.exists() else f"{path}: is not a file")
     with _open_nwb(pynwb, path) as io:

@@ -1,7 +1,8 @@
 """What :func:`nsnn_sim.simulate` returns, and its netCDF file: :class:`SimulationResult` and :func:`load`.
 
 Files are netCDF-4 (through h5netcdf) with checksums; ``SimulationResult.to_netcdf`` and :func:`load`
-round-trip spikes, recorded state, the model and the provenance exactly.
+round-trip spikes, recorded state, the model and the provenance exactly. A file is written whole or not at all
+(:mod:`nsnn_sim._core.atomic`), and :func:`load` refuses the temporary file an unfinished write leaves.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.atomic import write_netcdf
 from nsnn_sim._core.checksums import add_checksums, open_checked
 from nsnn_sim._core.version import provenance
 from nsnn_sim.spikes import SpikeTrains
@@ -92,8 +94,13 @@ class SimulationResult:
 
     def to_netcdf(self, path) -> None:
         """Write :meth:`to_xarray` to a netCDF-4 file, with checksums (:mod:`nsnn_sim._core.checksums`);
-        :func:`load` reads it back losslessly and verifies them."""
-        add_checksums(self.to_xarray()).to_netcdf(path, engine="h5netcdf")
+        :func:`load` reads it back losslessly and verifies them.
+
+        The file is written whole or not at all (a temporary file beside it, renamed into place:
+        :func:`nsnn_sim._core.atomic.write_netcdf`); a missing folder, a path that is a folder, a folder
+        that is not writable and a full disk raise an ``OSError`` naming ``path``, and leave a previous file
+        unchanged."""
+        write_netcdf(path, add_checksums(self.to_xarray()))
 
     @classmethod
     def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
