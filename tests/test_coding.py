@@ -19,12 +19,13 @@ NAMES_BEFORE_THE_SPLIT = {
     "decoding": ["PoissonDecoder", "EmpiricalDecoder"],
     "posterior": ["circular_error", "covers", "coverage", "PERIOD"],
 }
-CODING_MODULES = ["tuning", "fisher", "decoding", "posterior", "cue_integration", "coding", "validation"]
+CODING_MODULES = ["coding.tuning", "coding.fisher", "coding.decoding", "coding.posterior", "coding.cue_integration",
+                  "coding", "_core.validation"]
 
 
 def test_every_old_public_name_is_still_in_coding_and_is_the_same_object():
     for module_name, names in NAMES_BEFORE_THE_SPLIT.items():
-        home = importlib.import_module(f"nsnn_sim.{module_name}")
+        home = importlib.import_module(f"nsnn_sim.coding.{module_name}")
         for name in names:
             assert getattr(coding, name) is getattr(home, name), name
     old = [name for names in NAMES_BEFORE_THE_SPLIT.values() for name in names]
@@ -33,7 +34,7 @@ def test_every_old_public_name_is_still_in_coding_and_is_the_same_object():
 
 def test_coding_exports_every_public_name_of_the_coding_modules():
     for module_name in ("tuning", "fisher", "decoding", "posterior", "cue_integration"):
-        home = importlib.import_module(f"nsnn_sim.{module_name}")
+        home = importlib.import_module(f"nsnn_sim.coding.{module_name}")
         for name in home.__all__:
             assert getattr(coding, name) is getattr(home, name), (module_name, name)
             assert name in coding.__all__, name

@@ -301,30 +301,33 @@ def a_result() -> ns.SimulationResult:
     return ns.SimulationResult(spikes(), None, np.zeros(0, dtype=np.int64), ns.NSNN(), 0)
 
 
-@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "inside a file", ["file.txt"], errors=(OSError, ValueError))
+@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "inside a file",
+      ["file.txt"], errors=(OSError, ValueError))
 def _save_inside_file(tmp_path):
     (tmp_path / "file.txt").write_text("x")
     a_result().to_netcdf(tmp_path / "file.txt" / "result.nc")
 
 
-@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "into a missing folder", ["missing", "does not exist"],
+@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "into a missing folder", ["missing", "does not exist"],
       errors=(OSError,))
 def _save_missing_folder(tmp_path):
     a_result().to_netcdf(tmp_path / "missing" / "r.nc")
 
 
-@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "onto a folder", ["out.nc", "is a folder"], errors=(OSError,))
+@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "onto a folder",
+      ["out.nc", "is a folder"], errors=(OSError,))
 def _save_onto_folder(tmp_path):
     (tmp_path / "out.nc").mkdir()
     a_result().to_netcdf(tmp_path / "out.nc")
 
 
-@case("nsnn_sim.spikes.SimulationResult.to_netcdf", "a '.partial' name", ["r.partial.nc", ".partial"])
+@case("nsnn_sim.simulator.results.SimulationResult.to_netcdf", "a '.partial' name", ["r.partial.nc", ".partial"])
 def _save_partial_name(tmp_path):
     a_result().to_netcdf(tmp_path / "r.partial.nc")
 
 
-@case("nsnn_sim.spikes.load", "the temporary file of an unfinished write", [".run.1-ab.partial.nc", "did not finish"],
+@case("nsnn_sim.simulator.results.load", "the temporary file of an unfinished write",
+      [".run.1-ab.partial.nc", "did not finish"],
       errors=(OSError,))
 def _load_partial(tmp_path):
     a_result().to_netcdf(tmp_path / "run.nc")
@@ -419,6 +422,11 @@ bad("nsnn_sim.analysis.distances.pairwise_distances", "metric 'x'", ["metric"],
 bad("nsnn_sim.analysis.distances.pairwise_distances", "neuron 9", ["neuron"],
     lambda: stats.pairwise_distances(spikes(), "van_rossum", 0.01, 9))
 bad("nsnn_sim.analysis.distances.reliability", "sigma 0", ["sigma"], lambda: stats.reliability(spikes(), sigma=0.0))
+
+bad("nsnn_sim.analysis.stats.isi_serial_correlation", "max_lag 0", ["max_lag"],
+    lambda: stats.isi_serial_correlation(spikes(), 0))
+bad("nsnn_sim.analysis.stats.isi_serial_correlation", "not spike trains", ["spikes"],
+    lambda: stats.isi_serial_correlation([0.1, 0.2]))
 
 # ------------------------------------------------------------------ neurons with more state
 bad("nsnn_sim.simulator.state.ExpSynapse", "tau 0", ["tau"], lambda: ExpSynapse(0.0))

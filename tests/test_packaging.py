@@ -77,7 +77,7 @@ def test_the_version_changes_with_the_commit(tmp_path):
     """Two commits give two versions and two provenance records (a clone with one more commit)."""
     clone = tmp_path / "clone"
     subprocess.run(["git", "clone", "--quiet", str(ROOT), str(clone)], check=True)
-    code = "from nsnn_sim import version; print(version.version(), version.commit())"
+    code = "from nsnn_sim._core import version; print(version.version(), version.commit())"
     environment = {**os.environ, "PYTHONPATH": str(clone)}
 
     def describe():

@@ -19,7 +19,6 @@ import numpy as np
 import pytest
 from test_spectral import trains_from_step_counts
 
-import nsnn_sim as ns
 from nsnn_sim.analysis import spectral
 
 DT = 1e-3
@@ -333,4 +332,4 @@ def test_poisson_level_is_its_definition_at_array_arguments():
     rate, probability = np.array([0.0, 5.0, 40.0]), np.array([0.0, 0.2, 1.0])
     np.testing.assert_allclose(spectral.poisson_level(rate, "one", probability), 2 * rate * (1 - probability), rtol=0)
     np.testing.assert_allclose(spectral.poisson_level(rate, "two", probability), rate * (1 - probability), rtol=0)
-    assert isinstance(ns.spectral.poisson_level(3.0), float)
+    assert isinstance(spectral.poisson_level(3.0), float)

@@ -20,11 +20,11 @@ Examples
 >>> from nsnn_sim.simulator.network import connect, poisson_input
 >>> drive = poisson_input(rate=20.0, weight=0.1, n_sources=50)
 >>> drive
-PoissonInput(rate=array(20.), weight=array(0.1), n_sources=50)
+PoissonInput(rate=array(20.), weight=array(0.1), n_sources=50, receptor=None)
 >>> connections = connect(np.array([[0.0, 0.5], [-0.5, 0.0]]), delay=2)
 >>> connections
 Connections(weights=array([[ 0. ,  0.5],
-       [-0.5,  0. ]]), delay=2)
+       [-0.5,  0. ]]), delay=2, receptor=None)
 """
 
 from __future__ import annotations

@@ -376,9 +376,11 @@ def _from_plain(value):
         if "kind" in value:
             return component_from_dict(value)
         return {name: _from_plain(item) for name, item in value.items()}
-    if isinstance(value, list) and value and isinstance(value[0], dict):
-        return tuple(_from_plain(item) for item in value)
-    return np.asarray(value) if isinstance(value, list) else value
+    if isinstance(value, list):
+        if value and isinstance(value[0], dict):
+            return tuple(_from_plain(item) for item in value)
+        return np.asarray(value)
+    return value
 
 
 class _Model:
@@ -645,7 +647,8 @@ class LIF(_Model):
     def has_state(self) -> bool:
         """Whether the neuron carries more than ``u`` (synapses, adaptation, a moving threshold) or integrates
         during its dead time: it then runs as a linear system (:mod:`nsnn_sim.simulator.state`)."""
-        return bool(self.synapses or self.adaptation or self.moving_threshold) or self.refractory == "integrate"
+        return any((bool(self.synapses), bool(self.adaptation), bool(self.moving_threshold),
+                    self.refractory == "integrate"))
 
     @property
     def receptors(self) -> tuple[str, ...]:

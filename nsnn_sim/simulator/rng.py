@@ -26,7 +26,7 @@ shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POIS
 
 Examples
 --------
->>> from nsnn_sim import rng
+>>> from nsnn_sim.simulator import rng
 >>> key = rng.stream_key(seed=1, trial=0, neuron=3, purpose=rng.MEMBRANE)
 >>> rng.uniforms(key, 3).round(6).tolist()
 [0.091064, 0.76853, 0.333019]

@@ -2,6 +2,12 @@
 
 A model stores its rules as these small integers (:class:`nsnn_sim.simulator.neurons.CompiledNeurons`); the
 kernels branch on them. The names users give (``firing="escape"``) map to codes through the dicts below.
+
+Examples
+--------
+>>> from nsnn_sim.simulator.rules import _FIRING_CODES, FIRING_HAZARD
+>>> _FIRING_CODES["hazard"] == FIRING_HAZARD
+True
 """
 
 FIRING_MEMBRANE, FIRING_ESCAPE, FIRING_REFERENCE, FIRING_HAZARD = 0, 1, 2, 3

@@ -39,7 +39,7 @@ Examples
 ('u', 'I_exc')
 >>> P, bias, drive, L = discretise(A, c, g, B, dt=1e-4, method="exact")
 >>> np.round(P, 6).tolist()
-[[0.99005, 0.009803], [0.0, 0.980199]]
+[[0.99005, 0.009851], [0.0, 0.980199]]
 """
 
 from __future__ import annotations
