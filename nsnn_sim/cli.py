@@ -25,7 +25,10 @@ True
 from __future__ import annotations
 
 import argparse
+import inspect
+import re
 import sys
+import textwrap
 import tomllib
 from pathlib import Path
 
@@ -34,6 +37,18 @@ __all__ = ["main"]
 
 class UsageError(Exception):
     """Bad input from the command line: reported in one line, exit code 2."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse's parser, with its errors (unknown option, bad choice, missing argument) in one line too."""
+
+    def error(self, message):
+        raise UsageError(f"{self.prog}: error: {message} (see {self.prog} --help)")
+
+
+# what ``simulate`` runs when neither the options nor the --config file's [run] say otherwise
+RUN_DEFAULTS = {"neurons": 100, "steps": 1000, "trials": 1, "seed": 0, "inputs": 0.0}
+_UNIT_WORDS = {"s": "a time", "Hz": "a rate", "": "a plain number (membrane units or a pure number)"}
 
 
 def _value(text: str):
@@ -46,6 +61,38 @@ def _value(text: str):
     if text.lower() in ("true", "false"):
         return text.lower() == "true"
     return text
+
+
+def documented_units(model_class) -> dict[str, str]:
+    """Parameter -> the unit the model's docstring gives it: ``"s"`` if its description says ``(s)`` or
+    "seconds", ``"Hz"`` if it says ``(Hz)``, else ``""`` (membrane units, pure numbers, choices)."""
+    doc = inspect.getdoc(model_class) or ""
+    section = doc.partition("Parameters\n----------\n")[2]
+    units = {}
+    # numpydoc: "name[, name...] : type" at the margin, its description indented below
+    for names, description in re.findall(r"^(\w+(?:, \w+)*) :[^\n]*\n((?:[ \t]+[^\n]*\n?)*)", section, re.M):
+        unit = "s" if re.search(r"\(s\)|\bseconds\b", description) else "Hz" if "(Hz)" in description else ""
+        units.update(dict.fromkeys(names.split(", "), unit))
+    return units
+
+
+def _model_value(model_class, name: str, text):
+    """A ``--set`` (or [model] string) value: a number, a bool, a word, or a number with a unit
+    (:func:`nsnn_sim._core.units.from_text`) converted to SI if the parameter takes that unit."""
+    from nsnn_sim._core.units import from_text
+
+    value = _value(text) if isinstance(text, str) else text
+    if not isinstance(value, str):
+        return value
+    with_unit = from_text(name, value)
+    if with_unit is None:
+        return value
+    number, unit = with_unit
+    takes = documented_units(model_class).get(name)
+    if takes is not None and takes != unit:
+        raise UsageError(f"{name}={text}: {name} of {model_class.__name__} takes {_UNIT_WORDS[takes]}, "
+                         f"not {_UNIT_WORDS[unit]} ({unit})")
+    return number
 
 
 def _pairs(items: list[str], option: str) -> dict:
@@ -123,23 +170,24 @@ def _simulate(args) -> None:
     models = {"LIF": ns.LIF, "NSNN": ns.NSNN}
     if not isinstance(kind, str) or kind.upper() not in models:
         raise UsageError(f"--model {kind!r} is not a model; allowed: lif, nsnn")
-    model_config.update({k: _value(v) for k, v in _pairs(args.set, "--set").items()})
+    model_class = models[kind.upper()]
+    model_config.update(_pairs(args.set, "--set"))
+    model_config = {name: _model_value(model_class, name, value) for name, value in model_config.items()}
     run = _table(config, "run")
-    for option in ("neurons", "steps", "trials", "seed", "inputs"):
+    for option in RUN_DEFAULTS:
         if getattr(args, option) is not None:
             run[option] = getattr(args, option)
-    unknown = sorted(set(run) - {"neurons", "steps", "trials", "seed", "inputs"})
+    unknown = sorted(set(run) - set(RUN_DEFAULTS))
     if unknown:
-        raise UsageError(f"[run] has unknown keys {unknown}; allowed: neurons, steps, trials, seed, inputs")
-    sizes = {key: _whole(run, key, default) for key, default in
-             (("neurons", 100), ("steps", 1000), ("trials", 1), ("seed", 0))}
+        raise UsageError(f"[run] has unknown keys {unknown}; allowed: {', '.join(RUN_DEFAULTS)}")
+    sizes = {key: _whole(run, key, RUN_DEFAULTS[key]) for key in ("neurons", "steps", "trials", "seed")}
     out = _output_file(args.out)
     try:
-        model = models[kind.upper()](**model_config)
+        model = model_class(**model_config)
     except TypeError as error:
         raise UsageError(f"model parameters: {error}") from None
-    result = ns.simulate(model, run.get("inputs", 0.0), n_neurons=sizes["neurons"], n_steps=sizes["steps"],
-                         n_trials=sizes["trials"], seed=sizes["seed"])
+    result = ns.simulate(model, run.get("inputs", RUN_DEFAULTS["inputs"]), n_neurons=sizes["neurons"],
+                         n_steps=sizes["steps"], n_trials=sizes["trials"], seed=sizes["seed"])
     result.to_netcdf(out)
     print(f"{len(result.spikes)} spikes, mean rate {float(result.spikes.rates().mean()):.2f} Hz -> {out}")
 
@@ -178,11 +226,12 @@ def _experiment(name: str):
 
 
 def _analyze(args) -> None:
-    from nsnn_sim.experiments import figure_path, results_path
+    from nsnn_sim.experiments import figure_path, given, results_path
 
     experiment = _experiment(args.name)
     args.out = _output_folder(args.out)
-    results = experiment.analyze(results_path(args.name, args.out), quick=args.quick, seed=args.seed)
+    results = experiment.analyze(results_path(args.name, args.out), quick=args.quick, seed=args.seed,
+                                 **given(args, args.options))
     print(f"-> {results}")
     if args.figure:
         print(f"-> {experiment.draw(results, figure_path(args.name, args.out))}")
@@ -213,7 +262,7 @@ def _reproduce(args) -> None:
 
 
 def _crossval(args) -> None:
-    args.name, args.figure, args.seed = "crossval_brian2", True, None
+    args.name, args.figure = "crossval_brian2", True
     _analyze(args)
 
 
@@ -259,9 +308,50 @@ def _version_line() -> str:
     return f"nsnn-sim {version.version()} (commit {version.commit()}{dirty})"
 
 
-def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="nsnn-sim", description=__doc__.splitlines()[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+def _model_help() -> str:
+    """The model parameters ``--set`` takes, with their defaults and units, for ``simulate --help``."""
+    from dataclasses import fields
+
+    from nsnn_sim.simulator.neurons import LIF, NSNN
+
+    lines = ["model parameters (--set NAME=VALUE, repeatable; defaults shown): times in s and rates in Hz, or a",
+             "number with a unit (s, ms, us, Hz, kHz), e.g. --set tau=20ms --set dt=0.1ms; potentials, sigma",
+             "and the input in membrane units (threshold 1 by default)."]
+    for model in (LIF, NSNN):
+        units = documented_units(model)
+        shown = [f"{item.name}={item.default!r}" + (f" {units[item.name]}" if units.get(item.name) else "")
+                 for item in fields(model) if item.init]
+        lines += textwrap.wrap(", ".join(shown), width=100, initial_indent=f"  {model.__name__}: ",
+                               subsequent_indent=" " * (len(model.__name__) + 4))
+    return "\n".join(lines)
+
+
+def _add_experiments(analyze, crossval, command: str | None) -> None:
+    """One subcommand of ``analyze`` per experiment, with its own options, and crossval_brian2's options
+    on ``crossval``; only for the command being run (importing every experiment takes seconds)."""
+    from nsnn_sim.experiments import get, registry
+
+    common = _Parser(add_help=False)
+    common.add_argument("--figure", action="store_true", help="also draw OUT/figures/out/NAME.png (.pdf, .svg)")
+    common.add_argument("--out", default=".", help="output folder (default: the current directory)")
+    if command in (None, "analyze"):
+        names = analyze.add_subparsers(dest="name", metavar="NAME", title="experiments (NAME --help: its options)",
+                                       required=True)
+        for name, experiment in registry().items():
+            one = names.add_parser(name, help=experiment.description, parents=[common],
+                                   description=experiment.about,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
+            one.set_defaults(options=experiment.add_arguments(one))
+    if command in (None, "crossval"):
+        crossval.set_defaults(options=get("crossval_brian2").add_arguments(crossval))
+        crossval.add_argument("--out", default=".", help="output folder (default: the current directory)")
+
+
+def build_parser(command: str | None = None) -> argparse.ArgumentParser:
+    """The parser of ``nsnn-sim``; the experiments' subcommands only if ``command`` is ``None`` (every
+    command), ``"analyze"`` or ``"crossval"``."""
+    parser = _Parser(prog="nsnn-sim", description=__doc__.splitlines()[0],
+                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=_version_line())
     loudness = parser.add_mutually_exclusive_group()
     loudness.add_argument("-v", "--verbose", action="store_true", help="also show the library's debug messages")
@@ -270,16 +360,21 @@ def build_parser() -> argparse.ArgumentParser:
 
     simulate = commands.add_parser("simulate", help="simulate a model and write netCDF",
                                    description="Simulate a model (options or a TOML file with [model] and [run]) "
-                                               "and write the result as netCDF.")
+                                               "and write the result as netCDF.",
+                                   epilog=_model_help() if command in (None, "simulate") else None,
+                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     simulate.add_argument("--config", help="TOML file: [model] kind = 'LIF' and parameters; [run] neurons, steps, "
-                                           "trials, seed, inputs")
-    simulate.add_argument("--model", help="lif or nsnn (overrides the file)")
-    simulate.add_argument("--set", action="append", metavar="NAME=VALUE", help="a model parameter (repeatable)")
-    simulate.add_argument("--inputs", type=float, help="constant input current")
-    simulate.add_argument("--neurons", type=int)
-    simulate.add_argument("--steps", type=int)
-    simulate.add_argument("--trials", type=int)
-    simulate.add_argument("--seed", type=int)
+                                           "trials, seed, inputs (the options below override it)")
+    simulate.add_argument("--model", help="lif or nsnn (default: lif, or the file's [model] kind)")
+    simulate.add_argument("--set", action="append", metavar="NAME=VALUE",
+                          help="a model parameter, e.g. tau=20ms (repeatable; the parameters are listed below)")
+    simulate.add_argument("--inputs", type=float, help="constant input current, membrane units (R*I; threshold 1) "
+                                                       f"(default {RUN_DEFAULTS['inputs']})")
+    simulate.add_argument("--neurons", type=int, help=f"number of neurons (default {RUN_DEFAULTS['neurons']})")
+    simulate.add_argument("--steps", type=int, help="time steps of the model's dt each (default "
+                                                    f"{RUN_DEFAULTS['steps']}; duration = steps * dt)")
+    simulate.add_argument("--trials", type=int, help=f"independent trials (default {RUN_DEFAULTS['trials']})")
+    simulate.add_argument("--seed", type=int, help=f"seed of the noise (default {RUN_DEFAULTS['seed']})")
     simulate.add_argument("--out", required=True, help="netCDF file to write")
     simulate.set_defaults(run=_simulate)
 
@@ -294,16 +389,13 @@ def build_parser() -> argparse.ArgumentParser:
     sweep.set_defaults(run=_sweep)
 
     analyze = commands.add_parser("analyze", help="run one experiment -> OUT/results/NAME.nc",
-                                  description="Run one experiment of nsnn_sim.experiments and write its results.")
-    analyze.add_argument("name")
-    analyze.add_argument("--quick", action="store_true")
-    analyze.add_argument("--seed", type=int, help="default: the experiment's own")
-    analyze.add_argument("--figure", action="store_true", help="also draw OUT/figures/out/NAME.png")
-    analyze.add_argument("--out", default=".", help="output folder (default: the current directory)")
+                                  description="Run one experiment of nsnn_sim.experiments and write its results "
+                                              "(`nsnn-sim analyze NAME --help` lists the experiment's options).")
     analyze.set_defaults(run=_analyze)
 
     figures = commands.add_parser("figures", help="draw every figure whose results exist",
-                                  description="Draw OUT/figures/out/NAME.png for every OUT/results/NAME.nc.")
+                                  description="Draw OUT/figures/out/NAME.png (.pdf, .svg) for every "
+                                              "OUT/results/NAME.nc.")
     figures.add_argument("--out", default=".", help="output folder (default: the current directory)")
     figures.set_defaults(run=_figures)
 
@@ -318,9 +410,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     crossval = commands.add_parser("crossval", help="nsnn_sim against Brian2 over the grid of models",
                                    description="Run the crossval_brian2 experiment and draw its figure.")
-    crossval.add_argument("--quick", action="store_true")
-    crossval.add_argument("--out", default=".", help="output folder (default: the current directory)")
     crossval.set_defaults(run=_crossval)
+    _add_experiments(analyze, crossval, command)
 
     warm = commands.add_parser("warmup", help="compile the kernels into Numba's cache (make does it after install)",
                                description="Compile the common kernel specialisations so a first call loads them.")
@@ -339,8 +430,14 @@ def main(argv=None) -> int:
 
     from nsnn_sim._core.log import enable_console
 
-    parser = build_parser()
-    args = parser.parse_args(argv)
+    argv = sys.argv[1:] if argv is None else list(argv)
+    # the top-level options take no values, so the first word that is not an option is the command
+    command = next((word for word in argv if not word.startswith("-")), "")
+    try:
+        args = build_parser(command).parse_args(argv)
+    except UsageError as error:  # from _Parser.error, prefixed with the (sub)command
+        print(error, file=sys.stderr)
+        return 2
     enable_console(logging.DEBUG if args.verbose else logging.WARNING if args.quiet else logging.INFO)
     try:
         args.run(args)

@@ -29,7 +29,30 @@ def test_variability_experiment_matches_theory_and_draws_its_figure(tmp_path):
     assert np.all(dsnn[np.isfinite(dsnn)] < 1e-5)  # 0 up to rounding of the moment sums
     noisy = data["reliability"].sel(noise_level=data["noise_level"] > 0)
     assert np.all(noisy.sel(input="frozen").values > noisy.sel(input="constant").values)
+    # every Fano factor and CV has its SE (the figure's error bars); the Fano factor of 1 s counts is near CV^2
+    for name in ("lif_fano", "nsnn_fano", "nsnn_cv", "fano_window"):
+        assert data[f"{name}_se"].shape == data[name].shape
+    assert np.all(data["lif_fano_se"].values > 0)
     assert figure.stat().st_size > 50_000
+    assert figure.with_suffix(".pdf").exists() and figure.with_suffix(".svg").exists()
+
+
+def test_the_jackknife_se_of_the_fano_factor_matches_its_spread_over_seeds():
+    """fano_and_se: the estimate is stats.fano_factor's exactly; the jackknife SE (10 groups of trials)
+    matches the SD of the estimate over 40 independent runs. The SD of 40 values has a relative SE of
+    1/sqrt(2*39) = 0.113, so the tolerance is 4 SE = 45 %: detects an SE wrong by (4+1.28)*0.113 = 60 %
+    nine times in ten."""
+    import nsnn_sim as ns
+    from nsnn_sim.analysis import stats
+    from nsnn_sim.experiments.variability import fano_and_se
+
+    model = ns.NSNN(noise_scale=0.4)
+    runs = [ns.simulate(model, np.array([0.3, 0.6]), n_neurons=2, n_steps=1000, n_trials=100, seed=seed).spikes
+            for seed in range(40)]
+    estimates = np.array([fano_and_se(spikes, 0.1) for spikes in runs])  # (run, F | SE, neuron)
+    np.testing.assert_array_equal(estimates[0, 0], stats.fano_factor(runs[0], [0.1]).values[:, 0])
+    ratio = estimates[:, 1].mean(axis=0) / estimates[:, 0].std(axis=0, ddof=1)
+    assert np.all(np.abs(ratio - 1) < 4 * 0.113), ratio
 
 
 @pytest.mark.slow  # 32 s in a fresh clone on 2 cores: make test-slow (make test stays < 15 min)

@@ -212,3 +212,28 @@ def test_every_unit_family_converts_to_the_hand_computed_si_value(call, expected
 def test_a_unit_family_of_another_dimension_is_refused_by_every_expected_unit(value, unit):
     with pytest.raises(UnitError, match="has units of"):
         to_si("x", value, unit)
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("20ms", (0.02, "s")), ("0.1 ms", (1e-4, "s")), ("100us", (1e-4, "s")), ("100µs", (1e-4, "s")),
+    ("2s", (2.0, "s")), ("-1.5e1ms", (-0.015, "s")), ("20Hz", (20.0, "Hz")), ("1.5 kHz", (1500.0, "Hz")),
+])
+def test_a_number_written_with_a_unit_is_read_in_si_exactly(text, expected):
+    """The decimal text is scaled before rounding: "100us" is the float nearest 1e-4, not 100 * 1e-6."""
+    from nsnn_sim._core.units import from_text
+
+    assert from_text("x", text) == expected
+
+
+@pytest.mark.parametrize("text", ["0.5", "1e5", "inf", "gaussian", "", "ms"])
+def test_text_without_a_number_and_a_unit_is_left_alone(text):
+    from nsnn_sim._core.units import from_text
+
+    assert from_text("x", text) is None
+
+
+def test_an_unknown_unit_in_text_is_refused_naming_the_parameter_and_the_units_allowed():
+    from nsnn_sim._core.units import from_text
+
+    with pytest.raises(UnitError, match=r"tau=20xs: unknown unit 'xs'; allowed: s, ms, us, µs, Hz, kHz"):
+        from_text("tau", "20xs")

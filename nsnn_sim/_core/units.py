@@ -36,11 +36,14 @@ Examples
 
 from __future__ import annotations
 
+import re
+from decimal import Decimal
+
 import numpy as np
 
 from nsnn_sim._core.messages import describe
 
-__all__ = ["UnitError", "to_si", "dimensionless", "has_units", "EXPECTED"]
+__all__ = ["UnitError", "to_si", "dimensionless", "has_units", "from_text", "EXPECTED", "TEXT_UNITS"]
 
 # exponents of (m, kg, s, A, K, mol, cd)
 _BASE_SYMBOLS = ("m", "kg", "s", "A", "K", "mol", "cd")
@@ -55,6 +58,11 @@ EXPECTED = {"s": (_TIME, "a time in seconds (s)"),
             "Hz": (_RATE, "a rate in hertz (Hz = 1/s)"),
             "1/s": (_RATE, "a cost per second (1/s)"),
             "1": (_NONE, "a dimensionless number")}
+
+# the units a number written as text (command line, configuration file) may carry: symbol -> (power of ten of the
+# factor to SI, SI unit); scaling the decimal text keeps "100us" exactly 1e-4 (100 * 1e-6 would not be)
+TEXT_UNITS = {"s": (0, "s"), "ms": (-3, "s"), "us": (-6, "s"), "µs": (-6, "s"), "Hz": (0, "Hz"), "kHz": (3, "Hz")}
+_NUMBER_AND_UNIT = re.compile(r"\s*([-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)\s*([A-Za-zµ]+)\s*")
 
 _NAMES = {_TIME: "time", _RATE: "rate (1/time)", _VOLTAGE: "voltage", _CURRENT: "current", _NONE: "no dimension"}
 
@@ -186,3 +194,49 @@ def _converted(name: str, value, wanted: tuple, expected: str):
     if dimension != wanted:
         raise _refusal(name, shown, dimension, expected)
     return float(magnitude) if magnitude.ndim == 0 else magnitude
+
+
+def from_text(name: str, text: str) -> tuple[float, str] | None:
+    """A number written with a unit (``"20ms"``, ``"0.1 ms"``, ``"1.5kHz"``) as ``(value in SI, SI unit)``.
+
+    ``value = number * 10**power`` with the power of :data:`TEXT_UNITS` (s, ms, us or µs to seconds; Hz,
+    kHz to hertz), rounded once from the decimal text; the SI unit is ``"s"`` or ``"Hz"``.
+
+    Parameters
+    ----------
+    name : str
+        The parameter the text is given for, for the error message.
+    text : str
+        The text.
+
+    Returns
+    -------
+    tuple of (float, str) or None
+        None if ``text`` is not a number followed by letters (a plain number, or a word such as
+        ``"gaussian"``).
+
+    Raises
+    ------
+    UnitError
+        If the letters after the number are not a unit of :data:`TEXT_UNITS` (the message names ``name``).
+
+    Examples
+    --------
+    >>> from nsnn_sim._core.units import from_text
+    >>> from_text("tau", "20ms"), from_text("rate", "1.5 kHz"), from_text("sigma", "0.5")
+    ((0.02, 's'), (1500.0, 'Hz'), None)
+    """
+    try:
+        float(text)
+        return None  # a plain number (also "1e5", "inf")
+    except ValueError:
+        pass
+    match = _NUMBER_AND_UNIT.fullmatch(text)
+    if match is None:
+        return None
+    number, symbol = match.groups()
+    if symbol not in TEXT_UNITS:
+        raise UnitError(f"{name}={text}: unknown unit {symbol!r}; allowed: {', '.join(TEXT_UNITS)} "
+                        "(or a plain number in s or Hz)")
+    power, unit = TEXT_UNITS[symbol]
+    return float(Decimal(number).scaleb(power)), unit

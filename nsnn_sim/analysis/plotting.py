@@ -1,4 +1,5 @@
-"""Figures from SpikeTrains (matplotlib): raster and population rate. Figures never simulate.
+"""Figures from SpikeTrains (matplotlib): raster and population rate; :func:`save_figure` writes any figure as
+PNG, PDF and SVG. Figures never simulate.
 
 Examples
 --------
@@ -30,16 +31,30 @@ _log = get_logger(__name__)
 __all__ = ["raster", "population_rate", "raster_and_rate", "save_figure"]
 
 
-def save_figure(figure, path, dpi: int = 130):
-    """Write ``figure`` to ``path`` (creating its folder), whole or not at all
-    (:func:`nsnn_sim._core.atomic.write_atomically`), close it and report the path."""
+def save_figure(figure, path, dpi: int = 300, vector: bool = True):
+    """Write ``figure`` to ``path`` (creating its folder; the format from the suffix, e.g. a PNG at ``dpi``
+    dots per inch) and, with ``vector``, as PDF and SVG beside it (text kept as text); close it and
+    report the path. Each file is written whole or not at all (:func:`nsnn_sim._core.atomic.write_atomically`).
+
+    The saved area is the figure's tight bounding box (nothing drawn outside the axes is cut off), and
+    the files carry no dates, so the same figure gives the same bytes.
+    """
     path = Path(path)
+    dpi = whole_number("dpi", dpi)
+    if not isinstance(vector, bool):
+        raise TypeError(f"vector must be True or False, got {vector!r}")
     path.parent.mkdir(parents=True, exist_ok=True)
+    targets = [path] + ([path.with_suffix(suffix) for suffix in (".pdf", ".svg") if path.suffix != suffix]
+                        if vector else [])
     try:
-        write_atomically(path, lambda temporary: figure.savefig(temporary, dpi=dpi))
+        with plt.rc_context({"pdf.fonttype": 42, "svg.fonttype": "none", "svg.hashsalt": "nsnn_sim"}):
+            for target in targets:
+                metadata = {".svg": {"Date": None}, ".pdf": {"CreationDate": None}}.get(target.suffix.lower(), {})
+                write_atomically(target, lambda temporary, metadata=metadata: figure.savefig(
+                    temporary, dpi=dpi, bbox_inches="tight", pad_inches=0.05, metadata=metadata))
     finally:
         plt.close(figure)
-    _log.info("wrote %s", path)
+    _log.info("wrote %s", ", ".join(str(target) for target in targets))
     return path
 
 
@@ -81,7 +96,7 @@ def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_
     """Two-panel figure: raster of trial 0 above the population rate (with a theory line if given)."""
     _check_spikes(spikes)
     spikes.steps_per_window(bin_width, "bin_width")  # before a figure is made
-    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True,
+    figure, (top, bottom) = plt.subplots(2, 1, figsize=(7, 5), sharex=True, layout="constrained",
                                          gridspec_kw={"height_ratios": [2, 1]})
     raster(spikes, top, max_neurons=max_neurons)
     top.set_xlabel("")
@@ -89,10 +104,9 @@ def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_
     population_rate(spikes, bin_width, bottom, label=f"simulation ({bin_width * 1e3:g} ms bins)")
     if theory_rate is not None:
         bottom.axhline(theory_rate, color="C3", linestyle="--", label=f"theory: {theory_rate:.1f} Hz")
-    bottom.legend(loc="lower right", fontsize=8)
+    bottom.legend(loc="lower right")
     if title:
         top.set_title(title)
-    figure.tight_layout()
     return figure
 
 

@@ -35,13 +35,11 @@ DESCRIPTION = "nsnn_sim and Brian2 fed the same noise: spike-for-spike identity 
 SEED = 17
 ORDER = 90
 REQUIRES = {"brian2": "brian2"}
-DPI = 110
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--target", default=None, choices=("cython", "cpp_standalone", "numpy"),
-                        help="Brian2's code generation target (default: numpy with --quick, which compiles "
-                             "nothing, else cython)")
+OPTIONS = {"--target": {"choices": ("cython", "cpp_standalone", "numpy"),
+                        "help": "Brian2's code generation target (default: numpy with --quick, which compiles "
+                                "nothing, else cython)"}}
 
 
 def cases(n_neurons: int):
@@ -123,29 +121,36 @@ def MARKDOWN(data: xr.Dataset) -> str:  # noqa: N802 (the experiment interface's
 
 
 def figure(data: xr.Dataset):
-    """Spikes per case in both simulators, the mismatches, and the largest membrane difference."""
-    import matplotlib.pyplot as plt
+    """a: spikes per case in both simulators and the mismatched spikes (written beside the bars). b: the
+    largest membrane difference (a case whose membranes are bit-identical is written "identical")."""
+    from nsnn_sim.experiments import _style as style
 
     cases_ = list(data["case"].values)
     positions = np.arange(len(cases_))
-    figure_, (count_ax, difference_ax) = plt.subplots(1, 2, figsize=(14, 0.32 * len(cases_) + 1.5), sharey=True)
-    for offset, simulator in ((-0.2, "nsnn_sim"), (0.2, "brian2")):
-        count_ax.barh(positions + offset, data["n_spikes"].sel(simulator=simulator), height=0.4, label=simulator)
-    for position, mismatches in zip(positions, data["mismatched_spikes"].values):
-        count_ax.annotate(f"{int(mismatches)} mismatched", (0, position), xytext=(3, -3), textcoords="offset points",
-                          fontsize=7, color="w" if mismatches == 0 else "r")
+    figure_, (count_ax, difference_ax) = style.subplots(1, 2, panel=(style.PANEL[0], 0.2 * len(cases_) + 1.0),
+                                                        sharey=True)
+    spikes = data["n_spikes"]
+    for offset, simulator, color in ((-0.2, "nsnn_sim", "C0"), (0.2, "brian2", "0.6")):
+        count_ax.barh(positions + offset, spikes.sel(simulator=simulator), height=0.4, color=color, label=simulator)
+    for position, mismatches, longest in zip(positions, data["mismatched_spikes"].values, spikes.max("simulator")):
+        count_ax.annotate(f"{int(mismatches)} mismatched", (float(longest), position), xytext=(3, 0),
+                          textcoords="offset points", va="center", fontsize=7, color="k" if mismatches == 0 else "r")
     count_ax.set_yticks(positions, cases_, fontsize=7)
     count_ax.invert_yaxis()
+    count_ax.set_xlim(0, 1.3 * float(spikes.max()))  # room for the counts of mismatches
     count_ax.set_xlabel("spikes (all trials and neurons)")
     count_ax.set_title(f"Shared noise, Brian2 {data.attrs['brian2_target']}: spikes and mismatches")
-    count_ax.legend(fontsize=8)
-    difference_ax.barh(positions, np.maximum(data["max_membrane_difference"].values, 1e-17), color="C2",
-                       label="largest |u_nsnn_sim - v_Brian2|")
+    count_ax.legend(loc="lower right")
+    difference = data["max_membrane_difference"].values
+    differs = difference > 0
+    difference_ax.barh(positions[differs], difference[differs], color="C2")
+    smallest = float(difference[differs].min()) if differs.any() else 1e-16
+    for position in positions[~differs]:
+        difference_ax.text(smallest / 3, position, "identical", va="center", fontsize=7)
     difference_ax.set_xscale("log")
-    difference_ax.set_xlabel("largest membrane difference (membrane units, threshold = 1)")
+    difference_ax.set_xlim(left=smallest / 10)
+    difference_ax.set_xlabel("largest |u_nsnn_sim - v_Brian2| (threshold = 1)")
     difference_ax.set_title("Membrane potentials agree to rounding")
-    difference_ax.legend(fontsize=8)
-    figure_.tight_layout()
     return figure_
 
 

@@ -47,7 +47,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Contrast-invariant tuning width from membrane noise; power-law rate near threshold."
 SEED = 19
 ORDER = 32
-DPI = 110
 KAPPA, BETA, SIGMA, LIF_TAU = 1.5, 0.5, 0.3, 10e-3
 CONTRASTS = np.array([1.05, 1.15, 1.3, 1.5])
 ORIENTATIONS = np.deg2rad(np.arange(0.0, 90.01, 2.5))
@@ -189,62 +188,71 @@ def summary(data: xr.Dataset) -> list[str]:
 def figure(data: xr.Dataset):
     """Contrast-invariance figure from results/contrast_invariance.nc (no simulation here).
 
-    A-C: tuning curves per contrast (NSNN, noisy LIF with the Siegert rate, DSNN). D: half-width at
-    half-height against contrast, +- SE. E: tuning curves normalised to their peak. F: rate against the
-    mean input on log-log axes with the power-law fits."""
-    import matplotlib.pyplot as plt
+    a-c: tuning curves per contrast (NSNN, noisy LIF with the Siegert rate, DSNN), one shade per
+    contrast. d: half-width at half-height against contrast, ± SE. e: tuning curves normalised to their
+    peak. f: rate against the mean input on log-log axes with the power-law fits. d-f: one colour per
+    model."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    figure, axes = style.subplots(2, 3)
     degrees = np.rad2deg(data["orientation"].values)
-    order = ["NSNN gaussian membrane", "noisy LIF", "DSNN"]
-    for ax, name in zip(axes[0], order):
+    contrasts = data["contrast"].values
+    shade = dict(zip(contrasts, style.shades(contrasts.size)))
+    for ax, name in zip(axes[0], ["NSNN gaussian membrane", "noisy LIF", "DSNN"]):
         row = data.sel(model=name)
-        for index, contrast in enumerate(data["contrast"].values):
+        for contrast in contrasts:
             ax.errorbar(degrees, row["tuning"].sel(contrast=contrast), yerr=row["tuning_se"].sel(contrast=contrast),
-                        fmt="o", markersize=3, capsize=1, color=f"C{index}", label=f"peak input {contrast:g}")
+                        fmt="o", markersize=3, capsize=1, color=shade[contrast])
             if name == "noisy LIF":
-                ax.plot(degrees, data["siegert_tuning"].sel(contrast=contrast), "-", color=f"C{index}", linewidth=1)
+                ax.plot(degrees, data["siegert_tuning"].sel(contrast=contrast), "-", color=shade[contrast],
+                        linewidth=1)
         if name == "noisy LIF":
             ax.plot([], [], "k-", label="Siegert rate")
+            ax.legend()
         ax.set_xlabel("orientation from preferred (degree)")
-        ax.set_ylabel("firing rate (Hz, +- SE)")
+        ax.set_ylabel("firing rate (Hz, ± SE)")
         ax.set_title(f"{name}: tuning against contrast")
-        ax.legend(fontsize=7)
+    style.figure_legend(
+        figure, {f"{contrast:g}": style.key(shade[contrast], linestyle="none") for contrast in contrasts},
+        title="peak input\n(contrast, a-c)")
     width_ax, normal_ax, law_ax = axes[1]
-    for index, name in enumerate(data["model"].values):
+    color_of = {str(name): f"C{index}" for index, name in enumerate(data["model"].values)}
+    for name, color in color_of.items():
         row = data.sel(model=name)
-        width_ax.errorbar(data["contrast"], row["half_width"], yerr=row["half_width_se"], fmt="o-", capsize=2,
-                          color=f"C{index}", label=str(name))
-        for k, contrast in enumerate(data["contrast"].values):
+        width_ax.errorbar(data["contrast"], row["half_width"], yerr=row["half_width_se"], fmt="o-", color=color)
+        for k, contrast in enumerate(contrasts):
             curve = row["tuning"].sel(contrast=contrast).values
-            normal_ax.plot(degrees, curve / curve.max(), "-", color=f"C{index}", alpha=0.4 + 0.15 * k,
-                           label=str(name) if k == 0 else None)
+            normal_ax.plot(degrees, curve / curve.max(), "-", color=color, alpha=0.4 + 0.15 * k)
+    figure.legend([style.key(color, marker="none") for color in color_of.values()], list(color_of),
+                  loc="outside right lower", title="model (d-f)")
     width_ax.plot(data["contrast"], data["siegert_half_width"], "k--", label="Siegert (LIF theory)")
     width_ax.plot(data["contrast"], data["input_half_width"], "k:", label="input")
     width_ax.set_xlabel("contrast (peak input, membrane units; threshold 1)")
-    width_ax.set_ylabel("half-width at half-height (degree, +- SE)")
+    width_ax.set_ylabel("half-width at half-height (degree, ± SE)")
     width_ax.set_title("Noise makes the width contrast invariant")
-    width_ax.legend(fontsize=7)
+    width_ax.legend()
     normal_ax.set_xlabel("orientation from preferred (degree)")
     normal_ax.set_ylabel("rate / peak rate")
     normal_ax.set_title("Normalised tuning (darker: higher contrast)")
-    normal_ax.legend(fontsize=7)
     inputs = data["mean_input"].values
-    for index, name in enumerate(data["noisy_model"].values):
+    for name in data["noisy_model"].values:
         row = data.sel(noisy_model=name)
-        law_ax.errorbar(inputs, row["power_law_rate"], yerr=row["power_law_rate_se"], fmt="o", capsize=2,
-                        color=f"C{index}", label=f"{name}: n = {float(row['power_law_exponent']):.2f} "
-                        f"+- {float(row['power_law_exponent_se']):.2f}")
+        color = color_of[str(name)]
+        law_ax.errorbar(inputs, row["power_law_rate"], yerr=row["power_law_rate_se"], fmt="o", color=color,
+                        label=f"n = {float(row['power_law_exponent']):.2f} ± {float(row['power_law_exponent_se']):.2f}")
         fit_rate = row["power_law_rate"].values
         scale = np.exp(np.mean(np.log(fit_rate) - float(row["power_law_exponent"]) * np.log(inputs)))
-        law_ax.plot(inputs, scale * inputs ** float(row["power_law_exponent"]), "-", color=f"C{index}")
+        law_ax.plot(inputs, scale * inputs ** float(row["power_law_exponent"]), "-", color=color)
     law_ax.plot(inputs, data["siegert_power_law_rate"], "k--",
                 label=f"Siegert: n = {data.attrs['siegert_power_law_exponent']:.2f}")
     law_ax.set_xscale("log")
     law_ax.set_yscale("log")
+    style.log_ticks(law_ax.xaxis, np.round(inputs[::2], 2))
+    style.log_ticks(law_ax.yaxis)
     law_ax.set_xlabel("mean membrane input mu (threshold 1)")
-    law_ax.set_ylabel("firing rate (Hz)")
+    law_ax.set_ylabel("firing rate (Hz, ± SE)")
     law_ax.set_title("Power law of the rate below threshold")
-    law_ax.legend(fontsize=7)
-    figure.tight_layout()
+    law_ax.legend(title="power-law exponent")
     return figure
+
+

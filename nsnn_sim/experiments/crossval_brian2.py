@@ -50,7 +50,6 @@ DESCRIPTION = "nsnn_sim against Brian2 over a grid of models (independent seeds)
 SEED = 0  # the seeds are fixed per condition (100 k); kept for the common interface
 ORDER = 80
 REQUIRES = {"brian2": "brian2"}
-DPI = 120
 METRICS = ("rate", "cv", "fano", "isi_ks", "psth")
 FAMILY_ALPHA = 0.05
 LABELS = {"rate": "firing rate (Hz)", "cv": "ISI CV", "fano": "Fano factor (100 ms)"}
@@ -214,8 +213,8 @@ def theory_checks(model, mu: float, trains) -> dict:
     return result
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--only", nargs="*", help="run only the conditions whose name contains one of these")
+OPTIONS = {"--only": {"nargs": "*", "metavar": "TEXT",
+                      "help": "run only the conditions whose name contains one of these"}}
 
 
 def run(quick: bool = False, seed: int = SEED, only=None) -> xr.Dataset:
@@ -318,11 +317,13 @@ def markdown_table(dataset: xr.Dataset) -> str:
 def figure(data: xr.Dataset):
     """Summary of results/crossval_brian2.nc -> figures/out/crossval_brian2.png (no simulation here).
     
-    Top: rate, ISI CV and Fano factor of nsnn_sim against Brian2 for every condition (with +-2 SE bars;
+    Top: rate, ISI CV and Fano factor of nsnn_sim against Brian2 for every condition (with ±2 SE bars;
     the diagonal is agreement). Bottom: every test's p-value against the Bonferroni threshold."""
     import matplotlib.pyplot as plt
 
-    figure = plt.figure(figsize=(14, 9))
+    from nsnn_sim.experiments import _style as style
+
+    figure = plt.figure(figsize=(3 * style.PANEL[0], 2.25 * style.PANEL[1]), layout="constrained")
     grid = figure.add_gridspec(2, 3, height_ratios=[1, 1.25])
     for column, metric in enumerate(LABELS):
         ax = figure.add_subplot(grid[0, column])
@@ -331,16 +332,18 @@ def figure(data: xr.Dataset):
         ours, theirs = values.sel(simulator="nsnn_sim").values, values.sel(simulator="brian2").values
         ax.errorbar(ours, theirs, xerr=errors.sel(simulator="nsnn_sim").values,
                     yerr=errors.sel(simulator="brian2").values, fmt="o", markersize=4, capsize=2,
-                    label="one condition (+-2 SE)")
+                    label="one condition (±2 SE)")
         finite = np.isfinite(ours) & np.isfinite(theirs)
         low, high = np.min(np.r_[ours[finite], theirs[finite]]), np.max(np.r_[ours[finite], theirs[finite]])
         ax.plot([low, high], [low, high], color="k", linewidth=0.8, label="equality")
         if metric == "rate":
             ax.set_xscale("log")
             ax.set_yscale("log")
+            style.log_ticks(ax.xaxis)
+            style.log_ticks(ax.yaxis)
         ax.set_xlabel(f"nsnn_sim: {LABELS[metric]}")
         ax.set_ylabel(f"Brian2: {LABELS[metric]}")
-        ax.legend(fontsize=8, loc="upper left")
+        ax.legend(loc="upper left")
     ax = figure.add_subplot(grid[1, :])
     names = list(data["condition"].values)
     positions = np.arange(len(names))
@@ -361,9 +364,8 @@ def figure(data: xr.Dataset):
     ax.set_ylabel("two-sided p-value")
     verdict = "all conditions agree" if bool(data["agree"].all()) else \
         f"{int((~data['agree']).sum())} condition(s) differ"
-    ax.set_title(f"nsnn_sim vs Brian2 (Cython), independent seeds: {verdict}")
-    ax.legend(fontsize=7, ncol=4, loc="lower left")
-    figure.tight_layout()
+    ax.set_title(f"nsnn_sim vs Brian2 ({data.attrs['brian2_target']}), independent seeds: {verdict}")
+    ax.legend(ncol=4, loc="lower left")
     return figure
 
 

@@ -30,6 +30,8 @@ Examples
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import xarray as xr
 
@@ -52,7 +54,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Bayesian decoding of orientation, calibration, Cramer-Rao bound, cue integration."
 SEED = 8
 ORDER = 40
-DPI = 110
 CONTRASTS = (1.0, 0.5)
 LEVELS = (0.5, 0.68, 0.8, 0.9, 0.95)
 
@@ -275,86 +276,93 @@ def contrast_means(poisson_means, orientations, n_trials, contrast):
 def figure(data: xr.Dataset):
     """Decoding and cue-integration figure from results/decoding.nc -> figures/out/decoding.png.
 
-    A: RMS decoding error and mean posterior SD against population size, with the Cramer-Rao bound.
-    B: decoding error against counting window. C: calibration of the Poisson decoder (von Mises
-    tuning). D: calibration of the decoder with the learned (empirical) likelihood. E: cue integration:
-    posterior variance of each cue, of the optimal combination and of the summed-activity posterior.
-    F: how far the summed-activity posterior is from the optimal one (variance ratio, mean difference)."""
-    import matplotlib.pyplot as plt
+    a: RMS decoding error and mean posterior SD against population size, with the Cramer-Rao bound.
+    b: decoding error against counting window. c: calibration of the Poisson decoder (von Mises
+    tuning). d: calibration of the decoder with the learned (empirical) likelihood (c, d: ±2 binomial
+    SE of a coverage over the n_test test orientations). e: cue integration: posterior variance of
+    each cue, of the optimal combination and of the summed-activity posterior. f: how far the
+    summed-activity posterior is from the optimal one (variance ratio, mean difference). One colour
+    per model in every panel (the legend on the right)."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    figure, axes = style.subplots(2, 3)
     (size_ax, window_ax, calibration_ax), (empirical_ax, cue_ax, ratio_ax) = axes
     sizes = data["population_size"].values
     models = [str(m) for m in data["model"].values]
+    levels = data["level"].values
     for m, model in enumerate(models):
         color = f"C{m}"
         row = data.sel(model=model)
-        size_ax.plot(sizes, np.rad2deg(row["error_rms"]), "o-", color=color, label=f"{model}: RMS error")
-        size_ax.plot(sizes, np.rad2deg(row["posterior_sd"]), "s:", color=color, alpha=0.7,
-                     label="mean posterior SD" if m == 0 else None)
-        size_ax.plot(sizes, np.rad2deg(row["cramer_rao"]), "--", color=color, alpha=0.5,
-                     label="Cramer-Rao bound 1/sqrt(I) (Poisson, fitted tuning)" if m == 0 else None)
-        window_ax.plot(data["window"] * 1e3, np.rad2deg(row["window_error_rms"]), "o-", color=color, label=model)
-        levels = data["level"].values
-        calibration_ax.plot(levels, row["coverage"], "o-", color=color, label=model)
-        empirical_ax.plot(levels, row["coverage_empirical"], "o-", color=color, label=model)
-        size_ax.plot(sizes[-1] * 1.15, np.rad2deg(row["linear_fisher_bound"]), "*", color=color, markersize=10,
-                     label="1/sqrt(linear Fisher information), whole population" if m == 0 else None)
+        size_ax.plot(sizes, np.rad2deg(row["error_rms"]), "o-", color=color)
+        size_ax.plot(sizes, np.rad2deg(row["posterior_sd"]), "s:", color=color, alpha=0.7)
+        size_ax.plot(sizes, np.rad2deg(row["cramer_rao"]), "--", color=color, alpha=0.5)
+        size_ax.plot(sizes[-1] * 1.15, np.rad2deg(row["linear_fisher_bound"]), "*", color=color, markersize=10)
+        window_ax.plot(data["window"] * 1e3, np.rad2deg(row["window_error_rms"]), "o-", color=color)
+        for ax, coverage in ((calibration_ax, row["coverage"]), (empirical_ax, row["coverage_empirical"])):
+            binomial_se = np.sqrt(coverage * (1 - coverage) / data.attrs["n_test"])  # n_test test orientations
+            ax.errorbar(levels + 0.004 * (m - 1), coverage, yerr=2 * binomial_se, fmt="o-", markersize=3,
+                        color=color)
+    style.figure_legend(figure, {model: style.key(f"C{m}") for m, model in enumerate(models)}, title="model")
+    kinds = {"RMS error": style.key(), "mean posterior SD": style.key(linestyle=":", marker="s"),
+             "Cramer-Rao bound 1/sqrt(I)\n(Poisson, fitted tuning)": style.key(linestyle="--", marker="none"),
+             "1/sqrt(linear Fisher information),\nwhole population": style.key(linestyle="none", marker="*",
+                                                                              markersize=10)}
     size_ax.set_xscale("log")
     size_ax.set_yscale("log")
-    size_ax.set_xticks(sizes)
-    size_ax.set_xticklabels([str(s) for s in sizes])
+    style.log_ticks(size_ax.xaxis, sizes)
+    style.log_ticks(size_ax.yaxis)
     size_ax.set_xlabel("population size N")
-    size_ax.set_ylabel("orientation error / SD (degree)")
+    size_ax.set_ylabel("orientation error or SD (degree)")
     size_ax.set_title(f"Decoding error ({data.attrs['window_s'] * 1e3:g} ms counts)")
-    size_ax.legend(fontsize=6.5)
+    size_ax.legend(list(kinds.values()), list(kinds))
     noise_ax = window_ax.twiny()
-    noise_ax.plot(data["noise_level"], np.rad2deg(data["noise_error_rms"]), "k^--",
-                  label="NSNN gaussian: error vs noise SD (top axis)")
+    noise_ax.plot(data["noise_level"], np.rad2deg(data["noise_error_rms"]), "k^--")
     noise_ax.set_xlabel("NSNN membrane noise SD per step (black triangles)")
-    window_ax.plot([], [], "k^--", label="error vs noise level (top axis)")
+    window_ax.plot([], [], "k^--", label="NSNN gaussian: error against\nnoise SD (top axis), 250 ms")
     window_ax.set_xlabel("counting window (ms)")
     window_ax.set_ylabel("RMS decoding error (degree)")
     window_ax.set_xscale("log")
     window_ax.set_yscale("log")
+    style.log_ticks(window_ax.xaxis, data["window"].values * 1e3)
+    style.log_ticks(window_ax.yaxis)
     window_ax.set_title("Longer windows, smaller errors")
-    window_ax.legend(fontsize=7)
+    window_ax.legend()
     for ax, title in ((calibration_ax, "Poisson decoder: calibration"),
-                      (empirical_ax, "Learned-likelihood decoder: calibration (16 neurons, 50 ms)")):
+                      (empirical_ax, "Learned-likelihood decoder (16 neurons, 50 ms)")):
         ax.plot([0.4, 1], [0.4, 1], "k-", linewidth=0.8, label="calibrated")
         ax.set_xlabel("nominal credible level")
-        ax.set_ylabel("empirical coverage")
+        ax.set_ylabel("empirical coverage (±2 binomial SE)")
         ax.set_title(title)
-        ax.legend(fontsize=7)
+        ax.legend()
     positions = np.arange(len(models))
     width = 0.2
     bars = (("cue1_var", "cue 1 alone (contrast 1)"), ("cue2_var", "cue 2 alone (contrast 0.5)"),
             ("optimal_var", "optimal: 1/(1/var1 + 1/var2)"), ("summed_var", "posterior of the summed activity"))
-    for k, (key, label) in enumerate(bars):
-        values = np.rad2deg(np.sqrt(data[f"cue_{key}"].sel(estimate="mean").values))
-        cue_ax.bar(positions + (k - 1.5) * width, values, width, label=label)
-    cue_ax.set_xticks(positions)
-    cue_ax.set_xticklabels(models, rotation=15, fontsize=8)
+    tallest = 0.0
+    for k, (name, label) in enumerate(bars):
+        values = np.rad2deg(np.sqrt(data[f"cue_{name}"].sel(estimate="mean").values))
+        cue_ax.bar(positions + (k - 1.5) * width, values, width, color=("0.75", "0.5", "0.25", "C9")[k], label=label)
+        tallest = max(tallest, float(np.max(values)))
+    cue_ax.set_ylim(0, 1.6 * tallest)  # room for the legend above the bars
+    cue_ax.set_xticks(positions, [textwrap.fill(model, 12) for model in models])
     cue_ax.set_ylabel("posterior SD (degree, root mean variance)")
     cue_ax.set_title("Cue integration (Ma et al. 2006)")
-    cue_ax.legend(fontsize=7)
+    cue_ax.legend(loc="upper left")
     ratio = data["cue_summed_over_optimal_var"]
     ratio_ax.errorbar(positions, ratio.sel(estimate="mean"), yerr=2 * ratio.sel(estimate="se"), fmt="o",
-                      capsize=3, label="variance: summed / optimal (+-2 SE)")
+                      color="k", label="variance: summed / optimal (±2 SE)")
     mean_difference = np.rad2deg(np.sqrt(data["cue_mean_difference"].sel(estimate="mean").values))
     twin = ratio_ax.twinx()
     twin.bar(positions, mean_difference, 0.3, alpha=0.3, color="C3", label="RMS difference of means (degree)")
     ratio_ax.axhline(1.0, color="k", linewidth=0.8)
-    ratio_ax.set_xticks(positions)
-    ratio_ax.set_xticklabels(models, rotation=15, fontsize=8)
+    ratio_ax.set_xticks(positions, [textwrap.fill(model, 12) for model in models])
     ratio_ax.set_ylabel("summed-activity / optimal posterior variance")
     twin.set_ylabel("RMS(summed mean - optimal mean) (degree)")
     ratio_ax.set_title("Summed activity vs optimal combination")
     lines, twin_lines = ratio_ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
-    ratio_ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1], fontsize=7, loc="upper left")
+    ratio_ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1], loc="upper left")
     caption = cue_caption(data)
-    figure.text(0.5, 0.005, caption, ha="center", fontsize=8, wrap=True)
-    figure.tight_layout(rect=(0, 0.04, 1, 1))
+    figure.text(0.5, 0.0, caption, ha="center", va="top", wrap=True)  # below the panels, in the saved area
     return figure
 
 

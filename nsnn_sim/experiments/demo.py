@@ -26,14 +26,12 @@ DESCRIPTION = "A noisy LIF population: raster and population rate against the Si
 SEED = 1
 ORDER = 0
 QUICK = {"n_neurons": 300, "duration": 0.5}
-DPI = 120
 MU, SIGMA = 0.9, 0.5
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--n-neurons", type=int, help="default 1000 (quick: 300)")
-    parser.add_argument("--duration", type=float, help="seconds, default 1.0 (quick: 0.5)")
-    parser.add_argument("--n-trials", type=int, help="default 2")
+OPTIONS = {"--n-neurons": {"type": int, "help": "neurons (default 1000; quick: 300)"},
+           "--duration": {"type": float, "help": "simulated time in s (default 1.0; quick: 0.5)"},
+           "--n-trials": {"type": int, "help": "trials (default 2)"}}
 
 
 def run(quick: bool = False, seed: int = SEED, n_neurons: int = 1000, duration: float = 1.0,

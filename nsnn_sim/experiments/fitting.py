@@ -38,7 +38,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Maximum-likelihood fits of escape-noise NSNN and LIF neurons to spike trains, with model comparison."
 SEED = 20
 ORDER = 90
-DPI = 110
 DT = 1e-3
 BLOCK_STEPS = 100
 N_ORIENTATIONS = 16
@@ -109,9 +108,9 @@ def _truth(model, weights):
     return np.column_stack([weights, np.full(n, decay), np.full(n, scale)])
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--neurons", type=int, help="neurons per recorded population (override)")
-    parser.add_argument("--train-steps", type=int, help="training steps (override; the test data are half as long)")
+OPTIONS = {"--neurons": {"type": int, "help": "neurons per recorded population (default 20; quick: 6)"},
+           "--train-steps": {"type": int, "help": "training steps (default 100000; quick: 20000); the test data are "
+                                                  "half as long"}}
 
 
 def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
@@ -232,74 +231,84 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
 
 
 def figure(data: xr.Dataset):
-    """A: estimates against the truth (+- SE), all parameters, normalised by the truth's spread.
-    B: held-out bits per spike of every candidate. C: time-rescaling KS plots of the NSNN-logistic data.
-    D: tuning curves, recorded and simulated from the fit. E: ISI densities, recorded and fitted.
-    F: the fit of the trains loaded through Neo against the direct fit."""
-    import matplotlib.pyplot as plt
+    """a: estimate minus truth (± SE) of every parameter against the truth. b: held-out bits per spike of
+    every fitted model (bars: pooled over neurons; dots: each neuron). c: time-rescaling KS plots of the
+    NSNN-logistic data. d: tuning curves, recorded and simulated from the fit (± SE). e: ISI densities,
+    recorded and fitted. f: the fit of the trains loaded through Neo against the direct fit. One colour
+    per generating model in a, d, e (the legend on the right), one shade per fitted model in b, c."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    figure, axes = style.subplots(2, 3)
     (recovery_ax, bits_ax, ks_ax), (tuning_ax, isi_ax, neo_ax) = axes
-    markers = "osD^v"
-    for k, parameter in enumerate(data["parameter"].values):
-        for m, model in enumerate(data["model"].values):
+    color_of = {str(model): f"C{m}" for m, model in enumerate(data["model"].values)}
+    fitted = list(dict.fromkeys([str(c) for c in data["candidate"].values]
+                                + [str(c) for c in data["rescaling_model"].values]))
+    shade_of = dict(zip(fitted, style.shades(len(fitted))))
+    style.figure_legend(figure, {model: style.key(color) for model, color in color_of.items()},
+                        title="generating model")
+    markers = dict(zip([str(p) for p in data["parameter"].values], "osD^v"))
+    for parameter, marker in markers.items():
+        for model, color in color_of.items():
             row = data.sel(model=model, parameter=parameter)
-            recovery_ax.errorbar(row["truth"], row["estimate"] - row["truth"], yerr=row["se"], fmt=markers[k],
-                                 color=f"C{m}", markersize=4, capsize=2,
-                                 label=str(model) if k == 0 else None)
-    for k, parameter in enumerate(data["parameter"].values):
-        recovery_ax.plot([], [], markers[k], color="gray", label=str(parameter))
+            recovery_ax.errorbar(row["truth"], row["estimate"] - row["truth"], yerr=row["se"], fmt=marker,
+                                 color=color, markersize=4)
     recovery_ax.axhline(0, color="k", linewidth=0.8)
     recovery_ax.set_xscale("symlog", linthresh=0.05)
+    recovery_ax.set_xticks([-0.5, -0.1, 0, 0.1, 0.5, 1], ["-0.5", "-0.1", "0", "0.1", "0.5", "1"])
     recovery_ax.set_xlabel("true value (weights: membrane units; decay: beta or tau in s; scale)")
-    recovery_ax.set_ylabel("estimate - truth (+- SE)")
+    recovery_ax.set_ylabel("estimate - truth (± SE)")
     recovery_ax.set_title("Parameter recovery (true noise family)")
-    recovery_ax.legend(fontsize=6, ncol=2)
-    width = 0.8 / data.sizes["candidate"]
+    recovery_ax.legend([style.key("gray", linestyle="none", marker=marker) for marker in markers.values()],
+                       list(markers), title="parameter", ncol=2)
+    candidates = [str(c) for c in data["candidate"].values]
+    width = 0.8 / len(candidates)
     positions = np.arange(data.sizes["model"])
-    for c, candidate in enumerate(data["candidate"].values):
+    for c, candidate in enumerate(candidates):
         bits_ax.bar(positions + c * width, data["bits_per_spike"].sel(candidate=candidate), width,
-                    label=str(candidate))
-    bits_ax.set_xticks(positions + width, [str(m) for m in data["model"].values], fontsize=8)
-    bits_ax.set_ylabel("held-out log-likelihood (bits/spike over homogeneous Poisson)")
+                    color=shade_of[candidate], label=candidate)
+        per_neuron = data["bits_per_spike_neuron"].sel(candidate=candidate).values  # (model, neuron)
+        bits_ax.plot(np.repeat(positions + c * width, per_neuron.shape[1]), per_neuron.ravel(), "k.", markersize=2)
+    bits_ax.plot([], [], "k.", markersize=2, label="one neuron")
+    bits_ax.set_xticks(positions + width, [str(m).replace(" ", "\n") for m in data["model"].values])
+    bits_ax.set_ylabel("held-out log-likelihood\n(bits/spike over homogeneous Poisson)")
     bits_ax.set_title("Model comparison on held-out data")
-    bits_ax.set_ylim(bottom=max(0.0, float(data["bits_per_spike"].min()) - 0.05))
-    bits_ax.legend(fontsize=7, title="fitted model")
+    bits_ax.legend(title="fitted model")
     shown = "NSNN logistic"
     quantiles = data["quantile"].values
-    for r, candidate in enumerate(data["rescaling_model"].values):
+    for candidate in data["rescaling_model"].values:
         pvalue = float(data["ks_pvalue"].sel(model=shown, rescaling_model=candidate))
-        ks_ax.plot(quantiles, data["ks_curve"].sel(model=shown, rescaling_model=candidate), color=f"C{r}",
-                   label=f"{candidate} (KS p = {pvalue:.2g})")
-    ks_ax.plot([0, 1], [0, 1], "k-", linewidth=0.8, label="Exp(1) intervals")
+        ks_ax.plot(quantiles, data["ks_curve"].sel(model=shown, rescaling_model=candidate),
+                   color=shade_of[str(candidate)], label=f"{candidate} (KS p = {pvalue:.2g})")
+    ks_ax.plot([0, 1], [0, 1], "k:", linewidth=0.8, label="Exp(1) intervals")
     ks_ax.set_xlabel("uniform quantile")
     ks_ax.set_ylabel("quantile of rescaled intervals 1 - exp(-tau)")
     ks_ax.set_title(f"Time rescaling, held-out {shown} data")
-    ks_ax.legend(fontsize=7)
+    ks_ax.legend(title="fitted model")
     orientation = data["orientation"].values
-    for m, model in enumerate(data["model"].values[:2]):
+    for model in list(color_of)[:2]:
         for neuron in (0, data.sizes["neuron"] // 2):
             tuning_ax.errorbar(orientation, data["tuning_recorded"].sel(model=model, neuron=neuron),
                                yerr=data["tuning_recorded_se"].sel(model=model, neuron=neuron), fmt="o",
-                               color=f"C{m}", markersize=3, capsize=2,
-                               label=f"{model}: recorded (+- SE)" if neuron == 0 else None)
+                               color=color_of[model], markersize=3)
             tuning_ax.errorbar(orientation, data["tuning_fitted"].sel(model=model, neuron=neuron),
                                yerr=data["tuning_fitted_se"].sel(model=model, neuron=neuron), fmt="-",
-                               color=f"C{m}", linewidth=1, label=f"{model}: fitted model simulated"
-                               if neuron == 0 else None)
+                               color=color_of[model], linewidth=1)
+    tuning_ax.errorbar([], [], yerr=[], fmt="o", color="k", markersize=3, label="recorded (± SE)")
+    tuning_ax.errorbar([], [], yerr=[], fmt="-", color="k", linewidth=1, label="fitted model simulated (± SE)")
     tuning_ax.set_xlabel("stimulus orientation (degree)")
     tuning_ax.set_ylabel("firing rate (Hz)")
     tuning_ax.set_title("Tuning curves, held-out stimulus")
-    tuning_ax.legend(fontsize=7)
-    for m, model in enumerate(data["model"].values):
-        isi_ax.step(data["isi"], data["isi_recorded"].sel(model=model), where="mid", color=f"C{m}",
-                    label=f"{model}: recorded")
-        isi_ax.plot(data["isi"], data["isi_fitted"].sel(model=model), "--", color=f"C{m}",
-                    label=f"{model}: fitted")
+    tuning_ax.set_ylim(top=1.3 * tuning_ax.get_ylim()[1])  # room for the legend
+    tuning_ax.legend(loc="upper left", ncol=2)
+    for model, color in color_of.items():
+        isi_ax.step(data["isi"], data["isi_recorded"].sel(model=model), where="mid", color=color)
+        isi_ax.plot(data["isi"], data["isi_fitted"].sel(model=model), "--", color=color)
+    isi_ax.plot([], [], "k-", label="recorded")
+    isi_ax.plot([], [], "k--", label="fitted")
     isi_ax.set_xlabel("inter-spike interval (ms)")
     isi_ax.set_ylabel("probability density (1/ms)")
     isi_ax.set_title("ISI distributions")
-    isi_ax.legend(fontsize=6)
+    isi_ax.legend()
     if int(data.attrs["neo_available"]):
         direct = data["estimate"].sel(model=data.attrs["neo_model"])
         neo_ax.plot(direct.values.ravel(), data["neo_estimate"].values.ravel(), "o", label="every parameter")
@@ -307,11 +316,10 @@ def figure(data: xr.Dataset):
         neo_ax.plot([low, high], [low, high], "k-", linewidth=0.8, label="identity")
         neo_ax.set_xlabel("estimate, spikes from the simulator")
         neo_ax.set_ylabel("estimate, spikes loaded through Neo (from_neo)")
-        neo_ax.legend(fontsize=7)
+        neo_ax.legend()
     else:
         neo_ax.text(0.5, 0.5, "neo not installed (extra 'neo')", ha="center", transform=neo_ax.transAxes)
     neo_ax.set_title(f"Fit of the {data.attrs['neo_model']} trains read through Neo")
-    figure.tight_layout()
     return figure
 
 

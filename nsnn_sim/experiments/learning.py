@@ -46,7 +46,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Noise-driven learning on Randman: NSNN families vs the DSNN, robustness, tuning fit."
 SEED = 5
 ORDER = 60
-DPI = 100
 N_CLASSES = 10
 SPREAD = 0.3  # noise SD of every family (Cauchy: same interquartile range as the Gaussian)
 MODELS = {  # name: (noise, scale)
@@ -117,10 +116,9 @@ def tuning_fit(quick: bool, seed: int, epochs: int | None = None) -> xr.Dataset:
     )
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--patterns", type=int, help="training and test patterns per class (override)")
-    parser.add_argument("--epochs", type=int, help="training epochs (override)")
-    parser.add_argument("--seeds", type=int, help="number of seeds (override)")
+OPTIONS = {"--patterns": {"type": int, "help": "training and test patterns per class (default 100; quick: 40)"},
+           "--epochs": {"type": int, "help": "training epochs (default 30; quick: 10)"},
+           "--seeds": {"type": int, "help": "number of seeds (default 3)"}}
 
 
 def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epochs: int | None = None,
@@ -201,75 +199,74 @@ def _mean_sd(values, axis="seed"):
 def figure(data: xr.Dataset):
     """Noise-driven learning figure from results/learning.nc -> figures/out/learning.png (no simulation here).
 
-    Top row: test-accuracy learning curves (mean +- SD over seeds) of every model; final test accuracy
-    in the learner and in nsnn_sim.simulate with the same weights; the tuning-curve fit (targets and
-    the rates simulated after training). Bottom row: robustness of the trained networks to input spike
-    deletion, spike insertion, a Gaussian current perturbing the membrane, and fast-gradient-sign input
-    perturbations from each model's own gradients (mean +- SD over seeds)."""
-    import matplotlib.pyplot as plt
+    Top row: test-accuracy learning curves (mean ± SD over seeds) of every model; final test accuracy
+    in the learner and in nsnn_sim.simulate with the same weights; training time per epoch; the
+    tuning-curve fit (targets and the rates simulated after training). Bottom row: robustness of the
+    trained networks to input spike deletion, spike insertion, a Gaussian current perturbing the
+    membrane, and fast-gradient-sign input perturbations from each model's own gradients (mean ± SD
+    over seeds). One colour per model in every panel but d (the legend on the right)."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 4, figsize=(20, 9.5))
+    figure, axes = style.subplots(2, 4)
     models = list(data["model"].values)
     epochs = data["epoch"].values
     n_seeds = data.sizes["seed"]
+    style.figure_legend(figure, {model: style.key(f"C{m}") for m, model in enumerate(models)}, title="model")
 
     curves_ax = axes[0, 0]
     for m, model in enumerate(models):
         mean, sd = _mean_sd(data["test_accuracy"].sel(model=model))
-        curves_ax.plot(epochs, mean, color=f"C{m}", label=model)
+        curves_ax.plot(epochs, mean, color=f"C{m}")
         curves_ax.fill_between(epochs, mean - sd, mean + sd, color=f"C{m}", alpha=0.15)
     curves_ax.set_xlabel("epoch")
-    curves_ax.set_ylabel("test accuracy (fraction)")
-    curves_ax.set_title(f"Randman, {data.attrs['randman_n_classes']} classes: learning curves ({n_seeds} seeds, +-SD)")
-    curves_ax.legend(fontsize=7)
+    curves_ax.set_ylabel("test accuracy (fraction, ± SD)")
+    curves_ax.set_title(f"Randman, {data.attrs['randman_n_classes']} classes: learning curves ({n_seeds} seeds)")
 
     bars_ax = axes[0, 1]
     positions = np.arange(len(models))
-    for offset, (name, label) in zip((-0.2, 0.2), (("learner_accuracy", "learner"),
-                                                   ("simulator_accuracy", "nsnn_sim.simulate"))):
+    names = [model.replace(" ", "\n", 1) for model in models]
+    for offset, (name, label, shade) in zip((-0.2, 0.2), (("learner_accuracy", "learner", "0.35"),
+                                                          ("simulator_accuracy", "nsnn_sim.simulate", "0.7"))):
         mean, sd = _mean_sd(data[name])
-        bars_ax.bar(positions + offset, mean, 0.4, yerr=sd, capsize=3, label=f"{label} (mean +- SD over seeds)")
-    bars_ax.set_xticks(positions)
-    bars_ax.set_xticklabels([model.replace(" ", "\n", 1) for model in models], fontsize=7)
+        bars_ax.bar(positions + offset, mean, 0.4, yerr=sd, color=shade, label=f"{label} (mean ± SD over seeds)")
+    bars_ax.set_xticks(positions, names, fontsize=7)
     bars_ax.set_ylabel("test accuracy (fraction)")
     bars_ax.set_ylim(0, 1.05)
     bars_ax.set_title("Same weights, learner vs simulator (independent noise)")
-    bars_ax.legend(fontsize=7, loc="lower left")
+    bars_ax.legend(loc="upper left")
 
     time_ax = axes[0, 2]
     mean, sd = _mean_sd(data["epoch_time"])
-    time_ax.bar(positions, mean, yerr=sd, capsize=3, color=[f"C{m}" for m in range(len(models))])
-    time_ax.set_xticks(positions)
-    time_ax.set_xticklabels([model.replace(" ", "\n", 1) for model in models], fontsize=7)
-    time_ax.set_ylabel("training time per epoch (s)")
+    time_ax.bar(positions, mean, yerr=sd, color=[f"C{m}" for m in range(len(models))])
+    time_ax.set_xticks(positions, names, fontsize=7)
+    time_ax.set_ylabel("training time per epoch (s, ± SD)")
     time_ax.set_title(f"{data.attrs['n_train']} training patterns per epoch, 2 cores")
 
     tuning_ax = axes[0, 3]
     stimulus_deg = np.degrees(data["stimulus"].values)
-    for k, neuron in enumerate((0, 4, 8, 12)):
-        tuning_ax.plot(stimulus_deg, data["target_probability"].sel(neuron=neuron), "-", color=f"C{k}",
-                       label=f"neuron {neuron}: target")
+    shown = (0, 4, 8, 12)
+    for neuron, shade in zip(shown, style.shades(len(shown))):
+        tuning_ax.plot(stimulus_deg, data["target_probability"].sel(neuron=neuron), "-", color=shade)
         tuning_ax.errorbar(stimulus_deg, data["simulated_probability"].sel(neuron=neuron),
                            yerr=2 * data["simulated_probability_se"].sel(neuron=neuron), fmt="o", markersize=3,
-                           color=f"C{k}", label=f"neuron {neuron}: simulated after training (+-2 SE)")
+                           color=shade, label=f"neuron {neuron}")
+    tuning_ax.plot([], [], "k-", label="target")
+    tuning_ax.errorbar([], [], yerr=[], fmt="o", markersize=3, color="k", label="simulated after training (± 2 SE)")
     tuning_ax.set_xlabel("orientation (deg)")
     tuning_ax.set_ylabel("spike probability per step")
     tuning_ax.set_title("Tuning-curve fit: learned input weights, run in simulate")
-    tuning_ax.legend(fontsize=6, ncol=2)
+    tuning_ax.legend()
 
     for ax, (name, dim, xlabel, title) in zip(axes[1], PERTURBATIONS):
         levels = data[dim].values
         for m, model in enumerate(models):
             mean, sd = _mean_sd(data[name].sel(model=model))
-            ax.errorbar(levels, mean, yerr=sd, marker="o", markersize=3, capsize=2, color=f"C{m}", label=model)
-        ax.set_xticks(levels)
-        ax.set_xticklabels([f"{level:g}" for level in levels], fontsize=8)
+            ax.errorbar(levels, mean, yerr=sd, marker="o", markersize=3, color=f"C{m}")
+        ax.set_xticks(levels, [f"{level:g}" for level in levels])
         ax.set_xlabel(xlabel)
-        ax.set_ylabel("test accuracy (fraction)")
+        ax.set_ylabel("test accuracy (fraction, ± SD)")
         ax.set_ylim(0, 1.02)
         ax.set_title(title)
-        ax.legend(fontsize=7)
-    figure.tight_layout()
     return figure
 
 

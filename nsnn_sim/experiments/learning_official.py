@@ -31,22 +31,15 @@ import xarray as xr
 from nsnn_sim import learn
 from nsnn_sim._core.log import get_logger
 from nsnn_sim._core.version import provenance
-from nsnn_sim.experiments.learning import N_CLASSES, SPREAD, build_network
+
+# the same task and sizes as the learning experiment, so the same command-line OPTIONS
+from nsnn_sim.experiments.learning import N_CLASSES, OPTIONS, SPREAD, build_network  # noqa: F401 (OPTIONS)
 
 _log = get_logger(__name__)
 
 DESCRIPTION = "The paper's own NSNN (reference firing, step loss, ensembles) on Randman; steps to the escape NSNN."
 SEED = 5
 ORDER = 61
-DPI = 110
-
-
-def add_options(parser) -> None:
-    parser.add_argument("--patterns", type=int, help="training and test patterns per class (override)")
-    parser.add_argument("--epochs", type=int, help="training epochs (override)")
-    parser.add_argument("--seeds", type=int, help="number of seeds (override)")
-
-
 ENSEMBLES = np.array([1, 2, 4, 8])
 
 
@@ -153,35 +146,35 @@ def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epoc
 
 
 def figure(data: xr.Dataset):
-    """A: final test accuracy of every variant (mean +- SD over seeds). B: accuracy against the number of
-    noisy passes averaged (ensembles)."""
-    import matplotlib.pyplot as plt
+    """a: final test accuracy of every variant (mean ± SD over seeds). b: accuracy against the number of
+    noisy passes averaged (ensembles), in the colours of a."""
+    from nsnn_sim.experiments import _style as style
 
-    figure_, (accuracy_ax, ensemble_ax) = plt.subplots(1, 2, figsize=(15, 5.5), gridspec_kw={"width_ratios": [3, 2]})
+    figure_, (accuracy_ax, ensemble_ax) = style.subplots(1, 2, gridspec_kw={"width_ratios": [3, 2]})
     final = data["test_accuracy"].isel(epoch=-1)
     variants = list(data["variant"].values)
+    colors = [f"C{index % 10}" for index in range(len(variants))]
     positions = np.arange(len(variants))
-    spread = final.std("seed", ddof=1) if data.sizes["seed"] > 1 else final.mean("seed") * 0
-    accuracy_ax.barh(positions, final.mean("seed"), xerr=spread, color="C0", capsize=3,
-                     label=f"mean +- SD over {data.sizes['seed']} seeds")
+    several = data.sizes["seed"] > 1
+    spread = final.std("seed", ddof=1) if several else final.mean("seed") * 0
+    accuracy_ax.barh(positions, final.mean("seed"), xerr=spread, color=colors)
+    accuracy_ax.errorbar([], [], xerr=[], fmt="none", color="k", label=f"± SD over {data.sizes['seed']} seeds")
     accuracy_ax.axvline(1 / N_CLASSES, color="k", linestyle=":", label="chance")
-    accuracy_ax.set_yticks(positions, variants, fontsize=8)
+    accuracy_ax.set_yticks(positions, variants)
     accuracy_ax.invert_yaxis()
     accuracy_ax.set_xlim(0, 1)
     accuracy_ax.set_xlabel("test accuracy after the last epoch (fraction)")
     accuracy_ax.set_title(f"Randman, {data.attrs['epochs']} epochs: the official model and one-factor steps")
-    accuracy_ax.legend(fontsize=8, loc="lower right")
-    for index, variant in enumerate(variants):
+    accuracy_ax.legend(loc="lower right")
+    for variant, color in zip(variants, colors):
         values = data["ensemble_accuracy"].sel(variant=variant)
         ensemble_ax.errorbar(data["n_ensembles"], values.mean("seed"),
-                             yerr=values.std("seed", ddof=1) if data.sizes["seed"] > 1 else None,
-                             marker="o", capsize=2, color=f"C{index % 10}", label=variant)
+                             yerr=values.std("seed", ddof=1) if several else None, marker="o", color=color)
     ensemble_ax.set_xscale("log", base=2)
+    style.log_ticks(ensemble_ax.xaxis, data["n_ensembles"].values)
     ensemble_ax.set_xlabel("noisy passes averaged, n_ensembles")
-    ensemble_ax.set_ylabel("test accuracy (fraction)")
-    ensemble_ax.set_title("Ensembles of noisy passes (the official --n_ensembles)")
-    ensemble_ax.legend(fontsize=6.5)
-    figure_.tight_layout()
+    ensemble_ax.set_ylabel("test accuracy (fraction, ± SD over seeds)")
+    ensemble_ax.set_title("Ensembles of noisy passes\n(--n_ensembles; colours as in a)")
     return figure_
 
 

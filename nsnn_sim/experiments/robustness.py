@@ -64,7 +64,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Official NSNN vs DSNN on digits and Randman under the official perturbations (Holm-corrected)."
 SEED = 11
 ORDER = 62
-DPI = 100
 REQUIRES = {"sklearn": "learn"}
 
 MODELS = {  # name: official_layer settings (Gaussian SD 0.4, the official default)
@@ -92,14 +91,12 @@ PERTURBATIONS = {  # name: (levels, axis label with units, tasks)
 QUICK_LEVELS = [0, 2, 4]  # the level indices kept in quick mode
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--seeds", type=int, help="training seeds per model (override)")
-    parser.add_argument("--max-epochs", dest="max_epochs", type=int, help="epochs of the tuning search (override)")
-    parser.add_argument("--tasks", help="comma-separated subset of digits,randman (default both)")
-    parser.add_argument("--models", help="comma-separated subset of dsnn,reference,membrane,escape (default all; "
-                                          "runs of separate models combine with merge_runs)")
-    parser.add_argument("--attack-samples", dest="attack_samples", type=int,
-                        help="test samples the gradient attacks run on (override)")
+OPTIONS = {"--seeds": {"type": int, "help": "training seeds per model (default 10; quick: 2)"},
+           "--max-epochs": {"type": int, "help": "epochs of the tuning search (default 20; quick: 5)"},
+           "--tasks": {"help": "comma-separated subset of digits,randman (default both)"},
+           "--models": {"help": "comma-separated subset of dsnn,reference,membrane,escape (default all; runs of "
+                                "separate models combine with merge_runs)"},
+           "--attack-samples": {"type": int, "help": "test samples the gradient attacks run on (override)"}}
 
 
 def _sizes(quick: bool) -> dict:
@@ -315,39 +312,38 @@ def _panels(data: xr.Dataset):
 
 
 def figure(data: xr.Dataset):
-    """One panel per (task, perturbation): test accuracy (mean +- SE over seeds) against the level, each
+    """One panel per (task, perturbation): test accuracy (mean ± SE over seeds) against the level, each
     model with 1 (solid) and 4 (dashed) noisy passes."""
-    import matplotlib.pyplot as plt
+    from nsnn_sim.experiments import _style as style
 
     panels = _panels(data)
     columns = 4
     rows = int(np.ceil(len(panels) / columns))
-    figure_, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    figure_, axes = style.subplots(rows, columns, squeeze=False)
     labels = dict(zip(data["perturbation"].values, data.attrs["level_labels"]))
     n_seeds = data.sizes["seed"]
     for ax, (task, kind) in zip(axes.flat, panels):
         x = data["level_value"].sel(perturbation=kind).values
         for m, model in enumerate(data["model"].values):
-            for k, style in zip(data["n_ensembles"].values, ("-", "--")):
+            for k, linestyle in zip(data["n_ensembles"].values, ("-", "--")):
                 values = data["accuracy"].sel(task=task, model=model, perturbation=kind, n_ensembles=k)
                 se = values.std("seed", ddof=1) / np.sqrt(n_seeds) if n_seeds > 1 else None
-                ax.errorbar(x, values.mean("seed"), yerr=se, color=f"C{m}", linestyle=style, marker="o", markersize=3,
-                            capsize=2, label=f"{model}, {int(k)} pass{'es' if k > 1 else ''}")
-        ax.set_xlabel(labels[kind], fontsize=8)
-        ax.set_ylabel("test accuracy (fraction)")
+                ax.errorbar(x, values.mean("seed"), yerr=se, color=f"C{m}", linestyle=linestyle, marker="o",
+                            markersize=3, label=f"{model}, {int(k)} pass{'es' if k > 1 else ''}")
+        ax.set_xlabel(labels[kind])
+        ax.set_ylabel("test accuracy (fraction, ± SE)")
         ax.set_ylim(0, 1)
-        ax.set_title(f"{task}: {kind}", fontsize=9)
+        ax.set_title(f"{task}: {kind}")
     spare = list(axes.flat)[len(panels):]
     for ax in spare:
         ax.axis("off")
     handles, names = axes.flat[0].get_legend_handles_labels()
-    title = f"mean +- SE over {n_seeds} paired seeds"
+    title = f"mean ± SE over {n_seeds} paired seeds"
     if spare:  # the legend in an empty panel, clear of the curves
-        spare[0].legend(handles, names, loc="center", fontsize=7, title=title, title_fontsize=8)
+        spare[0].legend(handles, names, loc="center", title=title)
     else:
-        figure_.legend(handles, names, loc="lower center", fontsize=7, ncol=4, title=title)
+        figure_.legend(handles, names, loc="outside lower center", ncol=4, title=title)
     figure_.suptitle("Official perturbations: NSNNs vs the DSNN (ToyNet, Gaussian noise SD 0.4)")
-    figure_.tight_layout()
     return figure_
 
 

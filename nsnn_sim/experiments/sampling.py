@@ -34,7 +34,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Neural sampling of a Boltzmann distribution by a logistic NSNN, and inference."
 SEED = 21
 ORDER = 50
-DPI = 110
 N_UNITS = 10
 NOISES = {"logistic (exact)": ("logistic", 1.0), "gaussian, matched slope": ("gaussian", 4 / np.sqrt(2 * np.pi)),
           "deterministic": ("none", 1.0)}
@@ -93,45 +92,48 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
 def figure(data: xr.Dataset):
     """Neural sampling figure from results/sampling.nc -> figures/out/sampling.png (no simulation here).
 
-    Left: KL(sampled || exact) against the number of sweeps for logistic noise (exact sampler),
-    Gaussian noise with the same slope, and the deterministic network, with the KL that exact samples
-    would show (the plug-in bias floor). Right: posterior marginals with three units clamped."""
-    import matplotlib.pyplot as plt
+    a: KL(sampled || exact) against the number of sweeps for logistic noise (exact sampler), Gaussian
+    noise with the same slope, and the deterministic network, with the KL that exact samples would
+    show (the plug-in bias floor). b: posterior marginals with three units clamped (± 2 SE)."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, (kl_ax, marginal_ax) = plt.subplots(1, 2, figsize=(14, 5.6))
+    figure, (kl_ax, marginal_ax) = style.subplots(1, 2, gridspec_kw={"width_ratios": [1, 1.5]})
     sweeps = data["sweeps"].values
-    styles = {0: "--", 1: "-"}
-    for n, noise in enumerate(data["noise"].values):
-        for s, scale in enumerate(data["weight_scale"].values):
-            kl_ax.plot(sweeps, data["kl"].sel(noise=noise, weight_scale=scale), styles[s], marker="o", markersize=3,
-                       color=f"C{n}", label=f"{noise}, weight SD {scale:g}")
-    kl_ax.plot(sweeps, data["kl_bias_floor"], "k:", label="exact samples (plug-in bias (2^K - 1)/2N)")
+    styles = dict(zip(data["weight_scale"].values, ("--", "-")))
+    noises = list(data["noise"].values)
+    for n, noise in enumerate(noises):
+        for scale, linestyle in styles.items():
+            kl_ax.plot(sweeps, data["kl"].sel(noise=noise, weight_scale=scale), linestyle, marker="o", markersize=3,
+                       color=f"C{n}")
+    kl_ax.plot(sweeps, data["kl_bias_floor"], "k:")
+    entries = {str(noise): style.key(f"C{n}") for n, noise in enumerate(noises)}
+    entries.update({f"weight SD {scale:g}": style.key(linestyle=linestyle, marker="none")
+                    for scale, linestyle in styles.items()})
+    entries["exact samples: plug-in bias\n(2^K - 1)/2N"] = style.key(linestyle=":", marker="none")
     kl_ax.axhline(0.01, color="gray", linewidth=0.8)
-    kl_ax.text(sweeps[0], 0.012, "0.01 nats", fontsize=8, color="gray")
+    kl_ax.text(sweeps[0], 0.012, "0.01 nats", color="gray")
     kl_ax.set_xscale("log")
     kl_ax.set_yscale("log")
-    kl_ax.set_xlabel(f"sweeps per chain (K = {data.attrs['n_units']} steps each; {data.attrs['n_chains']} chains)")
+    kl_ax.set_xlabel(f"sweeps per chain (K = {data.attrs['n_units']} steps each)")
     kl_ax.set_ylabel("KL(sampled || exact) (nats)")
-    kl_ax.set_title("Logistic NSNN samples the Boltzmann distribution exactly")
-    kl_ax.legend(fontsize=7)
+    kl_ax.set_title(f"Logistic NSNN samples the Boltzmann distribution exactly ({data.attrs['n_chains']} chains)")
+    kl_ax.legend(list(entries.values()), list(entries))
     units = data["unit"].values
     width = 0.2
     marginal_ax.bar(units - 1.5 * width, data["exact_posterior_marginal"], width, color="k", label="exact posterior")
-    for n, noise in enumerate(data["noise"].values):
+    for n, noise in enumerate(noises):
         marginal_ax.bar(units + (n - 0.5) * width, data["posterior_marginal"].sel(noise=noise), width,
-                        yerr=2 * data["posterior_marginal_se"].sel(noise=noise), color=f"C{n}", capsize=2,
-                        label=f"sampled, {noise} (+-2 SE)")
+                        yerr=2 * data["posterior_marginal_se"].sel(noise=noise), color=f"C{n}",
+                        label=f"sampled, {noise} (± 2 SE)")
     marginal_ax.plot(units, data["exact_prior_marginal"], "kx", label="exact prior (no evidence)")
-    for unit, value in enumerate(data["clamped"].values):
-        if value >= 0:
-            marginal_ax.text(unit, 1.03, f"clamped {value}", ha="center", fontsize=7)
-    marginal_ax.set_xticks(units)
-    marginal_ax.set_ylim(0, 1.12)
-    marginal_ax.set_xlabel("unit")
+    clamped = data["clamped"].values
+    marginal_ax.set_xticks(units, [f"{unit}" + (f"\n= {value}" if value >= 0 else "") for unit, value in
+                                   zip(units, clamped)])
+    marginal_ax.set_ylim(0, 1.05)
+    marginal_ax.set_xlabel("unit (= v: clamped to v)")
     marginal_ax.set_ylabel("p(z_k = 1 | evidence)")
     marginal_ax.set_title("Inference: posterior marginals with three units clamped")
-    marginal_ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.12), ncol=3)
-    figure.tight_layout()
+    marginal_ax.legend()
     return figure
 
 

@@ -57,7 +57,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "Stochastic resonance: periodic SNR, aperiodic information and suprathreshold SR in populations."
 SEED = 17
 ORDER = 25
-DPI = 110
 
 LIF_TAU, LIF_DT, MU, AMPLITUDE, SIGNAL_FREQUENCY = 10e-3, 1e-4, 0.8, 0.02, 2.0
 SEGMENT, BIN, BACKGROUND, EXCLUDE = 4.0, 0.01, (1.0, 3.0), 0.5
@@ -335,34 +334,36 @@ def summary(data: xr.Dataset) -> list[str]:
 def figure(data: xr.Dataset):
     """Stochastic-resonance figure from results/stochastic_resonance.nc (no simulation here).
 
-    A: LIF SNR at 2 Hz against sigma with the adiabatic linear-response prediction (shaded: the range
-    fixed before measuring). B: NSNN SNR against the noise scale, three families. C: aperiodic coherence
-    spectra at three sigmas. D: aperiodic I_LB against sigma. E: suprathreshold SR, I_LB of N summed
-    units against sigma with the closed form. F: the LIF's SNR at larger amplitudes and higher
+    a: LIF SNR at 2 Hz against sigma with the adiabatic linear-response prediction (shaded: the range
+    fixed before measuring). b: NSNN SNR against the noise scale, three families. c: aperiodic coherence
+    spectra at three sigmas. d: aperiodic I_LB against sigma. e: suprathreshold SR, I_LB of N summed
+    units against sigma with the closed form. f: the LIF's SNR at larger amplitudes and higher
     frequencies against the adiabatic linear-response prediction."""
-    import matplotlib.pyplot as plt
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    figure, axes = style.subplots(2, 3)
     (lif_ax, nsnn_ax, coherence_ax), (information_ax, population_ax, rate_ax) = axes
     sigma = data["lif_sigma"].values
-    lif_ax.errorbar(sigma, data["lif_snr"], yerr=data["lif_snr_se"], fmt="o", capsize=2, label="LIF simulation (+- SE)")
+    lif_ax.errorbar(sigma, data["lif_snr"], yerr=data["lif_snr_se"], fmt="o", capsize=2, label="LIF simulation (± SE)")
     lif_ax.plot(data["lif_sigma_fine"], data["lif_snr_theory_fine"], "k-", label="adiabatic linear response")
     inside = sigma[data["lif_linear_response_range"].values]
     lif_ax.axvspan(inside.min(), inside.max(), color="gray", alpha=0.15, label="range fixed before (rate >= 5 Hz)")
     lif_ax.axhline(1.0, color="k", linestyle=":", linewidth=0.8)
     lif_ax.set_xscale("log")
+    style.log_ticks(lif_ax.xaxis)
     lif_ax.set_xlabel("membrane noise sigma (stationary SD, membrane units)")
     lif_ax.set_ylabel("SNR at 2 Hz (line / background 1-3 Hz)")
     lif_ax.set_title("Periodic SR, LIF mu 0.8, A 0.02, 2 Hz")
-    lif_ax.legend(fontsize=7)
+    lif_ax.legend()
     for index, (label, noise, snr, se) in enumerate(list(_snr_curves(data))[1:]):
         nsnn_ax.errorbar(noise, snr, yerr=se, fmt="o-", color=f"C{index + 1}", capsize=2, label=label)
     nsnn_ax.axhline(1.0, color="k", linestyle=":", linewidth=0.8, label="no line (SNR = 1)")
     nsnn_ax.set_xscale("log")
+    style.log_ticks(nsnn_ax.xaxis)
     nsnn_ax.set_xlabel("NSNN noise scale per step (family's scale)")
     nsnn_ax.set_ylabel("SNR at 2 Hz")
-    nsnn_ax.set_title("Periodic SR, NSNN beta 0.5 (+- SE)")
-    nsnn_ax.legend(fontsize=7)
+    nsnn_ax.set_title("Periodic SR, NSNN beta 0.5 (± SE)")
+    nsnn_ax.legend()
     aperiodic_sigma = data["aperiodic_sigma"].values
     best = int(np.argmax(data["aperiodic_information"].values))
     for index, k in enumerate(sorted({0, best, aperiodic_sigma.size - 1})):
@@ -373,18 +374,18 @@ def figure(data: xr.Dataset):
     coherence_ax.axvline(float(data.attrs["aperiodic_cutoff_hz"]), color="k", linestyle=":", label="signal cutoff")
     coherence_ax.axhline(0, color="k", linewidth=0.6)
     coherence_ax.set_xlabel("frequency (Hz)")
-    coherence_ax.set_ylabel("coherence (bias-corrected, +- SE)")
+    coherence_ax.set_ylabel("coherence (bias-corrected, ± SE)")
     coherence_ax.set_title("Aperiodic SR: spike train-signal coherence")
-    coherence_ax.legend(fontsize=7)
+    coherence_ax.legend()
     information_ax.errorbar(aperiodic_sigma, data["aperiodic_information"], yerr=data["aperiodic_information_se"],
                             fmt="o-", capsize=2, label="LIF, signal SD 0.05, 0-20 Hz")
     information_ax.axhline(0, color="k", linewidth=0.6)
     information_ax.set_xscale("log")
-    information_ax.xaxis.set_minor_formatter(plt.NullFormatter())
+    style.log_ticks(information_ax.xaxis)
     information_ax.set_xlabel("membrane noise sigma")
-    information_ax.set_ylabel("I_LB (bit/s, +- SE)")
+    information_ax.set_ylabel("I_LB (bit/s, ± SE)")
     information_ax.set_title("Aperiodic SR: coherence lower bound on information")
-    information_ax.legend(fontsize=7)
+    information_ax.legend()
     population_sigma = data["population_sigma"].values / float(data.attrs["population_signal_sd"])
     for index, size in enumerate(data["population_size"].values):
         row = data.sel(population_size=size)
@@ -395,17 +396,17 @@ def figure(data: xr.Dataset):
     population_ax.set_xlabel("noise SD / signal SD (0 = DSNN)")
     population_ax.set_ylabel("I_LB of the summed readout (bit/s)")
     population_ax.set_title("Suprathreshold SR (Stocks 2000), threshold units")
-    population_ax.legend(fontsize=7)
+    population_ax.legend()
     labels = [f"A {a:g}\n{f:g} Hz" for a, f in zip(data["limit_amplitude"].values, data["limit_frequency"].values)]
     positions = np.arange(len(labels))
     rate_ax.errorbar(positions, data["limit_snr"], yerr=data["limit_snr_se"], fmt="o", capsize=2,
-                     label=f"LIF simulation, sigma {data.attrs['limit_sigma']:g} (+- SE)")
+                     label=f"LIF simulation, sigma {data.attrs['limit_sigma']:g} (± SE)")
     rate_ax.plot(positions, data["limit_snr_theory"], "k_", markersize=14, label="adiabatic linear response")
-    rate_ax.set_xticks(positions, labels, fontsize=7)
+    rate_ax.set_xticks(positions, labels)
     rate_ax.set_yscale("log")
+    style.log_ticks(rate_ax.yaxis)
     rate_ax.set_xlabel("signal amplitude A and frequency f")
-    rate_ax.set_ylabel("SNR at f (line / background f +- 1 Hz)")
+    rate_ax.set_ylabel("SNR at f (line / background f ± 1 Hz)")
     rate_ax.set_title("Where the linear response stops holding")
-    rate_ax.legend(fontsize=7)
-    figure.tight_layout()
+    rate_ax.legend()
     return figure

@@ -27,6 +27,8 @@ Examples
 
 from __future__ import annotations
 
+import warnings
+
 import numpy as np
 import xarray as xr
 
@@ -40,7 +42,6 @@ _log = get_logger(__name__)
 DESCRIPTION = "ISI CV, Fano factor and reliability of noisy and deterministic neurons."
 SEED = 11
 ORDER = 20
-DPI = 110
 FAMILIES = {"gaussian": 0.4, "logistic": 0.4, "triangular": 0.6, "uniform": 0.4, "cauchy": 0.2}
 LIF_TAU = 10e-3
 
@@ -61,8 +62,23 @@ def cv_and_se(spikes, groups: int = 10) -> tuple[np.ndarray, np.ndarray]:
     return pooled_cv(spikes)[0], np.nanstd(pooled_cv(spikes, groups), axis=0, ddof=1) / np.sqrt(groups)
 
 
-def fano_1s(spikes, warmup: float) -> np.ndarray:
-    return stats.fano_factor(spikes.crop(warmup), [1.0], across="trials").values[:, 0]
+def fano_and_se(spikes, window: float, groups: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """Fano factor per neuron across trials (:func:`nsnn_sim.analysis.stats.fano_factor`: ``Var/mean`` of
+    the counts in each window position, averaged over positions) and its delete-a-group jackknife SE.
+
+    ``SE^2 = (g - 1)/g * sum_i (F_(i) - mean F_(i))^2`` over the ``g = groups`` estimates ``F_(i)`` that
+    leave out the trials ``trial % g == i``; the run must be a whole number of windows."""
+    counts = spikes.counts(window=window).values  # (trial, neuron, window position)
+
+    def fano(kept):
+        with np.errstate(invalid="ignore"), warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # a neuron without spikes: NaN, as fano_factor
+            return np.nanmean(stats.fano_of_counts(kept, axis=0), axis=-1)
+
+    group = np.arange(spikes.n_trials) % groups
+    leave_out = np.array([fano(counts[group != index]) for index in range(groups)])
+    spread = ((leave_out - leave_out.mean(axis=0)) ** 2).sum(axis=0)
+    return fano(counts), np.sqrt((groups - 1) / groups * spread)
 
 
 def lif_part(quick: bool, seed: int) -> xr.Dataset:
@@ -80,10 +96,12 @@ def lif_part(quick: bool, seed: int) -> xr.Dataset:
     theory_cv = np.array([[ns.theory.isi_cv(mu, sigma, LIF_TAU) for mu in fine] for sigma in sigmas])
     theory_rate = np.array([[ns.theory.siegert_rate(mu, sigma, LIF_TAU) for mu in fine] for sigma in sigmas])
     cv, cv_se = cv_and_se(spikes.crop(warmup))
+    fano, fano_se = fano_and_se(spikes.crop(warmup), 1.0)
     return xr.Dataset(
         {"lif_cv": (("sigma", "mu"), cv.reshape(shape)),
          "lif_cv_se": (("sigma", "mu"), cv_se.reshape(shape)),
-         "lif_fano": (("sigma", "mu"), fano_1s(spikes, warmup).reshape(shape)),
+         "lif_fano": (("sigma", "mu"), fano.reshape(shape)),
+         "lif_fano_se": (("sigma", "mu"), fano_se.reshape(shape)),
          "lif_rate": (("sigma", "mu"), rate, {"units": "Hz"}),
          "lif_theory_cv": (("sigma", "mu_theory"), theory_cv),
          "lif_theory_rate": (("sigma", "mu_theory"), theory_rate, {"units": "Hz"})},
@@ -99,17 +117,21 @@ def nsnn_configs():
 
 def nsnn_part(quick: bool, seed: int) -> xr.Dataset:
     drives = np.linspace(0.2, 1.0, 9 if quick else 17)
-    names, cv, fano, rate = [], [], [], []
+    names, cv, cv_se, fano, fano_se, rate = [], [], [], [], [], []
     for index, (name, model) in enumerate(nsnn_configs()):
         spikes = ns.simulate(model, drives, n_neurons=drives.size, n_steps=1200 if quick else 2200,
-                             n_trials=100 if quick else 300, seed=seed + index).spikes
+                             n_trials=100 if quick else 300, seed=seed + index).spikes.crop(0.2)
         names.append(name)
-        cv.append(pooled_cv(spikes.crop(0.2))[0])
-        fano.append(fano_1s(spikes, 0.2))
-        rate.append(stats.firing_rates(spikes.crop(0.2)).mean("trial").values)
+        for (means, errors), (mean, se) in zip(((cv, cv_se), (fano, fano_se)),
+                                               (cv_and_se(spikes), fano_and_se(spikes, 1.0))):
+            means.append(mean)
+            errors.append(se)
+        rate.append(stats.firing_rates(spikes).mean("trial").values)
+    dims = ("model", "drive")
     return xr.Dataset(
-        {"nsnn_cv": (("model", "drive"), np.array(cv)), "nsnn_fano": (("model", "drive"), np.array(fano)),
-         "nsnn_rate": (("model", "drive"), np.array(rate), {"units": "Hz"})},
+        {"nsnn_cv": (dims, np.array(cv)), "nsnn_cv_se": (dims, np.array(cv_se)),
+         "nsnn_fano": (dims, np.array(fano)), "nsnn_fano_se": (dims, np.array(fano_se)),
+         "nsnn_rate": (dims, np.array(rate), {"units": "Hz"})},
         coords={"model": names, "drive": drives})
 
 
@@ -122,13 +144,16 @@ def fano_window_part(quick: bool, seed: int) -> xr.Dataset:
         ("NSNN logistic escape", ns.NSNN(noise="logistic", noise_scale=0.4, firing="escape", dt=1e-3), 0.4),
         ("DSNN", ns.NSNN(noise="none", dt=1e-3), 0.6),
     ]
-    fano, asymptote = [], []
+    fano, fano_se, asymptote = [], [], []
     for index, (name, model, drive) in enumerate(configs):
         spikes = ns.simulate(model, drive, n_neurons=1, n_steps=int(round(2.2 / model.dt)),
                              n_trials=100 if quick else 400, seed=seed + 50 + index).spikes.crop(0.2)
-        fano.append(stats.fano_factor(spikes, windows, across="trials").values[0])
+        by_window = np.array([fano_and_se(spikes, window) for window in windows])[:, :, 0]  # (window, F | SE)
+        fano.append(by_window[:, 0])
+        fano_se.append(by_window[:, 1])
         asymptote.append(pooled_cv(spikes)[0, 0] ** 2)
-    return xr.Dataset({"fano_window": (("window_model", "window"), np.array(fano)),
+    dims = ("window_model", "window")
+    return xr.Dataset({"fano_window": (dims, np.array(fano)), "fano_window_se": (dims, np.array(fano_se)),
                        "fano_window_cv_squared": ("window_model", np.array(asymptote))},
                       coords={"window_model": [c[0] for c in configs], "window": ("window", windows, {"units": "s"})})
 
@@ -203,78 +228,67 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
 def figure(data: xr.Dataset):
     """Variability figure from results/variability.nc -> figures/out/variability.png (no simulation here).
 
-    A: LIF ISI CV against mean input with Brunel's CV. B: LIF Fano factor (1 s) with the renewal limit
-    CV^2. C: NSNN ISI CV against drive for every noise family and firing rule, and the DSNN. D: Fano
-    factor against counting window. E: rasters under constant and frozen fluctuating input (NSNN and
-    DSNN). F: reliability and spike-time imprecision against the noise level."""
-    import matplotlib.pyplot as plt
+    a: LIF ISI CV against mean input with Brunel's CV. b: LIF Fano factor (1 s) with the renewal limit
+    CV^2. c: NSNN ISI CV against drive for every noise family and firing rule, and the DSNN. d: Fano
+    factor against counting window. e: rasters under constant and frozen fluctuating input (NSNN and
+    DSNN). f: reliability and spike-time imprecision against the noise level. Error bars: 2 SE (CV:
+    from 10 disjoint sets of trials; Fano factor: delete-a-group jackknife over 10 sets of trials)."""
+    from nsnn_sim.experiments import _style as style
 
-    figure, axes = plt.subplots(2, 3, figsize=(16, 9.5))
+    figure, axes = style.subplots(2, 3)
     (cv_ax, fano_ax, nsnn_ax), (window_ax, raster_ax, reliability_ax) = axes
 
     for index, sigma in enumerate(data["sigma"].values):
         color = f"C{index}"
         row = data.sel(sigma=sigma)
-        cv_ax.errorbar(row["mu"], row["lif_cv"], yerr=2 * row["lif_cv_se"], fmt="o", color=color, capsize=2,
-                       label=f"simulation, sigma = {sigma:g}")
-        cv_ax.plot(row["mu_theory"], row["lif_theory_cv"], color=color,
-                   label="Brunel (2000) CV" if index == 0 else None)
-        fano_ax.plot(row["mu"], row["lif_fano"], "o", color=color, label=f"Fano (1 s), sigma = {sigma:g}")
-        fano_ax.plot(row["mu_theory"], row["lif_theory_cv"] ** 2, color=color,
-                     label="renewal limit: theory CV^2" if index == 0 else None)
+        cv_ax.errorbar(row["mu"], row["lif_cv"], yerr=2 * row["lif_cv_se"], fmt="o", color=color,
+                       label=f"sigma = {sigma:g}")
+        cv_ax.plot(row["mu_theory"], row["lif_theory_cv"], color=color)
+        fano_ax.errorbar(row["mu"], row["lif_fano"], yerr=2 * row["lif_fano_se"], fmt="o", color=color,
+                         label=f"sigma = {sigma:g}")
+        fano_ax.plot(row["mu_theory"], row["lif_theory_cv"] ** 2, color=color)
+    cv_ax.plot([], [], "k-", label="Brunel (2000) CV")
+    fano_ax.plot([], [], "k-", label="renewal limit: theory CV$^2$")
     deviation = float(data["lif_cv_relative_deviation"].max())
     cv_ax.set_title(f"Noisy LIF: CV within {100 * deviation:.1f} % of theory")
     cv_ax.set_xlabel("mean input mu (membrane units, threshold 1)")
-    cv_ax.set_ylabel("ISI coefficient of variation")
-    cv_ax.legend(fontsize=8)
-    fano_ax.set_title("Fano factor of 1 s counts tends to CV^2")
-    fano_ax.set_xlabel("mean input mu (membrane units)")
-    fano_ax.set_ylabel("Fano factor (1 s window, across trials)")
-    fano_ax.legend(fontsize=8)
+    cv_ax.set_ylabel("ISI coefficient of variation (±2 SE)")
+    cv_ax.legend()
+    fano_ax.set_title("Fano factor of 1 s counts tends to CV$^2$")
+    fano_ax.set_xlabel("mean input mu (membrane units, threshold 1)")
+    fano_ax.set_ylabel("Fano factor of 1 s counts (±2 SE)")
+    fano_ax.legend()
 
     styles = {"membrane": "-", "escape": "--"}
+    families = list(dict.fromkeys(str(m).split()[0] for m in data["model"].values if not str(m).startswith("det")))
     for name in data["model"].values:
         name = str(name)
         family, _, firing = name.partition(" ")
-        if name.startswith("deterministic"):
-            nsnn_ax.plot(data["drive"], data["nsnn_cv"].sel(model=name), "k-o", markersize=3, label=name)
-            continue
-        color = f"C{list(dict.fromkeys(str(m).split()[0] for m in data['model'].values)).index(family)}"
-        nsnn_ax.plot(data["drive"], data["nsnn_cv"].sel(model=name), styles[firing], color=color, label=name)
+        row = data.sel(model=name)
+        deterministic = name.startswith("deterministic")
+        nsnn_ax.errorbar(data["drive"], row["nsnn_cv"], yerr=2 * row["nsnn_cv_se"],
+                         fmt="-o" if deterministic else styles[firing], markersize=3,
+                         color="k" if deterministic else f"C{families.index(family)}", label=name)
     nsnn_ax.set_title("NSNN (beta 0.5): solid membrane, dashed escape")
     nsnn_ax.set_xlabel("constant drive I per step (threshold 1)")
-    nsnn_ax.set_ylabel("ISI coefficient of variation")
-    nsnn_ax.legend(fontsize=6.5, ncol=2)
+    nsnn_ax.set_ylabel("ISI coefficient of variation (±2 SE)")
+    nsnn_ax.legend()
 
     for index, name in enumerate(data["window_model"].values):
         color = f"C{index}"
-        window_ax.plot(data["window"], data["fano_window"].sel(window_model=name), "o-", color=color, label=str(name))
+        window_ax.errorbar(data["window"], data["fano_window"].sel(window_model=name),
+                           yerr=2 * data["fano_window_se"].sel(window_model=name), fmt="o-", markersize=3,
+                           color=color, label=str(name))
         asymptote = float(data["fano_window_cv_squared"].sel(window_model=name))
         window_ax.axhline(asymptote, color=color, linestyle=":", linewidth=1)
-    window_ax.plot([], [], "k:", label="CV^2 of the same train (renewal limit)")
+    window_ax.plot([], [], "k:", label="CV$^2$ of the same train (renewal limit)")
     window_ax.set_xscale("log")
     window_ax.set_xlabel("counting window (s)")
-    window_ax.set_ylabel("Fano factor (across trials)")
+    window_ax.set_ylabel("Fano factor across trials (±2 SE)")
     window_ax.set_title("Fano factor against counting window")
-    window_ax.legend(fontsize=7)
+    window_ax.legend()
 
-    offset = 0
-    n_trials = int(data.attrs.get("reliability_n_trials", 30))
-    shown = [("constant", 0.1), ("frozen", 0.1), ("constant", 0.0), ("frozen", 0.0)]
-    for condition, level in shown:
-        key = f"raster_{condition}_{level:g}"
-        trials, times = data[f"{key}_trial"].values, data[f"{key}_time"].values
-        keep = trials < 15
-        label = f"{'NSNN sigma ' + format(level, 'g') if level else 'DSNN'}, {condition} input"
-        raster_ax.plot(times[keep], trials[keep] + offset, "|", markersize=3,
-                       color="C3" if condition == "frozen" else "C0")
-        raster_ax.text(0.5, offset + 15.5, label, fontsize=7, ha="center", va="center",
-                       transform=raster_ax.get_yaxis_transform(), backgroundcolor="white")
-        offset += 17
-    raster_ax.set_xlabel("time (s)")
-    raster_ax.set_ylabel("trial (15 per block)")
-    raster_ax.set_yticks([])
-    raster_ax.set_title("Constant vs frozen input (Mainen & Sejnowski)")
+    _rasters(raster_ax, data)
 
     levels = data["noise_level"].values
     for condition, color in (("constant", "C0"), ("frozen", "C3")):
@@ -283,16 +297,32 @@ def figure(data: xr.Dataset):
     twin = reliability_ax.twinx()
     for condition, color in (("constant", "C0"), ("frozen", "C3")):
         twin.plot(levels, data["van_rossum_between_trials"].sel(input=condition), "s--", color=color,
-                  alpha=0.6, label=f"van Rossum distance between trials, {condition}")
+                  alpha=0.6, label=f"van Rossum distance, {condition} input")
     reliability_ax.set_xlabel("membrane noise SD per step (0 = DSNN)")
     reliability_ax.set_ylabel("Schreiber reliability (3 ms Gaussian)")
     twin.set_ylabel("mean van Rossum distance between trials (tau 5 ms)")
-    reliability_ax.set_title(f"Reliability across {n_trials} trials")
-    lines = reliability_ax.get_legend_handles_labels()
-    twin_lines = twin.get_legend_handles_labels()
-    reliability_ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1], fontsize=7, loc="center left")
-    figure.tight_layout()
+    reliability_ax.set_title(f"Reliability across {int(data.attrs.get('reliability_n_trials', 30))} trials")
+    lines, twin_lines = reliability_ax.get_legend_handles_labels(), twin.get_legend_handles_labels()
+    reliability_ax.legend(lines[0] + twin_lines[0], lines[1] + twin_lines[1])
     return figure
+
+
+def _rasters(ax, data: xr.Dataset) -> None:
+    """15 trials of each of four conditions, one block above the other, each block named."""
+    offset = 0
+    for condition, level in [("constant", 0.1), ("frozen", 0.1), ("constant", 0.0), ("frozen", 0.0)]:
+        key = f"raster_{condition}_{level:g}"
+        trials, times = data[f"{key}_trial"].values, data[f"{key}_time"].values
+        keep = trials < 15
+        label = f"{'NSNN sigma ' + format(level, 'g') if level else 'DSNN'}, {condition} input"
+        ax.plot(times[keep], trials[keep] + offset, "|", markersize=2.5, color="C3" if condition == "frozen" else "C0")
+        ax.text(1.01, offset + 7, label, fontsize=7, ha="left", va="center", transform=ax.get_yaxis_transform())
+        offset += 17
+    ax.set_ylim(-1, offset - 1)
+    ax.set_xlabel("time (s)")
+    ax.set_ylabel("trial (15 per block)")
+    ax.set_yticks([])
+    ax.set_title("Constant vs frozen input (Mainen & Sejnowski)")
 
 
 def summary(data: xr.Dataset) -> list[str]:
