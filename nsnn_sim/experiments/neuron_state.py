@@ -44,18 +44,17 @@ MAX_LAG = 15
 FANO_WINDOW_ISIS = 100  # the counting window, in mean ISIs of the population
 
 
-def add_options(parser) -> None:
-    parser.add_argument("--n-neurons", type=int, help="default 1000 (quick: 100)")
-    parser.add_argument("--duration", type=float, help="seconds per neuron, default 100 (quick: 12)")
+OPTIONS = {"--n-neurons": {"type": int, "help": "neurons per condition (default 1000; quick: 100)"},
+           "--duration": {"type": float, "help": "seconds per neuron (default 100; quick: 12)"}}
 
 
 def _model(tau_syn: float = 0.0, b: float = 0.0) -> LIF:
     common = dict(tau=TAU, tau_ref=TAU_REF, dt=DT, method="exact")
     if tau_syn > 0:  # the noise passes the synapse; the membrane has none of its own
         return LIF(noise="none", synapses={"syn": ExpSynapse(tau_syn, SIGMA)}, **common)
-    if b > 0:
+    if b > 0:  # with state the threshold is checked on the grid (a few % fewer spikes than continuous time)
         return LIF(sigma=SIGMA, adaptation=Adaptation(TAU_W, 0.0, b), **common)
-    return LIF(sigma=SIGMA, **common)
+    return LIF(sigma=SIGMA, threshold_crossing="substep", **common)
 
 
 def _statistics(spikes) -> dict:
@@ -109,9 +108,9 @@ def run(quick: bool = False, seed: int = SEED, n_neurons: int = 1000, duration: 
 
 
 def figure(data: xr.Dataset):
-    import matplotlib.pyplot as plt
+    from nsnn_sim.experiments import _style as style
 
-    fig, axes = plt.subplots(2, 3, figsize=(12, 7), constrained_layout=True)
+    fig, axes = style.subplots(2, 3)
     for row, (sweep, label, scale) in enumerate((("tau_syn", "synaptic time constant tau_syn (ms)", 1e3),
                                                   ("adaptation_b", "adaptation jump b (membrane units)", 1.0))):
         part = data.where(data.sweep == sweep, drop=True)
@@ -120,27 +119,23 @@ def figure(data: xr.Dataset):
         ax.errorbar(x, part.rate, 2 * part.rate_se, fmt="o", label="simulation (+-2 SE)")
         ax.plot(x, part.theory_rate, "k--", label="Fourcaud-Brunel" if sweep == "tau_syn" else "mean adaptation")
         ax.set(xlabel=label, ylabel="rate (Hz)")
-        ax.legend(loc="best", fontsize=8)
+        ax.legend()
         ax = axes[row, 1]
         for lag in (1, 2, 3):
             ax.errorbar(x, part.rho.sel(lag=lag), 2 * part.rho_se.sel(lag=lag), fmt="o-", label=f"rho_{lag}")
         ax.axhline(0.0, color="grey", lw=0.8)
         ax.set(xlabel=label, ylabel="ISI serial correlation")
-        ax.legend(loc="best", fontsize=8)
+        ax.legend()
         ax = axes[row, 2]
         ax.errorbar(x, part.fano, 2 * part.fano_se, fmt="o", label="Fano factor, long windows")
         ax.errorbar(x, part.fano_limit, 2 * part.fano_limit_se, fmt="s", mfc="none",
                     label="CV^2 (1 + 2 sum rho_k)")
         ax.plot(x, part.cv**2, "k:", label="CV^2 (renewal)")
         ax.set(xlabel=label, ylabel="Fano factor")
-        ax.legend(loc="best", fontsize=8)
+        ax.legend()
         if sweep == "tau_syn":
             for ax in axes[row]:
                 ax.set_xscale("symlog", linthresh=0.5)
-    for ax, letter in zip(axes.ravel(), "abcdef"):
-        ax.set_title(letter, loc="left", fontweight="bold")
-    if data.attrs.get("quick"):
-        fig.suptitle("quick mode", color="grey")
     return fig
 
 
