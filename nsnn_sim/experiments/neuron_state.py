@@ -117,7 +117,9 @@ def figure(data: xr.Dataset):
         x = part.value.values * scale
         ax = axes[row, 0]
         ax.errorbar(x, part.rate, 2 * part.rate_se, fmt="o", label="simulation (+-2 SE)")
-        ax.plot(x, part.theory_rate, "k--", label="Fourcaud-Brunel" if sweep == "tau_syn" else "mean adaptation")
+        valid = part.value.values <= 0.5 * TAU if sweep == "tau_syn" else np.ones(x.size, bool)  # first order
+        ax.plot(x[valid], part.theory_rate.values[valid], "k--",
+                label="Fourcaud-Brunel (tau_syn <= tau/2)" if sweep == "tau_syn" else "mean adaptation")
         ax.set(xlabel=label, ylabel="rate (Hz)")
         ax.legend()
         ax = axes[row, 1]
@@ -135,7 +137,9 @@ def figure(data: xr.Dataset):
         ax.legend()
         if sweep == "tau_syn":
             for ax in axes[row]:
-                ax.set_xscale("symlog", linthresh=0.5)
+                ax.set_xscale("symlog", linthresh=1.0, linscale=0.5)
+                ax.set_xticks(x, [f"{value:g}" for value in x])
+                ax.set_xlim(-0.2, x.max() * 1.4)
     return fig
 
 
