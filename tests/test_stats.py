@@ -618,7 +618,7 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     pooled = stats.isi_cv(spikes, pool="trials").values
     np.testing.assert_array_equal(variability.pooled_cv(spikes)[0], pooled)
     np.testing.assert_array_equal(variability.cv_and_se(spikes)[0], pooled)
-    np.testing.assert_array_equal(variability.fano_1s(spikes, 0.2),
+    np.testing.assert_array_equal(variability.fano_and_se(spikes.crop(0.2), 1.0)[0],
                                   stats.fano_factor(spikes.crop(0.2), [1.0], across="trials").values[:, 0])
     np.testing.assert_array_equal(crossval.unit_cv(spikes), stats.isi_cv(spikes).values.ravel())
     counts = spikes.counts(0.05).values

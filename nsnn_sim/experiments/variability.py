@@ -36,6 +36,7 @@ import nsnn_sim as ns
 from nsnn_sim._core.log import get_logger
 from nsnn_sim._core.version import provenance
 from nsnn_sim.analysis import stats
+from nsnn_sim.analysis._common import _jackknife_se
 
 _log = get_logger(__name__)
 
@@ -76,9 +77,7 @@ def fano_and_se(spikes, window: float, groups: int = 10) -> tuple[np.ndarray, np
             return np.nanmean(stats.fano_of_counts(kept, axis=0), axis=-1)
 
     group = np.arange(spikes.n_trials) % groups
-    leave_out = np.array([fano(counts[group != index]) for index in range(groups)])
-    spread = ((leave_out - leave_out.mean(axis=0)) ** 2).sum(axis=0)
-    return fano(counts), np.sqrt((groups - 1) / groups * spread)
+    return fano(counts), _jackknife_se([fano(counts[group != index]) for index in range(groups)])
 
 
 def lif_part(quick: bool, seed: int) -> xr.Dataset:
