@@ -263,6 +263,43 @@ def _lower_bound(values, first, last, target):
     return first
 
 
+@njit(cache=True, inline="always")
+def _block_synapses(synapses, pre, n_blocks, start, stop):
+    """``(first, last)``: the synapses of ``pre`` onto the block of posts ``start:stop`` (the CSR row of ``pre``
+    is sorted by post; with one block, the whole row)."""
+    first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
+    if n_blocks > 1:
+        first = _lower_bound(synapses.post, first, last, start)
+        last = _lower_bound(synapses.post, first, last, stop)
+    return first, last
+
+
+@njit(cache=True, inline="always")
+def _append_window(fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count):
+    """Append the spikes of one window of the recurrent kernels (``fired``: block ``b``'s spikes of each step
+    listed from its first neuron, ``n_fired[trial, offset, b]`` of them) to the output buffers, in (trial, step,
+    block, order of firing) order, growing the buffers when needed. Returns the buffers and the new count."""
+    n_trials, n_blocks = n_fired.shape[0], n_fired.shape[2]
+    total = 0
+    for trial in range(n_trials):
+        for offset in range(steps_now):
+            for block in range(n_blocks):
+                total += n_fired[trial, offset, block]
+    while count + total > out_step.size:
+        out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
+        out_step = _grown(out_step, count)
+    for trial in range(n_trials):
+        for offset in range(steps_now):
+            for block in range(n_blocks):
+                start = block * n_neurons // n_blocks
+                for k in range(n_fired[trial, offset, block]):
+                    out_trial[count] = trial
+                    out_neuron[count] = fired[trial, offset, start + k]
+                    out_step[count] = first_step + offset
+                    count += 1
+    return out_trial, out_neuron, out_step, count
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neurons, n_steps, n_blocks,
                    record_column, state):
@@ -341,11 +378,8 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
                 for source in range(n_blocks):
                     source_start = source * n_neurons // n_blocks
                     for k in range(n_fired[trial, offset, source]):
-                        pre = fired[trial, offset, source_start + k]
-                        first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
-                        if n_blocks > 1:
-                            first = _lower_bound(synapses.post, first, last, start)
-                            last = _lower_bound(synapses.post, first, last, stop)
+                        first, last = _block_synapses(synapses, fired[trial, offset, source_start + k], n_blocks,
+                                                      start, stop)
                         if same_delay:  # one target row for all synapses: no per-synapse delay
                             if step + synapses.min_delay < n_steps:
                                 target = row + synapses.min_delay
@@ -361,23 +395,8 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
                                 if target >= ring_length:
                                     target -= ring_length
                                 arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
-        total = 0
-        for trial in range(n_trials):
-            for offset in range(steps_now):
-                for block in range(n_blocks):
-                    total += n_fired[trial, offset, block]
-        while count + total > out_step.size:
-            out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
-            out_step = _grown(out_step, count)
-        for trial in range(n_trials):
-            for offset in range(steps_now):
-                for block in range(n_blocks):
-                    start = block * n_neurons // n_blocks
-                    for k in range(n_fired[trial, offset, block]):
-                        out_trial[count] = trial
-                        out_neuron[count] = fired[trial, offset, start + k]
-                        out_step[count] = first_step + offset
-                        count += 1
+        out_trial, out_neuron, out_step, count = _append_window(
+            fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count)
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
@@ -460,11 +479,8 @@ def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synap
                     for source in range(n_blocks):
                         source_start = source * n_neurons // n_blocks
                         for k in range(n_fired[trial, offset, source]):
-                            pre = fired[trial, offset, source_start + k]
-                            first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
-                            if n_blocks > 1:
-                                first = _lower_bound(synapses.post, first, last, start)
-                                last = _lower_bound(synapses.post, first, last, stop)
+                            first, last = _block_synapses(synapses, fired[trial, offset, source_start + k],
+                                                          n_blocks, start, stop)
                             for synapse in range(first, last):
                                 delay = synapses.delay[synapse]
                                 if step + delay < n_steps:
@@ -473,23 +489,8 @@ def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synap
                                         target -= ring_length
                                     arriving[trial, target, synapse_receptor[synapse], synapses.post[synapse]] += (
                                         synapses.weight[synapse])
-        total = 0
-        for trial in range(n_trials):
-            for offset in range(steps_now):
-                for block in range(n_blocks):
-                    total += n_fired[trial, offset, block]
-        while count + total > out_step.size:
-            out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
-            out_step = _grown(out_step, count)
-        for trial in range(n_trials):
-            for offset in range(steps_now):
-                for block in range(n_blocks):
-                    start = block * n_neurons // n_blocks
-                    for k in range(n_fired[trial, offset, block]):
-                        out_trial[count] = trial
-                        out_neuron[count] = fired[trial, offset, start + k]
-                        out_step[count] = first_step + offset
-                        count += 1
+        out_trial, out_neuron, out_step, count = _append_window(
+            fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count)
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 

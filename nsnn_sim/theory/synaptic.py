@@ -29,7 +29,7 @@ from nsnn_sim.theory.lif import _check, siegert_rate
 
 __all__ = ["ZETA_HALF", "coloured_noise_shift", "fourcaud_brunel_rate"]
 
-#: |zeta(1/2)|, the Riemann zeta function's magnitude at 1/2
+#: The magnitude of the Riemann zeta function at 1/2, ``|zeta(1/2)|``
 ZETA_HALF = 1.4603545088095868
 
 
