@@ -62,7 +62,7 @@ from nsnn_sim.simulator.network import (
 )
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_step, rule_codes
 from nsnn_sim.simulator.results import SimulationResult
-from nsnn_sim.simulator.state import state_update
+from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["simulate"]
@@ -400,19 +400,84 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
+                         scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
+                         connected, arriving, fired, n_fired, column, state):
+    """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
+    listed in ``fired`` for its block; returns its remaining dead time.
+
+    Compiled apart from the parallel region and without reference counting (``_nrt=False``: it allocates
+    nothing, and every array it is handed outlives the call): Numba would otherwise count the references of
+    the arrays handed to the inlined step functions at every step, an atomic operation on memory both cores
+    share (measured: 2x slower on one thread, no gain from the second).
+    """
+    # the commonest state (a membrane and one synaptic current, adaptation or threshold) with literal sizes and
+    # no noise: the compiler unrolls the update into registers (measured: 1.7x faster; each such case adds
+    # about 6 s to the first compilation)
+    if n_noise == 0 and x_i.size == 2:
+        return _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
+                            scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
+                            connected, arriving, fired, n_fired, column, state)
+    return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
+                        x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
+                        connected, arriving, fired, n_fired, column, state)
+
+
+@njit(cache=True, inline="always")
+def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i, scratch,
+                 draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row, connected, arriving,
+                 fired, n_fired, column, state):
+    """The step loop of :func:`_state_neuron_window`."""
+    constants = neuron_constants(p, i)
+    n_neurons, n_receptors = keys.shape[1], arriving.shape[2]
+    ring_length = arriving.shape[1]
+    key_membrane, key_firing = keys[trial, i, 0], keys[trial, i, 1]
+    row = first_row
+    # the window's inputs and random numbers first: what arrived, then each Poisson group in turn (the order
+    # of the additions of the one-neuron loop), then the noise and firing draws
+    for offset in range(steps_now):
+        for r in range(n_receptors):
+            if connected:
+                draws[offset, r] = arriving[trial, row, r, i]
+                arriving[trial, row, r, i] = 0.0
+            else:
+                draws[offset, r] = 0.0
+        row = row + 1 if row + 1 < ring_length else 0
+    for group in range(poisson_receptor.size):
+        receptor = poisson_receptor[group]
+        for offset in range(steps_now):
+            draws[offset, receptor] += _poisson_group(inputs, tables, group, i, first_step + offset, poisson_keys,
+                                                      trial * n_neurons + i)
+    for offset in range(steps_now):
+        state_draws(draws, offset, n_receptors, n_noise, first_step + offset, key_membrane, key_firing, codes)
+    drive = inputs.current[trial, :, i]
+    for offset in range(steps_now):
+        step = first_step + offset
+        refractory_i, spike = state_update(c, n, n_noise, clamp, x_i, scratch, refractory_i, drive[step], draws, offset,
+                                           n_receptors, constants, codes)
+        if spike:
+            fired[trial, offset, start + n_fired[trial, offset, block]] = i
+            n_fired[trial, offset, block] += 1
+        if column >= 0:
+            state[trial, step, column] = x_i[0]
+    return refractory_i
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, n_trials,
+def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, n_trials,
                n_neurons, n_steps, n_blocks, record_column, state):
     """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
     without recurrent connections. Returns spike (trial, neuron, step) arrays, unsorted.
 
-    The schedule is :func:`_run_connected`'s (an unconnected population is one window of ``n_steps``), with
+    The schedule is :func:`_run_connected`'s (an unconnected population has no ring buffer), with
     the state vector of each neuron kept in a small array and the ring buffer split by receptor: every entry
     still receives its additions in one fixed order, so the result is bit-identical for any thread count.
     """
     n_groups = inputs.poisson_sources.size
     n_receptors = cs.receptor.shape[1]
     n_variables = cs.propagator.shape[1]
+    n_noise, clamp = cs.noise.shape[2], cs.clamp
     keys = np.empty((n_trials, n_neurons, 3), dtype=np.uint64)
     poisson_keys = np.empty((n_trials * n_neurons, n_groups), dtype=np.uint64)
     x = np.empty((n_trials, n_neurons, n_variables))
@@ -425,9 +490,11 @@ def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synap
         x[trial, i, 0] = initial[trial, i]
     codes = rule_codes(p)
     refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
+    connected = synapses.post.size > 0
     window = max(1, min(synapses.min_delay, n_steps))
-    ring_length = min(synapses.max_delay, n_steps) + window
-    arriving = np.zeros((n_trials, ring_length, n_receptors, n_neurons))
+    # without connections nothing arrives: no ring, so memory does not grow with the window
+    ring_length = min(synapses.max_delay, n_steps) + window if connected else 1
+    arriving = np.zeros((n_trials, ring_length if connected else 0, n_receptors, n_neurons))
     fired = np.empty((n_trials, window, n_neurons), dtype=np.int32)
     n_fired = np.zeros((n_trials, window, n_blocks), dtype=np.int64)
     out_trial = np.empty(_INITIAL_CAPACITY, dtype=np.int32)
@@ -441,35 +508,15 @@ def _run_state(p, cs, inputs, tables, poisson_receptor, initial, synapses, synap
             trial, block = task // n_blocks, task % n_blocks
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
             scratch = np.empty(n_variables)
-            jumps = np.empty(n_receptors)
+            draws = np.empty((steps_now, n_receptors + n_noise + 1))
             for offset in range(steps_now):
                 n_fired[trial, offset, block] = 0
             for i in range(start, stop):
-                constants = neuron_constants(p, i)
-                set_i = cs.set_of[i]
-                x_i = x[trial, i]
-                refractory_i = refractory_left[trial, i]
-                column = record_column[i]
-                row = first_row
-                for offset in range(steps_now):
-                    step = first_step + offset
-                    for r in range(n_receptors):
-                        jumps[r] = arriving[trial, row, r, i]
-                        arriving[trial, row, r, i] = 0.0
-                    for group in range(n_groups):
-                        jumps[poisson_receptor[group]] += _poisson_group(inputs, tables, group, i, step, poisson_keys,
-                                                                         trial * n_neurons + i)
-                    refractory_i, spike = state_update(cs, set_i, x_i, scratch, refractory_i,
-                                                       inputs.current[trial, step, i], jumps, step,
-                                                       keys[trial, i, 0], keys[trial, i, 1], constants, codes)
-                    if spike:
-                        fired[trial, offset, start + n_fired[trial, offset, block]] = i
-                        n_fired[trial, offset, block] += 1
-                    if column >= 0:
-                        state[trial, step, column] = x_i[0]
-                    row = row + 1 if row + 1 < ring_length else 0
-                refractory_left[trial, i] = refractory_i
-        if synapses.post.size > 0:
+                refractory_left[trial, i] = _state_neuron_window(
+                    p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys,
+                    keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
+                    steps_now, first_row, connected, arriving, fired, n_fired, record_column[i], state)
+        if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
                 start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
@@ -641,22 +688,28 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trial
         return trial_ids[order], neurons[order], steps[order]
 
 
+#: neuron-steps per window of an unconnected population with more state (the spike buffer's size, int32 each)
+_UNCONNECTED_WINDOW_WORK = 2**22
+
+
 def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors, initial, synapses, seed_u64,
                     n_trials, n_neurons, n_steps, n_threads, record_column, state):
-    """Run :func:`_run_state` (one window of ``n_steps`` without connections); sorted spike arrays."""
+    """Run :func:`_run_state` (windows of :data:`_UNCONNECTED_WINDOW_WORK` neuron-steps without connections);
+    sorted spike arrays."""
     poisson_receptor, synapse_receptor = receptors
-    if synapses is None:
+    if synapses is None:  # windows of about 2**22 neuron-steps: the spike buffer stays small at any length
+        window = max(1, min(n_steps, _UNCONNECTED_WINDOW_WORK // (n_trials * n_neurons)))
         synapses = CompiledConnections(np.zeros(n_neurons + 1, dtype=np.int64), np.zeros(0, dtype=np.int32),
-                                       np.zeros(0), np.zeros(0, dtype=np.int64), 1, max(1, n_steps))
+                                       np.zeros(0), np.zeros(0, dtype=np.int64), 1, window)
     synapse_receptor = np.full(synapses.post.size, synapse_receptor, dtype=np.int64)
     n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
     try:
         trial_ids, neurons, steps = _run_state(
-            compiled, compiled_state, compiled_inputs, tables, poisson_receptor, initial, synapses, synapse_receptor,
-            seed_u64, np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column,
-            state)
+            compiled, compiled_state, pack(compiled_state), compiled_inputs, tables, poisson_receptor, initial,
+            synapses, synapse_receptor, seed_u64, np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps),
+            np.int64(n_blocks), record_column, state)
     finally:
         numba.set_num_threads(previous_threads)
     order = np.lexsort((steps, neurons, trial_ids))

@@ -252,13 +252,45 @@ class CompiledState(NamedTuple):
     clamp: int
 
 
+def pack(cs: "CompiledState") -> np.ndarray:
+    """Each set's maps in one row ``(n_sets, K)``, the layout :func:`state_update` reads: for ``d`` variables,
+    ``k`` normals and ``R`` receptors, the free map ``P (d*d), bias (d), drive (d), L (d*k)``, the held map in the
+    same layout, then ``receptor (R*d), threshold_weight (d), spike_jump (d)``. One contiguous row per neuron
+    keeps the step loop free of per-array bookkeeping (Numba counts references of every array it is handed)."""
+    n_sets = cs.propagator.shape[0]
+    parts = (cs.propagator, cs.bias, cs.drive, cs.noise, cs.held_propagator, cs.held_bias, cs.held_drive,
+             cs.held_noise, cs.receptor, cs.threshold_weight, cs.spike_jump)
+    return np.ascontiguousarray(np.concatenate([part.reshape(n_sets, -1) for part in parts], axis=1))
+
+
 @njit(cache=True, inline="always")
-def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, key_membrane, key_firing, constants,
+def state_draws(draws, offset, n_receptors, n_noise, step, key_membrane, key_firing, codes):
+    """The random numbers of one step of :func:`state_update`, into ``draws[offset, n_receptors:]``: the normals
+    ``eps_j`` (``j < n_noise``), each the ziggurat normal of the neuron's membrane stream at counter
+    ``step + j*2**56``, so ``j = 0`` is the draw of the one-variable neuron (an NSNN's membrane noise of another
+    family: its ppf of the stream's uniform, as the one-variable NSNN draws it); then the firing rule's uniform
+    of the firing stream at ``step`` (stochastic rules only)."""
+    family, firing = codes[0], codes[1]
+    family_noise = (firing == FIRING_MEMBRANE or firing == FIRING_REFERENCE) and family != GAUSSIAN and family != NONE
+    for j in range(n_noise):
+        counter = np.uint64(step) + (np.uint64(j) << np.uint64(56))
+        if family_noise and j == 0:
+            draws[offset, n_receptors + j] = ppf(family, uniform(key_membrane, counter), 1.0)
+        else:
+            draws[offset, n_receptors + j] = normal(key_membrane, counter)
+    if firing == FIRING_ESCAPE or firing == FIRING_REFERENCE or firing == FIRING_HAZARD:
+        draws[offset, n_receptors + n_noise] = uniform(key_firing, step)
+
+
+@njit(cache=True, inline="always")
+def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, draws, offset, n_receptors, constants,
                  codes):
     """One step of a neuron with more state: propagate, add noise and inputs, fire, reset and jump.
 
-    ``x`` (the neuron's ``d`` variables, ``u`` first) is updated in place (``scratch`` is a work array of the
-    same size); ``arriving[r]`` is the summed weight of the inputs to receptor ``r`` this step. Returns
+    ``c`` is the neuron's set's row of :func:`pack` (``n`` variables, ``n_noise`` normals per step; ``clamp`` 1
+    when the dead time holds ``u``). ``x`` (the neuron's ``n`` variables, ``u`` first) is updated in place
+    (``scratch`` is a work array of the same size). ``draws[offset]`` holds this step's summed input weight to
+    each of the ``n_receptors`` receptors, then its random numbers (:func:`state_draws`). Returns
     ``(refractory_left, spike)``. The order within a step::
 
         x <- P x + bias + drive*I(t) + L eps + sum_r receptor[r]*arriving[r]
@@ -266,51 +298,43 @@ def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, ke
         on a spike: x[0] <- reset(x[0]);  x <- x + spike_jump;  held for refractory_steps steps
 
     While held, the held map applies (``refractory="clamp"``: ``u`` fixed, delta inputs lost, currents and
-    adaptation evolving) and the neuron cannot fire. ``eps_j`` is the ziggurat normal of the neuron's membrane
-    stream at counter ``step + j*2**56``, so ``j = 0`` is the draw of the one-variable neuron (an NSNN's
-    membrane noise of another family: its ppf of the stream's uniform, as the one-variable NSNN draws it).
+    adaptation evolving) and the neuron cannot fire. The random numbers are drawn apart from this update so
+    that the update's loop holds no call: the state stays in registers.
     """
     held = refractory_left > 0
-    free = not (held and cs.clamp == 1)
-    n = x.size
+    free = not (held and clamp == 1)
+    half = n * n + 2 * n + n * n_noise  # one map: P, bias, drive, L
+    base = 0 if free else half
     for a in range(n):
-        if free:
-            total = cs.bias[s, a] + cs.drive[s, a] * current
-            for b in range(n):
-                total += cs.propagator[s, a, b] * x[b]
-        else:
-            total = cs.held_bias[s, a] + cs.held_drive[s, a] * current
-            for b in range(n):
-                total += cs.held_propagator[s, a, b] * x[b]
+        total = c[base + n * n + a] + c[base + n * n + n + a] * current
+        for b in range(n):
+            total += c[base + a * n + b] * x[b]
         scratch[a] = total
-    family, firing = codes[0], codes[1]
-    # the membrane's own noise of a non-Gaussian family (an NSNN's) is its ppf of the stream's uniform; every
-    # other source (Gaussian membranes, synapses) is a ziggurat normal
-    family_noise = (firing == FIRING_MEMBRANE or firing == FIRING_REFERENCE) and family != GAUSSIAN and family != NONE
-    for j in range(cs.noise.shape[2]):
-        counter = np.uint64(step) + (np.uint64(j) << np.uint64(56))
-        if family_noise and j == 0:
-            eps = ppf(family, uniform(key_membrane, counter), 1.0)
-        else:
-            eps = normal(key_membrane, counter)
+    noise = base + n * n + 2 * n
+    for j in range(n_noise):
+        eps = draws[offset, n_receptors + j]
         for a in range(n):
-            scratch[a] += (cs.noise[s, a, j] if free else cs.held_noise[s, a, j]) * eps
-    for r in range(arriving.size):
-        weight = arriving[r]
+            scratch[a] += c[noise + a * n_noise + j] * eps
+    receptor = 2 * half
+    for r in range(n_receptors):
+        weight = draws[offset, r]
         if weight != 0.0 and (free or r > 0):
             for a in range(n):
-                scratch[a] += cs.receptor[s, r, a] * weight
+                scratch[a] += c[receptor + r * n + a] * weight
+    threshold_weight = receptor + n_receptors * n
     threshold = constants[4]
     for a in range(n):
         x[a] = scratch[a]
-        threshold += cs.threshold_weight[s, a] * scratch[a]
+        threshold += c[threshold_weight + a] * scratch[a]
     if held:
         return refractory_left - 1, False
     u = x[0]
+    family, firing = codes[0], codes[1]
     if firing == FIRING_ESCAPE or firing == FIRING_REFERENCE:  # reference: the cdf of the already-noisy u
-        spike = below_cdf(family, uniform(key_firing, step), u - threshold, constants[3])
+        spike = below_cdf(family, draws[offset, n_receptors + n_noise], u - threshold, constants[3])
     elif firing == FIRING_HAZARD:
-        spike = uniform(key_firing, step) < -math.expm1(-constants[7] * math.exp((u - threshold) / constants[3]))
+        spike = draws[offset, n_receptors + n_noise] < -math.expm1(-constants[7] * math.exp((u - threshold)
+                                                                                            / constants[3]))
     else:
         spike = u >= threshold
     if spike:
@@ -318,8 +342,9 @@ def state_update(cs, s, x, scratch, refractory_left, current, arriving, step, ke
             x[0] = constants[5]
         else:
             x[0] = u - (threshold - constants[5])
+        spike_jump = threshold_weight + n
         for a in range(n):
-            x[a] += cs.spike_jump[s, a]
+            x[a] += c[spike_jump + a]
         refractory_left = constants[6]
     return refractory_left, spike
 
