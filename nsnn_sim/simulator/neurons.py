@@ -405,8 +405,14 @@ class _Model:
         return json.dumps(self.to_dict())
 
     def __repr__(self) -> str:
-        shown = ", ".join(f"{k}={describe(v) if isinstance(v, list) else repr(v)}"
-                          for k, v in self.parameters().items())
+        # components (adaptation, thresholds) as themselves; per-neuron arrays summarised
+        def shown_value(name, plain):
+            value = getattr(self, name)
+            if isinstance(value, tuple):
+                return repr(value)
+            return describe(plain) if isinstance(plain, list) else repr(plain)
+
+        shown = ", ".join(f"{k}={shown_value(k, v)}" for k, v in self.parameters().items())
         return f"{type(self).__name__}({shown})"
 
 
