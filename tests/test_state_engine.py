@@ -131,3 +131,19 @@ def test_nsnn_with_traces_and_adaptive_threshold_matches_its_transcription(model
     assert len(spikes) > 40
     assert _spike_list(result.spikes) == spikes
     np.testing.assert_allclose(result.state, state, rtol=0, atol=1e-9)
+
+
+@pytest.mark.parametrize("synapse", [None, ExpSynapse(2e-3)], ids=["iaf_psc_delta", "iaf_psc_exp"])
+def test_a_dead_time_limited_neuron_fires_again_after_nests_number_of_steps(synapse):
+    """NEST (benchmarks/results/nest_reference.md, dead_time_steps) holds an iaf neuron for n = ceil(t_ref/dt)
+    steps, so its shortest ISI is n + 1 steps: 21 at t_ref = 2 ms, dt = 0.1 ms. A drive that crosses threshold
+    in one step (a delta jump of 2, or a current jump of 200 membrane units) makes the dead time the only limit;
+    the exponential current keeps receiving input while u is clamped, and fires the first free step."""
+    kwargs = {"synapses": {"exc": synapse}} if synapse else {}
+    model = ns.LIF(tau=10e-3, dt=1e-4, noise="none", tau_ref=2e-3, method="exact", **kwargs)
+    drive = ns.poisson_input(1000.0, 200.0 if synapse else 2.0, 100, receptor="exc" if synapse else None)
+    spikes = ns.simulate(model, drive, n_neurons=20, n_steps=5000, seed=1).spikes
+    same_neuron = np.diff(spikes.neuron) == 0
+    isi = np.diff(spikes.step)[same_neuron]
+    assert isi.size > 4000 and isi.min() == 21
+    assert np.mean(isi == 21) > 0.9  # about 10 inputs per step, each crossing at once: nearly every ISI is the limit
