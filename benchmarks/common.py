@@ -41,10 +41,10 @@ def run_worker(function, *arguments, threads: int = 2, timeout: float = 7200) ->
 
 
 def fastest_nsnn_sim_run(simulate, repeats: int) -> tuple:
-    """``(result, run_time)``: the first ``simulate()`` result and the fastest ``wall_time`` of
+    """``(result, run_time)``: the first ``simulate()`` result and the fastest ``run_time`` of
     ``repeats`` calls (each later result freed at once)."""
     result = simulate()
-    return result, min([result.wall_time] + [simulate().wall_time for _ in range(repeats - 1)])
+    return result, min([result.run_time] + [simulate().run_time for _ in range(repeats - 1)])
 
 
 def brian2_run(simulator: str, build, n_steps: int, dt: float, repeats: int, directory: str) -> tuple:

@@ -66,9 +66,10 @@ def floor(n_keys: int, n_counters: int, engine_neurons: int, engine_steps: int, 
             times.append(time.perf_counter() - start)
         out[f"floor_{name}_ns"] = min(times) * 1e9 / (n_keys * n_counters)
     model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4)
-    ns.simulate(model, 0.9, 10, 10, seed=0)
+    ns.simulate(model, 0.9, n_neurons=10, n_steps=10, seed=0)
     for threads in (1, 2):
-        times = [ns.simulate(model, 0.9, engine_neurons, engine_steps, seed=1, n_threads=threads).wall_time
+        times = [ns.simulate(model, 0.9, n_neurons=engine_neurons, n_steps=engine_steps, seed=1,
+                             n_threads=threads).run_time
                  for _ in range(3)]
         out[f"engine_{threads}_thread_ns"] = min(times) * 1e9 / (engine_neurons * engine_steps)
     return out
@@ -92,11 +93,11 @@ def memory(n_neurons: int, n_steps: int, scratch: str) -> dict:
     """Peak resident memory of a process that simulates the LIF and holds its spikes."""
     import nsnn_sim as ns
 
-    result = ns.simulate(ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9, n_neurons, n_steps, seed=1)
+    result = ns.simulate(ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9, n_neurons=n_neurons, n_steps=n_steps, seed=1)
     spikes = result.spikes
     return {"memory_neurons": n_neurons, "memory_steps": n_steps, "memory_spikes": len(spikes),
             "spike_bytes": spikes.trial.nbytes + spikes.neuron.nbytes + spikes.step.nbytes,
-            "memory_run_time_s": result.wall_time, "peak_memory_bytes": peak_memory_bytes()}
+            "memory_run_time_s": result.run_time, "peak_memory_bytes": peak_memory_bytes()}
 
 
 def main(argv=None) -> Path:

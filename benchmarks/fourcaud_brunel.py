@@ -34,7 +34,7 @@ def simulated(ratio: float, n_neurons: int, duration: float, seed: int = 1) -> d
     dt = min(5e-5, tau_syn / 10)
     dt = 1e-6 * round(dt / 1e-6)
     model = ns.LIF(tau=TAU, noise="none", dt=dt, method="exact", synapses={"syn": ExpSynapse(tau_syn, SIGMA)})
-    result = ns.simulate(model, MU, n_neurons, int(round(duration / dt)), seed=seed)
+    result = ns.simulate(model, MU, n_neurons=n_neurons, n_steps=int(round(duration / dt)), seed=seed)
     rate, se = stationary_rate(result.spikes, warmup=WARMUP)
     predicted = theory.fourcaud_brunel_rate(MU, SIGMA, tau_syn, tau=TAU)
     return {"ratio": ratio, "tau_syn_s": tau_syn, "dt_s": dt, "rate_hz": rate, "rate_se_hz": se,

@@ -52,7 +52,7 @@ def equivalent(case: dict):
 
 def measure(model, inputs) -> dict:
     start = time.perf_counter()
-    result = ns.simulate(model, inputs, N_NEURONS, int(round(DURATION / DT)), seed=SEED)
+    result = ns.simulate(model, inputs, n_neurons=N_NEURONS, n_steps=int(round(DURATION / DT)), seed=SEED)
     spikes = result.spikes
     rates = np.bincount(spikes.neuron, minlength=N_NEURONS) / DURATION
     same_train = np.diff(spikes.neuron) == 0

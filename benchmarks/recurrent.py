@@ -53,9 +53,10 @@ def worker(simulator: str, n_excitatory: int, n_steps: int, repeats: int, scratc
     common = dict(connections=net.connections, initial_state=initial)
     if simulator.startswith("nsnn_sim"):
         start = time.perf_counter()
-        ns.simulate(net.model, net.inputs, n, 10, seed=0, **common)
+        ns.simulate(net.model, net.inputs, n_neurons=n, n_steps=10, seed=0, **common)
         compile_time = time.perf_counter() - start
-        result, run_time = fastest_nsnn_sim_run(lambda: ns.simulate(net.model, net.inputs, n, n_steps, seed=1,
+        result, run_time = fastest_nsnn_sim_run(lambda: ns.simulate(net.model, net.inputs, n_neurons=n,
+                                                                    n_steps=n_steps, seed=1,
                                                                     **common), repeats)
         step, offset = result.spikes.step, 0
     else:

@@ -7,7 +7,7 @@ tau_syn 2 ms) driven by an independent 10 kHz Poisson train per neuron with PSC 
 exact LIF with an exponential synapse of 2 ms, weight 0.01 (the charge of a 0.15 mV jump), the 10 kHz train as
 ``poisson_input`` of 10,000 sources at 1 Hz (a Binomial(10^4, 10^-4) count per step, Poisson to 1e-4); Brian2
 cpp_standalone runs nsnn_sim's own model through ``to_brian2`` (the exact propagator, exact binomial draws).
-10,000 neurons x 1 s at dt 0.1 ms, 2 threads each. Timed: nsnn_sim's run (its ``wall_time``, after a first
+10,000 neurons x 1 s at dt 0.1 ms, 2 threads each. Timed: nsnn_sim's run (its ``run_time``, after a first
 small call compiles), the standalone binary's own run time, NEST's ``nest.Simulate``; the fastest of
 ``--repeats``. The rates are checked to agree within 4 SE (the same work). NEST runs from its own
 environment (``--nest-python``, default /work/venv-nest/bin/python; skipped with a note if absent).

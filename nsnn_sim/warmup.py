@@ -47,6 +47,8 @@ def warmup() -> dict[str, float]:
             [np.zeros((20, 4)), ns.poisson_input(10.0, 0.1, 3)], n_neurons=4, n_steps=20, record_state=[0]),
         "recurrent network": lambda: ns.simulate(ns.NSNN(), 0.5, n_neurons=4, n_steps=20,
                                                  connections=np.full((4, 4), 0.1)),
+        "neurons with more state (synaptic current, Poisson input to it)": lambda: ns.simulate(
+            ns.LIF(tau_syn=2e-3), ns.poisson_input(100.0, 0.1, 3, receptor="syn"), n_neurons=4, n_steps=20),
         "learner": lambda: [learn.forward(learn.Network(3, [learn.SpikingLayer(2)]), np.zeros((1, 5, 3)),
                                           mean_field=mean_field) for mean_field in (False, True)],
         "noise families": lambda: [ns.noise.get(name, 1.0).cdf(np.zeros(2)) for name in ns.noise.names()],

@@ -118,7 +118,7 @@ def shared_noise_identity(name: str, firing: str) -> tuple[int, bool]:
 
     model = ns.NSNN(noise=name, noise_scale=noise.spec(name).scale_for_sd(SD), firing=firing)
     drive = 0.5 + 0.3 * np.sin(np.arange(400) / 9.0)[:, None] * np.ones((1, 12))
-    ours = ns.simulate(model, drive, 12, 400, n_trials=2, seed=11).spikes
+    ours = ns.simulate(model, drive, n_neurons=12, n_steps=400, n_trials=2, seed=11).spikes
     theirs = run_brian2(model, drive, 12, 400, n_trials=2, seed=11, shared_noise=True, target="numpy").spikes
     return len(ours), bool(ours == theirs)
 

@@ -20,7 +20,8 @@ SINE = 0.5 + 0.3 * np.sin(np.arange(400) / 9.0)[:, None] * np.ones((1, 12))
 
 
 def _assert_identical(model, inputs, n_steps, connections=None, target="cython"):
-    ours = ns.simulate(model, inputs, 12, n_steps, n_trials=2, seed=11, connections=connections, record_state=[0, 5])
+    ours = ns.simulate(model, inputs, n_neurons=12, n_steps=n_steps, n_trials=2, seed=11, connections=connections,
+                       record_state=[0, 5])
     theirs = run_brian2(model, inputs, 12, n_steps, n_trials=2, seed=11, connections=connections, shared_noise=True,
                         record_state=[0, 5], target=target)
     assert len(ours.spikes) > 50
@@ -71,7 +72,7 @@ def test_cpp_standalone_is_identical_too():
      0.4 + 0.15 * np.sin(np.arange(1000) / 40.0)[:, None] * np.ones((1, 400)), 400, 1000, False, True),
 ])
 def test_independent_runs_agree_statistically(model, inputs, n_neurons, n_steps, renewal, time_varying):
-    ours = ns.simulate(model, inputs, n_neurons, n_steps, seed=1).spikes
+    ours = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, seed=1).spikes
     # Brian2's numpy target (no Cython code generation); the crossval_brian2 experiment runs the Cython target
     theirs = run_brian2(model, inputs, n_neurons, n_steps, seed=2, target="numpy").spikes
     result = compare(ours, theirs, warmup=0.05 * (model.dt / 1e-4 if model.dt < 1e-3 else 1), renewal=renewal,
@@ -90,7 +91,7 @@ def test_independent_runs_agree_statistically(model, inputs, n_neurons, n_steps,
 
 def test_statistical_comparison_detects_a_five_percent_change_in_drive():
     model = ns.LIF(sigma=0.5, tau_ref=1e-3)
-    ours = ns.simulate(model, 0.9, 300, 10_000, seed=1).spikes
+    ours = ns.simulate(model, 0.9, n_neurons=300, n_steps=10_000, seed=1).spikes
     shifted = run_brian2(model, 0.9 * 1.05, 300, 10_000, seed=2, target="numpy").spikes
     # a 5 % drive change moves the rate by about 3.5 %, 6 SE: detected at the Bonferroni level above
     assert compare(ours, shifted, warmup=0.05).p_values["rate"] < 0.05 / 15

@@ -54,7 +54,8 @@ def test_engine_matches_plain_python_transcription_spike_for_spike(model, drive)
     n_trials, n_steps, n_neurons = 2, 150, 6
     current = drive + 0.3 * np.sin(np.arange(n_steps) / 7.0)[None, :, None] * np.ones((n_trials, 1, n_neurons))
     _assert_compiled_as_documented(model, n_neurons)
-    result = ns.simulate(model, current, n_neurons, n_steps, n_trials, seed=42, record_state=np.arange(n_neurons))
+    result = ns.simulate(model, current, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=42,
+                         record_state=np.arange(n_neurons))
     expected_spikes, expected_state = simulate_reference(model, current, n_neurons, n_steps, n_trials, 42)
     assert len(expected_spikes) > 20
     assert _spike_list(result.spikes) == expected_spikes
@@ -74,7 +75,8 @@ def test_recurrent_delays_and_poisson_input_match_transcription():
         model, current, n_neurons, n_steps, n_trials, 3, weights, delays, poisson=[(20, 800.0, 0.05)])
     sparse = ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0)))
     for connections in (ns.connect(weights, delays), sparse):
-        result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=3, connections=connections,
+        result = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=3,
+                             connections=connections,
                              record_state=np.arange(n_neurons))
         assert len(expected_spikes) > 30
         assert _spike_list(result.spikes) == expected_spikes
@@ -139,7 +141,8 @@ def _assert_heterogeneous_run_matches(model, initial_state, drive):
     current = drive + 0.3 * np.sin(np.arange(n_steps) / 7.0)[None, :, None]
     current = current * np.ones((n_trials, 1, 1))
     inputs = [current, ns.poisson_input(rate=rates, weight=weights, n_sources=10)]
-    result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=11, record_state=np.arange(n_neurons),
+    result = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=11,
+                         record_state=np.arange(n_neurons),
                          initial_state=initial_state)
     expected_spikes, expected_state = simulate_reference(model, current, n_neurons, n_steps, n_trials, 11,
                                                          poisson=[(10, rates, weights)], initial_state=initial_state)
@@ -232,13 +235,13 @@ def test_input_shapes_drive_the_deterministic_map_exactly():
     per_trial = np.zeros((n_trials, n_steps, n_neurons))
     per_trial[0, 2, 1] = 1.0
     per_trial[1, 7, 2] = 1.5
-    spikes = ns.simulate(model, per_trial, n_neurons, n_steps, n_trials).spikes
+    spikes = ns.simulate(model, per_trial, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials).spikes
     assert _spike_list(spikes) == [(0, 1, 2), (1, 2, 7)]
     time_varying = np.zeros((n_steps, n_neurons))
     time_varying[4, 0] = 1.0
-    spikes = ns.simulate(model, time_varying, n_neurons, n_steps, n_trials).spikes
+    spikes = ns.simulate(model, time_varying, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials).spikes
     assert _spike_list(spikes) == [(0, 0, 4), (1, 0, 4)]
-    spikes = ns.simulate(model, np.array([0.0, 1.0, 0.5]), n_neurons, n_steps, 1).spikes
+    spikes = ns.simulate(model, np.array([0.0, 1.0, 0.5]), n_neurons=n_neurons, n_steps=n_steps, n_trials=1).spikes
     assert _spike_list(spikes) == [(0, 1, k) for k in range(n_steps)]
 
 
@@ -248,19 +251,19 @@ def test_a_square_input_is_read_as_steps_by_neurons_with_a_warning_once_per_call
     square[1, 2] = 1.0  # step 1, neuron 2
     with pytest.warns(UserWarning, match=r"inputs has shape \(3, 3\) and n_steps == n_neurons: it is read as "
                                          r"\(n_steps, n_neurons\).*np.broadcast_to\(inputs, \(2, 3, 3\)\)") as caught:
-        spikes = ns.simulate(model, square, 3, 3, 2).spikes
+        spikes = ns.simulate(model, square, n_neurons=3, n_steps=3, n_trials=2).spikes
     assert _spike_list(spikes) == [(0, 2, 1), (1, 2, 1)]
     assert caught[0].filename == __file__  # points at the user's call, not inside the package
     with warnings.catch_warnings(record=True) as repeated:
         warnings.simplefilter("default")
         for _ in range(3):
-            ns.simulate(model, square, 3, 3, 2)
+            ns.simulate(model, square, n_neurons=3, n_steps=3, n_trials=2)
     assert len(repeated) == 1
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # the explicit forms warn nothing
-        explicit = ns.simulate(model, np.broadcast_to(square, (2, 3, 3)), 3, 3, 2).spikes
-        ns.simulate(model, np.zeros((4, 3)), 3, 4, 2)
-        ns.simulate(model, np.zeros(3), 3, 3, 2)
+        explicit = ns.simulate(model, np.broadcast_to(square, (2, 3, 3)), n_neurons=3, n_steps=3, n_trials=2).spikes
+        ns.simulate(model, np.zeros((4, 3)), n_neurons=3, n_steps=4, n_trials=2)
+        ns.simulate(model, np.zeros(3), n_neurons=3, n_steps=3, n_trials=2)
     assert explicit == spikes
 
 
@@ -290,7 +293,8 @@ def test_spike_arrives_after_the_synaptic_delay():
     current[5, 0] = 2.0
     weights = np.array([[0.0, 0.0], [0.7, 0.0]])
     model = ns.NSNN(beta=0.5, noise="none")
-    result = ns.simulate(model, current, 2, 20, connections=ns.connect(weights, delay=3), record_state=[1])
+    result = ns.simulate(model, current, n_neurons=2, n_steps=20, connections=ns.connect(weights, delay=3),
+                         record_state=[1])
     assert _spike_list(result.spikes) == [(0, 0, 5)]
     u1 = result.state[0, :, 0]
     assert np.all(u1[:8] == 0.0) and u1[8] == 0.7 and u1[9] == 0.35
@@ -298,7 +302,8 @@ def test_spike_arrives_after_the_synaptic_delay():
 
 def test_refractory_neuron_is_held_at_reset_and_cannot_fire():
     model = ns.LIF(noise="none", tau_ref=5e-4, dt=1e-4, u_reset=-0.1)  # 5 steps dead time
-    result = ns.simulate(model, 500.0, 1, 40, record_state=[0])  # strong drive: fires on its first free step
+    result = ns.simulate(model, 500.0, n_neurons=1, n_steps=40,
+                         record_state=[0])  # strong drive: fires on its first free step
     steps = result.spikes.step
     np.testing.assert_array_equal(np.diff(steps), 6)
     for spike in steps[:-1]:
@@ -308,15 +313,15 @@ def test_refractory_neuron_is_held_at_reset_and_cannot_fire():
 # ------------------------------------------------------------------ reproducibility
 def test_same_seed_same_result_other_seed_other_result():
     model = ns.NSNN()
-    a = ns.simulate(model, 0.5, 100, 500, seed=1).spikes
-    assert a == ns.simulate(model, 0.5, 100, 500, seed=1).spikes
-    assert a != ns.simulate(model, 0.5, 100, 500, seed=2).spikes
+    a = ns.simulate(model, 0.5, n_neurons=100, n_steps=500, seed=1).spikes
+    assert a == ns.simulate(model, 0.5, n_neurons=100, n_steps=500, seed=1).spikes
+    assert a != ns.simulate(model, 0.5, n_neurons=100, n_steps=500, seed=2).spikes
 
 
 @pytest.mark.parametrize("with_connections", [False, True])
 def test_result_is_independent_of_thread_count(with_connections):
     weights = sp.random(300, 300, density=0.05, random_state=2, format="csr") * 0.1 if with_connections else None
-    runs = [ns.simulate(ns.LIF(sigma=0.5), 0.8, 300, 2000, n_trials=3, seed=4, connections=weights,
+    runs = [ns.simulate(ns.LIF(sigma=0.5), 0.8, n_neurons=300, n_steps=2000, n_trials=3, seed=4, connections=weights,
                         n_threads=threads).spikes for threads in (1, 2, 3)]
     assert len(runs[0]) > 1000
     assert runs[0] == runs[1] == runs[2]
@@ -326,8 +331,10 @@ def test_trial_k_is_the_same_whichever_trials_run_beside_it():
     current = 0.4 + 0.2 * np.sin(np.arange(400) / 10.0)[:, None] * np.ones((1, 50))
     weights = sp.random(50, 50, density=0.1, random_state=1, format="csr") * 0.2
     for connections in (None, weights):
-        ten = ns.simulate(ns.NSNN(), current, 50, 400, n_trials=10, seed=3, connections=connections).spikes
-        three = ns.simulate(ns.NSNN(), current, 50, 400, n_trials=3, seed=3, connections=connections).spikes
+        ten = ns.simulate(ns.NSNN(), current, n_neurons=50, n_steps=400, n_trials=10, seed=3,
+                          connections=connections).spikes
+        three = ns.simulate(ns.NSNN(), current, n_neurons=50, n_steps=400, n_trials=3, seed=3,
+                            connections=connections).spikes
         for trial in range(3):
             in_ten, in_three = ten.trial == trial, three.trial == trial
             np.testing.assert_array_equal(ten.neuron[in_ten], three.neuron[in_three])
@@ -413,7 +420,7 @@ def test_delays_longer_than_the_run_cost_no_memory_and_never_arrive():
     delays = np.array([[1, 1, 1], [10**8, 1, 1], [3, 1, 1]])
     current = np.zeros((10, 3))
     current[0, 0] = 5.0
-    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), current, 3, 10,
+    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), current, n_neurons=3, n_steps=10,
                          connections=ns.connect(weights, delays)).spikes
     assert _spike_list(spikes) == [(0, 0, 0), (0, 2, 3)]
     with pytest.raises(ValueError, match="delay must be <= 2147483647"):
@@ -426,23 +433,23 @@ def test_duplicate_sparse_entries():
     current = np.zeros((6, 2))
     current[0, 0] = 5.0
     model = ns.NSNN(noise="none", beta=0.0)
-    spikes = ns.simulate(model, current, 2, 6, connections=ns.connect(summed, 2)).spikes
+    spikes = ns.simulate(model, current, n_neurons=2, n_steps=6, connections=ns.connect(summed, 2)).spikes
     assert _spike_list(spikes) == [(0, 0, 0), (0, 1, 2)]  # one synapse of weight 1.2 reaches threshold
     ambiguous = sp.coo_matrix((np.array([2, 3]), (post, pre)), shape=(2, 2))
     with pytest.raises(ValueError, match="duplicate"):
-        ns.simulate(model, current, 2, 6, connections=ns.connect(summed, ambiguous))
+        ns.simulate(model, current, n_neurons=2, n_steps=6, connections=ns.connect(summed, ambiguous))
 
 
 def test_tiny_bridge_variance_does_not_divide_by_zero():
-    result = ns.simulate(ns.LIF(sigma=1e-170, threshold_crossing="bridge"), 1.5, 2, 500)
+    result = ns.simulate(ns.LIF(sigma=1e-170, threshold_crossing="bridge"), 1.5, n_neurons=2, n_steps=500)
     assert len(result.spikes) > 0
 
 
 def test_a_plain_list_is_a_per_neuron_current_and_complex_input_is_rejected():
-    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), [0.0, 1.0, 0.5], 3, 4).spikes
+    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), [0.0, 1.0, 0.5], n_neurons=3, n_steps=4).spikes
     assert _spike_list(spikes) == [(0, 1, k) for k in range(4)]
     with pytest.raises(TypeError, match="complex"):
-        ns.simulate(ns.NSNN(), np.array([0.5 + 1j, 0.2]), 2, 4)
+        ns.simulate(ns.NSNN(), np.array([0.5 + 1j, 0.2]), n_neurons=2, n_steps=4)
 
 
 # ------------------------------------------------------------------ the parallel recurrent kernel
@@ -460,7 +467,7 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
     assert len(expected_spikes) > 60
     for n_trials in (1, 2):
         for threads in (1, 2, 3):
-            result = ns.simulate(model, inputs, n_neurons, n_steps, n_trials, seed=6,
+            result = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=6,
                                  connections=ns.connect(weights, delays), record_state=np.arange(n_neurons),
                                  n_threads=threads)
             assert _spike_list(result.spikes) == [s for s in expected_spikes if s[0] < n_trials]
@@ -513,7 +520,7 @@ def test_a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed(
 
 
 def test_run_time_leaves_out_compilation_inside_the_run(monkeypatch):
-    """``wall_time`` (``run_time_s``) is the kernels' time without Numba compilation, which goes to
+    """``run_time`` (``run_time_s``) is the kernels' time without Numba compilation, which goes to
     ``compile_time`` also when it happens inside the run: here a fresh (uncached) kernel compiled at the
     start of ``engine._run``. The two together cannot exceed the call's own wall-clock time."""
     import time
@@ -539,4 +546,4 @@ def test_run_time_leaves_out_compilation_inside_the_run(monkeypatch):
     result = ns.simulate(model, 0.5, n_neurons=5, n_steps=20)
     elapsed = time.perf_counter() - start
     assert result.compile_time > 0.0
-    assert result.wall_time + result.compile_time <= elapsed, (result.wall_time, result.compile_time, elapsed)
+    assert result.run_time + result.compile_time <= elapsed, (result.run_time, result.compile_time, elapsed)

@@ -199,6 +199,12 @@ bad(SIM, "n_neurons=1.5", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons
 bad(SIM, "n_neurons=0", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=0))
 bad(SIM, "n_neurons=True", ["n_neurons"], lambda: ns.simulate(LIF, 0.9, n_neurons=True))
 bad(SIM, "n_steps=2**64", ["n_steps"], lambda: ns.simulate(LIF, 0.9, n_steps=2**64))
+bad(SIM, "duration off the grid", ["duration", "whole number of steps"],
+    lambda: ns.simulate(LIF, 0.9, duration=1.5e-4))
+bad(SIM, "duration shorter than a step", ["duration", "one step"], lambda: ns.simulate(LIF, 0.9, duration=0.0))
+bad(SIM, "duration and n_steps", ["duration", "n_steps", "not both"],
+    lambda: ns.simulate(LIF, 0.9, n_steps=10, duration=1e-3))
+bad(SIM, "duration in volts", ["duration"], lambda: ns.simulate(LIF, 0.9, duration="1 mV"))
 bad(SIM, "n_trials=-1", ["n_trials"], lambda: ns.simulate(LIF, 0.9, n_trials=-1))
 bad(SIM, "seed=-1", ["seed"], lambda: ns.simulate(LIF, 0.9, seed=-1))
 bad(SIM, "seed=2**64", ["seed"], lambda: ns.simulate(LIF, 0.9, seed=2**64))
@@ -447,7 +453,7 @@ bad("nsnn_sim.simulator.neurons.LIF", "substep with a synapse", ["threshold_cros
 bad("nsnn_sim.simulator.network.poisson_input", "receptor 3", ["receptor"], lambda: ns.poisson_input(10.0, 0.1, 2, 3))
 bad("nsnn_sim.simulator.network.connect", "receptor 3", ["receptor"], lambda: ns.connect(np.zeros((2, 2)), 1, 3))
 bad("nsnn_sim.simulator.engine.simulate", "unknown receptor", ["receptor"],
-    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.poisson_input(10.0, 0.1, 2, "gaba"), 2, 10))
+    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.poisson_input(10.0, 0.1, 2, "gaba"), n_neurons=2, n_steps=10))
 bad("nsnn_sim.theory.synaptic.fourcaud_brunel_rate", "tau_syn -1", ["tau_syn"],
     lambda: theory.fourcaud_brunel_rate(0.9, 0.5, -1.0))
 bad("nsnn_sim.theory.synaptic.coloured_noise_shift", "sigma nan", ["sigma"],

@@ -29,7 +29,7 @@ def _model(mu, rho_0, delta_u, tau_ref, u_reset, dt, firing="hazard", **extra):
 
 def _measure(model, mu, duration, n_neurons, seed):
     warmup = round(WARMUP / model.dt)
-    spikes = ns.simulate(model, mu, n_neurons, warmup + round(duration / model.dt), seed=seed).spikes
+    spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=warmup + round(duration / model.dt), seed=seed).spikes
     rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)  # SE over independent neurons
     # CV pooled over the ISIs after the warm-up; SE from the spread over 20 groups of neurons
     cv, cv_se = pooled_cv_and_se(spikes.crop(WARMUP))

@@ -83,7 +83,7 @@ def test_bad_spike_trains_are_rejected(kwargs, pattern):
 
 def test_result_to_xarray_has_named_dims_and_provenance():
     model = ns.LIF(sigma=np.linspace(0.3, 0.5, 5), tau_ref=1e-3)
-    result = ns.simulate(model, 0.9, 5, 300, n_trials=2, seed=12, record_state=[1, 3])
+    result = ns.simulate(model, 0.9, n_neurons=5, n_steps=300, n_trials=2, seed=12, record_state=[1, 3])
     dataset = result.to_xarray()
     assert dataset["u"].dims == ("trial", "time", "neuron")
     np.testing.assert_array_equal(dataset["neuron"].values, [1, 3])
@@ -98,7 +98,8 @@ def test_result_to_xarray_has_named_dims_and_provenance():
 def test_netcdf_round_trip_is_lossless(tmp_path):
     model = ns.NSNN(beta=np.linspace(0.1, 0.9, 7), noise="logistic", firing="escape")
     weights = np.random.default_rng(0).normal(0, 0.1, (7, 7))
-    result = ns.simulate(model, [0.6, ns.poisson_input(20.0, 0.1, 5)], 7, 400, n_trials=3, seed=2**62 + 5,
+    result = ns.simulate(model, [0.6, ns.poisson_input(20.0, 0.1, 5)], n_neurons=7, n_steps=400, n_trials=3,
+                         seed=2**62 + 5,
                          connections=weights, record_state=[0, 6])
     path = tmp_path / "run.nc"
     result.to_netcdf(path)
@@ -114,7 +115,7 @@ def test_netcdf_round_trip_is_lossless(tmp_path):
 
 
 def test_netcdf_round_trip_without_state_or_spikes(tmp_path):
-    result = ns.simulate(ns.NSNN(noise="none"), 0.0, 3, 10)
+    result = ns.simulate(ns.NSNN(noise="none"), 0.0, n_neurons=3, n_steps=10)
     path = tmp_path / "silent.nc"
     result.to_netcdf(path)
     loaded = ns.load(path)

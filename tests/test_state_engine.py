@@ -49,7 +49,8 @@ def test_engine_matches_the_transcription_spike_for_spike(name):
     delays = rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
     target = len(receptors) - 1
     connections = ns.connect(weights, delays, receptor=receptors[target])
-    result = ns.simulate(model, inputs, N_NEURONS, N_STEPS, N_TRIALS, seed=7, connections=connections,
+    result = ns.simulate(model, inputs, n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=7,
+                         connections=connections,
                          record_state=np.arange(N_NEURONS))
     spikes, state = simulate_state_reference(model, current, N_NEURONS, N_STEPS, N_TRIALS, 7, poisson=groups,
                                              weights=weights, delays=delays, synapse_receptor=target)
@@ -62,9 +63,10 @@ def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
     model = ns.LIF(sigma=0.3, dt=2e-4, tau_ref=6e-4, synapses={"exc": ExpSynapse(2e-3, 0.2), "inh": AlphaSynapse(5e-3)},
                    adaptation=Adaptation(0.05, 0.5, 0.1))
     inputs = [0.9, ns.poisson_input(800.0, 0.05, 10, receptor="exc")]
-    runs = [ns.simulate(model, inputs, 40, 400, 3, seed=2, n_threads=threads).spikes for threads in (1, 2)]
+    runs = [ns.simulate(model, inputs, n_neurons=40, n_steps=400, n_trials=3, seed=2,
+                        n_threads=threads).spikes for threads in (1, 2)]
     assert runs[0] == runs[1] and len(runs[0]) > 100
-    alone = ns.simulate(model, inputs, 40, 400, 1, seed=2).spikes
+    alone = ns.simulate(model, inputs, n_neurons=40, n_steps=400, n_trials=1, seed=2).spikes
     assert _spike_list(alone) == [spike for spike in _spike_list(runs[0]) if spike[0] == 0]
 
 
@@ -76,13 +78,13 @@ def test_receptors_are_checked_before_any_kernel_runs(monkeypatch):
     monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
     two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)})
     with pytest.raises(ValueError, match="must name a receptor"):
-        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5), 3, 10)
+        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match="receptor='gaba'"):
-        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5, receptor="gaba"), 3, 10)
+        ns.simulate(two, ns.poisson_input(100.0, 0.1, 5, receptor="gaba"), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match=r"receptor='exc' is not one of the model's receptors \('delta',\)"):
-        ns.simulate(ns.LIF(), ns.poisson_input(100.0, 0.1, 5, receptor="exc"), 3, 10)
+        ns.simulate(ns.LIF(), ns.poisson_input(100.0, 0.1, 5, receptor="exc"), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match="connections: receptor='nmda'"):
-        ns.simulate(two, 0.5, 3, 10, connections=ns.connect(np.zeros((3, 3)), receptor="nmda"))
+        ns.simulate(two, 0.5, n_neurons=3, n_steps=10, connections=ns.connect(np.zeros((3, 3)), receptor="nmda"))
     with pytest.raises(TypeError, match="receptor"):
         ns.poisson_input(100.0, 0.1, 5, receptor=3)
 
@@ -104,11 +106,11 @@ def test_bad_state_arguments_raise_naming_the_parameter(arguments, match):
 
 def test_a_model_with_state_round_trips_through_its_file(tmp_path):
     model = MODELS["adaptation current and moving threshold"]
-    result = ns.simulate(model, 0.9, N_NEURONS, 100, seed=1)
+    result = ns.simulate(model, 0.9, n_neurons=N_NEURONS, n_steps=100, seed=1)
     result.to_netcdf(tmp_path / "run.nc")
     again = ns.load(tmp_path / "run.nc")
     assert again.model.to_dict() == model.to_dict()
-    assert ns.simulate(again.model, 0.9, N_NEURONS, 100, seed=1).spikes == result.spikes
+    assert ns.simulate(again.model, 0.9, n_neurons=N_NEURONS, n_steps=100, seed=1).spikes == result.spikes
 
 
 @pytest.mark.parametrize("model", [
@@ -126,7 +128,8 @@ def test_nsnn_with_traces_and_adaptive_threshold_matches_its_transcription(model
     current = 0.3 + 0.2 * np.sin(np.arange(N_STEPS) / 9.0)[None, :, None] * np.ones((N_TRIALS, 1, N_NEURONS))
     groups = [(5, 100.0, 0.3, r) for r in range(len(receptors))]
     inputs = [current] + [ns.poisson_input(rate, weight, n, receptor=receptors[r]) for n, rate, weight, r in groups]
-    result = ns.simulate(model, inputs, N_NEURONS, N_STEPS, N_TRIALS, seed=3, record_state=np.arange(N_NEURONS))
+    result = ns.simulate(model, inputs, n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=3,
+                         record_state=np.arange(N_NEURONS))
     spikes, state = simulate_nsnn_state_reference(model, current, N_NEURONS, N_STEPS, N_TRIALS, 3, poisson=groups)
     assert len(spikes) > 40
     assert _spike_list(result.spikes) == spikes

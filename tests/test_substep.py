@@ -17,7 +17,7 @@ WARMUP = 0.2  # s: the stationary protocol, 20 tau and several ISIs after the st
 def _rate_and_cv(mu, sigma, tau_ref, u_reset, n_neurons, duration, seed, crossing="substep", dt=1e-4):
     model = ns.LIF(sigma=sigma, tau_ref=tau_ref, u_reset=u_reset, dt=dt, method="exact", threshold_crossing=crossing)
     warmup = round(WARMUP / dt)
-    spikes = ns.simulate(model, mu, n_neurons, warmup + round(duration / dt), seed=seed).spikes
+    spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=warmup + round(duration / dt), seed=seed).spikes
     rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)  # SE over independent neurons
     cv, cv_se = pooled_cv_and_se(spikes.crop(WARMUP))  # SE from 20 groups of neurons
     return rate, rate_se, cv, cv_se
@@ -128,7 +128,7 @@ def test_euler_rate_error_is_the_predicted_one(mu, sigma, tau_ref):
     for dt, duration in ((1e-4, 4.0), (5e-5, 4.0)):
         model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing="substep")
         warmup = round(WARMUP / dt)
-        spikes = ns.simulate(model, mu, 8000, warmup + round(duration / dt), seed=21).spikes
+        spikes = ns.simulate(model, mu, n_neurons=8000, n_steps=warmup + round(duration / dt), seed=21).spikes
         # SE over 8000 neurons x 4 s, 0.025-0.1 % of the rate (renewal estimate CV/sqrt(N T rate)): power
         # (4 + 1.28) SE = 0.13-0.5 %; euler_rate itself is exact to 1e-9 (test_theory_exact.py)
         rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)

@@ -466,7 +466,7 @@ def test_simulated_euler_chain_fires_at_the_chains_exact_rate(crossing):
     chain_rate, _ = _euler_chain(mu, sigma, dt, crossing=crossing)
     model = ns.LIF(sigma=sigma, dt=dt, threshold_crossing=crossing)
     warmup = round(0.2 / dt)
-    spikes = ns.simulate(model, mu, 8000, warmup + round(4.0 / dt), seed=32).spikes
+    spikes = ns.simulate(model, mu, n_neurons=8000, n_steps=warmup + round(4.0 / dt), seed=32).spikes
     rate, rate_se = stationary_rate(spikes, warmup * dt)
     print(f"{crossing}: simulated {rate:.4f} +- {rate_se:.4f} Hz, chain {chain_rate:.4f} Hz "
           f"({(rate - chain_rate) / rate_se:+.2f} SE)")

@@ -84,7 +84,7 @@ def test_stationary_membrane_variance_with_coloured_noise_is_the_lyapunov_soluti
     model = ns.LIF(tau=tau, sigma=sigma, dt=5e-4, method="exact", threshold=1e6,
                    synapses={"exc": ExpSynapse(tau_syn, sigma_syn)})
     n_neurons = 8000
-    result = ns.simulate(model, 0.0, n_neurons, 1200, seed=4, record_state=np.arange(n_neurons))
+    result = ns.simulate(model, 0.0, n_neurons=n_neurons, n_steps=1200, seed=4, record_state=np.arange(n_neurons))
     samples = result.state[0, [599, 1199], :].ravel()
     A, c, g, B, _ = linear_system(tau, 0.0, sigma, {"exc": ExpSynapse(tau_syn, sigma_syn)})
     expected = stationary_covariance(A, B)[0, 0]
@@ -99,7 +99,7 @@ def test_pp_psc_delta_with_its_dead_time_fires_at_nests_rate():
     ten; the clamped dead time gives 38.82 Hz, -7.4 %)."""
     model = ns.LIF(firing="hazard", rho_0=200.0, delta_u=0.2, tau_ref=2e-3, dt=1e-4, method="exact",
                    refractory="integrate")
-    result = ns.simulate(model, 0.9, 400, 50_000, seed=3)
+    result = ns.simulate(model, 0.9, n_neurons=400, n_steps=50_000, seed=3)
     rate, se = stationary_rate(result.spikes, warmup=0.1)
     expected = theory.hazard_renewal(0.9, 200.0, 0.2, tau_ref=2e-3, dt=1e-4, refractory="integrate")["rate"]
     assert abs(float(rate) - expected) < 4 * float(se)

@@ -43,9 +43,11 @@ CONVERTED = [
     ("poisson_input rate=0.02*pq.kHz", lambda: ns.poisson_input(0.02 * pq.kHz, 0.1, 5).rate,
      lambda: ns.poisson_input(20.0, 0.1, 5).rate),
     ("simulate with LIF(tau=20*ms, dt=0.1*ms) and poisson rate=50*Hz: the same spikes",
-     lambda: ns.simulate(ns.LIF(tau=20 * b2.ms, dt=0.1 * b2.ms), [0.5, ns.poisson_input(50 * b2.Hz, 0.2, 20)], 5,
-                         500, seed=2).spikes,
-     lambda: ns.simulate(ns.LIF(tau=0.02, dt=1e-4), [0.5, ns.poisson_input(50.0, 0.2, 20)], 5, 500, seed=2).spikes),
+     lambda: ns.simulate(ns.LIF(tau=20 * b2.ms, dt=0.1 * b2.ms), [0.5, ns.poisson_input(50 * b2.Hz, 0.2, 20)],
+                         n_neurons=5,
+                         n_steps=500, seed=2).spikes,
+     lambda: ns.simulate(ns.LIF(tau=0.02, dt=1e-4), [0.5, ns.poisson_input(50.0, 0.2, 20)], n_neurons=5, n_steps=500,
+                         seed=2).spikes),
     ("SpikeTrains(dt=1*pq.ms)", lambda: SpikeTrains([0], [0], [5], dt=1 * pq.ms, n_trials=1, n_neurons=1, n_steps=9),
      lambda: SpikeTrains([0], [0], [5], dt=1e-3, n_trials=1, n_neurons=1, n_steps=9)),
     ("counts(window=20*ms)", lambda: SPIKES.counts(window=20 * b2.ms), lambda: SPIKES.counts(window=0.02)),
@@ -81,7 +83,7 @@ REFUSED = [
     ("LIF(dt=1*pq.mV)", lambda: ns.LIF(dt=1 * pq.mV), "dt=1.0 mV has units of voltage; dt takes a time in seconds (s)"),
     ("poisson_input(rate=10*ms)", lambda: ns.poisson_input(10 * b2.ms, 0.1, 3),
      "rate=10. ms has units of time; rate takes a rate in hertz (Hz = 1/s)"),
-    ("simulate(LIF(), 0.9*nA)", lambda: ns.simulate(ns.LIF(), 0.9 * b2.nA, 3, 10),
+    ("simulate(LIF(), 0.9*nA)", lambda: ns.simulate(ns.LIF(), 0.9 * b2.nA, n_neurons=3, n_steps=10),
      "inputs=0.9 nA has units of current; inputs takes numeric (a current array) or PoissonInput: the input "
      "current in nsnn_sim is dimensionless (membrane units R*I, threshold 1 by default): multiply the current by "
      "the membrane resistance and divide by the threshold-to-reset voltage"),
@@ -93,7 +95,8 @@ REFUSED = [
     ("LIF(sigma=5*mV)", lambda: ns.LIF(sigma=5 * b2.mV), "sigma=5. mV has units of voltage"),
     ("poisson_input(weight=0.5*mV)", lambda: ns.poisson_input(10.0, 0.5 * b2.mV, 3),
      "weight=0.5 mV has units of voltage; weight takes a number or a 1-D array of numbers: the membrane potential"),
-    ("simulate(initial_state=10*pq.mV)", lambda: ns.simulate(ns.NSNN(), 0.5, 3, 10, initial_state=10 * pq.mV),
+    ("simulate(initial_state=10*pq.mV)", lambda: ns.simulate(ns.NSNN(), 0.5, n_neurons=3, n_steps=10,
+               initial_state=10 * pq.mV),
      "initial_state=10.0 mV has units of voltage"),
     ("victor_purpura_distance(cost=5*ms)", lambda: stats.victor_purpura_distance(A, B, 5 * b2.ms),
      "cost=5. ms has units of time; cost takes a cost per second (1/s)"),
@@ -237,3 +240,41 @@ def test_an_unknown_unit_in_text_is_refused_naming_the_parameter_and_the_units_a
 
     with pytest.raises(UnitError, match=r"tau=20xs: unknown unit 'xs'; allowed: s, ms, us, µs, Hz, kHz"):
         from_text("tau", "20xs")
+
+
+def test_theory_takes_times_and_rates_with_units_as_the_models_do():
+    from brian2 import Hz, ms
+
+    assert ns.theory.siegert_rate(0.9, 0.5, tau=20 * ms, tau_ref=2 * ms) == ns.theory.siegert_rate(
+        0.9, 0.5, tau=0.02, tau_ref=0.002)
+    assert ns.theory.fourcaud_brunel_rate(0.9, 0.5, 2 * pq.ms, tau=20 * ms) == ns.theory.fourcaud_brunel_rate(
+        0.9, 0.5, 0.002, tau=0.02)
+    assert ns.theory.hazard_renewal(0.9, 100 * Hz, 0.1, dt=0.1 * ms) == ns.theory.hazard_renewal(0.9, 100.0, 0.1,
+                                                                                                  dt=1e-4)
+    with pytest.raises(ValueError, match="tau_ref"):
+        ns.theory.siegert_rate(0.9, 0.5, tau_ref=2 * b2.mV)
+
+
+@pytest.mark.parametrize("kwargs, named", [
+    ({"tau": 20.0}, "tau=20.0 is read as seconds"), ({"dt": 0.1, "method": "exact", "tau": 0.5}, "dt=0.1 is read"),
+    ({"tau_ref": 2.0}, "tau_ref=2.0 is read as seconds"),
+    ({"tau": 1e-3, "dt": 1e-3, "method": "exact"}, "dt=0.001 s is not shorter than tau"),
+])
+def test_a_plain_time_that_cannot_be_meant_in_seconds_warns_naming_the_assumption_and_the_fix(kwargs, named):
+    from nsnn_sim._core.units import UnitWarning
+
+    with pytest.warns(UnitWarning, match=re.escape(named)) as caught:
+        ns.LIF(**kwargs)
+    assert len(caught) == 1 and ("e-3" in str(caught[0].message)) and caught[0].filename == __file__
+
+
+@pytest.mark.parametrize("kwargs", [
+    {"tau": 20 * b2.second}, {"tau": 0.02, "tau_ref": 2e-3, "dt": 1e-4}, {"tau": 0.5, "dt": 5e-3, "method": "exact"},
+    {"adaptation": ns.simulator.state.Adaptation(30.0, 0.0, 0.1), "tau_syn": 0.5},
+])
+def test_times_given_with_units_or_legitimately_long_never_warn(kwargs):
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        ns.LIF(**kwargs)

@@ -43,7 +43,7 @@ import numpy as np
 
 from nsnn_sim._core.messages import describe
 
-__all__ = ["UnitError", "to_si", "dimensionless", "has_units", "from_text", "EXPECTED", "TEXT_UNITS"]
+__all__ = ["UnitError", "UnitWarning", "to_si", "dimensionless", "has_units", "from_text", "EXPECTED", "TEXT_UNITS"]
 
 # exponents of (m, kg, s, A, K, mol, cd)
 _BASE_SYMBOLS = ("m", "kg", "s", "A", "K", "mol", "cd")
@@ -76,6 +76,10 @@ _CURRENT_ADVICE = ("the input current in nsnn_sim is dimensionless (membrane uni
 
 class UnitError(TypeError, ValueError):
     """A value whose physical dimension is not the one its parameter takes (a TypeError and a ValueError)."""
+
+
+class UnitWarning(UserWarning):
+    """A plain number read in SI (seconds) that is unlikely to be meant so, e.g. a membrane ``tau`` of 20 s."""
 
 
 def _brian2_dimension(value) -> tuple | None:

@@ -27,6 +27,9 @@ ValueError: stimuli=array(shape=(2,), min=0, max=4) must be orientations in radi
 
 from __future__ import annotations
 
+import functools
+import inspect
+
 import numpy as np
 import xarray as xr
 
@@ -43,6 +46,37 @@ MAX_MAGNITUDE = 1e100
 
 #: Orientations are angles modulo pi (a grating at s and at s + pi is the same stimulus).
 ORIENTATION_PERIOD = np.pi
+
+
+def with_units(**units):
+    """Decorate a function so that the arguments named in ``units`` (name -> ``"s"``, ``"Hz"``, ...) may carry
+    units: each is converted by :func:`si_value` before the call (``None`` passes through), so the function
+    body sees SI numbers only.
+
+    Examples
+    --------
+    >>> from nsnn_sim._core.validation import with_units
+    >>> @with_units(tau="s")
+    ... def doubled(tau):
+    ...     return 2 * tau
+    >>> doubled(0.01)
+    0.02
+    """
+
+    def decorate(function):
+        signature = inspect.signature(function)
+
+        @functools.wraps(function)
+        def converted(*args, **kwargs):
+            bound = signature.bind(*args, **kwargs)
+            for name, unit in units.items():
+                if bound.arguments.get(name) is not None:
+                    bound.arguments[name] = si_value(name, bound.arguments[name], unit)
+            return function(*bound.args, **bound.kwargs)
+
+        return converted
+
+    return decorate
 
 
 def si_value(name: str, value, unit: str):
@@ -142,6 +176,15 @@ def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None)
     if value < minimum or (maximum is not None and value > maximum):
         raise ValueError(f"{name}={describe(value)} must be {allowed}")
     return int(value)
+
+
+#: the largest seed: seeds key 64-bit counter-based streams and are stored as int64
+MAX_SEED = 2**63 - 1
+
+
+def seed_value(seed, name: str = "seed") -> int:
+    """A seed: an integer in ``[0, 2**63 - 1]`` (the one rule for every ``seed`` argument)."""
+    return whole_number(name, seed, minimum=0, maximum=MAX_SEED)
 
 
 def per_neuron(name: str, value, n_neurons: int) -> np.ndarray:

@@ -39,7 +39,7 @@ from __future__ import annotations
 import numpy as np
 import xarray as xr
 
-from nsnn_sim._core.validation import describe, finite_values, float_array, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, finite_values, float_array, numeric_parameter, seed_value, whole_number
 from nsnn_sim._core.version import provenance
 
 __all__ = ["linear_fisher_information", "fisher_information_by_population_size", "poisson_fisher_information",
@@ -236,7 +236,7 @@ def fisher_information_by_population_size(responses_a, responses_b, delta_stimul
     bias_corrected = bool(bias_corrected)
     n_trials, n_neurons = values_a.shape
     n_subsets = whole_number("n_subsets", n_subsets, minimum=1)
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     sizes_array = np.atleast_1d(np.asarray(sizes))
     if sizes_array.ndim != 1 or sizes_array.size == 0 or sizes_array.dtype.kind not in "iu":
         raise TypeError(f"sizes must be a non-empty 1-D sequence of integers, got {describe(sizes)}")

@@ -171,13 +171,13 @@ def run_condition(condition: Condition, seed: int) -> dict:
     if recurrent:  # one Brian2 network per trial (block-diagonal trials would multiply the synapses)
         runs = [run_brian2(model, inputs, n_trials=1, seed=seed + 1 + trial, **common)
                 for trial in range(condition.n_trials)]
-        theirs_spikes, theirs_wall = stack_trials([run.spikes for run in runs]), sum(run.wall_time for run in runs)
+        theirs_spikes, theirs_wall = stack_trials([run.spikes for run in runs]), sum(run.run_time for run in runs)
     else:
         run = run_brian2(model, inputs, n_trials=condition.n_trials, seed=seed + 1, **common)
-        theirs_spikes, theirs_wall = run.spikes, run.wall_time
+        theirs_spikes, theirs_wall = run.spikes, run.run_time
     comparison = compare(ours.spikes, theirs_spikes, warmup=condition.warmup, by_trial=recurrent,
                          renewal=condition.renewal, time_varying=condition.time_varying)
-    out = {"comparison": comparison, "wall": (ours.wall_time, theirs_wall),
+    out = {"comparison": comparison, "wall": (ours.run_time, theirs_wall),
            "spikes": (len(ours.spikes), len(theirs_spikes))}
     if condition.theory:
         out["theory"] = theory_checks(model, float(inputs), [ours.spikes, theirs_spikes])

@@ -72,7 +72,8 @@ def counts(name: str, model, orientations: np.ndarray, preferred: np.ndarray, wi
         inputs = mean[:, None, :] + generator.normal(0.0, INPUT_NOISE, (orientations.size, n_steps, preferred.size))
     else:
         inputs = np.broadcast_to(mean[:, None, :], (orientations.size, n_steps, preferred.size))
-    spikes = ns.simulate(model, inputs, preferred.size, n_steps, n_trials=orientations.size, seed=seed).spikes
+    spikes = ns.simulate(model, inputs, n_neurons=preferred.size, n_steps=n_steps, n_trials=orientations.size,
+                         seed=seed).spikes
     return spikes.crop(WARMUP).counts().values
 
 

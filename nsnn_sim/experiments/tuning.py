@@ -74,7 +74,7 @@ def simulate_counts(name: str, model, orientation: float, preferred: np.ndarray,
         inputs = mean[:, None, :] + generator.normal(0.0, INPUT_NOISE, (n_trials, n_steps, preferred.size))
     else:
         inputs = drive(np.array([orientation]), preferred)[0]
-    spikes = ns.simulate(model, inputs, preferred.size, n_steps, n_trials=n_trials, seed=seed).spikes
+    spikes = ns.simulate(model, inputs, n_neurons=preferred.size, n_steps=n_steps, n_trials=n_trials, seed=seed).spikes
     return spikes.crop(WARMUP).counts().values
 
 

@@ -55,7 +55,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from nsnn_sim._core.extras import require
-from nsnn_sim._core.validation import whole_number
+from nsnn_sim._core.validation import seed_value, whole_number
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator import rng
 from nsnn_sim.simulator.engine import _binomial_table, _receptor_indices, initial_membrane
@@ -135,7 +135,7 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     n_neurons = whole_number("n_neurons", n_neurons)
     n_steps = whole_number("n_steps", n_steps)
     n_trials = whole_number("n_trials", n_trials)
-    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = seed_value(seed)
     if isinstance(model, LIF) and model.threshold_crossing == "substep":
         raise ValueError("threshold_crossing='substep' (a reset within the step) has no Brian2 translation; "
                          "allowed here: 'grid', 'bridge'")
@@ -498,7 +498,7 @@ def run_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tri
 
     ``target`` is ``"cython"`` or ``"numpy"`` (runtime code generation) or ``"cpp_standalone"``
     (compiled C++ with ``n_threads`` OpenMP threads, built in ``build_directory`` or a temporary
-    folder). ``result.wall_time`` is the time of ``Network.run`` (for ``cpp_standalone``: code
+    folder). ``result.run_time`` is the time of ``Network.run`` (for ``cpp_standalone``: code
     generation, compilation and the run).
     """
     if target not in TARGETS:
@@ -533,5 +533,5 @@ def run_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tri
         inputs_description=f"{describe_inputs(inputs)} (Brian2 {b2.__version__}, {target}, "
                            f"{'nsnn_sim noise' if shared_noise else 'Brian2 noise'})",
         connections_description="none" if connections is None else "recurrent (Brian2 Synapses)",
-        wall_time=elapsed,
+        run_time=elapsed,
     )

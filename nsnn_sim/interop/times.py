@@ -19,12 +19,12 @@ from __future__ import annotations
 
 import numpy as np
 
+from nsnn_sim._core.timesteps import TOLERANCE, seconds_to_steps
 from nsnn_sim._core.validation import describe, float_array, numeric_parameter, si_value, whole_number
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["TOLERANCE", "from_times", "time_step", "whole_steps"]
 
-TOLERANCE = 1e-9  # seconds: how far a spike time may lie from its step and still be on the grid
 
 
 def time_step(dt) -> float:
@@ -36,11 +36,9 @@ def time_step(dt) -> float:
 
 
 def whole_steps(name: str, duration, dt: float) -> int:
-    """A duration (s, or a time with units) as a number of steps: ``rint(duration/dt)`` if within
-    :data:`TOLERANCE` of a whole number of steps, else the steps needed to hold it, ``ceil(duration/dt)``."""
-    duration = numeric_parameter(name, si_value(name, duration, "s"), lower=0.0)
-    nearest = np.rint(duration / dt)
-    return int(nearest if abs(duration - nearest * dt) <= TOLERANCE else np.ceil(duration / dt))
+    """A recorded duration (s, or a time with units) as the steps that hold it: the one rule of
+    :func:`nsnn_sim._core.timesteps.seconds_to_steps`, rounding a time off the grid up."""
+    return seconds_to_steps(name, duration, dt, round_up=True)
 
 
 def _labels(name: str, values, size: int) -> np.ndarray:

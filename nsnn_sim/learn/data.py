@@ -30,7 +30,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.memory import require_memory
-from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, seed_value, whole_number
 from nsnn_sim.coding import von_mises_tuning
 
 __all__ = ["randman", "RandmanData", "tuning_task", "TuningTask"]
@@ -101,7 +101,7 @@ def randman(n_classes: int = 10, n_inputs: int = 20, n_steps: int = 50, n_train:
     alpha = float(numeric_parameter("alpha", alpha, lower=0.0, lower_open=True))
     step_fraction = float(numeric_parameter("step_fraction", step_fraction, lower=0.0, upper=1.0, lower_open=True))
     precision = float(numeric_parameter("precision", precision, lower=0.0, upper=1.0, lower_open=True, upper_open=True))
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     n_frequencies = min(math.ceil(precision ** (-1.0 / alpha)), 1000)
     generator = np.random.default_rng(seed)
     n_samples = n_train + n_test

@@ -28,7 +28,7 @@ import os
 
 import numpy as np
 
-from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, seed_value, whole_number
 from nsnn_sim.learn.data import RandmanData
 
 __all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS"]
@@ -71,7 +71,7 @@ def digits(n_steps: int = 4, test_fraction: float = 0.2, seed: int = 0) -> Class
     n_steps = whole_number("n_steps", n_steps)
     test_fraction = float(numeric_parameter("test_fraction", test_fraction, lower=0.0, upper=1.0,
                                             lower_open=True, upper_open=True))
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     try:
         from sklearn.datasets import load_digits
     except ImportError as error:  # pragma: no cover - depends on the install

@@ -37,7 +37,7 @@ import numpy as np
 from numba import njit, prange
 
 from nsnn_sim._core.blas import with_single_blas_thread
-from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, seed_value
 from nsnn_sim.simulator import rng
 from nsnn_sim.simulator.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
 
@@ -257,7 +257,7 @@ def forward(network, inputs, seed: int = 0, mean_field: bool = False, trials=Non
     Trace
     """
     inputs = check_inputs(network, inputs)
-    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = seed_value(seed)
     mean_field = check_mean_field(network, mean_field)
     membrane_noise = check_membrane_noise(membrane_noise)
     if trials is None:

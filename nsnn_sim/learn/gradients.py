@@ -20,7 +20,7 @@ Examples
 
 from __future__ import annotations
 
-from nsnn_sim._core.validation import whole_number
+from nsnn_sim._core.validation import seed_value
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, forward
 from nsnn_sim.learn.losses import check_loss, check_targets, loss_gradients
@@ -74,7 +74,7 @@ def loss_and_gradients(network, inputs, targets, loss: str = "cross_entropy", se
     inputs = check_inputs(network, inputs)
     loss = check_loss(loss, network.readout.kind)
     targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
-    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = seed_value(seed)
     mean_field = check_mean_field(network, mean_field)
     trace = forward(network, inputs, seed=seed, mean_field=mean_field, trials=trials)
     value, grad_outputs, grad_step_outputs = loss_gradients(loss, trace.outputs, trace.step_outputs, targets)

@@ -57,7 +57,7 @@ from dataclasses import asdict, dataclass
 import numpy as np
 
 from nsnn_sim._core.memory import require_memory
-from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
+from nsnn_sim._core.validation import describe, numeric_parameter, seed_value, whole_number
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator.neurons import NSNN
 
@@ -255,7 +255,7 @@ class Network:
         if not isinstance(self.readout, Readout):
             raise TypeError(f"readout must be a Readout, got {type(self.readout).__name__}")
         self.weight_gain = float(numeric_parameter("weight_gain", weight_gain, lower=0.0))
-        self.seed = whole_number("seed", seed, minimum=0)
+        self.seed = seed_value(seed)
         if (isinstance(layer_delay, (bool, np.bool_)) or not isinstance(layer_delay, (int, np.integer))
                 or int(layer_delay) not in _LAYER_DELAYS):
             raise ValueError(f"layer_delay={describe(layer_delay)} is not allowed; allowed: {_LAYER_DELAYS} "

@@ -34,7 +34,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim._core.validation import finite_array, numeric_parameter, whole_number
+from nsnn_sim._core.validation import finite_array, numeric_parameter, seed_value
 
 __all__ = ["SpikePerturbation", "event_drop", "SPIKE_KINDS"]
 
@@ -60,7 +60,7 @@ class SpikePerturbation:
             raise ValueError(f"kind={kind!r} is not allowed; allowed: {SPIKE_KINDS}")
         self.kind = kind
         self.probability = float(numeric_parameter("probability", probability, lower=0.0, upper=1.0))
-        self.seed = whole_number("seed", seed, minimum=0)
+        self.seed = seed_value(seed)
 
     def __repr__(self) -> str:
         return f"SpikePerturbation({self.kind!r}, probability={self.probability}, seed={self.seed})"
@@ -93,7 +93,7 @@ def event_drop(patterns, probability: float = 0.25, seed: int = 0) -> np.ndarray
     """
     patterns = finite_array("patterns", patterns, "an array of event counts (0, 1, 2, ...)")
     probability = float(numeric_parameter("probability", probability, lower=0.0, upper=1.0))
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     if patterns.ndim != 3:
         raise ValueError(f"patterns has shape {patterns.shape}; expected (samples, n_steps, n_inputs)")
     if not np.all((patterns >= 0) & (patterns == np.round(patterns))):

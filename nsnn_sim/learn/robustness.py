@@ -33,7 +33,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from nsnn_sim._core.validation import numeric_parameter, whole_number
+from nsnn_sim._core.validation import numeric_parameter, seed_value, whole_number
 from nsnn_sim.learn.forward import check_inputs
 from nsnn_sim.learn.gradients import loss_and_gradients
 from nsnn_sim.learn.losses import check_loss, check_targets
@@ -55,7 +55,7 @@ def delete_spikes(patterns, probability: float, seed: int = 0) -> np.ndarray:
     """Remove each input spike (entries equal to 1) independently with ``probability``."""
     patterns = np.asarray(patterns, dtype=np.float64)
     probability = _probability("probability", probability)
-    keep = np.random.default_rng([whole_number("seed", seed, minimum=0), 1]).random(patterns.shape) >= probability
+    keep = np.random.default_rng([seed_value(seed), 1]).random(patterns.shape) >= probability
     return np.where(patterns == 1.0, keep.astype(np.float64), patterns)
 
 
@@ -69,7 +69,7 @@ def insert_spikes(patterns, probability: float, seed: int = 0) -> np.ndarray:
     n_spikes = (patterns == 1.0).sum(axis=(1, 2), keepdims=True)
     n_empty = np.maximum(empty.sum(axis=(1, 2), keepdims=True), 1)
     cell_probability = np.minimum(probability * n_spikes / n_empty, 1.0)
-    draws = np.random.default_rng([whole_number("seed", seed, minimum=0), 2]).random(patterns.shape)
+    draws = np.random.default_rng([seed_value(seed), 2]).random(patterns.shape)
     return np.where(empty & (draws < cell_probability), 1.0, patterns)
 
 
@@ -148,7 +148,7 @@ def l2_sphere_attack(network, inputs, targets, gamma: float, steps: int = L2_STE
     steps = whole_number("steps", steps)
     learning_rate = float(numeric_parameter("learning_rate", learning_rate, lower=0.0, lower_open=True))
     n_samples = whole_number("n_samples", n_samples)
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     batch_size = whole_number("batch_size", batch_size)
     loss = check_loss("cross_entropy", network.readout.kind)
     targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from nsnn_sim._core.blas import with_single_blas_thread
-from nsnn_sim._core.validation import whole_number
+from nsnn_sim._core.validation import seed_value
 from nsnn_sim.learn.forward import (
     check_inputs,
     check_membrane_noise,
@@ -70,7 +70,7 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
     what the next layer and the readout receive).
     """
     inputs = check_inputs(network, inputs)
-    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = seed_value(seed)
     membrane_noise = check_membrane_noise(membrane_noise)
     spike_hook = check_spike_hook(spike_hook)
     n_trials, n_steps, _ = inputs.shape

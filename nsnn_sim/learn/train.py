@@ -27,7 +27,7 @@ import xarray as xr
 from tqdm.auto import tqdm
 
 from nsnn_sim._core.log import enable_console, get_logger
-from nsnn_sim._core.validation import whole_number
+from nsnn_sim._core.validation import seed_value, whole_number
 from nsnn_sim._core.version import provenance
 from nsnn_sim.learn.forward import check_inputs, check_mean_field, check_membrane_noise, check_spike_hook, forward
 from nsnn_sim.learn.gradients import loss_and_gradients
@@ -84,7 +84,7 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
     inputs = check_inputs(network, inputs)
     loss = check_loss(loss, network.readout.kind)
     targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
-    seed = whole_number("seed", seed, minimum=0, maximum=2**63 - 1)
+    seed = seed_value(seed)
     batch_size = whole_number("batch_size", batch_size)
     membrane_noise = check_membrane_noise(membrane_noise)
     spike_hook = check_spike_hook(spike_hook, mean_field)
@@ -158,7 +158,7 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
     targets = check_targets(loss, targets, inputs.shape[0], network.n_outputs)
     epochs = whole_number("epochs", epochs)
     batch_size = whole_number("batch_size", batch_size)
-    seed = whole_number("seed", seed, minimum=0)
+    seed = seed_value(seed)
     has_test = test_inputs is not None
     if has_test:
         test_inputs = check_inputs(network, test_inputs)

@@ -49,7 +49,8 @@ from nsnn_sim._core.compile_clock import CompileClock
 from nsnn_sim._core.log import get_logger
 from nsnn_sim._core.memory import require_memory
 from nsnn_sim._core.progress import progress_bar, progress_enabled
-from nsnn_sim._core.validation import finite_array, whole_number
+from nsnn_sim._core.timesteps import seconds_to_steps
+from nsnn_sim._core.validation import finite_array, seed_value, whole_number
 from nsnn_sim.simulator import rng
 from nsnn_sim.simulator.network import (
     CompiledConnections,
@@ -68,7 +69,6 @@ from nsnn_sim.spikes import SpikeTrains
 __all__ = ["simulate"]
 
 _INITIAL_CAPACITY = 1024
-_MAX_SEED = 2**63 - 1
 _MAX_ID = 2**31 - 1  # trial and neuron ids are stored as int32
 _MAX_STEPS = 2**53  # steps are int64 and their times k*dt exact in float64
 _BYTES_PER_NEURON = 200  # per-neuron coefficient, state, key and input arrays of one run (with margin)
@@ -544,7 +544,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
 # --------------------------------------------------------------------------------------------------
 # simulate
 # --------------------------------------------------------------------------------------------------
-def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1,
+def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = None, duration=None, n_trials: int = 1,
              seed: int = 0, connections=None, record_state=None, initial_state=None,
              n_threads: int | None = None, progress: bool | None = None) -> SimulationResult:
     """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
@@ -563,7 +563,11 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         Current ``I(t)``: scalar, ``(n_neurons,)``, ``(n_steps, n_neurons)`` or
         ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` drives.
     n_neurons, n_steps, n_trials : int
-        Population size, steps per trial (of ``model.dt`` seconds), trials; each >= 1.
+        Population size, steps per trial (of ``model.dt`` seconds; default 1000), trials; each >= 1. Every
+        argument after ``inputs`` is keyword-only.
+    duration : float or time with units, optional
+        The trial's length in seconds instead of ``n_steps``: a whole number of steps of ``model.dt``
+        (:func:`nsnn_sim._core.timesteps.seconds_to_steps`).
     seed : int
         Integer in [0, 2**63): the result depends only on (model, inputs, connections, seed).
     connections : Connections, array or scipy.sparse matrix, optional
@@ -595,9 +599,9 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
     if not hasattr(model, "compile"):
         raise TypeError(f"model must be a neuron model (NSNN or LIF), got {type(model).__name__}")
     n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
-    n_steps = whole_number("n_steps", n_steps, maximum=_MAX_STEPS)
+    n_steps = _trial_steps(n_steps, duration, model.dt)
     n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
-    seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
+    seed = seed_value(seed)
     automatic_threads, n_threads = n_threads is None, _threads(n_threads)
     recorded_count = 0 if record_state is None else np.size(record_state)
     require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
@@ -642,9 +646,21 @@ def simulate(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trial
         seed=seed,
         inputs_description=describe_inputs(inputs),
         connections_description=_describe_connections(synapses, n_neurons),
-        wall_time=max(run_time, 0.0),
+        run_time=max(run_time, 0.0),
         compile_time=clock.seconds,
     )
+
+
+def _trial_steps(n_steps, duration, dt: float) -> int:
+    """The steps of a trial from ``n_steps`` or ``duration`` (seconds), not both; 1000 if neither is given."""
+    if duration is None:
+        return whole_number("n_steps", 1000 if n_steps is None else n_steps, maximum=_MAX_STEPS)
+    if n_steps is not None:
+        raise ValueError(f"give n_steps={n_steps!r} or duration={duration!r}, not both")
+    steps = seconds_to_steps("duration", duration, dt)
+    if steps < 1:
+        raise ValueError(f"duration={duration!r} is shorter than one step of dt={dt!r} s")
+    return steps
 
 
 def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials, n_neurons, n_steps, n_threads,

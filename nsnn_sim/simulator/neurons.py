@@ -58,6 +58,9 @@ from typing import NamedTuple
 import numpy as np
 from numba import njit
 
+from nsnn_sim._core.messages import warn_at_caller
+from nsnn_sim._core.timesteps import seconds_to_steps
+from nsnn_sim._core.units import UnitWarning, has_units
 from nsnn_sim._core.validation import describe, numeric_parameter, per_neuron, si_value
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator.noise import GAUSSIAN, NONE, below_cdf, cdf, ppf
@@ -614,13 +617,15 @@ class LIF(_Model):
 
     def __post_init__(self):
         set_ = lambda name, value: object.__setattr__(self, name, value)  # noqa: E731
+        plain = [name for name in ("tau", "dt", "tau_ref") if not has_units(getattr(self, name))]
         set_("tau", numeric_parameter("tau", si_value("tau", self.tau, "s"), lower=0.0, lower_open=True))
         _set_time_step(self)
         for name in ("threshold", "u_rest", "u_reset"):
             set_(name, numeric_parameter(name, getattr(self, name)))
         _check_pair("u_reset", self.u_reset, "threshold", self.threshold)
         set_("tau_ref", numeric_parameter("tau_ref", si_value("tau_ref", self.tau_ref, "s"), lower=0.0))
-        _whole_steps("tau_ref", self.tau_ref, self.dt)
+        seconds_to_steps("tau_ref", self.tau_ref, self.dt)
+        _warn_unlikely_seconds(self, plain)
         _choice("method", self.method, ("euler", "exact"))
         _choice("firing", self.firing, ("membrane", "escape", "hazard"))
         set_("rho_0", numeric_parameter("rho_0", si_value("rho_0", self.rho_0, "Hz"), lower=0.0, lower_open=True))
@@ -692,7 +697,7 @@ class LIF(_Model):
             threshold=per_neuron("threshold", self.threshold, n_neurons),
             u_reset=per_neuron("u_reset", self.u_reset, n_neurons),
             u_initial=u_rest,
-            refractory_steps=_whole_steps("tau_ref", tau_ref, self.dt),
+            refractory_steps=np.asarray(seconds_to_steps("tau_ref", tau_ref, self.dt), dtype=np.int64),
             hazard_rate=per_neuron("rho_0", self.rho_0, n_neurons) * self.dt if hazard else np.zeros(n_neurons),
             family=noise_families.NONE if hazard else noise_families.code_of(self.noise),
             firing=_FIRING_CODES[self.firing],
@@ -748,14 +753,24 @@ def _set_time_step(model) -> None:
     object.__setattr__(model, "dt", dt)
 
 
-def _whole_steps(name: str, duration: np.ndarray, dt: float) -> np.ndarray:
-    """Durations (s) as whole numbers of steps; ``ValueError`` if one is not (to 1e-9 relative)."""
-    steps = duration / dt
-    whole = np.rint(steps)
-    if np.any(np.abs(steps - whole) > 1e-9 * np.maximum(1.0, steps)) or np.any(whole > 2**31 - 1):
-        raise ValueError(f"{name}={describe(duration)} s must be a whole number of steps of dt={dt!r} s "
-                         f"(below 2**31 steps)")
-    return whole.astype(np.int64)
+#: plain numbers above these cannot be meant in seconds for a LIF: a membrane time constant or dead time over
+#: a second, a step over 10 ms (times with units are taken as given)
+_UNLIKELY_SECONDS = {"tau": 1.0, "tau_ref": 1.0, "dt": 10e-3}
+
+
+def _warn_unlikely_seconds(model, plain: list) -> None:
+    """Warn (once per call site) about a plain-number time of ``model`` that cannot be meant in seconds: one of
+    :data:`_UNLIKELY_SECONDS` exceeded, or a step ``dt >= tau``. Names the assumption and the fix."""
+    warned = set()
+    for name in plain:
+        value = np.max(getattr(model, name))
+        if value > _UNLIKELY_SECONDS[name]:
+            warned.add(name)
+            warn_at_caller(f"{name}={describe(getattr(model, name))} is read as seconds ({value:g} s); if you meant "
+                           f"milliseconds, write {value:g}e-3 or {value:g}*ms", UnitWarning)
+    if "dt" in plain and not warned and model.dt >= np.min(model.tau):
+        warn_at_caller(f"dt={model.dt!r} s is not shorter than tau={describe(model.tau)} s: times are in seconds "
+                       f"(dt=0.1e-3 or 0.1*ms for a tenth of a millisecond)", UnitWarning)
 
 
 _MODELS = {"NSNN": NSNN, "LIF": LIF}

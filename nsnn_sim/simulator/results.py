@@ -32,7 +32,7 @@ class SimulationResult:
     seed: int
     inputs_description: str = ""
     connections_description: str = "none"
-    wall_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
+    run_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
     compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
 
     def provenance_attrs(self) -> dict:
@@ -47,8 +47,8 @@ class SimulationResult:
             "connections": self.connections_description,
             **provenance(),
         }
-        if self.wall_time is not None:
-            attrs["run_time_s"] = float(self.wall_time)
+        if self.run_time is not None:
+            attrs["run_time_s"] = float(self.run_time)
         if self.compile_time is not None:
             attrs["compile_time_s"] = float(self.compile_time)
         for key, value in model_dict.items():
@@ -115,7 +115,7 @@ class SimulationResult:
             seed=int(dataset.attrs["seed"]),
             inputs_description=str(dataset.attrs.get("inputs", "")),
             connections_description=str(dataset.attrs.get("connections", "none")),
-            wall_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
+            run_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
             compile_time=_optional_float(dataset.attrs, "compile_time_s"),
         )
 

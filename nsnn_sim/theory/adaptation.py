@@ -26,11 +26,13 @@ from __future__ import annotations
 
 from scipy import optimize
 
+from nsnn_sim._core.validation import with_units
 from nsnn_sim.theory.lif import _check, noise_free_rate, siegert_rate
 
 __all__ = ["adapted_rate"]
 
 
+@with_units(tau_w="s", tau_q="s", tau="s", tau_ref="s")
 def adapted_rate(mu: float, sigma: float, b: float = 0.0, tau_w: float = 0.1, q: float = 0.0, tau_q: float = 0.1,
                  tau: float = 10e-3, threshold: float = 1.0, u_reset: float = 0.0, tau_ref: float = 0.0,
                  u_rest: float = 0.0) -> float:

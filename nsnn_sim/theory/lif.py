@@ -28,7 +28,7 @@ import math
 import numpy as np
 from scipy import integrate, optimize, special
 
-from nsnn_sim._core.validation import describe, numeric_parameter
+from nsnn_sim._core.validation import describe, numeric_parameter, with_units
 
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
            "euler_equivalent_ou", "euler_rate"]
@@ -62,6 +62,7 @@ def _reduced_bounds(mu, sigma, threshold, u_reset, u_rest):
     return y_reset, y_threshold
 
 
+@with_units(tau="s", tau_ref="s")
 def siegert_rate(mu: float, sigma: float, tau: float = 10e-3, threshold: float = 1.0,
                  u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0) -> float:
     """Stationary rate (Hz) of the LIF with white noise (Siegert formula).
@@ -79,6 +80,7 @@ def siegert_rate(mu: float, sigma: float, tau: float = 10e-3, threshold: float =
     return 1.0 / (tau_ref + tau * math.sqrt(math.pi) * integral)
 
 
+@with_units(tau="s", tau_ref="s")
 def isi_cv(mu: float, sigma: float, tau: float = 10e-3, threshold: float = 1.0,
            u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0) -> float:
     """Coefficient of variation of the ISI of the LIF with white noise (Brunel 2000, appendix A).
@@ -102,6 +104,7 @@ def isi_cv(mu: float, sigma: float, tau: float = 10e-3, threshold: float = 1.0,
     return math.sqrt(2.0 * math.pi * (rate * tau) ** 2 * outer)
 
 
+@with_units(tau="s", tau_ref="s")
 def noise_free_rate(mu: float, tau: float = 10e-3, threshold: float = 1.0, u_reset: float = 0.0,
                     tau_ref: float = 0.0, u_rest: float = 0.0) -> float:
     """Rate (Hz) of the deterministic LIF: ``1/(tau_ref + tau*ln((mu - u_reset)/(mu - theta)))``.
@@ -117,6 +120,7 @@ def noise_free_rate(mu: float, tau: float = 10e-3, threshold: float = 1.0, u_res
     return 1.0 / (tau_ref + tau * math.log((drive - u_reset) / (drive - threshold)))
 
 
+@with_units(dt="s", tau="s")
 def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
     """Effective threshold shift of an Euler LIF that checks the threshold only on the time grid.
 
@@ -135,6 +139,7 @@ def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
     return OVERSHOOT_CONSTANT * sigma * math.sqrt(2.0 * dt / tau)
 
 
+@with_units(tau="s", dt="s")
 def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, float]:
     """``(tau', sigma')`` of the OU process whose exact step is the Euler-Maruyama step of ``LIF(tau, sigma)``.
 
@@ -152,6 +157,7 @@ def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, flo
     return -dt / math.log1p(-dt / tau), sigma / math.sqrt(1.0 - dt / (2.0 * tau))
 
 
+@with_units(dt="s", tau="s", tau_ref="s")
 def euler_rate(mu: float, sigma: float, dt: float, tau: float = 10e-3, threshold: float = 1.0,
                u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0, crossing: str = "substep") -> float:
     """Predicted stationary rate (Hz) of ``LIF(method="euler")`` at step ``dt`` with Gaussian noise.
@@ -173,6 +179,7 @@ def euler_rate(mu: float, sigma: float, dt: float, tau: float = 10e-3, threshold
     return rate
 
 
+@with_units(dt="s")
 def bernoulli_train(probability: float, dt: float = 1.0) -> dict:
     """Statistics of a train with an independent Bernoulli(p) spike in every step of ``dt`` s.
 
@@ -205,6 +212,7 @@ def _ein(y: float) -> float:
     return float(special.expi(y)) - math.log(abs(y)) - _EULER_GAMMA
 
 
+@with_units(rho_0="Hz", tau="s", tau_ref="s", dt="s")
 def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, threshold: float = 1.0,
                    u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0, dt: float | None = None,
                    method: str = "exact", refractory: str = "clamp") -> dict:

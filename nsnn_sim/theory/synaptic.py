@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import math
 
+from nsnn_sim._core.validation import with_units
 from nsnn_sim.theory.lif import _check, siegert_rate
 
 __all__ = ["ZETA_HALF", "coloured_noise_shift", "fourcaud_brunel_rate"]
@@ -33,6 +34,7 @@ __all__ = ["ZETA_HALF", "coloured_noise_shift", "fourcaud_brunel_rate"]
 ZETA_HALF = 1.4603545088095868
 
 
+@with_units(tau_syn="s", tau="s")
 def coloured_noise_shift(sigma: float, tau_syn: float, tau: float = 10e-3) -> float:
     """The effective raise of threshold and reset, ``|zeta(1/2)|*sigma*sqrt(tau_syn/tau)`` (module docstring)."""
     _check(tau=tau, sigma=sigma, tau_syn=tau_syn)
@@ -41,6 +43,7 @@ def coloured_noise_shift(sigma: float, tau_syn: float, tau: float = 10e-3) -> fl
     return ZETA_HALF * sigma * math.sqrt(tau_syn / tau)
 
 
+@with_units(tau_syn="s", tau="s", tau_ref="s")
 def fourcaud_brunel_rate(mu: float, sigma: float, tau_syn: float, tau: float = 10e-3, threshold: float = 1.0,
                          u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0) -> float:
     """Stationary rate (Hz) of the LIF whose input noise passes an exponential synapse ``tau_syn``:
