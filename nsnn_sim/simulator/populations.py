@@ -41,6 +41,17 @@ Recording
     the engine's spike list and full state recording after the run (the kernels are unchanged): the rate and
     the subsampling are exact, but the run's peak memory still holds every spike and every step of the recorded
     state; only the result is smaller.
+
+Examples
+--------
+>>> from nsnn_sim import LIF, Network, fixed_indegree, poisson_input
+>>> network = Network(seed=1).add("E", LIF(tau=20e-3), 80).add("I", LIF(tau=10e-3), 20)
+>>> network = network.connect("E", "I", fixed_indegree(8), weight=0.1, delay=1e-3)
+>>> network.neurons("I")
+slice(80, 100, None)
+>>> built = network.build()
+>>> built.connections.weights[80:, :80].getnnz(axis=1).tolist() == [8] * 20
+True
 """
 
 from __future__ import annotations
