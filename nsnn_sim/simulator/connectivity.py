@@ -68,9 +68,12 @@ class _PairwiseBernoulli(ConnectionRule):
         n_pairs = n_pre * n_post
         if self.p == 0.0:
             return np.zeros(0, dtype=np.int64), np.zeros(0, dtype=np.int64)
+        # enough gaps to pass the last pair with near certainty (the mean count + 5 SD), at most one chunk
+        expected = n_pairs * self.p
+        size = int(min(_GAPS_PER_CHUNK, expected + 5.0 * np.sqrt(expected) + 16))
         chunks, last = [], -1
         while last < n_pairs:
-            pairs = last + np.cumsum(generator.geometric(self.p, size=_GAPS_PER_CHUNK))
+            pairs = last + np.cumsum(generator.geometric(self.p, size=size))
             chunks.append(pairs[pairs < n_pairs])
             last = int(pairs[-1])
         pairs = np.concatenate(chunks)

@@ -138,9 +138,9 @@ class Connections:
         ``post``, ``pre`` (int arrays), ``weight`` (float) and ``delay`` (whole steps >= 1) hold one entry per
         synapse; synapse ``s`` targets the receptor ``receptors[receptor_index[s]]`` (by default all target
         ``receptors[0]``). Synapses are kept as given: two synapses of one (post, pre) pair stay two (multapses),
-        each with its own weight, delay and receptor. ``weights`` is then the sparse matrix of the summed weights
-        (for inspection), ``delay`` the per-synapse array and ``receptor`` the tuple ``receptors``. The arguments
-        are trusted (the network checked them); nothing is validated here.
+        each with its own weight, delay and receptor. ``weights`` is then the sparse (CSC) matrix of the summed
+        weights (for inspection), ``delay`` the per-synapse array and ``receptor`` the tuple ``receptors``. The
+        arguments are trusted (the network checked them); nothing is validated here.
         """
         post, pre = np.asarray(post, dtype=np.int64), np.asarray(pre, dtype=np.int64)
         index = np.zeros(post.size, dtype=np.int64) if receptor_index is None else np.asarray(receptor_index)
@@ -149,7 +149,10 @@ class Connections:
         post, pre, index = post[order], pre[order], index[order]
         weight, delay = np.asarray(weight, dtype=np.float64)[order], np.asarray(delay, dtype=np.int64)[order]
         connections = object.__new__(cls)
-        weights = sp.csr_matrix((weight, (post, pre)), shape=shape)
+        # sorted by pre, then post: the column-compressed form of W[post, pre] as it stands (no sort)
+        columns = np.zeros(shape[1] + 1, dtype=np.int64)
+        np.cumsum(np.bincount(pre, minlength=shape[1]), out=columns[1:])
+        weights = sp.csc_matrix((weight, post, columns), shape=shape)
         weights.sum_duplicates()
         object.__setattr__(connections, "weights", weights)
         object.__setattr__(connections, "delay", delay)
