@@ -796,6 +796,10 @@ bad("nsnn_sim.sweep.sweep", "function not callable", ["function"], lambda: nsnn_
 bad("nsnn_sim.sweep.conditions_of", "values not a list", ["grid"], lambda: nsnn_sim.sweep.conditions_of({"a": 5}))
 bad("nsnn_sim.analysis.plotting.raster", "trial 5", ["trial"],
     lambda: nsnn_sim.analysis.plotting.raster(spikes(), trial=5))
+bad("nsnn_sim.analysis.plotting.raster", "neurons out of range", ["neurons"],
+    lambda: nsnn_sim.analysis.plotting.raster(spikes(), neurons=[0, 2]))
+bad("nsnn_sim.analysis.plotting.raster", "neurons floats", ["neurons"],
+    lambda: nsnn_sim.analysis.plotting.raster(spikes(), neurons=[0.5]))
 bad("nsnn_sim.analysis.plotting.population_rate", "bin_width 0", ["bin_width"],
     lambda: nsnn_sim.analysis.plotting.population_rate(spikes(), 0.0))
 bad("nsnn_sim.analysis.plotting.raster_and_rate", "bin_width nan", ["bin_width"],

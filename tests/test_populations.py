@@ -246,6 +246,21 @@ def test_state_every_k_steps_is_every_kth_value_of_the_full_recording():
     np.testing.assert_array_equal(every.spike_counts, full.spike_counts)  # counted before the spikes are dropped
 
 
+def test_raster_of_a_population_shows_the_chosen_neurons():
+    import matplotlib.pyplot as plt
+
+    from nsnn_sim.analysis.plotting import raster
+
+    spikes = two_population_network().simulate(n_steps=400, n_trials=2, seed=1).population("E")
+    figure, ax = plt.subplots()
+    line = raster(spikes, ax, trial=1, neurons=[1, 3]).lines[0]
+    chosen = (spikes.trial == 1) & np.isin(spikes.neuron, [1, 3])
+    assert chosen.sum() > 3
+    np.testing.assert_array_equal(line.get_ydata(), spikes.neuron[chosen])
+    np.testing.assert_array_equal(line.get_xdata(), spikes.time[chosen])
+    plt.close(figure)
+
+
 # ------------------------------------------------------------------ bad input, before any kernel
 def small():
     return Network().add("E", ns.LIF(tau_syn=2e-3), 10).add("I", ns.LIF(tau_syn=1e-3), 4)
