@@ -302,6 +302,8 @@ bad(f"{NET}.simulate", "record_state id out of range", ["record_state['I']"],
     lambda: two_populations().simulate(n_steps=5, record_state={"I": [2]}))
 bad(f"{NET}.simulate", "record_spikes unknown", ["record_spikes", "'X'"],
     lambda: two_populations().simulate(n_steps=5, record_spikes=["X"]))
+bad(f"{NET}.simulate", "initial_state nan", ["initial_state['E']"],
+    lambda: two_populations().simulate(n_steps=5, initial_state={"E": np.nan}))
 bad(f"{NET}.simulate", "two model classes", ["model class"],
     lambda: two_populations().add("N", ns.NSNN(), 2).simulate(n_steps=5))
 bad(f"{RULES}.pairwise_bernoulli", "p nan", ["p"], lambda: ns.pairwise_bernoulli(np.nan))

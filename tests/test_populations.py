@@ -218,6 +218,15 @@ def test_brunel_model_a_through_the_api_gives_the_spikes_of_before():
     assert labelled.spikes == then and labelled.population("I").n_neurons == 50
 
 
+def test_initial_state_per_population_is_the_joined_array():
+    network = two_population_network()
+    u_e = np.linspace(-0.5, 0.9, 5)
+    by_population = network.simulate(n_steps=200, n_trials=2, seed=6, initial_state={"E": u_e})
+    joined = network.simulate(n_steps=200, n_trials=2, seed=6, initial_state=np.r_[u_e, [0.0] * 3])
+    assert by_population.spikes == joined.spikes
+    assert by_population.spikes != network.simulate(n_steps=200, n_trials=2, seed=6).spikes
+
+
 # ------------------------------------------------------------------ recording
 def test_population_rate_is_the_spike_count_of_each_step():
     network = two_population_network()
@@ -291,6 +300,10 @@ BAD = {
                     "method differs"),
     "other receptors": (lambda: small().add("F", ns.LIF(), 2).simulate(n_steps=10), "synapses (receptor names)"),
     "duplicate population": (lambda: small().add("E", ns.LIF(), 3), "name='E'"),
+    "initial state of an unknown population": (lambda: small().simulate(n_steps=10, initial_state={"Z": 0.1}),
+                                               "initial_state='Z'"),
+    "initial state of the wrong shape": (lambda: small().simulate(n_steps=10, initial_state={"I": np.ones(3)}),
+                                         "initial_state['I']"),
     "per-neuron rate of the wrong size": (lambda: Network().add("E", ns.LIF(), 3, ns.poisson_input(np.ones(2), 0.1, 2))
                                           .simulate(n_steps=10), "rate of population 'E'"),
 }

@@ -234,6 +234,10 @@ class Network:
             The populations whose spikes the result keeps (default: all).
         record_state : dict, optional
             Population name -> local neuron ids whose ``u`` is recorded.
+        initial_state : float, array or dict, optional
+            ``u`` before the first step, as :func:`nsnn_sim.simulate` takes it for the joined population, or a
+            dict of population name -> scalar, ``(n_k,)`` or ``(n_trials, n_k)`` (populations not named start at
+            their model's default).
         state_every : int
             Keep the recorded ``u`` at steps ``0, k, 2k, ...`` only (``k = state_every``).
         """
@@ -247,8 +251,23 @@ class Network:
         result = simulate(built.model, built.inputs, n_neurons=built.n_neurons, n_steps=n_steps, n_trials=n_trials,
                           seed=seed, connections=built.connections,
                           record_state=np.concatenate(list(recorded.values())) if recorded else None,
-                          initial_state=initial_state, n_threads=n_threads, progress=progress)
+                          initial_state=self._initial_state(built, initial_state, n_trials), n_threads=n_threads,
+                          progress=progress)
         return NetworkResult.from_run(result, built, kept, state_every)
+
+    def _initial_state(self, built: BuiltNetwork, initial_state, n_trials: int):
+        """``initial_state`` for the joined population: a dict of populations' values becomes ``(n_trials, N)``."""
+        if not isinstance(initial_state, dict):
+            return initial_state
+        joined = np.array(np.broadcast_to(built.model.compile(built.n_neurons).u_initial, (n_trials, built.n_neurons)))
+        for name, value in initial_state.items():
+            size = self._size("initial_state", name)
+            array = finite_array(f"initial_state[{name!r}]", value)
+            if array.shape not in ((), (size,), (n_trials, size)):
+                raise ValueError(f"initial_state[{name!r}] has shape {array.shape}; allowed: scalar, (n_k,) = "
+                                 f"({size},) or (n_trials, n_k) = ({n_trials}, {size})")
+            joined[:, self.neurons(name)] = array
+        return joined
 
 
 def _receptor(receptor, model, target: str) -> str:
