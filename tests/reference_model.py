@@ -380,7 +380,8 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
     """The LIF with more state, step by step: ``x <- P x + M c + M g I + L eps + receptor inputs``, the
     threshold ``theta + threshold_weight . x``, the firing rule on ``x[0]``, reset and jumps; while held the
     held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
-    ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index). Returns (sorted spikes, u)."""
+    ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index); ``synapse_receptor``: the receptor
+    index of every synapse, one for all or a matrix ``[post, pre]``. Returns (sorted spikes, u)."""
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
     maps = [documented_state_maps(model, i) for i in range(n_neurons)]
@@ -430,7 +431,9 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
                     if weights is not None:
                         for post in range(n_neurons):
                             if weights[post, i] != 0:
-                                pending[step + delays[post, i], synapse_receptor, post] += weights[post, i]
+                                receptor = (synapse_receptor if np.ndim(synapse_receptor) == 0
+                                            else synapse_receptor[post, i])
+                                pending[step + delays[post, i], receptor, post] += weights[post, i]
                 state[trial, step, i] = x[i][0]
     return sorted(spikes), state
 

@@ -127,3 +127,12 @@ def test_nest_reference_clamped_renewal_equals_the_hazard_theory(mu, rho_0, delt
         got = reference.escape_renewal(n_dead, mode, mu=mu, rho_0=rho_0, delta_u=delta_u)
         assert got["rate_hz"] == pytest.approx(expected["rate"], rel=1e-10)
         assert got["cv"] == pytest.approx(expected["cv"], rel=1e-8)
+
+
+def test_connection_generation_benchmark_runs_at_a_tiny_size(tmp_path):
+    _run("connection_generation.py", "--n", 200, "--repeats", 1, "--nest-python", tmp_path / "no-nest", "--out",
+         tmp_path)
+    rows = json.loads((tmp_path / "connection_generation.json").read_text())
+    assert [(row["simulator"], row["rule"]) for row in rows] == [("nsnn_sim", "pairwise_bernoulli"),
+                                                                 ("nsnn_sim", "fixed_indegree")]
+    assert rows[1]["synapses"] == 200 * 20 and all(row["seconds"] > 0 for row in rows)

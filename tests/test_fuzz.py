@@ -112,6 +112,12 @@ NOT_USER_FACING = {
     "nsnn_sim.fit.estimate.FitResult": "built by fit_escape",
     "nsnn_sim.fit.compare.PoissonGLM": "built by fit_poisson_glm",
     "nsnn_sim.learn.datasets.ClassificationData": "built by digits",
+    "nsnn_sim.simulator.populations.BuiltNetwork": "built by Network.build",
+    "nsnn_sim.simulator.populations.NetworkResult": "built by Network.simulate",
+    "nsnn_sim.simulator.connectivity.ConnectionRule": "the base class of the rules (no arguments)",
+    "nsnn_sim.simulator.connectivity.Distribution": "the base class of the distributions (no arguments)",
+    "nsnn_sim.simulator.connectivity.one_to_one": "no arguments (its sizes are checked by Network.connect)",
+    "nsnn_sim.simulator.connectivity.all_to_all": "no arguments",
 }
 
 
@@ -256,6 +262,71 @@ bad(CONNECT, "sparse delay with dense weights", ["delay", "sparse"],
     lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2))))
 bad("nsnn_sim.simulator.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
 bad("nsnn_sim.simulator.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
+
+# ------------------------------------------------------------------ networks of populations
+NET = "nsnn_sim.simulator.populations.Network"
+RULES = "nsnn_sim.simulator.connectivity"
+
+
+def two_populations():
+    return ns.Network().add("E", ns.LIF(), 4).add("I", ns.LIF(), 2)
+
+
+bad(NET, "seed -1", ["seed"], lambda: ns.Network(seed=-1))
+bad(NET, "seed 1.5", ["seed"], lambda: ns.Network(seed=1.5))
+bad(f"{NET}.add", "name 3", ["name"], lambda: ns.Network().add(3, ns.LIF(), 2))
+bad(f"{NET}.add", "size 0", ["size"], lambda: ns.Network().add("E", ns.LIF(), 0))
+bad(f"{NET}.add", "model is the class", ["model"], lambda: ns.Network().add("E", ns.LIF, 2))
+bad(f"{NET}.connect", "unknown source", ["source", "'X'"],
+    lambda: two_populations().connect("X", "E", ns.all_to_all(), 0.1))
+bad(f"{NET}.connect", "unknown target", ["target", "'X'"],
+    lambda: two_populations().connect("E", "X", ns.all_to_all(), 0.1))
+bad(f"{NET}.connect", "rule a string", ["rule"], lambda: two_populations().connect("E", "I", "all", 0.1))
+bad(f"{NET}.connect", "weight nan", ["weight"], lambda: two_populations().connect("E", "I", ns.all_to_all(), np.nan))
+bad(f"{NET}.connect", "weight complex", ["weight"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1 + 1j))
+bad(f"{NET}.connect", "weight (n_pre, n_post)", ["weight", "shape"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), np.ones((4, 2))))
+bad(f"{NET}.connect", "delay -1 ms", ["delay"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1, delay=-1e-3))
+bad(f"{NET}.connect", "delay below dt", ["delay", "dt"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1, delay=1e-5))
+bad(f"{NET}.connect", "delay nan", ["delay"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1, delay=np.nan))
+bad(f"{NET}.connect", "receptor 3", ["receptor"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1, receptor=3))
+bad(f"{NET}.connect", "receptor unknown", ["receptor", "'ampa'"],
+    lambda: two_populations().connect("E", "I", ns.all_to_all(), 0.1, receptor="ampa"))
+bad(f"{NET}.connect", "k > n_pre without multapses", ["k=3"],
+    lambda: two_populations().connect("I", "E", ns.fixed_indegree(3), 0.1))
+bad(f"{NET}.build", "no populations", ["populations"], lambda: ns.Network().build())
+bad(f"{NET}.simulate", "n_steps 0", ["n_steps"], lambda: two_populations().simulate(n_steps=0))
+bad(f"{NET}.simulate", "state_every 0", ["state_every"], lambda: two_populations().simulate(n_steps=5, state_every=0))
+bad(f"{NET}.simulate", "record_state a list", ["record_state"],
+    lambda: two_populations().simulate(n_steps=5, record_state=[0]))
+bad(f"{NET}.simulate", "record_state id out of range", ["record_state['I']"],
+    lambda: two_populations().simulate(n_steps=5, record_state={"I": [2]}))
+bad(f"{NET}.simulate", "record_spikes unknown", ["record_spikes", "'X'"],
+    lambda: two_populations().simulate(n_steps=5, record_spikes=["X"]))
+bad(f"{NET}.simulate", "initial_state nan", ["initial_state['E']"],
+    lambda: two_populations().simulate(n_steps=5, initial_state={"E": np.nan}))
+bad(f"{NET}.simulate", "two model classes", ["model class"],
+    lambda: two_populations().add("N", ns.NSNN(), 2).simulate(n_steps=5))
+bad(f"{RULES}.pairwise_bernoulli", "p nan", ["p"], lambda: ns.pairwise_bernoulli(np.nan))
+bad(f"{RULES}.pairwise_bernoulli", "p 1.5", ["p"], lambda: ns.pairwise_bernoulli(1.5))
+bad(f"{RULES}.pairwise_bernoulli", "p an array", ["p", "scalar"], lambda: ns.pairwise_bernoulli(np.ones(2) / 2))
+bad(f"{RULES}.fixed_indegree", "k 2.5", ["k"], lambda: ns.fixed_indegree(2.5))
+bad(f"{RULES}.fixed_indegree", "multapses 'yes'", ["multapses"], lambda: ns.fixed_indegree(2, multapses="yes"))
+bad(f"{RULES}.fixed_outdegree", "k -1", ["k"], lambda: ns.fixed_outdegree(-1))
+bad(f"{RULES}.explicit", "matrix 1-D", ["matrix", "2-D"], lambda: ns.explicit(np.ones(3)))
+bad(f"{RULES}.explicit", "sparse matrix complex", ["matrix"], lambda: ns.explicit(sp.csr_matrix(np.ones((2, 2)) * 1j)))
+bad(f"{RULES}.normal", "sd -1", ["sd"], lambda: ns.simulator.connectivity.normal(0.0, -1.0))
+bad(f"{RULES}.normal", "mean nan", ["mean"], lambda: ns.simulator.connectivity.normal(np.nan, 1.0))
+bad(f"{RULES}.uniform", "high < low", ["high", "low"], lambda: ns.simulator.connectivity.uniform(1.0, 0.0))
+bad("nsnn_sim.simulator.concatenate.concatenate_models", "two methods", ["method"],
+    lambda: ns.simulator.concatenate.concatenate_models([ns.LIF(), ns.LIF(method="exact")], [1, 1], ["E", "I"]))
+bad("nsnn_sim.simulator.concatenate.concatenate_inputs", "current of the wrong shape", ["inputs of population 'E'"],
+    lambda: ns.simulator.concatenate.concatenate_inputs([np.ones(3)], [2], ["E"], None, 1))
 
 # ------------------------------------------------------------------ spike trains and files
 ST = "nsnn_sim.spikes.SpikeTrains"
@@ -733,6 +804,10 @@ bad("nsnn_sim.sweep.sweep", "function not callable", ["function"], lambda: nsnn_
 bad("nsnn_sim.sweep.conditions_of", "values not a list", ["grid"], lambda: nsnn_sim.sweep.conditions_of({"a": 5}))
 bad("nsnn_sim.analysis.plotting.raster", "trial 5", ["trial"],
     lambda: nsnn_sim.analysis.plotting.raster(spikes(), trial=5))
+bad("nsnn_sim.analysis.plotting.raster", "neurons out of range", ["neurons"],
+    lambda: nsnn_sim.analysis.plotting.raster(spikes(), neurons=[0, 2]))
+bad("nsnn_sim.analysis.plotting.raster", "neurons floats", ["neurons"],
+    lambda: nsnn_sim.analysis.plotting.raster(spikes(), neurons=[0.5]))
 bad("nsnn_sim.analysis.plotting.population_rate", "bin_width 0", ["bin_width"],
     lambda: nsnn_sim.analysis.plotting.population_rate(spikes(), 0.0))
 bad("nsnn_sim.analysis.plotting.raster_and_rate", "bin_width nan", ["bin_width"],

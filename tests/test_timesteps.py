@@ -21,9 +21,9 @@ def test_a_time_off_the_grid_is_refused_or_rounded_up_for_a_container():
         seconds_to_steps("t", 1.5e-4, 1e-4)
     with pytest.raises(ValueError, match="t="):
         seconds_to_steps("t", 0.05 + 3 * TOLERANCE, 1e-4)
-    assert seconds_to_steps("t", 1.5e-4, 1e-4, round_up=True) == 2
-    assert seconds_to_steps("t", 1e-4 + 3 * TOLERANCE, 1e-4, round_up=True) == 2
-    assert seconds_to_steps("t", 1e-4 + 0.5 * TOLERANCE, 1e-4, round_up=True) == 1
+    assert seconds_to_steps("t", 1.5e-4, 1e-4, off_grid="up") == 2
+    assert seconds_to_steps("t", 1e-4 + 3 * TOLERANCE, 1e-4, off_grid="up") == 2
+    assert seconds_to_steps("t", 1e-4 + 0.5 * TOLERANCE, 1e-4, off_grid="up") == 1
 
 
 def test_arrays_and_units_convert_element_by_element():

@@ -36,8 +36,9 @@ import xarray as xr
 from nsnn_sim._core.messages import describe
 from nsnn_sim._core.units import dimensionless, to_si
 
-__all__ = ["float_array", "finite_array", "distinct_values", "MAX_MAGNITUDE", "numeric_parameter", "whole_number",
-           "per_neuron", "describe", "finite_values", "orientation_grid", "ORIENTATION_PERIOD", "si_value"]
+__all__ = ["float_array", "finite_array", "distinct_values", "MAX_MAGNITUDE", "numeric_parameter", "scalar_parameter",
+           "whole_number", "per_neuron", "describe", "finite_values", "orientation_grid", "ORIENTATION_PERIOD",
+           "si_value"]
 
 #: The largest magnitude a number fed to a kernel may have. Beyond it float64 arithmetic inside the kernels
 #: (a noise draw times its scale, a Poisson count times its weight, squares in the bridge formula) can
@@ -166,6 +167,14 @@ def numeric_parameter(name: str, value, *, lower=None, upper=None, lower_open=Fa
         return float(array)
     array.setflags(write=False)
     return array
+
+
+def scalar_parameter(name: str, value, **bounds) -> float:
+    """A finite scalar within ``bounds`` (those of :func:`numeric_parameter`), as a float."""
+    checked = numeric_parameter(name, value, **bounds)
+    if np.ndim(checked):
+        raise ValueError(f"{name} must be a scalar, got an array of shape {np.shape(checked)}")
+    return checked
 
 
 def whole_number(name: str, value, minimum: int = 1, maximum: int | None = None) -> int:

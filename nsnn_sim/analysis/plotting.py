@@ -20,6 +20,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import matplotlib.pyplot as plt
+import numpy as np
 
 from nsnn_sim._core.atomic import write_atomically
 from nsnn_sim._core.log import get_logger
@@ -59,15 +60,18 @@ def save_figure(figure, path, dpi: int = 300, vector: bool = True):
 
 
 def raster(spikes: SpikeTrains, ax=None, trial: int = 0, max_neurons: int | None = 100,
-           label: str | None = None, color: str = "k"):
-    """Dot raster of one trial: spike time (s) against neuron index."""
+           label: str | None = None, color: str = "k", neurons=None):
+    """Dot raster of one trial: spike time (s) against neuron index, for the first ``max_neurons`` neurons or
+    the neuron ids ``neurons`` (one population of a network: ``raster(result.population("I"))``)."""
     _check_spikes(spikes)
     trial = whole_number("trial", trial, minimum=0, maximum=spikes.n_trials - 1)
     if max_neurons is not None:
         max_neurons = whole_number("max_neurons", max_neurons)
     ax = ax or plt.gca()
     keep = spikes.trial == trial
-    if max_neurons is not None:
+    if neurons is not None:
+        keep &= np.isin(spikes.neuron, _neuron_ids(neurons, spikes.n_neurons))
+    elif max_neurons is not None:
         keep &= spikes.neuron < max_neurons
     ax.plot(spikes.time[keep], spikes.neuron[keep], "|", color=color, markersize=2, label=label)
     ax.set_xlim(0, spikes.duration)
@@ -108,6 +112,16 @@ def raster_and_rate(spikes: SpikeTrains, bin_width: float, title: str = "", max_
     if title:
         top.set_title(title)
     return figure
+
+
+def _neuron_ids(neurons, n_neurons: int) -> np.ndarray:
+    """``neurons`` as an array of ids in ``[0, n_neurons)``; ``TypeError`` / ``ValueError`` naming ``neurons``."""
+    ids = np.atleast_1d(np.asarray(neurons))
+    if ids.ndim != 1 or ids.dtype.kind not in "iu":
+        raise TypeError(f"neurons must be a 1-D array of integer neuron ids, got {neurons!r}")
+    if ids.size and (ids.min() < 0 or ids.max() >= n_neurons):
+        raise ValueError(f"neurons must lie in [0, {n_neurons}), got {ids.min()}..{ids.max()}")
+    return ids
 
 
 def _check_spikes(spikes) -> None:

@@ -165,6 +165,9 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     if has_state:
         threshold, reset = _state_spike_rule(parts, model, variables, threshold, reset)
     poisson_receptor, synapse_receptor = _receptor_indices(model, inputs, connections)
+    if np.ndim(synapse_receptor):
+        raise ValueError("connections target several receptors: to_brian2 writes connections to one receptor "
+                         "(give each receptor's synapses as their own run, or one receptor for all)")
     _poisson_inputs(parts, compiled_inputs, model, poisson_receptor)
 
     group = b2.NeuronGroup(n_trials * n_neurons, "\n".join(parts.equations) + "\n", threshold=threshold, reset=reset,

@@ -38,7 +38,7 @@ def time_step(dt) -> float:
 def whole_steps(name: str, duration, dt: float) -> int:
     """A recorded duration (s, or a time with units) as the steps that hold it: the one rule of
     :func:`nsnn_sim._core.timesteps.seconds_to_steps`, rounding a time off the grid up."""
-    return seconds_to_steps(name, duration, dt, round_up=True)
+    return seconds_to_steps(name, duration, dt, off_grid="up")
 
 
 def _labels(name: str, values, size: int) -> np.ndarray:

@@ -4,6 +4,9 @@
 * :mod:`~nsnn_sim.simulator.rng` -- counter-based random streams keyed by (seed, trial, neuron, purpose);
 * :mod:`~nsnn_sim.simulator.neurons` -- the models (:class:`LIF`, :class:`NSNN`) and their compiled constants;
 * :mod:`~nsnn_sim.simulator.network` -- inputs and connections (currents, Poisson drive, recurrent weights);
+* :mod:`~nsnn_sim.simulator.populations` -- networks of named populations and projections (:class:`Network`),
+  built on :mod:`~nsnn_sim.simulator.connectivity` (connection rules, distributions) and
+  :mod:`~nsnn_sim.simulator.concatenate` (populations joined into one model and one set of inputs);
 * :mod:`~nsnn_sim.simulator.engine` -- the only hot loops, and :func:`simulate`;
 * :mod:`~nsnn_sim.simulator.brunel` -- Brunel's (2000) model A;
 * :mod:`~nsnn_sim.simulator.results` -- :class:`SimulationResult` and its netCDF file.
@@ -19,7 +22,8 @@ Examples
 from nsnn_sim.simulator.engine import simulate
 from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
 from nsnn_sim.simulator.neurons import LIF, NSNN
+from nsnn_sim.simulator.populations import Network
 from nsnn_sim.simulator.results import SimulationResult, load
 
-__all__ = ["simulate", "LIF", "NSNN", "Connections", "PoissonInput", "connect", "poisson_input",
+__all__ = ["simulate", "LIF", "NSNN", "Connections", "PoissonInput", "connect", "poisson_input", "Network",
            "SimulationResult", "load"]

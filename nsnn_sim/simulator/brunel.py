@@ -22,12 +22,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-import scipy.sparse as sp
-
 from nsnn_sim._core.validation import describe, numeric_parameter, whole_number
-from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.simulator.connectivity import fixed_indegree
+from nsnn_sim.simulator.network import Connections, PoissonInput, poisson_input
 from nsnn_sim.simulator.neurons import LIF
+from nsnn_sim.simulator.populations import Network
 
 __all__ = ["BrunelNetwork", "brunel_model_a"]
 
@@ -42,6 +41,7 @@ class BrunelNetwork:
     n_excitatory: int
     n_inhibitory: int
     nu_threshold: float  # Hz, external rate that brings the free membrane to threshold
+    network: Network | None = None  # the populations "E" and "I" (Network.simulate labels results by population)
 
     @property
     def n_neurons(self) -> int:
@@ -50,7 +50,13 @@ class BrunelNetwork:
 
 def brunel_model_a(n_excitatory: int = 10_000, epsilon: float = 0.1, j: float = 0.1, g: float = 6.0,
                    eta: float = 4.0, delay: float = 1.5e-3, dt: float = 1e-4, seed: int = 0) -> BrunelNetwork:
-    """Build Brunel's model A (module docstring); the wiring is drawn from ``seed``.
+    """Build Brunel's model A (module docstring) as a :class:`~nsnn_sim.simulator.populations.Network` of
+    populations ``"E"`` and ``"I"``; the wiring is drawn from ``seed``.
+
+    The four projections E->E, E->I, I->E, I->I (``fixed_indegree``, no multapses, autapses allowed) are drawn
+    in that order from one generator: every neuron's ``C_E`` excitatory sources, neuron by neuron, then its
+    ``C_I`` inhibitory ones, so the synapses (and the spikes of a run) are those of the direct construction
+    this function used before the network API. ``network.simulate(...)`` gives results labelled by population.
 
     Parameters
     ----------
@@ -69,35 +75,20 @@ def brunel_model_a(n_excitatory: int = 10_000, epsilon: float = 0.1, j: float = 
     g = numeric_parameter("g", g, lower=0.0)
     eta = numeric_parameter("eta", eta, lower=0.0)
     n_inhibitory = n_excitatory // 4
-    n_neurons = n_excitatory + n_inhibitory
     in_excitatory = max(1, int(round(epsilon * n_excitatory)))
     in_inhibitory = max(1, int(round(epsilon * n_inhibitory)))
     delay_steps = delay / dt
     if abs(delay_steps - round(delay_steps)) > 1e-9 or round(delay_steps) < 1:
         raise ValueError(f"delay={describe(delay)} s must be a whole number (>= 1) of steps of dt={describe(dt)} s")
     tau, threshold = 20e-3, 20.0
-
-    generator = np.random.default_rng(seed)
-    pre_excitatory = _choose(generator, n_neurons, n_excitatory, in_excitatory)
-    pre_inhibitory = n_excitatory + _choose(generator, n_neurons, n_inhibitory, in_inhibitory)
-    post = np.repeat(np.arange(n_neurons), in_excitatory + in_inhibitory)
-    pre = np.concatenate([pre_excitatory, pre_inhibitory], axis=1).ravel()
-    weight = np.concatenate([np.full((n_neurons, in_excitatory), j), np.full((n_neurons, in_inhibitory), -g * j)],
-                            axis=1).ravel()
-    weights = sp.csr_matrix((weight, (post, pre)), shape=(n_neurons, n_neurons))
-
     nu_threshold = threshold / (j * in_excitatory * tau)
     model = LIF(tau=tau, threshold=threshold, u_rest=0.0, u_reset=10.0, tau_ref=2e-3, noise="none", sigma=0.0,
                 dt=dt)
-    inputs = poisson_input(rate=eta * nu_threshold, weight=j, n_sources=in_excitatory)
-    return BrunelNetwork(model, inputs, connect(weights, int(round(delay_steps))), n_excitatory, n_inhibitory,
-                         nu_threshold)
-
-
-def _choose(generator, n_rows: int, population: int, k: int) -> np.ndarray:
-    """``k`` distinct indices in ``[0, population)`` for each of ``n_rows`` rows (no self-exclusion:
-    Brunel allows autapses as rare events of a random graph)."""
-    out = np.empty((n_rows, k), dtype=np.int64)
-    for row in range(n_rows):
-        out[row] = generator.choice(population, size=k, replace=False)
-    return out
+    drive = poisson_input(rate=eta * nu_threshold, weight=j, n_sources=in_excitatory)
+    network = Network(seed=seed).add("E", model, n_excitatory, inputs=drive).add("I", model, n_inhibitory, inputs=drive)
+    for source, in_degree, weight in (("E", in_excitatory, j), ("I", in_inhibitory, -g * j)):
+        for target in ("E", "I"):
+            network.connect(source, target, fixed_indegree(in_degree), weight=weight, delay=delay)
+    built = network.build()
+    return BrunelNetwork(built.model, built.inputs, built.connections, n_excitatory, n_inhibitory, nu_threshold,
+                         network)

@@ -717,7 +717,7 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
         window = max(1, min(n_steps, _UNCONNECTED_WINDOW_WORK // (n_trials * n_neurons)))
         synapses = CompiledConnections(np.zeros(n_neurons + 1, dtype=np.int64), np.zeros(0, dtype=np.int32),
                                        np.zeros(0), np.zeros(0, dtype=np.int64), 1, window)
-    synapse_receptor = np.full(synapses.post.size, synapse_receptor, dtype=np.int64)
+    synapse_receptor = np.ascontiguousarray(np.broadcast_to(synapse_receptor, synapses.post.size), dtype=np.int64)
     n_blocks = 1 if n_trials % n_threads == 0 else max(1, min(n_threads, n_neurons // 32))
     previous_threads = numba.get_num_threads()
     numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
@@ -732,9 +732,10 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
     return trial_ids[order], neurons[order], steps[order]
 
 
-def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int]:
+def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int | np.ndarray]:
     """The receptor index of every Poisson input group and of the connections (0: a jump of ``u``), checked
-    against the model's receptors before any kernel runs."""
+    against the model's receptors before any kernel runs: one index for all synapses, or one per synapse (in
+    the order of ``Connections.compile``) when they target several receptors."""
     available = getattr(model, "receptors", ("delta",))
 
     def index(name, what):
@@ -749,8 +750,14 @@ def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int]:
     groups = [item for item in _input_items(inputs) if isinstance(item, PoissonInput)]
     poisson = np.array([index(item.receptor, f"poisson_input #{k}") for k, item in enumerate(groups)],
                        dtype=np.int64)
-    synapse = index(getattr(connections, "receptor", None), "connections") if connections is not None else 0
-    return poisson, synapse
+    if connections is None:
+        return poisson, 0
+    names, per_synapse = (connections.receptor_codes() if isinstance(connections, Connections)
+                          else ((None,), None))
+    codes = np.array([index(name, "connections") for name in names], dtype=np.int64)
+    if per_synapse is None or np.all(codes == codes[0]):
+        return poisson, int(codes[0])
+    return poisson, codes[per_synapse]
 
 
 def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:

@@ -1,0 +1,425 @@
+"""Networks of named populations joined by projections: :class:`Network`.
+
+A network is built in a few lines::
+
+    network = Network(seed=1)                                    # the seed of the wiring
+    network.add("E", LIF(tau=20e-3), 800, inputs=drive)          # name, model, size, inputs
+    network.add("I", LIF(tau=10e-3), 200, inputs=drive)
+    network.connect("E", "I", fixed_indegree(80), weight=0.1, delay=1.5e-3)
+    result = network.simulate(n_steps=5000, seed=2)              # the seed of the dynamics
+    result.population("I")                                       # SpikeTrains, neuron ids 0..199
+    result.population_rate()                                     # (population, trial, time) in Hz
+
+It runs as one population of ``N = sum n_k`` neurons: the populations end to end in the order they were added
+(population ``k`` holds neurons ``offset_k : offset_k + n_k``, :meth:`Network.neurons`), their models joined
+into one with per-neuron parameters (:func:`nsnn_sim.simulator.concatenate.concatenate_models`: one model class,
+one ``dt``, method, firing rule and state structure for all; numeric parameters may differ), all projections
+into one :class:`~nsnn_sim.simulator.network.Connections` with a delay and a receptor per synapse. The spikes are
+therefore exactly those of :func:`nsnn_sim.simulate` run on :meth:`Network.build`'s model, inputs and
+connections, bit-identical for any thread count.
+
+Projections
+    ``connect(source, target, rule, weight, delay, receptor)`` adds the synapses of ``rule``
+    (:mod:`nsnn_sim.simulator.connectivity`) from population ``source`` onto ``target``. ``weight`` (membrane
+    units, the jump of ``u`` of a delta synapse, the charge of a synaptic current) and ``delay`` (seconds, a
+    time with units accepted) are each a constant, an array ``(n_post, n_pre)`` read at every synapse's pair,
+    an array with one value per synapse when the rule fixes their number (in the rule's order), or a seeded
+    :func:`~nsnn_sim.simulator.connectivity.normal` / :func:`~nsnn_sim.simulator.connectivity.uniform`
+    distribution. A delay ``d`` becomes ``round(d/dt)`` steps (nearest integer) and must be at least one step
+    (``d >= dt``, to 1e-9 relative). ``receptor`` names the target model's receptor (``"delta"``: a jump of
+    ``u``; ``None``: its only synapse, or ``"delta"`` for a model without synapses).
+
+Seeds
+    The wiring depends only on the network's ``seed``: one :class:`numpy.random.Generator` draws the projections
+    in the order they were added (for each: the rule's synapses, then drawn weights, then drawn delays), so
+    adding a projection at the end leaves the earlier ones unchanged. The dynamics depend on ``simulate``'s seed.
+
+Recording
+    ``simulate(record_spikes=[...])`` keeps the spikes of the named populations only, ``record_state={name:
+    local ids}`` records ``u`` of those neurons, every ``state_every`` steps; ``population_rate`` is the
+    number of spikes of each population at every step, divided by ``n_k*dt``. These are computed in Python from
+    the engine's spike list and full state recording after the run (the kernels are unchanged): the rate and
+    the subsampling are exact, but the run's peak memory still holds every spike and every step of the recorded
+    state; only the result is smaller.
+
+Examples
+--------
+>>> from nsnn_sim import LIF, Network, fixed_indegree, poisson_input
+>>> network = Network(seed=1).add("E", LIF(tau=20e-3), 80).add("I", LIF(tau=10e-3), 20)
+>>> network = network.connect("E", "I", fixed_indegree(8), weight=0.1, delay=1e-3)
+>>> network.neurons("I")
+slice(80, 100, None)
+>>> built = network.build()
+>>> built.connections.weights[80:, :80].getnnz(axis=1).tolist() == [8] * 20
+True
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import xarray as xr
+
+from nsnn_sim._core.timesteps import seconds_to_steps
+from nsnn_sim._core.validation import describe, finite_array, si_value, whole_number
+from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
+from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
+from nsnn_sim.simulator.engine import simulate
+from nsnn_sim.simulator.network import MAX_DELAY, Connections, receptor_name
+from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.spikes import SpikeTrains
+
+__all__ = ["Network", "BuiltNetwork", "NetworkResult"]
+
+_MAX_SEED = 2**63 - 1
+
+
+@dataclass(frozen=True, eq=False)
+class _Population:
+    name: str
+    model: object
+    size: int
+    inputs: object
+
+
+@dataclass(frozen=True, eq=False)
+class _Projection:
+    source: str
+    target: str
+    rule: ConnectionRule
+    weight: object  # float, array or Distribution
+    delay: object  # steps (int64 array or int) or a Distribution of seconds
+    receptor: str
+
+
+@dataclass(frozen=True, eq=False)
+class BuiltNetwork:
+    """What :func:`nsnn_sim.simulate` runs for a :class:`Network`: the joined ``model``, ``inputs`` and
+    ``connections`` of ``n_neurons`` neurons; population ``names[k]`` holds neurons ``offsets[k]:offsets[k+1]``."""
+
+    model: object
+    inputs: object
+    connections: Connections | None  # None without projections
+    names: tuple
+    offsets: np.ndarray
+
+    @property
+    def n_neurons(self) -> int:
+        return int(self.offsets[-1])
+
+
+class Network:
+    """Named populations and the projections between them (module docstring).
+
+    Parameters
+    ----------
+    seed : int
+        Integer in [0, 2**63): the seed of the connection rules and drawn weights and delays.
+    """
+
+    def __init__(self, seed: int = 0):
+        self.seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
+        self._populations: dict[str, _Population] = {}
+        self._projections: list[_Projection] = []
+        self._built = None
+
+    def __repr__(self) -> str:
+        populations = ", ".join(f"{name}: {population.size}" for name, population in self._populations.items())
+        return f"Network(seed={self.seed}, populations={{{populations}}}, projections={len(self._projections)})"
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        """The populations' names, in the order of their neurons."""
+        return tuple(self._populations)
+
+    def add(self, name: str, model, size: int, inputs=0.0) -> "Network":
+        """Add population ``name`` of ``size`` neurons of ``model`` (an :class:`~nsnn_sim.LIF` or
+        :class:`~nsnn_sim.NSNN`, scalar or per-neuron parameters) driven by ``inputs`` (anything
+        :func:`nsnn_sim.simulate` takes as inputs, for this population's neurons). Returns the network."""
+        if not isinstance(name, str) or not name:
+            raise TypeError(f"name must be a non-empty string, got {describe(name)}")
+        if name in self._populations:
+            raise ValueError(f"name={name!r}: the network already has a population of that name")
+        if isinstance(model, type) or not hasattr(model, "compile"):
+            raise TypeError(f"model of population {name!r} must be a neuron model instance (LIF or NSNN), "
+                            f"got {describe(model)}")
+        self._populations[name] = _Population(name, model, whole_number("size", size, maximum=2**31 - 1), inputs)
+        self._built = None
+        return self
+
+    def neurons(self, name: str) -> slice:
+        """The neurons of population ``name`` in the joined population: ``offset:offset + size``."""
+        offset = 0
+        for population in self._populations.values():
+            if population.name == name:
+                return slice(offset, offset + population.size)
+            offset += population.size
+        raise ValueError(f"population={name!r} is not one of the network's populations {self.names}")
+
+    def connect(self, source: str, target: str, rule: ConnectionRule, weight=None, delay=None,
+                receptor: str | None = None) -> "Network":
+        """Add the synapses of ``rule`` from population ``source`` onto ``target`` (module docstring): ``weight``
+        (required unless ``rule`` is :func:`~nsnn_sim.simulator.connectivity.explicit`), ``delay`` in seconds
+        (default: one step), ``receptor`` of the target's model. Everything is checked now; the synapses are
+        drawn when the network is built. Returns the network."""
+        n_pre, n_post = self._size("source", source), self._size("target", target)
+        if not isinstance(rule, ConnectionRule):
+            raise TypeError(f"rule must be a connection rule (pairwise_bernoulli(p), fixed_indegree(k), ...), "
+                            f"got {describe(rule)}")
+        rule.check(n_pre, n_post)
+        target_model = self._populations[target].model
+        if weight is None:
+            if not isinstance(rule, _Explicit):
+                raise ValueError("weight is required (only an explicit(matrix) rule takes its weights from the matrix)")
+            weight = rule.weights
+        weight = _per_synapse("weight", weight, rule, n_pre, n_post)
+        dt = target_model.dt
+        delay = dt if delay is None else delay
+        delay = delay if isinstance(delay, Distribution) else _delay_steps(
+            _per_synapse("delay", si_value("delay", delay, "s"), rule, n_pre, n_post), dt)
+        self._projections.append(_Projection(source, target, rule, weight, delay,
+                                             _receptor(receptor, target_model, target)))
+        self._built = None
+        return self
+
+    def _size(self, what: str, name) -> int:
+        if name not in self._populations:
+            raise ValueError(f"{what}={name!r} is not one of the network's populations {self.names}")
+        return self._populations[name].size
+
+    def build(self, n_steps: int | None = None, n_trials: int = 1) -> BuiltNetwork:
+        """Draw the synapses and join the populations (module docstring). ``n_steps`` and ``n_trials`` are
+        needed only when a population has a time-varying current."""
+        if not self._populations:
+            raise ValueError("the network has no populations: add one with network.add(name, model, size)")
+        populations = list(self._populations.values())
+        names, sizes = [item.name for item in populations], [item.size for item in populations]
+        if self._built is None:
+            model = concatenate_models([item.model for item in populations], sizes, names)
+            self._built = (model, self._connections(model.dt))
+        model, connections = self._built
+        inputs = concatenate_inputs([item.inputs for item in populations], sizes, names, n_steps, n_trials)
+        return BuiltNetwork(model, inputs, connections, tuple(names), np.concatenate([[0], np.cumsum(sizes)]))
+
+    def _connections(self, dt: float) -> Connections | None:
+        if not self._projections:
+            return None
+        generator = np.random.default_rng(self.seed)
+        receptors, parts = [], []
+        for projection in self._projections:
+            n_pre, n_post = self._populations[projection.source].size, self._populations[projection.target].size
+            post, pre = projection.rule.draw(generator, n_pre, n_post)
+            weight = _values(projection.weight, generator, post, pre)
+            delay = projection.delay
+            if isinstance(delay, Distribution):
+                delay = _delay_steps(delay.draw(generator, post.size), dt)
+            if projection.receptor not in receptors:
+                receptors.append(projection.receptor)
+            parts.append((post + self.neurons(projection.target).start, pre + self.neurons(projection.source).start,
+                          weight, np.broadcast_to(_values(delay, generator, post, pre), post.shape),
+                          np.full(post.size, receptors.index(projection.receptor))))
+        n_neurons = sum(item.size for item in self._populations.values())
+        post, pre, weight, delay, index = (np.concatenate(column) for column in zip(*parts))
+        return Connections.from_synapses((n_neurons, n_neurons), post, pre, weight, delay, tuple(receptors), index)
+
+    def simulate(self, *, n_steps: int, n_trials: int = 1, seed: int = 0, record_spikes=None, record_state=None,
+                 state_every: int = 1, initial_state=None, n_threads: int | None = None,
+                 progress: bool | None = None) -> "NetworkResult":
+        """Run the network with :func:`nsnn_sim.simulate` (same ``n_steps``, ``n_trials``, ``seed``,
+        ``initial_state`` for the joined population, ``n_threads``, ``progress``).
+
+        Parameters
+        ----------
+        record_spikes : sequence of str, optional
+            The populations whose spikes the result keeps (default: all).
+        record_state : dict, optional
+            Population name -> local neuron ids whose ``u`` is recorded.
+        initial_state : float, array or dict, optional
+            ``u`` before the first step, as :func:`nsnn_sim.simulate` takes it for the joined population, or a
+            dict of population name -> scalar, ``(n_k,)`` or ``(n_trials, n_k)`` (populations not named start at
+            their model's default).
+        state_every : int
+            Keep the recorded ``u`` at steps ``0, k, 2k, ...`` only (``k = state_every``).
+        """
+        state_every = whole_number("state_every", state_every)
+        kept = self.names if record_spikes is None else (
+            (record_spikes,) if isinstance(record_spikes, str) else tuple(record_spikes))
+        for name in kept:
+            self._size("record_spikes", name)
+        recorded = _recorded_state(self, record_state)
+        built = self.build(whole_number("n_steps", n_steps, maximum=2**53), whole_number("n_trials", n_trials))
+        result = simulate(built.model, built.inputs, n_neurons=built.n_neurons, n_steps=n_steps, n_trials=n_trials,
+                          seed=seed, connections=built.connections,
+                          record_state=np.concatenate(list(recorded.values())) if recorded else None,
+                          initial_state=self._initial_state(built, initial_state, n_trials), n_threads=n_threads,
+                          progress=progress)
+        return NetworkResult.from_run(result, built, kept, state_every)
+
+    def _initial_state(self, built: BuiltNetwork, initial_state, n_trials: int):
+        """``initial_state`` for the joined population: a dict of populations' values becomes ``(n_trials, N)``."""
+        if not isinstance(initial_state, dict):
+            return initial_state
+        joined = np.array(np.broadcast_to(built.model.compile(built.n_neurons).u_initial, (n_trials, built.n_neurons)))
+        for name, value in initial_state.items():
+            size = self._size("initial_state", name)
+            array = finite_array(f"initial_state[{name!r}]", value)
+            if array.shape not in ((), (size,), (n_trials, size)):
+                raise ValueError(f"initial_state[{name!r}] has shape {array.shape}; allowed: scalar, (n_k,) = "
+                                 f"({size},) or (n_trials, n_k) = ({n_trials}, {size})")
+            joined[:, self.neurons(name)] = array
+        return joined
+
+
+def _receptor(receptor, model, target: str) -> str:
+    """The name of the receptor a projection onto ``target`` reaches, checked against its model."""
+    receptor_name("receptor", receptor)
+    available = getattr(model, "receptors", ("delta",))
+    if receptor is None:
+        if len(available) > 2:
+            raise ValueError(f"receptor must be named: the model of population {target!r} has several, {available}")
+        return available[-1]
+    if receptor not in available:
+        raise ValueError(f"receptor={receptor!r} is not one of the receptors of population {target!r}'s model "
+                         f"{available}")
+    return receptor
+
+
+def _per_synapse(name: str, value, rule: ConnectionRule, n_pre: int, n_post: int):
+    """A constant, an ``(n_post, n_pre)`` array, an array of one value per synapse (when the rule fixes their
+    number) or a Distribution, checked; arrays as float64."""
+    if isinstance(value, Distribution):
+        return value
+    array = finite_array(name, value, "a number, an array (n_post, n_pre), one value per synapse or a distribution")
+    count = rule.count(n_pre, n_post)
+    if array.ndim == 0 or array.shape == (n_post, n_pre) or (array.ndim == 1 and array.size == count):
+        return array
+    per_synapse = f" or ({count},) (one per synapse)" if count is not None else ""
+    raise ValueError(f"{name} has shape {array.shape}; allowed: a scalar, (n_post, n_pre) = ({n_post}, {n_pre})"
+                     f"{per_synapse}")
+
+
+def _values(value, generator, post: np.ndarray, pre: np.ndarray) -> np.ndarray:
+    """One value per synapse ``(post, pre)`` of a constant, an array or a distribution."""
+    if isinstance(value, Distribution):
+        return value.draw(generator, post.size)
+    if np.ndim(value) == 2:
+        return value[post, pre]
+    return np.broadcast_to(value, post.shape)
+
+
+def _delay_steps(delay, dt: float):
+    """Delays in seconds -> whole steps, the nearest (:func:`nsnn_sim._core.timesteps.seconds_to_steps`,
+    ``off_grid="nearest"``: drawn delays are rarely whole steps); an array keeps its shape. ``ValueError`` unless
+    every delay is at least one step (to 1e-9 relative) and below :data:`MAX_DELAY` steps."""
+    steps = np.asarray(delay, dtype=np.float64) / dt
+    if steps.size and not np.all(steps >= 1.0 - 1e-9):
+        raise ValueError(f"delay={describe(np.min(delay))} s is shorter than one step dt={dt!r} s: delays must be "
+                         ">= dt (a spike arrives one step later at the soonest)")
+    if steps.size and np.max(steps) > MAX_DELAY:
+        raise ValueError(f"delay={describe(np.max(delay))} s is more than {MAX_DELAY} steps of dt={dt!r} s")
+    return np.asarray(seconds_to_steps("delay", np.asarray(delay, dtype=np.float64), dt, off_grid="nearest"),
+                      dtype=np.int64)
+
+
+def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
+    """Population name -> global ids of the neurons whose ``u`` is recorded, checked (local ids in range)."""
+    if record_state is None:
+        return {}
+    if not isinstance(record_state, dict):
+        raise TypeError(f"record_state must be a dict of population name -> local neuron ids, got "
+                        f"{describe(record_state)}")
+    recorded = {}
+    for name, local in record_state.items():
+        network._size("record_state", name)
+        span = network.neurons(name)
+        ids = np.atleast_1d(np.asarray(local))
+        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
+            raise TypeError(f"record_state[{name!r}] must be a 1-D array of integer neuron ids, got {describe(local)}")
+        size = span.stop - span.start
+        if ids.size and (ids.min() < 0 or ids.max() >= size):
+            raise ValueError(f"record_state[{name!r}] ids must lie in [0, {size}), got {ids.min()}..{ids.max()}")
+        recorded[name] = span.start + ids.astype(np.int64)
+    return recorded
+
+
+@dataclass(frozen=True, eq=False)
+class NetworkResult:
+    """What :meth:`Network.simulate` returns: the run (``result``: global neuron ids, the spikes of the recorded
+    populations only, no state), each population's spike count at every step, and the recorded state at every
+    ``state_every``-th step (``state_values[:, j, c]`` is ``u`` of neuron ``state_neurons[c]`` at step
+    ``j*state_every``)."""
+
+    result: SimulationResult
+    names: tuple
+    offsets: np.ndarray
+    recorded_spikes: tuple
+    spike_counts: np.ndarray  # (n_populations, n_trials, n_steps) int64: spikes per step of each population
+    state_values: np.ndarray | None  # (n_trials, ceil(n_steps/state_every), n_recorded)
+    state_neurons: np.ndarray  # global ids of the recorded neurons, one per column of state_values
+    state_every: int
+
+    @classmethod
+    def from_run(cls, result: SimulationResult, built: BuiltNetwork, kept: tuple, state_every: int) -> "NetworkResult":
+        spikes = result.spikes
+        population = np.searchsorted(built.offsets[1:], spikes.neuron, side="right")
+        n_populations = len(built.names)
+        cell = (population * spikes.n_trials + spikes.trial) * spikes.n_steps + spikes.step
+        counts = np.bincount(cell, minlength=n_populations * spikes.n_trials * spikes.n_steps)
+        keep = np.isin(population, [built.names.index(name) for name in kept])
+        spikes = SpikeTrains(spikes.trial[keep], spikes.neuron[keep], spikes.step[keep], spikes.dt, spikes.n_trials,
+                             spikes.n_neurons, spikes.n_steps, assume_sorted=True)
+        state = result.state[:, ::state_every, :].copy() if result.state is not None else None
+        run = SimulationResult(spikes, None, np.zeros(0, dtype=np.int64), result.model, result.seed,
+                               result.inputs_description, result.connections_description, result.run_time,
+                               result.compile_time)
+        return cls(run, built.names, built.offsets, kept, counts.reshape(n_populations, spikes.n_trials,
+                   spikes.n_steps), state, result.state_neurons, state_every)
+
+    @property
+    def spikes(self) -> SpikeTrains:
+        """The spikes of the recorded populations, with the joined population's neuron ids."""
+        return self.result.spikes
+
+    def _span(self, name: str) -> tuple[int, int]:
+        if name not in self.names:
+            raise ValueError(f"population={name!r} is not one of the network's populations {self.names}")
+        index = self.names.index(name)
+        return int(self.offsets[index]), int(self.offsets[index + 1])
+
+    def population(self, name: str) -> SpikeTrains:
+        """Population ``name``'s spikes, its neurons numbered ``0 .. n - 1``."""
+        start, stop = self._span(name)
+        if name not in self.recorded_spikes:
+            raise ValueError(f"population={name!r}: its spikes were not recorded (record_spikes="
+                             f"{self.recorded_spikes})")
+        spikes = self.spikes
+        mine = (spikes.neuron >= start) & (spikes.neuron < stop)
+        return SpikeTrains(spikes.trial[mine], spikes.neuron[mine] - start, spikes.step[mine], spikes.dt,
+                           spikes.n_trials, stop - start, spikes.n_steps, assume_sorted=True)
+
+    def population_rate(self) -> xr.DataArray:
+        """``(population, trial, time)``: each population's spikes in a step over ``n_k*dt`` (Hz), at every step
+        (``time`` is the step's start, ``k*dt``)."""
+        spikes = self.result.spikes
+        sizes = np.diff(self.offsets).astype(np.float64)
+        return xr.DataArray(self.spike_counts / (sizes[:, None, None] * spikes.dt),
+                            dims=("population", "trial", "time"),
+                            coords={"population": list(self.names), "trial": np.arange(spikes.n_trials),
+                                    "time": ("time", np.arange(spikes.n_steps) * spikes.dt, {"units": "s"})},
+                            attrs={"long_name": "population rate", "units": "Hz"})
+
+    def state(self, name: str) -> xr.DataArray:
+        """``(trial, time, neuron)``: ``u`` after reset of population ``name``'s recorded neurons (local ids),
+        at steps ``0, k, 2k, ...`` (``k = state_every``)."""
+        start, stop = self._span(name)
+        columns = np.flatnonzero((self.state_neurons >= start) & (self.state_neurons < stop))
+        if not columns.size:
+            raise ValueError(f"population={name!r}: no state was recorded for it (record_state)")
+        spikes = self.result.spikes
+        steps = np.arange(0, spikes.n_steps, self.state_every)
+        return xr.DataArray(self.state_values[:, :, columns], dims=("trial", "time", "neuron"),
+                            coords={"trial": np.arange(spikes.n_trials),
+                                    "time": ("time", steps * spikes.dt, {"units": "s"}),
+                                    "neuron": self.state_neurons[columns] - start},
+                            attrs={"long_name": "membrane state after reset", "units": "membrane units"})
