@@ -262,9 +262,9 @@ def state_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset: st
     grad_threshold = np.zeros(shape[2])
     recurrent = np.zeros((0, 0)) if recurrent is None else _contiguous(recurrent)
     adaptive = threshold_offset is not None
+    rho, jump = (_contiguous(threshold_decay), _contiguous(threshold_jump)) if adaptive else (none, none)
     _adjoint_kernel(*arrays, _contiguous(beta), _contiguous(threshold), recurrent, reset == "subtract",
-                    bool(detach_reset), none if decay is None else _contiguous(decay),
-                    _contiguous(threshold_decay) if adaptive else none, _contiguous(threshold_jump) if adaptive else none,
+                    bool(detach_reset), none if decay is None else _contiguous(decay), rho, jump,
                     _contiguous(threshold_offset) if adaptive else empty, delta, eta, grad_offset, grad_threshold)
     return StateAdjoints(delta, None if decay is None else eta, grad_offset if adaptive else None, grad_threshold)
 

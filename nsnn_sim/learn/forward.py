@@ -43,8 +43,8 @@ from nsnn_sim.simulator.neurons import mean_field_step, neuron_constants, neuron
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 
 __all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
-           "membrane_perturbation", "synaptic_filter", "layer_current", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise",
-           "check_spike_hook"]
+           "membrane_perturbation", "synaptic_filter", "layer_current", "readout_outputs", "check_inputs",
+           "check_mean_field", "check_membrane_noise", "check_spike_hook"]
 
 
 def layer_seed(seed: int, index: int) -> int:

@@ -41,8 +41,8 @@ from nsnn_sim.learn.forward import (
     check_inputs,
     check_membrane_noise,
     check_spike_hook,
-    layer_input,
     layer_current,
+    layer_input,
     layer_seed,
     readout_outputs,
 )
