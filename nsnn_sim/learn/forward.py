@@ -8,6 +8,12 @@ Each spiking layer runs in a Numba kernel that calls the simulator's own neuron 
 :func:`layer_seed` ``(seed, l)``. So ``nsnn_sim.simulate`` with those seeds draws the same random
 numbers and, given the same currents, produces the same spikes (:mod:`nsnn_sim.learn.simulator`).
 
+A layer with a synaptic trace or an adaptive threshold (:class:`~nsnn_sim.learn.network.SpikingLayer`
+``alpha_syn``, ``threshold_jump``) runs the simulator's state step,
+:func:`nsnn_sim.simulator.state.state_update`, on the compiled state of its NSNN (mean field: the one neuron's
+:func:`~nsnn_sim.simulator.neurons.mean_field_step` at the adapted threshold); its trace records the trace ``i``
+(``current``) and the threshold offset ``q`` (``threshold_offset``).
+
 Layer ``l >= 1`` is driven by the spikes of layer ``l - 1`` at the same step (``network.layer_delay
 = 0``, the official stacking) or one step earlier (``layer_delay = 1``): :func:`layer_input`.
 
