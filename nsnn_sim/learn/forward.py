@@ -123,6 +123,19 @@ def layer_current(network, index: int, presynaptic: np.ndarray, seed: int, membr
     return drive, current, feed_forward
 
 
+@njit(cache=True, inline="always")
+def _recurrent_input(jump, recurrent, spikes, b, step):
+    """``jump = V s[t-1]`` of sample ``b`` at ``step`` (zero at step 0 or without ``V``), the presynaptic
+    neurons added in increasing order, as the simulator pushes its spikes."""
+    jump[:] = 0.0
+    if recurrent.shape[0] > 0 and step > 0:
+        for pre in range(jump.size):
+            spike = spikes[b, step - 1, pre]
+            if spike != 0.0:
+                for post in range(jump.size):
+                    jump[post] += recurrent[post, pre] * spike
+
+
 @njit(cache=True, parallel=True)
 def _run_state_layer(p, packed, set_of, n_noise, clamp, synaptic, decay, threshold_decay, threshold_jump, current,
                      recurrent, seed, trials, mean_field, u_free, u_fire, u_after, spikes, trace, offset):
@@ -138,7 +151,6 @@ def _run_state_layer(p, packed, set_of, n_noise, clamp, synaptic, decay, thresho
     ``q_after = q + jump*p``. ``trace`` receives the recurrent part of ``i`` and ``offset`` ``q``."""
     n_batch, n_steps, n_neurons = current.shape
     codes = rule_codes(p)
-    has_recurrent = recurrent.shape[0] > 0
     n_receptors = 2 if synaptic else 1
     last = 2 if synaptic else 1  # the index of q in the state vector
     for b in prange(n_batch):
@@ -153,14 +165,7 @@ def _run_state_layer(p, packed, set_of, n_noise, clamp, synaptic, decay, thresho
         for i in range(n_neurons):
             keys[i, 0], keys[i, 1], _ = rng.neuron_keys(seed, trial, i)
         for step in range(n_steps):
-            jump[:] = 0.0
-            if has_recurrent and step > 0:
-                # presynaptic neurons in increasing order, as the simulator pushes its spikes
-                for pre in range(n_neurons):
-                    spike = spikes[b, step - 1, pre]
-                    if spike != 0.0:
-                        for post in range(n_neurons):
-                            jump[post] += recurrent[post, pre] * spike
+            _recurrent_input(jump, recurrent, spikes, b, step)
             for i in range(n_neurons):
                 constants = neuron_constants(p, i)
                 received = decay[i] * x[i, 1] + jump[i] if synaptic else jump[i]  # this step's i_rec, or J
@@ -197,7 +202,6 @@ def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_
     """One layer, every sample of a batch (in parallel; each sample is independent)."""
     n_batch, n_steps, n_neurons = drive.shape
     codes = rule_codes(p)
-    has_recurrent = recurrent.shape[0] > 0
     for b in prange(n_batch):
         trial = trials[b]
         u = p.u_initial.copy()
@@ -207,14 +211,7 @@ def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_
         for i in range(n_neurons):
             keys[i, 0], keys[i, 1], keys[i, 2] = rng.neuron_keys(seed, trial, i)
         for step in range(n_steps):
-            jump[:] = 0.0
-            if has_recurrent and step > 0:
-                # presynaptic neurons in increasing order, as the simulator pushes its spikes
-                for pre in range(n_neurons):
-                    spike = spikes[b, step - 1, pre]
-                    if spike != 0.0:
-                        for post in range(n_neurons):
-                            jump[post] += recurrent[post, pre] * spike
+            _recurrent_input(jump, recurrent, spikes, b, step)
             for i in range(n_neurons):
                 constants = neuron_constants(p, i)
                 if mean_field:
