@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from gradient_checks import mean_field_directional_derivative
 
 from nsnn_sim import learn
 
@@ -123,21 +124,12 @@ def test_mean_field_bptt_through_the_state_equals_finite_differences(reset, laye
     for layer_trace in trace.layers:
         assert 0.1 < layer_trace.spikes.mean() < 0.9  # probabilities away from 0 and 1: every path carries gradient
 
-    def directional(name, direction, h=2.5e-4):
-        def value(epsilon):
-            if name == "input":
-                return learn.loss_and_gradients(network, x + epsilon * direction, labels, mean_field=True)[0]
-            shifted = network.copy()
-            shifted.parameters[name] = network.parameters[name] + epsilon * direction
-            return learn.loss_and_gradients(shifted, x, labels, mean_field=True)[0]
-        return (8 * (value(h) - value(-h)) - (value(2 * h) - value(-2 * h))) / (12 * h)
-
     names = list(network.parameters) + ["input"]
     assert {"0.alpha_syn", "0.threshold_decay", "0.threshold_jump", "1.threshold_jump", "2.alpha_syn"} <= set(names)
     for name in names:
         shape = x.shape if name == "input" else network.parameters[name].shape
         direction = generator.normal(size=shape)
-        numeric = directional(name, direction)
+        numeric = mean_field_directional_derivative(network, x, labels, name, direction, 2.5e-4)
         analytic = np.sum(grads[name] * direction)
         assert abs(analytic - numeric) <= 1e-6 * abs(numeric), (name, analytic, numeric)
         assert abs(numeric) > 1e-5, name  # the check is not vacuous
