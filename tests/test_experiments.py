@@ -203,3 +203,38 @@ def test_fitting_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
         np.testing.assert_allclose(data["neo_estimate"], data["estimate"].sel(model=data.attrs["neo_model"]),
                                    rtol=1e-9)
     assert figure.stat().st_size > 50_000
+
+
+def test_delayed_match_task_is_as_documented():
+    """Cue and probe groups fire with probability 0.5 per step in their windows, everything else at the
+    background 0.02; the label is 1 exactly when the probe's group is the cue's (binomial SE of a rate
+    over the n cells: 4 SE is at most 0.005 here)."""
+    from nsnn_sim.experiments import learning_memory as memory
+
+    x, labels = memory.delayed_match(400, delay=7, seed=1)
+    assert x.shape == (400, 17, 20) and set(np.unique(x)) <= {0.0, 1.0}
+    cue = x[:, :5].reshape(400, -1, 2, 10).mean(axis=(1, 3)).argmax(axis=1)
+    probe = x[:, 12:].reshape(400, -1, 2, 10).mean(axis=(1, 3)).argmax(axis=1)
+    np.testing.assert_array_equal(labels, (cue == probe).astype(int))
+    assert 0.4 < labels.mean() < 0.6
+    delay = x[:, 5:12]
+    assert abs(delay.mean() - 0.02) < 4 * np.sqrt(0.02 * 0.98 / delay.size)
+    groups = x.reshape(400, 17, 2, 10)
+    cued = groups[np.arange(400), :5, cue]  # the cue group during the cue
+    other = groups[np.arange(400), :5, 1 - cue]
+    assert abs(cued.mean() - 0.5) < 4 * np.sqrt(0.25 / cued.size)
+    assert abs(other.mean() - 0.02) < 4 * np.sqrt(0.02 * 0.98 / other.size)
+
+
+def test_learning_memory_experiment_runs_at_a_tiny_size_and_draws_its_figure():
+    """One epoch, 2 seeds: every model trained and tested, the simulator's accuracy equal to the learner's
+    (the same trained networks and noise seeds), the paired tests present, the figure drawn."""
+    from nsnn_sim.experiments import learning_memory as memory
+
+    data = memory.run(quick=True, seeds=2, epochs=1)
+    assert data.sizes == {"delay": 1, "model": 4, "seed": 2, "pair": 6}
+    assert np.all((data["accuracy"] >= 0) & (data["accuracy"] <= 1))
+    np.testing.assert_array_equal(data["accuracy"], data["simulator_accuracy"])
+    assert np.all(np.isfinite(data["p_holm"])) and np.all((data["p_holm"] >= 0) & (data["p_holm"] <= 1))
+    assert len(memory.summary(data)) == 3
+    memory.figure(data)

@@ -646,6 +646,16 @@ bad("nsnn_sim.learn.network.SpikingLayer", "firing 'x'", ["firing"], lambda: lea
 bad("nsnn_sim.learn.network.SpikingLayer", "noise_scale nan", ["noise_scale"],
     lambda: learn.SpikingLayer(3, noise_scale=np.nan))
 bad("nsnn_sim.learn.network.Readout", "kind 'x'", ["kind"], lambda: learn.Readout("x"))
+for state_argument, bad_value in (("alpha_syn", 1.5), ("alpha_syn", np.nan), ("alpha_syn", "0.5"), ("alpha_syn", -1.0),
+                                  ("threshold_decay", 2.0), ("threshold_decay", np.nan), ("threshold_jump", np.inf),
+                                  ("threshold_jump", 1e300), ("alpha_syn", [0.5, 0.5])):
+    bad("nsnn_sim.learn.network.SpikingLayer", f"{state_argument} {bad_value!r}", [state_argument],
+        lambda a=state_argument, v=bad_value: learn.SpikingLayer(3, **{a: v}))
+for learn_flag in ("learn_alpha_syn", "learn_threshold_decay"):  # a learn flag without its feature
+    bad("nsnn_sim.learn.network.SpikingLayer", f"{learn_flag} alone", [learn_flag],
+        lambda f=learn_flag: learn.SpikingLayer(3, **{f: True}), errors=(ValueError,))
+bad("nsnn_sim.learn.network.SpikingLayer", "learn_threshold_jump 1", ["learn_threshold_jump"],
+    lambda: learn.SpikingLayer(3, threshold_jump=0.5, learn_threshold_jump=1))
 bad("nsnn_sim.learn.network.Network", "layers empty", ["layers"], lambda: learn.Network(4, []))
 bad("nsnn_sim.learn.network.Network", "layer_delay 2", ["layer_delay"],
     lambda: learn.Network(4, [learn.SpikingLayer(3)], layer_delay=2))

@@ -11,6 +11,7 @@ import math
 import numpy as np
 import pytest
 import xarray as xr
+from gradient_checks import mean_field_directional_derivative
 
 import nsnn_sim as ns
 from nsnn_sim import learn
@@ -49,20 +50,10 @@ def test_mean_field_bptt_equals_finite_differences(reset, readout, loss, layer_d
     x = generator.random((4, 12, 5))
     labels = np.array([0, 1, 2, 1])
     _, grads = learn.loss_and_gradients(network, x, labels, loss=loss, mean_field=True, input_gradient=True)
-
-    def directional(name, direction, h=1e-3):
-        def value(epsilon):
-            if name == "input":
-                return learn.loss_and_gradients(network, x + epsilon * direction, labels, loss=loss, mean_field=True)[0]
-            shifted = network.copy()
-            shifted.parameters[name] = network.parameters[name] + epsilon * direction
-            return learn.loss_and_gradients(shifted, x, labels, loss=loss, mean_field=True)[0]
-        return (8 * (value(h) - value(-h)) - (value(2 * h) - value(-2 * h))) / (12 * h)
-
     for name in list(network.parameters) + ["input"]:
         shape = x.shape if name == "input" else network.parameters[name].shape
         direction = generator.normal(size=shape)
-        numeric = directional(name, direction)
+        numeric = mean_field_directional_derivative(network, x, labels, name, direction, 1e-3, loss)
         analytic = np.sum(grads[name] * direction)
         assert abs(analytic - numeric) <= 1e-6 * abs(numeric), (name, analytic, numeric)
         assert abs(numeric) > 1e-4, name  # the check is not vacuous

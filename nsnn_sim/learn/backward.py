@@ -28,6 +28,11 @@ Weight gradients: ``dW = sum_{b,t} delta[t] presynaptic[t]^T``, ``dV = sum delta
 ``dbeta = sum delta[t] u_after[t-1]``, ``dtheta = -sum g[t] pdf[t]`` (``- sum a[t] s[t]`` for the
 subtractive reset); the layer below receives ``dL/ds_{l-1}[t - d] = W^T delta[t]``.
 
+Layers with a synaptic trace ``i[t] = alpha_syn*i[t-1] + I[t] + V s[t-1]`` and an adaptive threshold
+``theta + q[t]`` (:mod:`.network`) add two adjoints, ``eta[t] = dL/di[t] = delta[t] + alpha_syn*eta[t+1]``
+(which takes ``delta``'s place in ``dW``, ``dV`` and the layer below) and ``r[t] = dL/dq[t]``; the spike's
+derivative is taken at ``theta_t = theta + q[t]``; :func:`state_adjoint` states the recursion.
+
 Readouts: count ``dL/ds_L[t] = scale dL/d output``; membrane ``y[t] = beta y[t-1] + W s_L[t-1]``
 (reverse-time filter of ``dL/dy``); linear ``y[t] = W s_L[t]``, ``dL/ds_L[t] = W^T dL/dy[t]`` with
 ``dL/dy[t] = dL/d output / T`` plus the step loss's own ``dL/dy[t]``.
@@ -47,6 +52,8 @@ True
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 from numba import njit
 
@@ -54,7 +61,7 @@ from nsnn_sim._core.blas import with_single_blas_thread
 from nsnn_sim.learn.forward import Trace, delayed, stacked_matmul
 from nsnn_sim.simulator import noise as noise_families
 
-__all__ = ["backward", "membrane_adjoint", "drive_and_decay_gradients"]
+__all__ = ["backward", "membrane_adjoint", "state_adjoint", "StateAdjoints", "drive_and_decay_gradients"]
 
 
 def _through_weights(grad_current: np.ndarray, weights: np.ndarray, delay: int) -> np.ndarray:
@@ -103,31 +110,45 @@ def _readout_backward(network, trace: Trace, grad_outputs, grad_step_outputs, gr
 
 @njit(cache=True, nogil=True)
 def _adjoint_kernel(grad_spikes, slope, spikes, u_fire, beta, threshold, recurrent, subtract, detach_reset,
-                    delta, grad_threshold):
-    """The reverse-time recursion of the module docstring, written into ``delta`` and ``grad_threshold``
-    (zeroed by the caller). Samples are independent; within a step the neurons couple only through
-    ``V^T delta[t+1]``, so each step is one pass over (neuron, neuron) and one over neurons."""
+                    decay, threshold_decay, threshold_jump, offset, delta, eta, grad_offset, grad_threshold):
+    """The reverse-time recursion of :func:`state_adjoint`, written into ``delta``, ``eta`` (synaptic layers:
+    ``eta.size > 0``), ``grad_offset`` (adaptive layers: ``offset.size > 0``) and ``grad_threshold`` (zeroed
+    by the caller). Samples are independent; within a step the neurons couple only through ``V^T eta[t+1]``,
+    so each step is one pass over (neuron, neuron) and one over neurons."""
     n_batch, n_steps, n_neurons = spikes.shape
     has_recurrent = recurrent.shape[0] > 0
+    synaptic = eta.shape[0] > 0
+    adaptive = offset.shape[0] > 0
+    carried = eta if synaptic else delta  # what the recurrent spikes' input gradient is
     adjoint = np.zeros(n_neurons)  # dL/du_after[t]
+    trace_adjoint = np.zeros(n_neurons)  # decay * eta[t+1], the trace's gradient from the future
+    offset_adjoint = np.zeros(n_neurons)  # dL/dq_after[t] = rho * dL/dq[t+1]
     total = np.empty(n_neurons)  # g[t] = dL/ds[t]
     for b in range(n_batch):
         adjoint[:] = 0.0
+        trace_adjoint[:] = 0.0
+        offset_adjoint[:] = 0.0
         for step in range(n_steps - 1, -1, -1):
             for i in range(n_neurons):
                 total[i] = grad_spikes[b, step, i]
             if has_recurrent and step < n_steps - 1:
-                for post in range(n_neurons):  # (V^T delta[t+1])[pre] = sum_post delta[t+1, post] V[post, pre]
-                    weight = delta[b, step + 1, post]
+                for post in range(n_neurons):  # (V^T eta[t+1])[pre] = sum_post eta[t+1, post] V[post, pre]
+                    weight = carried[b, step + 1, post]
                     for pre in range(n_neurons):
                         total[pre] += weight * recurrent[post, pre]
             for i in range(n_neurons):
                 spike = spikes[b, step, i]
+                theta = threshold[i]
+                through_threshold = 0.0  # dL/dtheta_t of this step
+                if adaptive:
+                    total[i] += threshold_jump[i] * offset_adjoint[i]
+                    theta += offset[b, step, i]
                 if subtract:
                     through_fire = adjoint[i]
                     if not detach_reset:
-                        total[i] -= adjoint[i] * threshold[i]
+                        total[i] -= adjoint[i] * theta
                     grad_threshold[i] -= adjoint[i] * spike
+                    through_threshold -= adjoint[i] * spike
                 else:
                     through_fire = adjoint[i] * (1.0 - spike)
                     if not detach_reset:
@@ -136,6 +157,16 @@ def _adjoint_kernel(grad_spikes, slope, spikes, u_fire, beta, threshold, recurre
                 grad_threshold[i] -= through_spike
                 delta[b, step, i] = through_fire + through_spike
                 adjoint[i] = beta[i] * delta[b, step, i]
+                if synaptic:
+                    eta[b, step, i] = delta[b, step, i] + trace_adjoint[i]
+                    trace_adjoint[i] = decay[i] * eta[b, step, i]
+                if adaptive:
+                    grad_offset[b, step, i] = through_threshold - through_spike + offset_adjoint[i]
+                    offset_adjoint[i] = threshold_decay[i] * grad_offset[b, step, i]
+
+
+def _contiguous(values) -> np.ndarray:
+    return np.ascontiguousarray(values, dtype=np.float64)
 
 
 def membrane_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset: str = "zero",
@@ -149,9 +180,9 @@ def membrane_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset:
         a[t-1]   = beta * delta[t]
 
     with ``d u_after/d u_fire = 1 - s[t]`` (reset "zero") or 1 ("subtract"). It is the learner's
-    backward pass (:func:`backward`) and the gradient of the teacher-forced likelihood of
-    :mod:`nsnn_sim.fit` (there ``grad_spikes = dL/dp``, ``slope = dp/du_free`` and ``spikes`` the
-    observed reset indicators, which no parameter moves: ``detach_reset=True``, no ``recurrent``).
+    backward pass (:func:`backward`; :func:`state_adjoint` for layers with more state) and the gradient of the
+    teacher-forced likelihood of :mod:`nsnn_sim.fit` (there ``grad_spikes = dL/dp``, ``slope = dp/du_free`` and
+    ``spikes`` the observed reset indicators, which no parameter moves: ``detach_reset=True``, no ``recurrent``).
 
     Parameters
     ----------
@@ -171,43 +202,128 @@ def membrane_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset:
     delta : array, shape (batch, n_steps, n_neurons)
     grad_threshold : array, shape (n_neurons,)
     """
-    arrays = [np.ascontiguousarray(a, dtype=np.float64) for a in (grad_spikes, slope, spikes, u_fire)]
-    delta = np.empty_like(arrays[2])
-    grad_threshold = np.zeros(arrays[2].shape[2])
-    recurrent = np.zeros((0, 0)) if recurrent is None else np.ascontiguousarray(recurrent, dtype=np.float64)
-    _adjoint_kernel(*arrays, np.ascontiguousarray(beta, dtype=np.float64),
-                    np.ascontiguousarray(threshold, dtype=np.float64), recurrent, reset == "subtract",
-                    bool(detach_reset), delta, grad_threshold)
-    return delta, grad_threshold
+    adjoints = state_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset, detach_reset, recurrent)
+    return adjoints.delta, adjoints.grad_threshold
 
 
-def drive_and_decay_gradients(delta: np.ndarray, presynaptic: np.ndarray, u_after: np.ndarray):
+class StateAdjoints(NamedTuple):
+    """:func:`state_adjoint`'s result: ``delta = dL/du_free``, ``eta = dL/di`` (synaptic layers, else None),
+    ``grad_offset = dL/dq`` (adaptive layers, else None), all ``(batch, n_steps, n_neurons)``, and
+    ``grad_threshold = dL/dtheta`` ``(n_neurons,)``."""
+
+    delta: np.ndarray
+    eta: np.ndarray | None
+    grad_offset: np.ndarray | None
+    grad_threshold: np.ndarray
+
+
+def state_adjoint(grad_spikes, slope, spikes, u_fire, beta, threshold, reset: str = "zero",
+                  detach_reset: bool = True, recurrent=None, decay=None, threshold_decay=None, threshold_jump=None,
+                  threshold_offset=None) -> StateAdjoints:
+    """BPTT through one layer with a synaptic trace (``decay`` given) and an adaptive threshold
+    (``threshold_offset`` given) (:mod:`nsnn_sim.learn.network`)::
+
+        i[t] = decay*i[t-1] + I[t] + V s[t-1];  u_free[t] = beta*u_after[t-1] + i[t]
+        q[t] = rho*q_after[t-1];  theta_t = theta + q[t];  q_after[t] = q[t] + jump*s[t]
+
+    Backwards in t, with ``a[t] = dL/du_after[t]``, ``delta[t] = dL/du_free[t]``, ``eta[t] = dL/di[t]`` and
+    ``r[t] = dL/dq[t]``::
+
+        g[t]     = grad_spikes[t] + V^T eta[t+1] + a[t] * d u_after/d s + jump*rho*r[t+1]
+        delta[t] = a[t] * d u_after/d u_fire + g[t] * slope[t]
+        eta[t]   = delta[t] + decay*eta[t+1],       a[t-1] = beta*delta[t]
+        r[t]     = dL/dtheta_t + rho*r[t+1],        dL/dtheta_t = -g[t]*slope[t] (- a[t]*s[t] for "subtract")
+
+    ``d u_after/d s`` is ``-u_fire`` (zero reset) or ``-theta_t`` (subtract), dropped with ``detach_reset``; the
+    threshold's jump keeps its gradient. Without a trace ``eta = delta``; without adaptation ``r`` is not
+    needed. ``slope`` is ``d s / d u`` at ``theta_t``.
+
+    Parameters
+    ----------
+    grad_spikes, slope, spikes, u_fire, beta, threshold, reset, detach_reset, recurrent
+        As in :func:`membrane_adjoint`.
+    decay : array, shape (n_neurons,), optional
+        The trace's decay ``alpha_syn`` (synaptic layers).
+    threshold_decay, threshold_jump : array, shape (n_neurons,), optional
+        ``rho`` and ``jump`` (adaptive layers, with ``threshold_offset``).
+    threshold_offset : array, shape (batch, n_steps, n_neurons), optional
+        ``q[t]`` of the forward pass.
+
+    Returns
+    -------
+    StateAdjoints
+    """
+    arrays = [_contiguous(a) for a in (grad_spikes, slope, spikes, u_fire)]
+    shape = arrays[2].shape
+    empty, none = np.zeros((0, 0, 0)), np.zeros(0)
+    delta = np.empty(shape)
+    eta = empty if decay is None else np.empty(shape)
+    grad_offset = empty if threshold_offset is None else np.empty(shape)
+    grad_threshold = np.zeros(shape[2])
+    recurrent = np.zeros((0, 0)) if recurrent is None else _contiguous(recurrent)
+    adaptive = threshold_offset is not None
+    rho, jump = (_contiguous(threshold_decay), _contiguous(threshold_jump)) if adaptive else (none, none)
+    _adjoint_kernel(*arrays, _contiguous(beta), _contiguous(threshold), recurrent, reset == "subtract",
+                    bool(detach_reset), none if decay is None else _contiguous(decay), rho, jump,
+                    _contiguous(threshold_offset) if adaptive else empty, delta, eta, grad_offset, grad_threshold)
+    return StateAdjoints(delta, None if decay is None else eta, grad_offset if adaptive else None, grad_threshold)
+
+
+def drive_and_decay_gradients(delta: np.ndarray, presynaptic: np.ndarray, u_after: np.ndarray,
+                              current_adjoint: np.ndarray | None = None):
     """``dL/dW = sum_{b,t} delta[t] presynaptic[t]^T`` for ``u_free[t] = W presynaptic[t] + (other terms)`` and
-    ``dL/dbeta = sum_{b,t} delta[t] u_after[t-1]`` (``u_after[-1] = 0``) for ``u_free[t] = beta u_after[t-1] + ...``."""
+    ``dL/dbeta = sum_{b,t} delta[t] u_after[t-1]`` (``u_after[-1] = 0``) for ``u_free[t] = beta u_after[t-1] + ...``;
+    ``dL/dW`` with ``current_adjoint`` in place of ``delta`` when ``W presynaptic`` enters a synaptic trace whose
+    gradient that is (``eta`` of :func:`state_adjoint`)."""
+    through = delta if current_adjoint is None else current_adjoint
     n_neurons = delta.shape[2]
-    grad_weights = delta.reshape(-1, n_neurons).T @ presynaptic.reshape(-1, presynaptic.shape[2])
+    grad_weights = through.reshape(-1, n_neurons).T @ presynaptic.reshape(-1, presynaptic.shape[2])
     grad_beta = (delta[:, 1:] * u_after[:, :-1]).sum(axis=(0, 1))
     return grad_weights, grad_beta
 
 
+def _state_gradients(index: int, trace, adjoints: StateAdjoints, parameters: dict, grads: dict) -> None:
+    """The gradients of a layer's trace decay and adaptive threshold (:func:`state_adjoint`'s notation):
+    ``dL/dalpha_syn = sum_t eta[t] i[t-1]``, ``dL/drho = sum_t r[t] q_after[t-1]`` and
+    ``dL/djump = sum_t rho r[t+1] s[t]`` (``q_after = q + jump*s``)."""
+    if adjoints.eta is not None:
+        grads[f"{index}.alpha_syn"] = (adjoints.eta[:, 1:] * trace.current[:, :-1]).sum(axis=(0, 1))
+    if adjoints.grad_offset is not None:
+        rho, jump = parameters[f"{index}.threshold_decay"], parameters[f"{index}.threshold_jump"]
+        after = trace.threshold_offset + jump * trace.spikes
+        grads[f"{index}.threshold_decay"] = (adjoints.grad_offset[:, 1:] * after[:, :-1]).sum(axis=(0, 1))
+        grads[f"{index}.threshold_jump"] = rho * (adjoints.grad_offset[:, 1:] * trace.spikes[:, :-1]).sum(axis=(0, 1))
+
+
 def _layer_backward(network, index: int, trace, grad_spikes: np.ndarray, grads: dict) -> np.ndarray:
-    """BPTT through layer ``index``; returns ``delta = dL/du_free`` (batch, n_steps, n_neurons)."""
+    """BPTT through layer ``index``; returns the gradient of its input current, ``dL/dI[t]``: ``delta =
+    dL/du_free`` (batch, n_steps, n_neurons), or ``eta = dL/di`` for a synaptic layer."""
     layer = network.layers[index]
-    beta = network.parameters[f"{index}.beta"]
-    threshold = network.parameters[f"{index}.threshold"]
-    recurrent = network.parameters.get(f"{index}.V")
+    parameters = network.parameters
+    beta, threshold = parameters[f"{index}.beta"], parameters[f"{index}.threshold"]
+    recurrent = parameters.get(f"{index}.V")
     family, scale = layer.gradient_family
     potential = trace.u_fire if layer.gradient_potential == "u_fire" else trace.u_free
-    slope = noise_families.get(family, scale).pdf(potential - threshold)
+    at_threshold = potential - threshold if trace.threshold_offset is None else (
+        potential - (threshold + trace.threshold_offset))
+    slope = noise_families.get(family, scale).pdf(at_threshold)
     spikes = trace.spikes
-    delta, grads[f"{index}.threshold"] = membrane_adjoint(
+    adaptive = trace.threshold_offset is not None
+    adjoints = state_adjoint(
         grad_spikes, slope, spikes, trace.u_fire, beta, threshold, reset=layer.reset,
-        detach_reset=layer.detach_reset, recurrent=recurrent)
-    grads[f"{index}.W"], grads[f"{index}.beta"] = drive_and_decay_gradients(delta, trace.presynaptic, trace.u_after)
+        detach_reset=layer.detach_reset, recurrent=recurrent, decay=parameters.get(f"{index}.alpha_syn"),
+        threshold_decay=parameters[f"{index}.threshold_decay"] if adaptive else None,
+        threshold_jump=parameters[f"{index}.threshold_jump"] if adaptive else None,
+        threshold_offset=trace.threshold_offset)
+    grads[f"{index}.threshold"] = adjoints.grad_threshold
+    through_current = adjoints.delta if adjoints.eta is None else adjoints.eta
+    grads[f"{index}.W"], grads[f"{index}.beta"] = drive_and_decay_gradients(
+        adjoints.delta, trace.presynaptic, trace.u_after, current_adjoint=adjoints.eta)
+    _state_gradients(index, trace, adjoints, parameters, grads)
     if recurrent is not None:
         n_neurons = spikes.shape[2]
-        grads[f"{index}.V"] = delta[:, 1:].reshape(-1, n_neurons).T @ spikes[:, :-1].reshape(-1, n_neurons)
-    return delta
+        grads[f"{index}.V"] = through_current[:, 1:].reshape(-1, n_neurons).T @ spikes[:, :-1].reshape(-1, n_neurons)
+    return through_current
 
 
 @with_single_blas_thread
@@ -252,10 +368,10 @@ def backward(network, trace: Trace, grad_outputs=None, input_gradient: bool = Fa
     grads: dict[str, np.ndarray] = {}
     grad_spikes = _readout_backward(network, trace, grad_outputs, grad_step_outputs, grads)
     for index in range(len(network.layers) - 1, -1, -1):
-        delta = _layer_backward(network, index, trace.layers[index], grad_spikes, grads)
+        grad_current = _layer_backward(network, index, trace.layers[index], grad_spikes, grads)
         weights = network.parameters[f"{index}.W"]
         if index > 0:  # I_l[t] = W_l s_{l-1}[t - layer_delay]
-            grad_spikes = _through_weights(delta, weights, network.layer_delay)
+            grad_spikes = _through_weights(grad_current, weights, network.layer_delay)
         elif input_gradient:
-            grads["input"] = stacked_matmul(delta, weights)
+            grads["input"] = stacked_matmul(grad_current, weights)
     return grads

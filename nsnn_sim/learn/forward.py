@@ -8,6 +8,12 @@ Each spiking layer runs in a Numba kernel that calls the simulator's own neuron 
 :func:`layer_seed` ``(seed, l)``. So ``nsnn_sim.simulate`` with those seeds draws the same random
 numbers and, given the same currents, produces the same spikes (:mod:`nsnn_sim.learn.simulator`).
 
+A layer with a synaptic trace or an adaptive threshold (:class:`~nsnn_sim.learn.network.SpikingLayer`
+``alpha_syn``, ``threshold_jump``) runs the simulator's state step,
+:func:`nsnn_sim.simulator.state.state_update`, on the compiled state of its NSNN (mean field: the one neuron's
+:func:`~nsnn_sim.simulator.neurons.mean_field_step` at the adapted threshold); its trace records the trace ``i``
+(``current``) and the threshold offset ``q`` (``threshold_offset``).
+
 Layer ``l >= 1`` is driven by the spikes of layer ``l - 1`` at the same step (``network.layer_delay
 = 0``, the official stacking) or one step earlier (``layer_delay = 1``): :func:`layer_input`.
 
@@ -40,10 +46,11 @@ from nsnn_sim._core.blas import with_single_blas_thread
 from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, seed_value
 from nsnn_sim.simulator import rng
 from nsnn_sim.simulator.neurons import mean_field_step, neuron_constants, neuron_update, rule_codes
+from nsnn_sim.simulator.state import pack, state_draws, state_update
 
 __all__ = ["forward", "LayerTrace", "Trace", "layer_seed", "synaptic_drive", "delayed", "layer_input",
-           "membrane_perturbation", "readout_outputs", "check_inputs", "check_mean_field", "check_membrane_noise",
-           "check_spike_hook"]
+           "membrane_perturbation", "synaptic_filter", "layer_current", "readout_outputs", "check_inputs",
+           "check_mean_field", "check_membrane_noise", "check_spike_hook"]
 
 
 def layer_seed(seed: int, index: int) -> int:
@@ -85,12 +92,116 @@ def membrane_perturbation(shape, standard_deviation: float, seed: int, index: in
     return generator.normal(0.0, standard_deviation, shape)
 
 
+def synaptic_filter(drive: np.ndarray, decay: np.ndarray) -> np.ndarray:
+    """The trace ``i[t] = decay*i[t-1] + drive[t]`` (``i[-1] = 0``) of a ``(batch, step, neuron)`` current, with a
+    per-neuron ``decay``: a synaptic layer's feed-forward current (:func:`layer_current`)."""
+    out = np.empty_like(drive)
+    previous = np.zeros(drive.shape[::2])
+    for step in range(drive.shape[1]):
+        previous = decay * previous + drive[:, step]
+        out[:, step] = previous
+    return out
+
+
+def layer_current(network, index: int, presynaptic: np.ndarray, seed: int, membrane_noise: float):
+    """``(drive, current, feed_forward)`` of layer ``index``: ``drive = W presynaptic`` (+ the membrane
+    perturbation of :func:`membrane_perturbation` if ``membrane_noise > 0``); the current its membrane receives
+    besides the recurrent spikes, ``drive`` itself or, for a synaptic layer, ``feed_forward``, the trace
+    :func:`synaptic_filter` of ``W presynaptic`` (plus the perturbation, which acts on the membrane and is not
+    filtered); ``feed_forward`` is None for a layer without a trace.
+
+    The feed-forward part of the trace does not depend on the layer's own spikes, so it is filtered here, once;
+    the kernel's trace (and the simulator's, :mod:`nsnn_sim.learn.simulator`) holds the recurrent part, and the
+    two add up to the layer's ``i[t]`` (the trace is linear). The learner and the simulator both call this."""
+    layer = network.layers[index]
+    drive = synaptic_drive(presynaptic, network.parameters[f"{index}.W"])
+    feed_forward = synaptic_filter(drive, network.parameters[f"{index}.alpha_syn"]) if layer.synaptic else None
+    current = drive if feed_forward is None else feed_forward
+    if membrane_noise > 0.0:
+        perturbation = membrane_perturbation(drive.shape, membrane_noise, seed, index)
+        return drive + perturbation, current + perturbation, feed_forward
+    return drive, current, feed_forward
+
+
+@njit(cache=True, inline="always")
+def _recurrent_input(jump, recurrent, spikes, b, step):
+    """``jump = V s[t-1]`` of sample ``b`` at ``step`` (zero at step 0 or without ``V``), the presynaptic
+    neurons added in increasing order, as the simulator pushes its spikes."""
+    jump[:] = 0.0
+    if recurrent.shape[0] > 0 and step > 0:
+        for pre in range(jump.size):
+            spike = spikes[b, step - 1, pre]
+            if spike != 0.0:
+                for post in range(jump.size):
+                    jump[post] += recurrent[post, pre] * spike
+
+
+@njit(cache=True, parallel=True)
+def _run_state_layer(p, packed, set_of, n_noise, clamp, synaptic, decay, threshold_decay, threshold_jump, current,
+                     recurrent, seed, trials, mean_field, u_free, u_fire, u_after, spikes, trace, offset):
+    """One layer of neurons with more state (:func:`nsnn_sim.simulator.state.compile_nsnn_state`: ``u``, a trace
+    if ``synaptic``, the threshold offset ``q``), every sample of a batch in parallel.
+
+    A stochastic step is the simulator's own :func:`~nsnn_sim.simulator.state.state_update` on the packed row of
+    the neuron's set, with the random numbers of :func:`~nsnn_sim.simulator.state.state_draws` and the recurrent
+    spikes at the trace's receptor (``synaptic``) or ``u``'s; the potentials it does not return are recorded
+    beside it: ``u_free = beta*u + current + i_rec`` (``i_rec = decay*i_rec + J``), ``u_fire = u_free +
+    noise_scale*eps`` and ``q = rho*q_after``. A mean-field step is
+    :func:`~nsnn_sim.simulator.neurons.mean_field_step` at the threshold ``theta + q``, and
+    ``q_after = q + jump*p``. ``trace`` receives the recurrent part of ``i`` and ``offset`` ``q``."""
+    n_batch, n_steps, n_neurons = current.shape
+    codes = rule_codes(p)
+    n_receptors = 2 if synaptic else 1
+    last = 2 if synaptic else 1  # the index of q in the state vector
+    for b in prange(n_batch):
+        trial = trials[b]
+        x = np.zeros((n_neurons, last + 1))
+        for i in range(n_neurons):
+            x[i, 0] = p.u_initial[i]
+        scratch = np.empty(last + 1)
+        draws = np.empty((1, n_receptors + n_noise + 1))
+        jump = np.zeros(n_neurons)
+        keys = np.empty((n_neurons, 2), dtype=np.uint64)
+        for i in range(n_neurons):
+            keys[i, 0], keys[i, 1], _ = rng.neuron_keys(seed, trial, i)
+        for step in range(n_steps):
+            _recurrent_input(jump, recurrent, spikes, b, step)
+            for i in range(n_neurons):
+                constants = neuron_constants(p, i)
+                received = decay[i] * x[i, 1] + jump[i] if synaptic else jump[i]  # this step's i_rec, or J
+                q = threshold_decay[i] * x[i, last]
+                if mean_field:
+                    at_threshold = (constants[0], constants[1], constants[2], constants[3], constants[4] + q,
+                                    constants[5], constants[6], constants[7])
+                    free, probability, after = mean_field_step(at_threshold, codes, x[i, 0], current[b, step, i],
+                                                               received)
+                    x[i, 0], x[i, last] = after, q + threshold_jump[i] * probability
+                    if synaptic:
+                        x[i, 1] = received
+                    u_fire[b, step, i] = free
+                    spikes[b, step, i] = probability
+                else:
+                    free = constants[0] * x[i, 0] + current[b, step, i] + received
+                    for r in range(n_receptors):
+                        draws[0, r] = 0.0
+                    draws[0, n_receptors - 1] = jump[i]
+                    state_draws(draws, 0, n_receptors, n_noise, step, keys[i, 0], keys[i, 1], codes)
+                    _, spike = state_update(packed[set_of[i]], last + 1, n_noise, clamp, x[i], scratch, 0,
+                                            current[b, step, i], draws, 0, n_receptors, constants, codes)
+                    u_fire[b, step, i] = free + constants[3] * draws[0, n_receptors] if n_noise else free
+                    spikes[b, step, i] = 1.0 if spike else 0.0
+                u_free[b, step, i] = free
+                u_after[b, step, i] = x[i, 0]
+                if synaptic:
+                    trace[b, step, i] = x[i, 1]
+                offset[b, step, i] = q
+
+
 @njit(cache=True, parallel=True)
 def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_after, spikes):
     """One layer, every sample of a batch (in parallel; each sample is independent)."""
     n_batch, n_steps, n_neurons = drive.shape
     codes = rule_codes(p)
-    has_recurrent = recurrent.shape[0] > 0
     for b in prange(n_batch):
         trial = trials[b]
         u = p.u_initial.copy()
@@ -100,14 +211,7 @@ def _run_layer(p, drive, recurrent, seed, trials, mean_field, u_free, u_fire, u_
         for i in range(n_neurons):
             keys[i, 0], keys[i, 1], keys[i, 2] = rng.neuron_keys(seed, trial, i)
         for step in range(n_steps):
-            jump[:] = 0.0
-            if has_recurrent and step > 0:
-                # presynaptic neurons in increasing order, as the simulator pushes its spikes
-                for pre in range(n_neurons):
-                    spike = spikes[b, step - 1, pre]
-                    if spike != 0.0:
-                        for post in range(n_neurons):
-                            jump[post] += recurrent[post, pre] * spike
+            _recurrent_input(jump, recurrent, spikes, b, step)
             for i in range(n_neurons):
                 constants = neuron_constants(p, i)
                 if mean_field:
@@ -131,7 +235,9 @@ class LayerTrace:
     """One layer's forward pass: its presynaptic input (``x``, or the spikes of the layer below as
     :func:`layer_input` passes them on), current ``drive`` and, per (batch, step, neuron), ``u_free``,
     ``u_fire``, ``u_after`` and
-    ``spikes`` (0/1, or firing probabilities in the mean-field network)."""
+    ``spikes`` (0/1, or firing probabilities in the mean-field network); for a synaptic layer ``current``, the
+    trace ``i[t]`` its membrane took, and for an adaptive layer ``threshold_offset``, the ``q[t]`` of its
+    threshold ``theta + q[t]`` (None otherwise)."""
 
     presynaptic: np.ndarray
     drive: np.ndarray
@@ -139,6 +245,8 @@ class LayerTrace:
     u_fire: np.ndarray
     u_after: np.ndarray
     spikes: np.ndarray
+    current: np.ndarray | None = None
+    threshold_offset: np.ndarray | None = None
 
 
 @dataclass
@@ -156,18 +264,31 @@ class Trace:
 
 def _run_spiking_layer(network, index: int, presynaptic: np.ndarray, seed: int, trials: np.ndarray,
                       mean_field: bool, membrane_noise: float) -> LayerTrace:
-    """Layer ``index`` given its presynaptic input (see :func:`forward`)."""
+    """Layer ``index`` given its presynaptic input (see :func:`forward`). A layer whose simulator model has
+    more state (:attr:`nsnn_sim.NSNN.has_state`) runs the state kernel, as the simulator does."""
     layer = network.layers[index]
-    drive = synaptic_drive(presynaptic, network.parameters[f"{index}.W"])
-    if membrane_noise > 0.0:
-        drive = drive + membrane_perturbation(drive.shape, membrane_noise, seed, index)
+    drive, current, feed_forward = layer_current(network, index, presynaptic, seed, membrane_noise)
     recurrent = network.parameters[f"{index}.V"] if layer.recurrent else np.zeros((0, 0))
     shape = drive.shape
     u_free, u_fire, u_after, spikes = (np.empty(shape) for _ in range(4))
-    _run_layer(network.layer_model(index).compile(layer.n_neurons), np.ascontiguousarray(drive),
-               np.ascontiguousarray(recurrent), np.uint64(layer_seed(seed, index)), trials, mean_field,
-               u_free, u_fire, u_after, spikes)
-    return LayerTrace(presynaptic, drive, u_free, u_fire, u_after, spikes)
+    model = network.layer_model(index)
+    arguments = (np.ascontiguousarray(recurrent), np.uint64(layer_seed(seed, index)), trials, mean_field,
+                 u_free, u_fire, u_after, spikes)
+    if not model.has_state:
+        _run_layer(model.compile(layer.n_neurons), np.ascontiguousarray(current), *arguments)
+        offset = np.zeros(shape) if layer.adaptive else None  # an adaptive layer whose jumps are all 0
+        return LayerTrace(presynaptic, drive, u_free, u_fire, u_after, spikes, None, offset)
+    compiled = model.compile_state(layer.n_neurons)
+    trace = np.zeros(shape if layer.synaptic else (0, 0, 0))
+    offset = np.empty(shape)
+    zeros = np.zeros(layer.n_neurons)
+    state = {name: network.parameters.get(f"{index}.{name}", zeros) for name in
+             ("alpha_syn", "threshold_decay", "threshold_jump")}
+    _run_state_layer(model.compile(layer.n_neurons), pack(compiled), compiled.set_of, compiled.noise.shape[2],
+                     compiled.clamp, layer.synaptic, state["alpha_syn"], state["threshold_decay"],
+                     state["threshold_jump"], np.ascontiguousarray(current), *arguments, trace, offset)
+    return LayerTrace(presynaptic, drive, u_free, u_fire, u_after, spikes,
+                      feed_forward + trace if layer.synaptic else None, offset if layer.adaptive else None)
 
 
 def readout_outputs(network, last_spikes: np.ndarray) -> tuple[np.ndarray | None, np.ndarray]:

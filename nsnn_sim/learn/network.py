@@ -18,6 +18,14 @@ original convention) adds one step of synaptic delay between layers. Both run un
 :func:`nsnn_sim.simulate`: layer ``l`` is a ``simulate`` call with ``inputs = I_l`` and
 ``connections = connect(V_l, delay=1)`` (:mod:`nsnn_sim.learn.simulator`).
 
+Layers with more state (:class:`SpikingLayer` ``alpha_syn``, ``threshold_decay``, ``threshold_jump``) are the
+simulator's NSNN with a synaptic trace and an adaptive threshold
+(:func:`nsnn_sim.simulator.state.compile_nsnn_state`)::
+
+    i[t]      = alpha_syn*i[t-1] + I[t] + J[t]                 (synaptic layers; else i[t] = I[t] + J[t])
+    u_free[t] = beta*u[t-1] + i[t];   theta_t = theta + q[t],   q[t] = rho*q_after[t-1]
+    s[t] = fire(u_free[t] [+ noise], theta_t);  u[t] = reset(...);  q_after[t] = q[t] + threshold_jump*s[t]
+
 Readouts: ``"count"`` takes the last layer's spike counts as the outputs (scaled by ``scale``);
 ``"membrane"`` adds non-spiking leaky units ``y[t] = beta*y[t-1] + W_out s_L[t-1]`` and outputs
 ``max_t y[t]`` or ``mean_t y[t]``; ``"linear"`` (the official code's last layer) gives logits
@@ -67,6 +75,7 @@ _LEARNABLE_FIRING = ("escape", "membrane", "reference")
 _READOUTS = ("count", "membrane", "linear")
 _LAYER_DELAYS = (0, 1)
 _SQRT2 = float(np.sqrt(2.0))
+SYNAPSE_RECEPTOR = "syn"  # the receptor of a layer's synaptic trace in the simulator's NSNN
 
 
 def erf_surrogate_sd(alpha: float) -> float:
@@ -115,7 +124,25 @@ class SpikingLayer:
     detach_reset : bool
         Leave the reset's dependence on the spike out of the gradient (``d u_after / d s = 0``);
         the reset still scales the membrane's own gradient (``d u_after / d u_fire = 1 - s`` for
-        the zero reset). The official code does not detach (``detach_reset=False``).
+        the zero reset). The official code does not detach (``detach_reset=False``). The adaptive
+        threshold's jump ``q <- q + threshold_jump*s`` is never detached: it is the layer's memory.
+    alpha_syn : float, optional
+        A synaptic trace (snnTorch's ``Synaptic``; the simulator's ``NSNN(synapses={"syn": alpha_syn})``):
+        every input, feed-forward and recurrent, joins the trace ``i[t] = alpha_syn*i[t-1] + W s_in[t]
+        (+ V s[t-1])`` and the membrane takes it, ``u_free[t] = beta*u[t-1] + i[t]``. Decay per step in
+        [0, 1]; ``None`` (default): no trace, the input enters ``u`` directly (``alpha_syn = 0`` is the same
+        model with a trace variable).
+    threshold_decay, threshold_jump : float
+        An adaptive threshold ``theta_t = theta + q[t]``, ``q[t] = threshold_decay*q_after[t-1]``,
+        ``q_after[t] = q[t] + threshold_jump*s[t]`` (the simulator's ``NSNN(threshold_decay=,
+        threshold_jump=)``): the threshold at step ``t`` holds ``rho*jump`` of a spike at ``t - 1``
+        (``rho = threshold_decay``), never the spike of step ``t`` itself. e-prop's ``a <- rho*a + s``
+        with ``theta + beta_a*a`` is ``threshold_jump = beta_a/rho``; Bellec et al. 2018's LSNN
+        ``a <- rho*a + (1 - rho)*s/dt`` is ``threshold_jump = beta_a*(1 - rho)/(rho*dt)``. A subtractive
+        reset removes ``theta_t``. ``threshold_decay`` in [0, 1]; the layer is adaptive when
+        ``threshold_jump != 0`` or ``learn_threshold_jump``.
+    learn_alpha_syn, learn_threshold_decay, learn_threshold_jump : bool
+        Train the per-neuron trace decay, threshold decay and threshold jump (each needs its feature).
 
     Notes
     -----
@@ -138,6 +165,12 @@ class SpikingLayer:
     surrogate: str = "logistic"
     surrogate_scale: float = 0.2
     detach_reset: bool = True
+    alpha_syn: float | None = None
+    threshold_decay: float = 0.0
+    threshold_jump: float = 0.0
+    learn_alpha_syn: bool = False
+    learn_threshold_decay: bool = False
+    learn_threshold_jump: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "n_neurons", whole_number("n_neurons", self.n_neurons))
@@ -159,9 +192,51 @@ class SpikingLayer:
                 raise ValueError(f"surrogate={self.surrogate!r} is not allowed; allowed: {allowed}")
         noise_families.check_scale("surrogate_scale", self.surrogate_scale,
                                    "gaussian" if self.surrogate == "erf" else self.surrogate)
-        for name in ("recurrent", "learn_beta", "learn_threshold", "detach_reset"):
+        for name in ("recurrent", "learn_beta", "learn_threshold", "detach_reset", "learn_alpha_syn",
+                     "learn_threshold_decay", "learn_threshold_jump"):
             if not isinstance(getattr(self, name), (bool, np.bool_)):
                 raise TypeError(f"{name} must be True or False, got {describe(getattr(self, name))}")
+        self._check_state()
+
+    def _check_state(self):
+        """``alpha_syn``, ``threshold_decay`` and ``threshold_jump`` as floats (before the simulator's NSNN sees
+        them, so that errors name the layer's arguments), and each learn flag with its feature."""
+        bounds = {"alpha_syn": dict(lower=0.0, upper=1.0), "threshold_decay": dict(lower=0.0, upper=1.0),
+                  "threshold_jump": {}}
+        for name, limits in bounds.items():
+            value = getattr(self, name)
+            if value is None and name == "alpha_syn":
+                continue
+            value = numeric_parameter(name, value, **limits)
+            if np.ndim(value) != 0:
+                raise ValueError(f"{name} must be a scalar for a layer (it is per neuron once learned)")
+            object.__setattr__(self, name, float(value))
+        if self.learn_alpha_syn and self.alpha_syn is None:
+            raise ValueError("learn_alpha_syn=True needs a synaptic trace: give alpha_syn (a decay in [0, 1])")
+        if self.learn_threshold_decay and not self.adaptive:
+            raise ValueError("learn_threshold_decay=True needs an adaptive threshold: give threshold_jump != 0 "
+                             "or learn_threshold_jump=True")
+
+    @property
+    def synaptic(self) -> bool:
+        """Whether the layer has a synaptic trace (``alpha_syn`` given)."""
+        return self.alpha_syn is not None
+
+    @property
+    def adaptive(self) -> bool:
+        """Whether the layer has an adaptive threshold (``threshold_jump != 0`` or ``learn_threshold_jump``)."""
+        return self.threshold_jump != 0.0 or bool(self.learn_threshold_jump)
+
+    @property
+    def state_parameters(self) -> dict:
+        """The layer's state parameters and their learn flags: ``name -> (initial value, learned)``."""
+        out = {}
+        if self.synaptic:
+            out["alpha_syn"] = (self.alpha_syn, bool(self.learn_alpha_syn))
+        if self.adaptive:
+            out["threshold_decay"] = (self.threshold_decay, bool(self.learn_threshold_decay))
+            out["threshold_jump"] = (self.threshold_jump, bool(self.learn_threshold_jump))
+        return out
 
     @property
     def gradient_family(self) -> tuple[str, float]:
@@ -242,7 +317,9 @@ class Network:
     ----------
     parameters : dict of str -> ndarray
         ``"l.W"`` (n_l x fan_in), ``"l.V"`` (recurrent, n_l x n_l), ``"l.beta"``, ``"l.threshold"``
-        (per neuron) for each layer ``l``, and ``"readout.W"`` for the membrane and linear readouts.
+        (per neuron) for each layer ``l``, ``"l.alpha_syn"`` (synaptic layers), ``"l.threshold_decay"`` and
+        ``"l.threshold_jump"`` (adaptive layers), per neuron, and ``"readout.W"`` for the membrane and linear
+        readouts.
     """
 
     def __init__(self, n_inputs: int, layers, readout: Readout | None = None, weight_gain: float = 1.0,
@@ -276,6 +353,8 @@ class Network:
                 self.parameters[f"{index}.V"] = generator.normal(0.0, self.weight_gain / np.sqrt(n), (n, n))
             self.parameters[f"{index}.beta"] = np.full(n, layer.beta)
             self.parameters[f"{index}.threshold"] = np.full(n, layer.threshold)
+            for name, (value, _) in layer.state_parameters.items():
+                self.parameters[f"{index}.{name}"] = np.full(n, value)
             fan_in = n
         if self.readout.kind in ("membrane", "linear"):
             self.parameters["readout.W"] = generator.normal(
@@ -297,20 +376,31 @@ class Network:
                 names.append(name)
             elif kind == "threshold" and self.layers[int(index)].learn_threshold:
                 names.append(name)
+            elif index != "readout" and self.layers[int(index)].state_parameters.get(kind, (0, False))[1]:
+                names.append(name)
         return names
 
     def constrain(self) -> None:
-        """Keep learned decays in [0, 1] and thresholds >= 1e-3 (the NSNN's allowed range)."""
+        """Keep learned decays (``beta``, ``alpha_syn``, ``threshold_decay``) in [0, 1] and thresholds >= 1e-3
+        (the NSNN's allowed range)."""
         for index in range(len(self.layers)):
-            np.clip(self.parameters[f"{index}.beta"], 0.0, 1.0, out=self.parameters[f"{index}.beta"])
+            for kind in ("beta", "alpha_syn", "threshold_decay"):
+                if f"{index}.{kind}" in self.parameters:
+                    np.clip(self.parameters[f"{index}.{kind}"], 0.0, 1.0, out=self.parameters[f"{index}.{kind}"])
             np.maximum(self.parameters[f"{index}.threshold"], 1e-3, out=self.parameters[f"{index}.threshold"])
 
     def layer_model(self, index: int) -> NSNN:
         """Layer ``index`` as the simulator's :class:`nsnn_sim.NSNN` with its current parameters."""
         layer = self.layers[index]
+        state = {}
+        if layer.synaptic:
+            state["synapses"] = {SYNAPSE_RECEPTOR: self.parameters[f"{index}.alpha_syn"].copy()}
+        if layer.adaptive:
+            state.update(threshold_decay=self.parameters[f"{index}.threshold_decay"].copy(),
+                         threshold_jump=self.parameters[f"{index}.threshold_jump"].copy())
         return NSNN(beta=self.parameters[f"{index}.beta"].copy(),
                     threshold=self.parameters[f"{index}.threshold"].copy(),
-                    noise=layer.noise, noise_scale=layer.noise_scale, firing=layer.firing, reset=layer.reset)
+                    noise=layer.noise, noise_scale=layer.noise_scale, firing=layer.firing, reset=layer.reset, **state)
 
     def config(self) -> dict:
         """The architecture (not the weights) as plain values, for provenance."""

@@ -9,6 +9,11 @@ is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.f
 same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
 computed from the simulated spikes by the same function.
 
+A synaptic layer is ``NSNN(synapses={"syn": alpha_syn})`` with the recurrent weights at the receptor ``"syn"``
+and, as its current, the feed-forward part of the trace (:func:`~nsnn_sim.learn.forward.layer_current`: it does
+not depend on the layer's spikes, and the trace is linear, so ``u`` takes the same ``i[t]``); an adaptive layer
+is ``NSNN(threshold_decay=, threshold_jump=)`` with the learned per-neuron values.
+
 Examples
 --------
 >>> import numpy as np
@@ -36,12 +41,12 @@ from nsnn_sim.learn.forward import (
     check_inputs,
     check_membrane_noise,
     check_spike_hook,
+    layer_current,
     layer_input,
     layer_seed,
-    membrane_perturbation,
     readout_outputs,
-    synaptic_drive,
 )
+from nsnn_sim.learn.network import SYNAPSE_RECEPTOR
 from nsnn_sim.simulator.engine import simulate
 from nsnn_sim.simulator.network import connect
 
@@ -78,11 +83,10 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
     results, spikes = [], []
     presynaptic = inputs
     for index, layer in enumerate(network.layers):
-        drive = synaptic_drive(presynaptic, network.parameters[f"{index}.W"])
-        if membrane_noise > 0.0:
-            drive = drive + membrane_perturbation(drive.shape, membrane_noise, seed, index)
-        connections = connect(network.parameters[f"{index}.V"], delay=1) if layer.recurrent else None
-        result = simulate(network.layer_model(index), inputs=drive, n_neurons=layer.n_neurons, n_steps=n_steps,
+        _, current, _ = layer_current(network, index, presynaptic, seed, membrane_noise)
+        receptor = SYNAPSE_RECEPTOR if layer.synaptic else None
+        connections = connect(network.parameters[f"{index}.V"], delay=1, receptor=receptor) if layer.recurrent else None
+        result = simulate(network.layer_model(index), inputs=current, n_neurons=layer.n_neurons, n_steps=n_steps,
                           n_trials=n_trials, seed=layer_seed(seed, index), connections=connections,
                           n_threads=n_threads)
         results.append(result)

@@ -62,7 +62,7 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.timesteps import seconds_to_steps
-from nsnn_sim._core.validation import describe, finite_array, si_value, whole_number
+from nsnn_sim._core.validation import describe, finite_array, seed_value, si_value, whole_number
 from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
 from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
 from nsnn_sim.simulator.engine import simulate
@@ -71,8 +71,6 @@ from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Network", "BuiltNetwork", "NetworkResult"]
-
-_MAX_SEED = 2**63 - 1
 
 
 @dataclass(frozen=True, eq=False)
@@ -119,7 +117,7 @@ class Network:
     """
 
     def __init__(self, seed: int = 0):
-        self.seed = whole_number("seed", seed, minimum=0, maximum=_MAX_SEED)
+        self.seed = seed_value(seed)
         self._populations: dict[str, _Population] = {}
         self._projections: list[_Projection] = []
         self._built = None
