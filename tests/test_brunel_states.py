@@ -1,5 +1,8 @@
 """Brunel's (2000) model A: the self-consistent mean-field rate against a known answer, and the four states
-of :mod:`nsnn_sim.experiments.brunel_states` (their spectral peaks, the AI state's rate against the theory)."""
+of :mod:`nsnn_sim.experiments.brunel_states` (their spectral peaks, the AI state's rate against the theory).
+
+The networks run on one thread: ``make test`` runs two test processes on two cores, and a recurrent run on two
+threads there waits at every delay's barrier for a descheduled thread (several times slower)."""
 
 import math
 
@@ -59,12 +62,12 @@ def test_sr_and_si_fast_show_their_peaks():
     5 Hz), every neuron at 1/(2D); SI fast (g = 6, eta = 4): a peak in the fast band [1/(4D), 1/(2D)] above the
     neurons' rate. Dense small networks (C_E = 1000 as in the paper) keep these states and run in seconds; their
     synchrony indices (9.9 and 3.3) are far above the threshold 0.2."""
-    regular = brunel_states._state("A", 1000, 1.0, 0.4, seed=7)
+    regular = brunel_states._state("A", 1000, 1.0, 0.4, seed=7, n_threads=1)
     assert regular["cv"] < 0.1
     assert regular["synchrony"] >= brunel_states.SYNCHRONY_THRESHOLD
     assert abs(regular["peak_frequency"] - 1.0 / brunel_states.DELAY) <= 5.0
     assert regular["rate"] == pytest.approx(0.5 / brunel_states.DELAY, rel=0.01)
-    fast = brunel_states._state("B", 2000, 0.5, 0.6, seed=7)
+    fast = brunel_states._state("B", 2000, 0.5, 0.6, seed=7, n_threads=1)
     assert fast["synchrony"] >= brunel_states.SYNCHRONY_THRESHOLD
     assert 1.0 / (4 * brunel_states.DELAY) <= fast["peak_frequency"] <= 1.0 / (2 * brunel_states.DELAY)
     assert fast["rate"] < fast["peak_frequency"] and fast["cv"] >= 0.5
@@ -76,7 +79,7 @@ def test_the_ai_state_of_the_quick_run_has_no_peak_and_the_mean_field_rate():
     the rate is within 5 % of Brunel's self-consistent rate (37.95 Hz; measured 37.2 +- 0.6 Hz)."""
     quick = brunel_states.QUICK
     state = brunel_states._state("C", quick["n_excitatory"], quick["epsilon"], quick["duration"],
-                                 seed=brunel_states.SEED + 20)
+                                 seed=brunel_states.SEED + 20, n_threads=1)
     assert state["synchrony"] < brunel_states.SYNCHRONY_THRESHOLD
     assert abs(state["rate"] / state["theory_rate"] - 1) <= brunel_states.THEORY_TOLERANCE
     assert state["theory_rate"] == pytest.approx(theory.brunel_rate(5.0, 2.0), rel=1e-12)  # C_E, C_I as Brunel's
@@ -86,7 +89,7 @@ def test_the_pipeline_draws_the_figure_and_writes_the_table():
     """A tiny run of all four states (dense, N = 1,250, 0.4 s): the Dataset, the checks, the figure and the table."""
     from nsnn_sim.experiments import _style as style
 
-    data = brunel_states.run(n_excitatory=1000, epsilon=1.0, duration=0.4, seed=3)
+    data = brunel_states.run(n_excitatory=1000, epsilon=1.0, duration=0.4, seed=3, n_threads=1)
     assert list(data.state.values) == ["A", "B", "C", "D"]
     assert data.shared.dims == ("state", "frequency") and data.trace.sizes["shown_time"] == 400
     checks = brunel_states.checks(data)

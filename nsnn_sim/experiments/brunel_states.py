@@ -125,15 +125,18 @@ def _spectrum(spikes, n_neurons: int, rate: float) -> tuple[np.ndarray, np.ndarr
     return spectrum.frequency.values, spectrum.power.values / scale, spectrum.power_se.values / scale
 
 
-def _state(name: str, n_excitatory: int, epsilon: float, duration: float, seed: int) -> dict:
-    """One state: simulate the network and measure everything the Dataset holds for it."""
+def _state(name: str, n_excitatory: int, epsilon: float, duration: float, seed: int,
+           n_threads: int | None = None) -> dict:
+    """One state: simulate the network (on ``n_threads`` threads; the result does not depend on them) and
+    measure everything the Dataset holds for it."""
     _, g, eta = STATES[name]
     duration = min(duration, REGULAR_DURATION) if name == "A" else duration
     network = brunel_model_a(n_excitatory, epsilon=epsilon, j=J, g=g, eta=eta, delay=DELAY, dt=DT, seed=seed)
     n = network.n_neurons
     generator = np.random.default_rng(seed + 1)
     spikes = simulate(network.model, network.inputs, n_neurons=n, n_steps=int(round(duration / DT)), seed=seed + 2,
-                      connections=network.connections, initial_state=generator.uniform(RESET, THRESHOLD, n)).spikes
+                      connections=network.connections, initial_state=generator.uniform(RESET, THRESHOLD, n),
+                      n_threads=n_threads).spikes
     stationary = stats.stationary_part(spikes, WARMUP)
     rate, rate_se = _rate_and_se(stationary, n)
     cv, cv_se = _cv_and_se(stationary)
@@ -168,12 +171,13 @@ def _control(state: dict, duration: float, seed: int) -> tuple[float, float, flo
 
 
 def run(quick: bool = False, seed: int = SEED, n_excitatory: int = 10_000, epsilon: float = 0.1,
-        duration: float = 2.2) -> xr.Dataset:
+        duration: float = 2.2, n_threads: int | None = None) -> xr.Dataset:
     """The four states (module docstring) in networks of ``n_excitatory`` E neurons (``N_I = N_E/4``) with
-    connection probability ``epsilon``, each simulated for ``duration`` seconds; and the AI state's
-    feed-forward control."""
+    connection probability ``epsilon``, each simulated for ``duration`` seconds (on ``n_threads`` threads, default
+    Numba's); and the AI state's feed-forward control."""
     names = list(STATES)
-    rows = [_state(name, n_excitatory, epsilon, duration, seed + 10 * index) for index, name in enumerate(names)]
+    rows = [_state(name, n_excitatory, epsilon, duration, seed + 10 * index, n_threads)
+            for index, name in enumerate(names)]
     control_rate, control_rate_se, control_cv = _control(rows[names.index("C")], duration, seed + 100)
     scalar = lambda key: ("state", np.array([row[key] for row in rows]))  # noqa: E731
     dataset = xr.Dataset(
