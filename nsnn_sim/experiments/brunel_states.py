@@ -78,7 +78,8 @@ BIN, SEGMENT, LOWEST = 5e-4, 0.2, 10.0  # spectrum: bin (s), Welch segment (s), 
 #: SR is periodic, and at 333 Hz its spikes cost six times the others': its run is capped at this length (s)
 REGULAR_DURATION = 0.6
 RATE_WINDOW = 0.1  # s: the rate's SE is the SD over windows of this length (the neurons are correlated)
-SHOWN = 0.2  # s: the raster and rate trace show the run's last SHOWN seconds
+SHOWN = 0.2  # s: the raster and rate trace hold the run's last SHOWN seconds
+SHOWN_SPAN = {"A": 0.02}  # s of them drawn where the figure would otherwise be a solid block (SR: 667 Hz volleys)
 RASTER_NEURONS = 50
 #: A spectral peak counts when the shared spectral density reaches this fraction of a Poisson train's level
 SYNCHRONY_THRESHOLD = 0.2
@@ -228,7 +229,7 @@ def checks(data: xr.Dataset) -> dict[str, list[tuple[str, str, str, bool]]]:
         "A": [("regular", f"neurons fire regularly ({caption})", "CV < 0.1", a["cv"] < 0.1),
               ("synchronous", f"almost fully synchronised ({caption})", f"index >= {threshold}",
                a["synchrony"] >= threshold),
-              ("volley period D", "(derived here: D < tau_rp, two clusters)", f"|f_peak - 1/D| <= {df:g} Hz",
+              ("volley period D", "(derived here: D < tau_rp, two clusters)", f"abs(f_peak - 1/D) <= {df:g} Hz",
                abs(a["peak_frequency"] - 1.0 / d) <= df)],
         "B": [("oscillates", f"fast oscillation of the global activity ({caption})", f"index >= {threshold}",
                b["synchrony"] >= threshold),
@@ -241,7 +242,7 @@ def checks(data: xr.Dataset) -> dict[str, list[tuple[str, str, str, bool]]]:
         "C": [("stationary", f"stationary global activity ({caption})", f"index < {threshold}",
                c["synchrony"] < threshold),
               ("mean-field rate", "Brunel's self-consistent rate (eqs. 4-5 with the Siegert rate)",
-               f"|rate/theory - 1| <= {tolerance:.0%}", abs(c["rate"] / c["theory_rate"] - 1.0) <= tolerance),
+               f"abs(rate/theory - 1) <= {tolerance:.0%}", abs(c["rate"] / c["theory_rate"] - 1.0) <= tolerance),
               ("irregular", f"very irregular firing ({abstract})", "CV >= 0.5", c["cv"] >= 0.5)],
         "D": [("oscillates", f"slow oscillation of the global activity ({caption})", f"index >= {threshold}",
                s["synchrony"] >= threshold),
@@ -258,28 +259,29 @@ def figure(data: xr.Dataset):
     names = list(data.state.values)
     fig, axes = style.subplots(3, len(names), panel=(3.2, 2.4))
     threshold = float(data.attrs["synchrony_threshold"])
+    searched = data.frequency.values >= LOWEST
     for column, name in enumerate(names):
         row = data.sel(state=name)
-        title = f"{name} {row.label.item()}: g = {float(row.g):g}, eta = {float(row.eta):g}"
+        span = 1e3 * SHOWN_SPAN.get(name, SHOWN)  # ms of the last SHOWN seconds drawn
+        start = f"time after {float(row.duration) - SHOWN:g} s (ms)"
         ax = axes[0, column]
         kept = row.raster_row.values >= 0
-        start = float(row.duration) - SHOWN
-        ax.plot(1e3 * (row.raster_time.values[kept] - start), row.raster_row.values[kept], "|", color="k",
-                markersize=3)
-        ax.set(title=title, ylabel="neuron", xlabel=f"time after {start:g} s (ms)")
+        ax.plot(1e3 * row.raster_time.values[kept], row.raster_row.values[kept], "|", color="k", markersize=3)
+        ax.set(title=f"{name} {row.label.item()} (g {float(row.g):g}, eta {float(row.eta):g})", ylabel="neuron",
+               xlabel=start, xlim=(0, span))
         ax = axes[1, column]
         ax.plot(1e3 * data.shown_time.values, row.trace.values, lw=0.7)
         ax.axhline(float(row.rate), color="k", ls="--", lw=0.8)
-        ax.set(xlabel=f"time after {start:g} s (ms)", ylabel="population rate (Hz)")
+        ax.set(xlabel=start, ylabel="population rate (Hz)", xlim=(0, span))
         ax = axes[2, column]
-        searched = data.frequency.values >= LOWEST
-        index = row.shared.values[searched] / float(data.attrs["n_neurons"])
-        ax.semilogy(data.frequency.values[searched], index, label="shared density R(f)/N")
-        ax.axhline(threshold, color="C3", ls=":", label=f"peak threshold {threshold:g}")
+        ax.semilogy(data.frequency.values[searched], row.shared.values[searched] / float(data.attrs["n_neurons"]))
+        ax.axhline(threshold, color="C3", ls=":")
         ax.axvline(float(row.peak_frequency), color="grey", lw=0.6)
-        ax.set(xlabel="frequency (Hz)", ylabel="R(f)/N",
+        ax.set(xlabel="frequency (Hz)", ylabel="shared density R(f)/N",
                title=f"peak {float(row.peak_frequency):.0f} Hz, index {float(row.synchrony):.2g}")
-        ax.legend()
+    style.figure_legend(fig, {"shared spectral density R(f)/N": style.key("C0", marker="none"),
+                              f"peak threshold {threshold:g}": style.key("C3", linestyle=":", marker="none"),
+                              "mean rate": style.key("k", linestyle="--", marker="none")})
     return fig
 
 
