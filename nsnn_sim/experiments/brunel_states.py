@@ -49,6 +49,10 @@ in two alternating clusters; the AI rate is within 2 % of the mean-field rate (3
 but its ISI CV (0.40) is well below the diffusion theory's at the same input (0.675) and the feed-forward
 control's (0.62): the network's spike trains are more regular than Poisson, so the input they make is less
 noisy than the theory assumes. The abstract's "very irregular" firing of the AI state is not reproduced.
+At Brunel's size (the paper-scale run) the AI index falls to 0.063 +- 0.014 as a finite-size fluctuation should,
+but the SI slow state's too, to 0.164 +- 0.028, below the threshold: its slow oscillation is irregular (population
+bursts of varying size and spacing, clear in the rate trace) and spreads its power over a broad band, so the
+peak's index separates SR and SI fast from AI at both sizes but not SI slow from AI at Brunel's size.
 
 Examples
 --------
