@@ -18,10 +18,16 @@ resolution; :func:`nsnn_sim.analysis.spectral.power_spectrum`), divided by ``N``
 cross-spectral density of two neurons in units of the Poisson level: the part of each neuron's power the
 population shares. Its largest value at ``f >= 10 Hz`` is the state's **synchrony index**, and its frequency the
 **peak frequency**. A state oscillates (has a spectral peak) when the index is at least
-:data:`SYNCHRONY_THRESHOLD` = 0.2: in the asynchronous state the shared part is only the network's finite-size
-fluctuation, which falls as ``1/N``, while in an oscillating state it is a finite fraction independent of ``N``
-(the quick run, N = 6,250: AI 0.12 +- 0.04, SI slow 0.31 +- 0.15, SI fast 1.7 +- 0.6, SR 38; the SE is the
-spread of the peak bin over Welch segments).
+:data:`SYNCHRONY_THRESHOLD` = 0.2. Why an index of the shared part: for independent neurons ``R/N`` is
+``O(1/N)`` whatever each neuron's own spectrum (a regular neuron has a peak of its own); in the asynchronous
+state the shared part is only the network's finite-size fluctuation, which vanishes as ``N`` grows at fixed
+``epsilon``, while a coherent oscillation of the population keeps it. Measured (SE: the spread of the peak bin
+over Welch segments): quick run (N = 6,250, epsilon 0.2) AI 0.12 +- 0.04 (0.11-0.17 over three more seeds),
+SI slow 0.31 +- 0.15 (0.23-0.31), SI fast 1.7 +- 0.6, SR 38; Brunel's size (N = 12,500, epsilon 0.1) AI
+0.063 +- 0.014, SI slow 0.164 +- 0.028, SI fast 0.83 +- 0.13, SR 38. The two sizes change ``N`` and
+``epsilon`` together, and every irregular state's index halves between them. SI fast's index is 13-14 times
+AI's at both sizes and the threshold lies between them (AI at most 0.17 over four quick seeds); SI slow is
+not separated from AI by it at Brunel's size (see below).
 
 The paper's statements compared (its Fig. 8 caption and abstract): A neurons fire regularly, almost fully
 synchronised; B the global activity oscillates fast, neurons fire irregularly at a rate below the global
