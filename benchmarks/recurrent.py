@@ -1,6 +1,7 @@
 """Throughput of a sparse recurrent E/I network: nsnn_sim against Brian2, side by side.
 
-Brunel (2000) model A in the asynchronous irregular state (g = 6, eta = 4): N = 12,500 LIF neurons
+Brunel (2000) model A in the synchronous irregular state with a fast oscillation (his Fig. 8B, SI fast;
+g = 6, eta = 4; the asynchronous irregular state is Fig. 8C, g = 5, eta = 2): N = 12,500 LIF neurons
 (N_E = 10,000), 10 % connectivity (C_E = 1000, C_I = 250 synapses per neuron, J = 0.1 mV),
 delay D = 1.5 ms, C_E external Poisson trains per neuron, dt = 0.1 ms, 10^4 steps (1 s), membranes
 started uniformly in [10, 20] mV. One trial per run. Each simulator runs in its own process:
@@ -98,8 +99,8 @@ def main(argv=None) -> Path:
     write_table(args.out, "recurrent", rows, [
         ("simulator", "{simulator}"), ("N", "{n_neurons}"), ("synapses", "{synapses}"),
         ("run time (s)", "{run_time:.2f}")] + SIDE_BY_SIDE_COLUMNS,
-        header=f"Brunel model A (g = 6, eta = 4, D = 1.5 ms), {n_steps} steps of 0.1 ms, run phase (fastest of "
-               f"{args.repeats} runs); "
+        header=f"Brunel model A (g = 6, eta = 4, D = 1.5 ms: Fig. 8B, SI fast), {n_steps} steps of 0.1 ms, run phase "
+               f"(fastest of {args.repeats} runs); "
                "nsnn_sim and cpp_standalone with 2 threads, Brian2 Cython 1.\n")
     bar_chart(args.out / "recurrent.png", [r["simulator"] for r in rows], [r["neuron_steps_per_s"] for r in rows],
               "neuron-steps per second (run phase)", f"Brunel model A, N = {rows[0]['n_neurons']}")

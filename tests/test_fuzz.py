@@ -530,6 +530,11 @@ bad("nsnn_sim.theory.synaptic.fourcaud_brunel_rate", "tau_syn -1", ["tau_syn"],
 bad("nsnn_sim.theory.synaptic.coloured_noise_shift", "sigma nan", ["sigma"],
     lambda: theory.coloured_noise_shift(np.nan, 1e-3))
 bad("nsnn_sim.theory.adaptation.adapted_rate", "b -1", ["b"], lambda: theory.adapted_rate(0.9, 0.5, b=-1.0))
+bad("nsnn_sim.theory.network.brunel_rate", "g -1", ["g"], lambda: theory.brunel_rate(-1.0, 2.0))
+bad("nsnn_sim.theory.network.brunel_rate", "threshold <= u_reset", ["threshold"],
+    lambda: theory.brunel_rate(5.0, 2.0, threshold=10.0, u_reset=10.0))
+bad("nsnn_sim.theory.network.brunel_input", "nu -1", ["nu"], lambda: theory.brunel_input(-1.0, 5.0, 2.0))
+bad("nsnn_sim.theory.network.brunel_input", "c_e 0", ["c_e"], lambda: theory.brunel_input(10.0, 5.0, 2.0, c_e=0))
 bad("nsnn_sim.theory.adaptation.adapted_rate", "tau_w 0", ["tau_w"], lambda: theory.adapted_rate(0.9, 0.5, tau_w=0.0))
 bad("nsnn_sim.theory.lif.hazard_renewal", "refractory 'x'", ["refractory"],
     lambda: theory.hazard_renewal(0.9, 100.0, 0.1, refractory="x"))

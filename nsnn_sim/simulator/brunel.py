@@ -6,7 +6,10 @@ neurons. J Comput Neurosci 8:183-208. Model A: ``N_E = 4 N_I`` identical LIF neu
 neuron receives exactly ``C_E = epsilon*N_E`` excitatory and ``C_I = epsilon*N_I`` inhibitory
 synapses from randomly chosen neurons, of weight ``J`` and ``-g*J`` (delta synapses, delay ``D``),
 and ``C_E`` external Poisson trains of rate ``eta*nu_thr`` with ``nu_thr = theta/(J*C_E*tau)``.
-The asynchronous irregular (AI) state of Brunel's Fig. 8B is ``g = 6``, ``eta = 4``.
+The defaults ``g = 6``, ``eta = 4`` are Brunel's Fig. 8B, the synchronous irregular state with a fast
+oscillation (SI fast; simulated at N = 12,500, the neurons fire irregularly at 59 Hz and the population rate
+oscillates at about 185 Hz); his asynchronous irregular (AI) state, Fig. 8C, is ``g = 5``, ``eta = 2``. The experiment
+:mod:`nsnn_sim.experiments.brunel_states` simulates all four states of his Fig. 8.
 
 Examples
 --------

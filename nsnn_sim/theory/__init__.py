@@ -5,6 +5,7 @@
   exponential-hazard renewal process, with the dead time clamped or integrating).
 * :mod:`~nsnn_sim.theory.synaptic` -- the rate with synaptically filtered noise (Fourcaud & Brunel 2002).
 * :mod:`~nsnn_sim.theory.adaptation` -- the rate under slow spike-triggered adaptation (mean adaptation).
+* :mod:`~nsnn_sim.theory.network` -- the self-consistent stationary rate of Brunel's (2000) model A.
 
 Every function takes nsnn_sim's ``sigma`` convention (the stationary SD of the free membrane); the module
 docstrings state it and the conversion to Brunel's.
@@ -27,7 +28,9 @@ from nsnn_sim.theory.lif import (
     noise_free_rate,
     siegert_rate,
 )
+from nsnn_sim.theory.network import brunel_input, brunel_rate
 from nsnn_sim.theory.synaptic import coloured_noise_shift, fourcaud_brunel_rate
 
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
-           "euler_equivalent_ou", "euler_rate", "fourcaud_brunel_rate", "coloured_noise_shift", "adapted_rate"]
+           "euler_equivalent_ou", "euler_rate", "fourcaud_brunel_rate", "coloured_noise_shift", "adapted_rate",
+           "brunel_input", "brunel_rate"]

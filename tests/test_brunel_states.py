@@ -1,0 +1,103 @@
+"""Brunel's (2000) model A: the self-consistent mean-field rate against a known answer, and the four states
+of :mod:`nsnn_sim.experiments.brunel_states` (their spectral peaks, the AI state's rate against the theory).
+
+The networks run on one thread: ``make test`` runs two test processes on two cores, and a recurrent run on two
+threads there waits at every delay's barrier for a descheduled thread (several times slower)."""
+
+import math
+
+import matplotlib
+import numpy as np
+import pytest
+
+from nsnn_sim import theory
+from nsnn_sim.experiments import brunel_states
+
+matplotlib.use("Agg")
+
+# NEST's own Siegert test value (REFERENCES.md): tau 10 ms, tau_ref 2 ms, theta 15, V_r 0, mu 15,
+# sigma_B = sqrt(1.5) -> 27.1095934379 Hz
+NEST_RATE, NEST_MU, NEST_SIGMA_B2 = 27.1095934379, 15.0, 1.5
+
+
+def _network_with_the_nest_input(j: float = 0.01, c_e: int = 5000, c_i: int = 1250, tau: float = 10e-3):
+    """``(g, eta)`` of a model-A network whose input at the rate NEST_RATE is mu = 15, sigma_B^2 = 1.5.
+
+    From Brunel's eqs. 4-5, ``a = mu/(C_E J tau) = nu_ext + nu (1 - g gamma)`` and
+    ``b = sigma_B^2/(J^2 C_E tau) = nu_ext + nu (1 + g^2 gamma)``, so ``g^2 + g = (b - a)/(nu gamma)``."""
+    gamma = c_i / c_e
+    a, b = NEST_MU / (c_e * j * tau), NEST_SIGMA_B2 / (j * j * c_e * tau)
+    g = (-1.0 + math.sqrt(1.0 + 4.0 * (b - a) / (NEST_RATE * gamma))) / 2.0
+    nu_ext = a - NEST_RATE * (1.0 - g * gamma)
+    return g, nu_ext * j * c_e * tau / NEST_MU  # eta = nu_ext/nu_thr, nu_thr = theta/(J C_E tau), theta = 15
+
+
+def test_the_self_consistent_rate_is_the_known_siegert_rate_of_its_input():
+    """A network built so that the rate 27.1095934379 Hz gives NEST's test input: the fixed point is that rate
+    (inhibition dominates, g gamma = 1.46 > 1, so it is the only one). A wrong factor in mu or sigma_B (sqrt 2,
+    g instead of g^2) moves it by far more than the 1e-8 tolerance (the quadrature's accuracy)."""
+    g, eta = _network_with_the_nest_input()
+    assert g * 0.25 > 1 and eta > 0
+    mu, sigma_b = theory.brunel_input(NEST_RATE, g, eta, j=0.01, c_e=5000, c_i=1250, tau=10e-3, threshold=15.0)
+    assert mu == pytest.approx(NEST_MU, rel=1e-12) and sigma_b**2 == pytest.approx(NEST_SIGMA_B2, rel=1e-12)
+    rate = theory.brunel_rate(g, eta, j=0.01, c_e=5000, c_i=1250, tau=10e-3, threshold=15.0, u_reset=0.0,
+                              tau_ref=2e-3)
+    assert rate == pytest.approx(NEST_RATE, rel=1e-8)
+
+
+def test_the_input_without_recurrent_activity_is_the_external_drive():
+    """At nu = 0 only the C_E external trains of rate eta nu_thr drive: mu = eta theta, sigma_B^2 = J eta theta."""
+    mu, sigma_b = theory.brunel_input(0.0, g=5.0, eta=2.0)
+    assert mu == pytest.approx(40.0, rel=1e-14) and sigma_b**2 == pytest.approx(0.1 * 40.0, rel=1e-14)
+    assert theory.brunel_rate(5.0, 0.0) == 0.0  # no drive: the quiescent network
+
+
+def test_more_inhibition_lowers_the_rate():
+    rates = [theory.brunel_rate(g, 2.0) for g in (4.0, 5.0, 6.0, 8.0)]
+    assert np.all(np.diff(rates) < 0), rates
+
+
+def test_sr_and_si_fast_show_their_peaks():
+    """SR (g = 3, eta = 2): regular (CV < 0.1), a peak at the volley period D (1/D = 667 Hz, within one bin of
+    5 Hz), every neuron at 1/(2D); SI fast (g = 6, eta = 4): a peak in the fast band [1/(4D), 1/(2D)] above the
+    neurons' rate. Dense small networks (C_E = 1000 as in the paper) keep these states and run in seconds; their
+    synchrony indices (9.9 and 3.3) are far above the threshold 0.2."""
+    regular = brunel_states._state("A", 1000, 1.0, 0.4, seed=7, n_threads=1)
+    assert regular["cv"] < 0.1
+    assert regular["synchrony"] >= brunel_states.SYNCHRONY_THRESHOLD
+    assert abs(regular["peak_frequency"] - 1.0 / brunel_states.DELAY) <= 5.0
+    assert regular["rate"] == pytest.approx(0.5 / brunel_states.DELAY, rel=0.01)
+    fast = brunel_states._state("B", 2000, 0.5, 0.6, seed=7, n_threads=1)
+    assert fast["synchrony"] >= brunel_states.SYNCHRONY_THRESHOLD
+    assert 1.0 / (4 * brunel_states.DELAY) <= fast["peak_frequency"] <= 1.0 / (2 * brunel_states.DELAY)
+    assert fast["rate"] < fast["peak_frequency"] and fast["cv"] >= 0.5
+
+
+def test_the_ai_state_of_the_quick_run_has_no_peak_and_the_mean_field_rate():
+    """AI (g = 5, eta = 2) as the quick run simulates it (N = 6,250, epsilon = 0.2, 0.8 s, the quick run's seed):
+    the synchrony index stays below 0.2 (measured 0.12 +- 0.04; the SI states' are 0.3 to 1.7 at this size), and
+    the rate is within 5 % of Brunel's self-consistent rate (37.95 Hz; measured 37.2 +- 0.6 Hz)."""
+    quick = brunel_states.QUICK
+    state = brunel_states._state("C", quick["n_excitatory"], quick["epsilon"], quick["duration"],
+                                 seed=brunel_states.SEED + 20, n_threads=1)
+    assert state["synchrony"] < brunel_states.SYNCHRONY_THRESHOLD
+    assert abs(state["rate"] / state["theory_rate"] - 1) <= brunel_states.THEORY_TOLERANCE
+    assert state["theory_rate"] == pytest.approx(theory.brunel_rate(5.0, 2.0), rel=1e-12)  # C_E, C_I as Brunel's
+
+
+def test_the_pipeline_draws_the_figure_and_writes_the_table():
+    """A tiny run of all four states (dense, N = 1,250, 0.4 s): the Dataset, the checks, the figure and the table."""
+    from nsnn_sim.experiments import _style as style
+
+    data = brunel_states.run(n_excitatory=1000, epsilon=1.0, duration=0.4, seed=3, n_threads=1)
+    assert list(data.state.values) == ["A", "B", "C", "D"]
+    assert data.shared.dims == ("state", "frequency") and data.trace.sizes["shown_time"] == 400
+    checks = brunel_states.checks(data)
+    assert [len(rows) for rows in checks.values()] == [3, 4, 3, 4]
+    table = brunel_states.MARKDOWN(data)
+    assert table.count("\n| ") >= 4 + 14 and "Feed-forward control" in table
+    assert len(brunel_states.summary(data)) == 5
+    with style.context():
+        figure = style.finish(brunel_states.figure(data))
+    assert len(figure.axes) == 12
+    matplotlib.pyplot.close(figure)
