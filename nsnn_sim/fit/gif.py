@@ -57,7 +57,7 @@ import xarray as xr
 from scipy import optimize
 
 from nsnn_sim._core.blas import single_blas_thread
-from nsnn_sim._core.validation import describe, finite_array, per_neuron
+from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, per_neuron, whole_number
 from nsnn_sim._core.version import provenance
 from nsnn_sim.fit.estimate import NEWTON_DECREMENT, _minimize_with_restarts
 from nsnn_sim.fit.gif_likelihood import (
@@ -578,10 +578,11 @@ def fit_gif(spikes, inputs, model, *, voltage=None, parameters=None, weights=Non
         point (an observed spike with ``p = 0``).
     """
     started = time.perf_counter()
-    problem = GIFProblem.build(spikes, inputs, model, voltage=voltage, weights=weights, input_names=input_names)
     groups = _groups(parameters, voltage)
-    if not isinstance(max_iterations, (int, np.integer)) or isinstance(max_iterations, bool) or max_iterations < 1:
-        raise ValueError(f"max_iterations={describe(max_iterations)} must be a whole number >= 1")
+    max_iterations = whole_number("max_iterations", max_iterations)
+    tolerance = numeric_parameter("tolerance", tolerance, lower=0.0, lower_open=True)
+    hessian_step = numeric_parameter("hessian_step", hessian_step, lower=0.0, upper=0.1, lower_open=True)
+    problem = GIFProblem.build(spikes, inputs, model, voltage=voltage, weights=weights, input_names=input_names)
     for i in range(problem.n_neurons):
         try:
             problem.evaluate(i, problem.initial[i], gradient=False)
