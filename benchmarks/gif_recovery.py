@@ -6,16 +6,18 @@ Each data set is one ``ns.simulate`` run (its own seed and stimulus) of ``--neur
 ``LIF(tau=20 ms, firing="hazard", rho_0=20 Hz, delta_u=0.2, method="exact", adaptation=Adaptation(100 ms, 0, 0.3),
 moving_threshold=(MovingThreshold(10 ms, 0.5), MovingThreshold(100 ms, 0.2)))``: two time constants shared by
 the current and the threshold, three amplitudes (the ``J + 1`` identifiable ones from spikes alone). It receives
-``w . x[t]`` with ``x = (1, s(t))``, ``s`` a unit-variance AR(1) stimulus of 10 ms correlation time, ``w = (1.5,
+``w . x[t]`` with ``x = (1, s(t))``, ``s`` a unit-variance AR(1) stimulus of 10 ms correlation time, ``w = (2.5,
 0.6)``; its voltage is recorded with independent Gaussian measurement noise of SD 0.05.
 
-* (a) spikes alone: :func:`~nsnn_sim.fit.fit_gif` fits ``w``, ``b``, both jumps, ``tau`` and ``delta_u``;
+* (a) spikes alone: :func:`~nsnn_sim.fit.fit_gif` fits ``w``, ``b``, both jumps, ``tau`` and ``rho_0`` with
+  ``theta = 1`` and ``delta_u`` held at 0.3 (the truth's equivalent: every amplitude and weight times 1.5, ``rho_0``
+  times ``exp(3.33 - 5)``);
 * (b) with the voltage: step 1 ``w``, ``b``, ``tau``; step 2 both jumps, the threshold and ``delta_u``.
 
 For every parameter the z-score ``(estimate - truth)/SE`` is pooled over data sets and neurons: mean (with its
 SE, SD/sqrt(n)), SD and the coverage of the 95 % Wald interval. Model comparison: on the held-out trial, the
 bits per spike of the GIF fit (a) and of a LIF fitted without adaptation (same rule), on these data and on data
-from a LIF without adaptation (``w = (1.1, 0.6)``, the same stimulus statistics); the difference GIF - LIF per
+from a LIF without adaptation (``w = (1.75, 0.6)``, the same stimulus statistics); the difference GIF - LIF per
 neuron, pooled (mean +- SE). Time rescaling (KS) of the GIF fit on the held-out trial of the first data set.
 
     python benchmarks/gif_recovery.py [--datasets 60] [--neurons 4] [--steps 20000] [--out benchmarks/results]
@@ -39,8 +41,8 @@ from nsnn_sim.fit.gif import GIFProblem
 from nsnn_sim.simulator.state import Adaptation, MovingThreshold
 
 DT = 1e-3
-WEIGHTS = np.array([1.5, 0.6])
-PLAIN_WEIGHTS = np.array([1.1, 0.6])
+WEIGHTS = np.array([2.5, 0.6])
+PLAIN_WEIGHTS = np.array([1.75, 0.6])
 VOLTAGE_NOISE = 0.05
 TRUTH = ns.LIF(tau=0.02, firing="hazard", method="exact", dt=DT, rho_0=20.0, delta_u=0.2,
                adaptation=(Adaptation(0.1, 0.0, 0.3),),
@@ -52,6 +54,11 @@ START = ns.LIF(tau=0.03, firing="hazard", method="exact", dt=DT, rho_0=20.0, del
 START_PLAIN = dataclasses.replace(START, adaptation=(), moving_threshold=())
 #: the true value of every parameter of the fit's vector (w_0, w_1, b_0, jump_0, jump_1, threshold, tau, delta_u)
 TRUE_VECTOR = np.array([*WEIGHTS, 0.3, 0.5, 0.2, 1.0, 0.02, 0.2])
+#: from spikes alone the hazard fit holds theta = 1 and delta_u at START's 0.3 and fits rho_0 (the last entry): the
+#: truth's equivalent has every amplitude and weight times 0.3/0.2 (the threshold stays 1, as theta/delta_u changes
+#: from 5 to 3.33: rho_0 = 20 exp(3.33 - 5) Hz)
+TRUE_SPIKES = np.append(TRUE_VECTOR * np.array([1.5] * 5 + [1.0, 1.0, 1.5]), math.log(20.0) + 1 / 0.3 - 1 / 0.2)
+TRUE_VOLTAGE = np.append(TRUE_VECTOR, math.log(20.0))
 
 
 def stimulus(n_trials: int, n_steps: int, generator) -> np.ndarray:
@@ -94,10 +101,10 @@ def one_dataset(seed: int, n_neurons: int, n_steps: int) -> dict:
                   - _held_out_bits(plain_lif, p_train, p_test, p_x[1:]))
     out = {"seed": seed, "n_spikes_train": train.sum(axis=(0, 1)).tolist(), "gain_adapting": gain.tolist(),
            "gain_plain": gain_plain.tolist(), "converged": {}}
-    for mode, result in (("spikes", spikes_only), ("voltage", with_voltage)):
+    for mode, result, truth in (("spikes", spikes_only, TRUE_SPIKES), ("voltage", with_voltage, TRUE_VOLTAGE)):
         data = result.dataset
         free = ~data["fixed"].values
-        z = np.where(free, (data["estimate"].values - TRUE_VECTOR) / data["se"].values, np.nan)
+        z = np.where(free, (data["estimate"].values - truth) / data["se"].values, np.nan)
         out[mode] = z.tolist()
         out["converged"][mode] = int(data.attrs["converged"])
     out["converged"]["plain"] = int(plain.dataset.attrs["converged"] and plain_gif.dataset.attrs["converged"]

@@ -50,16 +50,21 @@ def _data(seed=0, n_trials=2, n_steps=250, rate=0.06, dead=0):
     return spikes, x
 
 
-THETA = np.array([1.1, 0.4, -0.3, 0.35, 0.15, 0.5, 0.12, 1.0, 0.02, 0.25])  # w (3), b (2), jump (2), theta, tau, scale
+THETA = np.array([1.1, 0.4, -0.3, 0.35, 0.15, 0.5, 0.12, 1.0, 0.02, 0.25, np.log(30.0)])  # w (3), b (2), jump (2),
+# theta, tau, scale, log rho_0 (hazard only)
 
 
-def transcribed_log_likelihood(theta, spikes, x, firing, method, noise, dead, rate):
+def _theta(firing):
+    return THETA if firing == "hazard" else THETA[:-1]
+
+
+def transcribed_log_likelihood(theta, spikes, x, firing, method, noise, dead):
     """The documented model, stepped in (complex) numpy: ``log L`` of one neuron's spikes (trial, step)."""
     n_inputs, n_a, n_q = x.shape[2], len(ADAPTATION_TAUS), len(THRESHOLD_TAUS)
     w = theta[:n_inputs]
     b = theta[n_inputs:n_inputs + n_a]
     jump = theta[n_inputs + n_a:n_inputs + n_a + n_q]
-    threshold, tau, scale = theta[-3], theta[-2], theta[-1]
+    threshold, tau, scale = theta[7], theta[8], theta[9]
     n = 1 + n_a + n_q
     A = np.zeros((n, n), dtype=complex)
     A[0, 0] = -1.0 / tau
@@ -95,7 +100,7 @@ def transcribed_log_likelihood(theta, spikes, x, firing, method, noise, dead, ra
                 continue
             z = state[0] - (threshold + np.sum(state[1 + n_a:]))
             if firing == "hazard":
-                hazard = rate * np.exp(z / scale)
+                hazard = np.exp(theta[10]) * DT * np.exp(z / scale)
                 log_p, log_q = np.log(1.0 - np.exp(-hazard)), -hazard
             elif noise == "logistic":
                 log_p, log_q = -np.log1p(np.exp(-z / scale)), -np.log1p(np.exp(z / scale))
@@ -123,16 +128,15 @@ def test_likelihood_and_gradient_equal_the_numpy_transcription(firing, method, n
     model = _model(firing, method, tau_ref=dead * DT, noise=noise)
     spikes, x = _data(seed=len(firing) + dead, dead=dead)
     problem = GIFProblem.build(spikes[:, :, None], x, model)
-    theta = THETA.copy()
+    theta = _theta(firing).copy()
     value, grad = problem.evaluate(0, theta)
-    rate = 30.0 * DT
-    expected = transcribed_log_likelihood(theta.astype(complex), spikes, x, firing, method, noise, dead, rate).real
+    expected = transcribed_log_likelihood(theta.astype(complex), spikes, x, firing, method, noise, dead).real
     assert abs(value - expected) < 1e-12 * abs(expected)
     complex_step = np.empty_like(theta)
     for j in range(theta.size):
         shifted = theta.astype(complex)
         shifted[j] += 1e-30j
-        value = transcribed_log_likelihood(shifted, spikes, x, firing, method, noise, dead, rate)
+        value = transcribed_log_likelihood(shifted, spikes, x, firing, method, noise, dead)
         complex_step[j] = -value.imag / 1e-30
     np.testing.assert_allclose(grad, complex_step, rtol=0, atol=1e-10 * np.abs(complex_step).max())
 
@@ -172,7 +176,7 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
         adaptation=(Adaptation(0.1, 0.0, 0.3),),
         moving_threshold=(MovingThreshold(0.01, 0.4), MovingThreshold(0.1, 0.2)))
     generator = np.random.default_rng(3)
-    n_steps = 4000
+    n_steps = 20_000
     x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
     w = np.array([1.3, 0.6])
     run = ns.simulate(truth, np.tile(x @ w, (2, 1)).T, n_neurons=2, n_steps=n_steps, seed=4, record_state=[0, 1])

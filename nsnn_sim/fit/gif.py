@@ -6,8 +6,17 @@ and a moving threshold at *given* time constants, their amplitudes fitted, so th
 jumps ``jump_j``, the membrane time constant ``tau`` and the escape scale (``sigma`` or ``delta_u``):
 
 * **from spike trains alone** by maximum likelihood (the teacher-forced likelihood is exact: the adaptation is
-  driven by the observed spikes); the threshold ``theta`` is held (``(w, b, jump, theta, scale) -> c (...)``
-  leaves every ``p`` unchanged). With ``J`` time constants shared by currents and thresholds, the spike-history
+  driven by the observed spikes). ``(w, b, jump, theta, scale) -> c (w, b, jump, theta, scale)``, ``c > 0``, leaves
+  every ``p`` unchanged (``u`` is linear in ``w`` and ``b``: the capacitance trades off against the escape width),
+  and for the hazard rule so does ``(theta, rho_0) -> (theta + delta_u log k, k rho_0)``. The hazard fit holds
+  ``theta`` and ``delta_u`` and fits ``rho_0``: ``log rho = log rho_0 - theta/delta_u + (u - sum_j jump_j R_j)/delta_u``
+  is then a generalised linear model in natural coordinates (for a given ``tau``), its intercept ``log rho_0`` free
+  on the whole line. The escape fit holds ``theta`` and fits the scale, as :func:`~nsnn_sim.fit.fit_escape`; the
+  model class requires ``theta > u_reset = 0``, so ``theta/sigma`` stays positive and with few spikes the maximum
+  may lie at ``sigma -> inf`` (the fit then warns that the Fisher information is singular). (Holding ``delta_u``
+  and ``rho_0`` and fitting ``theta`` instead has the same boundary, ``theta > 0``: measured, 6 of 240 hazard fits
+  of a few hundred spikes ended there.) The fitted model is the member of its equivalence class with the held
+  values. With ``J`` time constants shared by currents and thresholds, the spike-history
   effect on ``u - theta_t`` of a spike ``n`` steps back, without reset, is
 
       h[n] = -sum_c m_c e_c^n + m_0 alpha^n,    m_c = sum_{k at c} c_k b_k + sum_{j at c} jump_j,   m_0 = sum_k c_k b_k
@@ -80,8 +89,7 @@ from nsnn_sim.simulator.state import Adaptation, MovingThreshold
 __all__ = ["fit_gif", "GIFFit", "gif_log_likelihood", "spike_history_kernel", "GROUPS"]
 
 #: The parameter groups of :func:`fit_gif`, in the order of the per-neuron vector.
-GROUPS = ("weights", "adaptation", "moving_threshold", "threshold", "tau", "scale")
-_SPIKES_ONLY = ("weights", "adaptation", "moving_threshold", "tau", "scale")
+GROUPS = ("weights", "adaptation", "moving_threshold", "threshold", "tau", "scale", "rho_0")
 _VOLTAGE = ("weights", "adaptation", "tau")  # step 1; step 2 fits the rest: moving_threshold, threshold, scale
 
 
@@ -138,7 +146,7 @@ class GIFProblem:
     layout: dict
     initial: np.ndarray
     data: list
-    codes: list  # per neuron (rule, family, rate) of the spike-probability rule
+    codes: tuple  # (rule, family) of the spike-probability rule
 
     @classmethod
     def build(cls, spikes, inputs, model, voltage=None, weights=None, input_names=None) -> "GIFProblem":
@@ -167,21 +175,24 @@ class GIFProblem:
         if weights.shape != (n_neurons, n_inputs):
             raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
                              f"({n_neurons}, {n_inputs})")
-        layout = parameter_layout(n_inputs, len(adaptation_taus), len(threshold_taus))
+        hazard = model.firing == "hazard"
+        layout = parameter_layout(n_inputs, len(adaptation_taus), len(threshold_taus), hazard)
         names = ([f"w_{name}" for name in input_names] + [f"b_{k}" for k in range(len(adaptation_taus))]
-                 + [f"jump_{j}" for j in range(len(threshold_taus))] + ["threshold", "tau", _scale_name(model)])
+                 + [f"jump_{j}" for j in range(len(threshold_taus))] + ["threshold", "tau", _scale_name(model)]
+                 + ["log_rho_0"] * hazard)
         columns = [weights]
         columns += [per_neuron(f"adaptation[{k}].b", c.b, n_neurons)[:, None] for k, c in enumerate(model.adaptation)]
         columns += [per_neuron(f"moving_threshold[{j}].jump", c.jump, n_neurons)[:, None]
                     for j, c in enumerate(model.moving_threshold)]
         columns += [per_neuron(name, getattr(model, name), n_neurons)[:, None]
                     for name in ("threshold", "tau", _scale_name(model))]
+        if hazard:
+            columns.append(np.log(per_neuron("rho_0", model.rho_0, n_neurons))[:, None])
         initial = np.ascontiguousarray(np.hstack(columns))
         dead = np.rint(per_neuron("tau_ref", model.tau_ref, n_neurons) / model.dt).astype(np.int64)
         data = [neuron_data(dense[:, :, i], covariates, int(dead[i]), adaptation_taus, threshold_taus, model.dt,
                             model.method) for i in range(n_neurons)]
-        compiled = model.compile(n_neurons)
-        codes = [(RULES[model.firing], int(compiled.family), float(compiled.hazard_rate[i])) for i in range(n_neurons)]
+        codes = (RULES[model.firing], int(model.compile(1).family))
         return cls(model, dense, covariates, voltage, adaptation_taus, threshold_taus, names, layout, initial, data,
                    codes)
 
@@ -194,15 +205,14 @@ class GIFProblem:
         out = []
         for group in GROUPS:
             if group in groups:
-                where = self.layout[group]
+                where = self.layout["log_rho_0" if group == "rho_0" else group]
                 out += list(range(where.start, where.stop)) if isinstance(where, slice) else [where]
         return np.array(out, dtype=np.int64)
 
     def evaluate(self, i: int, theta: np.ndarray, gradient: bool = True, data=None, silence: bool = False):
         """Neuron ``i``'s ``(log L, dL/dtheta)`` (``L = -log L``) at its parameter vector ``theta``."""
-        rule, family, rate = self.codes[i]
         return evaluate_neuron(theta, self.data[i] if data is None else data, self.layout, self.adaptation_taus,
-                               self.model.dt, self.model.method, rule, family, rate, gradient, silence)
+                               self.model.dt, self.model.method, *self.codes, gradient, silence)
 
     def fitted_model(self, theta: np.ndarray) -> LIF:
         """The LIF of the parameter matrix ``theta`` (neuron, parameter), ready for :func:`nsnn_sim.simulate`."""
@@ -215,9 +225,11 @@ class GIFProblem:
                            for k, tau in enumerate(self.adaptation_taus))
         thresholds = tuple(MovingThreshold(tau, column(layout["moving_threshold"].start + j))
                            for j, tau in enumerate(self.threshold_taus))
+        changes = {_scale_name(self.model): column(layout["scale"])}
+        if "log_rho_0" in layout:
+            changes["rho_0"] = np.exp(column(layout["log_rho_0"]))
         return dataclasses.replace(self.model, tau=column(layout["tau"]), threshold=column(layout["threshold"]),
-                                   adaptation=adaptation, moving_threshold=thresholds,
-                                   **{_scale_name(self.model): column(layout["scale"])})
+                                   adaptation=adaptation, moving_threshold=thresholds, **changes)
 
 
 # ------------------------------------------------------------------ spike likelihood: optimiser and Hessian
@@ -246,8 +258,10 @@ def _spike_fit(problem: GIFProblem, i: int, start: np.ndarray, free: np.ndarray,
     value0 = -problem.evaluate(i, start, gradient=False)[0]
     barrier = 10.0 * max(1.0, abs(value0))
     best = [value0, z0.copy()]
+    evaluations = [0]
 
     def objective(z):
+        evaluations[0] += 1
         theta = to_theta(z)
         try:
             value, grad = problem.evaluate(i, theta)
@@ -267,6 +281,7 @@ def _spike_fit(problem: GIFProblem, i: int, start: np.ndarray, free: np.ndarray,
     bounds = [(float(np.log(GAIN_BOUNDS[0])), float(np.log(GAIN_BOUNDS[1]))) if tau else (None, None)
               for tau in is_tau]
     solution = _minimize_with_restarts(objective, z0, bounds, options)
+    solution.n_evaluations = evaluations[0]
     if not solution.fun <= best[0]:
         solution.x, solution.fun = best[1], best[0]
     return to_theta(solution.x), solution
@@ -287,11 +302,17 @@ def _spike_hessian(problem: GIFProblem, i: int, theta: np.ndarray, columns: np.n
 
 
 def _covariance(hessian: np.ndarray):
-    """``(covariance, smallest)``: the inverse of a positive definite Hessian, else NaNs and its smallest
-    eigenvalue."""
-    eigenvalues = np.linalg.eigvalsh(hessian) if np.all(np.isfinite(hessian)) else np.array([np.nan])
-    if eigenvalues.min() > 1e-12 * np.abs(eigenvalues).max():
-        return np.linalg.inv(hessian), None
+    """``(covariance, smallest)``: the inverse of a positive definite Hessian, else NaNs and the smallest
+    eigenvalue of ``D^-1/2 H D^-1/2`` (``D`` its diagonal: the test does not depend on the parameters' units, which
+    differ by orders of magnitude, e.g. ``tau`` in seconds against a weight)."""
+    diagonal = np.diagonal(hessian)
+    if not (np.all(np.isfinite(hessian)) and np.all(diagonal > 0)):
+        return np.full_like(hessian, np.nan), float(np.nan if not np.all(np.isfinite(diagonal)) else diagonal.min())
+    norm = np.sqrt(np.outer(diagonal, diagonal))
+    scaled = hessian / norm
+    eigenvalues = np.linalg.eigvalsh(scaled)
+    if eigenvalues.min() > 1e-12 * eigenvalues.max():
+        return np.linalg.inv(scaled) / norm, None
     return np.full_like(hessian, np.nan), float(eigenvalues.min())
 
 
@@ -397,9 +418,9 @@ def _fit_neuron(problem: GIFProblem, i: int, groups: tuple, options: dict, hessi
     else:
         converged = False
         messages.append(f"the observed Fisher information is not positive definite (smallest eigenvalue "
-                        f"{smallest:.3g}): not identifiable from these data")
+                        f"{smallest:.3g} of its correlation form): not identifiable from these data")
     extras.update(n_iterations=int(solution.nit), n_restarts=int(getattr(solution, "n_restarts", 0)),
-                  smallest=smallest)
+                  n_evaluations=int(solution.n_evaluations), smallest=smallest)
     return theta, covariance, value, converged, "; ".join(messages), extras
 
 
@@ -523,12 +544,15 @@ def gif_log_likelihood(spikes, inputs, model, weights) -> np.ndarray:
     return np.array([problem.evaluate(i, problem.initial[i], gradient=False)[0] for i in range(problem.n_neurons)])
 
 
-def _groups(parameters, voltage) -> tuple:
+def _groups(parameters, voltage, model) -> tuple:
+    hazard = getattr(model, "firing", None) == "hazard"
     if parameters is None:
-        return ("moving_threshold", "threshold", "scale") if voltage is not None else _SPIKES_ONLY
+        if voltage is not None:
+            return ("moving_threshold", "threshold", "scale")
+        return ("weights", "adaptation", "moving_threshold", "tau", "rho_0" if hazard else "scale")
     if isinstance(parameters, str):
         parameters = (parameters,)
-    allowed = ("moving_threshold", "threshold", "scale") if voltage is not None else GROUPS
+    allowed = ("moving_threshold", "threshold", "scale") if voltage is not None else GROUPS[:6] + ("rho_0",) * hazard
     parameters = tuple(parameters)
     for name in parameters:
         if name not in allowed:
@@ -556,8 +580,9 @@ def fit_gif(spikes, inputs, model, *, voltage=None, parameters=None, weights=Non
     voltage : array, optional
         The recorded membrane potential (membrane units, the spikes' shape): the two-step fit (module docstring).
     parameters : tuple of str, optional
-        The groups fitted by maximum likelihood on the spikes, from :data:`GROUPS`; default all but
-        ``"threshold"`` (spikes alone: the threshold fixes the scale of ``u``); with a voltage from
+        The groups fitted by maximum likelihood on the spikes, from :data:`GROUPS` (``"rho_0"`` for the hazard rule
+        only); default, from spikes alone, ``weights``, ``adaptation``, ``moving_threshold``, ``tau`` and
+        ``rho_0`` (hazard) or ``scale`` (escape): the identifiable ones (module docstring); with a voltage from
         ``("moving_threshold", "threshold", "scale")``, default all three (step 1 always fits ``weights``,
         ``adaptation`` and ``tau``).
     weights : array (n_neurons, n_inputs), optional
@@ -578,7 +603,7 @@ def fit_gif(spikes, inputs, model, *, voltage=None, parameters=None, weights=Non
         point (an observed spike with ``p = 0``).
     """
     started = time.perf_counter()
-    groups = _groups(parameters, voltage)
+    groups = _groups(parameters, voltage, model)
     max_iterations = whole_number("max_iterations", max_iterations)
     tolerance = numeric_parameter("tolerance", tolerance, lower=0.0, lower_open=True)
     hessian_step = numeric_parameter("hessian_step", hessian_step, lower=0.0, upper=0.1, lower_open=True)
@@ -629,5 +654,7 @@ def _dataset(problem: GIFProblem, groups, outcomes, fitted, seconds) -> xr.Datas
                              "message": next((f"neuron {i}: {outcome[4]}" for i, outcome in enumerate(outcomes)
                                               if not outcome[3]), outcomes[0][4]),
                              "n_iterations": int(max(outcome[5]["n_iterations"] for outcome in outcomes)),
+                             "n_iterations_total": int(sum(outcome[5]["n_iterations"] for outcome in outcomes)),
+                             "n_evaluations": int(sum(outcome[5]["n_evaluations"] for outcome in outcomes)),
                              "n_restarts_total": int(sum(outcome[5]["n_restarts"] for outcome in outcomes)),
                              "seconds": float(seconds), **provenance()})

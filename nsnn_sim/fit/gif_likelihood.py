@@ -205,12 +205,17 @@ def neuron_data(spikes: np.ndarray, covariates: np.ndarray, dead_time: int, adap
     return GIFNeuronData(spikes, _held_steps(spikes, dead_time), covariates, adaptation, threshold)
 
 
-def parameter_layout(n_inputs: int, n_adaptation: int, n_thresholds: int) -> dict:
+def parameter_layout(n_inputs: int, n_adaptation: int, n_thresholds: int, hazard: bool) -> dict:
     """Slices of the per-neuron parameter vector: ``weights``, ``adaptation``, ``moving_threshold``, then the
-    single entries ``threshold``, ``tau`` and ``scale``."""
+    single entries ``threshold``, ``tau``, ``scale`` and (the hazard rule) ``log_rho_0``, the log of ``rho_0`` in
+    Hz: the intercept of the hazard's log-linear predictor, its Wald intervals symmetric on the scale it is
+    determined on."""
     a, j = n_inputs + n_adaptation, n_inputs + n_adaptation + n_thresholds
-    return {"weights": slice(0, n_inputs), "adaptation": slice(n_inputs, a), "moving_threshold": slice(a, j),
-            "threshold": j, "tau": j + 1, "scale": j + 2}
+    layout = {"weights": slice(0, n_inputs), "adaptation": slice(n_inputs, a), "moving_threshold": slice(a, j),
+              "threshold": j, "tau": j + 1, "scale": j + 2}
+    if hazard:
+        layout["log_rho_0"] = j + 3
+    return layout
 
 
 class Infeasible(ValueError):
@@ -230,16 +235,18 @@ def membrane(theta: np.ndarray, data: GIFNeuronData, layout: dict, adaptation_ta
 
 
 def evaluate_neuron(theta: np.ndarray, data: GIFNeuronData, layout: dict, adaptation_taus, dt: float, method: str,
-                    rule: int, family: int, rate: float, gradient: bool = True, silence: bool = False):
+                    rule: int, family: int, gradient: bool = True, silence: bool = False):
     """``(log L, dL/dtheta)`` of one neuron (``L = -log L``; the ``tau`` entry is the derivative in ``tau``), or
-    ``(log L, log(1 - p))`` with ``silence=True``; raises :class:`Infeasible` at a step of probability 0."""
+    ``(log L, log(1 - p))`` with ``silence=True``; raises :class:`Infeasible` at a step of probability 0. The
+    hazard's ``log rho_0`` is an entry of ``theta``: ``log h = log rho_0 + log dt + x/delta_u``, so
+    ``dL/dlog rho_0 = delta_u sum_t g[t]``."""
     u_free, drive_w, alpha, gain, entry, entry_dz, coefficients = membrane(theta, data, layout, adaptation_taus, dt,
                                                                            method)
     threshold = theta[layout["threshold"]] + data.threshold_traces @ theta[layout["moving_threshold"]]
     scale = float(theta[layout["scale"]])
     x = u_free - threshold
-    terms, grad_x, log_silence, first_bad = step_terms(rule, family, x, data.spikes, data.held, scale,
-                                                       rate if rule == RULE_HAZARD else 0.0)
+    rate = math.exp(float(theta[layout["log_rho_0"]])) * dt if rule == RULE_HAZARD else 0.0
+    terms, grad_x, log_silence, first_bad = step_terms(rule, family, x, data.spikes, data.held, scale, rate)
     if first_bad >= 0:
         trial, step = divmod(first_bad, x.shape[1])
         raise Infeasible(trial, step, bool(data.spikes[trial, step]), float(x[trial, step]))
@@ -256,6 +263,8 @@ def evaluate_neuron(theta: np.ndarray, data: GIFNeuronData, layout: dict, adapta
     grad[layout["moving_threshold"]] = -np.tensordot(grad_x, data.threshold_traces, axes=([0, 1], [0, 1]))
     grad[layout["threshold"]] = -grad_x.sum()
     grad[layout["scale"]] = -float(np.sum(grad_x * x)) / scale
+    if rule == RULE_HAZARD:
+        grad[layout["log_rho_0"]] = scale * float(grad_x.sum())
     u_after = np.where(data.resets, 0.0, u_free)
     sum_alpha = float(np.sum(delta[:, 1:] * u_after[:, :-1]))
     sum_gain = float(np.sum(delta * drive_w))
