@@ -66,23 +66,18 @@ def gif_problem(n_neurons: int, n_steps: int, seed: int = 0):
     return spikes, x, weights
 
 
-def gif_main(args) -> Path:
-    """Time :func:`nsnn_sim.fit.fit_gif` (spikes alone) at the given size (module docstring)."""
-    small = gif_problem(2, 2000, seed=1)
-    fit.fit_gif(small[0], small[1], GIF_START)  # compilation
-    spikes, x, weights = gif_problem(args.neurons, args.steps)
+def timed_row(args, fitter, spikes, truth) -> tuple[dict, object]:
+    """Run and time ``fitter()`` (after its compilation elsewhere); the benchmark's row and the fit's dataset:
+    z-scores of the fitted (not held) parameters against ``truth`` (neuron, parameter)."""
     load_before = _load()
     began, cpu_began = time.perf_counter(), time.process_time()
-    result = fit.fit_gif(spikes, x, GIF_START)
+    result = fitter()
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
-    load_after = _load()
     data = result.dataset
-    free = ~data["fixed"].values
-    truth = np.column_stack([weights, np.tile([0.3, 0.5, 0.2, 1.0], (args.neurons, 1)), np.full(args.neurons, 0.02),
-                             np.full(args.neurons, 0.2)])
+    free = ~data["fixed"].values if "fixed" in data else np.ones(truth.shape, dtype=bool)
     z = ((data["estimate"].values - truth) / data["se"].values)[free]
     n_free = int(free[0].sum())
-    row = {"model": "gif", "n_neurons": args.neurons, "n_steps": args.steps, "parameters_per_neuron": n_free,
+    row = {"n_neurons": args.neurons, "n_steps": args.steps, "parameters_per_neuron": n_free,
            "n_spikes": int(len(spikes)), "seconds": seconds, "cpu_seconds": cpu_seconds,
            "n_evaluations": int(data.attrs["n_evaluations"]), "n_iterations_max": int(data.attrs["n_iterations"]),
            "n_iterations_total": int(data.attrs["n_iterations_total"]),
@@ -90,23 +85,40 @@ def gif_main(args) -> Path:
            "converged": bool(data.attrs["converged"]), "message": data.attrs["message"],
            "z_mean": float(np.nanmean(z)), "z_sd": float(np.nanstd(z)),
            "threads": int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count(), "cores": os.cpu_count(),
-           "uptime_before": load_before, "uptime_after": load_after}
+           "uptime_before": load_before, "uptime_after": _load()}
     row["cpu_ms_per_neuron_evaluation"] = 1e3 * cpu_seconds / row["neuron_evaluations"]
     print(json.dumps(row, indent=1), flush=True)
+    return row, data
+
+
+def _write(args, name: str, row: dict, text: str) -> Path:
     args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "fitting_gif.json"
+    path = args.out / f"{name}.json"
     path.write_text(json.dumps(row, indent=1))
-    (args.out / "fitting_gif.md").write_text(
-        "# GIF fitting benchmark (benchmarks/fitting.py --model gif)\n\n"
-        f"{args.neurons} neurons x {args.steps} steps x {n_free} parameters per neuron (LIF, hazard, one adaptation "
-        f"current, two threshold components), {row['n_spikes']} spikes: **{seconds:.1f} s** wall time for fit_gif "
-        f"from spikes alone ({row['threads']} threads, {row['n_iterations_max']} iterations at most, "
-        f"{row['neuron_evaluations']} one-neuron likelihood+gradient evaluations, "
-        f"{row['cpu_ms_per_neuron_evaluation']:.1f} ms of CPU each); CPU time {cpu_seconds:.1f} s on "
-        f"{row['cores']} cores. Converged: {row['converged']}. z = (estimate - truth)/SE: mean {row['z_mean']:.3f}, "
-        f"SD {row['z_sd']:.3f}.\n\nMachine load (the machine is shared): before `{load_before}`; after "
-        f"`{load_after}`.\n")
+    (args.out / f"{name}.md").write_text(
+        text + f"\n\nMachine load (the machine is shared): before `{row['uptime_before']}`; after "
+        f"`{row['uptime_after']}`.\n")
     return path
+
+
+def gif_main(args) -> Path:
+    """Time :func:`nsnn_sim.fit.fit_gif` (spikes alone) at the given size (module docstring)."""
+    small = gif_problem(2, 2000, seed=1)
+    fit.fit_gif(small[0], small[1], GIF_START)  # compilation
+    spikes, x, weights = gif_problem(args.neurons, args.steps)
+    # w, b, jump_0, jump_1, threshold, tau, delta_u, log rho_0
+    truth = np.column_stack([weights, np.tile([0.3, 0.5, 0.2, 1.0, 0.02, 0.2, np.log(20.0)], (args.neurons, 1))])
+    row, _ = timed_row(args, lambda: fit.fit_gif(spikes, x, GIF_START), spikes, truth)
+    row["model"] = "gif"
+    return _write(args, "fitting_gif", row, (
+        "# GIF fitting benchmark (benchmarks/fitting.py --model gif)\n\n"
+        f"{args.neurons} neurons x {args.steps} steps x {row['parameters_per_neuron']} parameters per neuron (LIF, "
+        f"hazard, one adaptation current, two threshold components), {row['n_spikes']} spikes: "
+        f"**{row['seconds']:.1f} s** wall time for fit_gif from spikes alone ({row['threads']} threads, "
+        f"{row['n_iterations_max']} iterations at most, {row['neuron_evaluations']} one-neuron likelihood+gradient "
+        f"evaluations, {row['cpu_ms_per_neuron_evaluation']:.1f} ms of CPU each); CPU time {row['cpu_seconds']:.1f} s "
+        f"on {row['cores']} cores. Converged: {row['converged']}. z = (estimate - truth)/SE: mean "
+        f"{row['z_mean']:.3f}, SD {row['z_sd']:.3f}."))
 
 
 def main(argv=None) -> Path:
@@ -122,43 +134,19 @@ def main(argv=None) -> Path:
     small = problem(2, 500, seed=1)
     fit.fit_escape(small[0], small[1], start)  # compilation
     spikes, x, weights = problem(args.neurons, args.steps)
-    load_before = _load()
-    began, cpu_began = time.perf_counter(), time.process_time()
-    result = fit.fit_escape(spikes, x, start)
-    seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
-    load_after = _load()
-    data = result.dataset
     truth = np.column_stack([weights, np.full(args.neurons, 0.6), np.full(args.neurons, 0.15)])
-    z = (data["estimate"].values - truth) / data["se"].values
-    row = {"n_neurons": args.neurons, "n_steps": args.steps, "parameters_per_neuron": int(data.sizes["parameter"]),
-           "n_spikes": int(len(spikes)), "seconds": seconds, "cpu_seconds": cpu_seconds,
-           "n_evaluations": int(data.attrs["n_evaluations"]),
-           "n_iterations_max": int(data.attrs["n_iterations"]),
-           "n_iterations_total": int(data.attrs["n_iterations_total"]),
-           "neuron_evaluations": int(data.attrs["n_evaluations"]) + 2 * args.neurons * int(data.sizes["parameter"]),
-           "converged": bool(data.attrs["converged"]), "message": data.attrs["message"],
-           "z_mean": float(np.nanmean(z)), "z_sd": float(np.nanstd(z)),
-           "threads": int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count(), "cores": os.cpu_count(),
-           "uptime_before": load_before, "uptime_after": load_after}
-    row["cpu_ms_per_neuron_evaluation"] = 1e3 * cpu_seconds / row["neuron_evaluations"]
-    print(json.dumps(row, indent=1), flush=True)
-    args.out.mkdir(parents=True, exist_ok=True)
-    path = args.out / "fitting.json"
-    path.write_text(json.dumps(row, indent=1))
-    (args.out / "fitting.md").write_text(
+    row, _ = timed_row(args, lambda: fit.fit_escape(spikes, x, start), spikes, truth)
+    return _write(args, "fitting", row, (
         "# Fitting benchmark (benchmarks/fitting.py)\n\n"
         f"{args.neurons} neurons x {args.steps} steps x {row['parameters_per_neuron']} parameters per neuron "
-        f"(NSNN, logistic escape noise), {row['n_spikes']} spikes: **{seconds:.1f} s** wall time for fit_escape "
-        f"(one L-BFGS-B fit per neuron, the blocks on {row['threads']} threads: {row['n_iterations_max']} iterations "
-        f"at most, {row['n_iterations_total']} in all; {row['neuron_evaluations']} one-neuron likelihood+gradient "
-        f"evaluations including the 2k per neuron of the observed Fisher information, "
+        f"(NSNN, logistic escape noise), {row['n_spikes']} spikes: **{row['seconds']:.1f} s** wall time for "
+        f"fit_escape (one L-BFGS-B fit per neuron, the blocks on {row['threads']} threads: {row['n_iterations_max']} "
+        f"iterations at most, {row['n_iterations_total']} in all; {row['neuron_evaluations']} one-neuron "
+        f"likelihood+gradient evaluations including the 2k per neuron of the observed Fisher information, "
         f"{row['cpu_ms_per_neuron_evaluation']:.1f} ms of CPU each), {row['cores']} cores; CPU time of the process "
-        f"(all threads) {cpu_seconds:.1f} s, i.e. {cpu_seconds / row['cores']:.1f} s of wall time on "
-        f"{row['cores']} fully used cores "
-        f"when nothing else runs. Converged: {row['converged']}. Recovered parameters: "
-        f"z = (estimate - truth)/SE has mean {row['z_mean']:.3f}, SD {row['z_sd']:.3f}.\n\n"
-        f"Machine load (the machine is shared): before `{load_before}`; after `{load_after}`.\n")
-    return path
+        f"(all threads) {row['cpu_seconds']:.1f} s, i.e. {row['cpu_seconds'] / row['cores']:.1f} s of wall time on "
+        f"{row['cores']} fully used cores when nothing else runs. Converged: {row['converged']}. Recovered "
+        f"parameters: z = (estimate - truth)/SE has mean {row['z_mean']:.3f}, SD {row['z_sd']:.3f}."))
 
 
 if __name__ == "__main__":

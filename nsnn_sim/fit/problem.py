@@ -43,7 +43,7 @@ from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS"]
+__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS", "input_names_and_weights"]
 
 _GROUPS = ("weights", "couplings")
 
@@ -100,6 +100,21 @@ def covariate_array(inputs, n_trials: int, n_steps: int, name: str = "inputs") -
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def input_names_and_weights(input_names, weights, n_neurons: int, n_inputs: int) -> tuple[list, np.ndarray]:
+    """The covariates' names (default ``"0"``, ``"1"``, ...; distinct) and the initial weights ``(n_neurons,
+    n_inputs)`` (default 0; finite), checked."""
+    if input_names is None:
+        input_names = [str(k) for k in range(n_inputs)]
+    input_names = [str(name) for name in input_names]
+    if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
+        raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
+    weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
+    if weights.shape != (n_neurons, n_inputs):
+        raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
+                         f"({n_neurons}, {n_inputs})")
+    return input_names, weights
 
 
 def _one_neuron(model, i: int, n_neurons: int):
@@ -171,15 +186,7 @@ class Problem:
         if len(set(groups)) != len(groups) or not groups:
             raise ValueError(f"parameters={parameters!r} must name each of {allowed} at most once, at least one")
         groups = tuple(name for name in allowed if name in groups)  # canonical order
-        if input_names is None:
-            input_names = [str(k) for k in range(n_inputs)]
-        input_names = [str(name) for name in input_names]
-        if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
-            raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
-        weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
-        if weights.shape != (n_neurons, n_inputs):
-            raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
-                             f"({n_neurons}, {n_inputs})")
+        input_names, weights = input_names_and_weights(input_names, weights, n_neurons, n_inputs)
         if couplings is not None:
             couplings = finite_array("couplings", couplings)
             if couplings.shape != (n_neurons, n_neurons):
