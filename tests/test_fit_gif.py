@@ -167,6 +167,16 @@ def test_propagator_entries_are_the_simulators(method):
     np.testing.assert_allclose(entry, propagator[0, 1:4], rtol=1e-13, atol=0)
 
 
+def _recorded(truth, w, n_steps, seed):
+    """Covariates ``(1, white noise)``, a 2-neuron simulation of ``truth`` with the drive ``x . w`` and its ``u``
+    recorded, and that ``u`` with measurement noise of SD 0.05."""
+    generator = np.random.default_rng(seed)
+    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
+    run = ns.simulate(truth, np.tile(x @ w, (2, 1)).T, n_neurons=2, n_steps=n_steps, seed=seed + 1,
+                      record_state=[0, 1])
+    return x, run, run.state + 0.05 * generator.normal(size=run.state.shape)
+
+
 def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
     """Data from the simulator with its state (dead time 2 ms): the likelihood's ``u_free`` equals the recorded
     ``u`` at every step without a spike or dead time to 1e-12, at the true parameters; the fit converges and its
@@ -175,11 +185,9 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
         _model("hazard", "exact", tau_ref=2 * DT),
         adaptation=(Adaptation(0.1, 0.0, 0.3),),
         moving_threshold=(MovingThreshold(0.01, 0.4), MovingThreshold(0.1, 0.2)))
-    generator = np.random.default_rng(3)
     n_steps = 20_000
-    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
     w = np.array([1.3, 0.6])
-    run = ns.simulate(truth, np.tile(x @ w, (2, 1)).T, n_neurons=2, n_steps=n_steps, seed=4, record_state=[0, 1])
+    x, run, _ = _recorded(truth, w, n_steps, seed=3)
     problem = GIFProblem.build(run.spikes, x, truth, weights=np.tile(w, (2, 1)))
     for i in range(2):
         u_free = membrane(problem.initial[i], problem.data[i], problem.layout, problem.adaptation_taus, DT, "exact")[0]
@@ -235,12 +243,7 @@ def test_the_voltage_fit_recovers_the_current_and_the_threshold_separately():
     truth = dataclasses.replace(
         _model("hazard", "exact"), rho_0=20.0, delta_u=0.2, adaptation=(Adaptation(0.1, 0.0, 0.3),),
         moving_threshold=(MovingThreshold(0.01, 0.5), MovingThreshold(0.1, 0.2)))
-    generator = np.random.default_rng(11)
-    n_steps = 20_000
-    x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
-    w = np.array([2.5, 1.0])
-    run = ns.simulate(truth, np.tile(x @ w, (2, 1)).T, n_neurons=2, n_steps=n_steps, seed=12, record_state=[0, 1])
-    voltage = run.state + 0.05 * generator.normal(size=run.state.shape)
+    x, run, voltage = _recorded(truth, np.array([2.5, 1.0]), 20_000, seed=11)
     start = dataclasses.replace(truth, tau=0.03, delta_u=0.3, threshold=0.8, adaptation=(Adaptation(0.1, 0.0, 0.0),),
                                 moving_threshold=(MovingThreshold(0.01, 0.0), MovingThreshold(0.1, 0.0)))
     result = fit_gif(run.spikes, x, start, voltage=voltage)

@@ -734,6 +734,7 @@ bad("nsnn_sim.fit.gif.gif_log_likelihood", "weights nan", ["weights"],
 bad("nsnn_sim.fit.gif.spike_history_kernel", "adaptation at the membrane's tau", ["tau"],
     lambda: fit.spike_history_kernel(dataclasses.replace(GIF, tau=0.1)))
 bad("nsnn_sim.fit.gif.spike_history_kernel", "an NSNN", ["model"], lambda: fit.spike_history_kernel(ESCAPE))
+bad("nsnn_sim.fit.gif.spike_history_kernel", "neuron -1", ["neuron"], lambda: fit.spike_history_kernel(GIF, -1))
 
 # ------------------------------------------------------------------ data sets and perturbations
 bad("nsnn_sim.learn.datasets.digits", "test_fraction 1", ["test_fraction"], lambda: learn.digits(test_fraction=1.0))

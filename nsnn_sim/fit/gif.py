@@ -83,7 +83,13 @@ from nsnn_sim.fit.gif_likelihood import (
     reset_filter,
 )
 from nsnn_sim.fit.likelihood import RULES
-from nsnn_sim.fit.problem import GAIN_BOUNDS, covariate_array, dense_spikes, input_names_and_weights
+from nsnn_sim.fit.problem import (
+    GAIN_BOUNDS,
+    covariate_array,
+    dense_spikes,
+    input_names_and_weights,
+    spikes_and_covariates,
+)
 from nsnn_sim.simulator.neurons import LIF
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.simulator.state import Adaptation, MovingThreshold
@@ -155,12 +161,8 @@ class GIFProblem:
         _check_gif_model(model)
         adaptation_taus = _component_taus(model, "adaptation")
         threshold_taus = _component_taus(model, "moving_threshold")
-        dense, dt = dense_spikes(spikes)
-        if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
-            raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
-        n_trials, n_steps, n_neurons = dense.shape
-        covariates = covariate_array(inputs, n_trials, n_steps)
-        n_inputs = covariates.shape[2]
+        dense, covariates = spikes_and_covariates(spikes, inputs, model)
+        n_neurons, n_inputs = dense.shape[2], covariates.shape[2]
         if voltage is not None:
             voltage = finite_array("voltage", voltage)
             if voltage.ndim == 2:
@@ -534,6 +536,7 @@ def spike_history_kernel(model, neuron: int = 0) -> tuple[np.ndarray, np.ndarray
     later, without reset, is ``-sum_c m_c e_c^n + m_0 alpha^n``.
     """
     _check_gif_model(model)
+    neuron = whole_number("neuron", neuron, minimum=0)
     adaptation_taus = _component_taus(model, "adaptation")
     threshold_taus = _component_taus(model, "moving_threshold")
     tau = float(per_neuron("tau", model.tau, neuron + 1)[neuron])

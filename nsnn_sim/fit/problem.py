@@ -43,7 +43,8 @@ from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS", "input_names_and_weights"]
+__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS", "input_names_and_weights",
+           "spikes_and_covariates"]
 
 _GROUPS = ("weights", "couplings")
 
@@ -100,6 +101,15 @@ def covariate_array(inputs, n_trials: int, n_steps: int, name: str = "inputs") -
     if not np.all(np.isfinite(array)):
         raise ValueError(f"{name} must be finite (no NaN or inf)")
     return np.ascontiguousarray(array, dtype=np.float64)
+
+
+def spikes_and_covariates(spikes, inputs, model) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes (:func:`dense_spikes`, their ``dt`` that of ``model``) and the matching covariates
+    (:func:`covariate_array`), both ``(n_trials, n_steps, ...)``."""
+    dense, dt = dense_spikes(spikes)
+    if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
+        raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
+    return dense, covariate_array(inputs, dense.shape[0], dense.shape[1])
 
 
 def input_names_and_weights(input_names, weights, n_neurons: int, n_inputs: int) -> tuple[list, np.ndarray]:
@@ -169,12 +179,8 @@ class Problem:
     @classmethod
     def build(cls, spikes, inputs, model, parameters, weights=None, couplings=None, input_names=None) -> "Problem":
         _check_model(model)
-        dense, dt = dense_spikes(spikes)
-        if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
-            raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
-        n_trials, n_steps, n_neurons = dense.shape
-        covariates = covariate_array(inputs, n_trials, n_steps)
-        n_inputs = covariates.shape[2]
+        dense, covariates = spikes_and_covariates(spikes, inputs, model)
+        n_neurons, n_inputs = dense.shape[2], covariates.shape[2]
         decay, scale = parameter_names(model)
         allowed = _GROUPS + (decay, scale)
         if isinstance(parameters, str):
