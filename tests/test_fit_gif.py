@@ -197,6 +197,13 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
                                 moving_threshold=(MovingThreshold(0.01, 0.0), MovingThreshold(0.1, 0.0)))
     result = fit_gif(run.spikes, x, start)
     assert result.dataset.attrs["converged"] == 1, result.dataset.attrs["message"]
+    # time rescaling's log(1 - p): with log p = log(1 - exp(log(1 - p))) at the spikes it sums to log L
+    silence = result.log_silence(run.spikes, x)
+    spikes = run.spikes.to_dense()
+    with np.errstate(divide="ignore"):  # log(1 - exp(0)) on the dead-time steps, which np.where discards
+        total = np.where(spikes == 1, np.log(-np.expm1(silence)), silence).sum(axis=(0, 1))
+    np.testing.assert_allclose(total, result.dataset["log_likelihood"].values, rtol=1e-9)
+    assert 0.0 <= fit.time_rescaling(silence, spikes)["pvalue"] <= 1.0
     rerun = ns.simulate(result.model, result.drive(x), n_neurons=2, n_steps=n_steps, seed=9, record_state=[0, 1])
     again = GIFProblem.build(rerun.spikes, x, truth)
     for i in range(2):
