@@ -50,6 +50,13 @@ def test_fitting_benchmark_runs_at_a_tiny_size(tmp_path):
     assert "load average" in row["uptime_before"] and (tmp_path / "fitting.md").stat().st_size > 0
 
 
+def test_gif_fitting_benchmark_runs_at_a_tiny_size(tmp_path):
+    _run("fitting.py", "--model", "gif", "--neurons", 2, "--steps", 3000, "--out", tmp_path)
+    row = json.loads((tmp_path / "fitting_gif.json").read_text())
+    assert row["model"] == "gif" and row["parameters_per_neuron"] == 13 and row["n_spikes"] > 0
+    assert (tmp_path / "fitting_gif.md").stat().st_size > 0
+
+
 def test_learning_vs_torch_says_so_and_writes_nothing_where_torch_is_missing(tmp_path):
     """PyTorch is never a dependency: without it (blocked here) the benchmark explains and exits 0."""
     code = ("import sys; sys.modules['torch'] = None; sys.argv = ['x', '--out', sys.argv[1]]; "

@@ -9,6 +9,7 @@ reason, or :func:`test_every_public_entry_point_has_bad_input_cases` fails. Each
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 import pkgutil
 import warnings
@@ -63,6 +64,7 @@ INTERNAL_MODULES = {
     "nsnn_sim.learn.losses": "the learner's internals; the user's entry points are in nsnn_sim.learn",
     "nsnn_sim.fit.likelihood": "the fit's kernels; the user's entry points are in nsnn_sim.fit",
     "nsnn_sim.fit.problem": "the fit's checks and packing; the user's entry points are in nsnn_sim.fit",
+    "nsnn_sim.fit.gif_likelihood": "the GIF fit's kernels; the user's entry points are in nsnn_sim.fit",
 }
 
 #: Public callables that take no user data (result containers built by the package, kernels).
@@ -111,6 +113,8 @@ NOT_USER_FACING = {
     "nsnn_sim.analysis.plotting.save_figure": "writes a matplotlib figure",
     "nsnn_sim.fit.estimate.FitResult": "built by fit_escape",
     "nsnn_sim.fit.compare.PoissonGLM": "built by fit_poisson_glm",
+    "nsnn_sim.fit.gif.GIFFit": "built by fit_gif",
+    "nsnn_sim.fit.gif.GIFProblem": "built by fit_gif from checked arguments (its cases run there)",
     "nsnn_sim.learn.datasets.ClassificationData": "built by digits",
     "nsnn_sim.simulator.populations.BuiltNetwork": "built by Network.build",
     "nsnn_sim.simulator.populations.NetworkResult": "built by Network.simulate",
@@ -778,6 +782,51 @@ bad("nsnn_sim.fit.compare.time_rescaling", "log_silence positive", ["log_silence
     lambda: fit.time_rescaling(np.ones((1, 200, 2)), FIT_SPIKES))
 bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape", ["log_silence"],
     lambda: nsnn_sim.fit.compare.rescaled_intervals(-np.ones((1, 100, 2)), FIT_SPIKES))
+GIF = ns.LIF(firing="hazard", method="exact", dt=1e-3, adaptation=Adaptation(0.1, 0.0, 0.1),
+             moving_threshold=MovingThreshold(0.01, 0.2))
+GIF_FIT = "nsnn_sim.fit.gif.fit_gif"
+bad(GIF_FIT, "spikes not 0/1", ["spikes"], lambda: fit.fit_gif(FIT_SPIKES * 0.5, FIT_INPUTS, GIF))
+bad(GIF_FIT, "inputs of other steps", ["inputs"], lambda: fit.fit_gif(FIT_SPIKES, np.ones((1, 100, 1)), GIF))
+bad(GIF_FIT, "an NSNN", ["model", "NSNN"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, ESCAPE))
+bad(GIF_FIT, "membrane firing", ["firing"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, ns.LIF(dt=1e-3)))
+bad(GIF_FIT, "subthreshold adaptation", ["adaptation[0].a"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, adaptation=Adaptation(0.1, 0.5, 0.1))))
+bad(GIF_FIT, "per-neuron time constants", ["moving_threshold[0].tau"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(
+        GIF, moving_threshold=MovingThreshold(np.array([0.01, 0.02]), 0.2))))
+bad(GIF_FIT, "u_rest 0.1", ["u_rest"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, u_rest=0.1)))
+bad(GIF_FIT, "reset subtract", ["reset"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, reset="subtract")))
+bad(GIF_FIT, "synapses", ["synapses"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, tau_syn=5e-3, synapses=None)))
+bad(GIF_FIT, "refractory integrate with a dead time", ["refractory"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, refractory="integrate", tau_ref=2e-3)))
+bad(GIF_FIT, "voltage of the wrong shape", ["voltage"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.zeros((1, 200, 3))))
+bad(GIF_FIT, "voltage nan", ["voltage"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.full((200, 2), np.nan)))
+bad(GIF_FIT, "voltage strings", ["voltage"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage="v"))
+bad(GIF_FIT, "unknown parameter", ["parameters", "bogus"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, parameters=("bogus",)))
+bad(GIF_FIT, "a step-1 parameter with a voltage", ["parameters", "tau"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.zeros((200, 2)), parameters=("tau",)))
+bad(GIF_FIT, "parameters empty", ["parameters"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, parameters=()))
+bad(GIF_FIT, "weights of the wrong shape", ["weights"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, weights=np.zeros((3, 1))))
+bad(GIF_FIT, "weights inf", ["weights"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, weights=np.full((2, 1), np.inf)))
+bad(GIF_FIT, "input_names too few", ["input_names"],
+    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, input_names=[]))
+bad(GIF_FIT, "max_iterations 0", ["max_iterations"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, max_iterations=0))
+bad(GIF_FIT, "tolerance -1", ["tolerance"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, tolerance=-1.0))
+bad(GIF_FIT, "hessian_step 1", ["hessian_step"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, hessian_step=1.0))
+bad("nsnn_sim.fit.gif.gif_log_likelihood", "weights nan", ["weights"],
+    lambda: fit.gif_log_likelihood(FIT_SPIKES, FIT_INPUTS, GIF, np.full((2, 1), np.nan)))
+bad("nsnn_sim.fit.gif.spike_history_kernel", "adaptation at the membrane's tau", ["tau"],
+    lambda: fit.spike_history_kernel(dataclasses.replace(GIF, tau=0.1)))
+bad("nsnn_sim.fit.gif.spike_history_kernel", "an NSNN", ["model"], lambda: fit.spike_history_kernel(ESCAPE))
+bad("nsnn_sim.fit.gif.spike_history_kernel", "neuron -1", ["neuron"], lambda: fit.spike_history_kernel(GIF, -1))
 
 # ------------------------------------------------------------------ data sets and perturbations
 bad("nsnn_sim.learn.datasets.digits", "test_fraction 1", ["test_fraction"], lambda: learn.digits(test_fraction=1.0))

@@ -11,7 +11,9 @@ biophysical spike-history term (the reset), the model class of Pillow et al. (20
 Modules: :mod:`.likelihood` (teacher-forced forward kernel, spike-probability rules, gradient through the
 learner's backward pass), :mod:`.problem` (validation, parameter layout), :mod:`.estimate` (:func:`fit_escape`,
 L-BFGS-B, standard errors), :mod:`.compare` (held-out bits per spike, Poisson GLM baseline, time-rescaling
-goodness of fit), :mod:`.basis` (raised-cosine filters).
+goodness of fit), :mod:`.basis` (raised-cosine filters), :mod:`.gif` and :mod:`.gif_likelihood`
+(:func:`fit_gif`: the LIF with spike-triggered adaptation currents and a moving threshold, from spikes alone or
+with a recorded voltage).
 
 Examples
 --------
@@ -29,6 +31,8 @@ from nsnn_sim.fit.compare import (
     time_rescaling,
 )
 from nsnn_sim.fit.estimate import FitResult, fit_escape, log_likelihood
+from nsnn_sim.fit.gif import GIFFit, fit_gif, gif_log_likelihood, spike_history_kernel
 
 __all__ = ["fit_escape", "log_likelihood", "FitResult", "bits_per_spike", "homogeneous_log_likelihood",
-           "compare_families", "fit_poisson_glm", "time_rescaling", "raised_cosine_basis", "filtered_covariates"]
+           "compare_families", "fit_poisson_glm", "time_rescaling", "raised_cosine_basis", "filtered_covariates",
+           "fit_gif", "GIFFit", "gif_log_likelihood", "spike_history_kernel"]

@@ -43,7 +43,8 @@ from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS"]
+__all__ = ["Problem", "dense_spikes", "covariate_array", "parameter_names", "GAIN_BOUNDS", "input_names_and_weights",
+           "spikes_and_covariates"]
 
 _GROUPS = ("weights", "couplings")
 
@@ -102,6 +103,30 @@ def covariate_array(inputs, n_trials: int, n_steps: int, name: str = "inputs") -
     return np.ascontiguousarray(array, dtype=np.float64)
 
 
+def spikes_and_covariates(spikes, inputs, model) -> tuple[np.ndarray, np.ndarray]:
+    """The spikes (:func:`dense_spikes`, their ``dt`` that of ``model``) and the matching covariates
+    (:func:`covariate_array`), both ``(n_trials, n_steps, ...)``."""
+    dense, dt = dense_spikes(spikes)
+    if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
+        raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
+    return dense, covariate_array(inputs, dense.shape[0], dense.shape[1])
+
+
+def input_names_and_weights(input_names, weights, n_neurons: int, n_inputs: int) -> tuple[list, np.ndarray]:
+    """The covariates' names (default ``"0"``, ``"1"``, ...; distinct) and the initial weights ``(n_neurons,
+    n_inputs)`` (default 0; finite), checked."""
+    if input_names is None:
+        input_names = [str(k) for k in range(n_inputs)]
+    input_names = [str(name) for name in input_names]
+    if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
+        raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
+    weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
+    if weights.shape != (n_neurons, n_inputs):
+        raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
+                         f"({n_neurons}, {n_inputs})")
+    return input_names, weights
+
+
 def _one_neuron(model, i: int, n_neurons: int):
     """``model`` with every per-neuron parameter (an array of length ``n_neurons``) cut to neuron ``i``'s."""
     changes = {}
@@ -154,12 +179,8 @@ class Problem:
     @classmethod
     def build(cls, spikes, inputs, model, parameters, weights=None, couplings=None, input_names=None) -> "Problem":
         _check_model(model)
-        dense, dt = dense_spikes(spikes)
-        if dt is not None and not np.isclose(dt, model.dt, rtol=1e-9, atol=0.0):
-            raise ValueError(f"spikes.dt={describe(dt)} s differs from model.dt={describe(model.dt)} s")
-        n_trials, n_steps, n_neurons = dense.shape
-        covariates = covariate_array(inputs, n_trials, n_steps)
-        n_inputs = covariates.shape[2]
+        dense, covariates = spikes_and_covariates(spikes, inputs, model)
+        n_neurons, n_inputs = dense.shape[2], covariates.shape[2]
         decay, scale = parameter_names(model)
         allowed = _GROUPS + (decay, scale)
         if isinstance(parameters, str):
@@ -171,15 +192,7 @@ class Problem:
         if len(set(groups)) != len(groups) or not groups:
             raise ValueError(f"parameters={parameters!r} must name each of {allowed} at most once, at least one")
         groups = tuple(name for name in allowed if name in groups)  # canonical order
-        if input_names is None:
-            input_names = [str(k) for k in range(n_inputs)]
-        input_names = [str(name) for name in input_names]
-        if len(input_names) != n_inputs or len(set(input_names)) != n_inputs:
-            raise ValueError(f"input_names must be {n_inputs} distinct names, got {input_names!r}")
-        weights = np.zeros((n_neurons, n_inputs)) if weights is None else finite_array("weights", weights)
-        if weights.shape != (n_neurons, n_inputs):
-            raise ValueError(f"weights has shape {weights.shape}; expected (n_neurons, n_inputs) = "
-                             f"({n_neurons}, {n_inputs})")
+        input_names, weights = input_names_and_weights(input_names, weights, n_neurons, n_inputs)
         if couplings is not None:
             couplings = finite_array("couplings", couplings)
             if couplings.shape != (n_neurons, n_neurons):
