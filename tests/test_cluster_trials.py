@@ -12,6 +12,7 @@ import scipy.sparse as sp
 
 import nsnn_sim as ns
 from nsnn_sim.simulator import cluster, engine
+from nsnn_sim.simulator.brunel import brunel_model_a
 from nsnn_sim.simulator.state import ExpSynapse
 
 distributed = pytest.importorskip("distributed")
@@ -103,6 +104,18 @@ def test_trials_on_two_workers_equal_the_local_run_bit_for_bit(client, name, tri
     assert result.run_time > 0.0 and result.compile_time >= 0.0  # sums over the tasks
 
 
+def test_a_network_of_populations_on_two_workers_equals_its_local_run(client):
+    """Brunel's model A (``Network.simulate`` passes ``client`` on): spikes and population rates, for a split of
+    one trial per task and per-trial initial membranes."""
+    network = brunel_model_a(n_excitatory=160, epsilon=0.1, j=0.5, seed=2).network
+    start = {"E": np.random.default_rng(3).uniform(0.0, 0.9, (3, 160))}
+    local = network.simulate(n_steps=400, n_trials=3, seed=5, initial_state=start, n_threads=1)
+    result = network.simulate(n_steps=400, n_trials=3, seed=5, initial_state=start, n_threads=1, client=client,
+                              trials_per_task=1)
+    assert len(local.spikes) > 100 and result.spikes == local.spikes
+    np.testing.assert_array_equal(result.spike_counts, local.spike_counts)
+
+
 def test_trials_split_evenly_over_the_worker_threads_by_default():
     assert cluster.trial_chunks(5, None, 2) == [(0, 3), (3, 5)]
     assert cluster.trial_chunks(5, 2, 2) == [(0, 2), (2, 4), (4, 5)]
@@ -116,9 +129,22 @@ def test_only_per_trial_inputs_are_sliced():
     np.testing.assert_array_equal(tail[1], current[1:3])
     shared = np.ones((3, 2))
     assert cluster.trials_of(shared, 1, 3) is shared and cluster.trials_of(0.5, 0, 1) == 0.5
+    both = [shared, poisson]
+    assert cluster.trials_of(both, 1, 3) is both
     per_neuron = shared[0]
     assert cluster.trials_of_initial_state(per_neuron, 1, 3) is per_neuron
     np.testing.assert_array_equal(cluster.trials_of_initial_state(current[:, 0], 1, 3), current[1:3, 0])
+
+
+def test_the_shared_arguments_are_apart_from_each_tasks_trials():
+    current, start = np.arange(24.0).reshape(4, 3, 2), np.zeros(2)
+    shared, tasks = cluster.split_trials(dict(inputs=current, initial_state=start, seed=1, n_trials=4),
+                                         [(0, 3), (3, 4)])
+    assert shared == dict(initial_state=start, seed=1)
+    assert [(task["first_trial"], task["n_trials"]) for task in tasks] == [(0, 3), (3, 1)]
+    np.testing.assert_array_equal(tasks[1]["inputs"], current[3:])
+    shared, tasks = cluster.split_trials(dict(inputs=0.5, initial_state=current[:, 0]), [(0, 2), (2, 4)])
+    assert shared == dict(inputs=0.5) and np.array_equal(tasks[1]["initial_state"], current[2:, 0])
 
 
 def _long_run():

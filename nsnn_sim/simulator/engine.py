@@ -722,11 +722,9 @@ def _simulate_on_client(client, trials_per_task, model, inputs, **arguments) -> 
     show_progress = progress_enabled(arguments["progress"],
                                      _announced_seconds(n_neurons, n_steps, n_trials, worker_threads))
     chunks = cluster.trial_chunks(n_trials, trials_per_task, worker_threads)
-    tasks = [dict(arguments, model=model, inputs=cluster.trials_of(inputs, first, stop),
-                  initial_state=cluster.trials_of_initial_state(arguments["initial_state"], first, stop),
-                  n_steps=n_steps, duration=None, n_trials=stop - first, progress=False, first_trial=first)
-             for first, stop in chunks]
-    results = cluster.run_tasks(client, _simulate, tasks, chunks, show_progress)
+    shared, tasks = cluster.split_trials(dict(arguments, model=model, inputs=inputs, n_steps=n_steps, duration=None,
+                                              progress=False), chunks)
+    results = cluster.run_tasks(client, _simulate, shared, tasks, chunks, show_progress)
     return cluster.merged(results, describe_inputs(inputs))
 
 
