@@ -14,6 +14,22 @@ A task whose worker dies (a crash, SIGKILL, memory exhaustion) is run again by t
 as is a finished task whose result was held on the dead worker; a task that kills
 ``distributed.scheduler.allowed-failures`` + 1 workers (4 by default) ends the call with a ``RuntimeError``
 naming its trials. The dask machinery is imported only when a client is given (the extra ``sweep``).
+
+Examples
+--------
+Five trials on two worker threads: two tasks, each sent its trials of a per-trial current and its first trial.
+
+>>> import numpy as np
+>>> from nsnn_sim.simulator.cluster import split_trials, trial_chunks
+>>> chunks = trial_chunks(5, None, 2)
+>>> chunks
+[(0, 3), (3, 5)]
+>>> shared, tasks = split_trials({"inputs": np.zeros((5, 100, 8)), "initial_state": 0.2, "seed": 1, "n_trials": 5},
+...                              chunks)
+>>> shared
+{'initial_state': 0.2, 'seed': 1}
+>>> [(task["first_trial"], task["n_trials"], task["inputs"].shape) for task in tasks]
+[(0, 3, (3, 100, 8)), (3, 2, (2, 100, 8))]
 """
 
 from __future__ import annotations
