@@ -163,20 +163,26 @@ def test_the_trials_of_a_killed_worker_are_run_again(client):
     def kill_a_busy_worker():
         deadline = time.time() + 60
         while time.time() < deadline and not killed:
-            busy = [address for address, keys in client.processing().items() if keys]
+            busy = [(address, key) for address, keys in client.processing().items() for key in keys
+                    if "-trials-" in str(key)]
             if busy:
-                killed.append(pids[busy[0]])
-                os.kill(pids[busy[0]], signal.SIGKILL)  # as a crash or the OOM killer would
+                address, key = busy[0]
+                killed.append((pids[address], key))
+                os.kill(pids[address], signal.SIGKILL)  # as a crash or the OOM killer would
             time.sleep(0.05)
 
     killer = threading.Thread(target=kill_a_busy_worker)
     killer.start()
     result = ns.simulate(model, client=client, trials_per_task=1, **arguments)
     killer.join()
-    assert killed  # a worker died while it ran a task
+    assert killed  # a worker died while it ran a task of trials
+    pid, key = killed[0]
+    # the scheduler's transitions (source, key, from, to, ...): the killed task was sent to a worker twice
+    started = [event for event in client.story(key) if event[:2] == ("scheduler", key) and event[3] == "processing"]
+    assert len(started) == 2
     _assert_identical(result, local)
     client.wait_for_workers(2, timeout=60)  # the nanny restarts it for the tests after this one
-    assert killed[0] not in client.run(os.getpid).values()
+    assert pid not in client.run(os.getpid).values()
 
 
 @pytest.fixture
