@@ -203,6 +203,7 @@ def nothing_runs(monkeypatch):
     (dict(initial_state=np.zeros((4, N_NEURONS))), ValueError, r"initial_state has shape \(4, 40\)"),
     (dict(n_threads=0), ValueError, r"n_threads=0"),
     (dict(progress="yes"), TypeError, r"progress must be"),
+    (dict(n_steps=10**7, n_neurons=2000, record_state=np.arange(2000)), MemoryError, r"record_state"),
 ])
 def test_bad_arguments_with_a_client_are_refused_before_any_task(client, nothing_runs, arguments, error, pattern):
     with pytest.raises(error, match=pattern):

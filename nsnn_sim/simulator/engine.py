@@ -623,10 +623,7 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
     trials from ``first_trial = a`` with the inputs of those trials (how :func:`_simulate_on_client` splits one)."""
     n_neurons, n_steps, n_trials, seed = _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed)
     automatic_threads, n_threads = n_threads is None, _threads(n_threads)
-    recorded_count = 0 if record_state is None else np.size(record_state)
-    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
-                   f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
-                   f"{recorded_count} neurons in record_state)")
+    _require_run_memory(n_neurons, n_steps, n_trials, record_state)
     show_progress = progress_enabled(progress, _announced_seconds(n_neurons, n_steps, n_trials, n_threads))
     with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
         run = _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials)
@@ -676,6 +673,14 @@ def _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed) -> tuple
     return n_neurons, n_steps, n_trials, seed_value(seed)
 
 
+def _require_run_memory(n_neurons: int, n_steps: int, n_trials: int, record_state) -> None:
+    """``MemoryError`` before a run whose per-neuron arrays and recorded state cannot fit in memory."""
+    recorded_count = 0 if record_state is None else np.size(record_state)
+    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
+                   f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
+                   f"{recorded_count} neurons in record_state)")
+
+
 def _announced_seconds(n_neurons: int, n_steps: int, n_trials: int, n_threads: int) -> float:
     """The run's predicted seconds (about 5 ns per neuron-step and thread); a run predicted to take longer than
     :data:`_LONG_RUN_SECONDS` is announced in the log."""
@@ -716,6 +721,7 @@ def _simulate_on_client(client, trials_per_task, model, inputs, **arguments) -> 
                                                         seed=arguments["seed"])
     if arguments["n_threads"] is not None:
         _threads(arguments["n_threads"])
+    _require_run_memory(n_neurons, n_steps, n_trials, arguments["record_state"])  # the merged result comes here
     _compiled(model, inputs, arguments["connections"], arguments["record_state"], arguments["initial_state"],
               n_neurons, n_steps, n_trials)
     worker_threads = cluster.worker_threads(client)
