@@ -36,6 +36,8 @@ MARKED = {
         "test-replace: epochs=30 -> epochs=1 (30 epochs take about 20 s; the test trains one)",
     ("docs/running.rst", "from nsnn_sim.sweep import sweep, lif_statistics"):
         "not-run: starts a dask LocalCluster of one process per core; tests/test_sweep.py runs sweeps",
+    ("docs/running.rst", "from distributed import Client, LocalCluster"):
+        "not-run: starts a dask LocalCluster of two processes; tests/test_cluster_trials.py runs it",
 }
 
 

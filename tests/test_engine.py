@@ -490,7 +490,7 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
     runs = []
     for n_blocks in (1, 2, 3, 7):
         state = np.zeros((n_trials, n_steps, 2))
-        spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, np.uint64(2),
+        spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, np.uint64(2), np.int64(0),
                                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks),
                                 np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), state)
         order = np.lexsort((spikes[2], spikes[1], spikes[0]))

@@ -250,6 +250,13 @@ bad(PI, "weight 1e308 (overflows the kernel)", ["weight"], lambda: ns.poisson_in
 bad(PI, "n_sources 1e30", ["n_sources"], lambda: ns.poisson_input(1e-30, 0.1, 10**30))
 bad(PI, "n_sources 2.5", ["n_sources"], lambda: ns.poisson_input(10.0, 0.1, 2.5))
 bad(SIM, "Poisson rate above 1/dt", ["rate"], lambda: ns.simulate(LIF, ns.poisson_input(1e6, 0.1, 1)))
+bad(SIM, "client an address", ["client", "distributed.Client"],
+    lambda: ns.simulate(LIF, 0.9, n_trials=4, client="tcp://localhost:8786"))
+bad(SIM, "client a dict", ["client"], lambda: ns.simulate(LIF, 0.9, n_trials=4, client={"workers": 2}))
+bad(SIM, "trials_per_task without a client", ["trials_per_task", "client"],
+    lambda: ns.simulate(LIF, 0.9, n_trials=4, trials_per_task=2))
+bad(SIM, "trials_per_task=0 without a client", ["trials_per_task"],
+    lambda: ns.simulate(LIF, 0.9, n_trials=4, trials_per_task=0))
 bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
 CONNECT = "nsnn_sim.simulator.network.connect"
 bad(CONNECT, "weights complex", ["weights", "complex"], lambda: ns.connect(np.ones((2, 2)) * (0.1 + 0.1j)))

@@ -51,9 +51,10 @@ from nsnn_sim._core.memory import require_memory
 from nsnn_sim._core.progress import progress_bar, progress_enabled
 from nsnn_sim._core.timesteps import seconds_to_steps
 from nsnn_sim._core.validation import finite_array, seed_value, whole_number
-from nsnn_sim.simulator import rng
+from nsnn_sim.simulator import cluster, rng
 from nsnn_sim.simulator.network import (
     CompiledConnections,
+    CompiledInputs,
     Connections,
     PoissonInput,
     _input_items,
@@ -225,16 +226,17 @@ def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial
 
 
 @njit(cache=True, nogil=True)
-def _run_block(p, inputs, tables, initial, seed, trial, start, stop, n_steps, record_column, state):
-    """Neurons ``start:stop`` of one trial, no recurrence, neuron-major (each neuron's whole time
-    course with its state in registers). Returns (spike count per neuron, spike steps neuron-major)."""
+def _run_block(p, inputs, tables, initial, seed, first_trial, trial, start, stop, n_steps, record_column, state):
+    """Neurons ``start:stop`` of trial ``trial`` of the arrays (trial ``first_trial + trial`` of the random
+    streams), no recurrence, neuron-major (each neuron's whole time course with its state in registers).
+    Returns (spike count per neuron, spike steps neuron-major)."""
     spike_steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
     spike_counts = np.zeros(stop - start, dtype=np.int64)
     count = 0
     poisson_keys = np.empty((1, inputs.poisson_sources.size), dtype=np.uint64)
     codes = rule_codes(p)
     for i in range(start, stop):
-        keys = _neuron_keys(seed, trial, i, poisson_keys.shape[1], poisson_keys[0])
+        keys = _neuron_keys(seed, first_trial + trial, i, poisson_keys.shape[1], poisson_keys[0])
         constants = neuron_constants(p, i)
         u = initial[trial, i]
         refractory_left = 0
@@ -301,9 +303,11 @@ def _append_window(fired, n_fired, first_step, steps_now, n_neurons, out_trial, 
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neurons, n_steps, n_blocks,
+def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_trials, n_neurons, n_steps, n_blocks,
                    record_column, state):
-    """All trials of a recurrent network. Returns spike (trial, neuron, step) arrays, unsorted.
+    """All trials of a recurrent network. Returns spike (trial, neuron, step) arrays, unsorted. Trial ``k`` of
+    the arrays draws the random streams of trial ``first_trial + k`` (a slice of a longer run, see
+    :func:`_simulate`).
 
     No spike reaches a neuron earlier than ``window = min_delay`` steps after it was emitted, so
     the run advances ``window`` steps at a time, in two parallel phases over (trial, block of
@@ -324,7 +328,7 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, n_trials, n_neuro
     for task in prange(n_trials * n_neurons):
         trial, i = task // n_neurons, task % n_neurons
         keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2] = _neuron_keys(
-            seed, trial, i, n_groups, poisson_keys[task])
+            seed, first_trial + trial, i, n_groups, poisson_keys[task])
     codes = rule_codes(p)
     u = np.empty((n_trials, n_neurons))
     u[:] = initial
@@ -465,14 +469,15 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, n_trials,
-               n_neurons, n_steps, n_blocks, record_column, state):
+def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, first_trial,
+               n_trials, n_neurons, n_steps, n_blocks, record_column, state):
     """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
     without recurrent connections. Returns spike (trial, neuron, step) arrays, unsorted.
 
     The schedule is :func:`_run_connected`'s (an unconnected population has no ring buffer), with
     the state vector of each neuron kept in a small array and the ring buffer split by receptor: every entry
-    still receives its additions in one fixed order, so the result is bit-identical for any thread count.
+    still receives its additions in one fixed order, so the result is bit-identical for any thread count. Trial
+    ``k`` of the arrays draws the random streams of trial ``first_trial + k``.
     """
     n_groups = inputs.poisson_sources.size
     n_receptors = cs.receptor.shape[1]
@@ -484,7 +489,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
     for task in prange(n_trials * n_neurons):
         trial, i = task // n_neurons, task % n_neurons
         keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2] = _neuron_keys(
-            seed, trial, i, n_groups, poisson_keys[task])
+            seed, first_trial + trial, i, n_groups, poisson_keys[task])
         for a in range(n_variables):
             x[trial, i, a] = cs.initial[cs.set_of[i], a]
         x[trial, i, 0] = initial[trial, i]
@@ -546,7 +551,8 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
 # --------------------------------------------------------------------------------------------------
 def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = None, duration=None, n_trials: int = 1,
              seed: int = 0, connections=None, record_state=None, initial_state=None,
-             n_threads: int | None = None, progress: bool | None = None) -> SimulationResult:
+             n_threads: int | None = None, progress: bool | None = None, client=None,
+             trials_per_task: int | None = None) -> SimulationResult:
     """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
 
     Each step of each neuron applies the one neuron equation (:func:`nsnn_sim.simulator.neurons.neuron_step`)::
@@ -586,13 +592,76 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
         A progress bar over the (trial, block) tasks of an unconnected population (a recurrent
         network runs as one kernel, without a bar). Default: shown when the run is predicted to take
         more than 2 s (about 5 ns per neuron-step and thread), never under CI
-        (:func:`nsnn_sim._core.progress.progress_enabled`).
+        (:func:`nsnn_sim._core.progress.progress_enabled`). With ``client``: a bar over the tasks.
+    client : distributed.Client, optional
+        Spread the trials over this dask.distributed cluster (needs the extra ``sweep``), as tasks of
+        ``trials_per_task`` consecutive trials each; the merged result equals the local run's bit for bit, and a
+        task lost with its worker runs again (:mod:`nsnn_sim.simulator.cluster`).
+    trials_per_task : int, optional
+        Trials per task of ``client``, in [1, n_trials] (default: the trials split evenly over the cluster's
+        worker threads).
 
     Returns
     -------
     SimulationResult
-        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_steps, n_recorded)`` or None.
+        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_steps, n_recorded)`` or None. With
+        ``client``, ``run_time`` and ``compile_time`` are the sums over the tasks (worker-seconds, not the
+        wall-clock time of the call).
     """
+    arguments = dict(n_neurons=n_neurons, n_steps=n_steps, duration=duration, n_trials=n_trials, seed=seed,
+                     connections=connections, record_state=record_state, initial_state=initial_state,
+                     n_threads=n_threads, progress=progress)
+    if client is None and trials_per_task is None:
+        return _simulate(model, inputs, **arguments)
+    return _simulate_on_client(client, trials_per_task, model, inputs, **arguments)
+
+
+def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, connections, record_state,
+              initial_state, n_threads, progress, first_trial: int = 0) -> SimulationResult:
+    """:func:`simulate` on this machine. Trial ``k`` of the arrays (inputs, ``initial_state``, the result) draws
+    the random streams of trial ``first_trial + k``: trials ``a:b`` of a run are the run of ``n_trials = b - a``
+    trials from ``first_trial = a`` with the inputs of those trials (how :func:`_simulate_on_client` splits one)."""
+    n_neurons, n_steps, n_trials, seed = _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed)
+    automatic_threads, n_threads = n_threads is None, _threads(n_threads)
+    _require_run_memory(n_neurons, n_steps, n_trials, record_state)
+    show_progress = progress_enabled(progress, _announced_seconds(n_neurons, n_steps, n_trials, n_threads))
+    with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
+        run = _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials)
+        record_column = np.full(n_neurons, -1, dtype=np.int64)
+        record_column[run.recorded] = np.arange(run.recorded.size)
+        state = np.zeros((n_trials, n_steps, run.recorded.size)) if run.recorded.size else np.zeros((0, 0, 0))
+        tables = _poisson_tables(run.inputs)
+        compiling_before_run, start_time = clock.seconds, time.perf_counter()
+        if (run.synapses is not None and automatic_threads
+                and n_trials * n_neurons * run.synapses.min_delay < _SERIAL_WORK):
+            n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
+        if getattr(model, "has_state", False):
+            trial_ids, neurons, steps = _run_with_state(
+                run.neurons, model.compile_state(n_neurons), run.inputs, tables, run.receptors, run.initial,
+                run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads, record_column,
+                state)
+        else:
+            trial_ids, neurons, steps = _run(run.neurons, run.inputs, tables, run.initial, run.synapses,
+                                             np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads,
+                                             record_column, state, show_progress)
+        run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
+    spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
+                         n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
+    return SimulationResult(
+        spikes=spikes,
+        state=state if run.recorded.size else None,
+        state_neurons=run.recorded,
+        model=model,
+        seed=seed,
+        inputs_description=describe_inputs(inputs),
+        connections_description=_describe_connections(run.synapses, n_neurons),
+        run_time=max(run_time, 0.0),
+        compile_time=clock.seconds,
+    )
+
+
+def _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed) -> tuple[int, int, int, int]:
+    """``(n_neurons, n_steps, n_trials, seed)`` of :func:`simulate` checked (and the model's type)."""
     if isinstance(model, type):
         raise TypeError(f"model must be a neuron model instance, got the class {model.__name__}: call it, "
                         f"e.g. model={model.__name__}()")
@@ -601,54 +670,68 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     n_neurons = whole_number("n_neurons", n_neurons, maximum=_MAX_ID)
     n_steps = _trial_steps(n_steps, duration, model.dt)
     n_trials = whole_number("n_trials", n_trials, maximum=_MAX_ID)
-    seed = seed_value(seed)
-    automatic_threads, n_threads = n_threads is None, _threads(n_threads)
+    return n_neurons, n_steps, n_trials, seed_value(seed)
+
+
+def _require_run_memory(n_neurons: int, n_steps: int, n_trials: int, record_state) -> None:
+    """``MemoryError`` before a run whose per-neuron arrays and recorded state cannot fit in memory."""
     recorded_count = 0 if record_state is None else np.size(record_state)
     require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
                    f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
                    f"{recorded_count} neurons in record_state)")
+
+
+def _announced_seconds(n_neurons: int, n_steps: int, n_trials: int, n_threads: int) -> float:
+    """The run's predicted seconds (about 5 ns per neuron-step and thread); a run predicted to take longer than
+    :data:`_LONG_RUN_SECONDS` is announced in the log."""
     predicted_seconds = _NS_PER_NEURON_STEP * 1e-9 * n_neurons * n_steps * n_trials / n_threads
     if predicted_seconds > _LONG_RUN_SECONDS:
         _LOGGER.warning("simulate(n_neurons=%d, n_steps=%d, n_trials=%d) will take about %.3g hours on %d "
                         "thread(s) (predicted from the engine's speed; interrupt with Ctrl-C)", n_neurons, n_steps,
                         n_trials, predicted_seconds / 3600.0, n_threads)
-    show_progress = progress_enabled(progress, predicted_seconds)
-    with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
-        compiled = model.compile(n_neurons)
-        compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
-        initial = initial_membrane(compiled, initial_state, n_neurons, n_trials)
-        synapses = _compile_connections(connections, n_neurons)
-        recorded = _recorded_neurons(record_state, n_neurons)
-        record_column = np.full(n_neurons, -1, dtype=np.int64)
-        record_column[recorded] = np.arange(recorded.size)
-        state = np.zeros((n_trials, n_steps, recorded.size)) if recorded.size else np.zeros((0, 0, 0))
-        tables = _poisson_tables(compiled_inputs)
-        receptors = _receptor_indices(model, inputs, connections)
-        compiling_before_run, start_time = clock.seconds, time.perf_counter()
-        if synapses is not None and automatic_threads and n_trials * n_neurons * synapses.min_delay < _SERIAL_WORK:
-            n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
-        if getattr(model, "has_state", False):
-            trial_ids, neurons, steps = _run_with_state(
-                compiled, model.compile_state(n_neurons), compiled_inputs, tables, receptors, initial, synapses,
-                np.uint64(seed), n_trials, n_neurons, n_steps, n_threads, record_column, state)
-        else:
-            trial_ids, neurons, steps = _run(compiled, compiled_inputs, tables, initial, synapses, np.uint64(seed),
-                                             n_trials, n_neurons, n_steps, n_threads, record_column, state,
-                                             show_progress)
-        run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
-    spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
-                         n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
-    return SimulationResult(
-        spikes=spikes,
-        state=state if recorded.size else None,
-        state_neurons=recorded,
-        model=model,
-        seed=seed,
-        inputs_description=describe_inputs(inputs),
-        connections_description=_describe_connections(synapses, n_neurons),
-        run_time=max(run_time, 0.0),
-        compile_time=clock.seconds,
-    )
+    return predicted_seconds
+
+
+class _Compiled(NamedTuple):
+    """The arguments of :func:`simulate` in the kernels' form."""
+
+    neurons: object  # the model's compiled parameters
+    inputs: CompiledInputs
+    initial: np.ndarray  # (n_trials, n_neurons) u before the first step
+    synapses: CompiledConnections | None
+    recorded: np.ndarray  # indices of the neurons whose u is recorded
+    receptors: tuple  # see _receptor_indices
+
+
+def _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials) -> _Compiled:
+    """Check the model, inputs, connections and recording of :func:`simulate` and compile them (no kernel runs)."""
+    compiled = model.compile(n_neurons)
+    return _Compiled(compiled, prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt),
+                     initial_membrane(compiled, initial_state, n_neurons, n_trials),
+                     _compile_connections(connections, n_neurons), _recorded_neurons(record_state, n_neurons),
+                     _receptor_indices(model, inputs, connections))
+
+
+def _simulate_on_client(client, trials_per_task, model, inputs, **arguments) -> SimulationResult:
+    """:func:`simulate` with ``client``: every argument checked here, then runs of consecutive trials as tasks
+    of the cluster, each from its first trial's random streams (:func:`_simulate`), merged in trial order."""
+    cluster.check_client(client, trials_per_task)
+    n_neurons, n_steps, n_trials, seed = _checked_sizes(model, arguments["n_neurons"], arguments["n_steps"],
+                                                        arguments["duration"], n_trials=arguments["n_trials"],
+                                                        seed=arguments["seed"])
+    if arguments["n_threads"] is not None:
+        _threads(arguments["n_threads"])
+    _require_run_memory(n_neurons, n_steps, n_trials, arguments["record_state"])  # the merged result comes here
+    _compiled(model, inputs, arguments["connections"], arguments["record_state"], arguments["initial_state"],
+              n_neurons, n_steps, n_trials)
+    worker_threads = cluster.worker_threads(client)
+    show_progress = progress_enabled(arguments["progress"],
+                                     _announced_seconds(n_neurons, n_steps, n_trials, worker_threads))
+    chunks = cluster.trial_chunks(n_trials, trials_per_task, worker_threads)
+    shared, tasks = cluster.split_trials(dict(arguments, model=model, inputs=inputs, n_steps=n_steps, duration=None,
+                                              progress=False), chunks)
+    results = cluster.run_tasks(client, _simulate, shared, tasks, chunks, show_progress)
+    return cluster.merged(results, describe_inputs(inputs))
 
 
 def _trial_steps(n_steps, duration, dt: float) -> int:
@@ -663,8 +746,8 @@ def _trial_steps(n_steps, duration, dt: float) -> int:
     return steps
 
 
-def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trials, n_neurons, n_steps, n_threads,
-         record_column, state, show_progress):
+def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, first_trial, n_trials, n_neurons, n_steps,
+         n_threads, record_column, state, show_progress):
     """Run the kernels (unconnected: (trial, block) tasks on the thread pool; connected: the
     parallel kernel); returns the sorted ``(trial, neuron, step)`` spike arrays."""
     if synapses is None:
@@ -673,8 +756,9 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trial
 
         def run(task):
             trial, start, stop = task
-            return _run_block(compiled, compiled_inputs, tables, initial, seed_u64, np.int64(trial),
-                              np.int64(start), np.int64(stop), np.int64(n_steps), record_column, state)
+            return _run_block(compiled, compiled_inputs, tables, initial, seed_u64, np.int64(first_trial),
+                              np.int64(trial), np.int64(start), np.int64(stop), np.int64(n_steps), record_column,
+                              state)
 
         bar = progress_bar(len(tasks), show_progress, "simulate", "task")
         if n_threads == 1 or len(tasks) == 1:
@@ -696,8 +780,8 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, n_trial
         numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
         try:
             trial_ids, neurons, steps = _run_connected(
-                compiled, compiled_inputs, tables, initial, synapses, seed_u64, np.int64(n_trials),
-                np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column, state)
+                compiled, compiled_inputs, tables, initial, synapses, seed_u64, np.int64(first_trial),
+                np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column, state)
         finally:
             numba.set_num_threads(previous_threads)
         order = np.lexsort((steps, neurons, trial_ids))
@@ -709,7 +793,7 @@ _UNCONNECTED_WINDOW_WORK = 2**22
 
 
 def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors, initial, synapses, seed_u64,
-                    n_trials, n_neurons, n_steps, n_threads, record_column, state):
+                    first_trial, n_trials, n_neurons, n_steps, n_threads, record_column, state):
     """Run :func:`_run_state` (windows of :data:`_UNCONNECTED_WINDOW_WORK` neuron-steps without connections);
     sorted spike arrays."""
     poisson_receptor, synapse_receptor = receptors
@@ -724,8 +808,8 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
     try:
         trial_ids, neurons, steps = _run_state(
             compiled, compiled_state, pack(compiled_state), compiled_inputs, tables, poisson_receptor, initial,
-            synapses, synapse_receptor, seed_u64, np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps),
-            np.int64(n_blocks), record_column, state)
+            synapses, synapse_receptor, seed_u64, np.int64(first_trial), np.int64(n_trials), np.int64(n_neurons),
+            np.int64(n_steps), np.int64(n_blocks), record_column, state)
     finally:
         numba.set_num_threads(previous_threads)
     order = np.lexsort((steps, neurons, trial_ids))

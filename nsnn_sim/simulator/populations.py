@@ -223,9 +223,10 @@ class Network:
 
     def simulate(self, *, n_steps: int, n_trials: int = 1, seed: int = 0, record_spikes=None, record_state=None,
                  state_every: int = 1, initial_state=None, n_threads: int | None = None,
-                 progress: bool | None = None) -> "NetworkResult":
+                 progress: bool | None = None, client=None, trials_per_task: int | None = None) -> "NetworkResult":
         """Run the network with :func:`nsnn_sim.simulate` (same ``n_steps``, ``n_trials``, ``seed``,
-        ``initial_state`` for the joined population, ``n_threads``, ``progress``).
+        ``initial_state`` for the joined population, ``n_threads``, ``progress``, and ``client`` and
+        ``trials_per_task`` to spread the trials over a dask.distributed cluster).
 
         Parameters
         ----------
@@ -251,7 +252,7 @@ class Network:
                           seed=seed, connections=built.connections,
                           record_state=np.concatenate(list(recorded.values())) if recorded else None,
                           initial_state=self._initial_state(built, initial_state, n_trials), n_threads=n_threads,
-                          progress=progress)
+                          progress=progress, client=client, trials_per_task=trials_per_task)
         return NetworkResult.from_run(result, built, kept, state_every)
 
     def _initial_state(self, built: BuiltNetwork, initial_state, n_trials: int):
