@@ -27,7 +27,7 @@ def _clamped_fraction(model, drive, n_neurons=200, n_steps=1000, runner=None):
     ``n_neurons*n_steps`` steps are independent Bernoulli trials) and their number."""
     import nsnn_sim as ns
 
-    result = (runner or ns.simulate)(model, drive, n_neurons, n_steps, seed=5)
+    result = (runner or ns.simulate)(model, drive, n_neurons=n_neurons, n_steps=n_steps, seed=5)
     return len(result.spikes) / (n_neurons * n_steps), n_neurons * n_steps
 
 

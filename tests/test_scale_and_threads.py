@@ -12,7 +12,7 @@ RUN = textwrap.dedent("""
     weights = sp.random(400, 400, density=0.05, random_state=1, format="csr") * 0.1
     digest = hashlib.sha256()
     for connections in (None, weights):
-        spikes = ns.simulate(ns.LIF(sigma=0.5), 0.8, 400, 3000, n_trials=3, seed=8,
+        spikes = ns.simulate(ns.LIF(sigma=0.5), 0.8, n_neurons=400, n_steps=3000, n_trials=3, seed=8,
                              connections=connections).spikes
         for array in (spikes.trial, spikes.neuron, spikes.step):
             digest.update(array.tobytes())
@@ -40,9 +40,9 @@ MEMORY = textwrap.dedent("""
     import resource
     import nsnn_sim as ns
     model = ns.LIF(sigma=0.5)
-    ns.simulate(model, 0.9, 100, 100, seed=0)  # compile / load the kernels first
+    ns.simulate(model, 0.9, n_neurons=100, n_steps=100, seed=0)  # compile / load the kernels first
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    result = ns.simulate(model, 0.9, 10_000, 10_000, seed=1)
+    result = ns.simulate(model, 0.9, n_neurons=10_000, n_steps=10_000, seed=1)
     after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     print(len(result.spikes), (after - before) * 1024)
 """)

@@ -9,7 +9,7 @@ and kernels are mutated like any other code. Operators:
 * ``compare``: ``<`` <-> ``<=``, ``>`` <-> ``>=``, ``==`` <-> ``!=``;
 * ``constant``: an int ``c`` -> ``c + 1``; a float ``0.0`` <-> ``1.0``, any other float ``c`` -> ``c * 1.02``;
 * ``unary``: ``-x`` -> ``x``;
-* ``boolop``: ``and`` <-> ``or``;
+* ``boolop``: ``and`` <-> ``or`` (of a binary expression);
 * ``return``: ``return a <op> b`` -> ``return -(a <op> b)`` (arithmetic results only);
 * ``augassign``: ``x += y`` (any augmented assignment) -> ``pass``.
 
@@ -247,10 +247,10 @@ class _Finder:
                     old, new = _TEXT[type(op)], _TEXT[_SWAP_COMPARE[type(op)]]
                     self._add(node, "compare", *self._between(left, right, old), new, name)
                 left = right
-        elif isinstance(node, ast.BoolOp):
+        elif isinstance(node, ast.BoolOp) and len(node.values) == 2:
+            # only a binary and/or: swapping one operator of "a and b and c" regroups the expression (two nodes)
             old, new = _TEXT[type(node.op)], "or" if isinstance(node.op, ast.And) else "and"
-            for left, right in zip(node.values, node.values[1:]):
-                self._add(node, "boolop", *self._between(left, right, old), new, name)
+            self._add(node, "boolop", *self._between(node.values[0], node.values[1], old), new, name)
         elif isinstance(node, ast.Constant) and type(node.value) in (int, float):
             value = node.value
             if isinstance(value, int):
