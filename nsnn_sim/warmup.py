@@ -15,7 +15,7 @@ Examples
 >>> from nsnn_sim.warmup import warmup
 >>> timings = warmup()
 >>> len(timings), timings['population'] >= 0.0  # seconds per group of kernels
-(5, True)
+(6, True)
 """
 
 from __future__ import annotations
