@@ -75,7 +75,7 @@ def timed_row(args, fitter, spikes, truth) -> tuple[dict, object]:
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
     data = result.dataset
     free = ~data["fixed"].values if "fixed" in data else np.ones(truth.shape, dtype=bool)
-    z = ((data["estimate"].values - truth) / data["se"].values)[free]
+    z = (data["estimate"].values - truth)[free] / data["se"].values[free]  # held parameters have no SE
     n_free = int(free[0].sum())
     row = {"n_neurons": args.neurons, "n_steps": args.steps, "parameters_per_neuron": n_free,
            "n_spikes": int(len(spikes)), "seconds": seconds, "cpu_seconds": cpu_seconds,
