@@ -224,7 +224,7 @@ class Infeasible(ValueError):
 
 def membrane(theta: np.ndarray, data: GIFNeuronData, layout: dict, adaptation_taus, dt: float, method: str):
     """The teacher-forced ``u_free`` (trial, step) of parameters ``theta`` and its pieces: ``(u_free, drive_w,
-    alpha, gain, P, dP/dz, coefficients)`` with ``drive_w = w . x`` (trial, step)."""
+    alpha, gain, P, dP/dz, coefficients)`` with ``drive_w = w @ x`` (trial, step)."""
     coefficients = membrane_coefficients(float(theta[layout["tau"]]), dt, method)
     alpha, gain, v = coefficients[:3]
     entry, entry_dz = propagator_entry(dt / np.asarray(adaptation_taus, dtype=np.float64), v, method)

@@ -7,7 +7,7 @@ Tang 2023) or a surrogate pdf for the deterministic SNN. Trained networks run un
 same-step layers, per-step linear logits, step cross-entropy, noisy ensembles) is available by name
 (:mod:`.official`).
 
-Modules: :mod:`.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.backward`,
+Modules: :mod:`nsnn_sim.learn.network` (layers, readout, parameters), :mod:`.forward`, :mod:`.backward`,
 :mod:`.losses`, :mod:`.gradients` (one minibatch's loss and gradients), :mod:`.optimizers`,
 :mod:`.train`, :mod:`.simulator`, :mod:`.official` (the paper's model), :mod:`.data` (Randman,
 tuning task), :mod:`.datasets` (scikit-learn's digits, SHD files), :mod:`.perturbations` (the

@@ -29,7 +29,7 @@ Weight gradients: ``dW = sum_{b,t} delta[t] presynaptic[t]^T``, ``dV = sum delta
 subtractive reset); the layer below receives ``dL/ds_{l-1}[t - d] = W^T delta[t]``.
 
 Layers with a synaptic trace ``i[t] = alpha_syn*i[t-1] + I[t] + V s[t-1]`` and an adaptive threshold
-``theta + q[t]`` (:mod:`.network`) add two adjoints, ``eta[t] = dL/di[t] = delta[t] + alpha_syn*eta[t+1]``
+``theta + q[t]`` (:mod:`nsnn_sim.learn.network`) add two adjoints, ``eta[t] = dL/di[t] = delta[t] + alpha_syn*eta[t+1]``
 (which takes ``delta``'s place in ``dW``, ``dV`` and the layer below) and ``r[t] = dL/dq[t]``; the spike's
 derivative is taken at ``theta_t = theta + q[t]``; :func:`state_adjoint` states the recursion.
 
