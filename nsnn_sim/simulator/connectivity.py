@@ -30,6 +30,7 @@ Examples
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 
 import numpy as np
@@ -44,7 +45,7 @@ __all__ = ["ConnectionRule", "pairwise_bernoulli", "fixed_indegree", "fixed_outd
 _GAPS_PER_CHUNK = 2**22
 
 
-class ConnectionRule:
+class ConnectionRule(ABC):
     """A connection rule: :meth:`check` the sizes, then :meth:`draw` the synapses."""
 
     def check(self, n_pre: int, n_post: int) -> None:
@@ -54,9 +55,9 @@ class ConnectionRule:
         """The number of synapses the rule draws, if fixed by the sizes (``None`` if random)."""
         return None
 
+    @abstractmethod
     def draw(self, generator: np.random.Generator, n_pre: int, n_post: int) -> tuple[np.ndarray, np.ndarray]:
         """``(post, pre)`` int64 arrays, one entry per synapse."""
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)
@@ -210,11 +211,12 @@ def explicit(matrix) -> ConnectionRule:
     return _Explicit(coo)
 
 
-class Distribution:
+class Distribution(ABC):
     """Values drawn per synapse from a seeded generator: :meth:`draw` ``(generator, size)``."""
 
+    @abstractmethod
     def draw(self, generator: np.random.Generator, size: int) -> np.ndarray:
-        raise NotImplementedError
+        """``size`` values."""
 
 
 @dataclass(frozen=True)
