@@ -104,11 +104,11 @@ def _write(args, name: str, row: dict, text: str) -> Path:
 def gif_main(args) -> Path:
     """Time :func:`nsnn_sim.fit.fit_gif` (spikes alone) at the given size (module docstring)."""
     small = gif_problem(2, 2000, seed=1)
-    fit.fit_gif(small[0], small[1], GIF_START)  # compilation
+    fit.fit_gif(GIF_START, small[1], small[0])  # compilation
     spikes, x, weights = gif_problem(args.neurons, args.steps)
     # w, b, jump_0, jump_1, threshold, tau, delta_u, log rho_0
     truth = np.column_stack([weights, np.tile([0.3, 0.5, 0.2, 1.0, 0.02, 0.2, np.log(20.0)], (args.neurons, 1))])
-    row, _ = timed_row(args, lambda: fit.fit_gif(spikes, x, GIF_START), spikes, truth)
+    row, _ = timed_row(args, lambda: fit.fit_gif(GIF_START, x, spikes), spikes, truth)
     row["model"] = "gif"
     return _write(args, "fitting_gif", row, (
         "# GIF fitting benchmark (benchmarks/fitting.py --model gif)\n\n"
@@ -132,10 +132,10 @@ def main(argv=None) -> Path:
         return gif_main(args)
     start = ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2, firing="escape")
     small = problem(2, 500, seed=1)
-    fit.fit_escape(small[0], small[1], start)  # compilation
+    fit.fit_escape(start, small[1], small[0])  # compilation
     spikes, x, weights = problem(args.neurons, args.steps)
     truth = np.column_stack([weights, np.full(args.neurons, 0.6), np.full(args.neurons, 0.15)])
-    row, _ = timed_row(args, lambda: fit.fit_escape(spikes, x, start), spikes, truth)
+    row, _ = timed_row(args, lambda: fit.fit_escape(start, x, spikes), spikes, truth)
     return _write(args, "fitting", row, (
         "# Fitting benchmark (benchmarks/fitting.py)\n\n"
         f"{args.neurons} neurons x {args.steps} steps x {row['parameters_per_neuron']} parameters per neuron "

@@ -77,27 +77,28 @@ def dataset(seed: int, n_neurons: int, n_steps: int, model=TRUTH, weights=WEIGHT
     drive = np.repeat((x @ weights)[:, :, None], n_neurons, axis=2)
     run = ns.simulate(model, drive, n_neurons=n_neurons, n_steps=n_steps, n_trials=2, seed=seed,
                       record_state=np.arange(n_neurons))
-    voltage = run.state + VOLTAGE_NOISE * generator.normal(size=run.state.shape)
+    voltage = np.swapaxes(run.state, 1, 2)  # the fitter's (n_trials, n_steps, n_neurons), as its spikes and inputs
+    voltage = voltage + VOLTAGE_NOISE * generator.normal(size=voltage.shape)
     return run.spikes.to_dense(), x, voltage
 
 
 def _held_out_bits(fitted, train, test, x_test):
     """Per-neuron held-out log-likelihood minus the homogeneous model's, in bits per spike."""
     baseline = fit.homogeneous_log_likelihood(train, test)
-    return fit.bits_per_spike(fitted.log_likelihood(test, x_test), baseline, test.sum(axis=(0, 1)))
+    return fit.bits_per_spike(fitted.log_likelihood(x_test, test), baseline, test.sum(axis=(0, 1)))
 
 
 def one_dataset(seed: int, n_neurons: int, n_steps: int) -> dict:
     spikes, x, voltage = dataset(seed, n_neurons, n_steps)
     train, test = spikes[:1], spikes[1:]
-    spikes_only = fit.fit_gif(train, x[:1], START)
-    with_voltage = fit.fit_gif(train, x[:1], START, voltage=voltage[:1])
-    plain = fit.fit_gif(train, x[:1], START_PLAIN)
+    spikes_only = fit.fit_gif(START, x[:1], train)
+    with_voltage = fit.fit_gif(START, x[:1], train, voltage=voltage[:1])
+    plain = fit.fit_gif(START_PLAIN, x[:1], train)
     gain = _held_out_bits(spikes_only, train, test, x[1:]) - _held_out_bits(plain, train, test, x[1:])
     p_spikes, p_x, _ = dataset(10_000 + seed, n_neurons, n_steps, PLAIN, PLAIN_WEIGHTS)
     p_train, p_test = p_spikes[:1], p_spikes[1:]
-    plain_gif = fit.fit_gif(p_train, p_x[:1], START)
-    plain_lif = fit.fit_gif(p_train, p_x[:1], START_PLAIN)
+    plain_gif = fit.fit_gif(START, p_x[:1], p_train)
+    plain_lif = fit.fit_gif(START_PLAIN, p_x[:1], p_train)
     gain_plain = (_held_out_bits(plain_gif, p_train, p_test, p_x[1:])
                   - _held_out_bits(plain_lif, p_train, p_test, p_x[1:]))
     out = {"seed": seed, "n_spikes_train": train.sum(axis=(0, 1)).tolist(), "gain_adapting": gain.tolist(),
@@ -114,8 +115,8 @@ def one_dataset(seed: int, n_neurons: int, n_steps: int) -> dict:
     truth = GIFProblem.build(test, x[1:], TRUTH, weights=np.tile(WEIGHTS, (n_neurons, 1)))
     true_silence = np.stack([truth.evaluate(i, truth.initial[i], gradient=False, silence=True)[1]
                              for i in range(n_neurons)], axis=2)
-    out["ks_pvalue_fit"] = fit.time_rescaling(spikes_only.log_silence(test, x[1:]), test, seed=seed)["pvalue"]
-    out["ks_pvalue_truth"] = fit.time_rescaling(true_silence, test, seed=seed)["pvalue"]
+    out["ks_pvalue_fit"] = fit.time_rescaling(spikes_only.log_silence(x[1:], test), test, seed=seed).pvalue
+    out["ks_pvalue_truth"] = fit.time_rescaling(true_silence, test, seed=seed).pvalue
     return out
 
 

@@ -46,7 +46,7 @@ def _nsnn_run(data, n_hidden: int, epochs: int, seed: int) -> dict:
     initial = {name: value.copy() for name, value in network.parameters.items()}
     history = learn.train(network, data.x_train, data.y_train, loss="step_cross_entropy", epochs=epochs + 1,
                           batch_size=BATCH, optimizer=learn.Adam(LEARNING_RATE), seed=seed, progress=False)
-    accuracy = learn.evaluate(network, data.x_test, data.y_test, loss="step_cross_entropy", seed=seed + 1)["accuracy"]
+    accuracy = learn.evaluate(network, data.x_test, data.y_test, loss="step_cross_entropy", seed=seed + 1).accuracy
     batch, labels = data.x_train[:BATCH], data.y_train[:BATCH]
     forward_times, backward_times = [], []
     for repeat in range(5):

@@ -132,8 +132,8 @@ def test_nest_reference_clamped_renewal_equals_the_hazard_theory(mu, rho_0, delt
     expected = hazard_renewal(mu, rho_0, delta_u, tau_ref=n_dead * 1e-4, dt=1e-4)
     for mode in ("clamp",) + (("integrate",) if n_dead == 0 else ()):
         got = reference.escape_renewal(n_dead, mode, mu=mu, rho_0=rho_0, delta_u=delta_u)
-        assert got["rate_hz"] == pytest.approx(expected["rate"], rel=1e-10)
-        assert got["cv"] == pytest.approx(expected["cv"], rel=1e-8)
+        assert got["rate_hz"] == pytest.approx(expected.rate, rel=1e-10)
+        assert got["cv"] == pytest.approx(expected.cv, rel=1e-8)
 
 
 def test_connection_generation_benchmark_runs_at_a_tiny_size(tmp_path):

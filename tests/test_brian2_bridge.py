@@ -44,7 +44,7 @@ def _assert_identical(model, inputs, n_steps, connections=None, target="cython")
 def test_shared_noise_runs_are_identical_spike_for_spike(model, inputs, n_steps, recurrent):
     # Brian2's numpy target, but the recurrent Euler LIF on its default Cython target: each Cython case costs
     # 25-90 s of code generation in a fresh environment (the two targets run the same generated equations)
-    connections = ns.connect(WEIGHTS, DELAYS) if recurrent else None
+    connections = ns.connect(WEIGHTS, DELAYS * model.dt) if recurrent else None
     cython = recurrent and isinstance(model, ns.LIF) and model.threshold_crossing == "grid"
     _assert_identical(model, inputs, n_steps, connections, target="cython" if cython else "numpy")
 
@@ -62,7 +62,8 @@ def test_substep_reset_is_refused_by_the_bridge():
 
 
 def test_cpp_standalone_is_identical_too():
-    _assert_identical(ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 2000, ns.connect(WEIGHTS, DELAYS), target="cpp_standalone")
+    model = ns.LIF(sigma=0.4, tau_ref=1e-3)
+    _assert_identical(model, 0.85, 2000, ns.connect(WEIGHTS, DELAYS * model.dt), target="cpp_standalone")
 
 
 @pytest.mark.parametrize("model, inputs, n_neurons, n_steps, renewal, time_varying", [
@@ -128,7 +129,7 @@ def test_brian2_own_noise_of_the_euler_lif_has_the_documented_amplitude_exactly(
     model = ns.LIF(sigma=sigma, dt=dt, tau=tau, threshold=100.0, u_rest=u_rest)
     result = run_brian2(model, drive, n_neurons, n_steps, seed=seed, target="numpy",
                         record_state=np.arange(n_neurons), initial_state=initial)
-    v = np.asarray(result.state)[0]
+    v = np.asarray(result.state)[0].T  # (time, neuron)
     before = np.vstack([initial[None, :], v[:-1]])
     increments = (v - before - dt * (u_rest + drive - before) / tau) / (sigma * np.sqrt(2 * dt / tau))
     expected = np.random.RandomState(seed).randn(n_steps, n_neurons)
@@ -238,9 +239,9 @@ def test_brian2_own_membrane_noise_is_the_family_ppf_of_its_uniforms_exactly(nam
     theirs = result.spikes
     assert len(expected_spikes) > 100
     assert sorted(zip(theirs.trial.tolist(), theirs.neuron.tolist(), theirs.step.tolist())) == sorted(expected_spikes)
-    state = expected_v.reshape(n_steps, n_trials, N_SMALL).transpose(1, 0, 2)
+    state = expected_v.reshape(n_steps, n_trials, N_SMALL).transpose(1, 2, 0)  # (trial, neuron, time)
     # Cauchy draws reach 1e15 (tan near its pole): a relative tolerance of 1e-9 of each step's largest term
-    magnitude = np.abs(state) + np.abs(eps.reshape(n_steps, n_trials, N_SMALL).transpose(1, 0, 2)) + 1.0
+    magnitude = np.abs(state) + np.abs(eps.reshape(n_steps, n_trials, N_SMALL).transpose(1, 2, 0)) + 1.0
     assert np.all(np.abs(np.asarray(result.state) - state) <= 1e-9 * magnitude)
 
 
@@ -249,4 +250,4 @@ def test_brian2_run_without_record_state_records_no_state():
     result = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, target="numpy")
     assert result.state is None
     recorded = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, record_state=[1], target="numpy")
-    assert recorded.state.shape == (2, 20, 1)
+    assert recorded.state.shape == (2, 1, 20)  # (trial, neuron, time)

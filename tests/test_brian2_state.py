@@ -41,7 +41,7 @@ def test_neurons_with_state_are_identical_in_brian2_with_shared_noise(name):
     drive = 0.8 + 0.3 * SPREAD + 0.3 * np.sin(np.arange(400) / 9.0)[:, None]
     inputs = [drive] + [ns.poisson_input(600.0, 0.08, 5, receptor=receptor) for receptor in receptors]
     weights = np.where(np.eye(N, k=1) + np.eye(N, k=-2) > 0, 0.2, 0.0)
-    connections = ns.connect(weights, 2, receptor=receptors[-1])
+    connections = ns.connect(weights, 2 * model.dt, receptor=receptors[-1])
     kwargs = dict(n_neurons=N, n_steps=drive.shape[0], n_trials=2, seed=13, record_state=np.arange(N),
                   connections=connections)
     ours = ns.simulate(model, inputs, **kwargs)

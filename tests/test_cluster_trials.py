@@ -32,7 +32,7 @@ def client():
 def _recurrent(seed=4, receptor=None):
     weights = sp.random(N_NEURONS, N_NEURONS, density=0.2, random_state=seed, format="csr") * 0.4
     delays = weights.copy()
-    delays.data = np.random.default_rng(seed).integers(2, 5, delays.data.size).astype(float)
+    delays.data = np.random.default_rng(seed).integers(2, 5, delays.data.size) * 1e-4  # 2-4 steps of dt = 0.1 ms
     return ns.connect(weights, delays, receptor=receptor)
 
 

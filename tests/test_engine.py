@@ -7,6 +7,7 @@ import scipy.sparse as sp
 from scipy import integrate, stats
 
 import nsnn_sim as ns
+from nsnn_sim._core.units import UnitWarning
 from nsnn_sim.simulator import noise
 
 from reference_model import documented_coefficients, simulate_reference
@@ -23,8 +24,9 @@ def _spike_list(spikes):
 def _assert_same_membrane(ours, expected):
     """The engine's membrane equals the transcription's to rounding: the transcription evaluates the
     documented forms (``1 - exp(-dt/tau)``, scipy's ppf) where the engine uses others (``expm1``, its
-    own ppf), a few ulps apart (reference_model's docstring); every real error is far larger."""
-    np.testing.assert_allclose(ours, expected, rtol=1e-12, atol=1e-12)
+    own ppf), a few ulps apart (reference_model's docstring); every real error is far larger. The transcription
+    records ``(trial, time, neuron)``, the engine ``(trial, neuron, time)``."""
+    np.testing.assert_allclose(ours, expected.transpose(0, 2, 1), rtol=1e-12, atol=1e-12)
 
 
 def _assert_compiled_as_documented(model, n_neurons):
@@ -73,8 +75,8 @@ def test_recurrent_delays_and_poisson_input_match_transcription():
     current = np.full((n_trials, n_steps, n_neurons), 0.6)
     expected_spikes, expected_state = simulate_reference(
         model, current, n_neurons, n_steps, n_trials, 3, weights, delays, poisson=[(20, 800.0, 0.05)])
-    sparse = ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0)))
-    for connections in (ns.connect(weights, delays), sparse):
+    sparse = ns.connect(sp.csr_matrix(weights), sp.csr_matrix(delays * (weights != 0) * model.dt))
+    for connections in (ns.connect(weights, delays * model.dt), sparse):
         result = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=3,
                              connections=connections,
                              record_state=np.arange(n_neurons))
@@ -221,11 +223,11 @@ def test_escape_train_is_bernoulli_with_geometric_isis():
     isi = result.spikes.isi()
     isi_group = isi["neuron"].values // 20
     cvs = np.array([isi.values[isi_group == g].std() / isi.values[isi_group == g].mean() for g in range(20)])
-    assert abs(cvs.mean() - theory["cv"]) < 4 * cvs.std(ddof=1) / np.sqrt(20), (cvs.mean(), theory["cv"])
+    assert abs(cvs.mean() - theory.cv) < 4 * cvs.std(ddof=1) / np.sqrt(20), (cvs.mean(), theory.cv)
     counts = result.spikes.counts(window=0.1).values[0]  # (neuron, window): 20 windows of 100 steps
     fanos = np.array([counts[g * 20:(g + 1) * 20].var(ddof=1) / counts[g * 20:(g + 1) * 20].mean()
                       for g in range(20)])
-    assert abs(fanos.mean() - theory["fano"]) < 4 * fanos.std(ddof=1) / np.sqrt(20), (fanos.mean(), theory["fano"])
+    assert abs(fanos.mean() - theory.fano) < 4 * fanos.std(ddof=1) / np.sqrt(20), (fanos.mean(), theory.fano)
 
 
 # ------------------------------------------------------------------ inputs
@@ -293,10 +295,10 @@ def test_spike_arrives_after_the_synaptic_delay():
     current[5, 0] = 2.0
     weights = np.array([[0.0, 0.0], [0.7, 0.0]])
     model = ns.NSNN(beta=0.5, noise="none")
-    result = ns.simulate(model, current, n_neurons=2, n_steps=20, connections=ns.connect(weights, delay=3),
+    result = ns.simulate(model, current, n_neurons=2, n_steps=20, connections=ns.connect(weights, delay=3 * model.dt),
                          record_state=[1])
     assert _spike_list(result.spikes) == [(0, 0, 5)]
-    u1 = result.state[0, :, 0]
+    u1 = result.state[0, 0, :]
     assert np.all(u1[:8] == 0.0) and u1[8] == 0.7 and u1[9] == 0.35
 
 
@@ -307,7 +309,7 @@ def test_refractory_neuron_is_held_at_reset_and_cannot_fire():
     steps = result.spikes.step
     np.testing.assert_array_equal(np.diff(steps), 6)
     for spike in steps[:-1]:
-        np.testing.assert_array_equal(result.state[0, spike:spike + 6, 0], -0.1)
+        np.testing.assert_array_equal(result.state[0, 0, spike:spike + 6], -0.1)
 
 
 # ------------------------------------------------------------------ reproducibility
@@ -380,18 +382,20 @@ def test_bad_simulate_arguments_raise_before_any_kernel(no_kernels, kwargs, erro
 
 
 @pytest.mark.parametrize("delay, error, pattern", [
-    (0, ValueError, r"delay must be >= 1 step"),
-    (-2, ValueError, r"delay must be >= 1 step"),
-    (1.5, ValueError, r"whole number of steps"),
+    (0, ValueError, r"delay=0.0 s must be > 0"),
+    (-2e-4, ValueError, r"delay=-0.0002 s must be > 0"),
+    (1.5e-4, ValueError, r"delay=0.00015 s is not a whole number of steps of dt=0.0001 s; the nearest whole-step "
+                         r"value is 0.0001 s"),
+    (0.5e-4, ValueError, r"delay=5e-05 s is shorter than one step dt=0.0001 s"),
 ])
 def test_bad_delay_is_rejected(delay, error, pattern):
     with pytest.raises(error, match=pattern):
-        ns.connect(np.eye(3), delay)
+        ns.connect(np.eye(3), delay).compile(3, dt=1e-4)
 
 
 def test_delay_array_of_the_wrong_shape_is_rejected_on_construction():
     with pytest.raises(ValueError, match=r"delay has shape \(3, 3\); per-synapse delays must have the shape"):
-        ns.Connections(np.eye(4), delay=np.ones((3, 3), int))
+        ns.Connections(np.eye(4), delay=np.full((3, 3), 1e-4))
 
 
 def test_bad_poisson_input_is_rejected():
@@ -420,11 +424,13 @@ def test_delays_longer_than_the_run_cost_no_memory_and_never_arrive():
     delays = np.array([[1, 1, 1], [10**8, 1, 1], [3, 1, 1]])
     current = np.zeros((10, 3))
     current[0, 0] = 5.0
-    spikes = ns.simulate(ns.NSNN(noise="none", beta=0.0), current, n_neurons=3, n_steps=10,
-                         connections=ns.connect(weights, delays)).spikes
+    model = ns.NSNN(noise="none", beta=0.0)
+    with pytest.warns(UnitWarning, match="delay=.* is read as seconds"):  # 10**5 s: meant, here
+        connections = ns.connect(weights, delays * model.dt)
+    spikes = ns.simulate(model, current, n_neurons=3, n_steps=10, connections=connections).spikes
     assert _spike_list(spikes) == [(0, 0, 0), (0, 2, 3)]
-    with pytest.raises(ValueError, match="delay must be <= 2147483647"):
-        ns.connect(weights, delays.astype(float) * 1e12)
+    with pytest.raises(ValueError, match="is more than 2147483647 steps"), pytest.warns(UnitWarning):
+        ns.connect(weights, delays * 1e12 * model.dt).compile(3, model.dt)
 
 
 def test_duplicate_sparse_entries():
@@ -433,9 +439,9 @@ def test_duplicate_sparse_entries():
     current = np.zeros((6, 2))
     current[0, 0] = 5.0
     model = ns.NSNN(noise="none", beta=0.0)
-    spikes = ns.simulate(model, current, n_neurons=2, n_steps=6, connections=ns.connect(summed, 2)).spikes
+    spikes = ns.simulate(model, current, n_neurons=2, n_steps=6, connections=ns.connect(summed, 2 * model.dt)).spikes
     assert _spike_list(spikes) == [(0, 0, 0), (0, 1, 2)]  # one synapse of weight 1.2 reaches threshold
-    ambiguous = sp.coo_matrix((np.array([2, 3]), (post, pre)), shape=(2, 2))
+    ambiguous = sp.coo_matrix((np.array([2, 3]) * model.dt, (post, pre)), shape=(2, 2))
     with pytest.raises(ValueError, match="duplicate"):
         ns.simulate(model, current, n_neurons=2, n_steps=6, connections=ns.connect(summed, ambiguous))
 
@@ -468,7 +474,8 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
     for n_trials in (1, 2):
         for threads in (1, 2, 3):
             result = ns.simulate(model, inputs, n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=6,
-                                 connections=ns.connect(weights, delays), record_state=np.arange(n_neurons),
+                                 connections=ns.connect(weights, delays * model.dt),
+                                 record_state=np.arange(n_neurons),
                                  n_threads=threads)
             assert _spike_list(result.spikes) == [s for s in expected_spikes if s[0] < n_trials]
             _assert_same_membrane(result.state, expected_state[:n_trials])
@@ -485,7 +492,7 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
     model = ns.LIF(sigma=0.5, dt=1e-4)
     compiled = model.compile(n_neurons)
     inputs = prepare_inputs([0.6, ns.poisson_input(300.0, 0.05, 20)], n_neurons, n_steps, n_trials, model.dt)
-    synapses = ns.connect(weights, delays).compile(n_neurons)
+    synapses = ns.connect(weights, delays * model.dt).compile(n_neurons, model.dt)
     initial = np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
     runs = []
     for n_blocks in (1, 2, 3, 7):

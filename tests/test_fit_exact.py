@@ -35,7 +35,7 @@ def test_memoryless_logistic_neuron_with_constant_drive_has_the_binomial_estimat
     model = ns.NSNN(beta=0.0, noise="logistic", noise_scale=scale, firing="escape")
     x = np.ones((n_steps, 1))
     spikes = ns.simulate(model, np.full((n_steps, 2), 0.8), n_neurons=2, n_steps=n_steps, seed=1).spikes
-    result = fit.fit_escape(spikes, x, model, parameters=("weights",))
+    result = fit.fit_escape(model, x, spikes, parameters=("weights",))
     dense = spikes.to_dense()[0]
     k = dense.sum(axis=0)
     p_hat = k / n_steps
@@ -57,7 +57,7 @@ def test_memoryless_logistic_neuron_has_the_closed_form_fisher_information_in_it
     weights = np.array([[0.8, 0.1, -0.05], [0.75, -0.08, 0.12]])
     model = ns.NSNN(beta=0.0, noise="logistic", noise_scale=scale, firing="escape")
     spikes = ns.simulate(model, x @ weights.T, n_neurons=2, n_steps=n_steps, seed=3).spikes
-    result = fit.fit_escape(spikes, x, model, parameters=("weights",))
+    result = fit.fit_escape(model, x, spikes, parameters=("weights",))
     for i in range(2):
         estimate = result.dataset["estimate"].values[i]
         p = _logistic((x @ estimate - 1.0) / scale)
@@ -125,7 +125,7 @@ def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_l
     ``SE_i SE_j`` at the default 1e-4 (tolerance 2e-4) and up to 5e-7 at 1e-5 (tolerance 2e-6)."""
     true_model, weights, couplings, parameters = CASES[case]
     spikes, x = _data(true_model, weights, 6000, seed=4, couplings=couplings)
-    result = fit.fit_escape(spikes, x, true_model, parameters, weights=weights, hessian_step=hessian_step,
+    result = fit.fit_escape(true_model, x, spikes, parameters, weights=weights, hessian_step=hessian_step,
                             couplings=None if couplings is None else np.zeros_like(couplings))
     data = result.dataset
     decay, scale = parameter_names(true_model)
@@ -144,10 +144,10 @@ def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_l
             values = dict(zip(names, full))
             model = dataclasses.replace(true_model, **{decay: values[decay], scale: values[scale]})
             if couplings is None:
-                return float(fit.log_likelihood(dense[:, :, i:i + 1], x, model, full[None, :n_inputs])[0])
+                return float(fit.log_likelihood(model, x, dense[:, :, i:i + 1], full[None, :n_inputs])[0])
             matrix = np.zeros((n_neurons, n_neurons))
             matrix[i] = full[n_inputs:n_inputs + n_neurons]
-            return float(fit.log_likelihood(dense, x, model, np.tile(full[:n_inputs], (n_neurons, 1)), matrix)[i])
+            return float(fit.log_likelihood(model, x, dense, np.tile(full[:n_inputs], (n_neurons, 1)), matrix)[i])
 
         theta = estimate[free]
         hessian = _hessian_of_minus_log_likelihood(total, theta, 5e-3 * np.maximum(np.abs(theta), 0.01))
@@ -159,6 +159,6 @@ def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_l
 
 def test_fitted_model_reports_the_standard_errors_square_roots_of_the_covariance_diagonal():
     spikes, x = _data(CASES["NSNN logistic, beta and scale"][0], np.array([[0.45, 0.2]]), 3000, seed=5)
-    data = fit.fit_escape(spikes, x, CASES["NSNN logistic, beta and scale"][0]).dataset
+    data = fit.fit_escape(CASES["NSNN logistic, beta and scale"][0], x, spikes).dataset
     np.testing.assert_array_equal(data["se"].values, np.sqrt(np.diagonal(data["covariance"].values, axis1=1, axis2=2)))
     assert math.isfinite(float(data["se"].max()))

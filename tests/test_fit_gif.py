@@ -174,7 +174,8 @@ def _recorded(truth, w, n_steps, seed):
     x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
     run = ns.simulate(truth, np.tile(x @ w, (2, 1)).T, n_neurons=2, n_steps=n_steps, seed=seed + 1,
                       record_state=[0, 1])
-    return x, run, run.state + 0.05 * generator.normal(size=run.state.shape)
+    voltage = np.swapaxes(run.state, 1, 2)  # the fitter's (n_trials, n_steps, n_neurons), as its spikes and inputs
+    return x, run, voltage + 0.05 * generator.normal(size=voltage.shape)
 
 
 def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
@@ -192,25 +193,25 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
     for i in range(2):
         u_free = membrane(problem.initial[i], problem.data[i], problem.layout, problem.adaptation_taus, DT, "exact")[0]
         free = ~problem.data[i].resets
-        np.testing.assert_allclose(u_free[free], run.state[:, :, i][free], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(u_free[free], run.state[:, i, :][free], rtol=0, atol=1e-12)
     start = dataclasses.replace(truth, adaptation=(Adaptation(0.1, 0.0, 0.0),),
                                 moving_threshold=(MovingThreshold(0.01, 0.0), MovingThreshold(0.1, 0.0)))
-    result = fit_gif(run.spikes, x, start)
+    result = fit_gif(start, x, run.spikes)
     assert result.dataset.attrs["converged"] == 1, result.dataset.attrs["message"]
     # time rescaling's log(1 - p): with log p = log(1 - exp(log(1 - p))) at the spikes it sums to log L
-    silence = result.log_silence(run.spikes, x)
+    silence = result.log_silence(x, run.spikes)
     spikes = run.spikes.to_dense()
     with np.errstate(divide="ignore"):  # log(1 - exp(0)) on the dead-time steps, which np.where discards
         total = np.where(spikes == 1, np.log(-np.expm1(silence)), silence).sum(axis=(0, 1))
     np.testing.assert_allclose(total, result.dataset["log_likelihood"].values, rtol=1e-9)
-    assert 0.0 <= fit.time_rescaling(silence, spikes)["pvalue"] <= 1.0
+    assert 0.0 <= fit.time_rescaling(silence, spikes).pvalue <= 1.0
     rerun = ns.simulate(result.model, result.drive(x), n_neurons=2, n_steps=n_steps, seed=9, record_state=[0, 1])
     again = GIFProblem.build(rerun.spikes, x, truth)
     for i in range(2):
         theta = result.dataset["estimate"].values[i]
         u_free = membrane(theta, again.data[i], again.layout, again.adaptation_taus, DT, "exact")[0]
         free = ~again.data[i].resets
-        np.testing.assert_allclose(u_free[free], rerun.state[:, :, i][free], rtol=0, atol=1e-12)
+        np.testing.assert_allclose(u_free[free], rerun.state[:, i, :][free], rtol=0, atol=1e-12)
 
 
 def test_without_components_the_likelihood_is_fit_escapes():
@@ -220,8 +221,8 @@ def test_without_components_the_likelihood_is_fit_escapes():
     spikes, x = _data(seed=7, dead=2)
     spikes = np.stack([spikes, _data(seed=8, dead=2)[0]], axis=2)
     weights = np.array([[1.0, 0.3, -0.2], [0.9, -0.1, 0.4]])
-    expected = fit.log_likelihood(spikes, x, model, weights)
-    np.testing.assert_allclose(fit.gif_log_likelihood(spikes, x, model, weights), expected, rtol=1e-12)
+    expected = fit.log_likelihood(model, x, spikes, weights)
+    np.testing.assert_allclose(fit.gif_log_likelihood(model, x, spikes, weights), expected, rtol=1e-12)
 
 
 def test_spike_history_kernel_is_the_response_to_one_spike():
@@ -253,7 +254,7 @@ def test_the_voltage_fit_recovers_the_current_and_the_threshold_separately():
     x, run, voltage = _recorded(truth, np.array([2.5, 1.0]), 20_000, seed=11)
     start = dataclasses.replace(truth, tau=0.03, delta_u=0.3, threshold=0.8, adaptation=(Adaptation(0.1, 0.0, 0.0),),
                                 moving_threshold=(MovingThreshold(0.01, 0.0), MovingThreshold(0.1, 0.0)))
-    result = fit_gif(run.spikes, x, start, voltage=voltage)
+    result = fit_gif(start, x, run.spikes, voltage=voltage)
     data = result.dataset
     assert data.attrs["converged"] == 1, data.attrs["message"]
     expected = np.array([2.5, 1.0, 0.3, 0.5, 0.2, 1.0, 0.02, 0.2, np.log(20.0)])

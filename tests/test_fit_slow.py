@@ -50,7 +50,7 @@ def test_parameter_recovery_z_scores_are_standard_normal_over_100_data_sets():
         name = list(MODELS)[index % len(MODELS)]
         true_model, start, gain = MODELS[name]
         spikes, x, weights = _dataset(true_model, gain, N_STEPS, seed=1000 + index)
-        result = fit.fit_escape(spikes, x, start, weights=np.full((N_NEURONS, 3), 0.3 * gain))
+        result = fit.fit_escape(start, x, spikes, weights=np.full((N_NEURONS, 3), 0.3 * gain))
         decay, scale = parameter_names(true_model)
         truth = np.column_stack([weights, np.full(N_NEURONS, getattr(true_model, decay)),
                                  np.full(N_NEURONS, getattr(true_model, scale))])
@@ -90,7 +90,7 @@ def test_the_true_noise_family_wins_the_held_out_comparison_in_90_percent_of_dat
         spikes, x, _ = _dataset(true_model, 1.0, 2 * n_steps, seed=5000 + index + (0 if true_family == "logistic"
                                                                                      else 100000))
         dense = spikes.to_dense()
-        comparison, _ = fit.compare_families(dense[:, :n_steps], x[:n_steps], dense[:, n_steps:], x[n_steps:], start,
+        comparison, _ = fit.compare_families(start, x[:n_steps], dense[:, :n_steps], x[n_steps:], dense[:, n_steps:],
                                              families=[true_family, other],
                                              weights=np.full((N_NEURONS, 3), 0.3))
         bits = comparison["bits_per_spike_total"]

@@ -268,9 +268,14 @@ bad(CONNECT, "weights 1e308 (overflows the kernel)", ["weights"], lambda: ns.con
 bad(CONNECT, "weights 1-D", ["weights", "2-D"], lambda: ns.connect(np.ones(3)))
 bad(CONNECT, "delay nan", ["delay", "nan"], lambda: ns.connect(np.ones((2, 2)), delay=np.nan))
 bad(CONNECT, "delay 0", ["delay"], lambda: ns.connect(np.ones((2, 2)), delay=0))
-bad(CONNECT, "delay 1.5", ["delay", "1.5"], lambda: ns.connect(np.ones((2, 2)), delay=1.5))
+bad(CONNECT, "delay a string", ["delay"], lambda: ns.connect(np.ones((2, 2)), delay="2ms"))
+bad(CONNECT, "delay True", ["delay"], lambda: ns.connect(np.ones((2, 2)), delay=True))
+bad(SIM, "delay 1.5 steps", ["delay", "0.00015", "whole number of steps"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=2, connections=ns.connect(np.ones((2, 2)), delay=1.5e-4)))
+bad(SIM, "delay half a step", ["delay", "shorter than one step"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=2, connections=ns.connect(np.ones((2, 2)), delay=0.5e-4)))
 bad(CONNECT, "sparse delay with dense weights", ["delay", "sparse"],
-    lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2))))
+    lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2e-4))))
 bad("nsnn_sim.simulator.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
 bad("nsnn_sim.simulator.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
 
@@ -533,7 +538,7 @@ bad("nsnn_sim.simulator.neurons.LIF", "refractory 'x'", ["refractory"], lambda: 
 bad("nsnn_sim.simulator.neurons.LIF", "substep with a synapse", ["threshold_crossing"],
     lambda: ns.LIF(method="exact", tau_syn=2e-3, threshold_crossing="substep"))
 bad("nsnn_sim.simulator.network.poisson_input", "receptor 3", ["receptor"], lambda: ns.poisson_input(10.0, 0.1, 2, 3))
-bad("nsnn_sim.simulator.network.connect", "receptor 3", ["receptor"], lambda: ns.connect(np.zeros((2, 2)), 1, 3))
+bad("nsnn_sim.simulator.network.connect", "receptor 3", ["receptor"], lambda: ns.connect(np.zeros((2, 2)), 1e-3, 3))
 bad("nsnn_sim.simulator.engine.simulate", "unknown receptor", ["receptor"],
     lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.poisson_input(10.0, 0.1, 2, "gaba"), n_neurons=2, n_steps=10))
 bad("nsnn_sim.theory.synaptic.fourcaud_brunel_rate", "tau_syn -1", ["tau_syn"],
@@ -751,17 +756,17 @@ FIT_SPIKES[0, ::10, 0] = FIT_SPIKES[0, 5::7, 1] = 1
 FIT_INPUTS = np.ones((1, 200, 1))
 ESCAPE = ns.NSNN(firing="escape", noise="logistic")
 bad("nsnn_sim.fit.estimate.fit_escape", "spikes not 0/1", ["spikes"],
-    lambda: fit.fit_escape(FIT_SPIKES * 0.5, FIT_INPUTS, ESCAPE))
+    lambda: fit.fit_escape(ESCAPE, FIT_INPUTS, FIT_SPIKES * 0.5))
 bad("nsnn_sim.fit.estimate.fit_escape", "inputs of other steps", ["inputs"],
-    lambda: fit.fit_escape(FIT_SPIKES, np.ones((1, 100, 1)), ESCAPE))
+    lambda: fit.fit_escape(ESCAPE, np.ones((1, 100, 1)), FIT_SPIKES))
 bad("nsnn_sim.fit.estimate.fit_escape", "inputs nan", ["inputs"],
-    lambda: fit.fit_escape(FIT_SPIKES, np.full((1, 200, 1), np.nan), ESCAPE))
+    lambda: fit.fit_escape(ESCAPE, np.full((1, 200, 1), np.nan), FIT_SPIKES))
 bad("nsnn_sim.fit.estimate.fit_escape", "membrane firing (no exact likelihood)", ["firing"],
-    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ns.NSNN()))
+    lambda: fit.fit_escape(ns.NSNN(), FIT_INPUTS, FIT_SPIKES))
 bad("nsnn_sim.fit.estimate.fit_escape", "unknown parameter", ["parameters"],
-    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ESCAPE, parameters=("bogus",)))
+    lambda: fit.fit_escape(ESCAPE, FIT_INPUTS, FIT_SPIKES, parameters=("bogus",)))
 bad("nsnn_sim.fit.estimate.log_likelihood", "weights of the wrong shape", ["weights"],
-    lambda: fit.log_likelihood(FIT_SPIKES, FIT_INPUTS, ESCAPE, np.zeros((3, 1))))
+    lambda: fit.log_likelihood(ESCAPE, FIT_INPUTS, FIT_SPIKES, np.zeros((3, 1))))
 bad("nsnn_sim.fit.basis.raised_cosine_basis", "n_basis 0", ["n_basis"], lambda: fit.raised_cosine_basis(0, 10))
 bad("nsnn_sim.fit.basis.filtered_covariates", "signal nan", ["signal"],
     lambda: fit.filtered_covariates(np.full(10, np.nan), fit.raised_cosine_basis(2, 5)))
@@ -769,22 +774,22 @@ bad("nsnn_sim.fit.compare.bits_per_spike", "n_spikes 0", ["n_spikes"], lambda: f
 bad("nsnn_sim.fit.compare.homogeneous_log_likelihood", "test_spikes of other neurons", ["test_spikes"],
     lambda: fit.homogeneous_log_likelihood(FIT_SPIKES, np.zeros((1, 200, 3))))
 bad("nsnn_sim.fit.compare.compare_families", "families unknown", ["bogus"],
-    lambda: fit.compare_families(FIT_SPIKES, FIT_INPUTS, FIT_SPIKES, FIT_INPUTS, ESCAPE, families=("bogus",)))
+    lambda: fit.compare_families(ESCAPE, FIT_INPUTS, FIT_SPIKES, FIT_INPUTS, FIT_SPIKES, families=("bogus",)))
 bad("nsnn_sim.fit.compare.fit_poisson_glm", "history_steps 0", ["history_steps"],
-    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, history_steps=0))
+    lambda: fit.fit_poisson_glm(FIT_INPUTS, FIT_SPIKES, history_steps=0))
 bad("nsnn_sim.fit.compare.fit_poisson_glm", "max_iterations 0", ["max_iterations"],
-    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, max_iterations=0))
+    lambda: fit.fit_poisson_glm(FIT_INPUTS, FIT_SPIKES, max_iterations=0))
 bad("nsnn_sim.fit.compare.fit_poisson_glm", "max_iterations 2.5", ["max_iterations"],
-    lambda: fit.fit_poisson_glm(FIT_SPIKES, FIT_INPUTS, max_iterations=2.5))
+    lambda: fit.fit_poisson_glm(FIT_INPUTS, FIT_SPIKES, max_iterations=2.5))
 bad("nsnn_sim.fit.compare.fit_poisson_glm", "spikes not 0/1", ["spikes"],
-    lambda: fit.fit_poisson_glm(FIT_SPIKES * 2, FIT_INPUTS))
+    lambda: fit.fit_poisson_glm(FIT_INPUTS, FIT_SPIKES * 2))
 bad("nsnn_sim.fit.estimate.fit_escape", "initial weights inf", ["weights"],
-    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ESCAPE, weights=np.full((2, 1), np.inf)))
+    lambda: fit.fit_escape(ESCAPE, FIT_INPUTS, FIT_SPIKES, weights=np.full((2, 1), np.inf)))
 bad("nsnn_sim.fit.estimate.fit_escape", "hazard LIF with couplings nan", ["couplings"],
-    lambda: fit.fit_escape(FIT_SPIKES, FIT_INPUTS, ns.LIF(firing="hazard", method="exact", dt=1e-3),
+    lambda: fit.fit_escape(ns.LIF(firing="hazard", method="exact", dt=1e-3), FIT_INPUTS, FIT_SPIKES,
                            ("weights", "couplings"), couplings=np.full((2, 2), np.nan)))
 bad("nsnn_sim.fit.estimate.log_likelihood", "weights nan", ["weights"],
-    lambda: fit.log_likelihood(FIT_SPIKES, FIT_INPUTS, ESCAPE, np.full((2, 1), np.nan)))
+    lambda: fit.log_likelihood(ESCAPE, FIT_INPUTS, FIT_SPIKES, np.full((2, 1), np.nan)))
 bad("nsnn_sim.fit.compare.time_rescaling", "log_silence positive", ["log_silence"],
     lambda: fit.time_rescaling(np.ones((1, 200, 2)), FIT_SPIKES))
 bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape", ["log_silence"],
@@ -792,44 +797,44 @@ bad("nsnn_sim.fit.compare.rescaled_intervals", "log_silence of the wrong shape",
 GIF = ns.LIF(firing="hazard", method="exact", dt=1e-3, adaptation=Adaptation(0.1, 0.0, 0.1),
              moving_threshold=MovingThreshold(0.01, 0.2))
 GIF_FIT = "nsnn_sim.fit.gif.fit_gif"
-bad(GIF_FIT, "spikes not 0/1", ["spikes"], lambda: fit.fit_gif(FIT_SPIKES * 0.5, FIT_INPUTS, GIF))
-bad(GIF_FIT, "inputs of other steps", ["inputs"], lambda: fit.fit_gif(FIT_SPIKES, np.ones((1, 100, 1)), GIF))
-bad(GIF_FIT, "an NSNN", ["model", "NSNN"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, ESCAPE))
-bad(GIF_FIT, "membrane firing", ["firing"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, ns.LIF(dt=1e-3)))
+bad(GIF_FIT, "spikes not 0/1", ["spikes"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES * 0.5))
+bad(GIF_FIT, "inputs of other steps", ["inputs"], lambda: fit.fit_gif(GIF, np.ones((1, 100, 1)), FIT_SPIKES))
+bad(GIF_FIT, "an NSNN", ["model", "NSNN"], lambda: fit.fit_gif(ESCAPE, FIT_INPUTS, FIT_SPIKES))
+bad(GIF_FIT, "membrane firing", ["firing"], lambda: fit.fit_gif(ns.LIF(dt=1e-3), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "subthreshold adaptation", ["adaptation[0].a"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, adaptation=Adaptation(0.1, 0.5, 0.1))))
+    lambda: fit.fit_gif(dataclasses.replace(GIF, adaptation=Adaptation(0.1, 0.5, 0.1)), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "per-neuron time constants", ["moving_threshold[0].tau"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(
-        GIF, moving_threshold=MovingThreshold(np.array([0.01, 0.02]), 0.2))))
+    lambda: fit.fit_gif(dataclasses.replace(
+        GIF, moving_threshold=MovingThreshold(np.array([0.01, 0.02]), 0.2)), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "u_rest 0.1", ["u_rest"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, u_rest=0.1)))
+    lambda: fit.fit_gif(dataclasses.replace(GIF, u_rest=0.1), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "reset subtract", ["reset"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, reset="subtract")))
+    lambda: fit.fit_gif(dataclasses.replace(GIF, reset="subtract"), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "synapses", ["synapses"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, tau_syn=5e-3, synapses=None)))
+    lambda: fit.fit_gif(dataclasses.replace(GIF, tau_syn=5e-3, synapses=None), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "refractory integrate with a dead time", ["refractory"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, dataclasses.replace(GIF, refractory="integrate", tau_ref=2e-3)))
+    lambda: fit.fit_gif(dataclasses.replace(GIF, refractory="integrate", tau_ref=2e-3), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "voltage of the wrong shape", ["voltage"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.zeros((1, 200, 3))))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, voltage=np.zeros((1, 200, 3))))
 bad(GIF_FIT, "voltage nan", ["voltage"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.full((200, 2), np.nan)))
-bad(GIF_FIT, "voltage strings", ["voltage"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage="v"))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, voltage=np.full((200, 2), np.nan)))
+bad(GIF_FIT, "voltage strings", ["voltage"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, voltage="v"))
 bad(GIF_FIT, "unknown parameter", ["parameters", "bogus"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, parameters=("bogus",)))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, parameters=("bogus",)))
 bad(GIF_FIT, "a step-1 parameter with a voltage", ["parameters", "tau"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, voltage=np.zeros((200, 2)), parameters=("tau",)))
-bad(GIF_FIT, "parameters empty", ["parameters"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, parameters=()))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, voltage=np.zeros((200, 2)), parameters=("tau",)))
+bad(GIF_FIT, "parameters empty", ["parameters"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, parameters=()))
 bad(GIF_FIT, "weights of the wrong shape", ["weights"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, weights=np.zeros((3, 1))))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, weights=np.zeros((3, 1))))
 bad(GIF_FIT, "weights inf", ["weights"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, weights=np.full((2, 1), np.inf)))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, weights=np.full((2, 1), np.inf)))
 bad(GIF_FIT, "input_names too few", ["input_names"],
-    lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, input_names=[]))
-bad(GIF_FIT, "max_iterations 0", ["max_iterations"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, max_iterations=0))
-bad(GIF_FIT, "tolerance -1", ["tolerance"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, tolerance=-1.0))
-bad(GIF_FIT, "hessian_step 1", ["hessian_step"], lambda: fit.fit_gif(FIT_SPIKES, FIT_INPUTS, GIF, hessian_step=1.0))
+    lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, input_names=[]))
+bad(GIF_FIT, "max_iterations 0", ["max_iterations"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, max_iterations=0))
+bad(GIF_FIT, "tolerance -1", ["tolerance"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, tolerance=-1.0))
+bad(GIF_FIT, "hessian_step 1", ["hessian_step"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES, hessian_step=1.0))
 bad("nsnn_sim.fit.gif.gif_log_likelihood", "weights nan", ["weights"],
-    lambda: fit.gif_log_likelihood(FIT_SPIKES, FIT_INPUTS, GIF, np.full((2, 1), np.nan)))
+    lambda: fit.gif_log_likelihood(GIF, FIT_INPUTS, FIT_SPIKES, np.full((2, 1), np.nan)))
 bad("nsnn_sim.fit.gif.spike_history_kernel", "adaptation at the membrane's tau", ["tau"],
     lambda: fit.spike_history_kernel(dataclasses.replace(GIF, tau=0.1)))
 bad("nsnn_sim.fit.gif.spike_history_kernel", "an NSNN", ["model"], lambda: fit.spike_history_kernel(ESCAPE))

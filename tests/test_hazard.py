@@ -65,21 +65,21 @@ def test_hazard_theory_at_a_clamped_membrane_is_poisson_or_geometric():
     # discrete: geometric with p = 1 - exp(-rho*dt), rate p/dt, CV sqrt(1 - p)
     rho = 400.0 * math.exp(-1.0 / 0.25)
     continuous = hazard_renewal(0.0, 400.0, 0.25)
-    assert continuous["rate"] == pytest.approx(rho, rel=1e-9) and continuous["cv"] == pytest.approx(1.0, rel=1e-9)
+    assert continuous.rate == pytest.approx(rho, rel=1e-9) and continuous.cv == pytest.approx(1.0, rel=1e-9)
     dt = 1e-3
     p = -math.expm1(-rho * dt)
     discrete = hazard_renewal(0.0, 400.0, 0.25, dt=dt)
-    assert discrete["rate"] == pytest.approx(p / dt, rel=1e-10)
-    assert discrete["cv"] == pytest.approx(math.sqrt(1 - p), rel=1e-10)
+    assert discrete.rate == pytest.approx(p / dt, rel=1e-10)
+    assert discrete.cv == pytest.approx(math.sqrt(1 - p), rel=1e-10)
 
 
 def test_hazard_theory_tends_to_the_noise_free_rate_for_a_sharp_threshold():
     # rho_0 large, delta_u small: the neuron fires as soon as u reaches theta (here within 3 us of
     # a 13-ms ISI: u rises by 0.05 per ms and rho grows e-fold per 0.1e-3 above theta - 1e-3)
-    rate = hazard_renewal(1.5, 1e6, 1e-4, tau_ref=2e-3)["rate"]
+    rate = hazard_renewal(1.5, 1e6, 1e-4, tau_ref=2e-3).rate
     assert rate == pytest.approx(ns.theory.noise_free_rate(1.5, tau_ref=2e-3), rel=5e-4)
     # and the discrete-time sum meets the quadrature at a fine step, even for this sharp survivor
-    assert hazard_renewal(1.5, 1e6, 1e-4, tau_ref=2e-3, dt=1e-7)["rate"] == pytest.approx(rate, rel=1e-7)
+    assert hazard_renewal(1.5, 1e6, 1e-4, tau_ref=2e-3, dt=1e-7).rate == pytest.approx(rate, rel=1e-7)
 
 
 @pytest.mark.parametrize("delta_u", [1e-9, 1e-12])
@@ -99,8 +99,8 @@ def test_hazard_theory_with_a_sharp_threshold_at_u_inf_waits_then_fires_at_rho_0
     mean, _ = integrate.quad(survivor, 0.0, end, **options)
     second, _ = integrate.quad(lambda t: 2.0 * t * survivor(t), 0.0, end, **options)
     theory = hazard_renewal(1.0, rho_0, delta_u, tau=tau)
-    assert theory["mean_isi"] == pytest.approx(mean, rel=1e-8)
-    assert theory["cv"] == pytest.approx(math.sqrt(second - mean * mean) / mean, rel=1e-8)
+    assert theory.mean_isi == pytest.approx(mean, rel=1e-8)
+    assert theory.cv == pytest.approx(math.sqrt(second - mean * mean) / mean, rel=1e-8)
     assert mean > switch_on  # the wait is part of the ISI (here 0.21 s, 0.28 s before a 0.1-s Poisson wait)
 
 
@@ -109,10 +109,10 @@ def test_discrete_hazard_theory_converges_to_continuous_time(mu, rho_0, delta_u,
                                                               n_neurons):
     values = dict(mu=mu, rho_0=rho_0, delta_u=delta_u, tau_ref=tau_ref, u_reset=u_reset)
     limit = hazard_renewal(**values)
-    errors = [abs(hazard_renewal(dt=dt, **values)["rate"] / limit["rate"] - 1) for dt in (1e-4, 1e-5, 1e-6)]
+    errors = [abs(hazard_renewal(dt=dt, **values).rate / limit.rate - 1) for dt in (1e-4, 1e-5, 1e-6)]
     # first order in dt (each 10x finer step cuts the error about 10x), and tiny at dt = 1 us
     assert errors[2] < 2e-4 and errors[1] < 0.2 * errors[0] and errors[2] < 0.2 * errors[1]
-    assert abs(hazard_renewal(dt=1e-6, **values)["cv"] / limit["cv"] - 1) < 2e-4
+    assert abs(hazard_renewal(dt=1e-6, **values).cv / limit.cv - 1) < 2e-4
 
 
 def test_hazard_theory_rejects_bad_arguments():
@@ -163,15 +163,15 @@ def test_hazard_rate_and_cv_match_the_discrete_time_renewal_theory(mu, rho_0, de
         # CV error of 1.4 %, 0.4-0.6 %, 0.6-0.8 % are detected nine times in ten; the theory itself is exact against
         # the age chain solved as linear systems (test_theory_exact.py)
         assert rate_se / rate <= 1e-3
-        assert abs(rate - theory["rate"]) < 4 * rate_se, (dt, rate, theory, rate_se)
-        assert abs(cv - theory["cv"]) < 4 * cv_se, (dt, cv, theory, cv_se)
-        measured[dt] = (rate, rate_se, theory["rate"])
+        assert abs(rate - theory.rate) < 4 * rate_se, (dt, rate, theory, rate_se)
+        assert abs(cv - theory.cv) < 4 * cv_se, (dt, cv, theory, cv_se)
+        measured[dt] = (rate, rate_se, theory.rate)
     # the change of rate between the two steps is the one the discrete theory predicts (4 SE)
     (coarse, se_coarse, theory_coarse), (fine, se_fine, theory_fine) = measured[1e-4], measured[1e-5]
     assert abs((fine - coarse) - (theory_fine - theory_coarse)) < 4 * math.hypot(se_coarse, se_fine)
     # and both approach the continuous-time rate, the finer step closer
-    assert abs(theory_fine - limit["rate"]) < 0.15 * abs(theory_coarse - limit["rate"]) + 1e-9 * limit["rate"]
-    assert abs(fine - limit["rate"]) < 4 * se_fine
+    assert abs(theory_fine - limit.rate) < 0.15 * abs(theory_coarse - limit.rate) + 1e-9 * limit.rate
+    assert abs(fine - limit.rate) < 4 * se_fine
 
 
 def test_hazard_theory_scaled_exponential_integrals_follow_scipy_beyond_600():

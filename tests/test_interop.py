@@ -265,7 +265,8 @@ def test_the_nwb_file_holds_units_trials_membrane_and_the_model(tmp_path):
         np.testing.assert_allclose(spike_times, result.spikes.trial[mine] * 0.03 + result.spikes.step[mine] * 1e-4,
                                    rtol=1e-15)
         membrane = nwbfile.acquisition["membrane_state"]
-        np.testing.assert_array_equal(membrane.data[:], result.state.reshape(-1, 2))
+        # NWB's TimeSeries is (time, neuron), the trials end to end; the result's state (trial, neuron, time)
+        np.testing.assert_array_equal(membrane.data[:], np.swapaxes(result.state, 1, 2).reshape(-1, 2))
         assert membrane.rate == pytest.approx(1e4)
         metadata = json.loads(nwbfile.notes)["nsnn_sim"]
     assert metadata["seed"] == 4 and metadata["model"] == result.model.to_dict()

@@ -219,7 +219,7 @@ def test_evaluate_averages_the_outputs_of_independent_noisy_passes():
     x = np.random.default_rng(1).random((7, 12, 6))
     labels = np.arange(7) % 3
     single = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4)
-    assert single["n_ensembles"] == 1
+    assert single.n_ensembles == 1
     three = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4, n_ensembles=3)
     passes = np.zeros((3, 7, 3))
     step_passes = np.zeros((3, 7, 12, 3))
@@ -228,13 +228,13 @@ def test_evaluate_averages_the_outputs_of_independent_noisy_passes():
             trace = learn.forward(network, x[start:start + 4], seed=learn.batch_seed(4, k, number, EVALUATION))
             passes[k, start:start + 4] = trace.outputs
             step_passes[k, start:start + 4] = trace.step_outputs
-    np.testing.assert_array_equal(single["outputs"], passes[0])
-    np.testing.assert_allclose(three["outputs"], passes.mean(axis=0), rtol=1e-14)
-    assert three["loss"] == pytest.approx(learn.step_cross_entropy(step_passes.mean(axis=0), labels)[0], rel=1e-12)
-    assert three["accuracy"] == np.mean(passes.mean(axis=0).argmax(axis=1) == labels)
+    np.testing.assert_array_equal(single.outputs, passes[0])
+    np.testing.assert_allclose(three.outputs, passes.mean(axis=0), rtol=1e-14)
+    assert three.loss == pytest.approx(learn.step_cross_entropy(step_passes.mean(axis=0), labels)[0], rel=1e-12)
+    assert three.accuracy == np.mean(passes.mean(axis=0).argmax(axis=1) == labels)
     simulated = learn.evaluate(network, x, labels, loss="step_cross_entropy", seed=4, batch_size=4, n_ensembles=3,
                                engine="simulator")
-    np.testing.assert_array_equal(simulated["outputs"], three["outputs"])
+    np.testing.assert_array_equal(simulated.outputs, three.outputs)
 
 
 def test_ensembles_average_independent_passes():
@@ -253,8 +253,8 @@ def test_ensembles_average_independent_passes():
     labels = np.zeros(400, dtype=int)
 
     def squared_spread(k):
-        a = learn.evaluate(network, x, labels, seed=1, n_ensembles=k)["outputs"]
-        b = learn.evaluate(network, x, labels, seed=2, n_ensembles=k)["outputs"]
+        a = learn.evaluate(network, x, labels, seed=1, n_ensembles=k).outputs
+        b = learn.evaluate(network, x, labels, seed=2, n_ensembles=k).outputs
         per_pattern = ((a - b) ** 2).sum(axis=1)
         return per_pattern.mean(), per_pattern.std(ddof=1) / np.sqrt(per_pattern.size)
 
@@ -297,7 +297,7 @@ def test_evaluate_in_learner_and_simulator_agree():
     labels = np.arange(30) % 20
     a = learn.evaluate(network, x, labels, seed=3, batch_size=7)
     b = learn.evaluate(network, x, labels, seed=3, batch_size=7, engine="simulator")
-    np.testing.assert_array_equal(a["outputs"], b["outputs"])
+    np.testing.assert_array_equal(a.outputs, b.outputs)
 
 
 def test_membrane_perturbation_is_the_same_current_in_the_learner_and_the_simulator():
@@ -351,9 +351,9 @@ def test_training_history_records_each_epochs_minibatch_loss_and_accuracy(small_
                           optimizer=learn.SGD(1e-300), seed=1, progress=False)
     assert all(np.array_equal(network.parameters[name], value) for name, value in before.items())
     expected = learn.evaluate(network, data.x_train, data.y_train)
-    assert history["accuracy"].values[0] == expected["accuracy"]
-    assert 0.0 < expected["accuracy"] < 0.5  # an untrained 4-class network: 1 - accuracy would differ
-    assert history["loss"].values[0] == pytest.approx(expected["loss"], rel=1e-12)
+    assert history["accuracy"].values[0] == expected.accuracy
+    assert 0.0 < expected.accuracy < 0.5  # an untrained 4-class network: 1 - accuracy would differ
+    assert history["loss"].values[0] == pytest.approx(expected.loss, rel=1e-12)
 
 
 def test_training_is_reproducible_and_learned_parameters_stay_valid(small_randman):
@@ -455,9 +455,9 @@ def test_gradient_sign_attack_increases_the_loss(small_randman):
     network = learn.Network(16, [learn.SpikingLayer(30, noise="none", surrogate="gaussian", surrogate_scale=0.3)],
                             learn.Readout("membrane", n_outputs=4), weight_gain=5.0, seed=0)
     learn.train(network, data.x_train, data.y_train, epochs=3, optimizer=learn.Adam(1e-2), progress=False)
-    clean = learn.evaluate(network, data.x_test, data.y_test)["loss"]
+    clean = learn.evaluate(network, data.x_test, data.y_test).loss
     attacked = learn.gradient_sign_attack(network, data.x_test, data.y_test, 0.2)
-    assert learn.evaluate(network, attacked, data.y_test)["loss"] > clean
+    assert learn.evaluate(network, attacked, data.y_test).loss > clean
     np.testing.assert_array_equal(learn.gradient_sign_attack(network, data.x_test, data.y_test, 0.0), data.x_test)
 
 

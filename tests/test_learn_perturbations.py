@@ -78,13 +78,13 @@ def test_official_combined_hook_deletes_and_inserts_counts_of_the_unperturbed_sp
 def test_spike_perturbation_is_identical_in_both_engines_and_seeded():
     network, x, y = _two_layer_official(), _inputs(), np.arange(10) % 3
     hook = learn.SpikePerturbation("delete", 0.2, seed=5)
-    learner = learn.evaluate(network, x, y, seed=4, spike_hook=hook, n_ensembles=2)["outputs"]
-    simulator = learn.evaluate(network, x, y, seed=4, spike_hook=hook, n_ensembles=2, engine="simulator")["outputs"]
+    learner = learn.evaluate(network, x, y, seed=4, spike_hook=hook, n_ensembles=2).outputs
+    simulator = learn.evaluate(network, x, y, seed=4, spike_hook=hook, n_ensembles=2, engine="simulator").outputs
     np.testing.assert_array_equal(learner, simulator)
     other = learn.evaluate(network, x, y, seed=4, spike_hook=learn.SpikePerturbation("delete", 0.2, seed=6))
-    assert not np.array_equal(other["outputs"], learn.evaluate(network, x, y, seed=4, spike_hook=hook)["outputs"])
-    zero = learn.evaluate(network, x, y, seed=4, spike_hook=learn.SpikePerturbation("insert", 0.0))["outputs"]
-    np.testing.assert_array_equal(zero, learn.evaluate(network, x, y, seed=4)["outputs"])
+    assert not np.array_equal(other.outputs, learn.evaluate(network, x, y, seed=4, spike_hook=hook).outputs)
+    zero = learn.evaluate(network, x, y, seed=4, spike_hook=learn.SpikePerturbation("insert", 0.0)).outputs
+    np.testing.assert_array_equal(zero, learn.evaluate(network, x, y, seed=4).outputs)
     with pytest.raises(ValueError, match="kind"):
         learn.SpikePerturbation("flip", 0.1)
     with pytest.raises(ValueError, match="probability"):
@@ -124,13 +124,13 @@ def trained_dsnn():
 
 def test_l2_sphere_attack_has_norm_gamma_is_static_and_raises_the_loss(trained_dsnn):
     network, x, y = trained_dsnn
-    clean = learn.evaluate(network, x, y)["loss"]
+    clean = learn.evaluate(network, x, y).loss
     for gamma in (0.5, 1.0):
         attacked, losses = learn.l2_sphere_attack(network, x, y, gamma, seed=1, return_losses=True)
         delta = attacked - x
         np.testing.assert_allclose(delta, np.broadcast_to(delta[:, :1], delta.shape), rtol=0, atol=1e-12)
         np.testing.assert_allclose(np.linalg.norm(delta[:, 0], axis=1), gamma, rtol=0, atol=1e-9)
-        after = learn.evaluate(network, attacked, y)["loss"]
+        after = learn.evaluate(network, attacked, y).loss
         assert losses.shape == (learn.robustness.L2_STEPS,)
         # Adam ascent: the loss after 30 steps exceeds the clean loss and the random starting point's
         assert after > clean and after > losses[0]

@@ -32,7 +32,8 @@ def synapses(rule, n_pre=N_PRE, n_post=N_POST, seed=0):
     order the engine keeps them; and the compiled connections."""
     network = Network(seed).add("A", ns.LIF(), n_pre).add("B", ns.LIF(), n_post)
     network.connect("A", "B", rule, weight=0.1)
-    compiled = network.build().connections.compile(n_pre + n_post)
+    built = network.build()
+    compiled = built.connections.compile(n_pre + n_post, built.model.dt)
     pre = np.repeat(np.arange(n_pre + n_post), np.diff(compiled.indptr))
     assert np.all(pre < n_pre) and np.all(compiled.post >= n_pre)  # from A onto B only
     return compiled.post - n_pre, pre, compiled
@@ -92,7 +93,7 @@ def test_pairwise_bernoulli_count_is_binomial():
 def test_drawn_weights_and_delays_follow_their_distributions_per_synapse():
     network = Network(seed=4).add("A", ns.LIF(dt=1e-4), 50).add("B", ns.LIF(dt=1e-4), 40)
     network.connect("A", "B", all_to_all(), weight=normal(0.2, 0.05), delay=uniform(1e-4, 1.0e-3))
-    compiled = network.build().connections.compile(90)
+    compiled = network.build().connections.compile(90, dt=1e-4)
     # 2000 weights: mean SE = 0.05/sqrt(2000) = 1.1e-3; 4 SE detects a shift of 5.9e-3 nine times in ten
     assert abs(compiled.weight.mean() - 0.2) < 4 * 0.05 / np.sqrt(2000)
     assert set(compiled.delay.tolist()) == set(range(1, 11))  # round(d/dt) of d in [dt, 10 dt)
@@ -160,7 +161,7 @@ def test_two_populations_match_the_transcription_spike_for_spike():
     n_steps, n_trials, n = 300, 2, built.n_neurons
     result = network.simulate(n_steps=n_steps, n_trials=n_trials, seed=7, record_state={"E": np.arange(5),
                                                                                        "I": np.arange(3)})
-    compiled = built.connections.compile(n)
+    compiled = built.connections.compile(n, built.model.dt)
     names, index = built.connections.receptor_codes()
     pre = np.repeat(np.arange(n), np.diff(compiled.indptr))
     weights, delays, receptors = np.zeros((n, n)), np.ones((n, n), dtype=int), np.zeros((n, n), dtype=int)
@@ -174,8 +175,9 @@ def test_two_populations_match_the_transcription_spike_for_spike():
     assert len(spikes) > 40
     assert sorted(zip(result.spikes.trial.tolist(), result.spikes.neuron.tolist(), result.spikes.step.tolist())) \
         == spikes
-    np.testing.assert_allclose(result.state("E").values, state[:, :, :5], rtol=0, atol=1e-9)
-    np.testing.assert_allclose(result.state("I").values, state[:, :, 5:], rtol=0, atol=1e-9)
+    state = state.transpose(0, 2, 1)  # the transcription's (trial, time, neuron) as (trial, neuron, time)
+    np.testing.assert_allclose(result.state("E").values, state[:, :5], rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.state("I").values, state[:, 5:], rtol=0, atol=1e-9)
 
 
 @pytest.mark.parametrize("kind", ["delta synapses (Brunel)", "two receptors"])
@@ -207,9 +209,9 @@ def brunel_before_the_network_api(n_excitatory, epsilon, j, g, seed):
 
 def test_brunel_model_a_through_the_api_gives_the_spikes_of_before():
     net = brunel_model_a(n_excitatory=200, epsilon=0.1, j=0.5, g=5.0, eta=2.0, seed=11)
-    before = ns.connect(brunel_before_the_network_api(200, 0.1, 0.5, 5.0, 11), delay=15)
-    for field, value in before.compile(250)._asdict().items():
-        np.testing.assert_array_equal(value, getattr(net.connections.compile(250), field), err_msg=field)
+    before = ns.connect(brunel_before_the_network_api(200, 0.1, 0.5, 5.0, 11), delay=15 * net.model.dt)
+    for field, value in before.compile(250, net.model.dt)._asdict().items():
+        np.testing.assert_array_equal(value, getattr(net.connections.compile(250, net.model.dt), field), err_msg=field)
     common = dict(n_neurons=250, n_steps=1500, seed=3)
     then = ns.simulate(net.model, net.inputs, connections=before, **common).spikes
     assert len(then) > 500
@@ -246,7 +248,7 @@ def test_state_every_k_steps_is_every_kth_value_of_the_full_recording():
     full = network.simulate(n_steps=200, seed=2, record_state=record)
     every = network.simulate(n_steps=200, seed=2, record_state=record, state_every=7, record_spikes=["I"])
     for name in ("E", "I"):
-        np.testing.assert_array_equal(every.state(name).values, full.state(name).values[:, ::7])
+        np.testing.assert_array_equal(every.state(name).values, full.state(name).values[:, :, ::7])
         assert every.state(name)["time"].values.tolist() == (np.arange(0, 200, 7) * DT).tolist()
     assert every.state("I")["neuron"].values.tolist() == [2, 0]
     assert every.population("I") == full.population("I")

@@ -48,7 +48,7 @@ def test_engine_matches_the_transcription_spike_for_spike(name):
     weights = np.where(rng.random((N_NEURONS, N_NEURONS)) < 0.5, rng.normal(0.1, 0.3, (N_NEURONS, N_NEURONS)), 0.0)
     delays = rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
     target = len(receptors) - 1
-    connections = ns.connect(weights, delays, receptor=receptors[target])
+    connections = ns.connect(weights, delays * model.dt, receptor=receptors[target])
     result = ns.simulate(model, inputs, n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=7,
                          connections=connections,
                          record_state=np.arange(N_NEURONS))
@@ -56,7 +56,7 @@ def test_engine_matches_the_transcription_spike_for_spike(name):
                                              weights=weights, delays=delays, synapse_receptor=target)
     assert len(spikes) > 40
     assert _spike_list(result.spikes) == spikes
-    np.testing.assert_allclose(result.state, state, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.state, state.transpose(0, 2, 1), rtol=0, atol=1e-9)  # (trial, neuron, time)
 
 
 def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
@@ -133,7 +133,7 @@ def test_nsnn_with_traces_and_adaptive_threshold_matches_its_transcription(model
     spikes, state = simulate_nsnn_state_reference(model, current, N_NEURONS, N_STEPS, N_TRIALS, 3, poisson=groups)
     assert len(spikes) > 40
     assert _spike_list(result.spikes) == spikes
-    np.testing.assert_allclose(result.state, state, rtol=0, atol=1e-9)
+    np.testing.assert_allclose(result.state, state.transpose(0, 2, 1), rtol=0, atol=1e-9)  # (trial, neuron, time)
 
 
 @pytest.mark.parametrize("synapse", [None, ExpSynapse(2e-3)], ids=["iaf_psc_delta", "iaf_psc_exp"])

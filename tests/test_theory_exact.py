@@ -300,14 +300,14 @@ def test_bernoulli_train_statistics_are_the_sums_over_the_geometric_and_binomial
     k = np.arange(1, n_terms + 1, dtype=float)
     pmf = probability * (1.0 - probability) ** (k - 1)
     mean, second = math.fsum(k * pmf) * dt, math.fsum(k * k * pmf) * dt * dt
-    assert train["rate"] == pytest.approx(1.0 / mean, rel=1e-12)
-    assert train["cv"] == pytest.approx(math.sqrt(max(second - mean * mean, 0.0)) / mean, rel=1e-9, abs=1e-12)
+    assert train.rate == pytest.approx(1.0 / mean, rel=1e-12)
+    assert train.cv == pytest.approx(math.sqrt(max(second - mean * mean, 0.0)) / mean, rel=1e-9, abs=1e-12)
     for n in (1, 7, 250):
         counts = np.arange(n + 1)
         weights = stats.binom.pmf(counts, n, probability)
         count_mean = math.fsum(counts * weights)
         fano = math.fsum((counts - count_mean) ** 2 * weights) / count_mean
-        assert train["fano"] == pytest.approx(fano, rel=1e-10, abs=1e-14)
+        assert train.fano == pytest.approx(fano, rel=1e-10, abs=1e-14)
 
 
 # ------------------------------------------------------------------ hazard renewal
@@ -401,9 +401,9 @@ def test_continuous_hazard_renewal_equals_mpmath_quadrature_of_the_survivor(mu, 
     values = dict(mu=mu, rho_0=rho_0, delta_u=delta_u, tau_ref=tau_ref, u_reset=u_reset, u_rest=u_rest)
     rate, cv = _hazard_continuous_reference(**values)
     theory_values = theory.hazard_renewal(**values)
-    assert theory_values["rate"] == pytest.approx(rate, rel=REL)
-    assert theory_values["cv"] == pytest.approx(cv, rel=REL)
-    assert theory_values["mean_isi"] == pytest.approx(1.0 / rate, rel=REL)
+    assert theory_values.rate == pytest.approx(rate, rel=REL)
+    assert theory_values.cv == pytest.approx(cv, rel=REL)
+    assert theory_values.mean_isi == pytest.approx(1.0 / rate, rel=REL)
 
 
 @pytest.mark.parametrize("dt, method", [(1e-4, "exact"), (1e-3, "euler"), (1e-5, "exact")])
@@ -413,8 +413,8 @@ def test_discrete_hazard_renewal_equals_the_age_chain_solved_as_linear_systems(m
     values = dict(mu=mu, rho_0=rho_0, delta_u=delta_u, tau_ref=tau_ref, u_reset=u_reset, u_rest=u_rest)
     rate, cv = _hazard_chain_reference(dt=dt, method=method, **values)
     theory_values = theory.hazard_renewal(dt=dt, method=method, **values)
-    assert theory_values["rate"] == pytest.approx(rate, rel=REL)
-    assert theory_values["cv"] == pytest.approx(cv, rel=REL)
+    assert theory_values.rate == pytest.approx(rate, rel=REL)
+    assert theory_values.cv == pytest.approx(cv, rel=REL)
 
 
 # ------------------------------------------------------------------ private helpers

@@ -53,16 +53,16 @@ def test_integrating_dead_time_renewal_equals_a_direct_sum_of_the_survivor():
             break
     expected_isi = (n_dead + mean) * dt
     result = theory.hazard_renewal(mu, rho_0, delta_u, tau=tau, tau_ref=tau_ref, dt=dt, refractory="integrate")
-    assert result["mean_isi"] == pytest.approx(expected_isi, rel=1e-10)
-    assert result["cv"] == pytest.approx(math.sqrt(second - mean**2) * dt / expected_isi, rel=1e-8)
+    assert result.mean_isi == pytest.approx(expected_isi, rel=1e-10)
+    assert result.cv == pytest.approx(math.sqrt(second - mean**2) * dt / expected_isi, rel=1e-8)
     # NEST pp_psc_delta at these parameters (benchmarks/results/nest_reference.json): 41.913 Hz stationary
-    assert result["rate"] == pytest.approx(41.913, abs=5e-4)
+    assert result.rate == pytest.approx(41.913, abs=5e-4)
 
 
 def test_integrating_dead_time_in_continuous_time_is_clamped_with_the_relaxed_reset():
     clamped = theory.hazard_renewal(0.9, 200.0, 0.2, tau_ref=2e-3, u_reset=0.9 * (1 - math.exp(-0.2)))
     integrating = theory.hazard_renewal(0.9, 200.0, 0.2, tau_ref=2e-3, refractory="integrate")
-    assert integrating["rate"] == pytest.approx(clamped["rate"], rel=1e-12)
+    assert integrating.rate == pytest.approx(clamped.rate, rel=1e-12)
     with pytest.raises(ValueError, match="refractory='frozen'"):
         theory.hazard_renewal(0.9, 200.0, 0.2, refractory="frozen")
 
@@ -85,7 +85,7 @@ def test_stationary_membrane_variance_with_coloured_noise_is_the_lyapunov_soluti
                    synapses={"exc": ExpSynapse(tau_syn, sigma_syn)})
     n_neurons = 8000
     result = ns.simulate(model, 0.0, n_neurons=n_neurons, n_steps=1200, seed=4, record_state=np.arange(n_neurons))
-    samples = result.state[0, [599, 1199], :].ravel()
+    samples = result.state[0, :, [599, 1199]].ravel()
     A, c, g, B, _ = linear_system(tau, 0.0, sigma, {"exc": ExpSynapse(tau_syn, sigma_syn)})
     expected = stationary_covariance(A, B)[0, 0]
     se = expected * math.sqrt(2.0 / (samples.size - 1))
@@ -101,7 +101,7 @@ def test_pp_psc_delta_with_its_dead_time_fires_at_nests_rate():
                    refractory="integrate")
     result = ns.simulate(model, 0.9, n_neurons=400, n_steps=50_000, seed=3)
     rate, se = stationary_rate(result.spikes, warmup=0.1)
-    expected = theory.hazard_renewal(0.9, 200.0, 0.2, tau_ref=2e-3, dt=1e-4, refractory="integrate")["rate"]
+    expected = theory.hazard_renewal(0.9, 200.0, 0.2, tau_ref=2e-3, dt=1e-4, refractory="integrate").rate
     assert abs(float(rate) - expected) < 4 * float(se)
     steps = result.spikes.step
     same_train = np.diff(result.spikes.neuron) == 0  # spikes are sorted by trial, neuron, step

@@ -284,7 +284,7 @@ def test_network_delays_take_units_and_refuse_other_dimensions():
     def delays(delay):
         network = ns.Network().add("E", ns.LIF(dt=1e-4), 3).add("I", ns.LIF(dt=1e-4), 2)
         network.connect("E", "I", ns.all_to_all(), weight=0.1, delay=delay)
-        return network.build().connections.compile(5).delay.tolist()
+        return network.build().connections.compile(5, dt=1e-4).delay.tolist()
 
     assert delays(1.5 * b2.ms) == delays(1.5 * pq.ms) == delays(1.5e-3) == [15] * 6
     with pytest.raises(UnitError, match="delay"):

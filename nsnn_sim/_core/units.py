@@ -41,9 +41,10 @@ from decimal import Decimal
 
 import numpy as np
 
-from nsnn_sim._core.messages import describe
+from nsnn_sim._core.messages import describe, warn_at_caller
 
-__all__ = ["UnitError", "UnitWarning", "to_si", "dimensionless", "has_units", "from_text", "EXPECTED", "TEXT_UNITS"]
+__all__ = ["UnitError", "UnitWarning", "to_si", "dimensionless", "has_units", "from_text", "warn_read_as_seconds",
+           "EXPECTED", "TEXT_UNITS"]
 
 # exponents of (m, kg, s, A, K, mol, cd)
 _BASE_SYMBOLS = ("m", "kg", "s", "A", "K", "mol", "cd")
@@ -80,6 +81,26 @@ class UnitError(TypeError, ValueError):
 
 class UnitWarning(UserWarning):
     """A plain number read in SI (seconds) that is unlikely to be meant so, e.g. a membrane ``tau`` of 20 s."""
+
+
+def warn_read_as_seconds(name: str, value, advice: str = "") -> None:
+    """The one warning for a plain-number time that cannot be meant in seconds (the caller judges that): a
+    :class:`UnitWarning` at the user's line naming ``name``, the value, the assumption (seconds) and the fix
+    (``20e-3`` or ``20*ms`` for milliseconds), then ``advice`` if given.
+
+    Examples
+    --------
+    >>> import warnings
+    >>> from nsnn_sim._core.units import warn_read_as_seconds
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     warn_read_as_seconds("tau", 20)
+    >>> print(caught[0].message)
+    tau=20 is read as seconds (20 s); if you meant milliseconds, write 20e-3 or 20*ms
+    """
+    largest = float(np.max(value))
+    warn_at_caller(f"{name}={describe(value)} is read as seconds ({largest:g} s); if you meant milliseconds, write "
+                   f"{largest:g}e-3 or {largest:g}*ms{advice}", UnitWarning)
 
 
 def _brian2_dimension(value) -> tuple | None:

@@ -1,12 +1,13 @@
 """Helpers shared by the statistics modules (:mod:`~nsnn_sim.analysis.stats`,
 :mod:`~nsnn_sim.analysis.distances`): argument checks, labelled results, warnings attributed to the caller.
-Private: not part of the API."""
+Private: not part of the API, except :class:`Estimate`, which :mod:`~nsnn_sim.analysis.stats` and
+:mod:`~nsnn_sim.analysis.spectral` return and export."""
 
 from __future__ import annotations
 
 import sys
 import warnings
-from typing import Sequence
+from typing import NamedTuple, Sequence
 
 import numpy as np
 import xarray as xr
@@ -15,6 +16,20 @@ from nsnn_sim._core.validation import describe, numeric_parameter, si_value
 from nsnn_sim.spikes import SpikeTrains
 
 _PACKAGE_MODULES = ("nsnn_sim.analysis.stats", "nsnn_sim.analysis.distances", "nsnn_sim.analysis.spectral", __name__)
+
+
+class Estimate(NamedTuple):
+    """A statistic and its standard error (a named tuple: ``value, se = stats.stationary_rate(spikes)`` unpacks it).
+
+    Examples
+    --------
+    >>> from nsnn_sim.analysis.stats import Estimate
+    >>> Estimate(20.0, 0.5).se
+    0.5
+    """
+
+    value: float  #: the estimate, in the unit its function states
+    se: float  #: its standard error, same unit
 
 
 def _warn(message: str, category: type[Warning] = RuntimeWarning) -> None:

@@ -46,10 +46,17 @@ import xarray as xr
 from scipy.signal import get_window
 
 from nsnn_sim._core.validation import describe, float_array
-from nsnn_sim.analysis._common import _check_spikes, _jackknife_se, _scalar_parameter, _time_step, _train_index
+from nsnn_sim.analysis._common import (
+    Estimate,
+    _check_spikes,
+    _jackknife_se,
+    _scalar_parameter,
+    _time_step,
+    _train_index,
+)
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["power_spectrum", "poisson_level", "spectral_snr", "coherence", "information_lower_bound"]
+__all__ = ["power_spectrum", "poisson_level", "spectral_snr", "coherence", "information_lower_bound", "Estimate"]
 
 _POOLS = (None, "neurons")
 _SIDES = ("one", "two")
@@ -184,7 +191,7 @@ def power_spectrum(spikes: SpikeTrains, bin_width: float, segment: float, t_star
 
 def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float, float], bin_width: float,
                  segment: float, t_start: float = 0.0, exclude: float | None = None, n_groups: int = 20,
-                 pool: str | None = None) -> tuple[float, float]:
+                 pool: str | None = None) -> Estimate:
     """Signal-to-noise ratio of a spectral line: ``SNR = S(f0) / mean_{f in B} S(f)``, with its jackknife SE.
 
     ``S(f0)`` is the (one-sided) Welch power in the bin nearest ``frequency``, ``B`` the bins with
@@ -194,7 +201,8 @@ def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float,
 
     Returns
     -------
-    snr, se : float
+    Estimate
+        ``value`` the SNR and ``se`` its jackknife SE (``snr, se = spectral_snr(...)`` unpacks it).
     """
     _check_spikes(spikes)
     frequency = _scalar_parameter("frequency", frequency, "Hz")
@@ -218,7 +226,7 @@ def spectral_snr(spikes: SpikeTrains, frequency: float, background: tuple[float,
     with np.errstate(invalid="ignore", divide="ignore"):
         snr = line_sum.sum() / band_sum.sum()
         leave_one_out = (line_sum.sum() - line_sum) / (band_sum.sum() - band_sum)
-    return float(snr), float(_jackknife_se(leave_one_out))
+    return Estimate(float(snr), float(_jackknife_se(leave_one_out)))
 
 
 # ------------------------------------------------------------------ signal transmission
@@ -292,7 +300,7 @@ def coherence(spikes: SpikeTrains, signal, bin_width: float, segment: float, t_s
     return dataset
 
 
-def information_lower_bound(coherence_result: xr.Dataset, cutoff: float) -> tuple[float, float]:
+def information_lower_bound(coherence_result: xr.Dataset, cutoff: float) -> Estimate:
     """Coherence lower bound on the information rate, bits/s, with its jackknife SE.
 
     ``I_LB = -sum_{0 < f <= f_c} log2(1 - C(f)) df`` with the bias-corrected coherence ``C`` of
@@ -310,8 +318,8 @@ def information_lower_bound(coherence_result: xr.Dataset, cutoff: float) -> tupl
 
     Returns
     -------
-    information, se : float
-        bits/s.
+    Estimate
+        ``value`` the information rate and ``se`` its jackknife SE, bits/s.
     """
     if not isinstance(coherence_result, xr.Dataset) or "coherence_leave_one_out" not in coherence_result:
         raise TypeError("coherence_result must be the Dataset returned by nsnn_sim.analysis.spectral.coherence")
@@ -328,4 +336,4 @@ def information_lower_bound(coherence_result: xr.Dataset, cutoff: float) -> tupl
             return -np.sum(np.log2(1.0 - values[..., band]), axis=-1) * df
 
     information = float(rate(coherence_result["coherence"].values))
-    return information, float(_jackknife_se(rate(coherence_result["coherence_leave_one_out"].values)))
+    return Estimate(information, float(_jackknife_se(rate(coherence_result["coherence_leave_one_out"].values))))

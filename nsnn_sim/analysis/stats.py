@@ -59,6 +59,7 @@ from scipy.ndimage import gaussian_filter1d
 from nsnn_sim._core.memory import require_memory
 from nsnn_sim._core.validation import describe, finite_array, float_array, si_value, whole_number
 from nsnn_sim.analysis._common import (
+    Estimate,
     _check_spikes,
     _coords,
     _jackknife_se,
@@ -79,7 +80,7 @@ from nsnn_sim.spikes import SpikeTrains
 __all__ = ["firing_rates", "stationary_rate", "stationary_part", "STATIONARY_WARMUP",
            "psth", "isi_cv", "cv_of_intervals", "isi_serial_correlation", "cv2", "lv", "fano_factor", "fano_of_counts",
            "count_correlations", "correlations_of_counts", "van_rossum_distance", "victor_purpura_distance",
-           "pairwise_distances", "reliability"]
+           "pairwise_distances", "reliability", "Estimate"]
 
 
 # ------------------------------------------------------------------ shared helpers
@@ -152,7 +153,7 @@ def stationary_part(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> S
     return spikes.crop(math.ceil(warmup / spikes.dt - 1e-9) * spikes.dt)
 
 
-def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> tuple[float, float]:
+def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> Estimate:
     """The stationary-rate protocol: mean rate after a warm-up, and its standard error.
 
     Every neuron starts at a fixed potential (``u_rest``), so the count over ``[0, T)`` misses about
@@ -164,13 +165,13 @@ def stationary_rate(spikes: SpikeTrains, warmup: float = STATIONARY_WARMUP) -> t
 
     Returns
     -------
-    (float, float)
-        Rate and SE in Hz.
+    Estimate
+        ``value`` the rate and ``se`` its SE, in Hz (``rate, se = stationary_rate(spikes)`` unpacks it).
     """
     rates = firing_rates(stationary_part(spikes, warmup)).values.ravel()
     if rates.size < 2:
         raise ValueError(f"stationary_rate needs at least 2 trains for an SE, got {rates.size}")
-    return float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size))
+    return Estimate(float(rates.mean()), float(rates.std(ddof=1) / np.sqrt(rates.size)))
 
 
 def psth(spikes: SpikeTrains, bin_width: float, smoothing: float | None = None, neurons=None,

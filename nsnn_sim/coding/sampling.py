@@ -117,7 +117,7 @@ def sample_states(target: BoltzmannTarget, n_sweeps: int, n_chains: int = 8, noi
     weights = np.where(np.eye(n_units, dtype=bool), 0.0, target.weights)
     model = NSNN(beta=0.0, threshold=1.0, noise=noise, noise_scale=noise_scale, firing="escape")
     spikes = simulate(model, inputs, n_neurons=n_units, n_steps=total * n_units, n_trials=n_chains, seed=seed,
-                      connections=connect(weights, delays)).spikes
+                      connections=connect(weights, delays * model.dt)).spikes
     sweep = spikes.step // n_units
     states = np.zeros((n_chains, total), dtype=np.int64)
     np.add.at(states, (spikes.trial, sweep), np.left_shift(1, spikes.neuron.astype(np.int64)))

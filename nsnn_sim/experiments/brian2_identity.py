@@ -82,7 +82,7 @@ def run(quick: bool = False, seed: int = SEED, target: str | None = None) -> xr.
         n_steps = n_steps // 5 if quick else n_steps
         if np.ndim(inputs) == 2:
             inputs = inputs[:n_steps]
-        for connections in (None, ns.connect(weights, delays)):
+        for connections in (None, ns.connect(weights, delays * model.dt)):  # delays of 1-5 steps
             kwargs = dict(n_neurons=n_neurons, n_steps=n_steps, n_trials=n_trials, seed=seed, connections=connections,
                           record_state=np.arange(n_neurons))
             ours = ns.simulate(model, inputs, **kwargs)
@@ -93,7 +93,7 @@ def run(quick: bool = False, seed: int = SEED, target: str | None = None) -> xr.
             for trial, neuron, step in mismatches[:3]:
                 window = slice(max(step - 2, 0), step + 2)
                 _log.warning(f"mismatch {name} trial {trial} neuron {neuron} step {step}: nsnn_sim u "
-                             f"{ours.state[trial, window, neuron]}, Brian2 v {theirs.state[trial, window, neuron]}")
+                             f"{ours.state[trial, neuron, window]}, Brian2 v {theirs.state[trial, neuron, window]}")
             labels.append(f"{name}{', recurrent' if connections is not None else ''}")
             counts.append((len(a), len(b)))
             mismatched.append(len(mismatches))

@@ -148,29 +148,29 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
         n_spikes = test.sum(axis=(0, 1))
         fits = {}
         for c, family in enumerate(FAMILIES):
-            result = fit.fit_escape(train, x_train, start_model(model, family),
+            result = fit.fit_escape(start_model(model, family), x_train, train,
                                     weights=np.full((n_neurons, 3), 0.3 * gain))
             fits[family] = result
-            held_out = result.log_likelihood(test, x_test)
+            held_out = result.log_likelihood(x_test, test)
             bits_neuron[m, c] = fit.bits_per_spike(held_out, baseline, n_spikes)
             bits[m, c] = fit.bits_per_spike(held_out.sum(), baseline.sum(), n_spikes.sum())
-            rescaled = fit.time_rescaling(result.log_silence(test, x_test), test, seed=seed)
-            ks_statistic[m, c], ks_pvalue[m, c] = rescaled["statistic"], rescaled["pvalue"]
-            ks_curves[m, c] = np.quantile(rescaled["uniform"], np.linspace(0, 1, 101))
+            rescaled = fit.time_rescaling(result.log_silence(x_test, test), test, seed=seed)
+            ks_statistic[m, c], ks_pvalue[m, c] = rescaled.statistic, rescaled.pvalue
+            ks_curves[m, c] = np.quantile(rescaled.uniform, np.linspace(0, 1, 101))
             if family == model.noise:
                 estimate[m] = result.dataset["estimate"].values
                 se[m] = result.dataset["se"].values
                 seconds[m] = result.dataset.attrs["seconds"]
-        glm = fit.fit_poisson_glm(train, x_train, n_history_basis=4, history_steps=20)
-        held_out = glm.log_likelihood(test, x_test)
+        glm = fit.fit_poisson_glm(x_train, train, n_history_basis=4, history_steps=20)
+        held_out = glm.log_likelihood(x_test, test)
         c = CANDIDATES.index("poisson_glm")
         bits_neuron[m, c] = fit.bits_per_spike(held_out, baseline, n_spikes)
         bits[m, c] = fit.bits_per_spike(held_out.sum(), baseline.sum(), n_spikes.sum())
-        for k, log_silence in ((c, glm.log_silence(test, x_test)),
+        for k, log_silence in ((c, glm.log_silence(x_test, test)),
                                (c + 1, np.broadcast_to(np.log1p(-train.mean(axis=(0, 1))), test.shape))):
             rescaled = fit.time_rescaling(log_silence, test, seed=seed)
-            ks_statistic[m, k], ks_pvalue[m, k] = rescaled["statistic"], rescaled["pvalue"]
-            ks_curves[m, k] = np.quantile(rescaled["uniform"], np.linspace(0, 1, 101))
+            ks_statistic[m, k], ks_pvalue[m, k] = rescaled.statistic, rescaled.pvalue
+            ks_curves[m, k] = np.quantile(rescaled.uniform, np.linspace(0, 1, 101))
         truth[m] = _truth(model, weights)
         # the fitted model (true family), simulated with the held-out stimulus, against the recording
         best = fits[model.noise]
@@ -194,7 +194,7 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
         loaded = ns.SpikeTrains.from_neo(recorded.to_neo(), dt=DT)
         train_loaded = loaded.crop(0, n_train * DT)
         model, gain = generating_models()[name]
-        result = fit.fit_escape(train_loaded, x[:n_train], start_model(model, "logistic"),
+        result = fit.fit_escape(start_model(model, "logistic"), x[:n_train], train_loaded,
                                 weights=np.full((n_neurons, 3), 0.3 * gain))
         neo_estimate = result.dataset["estimate"].values
 

@@ -72,7 +72,7 @@ def robustness(network, data, seed: int) -> dict:
     """Test accuracy under each perturbation, at each level."""
     x, y = data.x_test, data.y_test
     gradient = learn.input_gradient(network, x, y, seed=seed, n_samples=1 if network.layers[0].noise == "none" else 4)
-    accuracy = lambda inputs, **kw: learn.evaluate(network, inputs, y, seed=seed, **kw)["accuracy"]  # noqa: E731
+    accuracy = lambda inputs, **kw: learn.evaluate(network, inputs, y, seed=seed, **kw).accuracy  # noqa: E731
     return {
         "deletion": [accuracy(learn.delete_spikes(x, p, seed)) for p in DELETION],
         "insertion": [accuracy(learn.insert_spikes(x, p, seed)) for p in INSERTION],
@@ -148,9 +148,9 @@ def run(quick: bool = False, seed: int = SEED, patterns: int | None = None, epoc
                                   test_targets=data.y_test, progress=False)
             curves[m, s], train_curves[m, s] = history["test_accuracy"].values, history["accuracy"].values
             epoch_time[m, s] = float(history["epoch_time"][1:].mean())  # the first epoch includes compilation
-            learner_accuracy[m, s] = learn.evaluate(network, data.x_test, data.y_test, seed=1000 + s)["accuracy"]
+            learner_accuracy[m, s] = learn.evaluate(network, data.x_test, data.y_test, seed=1000 + s).accuracy
             simulator_accuracy[m, s] = learn.evaluate(network, data.x_test, data.y_test, seed=2000 + s,
-                                                      engine="simulator")["accuracy"]
+                                                      engine="simulator").accuracy
             for kind, values in robustness(network, data, seed=3000 + s).items():
                 perturbed[kind][m, s] = values
             _log.info(f"{name} seed {s}: test accuracy {curves[m, s, -1]:.3f} "

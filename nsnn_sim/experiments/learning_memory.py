@@ -92,8 +92,8 @@ def _train_and_test(model: str, delay: int, seed: int, s: int, sizes: dict) -> t
     network = build_model(model, seed + s)
     history = learn.train(network, x_train, y_train, epochs=sizes["epochs"], batch_size=BATCH_SIZE,
                           optimizer=learn.Adam(LEARNING_RATE), seed=seed + 100 * s, progress=False)
-    learner = learn.evaluate(network, x_test, y_test, seed=seed + 7000 + s)["accuracy"]
-    simulator = learn.evaluate(network, x_test, y_test, seed=seed + 7000 + s, engine="simulator")["accuracy"]
+    learner = learn.evaluate(network, x_test, y_test, seed=seed + 7000 + s).accuracy
+    simulator = learn.evaluate(network, x_test, y_test, seed=seed + 7000 + s, engine="simulator").accuracy
     return learner, simulator, float(history["epoch_time"].values[-1])
 
 

@@ -98,10 +98,10 @@ def _official_model(seed: int, data, epochs: int, seeds: int) -> xr.Dataset:
             curves[v, s] = history["test_accuracy"].values
             epoch_time[v, s] = float(history["epoch_time"][1:].mean())
             ensemble[v, s] = [learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=1000 + s,
-                                             n_ensembles=int(k))["accuracy"] for k in ENSEMBLES]
-            learner = learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=2000 + s)["outputs"]
+                                             n_ensembles=int(k)).accuracy for k in ENSEMBLES]
+            learner = learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=2000 + s).outputs
             simulated = learn.evaluate(network, data.x_test, data.y_test, loss=loss, seed=2000 + s,
-                                       engine="simulator")["outputs"]
+                                       engine="simulator").outputs
             simulator_identical[v, s] = np.array_equal(learner, simulated)
             rate[v, s] = float(learn.forward(network, data.x_test, seed=3000 + s).layers[0].spikes.mean())
             if network.layers[0].noise == "none":

@@ -153,7 +153,7 @@ def _perturbed_accuracy(network, data, kind: str, levels, sizes: dict, seed: int
         x, y = x[:sizes["attack_limit"]], y[:sizes["attack_limit"]]
     result = np.full((len(levels), ENSEMBLES.size), np.nan)
     accuracy = lambda inputs, **kw: [learn.evaluate(network, inputs, y, loss="step_cross_entropy",  # noqa: E731
-                                                    seed=5000 + seed, n_ensembles=int(k), **kw)["accuracy"]
+                                                    seed=5000 + seed, n_ensembles=int(k), **kw).accuracy
                                      for k in ENSEMBLES]
     deterministic = network.layers[0].noise == "none"
     passes = 1 if (deterministic or not kind.endswith("_eot")) else sizes["eot_passes"]

@@ -24,6 +24,8 @@ Examples
 
 from nsnn_sim.fit.basis import filtered_covariates, raised_cosine_basis
 from nsnn_sim.fit.compare import (
+    FamilyComparison,
+    TimeRescaling,
     bits_per_spike,
     compare_families,
     fit_poisson_glm,
@@ -31,8 +33,9 @@ from nsnn_sim.fit.compare import (
     time_rescaling,
 )
 from nsnn_sim.fit.estimate import FitResult, fit_escape, log_likelihood
-from nsnn_sim.fit.gif import GIFFit, fit_gif, gif_log_likelihood, spike_history_kernel
+from nsnn_sim.fit.gif import GIFFit, HistoryKernel, fit_gif, gif_log_likelihood, spike_history_kernel
 
-__all__ = ["fit_escape", "log_likelihood", "FitResult", "bits_per_spike", "homogeneous_log_likelihood",
+__all__ = ["fit_escape", "log_likelihood", "FitResult", "FamilyComparison", "TimeRescaling", "HistoryKernel",
+           "bits_per_spike", "homogeneous_log_likelihood",
            "compare_families", "fit_poisson_glm", "time_rescaling", "raised_cosine_basis", "filtered_covariates",
            "fit_gif", "GIFFit", "gif_log_likelihood", "spike_history_kernel"]

@@ -28,6 +28,7 @@ from __future__ import annotations
 import math
 import warnings
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -39,7 +40,24 @@ from nsnn_sim.fit.problem import covariate_array, dense_spikes
 from nsnn_sim.simulator.noise import names, spec
 
 __all__ = ["homogeneous_log_likelihood", "bits_per_spike", "compare_families", "fit_poisson_glm", "PoissonGLM",
-           "time_rescaling", "rescaled_intervals"]
+           "time_rescaling", "rescaled_intervals", "FamilyComparison", "TimeRescaling"]
+
+
+class FamilyComparison(NamedTuple):
+    """What :func:`compare_families` returns (a named tuple: ``comparison, fits = ...`` unpacks it)."""
+
+    comparison: xr.Dataset  #: held-out log-likelihoods and bits per spike per family and neuron, the best family
+    fits: dict  #: family name -> its :class:`~nsnn_sim.fit.estimate.FitResult`
+
+
+class TimeRescaling(NamedTuple):
+    """What :func:`time_rescaling` returns (a named tuple)."""
+
+    statistic: float  #: the KS statistic of ``1 - exp(-tau)`` against U(0, 1)
+    pvalue: float  #: its p-value (scipy.stats.kstest)
+    n_intervals: int  #: the rescaled intervals
+    uniform: np.ndarray  #: the sorted ``1 - exp(-tau)``, for a KS plot
+    band: float  #: the 95 % KS half-width ``1.36/sqrt(n)``
 
 _LN2 = math.log(2.0)
 
@@ -69,8 +87,8 @@ def bits_per_spike(log_likelihood, baseline_log_likelihood, n_spikes) -> np.ndar
     return (np.asarray(log_likelihood) - np.asarray(baseline_log_likelihood)) / (n_spikes * _LN2)
 
 
-def compare_families(train_spikes, train_inputs, test_spikes, test_inputs, model, families=None,
-                     parameters=("weights", "decay", "scale"), **options) -> tuple[xr.Dataset, dict]:
+def compare_families(model, train_inputs, train_spikes, test_inputs, test_spikes, families=None,
+                     parameters=("weights", "decay", "scale"), **options) -> FamilyComparison:
     """Fit ``model`` with each noise family on the training data and score each on the held-out data.
 
     The initial scale of each family has the interquartile range of ``model``'s noise (so the Cauchy family
@@ -78,10 +96,10 @@ def compare_families(train_spikes, train_inputs, test_spikes, test_inputs, model
 
     Returns
     -------
-    comparison : xarray.Dataset
-        ``log_likelihood`` and ``bits_per_spike`` (family, neuron) on the test data, the population
-        ``bits_per_spike_total`` (family), ``aic_train`` (family, neuron), the best family (attrs).
-    fits : dict of str -> FitResult
+    FamilyComparison
+        ``comparison`` (xarray.Dataset): ``log_likelihood`` and ``bits_per_spike`` (family, neuron) on the test
+        data, the population ``bits_per_spike_total`` (family), ``aic_train`` (family, neuron), the best family
+        (attrs); ``fits``: family name -> FitResult.
     """
     import dataclasses
 
@@ -95,9 +113,9 @@ def compare_families(train_spikes, train_inputs, test_spikes, test_inputs, model
     held_out, aic, fits = [], [], {}
     for family in families:
         start = dataclasses.replace(model, noise=family, **{scale_name: spec(family).scale_for_iqr(iqr)})
-        fitted = fit_escape(train_spikes, train_inputs, start, parameters, **options)
+        fitted = fit_escape(start, train_inputs, train_spikes, parameters, **options)
         fits[family] = fitted
-        held_out.append(fitted.log_likelihood(test_spikes, test_inputs))
+        held_out.append(fitted.log_likelihood(test_inputs, test_spikes))
         aic.append(fitted.dataset["aic"].values)
     held_out = np.array(held_out)
     total = (held_out.sum(axis=1) - baseline.sum()) / (n_spikes.sum() * _LN2)
@@ -110,7 +128,7 @@ def compare_families(train_spikes, train_inputs, test_spikes, test_inputs, model
          "baseline_log_likelihood": ("neuron", baseline, {"units": "nats"})},
         coords={"family": families, "neuron": np.arange(held_out.shape[1])},
         attrs={"best_family": families[int(np.argmax(total))]})
-    return data, fits
+    return FamilyComparison(data, fits)
 
 
 @dataclass
@@ -137,13 +155,13 @@ class PoissonGLM:
         """Features ``(n_trials, n_steps, n_neurons, n_features)``: :meth:`neuron_design` of every neuron."""
         return np.stack([self.neuron_design(spikes[:, :, i], covariates) for i in range(spikes.shape[2])], axis=2)
 
-    def log_likelihood(self, spikes, inputs) -> np.ndarray:
-        """Per-neuron log-likelihood (nats) of (held-out) ``spikes`` and ``inputs``."""
+    def log_likelihood(self, inputs, spikes) -> np.ndarray:
+        """Per-neuron log-likelihood (nats) of (held-out) ``inputs`` and ``spikes``."""
         dense, _ = dense_spikes(spikes)
         covariates = covariate_array(inputs, dense.shape[0], dense.shape[1])
         return _glm_terms(self.coefficients, self.design(dense, covariates), dense)[0]
 
-    def log_silence(self, spikes, inputs) -> np.ndarray:
+    def log_silence(self, inputs, spikes) -> np.ndarray:
         """``log(1 - p[t]) = -lambda[t] dt`` per (trial, step, neuron), for :func:`time_rescaling`."""
         dense, _ = dense_spikes(spikes)
         covariates = covariate_array(inputs, dense.shape[0], dense.shape[1])
@@ -214,7 +232,7 @@ def _fit_glm_neuron(design: np.ndarray, spikes: np.ndarray, start: np.ndarray, m
     raise AssertionError("unreachable")
 
 
-def fit_poisson_glm(spikes, inputs, n_history_basis: int = 4, history_steps: int = 30,
+def fit_poisson_glm(inputs, spikes, n_history_basis: int = 4, history_steps: int = 30,
                     max_iterations: int = 100) -> PoissonGLM:
     """Fit a Poisson GLM with a spike-history filter to each neuron (module docstring).
 
@@ -224,9 +242,9 @@ def fit_poisson_glm(spikes, inputs, n_history_basis: int = 4, history_steps: int
 
     Parameters
     ----------
-    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
     inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
         Covariates (include a constant column for the baseline rate).
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
     n_history_basis, history_steps : int
         The history filter: :func:`~nsnn_sim.fit.basis.raised_cosine_basis` ``(n_history_basis, history_steps)``
         at lags ``1 .. history_steps``.
@@ -303,13 +321,13 @@ def rescaled_intervals(log_silence, spikes, seed: int = 0) -> np.ndarray:
     return np.concatenate(out) if out else np.zeros(0)
 
 
-def time_rescaling(log_silence, spikes, seed: int = 0) -> dict:
+def time_rescaling(log_silence, spikes, seed: int = 0) -> TimeRescaling:
     """Time-rescaling goodness of fit (Brown et al. 2002; module docstring): the KS test of the rescaled
     intervals against Exp(1).
 
     Returns
     -------
-    dict
+    TimeRescaling
         ``statistic``, ``pvalue`` (scipy.stats.kstest of ``1 - exp(-tau)`` against U(0, 1)), ``n_intervals``,
         ``uniform`` (the sorted ``1 - exp(-tau)``, for a KS plot) and ``band`` (the 95 % KS half-width
         ``1.36 / sqrt(n)``).
@@ -319,5 +337,4 @@ def time_rescaling(log_silence, spikes, seed: int = 0) -> dict:
         raise ValueError(f"time_rescaling needs at least 2 spikes, got {tau.size}")
     uniform = np.sort(-np.expm1(-tau))
     test = stats.kstest(uniform, "uniform")
-    return {"statistic": float(test.statistic), "pvalue": float(test.pvalue), "n_intervals": int(tau.size),
-            "uniform": uniform, "band": 1.36 / math.sqrt(tau.size)}
+    return TimeRescaling(float(test.statistic), float(test.pvalue), int(tau.size), uniform, 1.36 / math.sqrt(tau.size))

@@ -18,7 +18,7 @@ Examples
 >>> from nsnn_sim.fit.estimate import log_likelihood
 >>> spikes = np.zeros((1, 200, 1)); spikes[0, ::20, 0] = 1  # (trial, step, neuron)
 >>> model = ns.NSNN(firing="escape", noise="logistic", noise_scale=0.2)
->>> log_likelihood(spikes, np.ones((1, 200, 1)), model, np.array([[0.5]])).round(4)
+>>> log_likelihood(model, np.ones((1, 200, 1)), spikes, np.array([[0.5]])).round(4)
 array([-124.3533])
 """
 
@@ -82,8 +82,8 @@ class FitResult:
         return simulate(self.model, drive, n_neurons=self.weights.shape[0], n_steps=drive.shape[-2],
                         n_trials=n_trials, seed=seed, connections=self.couplings)
 
-    def log_likelihood(self, spikes, inputs) -> np.ndarray:
-        """Per-neuron log-likelihood (nats) of other (held-out) ``spikes`` and ``inputs`` under the fit."""
+    def log_likelihood(self, inputs, spikes) -> np.ndarray:
+        """Per-neuron log-likelihood (nats) of other (held-out) ``inputs`` and ``spikes`` under the fit."""
         dense, _ = dense_spikes(spikes)
         if dense.shape[2] != self.weights.shape[0]:
             raise ValueError(f"spikes has {dense.shape[2]} neurons; the fit has {self.weights.shape[0]}")
@@ -91,7 +91,7 @@ class FitResult:
         theta = self.dataset["estimate"].values
         return self.problem.evaluate(theta, gradient=False, spikes=dense, covariates=covariates)[0]
 
-    def log_silence(self, spikes, inputs) -> np.ndarray:
+    def log_silence(self, inputs, spikes) -> np.ndarray:
         """``log(1 - p[t])`` (trial, step, neuron) of ``spikes`` under the fit, teacher forced (0 while
         refractory): the integrated intensity of :func:`~nsnn_sim.fit.compare.time_rescaling`."""
         dense, _ = dense_spikes(spikes)
@@ -100,7 +100,7 @@ class FitResult:
                                      covariates=covariates, silence=True)[1]
 
 
-def log_likelihood(spikes, inputs, model, weights, couplings=None, gradient: bool = False):
+def log_likelihood(model, inputs, spikes, weights, couplings=None, gradient: bool = False):
     """The exact teacher-forced log-likelihood of ``spikes`` under an escape-noise ``model``.
 
     ``log L = sum_t s[t] log p[t] + (1 - s[t]) log(1 - p[t])``, ``p[t] = F(u_free[t] - theta; scale)``, with the
@@ -108,10 +108,10 @@ def log_likelihood(spikes, inputs, model, weights, couplings=None, gradient: boo
 
     Parameters
     ----------
-    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+    model : NSNN or LIF with ``firing="escape"``
     inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
         Covariates ``x[t]``; neuron ``i`` receives ``weights[i] . x[t]``.
-    model : NSNN or LIF with ``firing="escape"``
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
     weights : array (n_neurons, n_inputs)
     couplings : array (n_neurons, n_neurons), optional
         ``V[post, pre]``, one step of delay.
@@ -170,7 +170,7 @@ def _hessian(problem: Problem, theta: np.ndarray, bounds: list, relative_step: f
     return 0.5 * (hessian + hessian.transpose(0, 2, 1))
 
 
-def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), *, weights=None, couplings=None,
+def fit_escape(model, inputs, spikes, parameters=("weights", "decay", "scale"), *, weights=None, couplings=None,
                input_names=None, max_iterations: int = 1000, tolerance: float = 1e-10,
                hessian_step: float = 1e-4) -> FitResult:
     """Fit an escape-noise NSNN or LIF to observed spike trains by maximum likelihood.
@@ -182,12 +182,14 @@ def fit_escape(spikes, inputs, model, parameters=("weights", "decay", "scale"), 
 
     Parameters
     ----------
-    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+    model : NSNN or LIF with ``firing="escape"`` and any noise family
+        The initial values (and the fixed ones); an LIF needs ``u_rest = u_reset = 0``.
     inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
         Covariates ``x[t]`` (e.g. :func:`~nsnn_sim.fit.basis.filtered_covariates` for a stimulus filter);
         neuron ``i`` receives the current ``w_i . x[t]``.
-    model : NSNN or LIF with ``firing="escape"`` and any noise family
-        The initial values (and the fixed ones); an LIF needs ``u_rest = u_reset = 0``.
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+        The observed spikes: ``(model, inputs, spikes)`` in the order of ``simulate(model, inputs)`` and of
+        ``learn.train(network, inputs, targets)``.
     parameters : tuple of str
         From ``"weights"``, ``"couplings"``, the decay (``"beta"`` for the NSNN, ``"tau"`` for the LIF) and the
         noise scale (``"noise_scale"``, ``"sigma"``); ``"decay"`` and ``"scale"`` stand for the model's names.

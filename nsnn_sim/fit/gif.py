@@ -61,6 +61,7 @@ import math
 import time
 import warnings
 from concurrent.futures import ThreadPoolExecutor
+from typing import NamedTuple
 
 import numba
 import numpy as np
@@ -94,7 +95,14 @@ from nsnn_sim.simulator.neurons import LIF
 from nsnn_sim.simulator.noise import spec
 from nsnn_sim.simulator.state import Adaptation, MovingThreshold
 
-__all__ = ["fit_gif", "GIFFit", "gif_log_likelihood", "spike_history_kernel", "GROUPS"]
+__all__ = ["fit_gif", "GIFFit", "gif_log_likelihood", "spike_history_kernel", "HistoryKernel", "GROUPS"]
+
+
+class HistoryKernel(NamedTuple):
+    """What :func:`spike_history_kernel` returns (a named tuple: ``taus, m = ...`` unpacks it)."""
+
+    taus: np.ndarray  #: the membrane's ``tau``, then each distinct component time constant (increasing), seconds
+    amplitudes: np.ndarray  #: ``m_0`` (of ``alpha^n``), then ``m_c`` of each component time constant
 
 #: The parameter groups of :func:`fit_gif`, in the order of the per-neuron vector.
 GROUPS = ("weights", "adaptation", "moving_threshold", "threshold", "tau", "scale", "rho_0")
@@ -117,7 +125,8 @@ def _component_taus(model, name: str) -> np.ndarray:
 
 def _check_gif_model(model) -> None:
     if not isinstance(model, LIF):
-        raise TypeError(f"model must be an LIF, got {type(model).__name__}")
+        raise TypeError(f"model must be an LIF, got {type(model).__name__} (the fitters take (model, inputs, "
+                        "spikes), in the order of simulate(model, inputs))")
     if model.firing not in RULES:
         raise ValueError(f"model.firing={model.firing!r} has no exact likelihood here; allowed: {tuple(RULES)}")
     if model.firing == "escape" and spec(model.noise).deterministic:
@@ -490,11 +499,11 @@ class GIFFit:
             return np.stack([entry[1] for entry in out], axis=2)
         return np.array([entry[0] for entry in out])
 
-    def log_likelihood(self, spikes, inputs) -> np.ndarray:
-        """Per-neuron log-likelihood (nats) of other (held-out) ``spikes`` and ``inputs`` under the fit."""
+    def log_likelihood(self, inputs, spikes) -> np.ndarray:
+        """Per-neuron log-likelihood (nats) of other (held-out) ``inputs`` and ``spikes`` under the fit."""
         return self._per_neuron(spikes, inputs, False)
 
-    def log_silence(self, spikes, inputs) -> np.ndarray:
+    def log_silence(self, inputs, spikes) -> np.ndarray:
         """``log(1 - p[t])`` (trial, step, neuron), teacher forced (0 while refractory): for
         :func:`~nsnn_sim.fit.time_rescaling`."""
         return self._per_neuron(spikes, inputs, True)
@@ -527,13 +536,13 @@ class GIFFit:
                           coords={"neuron": np.arange(theta.shape[0]), "term": terms})
 
 
-def spike_history_kernel(model, neuron: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def spike_history_kernel(model, neuron: int = 0) -> HistoryKernel:
     """The identifiable combinations of a GIF's spike-history amplitudes (module docstring).
 
-    Returns ``(taus, m)``: ``taus[0]`` is the membrane's ``tau`` and ``m[0] = sum_k c_k b_k`` the amplitude of
-    ``alpha^n``; then, for each distinct component time constant (increasing), ``m_c = sum_{k at c} c_k b_k +
-    sum_{j at c} jump_j``, with ``c_k = -P_k/(e_k - alpha)``. The effect of a spike on ``u - theta_t`` ``n`` steps
-    later, without reset, is ``-sum_c m_c e_c^n + m_0 alpha^n``.
+    Returns :class:`HistoryKernel` ``(taus, m)``: ``taus[0]`` is the membrane's ``tau`` and ``m[0] = sum_k c_k b_k``
+    the amplitude of ``alpha^n``; then, for each distinct component time constant (increasing),
+    ``m_c = sum_{k at c} c_k b_k + sum_{j at c} jump_j``, with ``c_k = -P_k/(e_k - alpha)``. The effect of a spike
+    on ``u - theta_t`` ``n`` steps later, without reset, is ``-sum_c m_c e_c^n + m_0 alpha^n``.
     """
     _check_gif_model(model)
     neuron = whole_number("neuron", neuron, minimum=0)
@@ -554,10 +563,10 @@ def spike_history_kernel(model, neuron: int = 0) -> tuple[np.ndarray, np.ndarray
     amplitudes = [float(np.sum(c * b))]
     for tau_c in distinct:
         amplitudes.append(float(np.sum((c * b)[adaptation_taus == tau_c]) + np.sum(jumps[threshold_taus == tau_c])))
-    return np.concatenate([[tau], distinct]), np.array(amplitudes)
+    return HistoryKernel(np.concatenate([[tau], distinct]), np.array(amplitudes))
 
 
-def gif_log_likelihood(spikes, inputs, model, weights) -> np.ndarray:
+def gif_log_likelihood(model, inputs, spikes, weights) -> np.ndarray:
     """The exact teacher-forced log-likelihood (nats, per neuron) of ``spikes`` under the GIF ``model`` with the
     covariate weights ``weights`` (n_neurons, n_inputs) (:mod:`nsnn_sim.fit.gif_likelihood`)."""
     problem = GIFProblem.build(spikes, inputs, model, weights=weights)
@@ -583,22 +592,24 @@ def _groups(parameters, voltage, model) -> tuple:
     return parameters
 
 
-def fit_gif(spikes, inputs, model, *, voltage=None, parameters=None, weights=None, input_names=None,
+def fit_gif(model, inputs, spikes, *, voltage=None, parameters=None, weights=None, input_names=None,
             max_iterations: int = 1000, tolerance: float = 1e-10, hessian_step: float = 1e-4) -> GIFFit:
     """Fit GIF neurons (the LIF with spike-triggered adaptation and a moving threshold) by maximum likelihood.
 
     Parameters
     ----------
-    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
-    inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
-        Covariates ``x[t]``; neuron ``i`` receives the current ``w_i . x[t]`` (membrane units).
     model : LIF
         ``firing="escape"`` or ``"hazard"``, ``u_rest = u_reset = 0``, ``reset="zero"``, no synapses; its
         ``adaptation`` (``Adaptation(tau_k, 0, b_k)``) and ``moving_threshold`` (``MovingThreshold(tau_j, jump_j)``)
         give the time constants (one number each, fixed) and the initial amplitudes; ``tau``, ``threshold`` and
         the scale the initial (or fixed) values.
+    inputs : array (n_steps, n_inputs) or (n_trials, n_steps, n_inputs)
+        Covariates ``x[t]``; neuron ``i`` receives the current ``w_i . x[t]`` (membrane units).
+    spikes : SpikeTrains or array (n_steps, n_neurons) or (n_trials, n_steps, n_neurons) of 0 and 1
+        The observed spikes: ``(model, inputs, spikes)`` as ``simulate(model, inputs)`` produces them.
     voltage : array, optional
-        The recorded membrane potential (membrane units, the spikes' shape): the two-step fit (module docstring).
+        The recorded membrane potential (membrane units, the dense spikes' shape ``(n_trials, n_steps, n_neurons)``;
+        a recorded ``result.state`` is ``np.swapaxes(result.state, 1, 2)``): the two-step fit (module docstring).
     parameters : tuple of str, optional
         The groups fitted by maximum likelihood on the spikes, from :data:`GROUPS` (``"rho_0"``, fitted as
         ``log_rho_0``, for the hazard rule only); default, from spikes alone, ``weights``, ``adaptation``,

@@ -141,7 +141,8 @@ def _one_neuron(model, i: int, n_neurons: int):
 
 def _check_model(model) -> None:
     if not isinstance(model, (NSNN, LIF)):
-        raise TypeError(f"model must be an NSNN or LIF, got {type(model).__name__}")
+        raise TypeError(f"model must be an NSNN or LIF, got {type(model).__name__} (the fitters take "
+                        "(model, inputs, spikes), in the order of simulate(model, inputs))")
     if model.firing not in RULES:
         raise ValueError(f"model.firing={model.firing!r} has no exact likelihood here; allowed: {tuple(RULES)}")
     if model.firing != "hazard" and spec(model.noise).deterministic:

@@ -106,11 +106,11 @@ class Brian2Model:
                            n_trials=self.n_trials, n_neurons=self.n_neurons, n_steps=self.n_steps)
 
     def state(self) -> np.ndarray | None:
-        """Recorded ``v`` after reset as ``(n_trials, n_steps, n_recorded)``, as nsnn_sim records it."""
+        """Recorded ``v`` after reset as ``(n_trials, n_recorded, n_steps)``, as nsnn_sim records it."""
         if self.state_monitor is None:
             return None
         values = np.asarray(self.state_monitor.v[:])  # (n_trials * n_recorded, n_steps)
-        return values.reshape(self.n_trials, self.recorded.size, -1).transpose(0, 2, 1).copy()
+        return values.reshape(self.n_trials, self.recorded.size, -1)
 
 
 def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_trials: int = 1, seed: int = 0,
@@ -467,7 +467,8 @@ def _synapses(parts: _Parts, group, connections, model, receptor: int):
     """Recurrent connections, block-diagonal over trials, to the target of their receptor
     (:func:`_input_target`; a jump of ``u``: ``v_post += w`` unless refractory)."""
     b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
-    synapses = (connections if isinstance(connections, Connections) else connect(connections)).compile(n_neurons)
+    connections = connections if isinstance(connections, Connections) else connect(connections)
+    synapses = connections.compile(n_neurons, parts.dt)
     pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
     offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
     variable, factor = _input_target(model, receptor, post="_post")

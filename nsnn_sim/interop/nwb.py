@@ -105,7 +105,7 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
         nwbfile.add_unit(spike_times=session_time[bounds[index]:bounds[index + 1]], neuron=index)
     if result.state is not None:
         nwbfile.add_acquisition(pynwb.TimeSeries(
-            name=_STATE, data=np.asarray(result.state).reshape(-1, result.state.shape[-1]),
+            name=_STATE, data=np.swapaxes(result.state, 1, 2).reshape(-1, result.state.shape[1]),  # (time, neuron)
             unit="membrane units (dimensionless, threshold 1)", starting_time=0.0, rate=1.0 / spikes.dt,
             description=f"membrane state u after reset of neurons {metadata['state_neurons']}, trials end to end",
         ))

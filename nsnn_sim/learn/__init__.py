@@ -26,16 +26,16 @@ Examples
 (['loss', 'accuracy', 'test_loss', 'test_accuracy', 'epoch_time'], 2)
 >>> learner = learn.evaluate(network, data.x_test, data.y_test, seed=3)
 >>> simulator = learn.evaluate(network, data.x_test, data.y_test, seed=3, engine="simulator")
->>> learner["accuracy"] == simulator["accuracy"]
+>>> learner.accuracy == simulator.accuracy
 True
 """
 
 from nsnn_sim.learn.backward import backward
 from nsnn_sim.learn.data import RandmanData, TuningTask, randman, tuning_task
-from nsnn_sim.learn.datasets import ClassificationData, digits, load_shd
+from nsnn_sim.learn.datasets import ClassificationData, LabelledInputs, digits, load_shd
 from nsnn_sim.learn.forward import Trace, forward, layer_seed
 from nsnn_sim.learn.gradients import loss_and_gradients
-from nsnn_sim.learn.losses import cross_entropy, mean_squared_error, step_cross_entropy
+from nsnn_sim.learn.losses import LossValue, cross_entropy, mean_squared_error, step_cross_entropy
 from nsnn_sim.learn.network import Network, Readout, SpikingLayer, erf_surrogate_sd
 from nsnn_sim.learn.official import OFFICIAL_NOISE_SCALES, official_layer, official_network
 from nsnn_sim.learn.optimizers import SGD, Adam
@@ -48,9 +48,10 @@ from nsnn_sim.learn.robustness import (
     l2_sphere_attack,
 )
 from nsnn_sim.learn.simulator import SimulatedNetwork, simulate_network
-from nsnn_sim.learn.train import batch_seed, evaluate, train
+from nsnn_sim.learn.train import Evaluation, batch_seed, evaluate, train
 
 __all__ = ["Network", "SpikingLayer", "Readout", "forward", "backward", "Trace", "layer_seed", "train", "evaluate",
+           "Evaluation", "LossValue", "LabelledInputs",
            "batch_seed", "loss_and_gradients", "SGD", "Adam", "cross_entropy", "mean_squared_error",
            "step_cross_entropy", "randman", "RandmanData", "tuning_task", "TuningTask", "simulate_network",
            "SimulatedNetwork", "delete_spikes", "insert_spikes", "gradient_sign_attack", "input_gradient",

@@ -25,13 +25,14 @@ Examples
 from __future__ import annotations
 
 import os
+from typing import NamedTuple
 
 import numpy as np
 
 from nsnn_sim._core.validation import describe, numeric_parameter, seed_value, whole_number
 from nsnn_sim.learn.data import RandmanData
 
-__all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS"]
+__all__ = ["ClassificationData", "digits", "load_shd", "SHD_CHANNELS", "LabelledInputs"]
 
 SHD_CHANNELS = 700
 """Input channels of the Spiking Heidelberg Digits (the cochlea model's 700 fibres)."""
@@ -99,8 +100,15 @@ def _ragged(group, name: str, path) -> list:
     return list(group[name][()])
 
 
+class LabelledInputs(NamedTuple):
+    """What :func:`load_shd` returns (a named tuple: ``inputs, labels = load_shd(...)`` unpacks it)."""
+
+    inputs: np.ndarray  #: ``(n_samples, n_steps, n_channels)`` float64 input spike counts
+    labels: np.ndarray  #: ``(n_samples,)`` int64 class labels
+
+
 def load_shd(path, n_steps: int, dt: float, n_channels: int = SHD_CHANNELS, binary: bool = False,
-             limit: int | None = None) -> tuple[np.ndarray, np.ndarray]:
+             limit: int | None = None) -> LabelledInputs:
     """Bin a Spiking Heidelberg Digits HDF5 file into input spike counts (module docstring).
 
     Parameters
@@ -120,8 +128,8 @@ def load_shd(path, n_steps: int, dt: float, n_channels: int = SHD_CHANNELS, bina
 
     Returns
     -------
-    inputs : ndarray, shape (n_samples, n_steps, n_channels), float64
-    labels : ndarray of int64, shape (n_samples,)
+    LabelledInputs
+        ``inputs`` ``(n_samples, n_steps, n_channels)`` float64 and ``labels`` ``(n_samples,)`` int64.
 
     Raises
     ------
@@ -169,4 +177,4 @@ def load_shd(path, n_steps: int, dt: float, n_channels: int = SHD_CHANNELS, bina
         np.add.at(inputs[sample], (steps[kept], sample_units[kept]), 1.0)
     if binary:
         np.minimum(inputs, 1.0, out=inputs)
-    return inputs, labels[:n_samples]
+    return LabelledInputs(inputs, labels[:n_samples])

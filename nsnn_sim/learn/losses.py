@@ -1,4 +1,4 @@
-"""Losses, each returning ``(loss, gradient)``, and the checks of a loss's name and targets.
+"""Losses, each returning a :class:`LossValue` ``(loss, gradient)``, and the checks of a loss's name and targets.
 
 On the network's outputs ``(batch, n_outputs)``:
 
@@ -29,12 +29,21 @@ Examples
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 import numpy as np
 
 from nsnn_sim._core.validation import finite_array
 
 __all__ = ["cross_entropy", "mean_squared_error", "step_cross_entropy", "softmax", "LOSSES", "STEP_LOSSES",
-           "CLASSIFICATION_LOSSES", "check_loss", "check_targets", "loss_gradients"]
+           "CLASSIFICATION_LOSSES", "check_loss", "check_targets", "loss_gradients", "LossValue"]
+
+
+class LossValue(NamedTuple):
+    """What a loss returns (a named tuple: ``loss, gradient = cross_entropy(...)`` unpacks it)."""
+
+    loss: float  #: the loss
+    gradient: np.ndarray  #: its gradient with respect to the outputs (their shape)
 
 
 def softmax(outputs: np.ndarray) -> np.ndarray:
@@ -43,7 +52,7 @@ def softmax(outputs: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=-1, keepdims=True)
 
 
-def cross_entropy(outputs: np.ndarray, labels) -> tuple[float, np.ndarray]:
+def cross_entropy(outputs: np.ndarray, labels) -> LossValue:
     """Mean cross-entropy of softmax(outputs) against integer ``labels``, and its gradient
     ``(softmax(outputs) - onehot(labels)) / batch``."""
     labels = np.asarray(labels)
@@ -55,10 +64,10 @@ def cross_entropy(outputs: np.ndarray, labels) -> tuple[float, np.ndarray]:
     loss = -np.mean(np.log(np.maximum(probabilities[rows, labels], 1e-300)))
     grad = probabilities.copy()
     grad[rows, labels] -= 1.0
-    return float(loss), grad / n_batch
+    return LossValue(float(loss), grad / n_batch)
 
 
-def step_cross_entropy(step_outputs: np.ndarray, labels) -> tuple[float, np.ndarray]:
+def step_cross_entropy(step_outputs: np.ndarray, labels) -> LossValue:
     """Mean over steps of the cross-entropy of each step's logits ``step_outputs[:, t]`` (shape
     ``(batch, n_steps, n_classes)``), and its gradient ``(softmax(y[b, t]) - onehot) / (batch n_steps)``."""
     step_outputs = finite_array("step_outputs", step_outputs)
@@ -69,16 +78,16 @@ def step_cross_entropy(step_outputs: np.ndarray, labels) -> tuple[float, np.ndar
     if labels.shape != (n_batch,):
         raise ValueError(f"labels must be {n_batch} integers in [0, {n_classes})")
     loss, grad = cross_entropy(step_outputs.reshape(n_batch * n_steps, n_classes), np.repeat(labels, n_steps))
-    return loss, grad.reshape(step_outputs.shape)
+    return LossValue(loss, grad.reshape(step_outputs.shape))
 
 
-def mean_squared_error(outputs: np.ndarray, targets) -> tuple[float, np.ndarray]:
+def mean_squared_error(outputs: np.ndarray, targets) -> LossValue:
     """``mean((outputs - targets)**2)`` and its gradient ``2 (outputs - targets) / outputs.size``."""
     targets = finite_array("targets", targets)
     if targets.shape != np.shape(outputs):
         raise ValueError(f"targets has shape {targets.shape}; expected the outputs' {outputs.shape}")
     error = outputs - targets
-    return float(np.mean(error**2)), 2.0 * error / error.size
+    return LossValue(float(np.mean(error**2)), 2.0 * error / error.size)
 
 
 LOSSES = {"cross_entropy": cross_entropy, "mse": mean_squared_error}

@@ -16,7 +16,7 @@ and, with ``recurrent=True``, whose recurrent spikes arrive one step later as th
 the same step ``t``, as every layer sees the input); ``layer_delay=1`` (the default, this package's
 original convention) adds one step of synaptic delay between layers. Both run unchanged in
 :func:`nsnn_sim.simulate`: layer ``l`` is a ``simulate`` call with ``inputs = I_l`` and
-``connections = connect(V_l, delay=1)`` (:mod:`nsnn_sim.learn.simulator`).
+``connections = connect(V_l)`` (a delay of one step) (:mod:`nsnn_sim.learn.simulator`).
 
 Layers with more state (:class:`SpikingLayer` ``alpha_syn``, ``threshold_decay``, ``threshold_jump``) are the
 simulator's NSNN with a synaptic trace and an adaptive threshold

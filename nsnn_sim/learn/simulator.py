@@ -4,7 +4,7 @@ Layer ``l`` becomes one ``simulate`` call: the model ``network.layer_model(l)`` 
 :class:`nsnn_sim.NSNN` with the learned per-neuron ``beta`` and ``threshold``), the current
 ``inputs = W_l x`` (layer 0) or ``W_l s_{l-1}[t - layer_delay]`` (the spikes simulated for the layer
 below, at the same step for ``layer_delay = 0``, one step later for ``1``), recurrent weights
-``connect(V_l, delay=1)`` and the seed ``layer_seed(seed, l)``. Trial ``b``
+``connect(V_l)`` (a delay of one step) and the seed ``layer_seed(seed, l)``. Trial ``b``
 is sample ``b``. These are the learner's own conventions (:mod:`nsnn_sim.learn.forward`), so with the
 same seed the simulator reproduces the learner's forward pass spike for spike; the readout is then
 computed from the simulated spikes by the same function.
@@ -85,7 +85,7 @@ def simulate_network(network, inputs, seed: int = 0, membrane_noise: float = 0.0
     for index, layer in enumerate(network.layers):
         _, current, _ = layer_current(network, index, presynaptic, seed, membrane_noise)
         receptor = SYNAPSE_RECEPTOR if layer.synaptic else None
-        connections = connect(network.parameters[f"{index}.V"], delay=1, receptor=receptor) if layer.recurrent else None
+        connections = connect(network.parameters[f"{index}.V"], receptor=receptor) if layer.recurrent else None
         result = simulate(network.layer_model(index), inputs=current, n_neurons=layer.n_neurons, n_steps=n_steps,
                           n_trials=n_trials, seed=layer_seed(seed, index), connections=connections,
                           n_threads=n_threads)

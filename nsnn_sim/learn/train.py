@@ -21,6 +21,7 @@ True
 from __future__ import annotations
 
 import time
+from typing import NamedTuple
 
 import numpy as np
 import xarray as xr
@@ -36,7 +37,7 @@ from nsnn_sim.learn.optimizers import Adam
 from nsnn_sim.learn.simulator import simulate_network
 from nsnn_sim.simulator import rng
 
-__all__ = ["train", "evaluate", "batch_seed"]
+__all__ = ["train", "evaluate", "batch_seed", "Evaluation"]
 
 _log = get_logger(__name__)
 
@@ -52,9 +53,18 @@ def batch_seed(seed: int, epoch: int, batch: int, purpose: int = TRAINING) -> in
     return int(rng.stream_key(seed, epoch, batch, purpose)) >> 1
 
 
+class Evaluation(NamedTuple):
+    """What :func:`evaluate` returns (a named tuple)."""
+
+    loss: float  #: the loss of the (ensemble-averaged) outputs
+    accuracy: float  #: the fraction of samples whose argmax is the label (NaN for ``"mse"``)
+    outputs: np.ndarray  #: ``(n_samples, n_outputs)``, averaged over the ensemble
+    n_ensembles: int  #: the noisy passes averaged
+
+
 def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 0, batch_size: int = 256,
              mean_field: bool = False, membrane_noise: float = 0.0, engine: str = "learner",
-             n_ensembles: int = 1, spike_hook=None) -> dict:
+             n_ensembles: int = 1, spike_hook=None) -> Evaluation:
     """Loss and (for classification) accuracy of ``network`` on a dataset, without training.
 
     Noisy pass ``k`` (``0 <= k < n_ensembles``) of batch ``j`` uses the noise seed
@@ -69,8 +79,8 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
 
     Returns
     -------
-    dict
-        ``{"loss", "accuracy" (NaN for "mse"), "outputs" (averaged over the ensemble), "n_ensembles"}``.
+    Evaluation
+        ``loss``, ``accuracy`` (NaN for "mse"), ``outputs`` (averaged over the ensemble), ``n_ensembles``.
     """
     if engine not in ("learner", "simulator"):
         raise ValueError(f"engine={engine!r} is not allowed; allowed: ('learner', 'simulator')")
@@ -109,7 +119,7 @@ def evaluate(network, inputs, targets, loss: str = "cross_entropy", seed: int = 
         step_outputs /= n_ensembles
     value, _, _ = loss_gradients(loss, outputs, step_outputs, targets)
     accuracy = float(np.mean(outputs.argmax(axis=1) == targets)) if loss in CLASSIFICATION_LOSSES else float("nan")
-    return {"loss": value, "accuracy": accuracy, "outputs": outputs, "n_ensembles": n_ensembles}
+    return Evaluation(value, accuracy, outputs, n_ensembles)
 
 
 def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 10, batch_size: int = 32,
@@ -187,7 +197,7 @@ def train(network, inputs, targets, loss: str = "cross_entropy", epochs: int = 1
         history["accuracy"][epoch] = correct / inputs.shape[0] if loss in CLASSIFICATION_LOSSES else np.nan
         if has_test:
             result = evaluate(network, test_inputs, test_targets, loss=loss, seed=seed, mean_field=mean_field)
-            history["test_loss"][epoch], history["test_accuracy"][epoch] = result["loss"], result["accuracy"]
+            history["test_loss"][epoch], history["test_accuracy"][epoch] = result.loss, result.accuracy
         summary = {"loss": f"{history['loss'][epoch]:.4g}", "s/epoch": f"{history['epoch_time'][epoch]:.2f}"}
         if has_test and loss in CLASSIFICATION_LOSSES:
             summary["test_acc"] = f"{history['test_accuracy'][epoch]:.3f}"

@@ -63,7 +63,7 @@ from nsnn_sim.simulator.network import (
     prepare_inputs,
 )
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_step, rule_codes
-from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.results import SimulationResult, state_from_kernel
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
 
@@ -577,8 +577,8 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     seed : int
         Integer in [0, 2**63): the result depends only on (model, inputs, connections, seed).
     connections : Connections, array or scipy.sparse matrix, optional
-        Recurrent weights ``W[post, pre]``; a bare matrix means a delay of 1 step
-        (:func:`nsnn_sim.connect` sets other delays).
+        Recurrent weights ``W[post, pre]``; a bare matrix means a delay of one step (``model.dt``);
+        :func:`nsnn_sim.connect` sets other delays, in seconds.
     record_state : array of int, optional
         Indices of the neurons whose ``u`` (after reset) is recorded at every step.
     initial_state : float or array, optional
@@ -604,7 +604,8 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     Returns
     -------
     SimulationResult
-        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_steps, n_recorded)`` or None. With
+        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_recorded, n_steps)`` (the axis order of
+        spike counts, :data:`nsnn_sim.simulator.results.STATE_DIMS`) or None. With
         ``client``, ``run_time`` and ``compile_time`` are the sums over the tasks (worker-seconds, not the
         wall-clock time of the call).
     """
@@ -649,7 +650,7 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
                          n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
     return SimulationResult(
         spikes=spikes,
-        state=state if run.recorded.size else None,
+        state=state_from_kernel(state) if run.recorded.size else None,
         state_neurons=run.recorded,
         model=model,
         seed=seed,
@@ -708,7 +709,8 @@ def _compiled(model, inputs, connections, record_state, initial_state, n_neurons
     compiled = model.compile(n_neurons)
     return _Compiled(compiled, prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt),
                      initial_membrane(compiled, initial_state, n_neurons, n_trials),
-                     _compile_connections(connections, n_neurons), _recorded_neurons(record_state, n_neurons),
+                     _compile_connections(connections, n_neurons, model.dt),
+                     _recorded_neurons(record_state, n_neurons),
                      _receptor_indices(model, inputs, connections))
 
 
@@ -896,12 +898,13 @@ def _blocks(n_neurons: int, n_trials: int, n_threads: int) -> list[tuple[int, in
     return [(int(a), int(b)) for a, b in zip(edges[:-1], edges[1:]) if b > a]
 
 
-def _compile_connections(connections, n_neurons):
+def _compile_connections(connections, n_neurons, dt):
+    """The kernels' synapses of ``connections`` (a bare matrix: delays of one step), delays in steps of ``dt``."""
     if connections is None:
         return None
     if not isinstance(connections, Connections):
         connections = connect(connections)
-    return connections.compile(n_neurons)
+    return connections.compile(n_neurons, dt)
 
 
 def _describe_connections(synapses, n_neurons) -> str:

@@ -11,8 +11,12 @@
   by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
   Brian2's ``PoissonInput``.
 * :func:`connect` ``(weights, delay)``: recurrent weights ``W[post, pre]`` (dense array or
-  ``scipy.sparse``), and a synaptic delay in steps (``>= 1``, scalar or per synapse). A spike of
-  ``pre`` at step ``t`` adds ``W[post, pre]`` to ``u[post]`` at step ``t + delay``.
+  ``scipy.sparse``), and a synaptic delay in seconds (a time with units accepted; scalar or per synapse;
+  default one step of the model's ``dt``), a whole number ``d = delay/dt >= 1`` of steps
+  (:func:`nsnn_sim._core.timesteps.seconds_to_steps`: a delay off the grid is refused, naming the nearest
+  whole-step values). A spike of ``pre`` at step ``t`` adds ``W[post, pre]`` to ``u[post]`` at step ``t + d``.
+  The delay becomes steps when :func:`nsnn_sim.simulate` knows ``dt``; a plain number of a second or more
+  warns (:class:`nsnn_sim._core.units.UnitWarning`), as it is likely meant in milliseconds or steps.
 
 Examples
 --------
@@ -21,10 +25,12 @@ Examples
 >>> drive = poisson_input(rate=20.0, weight=0.1, n_sources=50)
 >>> drive
 PoissonInput(rate=array(20.), weight=array(0.1), n_sources=50, receptor=None)
->>> connections = connect(np.array([[0.0, 0.5], [-0.5, 0.0]]), delay=2)
+>>> connections = connect(np.array([[0.0, 0.5], [-0.5, 0.0]]), delay=2e-4)
 >>> connections
 Connections(weights=array([[ 0. ,  0.5],
-       [-0.5,  0. ]]), delay=2, receptor=None)
+       [-0.5,  0. ]]), delay=0.0002, receptor=None)
+>>> connections.compile(2, dt=1e-4).delay  # two steps of 0.1 ms
+array([2, 2])
 """
 
 from __future__ import annotations
@@ -37,6 +43,8 @@ import scipy.sparse as sp
 from numba import njit
 
 from nsnn_sim._core.messages import warn_at_caller
+from nsnn_sim._core.timesteps import seconds_to_steps
+from nsnn_sim._core.units import has_units, warn_read_as_seconds
 from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, si_value, whole_number
 
 __all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
@@ -94,15 +102,18 @@ def receptor_name(name: str, value) -> str | None:
 
 @dataclass(frozen=True, eq=False)
 class Connections:
-    """Recurrent connections: ``weights[post, pre]`` (dense or scipy.sparse) and ``delay`` in steps.
+    """Recurrent connections: ``weights[post, pre]`` (dense or scipy.sparse) and ``delay`` in seconds.
 
-    ``delay`` is an integer >= 1 for all synapses, or per synapse: an integer array shaped like dense
-    ``weights``, or a sparse matrix with the sparsity pattern of sparse ``weights``. Duplicate
-    (post, pre) entries of sparse ``weights`` are one synapse with the summed weight.
+    ``delay`` is ``None`` (one step of the model's ``dt``, the shortest delay), a time > 0 for all synapses,
+    or per synapse: an array of times shaped like dense ``weights``, or a sparse matrix with the sparsity
+    pattern of sparse ``weights`` (plain seconds). A time with units (Brian2 ``2*ms``, ``quantities``) is
+    converted to seconds; a plain number of 1 s or more warns (module docstring). :meth:`compile` turns the
+    delays into whole steps of ``dt`` (off the grid: ``ValueError``). Duplicate (post, pre) entries of sparse
+    ``weights`` are one synapse with the summed weight.
     """
 
     weights: object
-    delay: object = 1
+    delay: object = None
     receptor: str | None = None
 
     def __post_init__(self):
@@ -118,36 +129,39 @@ class Connections:
         if weights.ndim != 2:
             raise ValueError(f"weights must be 2-D (n_post, n_pre), got shape {weights.shape}")
         object.__setattr__(self, "weights", weights)
-        if np.isscalar(self.delay) or np.ndim(self.delay) == 0:
-            _check_delay_values(np.asarray(self.delay))
-            object.__setattr__(self, "delay", int(self.delay))
+        plain = not has_units(self.delay)
+        object.__setattr__(self, "delay", _delay_seconds(self.delay))
         if sp.issparse(weights):
             coo = weights.tocoo()
             post, pre, weight = coo.row, coo.col, coo.data
         else:
             post, pre = np.nonzero(weights)
             weight = weights[post, pre]
-        # the synapse list (validated now, before any simulation): post, pre, weight, delay
-        object.__setattr__(self, "_synapses", (post, pre, weight, self._synapse_delays(post, pre)))
+        # the synapse list (validated now, before any simulation): post, pre, weight, delay (seconds)
+        delays = self._synapse_delays(post, pre)
+        if delays is not None:
+            _check_synapse_delays(delays, plain)
+        object.__setattr__(self, "_synapses", (post, pre, weight, delays))
 
     @classmethod
-    def from_synapses(cls, shape: tuple[int, int], post, pre, weight, delay, receptors=(None,),
+    def from_synapses(cls, shape: tuple[int, int], post, pre, weight, delay_steps, dt: float, receptors=(None,),
                       receptor_index=None) -> "Connections":
         """Connections given synapse by synapse, as :class:`nsnn_sim.simulator.populations.Network` builds them.
 
-        ``post``, ``pre`` (int arrays), ``weight`` (float) and ``delay`` (whole steps >= 1) hold one entry per
-        synapse; synapse ``s`` targets the receptor ``receptors[receptor_index[s]]`` (by default all target
-        ``receptors[0]``). Synapses are kept as given: two synapses of one (post, pre) pair stay two (multapses),
-        each with its own weight, delay and receptor. ``weights`` is then the sparse (CSC) matrix of the summed
-        weights (for inspection), ``delay`` the per-synapse array and ``receptor`` the tuple ``receptors``. The
-        arguments are trusted (the network checked them); nothing is validated here.
+        ``post``, ``pre`` (int arrays), ``weight`` (float) and ``delay_steps`` (whole steps >= 1 of ``dt``
+        seconds) hold one entry per synapse; synapse ``s`` targets the receptor ``receptors[receptor_index[s]]``
+        (by default all target ``receptors[0]``). Synapses are kept as given: two synapses of one (post, pre) pair
+        stay two (multapses), each with its own weight, delay and receptor. ``weights`` is then the sparse (CSC)
+        matrix of the summed weights (for inspection), ``delay`` the per-synapse delays in seconds
+        (``delay_steps*dt``) and ``receptor`` the tuple ``receptors``. The arguments are trusted (the network
+        checked them); nothing is validated here.
         """
         post, pre = np.asarray(post, dtype=np.int64), np.asarray(pre, dtype=np.int64)
         index = np.zeros(post.size, dtype=np.int64) if receptor_index is None else np.asarray(receptor_index)
         # stored in the order compile() uses (by pre, then post; stable), so receptor_codes() follows it too
         order = synapse_order(post, pre, max(shape))
         post, pre, index = post[order], pre[order], index[order]
-        weight, delay = np.asarray(weight, dtype=np.float64)[order], np.asarray(delay, dtype=np.int64)[order]
+        weight, steps = np.asarray(weight, dtype=np.float64)[order], np.asarray(delay_steps, dtype=np.int64)[order]
         connections = object.__new__(cls)
         # sorted by pre, then post: the column-compressed form of W[post, pre] as it stands (no sort)
         columns = np.zeros(shape[1] + 1, dtype=np.int64)
@@ -155,9 +169,10 @@ class Connections:
         weights = sp.csc_matrix((weight, post, columns), shape=shape)
         weights.sum_duplicates()
         object.__setattr__(connections, "weights", weights)
-        object.__setattr__(connections, "delay", delay)
+        object.__setattr__(connections, "delay", steps * dt)
         object.__setattr__(connections, "receptor", tuple(receptors))
-        object.__setattr__(connections, "_synapses", (post, pre, weight, delay))
+        object.__setattr__(connections, "_synapses", (post, pre, weight, steps * dt))
+        object.__setattr__(connections, "_steps", (dt, steps))  # what compile(dt) would compute, kept
         object.__setattr__(connections, "_receptor_index", index)
         object.__setattr__(connections, "_sorted", True)
         return connections
@@ -173,14 +188,17 @@ class Connections:
     def shape(self) -> tuple[int, int]:
         return self.weights.shape
 
-    def compile(self, n_neurons: int) -> "CompiledConnections":
-        """Synapses sorted by presynaptic neuron (CSR of ``W.T``), with per-synapse delays."""
+    def compile(self, n_neurons: int, dt: float) -> "CompiledConnections":
+        """Synapses sorted by presynaptic neuron (CSR of ``W.T``), with per-synapse delays in whole steps of
+        ``dt`` (:func:`delay_steps`)."""
         if self.weights.shape != (n_neurons, n_neurons):
             raise ValueError(
                 f"weights has shape {self.weights.shape}; a recurrent weight matrix W[post, pre] "
                 f"must have shape (n_neurons, n_neurons) = ({n_neurons}, {n_neurons})"
             )
-        post, pre, weight, delay = self._synapses
+        post, pre, weight, seconds = self._synapses
+        cached = getattr(self, "_steps", None)
+        delay = cached[1] if cached is not None and cached[0] == dt else delay_steps(seconds, dt, post.size)
         if not getattr(self, "_sorted", False):  # from_synapses stores them sorted already
             order = synapse_order(post, pre, n_neurons)
             post, pre, weight, delay = post[order], pre[order], weight[order], delay[order]
@@ -195,9 +213,10 @@ class Connections:
             min_delay=int(delay.min()) if delay.size else 1,
         )
 
-    def _synapse_delays(self, post, pre) -> np.ndarray:
-        if isinstance(self.delay, int):
-            return np.full(post.size, self.delay, dtype=np.int64)
+    def _synapse_delays(self, post, pre) -> np.ndarray | float | None:
+        """The delay of every synapse in seconds (an array), or the one delay of all of them (None or a float)."""
+        if self.delay is None or np.ndim(self.delay) == 0:
+            return self.delay
         if sp.issparse(self.weights):
             if not sp.issparse(self.delay) or self.delay.shape != self.weights.shape:
                 raise ValueError(
@@ -219,8 +238,7 @@ class Connections:
                     f"weights {self.weights.shape}"
                 )
             values = delay[post, pre]
-        _check_delay_values(values)
-        return values.astype(np.int64)
+        return values
 
 
 def synapse_order(post: np.ndarray, pre: np.ndarray, n_neurons: int) -> np.ndarray:
@@ -248,21 +266,55 @@ def _counting_sort(keys, n_keys, order):
 
 MAX_DELAY = 2**31 - 1
 
-
-def _check_delay_values(values: np.ndarray) -> None:
-    if values.dtype.kind == "b" or values.dtype.kind not in "iuf":
-        raise TypeError(f"delay must be an integer number of steps, got dtype {values.dtype}")
-    if not np.all(np.isfinite(values)) or np.any(values != np.round(values)):
-        raise ValueError(f"delay={describe(values)} must be a whole number of steps")
-    if np.any(values < 1):
-        raise ValueError(f"delay must be >= 1 step, got minimum {describe(values.min())}")
-    if np.any(values > MAX_DELAY):
-        raise ValueError(f"delay must be <= {MAX_DELAY} steps, got maximum {describe(values.max())}")
+#: a plain-number delay of this many seconds or more warns: likely meant in milliseconds (or in steps, the unit
+#: ``connect(delay=)`` took in earlier versions)
+UNLIKELY_DELAY = 1.0
 
 
-def connect(weights, delay=1, receptor: str | None = None) -> Connections:
-    """Recurrent connections ``W[post, pre]`` with ``delay`` steps to ``receptor`` (see :class:`Connections`
-    and :class:`PoissonInput` for what ``receptor`` means)."""
+def _delay_seconds(delay):
+    """``delay`` of :class:`Connections` as numbers of seconds: None, a float, a float64 array or a float sparse
+    matrix. ``TypeError``/``ValueError`` naming ``delay`` for values that are not finite real times."""
+    if delay is None:
+        return None
+    what = "a time in seconds or an array of them"
+    if sp.issparse(delay):
+        finite_array("delay", delay.data, what)  # the one rule: no complex, bool or string entries
+        return delay.astype(np.float64)  # its format kept: duplicate entries are refused later, not summed
+    delay = finite_array("delay", si_value("delay", delay, "s"), what)
+    return float(delay) if delay.ndim == 0 else delay
+
+
+def _check_synapse_delays(values, plain: bool) -> None:
+    """``ValueError`` unless every synapse's delay is > 0 s; a warning if a plain-number delay is >= 1 s."""
+    if np.size(values) and np.min(values) <= 0:
+        raise ValueError(f"delay={describe(np.min(values))} s must be > 0: a spike arrives one step later at the "
+                         "soonest (delay=None: one step of dt)")
+    if plain and np.size(values) and np.max(values) >= UNLIKELY_DELAY:
+        warn_read_as_seconds("delay", values, "; a delay of k steps is k*dt seconds (delay=None: one step)")
+
+
+def delay_steps(seconds, dt: float, n_synapses: int, off_grid: str = "refuse") -> np.ndarray:
+    """Delays in seconds as whole steps of ``dt``, one per synapse: ``None`` is one step; otherwise
+    :func:`nsnn_sim._core.timesteps.seconds_to_steps` (``off_grid="refuse"``: a delay off the grid raises
+    ``ValueError`` naming the nearest whole-step values; ``"nearest"`` rounds). ``ValueError`` unless every delay
+    is at least one step (to 1e-9 relative) and at most :data:`MAX_DELAY` steps."""
+    if seconds is None or n_synapses == 0:
+        return np.ones(n_synapses, dtype=np.int64)
+    values = np.asarray(seconds, dtype=np.float64)
+    if not np.all(values / dt >= 1.0 - 1e-9):
+        raise ValueError(f"delay={describe(np.min(values))} s is shorter than one step dt={dt!r} s: delays must be "
+                         ">= dt (a spike arrives one step later at the soonest)")
+    if np.max(values) / dt > MAX_DELAY:
+        raise ValueError(f"delay={describe(np.max(values))} s is more than {MAX_DELAY} steps of dt={dt!r} s")
+    if values.ndim and off_grid == "refuse":  # the message names the delay farthest from the grid, not the range
+        seconds_to_steps("delay", values[np.argmax(np.abs(values / dt - np.rint(values / dt)))], dt)
+    steps = seconds_to_steps("delay", values, dt, off_grid=off_grid)
+    return np.broadcast_to(np.asarray(steps, dtype=np.int64), (n_synapses,))
+
+
+def connect(weights, delay=None, receptor: str | None = None) -> Connections:
+    """Recurrent connections ``W[post, pre]`` with ``delay`` seconds (default: one step of the model's ``dt``)
+    to ``receptor`` (see :class:`Connections` for ``delay`` and :class:`PoissonInput` for ``receptor``)."""
     return Connections(weights, delay, receptor)
 
 

@@ -60,7 +60,7 @@ from numba import njit
 
 from nsnn_sim._core.messages import warn_at_caller
 from nsnn_sim._core.timesteps import seconds_to_steps
-from nsnn_sim._core.units import UnitWarning, has_units
+from nsnn_sim._core.units import UnitWarning, has_units, warn_read_as_seconds
 from nsnn_sim._core.validation import describe, numeric_parameter, per_neuron, si_value
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator.noise import GAUSSIAN, NONE, below_cdf, cdf, ppf
@@ -763,11 +763,9 @@ def _warn_unlikely_seconds(model, plain: list) -> None:
     :data:`_UNLIKELY_SECONDS` exceeded, or a step ``dt >= tau``. Names the assumption and the fix."""
     warned = set()
     for name in plain:
-        value = np.max(getattr(model, name))
-        if value > _UNLIKELY_SECONDS[name]:
+        if np.max(getattr(model, name)) > _UNLIKELY_SECONDS[name]:
             warned.add(name)
-            warn_at_caller(f"{name}={describe(getattr(model, name))} is read as seconds ({value:g} s); if you meant "
-                           f"milliseconds, write {value:g}e-3 or {value:g}*ms", UnitWarning)
+            warn_read_as_seconds(name, getattr(model, name))
     if "dt" in plain and not warned and model.dt >= np.min(model.tau):
         warn_at_caller(f"dt={model.dt!r} s is not shorter than tau={describe(model.tau)} s: times are in seconds "
                        f"(dt=0.1e-3 or 0.1*ms for a tenth of a millisecond)", UnitWarning)

@@ -61,13 +61,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from nsnn_sim._core.timesteps import seconds_to_steps
 from nsnn_sim._core.validation import describe, finite_array, seed_value, si_value, whole_number
 from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
 from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
 from nsnn_sim.simulator.engine import simulate
-from nsnn_sim.simulator.network import MAX_DELAY, Connections, receptor_name
-from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.network import Connections, delay_steps, receptor_name
+from nsnn_sim.simulator.results import SimulationResult, state_array
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Network", "BuiltNetwork", "NetworkResult"]
@@ -219,7 +218,8 @@ class Network:
                           np.full(post.size, receptors.index(projection.receptor))))
         n_neurons = sum(item.size for item in self._populations.values())
         post, pre, weight, delay, index = (np.concatenate(column) for column in zip(*parts))
-        return Connections.from_synapses((n_neurons, n_neurons), post, pre, weight, delay, tuple(receptors), index)
+        return Connections.from_synapses((n_neurons, n_neurons), post, pre, weight, delay, dt, tuple(receptors),
+                                         index)
 
     def simulate(self, *, n_steps: int, n_trials: int = 1, seed: int = 0, record_spikes=None, record_state=None,
                  state_every: int = 1, initial_state=None, n_threads: int | None = None,
@@ -308,17 +308,10 @@ def _values(value, generator, post: np.ndarray, pre: np.ndarray) -> np.ndarray:
 
 
 def _delay_steps(delay, dt: float):
-    """Delays in seconds -> whole steps, the nearest (:func:`nsnn_sim._core.timesteps.seconds_to_steps`,
-    ``off_grid="nearest"``: drawn delays are rarely whole steps); an array keeps its shape. ``ValueError`` unless
-    every delay is at least one step (to 1e-9 relative) and below :data:`MAX_DELAY` steps."""
-    steps = np.asarray(delay, dtype=np.float64) / dt
-    if steps.size and not np.all(steps >= 1.0 - 1e-9):
-        raise ValueError(f"delay={describe(np.min(delay))} s is shorter than one step dt={dt!r} s: delays must be "
-                         ">= dt (a spike arrives one step later at the soonest)")
-    if steps.size and np.max(steps) > MAX_DELAY:
-        raise ValueError(f"delay={describe(np.max(delay))} s is more than {MAX_DELAY} steps of dt={dt!r} s")
-    return np.asarray(seconds_to_steps("delay", np.asarray(delay, dtype=np.float64), dt, off_grid="nearest"),
-                      dtype=np.int64)
+    """Delays in seconds -> whole steps, the nearest (:func:`nsnn_sim.simulator.network.delay_steps`,
+    ``off_grid="nearest"``: drawn delays are rarely whole steps); an array keeps its shape."""
+    delay = np.asarray(delay, dtype=np.float64)
+    return delay_steps(delay.reshape(-1), dt, delay.size, off_grid="nearest").reshape(delay.shape)
 
 
 def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
@@ -346,7 +339,7 @@ def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
 class NetworkResult:
     """What :meth:`Network.simulate` returns: the run (``result``: global neuron ids, the spikes of the recorded
     populations only, no state), each population's spike count at every step, and the recorded state at every
-    ``state_every``-th step (``state_values[:, j, c]`` is ``u`` of neuron ``state_neurons[c]`` at step
+    ``state_every``-th step (``state_values[:, c, j]`` is ``u`` of neuron ``state_neurons[c]`` at step
     ``j*state_every``)."""
 
     result: SimulationResult
@@ -354,7 +347,7 @@ class NetworkResult:
     offsets: np.ndarray
     recorded_spikes: tuple
     spike_counts: np.ndarray  # (n_populations, n_trials, n_steps) int64: spikes per step of each population
-    state_values: np.ndarray | None  # (n_trials, ceil(n_steps/state_every), n_recorded)
+    state_values: np.ndarray | None  # (n_trials, n_recorded, ceil(n_steps/state_every))
     state_neurons: np.ndarray  # global ids of the recorded neurons, one per column of state_values
     state_every: int
 
@@ -368,7 +361,7 @@ class NetworkResult:
         keep = np.isin(population, [built.names.index(name) for name in kept])
         spikes = SpikeTrains(spikes.trial[keep], spikes.neuron[keep], spikes.step[keep], spikes.dt, spikes.n_trials,
                              spikes.n_neurons, spikes.n_steps, assume_sorted=True)
-        state = result.state[:, ::state_every, :].copy() if result.state is not None else None
+        state = result.state[:, :, ::state_every].copy() if result.state is not None else None
         run = SimulationResult(spikes, None, np.zeros(0, dtype=np.int64), result.model, result.seed,
                                result.inputs_description, result.connections_description, result.run_time,
                                result.compile_time)
@@ -409,16 +402,12 @@ class NetworkResult:
                             attrs={"long_name": "population rate", "units": "Hz"})
 
     def state(self, name: str) -> xr.DataArray:
-        """``(trial, time, neuron)``: ``u`` after reset of population ``name``'s recorded neurons (local ids),
-        at steps ``0, k, 2k, ...`` (``k = state_every``)."""
+        """``(trial, neuron, time)`` (:data:`~nsnn_sim.simulator.results.STATE_DIMS`): ``u`` after reset of
+        population ``name``'s recorded neurons (local ids), at steps ``0, k, 2k, ...`` (``k = state_every``)."""
         start, stop = self._span(name)
         columns = np.flatnonzero((self.state_neurons >= start) & (self.state_neurons < stop))
         if not columns.size:
             raise ValueError(f"population={name!r}: no state was recorded for it (record_state)")
         spikes = self.result.spikes
         steps = np.arange(0, spikes.n_steps, self.state_every)
-        return xr.DataArray(self.state_values[:, :, columns], dims=("trial", "time", "neuron"),
-                            coords={"trial": np.arange(spikes.n_trials),
-                                    "time": ("time", steps * spikes.dt, {"units": "s"}),
-                                    "neuron": self.state_neurons[columns] - start},
-                            attrs={"long_name": "membrane state after reset", "units": "membrane units"})
+        return state_array(self.state_values[:, columns, :], self.state_neurons[columns] - start, spikes.dt, steps)

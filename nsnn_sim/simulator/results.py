@@ -3,6 +3,13 @@
 Files are netCDF-4 (through h5netcdf) with checksums; ``SimulationResult.to_netcdf`` and :func:`load`
 round-trip spikes, recorded state, the model and the provenance exactly. A file is written whole or not at all
 (:mod:`nsnn_sim._core.atomic`), and :func:`load` refuses the temporary file an unfinished write leaves.
+
+Axis order: every recorded output of a run has the dims ``(trial, neuron, time)`` (:data:`STATE_DIMS`), as
+:meth:`SpikeTrains.counts <nsnn_sim.spikes.SpikeTrains.counts>` and ``SpikeTrains.shape`` do: the recorded state
+``SimulationResult.state`` ``(n_trials, n_recorded, n_steps)``, its DataArray (:func:`state_array`, the one place
+that builds it), :meth:`NetworkResult.state <nsnn_sim.simulator.populations.NetworkResult.state>`. Inputs keep
+the layout ``(n_trials, n_steps, n_neurons)`` (one row of neurons per step, as the kernels read them), as do the
+dense arrays that are inputs to something else (``SpikeTrains.to_dense``, the learner's and fitter's arrays).
 """
 
 from __future__ import annotations
@@ -18,7 +25,26 @@ from nsnn_sim._core.checksums import add_checksums, open_checked
 from nsnn_sim._core.version import provenance
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["SimulationResult", "load"]
+__all__ = ["SimulationResult", "load", "STATE_DIMS", "state_array", "state_from_kernel"]
+
+#: the dims of recorded state, as of spike counts
+STATE_DIMS = ("trial", "neuron", "time")
+
+
+def state_from_kernel(buffer: np.ndarray) -> np.ndarray:
+    """The ``(n_trials, n_recorded, n_steps)`` recorded state of the ``(n_trials, n_steps, n_recorded)`` buffer the
+    kernels fill one step at a time: a transposed view (nothing is copied)."""
+    return buffer.transpose(0, 2, 1)
+
+
+def state_array(values: np.ndarray, neurons, dt: float, steps=None, name: str = "u") -> xr.DataArray:
+    """Recorded state as a DataArray of dims :data:`STATE_DIMS`: ``values[k, c, j]`` is variable ``name`` of neuron
+    ``neurons[c]`` in trial ``k`` at step ``steps[j]`` (default ``0, 1, ...``), time ``steps[j]*dt`` seconds."""
+    steps = np.arange(values.shape[2]) if steps is None else np.asarray(steps)
+    return xr.DataArray(values, dims=STATE_DIMS, name=name,
+                        coords={"trial": np.arange(values.shape[0]), "neuron": np.asarray(neurons),
+                                "time": ("time", steps * dt, {"units": "s"})},
+                        attrs={"long_name": "membrane state after reset", "units": "membrane units"})
 
 
 @dataclass(frozen=True, eq=False)
@@ -26,7 +52,7 @@ class SimulationResult:
     """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state, provenance."""
 
     spikes: SpikeTrains
-    state: np.ndarray | None  # (n_trials, n_steps, n_recorded) membrane u after reset
+    state: np.ndarray | None  # (n_trials, n_recorded, n_steps) membrane u after reset (STATE_DIMS)
     state_neurons: np.ndarray  # indices of the recorded neurons
     model: object
     seed: int
@@ -57,16 +83,11 @@ class SimulationResult:
         return attrs
 
     def to_xarray(self) -> xr.Dataset:
-        """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
+        """Dataset with the spike events (dim ``spike``), ``u`` (``trial, neuron, time``) if recorded,
         and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
         dataset = self.spikes.to_xarray()
         if self.state is not None:
-            time = np.arange(self.spikes.n_steps) * self.spikes.dt
-            dataset["u"] = xr.DataArray(
-                self.state, dims=("trial", "time", "neuron"),
-                coords={"trial": np.arange(self.spikes.n_trials), "time": ("time", time, {"units": "s"}),
-                        "neuron": self.state_neurons},
-                attrs={"long_name": "membrane state after reset", "units": "membrane units"})
+            dataset["u"] = state_array(self.state, self.state_neurons, self.spikes.dt)
         dataset.attrs.update(self.provenance_attrs())
         return dataset
 
@@ -109,7 +130,8 @@ class SimulationResult:
         has_state = "u" in dataset
         return cls(
             spikes=SpikeTrains.from_xarray(dataset),
-            state=dataset["u"].values if has_state else None,
+            # by name: older files hold u as (trial, time, neuron)
+            state=dataset["u"].transpose(*STATE_DIMS).values if has_state else None,
             state_neurons=dataset["neuron"].values.astype(np.int64) if has_state else np.zeros(0, np.int64),
             model=model_from_json(dataset.attrs["model_json"]),
             seed=int(dataset.attrs["seed"]),

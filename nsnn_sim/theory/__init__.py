@@ -19,6 +19,9 @@ Examples
 
 from nsnn_sim.theory.adaptation import adapted_rate
 from nsnn_sim.theory.lif import (
+    OUParameters,
+    RenewalStatistics,
+    TrainStatistics,
     bernoulli_train,
     euler_equivalent_ou,
     euler_rate,
@@ -28,9 +31,9 @@ from nsnn_sim.theory.lif import (
     noise_free_rate,
     siegert_rate,
 )
-from nsnn_sim.theory.network import brunel_input, brunel_rate
+from nsnn_sim.theory.network import BrunelInput, brunel_input, brunel_rate
 from nsnn_sim.theory.synaptic import coloured_noise_shift, fourcaud_brunel_rate
 
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
            "euler_equivalent_ou", "euler_rate", "fourcaud_brunel_rate", "coloured_noise_shift", "adapted_rate",
-           "brunel_input", "brunel_rate"]
+           "brunel_input", "brunel_rate", "RenewalStatistics", "TrainStatistics", "OUParameters", "BrunelInput"]

@@ -24,6 +24,7 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy import integrate, optimize, special
@@ -31,7 +32,30 @@ from scipy import integrate, optimize, special
 from nsnn_sim._core.validation import describe, numeric_parameter, with_units
 
 __all__ = ["siegert_rate", "isi_cv", "noise_free_rate", "bernoulli_train", "grid_threshold_shift", "hazard_renewal",
-           "euler_equivalent_ou", "euler_rate"]
+           "euler_equivalent_ou", "euler_rate", "RenewalStatistics", "TrainStatistics", "OUParameters"]
+
+
+class RenewalStatistics(NamedTuple):
+    """What :func:`hazard_renewal` returns (a named tuple: ``rate, cv, mean_isi = ...`` unpacks it)."""
+
+    rate: float  #: stationary rate ``1/E[ISI]``, Hz (0 if the neuron never fires)
+    cv: float  #: ISI coefficient of variation ``SD[ISI]/E[ISI]`` (NaN if it never fires)
+    mean_isi: float  #: ``E[ISI]``, seconds (inf if it never fires)
+
+
+class TrainStatistics(NamedTuple):
+    """What :func:`bernoulli_train` returns (a named tuple)."""
+
+    rate: float  #: Hz
+    cv: float  #: ISI coefficient of variation
+    fano: float  #: Fano factor of the counts in any window
+
+
+class OUParameters(NamedTuple):
+    """What :func:`euler_equivalent_ou` returns (a named tuple: ``tau, sigma = ...`` unpacks it)."""
+
+    tau: float  #: the equivalent OU's time constant, seconds
+    sigma: float  #: its stationary SD, membrane units
 
 # -zeta(1/2)/sqrt(2*pi): mean overshoot of a Gaussian random walk over a far boundary, in units of
 # the step SD (Siegmund 1979, corrected diffusion approximation)
@@ -140,8 +164,8 @@ def grid_threshold_shift(sigma: float, dt: float, tau: float = 10e-3) -> float:
 
 
 @with_units(tau="s", dt="s")
-def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, float]:
-    """``(tau', sigma')`` of the OU process whose exact step is the Euler-Maruyama step of ``LIF(tau, sigma)``.
+def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> OUParameters:
+    """``OUParameters(tau', sigma')``: the OU process whose exact step is the Euler step of ``LIF(tau, sigma)``.
 
     Euler: ``u <- (1 - dt/tau)*u + (dt/tau)*(u_rest + I) + sigma*sqrt(2*dt/tau)*N``. The exact step of an
     OU with ``tau'``, ``sigma'`` is ``u <- a*u + (1 - a)*(u_rest + I) + sigma'*sqrt(1 - a^2)*N``,
@@ -154,7 +178,7 @@ def euler_equivalent_ou(tau: float, sigma: float, dt: float) -> tuple[float, flo
     if not (tau > 0 and sigma >= 0 and 0 < dt < tau):
         raise ValueError(f"need tau > 0, sigma >= 0 and 0 < dt < tau; got tau={describe(tau)}, "
                          f"sigma={describe(sigma)}, dt={describe(dt)}")
-    return -dt / math.log1p(-dt / tau), sigma / math.sqrt(1.0 - dt / (2.0 * tau))
+    return OUParameters(-dt / math.log1p(-dt / tau), sigma / math.sqrt(1.0 - dt / (2.0 * tau)))
 
 
 @with_units(dt="s", tau="s", tau_ref="s")
@@ -180,18 +204,18 @@ def euler_rate(mu: float, sigma: float, dt: float, tau: float = 10e-3, threshold
 
 
 @with_units(dt="s")
-def bernoulli_train(probability: float, dt: float = 1.0) -> dict:
+def bernoulli_train(probability: float, dt: float = 1.0) -> TrainStatistics:
     """Statistics of a train with an independent Bernoulli(p) spike in every step of ``dt`` s.
 
     This is escape firing at a clamped potential with reset to the same potential: ISIs are
     geometric, ``rate = p/dt``, ``CV = sqrt(1 - p)``, and the Fano factor of counts in any window
-    is ``1 - p``.
+    is ``1 - p``: :class:`TrainStatistics` ``(rate, cv, fano)``.
     """
     if not 0.0 < probability <= 1.0:
         raise ValueError(f"probability={describe(probability)} must be in (0, 1]")
     if dt <= 0:
         raise ValueError(f"dt={describe(dt)} must be > 0")
-    return {"rate": probability / dt, "cv": math.sqrt(1.0 - probability), "fano": 1.0 - probability}
+    return TrainStatistics(probability / dt, math.sqrt(1.0 - probability), 1.0 - probability)
 
 
 _EULER_GAMMA = 0.5772156649015329
@@ -215,7 +239,7 @@ def _ein(y: float) -> float:
 @with_units(rho_0="Hz", tau="s", tau_ref="s", dt="s")
 def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, threshold: float = 1.0,
                    u_reset: float = 0.0, tau_ref: float = 0.0, u_rest: float = 0.0, dt: float | None = None,
-                   method: str = "exact", refractory: str = "clamp") -> dict:
+                   method: str = "exact", refractory: str = "clamp") -> RenewalStatistics:
     """Stationary rate (Hz) and ISI CV of ``LIF(firing="hazard")`` with constant input ``mu``.
 
     After a spike the noise-free membrane follows ``u(s) = u_inf + (u_reset - u_inf)*exp(-s/tau)``,
@@ -242,8 +266,8 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
 
     Returns
     -------
-    dict
-        ``{"rate": Hz, "cv": ..., "mean_isi": s}``.
+    RenewalStatistics
+        ``rate`` (Hz), ``cv``, ``mean_isi`` (s).
     """
     _check(tau=tau, tau_ref=tau_ref, mu=mu, threshold=threshold, u_reset=u_reset, u_rest=u_rest)
     numeric_parameter("rho_0", rho_0, lower=0.0, lower_open=True)
@@ -276,8 +300,8 @@ def hazard_renewal(mu: float, rho_0: float, delta_u: float, tau: float = 10e-3, 
         mean_isi = (n_dead + mean_steps) * dt
         variance = (second_steps - mean_steps * mean_steps) * dt * dt
     if not math.isfinite(mean_isi):
-        return {"rate": 0.0, "cv": math.nan, "mean_isi": math.inf}
-    return {"rate": 1.0 / mean_isi, "cv": math.sqrt(max(variance, 0.0)) / mean_isi, "mean_isi": mean_isi}
+        return RenewalStatistics(0.0, math.nan, math.inf)
+    return RenewalStatistics(1.0 / mean_isi, math.sqrt(max(variance, 0.0)) / mean_isi, mean_isi)
 
 
 def _scaled_e1(z: float) -> float:

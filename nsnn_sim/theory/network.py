@@ -33,6 +33,7 @@ Examples
 from __future__ import annotations
 
 import math
+from typing import NamedTuple
 
 import numpy as np
 from scipy import optimize
@@ -40,7 +41,14 @@ from scipy import optimize
 from nsnn_sim._core.validation import describe, numeric_parameter
 from nsnn_sim.theory.lif import _check, noise_free_rate, siegert_rate
 
-__all__ = ["brunel_input", "brunel_rate"]
+__all__ = ["brunel_input", "brunel_rate", "BrunelInput"]
+
+
+class BrunelInput(NamedTuple):
+    """What :func:`brunel_input` returns (a named tuple: ``mu, sigma_b = ...`` unpacks it)."""
+
+    mu: float  #: the mean input, membrane units
+    sigma_b: float  #: Brunel's noise amplitude ``sigma_B = sqrt(2)*sigma``, membrane units
 
 _SCAN_POINTS = 400  # rates scanned for sign changes of nu - phi(nu) before each root is refined
 
@@ -54,7 +62,7 @@ def _check_network(g, eta, j, c_e, c_i) -> None:
 
 
 def brunel_input(nu: float, g: float, eta: float, j: float = 0.1, c_e: float = 1000, c_i: float = 250,
-                 tau: float = 20e-3, threshold: float = 20.0) -> tuple[float, float]:
+                 tau: float = 20e-3, threshold: float = 20.0) -> BrunelInput:
     """The mean input ``mu`` and Brunel's noise amplitude ``sigma_B`` (membrane units) at the population rate
     ``nu`` (Hz), module docstring: ``mu = C_E J tau (nu_ext + nu (1 - g gamma))``,
     ``sigma_B^2 = J^2 C_E tau (nu_ext + nu (1 + g^2 gamma))``, ``gamma = C_I/C_E``, ``nu_ext = eta theta/(J C_E tau)``.
@@ -67,7 +75,7 @@ def brunel_input(nu: float, g: float, eta: float, j: float = 0.1, c_e: float = 1
     nu_ext = eta * threshold / (j * c_e * tau)
     mu = c_e * j * tau * (nu_ext + nu * (1.0 - g * gamma))
     sigma_b = j * math.sqrt(c_e * tau * (nu_ext + nu * (1.0 + g * g * gamma)))
-    return mu, sigma_b
+    return BrunelInput(mu, sigma_b)
 
 
 def brunel_rate(g: float, eta: float, j: float = 0.1, c_e: float = 1000, c_i: float = 250, tau: float = 20e-3,
