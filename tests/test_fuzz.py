@@ -122,6 +122,20 @@ NOT_USER_FACING = {
     "nsnn_sim.simulator.connectivity.Distribution": "the base class of the distributions (no arguments)",
     "nsnn_sim.simulator.connectivity.one_to_one": "no arguments (its sizes are checked by Network.connect)",
     "nsnn_sim.simulator.connectivity.all_to_all": "no arguments",
+    "nsnn_sim.simulator.results.state_array": "builds the recorded state's DataArray from a result's checked arrays",
+    "nsnn_sim.simulator.results.state_from_kernel": "a view of the kernels' state buffer",
+    # named results (NamedTuple), built by the functions that return them
+    "nsnn_sim.analysis._common.Estimate": "built by stats.stationary_rate, spectral.spectral_snr, ...",
+    "nsnn_sim.fit.compare.FamilyComparison": "built by compare_families",
+    "nsnn_sim.fit.compare.TimeRescaling": "built by time_rescaling",
+    "nsnn_sim.fit.gif.HistoryKernel": "built by spike_history_kernel",
+    "nsnn_sim.learn.datasets.LabelledInputs": "built by load_shd",
+    "nsnn_sim.learn.losses.LossValue": "built by the losses",
+    "nsnn_sim.learn.train.Evaluation": "built by evaluate",
+    "nsnn_sim.theory.lif.OUParameters": "built by euler_equivalent_ou",
+    "nsnn_sim.theory.lif.RenewalStatistics": "built by hazard_renewal",
+    "nsnn_sim.theory.lif.TrainStatistics": "built by bernoulli_train",
+    "nsnn_sim.theory.network.BrunelInput": "built by brunel_input",
 }
 
 

@@ -85,7 +85,7 @@ def test_result_to_xarray_has_named_dims_and_provenance():
     model = ns.LIF(sigma=np.linspace(0.3, 0.5, 5), tau_ref=1e-3)
     result = ns.simulate(model, 0.9, n_neurons=5, n_steps=300, n_trials=2, seed=12, record_state=[1, 3])
     dataset = result.to_xarray()
-    assert dataset["u"].dims == ("trial", "time", "neuron")
+    assert dataset["u"].dims == ("trial", "neuron", "time")  # the axis order of spike counts
     np.testing.assert_array_equal(dataset["neuron"].values, [1, 3])
     assert dataset["time"].attrs["units"] == "s"
     assert dataset.sizes["spike"] == len(result.spikes)

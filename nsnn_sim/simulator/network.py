@@ -285,12 +285,18 @@ def _delay_seconds(delay):
 
 
 def _check_synapse_delays(values, plain: bool) -> None:
-    """``ValueError`` unless every synapse's delay is > 0 s; a warning if a plain-number delay is >= 1 s."""
+    """``ValueError`` unless every synapse's delay is > 0 s; :func:`warn_unlikely_delay` if ``plain``."""
     if np.size(values) and np.min(values) <= 0:
         raise ValueError(f"delay={describe(np.min(values))} s must be > 0: a spike arrives one step later at the "
                          "soonest (delay=None: one step of dt)")
-    if plain and np.size(values) and np.max(values) >= UNLIKELY_DELAY:
-        warn_read_as_seconds("delay", values, "; a delay of k steps is k*dt seconds (delay=None: one step)")
+    if plain:
+        warn_unlikely_delay(values)
+
+
+def warn_unlikely_delay(seconds) -> None:
+    """The :class:`~nsnn_sim._core.units.UnitWarning` of a plain-number delay of :data:`UNLIKELY_DELAY` or more."""
+    if np.size(seconds) and np.max(seconds) >= UNLIKELY_DELAY:
+        warn_read_as_seconds("delay", seconds, "; a delay of k steps is k*dt seconds (delay=None: one step)")
 
 
 def delay_steps(seconds, dt: float, n_synapses: int, off_grid: str = "refuse") -> np.ndarray:

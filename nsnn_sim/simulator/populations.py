@@ -25,8 +25,9 @@ Projections
     time with units accepted) are each a constant, an array ``(n_post, n_pre)`` read at every synapse's pair,
     an array with one value per synapse when the rule fixes their number (in the rule's order), or a seeded
     :func:`~nsnn_sim.simulator.connectivity.normal` / :func:`~nsnn_sim.simulator.connectivity.uniform`
-    distribution. A delay ``d`` becomes ``round(d/dt)`` steps (nearest integer) and must be at least one step
-    (``d >= dt``, to 1e-9 relative). ``receptor`` names the target model's receptor (``"delta"``: a jump of
+    distribution. A given delay ``d`` must be a whole number ``d/dt`` of steps (as in :func:`nsnn_sim.connect`),
+    a drawn one becomes ``round(d/dt)`` steps (nearest integer); each must be at least one step (``d >= dt``, to
+    1e-9 relative). ``receptor`` names the target model's receptor (``"delta"``: a jump of
     ``u``; ``None``: its only synapse, or ``"delta"`` for a model without synapses).
 
 Seeds
@@ -61,11 +62,12 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
+from nsnn_sim._core.units import has_units
 from nsnn_sim._core.validation import describe, finite_array, seed_value, si_value, whole_number
 from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
 from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
 from nsnn_sim.simulator.engine import simulate
-from nsnn_sim.simulator.network import Connections, delay_steps, receptor_name
+from nsnn_sim.simulator.network import Connections, delay_steps, receptor_name, warn_unlikely_delay
 from nsnn_sim.simulator.results import SimulationResult, state_array
 from nsnn_sim.spikes import SpikeTrains
 
@@ -173,8 +175,11 @@ class Network:
         weight = _per_synapse("weight", weight, rule, n_pre, n_post)
         dt = target_model.dt
         delay = dt if delay is None else delay
-        delay = delay if isinstance(delay, Distribution) else _delay_steps(
-            _per_synapse("delay", si_value("delay", delay, "s"), rule, n_pre, n_post), dt)
+        if not isinstance(delay, Distribution):
+            seconds = _per_synapse("delay", si_value("delay", delay, "s"), rule, n_pre, n_post)
+            if not has_units(delay):
+                warn_unlikely_delay(seconds)
+            delay = _delay_steps(seconds, dt, off_grid="refuse")
         self._projections.append(_Projection(source, target, rule, weight, delay,
                                              _receptor(receptor, target_model, target)))
         self._built = None
@@ -210,7 +215,7 @@ class Network:
             weight = _values(projection.weight, generator, post, pre)
             delay = projection.delay
             if isinstance(delay, Distribution):
-                delay = _delay_steps(delay.draw(generator, post.size), dt)
+                delay = _delay_steps(delay.draw(generator, post.size), dt, off_grid="nearest")
             if projection.receptor not in receptors:
                 receptors.append(projection.receptor)
             parts.append((post + self.neurons(projection.target).start, pre + self.neurons(projection.source).start,
@@ -307,11 +312,12 @@ def _values(value, generator, post: np.ndarray, pre: np.ndarray) -> np.ndarray:
     return np.broadcast_to(value, post.shape)
 
 
-def _delay_steps(delay, dt: float):
-    """Delays in seconds -> whole steps, the nearest (:func:`nsnn_sim.simulator.network.delay_steps`,
-    ``off_grid="nearest"``: drawn delays are rarely whole steps); an array keeps its shape."""
+def _delay_steps(delay, dt: float, off_grid: str):
+    """Delays in seconds -> whole steps (:func:`nsnn_sim.simulator.network.delay_steps`): given ones must lie on
+    the grid (``off_grid="refuse"``), drawn ones take the nearest step (``"nearest"``: they are rarely whole
+    steps); an array keeps its shape."""
     delay = np.asarray(delay, dtype=np.float64)
-    return delay_steps(delay.reshape(-1), dt, delay.size, off_grid="nearest").reshape(delay.shape)
+    return delay_steps(delay.reshape(-1), dt, delay.size, off_grid=off_grid).reshape(delay.shape)
 
 
 def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
