@@ -128,7 +128,7 @@ def neuron_constants(p, i):
             p.refractory_steps[i], p.hazard_rate[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def hazard_probability(constants, u):
     """Spike probability of one step of ``firing="hazard"``: ``1 - exp(-rho_0*dt*exp((u - theta)/delta_u))``."""
     return -math.expm1(-constants[7] * math.exp((u - constants[4]) / constants[3]))
@@ -161,7 +161,7 @@ def reset_membrane(constants, codes, u, spike):
     return u - (threshold - u_reset) * spike
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
     """An inverse-Gaussian ``IG(mean, shape)`` variate from one standard normal and one uniform
     (Michael, Schucany & Haas 1976), in a cancellation-free form: with ``w = mean*N^2/(2*shape)``,
@@ -177,7 +177,7 @@ def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
     return mean / x * mean
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def substep_crossing(constants, u_previous, u, drive, step, key_bridge):
     """Did the Ornstein-Uhlenbeck path cross ``theta`` in this step, and ``u`` at the step's end if so.
 
