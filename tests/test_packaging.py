@@ -203,7 +203,7 @@ def test_the_installed_wheel_reproduces_an_experiment_in_an_empty_folder(tmp_pat
 def test_progress_bar_on_request_silent_otherwise_and_results_unchanged(capsys, monkeypatch):
     from nsnn_sim._core.progress import progress_enabled
 
-    model = ns.LIF(sigma=0.5)
+    model = ns.LIF(sigma=0.5, method="euler")
     quiet = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=False)
     assert capsys.readouterr().err == ""
     shown = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=True, n_threads=2)
