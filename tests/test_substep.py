@@ -140,7 +140,7 @@ def test_euler_rate_error_is_the_predicted_one(mu, sigma, tau_ref):
 
 
 def test_the_default_lif_is_exact_with_the_substep_crossing_and_euler_is_one_argument_away():
-    default, chosen = ns.LIF(method="euler"), ns.LIF(method="exact", threshold_crossing="substep")
+    default, chosen = ns.LIF(), ns.LIF(method="exact", threshold_crossing="substep")
     assert (default.method, default.threshold_crossing, default.crossing) == ("exact", "auto", "substep")
     for name, value in default.compile(3)._asdict().items():  # the same neuron, array for array
         np.testing.assert_array_equal(value, getattr(chosen.compile(3), name), err_msg=name)
@@ -149,20 +149,17 @@ def test_the_default_lif_is_exact_with_the_substep_crossing_and_euler_is_one_arg
     for name, value in brian2_like.compile(3)._asdict().items():
         np.testing.assert_array_equal(value, getattr(old.compile(3), name), err_msg=name)
     # "auto" falls back to the grid wherever the sub-step rule does not apply, and an explicit rule is kept
-    for model in (ns.LIF(noise="none", method="euler"), ns.LIF(firing="escape", noise="logistic", method="euler"),
-                  ns.LIF(firing="hazard", method="euler"),
-                  ns.LIF(tau_syn=5e-3, method="euler"), ns.LIF(refractory="integrate",
-                                                               method="euler"), ns.LIF(threshold_crossing="grid",
-                                                                                       method="euler")):
+    for model in (ns.LIF(noise="none"), ns.LIF(firing="escape", noise="logistic"), ns.LIF(firing="hazard"),
+                  ns.LIF(tau_syn=5e-3), ns.LIF(refractory="integrate"), ns.LIF(threshold_crossing="grid")):
         assert model.crossing == "grid", model
-    assert ns.LIF(threshold_crossing="bridge", method="euler").crossing == "bridge"
+    assert ns.LIF(threshold_crossing="bridge").crossing == "bridge"
 
 
 def test_the_brian2_bridge_refuses_the_default_and_names_the_euler_configuration():
     from nsnn_sim.interop.brian2 import run_brian2
 
     with pytest.raises(ValueError, match="method='euler'"):
-        run_brian2(ns.LIF(method="euler"), 0.9, 2, 10)
+        run_brian2(ns.LIF(), 0.9, 2, 10)
 
 
 def test_input_arriving_in_the_step_of_a_substep_crossing_sets_the_crossing_time_and_is_lost_with_the_reset():
@@ -171,7 +168,7 @@ def test_input_arriving_in_the_step_of_a_substep_crossing_sets_the_crossing_time
     integrates the rest of the step from u_reset with the step's current, so the jump itself is not carried
     past the reset. A huge jump moves the crossing to the start of the step: the state after it is the reset
     value integrated over the whole step, whatever the jump's size."""
-    model = ns.LIF(tau=10e-3, sigma=0.3, dt=1e-4, method="euler")
+    model = ns.LIF(tau=10e-3, sigma=0.3, dt=1e-4)
     ends = {}
     for jump in (2.0, 1e6, 2e6):  # each takes u from 0 over the threshold 1 in the first step
         drive = ns.poisson_input(1e4, jump, 1)  # one source firing with probability 1 in every step
