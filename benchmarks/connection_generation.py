@@ -49,10 +49,11 @@ def nsnn_sim_row(n: int, rule: str, repeats: int) -> dict:
     import nsnn_sim as ns
 
     connection_rule = ns.pairwise_bernoulli(0.1) if rule == "pairwise_bernoulli" else ns.fixed_indegree(n // 10)
-    ns.Network().add("A", ns.LIF(), 10).connect("A", "A", ns.all_to_all(), weight=0.1).build()  # loads the sort
+    ns.Network().add("A", ns.LIF(method="euler"), 10).connect("A", "A", ns.all_to_all(),
+                                                              weight=0.1).build()  # loads the sort
     times, synapses = [], 0
     for repeat in range(repeats):
-        network = ns.Network(seed=1 + repeat).add("A", ns.LIF(), n).add("B", ns.LIF(), n)
+        network = ns.Network(seed=1 + repeat).add("A", ns.LIF(method="euler"), n).add("B", ns.LIF(method="euler"), n)
         network.connect("A", "B", connection_rule, weight=0.1, delay=1.5e-3)
         start = time.perf_counter()
         built = network.build()

@@ -65,7 +65,7 @@ def floor(n_keys: int, n_counters: int, engine_neurons: int, engine_steps: int, 
             draw_all(keys, n_counters, which)
             times.append(time.perf_counter() - start)
         out[f"floor_{name}_ns"] = min(times) * 1e9 / (n_keys * n_counters)
-    model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4)
+    model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, method="euler")
     ns.simulate(model, 0.9, n_neurons=10, n_steps=10, seed=0)
     for threads in (1, 2):
         times = [ns.simulate(model, 0.9, n_neurons=engine_neurons, n_steps=engine_steps, seed=1,
@@ -83,7 +83,7 @@ def first_call(scratch: str) -> dict:
     import nsnn_sim as ns
 
     imported = time.perf_counter()
-    ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=100, n_steps=1000, seed=0)
+    ns.simulate(ns.LIF(sigma=0.5, method="euler"), 0.9, n_neurons=100, n_steps=1000, seed=0)
     done = time.perf_counter()
     return {"import_s": imported - start, "first_simulate_s": done - imported,
             "import_and_first_simulate_s": done - start}
@@ -93,7 +93,8 @@ def memory(n_neurons: int, n_steps: int, scratch: str) -> dict:
     """Peak resident memory of a process that simulates the LIF and holds its spikes."""
     import nsnn_sim as ns
 
-    result = ns.simulate(ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9, n_neurons=n_neurons, n_steps=n_steps, seed=1)
+    result = ns.simulate(ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, method="euler"), 0.9, n_neurons=n_neurons,
+                         n_steps=n_steps, seed=1)
     spikes = result.spikes
     return {"memory_neurons": n_neurons, "memory_steps": n_steps, "memory_spikes": len(spikes),
             "spike_bytes": spikes.trial.nbytes + spikes.neuron.nbytes + spikes.step.nbytes,

@@ -41,7 +41,7 @@ def _model(kind: str):
     import nsnn_sim as ns
 
     if kind == "lif":
-        return ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4), 0.9
+        return ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, method="euler"), 0.9
     return ns.NSNN(noise="logistic", noise_scale=0.1, firing="escape", dt=1e-3), 0.32
 
 

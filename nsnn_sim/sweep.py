@@ -291,7 +291,7 @@ def lif_statistics(mu: float, sigma: float, seed: int, tau: float = 10e-3, n_neu
     from nsnn_sim.simulator.engine import simulate
     from nsnn_sim.simulator.neurons import LIF
 
-    model = LIF(tau=tau, sigma=sigma, dt=dt, threshold_crossing="bridge")
+    model = LIF(tau=tau, sigma=sigma, dt=dt, threshold_crossing="bridge", method="euler")
     spikes = simulate(model, mu, n_neurons=n_neurons, n_steps=int(round(duration / dt)), seed=seed,
                       n_threads=1).spikes.crop(0.05)
     rates = stats.firing_rates(spikes)

@@ -38,7 +38,7 @@ def _result(seed: int, n_steps: int = 2000, n_neurons: int = 60) -> SimulationRe
     generator = np.random.default_rng(seed)
     spikes = SpikeTrains([0, 0], [0, 1], [3, 7 + seed], dt=1e-4, n_trials=1, n_neurons=n_neurons, n_steps=n_steps)
     return SimulationResult(spikes, generator.random((1, n_steps, n_neurons)), np.arange(n_neurons),
-                            ns.LIF(), seed)
+                            ns.LIF(method="euler"), seed)
 
 
 def _to_netcdf(path: Path, seed: int):

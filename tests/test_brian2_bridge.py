@@ -35,8 +35,8 @@ def _assert_identical(model, inputs, n_steps, connections=None, target="cython")
 
 
 @pytest.mark.parametrize("model, inputs, n_steps", [
-    (ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 3000),
-    (ns.LIF(sigma=0.4, tau_ref=1e-3, threshold_crossing="bridge", reset="subtract"), 0.85, 3000),
+    (ns.LIF(sigma=0.4, tau_ref=1e-3, method="euler"), 0.85, 3000),
+    (ns.LIF(sigma=0.4, tau_ref=1e-3, threshold_crossing="bridge", reset="subtract", method="euler"), 0.85, 3000),
     (ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape"), SINE, 400),
     (ns.NSNN(noise="triangular", noise_scale=0.6, firing="reference", reset="subtract"), SINE, 400),
 ])
@@ -62,12 +62,12 @@ def test_substep_reset_is_refused_by_the_bridge():
 
 
 def test_cpp_standalone_is_identical_too():
-    model = ns.LIF(sigma=0.4, tau_ref=1e-3)
+    model = ns.LIF(sigma=0.4, tau_ref=1e-3, method="euler")
     _assert_identical(model, 0.85, 2000, ns.connect(WEIGHTS, DELAYS * model.dt), target="cpp_standalone")
 
 
 @pytest.mark.parametrize("model, inputs, n_neurons, n_steps, renewal, time_varying", [
-    (ns.LIF(sigma=0.5, tau_ref=1e-3), 0.9, 300, 10_000, True, False),
+    (ns.LIF(sigma=0.5, tau_ref=1e-3, method="euler"), 0.9, 300, 10_000, True, False),
     (ns.NSNN(noise="logistic", noise_scale=0.2, firing="escape"), 0.4, 400, 1000, True, False),
     (ns.NSNN(noise="uniform", noise_scale=0.4, firing="reference", reset="subtract"),
      0.4 + 0.15 * np.sin(np.arange(1000) / 40.0)[:, None] * np.ones((1, 400)), 400, 1000, False, True),
@@ -91,7 +91,7 @@ def test_independent_runs_agree_statistically(model, inputs, n_neurons, n_steps,
 
 
 def test_statistical_comparison_detects_a_five_percent_change_in_drive():
-    model = ns.LIF(sigma=0.5, tau_ref=1e-3)
+    model = ns.LIF(sigma=0.5, tau_ref=1e-3, method="euler")
     ours = ns.simulate(model, 0.9, n_neurons=300, n_steps=10_000, seed=1).spikes
     shifted = run_brian2(model, 0.9 * 1.05, 300, 10_000, seed=2, target="numpy").spikes
     # a 5 % drive change moves the rate by about 3.5 %, 6 SE: detected at the Bonferroni level above
@@ -126,7 +126,7 @@ def test_brian2_own_noise_of_the_euler_lif_has_the_documented_amplitude_exactly(
     n_neurons, n_steps, dt, seed = 20, 200, 1e-4, 7
     tau, sigma = np.linspace(5e-3, 15e-3, n_neurons), np.linspace(0.1, 0.4, n_neurons)
     u_rest, drive, initial = 0.2, 0.5, np.linspace(-0.5, 0.5, n_neurons)
-    model = ns.LIF(sigma=sigma, dt=dt, tau=tau, threshold=100.0, u_rest=u_rest)
+    model = ns.LIF(sigma=sigma, dt=dt, tau=tau, threshold=100.0, u_rest=u_rest, method="euler")
     result = run_brian2(model, drive, n_neurons, n_steps, seed=seed, target="numpy",
                         record_state=np.arange(n_neurons), initial_state=initial)
     v = np.asarray(result.state)[0].T  # (time, neuron)
@@ -152,13 +152,14 @@ _PER_TRIAL = np.array([_spread(-0.4, 0.8), _spread(0.6, -0.2)])  # initial_state
 
 
 @pytest.mark.parametrize("model, initial_state, boost", [
-    (ns.LIF(reset="subtract", **_LIF_SPREAD), _spread(-0.4, 0.8), 0.0),
-    (ns.LIF(threshold_crossing="bridge", **_LIF_SPREAD), _PER_TRIAL, 0.0),
-    (ns.LIF(method="exact", reset="subtract", **_LIF_SPREAD), 0.3, 0.0),
-    (ns.LIF(firing="escape", noise="logistic", reset="subtract", **_LIF_SPREAD), _PER_TRIAL, 0.0),
+    (ns.LIF(reset="subtract", method="euler", **_LIF_SPREAD), _spread(-0.4, 0.8), 0.0),
+    (ns.LIF(threshold_crossing="bridge", method="euler", **_LIF_SPREAD), _PER_TRIAL, 0.0),
+    (ns.LIF(method="exact", threshold_crossing="grid", reset="subtract", **_LIF_SPREAD), 0.3, 0.0),
+    (ns.LIF(firing="escape", noise="logistic", reset="subtract", method="euler", **_LIF_SPREAD), _PER_TRIAL, 0.0),
     (ns.LIF(firing="hazard", method="exact", reset="subtract", **_HAZARD_SPREAD, **_LIF_SPREAD), _PER_TRIAL, 0.0),
-    (ns.LIF(firing="hazard", **_HAZARD_SPREAD, **_LIF_SPREAD), None, 0.0),
-    (ns.LIF(noise="none", reset="subtract", **_LIF_SPREAD), _PER_TRIAL, 0.5),  # no noise: more drive to fire
+    (ns.LIF(firing="hazard", method="euler", **_HAZARD_SPREAD, **_LIF_SPREAD), None, 0.0),
+    (ns.LIF(noise="none", reset="subtract", method="euler", **_LIF_SPREAD), _PER_TRIAL,
+     0.5),  # no noise: more drive to fire
 ], ids=["euler-subtract", "euler-bridge", "exact", "euler-escape", "exact-hazard", "euler-hazard", "none"])
 def test_heterogeneous_lif_is_identical_in_brian2_with_shared_noise(model, initial_state, boost):
     """Every per-neuron LIF parameter distinct (tau, sigma, u_rest, u_reset != 0, threshold, tau_ref
@@ -247,7 +248,8 @@ def test_brian2_own_membrane_noise_is_the_family_ppf_of_its_uniforms_exactly(nam
 
 def test_brian2_run_without_record_state_records_no_state():
     """record_state=None records no membrane (no StateMonitor), as in nsnn_sim.simulate."""
-    result = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, target="numpy")
+    result = run_brian2(ns.LIF(sigma=0.3, method="euler"), 0.9, 3, 20, n_trials=2, seed=1, target="numpy")
     assert result.state is None
-    recorded = run_brian2(ns.LIF(sigma=0.3), 0.9, 3, 20, n_trials=2, seed=1, record_state=[1], target="numpy")
+    recorded = run_brian2(ns.LIF(sigma=0.3, method="euler"), 0.9, 3, 20, n_trials=2, seed=1, record_state=[1],
+                          target="numpy")
     assert recorded.state.shape == (2, 1, 20)  # (trial, neuron, time)

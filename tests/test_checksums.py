@@ -13,7 +13,8 @@ from nsnn_sim._core.checksums import add_checksums, verify_checksums
 
 
 def _saved(tmp_path):
-    result = ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=20, n_steps=2000, n_trials=3, seed=1, record_state=[0, 3])
+    result = ns.simulate(ns.LIF(sigma=0.5, method="euler"), 0.9, n_neurons=20, n_steps=2000, n_trials=3, seed=1,
+                         record_state=[0, 3])
     path = tmp_path / "run.nc"
     result.to_netcdf(path)
     return result, path

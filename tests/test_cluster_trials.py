@@ -47,12 +47,12 @@ def _runs():
     common = dict(n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=11, record_state=[0, 3, 39],
                   n_threads=1)
     return [
-        ("unconnected", ns.LIF(sigma=0.5, dt=1e-4),
+        ("unconnected", ns.LIF(sigma=0.5, dt=1e-4, method="euler"),
          dict(common, inputs=[_per_trial_current(), ns.poisson_input(300.0, 0.05, 10)])),
-        ("recurrent", ns.LIF(sigma=0.4, dt=1e-4),
+        ("recurrent", ns.LIF(sigma=0.4, dt=1e-4, method="euler"),
          dict(common, inputs=(ns.poisson_input(200.0, 0.05, 10), _per_trial_current(0.6)), connections=_recurrent(),
               initial_state=per_trial_start)),
-        ("state", ns.LIF(sigma=0.3, dt=1e-4, synapses={"exc": ExpSynapse(2e-3)}),
+        ("state", ns.LIF(sigma=0.3, dt=1e-4, synapses={"exc": ExpSynapse(2e-3)}, method="euler"),
          dict(common, inputs=[_per_trial_current(0.7), ns.poisson_input(300.0, 0.3, 10, receptor="exc")],
               connections=_recurrent(receptor="exc"))),
     ]
@@ -149,7 +149,8 @@ def test_the_shared_arguments_are_apart_from_each_tasks_trials():
 
 def _long_run():
     """Four trials of about half a second each on one thread: a kill lands while tasks are running."""
-    return ns.LIF(sigma=0.5, dt=1e-4), dict(inputs=0.9, n_neurons=200, n_steps=100_000, n_trials=4, seed=2,
+    return ns.LIF(sigma=0.5, dt=1e-4, method="euler"), dict(inputs=0.9, n_neurons=200, n_steps=100_000, n_trials=4,
+                                                            seed=2,
                                              n_threads=1)
 
 
@@ -207,7 +208,8 @@ def nothing_runs(monkeypatch):
 ])
 def test_bad_arguments_with_a_client_are_refused_before_any_task(client, nothing_runs, arguments, error, pattern):
     with pytest.raises(error, match=pattern):
-        ns.simulate(ns.LIF(), **dict(dict(inputs=0.9, n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS),
+        ns.simulate(ns.LIF(method="euler"), **dict(dict(inputs=0.9, n_neurons=N_NEURONS, n_steps=N_STEPS,
+                                                        n_trials=N_TRIALS),
                                      client=client, **arguments))
 
 
@@ -218,4 +220,4 @@ def test_bad_arguments_with_a_client_are_refused_before_any_task(client, nothing
 ])
 def test_a_client_that_is_not_a_client_is_refused(nothing_runs, arguments, error, pattern):
     with pytest.raises(error, match=pattern):
-        ns.simulate(ns.LIF(), 0.9, n_trials=N_TRIALS, **arguments)
+        ns.simulate(ns.LIF(method="euler"), 0.9, n_trials=N_TRIALS, **arguments)

@@ -45,9 +45,11 @@ def _assert_compiled_as_documented(model, n_neurons):
     (ns.NSNN(noise="cauchy", noise_scale=0.1, firing="escape"), 0.6),
     (ns.NSNN(noise="uniform", noise_scale=0.4), 0.6),
     (ns.NSNN(noise="none"), 0.6),
-    (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, threshold_crossing="bridge", reset="subtract", u_rest=0.1), 0.9),
-    (ns.LIF(sigma=0.3, dt=1e-3, method="exact", u_reset=-0.2, tau=np.linspace(5e-3, 20e-3, 6)), 1.1),
-    (ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3, dt=1e-3), 0.95),
+    (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, threshold_crossing="bridge", reset="subtract", u_rest=0.1,
+            method="euler"), 0.9),
+    (ns.LIF(sigma=0.3, dt=1e-3, method="exact", u_reset=-0.2, tau=np.linspace(5e-3, 20e-3, 6),
+            threshold_crossing="grid"), 1.1),
+    (ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3, dt=1e-3, method="euler"), 0.95),
     (ns.LIF(sigma=0.4, tau_ref=3e-3, dt=1e-3, method="exact", threshold_crossing="substep", u_reset=-0.1), 0.9),
     (ns.LIF(firing="hazard", rho_0=np.linspace(50.0, 300.0, 6), delta_u=0.1, tau_ref=2e-3, dt=1e-3, u_reset=-0.1,
             method="exact"), 0.9),
@@ -70,7 +72,7 @@ def test_recurrent_delays_and_poisson_input_match_transcription():
     weights = np.where(rng.random((n_neurons, n_neurons)) < 0.4, rng.normal(0.2, 0.3, (n_neurons, n_neurons)), 0.0)
     np.fill_diagonal(weights, 0.0)
     delays = rng.integers(1, 6, size=(n_neurons, n_neurons))
-    model = ns.LIF(sigma=0.2, tau_ref=5e-4, dt=1e-4)
+    model = ns.LIF(sigma=0.2, tau_ref=5e-4, dt=1e-4, method="euler")
     inputs = [0.6, ns.poisson_input(rate=800.0, weight=0.05, n_sources=20)]
     current = np.full((n_trials, n_steps, n_neurons), 0.6)
     expected_spikes, expected_state = simulate_reference(
@@ -101,16 +103,16 @@ _HAZARD = dict(rho_0=np.linspace(150.0, 400.0, _N_HETEROGENEOUS), delta_u=np.lin
 
 
 @pytest.mark.parametrize("model, initial_state", [
-    (ns.LIF(reset="subtract", **_HETEROGENEOUS), None),
+    (ns.LIF(reset="subtract", method="euler", **_HETEROGENEOUS), None),
     (ns.LIF(reset="zero", method="exact", threshold_crossing="bridge", **_HETEROGENEOUS),
      np.linspace(-0.4, 0.8, _N_HETEROGENEOUS)),
     (ns.LIF(reset="subtract", method="exact", firing="escape", noise="logistic", **_HETEROGENEOUS), 0.3),
-    (ns.LIF(reset="subtract", firing="escape", noise="cauchy", **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
+    (ns.LIF(reset="subtract", firing="escape", noise="cauchy", method="euler", **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
     (ns.LIF(reset="subtract", method="exact", threshold_crossing="substep", **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
     (ns.LIF(reset="zero", method="exact", threshold_crossing="substep", **_HETEROGENEOUS), _ABOVE_THRESHOLD_INITIAL),
-    (ns.LIF(reset="subtract", firing="hazard", **_HAZARD, **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
+    (ns.LIF(reset="subtract", firing="hazard", method="euler", **_HAZARD, **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
     (ns.LIF(reset="zero", method="exact", firing="hazard", **_HAZARD, **_HETEROGENEOUS), None),
-    (ns.LIF(reset="subtract", noise="none", **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
+    (ns.LIF(reset="subtract", noise="none", method="euler", **_HETEROGENEOUS), _TWO_TRIALS_INITIAL),
 ])
 def test_heterogeneous_lif_with_poisson_weights_matches_transcription(model, initial_state):
     """Every per-neuron LIF parameter as a distinct array (tau, sigma, u_rest, u_reset != 0, threshold,
@@ -303,7 +305,7 @@ def test_spike_arrives_after_the_synaptic_delay():
 
 
 def test_refractory_neuron_is_held_at_reset_and_cannot_fire():
-    model = ns.LIF(noise="none", tau_ref=5e-4, dt=1e-4, u_reset=-0.1)  # 5 steps dead time
+    model = ns.LIF(noise="none", tau_ref=5e-4, dt=1e-4, u_reset=-0.1, method="euler")  # 5 steps dead time
     result = ns.simulate(model, 500.0, n_neurons=1, n_steps=40,
                          record_state=[0])  # strong drive: fires on its first free step
     steps = result.spikes.step
@@ -323,7 +325,8 @@ def test_same_seed_same_result_other_seed_other_result():
 @pytest.mark.parametrize("with_connections", [False, True])
 def test_result_is_independent_of_thread_count(with_connections):
     weights = sp.random(300, 300, density=0.05, random_state=2, format="csr") * 0.1 if with_connections else None
-    runs = [ns.simulate(ns.LIF(sigma=0.5), 0.8, n_neurons=300, n_steps=2000, n_trials=3, seed=4, connections=weights,
+    runs = [ns.simulate(ns.LIF(sigma=0.5, method="euler"), 0.8, n_neurons=300, n_steps=2000, n_trials=3, seed=4,
+                        connections=weights,
                         n_threads=threads).spikes for threads in (1, 2, 3)]
     assert len(runs[0]) > 1000
     assert runs[0] == runs[1] == runs[2]
@@ -372,7 +375,8 @@ def no_kernels(monkeypatch):
     (dict(seed=True), TypeError, r"seed must be an integer"),
     (dict(record_state=[0, 9]), ValueError, r"record_state indices must lie in \[0, 4\)"),
     (dict(model="LIF"), TypeError, r"model must be a neuron model"),
-    (dict(model=ns.LIF(tau=np.array([0.01, 0.02]))), ValueError, r"tau has 2 per-neuron values but n_neurons=4"),
+    (dict(model=ns.LIF(tau=np.array([0.01, 0.02]), method="euler")), ValueError,
+     r"tau has 2 per-neuron values but n_neurons=4"),
 ])
 def test_bad_simulate_arguments_raise_before_any_kernel(no_kernels, kwargs, error, pattern):
     arguments = dict(model=ns.NSNN(), inputs=0.5, n_neurons=4, n_steps=20, n_trials=2, seed=0)
@@ -447,7 +451,8 @@ def test_duplicate_sparse_entries():
 
 
 def test_tiny_bridge_variance_does_not_divide_by_zero():
-    result = ns.simulate(ns.LIF(sigma=1e-170, threshold_crossing="bridge"), 1.5, n_neurons=2, n_steps=500)
+    result = ns.simulate(ns.LIF(sigma=1e-170, threshold_crossing="bridge", method="euler"), 1.5, n_neurons=2,
+                         n_steps=500)
     assert len(result.spikes) > 0
 
 
@@ -465,7 +470,7 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
     rng = np.random.default_rng(4)
     weights = np.where(rng.random((n_neurons, n_neurons)) < 0.5, rng.normal(0.25, 0.3, (n_neurons, n_neurons)), 0.0)
     delays = rng.integers(delay_low, delay_high, size=(n_neurons, n_neurons))
-    model = ns.LIF(sigma=0.3, tau_ref=3e-4, dt=1e-4)
+    model = ns.LIF(sigma=0.3, tau_ref=3e-4, dt=1e-4, method="euler")
     inputs = [0.7, ns.poisson_input(rate=500.0, weight=0.08, n_sources=10)]
     expected_spikes, expected_state = simulate_reference(
         model, np.full((2, n_steps, n_neurons), 0.7), n_neurons, n_steps, 2, 6, weights, delays,
@@ -489,7 +494,7 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
     weights = sp.random(n_neurons, n_neurons, density=0.1, random_state=5, format="csr") * 0.3
     delays = weights.copy()
     delays.data = np.random.default_rng(5).integers(2, 6, delays.data.size).astype(float)
-    model = ns.LIF(sigma=0.5, dt=1e-4)
+    model = ns.LIF(sigma=0.5, dt=1e-4, method="euler")
     compiled = model.compile(n_neurons)
     inputs = prepare_inputs([0.6, ns.poisson_input(300.0, 0.05, 20)], n_neurons, n_steps, n_trials, model.dt)
     synapses = ns.connect(weights, delays * model.dt).compile(n_neurons, model.dt)

@@ -91,10 +91,10 @@ CASES = {
     "NSNN gaussian, subtractive reset": ns.NSNN(beta=0.4, noise="gaussian", noise_scale=0.3, firing="escape",
                                                 reset="subtract"),
     "LIF euler gaussian, refractory": ns.LIF(tau=0.01, sigma=0.25, noise="gaussian", firing="escape", dt=1e-3,
-                                             tau_ref=2e-3),
+                                             tau_ref=2e-3, method="euler"),
     "LIF exact cauchy": ns.LIF(tau=0.008, sigma=0.1, noise="cauchy", firing="escape", dt=1e-3, method="exact"),
     "LIF euler hazard, refractory": ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.2, dt=1e-3,
-                                           tau_ref=2e-3),
+                                           tau_ref=2e-3, method="euler"),
     "LIF exact hazard": ns.LIF(tau=0.008, firing="hazard", rho_0=50.0, delta_u=0.5, dt=1e-3, method="exact"),
 }
 
@@ -191,14 +191,14 @@ def test_fit_recovers_the_parameters_within_their_standard_errors_and_reports_a_
 
 
 def test_fit_with_couplings_and_an_lif_recovers_an_excitatory_coupling():
-    model = ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3)
+    model = ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3, method="euler")
     generator = np.random.default_rng(4)
     n_steps = 20000
     x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
     weights = np.array([[1.0, 0.5], [0.9, -0.4]])
     couplings = np.array([[0.0, 0.3], [0.0, 0.0]])  # neuron 1 excites neuron 0
     spikes = ns.simulate(model, x @ weights.T, n_neurons=2, n_steps=n_steps, seed=5, connections=couplings).spikes
-    start = ns.LIF(tau=0.015, sigma=0.15, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3)
+    start = ns.LIF(tau=0.015, sigma=0.15, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3, method="euler")
     result = fit.fit_escape(start, x, spikes, ("weights", "couplings", "tau", "sigma"), weights=np.full((2, 2), 0.5))
     data = result.dataset
     truth = np.column_stack([weights, couplings, [0.01, 0.01], [0.1, 0.1]])
@@ -232,13 +232,13 @@ def test_each_neurons_block_has_the_populations_log_likelihood_and_gradient(case
 
 
 def test_a_hazard_lif_is_recovered_within_its_standard_errors():
-    truth = ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3)
+    truth = ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3, method="euler")
     generator = np.random.default_rng(7)
     n_steps, n_neurons = 30000, 3
     x = np.column_stack([np.ones(n_steps), generator.normal(size=n_steps)])
     weights = np.column_stack([np.linspace(0.9, 1.1, n_neurons), generator.normal(0, 0.4, n_neurons)])
     spikes = ns.simulate(truth, x @ weights.T, n_neurons=n_neurons, n_steps=n_steps, seed=8).spikes
-    start = ns.LIF(tau=0.015, firing="hazard", rho_0=20.0, delta_u=0.25, dt=1e-3, tau_ref=2e-3)
+    start = ns.LIF(tau=0.015, firing="hazard", rho_0=20.0, delta_u=0.25, dt=1e-3, tau_ref=2e-3, method="euler")
     result = fit.fit_escape(start, x, spikes, weights=np.full((n_neurons, 2), 0.5))
     data = result.dataset
     assert list(data.parameter.values) == ["w_0", "w_1", "tau", "delta_u"] and data.attrs["converged"] == 1
@@ -501,7 +501,7 @@ ESCAPE = ns.NSNN(noise="logistic", noise_scale=0.2, firing="escape")
     (np.full((50, 2), 2.0), np.ones((50, 1)), ESCAPE, r"spikes\[0, 0, 0\] = 2.0"),
     (np.zeros((50, 2)), np.ones((50, 1)), ns.NSNN(firing="membrane"), "firing='membrane'"),
     (np.zeros((50, 2)), np.ones((50, 1)), ns.NSNN(noise="none", firing="escape"), "noise='none'"),
-    (np.zeros((50, 2)), np.ones((50, 1)), ns.LIF(firing="escape", u_rest=0.2), "u_rest"),
+    (np.zeros((50, 2)), np.ones((50, 1)), ns.LIF(firing="escape", u_rest=0.2, method="euler"), "u_rest"),
     (np.zeros((50, 2)), np.full((50, 1), np.nan), ESCAPE, "finite"),
 ])
 def test_bad_data_raise_value_errors_naming_the_argument(spikes, inputs, model, message):
@@ -528,7 +528,7 @@ def test_a_spike_with_probability_zero_raises_naming_neuron_step_and_parameters(
         fit.log_likelihood(uniform, np.ones((50, 1)), spikes, np.full((2, 1), 0.3))
     with pytest.raises(ValueError, match="observed spike has p = 0"):
         fit.fit_escape(uniform, np.ones((50, 1)), spikes, weights=np.full((2, 1), 0.3))
-    refractory = ns.LIF(firing="escape", sigma=0.2, tau_ref=3e-4, dt=1e-4)
+    refractory = ns.LIF(firing="escape", sigma=0.2, tau_ref=3e-4, dt=1e-4, method="euler")
     close = np.zeros((50, 1))
     close[[5, 7], 0] = 1.0  # the second spike falls inside the dead time of the first
     with pytest.raises(ValueError, match=r"p = 0 \(neuron 0, trial 0, step 7"):

@@ -104,11 +104,11 @@ CASES = {
         ns.NSNN(beta=0.6, noise="logistic", noise_scale=0.15, firing="escape"), np.array([[0.45, 0.2]]), None,
         ("weights", "decay", "scale")),
     "LIF gaussian, couplings, tau and sigma": (
-        ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3),
+        ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3, method="euler"),
         np.array([[1.0, 0.5], [0.9, -0.4]]), np.array([[0.0, 0.3], [0.0, 0.0]]),
         ("weights", "couplings", "decay", "scale")),
     "LIF hazard, tau and delta_u": (
-        ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3),
+        ns.LIF(tau=0.01, firing="hazard", rho_0=20.0, delta_u=0.15, dt=1e-3, tau_ref=2e-3, method="euler"),
         np.array([[1.0, 0.4]]), None, ("weights", "decay", "scale")),
 }
 

@@ -23,8 +23,10 @@ N_NEURONS = 3
 MODELS = {
     "NSNN logistic": (ns.NSNN(beta=0.6, noise="logistic", noise_scale=0.15, firing="escape"),
                       ns.NSNN(beta=0.5, noise="logistic", noise_scale=0.2, firing="escape"), 1.0),
-    "LIF gaussian": (ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3),
-                     ns.LIF(tau=0.015, sigma=0.15, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3), 2.0),
+    "LIF gaussian": (ns.LIF(tau=0.01, sigma=0.1, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3,
+                            method="euler"),
+                     ns.LIF(tau=0.015, sigma=0.15, noise="gaussian", firing="escape", dt=1e-3, tau_ref=2e-3,
+                            method="euler"), 2.0),
 }
 
 

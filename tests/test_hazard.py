@@ -39,17 +39,17 @@ def _measure(model, mu, duration, n_neurons, seed):
 # ------------------------------------------------------------------ the model
 def test_hazard_rejects_bad_parameters():
     with pytest.raises(ValueError, match="rho_0"):
-        ns.LIF(firing="hazard", rho_0=0.0)
+        ns.LIF(firing="hazard", rho_0=0.0, method="euler")
     with pytest.raises(ValueError, match="delta_u"):
-        ns.LIF(firing="hazard", delta_u=-0.1)
+        ns.LIF(firing="hazard", delta_u=-0.1, method="euler")
     with pytest.raises(ValueError, match="noise='logistic'"):
-        ns.LIF(firing="hazard", noise="logistic")
+        ns.LIF(firing="hazard", noise="logistic", method="euler")
     with pytest.raises(ValueError, match="firing='hazard' is not allowed"):
         ns.NSNN(firing="hazard")
 
 
 def test_hazard_compiles_to_the_escape_rate_per_step_and_round_trips():
-    model = ns.LIF(firing="hazard", rho_0=np.array([50.0, 80.0]), delta_u=0.2, dt=1e-4)
+    model = ns.LIF(firing="hazard", rho_0=np.array([50.0, 80.0]), delta_u=0.2, dt=1e-4, method="euler")
     compiled = model.compile(2)
     np.testing.assert_allclose(compiled.hazard_rate, [50.0e-4, 80.0e-4])
     np.testing.assert_allclose(compiled.noise_scale, 0.2)
@@ -134,7 +134,8 @@ def test_escape_rate_depends_on_dt_and_hazard_rate_does_not():
     # first-order in dt (test_discrete_hazard_theory_converges_to_continuous_time), and the kernel's hazard
     # step is the transcription's spike for spike (test_engine.py)
     mu, duration, n = 0.9, 1.0, 400
-    escape = [_measure(ns.LIF(firing="escape", noise="logistic", sigma=0.05, dt=dt), mu, duration, n, 5)[:2]
+    escape = [_measure(ns.LIF(firing="escape", noise="logistic", sigma=0.05, dt=dt, method="euler"), mu, duration, n,
+                       5)[:2]
               for dt in (1e-4, 5e-5)]
     (escape_coarse, escape_se_coarse), (escape_fine, escape_se_fine) = escape
     assert escape_fine / escape_coarse - 1 > 0.05

@@ -41,7 +41,7 @@ def _brian2_numpy_target():
 def population() -> SpikeTrains:
     """A noisy LIF population, several trials, a spread of rates: a silent neuron, trains with fewer than
     three spikes (CV, CV2, LV undefined), and regular to irregular ones."""
-    model = ns.LIF(tau=10e-3, sigma=0.4, dt=1e-4, tau_ref=2e-3)
+    model = ns.LIF(tau=10e-3, sigma=0.4, dt=1e-4, tau_ref=2e-3, method="euler")
     drive = np.r_[-1.0, np.linspace(0.4, 1.3, 7)]  # neuron 0 never fires
     return ns.simulate(model, drive, n_neurons=8, n_steps=5000, n_trials=6, seed=11).spikes
 
@@ -240,7 +240,8 @@ def test_from_times_snaps_and_names_the_time_it_refuses():
 # ------------------------------------------------------------------ NWB
 def _result_with(spikes: SpikeTrains, state=None, state_neurons=()) -> SimulationResult:
     return SimulationResult(spikes=spikes, state=state, state_neurons=np.asarray(state_neurons, dtype=np.int64),
-                            model=ns.LIF(dt=spikes.dt, tau=20e-3), seed=9, inputs_description="current=0.9")
+                            model=ns.LIF(dt=spikes.dt, tau=20e-3,
+                                         method="euler"), seed=9, inputs_description="current=0.9")
 
 
 @pytest.mark.parametrize("spikes", [_awkward(), SpikeTrains([], [], [], dt=1e-3, n_trials=2, n_neurons=3, n_steps=7)],
@@ -253,7 +254,8 @@ def test_load_nwb_of_to_nwb_is_the_same_spike_trains_and_the_file_is_valid_nwb(t
 
 
 def test_the_nwb_file_holds_units_trials_membrane_and_the_model(tmp_path):
-    result = ns.simulate(ns.LIF(sigma=0.5), 0.9, n_neurons=5, n_steps=300, n_trials=3, seed=4, record_state=[1, 3])
+    result = ns.simulate(ns.LIF(sigma=0.5, method="euler"), 0.9, n_neurons=5, n_steps=300, n_trials=3, seed=4,
+                         record_state=[1, 3])
     path = result.to_nwb(tmp_path / "run.nwb")
     assert pynwb.validate(path=str(path)) == []
     with pynwb.NWBHDF5IO(str(path), "r") as io:

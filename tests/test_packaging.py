@@ -117,6 +117,23 @@ def test_compile_time_is_recorded_apart_from_run_time():
     assert attrs["compile_time_s"] == 0.0 and "run_time_s" in attrs and "wall_time_s" not in attrs
 
 
+def test_a_long_compilation_is_announced_once_while_it_runs_and_a_quick_one_is_not(caplog):
+    @njit
+    def fresh(x):  # not cached: its first call compiles (about 0.1 s), far beyond announce_after
+        return x * 2.0
+
+    with caplog.at_level(logging.INFO, logger="nsnn_sim"):
+        with CompileClock(announce="compiling now", announce_after=1e-3) as clock:
+            fresh(1.0)
+            fresh(2.0)  # compiled: no second announcement
+        assert clock.announced
+        assert [record.getMessage() for record in caplog.records].count("compiling now") == 1
+        caplog.clear()
+        with CompileClock(announce="compiling now", announce_after=1e-3) as again:
+            fresh(3.0)
+        assert not again.announced and not caplog.records
+
+
 def test_old_files_with_wall_time_still_load(tmp_path):
     dataset = ns.simulate(ns.NSNN(), 0.5, n_neurons=3, n_steps=10).to_xarray()
     dataset.attrs["wall_time_s"] = dataset.attrs.pop("run_time_s")
@@ -186,7 +203,7 @@ def test_the_installed_wheel_reproduces_an_experiment_in_an_empty_folder(tmp_pat
 def test_progress_bar_on_request_silent_otherwise_and_results_unchanged(capsys, monkeypatch):
     from nsnn_sim._core.progress import progress_enabled
 
-    model = ns.LIF(sigma=0.5)
+    model = ns.LIF(sigma=0.5, method="euler")
     quiet = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=False)
     assert capsys.readouterr().err == ""
     shown = ns.simulate(model, 0.9, n_neurons=64, n_steps=200, n_trials=3, seed=4, progress=True, n_threads=2)

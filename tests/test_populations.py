@@ -30,7 +30,7 @@ N_PRE, N_POST = 30, 20
 def synapses(rule, n_pre=N_PRE, n_post=N_POST, seed=0):
     """The (post, pre) pairs of one projection from population "A" (n_pre) onto "B" (n_post), local ids, in the
     order the engine keeps them; and the compiled connections."""
-    network = Network(seed).add("A", ns.LIF(), n_pre).add("B", ns.LIF(), n_post)
+    network = Network(seed).add("A", ns.LIF(method="euler"), n_pre).add("B", ns.LIF(method="euler"), n_post)
     network.connect("A", "B", rule, weight=0.1)
     built = network.build()
     compiled = built.connections.compile(n_pre + n_post, built.model.dt)
@@ -72,7 +72,7 @@ def test_explicit_matrix_keeps_its_synapses_and_weights():
     matrix = np.zeros((N_POST, N_PRE))
     matrix[[0, 3, 3, 19], [5, 0, 29, 7]] = [0.5, -1.0, 2.0, 0.25]
     for given in (matrix, sp.csr_matrix(matrix)):
-        network = Network().add("A", ns.LIF(), N_PRE).add("B", ns.LIF(), N_POST)
+        network = Network().add("A", ns.LIF(method="euler"), N_PRE).add("B", ns.LIF(method="euler"), N_POST)
         network.connect("A", "B", explicit(given))
         np.testing.assert_array_equal(network.build().connections.weights[N_PRE:, :N_PRE].toarray(), matrix)
 
@@ -91,7 +91,8 @@ def test_pairwise_bernoulli_count_is_binomial():
 
 
 def test_drawn_weights_and_delays_follow_their_distributions_per_synapse():
-    network = Network(seed=4).add("A", ns.LIF(dt=1e-4), 50).add("B", ns.LIF(dt=1e-4), 40)
+    network = Network(seed=4).add("A", ns.LIF(dt=1e-4, method="euler"), 50).add("B", ns.LIF(dt=1e-4, method="euler"),
+                                                                                40)
     network.connect("A", "B", all_to_all(), weight=normal(0.2, 0.05), delay=uniform(1e-4, 1.0e-3))
     compiled = network.build().connections.compile(90, dt=1e-4)
     # 2000 weights: mean SE = 0.05/sqrt(2000) = 1.1e-3; 4 SE detects a shift of 5.9e-3 nine times in ten
@@ -101,7 +102,7 @@ def test_drawn_weights_and_delays_follow_their_distributions_per_synapse():
 
 def test_generation_is_seeded_and_later_projections_leave_earlier_ones():
     def build(seed, extra):
-        network = Network(seed).add("A", ns.LIF(), 40).add("B", ns.LIF(), 30)
+        network = Network(seed).add("A", ns.LIF(method="euler"), 40).add("B", ns.LIF(method="euler"), 30)
         network.connect("A", "B", pairwise_bernoulli(0.3), weight=0.1)
         if extra:
             network.connect("B", "A", fixed_indegree(3), weight=0.2)
@@ -114,8 +115,8 @@ def test_generation_is_seeded_and_later_projections_leave_earlier_ones():
 
 # ------------------------------------------------------------------ the joined model and inputs
 def test_joined_model_holds_each_population_parameters():
-    e = ns.LIF(tau=20e-3, tau_ref=2e-3, synapses={"exc": ExpSynapse(2e-3), "inh": AlphaSynapse(5e-3)})
-    i = ns.LIF(tau=10e-3, tau_ref=1e-3, synapses={"exc": ExpSynapse(1e-3), "inh": AlphaSynapse(5e-3)})
+    e = ns.LIF(tau=20e-3, tau_ref=2e-3, synapses={"exc": ExpSynapse(2e-3), "inh": AlphaSynapse(5e-3)}, method="euler")
+    i = ns.LIF(tau=10e-3, tau_ref=1e-3, synapses={"exc": ExpSynapse(1e-3), "inh": AlphaSynapse(5e-3)}, method="euler")
     joined = concatenate_models([e, i], [3, 2], ["E", "I"])
     assert joined.tau.tolist() == [20e-3] * 3 + [10e-3] * 2
     assert joined.synapses["exc"].tau.tolist() == [2e-3] * 3 + [1e-3] * 2
@@ -144,9 +145,11 @@ def two_population_network(seed=3):
     """E (5 neurons) and I (3), different parameters; E -> E, I on "exc" and I -> E on "inh", drawn delays."""
     synapses_i = {"exc": ExpSynapse(1e-3, 0.2), "inh": AlphaSynapse(4e-3)}
     network = Network(seed)
-    network.add("E", ns.LIF(sigma=0.3, dt=DT, tau=np.linspace(8e-3, 12e-3, 5), tau_ref=6e-4, synapses=SYNAPSES_E),
+    network.add("E", ns.LIF(sigma=0.3, dt=DT, tau=np.linspace(8e-3, 12e-3, 5), tau_ref=6e-4, synapses=SYNAPSES_E,
+                            method="euler"),
                 5, inputs=1.05)
-    network.add("I", ns.LIF(sigma=0.3, dt=DT, tau=6e-3, tau_ref=4e-4, u_reset=-0.1, synapses=synapses_i), 3,
+    network.add("I", ns.LIF(sigma=0.3, dt=DT, tau=6e-3, tau_ref=4e-4, u_reset=-0.1, synapses=synapses_i,
+                            method="euler"), 3,
                 inputs=[0.5, ns.poisson_input(700.0, 0.06, 10, receptor="exc")])
     for target in ("E", "I"):
         network.connect("E", target, pairwise_bernoulli(0.6), weight=normal(0.3, 0.1), delay=uniform(DT, 5 * DT),
@@ -184,7 +187,8 @@ def test_two_populations_match_the_transcription_spike_for_spike():
 def test_the_same_spikes_for_one_and_two_threads(kind):
     if kind == "two receptors":
         network = two_population_network()
-        network.add("X", ns.LIF(sigma=0.3, dt=DT, tau_ref=6e-4, synapses=SYNAPSES_E), 80, inputs=0.95)  # 2 blocks
+        network.add("X", ns.LIF(sigma=0.3, dt=DT, tau_ref=6e-4, synapses=SYNAPSES_E, method="euler"), 80,
+                    inputs=0.95)  # 2 blocks
         network.connect("X", "I", fixed_outdegree(2), weight=0.2, delay=2 * DT, receptor="exc")
     else:
         network = brunel_model_a(n_excitatory=160, epsilon=0.1, j=0.5, seed=2).network
@@ -274,7 +278,8 @@ def test_raster_of_a_population_shows_the_chosen_neurons():
 
 # ------------------------------------------------------------------ bad input, before any kernel
 def small():
-    return Network().add("E", ns.LIF(tau_syn=2e-3), 10).add("I", ns.LIF(tau_syn=1e-3), 4)
+    return Network().add("E", ns.LIF(tau_syn=2e-3, method="euler"), 10).add("I", ns.LIF(tau_syn=1e-3, method="euler"),
+                                                                            4)
 
 
 BAD = {
@@ -297,16 +302,19 @@ BAD = {
     "recorded id out of range": (lambda: small().simulate(n_steps=10, record_state={"I": [4]}), "record_state['I']"),
     "unknown population's spikes": (lambda: small().simulate(n_steps=10, record_spikes=["Z"]), "record_spikes='Z'"),
     "two model classes": (lambda: small().add("N", ns.NSNN(), 2).simulate(n_steps=10), "model class"),
-    "two time steps": (lambda: small().add("F", ns.LIF(dt=2e-4, tau_syn=1e-3), 2).simulate(n_steps=10), "dt differs"),
+    "two time steps": (lambda: small().add("F", ns.LIF(dt=2e-4, tau_syn=1e-3, method="euler"),
+                                           2).simulate(n_steps=10), "dt differs"),
     "two methods": (lambda: small().add("F", ns.LIF(method="exact", tau_syn=1e-3), 2).simulate(n_steps=10),
                     "method differs"),
-    "other receptors": (lambda: small().add("F", ns.LIF(), 2).simulate(n_steps=10), "synapses (receptor names)"),
-    "duplicate population": (lambda: small().add("E", ns.LIF(), 3), "name='E'"),
+    "other receptors": (lambda: small().add("F", ns.LIF(method="euler"), 2).simulate(n_steps=10),
+                        "synapses (receptor names)"),
+    "duplicate population": (lambda: small().add("E", ns.LIF(method="euler"), 3), "name='E'"),
     "initial state of an unknown population": (lambda: small().simulate(n_steps=10, initial_state={"Z": 0.1}),
                                                "initial_state='Z'"),
     "initial state of the wrong shape": (lambda: small().simulate(n_steps=10, initial_state={"I": np.ones(3)}),
                                          "initial_state['I']"),
-    "per-neuron rate of the wrong size": (lambda: Network().add("E", ns.LIF(), 3, ns.poisson_input(np.ones(2), 0.1, 2))
+    "per-neuron rate of the wrong size": (lambda: Network().add("E", ns.LIF(method="euler"), 3,
+                                                                ns.poisson_input(np.ones(2), 0.1, 2))
                                           .simulate(n_steps=10), "rate of population 'E'"),
 }
 

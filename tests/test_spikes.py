@@ -82,7 +82,7 @@ def test_bad_spike_trains_are_rejected(kwargs, pattern):
 
 
 def test_result_to_xarray_has_named_dims_and_provenance():
-    model = ns.LIF(sigma=np.linspace(0.3, 0.5, 5), tau_ref=1e-3)
+    model = ns.LIF(sigma=np.linspace(0.3, 0.5, 5), tau_ref=1e-3, method="euler")
     result = ns.simulate(model, 0.9, n_neurons=5, n_steps=300, n_trials=2, seed=12, record_state=[1, 3])
     dataset = result.to_xarray()
     assert dataset["u"].dims == ("trial", "neuron", "time")  # the axis order of spike counts

@@ -16,7 +16,7 @@ MODELS = {
     "exp + alpha, euler, heterogeneous": ns.LIF(
         sigma=0.3, dt=2e-4, tau=HETEROGENEOUS_TAU, tau_ref=6e-4, u_reset=-0.1,
         synapses={"exc": ExpSynapse(np.linspace(1e-3, 4e-3, N_NEURONS), np.linspace(0.0, 0.3, N_NEURONS)),
-                  "inh": AlphaSynapse(5e-3)}),
+                  "inh": AlphaSynapse(5e-3)}, method="euler"),
     "tau_syn = tau, coloured noise": ns.LIF(noise="none", dt=2e-4, method="exact", tau_ref=1e-3,
                                             synapses={"exc": ExpSynapse(10e-3, 0.6)}),
     "adaptation current and moving threshold": ns.LIF(
@@ -26,7 +26,7 @@ MODELS = {
     "integrate during the dead time": ns.LIF(sigma=0.3, dt=2e-4, method="exact", tau_ref=2e-3,
                                              refractory="integrate"),
     "escape firing with a synapse": ns.LIF(firing="escape", noise="logistic", sigma=0.05, dt=2e-4, tau_ref=1e-3,
-                                           tau_syn=2e-3, moving_threshold=MovingThreshold(0.03, 0.1)),
+                                           tau_syn=2e-3, moving_threshold=MovingThreshold(0.03, 0.1), method="euler"),
     "hazard, integrate, adaptation (pp_psc_delta with q_sfa)": ns.LIF(
         firing="hazard", rho_0=np.linspace(50.0, 300.0, N_NEURONS), delta_u=0.1, dt=2e-4, tau_ref=2e-3,
         method="exact", refractory="integrate", moving_threshold=MovingThreshold(0.1, 0.2)),
@@ -61,7 +61,7 @@ def test_engine_matches_the_transcription_spike_for_spike(name):
 
 def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
     model = ns.LIF(sigma=0.3, dt=2e-4, tau_ref=6e-4, synapses={"exc": ExpSynapse(2e-3, 0.2), "inh": AlphaSynapse(5e-3)},
-                   adaptation=Adaptation(0.05, 0.5, 0.1))
+                   adaptation=Adaptation(0.05, 0.5, 0.1), method="euler")
     inputs = [0.9, ns.poisson_input(800.0, 0.05, 10, receptor="exc")]
     runs = [ns.simulate(model, inputs, n_neurons=40, n_steps=400, n_trials=3, seed=2,
                         n_threads=threads).spikes for threads in (1, 2)]
@@ -76,13 +76,13 @@ def test_receptors_are_checked_before_any_kernel_runs(monkeypatch):
 
     monkeypatch.setattr(ns.simulator.engine, "_run_state", forbidden)
     monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
-    two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)})
+    two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)}, method="euler")
     with pytest.raises(ValueError, match="must name a receptor"):
         ns.simulate(two, ns.poisson_input(100.0, 0.1, 5), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match="receptor='gaba'"):
         ns.simulate(two, ns.poisson_input(100.0, 0.1, 5, receptor="gaba"), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match=r"receptor='exc' is not one of the model's receptors \('delta',\)"):
-        ns.simulate(ns.LIF(), ns.poisson_input(100.0, 0.1, 5, receptor="exc"), n_neurons=3, n_steps=10)
+        ns.simulate(ns.LIF(method="euler"), ns.poisson_input(100.0, 0.1, 5, receptor="exc"), n_neurons=3, n_steps=10)
     with pytest.raises(ValueError, match="connections: receptor='nmda'"):
         ns.simulate(two, 0.5, n_neurons=3, n_steps=10, connections=ns.connect(np.zeros((3, 3)), receptor="nmda"))
     with pytest.raises(TypeError, match="receptor"):

@@ -613,7 +613,7 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     from nsnn_sim.experiments import crossval_brian2, variability
     from nsnn_sim.sweep import lif_statistics
 
-    model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, threshold_crossing="bridge")
+    model = ns.LIF(tau=10e-3, sigma=0.5, dt=1e-4, threshold_crossing="bridge", method="euler")
     spikes = ns.simulate(model, 0.9, n_neurons=30, n_steps=12000, n_trials=6, seed=2).spikes
     pooled = stats.isi_cv(spikes, pool="trials").values
     np.testing.assert_array_equal(variability.pooled_cv(spikes)[0], pooled)

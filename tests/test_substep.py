@@ -114,8 +114,9 @@ def test_substep_exact_lif_gives_siegert_rate_to_a_tenth_of_a_percent(mu, sigma,
 def test_euler_chain_is_the_exact_step_of_the_equivalent_ou():
     dt, tau, sigma = 1e-4, 10e-3, 0.5
     tau_equivalent, sigma_equivalent = ns.theory.euler_equivalent_ou(tau, sigma, dt)
-    euler = ns.LIF(tau=tau, sigma=sigma, dt=dt, u_rest=0.1).compile(1)
-    exact = ns.LIF(tau=tau_equivalent, sigma=sigma_equivalent, dt=dt, u_rest=0.1, method="exact").compile(1)
+    euler = ns.LIF(tau=tau, sigma=sigma, dt=dt, u_rest=0.1, method="euler").compile(1)
+    exact = ns.LIF(tau=tau_equivalent, sigma=sigma_equivalent, dt=dt, u_rest=0.1, method="exact",
+                   threshold_crossing="grid").compile(1)
     for name in ("alpha", "gain", "offset", "noise_scale"):
         np.testing.assert_allclose(getattr(euler, name), getattr(exact, name), rtol=1e-12)
     assert sigma_equivalent**2 == pytest.approx(sigma**2 / (1 - dt / (2 * tau)), rel=1e-14)
@@ -126,7 +127,7 @@ def test_euler_chain_is_the_exact_step_of_the_equivalent_ou():
 def test_euler_rate_error_is_the_predicted_one(mu, sigma, tau_ref):
     siegert = ns.theory.siegert_rate(mu, sigma, tau_ref=tau_ref)
     for dt, duration in ((1e-4, 4.0), (5e-5, 4.0)):
-        model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing="substep")
+        model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing="substep", method="euler")
         warmup = round(WARMUP / dt)
         spikes = ns.simulate(model, mu, n_neurons=8000, n_steps=warmup + round(duration / dt), seed=21).spikes
         # SE over 8000 neurons x 4 s, 0.025-0.1 % of the rate (renewal estimate CV/sqrt(N T rate)): power
@@ -136,3 +137,45 @@ def test_euler_rate_error_is_the_predicted_one(mu, sigma, tau_ref):
         print(f"Euler ({mu}, {sigma}, {tau_ref}) dt={dt}: {100 * (rate / siegert - 1):+.3f} +- "
               f"{100 * rate_se / siegert:.3f} % of Siegert, predicted {100 * (predicted / siegert - 1):+.3f} %")
         assert abs(rate - predicted) < 4 * rate_se
+
+
+def test_the_default_lif_is_exact_with_the_substep_crossing_and_euler_is_one_argument_away():
+    default, chosen = ns.LIF(), ns.LIF(method="exact", threshold_crossing="substep")
+    assert (default.method, default.threshold_crossing, default.crossing) == ("exact", "auto", "substep")
+    for name, value in default.compile(3)._asdict().items():  # the same neuron, array for array
+        np.testing.assert_array_equal(value, getattr(chosen.compile(3), name), err_msg=name)
+    brian2_like, old = ns.LIF(method="euler"), ns.LIF(method="euler", threshold_crossing="grid")
+    assert brian2_like.crossing == "grid"
+    for name, value in brian2_like.compile(3)._asdict().items():
+        np.testing.assert_array_equal(value, getattr(old.compile(3), name), err_msg=name)
+    # "auto" falls back to the grid wherever the sub-step rule does not apply, and an explicit rule is kept
+    for model in (ns.LIF(noise="none"), ns.LIF(firing="escape", noise="logistic"), ns.LIF(firing="hazard"),
+                  ns.LIF(tau_syn=5e-3), ns.LIF(refractory="integrate"), ns.LIF(threshold_crossing="grid")):
+        assert model.crossing == "grid", model
+    assert ns.LIF(threshold_crossing="bridge").crossing == "bridge"
+
+
+def test_the_brian2_bridge_refuses_the_default_and_names_the_euler_configuration():
+    from nsnn_sim.interop.brian2 import run_brian2
+
+    with pytest.raises(ValueError, match="method='euler'"):
+        run_brian2(ns.LIF(), 0.9, 2, 10)
+
+
+def test_input_arriving_in_the_step_of_a_substep_crossing_sets_the_crossing_time_and_is_lost_with_the_reset():
+    """The sub-step rule takes a jump (Poisson or recurrent input) arriving in a step as part of the step's grid
+    end point u1, which decides the crossing and its time; the neuron then resets at the crossing time and
+    integrates the rest of the step from u_reset with the step's current, so the jump itself is not carried
+    past the reset. A huge jump moves the crossing to the start of the step: the state after it is the reset
+    value integrated over the whole step, whatever the jump's size."""
+    model = ns.LIF(tau=10e-3, sigma=0.3, dt=1e-4)
+    ends = {}
+    for jump in (2.0, 1e6, 2e6):  # each takes u from 0 over the threshold 1 in the first step
+        drive = ns.poisson_input(1e4, jump, 1)  # one source firing with probability 1 in every step
+        result = ns.simulate(model, [0.5, drive], n_neurons=4, n_steps=1, seed=7, record_state=[0, 1, 2, 3])
+        assert len(result.spikes) == 4
+        ends[jump] = np.asarray(result.state).ravel()
+    assert np.all(np.abs(ends[1e6]) < 0.1)  # near u_reset = 0: the jump is gone
+    # the crossing fraction is about a/|b| = 1e-6 and 5e-7: the end states agree to that order
+    np.testing.assert_allclose(ends[1e6], ends[2e6], atol=1e-5)
+    assert np.all(np.abs(ends[2.0] - ends[1e6]) > 1e-4)  # a moderate jump crosses later in the step

@@ -103,7 +103,7 @@ POINTS = [(0.6, 0.3, 0.0), (0.9, 0.5, 0.0), (1.2, 0.2, 2.1e-3)]  # 2.1 ms: whole
 def _lif_rate_and_cv(mu, sigma, tau_ref, dt, crossing, n_neurons, seed=3, duration=1.0):
     n_steps = int(round(duration / dt))
     warmup = int(round(STATIONARY_WARMUP / dt))  # the stationary protocol: 10 tau after the start at u_rest
-    model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing)
+    model = ns.LIF(sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing, method="euler")
     spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
     rate, rate_se = stationary_rate(spikes, warmup * spikes.dt)
     cv, cv_se = pooled_cv_and_se(spikes)
@@ -187,7 +187,7 @@ def test_heterogeneous_population_with_offset_rest_reset_and_refractoriness_foll
     per_group, dt, mu, sigma, duration = 500, 1e-4, 0.8, 0.4, 3.0
     columns = [np.repeat(values, per_group) for values in zip(*_GROUPS)]
     model = ns.LIF(sigma=sigma, dt=dt, threshold_crossing="bridge", u_rest=columns[0], u_reset=columns[1],
-                   tau_ref=columns[2], threshold=columns[3])
+                   tau_ref=columns[2], threshold=columns[3], method="euler")
     spikes = ns.simulate(model, mu, n_neurons=per_group * len(_GROUPS), n_steps=int(round(duration / dt)),
                          seed=8).spikes
     rates = ns.stats.firing_rates(stationary_part(spikes, STATIONARY_WARMUP)).values[0]

@@ -464,7 +464,7 @@ def test_simulated_euler_chain_fires_at_the_chains_exact_rate(crossing):
 
     mu, sigma, dt = 0.9, 0.5, 1e-4
     chain_rate, _ = _euler_chain(mu, sigma, dt, crossing=crossing)
-    model = ns.LIF(sigma=sigma, dt=dt, threshold_crossing=crossing)
+    model = ns.LIF(sigma=sigma, dt=dt, threshold_crossing=crossing, method="euler")
     warmup = round(0.2 / dt)
     spikes = ns.simulate(model, mu, n_neurons=8000, n_steps=warmup + round(4.0 / dt), seed=32).spikes
     rate, rate_se = stationary_rate(spikes, warmup * dt)

@@ -39,7 +39,7 @@ def test_arrays_and_units_convert_element_by_element():
 
 
 def test_simulate_takes_a_duration_instead_of_n_steps_and_keywords_after_inputs():
-    model = ns.LIF(sigma=0.5, dt=1e-4)
+    model = ns.LIF(sigma=0.5, dt=1e-4, method="euler")
     by_duration = ns.simulate(model, 0.9, n_neurons=5, duration=0.02, seed=3)
     by_steps = ns.simulate(model, 0.9, n_neurons=5, n_steps=200, seed=3)
     assert by_duration.spikes.n_steps == 200 and by_duration.spikes == by_steps.spikes

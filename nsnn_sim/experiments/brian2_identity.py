@@ -46,12 +46,15 @@ def cases(n_neurons: int):
     sine = lambda n_steps, amplitude, mean, period: (  # noqa: E731
         mean + amplitude * np.sin(np.arange(n_steps) / period)[:, None] * np.ones((1, n_neurons)))
     return [
-        ("LIF euler, refractory 1 ms", ns.LIF(sigma=0.4, tau_ref=1e-3), 0.85, 5000),
+        ("LIF euler, refractory 1 ms", ns.LIF(sigma=0.4, tau_ref=1e-3, method="euler"), 0.85, 5000),
         ("LIF bridge crossing, subtract reset", ns.LIF(sigma=0.4, tau_ref=1e-3, threshold_crossing="bridge",
-                                                       reset="subtract"), 0.85, 5000),
-        ("LIF exact, u_rest 0.1, u_reset -0.2", ns.LIF(sigma=0.4, method="exact", u_rest=0.1, u_reset=-0.2), 0.8, 5000),
-        ("LIF escape logistic", ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3), 0.95, 5000),
-        ("LIF hazard, refractory 2 ms", ns.LIF(firing="hazard", rho_0=200.0, delta_u=0.2, tau_ref=2e-3), 0.9, 5000),
+                                                       reset="subtract", method="euler"), 0.85, 5000),
+        ("LIF exact, u_rest 0.1, u_reset -0.2", ns.LIF(sigma=0.4, method="exact", u_rest=0.1, u_reset=-0.2,
+                                                       threshold_crossing="grid"), 0.8, 5000),
+        ("LIF escape logistic", ns.LIF(firing="escape", noise="logistic", sigma=0.05, tau_ref=2e-3, method="euler"),
+         0.95, 5000),
+        ("LIF hazard, refractory 2 ms", ns.LIF(firing="hazard", rho_0=200.0, delta_u=0.2, tau_ref=2e-3,
+                                               method="euler"), 0.9, 5000),
         ("NSNN gaussian membrane", ns.NSNN(), 0.45, 1000),
         ("NSNN logistic escape, time-varying", ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape"),
          sine(1000, 0.3, 0.5, 9.0), 1000),

@@ -57,7 +57,7 @@ WARMUP = 0.1
 
 def models() -> dict:
     return {
-        "noisy LIF": ns.LIF(tau=LIF_TAU, sigma=SIGMA, dt=1e-4, threshold_crossing="bridge"),
+        "noisy LIF": ns.LIF(tau=LIF_TAU, sigma=SIGMA, dt=1e-4, threshold_crossing="bridge", method="euler"),
         "NSNN gaussian membrane": ns.NSNN(beta=BETA, noise="gaussian", noise_scale=SIGMA * np.sqrt(1 - BETA**2),
                                           dt=1e-3),
         "DSNN": ns.NSNN(beta=BETA, noise="none", dt=1e-3),

@@ -38,7 +38,7 @@ def run(quick: bool = False, seed: int = SEED, n_neurons: int = 1000, duration: 
         n_trials: int = 2) -> xr.Dataset:
     """``n_neurons`` LIF neurons (tau 10 ms, sigma 0.5, bridge crossing) at ``mu = 0.9`` for
     ``duration`` seconds; the result with the membrane of neurons 0-2 and the Siegert rate."""
-    model = LIF(tau=10e-3, sigma=SIGMA, dt=1e-4, threshold_crossing="bridge")
+    model = LIF(tau=10e-3, sigma=SIGMA, dt=1e-4, threshold_crossing="bridge", method="euler")
     result = simulate(model, MU, n_neurons=n_neurons, n_steps=int(round(duration / model.dt)), n_trials=n_trials,
                       seed=seed, record_state=[0, 1, 2])
     dataset = result.to_xarray()

@@ -54,7 +54,7 @@ def generating_models() -> dict:
         out[f"NSNN {family}"] = (ns.NSNN(beta=0.6, noise=family, noise_scale=SCALES[family], firing="escape",
                                          dt=DT), 1.0)
         out[f"LIF {family}"] = (ns.LIF(tau=0.01, sigma=SCALES[family], noise=family, firing="escape", dt=DT,
-                                       tau_ref=2e-3), 2.5)
+                                       tau_ref=2e-3, method="euler"), 2.5)
     return out
 
 
@@ -62,7 +62,8 @@ def start_model(model, family: str):
     """The initial model of a fit: a different decay and scale than the truth, the candidate's family."""
     if model.kind == "NSNN":
         return ns.NSNN(beta=0.5, noise=family, noise_scale=0.2, firing="escape", dt=DT)
-    return ns.LIF(tau=0.015, sigma=0.2, noise=family, firing="escape", dt=DT, tau_ref=float(model.tau_ref))
+    return ns.LIF(tau=0.015, sigma=0.2, noise=family, firing="escape", dt=DT, tau_ref=float(model.tau_ref),
+                  method="euler")
 
 
 def stimulus(n_steps: int, generator) -> tuple[np.ndarray, np.ndarray]:

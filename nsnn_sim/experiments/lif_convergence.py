@@ -48,7 +48,7 @@ def measure(mu, sigma, tau_ref, dt, crossing, neuron_seconds, seed):
     duration = 1.0  # counted after the warm-up
     n_neurons = max(2, int(neuron_seconds / duration))
     n_steps = int(round((stats.STATIONARY_WARMUP + duration) / dt))
-    model = ns.LIF(tau=TAU, sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing)
+    model = ns.LIF(tau=TAU, sigma=sigma, tau_ref=tau_ref, dt=dt, threshold_crossing=crossing, method="euler")
     start = time.perf_counter()
     spikes = ns.simulate(model, mu, n_neurons=n_neurons, n_steps=n_steps, seed=seed).spikes
     elapsed = time.perf_counter() - start

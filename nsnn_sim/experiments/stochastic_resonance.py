@@ -128,7 +128,7 @@ def adiabatic_snr(sigma: float, amplitude: float = AMPLITUDE) -> tuple[float, fl
 def periodic_part(quick: bool, seed: int) -> xr.Dataset:
     n_trials, duration = (60, 20.0) if quick else (200, 80.0)
     n_steps = int(round((WARMUP + duration) / LIF_DT))
-    model = ns.LIF(tau=LIF_TAU, sigma=LIF_SIGMAS, dt=LIF_DT, threshold_crossing="bridge")
+    model = ns.LIF(tau=LIF_TAU, sigma=LIF_SIGMAS, dt=LIF_DT, threshold_crossing="bridge", method="euler")
     drive = np.repeat(sinusoid(n_steps, LIF_DT, MU, AMPLITUDE)[:, None], LIF_SIGMAS.size, axis=1)
     spikes = ns.simulate(model, drive, n_neurons=LIF_SIGMAS.size, n_steps=n_steps, n_trials=n_trials,
                          seed=seed).spikes
@@ -168,7 +168,7 @@ def linear_response_limit_part(quick: bool, seed: int) -> xr.Dataset:
     n_steps = int(round((WARMUP + duration) / LIF_DT))
     amplitudes = np.concatenate([LIMIT_AMPLITUDES, np.full(LIMIT_FREQUENCIES.size, AMPLITUDE)])
     frequencies = np.concatenate([np.full(LIMIT_AMPLITUDES.size, SIGNAL_FREQUENCY), LIMIT_FREQUENCIES])
-    model = ns.LIF(tau=LIF_TAU, sigma=LIMIT_SIGMA, dt=LIF_DT, threshold_crossing="bridge")
+    model = ns.LIF(tau=LIF_TAU, sigma=LIMIT_SIGMA, dt=LIF_DT, threshold_crossing="bridge", method="euler")
     spikes = ns.simulate(model, sinusoid(n_steps, LIF_DT, MU, amplitudes, frequencies), n_neurons=amplitudes.size,
                          n_steps=n_steps, n_trials=n_trials, seed=seed + 5).spikes
     snr, se, _ = snr_per_neuron(spikes, frequencies)
@@ -198,7 +198,7 @@ def aperiodic_part(quick: bool, seed: int) -> xr.Dataset:
     signal = band_limited_signal(n_trials, n_steps, APERIODIC_DT, seed + 10)
     information, information_se, coherence, coherence_se, rate = [], [], [], [], []
     for index, sigma in enumerate(APERIODIC_SIGMAS):
-        model = ns.LIF(tau=LIF_TAU, sigma=sigma, dt=APERIODIC_DT, threshold_crossing="bridge")
+        model = ns.LIF(tau=LIF_TAU, sigma=sigma, dt=APERIODIC_DT, threshold_crossing="bridge", method="euler")
         spikes = ns.simulate(model, (MU + signal)[:, :, None], n_neurons=1, n_steps=n_steps, n_trials=n_trials,
                              seed=seed + 20 + index).spikes
         result = spectral.coherence(spikes, signal, bin_width=5e-3, segment=1.0, t_start=WARMUP)

@@ -84,7 +84,7 @@ def lif_part(quick: bool, seed: int) -> xr.Dataset:
     mus = np.linspace(0.5, 1.5, 8 if quick else 13)
     sigmas = np.array([0.2, 0.35, 0.5])
     grid_mu, grid_sigma = np.meshgrid(mus, sigmas)  # neurons: every (sigma, mu) pair
-    model = ns.LIF(tau=LIF_TAU, sigma=grid_sigma.ravel(), dt=1e-4, threshold_crossing="bridge")
+    model = ns.LIF(tau=LIF_TAU, sigma=grid_sigma.ravel(), dt=1e-4, threshold_crossing="bridge", method="euler")
     warmup = stats.STATIONARY_WARMUP  # the stationary-rate protocol: statistics from 10 tau after the start
     duration = warmup + (1.0 if quick else 2.0)
     spikes = ns.simulate(model, grid_mu.ravel(), n_neurons=grid_mu.size, n_steps=int(round(duration / model.dt)),
@@ -137,8 +137,10 @@ def nsnn_part(quick: bool, seed: int) -> xr.Dataset:
 def fano_window_part(quick: bool, seed: int) -> xr.Dataset:
     windows = np.array([0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0])
     configs = [
-        ("LIF sigma 0.35, mu 0.9", ns.LIF(tau=LIF_TAU, sigma=0.35, dt=1e-4, threshold_crossing="bridge"), 0.9),
-        ("LIF sigma 0.5, mu 0.7", ns.LIF(tau=LIF_TAU, sigma=0.5, dt=1e-4, threshold_crossing="bridge"), 0.7),
+        ("LIF sigma 0.35, mu 0.9", ns.LIF(tau=LIF_TAU, sigma=0.35, dt=1e-4, threshold_crossing="bridge",
+                                          method="euler"), 0.9),
+        ("LIF sigma 0.5, mu 0.7", ns.LIF(tau=LIF_TAU, sigma=0.5, dt=1e-4, threshold_crossing="bridge",
+                                         method="euler"), 0.7),
         ("NSNN gaussian membrane", ns.NSNN(noise_scale=0.4, dt=1e-3), 0.4),
         ("NSNN logistic escape", ns.NSNN(noise="logistic", noise_scale=0.4, firing="escape", dt=1e-3), 0.4),
         ("DSNN", ns.NSNN(noise="none", dt=1e-3), 0.6),

@@ -136,9 +136,11 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     n_steps = whole_number("n_steps", n_steps)
     n_trials = whole_number("n_trials", n_trials)
     seed = seed_value(seed)
-    if isinstance(model, LIF) and model.threshold_crossing == "substep":
-        raise ValueError("threshold_crossing='substep' (a reset within the step) has no Brian2 translation; "
-                         "allowed here: 'grid', 'bridge'")
+    if isinstance(model, LIF) and model.crossing == "substep":
+        raise ValueError(
+            f"threshold_crossing={model.threshold_crossing!r} runs the sub-step crossing here (a reset within the "
+            "step), which has no Brian2 translation; allowed here: 'grid', 'bridge'. LIF(method='euler') is the "
+            "configuration Brian2 runs spike for spike")
     compiled = model.compile(n_neurons)
     compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
     initial = initial_membrane(compiled, initial_state, n_neurons, n_trials).ravel()

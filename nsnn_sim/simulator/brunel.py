@@ -60,6 +60,9 @@ def brunel_model_a(n_excitatory: int = 10_000, epsilon: float = 0.1, j: float = 
     in that order from one generator: every neuron's ``C_E`` excitatory sources, neuron by neuron, then its
     ``C_I`` inhibitory ones, so the synapses (and the spikes of a run) are those of the direct construction
     this function used before the network API. ``network.simulate(...)`` gives results labelled by population.
+    The membrane takes Euler steps (``method="euler"``, named, not the LIF's default exact step): the scheme of the
+    Brian2 comparison (:mod:`nsnn_sim.experiments.brunel_states`, ``benchmarks/recurrent.py``) and of every number
+    recorded with this network.
 
     Parameters
     ----------
@@ -86,7 +89,7 @@ def brunel_model_a(n_excitatory: int = 10_000, epsilon: float = 0.1, j: float = 
     tau, threshold = 20e-3, 20.0
     nu_threshold = threshold / (j * in_excitatory * tau)
     model = LIF(tau=tau, threshold=threshold, u_rest=0.0, u_reset=10.0, tau_ref=2e-3, noise="none", sigma=0.0,
-                dt=dt)
+                dt=dt, method="euler")
     drive = poisson_input(rate=eta * nu_threshold, weight=j, n_sources=in_excitatory)
     network = Network(seed=seed).add("E", model, n_excitatory, inputs=drive).add("I", model, n_inhibitory, inputs=drive)
     for source, in_degree, weight in (("E", in_excitatory, j), ("I", in_inhibitory, -g * j)):

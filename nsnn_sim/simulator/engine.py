@@ -62,7 +62,7 @@ from nsnn_sim.simulator.network import (
     describe_inputs,
     prepare_inputs,
 )
-from nsnn_sim.simulator.neurons import neuron_constants, neuron_step, rule_codes
+from nsnn_sim.simulator.neurons import neuron_constants, neuron_update, rule_codes
 from nsnn_sim.simulator.results import SimulationResult, state_from_kernel
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
@@ -76,6 +76,8 @@ _BYTES_PER_NEURON = 200  # per-neuron coefficient, state, key and input arrays o
 # below this many neuron-steps between two barriers the recurrent kernel runs on one thread: a barrier
 # costs tens of microseconds (measured: 10 neurons x 8 trials, 1-step delays, 17x faster on one thread)
 _SERIAL_WORK = 4096
+_COMPILING = ("compiling the simulation kernel for this model's configuration (its first use on this machine: "
+              "5-30 s, then cached on disk); `nsnn-sim warmup` compiles the common configurations ahead")
 _NS_PER_NEURON_STEP = 5.0  # measured: 4.9 ns per neuron-step and thread (benchmarks/results/engine_costs.md)
 
 
@@ -201,21 +203,24 @@ def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
     return rng.neuron_keys(seed, trial, neuron)
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True, nogil=True, _nrt=False)
 def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial, i, u, refractory_left, step,
                   n_steps, column, state, spike_steps, count):
     """Neuron ``i`` from ``step`` on, its state in registers, until the run ends or ``spike_steps``
     is full. Returns ``(u, refractory_left, step, count)``.
 
-    No array is reassigned in this loop: Numba would otherwise count references every step.
+    Compiled on its own, not inlined into :func:`_run_block`: Numba inlines by copying the callee's IR, at a
+    cost that grows with the square of its size, and the step function is most of the kernel (measured: 40 %
+    of the kernel's first compilation went to that copy). It allocates nothing, so it runs without reference
+    counting (``_nrt=False``), and no array is reassigned in the loop.
     """
     n_groups = poisson_keys.shape[1]
     drive = inputs.current[trial, :, i]
     capacity = spike_steps.size
     while step < n_steps and count < capacity:
         jump = _poisson_jump(inputs, tables, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
-        u, refractory_left, spike = neuron_step(constants, codes, u, refractory_left, drive[step], jump, step,
-                                                keys)
+        _, _, u, refractory_left, spike = neuron_update(constants, codes, u, refractory_left, drive[step], jump,
+                                                        step, keys)
         if spike:
             spike_steps[count] = step
             count += 1
@@ -232,15 +237,16 @@ def _run_block(p, inputs, tables, initial, seed, first_trial, trial, start, stop
     Returns (spike count per neuron, spike steps neuron-major)."""
     spike_steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
     spike_counts = np.zeros(stop - start, dtype=np.int64)
-    count = 0
+    # np.int64(0), not 0: a literal argument would compile _neuron_steps a second time, for Literal[int](0)
+    count = np.int64(0)
     poisson_keys = np.empty((1, inputs.poisson_sources.size), dtype=np.uint64)
     codes = rule_codes(p)
     for i in range(start, stop):
         keys = _neuron_keys(seed, first_trial + trial, i, poisson_keys.shape[1], poisson_keys[0])
         constants = neuron_constants(p, i)
         u = initial[trial, i]
-        refractory_left = 0
-        step = 0
+        refractory_left = np.int64(0)
+        step = np.int64(0)
         first = count
         while True:
             u, refractory_left, step, count = _neuron_steps(
@@ -302,6 +308,41 @@ def _append_window(fired, n_fired, first_step, steps_now, n_neurons, out_trial, 
     return out_trial, out_neuron, out_step, count
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
+                   first_step, steps_now, first_row, arriving, fired, n_fired, column, state):
+    """Neuron ``i`` of ``trial`` through one window of :func:`_run_connected`: ``u`` and ``refractory_left``
+    updated in place, its input taken from the ring buffer ``arriving``, its spikes listed in ``fired`` for its
+    block.
+
+    Compiled apart from the parallel region (Numba would copy the step function's IR into it, see
+    :func:`_neuron_steps`) and without reference counting (it allocates nothing, and every array it is handed
+    outlives the call).
+    """
+    n_groups = inputs.poisson_sources.size
+    n_neurons = u.shape[1]
+    ring_length = arriving.shape[1]
+    constants = neuron_constants(p, i)
+    neuron_keys = (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2])
+    u_i, refractory_i = u[trial, i], refractory_left[trial, i]
+    row = first_row
+    for offset in range(steps_now):
+        step = first_step + offset
+        jump = arriving[trial, row, i]
+        arriving[trial, row, i] = 0.0
+        if n_groups > 0:
+            jump += _poisson_jump(inputs, tables, i, step, poisson_keys, trial * n_neurons + i)
+        _, _, u_i, refractory_i, spike = neuron_update(constants, codes, u_i, refractory_i,
+                                                       inputs.current[trial, step, i], jump, step, neuron_keys)
+        if spike:
+            fired[trial, offset, start + n_fired[trial, offset, block]] = i
+            n_fired[trial, offset, block] += 1
+        if column >= 0:
+            state[trial, step, column] = u_i
+        row = row + 1 if row + 1 < ring_length else 0
+    u[trial, i], refractory_left[trial, i] = u_i, refractory_i
+
+
 @njit(cache=True, nogil=True, parallel=True)
 def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_trials, n_neurons, n_steps, n_blocks,
                    record_column, state):
@@ -353,26 +394,9 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
             for offset in range(steps_now):
                 n_fired[trial, offset, block] = 0
             for i in range(start, stop):
-                constants = neuron_constants(p, i)
-                neuron_keys = (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2])
-                u_i, refractory_i = u[trial, i], refractory_left[trial, i]
-                column = record_column[i]
-                row = first_row
-                for offset in range(steps_now):
-                    step = first_step + offset
-                    jump = arriving[trial, row, i]
-                    arriving[trial, row, i] = 0.0
-                    if n_groups > 0:
-                        jump += _poisson_jump(inputs, tables, i, step, poisson_keys, trial * n_neurons + i)
-                    u_i, refractory_i, spike = neuron_step(constants, codes, u_i, refractory_i,
-                                                           inputs.current[trial, step, i], jump, step, neuron_keys)
-                    if spike:
-                        fired[trial, offset, start + n_fired[trial, offset, block]] = i
-                        n_fired[trial, offset, block] += 1
-                    if column >= 0:
-                        state[trial, step, column] = u_i
-                    row = row + 1 if row + 1 < ring_length else 0
-                u[trial, i], refractory_left[trial, i] = u_i, refractory_i
+                _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start,
+                               block, first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i],
+                               state)
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
@@ -626,7 +650,7 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
     automatic_threads, n_threads = n_threads is None, _threads(n_threads)
     _require_run_memory(n_neurons, n_steps, n_trials, record_state)
     show_progress = progress_enabled(progress, _announced_seconds(n_neurons, n_steps, n_trials, n_threads))
-    with CompileClock() as clock:  # first calls compile kernels or load them from Numba's cache
+    with CompileClock(announce=_COMPILING) as clock:  # first calls compile kernels or load them from Numba's cache
         run = _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials)
         record_column = np.full(n_neurons, -1, dtype=np.int64)
         record_column[run.recorded] = np.arange(run.recorded.size)

@@ -128,7 +128,7 @@ def neuron_constants(p, i):
             p.refractory_steps[i], p.hazard_rate[i])
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def hazard_probability(constants, u):
     """Spike probability of one step of ``firing="hazard"``: ``1 - exp(-rho_0*dt*exp((u - theta)/delta_u))``."""
     return -math.expm1(-constants[7] * math.exp((u - constants[4]) / constants[3]))
@@ -161,7 +161,7 @@ def reset_membrane(constants, codes, u, spike):
     return u - (threshold - u_reset) * spike
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
     """An inverse-Gaussian ``IG(mean, shape)`` variate from one standard normal and one uniform
     (Michael, Schucany & Haas 1976), in a cancellation-free form: with ``w = mean*N^2/(2*shape)``,
@@ -177,7 +177,7 @@ def inverse_gaussian(mean, shape, normal_draw, uniform_draw):
     return mean / x * mean
 
 
-@njit(cache=True, inline="always")
+@njit(cache=True)
 def substep_crossing(constants, u_previous, u, drive, step, key_bridge):
     """Did the Ornstein-Uhlenbeck path cross ``theta`` in this step, and ``u`` at the step's end if so.
 
@@ -495,6 +495,17 @@ class NSNN(_Model):
         return bool(self.synapses) or np.any(np.asarray(self.threshold_jump) != 0.0)
 
     @property
+    def crossing(self) -> str:
+        """The threshold-crossing rule the neuron runs: ``threshold_crossing``, with ``"auto"`` resolved to
+        ``"substep"`` for the exact method with Gaussian membrane noise on a membrane alone, and to ``"grid"``
+        otherwise (Euler, Brian2's scheme; no membrane noise; escape or hazard firing; more state)."""
+        if self.threshold_crossing != "auto":
+            return self.threshold_crossing
+        substep = (self.method == "exact" and self.firing == "membrane" and self.noise == "gaussian"
+                   and not self.has_state)
+        return "substep" if substep else "grid"
+
+    @property
     def receptors(self) -> tuple[str, ...]:
         """The names inputs may target: ``"delta"`` (straight into ``u``) and every synaptic trace."""
         return ("delta", *self.synapses)
@@ -583,11 +594,16 @@ class LIF(_Model):
         ``"gaussian"`` or ``"none"`` for membrane firing; any family for escape firing.
     dt : float
         Time step (s), > 0; ``dt < tau`` for Euler.
-    method : {"euler", "exact"}
+    method : {"exact", "euler"}
+        ``"exact"`` (the default) integrates the subthreshold membrane exactly; ``"euler"`` is Brian2's scheme.
     firing : {"membrane", "escape", "hazard"}
     reset : {"zero", "subtract"}
         ``u <- u_reset`` or ``u <- u - (threshold - u_reset)``.
-    threshold_crossing : {"grid", "bridge", "substep"}
+    threshold_crossing : {"auto", "grid", "bridge", "substep"}
+        ``"auto"`` (the default) is ``"substep"`` where it applies (``method="exact"``, Gaussian membrane
+        noise, a membrane alone) and ``"grid"`` elsewhere; :attr:`crossing` names the rule chosen. The
+        defaults thus match continuous-time theory (the Siegert rate); ``LIF(method="euler")`` is the
+        configuration Brian2 runs spike for spike (Euler steps, the threshold checked on the grid).
     rho_0 : float or array
         ``firing="hazard"``: the escape rate at threshold (Hz), > 0.
     delta_u : float or array
@@ -602,10 +618,10 @@ class LIF(_Model):
     sigma: float | np.ndarray = 0.5
     noise: str = "gaussian"
     dt: float = 1e-4
-    method: str = "euler"
+    method: str = "exact"
     firing: str = "membrane"
     reset: str = "zero"
-    threshold_crossing: str = "grid"
+    threshold_crossing: str = "auto"
     rho_0: float | np.ndarray = 100.0
     delta_u: float | np.ndarray = 0.1
     tau_syn: float | np.ndarray | None = None
@@ -631,14 +647,14 @@ class LIF(_Model):
         set_("rho_0", numeric_parameter("rho_0", si_value("rho_0", self.rho_0, "Hz"), lower=0.0, lower_open=True))
         set_("delta_u", numeric_parameter("delta_u", self.delta_u, lower=0.0, lower_open=True))
         _choice("reset", self.reset, _RESET_CODES)
-        _choice("threshold_crossing", self.threshold_crossing, _CROSSING_CODES)
+        _choice("threshold_crossing", self.threshold_crossing, ("auto", *_CROSSING_CODES))
         noise_families.code_of(self.noise, "noise")
         if self.firing in ("membrane", "hazard") and self.noise not in ("gaussian", "none"):
             raise ValueError(
                 f"noise={self.noise!r} with firing='membrane': LIF membrane noise is Gaussian white "
                 "noise; allowed: ('gaussian', 'none'), or use firing='escape' for other families"
             )
-        if self.threshold_crossing != "grid" and not (
+        if self.threshold_crossing not in ("grid", "auto") and not (
             self.firing == "membrane" and self.noise == "gaussian"
         ):
             raise ValueError(
@@ -660,6 +676,17 @@ class LIF(_Model):
         during its dead time: it then runs as a linear system (:mod:`nsnn_sim.simulator.state`)."""
         return any((bool(self.synapses), bool(self.adaptation), bool(self.moving_threshold),
                     self.refractory == "integrate"))
+
+    @property
+    def crossing(self) -> str:
+        """The threshold-crossing rule the neuron runs: ``threshold_crossing``, with ``"auto"`` resolved to
+        ``"substep"`` for the exact method with Gaussian membrane noise on a membrane alone, and to ``"grid"``
+        otherwise (Euler, Brian2's scheme; no membrane noise; escape or hazard firing; more state)."""
+        if self.threshold_crossing != "auto":
+            return self.threshold_crossing
+        substep = (self.method == "exact" and self.firing == "membrane" and self.noise == "gaussian"
+                   and not self.has_state)
+        return "substep" if substep else "grid"
 
     @property
     def receptors(self) -> tuple[str, ...]:
@@ -702,7 +729,7 @@ class LIF(_Model):
             family=noise_families.NONE if hazard else noise_families.code_of(self.noise),
             firing=_FIRING_CODES[self.firing],
             reset=_RESET_CODES[self.reset],
-            bridge=_CROSSING_CODES[self.threshold_crossing],
+            bridge=_CROSSING_CODES[self.crossing],
         )
 
 
@@ -739,7 +766,7 @@ def _set_state_components(model) -> None:
                 raise TypeError(f"{name} must be a {kind.__name__} or a sequence of them, got {component!r}")
         set_(name, components)
     _choice("refractory", model.refractory, ("clamp", "integrate"))
-    if model.has_state and model.threshold_crossing != "grid":
+    if model.has_state and model.threshold_crossing not in ("grid", "auto"):
         raise ValueError(
             f"threshold_crossing={model.threshold_crossing!r} holds for a membrane alone (a 1-D Ornstein-Uhlenbeck "
             "process); with synapses, adaptation, a moving threshold or refractory='integrate' use 'grid'")
