@@ -3,8 +3,9 @@
 * :func:`copy_tree` copies ``nsnn_sim``, ``tests`` and the pytest configuration to a scratch folder
   (no caches, results or environments).
 * :func:`run_tests` runs pytest there with ``PYTHONPATH`` pointing at the copy and ``NUMBA_CACHE_DIR``
-  at a fresh empty folder: Numba's cache does not track cross-module inlining, so a shared cache could
-  hide a mutant. It first checks that the copy is the package imported.
+  at a fresh empty folder (Numba's cache does not track cross-module inlining, so a shared cache could
+  hide a mutant), or at a folder the caller prepared (:mod:`warm_cache`). It first checks that the copy
+  is the package imported.
 
 Used by ``tools/listed_mutations.py`` (fixed text mutations) and ``tools/mutation.py`` (sampled AST
 mutants).
@@ -48,22 +49,24 @@ def copy_tree(destination: Path) -> None:
 
 
 def run_tests(tree: Path, tests: list[str], python: str, extra: tuple[str, ...] = (),
-              timeout: float | None = None) -> TestRun:
-    """Run ``pytest -m "not slow"`` with arguments ``tests`` on the copy ``tree``, in a fresh Numba cache.
+              timeout: float | None = None, cache: Path | None = None, keep_cache: bool = False) -> TestRun:
+    """Run ``pytest -m "not slow"`` with arguments ``tests`` on the copy ``tree``, in a fresh Numba cache
+    (or in ``cache``, a folder prepared by the caller; removed afterwards unless ``keep_cache``).
 
     ``extra`` are further pytest options (e.g. ``-x``); a run longer than ``timeout`` seconds is
     stopped and counts as failed, with ``timed_out`` set.
     """
-    cache = tempfile.mkdtemp(prefix="numba_cache_")
+    cache = str(cache) if cache is not None else tempfile.mkdtemp(prefix="numba_cache_")
+    drop = (lambda: None) if keep_cache else (lambda: shutil.rmtree(cache, ignore_errors=True))
     env = dict(os.environ, PYTHONPATH=str(tree), NUMBA_CACHE_DIR=cache)
     check = [python, "-c", "import nsnn_sim, sys; sys.exit(0 if nsnn_sim.__file__.startswith(sys.argv[1]) else 3)",
              str(tree)]
     probe = subprocess.run(check, env=env, cwd=tree, capture_output=True, text=True)
     if probe.returncode == 3:
-        shutil.rmtree(cache, ignore_errors=True)
+        drop()
         raise SystemExit("the scratch copy is not the package imported; check PYTHONPATH")
     if probe.returncode != 0:
-        shutil.rmtree(cache, ignore_errors=True)
+        drop()
         last = probe.stderr.strip().splitlines()[-1:] or ["import failed"]
         return TestRun(True, [], 0.0, last[0][-300:], False, True)
     start = time.perf_counter()
@@ -72,10 +75,10 @@ def run_tests(tree: Path, tests: list[str], python: str, extra: tuple[str, ...] 
                                  "-rf", *extra, *tests], env=env, cwd=tree, capture_output=True, text=True,
                                 timeout=timeout)
     except subprocess.TimeoutExpired:
-        shutil.rmtree(cache, ignore_errors=True)
+        drop()
         return TestRun(True, [], time.perf_counter() - start, f"timed out after {timeout:.0f} s", True, False)
     elapsed = time.perf_counter() - start
-    shutil.rmtree(cache, ignore_errors=True)
+    drop()
     failing = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", result.stdout, flags=re.M)))
     tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]
     return TestRun(result.returncode != 0, failing, elapsed, tail, False, False)
