@@ -1,7 +1,7 @@
-"""Mutation testing of the core modules: a fixed-seed sample of AST mutants, each against its module's tests.
+"""Mutation testing of every module a result depends on: a stratified fixed-seed sample of AST mutants.
 
 The mutator is our own (``mutmut`` rewrites functions in a way that never reaches ``@njit`` kernels):
-it finds *mutation sites* in the function bodies of the core modules with :mod:`ast` and applies one
+it finds *mutation sites* in the function bodies of the modules with :mod:`ast` and applies one
 at a time as a text edit at the node's source position, so the rest of the file stays byte-identical
 and kernels are mutated like any other code. Operators:
 
@@ -15,20 +15,36 @@ and kernels are mutated like any other code. Operators:
 
 Not mutated: module level and class bodies (registries, constants), docstrings, default arguments,
 decorators, annotations, f-strings, ``raise`` statements and the conditions of validation guards
-(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, and the arguments of
-the argument checks of :mod:`nsnn_sim._core.validation` and of ``require_memory``.
+(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, the arguments of
+the argument checks of :mod:`nsnn_sim._core.validation` and of ``require_memory``, and in the experiment
+modules the functions that only present results (:data:`PRESENTATION`: ``figure``, ``summary``,
+``MARKDOWN``, ... and every function only they use, :func:`presentation`).
 
-Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
-(:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
-module (:data:`SELECTIONS`) and a timeout; a failing test, a timeout or a failed import kills it.
+The modules (:data:`MODULES`, each with the pytest arguments of its tests in :data:`SELECTIONS`) are every
+module with mutation sites except those in :data:`LEFT_OUT` (infrastructure, plotting, and experiments no
+fast test checks), which a test keeps complete. The sample is stratified (:func:`sample`): ``--per-module``
+mutants of every module (default 10; all its sites if fewer), each module drawn with its own generator
+seeded by ``--seed`` and its name.
+
+Each mutant is run in its own copy of the package (:mod:`scratch_package`), with ``pytest -x -q -m "not slow"
+-p no:cacheprovider`` on the tests of its module and a timeout; a failing test, a timeout or a failed
+import kills it. Numba cache: a mutant that can make a cached kernel stale (its module holds kernels, or its
+function runs at import; :func:`warm_cache.stale_modules`) has the kernels of its module and of every module
+importing it left out of its cache; when those include the engine it runs in a fresh empty cache, as
+before. Every other mutant (most: theory, analysis, coding, fit's Python, interop, experiments) runs in a
+copy of one warm cache built per run on the unmutated copy by running each of their selections once
+(:func:`warm_build`, which is also their baseline: each must pass), so it compiles nothing. One job builds
+the warm cache while the others run the fresh-cache mutants. :mod:`warm_cache` gives the reasons.
+
 Survivors are either killed by a new test or listed in :data:`EQUIVALENT` with the reason; an entry
 names its mutant by id and by content (function, column, operator and the stripped source line), so it
 still applies when the line moves and stops applying when the line changes (:func:`equivalent_reason`).
 
-Usage: ``python tools/mutation.py [--count 200] [--seed 21] [--jobs 2] [--only ID ...] [--list]``;
-the report goes to ``benchmarks/results/mutation.md`` and ``.json``. ``--only`` re-runs chosen
-mutants and merges them into the existing record; ``--report`` rewrites the report from the record
-(after the equivalent list changed).
+Usage: ``python tools/mutation.py [--per-module 10] [--seed 21] [--jobs 2] [--modules M ...] [--only ID ...]
+[--list]``; the report (killed / survived / equivalent per module, the overall score, the wall time) goes
+to ``benchmarks/results/mutation.md`` and ``.json``. ``--modules`` restricts a trial run to some modules
+(write it elsewhere with ``--out``); ``--only`` re-runs chosen mutants and merges them into the existing
+record; ``--report`` rewrites the report from the record (after the equivalent list changed).
 """
 
 from __future__ import annotations
@@ -79,10 +95,9 @@ SELECTIONS: dict[str, list[str]] = {
     "coding/posterior": _CODING,
     "coding/cue_integration": ["tests/test_cue_integration.py"],
     "coding/sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
-    # the theory's own checks (NEST's value, limits, hazard renewal); the rate checks against simulations
-    # compile the engine and are left to the engine's tests
-    "theory/lif": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
-               "nest_reference or tends_to or isi_cv_limits or rejects_bad or grid_threshold_shift or hazard_theory"],
+    # the theory's checks: exact (test_theory_exact), NEST's values, limits, hazard renewal, and against simulations
+    # (cheap in the warm cache)
+    "theory/lif": ["tests/test_theory_exact.py", "tests/test_theory.py", "tests/test_hazard.py"],
     "interop/brian2": ["tests/test_brian2_bridge.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
