@@ -10,8 +10,8 @@ see (a) the njit functions it calls or inlines from other files, nor (b) the val
 read at compile time (frozen into the machine code). So a mutant of module ``M`` can make the cached
 kernels of a module ``G`` stale only if ``G`` can reach an object of ``M``: ``G`` imports ``M``, directly
 or through other modules (:func:`importers`, over every ``import`` of the package, function-level ones
-included). And it can do so only if ``M`` holds kernels (:func:`kernel_modules`, a module importing
-``numba``) or a function of ``M`` can set a global before a kernel compiles: one that runs while the
+included). And it can do so only if ``M`` holds kernels (:func:`kernel_modules`: a module importing
+``numba`` and naming one of its compilers) or a function of ``M`` can set a global before a kernel compiles: one that runs while the
 package is imported (traced by :func:`import_time_functions`) or assigns a ``global``. No other function
 of a pure-Python module can reach compiled code: a kernel cannot call it, and the mutator never edits
 module-level code (:mod:`mutation`).
@@ -42,6 +42,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 PACKAGE = "nsnn_sim"
+# numba's compiling decorators and functions: a module naming one (and importing numba) may hold kernels
+_COMPILERS = {"njit", "jit", "vectorize", "guvectorize", "cfunc", "overload", "overload_method", "generated_jit",
+              "stencil", "jitclass", "intrinsic"}
 
 
 def module_files(root: Path = ROOT) -> dict[str, Path]:
@@ -92,7 +95,7 @@ def _graph(root: Path = ROOT) -> tuple[dict[str, frozenset[str]], frozenset[str]
     for module, path in files.items():
         tree = ast.parse(path.read_bytes())
         edges[module], numba = _imported(module, tree, known)
-        if numba:
+        if numba and any(getattr(node, "id", getattr(node, "attr", None)) in _COMPILERS for node in ast.walk(tree)):
             kernels.add(module)
         if any(isinstance(node, ast.Global) for node in ast.walk(tree)):
             globals_.add(module)
@@ -101,7 +104,8 @@ def _graph(root: Path = ROOT) -> tuple[dict[str, frozenset[str]], frozenset[str]
 
 
 def kernel_modules(root: Path = ROOT) -> frozenset[str]:
-    """The modules that import numba (so may hold kernels, compiled and cached)."""
+    """The modules that may hold compiled (and cached) kernels: they import numba and name one of its
+    compilers (:data:`_COMPILERS`, as a decorator or a call)."""
     return _graph(root)[1]
 
 
