@@ -430,6 +430,7 @@ class Outcome:
     tail: str
     text: str  # the stripped source line of the mutation (for matching EQUIVALENT)
     cache: str = "fresh"  # "fresh" (an empty Numba cache) or "warm" (a copy of the run's warm cache)
+    cpu: float = 0.0  # CPU seconds of the pytest run (exact with --jobs 1: see scratch_package.run_tests)
 
 
 @dataclass(frozen=True)
@@ -465,7 +466,7 @@ def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIME
               "killed" if run.failed else "survived")
     return Outcome(mutant.id, mutant.module, mutant.line, mutant.operator, mutant.function, mutant.original,
                    mutant.mutated, tests, status, run.failing, seconds, run.tail, mutant.text,
-                   "fresh" if warm is None else "warm")
+                   "fresh" if warm is None else "warm", run.cpu)
 
 
 def cache_plans(chosen: list[Mutant], python: str) -> dict[str, frozenset[str] | None]:
@@ -741,7 +742,8 @@ def main() -> None:
             loads.append(_load())
             with open(partial, "a") as record_file:  # kept if the run is stopped
                 record_file.write(json.dumps(asdict(outcome)) + "\n")
-            print(f"{outcome.status:8s} {outcome.seconds:5.0f} s {outcome.cache:5s} {mutant.id} {mutant.original!r} -> "
+            print(f"{outcome.status:8s} {outcome.seconds:5.0f} s (cpu {outcome.cpu:4.0f}) {outcome.cache:5s} "
+                  f"{mutant.id} {mutant.original!r} -> "
                   f"{mutant.mutated!r} {(outcome.failing or [outcome.tail])[0]}", flush=True)
             return outcome
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import shutil
 import subprocess
 import tempfile
@@ -37,6 +38,7 @@ class TestRun(NamedTuple):
     tail: str  # pytest's last line of output (or the end of stderr)
     timed_out: bool
     import_failed: bool  # ``import nsnn_sim`` failed in the copy: pytest was not run
+    cpu: float = 0.0  # CPU seconds (user + system) of the pytest run: exact when no other child ends meanwhile
 
 
 def copy_tree(destination: Path) -> None:
@@ -69,7 +71,7 @@ def run_tests(tree: Path, tests: list[str], python: str, extra: tuple[str, ...] 
         drop()
         last = probe.stderr.strip().splitlines()[-1:] or ["import failed"]
         return TestRun(True, [], 0.0, last[0][-300:], False, True)
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), _children_cpu()
     try:
         result = subprocess.run([python, "-m", "pytest", "-m", "not slow", "-q", "-p", "no:cacheprovider",
                                  "-rf", *extra, *tests], env=env, cwd=tree, capture_output=True, text=True,
@@ -77,8 +79,15 @@ def run_tests(tree: Path, tests: list[str], python: str, extra: tuple[str, ...] 
     except subprocess.TimeoutExpired:
         drop()
         return TestRun(True, [], time.perf_counter() - start, f"timed out after {timeout:.0f} s", True, False)
-    elapsed = time.perf_counter() - start
+    elapsed, cpu = time.perf_counter() - start, _children_cpu() - cpu
     drop()
     failing = sorted(set(re.findall(r"^(?:FAILED|ERROR) (\S+)", result.stdout, flags=re.M)))
     tail = result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr[-300:]
-    return TestRun(result.returncode != 0, failing, elapsed, tail, False, False)
+    return TestRun(result.returncode != 0, failing, elapsed, tail, False, False, cpu)
+
+
+def _children_cpu() -> float:
+    """CPU seconds of this process's ended children so far (one pytest run at a time: its own CPU time, which
+    on an idle machine is about its wall time; on a loaded one it is what the wall time would be there)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime

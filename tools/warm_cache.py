@@ -11,8 +11,9 @@ read at compile time (frozen into the machine code). So a mutant of module ``M``
 kernels of a module ``G`` stale only if ``G`` can reach an object of ``M``: ``G`` imports ``M``, directly
 or through other modules (:func:`importers`, over every ``import`` of the package, function-level ones
 included). And it can do so only if ``M`` holds kernels (:func:`kernel_modules`: a module importing
-``numba`` and naming one of its compilers) or a function of ``M`` can set a global before a kernel compiles: one that runs while the
-package is imported (traced by :func:`import_time_functions`) or assigns a ``global``. No other function
+``numba`` and naming one of its compilers) or a function of ``M`` can set a global before a kernel
+compiles: one that runs while the package is imported (traced by :func:`import_time_functions`) or
+assigns a ``global``. No other function
 of a pure-Python module can reach compiled code: a kernel cannot call it, and the mutator never edits
 module-level code (:mod:`mutation`).
 
