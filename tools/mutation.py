@@ -97,7 +97,10 @@ SELECTIONS: dict[str, list[str]] = {
     "coding/sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
     # the theory's checks: exact (test_theory_exact), NEST's values, limits, hazard renewal, and against simulations
     # (cheap in the warm cache)
-    "theory/lif": ["tests/test_theory_exact.py", "tests/test_theory.py", "tests/test_hazard.py"],
+    "theory/lif": ["tests/test_theory_exact.py", "tests/test_theory.py", "tests/test_hazard.py",
+                   "tests/test_theory_state.py::test_integrating_dead_time_renewal_equals_a_direct_sum_of_the_survivor",
+                   "tests/test_theory_state.py::test_integrating_dead_time_in_continuous_time_is_clamped_with_the_"
+                   "relaxed_reset"],
     "interop/brian2": ["tests/test_brian2_bridge.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
@@ -138,7 +141,7 @@ SELECTIONS: dict[str, list[str]] = {
     "analysis/distances": ["tests/test_stats.py", "-k", "victor or van_rossum or pairwise or distances or reliability"],
     "analysis/compare": ["tests/test_stats.py", "-k", "experiments_the_brian2 or compare or unit_"],
     "coding/fisher": ["tests/test_fisher.py"],
-    "fit/basis": ["tests/test_fit.py", "-k", "filtered_covariates or glm"],
+    "fit/basis": ["tests/test_fit.py", "-k", "raised_cosine or filtered_covariates or glm"],
     "fit/compare": ["tests/test_fit.py", "-k", "glm or bits_per_spike or time_rescaling"],
     "fit/estimate": ["tests/test_fit.py", "tests/test_fit_exact.py"],
     "fit/likelihood": ["tests/test_fit.py", "tests/test_fit_exact.py", "-k",
