@@ -1,7 +1,7 @@
 """A scratch copy of the package and a test run against it, shared by the mutation tools.
 
-* :func:`copy_tree` copies ``nsnn_sim``, ``tests`` and the pytest configuration to a scratch folder
-  (no caches, results or environments).
+* :func:`copy_tree` copies ``nsnn_sim``, ``tests``, the experiments' scripts (``analyses``, ``figures``)
+  and the pytest configuration to a scratch folder (no caches, results, figures or environments).
 * :func:`run_tests` runs pytest there with ``PYTHONPATH`` pointing at the copy and ``NUMBA_CACHE_DIR``
   at a fresh empty folder (Numba's cache does not track cross-module inlining, so a shared cache could
   hide a mutant), or at a folder the caller prepared (:mod:`warm_cache`). It first checks that the copy
@@ -26,7 +26,7 @@ from typing import NamedTuple
 ROOT = Path(__file__).resolve().parent.parent
 
 _IGNORE = shutil.ignore_patterns(".venv", ".git", "__pycache__", "*.nbi", "*.nbc", "results", "data",
-                                 ".pytest_cache", "*.egg-info", "build", "dist")
+                                 ".pytest_cache", "*.egg-info", "build", "dist", "out", "*.png", "*.pdf", "*.nc")
 
 
 class TestRun(NamedTuple):
@@ -42,9 +42,10 @@ class TestRun(NamedTuple):
 
 
 def copy_tree(destination: Path) -> None:
-    """Copy the package, the tests and the pytest configuration of the checkout to ``destination``."""
-    for name in ("nsnn_sim", "tests"):
-        shutil.copytree(ROOT / name, destination / name, ignore=_IGNORE)
+    """Copy the package, the tests, the experiment scripts and the pytest configuration to ``destination``."""
+    for name in ("nsnn_sim", "tests", "analyses", "figures"):  # the experiments' tests run their thin scripts
+        if (ROOT / name).is_dir():
+            shutil.copytree(ROOT / name, destination / name, ignore=_IGNORE)
     for name in ("pyproject.toml", "conftest.py", "pytest.ini", "setup.cfg"):
         if (ROOT / name).exists():
             shutil.copy2(ROOT / name, destination / name)
