@@ -41,9 +41,11 @@ names its mutant by id and by content (function, column, operator and the stripp
 still applies when the line moves and stops applying when the line changes (:func:`equivalent_reason`).
 
 Usage: ``python tools/mutation.py [--per-module 10] [--seed 21] [--jobs 2] [--modules M ...] [--only ID ...]
-[--list]``; the report (killed / survived / equivalent per module, the overall score, the wall time) goes
+[--list] [--estimate]``; the report (killed / survived / equivalent per module, the overall score, the wall time) goes
 to ``benchmarks/results/mutation.md`` and ``.json``. ``--modules`` restricts a trial run to some modules
-(write it elsewhere with ``--out``); ``--only`` re-runs chosen mutants and merges them into the existing
+(write it elsewhere with ``--out``); ``--estimate`` measures the CPU cost of a complete run without
+mutants (:func:`estimate`: the warm build and each module's selection once in its mutants' cache), a
+check of the time budget before a complete run; ``--only`` re-runs chosen mutants and merges them into the existing
 record; ``--report`` rewrites the report from the record (after the equivalent list changed).
 """
 
@@ -486,19 +488,54 @@ def cache_plans(chosen: list[Mutant], python: str) -> dict[str, frozenset[str] |
 
 def warm_build(scratch: Path, python: str, selections: list[list[str]], timeout: float) -> tuple[WarmCache, dict]:
     """Run each distinct selection, one after the other, on an unmutated copy in one Numba cache: the warm
-    cache of the run, and the baseline of those selections (each must pass). Seconds per selection."""
+    cache of the run, and the baseline of those selections (each must pass). Wall and CPU seconds per selection."""
     warm = WarmCache(scratch / "warm_cache", scratch / "warm")
     copy_tree(warm.tree)
     warm.folder.mkdir()
     seconds = {}
     for tests in selections:
         run = run_tests(warm.tree, tests, python, extra=("-x",), timeout=timeout, cache=warm.folder, keep_cache=True)
-        seconds[" ".join(tests)] = run.elapsed
-        print(f"warm     {run.elapsed:5.0f} s {'FAILED' if run.failed else 'ok'} {' '.join(tests)}: {run.tail}",
-              flush=True)
+        seconds[" ".join(tests)] = {"wall": run.elapsed, "cpu": run.cpu}
+        print(f"warm     {run.elapsed:5.0f} s (cpu {run.cpu:4.0f}) {'FAILED' if run.failed else 'ok'} "
+              f"{' '.join(tests)}: {run.tail}", flush=True)
         if run.failed:
             raise SystemExit(f"this selection fails on the unmutated package: {' '.join(tests)}")
     return warm, seconds
+
+
+def estimate(scratch: Path, python: str, per_module: int, seed: int, jobs: int, modules: list[str],
+             timeout: float) -> dict:
+    """The CPU cost of a complete run, measured without mutants: the warm build, then each module's selection
+    once on the unmutated copy in the cache its mutants get (a copy of the warm cache without the kernels
+    its module can make stale, or a fresh one). A surviving mutant costs about that (a killed one, with -x,
+    less); on an idle machine CPU seconds are about wall seconds, so the run's wall time is about
+    (warm build + sum over modules of mutants x cost + 2 s each for the copy and the import probe) / jobs."""
+    chosen = sample(per_module, seed, modules)
+    plans = cache_plans(chosen, python)
+    import_time = warm_cache.import_time_functions(python)
+    wanted = {" ".join(SELECTIONS[m.module]): SELECTIONS[m.module] for m in chosen if plans[m.id] is not None}
+    warm, built = warm_build(scratch, python, sorted(wanted.values()), timeout)
+    rows = {}
+    for module in modules:
+        count = sum(mutant.module == module for mutant in chosen)
+        stale = warm_cache.stale_modules(module, "", import_time)
+        tree = scratch / f"estimate_{module.replace('/', '_')}"
+        copy_tree(tree)
+        cache = None
+        if "simulator/engine" not in stale:
+            cache = Path(tempfile.mkdtemp(prefix="numba_cache_", dir=scratch))
+            warm_cache.copy_warm_cache(warm.folder, warm.tree, tree, cache, stale)
+        run = run_tests(tree, SELECTIONS[module], python, extra=("-x",), timeout=timeout, cache=cache)
+        shutil.rmtree(tree, ignore_errors=True)
+        rows[module] = {"mutants": count, "cpu": run.cpu, "wall": run.elapsed, "cache": "fresh" if cache is None
+                        else "warm", "total": count * (run.cpu + 2.0)}
+        print(f"estimate {module:35s} {count:3d} x (cpu {run.cpu:5.1f} + 2) s, {rows[module]['cache']}, "
+              f"{'FAILED' if run.failed else 'ok'}", flush=True)
+    build = sum(value["cpu"] for value in built.values())
+    total = build + sum(row["total"] for row in rows.values())
+    print(f"warm build {build / 60:.1f} CPU min; all mutants {(total - build) / 60:.1f} CPU min; "
+          f"estimated wall with {jobs} jobs on an idle machine: {total / jobs / 60:.1f} min", flush=True)
+    return {"warm_build": built, "modules": rows, "estimated_wall_minutes": total / jobs / 60}
 
 
 def baseline(scratch: Path, python: str, jobs: int, timeout: float) -> dict[str, float]:
@@ -589,8 +626,9 @@ def write_report(record: dict, out: Path) -> None:
     for rerun in record.get("reruns", []):
         lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
     if record.get("warm_build"):
+        walls = [value["wall"] if isinstance(value, dict) else value for value in record["warm_build"].values()]
         lines.append(f"Building the warm cache (every warm selection once, on the unmutated copy, one job): "
-                     f"{sum(record['warm_build'].values()) / 60:.1f} min.")
+                     f"{sum(walls) / 60:.1f} min.")
     lines += ["", "## Per module", "",
               "| module | sites | mutants | killed | timeout | at import | survived | equivalent | score "
               "| median s | selection (as now; each mutant's own is in the .json) |",
@@ -676,6 +714,8 @@ def main() -> None:
                         help="take the modules in turn (with --cheap-first: the cheapest first in each round)")
     parser.add_argument("--from-partial", action="store_true",
                         help="write the report from the outcomes of a stopped run (.partial.jsonl)")
+    parser.add_argument("--estimate", action="store_true",
+                        help="measure the CPU cost of a complete run without mutants (estimate()) and stop")
     parser.add_argument("--report", action="store_true",
                         help="rewrite the report from the existing record (e.g. after the equivalent list changed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
@@ -686,6 +726,12 @@ def main() -> None:
     if args.list:
         for mutant in chosen:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
+        return
+    if args.estimate:
+        with tempfile.TemporaryDirectory(prefix="mutation_") as scratch:
+            result = estimate(Path(scratch), args.python, args.per_module, args.seed, args.jobs,
+                              args.modules or MODULES, args.timeout)
+        out.with_name("mutation_estimate.json").write_text(json.dumps(result, indent=1))
         return
     if args.report:
         write_report(json.loads(out.with_suffix(".json").read_text()), out)
