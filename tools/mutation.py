@@ -146,8 +146,9 @@ SELECTIONS: dict[str, list[str]] = {
     "fit/basis": ["tests/test_fit.py", "-k", "raised_cosine or filtered_covariates or glm"],
     "fit/compare": ["tests/test_fit.py", "-k", "glm or bits_per_spike or time_rescaling"],
     "fit/estimate": ["tests/test_fit.py", "tests/test_fit_exact.py"],
-    "fit/likelihood": ["tests/test_fit.py", "tests/test_fit_exact.py", "-k",
-                       "likelihood or gradient or probability_zero"],
+    # its exact checks (log L and gradient against a transcription and finite differences), not the fits
+    "fit/likelihood": ["tests/test_fit.py", "-k", "independent_transcription or block_has or gradient_is_finite or "
+                       "tau_coordinate or probability_zero"],
     "fit/problem": ["tests/test_fit.py", "tests/test_fit_exact.py"],
     "fit/gif": ["tests/test_fit_gif.py"],
     "fit/gif_likelihood": ["tests/test_fit_gif.py"],
