@@ -495,7 +495,9 @@ def warm_build(scratch: Path, python: str, selections: list[list[str]], timeout:
     warm.folder.mkdir()
     seconds = {}
     for tests in selections:
-        run = run_tests(warm.tree, tests, python, extra=("-x",), timeout=timeout, cache=warm.folder, keep_cache=True)
+        # compiling for the first time: four times a mutant's timeout
+        run = run_tests(warm.tree, tests, python, extra=("-x",), timeout=4 * timeout, cache=warm.folder,
+                        keep_cache=True)
         seconds[" ".join(tests)] = {"wall": run.elapsed, "cpu": run.cpu}
         print(f"warm     {run.elapsed:5.0f} s (cpu {run.cpu:4.0f}) {'FAILED' if run.failed else 'ok'} "
               f"{' '.join(tests)}: {run.tail}", flush=True)
