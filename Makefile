@@ -26,10 +26,13 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
 
-## make mutation: a fixed-seed sample of 200 AST mutants of the core modules, each against its module's
-## tests in a fresh Numba cache, 2 at a time -> benchmarks/results/mutation.md (45 min on 2 idle cores)
+## make mutation: a stratified fixed-seed sample of AST mutants, 10 of every module a result depends on (70
+## modules, 658 mutants), each against its module's tests; those no compiled kernel can see in a copy of a
+## warm Numba cache built once per run, the others in a fresh one; 2 at a time -> benchmarks/results/mutation.md
+## (budget 90 min on 2 idle cores, estimated ~95 min before -x savings: benchmarks/results/mutation_trials.md;
+## `$(PY) tools/mutation.py --estimate` measures it without mutants first, ~25 min)
 mutation: $(STAMP)
-	$(PY) tools/mutation.py --count 200 --seed 21 --jobs 2
+	$(PY) tools/mutation.py --per-module 10 --seed 21 --jobs 2
 
 ## make figures: every experiment in quick mode, every figure, figures/REPORT.md (< 10 min)
 figures: $(STAMP)

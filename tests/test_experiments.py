@@ -8,6 +8,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import nsnn_sim as ns
+from nsnn_sim.analysis import stats
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -33,6 +36,15 @@ def test_variability_experiment_matches_theory_and_draws_its_figure(tmp_path):
     for name in ("lif_fano", "nsnn_fano", "nsnn_cv", "fano_window"):
         assert data[f"{name}_se"].shape == data[name].shape
     assert np.all(data["lif_fano_se"].values > 0)
+    # the reliability part's Fano factor is that of its stored spikes in 100 ms windows, exactly
+    for key in ("frozen_0.1", "constant_0.2"):
+        condition, level = key.split("_")
+        trials, times = data[f"raster_{key}_trial"].values, data[f"raster_{key}_time"].values
+        spikes = ns.SpikeTrains(trials, np.zeros_like(trials), np.rint(times / 1e-3).astype(np.int64), dt=1e-3,
+                                n_trials=int(data.attrs["reliability_n_trials"]), n_neurons=1, n_steps=1000)
+        expected = float(stats.fano_factor(spikes, [0.1], across="trials").values[0, 0])
+        assert float(data["fano_100ms"].sel(input=condition, noise_level=float(level))) == pytest.approx(
+            expected, rel=1e-12)
     assert figure.stat().st_size > 50_000
     assert figure.with_suffix(".pdf").exists() and figure.with_suffix(".svg").exists()
 

@@ -113,6 +113,15 @@ def test_fisher_information_errors_name_the_parameter():
                                                       coords={"neuron": [0, 1, 5]}), 1.0)
 
 
+def test_a_singular_covariance_names_exactly_the_neurons_that_never_vary():
+    """Neuron 1 is constant; neurons 0 and 2 vary with a variance far below 1 and must not be named."""
+    rng = np.random.default_rng(3)
+    a = np.column_stack([0.1 * rng.normal(size=50), np.full(50, 2.0), 0.1 * rng.normal(size=50)])
+    b = np.column_stack([0.1 * rng.normal(size=50) + 0.05, np.full(50, 2.0), 0.1 * rng.normal(size=50)])
+    with pytest.raises(ValueError, match=r"singular \(neurons at positions \[1\] never vary across trials\)"):
+        fisher.linear_fisher_information(a, b, 0.1)
+
+
 def test_fisher_information_by_population_size():
     n_neurons, n_trials, delta = 20, 200, 1.0
     derivative, covariance, _ = gaussian_population(n_neurons)

@@ -481,6 +481,22 @@ def test_the_population_glm_equals_one_fit_per_neuron_and_flags_a_fit_cut_short(
     assert np.all(short.log_likelihood_train < glm.log_likelihood_train)
 
 
+def test_raised_cosine_basis_of_one_function_is_one_half_cosine_over_the_warped_lags():
+    """n_basis = 1 has no spacing between peaks: the bump spans the warped lags plus one, from 1 at lag 0."""
+    warped = np.log(np.arange(5) + 0.5)
+    expected = 0.5 * (1.0 + np.cos((warped - warped[0]) * np.pi / (2.0 * (warped[-1] - warped[0] + 1.0))))
+    basis = fit.raised_cosine_basis(1, 5, offset=0.5)
+    assert basis.shape == (5, 1)
+    np.testing.assert_allclose(basis[:, 0], expected, rtol=1e-15, atol=0)
+    # three functions: peaks evenly spaced in log(l + c) from lag 0 to the last lag (spacing s = log(9) / 2 at
+    # n_lags = 9, c = 1), each 1 at its peak, 1/2 at its neighbours' peaks and 0 from two spacings on
+    basis = fit.raised_cosine_basis(3, 9)
+    np.testing.assert_allclose(basis[[0, 8]], [[1.0, 0.5, 0.0], [0.0, 0.5, 1.0]], rtol=0, atol=1e-15)
+    middle = np.log(np.arange(9) + 1.0) / (np.log(9.0) / 2)  # warped lag in units of the peak spacing
+    np.testing.assert_allclose(basis[:, 1], 0.5 * (1 + np.cos(np.clip((middle - 1) * np.pi / 2, -np.pi, np.pi))),
+                               rtol=1e-14, atol=1e-15)
+
+
 def test_filtered_covariates_are_the_convolution_with_the_basis():
     basis = fit.raised_cosine_basis(3, 6)
     signal = np.random.default_rng(2).normal(size=(40, 2))

@@ -229,6 +229,10 @@ def test_from_times_snaps_and_names_the_time_it_refuses():
     assert spikes == SpikeTrains([0, 1, 1], [0, 1, 2], [1, 1, 3], dt=1e-3, n_trials=3, n_neurons=4, n_steps=5)
     assert SpikeTrains.from_times(np.array([1.0, 3.0]) * pq.ms, 0, None, dt=1 * pq.ms).shape == (1, 1, 4)
     assert SpikeTrains.from_times([0.001 + 4e-10], 0, None, dt=1e-3).step.tolist() == [1]
+    one = SpikeTrains.from_times(0.002, 0, None, dt=1e-3, n_steps=4)  # a scalar time is one spike
+    assert one == SpikeTrains([0], [0], [2], dt=1e-3, n_trials=1, n_neurons=1, n_steps=4)
+    none = SpikeTrains.from_times([], [], None, dt=1e-3)  # no spike and no sizes: one step, neuron and trial
+    assert none == SpikeTrains([], [], [], dt=1e-3, n_trials=1, n_neurons=1, n_steps=1)
     with pytest.raises(ValueError, match="before the start of its trial"):
         SpikeTrains.from_times([-0.001], 0, None, dt=1e-3)
     with pytest.raises(ValueError, match="at or after the end of the run"):

@@ -289,3 +289,16 @@ def test_network_delays_take_units_and_refuse_other_dimensions():
     assert delays(1.5 * b2.ms) == delays(1.5 * pq.ms) == delays(1.5e-3) == [15] * 6
     with pytest.raises(UnitError, match="delay"):
         delays(1.5 * b2.mV)
+
+
+def test_only_a_brian2_object_is_read_as_a_brian2_quantity():
+    """An object of another library that happens to carry ``dim._dims`` is not taken for a Brian2 quantity."""
+    from types import SimpleNamespace
+
+    from nsnn_sim._core import units
+
+    class Lookalike:
+        dim = SimpleNamespace(_dims=(0, 0, 1, 0, 0, 0, 0))
+
+    assert units._brian2_dimension(Lookalike()) is None
+    assert units._brian2_dimension(3 * b2.ms) == (0.0, 0.0, 1.0, 0.0, 0.0, 0.0, 0.0)

@@ -1,7 +1,7 @@
-"""Mutation testing of the core modules: a fixed-seed sample of AST mutants, each against its module's tests.
+"""Mutation testing of every module a result depends on: a stratified fixed-seed sample of AST mutants.
 
 The mutator is our own (``mutmut`` rewrites functions in a way that never reaches ``@njit`` kernels):
-it finds *mutation sites* in the function bodies of the core modules with :mod:`ast` and applies one
+it finds *mutation sites* in the function bodies of the modules with :mod:`ast` and applies one
 at a time as a text edit at the node's source position, so the rest of the file stays byte-identical
 and kernels are mutated like any other code. Operators:
 
@@ -15,20 +15,38 @@ and kernels are mutated like any other code. Operators:
 
 Not mutated: module level and class bodies (registries, constants), docstrings, default arguments,
 decorators, annotations, f-strings, ``raise`` statements and the conditions of validation guards
-(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, and the arguments of
-the argument checks of :mod:`nsnn_sim._core.validation` and of ``require_memory``.
+(an ``if`` whose body only raises), ``assert`` statements, calls that log or warn, the arguments of
+the argument checks of :mod:`nsnn_sim._core.validation` and of ``require_memory``, and in the experiment
+modules the functions that only present results (:data:`PRESENTATION`: ``figure``, ``summary``,
+``MARKDOWN``, ... and every function only they use, :func:`presentation`).
 
-Each mutant is run in its own copy of the package with a fresh, empty ``NUMBA_CACHE_DIR``
-(:mod:`scratch_package`), with ``pytest -x -q -m "not slow" -p no:cacheprovider`` on the tests of its
-module (:data:`SELECTIONS`) and a timeout; a failing test, a timeout or a failed import kills it.
+The modules (:data:`MODULES`, each with the pytest arguments of its tests in :data:`SELECTIONS`) are every
+module with mutation sites except those in :data:`LEFT_OUT` (infrastructure, plotting, and experiments no
+fast test checks), which a test keeps complete. The sample is stratified (:func:`sample`): ``--per-module``
+mutants of every module (default 10; all its sites if fewer), each module drawn with its own generator
+seeded by ``--seed`` and its name.
+
+Each mutant is run in its own copy of the package (:mod:`scratch_package`), with ``pytest -x -q -m "not slow"
+-p no:cacheprovider`` on the tests of its module and a timeout; a failing test, a timeout or a failed
+import kills it. Numba cache: a mutant that can make a cached kernel stale (its module holds kernels, or its
+function runs at import; :func:`warm_cache.stale_modules`) has the kernels of its module and of every module
+importing it left out of its cache; when those include the engine it runs in a fresh empty cache, as
+before. Every other mutant (most: theory, analysis, coding, fit's Python, interop, experiments) runs in a
+copy of one warm cache built per run on the unmutated copy by running each of their selections once
+(:func:`warm_build`, which is also their baseline: each must pass), so it compiles nothing. One job builds
+the warm cache while the others run the fresh-cache mutants. :mod:`warm_cache` gives the reasons.
+
 Survivors are either killed by a new test or listed in :data:`EQUIVALENT` with the reason; an entry
 names its mutant by id and by content (function, column, operator and the stripped source line), so it
 still applies when the line moves and stops applying when the line changes (:func:`equivalent_reason`).
 
-Usage: ``python tools/mutation.py [--count 200] [--seed 21] [--jobs 2] [--only ID ...] [--list]``;
-the report goes to ``benchmarks/results/mutation.md`` and ``.json``. ``--only`` re-runs chosen
-mutants and merges them into the existing record; ``--report`` rewrites the report from the record
-(after the equivalent list changed).
+Usage: ``python tools/mutation.py [--per-module 10] [--seed 21] [--jobs 2] [--modules M ...] [--only ID ...]
+[--list] [--estimate]``; the report (killed / survived / equivalent per module, the overall score, the wall time) goes
+to ``benchmarks/results/mutation.md`` and ``.json``. ``--modules`` restricts a trial run to some modules
+(write it elsewhere with ``--out``); ``--estimate`` measures the CPU cost of a complete run without
+mutants (:func:`estimate`: the warm build and each module's selection once in its mutants' cache), a
+check of the time budget before a complete run; ``--only`` re-runs chosen mutants and merges them into the existing
+record; ``--report`` rewrites the report from the record (after the equivalent list changed).
 """
 
 from __future__ import annotations
@@ -38,6 +56,7 @@ import ast
 import functools
 import json
 import random
+import re
 import shutil
 import subprocess
 import sys
@@ -47,6 +66,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import warm_cache
 from scratch_package import ROOT, copy_tree, run_tests
 
 # the core modules and the tests each one's mutants run (pytest arguments after the options); every
@@ -77,10 +97,12 @@ SELECTIONS: dict[str, list[str]] = {
     "coding/posterior": _CODING,
     "coding/cue_integration": ["tests/test_cue_integration.py"],
     "coding/sampling": ["tests/test_sampling.py", "-k", "not keeps_converging"],
-    # the theory's own checks (NEST's value, limits, hazard renewal); the rate checks against simulations
-    # compile the engine and are left to the engine's tests
-    "theory/lif": ["tests/test_theory.py", "tests/test_hazard.py", "-k",
-               "nest_reference or tends_to or isi_cv_limits or rejects_bad or grid_threshold_shift or hazard_theory"],
+    # the theory's checks: exact (test_theory_exact), NEST's values, limits, hazard renewal, and against simulations
+    # (cheap in the warm cache)
+    "theory/lif": ["tests/test_theory_exact.py", "tests/test_theory.py", "tests/test_hazard.py",
+                   "tests/test_theory_state.py::test_integrating_dead_time_renewal_equals_a_direct_sum_of_the_survivor",
+                   "tests/test_theory_state.py::test_integrating_dead_time_in_continuous_time_is_clamped_with_the_"
+                   "relaxed_reset"],
     "interop/brian2": ["tests/test_brian2_bridge.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
@@ -101,19 +123,87 @@ SELECTIONS: dict[str, list[str]] = {
                         "simulator_runs or evaluate_in_learner_and_simulator or identical_in_both_engines or "
                         "membrane_perturbation_is_the_same"],
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
+    "learn/official": ["tests/test_learn.py", "-k", "official or reference_firing"],
+    "simulator/state": ["tests/test_state.py", "tests/test_state_engine.py", "-k",
+                        "not thread_count and not round_trips"],
+    # the modules below hold no kernel (or only their own): their mutants run in a warm cache (warm_cache.py),
+    # so a selection may run the simulator; what it costs is the tests' own run time
+    "simulator/brunel": ["tests/test_populations.py", "-k", "brunel_model_a"],
+    "simulator/results": ["tests/test_spikes.py", "tests/test_checksums.py", "-k", "xarray or netcdf or round_trip"],
+    "simulator/cluster": ["tests/test_cluster_trials.py"],
+    "simulator/concatenate": ["tests/test_populations.py", "-k", "joined or two_populations"],
+    "simulator/connectivity": ["tests/test_populations.py", "-k", "degree or one_to_one or explicit or bernoulli or "
+                               "distributions or seeded"],
+    "simulator/populations": ["tests/test_populations.py"],
+    "theory/synaptic": ["tests/test_theory_state.py", "-k", "not within_2_percent"],
+    "theory/adaptation": ["tests/test_theory_state.py", "-k", "adapted_rate"],
+    "theory/network": ["tests/test_brunel_states.py", "-k", "self_consistent or without_recurrent or more_inhibition"],
+    "analysis/_common": ["tests/test_spectral.py", "tests/test_spectral_exact.py"],
+    "analysis/spectral": ["tests/test_spectral.py", "tests/test_spectral_exact.py"],
+    "analysis/distances": ["tests/test_stats.py", "-k", "victor or van_rossum or pairwise or distances or reliability"],
+    "analysis/compare": ["tests/test_stats.py", "-k", "experiments_the_brian2 or compare or unit_"],
+    "coding/fisher": ["tests/test_fisher.py"],
+    "fit/basis": ["tests/test_fit.py", "-k", "raised_cosine or filtered_covariates or glm"],
+    "fit/compare": ["tests/test_fit.py", "-k", "glm or bits_per_spike or time_rescaling"],
+    "fit/estimate": ["tests/test_fit.py", "tests/test_fit_exact.py"],
+    # its exact checks (log L and gradient against a transcription and finite differences), not the fits
+    "fit/likelihood": ["tests/test_fit.py", "-k", "independent_transcription or block_has or gradient_is_finite or "
+                       "tau_coordinate or probability_zero"],
+    "fit/problem": ["tests/test_fit.py", "tests/test_fit_exact.py"],
+    "fit/gif": ["tests/test_fit_gif.py"],
+    "fit/gif_likelihood": ["tests/test_fit_gif.py"],
+    "interop/neo": ["tests/test_interop.py", "-k", "neo or elephant"],
+    "interop/nwb": ["tests/test_interop.py", "-k", "nwb"],
+    "interop/times": ["tests/test_interop.py", "tests/test_units.py", "-k",
+                      "from_times or from_neo or brian2 or network_delays"],
+    "interop/brian2_monitor": ["tests/test_interop.py", "-k", "brian2"],
+    "_core/checksums": ["tests/test_checksums.py"],
+    "_core/units": ["tests/test_units.py"],
+    "_core/timesteps": ["tests/test_timesteps.py"],
+    "_core/validation": ["tests/test_validation.py", "tests/test_units.py"],
+    "_core/special": ["tests/test_noise.py", "tests/test_theory.py", "-k",
+                      "normal or gaussian or ppf or nest_reference"],
+    "spikes": ["tests/test_spikes.py"],
+    "sweep": ["tests/test_sweep.py", "tests/test_stats.py", "-k",
+              "bit_identical or condition_seeds or experiments_the_brian2"],
+    # the experiments' computations (their presentation functions are never mutated: PRESENTATION); "-m slow or
+    # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow
+    "experiments/variability": ["tests/test_experiments.py", "-k", "variability or fano"],
+    "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
+    "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
+    "experiments/stochastic_resonance": ["tests/test_experiments.py", "-k", "stochastic_resonance"],
+    "experiments/contrast_invariance": ["tests/test_experiments.py", "-k", "contrast_invariance"],
+    "experiments/fitting": ["tests/test_experiments.py", "-k", "fitting_experiment"],
+    "experiments/tuning": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "tuning_experiment"],
+    "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
+    "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
+    "experiments/brunel_states": ["tests/test_brunel_states.py"],
+    "experiments/robustness": ["tests/test_robustness_experiment.py"],
 }
 
-MODULES = ["simulator/noise", "simulator/neurons", "simulator/engine", "simulator/network", "simulator/rng",
-           "analysis/stats", "coding/tuning", "coding/decoding", "coding/posterior", "coding/cue_integration",
-           "coding/sampling", "theory/lif", "interop/brian2", "learn/backward", "learn/data", "learn/datasets",
-           "learn/forward", "learn/gradients", "learn/losses", "learn/network", "learn/optimizers",
-           "learn/perturbations", "learn/robustness", "learn/simulator", "learn/train"]
+MODULES = list(SELECTIONS)
+
+# the modules with mutation sites that MODULES leaves out, and why: infrastructure whose mutants cannot change a
+# result, presentation, and experiments that no fast test checks (a test of their numbers comes first)
+LEFT_OUT = {
+    **dict.fromkeys(["_core/atomic", "_core/blas", "_core/compile_clock", "_core/kernel_cache", "_core/log",
+                     "_core/memory", "_core/messages", "_core/progress", "_core/version", "cli", "reproduce",
+                     "warmup", "experiments/__init__"],
+                    "infrastructure (files, logs, messages, the command line, the kernel cache): no result "
+                    "depends on it"),
+    **dict.fromkeys(["analysis/plotting", "experiments/_style"], "presentation (figures)"),
+    **dict.fromkeys(["experiments/demo", "experiments/lif_convergence", "experiments/neuron_state",
+                     "experiments/learning_official", "experiments/brian2_identity", "experiments/crossval_brian2"],
+                    "no fast test checks the experiment's numbers (only a slow or cross-simulator run, or none)"),
+}
 
 # mutant id -> {"function", "text" (its stripped source line), "reason"}: the one-line reason it is
 # equivalent (no test can tell it from the original); a small data file
 EQUIVALENT: dict[str, dict[str, str]] = json.loads((Path(__file__).with_name("mutation_equivalent.json")).read_text())
 
-MINIMUM_PER_MODULE = 3
+PER_MODULE = 10  # mutants per module (all its sites if fewer)
+# the functions of an experiment module that only present its results (never mutated; see presentation())
+PRESENTATION = ("figure", "summary", "MARKDOWN", "markdown_table", "draw", "cue_caption")
 # rough seconds per mutant on an idle machine (fresh-cache compile of the kernels the selection runs), to
 # start the dearest first when no baseline was run
 _COST = {"simulator/network": 60.0, "simulator/engine": 50.0, "coding/sampling": 50.0, "learn/simulator": 60.0,
@@ -207,8 +297,9 @@ class _Finder:
         low, high = self._span(left)[1], self._span(right)[0]
         segment = self.source[low:high]
         cleaned = b"\n".join(line.split(b"#")[0] for line in segment.split(b"\n"))
-        if text.isalpha():
-            index = f" {cleaned.decode()} ".find(f" {text} ")  # a word operator stands alone
+        if text.isalpha():  # a word operator stands alone (spaces, a line break or brackets around it)
+            found = re.search(rb"(?<![\w.])" + text.encode() + rb"(?!\w)", cleaned)
+            index = found.start() if found else -1
         else:
             index = cleaned.find(text.encode())
         if index < 0:
@@ -268,14 +359,35 @@ class _Finder:
             self._add(node, "augassign", *self._span(node), "pass", name)
 
 
+def presentation(tree: ast.Module) -> set[str]:
+    """The module-level functions of an experiment that only present results: those named in
+    :data:`PRESENTATION` and, to a fixed point, every function that only they use (a name used at module
+    level, or by a computation, keeps a function a computation)."""
+    functions = {node.name: node for node in tree.body if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))}
+    users: dict[str, set[str]] = {name: set() for name in functions}
+    for node in tree.body:
+        owner = node.name if node in functions.values() else "<module>"
+        for inner in ast.walk(node):
+            if isinstance(inner, ast.Name) and inner.id in users and inner.id != owner:
+                users[inner.id].add(owner)
+    found = set(PRESENTATION) & set(functions)
+    while True:
+        more = {name for name, used_by in users.items() if used_by and used_by <= found} - found
+        if not more:
+            return found
+        found |= more
+
+
 def sites(module: str, source: bytes | None = None) -> list[Mutant]:
-    """Every mutation site of a core module's function bodies (methods included), in source order."""
+    """Every mutation site of a module's function bodies (methods included), in source order; in an
+    experiment module, not the functions that only present its results (:func:`presentation`)."""
     if source is None:
         return list(_sites_of_file(module))
     finder = _Finder(module, source)
     tree = ast.parse(source)
+    skipped = presentation(tree) if module.startswith("experiments/") else set()
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name not in skipped:
             finder.visit_function(node)
         elif isinstance(node, ast.ClassDef):
             for member in node.body:
@@ -289,26 +401,15 @@ def _sites_of_file(module: str) -> tuple[Mutant, ...]:
     return tuple(sites(module, (ROOT / module_path(module)).read_bytes()))
 
 
-def sample(count: int, seed: int, modules: list[str] | None = None,
-           minimum: int = MINIMUM_PER_MODULE) -> list[Mutant]:
-    """A fixed-seed sample of ``count`` mutants over the modules, in proportion to their numbers of sites
-    with at least ``minimum`` per module (or all its sites, if fewer)."""
-    found = {module: sites(module) for module in modules or MODULES}
-    total = sum(len(value) for value in found.values())
-    share = {module: min(len(value), max(minimum, round(count * len(value) / total)))
-             for module, value in found.items()}
-    by_size = sorted(found, key=lambda module: -len(found[module]))
-    changed = True
-    while sum(share.values()) != count and changed:  # round to the count, adjusting the largest modules first
-        step, changed = (1 if sum(share.values()) < count else -1), False
-        for module in by_size:
-            if sum(share.values()) != count and minimum <= share[module] + step <= len(found[module]):
-                share[module] += step
-                changed = True
-    generator = random.Random(seed)
+def sample(per_module: int, seed: int, modules: list[str] | None = None) -> list[Mutant]:
+    """A stratified fixed-seed sample: ``min(per_module, sites)`` mutants of every module, each module drawn
+    with its own generator (seeded by ``seed`` and its name), so adding or editing one module leaves the
+    others' samples unchanged."""
     chosen = []
-    for module in found:
-        chosen += sorted(generator.sample(found[module], share[module]), key=lambda mutant: mutant.start)
+    for module in modules or MODULES:
+        found = sites(module)
+        generator = random.Random(f"{seed}:{module}")
+        chosen += sorted(generator.sample(found, min(per_module, len(found))), key=lambda mutant: mutant.start)
     return chosen
 
 
@@ -334,10 +435,23 @@ class Outcome:
     seconds: float
     tail: str
     text: str  # the stripped source line of the mutation (for matching EQUIVALENT)
+    cache: str = "fresh"  # "fresh" (an empty Numba cache) or "warm" (a copy of the run's warm cache)
+    cpu: float = 0.0  # CPU seconds of the pytest run (exact with --jobs 1: see scratch_package.run_tests)
 
 
-def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIMEOUT) -> Outcome:
-    """Run one mutant's module tests in a copy of the package holding only that mutation."""
+@dataclass(frozen=True)
+class WarmCache:
+    """The warm Numba cache of a run: built on the unmutated copy ``tree`` into ``folder`` (:func:`warm_build`)."""
+
+    folder: Path
+    tree: Path
+
+
+def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIMEOUT,
+               warm: WarmCache | None = None, stale: frozenset[str] = frozenset()) -> Outcome:
+    """Run one mutant's module tests in a copy of the package holding only that mutation: in a fresh
+    empty Numba cache, or (``warm``) in a copy of the run's warm cache without the kernels of the
+    ``stale`` modules (:func:`warm_cache.copy_warm_cache`)."""
     tree = scratch / mutant.id.replace(":", "_").replace("/", "_")
     copy_tree(tree)
     path = tree / mutant.path
@@ -346,14 +460,85 @@ def run_mutant(mutant: Mutant, scratch: Path, python: str, timeout: float = TIME
     ast.parse(mutated)  # the mutator only writes code that parses
     path.write_bytes(mutated)
     tests = selection(mutant.module)
+    cache = None
+    if warm is not None:
+        cache = Path(tempfile.mkdtemp(prefix="numba_cache_", dir=scratch))
+        warm_cache.copy_warm_cache(warm.folder, warm.tree, tree, cache, stale)
     start = time.perf_counter()
-    run = run_tests(tree, tests, python, extra=("-x",), timeout=timeout)
+    run = run_tests(tree, tests, python, extra=("-x",), timeout=timeout, cache=cache)
     seconds = time.perf_counter() - start
     shutil.rmtree(tree, ignore_errors=True)
     status = ("import" if run.import_failed else "timeout" if run.timed_out else
               "killed" if run.failed else "survived")
     return Outcome(mutant.id, mutant.module, mutant.line, mutant.operator, mutant.function, mutant.original,
-                   mutant.mutated, tests, status, run.failing, seconds, run.tail, mutant.text)
+                   mutant.mutated, tests, status, run.failing, seconds, run.tail, mutant.text,
+                   "fresh" if warm is None else "warm", run.cpu)
+
+
+def cache_plans(chosen: list[Mutant], python: str) -> dict[str, frozenset[str] | None]:
+    """Per mutant id: ``None`` for a fresh empty cache (a mutant that can make the engine's cached kernels
+    stale recompiles them anyway, so it need not wait for the warm cache), else the modules whose cached
+    kernels its copy of the warm cache leaves out (:func:`warm_cache.stale_modules`)."""
+    import_time = warm_cache.import_time_functions(python)
+    plans = {}
+    for mutant in chosen:
+        stale = warm_cache.stale_modules(mutant.module, mutant.function, import_time)
+        plans[mutant.id] = None if "simulator/engine" in stale else stale
+    return plans
+
+
+def warm_build(scratch: Path, python: str, selections: list[list[str]], timeout: float) -> tuple[WarmCache, dict]:
+    """Run each distinct selection, one after the other, on an unmutated copy in one Numba cache: the warm
+    cache of the run, and the baseline of those selections (each must pass). Wall and CPU seconds per selection."""
+    warm = WarmCache(scratch / "warm_cache", scratch / "warm")
+    copy_tree(warm.tree)
+    warm.folder.mkdir()
+    seconds = {}
+    for tests in selections:
+        # compiling for the first time: four times a mutant's timeout
+        run = run_tests(warm.tree, tests, python, extra=("-x",), timeout=4 * timeout, cache=warm.folder,
+                        keep_cache=True)
+        seconds[" ".join(tests)] = {"wall": run.elapsed, "cpu": run.cpu}
+        print(f"warm     {run.elapsed:5.0f} s (cpu {run.cpu:4.0f}) {'FAILED' if run.failed else 'ok'} "
+              f"{' '.join(tests)}: {run.tail}", flush=True)
+        if run.failed:
+            raise SystemExit(f"this selection fails on the unmutated package: {' '.join(tests)}")
+    return warm, seconds
+
+
+def estimate(scratch: Path, python: str, per_module: int, seed: int, jobs: int, modules: list[str],
+             timeout: float) -> dict:
+    """The CPU cost of a complete run, measured without mutants: the warm build, then each module's selection
+    once on the unmutated copy in the cache its mutants get (a copy of the warm cache without the kernels
+    its module can make stale, or a fresh one). A surviving mutant costs about that (a killed one, with -x,
+    less); on an idle machine CPU seconds are about wall seconds, so the run's wall time is about
+    (warm build + sum over modules of mutants x cost + 2 s each for the copy and the import probe) / jobs."""
+    chosen = sample(per_module, seed, modules)
+    plans = cache_plans(chosen, python)
+    import_time = warm_cache.import_time_functions(python)
+    wanted = {" ".join(SELECTIONS[m.module]): SELECTIONS[m.module] for m in chosen if plans[m.id] is not None}
+    warm, built = warm_build(scratch, python, sorted(wanted.values()), timeout)
+    rows = {}
+    for module in modules:
+        count = sum(mutant.module == module for mutant in chosen)
+        stale = warm_cache.stale_modules(module, "", import_time)
+        tree = scratch / f"estimate_{module.replace('/', '_')}"
+        copy_tree(tree)
+        cache = None
+        if "simulator/engine" not in stale:
+            cache = Path(tempfile.mkdtemp(prefix="numba_cache_", dir=scratch))
+            warm_cache.copy_warm_cache(warm.folder, warm.tree, tree, cache, stale)
+        run = run_tests(tree, SELECTIONS[module], python, extra=("-x",), timeout=timeout, cache=cache)
+        shutil.rmtree(tree, ignore_errors=True)
+        rows[module] = {"mutants": count, "cpu": run.cpu, "wall": run.elapsed, "cache": "fresh" if cache is None
+                        else "warm", "total": count * (run.cpu + 2.0)}
+        print(f"estimate {module:35s} {count:3d} x (cpu {run.cpu:5.1f} + 2) s, {rows[module]['cache']}, "
+              f"{'FAILED' if run.failed else 'ok'}", flush=True)
+    build = sum(value["cpu"] for value in built.values())
+    total = build + sum(row["total"] for row in rows.values())
+    print(f"warm build {build / 60:.1f} CPU min; all mutants {(total - build) / 60:.1f} CPU min; "
+          f"estimated wall with {jobs} jobs on an idle machine: {total / jobs / 60:.1f} min", flush=True)
+    return {"warm_build": built, "modules": rows, "estimated_wall_minutes": total / jobs / 60}
 
 
 def baseline(scratch: Path, python: str, jobs: int, timeout: float) -> dict[str, float]:
@@ -413,12 +598,18 @@ def write_report(record: dict, out: Path) -> None:
     survivors = [outcome for outcome in outcomes if outcome["status"] == "survived"]
     pieces = len(record.get("segments", []))
     segment_text = f" in {pieces} segments (stopped and resumed with --resume)" if pieces > 1 else ""
-    lines = ["# Mutation testing of the core modules", "",
-             f"Measured by `make mutation` (`tools/mutation.py --count {record['count']} --seed {record['seed']} "
-             f"--jobs {record['jobs']}`): {len(outcomes)} mutants sampled with a fixed seed from "
-             f"{record['sites']} mutation sites of the function bodies of the core modules, each in its own copy "
-             "of the package with a fresh empty `NUMBA_CACHE_DIR`, against `pytest -x -q -m \"not slow\" "
-             "-p no:cacheprovider` on its module's selection (below). Source: commit "
+    per_module = record.get("per_module")
+    sampled = (f"`tools/mutation.py --per-module {per_module} --seed {record['seed']} --jobs {record['jobs']}`"
+               if per_module else f"`tools/mutation.py --count {record['count']} --seed {record['seed']} "
+               f"--jobs {record['jobs']}`")
+    warm = sum(outcome.get("cache") == "warm" for outcome in outcomes)
+    lines = ["# Mutation testing of the modules", "",
+             f"Measured by `make mutation` ({sampled}): {len(outcomes)} mutants sampled with a fixed seed from "
+             f"{record['sites']} mutation sites of the function bodies of {len(record['modules'])} modules"
+             f"{f' (at most {per_module} per module)' if per_module else ''}, each in its own copy of the package, "
+             f"{warm} in a copy of the run's warm Numba cache without the kernels the mutant can make stale and "
+             f"{len(outcomes) - warm} in a fresh empty `NUMBA_CACHE_DIR` (tools/warm_cache.py), against "
+             "`pytest -x -q -m \"not slow\" -p no:cacheprovider` on its module's selection (below). Source: commit "
              f"{record.get('commit', 'not recorded')}.", "",
              *([f"**The run was stopped before its end: {record['count'] - len(outcomes)} of the "
                 f"{record['count']} sampled mutants were not run.**", ""] if len(outcomes) < record["count"] else []),
@@ -437,18 +628,24 @@ def write_report(record: dict, out: Path) -> None:
     lines += [*record.get("notes", []), ""] if record.get("notes") else []
     for rerun in record.get("reruns", []):
         lines.append(f"Re-run of {rerun['count']} mutants after new tests: {rerun['wall_seconds'] / 60:.1f} min.")
+    if record.get("warm_build"):
+        walls = [value["wall"] if isinstance(value, dict) else value for value in record["warm_build"].values()]
+        lines.append(f"Building the warm cache (every warm selection once, on the unmutated copy, one job): "
+                     f"{sum(walls) / 60:.1f} min.")
     lines += ["", "## Per module", "",
-              "| module | sites | mutants | killed | timeout | at import | survived | equivalent "
-              "| selection (as now; each mutant's own is in the .json) |",
-              "|---|---|---|---|---|---|---|---|---|"]
+              "| module | sites | mutants | killed | timeout | at import | survived | equivalent | score "
+              "| median s | selection (as now; each mutant's own is in the .json) |",
+              "|---|---|---|---|---|---|---|---|---|---|---|"]
     for module in record["modules"]:
         mine = [outcome for outcome in outcomes if outcome["module"] == module]
         count = {status: sum(outcome["status"] == status for outcome in mine)
                  for status in ("killed", "timeout", "import", "survived")}
         same = sum(outcome["status"] == "survived" and equivalent_reason(outcome) is not None for outcome in mine)
+        mine_killed, mine_candidates, _ = _score(mine)
+        median = sorted(outcome["seconds"] for outcome in mine)[len(mine) // 2] if mine else float("nan")
         lines.append(f"| {module} | {record['sites_per_module'][module]} | {len(mine)} | {count['killed']} "
                      f"| {count['timeout']} | {count['import']} | {count['survived']} | {same} "
-                     f"| {_cell(' '.join(SELECTIONS[module]))} |")
+                     f"| {mine_killed}/{mine_candidates} | {median:.0f} | {_cell(' '.join(SELECTIONS[module]))} |")
     lines += ["", "## Survivors", "", "| mutant | function | original -> mutated | disposition |", "|---|---|---|---|"]
     for outcome in survivors:
         reason = (equivalent_reason(outcome) or "**not killed, not equivalent** (see the notes)").replace("|", "\\|")
@@ -489,15 +686,19 @@ def _new_record(args, outcomes: list[dict], wall: float, loads: list[str]) -> di
     for outcome in outcomes:
         outcome["first_status"] = outcome["status"]
     return {"started": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)), "loads": loads,
-            "count": args.count, "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout, "wall_seconds": wall,
-            "load": loads[len(loads) // 2] if loads else _load(), "modules": MODULES, "commit": _commit(),
-            "sites": sum(len(sites(module)) for module in MODULES),
-            "sites_per_module": {module: len(sites(module)) for module in MODULES}, "mutants": outcomes}
+            "per_module": args.per_module, "count": len(sample(args.per_module, args.seed, args.modules)),
+            "seed": args.seed, "jobs": args.jobs, "timeout": args.timeout, "wall_seconds": wall,
+            "load": loads[len(loads) // 2] if loads else _load(), "modules": args.modules or MODULES,
+            "commit": _commit(), "sites": sum(len(sites(module)) for module in args.modules or MODULES),
+            "sites_per_module": {module: len(sites(module)) for module in args.modules or MODULES},
+            "mutants": outcomes}
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--count", type=int, default=200)
+    parser.add_argument("--per-module", type=int, default=PER_MODULE,
+                        help="mutants per module (all its sites if fewer)")
+    parser.add_argument("--modules", nargs="*", help="only these modules (a trial run)")
     parser.add_argument("--seed", type=int, default=21)
     parser.add_argument("--jobs", type=int, default=2, help="mutants run at once, each in its own copy")
     parser.add_argument("--timeout", type=float, default=TIMEOUT)
@@ -516,16 +717,24 @@ def main() -> None:
                         help="take the modules in turn (with --cheap-first: the cheapest first in each round)")
     parser.add_argument("--from-partial", action="store_true",
                         help="write the report from the outcomes of a stopped run (.partial.jsonl)")
+    parser.add_argument("--estimate", action="store_true",
+                        help="measure the CPU cost of a complete run without mutants (estimate()) and stop")
     parser.add_argument("--report", action="store_true",
                         help="rewrite the report from the existing record (e.g. after the equivalent list changed)")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "mutation.md"))
     parser.add_argument("--python", default=sys.executable)
     args = parser.parse_args()
     out = Path(args.out)
-    chosen = sample(args.count, args.seed)
+    chosen = sample(args.per_module, args.seed, args.modules)
     if args.list:
         for mutant in chosen:
             print(f"{mutant.id:40s} {mutant.original!r} -> {mutant.mutated!r}")
+        return
+    if args.estimate:
+        with tempfile.TemporaryDirectory(prefix="mutation_") as scratch:
+            result = estimate(Path(scratch), args.python, args.per_module, args.seed, args.jobs,
+                              args.modules or MODULES, args.timeout)
+        out.with_name("mutation_estimate.json").write_text(json.dumps(result, indent=1))
         return
     if args.report:
         write_report(json.loads(out.with_suffix(".json").read_text()), out)
@@ -563,26 +772,37 @@ def main() -> None:
     loads = []
     start = time.perf_counter()
     with tempfile.TemporaryDirectory(prefix="mutation_") as scratch:
+        scratch = Path(scratch)
         costs = {}
         if args.baseline:
-            costs = baseline(Path(scratch), args.python, args.jobs, args.timeout)
-        # the dearest selections first (those that compile the engine or the learner), so the two jobs end together
-        chosen.sort(key=lambda mutant: (1 if args.cheap_first else -1)
-                    * costs.get(" ".join(SELECTIONS[mutant.module]), _COST.get(mutant.module, 0.0)))
+            costs = baseline(scratch, args.python, args.jobs, args.timeout)
+        plans = cache_plans(chosen, args.python)
+        # the fresh-cache mutants first (they need not wait for the warm cache; the dearest first, so that the
+        # jobs end together), then the warm ones
+        def cost(mutant):
+            return costs.get(" ".join(SELECTIONS[mutant.module]), _COST.get(mutant.module, 0.0))
+        chosen.sort(key=lambda mutant: (plans[mutant.id] is not None, (1 if args.cheap_first else -1) * cost(mutant)))
         if args.round_robin:  # one mutant of each module in turn, the cheapest modules first
             rank = {mutant.id: sum(other.module == mutant.module for other in chosen[:index])
                     for index, mutant in enumerate(chosen)}
-            chosen.sort(key=lambda mutant: rank[mutant.id])
+            chosen.sort(key=lambda mutant: (plans[mutant.id] is not None, rank[mutant.id]))
+        wanted = {" ".join(SELECTIONS[m.module]): SELECTIONS[m.module] for m in chosen if plans[m.id] is not None}
+
         def one(mutant):
-            outcome = run_mutant(mutant, Path(scratch), args.python, args.timeout)
+            warm = warm_future.result()[0] if plans[mutant.id] is not None else None
+            outcome = run_mutant(mutant, scratch, args.python, args.timeout, warm, plans[mutant.id] or frozenset())
             loads.append(_load())
             with open(partial, "a") as record_file:  # kept if the run is stopped
                 record_file.write(json.dumps(asdict(outcome)) + "\n")
-            print(f"{outcome.status:8s} {outcome.seconds:5.0f} s {mutant.id} {mutant.original!r} -> "
+            print(f"{outcome.status:8s} {outcome.seconds:5.0f} s (cpu {outcome.cpu:4.0f}) {outcome.cache:5s} "
+                  f"{mutant.id} {mutant.original!r} -> "
                   f"{mutant.mutated!r} {(outcome.failing or [outcome.tail])[0]}", flush=True)
             return outcome
         with ThreadPoolExecutor(max_workers=args.jobs) as pool:
+            # first in the queue: one job builds the warm cache while the others run the fresh-cache mutants
+            warm_future = pool.submit(warm_build, scratch, args.python, sorted(wanted.values()), args.timeout)
             outcomes = [asdict(outcome) for outcome in pool.map(one, chosen)]
+            warm_seconds = warm_future.result()[1]
     wall = time.perf_counter() - start
     segments[-1][1] = time.time()
     if earlier is None:
@@ -591,6 +811,7 @@ def main() -> None:
         record["segments"] = segments
         record["started"] = time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(segments[0][0]))
         record["baseline"] = costs
+        record["warm_build"] = warm_seconds
     else:
         record = earlier
         rows = {row["id"]: row for row in record["mutants"]}

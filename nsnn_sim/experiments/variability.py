@@ -208,7 +208,7 @@ def reliability_part(quick: bool, seed: int) -> xr.Dataset:
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
     parts = [lif_part(quick, seed), nsnn_part(quick, seed),
              fano_window_part(quick, seed), reliability_part(quick, seed)]
-    dataset = xr.merge(parts)
+    dataset = xr.merge(parts, combine_attrs="drop_conflicts")  # keeps each part's own attrs (reliability_n_trials)
     dataset.attrs.update({"seed": seed, "quick": int(quick), **provenance(),
                           "lif_tau": LIF_TAU, "families": str(FAMILIES),
                           "description": "ISI CV, Fano factor and reliability of noisy and deterministic neurons"})
