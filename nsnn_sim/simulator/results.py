@@ -18,22 +18,65 @@ from nsnn_sim._core.checksums import add_checksums, open_checked
 from nsnn_sim._core.version import provenance
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["SimulationResult", "load"]
+__all__ = ["SimulationResult", "load", "population_rate"]
+
+_LONG_NAMES = {"u": "membrane state after reset", "I": "synaptic current", "y": "alpha synapse's first variable",
+               "w": "adaptation current", "q": "moving threshold component"}
 
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
-    """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state, provenance."""
+    """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state and population spike counts,
+    provenance.
+
+    ``state[trial, j, c]`` is variable ``state_variables[c]`` of neuron ``state_neurons[c]`` at step
+    ``j*state_every`` (after that step's update and reset); ``rate_counts[trial, k, step]`` is the number of spikes
+    of population ``rate_populations[k]`` (``rate_sizes[k]`` neurons) at ``step``. ``spikes`` holds the spikes of
+    ``spike_neurons`` only (None: of every neuron).
+    """
 
     spikes: SpikeTrains
-    state: np.ndarray | None  # (n_trials, n_steps, n_recorded) membrane u after reset
-    state_neurons: np.ndarray  # indices of the recorded neurons
+    state: np.ndarray | None  # (n_trials, ceil(n_steps/state_every), n_columns)
+    state_neurons: np.ndarray  # the neuron of each column of state
     model: object
     seed: int
     inputs_description: str = ""
     connections_description: str = "none"
     run_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
     compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
+    state_variables: tuple = ()  # the variable of each column of state (default: "u" for every column)
+    state_every: int = 1
+    spike_neurons: np.ndarray | None = None  # the neurons whose spikes were kept, None for all
+    rate_counts: np.ndarray | None = None  # (n_trials, n_populations, n_steps) int32
+    rate_populations: tuple = ()
+    rate_sizes: np.ndarray | None = None  # (n_populations,) neurons in each
+
+    def __post_init__(self):
+        if self.state is not None and not self.state_variables:
+            object.__setattr__(self, "state_variables", ("u",) * self.state.shape[-1])
+
+    def variable(self, name: str) -> xr.DataArray:
+        """``(trial, time, neuron)``: the recorded values of variable ``name`` (``u``, ``I_exc``, ``w_0``, ...,
+        :attr:`nsnn_sim.LIF.state_variables`) at steps ``0, k, 2k, ...`` (``k = state_every``), its neurons in the
+        order ``record_state`` gave them."""
+        columns = [column for column, variable in enumerate(self.state_variables) if variable == name]
+        if not columns:
+            recorded = tuple(dict.fromkeys(self.state_variables))
+            raise ValueError(f"variable={name!r} was not recorded; recorded: {recorded} "
+                             "(simulate(record_state={variable: neurons}))")
+        steps = np.arange(0, self.spikes.n_steps, self.state_every)
+        return xr.DataArray(
+            self.state[:, :, columns], dims=("trial", "time", "neuron"), name=name,
+            coords={"trial": np.arange(self.spikes.n_trials), "time": ("time", steps * self.spikes.dt, {"units": "s"}),
+                    "neuron": self.state_neurons[columns]},
+            attrs={"long_name": _LONG_NAMES[name.split("_")[0]], "units": "membrane units"})
+
+    def population_rate(self) -> xr.DataArray:
+        """``(population, trial, time)``: the spikes of each population of ``record_rate`` in each step over
+        ``n_k*dt`` (Hz), at every step (``time`` is the step's start ``k*dt``), from the kernels' counts."""
+        if self.rate_counts is None:
+            raise ValueError("no population rate was recorded: simulate(record_rate=True or {name: neurons})")
+        return population_rate(self.rate_counts, self.rate_populations, self.rate_sizes, self.spikes.dt)
 
     def provenance_attrs(self) -> dict:
         """What every file written from this result records: model kind and JSON, seed, inputs,
@@ -57,16 +100,26 @@ class SimulationResult:
         return attrs
 
     def to_xarray(self) -> xr.Dataset:
-        """Dataset with the spike events (dim ``spike``), ``u`` (``trial, time, neuron``) if recorded,
-        and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
+        """Dataset with the spike events (dim ``spike``), one DataArray ``(trial, time, neuron)`` per recorded
+        variable (:meth:`variable`; a neuron not recorded for a variable is NaN there, its ``recorded_neurons``
+        attribute lists those that were), the population spike counts ``population_spike_count`` (``trial,
+        population, rate_time``) if recorded, the neurons whose spikes were kept (``recorded_spike_neuron``, unless
+        all), and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
         dataset = self.spikes.to_xarray()
         if self.state is not None:
-            time = np.arange(self.spikes.n_steps) * self.spikes.dt
-            dataset["u"] = xr.DataArray(
-                self.state, dims=("trial", "time", "neuron"),
-                coords={"trial": np.arange(self.spikes.n_trials), "time": ("time", time, {"units": "s"}),
-                        "neuron": self.state_neurons},
-                attrs={"long_name": "membrane state after reset", "units": "membrane units"})
+            arrays = [self.variable(name) for name in dict.fromkeys(self.state_variables)]
+            for array in arrays:
+                array.attrs["recorded_neurons"] = array["neuron"].values
+            dataset = xr.merge([dataset, *arrays], join="outer", combine_attrs="override")
+            dataset.attrs.update(state_variables=" ".join(array.name for array in arrays), state_every=self.state_every)
+        if self.rate_counts is not None:
+            dataset["population_spike_count"] = xr.DataArray(
+                self.rate_counts, dims=("trial", "population", "rate_time"),
+                coords={"population": list(self.rate_populations), "population_size": ("population", self.rate_sizes),
+                        "rate_time": ("rate_time", np.arange(self.spikes.n_steps) * self.spikes.dt, {"units": "s"})},
+                attrs={"long_name": "spikes of each population in each step"})
+        if self.spike_neurons is not None:
+            dataset["recorded_spike_neuron"] = ("recorded_spike_neuron", self.spike_neurons)
         dataset.attrs.update(self.provenance_attrs())
         return dataset
 
@@ -106,11 +159,22 @@ class SimulationResult:
     def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
         from nsnn_sim.simulator.neurons import model_from_json
 
-        has_state = "u" in dataset
+        names = str(dataset.attrs.get("state_variables", "u" if "u" in dataset else "")).split()
+        arrays = [dataset[name].sel(neuron=dataset[name].attrs.get("recorded_neurons", dataset["neuron"].values))
+                  for name in names]
+        counts = dataset.get("population_spike_count")
         return cls(
             spikes=SpikeTrains.from_xarray(dataset),
-            state=dataset["u"].values if has_state else None,
-            state_neurons=dataset["neuron"].values.astype(np.int64) if has_state else np.zeros(0, np.int64),
+            state=np.concatenate([array.values for array in arrays], axis=2) if arrays else None,
+            state_neurons=np.concatenate([array["neuron"].values for array in arrays]).astype(np.int64) if arrays
+            else np.zeros(0, np.int64),
+            state_variables=tuple(name for array in arrays for name in [array.name] * array.sizes["neuron"]),
+            state_every=int(dataset.attrs.get("state_every", 1)),
+            spike_neurons=(dataset["recorded_spike_neuron"].values.astype(np.int64)
+                           if "recorded_spike_neuron" in dataset else None),
+            rate_counts=None if counts is None else counts.values,
+            rate_populations=() if counts is None else tuple(str(name) for name in counts["population"].values),
+            rate_sizes=None if counts is None else counts["population_size"].values.astype(np.int64),
             model=model_from_json(dataset.attrs["model_json"]),
             seed=int(dataset.attrs["seed"]),
             inputs_description=str(dataset.attrs.get("inputs", "")),
@@ -118,6 +182,16 @@ class SimulationResult:
             run_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
             compile_time=_optional_float(dataset.attrs, "compile_time_s"),
         )
+
+
+def population_rate(counts: np.ndarray, names, sizes, dt: float) -> xr.DataArray:
+    """``(population, trial, time)`` in Hz: ``counts[trial, k, step] / (sizes[k]*dt)``, ``time`` the step's start."""
+    n_trials, _, n_steps = counts.shape
+    return xr.DataArray(np.transpose(counts, (1, 0, 2)) / (np.asarray(sizes, dtype=np.float64)[:, None, None] * dt),
+                        dims=("population", "trial", "time"),
+                        coords={"population": list(names), "trial": np.arange(n_trials),
+                                "time": ("time", np.arange(n_steps) * dt, {"units": "s"})},
+                        attrs={"long_name": "population rate", "units": "Hz"})
 
 
 def _optional_float(attrs: dict, *names: str) -> float | None:
