@@ -430,7 +430,7 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
 @njit(cache=True, nogil=True, _nrt=False)
 def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
                          scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                         connected, arriving, fired, n_fired, record_first, record_last, record_entries, every, state):
+                         connected, arriving, fired, n_fired, record, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
     listed in ``fired`` for its block; returns its remaining dead time.
 
@@ -445,20 +445,21 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     if n_noise == 0 and x_i.size == 2:
         return _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
                             scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                            connected, arriving, fired, n_fired, record_first, record_last, record_entries, every,
-                            state)
+                            connected, arriving, fired, n_fired, record, state)
     return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
                         x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                        connected, arriving, fired, n_fired, record_first, record_last, record_entries, every, state)
+                        connected, arriving, fired, n_fired, record, state)
 
 
 @njit(cache=True, inline="always")
 def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i, scratch,
                  draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row, connected, arriving,
-                 fired, n_fired, record_first, record_last, record_entries, every, state):
-    """The step loop of :func:`_state_neuron_window`. At every ``every``-th step, each recorded variable of the
-    neuron (rows ``record_first:record_last`` of ``record_entries``: variable index, column) goes to
-    ``state[trial, step // every, column]``."""
+                 fired, n_fired, record, state):
+    """The step loop of :func:`_state_neuron_window`. ``record`` is ``(pointer, entries, every)``: at every
+    ``every``-th step, each recorded variable of the neuron (rows ``pointer[i]:pointer[i + 1]`` of ``entries``:
+    variable index, column) goes to ``state[trial, step // every, column]``."""
+    pointer, entries, every = record
+    record_first, record_last = pointer[i], pointer[i + 1]
     constants = neuron_constants(p, i)
     n_neurons, n_receptors = keys.shape[1], arriving.shape[2]
     ring_length = arriving.shape[1]
@@ -491,7 +492,7 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
             n_fired[trial, offset, block] += 1
         if record_last > record_first and step % every == 0:
             for entry in range(record_first, record_last):
-                state[trial, step // every, record_entries[entry, 1]] = x_i[record_entries[entry, 0]]
+                state[trial, step // every, entries[entry, 1]] = x_i[entries[entry, 0]]
     return refractory_i
 
 
@@ -524,6 +525,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
             x[trial, i, a] = cs.initial[cs.set_of[i], a]
         x[trial, i, 0] = initial[trial, i]
     codes = rule_codes(p)
+    record = (record_pointer, record_entries, every)
     refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
     connected = synapses.post.size > 0
     window = max(1, min(synapses.min_delay, n_steps))
@@ -550,8 +552,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
                 refractory_left[trial, i] = _state_neuron_window(
                     p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys,
                     keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
-                    steps_now, first_row, connected, arriving, fired, n_fired, record_pointer[i], record_pointer[i + 1],
-                    record_entries, every, state)
+                    steps_now, first_row, connected, arriving, fired, n_fired, record, state)
         if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
@@ -690,7 +691,7 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
         recording = run.recording
         n_columns = len(recording.variables)
         state = np.zeros((n_trials, recording.n_samples, n_columns)) if n_columns else np.zeros((0, 0, 0))
-        rate_counts = np.zeros((n_trials, len(recording.groups), n_steps if recording.groups else 0), dtype=np.int32)
+        rate_counts = np.zeros((n_trials, len(recording.groups), n_steps), dtype=np.int32)  # no bytes without groups
         tables = _poisson_tables(run.inputs)
         compiling_before_run, start_time = clock.seconds, time.perf_counter()
         if (run.synapses is not None and automatic_threads
