@@ -352,8 +352,8 @@ def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
         for variable, local in (chosen.items() if isinstance(chosen, dict) else [("u", chosen)]):
             label = f"record_state[{name!r}]" + (f"[{variable!r}]" if isinstance(chosen, dict) else "")
             if variable not in variables:
-                raise ValueError(f"{label}: variable {variable!r} is not one of population {name!r}'s variables "
-                                 f"{variables}")
+                raise ValueError(f"{label}: variable {variable!r} is not one of the variables of population "
+                                 f"{name!r}, {variables}")
             recorded.setdefault(variable, []).append(span.start + neuron_indices(label, local, size))
     return {variable: np.concatenate(parts) for variable, parts in recorded.items()}
 

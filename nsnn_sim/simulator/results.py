@@ -160,7 +160,9 @@ class SimulationResult:
         from nsnn_sim.simulator.neurons import model_from_json
 
         names = str(dataset.attrs.get("state_variables", "u" if "u" in dataset else "")).split()
-        arrays = [dataset[name].sel(neuron=dataset[name].attrs.get("recorded_neurons", dataset["neuron"].values))
+        # a one-element attribute reads back as a scalar: atleast_1d keeps the neuron dimension
+        arrays = [dataset[name].sel(neuron=np.atleast_1d(dataset[name].attrs.get("recorded_neurons",
+                                                                                 dataset["neuron"].values)))
                   for name in names]
         counts = dataset.get("population_spike_count")
         return cls(
