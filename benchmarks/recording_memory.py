@@ -5,7 +5,8 @@ record_spikes=False)``) instead of storing them, so the run's memory should not 
 (issue 29) is a peak resident memory less than 200 MB above that of a tiny run of the same model in a fresh
 process (same imports, same compiled kernels). Each run is a fresh process (:func:`common.run_worker`, 2 threads)
 whose peak RSS is ``resource.getrusage(RUSAGE_SELF).ru_maxrss``. The LIF is engine_costs.py's memory run (tau
-10 ms, sigma 0.5, dt 0.1 ms, input 0.9: about 30 Hz, so ~3e8 spikes = 4.8 GB if they were kept at full size).
+10 ms, sigma 0.5, dt 0.1 ms, input 0.9: about 58 Hz, so ~5.8e7 spikes in the full run, 0.9 GB as (trial, neuron,
+step) arrays if they were kept).
 
 Run (the full size takes ~100 s of 2 idle cores; the lead runs it on an idle machine)::
 

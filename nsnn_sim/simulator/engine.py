@@ -676,7 +676,7 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
 
 
 def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, connections, record_state,
-              initial_state, state_every, record_spikes, record_rate, n_threads, progress,
+              initial_state, n_threads, progress, state_every=1, record_spikes=True, record_rate=None,
               first_trial: int = 0) -> SimulationResult:
     """:func:`simulate` on this machine. Trial ``k`` of the arrays (inputs, ``initial_state``, the result) draws
     the random streams of trial ``first_trial + k``: trials ``a:b`` of a run are the run of ``n_trials = b - a``
