@@ -31,7 +31,7 @@ def _connections(model):
     return ns.connect(weights, rng.integers(1, 4, size=(N, N)), receptor=model.receptors[-1])
 
 
-def _run(model, connected, n_threads=2, **recording):
+def _run(model, connected, n_threads=None, **recording):
     return ns.simulate(model, _inputs(model), n_neurons=N, n_steps=STEPS, n_trials=TRIALS, seed=11,
                        connections=_connections(model) if connected else None, n_threads=n_threads, **recording)
 
@@ -52,7 +52,7 @@ IDS = [f"{name}, {'connected' if connected else 'alone'}" for name, connected in
 @pytest.mark.parametrize("name, connected", CASES, ids=IDS)
 def test_the_kernels_rate_counts_equal_the_recorded_spikes_and_dropping_spikes_changes_nothing_else(name, connected):
     model = MODELS[name]
-    full = _run(model, connected, record_rate=GROUPS, record_state=[0, 6])
+    full = _run(model, connected, n_threads=2, record_rate=GROUPS, record_state=[0, 6])  # the thread pool's sums
     assert len(full.spikes) > 200 and full.spike_neurons is None
     np.testing.assert_array_equal(full.rate_counts, _counts_of(full.spikes, GROUPS))  # exact, per trial and step
     rate = full.population_rate()
