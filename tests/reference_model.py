@@ -376,18 +376,20 @@ def documented_state_maps(model, i):
 
 
 def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(), weights=None,
-                             delays=None, synapse_receptor=0):
+                             delays=None, synapse_receptor=0, every_variable=False):
     """The LIF with more state, step by step: ``x <- P x + M c + M g I + L eps + receptor inputs``, the
     threshold ``theta + threshold_weight . x``, the firing rule on ``x[0]``, reset and jumps; while held the
     held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
     ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index); ``synapse_receptor``: the receptor
-    index of every synapse, one for all or a matrix ``[post, pre]``. Returns (sorted spikes, u)."""
+    index of every synapse, one for all or a matrix ``[post, pre]``. Returns (sorted spikes, u), and with
+    ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons, n_variables)`` in state order."""
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
     maps = [documented_state_maps(model, i) for i in range(n_neurons)]
     n_noise = max(max(m["free"][3].shape[1], m["held"][3].shape[1]) for m in maps)
     n_receptors = maps[0]["receptor"].shape[0]
     spikes, state = [], np.zeros((n_trials, n_steps, n_neurons))
+    variables = np.zeros((n_trials, n_steps, n_neurons, maps[0]["n"]))
     for trial in range(n_trials):
         x = [np.r_[c["u_initial"][i], np.zeros(maps[i]["n"] - 1)] for i in range(n_neurons)]
         refractory = np.zeros(n_neurons, dtype=int)
@@ -413,6 +415,7 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
                 if held:
                     refractory[i] -= 1
                     state[trial, step, i] = x[i][0]
+                    variables[trial, step, i] = x[i]
                     continue
                 u = x[i][0]
                 if c["firing"] == "escape":
@@ -435,14 +438,17 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
                                             else synapse_receptor[post, i])
                                 pending[step + delays[post, i], receptor, post] += weights[post, i]
                 state[trial, step, i] = x[i][0]
-    return sorted(spikes), state
+                variables[trial, step, i] = x[i]
+    return (sorted(spikes), state, variables) if every_variable else (sorted(spikes), state)
 
 
-def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=()):
+def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(),
+                                  every_variable=False):
     """The NSNN with synaptic traces and an adaptive threshold, step by step (its docstring's equations):
     ``i_r <- alpha_r i_r + J_r``, ``u <- beta u + sum_r i_r + I + J_delta (+ noise)``, ``q <- rho q``, fire on
     ``theta + q`` by the NSNN's rule, reset ``u``, ``q <- q + jump``. ``poisson``: (n_sources, rate, weight,
-    receptor index). Returns (sorted spikes, u)."""
+    receptor index). Returns (sorted spikes, u), and with ``every_variable`` also ``(u, traces..., q)`` of every
+    step ``(n_trials, n_steps, n_neurons, 2 + n_traces)``."""
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
 
@@ -452,6 +458,7 @@ def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, 
     decays = [each(decay) for decay in model.synapses.values()]
     rho, jump = each(model.threshold_decay), each(model.threshold_jump)
     spikes, state = [], np.zeros((n_trials, n_steps, n_neurons))
+    variables = np.zeros((n_trials, n_steps, n_neurons, 2 + len(decays)))
     for trial in range(n_trials):
         u, traces, q = np.zeros(n_neurons), np.zeros((len(decays), n_neurons)), np.zeros(n_neurons)
         for step in range(n_steps):
@@ -483,4 +490,5 @@ def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, 
                     u[i] = 0.0 if c["reset"] == "zero" else u[i] - theta
                     q[i] += jump[i]
                 state[trial, step, i] = u[i]
-    return sorted(spikes), state
+                variables[trial, step, i] = np.r_[u[i], traces[:, i], q[i]]
+    return (sorted(spikes), state, variables) if every_variable else (sorted(spikes), state)

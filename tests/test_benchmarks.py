@@ -143,3 +143,12 @@ def test_connection_generation_benchmark_runs_at_a_tiny_size(tmp_path):
     assert [(row["simulator"], row["rule"]) for row in rows] == [("nsnn_sim", "pairwise_bernoulli"),
                                                                  ("nsnn_sim", "fixed_indegree")]
     assert rows[1]["synapses"] == 200 * 20 and all(row["seconds"] > 0 for row in rows)
+
+
+def test_recording_memory_benchmark_runs_at_a_tiny_size(tmp_path):
+    _run("recording_memory.py", "--neurons", 1000, "--steps", 2000, "--out", tmp_path)
+    tiny, rate_only = json.loads((tmp_path / "recording_memory.json").read_text())
+    assert (tiny["neurons"], rate_only["neurons"], rate_only["steps"]) == (10, 1000, 2000)
+    assert rate_only["spikes_counted"] > 10_000 and rate_only["spikes_kept"] == 0
+    assert rate_only["peak_rss_bytes"] > 0 and isinstance(rate_only["within_limit"], bool)
+

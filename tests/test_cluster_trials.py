@@ -42,7 +42,8 @@ def _per_trial_current(mean=0.8):
 
 def _runs():
     """(name, model, arguments of simulate): the three kernels (unconnected, recurrent, neurons with more state),
-    each with per-trial currents, a Poisson drive and recorded membranes."""
+    each with per-trial currents, a Poisson drive and recorded membranes (the last: variables every 7 steps, the
+    spikes of half the neurons and the counts of two populations)."""
     per_trial_start = np.random.default_rng(8).uniform(0.0, 0.9, (N_TRIALS, N_NEURONS))
     common = dict(n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=11, record_state=[0, 3, 39],
                   n_threads=1)
@@ -54,7 +55,8 @@ def _runs():
               initial_state=per_trial_start)),
         ("state", ns.LIF(sigma=0.3, dt=1e-4, synapses={"exc": ExpSynapse(2e-3)}, method="euler"),
          dict(common, inputs=[_per_trial_current(0.7), ns.poisson_input(300.0, 0.3, 10, receptor="exc")],
-              connections=_recurrent(receptor="exc"))),
+              connections=_recurrent(receptor="exc"), record_state={"u": [0, 3], "I_exc": [39]}, state_every=7,
+              record_spikes=np.arange(20), record_rate={"low": np.arange(20), "high": np.arange(20, 40)})),
     ]
 
 
@@ -74,6 +76,10 @@ def _assert_identical(result, local):
     assert result.spikes == local.spikes
     np.testing.assert_array_equal(result.state, local.state)  # bit for bit: no tolerance
     np.testing.assert_array_equal(result.state_neurons, local.state_neurons)
+    assert result.state_variables == local.state_variables and result.state_every == local.state_every
+    np.testing.assert_array_equal(result.spike_neurons, local.spike_neurons)
+    if local.rate_counts is not None:
+        np.testing.assert_array_equal(result.rate_counts, local.rate_counts)
     assert (result.seed, result.inputs_description, result.connections_description) == (
         local.seed, local.inputs_description, local.connections_description)
 
@@ -93,6 +99,8 @@ def test_trials_from_their_first_trial_equal_those_trials_of_the_whole_run(name)
     np.testing.assert_array_equal(result.spikes.neuron, local.spikes.neuron[in_part])
     np.testing.assert_array_equal(result.spikes.step, local.spikes.step[in_part])
     np.testing.assert_array_equal(result.state, local.state[1:4])
+    if local.rate_counts is not None:
+        np.testing.assert_array_equal(result.rate_counts, local.rate_counts[1:4])
 
 
 @pytest.mark.parametrize("name, trials_per_task", [("unconnected", None), ("unconnected", 2), ("recurrent", 1),

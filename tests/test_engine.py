@@ -502,11 +502,14 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
     runs = []
     for n_blocks in (1, 2, 3, 7):
         state = np.zeros((n_trials, n_steps, 2))
+        rate_counts = np.zeros((n_trials, 2, n_steps), dtype=np.int32)
         spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, np.uint64(2), np.int64(0),
                                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks),
-                                np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), state)
+                                np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), np.int64(1), state,
+                                np.ones(n_neurons, dtype=np.bool_), np.arange(n_neurons, dtype=np.int64) % 2,
+                                rate_counts)
         order = np.lexsort((spikes[2], spikes[1], spikes[0]))
-        runs.append((tuple(array[order].tobytes() for array in spikes), state.tobytes()))
+        runs.append((tuple(array[order].tobytes() for array in spikes), state.tobytes(), rate_counts.tobytes()))
     assert len(runs[0][0][2]) > 8 * 1000
     assert all(run == runs[0] for run in runs[1:])
 

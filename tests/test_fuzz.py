@@ -37,6 +37,7 @@ from nsnn_sim.analysis import spectral, stats
 from nsnn_sim.coding import sampling
 from nsnn_sim.interop import times as interop_times
 from nsnn_sim.simulator import noise
+from nsnn_sim.simulator.recording import compile_recording
 from nsnn_sim.simulator.state import Adaptation, AlphaSynapse, ExpSynapse, MovingThreshold
 
 #: Modules that are not part of the user's API (internals, tooling), with the reason.
@@ -84,6 +85,8 @@ NOT_USER_FACING = {
     "nsnn_sim.simulator.network.CompiledConnections": "built by Connections.compile",
     "nsnn_sim.simulator.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
     "nsnn_sim.simulator.results.SimulationResult": "built by simulate and load",
+    "nsnn_sim.simulator.results.population_rate": "the DataArray of the kernels' counts (SimulationResult's method)",
+    "nsnn_sim.simulator.recording.Recording": "built by compile_recording",
     "nsnn_sim.learn.forward.Trace": "built by forward",
     "nsnn_sim.learn.simulator.SimulatedNetwork": "built by simulate_network",
     "nsnn_sim.learn.data.RandmanData": "built by randman",
@@ -237,6 +240,25 @@ bad(SIM, "n_threads=0", ["n_threads"], lambda: ns.simulate(LIF, 0.9, n_threads=0
 bad(SIM, "record_state=[5] of 2 neurons", ["record_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
                                                                                 record_state=[5]))
 bad(SIM, "record_state=True", ["record_state"], lambda: ns.simulate(LIF, 0.9, record_state=True))
+bad("nsnn_sim.simulator.recording.compile_recording", "state_every 0", ["state_every"],
+    lambda: compile_recording(LIF, 3, 10, [0], 0, True, None))
+bad("nsnn_sim.simulator.recording.compile_recording", "a variable the NSNN lacks", ["record_state", "'w_0'"],
+    lambda: compile_recording(ns.NSNN(synapses={"exc": 0.5}), 3, 10, {"w_0": [0]}, 1, True, None))
+bad(SIM, "record_state variable the model lacks", ["record_state", "'I_exc'"],
+    lambda: ns.simulate(LIF, 0.9, record_state={"I_exc": [0]}))
+bad(SIM, "record_state variable out of range", ["record_state['u']"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=2, record_state={"u": [2]}))
+bad(SIM, "state_every=0", ["state_every"], lambda: ns.simulate(LIF, 0.9, record_state=[0], state_every=0))
+bad(SIM, "state_every='2'", ["state_every"], lambda: ns.simulate(LIF, 0.9, record_state=[0], state_every="2"))
+bad(SIM, "record_spikes=[3] of 2 neurons", ["record_spikes"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=2, record_spikes=[3]))
+bad(SIM, "record_spikes='yes'", ["record_spikes"], lambda: ns.simulate(LIF, 0.9, record_spikes="yes"))
+bad(SIM, "record_rate overlapping", ["record_rate['b']"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=3, record_rate={"a": [0, 1], "b": [1, 2]}))
+bad(SIM, "record_rate a list", ["record_rate"], lambda: ns.simulate(LIF, 0.9, n_neurons=3, record_rate=[0, 1]))
+bad(SIM, "record_rate of 10^4 populations x 10^9 steps (memory)", ["record_rate"],
+    lambda: ns.simulate(LIF, 0.9, n_neurons=10**4, n_steps=10**9, record_rate={str(i): [i] for i in range(10**4)}),
+    errors=(MemoryError, ValueError))
 bad(SIM, "initial_state nan", ["initial_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
                                                                      initial_state=[np.nan, 0.0]))
 bad(SIM, "initial_state wrong length", ["initial_state"], lambda: ns.simulate(LIF, 0.9, n_neurons=2,
@@ -336,6 +358,10 @@ bad(f"{NET}.simulate", "record_state a list", ["record_state"],
     lambda: two_populations().simulate(n_steps=5, record_state=[0]))
 bad(f"{NET}.simulate", "record_state id out of range", ["record_state['I']"],
     lambda: two_populations().simulate(n_steps=5, record_state={"I": [2]}))
+bad(f"{NET}.simulate", "record_state variable unknown", ["record_state['E']", "'I_x'"],
+    lambda: two_populations().simulate(n_steps=5, record_state={"E": {"I_x": [0]}}))
+bad(f"{NET}.simulate", "record_state variable id out of range", ["record_state['I']['u']"],
+    lambda: two_populations().simulate(n_steps=5, record_state={"I": {"u": [5]}}))
 bad(f"{NET}.simulate", "record_spikes unknown", ["record_spikes", "'X'"],
     lambda: two_populations().simulate(n_steps=5, record_spikes=["X"]))
 bad(f"{NET}.simulate", "initial_state nan", ["initial_state['E']"],

@@ -3,9 +3,9 @@
 All checks run in Python before any Numba kernel is called.
 
 * Numbers: :func:`float_array`, :func:`finite_array`, :func:`numeric_parameter`, :func:`whole_number`,
-  :func:`per_neuron`, :func:`finite_values` (arrays or DataArrays that broadcast, e.g. angles of any real
-  value). One rule for every array argument: integers or reals only (no strings, even numeric ones, no
-  bools, no complex numbers, no objects), and, where the value reaches a kernel, finite and of magnitude
+  :func:`per_neuron`, :func:`neuron_indices`, :func:`finite_values` (arrays or DataArrays that broadcast, e.g.
+  angles of any real value). One rule for every array argument: integers or reals only (no strings, even numeric
+  ones, no bools, no complex numbers, no objects), and, where the value reaches a kernel, finite and of magnitude
   at most :data:`MAX_MAGNITUDE`.
 * Orientations: :func:`orientation_grid` -- the one check of a set of stimulus orientations
   (1-D, finite, distinct, radians in ``[0, pi)``), used by every coding module.
@@ -194,6 +194,21 @@ MAX_SEED = 2**63 - 1
 def seed_value(seed, name: str = "seed") -> int:
     """A seed: an integer in ``[0, 2**63 - 1]`` (the one rule for every ``seed`` argument)."""
     return whole_number(name, seed, minimum=0, maximum=MAX_SEED)
+
+
+def neuron_indices(name: str, value, n_neurons: int) -> np.ndarray:
+    """Distinct integer neuron indices in ``[0, n_neurons)``, a 1-D int64 array in the given order (a scalar is
+    one index). ``TypeError`` for a bool, a string or non-integers, ``ValueError`` out of range or repeated."""
+    if isinstance(value, (bool, np.bool_, str)):
+        raise TypeError(f"{name} must be an array of neuron indices, got {describe(value)}")
+    indices = np.atleast_1d(np.asarray(value))
+    if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
+        raise TypeError(f"{name} must be a 1-D array of integer neuron indices, got {describe(value)}")
+    if indices.size and (indices.min() < 0 or indices.max() >= n_neurons):
+        raise ValueError(f"{name} indices must lie in [0, {n_neurons}), got {indices.min()}..{indices.max()}")
+    if np.unique(indices).size != indices.size:
+        raise ValueError(f"{name} indices must be unique")
+    return indices.astype(np.int64)
 
 
 def per_neuron(name: str, value, n_neurons: int) -> np.ndarray:

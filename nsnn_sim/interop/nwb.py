@@ -80,6 +80,7 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
     attrs = result.provenance_attrs()
     metadata = {"dt": spikes.dt, "n_trials": spikes.n_trials, "n_neurons": spikes.n_neurons,
                 "n_steps": spikes.n_steps, "state_neurons": np.asarray(result.state_neurons).tolist(),
+                "state_variables": list(result.state_variables), "state_every": result.state_every,
                 **{key: value for key, value in attrs.items() if key != "model_json"},
                 "model": json.loads(attrs["model_json"])}
     described = f"nsnn_sim simulation of {result.model!r}, seed {result.seed}, inputs {result.inputs_description}"
@@ -105,9 +106,12 @@ def to_nwb(result: SimulationResult, path, *, session_description: str | None = 
         nwbfile.add_unit(spike_times=session_time[bounds[index]:bounds[index + 1]], neuron=index)
     if result.state is not None:
         nwbfile.add_acquisition(pynwb.TimeSeries(
-            name=_STATE, data=np.swapaxes(result.state, 1, 2).reshape(-1, result.state.shape[1]),  # (time, neuron)
-            unit="membrane units (dimensionless, threshold 1)", starting_time=0.0, rate=1.0 / spikes.dt,
-            description=f"membrane state u after reset of neurons {metadata['state_neurons']}, trials end to end",
+            name=_STATE, data=np.swapaxes(result.state, 1, 2).reshape(-1, result.state.shape[1]),  # (time, column)
+            unit="membrane units (dimensionless, threshold 1)", starting_time=0.0,
+            rate=1.0 / (spikes.dt * result.state_every),
+            description=f"the recorded state, one column per (variable, neuron): variables "
+                        f"{metadata['state_variables']} of neurons {metadata['state_neurons']} (u after reset), every "
+                        f"{result.state_every} steps, trials end to end",
         ))
     def write(target):  # an in-memory buffer, or the temporary file (write_hdf5_atomically)
         import h5py

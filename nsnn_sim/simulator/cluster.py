@@ -173,11 +173,13 @@ def run_tasks(client, function, shared: dict, tasks: list[dict], chunks: list[tu
 
 def merged(results: list[SimulationResult], inputs_description: str) -> SimulationResult:
     """The tasks' results (in trial order) as one: spikes stacked with their trials renumbered from each task's
-    first, recorded state concatenated along its trial axis, ``run_time`` and ``compile_time`` summed over the
-    tasks (worker-seconds) and the description of the whole ``inputs``."""
+    first, recorded state and population spike counts concatenated along their trial axis, ``run_time`` and
+    ``compile_time`` summed over the tasks (worker-seconds) and the description of the whole ``inputs``."""
     first = results[0]
     state = None if first.state is None else np.concatenate([result.state for result in results], axis=0)
+    counts = (None if first.rate_counts is None
+              else np.concatenate([result.rate_counts for result in results], axis=0))
     return dataclasses.replace(
-        first, spikes=stack_trials([result.spikes for result in results]), state=state,
+        first, spikes=stack_trials([result.spikes for result in results]), state=state, rate_counts=counts,
         inputs_description=inputs_description, run_time=sum(result.run_time for result in results),
         compile_time=sum(result.compile_time for result in results))

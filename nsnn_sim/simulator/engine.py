@@ -17,8 +17,10 @@ cumulative binomial tables built once per run.
 Every random number is drawn from the counter stream of its (seed, trial, neuron, purpose)
 (:mod:`nsnn_sim.simulator.rng`), and tasks are combined in a fixed order, so the result is bit-identical for
 any number of threads, and trial ``k`` is the same whichever other trials are run beside it.
-Spikes are recorded sparsely into per-task buffers; no neurons x steps array is ever allocated
-unless ``record_state`` asks for one.
+Spikes are recorded sparsely into per-task buffers (of the neurons ``record_spikes`` names), spike counts per
+step of the populations ``record_rate`` names are accumulated in place, and the variables ``record_state`` names
+are written every ``state_every`` steps into an array made before the run
+(:mod:`nsnn_sim.simulator.recording`); no neurons x steps array is ever allocated otherwise.
 
 Examples
 --------
@@ -63,6 +65,7 @@ from nsnn_sim.simulator.network import (
     prepare_inputs,
 )
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_update, rule_codes
+from nsnn_sim.simulator.recording import Recording, compile_recording
 from nsnn_sim.simulator.results import SimulationResult, state_from_kernel
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
@@ -205,9 +208,11 @@ def _neuron_keys(seed, trial, neuron, n_groups, poisson_keys):
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial, i, u, refractory_left, step,
-                  n_steps, column, state, spike_steps, count):
+                  n_steps, column, every, state, keep, group, rate_counts, spike_steps, count):
     """Neuron ``i`` from ``step`` on, its state in registers, until the run ends or ``spike_steps``
-    is full. Returns ``(u, refractory_left, step, count)``.
+    is full. Returns ``(u, refractory_left, step, count)``. A spike is stored if ``keep`` and counted in
+    ``rate_counts[group, step]`` if ``group >= 0``; ``u`` goes to ``state[trial, step // every, column]`` at every
+    ``every``-th step if ``column >= 0``.
 
     Compiled on its own, not inlined into :func:`_run_block`: Numba inlines by copying the callee's IR, at a
     cost that grows with the square of its size, and the step function is most of the kernel (measured: 40 %
@@ -222,21 +227,28 @@ def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial
         _, _, u, refractory_left, spike = neuron_update(constants, codes, u, refractory_left, drive[step], jump,
                                                         step, keys)
         if spike:
-            spike_steps[count] = step
-            count += 1
-        if column >= 0:
-            state[trial, step, column] = u
+            if keep:
+                spike_steps[count] = step
+                count += 1
+            if group >= 0:
+                rate_counts[group, step] += 1
+        if column >= 0 and step % every == 0:
+            state[trial, step // every, column] = u
         step += 1
     return u, refractory_left, step, count
 
 
 @njit(cache=True, nogil=True)
-def _run_block(p, inputs, tables, initial, seed, first_trial, trial, start, stop, n_steps, record_column, state):
+def _run_block(p, inputs, tables, initial, seed, first_trial, trial, start, stop, n_steps, record_column, every, state,
+               keep, group_of, n_groups):
     """Neurons ``start:stop`` of trial ``trial`` of the arrays (trial ``first_trial + trial`` of the random
     streams), no recurrence, neuron-major (each neuron's whole time course with its state in registers).
-    Returns (spike count per neuron, spike steps neuron-major)."""
+    Returns (stored spikes per neuron, their steps neuron-major, the block's spikes per step of each of the
+    ``n_groups`` rate groups ``(n_groups, n_steps)`` int32). Only neurons with ``keep[i]`` store spikes; ``u`` of
+    neuron ``i`` is written to ``state[trial, step // every, record_column[i]]`` at every ``every``-th step."""
     spike_steps = np.empty(_INITIAL_CAPACITY, dtype=np.int64)
     spike_counts = np.zeros(stop - start, dtype=np.int64)
+    rate_counts = np.zeros((n_groups, n_steps), dtype=np.int32)
     # np.int64(0), not 0: a literal argument would compile _neuron_steps a second time, for Literal[int](0)
     count = np.int64(0)
     poisson_keys = np.empty((1, inputs.poisson_sources.size), dtype=np.uint64)
@@ -251,12 +263,12 @@ def _run_block(p, inputs, tables, initial, seed, first_trial, trial, start, stop
         while True:
             u, refractory_left, step, count = _neuron_steps(
                 p, inputs, tables, codes, constants, keys, poisson_keys, trial, i, u, refractory_left, step, n_steps,
-                record_column[i], state, spike_steps, count)
+                record_column[i], every, state, keep[i], group_of[i], rate_counts, spike_steps, count)
             if step == n_steps:
                 break
             spike_steps = _grown(spike_steps, count)
         spike_counts[i - start] = count - first
-    return spike_counts, spike_steps[:count].copy()
+    return spike_counts, spike_steps[:count].copy(), rate_counts
 
 
 @njit(cache=True, inline="always")
@@ -283,16 +295,24 @@ def _block_synapses(synapses, pre, n_blocks, start, stop):
 
 
 @njit(cache=True, inline="always")
-def _append_window(fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count):
-    """Append the spikes of one window of the recurrent kernels (``fired``: block ``b``'s spikes of each step
-    listed from its first neuron, ``n_fired[trial, offset, b]`` of them) to the output buffers, in (trial, step,
-    block, order of firing) order, growing the buffers when needed. Returns the buffers and the new count."""
+def _append_window(fired, n_fired, first_step, steps_now, n_neurons, keep, group_of, rate_counts, out_trial,
+                   out_neuron, out_step, count):
+    """Record the spikes of one window of the recurrent kernels (``fired``: block ``b``'s spikes of each step
+    listed from its first neuron, ``n_fired[trial, offset, b]`` of them): each is counted in
+    ``rate_counts[trial, group_of[i], step]`` (if its neuron ``i`` has a group) and, if ``keep[i]``, appended to
+    the output buffers in (trial, step, block, order of firing) order, the buffers grown when needed. Returns the
+    buffers and the new count."""
     n_trials, n_blocks = n_fired.shape[0], n_fired.shape[2]
     total = 0
     for trial in range(n_trials):
         for offset in range(steps_now):
             for block in range(n_blocks):
-                total += n_fired[trial, offset, block]
+                start = block * n_neurons // n_blocks
+                for k in range(n_fired[trial, offset, block]):
+                    i = fired[trial, offset, start + k]
+                    total += keep[i]
+                    if group_of[i] >= 0:
+                        rate_counts[trial, group_of[i], first_step + offset] += 1
     while count + total > out_step.size:
         out_trial, out_neuron = _grown(out_trial, count), _grown(out_neuron, count)
         out_step = _grown(out_step, count)
@@ -301,19 +321,20 @@ def _append_window(fired, n_fired, first_step, steps_now, n_neurons, out_trial, 
             for block in range(n_blocks):
                 start = block * n_neurons // n_blocks
                 for k in range(n_fired[trial, offset, block]):
-                    out_trial[count] = trial
-                    out_neuron[count] = fired[trial, offset, start + k]
-                    out_step[count] = first_step + offset
-                    count += 1
+                    if keep[fired[trial, offset, start + k]]:
+                        out_trial[count] = trial
+                        out_neuron[count] = fired[trial, offset, start + k]
+                        out_step[count] = first_step + offset
+                        count += 1
     return out_trial, out_neuron, out_step, count
 
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
-                   first_step, steps_now, first_row, arriving, fired, n_fired, column, state):
+                   first_step, steps_now, first_row, arriving, fired, n_fired, column, every, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_connected`: ``u`` and ``refractory_left``
     updated in place, its input taken from the ring buffer ``arriving``, its spikes listed in ``fired`` for its
-    block.
+    block; ``u`` goes to ``state[trial, step // every, column]`` at every ``every``-th step if ``column >= 0``.
 
     Compiled apart from the parallel region (Numba would copy the step function's IR into it, see
     :func:`_neuron_steps`) and without reference counting (it allocates nothing, and every array it is handed
@@ -337,16 +358,17 @@ def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_l
         if spike:
             fired[trial, offset, start + n_fired[trial, offset, block]] = i
             n_fired[trial, offset, block] += 1
-        if column >= 0:
-            state[trial, step, column] = u_i
+        if column >= 0 and step % every == 0:
+            state[trial, step // every, column] = u_i
         row = row + 1 if row + 1 < ring_length else 0
     u[trial, i], refractory_left[trial, i] = u_i, refractory_i
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_trials, n_neurons, n_steps, n_blocks,
-                   record_column, state):
-    """All trials of a recurrent network. Returns spike (trial, neuron, step) arrays, unsorted. Trial ``k`` of
+                   record_column, every, state, keep, group_of, rate_counts):
+    """All trials of a recurrent network. Returns the stored spikes' (trial, neuron, step) arrays, unsorted (the
+    recording as in :func:`_run_block`, the rate counts into ``rate_counts[trial, group, step]``). Trial ``k`` of
     the arrays draws the random streams of trial ``first_trial + k`` (a slice of a longer run, see
     :func:`_simulate`).
 
@@ -396,7 +418,7 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
             for i in range(start, stop):
                 _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start,
                                block, first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i],
-                               state)
+                               every, state)
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
@@ -424,14 +446,15 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
                                     target -= ring_length
                                 arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
         out_trial, out_neuron, out_step, count = _append_window(
-            fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count)
+            fired, n_fired, first_step, steps_now, n_neurons, keep, group_of, rate_counts, out_trial, out_neuron,
+            out_step, count)
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
                          scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                         connected, arriving, fired, n_fired, column, state):
+                         connected, arriving, fired, n_fired, record, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
     listed in ``fired`` for its block; returns its remaining dead time.
 
@@ -446,17 +469,21 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     if n_noise == 0 and x_i.size == 2:
         return _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
                             scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                            connected, arriving, fired, n_fired, column, state)
+                            connected, arriving, fired, n_fired, record, state)
     return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
                         x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                        connected, arriving, fired, n_fired, column, state)
+                        connected, arriving, fired, n_fired, record, state)
 
 
 @njit(cache=True, inline="always")
 def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i, scratch,
                  draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row, connected, arriving,
-                 fired, n_fired, column, state):
-    """The step loop of :func:`_state_neuron_window`."""
+                 fired, n_fired, record, state):
+    """The step loop of :func:`_state_neuron_window`. ``record`` is ``(pointer, entries, every)``: at every
+    ``every``-th step, each recorded variable of the neuron (rows ``pointer[i]:pointer[i + 1]`` of ``entries``:
+    variable index, column) goes to ``state[trial, step // every, column]``."""
+    pointer, entries, every = record
+    record_first, record_last = pointer[i], pointer[i + 1]
     constants = neuron_constants(p, i)
     n_neurons, n_receptors = keys.shape[1], arriving.shape[2]
     ring_length = arriving.shape[1]
@@ -487,16 +514,20 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
         if spike:
             fired[trial, offset, start + n_fired[trial, offset, block]] = i
             n_fired[trial, offset, block] += 1
-        if column >= 0:
-            state[trial, step, column] = x_i[0]
+        if record_last > record_first and step % every == 0:
+            for entry in range(record_first, record_last):
+                state[trial, step // every, entries[entry, 1]] = x_i[entries[entry, 0]]
     return refractory_i
 
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, first_trial,
-               n_trials, n_neurons, n_steps, n_blocks, record_column, state):
+               n_trials, n_neurons, n_steps, n_blocks, record_pointer, record_entries, every, state, keep, group_of,
+               rate_counts):
     """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
-    without recurrent connections. Returns spike (trial, neuron, step) arrays, unsorted.
+    without recurrent connections. Returns the stored spikes' (trial, neuron, step) arrays, unsorted. Neuron
+    ``i``'s recorded variables are rows ``record_pointer[i]:record_pointer[i + 1]`` of ``record_entries``
+    (:class:`nsnn_sim.simulator.recording.Recording`); spikes are stored and counted as in :func:`_run_connected`.
 
     The schedule is :func:`_run_connected`'s (an unconnected population has no ring buffer), with
     the state vector of each neuron kept in a small array and the ring buffer split by receptor: every entry
@@ -518,6 +549,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
             x[trial, i, a] = cs.initial[cs.set_of[i], a]
         x[trial, i, 0] = initial[trial, i]
     codes = rule_codes(p)
+    record = (record_pointer, record_entries, every)
     refractory_left = np.zeros((n_trials, n_neurons), dtype=np.int64)
     connected = synapses.post.size > 0
     window = max(1, min(synapses.min_delay, n_steps))
@@ -544,7 +576,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
                 refractory_left[trial, i] = _state_neuron_window(
                     p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys,
                     keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
-                    steps_now, first_row, connected, arriving, fired, n_fired, record_column[i], state)
+                    steps_now, first_row, connected, arriving, fired, n_fired, record, state)
         if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
@@ -566,7 +598,8 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
                                     arriving[trial, target, synapse_receptor[synapse], synapses.post[synapse]] += (
                                         synapses.weight[synapse])
         out_trial, out_neuron, out_step, count = _append_window(
-            fired, n_fired, first_step, steps_now, n_neurons, out_trial, out_neuron, out_step, count)
+            fired, n_fired, first_step, steps_now, n_neurons, keep, group_of, rate_counts, out_trial, out_neuron,
+            out_step, count)
     return out_trial[:count].copy(), out_neuron[:count].copy(), out_step[:count].copy()
 
 
@@ -574,9 +607,9 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
 # simulate
 # --------------------------------------------------------------------------------------------------
 def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = None, duration=None, n_trials: int = 1,
-             seed: int = 0, connections=None, record_state=None, initial_state=None,
-             n_threads: int | None = None, progress: bool | None = None, client=None,
-             trials_per_task: int | None = None) -> SimulationResult:
+             seed: int = 0, connections=None, record_state=None, initial_state=None, state_every: int = 1,
+             record_spikes=True, record_rate=None, n_threads: int | None = None, progress: bool | None = None,
+             client=None, trials_per_task: int | None = None) -> SimulationResult:
     """Simulate ``n_trials`` independent trials of a population of ``n_neurons`` model neurons.
 
     Each step of each neuron applies the one neuron equation (:func:`nsnn_sim.simulator.neurons.neuron_step`)::
@@ -603,11 +636,24 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     connections : Connections, array or scipy.sparse matrix, optional
         Recurrent weights ``W[post, pre]``; a bare matrix means a delay of one step (``model.dt``);
         :func:`nsnn_sim.connect` sets other delays, in seconds.
-    record_state : array of int, optional
-        Indices of the neurons whose ``u`` (after reset) is recorded at every step.
+    record_state : array of int or dict, optional
+        Indices of the neurons whose ``u`` (after reset) is recorded, or ``{variable: neuron indices}`` for any
+        of the model's variables (``model.state_variables``: ``u``, synaptic currents ``I_r`` (alpha: also
+        ``y_r``), adaptation currents ``w_k``, moving threshold components ``q_j``), each after the step's
+        update, reset and spike-triggered jumps.
     initial_state : float or array, optional
         ``u`` before the first step: scalar, ``(n_neurons,)`` or ``(n_trials, n_neurons)``
         (default: ``u_rest`` for the LIF, 0 for the NSNN).
+    state_every : int
+        Record the state at steps ``0, k, 2k, ...`` only (``k = state_every >= 1``, default 1: every step),
+        written by the kernels into an array of ``ceil(n_steps/k)`` samples.
+    record_spikes : bool or array of int
+        Whose spikes the result keeps: ``True`` (all, the default), ``False`` (none) or neuron indices; the others
+        are never stored (they still reach their targets).
+    record_rate : True or dict, optional
+        Count spikes per step in the kernels: ``True`` (all neurons, one population ``"all"``) or ``{name: neuron
+        indices}`` of disjoint populations; the counts need no spike list (``record_spikes=False`` keeps none),
+        and ``result.population_rate()`` divides them by ``n_k*dt``.
     n_threads : int, optional
         Worker threads (default: Numba's thread count, ``NUMBA_NUM_THREADS``); the result does not
         depend on it. By default a recurrent network with less than 4096 neuron-steps of work between
@@ -628,13 +674,26 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     Returns
     -------
     SimulationResult
-        ``.spikes`` (:class:`SpikeTrains`), ``.state`` ``(n_trials, n_recorded, n_steps)`` (the axis order of
-        spike counts, :data:`nsnn_sim.simulator.results.STATE_DIMS`) or None. With
-        ``client``, ``run_time`` and ``compile_time`` are the sums over the tasks (worker-seconds, not the
+        ``.spikes`` (:class:`SpikeTrains` of the recorded neurons), ``.state`` ``(n_trials, n_columns,
+        ceil(n_steps/k))`` (the axis order of spike counts, :data:`nsnn_sim.simulator.results.STATE_DIMS`) or None
+        (column ``c``: variable ``.state_variables[c]`` of neuron ``.state_neurons[c]``; ``.variable(name)`` as a
+        DataArray), ``.rate_counts`` ``(n_trials, n_populations, n_steps)`` or None (``.population_rate()`` in Hz).
+        With ``client``, ``run_time`` and ``compile_time`` are the sums over the tasks (worker-seconds, not the
         wall-clock time of the call).
+
+    Examples
+    --------
+    >>> import nsnn_sim as ns
+    >>> model = ns.LIF(sigma=0.3, tau_syn=2e-3)
+    >>> result = ns.simulate(model, [0.5, ns.poisson_input(800.0, 0.1, 10)], n_neurons=100, n_steps=1000,
+    ...                      record_state={"u": [0, 1], "I_syn": [0]}, state_every=10, record_spikes=False,
+    ...                      record_rate={"first": range(50), "second": range(50, 100)})
+    >>> result.variable("I_syn").shape, len(result.spikes), result.population_rate().dims
+    ((1, 1, 100), 0, ('population', 'trial', 'time'))
     """
     arguments = dict(n_neurons=n_neurons, n_steps=n_steps, duration=duration, n_trials=n_trials, seed=seed,
                      connections=connections, record_state=record_state, initial_state=initial_state,
+                     state_every=state_every, record_spikes=record_spikes, record_rate=record_rate,
                      n_threads=n_threads, progress=progress)
     if client is None and trials_per_task is None:
         return _simulate(model, inputs, **arguments)
@@ -642,19 +701,22 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
 
 
 def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, connections, record_state,
-              initial_state, n_threads, progress, first_trial: int = 0) -> SimulationResult:
+              initial_state, n_threads, progress, state_every=1, record_spikes=True, record_rate=None,
+              first_trial: int = 0) -> SimulationResult:
     """:func:`simulate` on this machine. Trial ``k`` of the arrays (inputs, ``initial_state``, the result) draws
     the random streams of trial ``first_trial + k``: trials ``a:b`` of a run are the run of ``n_trials = b - a``
     trials from ``first_trial = a`` with the inputs of those trials (how :func:`_simulate_on_client` splits one)."""
     n_neurons, n_steps, n_trials, seed = _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed)
     automatic_threads, n_threads = n_threads is None, _threads(n_threads)
-    _require_run_memory(n_neurons, n_steps, n_trials, record_state)
+    _require_run_memory(n_neurons, n_steps, n_trials, record_state, state_every, record_rate)
     show_progress = progress_enabled(progress, _announced_seconds(n_neurons, n_steps, n_trials, n_threads))
     with CompileClock(announce=_COMPILING) as clock:  # first calls compile kernels or load them from Numba's cache
-        run = _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials)
-        record_column = np.full(n_neurons, -1, dtype=np.int64)
-        record_column[run.recorded] = np.arange(run.recorded.size)
-        state = np.zeros((n_trials, n_steps, run.recorded.size)) if run.recorded.size else np.zeros((0, 0, 0))
+        run = _compiled(model, inputs, connections, initial_state, n_neurons, n_steps, n_trials,
+                        (record_state, state_every, record_spikes, record_rate))
+        recording = run.recording
+        n_columns = len(recording.variables)
+        state = np.zeros((n_trials, recording.n_samples, n_columns)) if n_columns else np.zeros((0, 0, 0))
+        rate_counts = np.zeros((n_trials, len(recording.groups), n_steps), dtype=np.int32)  # no bytes without groups
         tables = _poisson_tables(run.inputs)
         compiling_before_run, start_time = clock.seconds, time.perf_counter()
         if (run.synapses is not None and automatic_threads
@@ -663,25 +725,31 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
         if getattr(model, "has_state", False):
             trial_ids, neurons, steps = _run_with_state(
                 run.neurons, model.compile_state(n_neurons), run.inputs, tables, run.receptors, run.initial,
-                run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads, record_column,
-                state)
+                run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads, recording,
+                state, rate_counts)
         else:
             trial_ids, neurons, steps = _run(run.neurons, run.inputs, tables, run.initial, run.synapses,
                                              np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads,
-                                             record_column, state, show_progress)
+                                             recording, state, rate_counts, show_progress)
         run_time = time.perf_counter() - start_time - (clock.seconds - compiling_before_run)
     spikes = SpikeTrains(trial=trial_ids, neuron=neurons, step=steps, dt=model.dt, n_trials=n_trials,
                          n_neurons=n_neurons, n_steps=n_steps, assume_sorted=True)
     return SimulationResult(
         spikes=spikes,
-        state=state_from_kernel(state) if run.recorded.size else None,
-        state_neurons=run.recorded,
+        state=state_from_kernel(state) if n_columns else None,
+        state_neurons=recording.neurons,
         model=model,
         seed=seed,
         inputs_description=describe_inputs(inputs),
         connections_description=_describe_connections(run.synapses, n_neurons),
         run_time=max(run_time, 0.0),
         compile_time=clock.seconds,
+        state_variables=recording.variables,
+        state_every=recording.every,
+        spike_neurons=recording.spike_neurons,
+        rate_counts=rate_counts if recording.groups else None,
+        rate_populations=recording.groups,
+        rate_sizes=recording.group_sizes,
     )
 
 
@@ -698,12 +766,22 @@ def _checked_sizes(model, n_neurons, n_steps, duration, n_trials, seed) -> tuple
     return n_neurons, n_steps, n_trials, seed_value(seed)
 
 
-def _require_run_memory(n_neurons: int, n_steps: int, n_trials: int, record_state) -> None:
-    """``MemoryError`` before a run whose per-neuron arrays and recorded state cannot fit in memory."""
-    recorded_count = 0 if record_state is None else np.size(record_state)
-    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * n_steps * recorded_count,
+def _require_run_memory(n_neurons: int, n_steps: int, n_trials: int, record_state, state_every,
+                        record_rate) -> None:
+    """``MemoryError`` before a run whose per-neuron arrays, recorded state and rate counts cannot fit in memory
+    (checked before the recording is parsed, which makes per-neuron arrays)."""
+    every = whole_number("state_every", state_every)
+    if isinstance(record_state, dict):
+        recorded_count = sum(np.size(value) for value in record_state.values())
+    else:
+        recorded_count = 0 if record_state is None else np.size(record_state)
+    n_groups = len(record_rate) if isinstance(record_rate, dict) else int(record_rate is True)
+    samples = (n_steps - 1) // every + 1
+    require_memory(_BYTES_PER_NEURON * n_neurons * n_trials + 8.0 * n_trials * samples * recorded_count
+                   + 4.0 * n_trials * n_steps * n_groups,
                    f"simulate(n_neurons={n_neurons}, n_steps={n_steps}, n_trials={n_trials}, "
-                   f"{recorded_count} neurons in record_state)")
+                   f"{recorded_count} neuron variables in record_state every {every} steps, {n_groups} populations "
+                   "in record_rate)")
 
 
 def _announced_seconds(n_neurons: int, n_steps: int, n_trials: int, n_threads: int) -> float:
@@ -724,17 +802,18 @@ class _Compiled(NamedTuple):
     inputs: CompiledInputs
     initial: np.ndarray  # (n_trials, n_neurons) u before the first step
     synapses: CompiledConnections | None
-    recorded: np.ndarray  # indices of the neurons whose u is recorded
+    recording: Recording
     receptors: tuple  # see _receptor_indices
 
 
-def _compiled(model, inputs, connections, record_state, initial_state, n_neurons, n_steps, n_trials) -> _Compiled:
-    """Check the model, inputs, connections and recording of :func:`simulate` and compile them (no kernel runs)."""
+def _compiled(model, inputs, connections, initial_state, n_neurons, n_steps, n_trials, to_record) -> _Compiled:
+    """Check the model, inputs, connections and recording (``to_record``: ``record_state, state_every,
+    record_spikes, record_rate``) of :func:`simulate` and compile them (no kernel runs)."""
     compiled = model.compile(n_neurons)
     return _Compiled(compiled, prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt),
                      initial_membrane(compiled, initial_state, n_neurons, n_trials),
                      _compile_connections(connections, n_neurons, model.dt),
-                     _recorded_neurons(record_state, n_neurons),
+                     compile_recording(model, n_neurons, n_steps, *to_record),
                      _receptor_indices(model, inputs, connections))
 
 
@@ -747,9 +826,10 @@ def _simulate_on_client(client, trials_per_task, model, inputs, **arguments) -> 
                                                         seed=arguments["seed"])
     if arguments["n_threads"] is not None:
         _threads(arguments["n_threads"])
-    _require_run_memory(n_neurons, n_steps, n_trials, arguments["record_state"])  # the merged result comes here
-    _compiled(model, inputs, arguments["connections"], arguments["record_state"], arguments["initial_state"],
-              n_neurons, n_steps, n_trials)
+    to_record = tuple(arguments[name] for name in ("record_state", "state_every", "record_spikes", "record_rate"))
+    _require_run_memory(n_neurons, n_steps, n_trials, to_record[0], to_record[1], to_record[3])  # merged here
+    _compiled(model, inputs, arguments["connections"], arguments["initial_state"], n_neurons, n_steps, n_trials,
+              to_record)
     worker_threads = cluster.worker_threads(client)
     show_progress = progress_enabled(arguments["progress"],
                                      _announced_seconds(n_neurons, n_steps, n_trials, worker_threads))
@@ -773,18 +853,25 @@ def _trial_steps(n_steps, duration, dt: float) -> int:
 
 
 def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, first_trial, n_trials, n_neurons, n_steps,
-         n_threads, record_column, state, show_progress):
+         n_threads, recording, state, rate_counts, show_progress):
     """Run the kernels (unconnected: (trial, block) tasks on the thread pool; connected: the
-    parallel kernel); returns the sorted ``(trial, neuron, step)`` spike arrays."""
+    parallel kernel); returns the sorted ``(trial, neuron, step)`` arrays of the stored spikes, the state and the
+    rate counts ``(n_trials, n_groups, n_steps)`` filled in place."""
+    every = np.int64(recording.every)
     if synapses is None:
         tasks = [(trial, start, stop) for trial in range(n_trials)
                  for start, stop in _blocks(n_neurons, n_trials, n_threads)]
+        counts_lock = threading.Lock()
 
         def run(task):
             trial, start, stop = task
-            return _run_block(compiled, compiled_inputs, tables, initial, seed_u64, np.int64(first_trial),
-                              np.int64(trial), np.int64(start), np.int64(stop), np.int64(n_steps), record_column,
-                              state)
+            counts, steps, block_rates = _run_block(
+                compiled, compiled_inputs, tables, initial, seed_u64, np.int64(first_trial), np.int64(trial),
+                np.int64(start), np.int64(stop), np.int64(n_steps), recording.column, every, state, recording.keep,
+                recording.group_of, np.int64(len(recording.groups)))
+            with counts_lock:  # integer sums: exact in any order; each block's counts freed at once
+                rate_counts[trial] += block_rates
+            return counts, steps
 
         bar = progress_bar(len(tasks), show_progress, "simulate", "task")
         if n_threads == 1 or len(tasks) == 1:
@@ -807,7 +894,8 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, first_t
         try:
             trial_ids, neurons, steps = _run_connected(
                 compiled, compiled_inputs, tables, initial, synapses, seed_u64, np.int64(first_trial),
-                np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), record_column, state)
+                np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), recording.column, every,
+                state, recording.keep, recording.group_of, rate_counts)
         finally:
             numba.set_num_threads(previous_threads)
         order = np.lexsort((steps, neurons, trial_ids))
@@ -819,9 +907,9 @@ _UNCONNECTED_WINDOW_WORK = 2**22
 
 
 def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors, initial, synapses, seed_u64,
-                    first_trial, n_trials, n_neurons, n_steps, n_threads, record_column, state):
+                    first_trial, n_trials, n_neurons, n_steps, n_threads, recording, state, rate_counts):
     """Run :func:`_run_state` (windows of :data:`_UNCONNECTED_WINDOW_WORK` neuron-steps without connections);
-    sorted spike arrays."""
+    sorted arrays of the stored spikes, the state and rate counts filled in place."""
     poisson_receptor, synapse_receptor = receptors
     if synapses is None:  # windows of about 2**22 neuron-steps: the spike buffer stays small at any length
         window = max(1, min(n_steps, _UNCONNECTED_WINDOW_WORK // (n_trials * n_neurons)))
@@ -835,7 +923,9 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
         trial_ids, neurons, steps = _run_state(
             compiled, compiled_state, pack(compiled_state), compiled_inputs, tables, poisson_receptor, initial,
             synapses, synapse_receptor, seed_u64, np.int64(first_trial), np.int64(n_trials), np.int64(n_neurons),
-            np.int64(n_steps), np.int64(n_blocks), record_column, state)
+            np.int64(n_steps), np.int64(n_blocks), recording.pointer, recording.entries, np.int64(recording.every),
+            state,
+            recording.keep, recording.group_of, rate_counts)
     finally:
         numba.set_num_threads(previous_threads)
     order = np.lexsort((steps, neurons, trial_ids))
@@ -950,18 +1040,3 @@ def _threads(value) -> int:
     if value is None:
         return int(numba.config.NUMBA_NUM_THREADS) or (os.cpu_count() or 1)
     return whole_number("n_threads", value, maximum=_MAX_THREADS)
-
-
-def _recorded_neurons(record_state, n_neurons: int) -> np.ndarray:
-    if record_state is None:
-        return np.zeros(0, dtype=np.int64)
-    if isinstance(record_state, (bool, np.bool_, str)):
-        raise TypeError(f"record_state must be an array of neuron indices, got {record_state!r}")
-    indices = np.atleast_1d(np.asarray(record_state))
-    if indices.ndim != 1 or (indices.size and indices.dtype.kind not in "iu"):
-        raise TypeError(f"record_state must be a 1-D array of integer neuron indices, got {record_state!r}")
-    if indices.size and (indices.min() < 0 or indices.max() >= n_neurons):
-        raise ValueError(f"record_state indices must lie in [0, {n_neurons}), got {indices.min()}..{indices.max()}")
-    if np.unique(indices).size != indices.size:
-        raise ValueError("record_state indices must be unique")
-    return indices.astype(np.int64)

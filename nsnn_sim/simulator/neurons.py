@@ -86,6 +86,8 @@ from nsnn_sim.simulator.state import (
     compile_state,
     component_from_dict,
     component_to_dict,
+    nsnn_variable_names,
+    variable_names,
 )
 
 __all__ = ["NSNN", "LIF", "CompiledNeurons", "neuron_step", "neuron_update", "mean_field_step", "integrate",
@@ -511,6 +513,12 @@ class NSNN(_Model):
         """The names inputs may target: ``"delta"`` (straight into ``u``) and every synaptic trace."""
         return ("delta", *self.synapses)
 
+    @property
+    def state_variables(self) -> tuple[str, ...]:
+        """The names of the neuron's variables, which ``simulate(record_state={name: neurons})`` records: ``u``;
+        with more state also a trace ``I_r`` per receptor and the threshold component ``q_0``."""
+        return nsnn_variable_names(self.synapses) if self.has_state else ("u",)
+
     def compile_state(self, n_neurons: int) -> CompiledState:
         """The discrete map of the traces and the threshold (:func:`nsnn_sim.simulator.state.compile_nsnn_state`)."""
         membrane_noise = self.firing in ("membrane", "reference") and self.noise != "none"
@@ -693,6 +701,13 @@ class LIF(_Model):
     def receptors(self) -> tuple[str, ...]:
         """The names inputs may target: ``"delta"`` (a jump of ``u``) and every synapse, in that order."""
         return ("delta", *self.synapses)
+
+    @property
+    def state_variables(self) -> tuple[str, ...]:
+        """The names of the neuron's variables, which ``simulate(record_state={name: neurons})`` records: ``u``,
+        then per synapse ``I_r`` (alpha: ``y_r, I_r``), per adaptation current ``w_k``, per moving threshold
+        component ``q_j`` (:func:`nsnn_sim.simulator.state.variable_names`)."""
+        return variable_names(self.synapses, len(self.adaptation), len(self.moving_threshold))
 
     def compile_state(self, n_neurons: int) -> CompiledState:
         """The one-step maps of the linear state (:func:`nsnn_sim.simulator.state.compile_state`)."""

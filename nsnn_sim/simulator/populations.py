@@ -36,12 +36,12 @@ Seeds
     adding a projection at the end leaves the earlier ones unchanged. The dynamics depend on ``simulate``'s seed.
 
 Recording
-    ``simulate(record_spikes=[...])`` keeps the spikes of the named populations only, ``record_state={name:
-    local ids}`` records ``u`` of those neurons, every ``state_every`` steps; ``population_rate`` is the
-    number of spikes of each population at every step, divided by ``n_k*dt``. These are computed in Python from
-    the engine's spike list and full state recording after the run (the kernels are unchanged): the rate and
-    the subsampling are exact, but the run's peak memory still holds every spike and every step of the recorded
-    state; only the result is smaller.
+    ``simulate(record_spikes=[...])`` keeps the spikes of the named populations only (``False``: none), the others'
+    are never stored; ``record_state={name: local ids}`` records ``u`` of those neurons, ``{name: {variable: local
+    ids}}`` any of the model's variables, every ``state_every`` steps; ``population_rate`` is the number of spikes
+    of each population at every step, divided by ``n_k*dt``. The kernels count the spikes and write the state
+    samples as they run (:mod:`nsnn_sim.simulator.recording`), so a rate-only run holds no spike list and no state
+    of the steps between samples.
 
 Examples
 --------
@@ -63,12 +63,12 @@ import numpy as np
 import xarray as xr
 
 from nsnn_sim._core.units import has_units
-from nsnn_sim._core.validation import describe, finite_array, seed_value, si_value, whole_number
+from nsnn_sim._core.validation import describe, finite_array, neuron_indices, seed_value, si_value, whole_number
 from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
 from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
 from nsnn_sim.simulator.engine import simulate
 from nsnn_sim.simulator.network import Connections, delay_steps, receptor_name, warn_unlikely_delay
-from nsnn_sim.simulator.results import SimulationResult, state_array
+from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Network", "BuiltNetwork", "NetworkResult"]
@@ -235,30 +235,45 @@ class Network:
 
         Parameters
         ----------
-        record_spikes : sequence of str, optional
-            The populations whose spikes the result keeps (default: all).
+        record_spikes : bool or sequence of str, optional
+            The populations whose spikes the result keeps (default or True: all; False: none); the others' spikes
+            are never stored. Every population's spike count per step is counted by the kernels
+            (:meth:`NetworkResult.population_rate`) whatever is kept.
         record_state : dict, optional
-            Population name -> local neuron ids whose ``u`` is recorded.
+            Population name -> local neuron ids whose ``u`` is recorded, or population name -> ``{variable: local
+            ids}`` for any of the model's variables (``state_variables``: ``u``, ``I_exc``, ``w_0``, ...).
         initial_state : float, array or dict, optional
             ``u`` before the first step, as :func:`nsnn_sim.simulate` takes it for the joined population, or a
             dict of population name -> scalar, ``(n_k,)`` or ``(n_trials, n_k)`` (populations not named start at
             their model's default).
         state_every : int
-            Keep the recorded ``u`` at steps ``0, k, 2k, ...`` only (``k = state_every``).
+            Record the state at steps ``0, k, 2k, ...`` only (``k = state_every``), in the kernels.
         """
         state_every = whole_number("state_every", state_every)
-        kept = self.names if record_spikes is None else (
-            (record_spikes,) if isinstance(record_spikes, str) else tuple(record_spikes))
-        for name in kept:
-            self._size("record_spikes", name)
+        kept = self._kept_populations(record_spikes)
         recorded = _recorded_state(self, record_state)
         built = self.build(whole_number("n_steps", n_steps, maximum=2**53), whole_number("n_trials", n_trials))
+        spans = {name: np.arange(built.offsets[index], built.offsets[index + 1])
+                 for index, name in enumerate(built.names)}
+        spiking = True if kept == built.names else (
+            np.concatenate([spans[name] for name in kept]) if kept else False)
         result = simulate(built.model, built.inputs, n_neurons=built.n_neurons, n_steps=n_steps, n_trials=n_trials,
-                          seed=seed, connections=built.connections,
-                          record_state=np.concatenate(list(recorded.values())) if recorded else None,
+                          seed=seed, connections=built.connections, record_state=recorded or None,
+                          state_every=state_every, record_spikes=spiking, record_rate=spans,
                           initial_state=self._initial_state(built, initial_state, n_trials), n_threads=n_threads,
                           progress=progress, client=client, trials_per_task=trials_per_task)
-        return NetworkResult.from_run(result, built, kept, state_every)
+        return NetworkResult(result, built.names, built.offsets, kept)
+
+    def _kept_populations(self, record_spikes) -> tuple:
+        """The populations whose spikes are kept: all for None or True, none for False, else those named."""
+        if record_spikes is None or record_spikes is True:
+            return self.names
+        if record_spikes is False:
+            return ()
+        kept = (record_spikes,) if isinstance(record_spikes, str) else tuple(record_spikes)
+        for name in kept:
+            self._size("record_spikes", name)
+        return tuple(name for name in self.names if name in kept)
 
     def _initial_state(self, built: BuiltNetwork, initial_state, n_trials: int):
         """``initial_state`` for the joined population: a dict of populations' values becomes ``(n_trials, N)``."""
@@ -321,63 +336,52 @@ def _delay_steps(delay, dt: float, off_grid: str):
 
 
 def _recorded_state(network: Network, record_state) -> dict[str, np.ndarray]:
-    """Population name -> global ids of the neurons whose ``u`` is recorded, checked (local ids in range)."""
+    """Variable -> global ids of the neurons whose variable is recorded, from ``{population: local ids}`` (``u``)
+    or ``{population: {variable: local ids}}``, checked (known populations and variables, local ids in range)."""
     if record_state is None:
         return {}
     if not isinstance(record_state, dict):
-        raise TypeError(f"record_state must be a dict of population name -> local neuron ids, got "
-                        f"{describe(record_state)}")
-    recorded = {}
-    for name, local in record_state.items():
-        network._size("record_state", name)
+        raise TypeError(f"record_state must be a dict of population name -> local neuron ids (or -> a dict of "
+                        f"variable -> local ids), got {describe(record_state)}")
+    recorded: dict[str, list] = {}
+    for name, chosen in record_state.items():
+        size = network._size("record_state", name)
         span = network.neurons(name)
-        ids = np.atleast_1d(np.asarray(local))
-        if ids.ndim != 1 or (ids.size and ids.dtype.kind not in "iu"):
-            raise TypeError(f"record_state[{name!r}] must be a 1-D array of integer neuron ids, got {describe(local)}")
-        size = span.stop - span.start
-        if ids.size and (ids.min() < 0 or ids.max() >= size):
-            raise ValueError(f"record_state[{name!r}] ids must lie in [0, {size}), got {ids.min()}..{ids.max()}")
-        recorded[name] = span.start + ids.astype(np.int64)
-    return recorded
+        variables = getattr(network._populations[name].model, "state_variables", ("u",))
+        for variable, local in (chosen.items() if isinstance(chosen, dict) else [("u", chosen)]):
+            label = f"record_state[{name!r}]" + (f"[{variable!r}]" if isinstance(chosen, dict) else "")
+            if variable not in variables:
+                raise ValueError(f"{label}: variable {variable!r} is not one of the variables of population "
+                                 f"{name!r}, {variables}")
+            recorded.setdefault(variable, []).append(span.start + neuron_indices(label, local, size))
+    return {variable: np.concatenate(parts) for variable, parts in recorded.items()}
 
 
 @dataclass(frozen=True, eq=False)
 class NetworkResult:
-    """What :meth:`Network.simulate` returns: the run (``result``: global neuron ids, the spikes of the recorded
-    populations only, no state), each population's spike count at every step, and the recorded state at every
-    ``state_every``-th step (``state_values[:, c, j]`` is ``u`` of neuron ``state_neurons[c]`` at step
-    ``j*state_every``)."""
+    """What :meth:`Network.simulate` returns: the run (``result``: the joined population's
+    :class:`~nsnn_sim.simulator.results.SimulationResult`, global neuron ids, the spikes of the recorded populations
+    only, each population's spike counts at every step counted by the kernels, the recorded state at every
+    ``state_every``-th step) and the populations' names and neuron ranges."""
 
     result: SimulationResult
     names: tuple
     offsets: np.ndarray
     recorded_spikes: tuple
-    spike_counts: np.ndarray  # (n_populations, n_trials, n_steps) int64: spikes per step of each population
-    state_values: np.ndarray | None  # (n_trials, n_recorded, ceil(n_steps/state_every))
-    state_neurons: np.ndarray  # global ids of the recorded neurons, one per column of state_values
-    state_every: int
-
-    @classmethod
-    def from_run(cls, result: SimulationResult, built: BuiltNetwork, kept: tuple, state_every: int) -> "NetworkResult":
-        spikes = result.spikes
-        population = np.searchsorted(built.offsets[1:], spikes.neuron, side="right")
-        n_populations = len(built.names)
-        cell = (population * spikes.n_trials + spikes.trial) * spikes.n_steps + spikes.step
-        counts = np.bincount(cell, minlength=n_populations * spikes.n_trials * spikes.n_steps)
-        keep = np.isin(population, [built.names.index(name) for name in kept])
-        spikes = SpikeTrains(spikes.trial[keep], spikes.neuron[keep], spikes.step[keep], spikes.dt, spikes.n_trials,
-                             spikes.n_neurons, spikes.n_steps, assume_sorted=True)
-        state = result.state[:, :, ::state_every].copy() if result.state is not None else None
-        run = SimulationResult(spikes, None, np.zeros(0, dtype=np.int64), result.model, result.seed,
-                               result.inputs_description, result.connections_description, result.run_time,
-                               result.compile_time)
-        return cls(run, built.names, built.offsets, kept, counts.reshape(n_populations, spikes.n_trials,
-                   spikes.n_steps), state, result.state_neurons, state_every)
 
     @property
     def spikes(self) -> SpikeTrains:
         """The spikes of the recorded populations, with the joined population's neuron ids."""
         return self.result.spikes
+
+    @property
+    def spike_counts(self) -> np.ndarray:
+        """``(n_populations, n_trials, n_steps)`` int: the spikes of each population at every step."""
+        return np.transpose(self.result.rate_counts, (1, 0, 2))
+
+    @property
+    def state_every(self) -> int:
+        return self.result.state_every
 
     def _span(self, name: str) -> tuple[int, int]:
         if name not in self.names:
@@ -398,22 +402,19 @@ class NetworkResult:
 
     def population_rate(self) -> xr.DataArray:
         """``(population, trial, time)``: each population's spikes in a step over ``n_k*dt`` (Hz), at every step
-        (``time`` is the step's start, ``k*dt``)."""
-        spikes = self.result.spikes
-        sizes = np.diff(self.offsets).astype(np.float64)
-        return xr.DataArray(self.spike_counts / (sizes[:, None, None] * spikes.dt),
-                            dims=("population", "trial", "time"),
-                            coords={"population": list(self.names), "trial": np.arange(spikes.n_trials),
-                                    "time": ("time", np.arange(spikes.n_steps) * spikes.dt, {"units": "s"})},
-                            attrs={"long_name": "population rate", "units": "Hz"})
+        (``time`` is the step's start, ``k*dt``), counted by the kernels whether or not the spikes were kept."""
+        return self.result.population_rate()
 
-    def state(self, name: str) -> xr.DataArray:
-        """``(trial, neuron, time)`` (:data:`~nsnn_sim.simulator.results.STATE_DIMS`): ``u`` after reset of
-        population ``name``'s recorded neurons (local ids), at steps ``0, k, 2k, ...`` (``k = state_every``)."""
+    def state(self, name: str, variable: str = "u") -> xr.DataArray:
+        """``(trial, neuron, time)`` (:data:`~nsnn_sim.simulator.results.STATE_DIMS`): ``variable`` (default ``u``
+        after reset; any of the model's ``state_variables``) of population ``name``'s recorded neurons (local ids),
+        at steps ``0, k, 2k, ...`` (``k = state_every``)."""
         start, stop = self._span(name)
-        columns = np.flatnonzero((self.state_neurons >= start) & (self.state_neurons < stop))
-        if not columns.size:
-            raise ValueError(f"population={name!r}: no state was recorded for it (record_state)")
-        spikes = self.result.spikes
-        steps = np.arange(0, spikes.n_steps, self.state_every)
-        return state_array(self.state_values[:, columns, :], self.state_neurons[columns] - start, spikes.dt, steps)
+        result = self.result
+        mine = (result.state_neurons >= start) & (result.state_neurons < stop)
+        if not np.any(mine & (np.array(result.state_variables, dtype=object) == variable)):
+            raise ValueError(f"population={name!r}: no {variable!r} was recorded for it (record_state)")
+        array = result.variable(variable)
+        neurons = array["neuron"].values
+        array = array.isel(neuron=np.flatnonzero((neurons >= start) & (neurons < stop)))
+        return array.assign_coords(neuron=array["neuron"].values - start)

@@ -25,15 +25,18 @@ from nsnn_sim._core.checksums import add_checksums, open_checked
 from nsnn_sim._core.version import provenance
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["SimulationResult", "load", "STATE_DIMS", "state_array", "state_from_kernel"]
+__all__ = ["SimulationResult", "load", "population_rate", "STATE_DIMS", "state_array", "state_from_kernel"]
 
 #: the dims of recorded state, as of spike counts
 STATE_DIMS = ("trial", "neuron", "time")
 
+_LONG_NAMES = {"u": "membrane state after reset", "I": "synaptic current", "y": "alpha synapse's first variable",
+               "w": "adaptation current", "q": "moving threshold component"}
+
 
 def state_from_kernel(buffer: np.ndarray) -> np.ndarray:
-    """The ``(n_trials, n_recorded, n_steps)`` recorded state of the ``(n_trials, n_steps, n_recorded)`` buffer the
-    kernels fill one step at a time: a transposed view (nothing is copied)."""
+    """The ``(n_trials, n_columns, n_samples)`` recorded state of the ``(n_trials, n_samples, n_columns)`` buffer
+    the kernels fill one step at a time: a transposed view (nothing is copied)."""
     return buffer.transpose(0, 2, 1)
 
 
@@ -44,22 +47,58 @@ def state_array(values: np.ndarray, neurons, dt: float, steps=None, name: str = 
     return xr.DataArray(values, dims=STATE_DIMS, name=name,
                         coords={"trial": np.arange(values.shape[0]), "neuron": np.asarray(neurons),
                                 "time": ("time", steps * dt, {"units": "s"})},
-                        attrs={"long_name": "membrane state after reset", "units": "membrane units"})
+                        attrs={"long_name": _LONG_NAMES[name.split("_")[0]], "units": "membrane units"})
 
 
 @dataclass(frozen=True, eq=False)
 class SimulationResult:
-    """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state, provenance."""
+    """What :func:`nsnn_sim.simulate` returns: spikes, optional recorded state and population spike counts,
+    provenance.
+
+    ``state[trial, c, j]`` (:data:`STATE_DIMS`) is variable ``state_variables[c]`` of neuron ``state_neurons[c]`` at
+    step ``j*state_every`` (after that step's update and reset); ``rate_counts[trial, k, step]`` is the number of spikes
+    of population ``rate_populations[k]`` (``rate_sizes[k]`` neurons) at ``step``. ``spikes`` holds the spikes of
+    ``spike_neurons`` only (None: of every neuron).
+    """
 
     spikes: SpikeTrains
-    state: np.ndarray | None  # (n_trials, n_recorded, n_steps) membrane u after reset (STATE_DIMS)
-    state_neurons: np.ndarray  # indices of the recorded neurons
+    state: np.ndarray | None  # (n_trials, n_columns, ceil(n_steps/state_every)) (STATE_DIMS)
+    state_neurons: np.ndarray  # the neuron of each column of state
     model: object
     seed: int
     inputs_description: str = ""
     connections_description: str = "none"
     run_time: float | None = None  # seconds spent in the simulation proper (compilation excluded)
     compile_time: float | None = None  # seconds of first-call Numba compilation or cache loading
+    state_variables: tuple = ()  # the variable of each column of state (default: "u" for every column)
+    state_every: int = 1
+    spike_neurons: np.ndarray | None = None  # the neurons whose spikes were kept, None for all
+    rate_counts: np.ndarray | None = None  # (n_trials, n_populations, n_steps) int32
+    rate_populations: tuple = ()
+    rate_sizes: np.ndarray | None = None  # (n_populations,) neurons in each
+
+    def __post_init__(self):
+        if self.state is not None and not self.state_variables:
+            object.__setattr__(self, "state_variables", ("u",) * self.state.shape[1])
+
+    def variable(self, name: str) -> xr.DataArray:
+        """``(trial, neuron, time)``: the recorded values of variable ``name`` (``u``, ``I_exc``, ``w_0``, ...,
+        :attr:`nsnn_sim.LIF.state_variables`) at steps ``0, k, 2k, ...`` (``k = state_every``), its neurons in the
+        order ``record_state`` gave them."""
+        columns = [column for column, variable in enumerate(self.state_variables) if variable == name]
+        if not columns:
+            recorded = tuple(dict.fromkeys(self.state_variables))
+            raise ValueError(f"variable={name!r} was not recorded; recorded: {recorded} "
+                             "(simulate(record_state={variable: neurons}))")
+        return state_array(self.state[:, columns, :], self.state_neurons[columns], self.spikes.dt,
+                           np.arange(0, self.spikes.n_steps, self.state_every), name)
+
+    def population_rate(self) -> xr.DataArray:
+        """``(population, trial, time)``: the spikes of each population of ``record_rate`` in each step over
+        ``n_k*dt`` (Hz), at every step (``time`` is the step's start ``k*dt``), from the kernels' counts."""
+        if self.rate_counts is None:
+            raise ValueError("no population rate was recorded: simulate(record_rate=True or {name: neurons})")
+        return population_rate(self.rate_counts, self.rate_populations, self.rate_sizes, self.spikes.dt)
 
     def provenance_attrs(self) -> dict:
         """What every file written from this result records: model kind and JSON, seed, inputs,
@@ -83,11 +122,26 @@ class SimulationResult:
         return attrs
 
     def to_xarray(self) -> xr.Dataset:
-        """Dataset with the spike events (dim ``spike``), ``u`` (``trial, neuron, time``) if recorded,
-        and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
+        """Dataset with the spike events (dim ``spike``), one DataArray ``(trial, neuron, time)`` per recorded
+        variable (:meth:`variable`; a neuron not recorded for a variable is NaN there, its ``recorded_neurons``
+        attribute lists those that were), the population spike counts ``population_spike_count`` (``trial,
+        population, rate_time``) if recorded, the neurons whose spikes were kept (``recorded_spike_neuron``, unless
+        all), and provenance attrs (:meth:`provenance_attrs`): model kind and parameters, seed, inputs, version."""
         dataset = self.spikes.to_xarray()
         if self.state is not None:
-            dataset["u"] = state_array(self.state, self.state_neurons, self.spikes.dt)
+            arrays = [self.variable(name) for name in dict.fromkeys(self.state_variables)]
+            for array in arrays:
+                array.attrs["recorded_neurons"] = array["neuron"].values
+            dataset = xr.merge([dataset, *arrays], join="outer", combine_attrs="override")
+            dataset.attrs.update(state_variables=" ".join(array.name for array in arrays), state_every=self.state_every)
+        if self.rate_counts is not None:
+            dataset["population_spike_count"] = xr.DataArray(
+                self.rate_counts, dims=("trial", "population", "rate_time"),
+                coords={"population": list(self.rate_populations), "population_size": ("population", self.rate_sizes),
+                        "rate_time": ("rate_time", np.arange(self.spikes.n_steps) * self.spikes.dt, {"units": "s"})},
+                attrs={"long_name": "spikes of each population in each step"})
+        if self.spike_neurons is not None:
+            dataset["recorded_spike_neuron"] = ("recorded_spike_neuron", self.spike_neurons)
         dataset.attrs.update(self.provenance_attrs())
         return dataset
 
@@ -127,12 +181,25 @@ class SimulationResult:
     def from_xarray(cls, dataset: xr.Dataset) -> "SimulationResult":
         from nsnn_sim.simulator.neurons import model_from_json
 
-        has_state = "u" in dataset
+        names = str(dataset.attrs.get("state_variables", "u" if "u" in dataset else "")).split()
+        # a one-element attribute reads back as a scalar: atleast_1d keeps the neuron dimension
+        # by name: older files hold u as (trial, time, neuron)
+        arrays = [dataset[name].sel(neuron=np.atleast_1d(dataset[name].attrs.get("recorded_neurons",
+                                                                                 dataset["neuron"].values)))
+                  .transpose(*STATE_DIMS) for name in names]
+        counts = dataset.get("population_spike_count")
         return cls(
             spikes=SpikeTrains.from_xarray(dataset),
-            # by name: older files hold u as (trial, time, neuron)
-            state=dataset["u"].transpose(*STATE_DIMS).values if has_state else None,
-            state_neurons=dataset["neuron"].values.astype(np.int64) if has_state else np.zeros(0, np.int64),
+            state=np.concatenate([array.values for array in arrays], axis=1) if arrays else None,
+            state_neurons=np.concatenate([array["neuron"].values for array in arrays]).astype(np.int64) if arrays
+            else np.zeros(0, np.int64),
+            state_variables=tuple(name for array in arrays for name in [array.name] * array.sizes["neuron"]),
+            state_every=int(dataset.attrs.get("state_every", 1)),
+            spike_neurons=(dataset["recorded_spike_neuron"].values.astype(np.int64)
+                           if "recorded_spike_neuron" in dataset else None),
+            rate_counts=None if counts is None else counts.values,
+            rate_populations=() if counts is None else tuple(str(name) for name in counts["population"].values),
+            rate_sizes=None if counts is None else counts["population_size"].values.astype(np.int64),
             model=model_from_json(dataset.attrs["model_json"]),
             seed=int(dataset.attrs["seed"]),
             inputs_description=str(dataset.attrs.get("inputs", "")),
@@ -140,6 +207,16 @@ class SimulationResult:
             run_time=_optional_float(dataset.attrs, "run_time_s", "wall_time_s"),  # files before 0.2 say wall_time_s
             compile_time=_optional_float(dataset.attrs, "compile_time_s"),
         )
+
+
+def population_rate(counts: np.ndarray, names, sizes, dt: float) -> xr.DataArray:
+    """``(population, trial, time)`` in Hz: ``counts[trial, k, step] / (sizes[k]*dt)``, ``time`` the step's start."""
+    n_trials, _, n_steps = counts.shape
+    return xr.DataArray(np.transpose(counts, (1, 0, 2)) / (np.asarray(sizes, dtype=np.float64)[:, None, None] * dt),
+                        dims=("population", "trial", "time"),
+                        coords={"population": list(names), "trial": np.arange(n_trials),
+                                "time": ("time", np.arange(n_steps) * dt, {"units": "s"})},
+                        attrs={"long_name": "population rate", "units": "Hz"})
 
 
 def _optional_float(attrs: dict, *names: str) -> float | None:

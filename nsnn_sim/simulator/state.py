@@ -172,6 +172,12 @@ def variable_names(synapses: dict, n_adaptation: int, n_thresholds: int) -> tupl
     return (*names, *(f"w_{k}" for k in range(n_adaptation)), *(f"q_{j}" for j in range(n_thresholds)))
 
 
+def nsnn_variable_names(receptors) -> tuple[str, ...]:
+    """The state variables of an NSNN with more state, in order (:func:`compile_nsnn_state`): ``u``, a trace
+    ``I_r`` per receptor ``r``, the threshold component ``q_0``."""
+    return ("u", *(f"I_{receptor}" for receptor in receptors), "q_0")
+
+
 def discretise(A: np.ndarray, c: np.ndarray, g: np.ndarray, B: np.ndarray, dt: float, method: str):
     """``(P, bias, drive, L)`` of the one-step map ``x <- P x + bias + drive*I + L eps`` (module docstring).
 
