@@ -37,7 +37,7 @@ def _result(seed: int, n_steps: int = 2000, n_neurons: int = 60) -> SimulationRe
     """A result of ~1 MB (the recorded state is random: it does not compress) without simulating."""
     generator = np.random.default_rng(seed)
     spikes = SpikeTrains([0, 0], [0, 1], [3, 7 + seed], dt=1e-4, n_trials=1, n_neurons=n_neurons, n_steps=n_steps)
-    return SimulationResult(spikes, generator.random((1, n_steps, n_neurons)), np.arange(n_neurons),
+    return SimulationResult(spikes, generator.random((1, n_neurons, n_steps)), np.arange(n_neurons),
                             ns.LIF(method="euler"), seed)
 
 
@@ -249,7 +249,7 @@ if assembled == "on disk":  # as for a file larger than half the memory
     nsnn_sim._core.atomic.available_bytes = lambda: 0
 n_steps, n_neurons = 200_000, 100  # 160 MB of state
 spikes = SpikeTrains([0], [0], [5], dt=1e-4, n_trials=1, n_neurons=n_neurons, n_steps=n_steps)
-result = SimulationResult(spikes, np.random.default_rng(0).random((1, n_steps, n_neurons)), np.arange(n_neurons),
+result = SimulationResult(spikes, np.random.default_rng(0).random((1, n_neurons, n_steps)), np.arange(n_neurons),
                           ns.LIF(), 2)
 print("writing", flush=True)
 result.to_netcdf(path) if kind == "netcdf" else result.to_nwb(path)

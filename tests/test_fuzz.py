@@ -188,7 +188,7 @@ def network():
 
 X = np.ones((2, 6, 4))
 Y = np.array([0, 1])
-LIF = ns.LIF()
+LIF = ns.LIF(method="euler")  # Brian2's configuration: the bridge takes it
 NSNN = ns.NSNN()
 
 # ------------------------------------------------------------------ models
@@ -380,7 +380,8 @@ bad(f"{RULES}.normal", "sd -1", ["sd"], lambda: ns.simulator.connectivity.normal
 bad(f"{RULES}.normal", "mean nan", ["mean"], lambda: ns.simulator.connectivity.normal(np.nan, 1.0))
 bad(f"{RULES}.uniform", "high < low", ["high", "low"], lambda: ns.simulator.connectivity.uniform(1.0, 0.0))
 bad("nsnn_sim.simulator.concatenate.concatenate_models", "two methods", ["method"],
-    lambda: ns.simulator.concatenate.concatenate_models([ns.LIF(), ns.LIF(method="exact")], [1, 1], ["E", "I"]))
+    lambda: ns.simulator.concatenate.concatenate_models([ns.LIF(method="euler"), ns.LIF(method="exact")], [1, 1],
+                                                        ["E", "I"]))
 bad("nsnn_sim.simulator.concatenate.concatenate_inputs", "current of the wrong shape", ["inputs of population 'E'"],
     lambda: ns.simulator.concatenate.concatenate_inputs([np.ones(3)], [2], ["E"], None, 1))
 
