@@ -1,10 +1,10 @@
 """nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
 
 The face of the package: :func:`simulate`, the models :class:`LIF` and :class:`NSNN`, inputs
-(:func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`, :func:`connect`), networks of populations (:class:`Network` and its connection rules
-:func:`pairwise_bernoulli`, :func:`fixed_indegree`, :func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`,
-:func:`explicit`), :class:`SpikeTrains`, :func:`load`. The subpackages are attributes,
-imported on first use (so ``import nsnn_sim`` stays fast):
+(:func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`, :func:`connect`), networks of
+populations (:class:`Network` and its connection rules :func:`pairwise_bernoulli`, :func:`fixed_indegree`,
+:func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`, :func:`explicit`), :class:`SpikeTrains`,
+:func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim`` stays fast):
 
 =================  =====================================================================================
 ``simulator``      noise families, random streams, models, inputs and connections, the engine, results

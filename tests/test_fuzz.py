@@ -81,6 +81,7 @@ NOT_USER_FACING = {
     "nsnn_sim.simulator.neurons.neuron_constants": "Numba kernel",
     "nsnn_sim.simulator.neurons.rule_codes": "Numba kernel",
     "nsnn_sim.simulator.network.CompiledInputs": "built by prepare_inputs",
+    "nsnn_sim.simulator.stimuli.ProjectedSpikes": "built by Network for its source populations (checked there)",
     "nsnn_sim.simulator.network.CompiledConnections": "built by Connections.compile",
     "nsnn_sim.simulator.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
     "nsnn_sim.simulator.results.SimulationResult": "built by simulate and load",
@@ -258,6 +259,60 @@ bad(SIM, "trials_per_task without a client", ["trials_per_task", "client"],
 bad(SIM, "trials_per_task=0 without a client", ["trials_per_task"],
     lambda: ns.simulate(LIF, 0.9, n_trials=4, trials_per_task=0))
 bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
+IPI = "nsnn_sim.simulator.network.inhomogeneous_poisson_input"
+bad(IPI, "rate negative", ["rate", ">= 0"], lambda: ns.inhomogeneous_poisson_input([10.0, -1.0], 0.1, 10))
+bad(IPI, "rate NaN", ["rate", "finite"], lambda: ns.inhomogeneous_poisson_input([10.0, np.nan], 0.1, 10))
+bad(IPI, "rate scalar", ["rate", "poisson_input"], lambda: ns.inhomogeneous_poisson_input(10.0, 0.1, 10))
+bad(IPI, "rate 4-D", ["rate", "(n_steps,)"], lambda: ns.inhomogeneous_poisson_input(np.ones((1, 1, 1, 1)), 0.1, 10))
+bad("nsnn_sim.simulator.network.InhomogeneousPoissonInput", "rate 0-D", ["rate"],
+    lambda: ns.simulator.network.InhomogeneousPoissonInput(5.0, 0.1, 2))
+bad(IPI, "rate strings", ["rate"], lambda: ns.inhomogeneous_poisson_input(["fast", "slow"], 0.1, 1))
+bad(SIM, "inhomogeneous rate of the wrong length", ["rate", "n_steps=10"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.ones(9), 0.1, 1), n_neurons=2, n_steps=10))
+bad(SIM, "inhomogeneous rate of the wrong shape", ["rate", "(n_steps, n_neurons) = (10, 2)"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.ones((10, 3)), 0.1, 1), n_neurons=2, n_steps=10))
+bad(SIM, "inhomogeneous rate*dt above 1", ["rate", "1/dt"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.r_[1.0, 2e4], 0.1, 1), n_neurons=1, n_steps=2))
+bad(SIM, "inhomogeneous mean count above 100", ["n_sources*rate*dt"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.r_[1.0, 5e3], 0.1, 1000), n_neurons=1, n_steps=2))
+bad(PI, "rate (n_steps, n_neurons)", ["rate", "inhomogeneous_poisson_input"],
+    lambda: ns.poisson_input(np.ones((5, 2)), 0.1, 10))
+SI = "nsnn_sim.simulator.stimuli.spike_input"
+bad(SI, "times NaN", ["times[1]", "finite"], lambda: ns.spike_input([[0.001], [np.nan]], 0.1))
+bad(SI, "times negative", ["times[0]", ">= 0"], lambda: ns.spike_input([[-0.001]], 0.1))
+bad(SI, "times not sorted", ["times[0]", "sorted"], lambda: ns.spike_input([[0.002, 0.001]], 0.1))
+bad(SI, "times a flat array (one train per neuron?)", ["times"], lambda: ns.spike_input(np.array([0.1, 0.2]), 0.1))
+bad(SI, "a train a scalar", ["times[0]", "1-D"], lambda: ns.spike_input([0.001], 0.1))
+bad(SI, "times strings", ["times[0]"], lambda: ns.spike_input([["a"]], 0.1))
+bad(SI, "weight NaN", ["weight"], lambda: ns.spike_input([[0.001]], np.nan))
+bad(SI, "receptor 3", ["receptor"], lambda: ns.spike_input([[0.001]], 0.1, 3))
+bad(SI, "off_grid 'up'", ["off_grid"], lambda: ns.spike_input([[0.001]], 0.1, off_grid="up"))
+bad("nsnn_sim.simulator.stimuli.SpikeInput", "times None", ["times"], lambda: ns.simulator.stimuli.SpikeInput(None))
+bad(SIM, "spike times outside the run", ["spike_input times", "outside the run"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0005], [0.001]], 0.1), n_neurons=2, n_steps=10))
+bad(SIM, "spike times off the grid", ["spike_input times", "whole number of steps"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.00015]], 0.1), n_neurons=1, n_steps=10))
+bad(SIM, "spike trains fewer than neurons", ["spike_input times", "n_neurons=3"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0001]], 0.1), n_neurons=3, n_steps=10))
+bad(SIM, "spike weights of the wrong length", ["spike_input weight", "n_neurons=2"],
+    lambda: ns.simulate(LIF, ns.spike_input([[], []], [0.1, 0.2, 0.3]), n_neurons=2, n_steps=10))
+bad(SIM, "spike input to an unknown receptor", ["spike input #0", "receptor='gaba'"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0001]], 0.1, "gaba"), n_neurons=1, n_steps=10))
+bad(SIM, "spike input SpikeTrains of another dt", ["spike_input times", "dt"],
+    lambda: ns.simulate(ns.LIF(dt=1e-3), ns.spike_input(spikes(), 0.1), n_neurons=2, n_steps=100, n_trials=2))
+bad(SIM, "spike input SpikeTrains of 2 trials in a run of 3", ["spike_input times", "n_trials=3"],
+    lambda: ns.simulate(LIF, ns.spike_input(spikes(), 0.1), n_neurons=2, n_steps=100, n_trials=3))
+SG, PS = "nsnn_sim.simulator.stimuli.SpikeGenerator", "nsnn_sim.simulator.stimuli.PoissonSource"
+bad(SG, "times not sorted", ["times[1]", "sorted"], lambda: ns.simulator.stimuli.SpikeGenerator([[], [0.2, 0.1]]))
+bad(SG, "off_grid 'up'", ["off_grid"], lambda: ns.simulator.stimuli.SpikeGenerator([[0.1]], off_grid="up"))
+bad(PS, "rate negative", ["rate", ">= 0"], lambda: ns.simulator.stimuli.PoissonSource([1.0, -2.0]))
+bad(PS, "rate a time course without time_course", ["rate", "time_course=True"],
+    lambda: ns.simulator.stimuli.PoissonSource(np.ones((10, 2))))
+bad(PS, "rate NaN", ["rate", "finite"], lambda: ns.simulator.stimuli.PoissonSource(np.nan))
+bad("nsnn_sim.simulator.populations.Network.source_spikes", "a population of neurons", ["'E'", "not a source"],
+    lambda: ns.Network().add("E", LIF, 2).source_spikes("E", n_steps=10))
+bad("nsnn_sim.simulator.populations.Network.add", "a source with inputs", ["inputs", "'s'"],
+    lambda: ns.Network().add("s", ns.simulator.stimuli.PoissonSource(1.0), 2, inputs=0.3))
 CONNECT = "nsnn_sim.simulator.network.connect"
 bad(CONNECT, "weights complex", ["weights", "complex"], lambda: ns.connect(np.ones((2, 2)) * (0.1 + 0.1j)))
 bad(CONNECT, "sparse weights complex", ["weights", "complex"],

@@ -623,9 +623,11 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     ----------
     model : NSNN or LIF
         The neuron model (scalar or per-neuron parameters).
-    inputs : float, array, PoissonInput or list
+    inputs : float, array, PoissonInput, SpikeInput or list
         Current ``I(t)``: scalar, ``(n_neurons,)``, ``(n_steps, n_neurons)`` or
-        ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` drives.
+        ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` and
+        :func:`nsnn_sim.inhomogeneous_poisson_input` drives and :func:`nsnn_sim.spike_input` spike inputs (``J`` adds
+        a step's recurrent arrivals, then the Poisson groups in order, then the spike inputs in order).
     n_neurons, n_steps, n_trials : int
         Population size, steps per trial (of ``model.dt`` seconds; default 1000), trials; each >= 1. Every
         argument after ``inputs`` is keyword-only.

@@ -10,6 +10,11 @@
   Poisson spike trains of ``rate`` Hz; each input spike adds ``weight`` to ``u`` (a jump, not scaled
   by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
   Brian2's ``PoissonInput``.
+* :func:`inhomogeneous_poisson_input` ``(rate, weight, n_sources)``: the same with a rate per step,
+  ``Binomial(n_sources, r_i(k dt) dt)`` at step ``k`` (``rate`` ``(n_steps,)``, ``(n_steps, n_neurons)`` or
+  ``(n_trials, n_steps, n_neurons)``).
+* :func:`~nsnn_sim.simulator.stimuli.spike_input` ``(times, weight)``: given spike times, each an input of
+  ``weight`` at its step (:mod:`nsnn_sim.simulator.stimuli`).
 * :func:`connect` ``(weights, delay)``: recurrent weights ``W[post, pre]`` (dense array or
   ``scipy.sparse``), and a synaptic delay in steps (``>= 1``, scalar or per synapse). A spike of
   ``pre`` at step ``t`` adds ``W[post, pre]`` to ``u[post]`` at step ``t + delay``.

@@ -39,9 +39,10 @@ import numpy as np
 from nsnn_sim._core.messages import describe
 from nsnn_sim._core.timesteps import seconds_to_steps
 from nsnn_sim._core.validation import finite_array, numeric_parameter, si_value
+from nsnn_sim.simulator import rng
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["SpikeInput", "spike_input", "ProjectedSpikes", "CompiledEvents", "compile_events", "receptor_name"]
+__all__ = ["SpikeInput", "spike_input", "ProjectedSpikes", "SpikeGenerator", "PoissonSource"]
 
 OFF_GRID = ("refuse", "nearest")
 
@@ -125,8 +126,8 @@ class SpikeInput:
         else:
             neuron = np.repeat(np.arange(n_neurons, dtype=np.int64), [train.size for train in self.times])
             times = np.concatenate(self.times)
-            step = np.asarray(seconds_to_steps("spike_input times", times, dt, off_grid=self.off_grid),
-                              dtype=np.int64).reshape(-1)
+            step = (np.asarray(seconds_to_steps("spike_input times", times, dt, off_grid=self.off_grid),
+                               dtype=np.int64).reshape(-1) if times.size else np.zeros(0, dtype=np.int64))
             late = step >= n_steps
             if np.any(late):
                 raise ValueError(f"spike_input times={describe(times[late])} s of neurons "
@@ -266,3 +267,100 @@ def is_per_trial(item) -> bool:
     """Whether a spike input holds different spikes per trial (a SpikeTrains of several trials)."""
     spikes = item.times if isinstance(item, SpikeInput) else getattr(item, "spikes", None)
     return isinstance(spikes, SpikeTrains) and spikes.n_trials > 1
+
+
+@dataclass(frozen=True, eq=False)
+class SpikeGenerator:
+    """A source population of a :class:`~nsnn_sim.simulator.populations.Network` whose neuron ``j`` spikes at
+    ``times[j]`` (seconds, units accepted, sorted; or a :class:`~nsnn_sim.spikes.SpikeTrains` of one trial, the
+    same in every trial, or of ``n_trials`` trials), as NEST's ``spike_generator`` and Brian2's
+    ``SpikeGeneratorGroup``: ``net.add("stim", SpikeGenerator(times), len(times))``. Its spikes reach the targets
+    of its projections after their delays (:class:`ProjectedSpikes`); times are snapped to the step by the rule of
+    :func:`spike_input` (``off_grid``)."""
+
+    times: object
+    off_grid: str = "refuse"
+
+    def __post_init__(self):
+        if self.off_grid not in OFF_GRID:
+            raise ValueError(f"off_grid={self.off_grid!r}; allowed: {OFF_GRID}")
+        if not isinstance(self.times, SpikeTrains):
+            object.__setattr__(self, "times", spike_times("times", self.times))
+
+    @property
+    def size(self) -> int:
+        return self.times.n_neurons if isinstance(self.times, SpikeTrains) else len(self.times)
+
+    def spikes(self, size: int, n_steps: int, n_trials: int, dt: float, seed: int, index: int) -> SpikeTrains:
+        """The generator's spikes in a run of ``n_trials`` trials of ``n_steps`` steps (one trial when they are
+        the same in every trial); ``seed`` and ``index`` are unused (nothing is drawn)."""
+        trial, neuron, step, _ = SpikeInput(self.times, 0.0, None, self.off_grid).events(size, n_steps, n_trials, dt)
+        per_trial = bool(np.any(trial >= 0))
+        return SpikeTrains(np.maximum(trial, 0), neuron, step, dt, n_trials if per_trial else 1, self.size, n_steps)
+
+
+@dataclass(frozen=True, eq=False)
+class PoissonSource:
+    """A source population of a :class:`~nsnn_sim.simulator.populations.Network` of independent Poisson spike
+    trains: neuron ``j`` spikes at step ``k`` when the uniform ``U_jk`` of its stream is below ``r_j(k) dt``
+    (a Bernoulli process, at most one spike a step, as Brian2's ``PoissonGroup``: ``rand() < rates*dt``), where
+    ``U_jk`` is draw ``k`` of the stream ``(seed, trial, j, rng.SOURCE + s)`` (``s``: the source's index among the
+    network's Poisson sources; ``seed``: the seed of the dynamics). Its targets share its spikes (unlike
+    :func:`~nsnn_sim.simulator.network.poisson_input`, whose trains are each neuron's own).
+
+    ``rate`` (Hz, units accepted, ``>= 0``, ``rate*dt <= 1``) is a scalar or one per neuron ``(size,)``; with
+    ``time_course=True`` it has a time axis: ``(n_steps,)`` for every neuron, ``(n_steps, size)`` or ``(n_trials,
+    n_steps, size)`` (NEST's ``inhomogeneous_poisson_generator``, Brian2's ``PoissonGroup`` with a ``TimedArray``).
+    """
+
+    rate: object
+    time_course: bool = False
+
+    def __post_init__(self):
+        rate = finite_array("rate", si_value("rate", self.rate, "Hz"), "rates (Hz)")
+        allowed = (1, 2, 3) if self.time_course else (0, 1)
+        if rate.ndim not in allowed:
+            raise ValueError(f"rate has shape {rate.shape}; allowed with time_course={self.time_course}: "
+                             + ("(n_steps,), (n_steps, size) or (n_trials, n_steps, size)" if self.time_course
+                                else "a scalar or one rate per neuron (size,); a rate that changes in time needs "
+                                     "time_course=True"))
+        if np.any(rate < 0):
+            raise ValueError(f"rate={describe(rate)} must be >= 0 Hz")
+        rate.setflags(write=False)
+        object.__setattr__(self, "rate", rate)
+
+    def probabilities(self, size: int, n_steps: int, n_trials: int, dt: float) -> np.ndarray:
+        """``rate*dt`` as ``(n_trials or 1, n_steps or 1, size)``; ``ValueError`` for a wrong shape or above 1."""
+        rate = self.rate
+        if not self.time_course:
+            shaped = _per_target("PoissonSource rate", rate, size).reshape(1, 1, -1)
+        elif rate.ndim == 1:
+            if rate.size != n_steps:
+                raise ValueError(f"PoissonSource rate has {rate.size} values; a 1-D time course has n_steps={n_steps}")
+            shaped = rate.reshape(1, n_steps, 1)
+        else:
+            allowed = (n_steps, size) if rate.ndim == 2 else (n_trials, n_steps, size)
+            if rate.shape != allowed:
+                raise ValueError(f"PoissonSource rate has shape {rate.shape}; allowed: {allowed} (time course "
+                                 f"{'(n_steps, size)' if rate.ndim == 2 else '(n_trials, n_steps, size)'})")
+            shaped = rate.reshape(1, *allowed) if rate.ndim == 2 else rate
+        if np.max(shaped, initial=0.0) * dt > 1.0:
+            raise ValueError(f"PoissonSource rate {np.max(shaped):g} Hz is above 1/dt = {1 / dt:g} Hz")
+        return shaped * dt
+
+    def spikes(self, size: int, n_steps: int, n_trials: int, dt: float, seed: int, index: int) -> SpikeTrains:
+        """The source's spikes in every trial of a run (the class docstring)."""
+        probability = self.probabilities(size, n_steps, n_trials, dt)
+        trials, neurons, steps = [], [], []
+        for trial in range(n_trials):
+            uniforms = rng.draws(seed, trial, rng.SOURCE + index, n_steps, size)
+            step, neuron = np.nonzero(uniforms < probability[min(trial, probability.shape[0] - 1)])
+            trials.append(np.full(step.size, trial, dtype=np.int64))
+            neurons.append(neuron)
+            steps.append(step)
+        return SpikeTrains(np.concatenate(trials), np.concatenate(neurons), np.concatenate(steps), dt, n_trials, size,
+                           n_steps)
+
+
+#: the source populations a Network may hold
+SOURCES = (SpikeGenerator, PoissonSource)
