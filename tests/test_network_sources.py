@@ -5,6 +5,7 @@ input refused."""
 
 import numpy as np
 import pytest
+from test_populations import dense_connections
 
 import nsnn_sim as ns
 from nsnn_sim import Network, all_to_all, fixed_indegree, one_to_one, pairwise_bernoulli
@@ -43,17 +44,6 @@ def network_with_sources(seed=4):
     return network
 
 
-def _dense(built):
-    n = built.n_neurons
-    compiled = built.connections.compile(n)
-    names, index = built.connections.receptor_codes()
-    pre = np.repeat(np.arange(n), np.diff(compiled.indptr))
-    weights, delays, receptors = np.zeros((n, n)), np.ones((n, n), dtype=int), np.zeros((n, n), dtype=int)
-    weights[compiled.post, pre], delays[compiled.post, pre] = compiled.weight, compiled.delay
-    receptors[compiled.post, pre] = [built.model.receptors.index(names[k]) for k in index]
-    return weights, delays, receptors
-
-
 def test_a_network_with_sources_matches_the_transcription():
     """The spikes of the sources reach their targets after the projection's delay, into its receptor, as the
     transcription delivers them (source spike -> synapse -> step + delay), beside recurrent, inhomogeneous Poisson
@@ -62,7 +52,7 @@ def test_a_network_with_sources_matches_the_transcription():
     built = network.build(N_STEPS, n_trials, seed=7)
     result = network.simulate(n_steps=N_STEPS, n_trials=n_trials, seed=7)
     n, receptors = built.n_neurons, built.model.receptors
-    weights, delays, synapse_receptor = _dense(built)
+    weights, delays, synapse_receptor = dense_connections(built)
     t = np.arange(N_STEPS) * DT
     course = 400.0 + 350.0 * np.sin(2 * np.pi * 30.0 * t)
     current = np.broadcast_to(np.r_[[0.9] * 4, [0.5] * 3], (n_trials, N_STEPS, n))

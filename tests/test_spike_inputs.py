@@ -60,6 +60,16 @@ def _inputs_and_reference(dt, receptors=("delta",), spike_receptor=0):
     return inputs, poisson, spike_inputs
 
 
+def _recurrent(connected, seed, sd):
+    """``(weights, delays)``: half the pairs connected with normal(0.1, sd) weights and delays of 1-4 steps, or
+    ``(None, None)``."""
+    if not connected:
+        return None, None
+    rng = np.random.default_rng(seed)
+    weights = np.where(rng.random((N_NEURONS, N_NEURONS)) < 0.5, rng.normal(0.1, sd, (N_NEURONS,) * 2), 0.0)
+    return weights, rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
+
+
 def _current():
     return 0.7 + 0.2 * np.sin(np.arange(N_STEPS) / 9.0)[None, :, None] * np.ones((N_TRIALS, 1, N_NEURONS))
 
@@ -75,11 +85,7 @@ def test_delta_neurons_match_the_transcription(model, connected):
     and without recurrent connections: the engine's spikes equal the transcription's, its membrane to 1e-12."""
     inputs, poisson, spike_inputs = _inputs_and_reference(model.dt)
     current = _current() * (0.5 if model.kind == "NSNN" else 1.0)
-    rng = np.random.default_rng(1)
-    weights = delays = None
-    if connected:
-        weights = np.where(rng.random((N_NEURONS, N_NEURONS)) < 0.5, rng.normal(0.1, 0.2, (N_NEURONS,) * 2), 0.0)
-        delays = rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
+    weights, delays = _recurrent(connected, seed=1, sd=0.2)
     result = ns.simulate(model, [current, *inputs], n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=4,
                          connections=None if weights is None else ns.connect(weights, delays),
                          record_state=np.arange(N_NEURONS))
@@ -99,11 +105,7 @@ def test_lif_with_synaptic_receptors_matches_the_transcription(connected):
     receptors = model.receptors  # ("delta", "exc", "inh")
     inputs, poisson, spike_inputs = _inputs_and_reference(model.dt, receptors, spike_receptor=1)
     current = _current()
-    rng = np.random.default_rng(2)
-    weights = delays = None
-    if connected:
-        weights = np.where(rng.random((N_NEURONS, N_NEURONS)) < 0.5, rng.normal(0.1, 0.3, (N_NEURONS,) * 2), 0.0)
-        delays = rng.integers(1, 5, size=(N_NEURONS, N_NEURONS))
+    weights, delays = _recurrent(connected, seed=2, sd=0.3)
     result = ns.simulate(model, [current, *inputs], n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=6,
                          connections=None if weights is None else ns.connect(weights, delays, receptor="inh"),
                          record_state=np.arange(N_NEURONS))

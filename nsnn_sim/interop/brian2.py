@@ -458,7 +458,10 @@ def _shared_poisson_counts(parts: _Parts, compiled_inputs, index: int) -> np.nda
     for trial in range(parts.n_trials):
         uniforms = rng.draws(parts.seed, trial, rng.POISSON + index, parts.n_steps, parts.n_neurons)
         if row >= 0:  # a rate per step: the inverse cdf at each step's rate*dt
-            course = compiled_inputs.poisson_course[row, trial]
+            strides = compiled_inputs.poisson_course_strides
+            course = compiled_inputs.poisson_course[row * strides[0] + trial * strides[1]
+                                                    + np.arange(parts.n_steps)[:, None] * strides[2]
+                                                    + np.arange(parts.n_neurons)[None, :] * strides[3]]
             counts[:, trial * parts.n_neurons:(trial + 1) * parts.n_neurons] = [
                 [_binomial(np.int64(n_sources), float(course[step, neuron]), float(uniforms[step, neuron]))
                  for neuron in range(parts.n_neurons)] for step in range(parts.n_steps)]

@@ -214,7 +214,9 @@ def _poisson_group(inputs, tables, group, trial, i, step, poisson_keys, key_row)
     u = rng.uniform(poisson_keys[key_row, group], step)
     row = inputs.poisson_course_row[group]
     if row >= 0:
-        count = _binomial_inverse(inputs.poisson_sources[group], inputs.poisson_course[row, trial, step, i], u)
+        strides = inputs.poisson_course_strides
+        probability = inputs.poisson_course[row * strides[0] + trial * strides[1] + step * strides[2] + i * strides[3]]
+        count = _binomial_inverse(inputs.poisson_sources[group], probability, u)
     else:
         table = tables.index[group, i]
         count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],

@@ -355,7 +355,11 @@ class CompiledInputs(NamedTuple):
     poisson_probability: np.ndarray  # (n_groups, n_neurons) float64, rate*dt per step (0 for a varying group)
     poisson_weight: np.ndarray  # (n_groups, n_neurons) float64
     poisson_course_row: np.ndarray  # (n_groups,) int64: the group's row of poisson_course, -1 for a constant rate
-    poisson_course: np.ndarray  # (n_varying, n_trials, n_steps, n_neurons) float64 view: rate*dt of each step
+    # rate*dt of row r, trial t, step k, neuron i: poisson_course[r*s[0] + t*s[1] + k*s[2] + i*s[3]], s the
+    # element strides poisson_course_strides (0 along an axis the courses do not vary on); flat and contiguous
+    # whatever the courses' shapes, so the kernels are compiled once for all of them
+    poisson_course: np.ndarray  # float64, 1-D
+    poisson_course_strides: np.ndarray  # (4,) int64
     event_indptr: np.ndarray  # (1 or n_trials, n_neurons + 1) int64: events of (trial, i), stimuli.CompiledEvents
     event_step: np.ndarray  # int64
     event_weight: np.ndarray  # float64
@@ -395,7 +399,7 @@ def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: floa
     events = compile_events([item for item in items if isinstance(item, (SpikeInput, ProjectedSpikes))], n_neurons,
                             n_steps, n_trials, dt)
     return CompiledInputs(current, sources, probability, weight, course_row,
-                          _stacked_courses(courses, n_neurons, n_steps, n_trials, dt), *events)
+                          *_stacked_courses(courses, n_steps, dt), *events)
 
 
 def _check_probability(item: PoissonInput, highest: float, dt: float) -> None:
@@ -411,15 +415,18 @@ def _check_probability(item: PoissonInput, highest: float, dt: float) -> None:
         )
 
 
-def _stacked_courses(courses: list, n_neurons: int, n_steps: int, n_trials: int, dt: float) -> np.ndarray:
-    """The per-step probabilities ``rate*dt`` of the varying Poisson groups as one ``(n_varying, n_trials, n_steps,
-    n_neurons)`` view of an array holding only the axes some group varies along."""
+def _stacked_courses(courses: list, n_steps: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(flat, strides)``: the per-step probabilities ``rate*dt`` of the varying Poisson groups (each ``(1 or
+    n_trials, n_steps, 1 or n_neurons)``) stacked into one contiguous array holding only the axes some group varies
+    along, flattened, and its element strides over (row, trial, step, neuron), 0 along the axes it lacks."""
     shape = (max([course.shape[0] for course in courses], default=1), n_steps if courses else 1,
              max([course.shape[2] for course in courses], default=1))
-    stacked = np.empty((len(courses), *shape))
+    stacked = np.zeros((max(1, len(courses)), *shape))
     for row, course in enumerate(courses):
         stacked[row] = np.broadcast_to(course, shape) * dt
-    return np.broadcast_to(stacked, (len(courses), n_trials, n_steps, n_neurons))
+    strides = np.array([0 if size == 1 else stride // stacked.itemsize
+                        for size, stride in zip(stacked.shape, stacked.strides)], dtype=np.int64)
+    return stacked.ravel(), strides
 
 
 def describe_inputs(inputs) -> str:
