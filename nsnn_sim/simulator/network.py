@@ -134,6 +134,10 @@ class InhomogeneousPoissonInput(PoissonInput):
         rates.setflags(write=False)
         return rates
 
+    def __repr__(self) -> str:
+        return (f"InhomogeneousPoissonInput(rate=array(shape={self.rate.shape}), weight={self.weight!r}, "
+                f"n_sources={self.n_sources}, receptor={self.receptor!r})")
+
     def describe(self) -> dict:
         return {"rate": f"array(shape={self.rate.shape}, mean={self.rate.mean():g} Hz)",
                 "weight": np.asarray(self.weight).tolist(), "n_sources": self.n_sources,
