@@ -136,11 +136,12 @@ def test_bad_sources_are_refused_naming_the_parameter():
         PoissonSource(np.ones((10, 2)))
     with pytest.raises(ValueError, match="rate=.*>= 0"):
         PoissonSource(-1.0)
-    network.add("noise", PoissonSource(np.ones(9), time_course=True), 2).connect("noise", "E", all_to_all(), weight=1.0)
-    with pytest.raises(ValueError, match="PoissonSource rate has 9 values"):
-        network.simulate(n_steps=10)
+    network.add("noise", PoissonSource(np.ones(19), time_course=True), 2).connect("noise", "E", all_to_all(),
+                                                                                 weight=1.0)
+    with pytest.raises(ValueError, match="PoissonSource rate has 19 values"):
+        network.simulate(n_steps=20)
     with pytest.raises(ValueError, match=r"times\[0\] must be sorted"):
         SpikeGenerator([[0.002, 0.001]])
     late = Network(0).add("E", ns.LIF(), 1).add("gen", SpikeGenerator([[0.5]]), 1)
-    with pytest.raises(ValueError, match="outside the run"):
+    with pytest.raises(ValueError, match="SpikeGenerator times.*outside the run"):
         late.connect("gen", "E", all_to_all(), weight=0.1).simulate(n_steps=10)

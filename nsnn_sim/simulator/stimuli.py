@@ -114,23 +114,24 @@ class SpikeInput:
         described = {"spike_input": repr(self)}
         return described if self.off_grid == "refuse" else {**described, "off_grid": self.off_grid}
 
-    def events(self, n_neurons: int, n_steps: int, n_trials: int, dt: float) -> tuple[np.ndarray, ...]:
+    def events(self, n_neurons: int, n_steps: int, n_trials: int, dt: float,
+               label: str = "spike_input") -> tuple[np.ndarray, ...]:
         """``(trial, neuron, step, weight)`` of every input (``trial = -1``: every trial), in the order of
-        the neurons, then of the times; ``ValueError`` for trains that do not fit the run."""
+        the neurons, then of the times; ``ValueError`` naming ``label``'s times for trains that do not fit the run."""
         if self.n_trains != n_neurons:
-            raise ValueError(f"spike_input times has {self.n_trains} spike trains but n_neurons={n_neurons} (one "
+            raise ValueError(f"{label} times has {self.n_trains} spike trains but n_neurons={n_neurons} (one "
                              "train per neuron: give an empty array to a neuron without input spikes)")
-        weight = np.broadcast_to(_per_target("spike_input weight", self.weight, n_neurons), (n_neurons,))
+        weight = np.broadcast_to(_per_target(f"{label} weight", self.weight, n_neurons), (n_neurons,))
         if isinstance(self.times, SpikeTrains):
-            trial, neuron, step = _train_steps(self.times, n_steps, n_trials, dt)
+            trial, neuron, step = _train_steps(self.times, n_steps, n_trials, dt, label)
         else:
             neuron = np.repeat(np.arange(n_neurons, dtype=np.int64), [train.size for train in self.times])
             times = np.concatenate(self.times)
-            step = (np.asarray(seconds_to_steps("spike_input times", times, dt, off_grid=self.off_grid),
+            step = (np.asarray(seconds_to_steps(f"{label} times", times, dt, off_grid=self.off_grid),
                                dtype=np.int64).reshape(-1) if times.size else np.zeros(0, dtype=np.int64))
             late = step >= n_steps
             if np.any(late):
-                raise ValueError(f"spike_input times={describe(times[late])} s of neurons "
+                raise ValueError(f"{label} times={describe(times[late])} s of neurons "
                                  f"{describe(neuron[late])} lie outside the run of {n_steps} steps of dt={dt!r} s "
                                  f"(times must be < {n_steps * dt!r} s)")
             trial = np.full(step.size, -1, dtype=np.int64)
@@ -143,17 +144,17 @@ def _per_target(name: str, values: np.ndarray, n_neurons: int) -> np.ndarray:
     return values
 
 
-def _train_steps(spikes: SpikeTrains, n_steps: int, n_trials: int, dt: float):
+def _train_steps(spikes: SpikeTrains, n_steps: int, n_trials: int, dt: float, label: str = "spike_input"):
     """``(trial, neuron, step)`` of a SpikeTrains input checked against the run (``trial = -1`` when it has one
     trial: the same input in every trial)."""
     if abs(spikes.dt - dt) > 1e-9 * dt:
-        raise ValueError(f"spike_input times is a SpikeTrains with dt={spikes.dt!r} s but the model's dt={dt!r} s "
+        raise ValueError(f"{label} times is a SpikeTrains with dt={spikes.dt!r} s but the model's dt={dt!r} s "
                          "(make it on the model's grid: SpikeTrains.from_neo(..., dt=model.dt))")
     if spikes.n_trials not in (1, n_trials):
-        raise ValueError(f"spike_input times has {spikes.n_trials} trials; allowed: 1 (the same input in every "
+        raise ValueError(f"{label} times has {spikes.n_trials} trials; allowed: 1 (the same input in every "
                          f"trial) or n_trials={n_trials}")
     if len(spikes) and spikes.step.max() >= n_steps:
-        raise ValueError(f"spike_input times has spikes at step {int(spikes.step.max())}, outside the run of "
+        raise ValueError(f"{label} times has spikes at step {int(spikes.step.max())}, outside the run of "
                          f"{n_steps} steps (time {spikes.step.max() * dt!r} s >= {n_steps * dt!r} s)")
     trial = np.full(len(spikes), -1, dtype=np.int64) if spikes.n_trials == 1 else spikes.trial.astype(np.int64)
     return trial, spikes.neuron.astype(np.int64), spikes.step.astype(np.int64)
@@ -294,7 +295,8 @@ class SpikeGenerator:
     def spikes(self, size: int, n_steps: int, n_trials: int, dt: float, seed: int, index: int) -> SpikeTrains:
         """The generator's spikes in a run of ``n_trials`` trials of ``n_steps`` steps (one trial when they are
         the same in every trial); ``seed`` and ``index`` are unused (nothing is drawn)."""
-        trial, neuron, step, _ = SpikeInput(self.times, 0.0, None, self.off_grid).events(size, n_steps, n_trials, dt)
+        trial, neuron, step, _ = SpikeInput(self.times, 0.0, None, self.off_grid).events(size, n_steps, n_trials, dt,
+                                                                                          "SpikeGenerator")
         per_trial = bool(np.any(trial >= 0))
         return SpikeTrains(np.maximum(trial, 0), neuron, step, dt, n_trials if per_trial else 1, self.size, n_steps)
 
