@@ -1,10 +1,10 @@
 """nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
 
 The face of the package: :func:`simulate`, the models :class:`LIF` and :class:`NSNN`, inputs
-(:func:`poisson_input`, :func:`connect`), networks of populations (:class:`Network` and its connection rules
-:func:`pairwise_bernoulli`, :func:`fixed_indegree`, :func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`,
-:func:`explicit`), :class:`SpikeTrains`, :func:`load`. The subpackages are attributes,
-imported on first use (so ``import nsnn_sim`` stays fast):
+(:func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`, :func:`connect`), networks of
+populations (:class:`Network` and its connection rules :func:`pairwise_bernoulli`, :func:`fixed_indegree`,
+:func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`, :func:`explicit`), :class:`SpikeTrains`,
+:func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim`` stays fast):
 
 =================  =====================================================================================
 ``simulator``      noise families, random streams, models, inputs and connections, the engine, results
@@ -47,7 +47,14 @@ from nsnn_sim.simulator.connectivity import (
     pairwise_bernoulli,
 )
 from nsnn_sim.simulator.engine import simulate
-from nsnn_sim.simulator.network import Connections, PoissonInput, connect, poisson_input
+from nsnn_sim.simulator.network import (
+    Connections,
+    PoissonInput,
+    connect,
+    inhomogeneous_poisson_input,
+    poisson_input,
+    spike_input,
+)
 from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.populations import Network
 from nsnn_sim.simulator.results import SimulationResult, load
@@ -73,6 +80,6 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
 
 __all__ = [
     "LIF", "NSNN", "Connections", "Network", "PoissonInput", "SimulationResult", "SpikeTrains",
-    "all_to_all", "connect", "explicit", "fixed_indegree", "fixed_outdegree", "load", "load_nwb", "one_to_one",
-    "pairwise_bernoulli", "poisson_input", "simulate", "__version__", *_LAZY,
+    "all_to_all", "connect", "explicit", "fixed_indegree", "fixed_outdegree", "inhomogeneous_poisson_input", "load",
+    "load_nwb", "one_to_one", "pairwise_bernoulli", "poisson_input", "simulate", "spike_input", "__version__", *_LAZY,
 ]

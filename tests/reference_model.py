@@ -100,14 +100,15 @@ class _Family:
 
 # ------------------------------------------------------------------ the simulation
 def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weights=None, delays=None,
-                       poisson=(), initial_state=None):
+                       poisson=(), initial_state=None, spike_inputs=()):
     """Return (spikes as a sorted list of (trial, neuron, step), u array (n_trials, n_steps, n_neurons)).
 
     current: (n_trials, n_steps, n_neurons); weights/delays dense W[post, pre] or None;
-    poisson: list of (n_sources, rate, weight) with scalar or per-neuron rate and weight;
+    poisson: list of (n_sources, rate, weight) with scalar or per-neuron rate and weight, or a :class:`Course`;
     initial_state: None (the model's documented initial value), a scalar, a per-neuron or an
-    (n_trials, n_neurons) array.
+    (n_trials, n_neurons) array; spike_inputs: see :func:`spike_schedule` (added after the Poisson inputs).
     """
+    schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
     firing = c["firing"]
@@ -124,9 +125,11 @@ def simulate_reference(model, current, n_neurons, n_steps, n_trials, seed, weigh
                 key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
                 jump = pending[step, i]
                 for group, (n_sources, rate, weight) in enumerate(poisson):
-                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    p = rate_at(rate, trial, step, i, n_neurons) * model.dt
                     count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
                     jump += count * np.broadcast_to(weight, (n_neurons,))[i]
+                for _, w in schedule.get((trial, step, i), ()):
+                    jump += w
                 if refractory[i] > 0:  # frozen at the value after reset, inputs lost
                     refractory[i] -= 1
                     state[trial, step, i] = u[i]
@@ -202,6 +205,54 @@ def _substep(c, i, u0, u1, drive, step, key):
     target = (c["gain"][i] * drive + c["offset"][i]) / (1.0 - alpha)
     spread = math.sqrt(s2 / (1.0 - alpha * alpha) * -math.expm1(2.0 * log_alpha * (1.0 - fraction)))
     return True, target + (c["u_reset"][i] - target) * decay + spread * ziggurat_normal(key, step + (3 << 56))
+
+
+class Course:
+    """A Poisson rate that changes in time (Hz): ``(n_steps,)`` for every neuron, ``(n_steps, n_neurons)`` or
+    ``(n_trials, n_steps, n_neurons)``; the rate of a step is read at that step."""
+
+    def __init__(self, values):
+        self.values = np.asarray(values, dtype=float)
+
+    def at(self, trial, step, i):
+        values = self.values
+        if values.ndim == 1:
+            return float(values[step])
+        return float(values[step, i] if values.ndim == 2 else values[trial, step, i])
+
+
+def rate_at(rate, trial, step, i, n_neurons):
+    """The rate of neuron ``i`` at ``step`` of ``trial``: a :class:`Course`, or a scalar or one per neuron."""
+    if isinstance(rate, Course):
+        return rate.at(trial, step, i)
+    return float(np.broadcast_to(rate, (n_neurons,))[i])
+
+
+def spike_schedule(spike_inputs, n_trials):
+    """``{(trial, step, neuron): [(receptor, weight), ...]}``: what the spike inputs deliver, in the order of the
+    inputs, then of their sources, spikes and synapses. Each input is
+
+    * ``("times", steps, weight, receptor)``: ``steps[i]`` the input steps of neuron ``i`` (the same in every
+      trial), ``weight`` a scalar or one per neuron;
+    * ``("projected", spikes, synapses, receptor)``: source spikes ``(trial or None for every trial, source,
+      step)`` sorted by (trial, source, step) and synapses ``(post, pre, weight, delay)``: a spike of ``pre`` at
+      ``s`` delivers ``weight`` to ``post`` at ``s + delay``.
+    """
+    schedule = {}
+    for kind, first, second, receptor in spike_inputs:
+        if kind == "times":
+            for i, steps in enumerate(first):
+                w = float(np.broadcast_to(second, (len(first),))[i])
+                for trial in range(n_trials):
+                    for step in steps:
+                        schedule.setdefault((trial, step, i), []).append((receptor, w))
+            continue
+        for trial_of_spike, source, step in first:
+            for trial in (range(n_trials) if trial_of_spike is None else [trial_of_spike]):
+                for post, pre, w, delay in second:
+                    if pre == source:
+                        schedule.setdefault((trial, step + delay, post), []).append((receptor, w))
+    return schedule
 
 
 def _binomial_by_inversion(n, p, draw):
@@ -376,13 +427,15 @@ def documented_state_maps(model, i):
 
 
 def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(), weights=None,
-                             delays=None, synapse_receptor=0, every_variable=False):
+                             delays=None, synapse_receptor=0, every_variable=False, spike_inputs=()):
     """The LIF with more state, step by step: ``x <- P x + M c + M g I + L eps + receptor inputs``, the
     threshold ``theta + threshold_weight . x``, the firing rule on ``x[0]``, reset and jumps; while held the
     held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
     ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index); ``synapse_receptor``: the receptor
-    index of every synapse, one for all or a matrix ``[post, pre]``. Returns (sorted spikes, u), and with
-    ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons, n_variables)`` in state order."""
+    index of every synapse, one for all or a matrix ``[post, pre]``; ``spike_inputs``: :func:`spike_schedule`'s.
+    Returns (sorted spikes, u), and with ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons,
+    n_variables)`` in state order."""
+    schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
     maps = [documented_state_maps(model, i) for i in range(n_neurons)]
@@ -399,9 +452,11 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
                 key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
                 inputs = pending[step, :, i].copy()
                 for group, (n_sources, rate, weight, target) in enumerate(poisson):
-                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    p = rate_at(rate, trial, step, i, n_neurons) * model.dt
                     count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
                     inputs[target] += count * np.broadcast_to(weight, (n_neurons,))[i]
+                for target, w in schedule.get((trial, step, i), ()):
+                    inputs[target] += w
                 held = refractory[i] > 0
                 m = maps[i]
                 P, bias, drive, L = m["held"] if held else m["free"]
@@ -443,12 +498,13 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
 
 
 def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(),
-                                  every_variable=False):
+                                  every_variable=False, spike_inputs=()):
     """The NSNN with synaptic traces and an adaptive threshold, step by step (its docstring's equations):
     ``i_r <- alpha_r i_r + J_r``, ``u <- beta u + sum_r i_r + I + J_delta (+ noise)``, ``q <- rho q``, fire on
     ``theta + q`` by the NSNN's rule, reset ``u``, ``q <- q + jump``. ``poisson``: (n_sources, rate, weight,
-    receptor index). Returns (sorted spikes, u), and with ``every_variable`` also ``(u, traces..., q)`` of every
-    step ``(n_trials, n_steps, n_neurons, 2 + n_traces)``."""
+    receptor index); ``spike_inputs``: :func:`spike_schedule`'s. Returns (sorted spikes, u), and with
+    ``every_variable`` also ``(u, traces..., q)`` of every step ``(n_trials, n_steps, n_neurons, 2 + n_traces)``."""
+    schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
 
@@ -466,9 +522,11 @@ def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, 
                 key = lambda purpose: stream_key(seed, trial, i, purpose)  # noqa: E731
                 inputs = np.zeros(1 + len(decays))
                 for group, (n_sources, rate, weight, target) in enumerate(poisson):
-                    p = float(np.broadcast_to(rate, (n_neurons,))[i]) * model.dt
+                    p = rate_at(rate, trial, step, i, n_neurons) * model.dt
                     count = _binomial_by_inversion(n_sources, p, uniform(key(POISSON + group), step))
                     inputs[target] += count * np.broadcast_to(weight, (n_neurons,))[i]
+                for target, w in schedule.get((trial, step, i), ()):
+                    inputs[target] += w
                 for r, decay in enumerate(decays):
                     traces[r, i] = decay[i] * traces[r, i] + inputs[r + 1]
                 u[i] = c["alpha"][i] * u[i] + traces[:, i].sum() + current[trial, step, i] + inputs[0]

@@ -82,6 +82,7 @@ NOT_USER_FACING = {
     "nsnn_sim.simulator.neurons.neuron_constants": "Numba kernel",
     "nsnn_sim.simulator.neurons.rule_codes": "Numba kernel",
     "nsnn_sim.simulator.network.CompiledInputs": "built by prepare_inputs",
+    "nsnn_sim.simulator.stimuli.ProjectedSpikes": "built by Network for its source populations (checked there)",
     "nsnn_sim.simulator.network.CompiledConnections": "built by Connections.compile",
     "nsnn_sim.simulator.network.prepare_inputs": "called by simulate with checked sizes (its inputs cases run there)",
     "nsnn_sim.simulator.results.SimulationResult": "built by simulate and load",
@@ -206,8 +207,9 @@ for model_name, model_class, parameters in (
     bad(entry, "threshold 2-D", ["threshold"], lambda c=model_class: c(threshold=np.ones((2, 2))))
 bad("nsnn_sim.simulator.neurons.NSNN", "noise_scale=1e308 (overflows the kernel)", ["noise_scale"],
     lambda: ns.NSNN(noise_scale=1e308))
-bad("nsnn_sim.simulator.neurons.LIF", "sigma=1e300 (overflows the kernel)", ["sigma"], lambda: ns.LIF(sigma=1e300))
-bad("nsnn_sim.simulator.neurons.LIF", "tau=-1", ["tau"], lambda: ns.LIF(tau=-0.01))
+bad("nsnn_sim.simulator.neurons.LIF", "sigma=1e300 (overflows the kernel)", ["sigma"], lambda: ns.LIF(sigma=1e300,
+                                                                                                      method="euler"))
+bad("nsnn_sim.simulator.neurons.LIF", "tau=-1", ["tau"], lambda: ns.LIF(tau=-0.01, method="euler"))
 bad("nsnn_sim.simulator.neurons.NSNN", "beta=1.5", ["beta"], lambda: ns.NSNN(beta=1.5))
 bad("nsnn_sim.simulator.neurons.model_from_dict", "unknown kind", ["kind"],
     lambda: ns.simulator.neurons.model_from_dict({"kind": "X"}))
@@ -294,6 +296,61 @@ bad(SIM, "trials_per_task without a client", ["trials_per_task", "client"],
 bad(SIM, "trials_per_task=0 without a client", ["trials_per_task"],
     lambda: ns.simulate(LIF, 0.9, n_trials=4, trials_per_task=0))
 bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
+IPI = "nsnn_sim.simulator.network.inhomogeneous_poisson_input"
+bad(IPI, "rate negative", ["rate", ">= 0"], lambda: ns.inhomogeneous_poisson_input([10.0, -1.0], 0.1, 10))
+bad(IPI, "rate NaN", ["rate", "finite"], lambda: ns.inhomogeneous_poisson_input([10.0, np.nan], 0.1, 10))
+bad(IPI, "rate scalar", ["rate", "poisson_input"], lambda: ns.inhomogeneous_poisson_input(10.0, 0.1, 10))
+bad(IPI, "rate 4-D", ["rate", "(n_steps,)"], lambda: ns.inhomogeneous_poisson_input(np.ones((1, 1, 1, 1)), 0.1, 10))
+bad("nsnn_sim.simulator.network.InhomogeneousPoissonInput", "rate 0-D", ["rate"],
+    lambda: ns.simulator.network.InhomogeneousPoissonInput(5.0, 0.1, 2))
+bad(IPI, "rate strings", ["rate"], lambda: ns.inhomogeneous_poisson_input(["fast", "slow"], 0.1, 1))
+bad(SIM, "inhomogeneous rate of the wrong length", ["rate", "n_steps=10"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.ones(9), 0.1, 1), n_neurons=2, n_steps=10))
+bad(SIM, "inhomogeneous rate of the wrong shape", ["rate", "(n_steps, n_neurons) = (10, 2)"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.ones((10, 3)), 0.1, 1), n_neurons=2, n_steps=10))
+bad(SIM, "inhomogeneous rate*dt above 1", ["rate", "1/dt"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.r_[1.0, 2e4], 0.1, 1), n_neurons=1, n_steps=2))
+bad(SIM, "inhomogeneous mean count above 100", ["n_sources*rate*dt"],
+    lambda: ns.simulate(LIF, ns.inhomogeneous_poisson_input(np.r_[1.0, 5e3], 0.1, 1000), n_neurons=1, n_steps=2))
+bad(PI, "rate (n_steps, n_neurons)", ["rate", "inhomogeneous_poisson_input"],
+    lambda: ns.poisson_input(np.ones((5, 2)), 0.1, 10))
+SI = "nsnn_sim.simulator.stimuli.spike_input"
+bad(SI, "times NaN", ["times[1]", "finite"], lambda: ns.spike_input([[0.001], [np.nan]], 0.1))
+bad(SI, "times negative", ["times[0]", ">= 0"], lambda: ns.spike_input([[-0.001]], 0.1))
+bad(SI, "times not sorted", ["times[0]", "sorted"], lambda: ns.spike_input([[0.002, 0.001]], 0.1))
+bad(SI, "times a flat array (one train per neuron?)", ["times"], lambda: ns.spike_input(np.array([0.1, 0.2]), 0.1))
+bad(SI, "a train a scalar", ["times[0]", "1-D"], lambda: ns.spike_input([0.001], 0.1))
+bad(SI, "times strings", ["times[0]"], lambda: ns.spike_input([["a"]], 0.1))
+bad(SI, "weight NaN", ["weight"], lambda: ns.spike_input([[0.001]], np.nan))
+bad(SI, "receptor 3", ["receptor"], lambda: ns.spike_input([[0.001]], 0.1, 3))
+bad(SI, "off_grid 'up'", ["off_grid"], lambda: ns.spike_input([[0.001]], 0.1, off_grid="up"))
+bad("nsnn_sim.simulator.stimuli.SpikeInput", "times None", ["times"], lambda: ns.simulator.stimuli.SpikeInput(None))
+bad(SIM, "spike times outside the run", ["spike_input times", "outside the run"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0005], [0.001]], 0.1), n_neurons=2, n_steps=10))
+bad(SIM, "spike times off the grid", ["spike_input times", "whole number of steps"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.00015]], 0.1), n_neurons=1, n_steps=10))
+bad(SIM, "spike trains fewer than neurons", ["spike_input times", "n_neurons=3"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0001]], 0.1), n_neurons=3, n_steps=10))
+bad(SIM, "spike weights of the wrong length", ["spike_input weight", "n_neurons=2"],
+    lambda: ns.simulate(LIF, ns.spike_input([[], []], [0.1, 0.2, 0.3]), n_neurons=2, n_steps=10))
+bad(SIM, "spike input to an unknown receptor", ["spike input #0", "receptor='gaba'"],
+    lambda: ns.simulate(LIF, ns.spike_input([[0.0001]], 0.1, "gaba"), n_neurons=1, n_steps=10))
+bad(SIM, "spike input SpikeTrains of another dt", ["spike_input times", "dt"],
+    lambda: ns.simulate(ns.LIF(dt=1e-3, method="euler"), ns.spike_input(spikes(), 0.1), n_neurons=2, n_steps=100,
+                        n_trials=2))
+bad(SIM, "spike input SpikeTrains of 2 trials in a run of 3", ["spike_input times", "n_trials=3"],
+    lambda: ns.simulate(LIF, ns.spike_input(spikes(), 0.1), n_neurons=2, n_steps=100, n_trials=3))
+SG, PS = "nsnn_sim.simulator.stimuli.SpikeGenerator", "nsnn_sim.simulator.stimuli.PoissonSource"
+bad(SG, "times not sorted", ["times[1]", "sorted"], lambda: ns.simulator.stimuli.SpikeGenerator([[], [0.2, 0.1]]))
+bad(SG, "off_grid 'up'", ["off_grid"], lambda: ns.simulator.stimuli.SpikeGenerator([[0.1]], off_grid="up"))
+bad(PS, "rate negative", ["rate", ">= 0"], lambda: ns.simulator.stimuli.PoissonSource([1.0, -2.0]))
+bad(PS, "rate a time course without time_course", ["rate", "time_course=True"],
+    lambda: ns.simulator.stimuli.PoissonSource(np.ones((10, 2))))
+bad(PS, "rate NaN", ["rate", "finite"], lambda: ns.simulator.stimuli.PoissonSource(np.nan))
+bad("nsnn_sim.simulator.populations.Network.source_spikes", "a population of neurons", ["'E'", "not a source"],
+    lambda: ns.Network().add("E", LIF, 2).source_spikes("E", n_steps=10))
+bad("nsnn_sim.simulator.populations.Network.add", "a source with inputs", ["inputs", "'s'"],
+    lambda: ns.Network().add("s", ns.simulator.stimuli.PoissonSource(1.0), 2, inputs=0.3))
 CONNECT = "nsnn_sim.simulator.network.connect"
 bad(CONNECT, "weights complex", ["weights", "complex"], lambda: ns.connect(np.ones((2, 2)) * (0.1 + 0.1j)))
 bad(CONNECT, "sparse weights complex", ["weights", "complex"],
@@ -321,13 +378,13 @@ RULES = "nsnn_sim.simulator.connectivity"
 
 
 def two_populations():
-    return ns.Network().add("E", ns.LIF(), 4).add("I", ns.LIF(), 2)
+    return ns.Network().add("E", ns.LIF(method="euler"), 4).add("I", ns.LIF(method="euler"), 2)
 
 
 bad(NET, "seed -1", ["seed"], lambda: ns.Network(seed=-1))
 bad(NET, "seed 1.5", ["seed"], lambda: ns.Network(seed=1.5))
-bad(f"{NET}.add", "name 3", ["name"], lambda: ns.Network().add(3, ns.LIF(), 2))
-bad(f"{NET}.add", "size 0", ["size"], lambda: ns.Network().add("E", ns.LIF(), 0))
+bad(f"{NET}.add", "name 3", ["name"], lambda: ns.Network().add(3, ns.LIF(method="euler"), 2))
+bad(f"{NET}.add", "size 0", ["size"], lambda: ns.Network().add("E", ns.LIF(method="euler"), 0))
 bad(f"{NET}.add", "model is the class", ["model"], lambda: ns.Network().add("E", ns.LIF, 2))
 bad(f"{NET}.connect", "unknown source", ["source", "'X'"],
     lambda: two_populations().connect("X", "E", ns.all_to_all(), 0.1))
@@ -571,17 +628,18 @@ bad("nsnn_sim.simulator.state.Adaptation", "tau -1", ["tau"], lambda: Adaptation
 bad("nsnn_sim.simulator.state.Adaptation", "b inf", ["b"], lambda: Adaptation(0.1, 0.0, np.inf))
 bad("nsnn_sim.simulator.state.MovingThreshold", "tau 0", ["tau"], lambda: MovingThreshold(0.0, 0.1))
 bad("nsnn_sim.simulator.state.MovingThreshold", "jump 'x'", ["jump"], lambda: MovingThreshold(0.1, "x"))
-bad("nsnn_sim.simulator.neurons.LIF", "tau_syn 0", ["tau"], lambda: ns.LIF(tau_syn=0.0))
-bad("nsnn_sim.simulator.neurons.LIF", "synapses a number", ["synapses"], lambda: ns.LIF(synapses=5e-3))
+bad("nsnn_sim.simulator.neurons.LIF", "tau_syn 0", ["tau"], lambda: ns.LIF(tau_syn=0.0, method="euler"))
+bad("nsnn_sim.simulator.neurons.LIF", "synapses a number", ["synapses"], lambda: ns.LIF(synapses=5e-3, method="euler"))
 bad("nsnn_sim.simulator.neurons.LIF", "receptor 'delta'", ["delta"],
-    lambda: ns.LIF(synapses={"delta": ExpSynapse(5e-3)}))
-bad("nsnn_sim.simulator.neurons.LIF", "refractory 'x'", ["refractory"], lambda: ns.LIF(refractory="x"))
+    lambda: ns.LIF(synapses={"delta": ExpSynapse(5e-3)}, method="euler"))
+bad("nsnn_sim.simulator.neurons.LIF", "refractory 'x'", ["refractory"], lambda: ns.LIF(refractory="x", method="euler"))
 bad("nsnn_sim.simulator.neurons.LIF", "substep with a synapse", ["threshold_crossing"],
     lambda: ns.LIF(method="exact", tau_syn=2e-3, threshold_crossing="substep"))
 bad("nsnn_sim.simulator.network.poisson_input", "receptor 3", ["receptor"], lambda: ns.poisson_input(10.0, 0.1, 2, 3))
 bad("nsnn_sim.simulator.network.connect", "receptor 3", ["receptor"], lambda: ns.connect(np.zeros((2, 2)), 1e-3, 3))
 bad("nsnn_sim.simulator.engine.simulate", "unknown receptor", ["receptor"],
-    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.poisson_input(10.0, 0.1, 2, "gaba"), n_neurons=2, n_steps=10))
+    lambda: ns.simulate(ns.LIF(tau_syn=2e-3, method="euler"), ns.poisson_input(10.0, 0.1, 2, "gaba"), n_neurons=2,
+                        n_steps=10))
 bad("nsnn_sim.theory.synaptic.fourcaud_brunel_rate", "tau_syn -1", ["tau_syn"],
     lambda: theory.fourcaud_brunel_rate(0.9, 0.5, -1.0))
 bad("nsnn_sim.theory.synaptic.coloured_noise_shift", "sigma nan", ["sigma"],
@@ -617,11 +675,11 @@ bad("nsnn_sim.analysis.stats.stationary_part", "warmup nan", ["warmup"],
 bad("nsnn_sim.analysis.stats.stationary_rate", "warmup longer than the run", ["warmup"],
     lambda: stats.stationary_rate(spikes(), warmup=1.0))
 bad("nsnn_sim.simulator.neurons.LIF", "firing='hazard' with rho_0=0", ["rho_0"],
-    lambda: ns.LIF(firing="hazard", rho_0=0.0))
+    lambda: ns.LIF(firing="hazard", rho_0=0.0, method="euler"))
 bad("nsnn_sim.simulator.neurons.LIF", "firing='hazard' with delta_u nan", ["delta_u"],
-    lambda: ns.LIF(firing="hazard", delta_u=np.nan))
+    lambda: ns.LIF(firing="hazard", delta_u=np.nan, method="euler"))
 bad("nsnn_sim.simulator.neurons.LIF", "threshold_crossing 'x'", ["threshold_crossing"],
-    lambda: ns.LIF(threshold_crossing="x"))
+    lambda: ns.LIF(threshold_crossing="x", method="euler"))
 bad("nsnn_sim.theory.lif.noise_free_rate", "tau_ref -1", ["tau_ref"], lambda: theory.noise_free_rate(1.5, tau_ref=-1.0))
 bad("nsnn_sim.theory.lif.bernoulli_train", "probability 1.5", ["probability"], lambda: theory.bernoulli_train(1.5))
 bad("nsnn_sim.theory.lif.grid_threshold_shift", "dt 0", ["dt"], lambda: theory.grid_threshold_shift(0.5, 0.0))
@@ -841,7 +899,8 @@ GIF_FIT = "nsnn_sim.fit.gif.fit_gif"
 bad(GIF_FIT, "spikes not 0/1", ["spikes"], lambda: fit.fit_gif(GIF, FIT_INPUTS, FIT_SPIKES * 0.5))
 bad(GIF_FIT, "inputs of other steps", ["inputs"], lambda: fit.fit_gif(GIF, np.ones((1, 100, 1)), FIT_SPIKES))
 bad(GIF_FIT, "an NSNN", ["model", "NSNN"], lambda: fit.fit_gif(ESCAPE, FIT_INPUTS, FIT_SPIKES))
-bad(GIF_FIT, "membrane firing", ["firing"], lambda: fit.fit_gif(ns.LIF(dt=1e-3), FIT_INPUTS, FIT_SPIKES))
+bad(GIF_FIT, "membrane firing", ["firing"], lambda: fit.fit_gif(ns.LIF(dt=1e-3, method="euler"), FIT_INPUTS,
+                                                                FIT_SPIKES))
 bad(GIF_FIT, "subthreshold adaptation", ["adaptation[0].a"],
     lambda: fit.fit_gif(dataclasses.replace(GIF, adaptation=Adaptation(0.1, 0.5, 0.1)), FIT_INPUTS, FIT_SPIKES))
 bad(GIF_FIT, "per-neuron time constants", ["moving_threshold[0].tau"],

@@ -158,18 +158,25 @@ def two_population_network(seed=3):
     return network
 
 
-def test_two_populations_match_the_transcription_spike_for_spike():
-    network = two_population_network()
-    built = network.build()
-    n_steps, n_trials, n = 300, 2, built.n_neurons
-    result = network.simulate(n_steps=n_steps, n_trials=n_trials, seed=7, record_state={"E": np.arange(5),
-                                                                                       "I": np.arange(3)})
+def dense_connections(built):
+    """``(weights, delays, receptor indices)`` of a built network's connections as dense ``[post, pre]`` arrays."""
+    n = built.n_neurons
     compiled = built.connections.compile(n, built.model.dt)
     names, index = built.connections.receptor_codes()
     pre = np.repeat(np.arange(n), np.diff(compiled.indptr))
     weights, delays, receptors = np.zeros((n, n)), np.ones((n, n), dtype=int), np.zeros((n, n), dtype=int)
     weights[compiled.post, pre], delays[compiled.post, pre] = compiled.weight, compiled.delay
     receptors[compiled.post, pre] = [built.model.receptors.index(names[k]) for k in index]
+    return weights, delays, receptors
+
+
+def test_two_populations_match_the_transcription_spike_for_spike():
+    network = two_population_network()
+    built = network.build()
+    n_steps, n_trials, n = 300, 2, built.n_neurons
+    result = network.simulate(n_steps=n_steps, n_trials=n_trials, seed=7, record_state={"E": np.arange(5),
+                                                                                       "I": np.arange(3)})
+    weights, delays, receptors = dense_connections(built)
     assert set(receptors[weights != 0].tolist()) == {1, 2}  # both receptors in use
     current = np.broadcast_to(np.r_[[1.05] * 5, [0.5] * 3], (n_trials, n_steps, n))
     poisson = [(10, np.r_[[0.0] * 5, [700.0] * 3], np.r_[[0.0] * 5, [0.06] * 3], 1)]

@@ -58,12 +58,13 @@ from nsnn_sim._core.extras import require
 from nsnn_sim._core.validation import seed_value, whole_number
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator import rng
-from nsnn_sim.simulator.engine import _binomial_table, _receptor_indices, initial_membrane
-from nsnn_sim.simulator.network import Connections, connect, describe_inputs, prepare_inputs
+from nsnn_sim.simulator.engine import _binomial, _binomial_table, _receptor_index, _receptor_indices, initial_membrane
+from nsnn_sim.simulator.network import Connections, _input_items, connect, describe_inputs, prepare_inputs
 from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.simulator.rules import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, RESET_ZERO
 from nsnn_sim.simulator.state import AlphaSynapse, variable_names
+from nsnn_sim.simulator.stimuli import ProjectedSpikes, SpikeInput
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["to_brian2", "run_brian2", "Brian2Model", "TARGETS"]
@@ -167,9 +168,6 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     if has_state:
         threshold, reset = _state_spike_rule(parts, model, variables, threshold, reset)
     poisson_receptor, synapse_receptor = _receptor_indices(model, inputs, connections)
-    if np.ndim(synapse_receptor):
-        raise ValueError("connections target several receptors: to_brian2 writes connections to one receptor "
-                         "(give each receptor's synapses as their own run, or one receptor for all)")
     _poisson_inputs(parts, compiled_inputs, model, poisson_receptor)
 
     group = b2.NeuronGroup(n_trials * n_neurons, "\n".join(parts.equations) + "\n", threshold=threshold, reset=reset,
@@ -181,7 +179,8 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     objects = [group] + [group.run_regularly(code, when=when, order=order, name=name)
                          for code, when, order, name in parts.operations]
     if connections is not None:
-        objects.append(_synapses(parts, group, connections, model, synapse_receptor))
+        objects += _synapses(parts, group, connections, model, synapse_receptor)
+    objects += _spike_inputs(parts, group, model, inputs)
     spike_monitor, state_monitor = _monitors(parts, group, recorded)
     objects += [spike_monitor] + ([state_monitor] if state_monitor is not None else [])
     return Brian2Model(b2.Network(*objects), group, spike_monitor, state_monitor, n_trials, n_neurons, n_steps,
@@ -435,6 +434,9 @@ def _poisson_inputs(parts: _Parts, compiled_inputs, model, receptors) -> None:
         if parts.shared_noise:
             count = parts.timed_array(f"poisson_count_{index}", _shared_poisson_counts(parts, compiled_inputs, index))
         else:
+            if compiled_inputs.poisson_course_row[index] >= 0:
+                raise ValueError("an inhomogeneous Poisson input needs shared_noise=True in the Brian2 bridge (its "
+                                 "counts are nsnn_sim's draws at each step's rate)")
             if np.any(probability != probability[0]):
                 raise ValueError("the Brian2 bridge supports one Poisson rate per input group (Brian2 draws "
                                  "Binomial(n, p) with a single p) unless shared_noise=True; got per-neuron rates")
@@ -454,8 +456,18 @@ def _shared_poisson_counts(parts: _Parts, compiled_inputs, index: int) -> np.nda
     uniforms of the group's stream, counted as the engine counts them."""
     n_sources = int(compiled_inputs.poisson_sources[index])
     counts = np.empty((parts.n_steps, parts.n_trials * parts.n_neurons))
+    row = compiled_inputs.poisson_course_row[index]
     for trial in range(parts.n_trials):
         uniforms = rng.draws(parts.seed, trial, rng.POISSON + index, parts.n_steps, parts.n_neurons)
+        if row >= 0:  # a rate per step: the inverse cdf at each step's rate*dt
+            strides = compiled_inputs.poisson_course_strides
+            course = compiled_inputs.poisson_course[row * strides[0] + trial * strides[1]
+                                                    + np.arange(parts.n_steps)[:, None] * strides[2]
+                                                    + np.arange(parts.n_neurons)[None, :] * strides[3]]
+            counts[:, trial * parts.n_neurons:(trial + 1) * parts.n_neurons] = [
+                [_binomial(np.int64(n_sources), float(course[step, neuron]), float(uniforms[step, neuron]))
+                 for neuron in range(parts.n_neurons)] for step in range(parts.n_steps)]
+            continue
         for neuron in range(parts.n_neurons):
             probability = float(compiled_inputs.poisson_probability[index, neuron])
             table, flip = _binomial_table(np.int64(n_sources), probability)
@@ -465,24 +477,75 @@ def _shared_poisson_counts(parts: _Parts, compiled_inputs, index: int) -> np.nda
     return counts
 
 
-def _synapses(parts: _Parts, group, connections, model, receptor: int):
+def _synapses(parts: _Parts, group, connections, model, receptor) -> list:
     """Recurrent connections, block-diagonal over trials, to the target of their receptor
-    (:func:`_input_target`; a jump of ``u``: ``v_post += w`` unless refractory)."""
+    (:func:`_input_target`; a jump of ``u``: ``v_post += w`` unless refractory): one ``Synapses`` per receptor
+    (``receptor``: one index for all synapses, or one per synapse in the order of ``Connections.compile``)."""
     b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
     connections = connections if isinstance(connections, Connections) else connect(connections)
     synapses = connections.compile(n_neurons, parts.dt)
     pre = np.repeat(np.arange(n_neurons), np.diff(synapses.indptr))
-    offsets = np.repeat(np.arange(n_trials) * n_neurons, pre.size)
-    variable, factor = _input_target(model, receptor, post="_post")
-    connection = b2.Synapses(group, group, "w : 1", on_pre=f"{variable} += w*{factor}", name="nsnn_synapses")
-    if pre.size:
-        connection.connect(i=np.tile(pre, n_trials) + offsets, j=np.tile(synapses.post, n_trials) + offsets)
-        connection.w = np.tile(synapses.weight, n_trials)
-        # in the before_thresholds slot the pathway pushes the previous step's spikes, one
-        # step late: Brian2's delay is nsnn_sim's minus one step
-        connection.delay = np.tile(synapses.delay - 1, n_trials) * parts.dt * b2.second
-    connection.pre.when = "before_thresholds"
-    return connection
+    codes = np.broadcast_to(receptor, pre.shape)
+    objects = []
+    targets = np.unique(codes) if pre.size else [int(np.max(receptor))]
+    for code in targets:
+        mine = codes == code
+        variable, factor = _input_target(model, int(code), post="_post")
+        name = "nsnn_synapses" if len(targets) == 1 else f"nsnn_synapses_{code}"
+        connection = b2.Synapses(group, group, "w : 1", on_pre=f"{variable} += w*{factor}", name=name)
+        if mine.any():
+            offsets = np.repeat(np.arange(n_trials) * n_neurons, int(mine.sum()))
+            connection.connect(i=np.tile(pre[mine], n_trials) + offsets,
+                               j=np.tile(synapses.post[mine], n_trials) + offsets)
+            connection.w = np.tile(synapses.weight[mine], n_trials)
+            # in the before_thresholds slot the pathway pushes the previous step's spikes, one
+            # step late: Brian2's delay is nsnn_sim's minus one step
+            connection.delay = np.tile(synapses.delay[mine] - 1, n_trials) * parts.dt * b2.second
+        connection.pre.when = "before_thresholds"
+        objects.append(connection)
+    return objects
+
+
+def _spike_inputs(parts: _Parts, group, model, inputs) -> list:
+    """Spike inputs as Brian2 ``SpikeGeneratorGroup`` s and ``Synapses``: a given spike train per neuron
+    (:func:`nsnn_sim.spike_input`) is a generator neuron per target, connected one to one with its weight and no
+    delay; a network source's spikes (:class:`~nsnn_sim.simulator.stimuli.ProjectedSpikes`) a generator neuron per
+    source, connected by its synapses with their weights and delays; each block-diagonal over the trials. The
+    generators spike in the ``start`` slot and the pathways deliver in ``before_thresholds``, so a spike of step
+    ``s`` through a delay of ``d`` steps is added at step ``s + d`` after the update, where nsnn_sim adds it."""
+    b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
+    available = getattr(model, "receptors", ("delta",))
+    items = [item for item in _input_items(inputs) if isinstance(item, (SpikeInput, ProjectedSpikes))]
+    objects = []
+    for index, item in enumerate(items):
+        if isinstance(item, SpikeInput):
+            trial, source, step, weight = item.events(n_neurons, n_steps=parts.n_steps, n_trials=n_trials, dt=parts.dt)
+            n_sources, post, pre, delay = n_neurons, np.arange(n_neurons), np.arange(n_neurons), np.zeros(n_neurons)
+            weight = np.broadcast_to(item.weight, (n_neurons,))
+        else:
+            spikes = item.spikes
+            trial = np.full(len(spikes), -1) if spikes.n_trials == 1 else spikes.trial.astype(np.int64)
+            source, step = spikes.neuron.astype(np.int64), spikes.step
+            n_sources, post, pre, weight, delay = spikes.n_neurons, item.post, item.pre, item.weight, item.delay
+        shared = trial < 0  # the same spikes in every trial: one copy per trial
+        trials = np.concatenate([np.repeat(np.arange(n_trials), int(shared.sum())), trial[~shared]])
+        sources = np.concatenate([np.tile(source[shared], n_trials), source[~shared]])
+        steps = np.concatenate([np.tile(step[shared], n_trials), step[~shared]])
+        generator = b2.SpikeGeneratorGroup(n_trials * n_sources, trials * n_sources + sources,
+                                           steps * parts.dt * b2.second, when="start",
+                                           name=f"nsnn_spike_input_{index}")
+        variable, factor = _input_target(model, _receptor_index(available, item.receptor, f"spike input #{index}"),
+                                         post="_post")
+        connection = b2.Synapses(generator, group, "w : 1", on_pre=f"{variable} += w*{factor}",
+                                 name=f"nsnn_spike_input_synapses_{index}")
+        offsets = np.repeat(np.arange(n_trials), np.size(post))
+        connection.connect(i=np.tile(pre, n_trials) + offsets * n_sources,
+                           j=np.tile(post, n_trials) + offsets * n_neurons)
+        connection.w = np.tile(np.asarray(weight, dtype=np.float64), n_trials)
+        connection.delay = np.tile(np.asarray(delay, dtype=np.float64), n_trials) * parts.dt * b2.second
+        connection.pre.when = "before_thresholds"
+        objects += [generator, connection]
+    return objects
 
 
 def _monitors(parts: _Parts, group, recorded: np.ndarray):

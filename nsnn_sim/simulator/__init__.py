@@ -4,6 +4,7 @@
 * :mod:`~nsnn_sim.simulator.rng` -- counter-based random streams keyed by (seed, trial, neuron, purpose);
 * :mod:`~nsnn_sim.simulator.neurons` -- the models (:class:`LIF`, :class:`NSNN`) and their compiled constants;
 * :mod:`~nsnn_sim.simulator.network` -- inputs and connections (currents, Poisson drive, recurrent weights);
+* :mod:`~nsnn_sim.simulator.stimuli` -- spike inputs (given spike times, and the spikes of a network's sources);
 * :mod:`~nsnn_sim.simulator.populations` -- networks of named populations and projections (:class:`Network`),
   built on :mod:`~nsnn_sim.simulator.connectivity` (connection rules, distributions) and
   :mod:`~nsnn_sim.simulator.concatenate` (populations joined into one model and one set of inputs);

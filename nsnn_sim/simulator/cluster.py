@@ -4,7 +4,8 @@ The trials are split into runs of consecutive trials ``first:stop``, one task ea
 the engine is drawn from the stream of its (seed, trial, neuron, purpose) (:mod:`nsnn_sim.simulator.rng`), and
 a task runs its trials with their own trial numbers (``first_trial``), so trial ``k`` is the same whichever
 trials share its task. A task receives the inputs of its trials: a per-trial current ``(n_trials, n_steps,
-n_neurons)`` and a per-trial ``initial_state`` ``(n_trials, n_neurons)`` are sliced on their first axis; the
+n_neurons)``, a per-trial inhomogeneous Poisson rate of that shape, spike inputs given per trial and a per-trial
+``initial_state`` ``(n_trials, n_neurons)`` are sliced on their trial axis; the
 other inputs, the model and the connections are sent once, as a task of their own whose result the workers
 share. The merge concatenates the spikes in trial order (:func:`nsnn_sim.spikes.stack_trials`) and the
 recorded state along its trial axis: the result equals the local run's bit for bit, whatever the number of
@@ -45,8 +46,9 @@ from nsnn_sim._core.extras import require
 from nsnn_sim._core.messages import describe
 from nsnn_sim._core.progress import progress_bar
 from nsnn_sim._core.validation import whole_number
-from nsnn_sim.simulator.network import PoissonInput, _input_items
+from nsnn_sim.simulator.network import INPUT_ITEMS, InhomogeneousPoissonInput, _input_items
 from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.stimuli import ProjectedSpikes, SpikeInput, is_per_trial, trials_of_events
 from nsnn_sim.spikes import stack_trials
 
 __all__: list[str] = []  # reached through simulate(client=...)
@@ -80,19 +82,33 @@ def trial_chunks(n_trials: int, trials_per_task, n_threads: int) -> list[tuple[i
 
 
 def _per_trial(item) -> bool:
-    """Whether an input item is a per-trial current ``(n_trials, n_steps, n_neurons)``."""
-    return item is not None and not isinstance(item, PoissonInput) and np.ndim(item) == 3
+    """Whether an input item differs between trials: a current ``(n_trials, n_steps, n_neurons)``, an
+    inhomogeneous Poisson rate of that shape, or spike inputs of several trials."""
+    if isinstance(item, InhomogeneousPoissonInput):
+        return item.rate.ndim == 3
+    if isinstance(item, (SpikeInput, ProjectedSpikes)):
+        return is_per_trial(item)
+    return item is not None and not isinstance(item, INPUT_ITEMS) and np.ndim(item) == 3
+
+
+def _item_of_trials(item, first: int, stop: int):
+    """Trials ``first:stop`` of a per-trial input item (:func:`_per_trial`)."""
+    if isinstance(item, InhomogeneousPoissonInput):
+        return InhomogeneousPoissonInput(item.rate[first:stop], item.weight, item.n_sources, item.receptor)
+    if isinstance(item, (SpikeInput, ProjectedSpikes)):
+        return trials_of_events(item, first, stop)
+    return np.asarray(item)[first:stop]
 
 
 def trials_of(inputs, first: int, stop: int):
-    """The inputs of trials ``first:stop`` of checked ``inputs``: a per-trial current sliced, the rest as it is (a
-    list or tuple of inputs keeps its kind); ``inputs`` itself when it holds no per-trial current."""
+    """The inputs of trials ``first:stop`` of checked ``inputs``: per-trial items sliced (:func:`_per_trial`), the
+    rest as they are (a list or tuple of inputs keeps its kind); ``inputs`` itself when nothing is per trial."""
     items = _input_items(inputs)
     if not any(_per_trial(item) for item in items):
         return inputs
     if len(items) == 1 and items[0] is inputs:
-        return np.asarray(inputs)[first:stop]
-    return type(inputs)(np.asarray(item)[first:stop] if _per_trial(item) else item for item in items)
+        return _item_of_trials(inputs, first, stop)
+    return type(inputs)(_item_of_trials(item, first, stop) if _per_trial(item) else item for item in items)
 
 
 def trials_of_initial_state(initial_state, first: int, stop: int):

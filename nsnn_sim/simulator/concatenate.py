@@ -11,7 +11,9 @@ A network of populations runs as one population of ``N = sum n_k`` neurons (popu
   A mix is refused with a ``ValueError`` naming the parameter and each population's value.
 * :func:`concatenate_inputs`: each population's current becomes its columns of one current; its Poisson drives
   join the network's Poisson groups, the ``j``-th drive of every population in one group when their
-  ``n_sources`` and ``receptor`` agree (rate and weight 0 for the neurons of populations without it).
+  kind (constant or inhomogeneous), ``n_sources`` and ``receptor`` agree (rate and weight 0 for the neurons of
+  populations without it; an inhomogeneous group's course is ``(n_trials or 1, n_steps, N)``); its spike inputs
+  become spike inputs of the joined population (no trains, weight 0, for the other populations' neurons).
 
 Examples
 --------
@@ -29,7 +31,16 @@ from dataclasses import fields, is_dataclass
 import numpy as np
 
 from nsnn_sim._core.validation import per_neuron
-from nsnn_sim.simulator.network import PoissonInput, _broadcast_neurons, _current_view, _input_items
+from nsnn_sim.simulator.network import (
+    INPUT_ITEMS,
+    InhomogeneousPoissonInput,
+    PoissonInput,
+    _broadcast_neurons,
+    _current_view,
+    _input_items,
+)
+from nsnn_sim.simulator.stimuli import SpikeInput
+from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["concatenate_models", "concatenate_inputs"]
 
@@ -86,15 +97,17 @@ def concatenate_inputs(inputs: list, sizes: list[int], names: list[str], n_steps
     ``inputs[k]`` is population ``names[k]``'s (anything :func:`nsnn_sim.simulate` accepts for its
     ``sizes[k]`` neurons). ``n_steps`` may be ``None`` when no population has a time-varying current."""
     items = [_input_items(value) for value in inputs]
-    currents = [[item for item in group if item is not None and not isinstance(item, PoissonInput)]
+    currents = [[item for item in group if item is not None and not isinstance(item, INPUT_ITEMS)]
                 for group in items]
     for name, group in zip(names, currents):
         if len(group) > 1:
             raise ValueError(f"inputs of population {name!r} may hold at most one current array (add them first)")
     current = _joined_current([group[0] if group else 0.0 for group in currents], sizes, names, n_steps, n_trials)
     drives = _joined_drives([[item for item in group if isinstance(item, PoissonInput)] for group in items], sizes,
-                            names)
-    items = ([current] if np.ndim(current) or current != 0.0 else []) + drives
+                            names, n_steps, n_trials)
+    stimuli = [_joined_spike_input(item, population, sizes) for population, group in enumerate(items)
+               for item in group if isinstance(item, SpikeInput)]
+    items = ([current] if np.ndim(current) or current != 0.0 else []) + drives + stimuli
     return items[0] if len(items) == 1 else items or current
 
 
@@ -117,30 +130,69 @@ def _joined_current(values: list, sizes: list[int], names: list[str], n_steps: i
     return np.concatenate(views, axis=2)
 
 
-def _joined_drives(drives: list[list[PoissonInput]], sizes: list[int], names: list[str]) -> list[PoissonInput]:
+def _joined_drives(drives: list[list[PoissonInput]], sizes: list[int], names: list[str], n_steps: int | None,
+                   n_trials: int) -> list[PoissonInput]:
     """Poisson groups of the joined population: the ``j``-th drive of each population joins the ``j``-th group
-    of its (``n_sources``, ``receptor``) kind."""
+    of its (kind, ``n_sources``, ``receptor``)."""
     offsets = np.concatenate([[0], np.cumsum(sizes)])
     n_neurons = int(offsets[-1])
     groups: list[dict] = []
     for population, own in enumerate(drives):
         used = set()
         for drive in own:
-            kind = (drive.n_sources, drive.receptor)
+            varying = isinstance(drive, InhomogeneousPoissonInput)
+            kind = (varying, drive.n_sources, drive.receptor)
             index = next((k for k, group in enumerate(groups) if group["kind"] == kind and k not in used), None)
             if index is None:
-                groups.append({"kind": kind, "rate": np.zeros(n_neurons), "weight": np.zeros(n_neurons),
+                if varying and n_steps is None:
+                    raise ValueError("an inhomogeneous Poisson input needs n_steps (the network was built without it)")
+                rate_shape = (n_trials if drive.rate.ndim == 3 else 1, n_steps, n_neurons) if varying else n_neurons
+                groups.append({"kind": kind, "rate": np.zeros(rate_shape), "weight": np.zeros(n_neurons),
                                "covered": np.zeros(n_neurons, dtype=bool)})
                 index = len(groups) - 1
             used.add(index)
             part = slice(offsets[population], offsets[population + 1])
             group = groups[index]
-            for field in ("rate", "weight"):
-                group[field][part] = _broadcast_neurons(f"poisson_input {field} of population {names[population]!r}",
-                                                        getattr(drive, field), sizes[population])
+            label = f"of population {names[population]!r}"
+            if varying:
+                course = drive.course(sizes[population], n_steps, n_trials)
+                group["rate"] = _with_trials(group["rate"], course.shape[0])
+                group["rate"][:, :, part] = course
+            else:
+                group["rate"][part] = _broadcast_neurons(f"poisson_input rate {label}", drive.rate, sizes[population])
+            group["weight"][part] = _broadcast_neurons(f"poisson_input weight {label}", drive.weight,
+                                                       sizes[population])
             group["covered"][part] = True
-    return [PoissonInput(_compact(group["rate"], group["covered"]), _compact(group["weight"], group["covered"]),
-                         *group["kind"]) for group in groups]
+    # a course of every trial as a 3-D view (a 2-D course would be read with a warning when n_steps == N)
+    return [(InhomogeneousPoissonInput(np.broadcast_to(group["rate"], (n_trials, *group["rate"].shape[1:])),
+                                       _compact(group["weight"], group["covered"]), *group["kind"][1:])
+             if group["kind"][0] else
+             PoissonInput(_compact(group["rate"], group["covered"]), _compact(group["weight"], group["covered"]),
+                          *group["kind"][1:])) for group in groups]
+
+
+def _with_trials(rate: np.ndarray, n_trials: int) -> np.ndarray:
+    """A joined course ``(1 or n, n_steps, N)`` with at least ``n_trials`` rows (its one row repeated)."""
+    return rate if rate.shape[0] >= n_trials else np.repeat(rate, n_trials, axis=0)
+
+
+def _joined_spike_input(item: SpikeInput, population: int, sizes: list[int]) -> SpikeInput:
+    """Population ``population``'s spike input as one of the joined population (its trains at its neurons, none
+    and weight 0 elsewhere); ``ValueError`` when its trains are not one per neuron."""
+    offset, total = int(np.sum(sizes[:population])), int(np.sum(sizes))
+    if item.n_trains != sizes[population]:
+        raise ValueError(f"spike_input times has {item.n_trains} spike trains but population #{population} has "
+                         f"{sizes[population]} neurons (one train per neuron)")
+    weight = np.zeros(total)
+    weight[offset:offset + sizes[population]] = np.broadcast_to(item.weight, (sizes[population],))
+    times = item.times
+    if isinstance(times, SpikeTrains):
+        times = SpikeTrains(times.trial, times.neuron + offset, times.step, times.dt, times.n_trials, total,
+                            times.n_steps)
+    else:
+        empty = (np.zeros(0),)
+        times = empty * offset + times + empty * (total - offset - sizes[population])
+    return SpikeInput(times, _compact(weight, np.ones(total, dtype=bool)), item.receptor, item.off_grid)
 
 
 def _compact(values: np.ndarray, covered: np.ndarray):

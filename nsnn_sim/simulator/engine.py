@@ -59,6 +59,8 @@ from nsnn_sim.simulator.network import (
     CompiledInputs,
     Connections,
     PoissonInput,
+    ProjectedSpikes,
+    SpikeInput,
     _input_items,
     connect,
     describe_inputs,
@@ -145,6 +147,34 @@ def _binomial_lookup(cumulative, row, last, flip, n, u):
     return n - k if flip else k
 
 
+@njit(cache=True, inline="always")
+def _binomial_inverse(n, p, u):
+    """The draw of uniform ``u`` from Binomial(n, p) without a table: the search of :func:`_binomial_lookup` over
+    the cumulative sums of :func:`_binomial_table`, each computed by the same operations in the same order as it
+    is needed, so the count is the table's bit for bit (O(count) per draw, nothing allocated): for a rate that
+    changes every step."""
+    if p <= 0.0:
+        return 0
+    if p >= 1.0:
+        return n
+    flip = p > 0.5
+    if flip:
+        p = 1.0 - p
+        u = 1.0 - u
+    ratio = p / (1.0 - p)
+    mean = n * p
+    pmf = math.exp(n * math.log1p(-p))
+    cumulative = pmf
+    k = 0
+    while k < n and u > cumulative:
+        pmf *= ratio * (n - k) / (k + 1)
+        if k > mean and cumulative + pmf == cumulative:
+            break  # the table's last entry: the draw is k
+        k += 1
+        cumulative += pmf
+    return n - k if flip else k
+
+
 @njit(cache=True)
 def _binomial(n, p, u):
     """Inverse-cdf draw from Binomial(n, p) with one uniform ``u`` (see :func:`_binomial_table`)."""
@@ -182,21 +212,39 @@ def _poisson_tables(inputs) -> PoissonTables:
 
 
 @njit(cache=True, inline="always")
-def _poisson_group(inputs, tables, group, i, step, poisson_keys, key_row):
-    """Input of Poisson group ``group`` to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
-    table = tables.index[group, i]
-    count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
-                             inputs.poisson_sources[group], rng.uniform(poisson_keys[key_row, group], step))
+def _poisson_group(inputs, tables, group, trial, i, step, poisson_keys, key_row):
+    """Input of Poisson group ``group`` to neuron ``i`` of ``trial`` at ``step``; its keys are
+    ``poisson_keys[key_row]``. A constant rate reads its table; a rate that changes in time draws from this
+    step's ``rate*dt`` (:func:`_binomial_inverse`, the same count a table of that probability gives)."""
+    u = rng.uniform(poisson_keys[key_row, group], step)
+    row = inputs.poisson_course_row[group]
+    if row >= 0:
+        strides = inputs.poisson_course_strides
+        probability = inputs.poisson_course[row * strides[0] + trial * strides[1] + step * strides[2] + i * strides[3]]
+        count = _binomial_inverse(inputs.poisson_sources[group], probability, u)
+    else:
+        table = tables.index[group, i]
+        count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
+                                 inputs.poisson_sources[group], u)
     return count * inputs.poisson_weight[group, i]
 
 
 @njit(cache=True, inline="always")
-def _poisson_jump(inputs, tables, i, step, poisson_keys, key_row):
-    """Input of the Poisson groups to neuron ``i`` at ``step``; its keys are ``poisson_keys[key_row]``."""
+def _poisson_jump(inputs, tables, trial, i, step, poisson_keys, key_row):
+    """Input of the Poisson groups to neuron ``i`` of ``trial`` at ``step``; its keys are ``poisson_keys[key_row]``."""
     jump = 0.0
     for group in range(poisson_keys.shape[1]):
-        jump += _poisson_group(inputs, tables, group, i, step, poisson_keys, key_row)
+        jump += _poisson_group(inputs, tables, group, trial, i, step, poisson_keys, key_row)
     return jump
+
+
+@njit(cache=True, inline="always")
+def _first_event(inputs, trial, i, step):
+    """``(first, last)``: the spike-input events of neuron ``i`` of ``trial`` from ``step`` on are
+    ``first:last`` of ``inputs.event_*`` (sorted by step)."""
+    row = trial if inputs.event_indptr.shape[0] > 1 else 0
+    last = inputs.event_indptr[row, i + 1]
+    return _lower_bound(inputs.event_step, inputs.event_indptr[row, i], last, step), last
 
 
 @njit(cache=True, inline="always")
@@ -222,8 +270,12 @@ def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial
     n_groups = poisson_keys.shape[1]
     drive = inputs.current[trial, :, i]
     capacity = spike_steps.size
+    event, last_event = _first_event(inputs, trial, i, step)
     while step < n_steps and count < capacity:
-        jump = _poisson_jump(inputs, tables, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
+        jump = _poisson_jump(inputs, tables, trial, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
+        while event < last_event and inputs.event_step[event] == step:  # spike inputs, after the Poisson groups
+            jump += inputs.event_weight[event]
+            event += 1
         _, _, u, refractory_left, spike = neuron_update(constants, codes, u, refractory_left, drive[step], jump,
                                                         step, keys)
         if spike:
@@ -347,12 +399,16 @@ def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_l
     neuron_keys = (keys[trial, i, 0], keys[trial, i, 1], keys[trial, i, 2])
     u_i, refractory_i = u[trial, i], refractory_left[trial, i]
     row = first_row
+    event, last_event = _first_event(inputs, trial, i, first_step)
     for offset in range(steps_now):
         step = first_step + offset
         jump = arriving[trial, row, i]
         arriving[trial, row, i] = 0.0
         if n_groups > 0:
-            jump += _poisson_jump(inputs, tables, i, step, poisson_keys, trial * n_neurons + i)
+            jump += _poisson_jump(inputs, tables, trial, i, step, poisson_keys, trial * n_neurons + i)
+        while event < last_event and inputs.event_step[event] == step:  # spike inputs, after the Poisson groups
+            jump += inputs.event_weight[event]
+            event += 1
         _, _, u_i, refractory_i, spike = neuron_update(constants, codes, u_i, refractory_i,
                                                        inputs.current[trial, step, i], jump, step, neuron_keys)
         if spike:
@@ -502,8 +558,12 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
     for group in range(poisson_receptor.size):
         receptor = poisson_receptor[group]
         for offset in range(steps_now):
-            draws[offset, receptor] += _poisson_group(inputs, tables, group, i, first_step + offset, poisson_keys,
-                                                      trial * n_neurons + i)
+            draws[offset, receptor] += _poisson_group(inputs, tables, group, trial, i, first_step + offset,
+                                                      poisson_keys, trial * n_neurons + i)
+    event, last_event = _first_event(inputs, trial, i, first_step)  # spike inputs, after the Poisson groups
+    while event < last_event and inputs.event_step[event] < first_step + steps_now:
+        draws[inputs.event_step[event] - first_step, inputs.event_receptor[event]] += inputs.event_weight[event]
+        event += 1
     for offset in range(steps_now):
         state_draws(draws, offset, n_receptors, n_noise, first_step + offset, key_membrane, key_firing, codes)
     drive = inputs.current[trial, :, i]
@@ -622,9 +682,11 @@ def simulate(model, inputs=0.0, *, n_neurons: int = 1, n_steps: int | None = Non
     ----------
     model : NSNN or LIF
         The neuron model (scalar or per-neuron parameters).
-    inputs : float, array, PoissonInput or list
+    inputs : float, array, PoissonInput, SpikeInput or list
         Current ``I(t)``: scalar, ``(n_neurons,)``, ``(n_steps, n_neurons)`` or
-        ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` drives.
+        ``(n_trials, n_steps, n_neurons)``; and/or :func:`nsnn_sim.poisson_input` and
+        :func:`nsnn_sim.inhomogeneous_poisson_input` drives and :func:`nsnn_sim.spike_input` spike inputs (``J`` adds
+        a step's recurrent arrivals, then the Poisson groups in order, then the spike inputs in order).
     n_neurons, n_steps, n_trials : int
         Population size, steps per trial (of ``model.dt`` seconds; default 1000), trials; each >= 1. Every
         argument after ``inputs`` is keyword-only.
@@ -810,7 +872,8 @@ def _compiled(model, inputs, connections, initial_state, n_neurons, n_steps, n_t
     """Check the model, inputs, connections and recording (``to_record``: ``record_state, state_every,
     record_spikes, record_rate``) of :func:`simulate` and compile them (no kernel runs)."""
     compiled = model.compile(n_neurons)
-    return _Compiled(compiled, prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt),
+    compiled_inputs = prepare_inputs(inputs, n_neurons, n_steps, n_trials, model.dt)
+    return _Compiled(compiled, with_spike_receptors(model, inputs, compiled_inputs),
                      initial_membrane(compiled, initial_state, n_neurons, n_trials),
                      _compile_connections(connections, n_neurons, model.dt),
                      compile_recording(model, n_neurons, n_steps, *to_record),
@@ -939,13 +1002,7 @@ def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int | np.
     available = getattr(model, "receptors", ("delta",))
 
     def index(name, what):
-        if name is None:
-            if len(available) > 2:
-                raise ValueError(f"{what} must name a receptor: the model has several, {available}")
-            return len(available) - 1
-        if name not in available:
-            raise ValueError(f"{what}: receptor={name!r} is not one of the model's receptors {available}")
-        return available.index(name)
+        return _receptor_index(available, name, what)
 
     groups = [item for item in _input_items(inputs) if isinstance(item, PoissonInput)]
     poisson = np.array([index(item.receptor, f"poisson_input #{k}") for k, item in enumerate(groups)],
@@ -958,6 +1015,28 @@ def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int | np.
     if per_synapse is None or np.all(codes == codes[0]):
         return poisson, int(codes[0])
     return poisson, codes[per_synapse]
+
+
+def _receptor_index(available: tuple, name, what: str) -> int:
+    """The index of receptor ``name`` among the model's ``available`` ones (``None``: the only synapse, or the
+    jump of ``u``); ``ValueError`` naming ``what`` when it cannot be told or the model lacks it."""
+    if name is None:
+        if len(available) > 2:
+            raise ValueError(f"{what} must name a receptor: the model has several, {available}")
+        return len(available) - 1
+    if name not in available:
+        raise ValueError(f"{what}: receptor={name!r} is not one of the model's receptors {available}")
+    return available.index(name)
+
+
+def with_spike_receptors(model, inputs, compiled_inputs: CompiledInputs) -> CompiledInputs:
+    """``compiled_inputs`` with each spike-input event's receptor index (checked against the model's receptors)
+    in place of the index of its spike input."""
+    available = getattr(model, "receptors", ("delta",))
+    items = [item for item in _input_items(inputs) if isinstance(item, (SpikeInput, ProjectedSpikes))]
+    codes = np.array([_receptor_index(available, item.receptor, f"spike input #{k}") for k, item in enumerate(items)],
+                     dtype=np.int64)
+    return compiled_inputs._replace(event_receptor=codes[compiled_inputs.event_receptor])
 
 
 def initial_membrane(compiled, initial_state, n_neurons: int, n_trials: int) -> np.ndarray:

@@ -10,6 +10,11 @@
   Poisson spike trains of ``rate`` Hz; each input spike adds ``weight`` to ``u`` (a jump, not scaled
   by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
   Brian2's ``PoissonInput``.
+* :func:`inhomogeneous_poisson_input` ``(rate, weight, n_sources)``: the same with a rate per step,
+  ``Binomial(n_sources, r_i(k dt) dt)`` at step ``k`` (``rate`` ``(n_steps,)``, ``(n_steps, n_neurons)`` or
+  ``(n_trials, n_steps, n_neurons)``).
+* :func:`~nsnn_sim.simulator.stimuli.spike_input` ``(times, weight)``: given spike times, each an input of
+  ``weight`` at its step (:mod:`nsnn_sim.simulator.stimuli`).
 * :func:`connect` ``(weights, delay)``: recurrent weights ``W[post, pre]`` (dense array or
   ``scipy.sparse``), and a synaptic delay in seconds (a time with units accepted; scalar or per synapse;
   default one step of the model's ``dt``), a whole number ``d = delay/dt >= 1`` of steps
@@ -45,10 +50,17 @@ from numba import njit
 from nsnn_sim._core.messages import warn_at_caller
 from nsnn_sim._core.timesteps import seconds_to_steps
 from nsnn_sim._core.units import has_units, warn_read_as_seconds
-from nsnn_sim._core.validation import describe, finite_array, numeric_parameter, si_value, whole_number
+from nsnn_sim._core.validation import describe, distinct_values, finite_array, numeric_parameter, si_value, whole_number
+from nsnn_sim.simulator.stimuli import (
+    ProjectedSpikes,
+    SpikeInput,
+    compile_events,
+    receptor_name,
+    spike_input,
+)
 
-__all__ = ["PoissonInput", "poisson_input", "Connections", "connect", "prepare_inputs",
-           "CompiledInputs", "CompiledConnections"]
+__all__ = ["PoissonInput", "poisson_input", "InhomogeneousPoissonInput", "inhomogeneous_poisson_input", "SpikeInput",
+           "spike_input", "Connections", "connect", "prepare_inputs", "CompiledInputs", "CompiledConnections"]
 
 # Inversion of the binomial pmf costs O(mean) per draw; beyond this mean per step, a Gaussian
 # current (the diffusion approximation) is the right model and far cheaper.
@@ -76,11 +88,17 @@ class PoissonInput:
     receptor: str | None = None
 
     def __post_init__(self):
-        rate = si_value("rate", self.rate, "Hz")
-        object.__setattr__(self, "rate", np.asarray(numeric_parameter("rate", rate, lower=0.0)))
+        object.__setattr__(self, "rate", self._checked_rate(si_value("rate", self.rate, "Hz")))
         object.__setattr__(self, "weight", np.asarray(numeric_parameter("weight", self.weight)))
         object.__setattr__(self, "n_sources", whole_number("n_sources", self.n_sources, maximum=MAX_SOURCES))
         receptor_name("receptor", self.receptor)
+
+    @staticmethod
+    def _checked_rate(rate) -> np.ndarray:
+        if np.ndim(rate) > 1:
+            raise ValueError(f"rate has shape {np.shape(rate)}; a constant rate is a scalar or one per neuron: give "
+                             "a rate that changes in time to inhomogeneous_poisson_input(rates, weight, n_sources)")
+        return np.asarray(numeric_parameter("rate", rate, lower=0.0))
 
     def describe(self) -> dict:
         described = {"rate": np.asarray(self.rate).tolist(), "weight": np.asarray(self.weight).tolist(),
@@ -89,15 +107,75 @@ class PoissonInput:
 
 
 def poisson_input(rate, weight, n_sources: int, receptor: str | None = None) -> PoissonInput:
-    """External Poisson drive (see :class:`PoissonInput`); ``rate`` and ``weight`` may be per neuron."""
+    """External Poisson drive (see :class:`PoissonInput`); ``rate`` and ``weight`` may be per neuron. A rate that
+    changes in time is :func:`inhomogeneous_poisson_input`'s."""
     return PoissonInput(rate, weight, n_sources, receptor)
 
 
-def receptor_name(name: str, value) -> str | None:
-    """``value`` if it can name a receptor (None, or a string); ``TypeError`` otherwise."""
-    if value is not None and not isinstance(value, str):
-        raise TypeError(f"{name} must be the name of a receptor (a string) or None, got {value!r}")
-    return value
+@dataclass(frozen=True, eq=False)
+class InhomogeneousPoissonInput(PoissonInput):
+    """Poisson drive whose rate changes in time: ``n_sources`` trains of rate ``r_i(t)`` Hz at neuron ``i``.
+
+    At step ``k`` neuron ``i`` receives ``Binomial(n_sources, r_i(k dt) dt)`` input spikes, each adding ``weight``
+    (as :class:`PoissonInput`: the rate is read once per step, as Brian2's ``PoissonInput`` with a ``TimedArray``
+    rate and NEST's ``inhomogeneous_poisson_generator`` read it). ``rate`` (Hz, units accepted, >= 0, and
+    ``rate*dt <= 1``) has a time axis always, so its shape says which axis is which:
+
+    * ``(n_steps,)``: one time course for every neuron (never per neuron: a constant per-neuron rate is
+      :func:`poisson_input`'s);
+    * ``(n_steps, n_neurons)``: one course per neuron (read as such even when ``n_steps == n_neurons``, with
+      the warning a current of that shape gets);
+    * ``(n_trials, n_steps, n_neurons)``: one course per trial and neuron (sliced by trial on a cluster).
+
+    The draws use the same stream and the same inverse-cdf search as a constant rate, so a course that is
+    constant gives exactly the spikes of :func:`poisson_input` at that rate.
+    """
+
+    @staticmethod
+    def _checked_rate(rate) -> np.ndarray:
+        rates = finite_array("rate", rate, "an array of rates (Hz) with a time axis")
+        if rates.ndim not in (1, 2, 3):
+            raise ValueError(f"rate has shape {rates.shape}; an inhomogeneous rate is (n_steps,), (n_steps, "
+                             "n_neurons) or (n_trials, n_steps, n_neurons): give a constant rate to poisson_input")
+        if np.any(distinct_values(rates) < 0):
+            raise ValueError(f"rate={describe(rates)} must be >= 0 Hz")
+        rates.setflags(write=False)
+        return rates
+
+    def __repr__(self) -> str:
+        return (f"InhomogeneousPoissonInput(rate=array(shape={self.rate.shape}), weight={self.weight!r}, "
+                f"n_sources={self.n_sources}, receptor={self.receptor!r})")
+
+    def describe(self) -> dict:
+        return {"rate": f"array(shape={self.rate.shape}, mean={self.rate.mean():g} Hz)",
+                "weight": np.asarray(self.weight).tolist(), "n_sources": self.n_sources,
+                **({} if self.receptor is None else {"receptor": self.receptor})}
+
+    def course(self, n_neurons: int, n_steps: int, n_trials: int) -> np.ndarray:
+        """The rate as ``(1 or n_trials, n_steps, 1 or n_neurons)`` (a view); ``ValueError`` for a wrong shape."""
+        if self.rate.ndim == 1:
+            if self.rate.size != n_steps:
+                raise ValueError(f"inhomogeneous_poisson_input rate has {self.rate.size} values; a 1-D rate is a "
+                                 f"time course of n_steps={n_steps} values (the same for every neuron)")
+            return self.rate.reshape(1, n_steps, 1)
+        allowed = {2: (n_steps, n_neurons), 3: (n_trials, n_steps, n_neurons)}[self.rate.ndim]
+        if self.rate.shape != allowed:
+            raise ValueError(f"inhomogeneous_poisson_input rate has shape {self.rate.shape}; allowed: (n_steps,) = "
+                             f"({n_steps},), (n_steps, n_neurons) = ({n_steps}, {n_neurons}) or (n_trials, n_steps, "
+                             f"n_neurons) = ({n_trials}, {n_steps}, {n_neurons})")
+        view = _current_view(self.rate, n_neurons, n_steps, n_trials, "inhomogeneous_poisson_input rate")
+        return view[:1] if self.rate.ndim == 2 else view
+
+
+def inhomogeneous_poisson_input(rate, weight, n_sources: int, receptor: str | None = None
+                                ) -> InhomogeneousPoissonInput:
+    """Poisson drive with a rate per step (see :class:`InhomogeneousPoissonInput`): ``rate`` is ``(n_steps,)``,
+    ``(n_steps, n_neurons)`` or ``(n_trials, n_steps, n_neurons)`` Hz; ``weight`` a scalar or one per neuron."""
+    return InhomogeneousPoissonInput(rate, weight, n_sources, receptor)
+
+
+#: the input items beside a current (a list or tuple holding one is a combination of inputs)
+INPUT_ITEMS = (PoissonInput, SpikeInput, ProjectedSpikes)
 
 
 @dataclass(frozen=True, eq=False)
@@ -336,18 +414,31 @@ class CompiledConnections(NamedTuple):
 class CompiledInputs(NamedTuple):
     current: np.ndarray  # (n_trials, n_steps, n_neurons) float64 view, possibly zero-stride
     poisson_sources: np.ndarray  # (n_groups,) int64
-    poisson_probability: np.ndarray  # (n_groups, n_neurons) float64, rate*dt per step
+    poisson_probability: np.ndarray  # (n_groups, n_neurons) float64, rate*dt per step (0 for a varying group)
     poisson_weight: np.ndarray  # (n_groups, n_neurons) float64
+    poisson_course_row: np.ndarray  # (n_groups,) int64: the group's row of poisson_course, -1 for a constant rate
+    # rate*dt of row r, trial t, step k, neuron i: poisson_course[r*s[0] + t*s[1] + k*s[2] + i*s[3]], s the
+    # element strides poisson_course_strides (0 along an axis the courses do not vary on); flat and contiguous
+    # whatever the courses' shapes, so the kernels are compiled once for all of them
+    poisson_course: np.ndarray  # float64, 1-D
+    poisson_course_strides: np.ndarray  # (4,) int64
+    event_indptr: np.ndarray  # (1 or n_trials, n_neurons + 1) int64: events of (trial, i), stimuli.CompiledEvents
+    event_step: np.ndarray  # int64
+    event_weight: np.ndarray  # float64
+    # int64, per event: from prepare_inputs the index of its spike input among them; the engine maps it to that
+    # input's receptor index (engine._receptor_indices) before any kernel runs
+    event_receptor: np.ndarray
 
 
 def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: float) -> CompiledInputs:
     """Validate ``inputs`` and turn them into kernel arrays.
 
-    ``inputs`` is ``None``, a current (see the module docstring), a :class:`PoissonInput`, or a list
-    or tuple holding at most one current and any number of Poisson inputs.
+    ``inputs`` is ``None``, a current (see the module docstring), a :class:`PoissonInput` (constant or
+    :class:`InhomogeneousPoissonInput`), a :class:`~nsnn_sim.simulator.stimuli.SpikeInput`, or a list or tuple
+    holding at most one current and any number of the others.
     """
     items = _input_items(inputs)
-    currents = [item for item in items if item is not None and not isinstance(item, PoissonInput)]
+    currents = [item for item in items if item is not None and not isinstance(item, INPUT_ITEMS)]
     poissons = [item for item in items if isinstance(item, PoissonInput)]
     if len(currents) > 1:
         raise ValueError("inputs may hold at most one current array (add them together first)")
@@ -356,20 +447,48 @@ def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: floa
     sources = np.array([item.n_sources for item in poissons], dtype=np.int64)
     probability = np.zeros((n_groups, n_neurons))
     weight = np.zeros((n_groups, n_neurons))
+    course_row = np.full(n_groups, -1, dtype=np.int64)
+    courses = []
     for group, item in enumerate(poissons):
-        probability[group] = _broadcast_neurons("rate", item.rate, n_neurons) * dt
         weight[group] = _broadcast_neurons("weight", item.weight, n_neurons)
-        if np.any(probability[group] > 1.0):
-            raise ValueError(
-                f"Poisson rate {np.max(probability[group]) / dt:g} Hz is above 1/dt = {1 / dt:g} Hz"
-            )
-        mean = item.n_sources * probability[group].max()
-        if mean > MAX_POISSON_MEAN_PER_STEP:
-            raise ValueError(
-                f"Poisson input with n_sources*rate*dt = {mean:g} spikes per step (> "
-                f"{MAX_POISSON_MEAN_PER_STEP:g}): use a Gaussian current (diffusion approximation)"
-            )
-    return CompiledInputs(current, sources, probability, weight)
+        if isinstance(item, InhomogeneousPoissonInput):
+            course_row[group] = len(courses)
+            courses.append(item.course(n_neurons, n_steps, n_trials))
+            _check_probability(item, distinct_values(courses[-1]).max(initial=0.0) * dt, dt)
+        else:
+            probability[group] = _broadcast_neurons("rate", item.rate, n_neurons) * dt
+            _check_probability(item, probability[group].max(), dt)
+    events = compile_events([item for item in items if isinstance(item, (SpikeInput, ProjectedSpikes))], n_neurons,
+                            n_steps, n_trials, dt)
+    return CompiledInputs(current, sources, probability, weight, course_row,
+                          *_stacked_courses(courses, n_steps, dt), *events)
+
+
+def _check_probability(item: PoissonInput, highest: float, dt: float) -> None:
+    """``ValueError`` when the highest ``rate*dt`` of a Poisson input is above 1 or its mean count per step above
+    :data:`MAX_POISSON_MEAN_PER_STEP`."""
+    if highest > 1.0:
+        raise ValueError(f"Poisson rate {highest / dt:g} Hz is above 1/dt = {1 / dt:g} Hz")
+    mean = item.n_sources * highest
+    if mean > MAX_POISSON_MEAN_PER_STEP:
+        raise ValueError(
+            f"Poisson input with n_sources*rate*dt = {mean:g} spikes per step (> "
+            f"{MAX_POISSON_MEAN_PER_STEP:g}): use a Gaussian current (diffusion approximation)"
+        )
+
+
+def _stacked_courses(courses: list, n_steps: int, dt: float) -> tuple[np.ndarray, np.ndarray]:
+    """``(flat, strides)``: the per-step probabilities ``rate*dt`` of the varying Poisson groups (each ``(1 or
+    n_trials, n_steps, 1 or n_neurons)``) stacked into one contiguous array holding only the axes some group varies
+    along, flattened, and its element strides over (row, trial, step, neuron), 0 along the axes it lacks."""
+    shape = (max([course.shape[0] for course in courses], default=1), n_steps if courses else 1,
+             max([course.shape[2] for course in courses], default=1))
+    stacked = np.zeros((max(1, len(courses)), *shape))
+    for row, course in enumerate(courses):
+        stacked[row] = np.broadcast_to(course, shape) * dt
+    strides = np.array([0 if size == 1 else stride // stacked.itemsize
+                        for size, stride in zip(stacked.shape, stacked.strides)], dtype=np.int64)
+    return stacked.ravel(), strides
 
 
 def describe_inputs(inputs) -> str:
@@ -379,8 +498,8 @@ def describe_inputs(inputs) -> str:
     for item in items:
         if item is None:
             continue
-        if isinstance(item, PoissonInput):
-            parts.append(f"PoissonInput({item.describe()})")
+        if isinstance(item, INPUT_ITEMS):
+            parts.append(f"{type(item).__name__}({item.describe()})")
         else:
             array = np.asarray(item)
             if array.ndim == 0:
@@ -391,8 +510,9 @@ def describe_inputs(inputs) -> str:
 
 
 def _input_items(inputs) -> list:
-    """A list or tuple holding a PoissonInput is a combination of inputs; any other is one current."""
-    if isinstance(inputs, (list, tuple)) and any(isinstance(item, PoissonInput) for item in inputs):
+    """A list or tuple holding an input item (:data:`INPUT_ITEMS`) is a combination of inputs; any other is one
+    current."""
+    if isinstance(inputs, (list, tuple)) and any(isinstance(item, INPUT_ITEMS) for item in inputs):
         return list(inputs)
     return [inputs]
 

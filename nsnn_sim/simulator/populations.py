@@ -30,6 +30,14 @@ Projections
     1e-9 relative). ``receptor`` names the target model's receptor (``"delta"``: a jump of
     ``u``; ``None``: its only synapse, or ``"delta"`` for a model without synapses).
 
+Sources
+    ``add(name, SpikeGenerator(times), size)`` or ``add(name, PoissonSource(rate), size)``
+    (:mod:`nsnn_sim.simulator.stimuli`) adds a source population: spikes without dynamics (given, or drawn from
+    the dynamics' seed), sent through its projections like any population's but taking no neurons of the run
+    (:meth:`Network.neurons` and the result hold the populations of neurons only; :meth:`Network.source_spikes`
+    gives a source's spikes). :meth:`Network.build` turns each projection from a source into a
+    :class:`~nsnn_sim.simulator.stimuli.ProjectedSpikes` input.
+
 Seeds
     The wiring depends only on the network's ``seed``: one :class:`numpy.random.Generator` draws the projections
     in the order they were added (for each: the rule's synapses, then drawn weights, then drawn delays), so
@@ -67,8 +75,9 @@ from nsnn_sim._core.validation import describe, finite_array, neuron_indices, se
 from nsnn_sim.simulator.concatenate import concatenate_inputs, concatenate_models
 from nsnn_sim.simulator.connectivity import ConnectionRule, Distribution, _Explicit
 from nsnn_sim.simulator.engine import simulate
-from nsnn_sim.simulator.network import Connections, delay_steps, receptor_name, warn_unlikely_delay
+from nsnn_sim.simulator.network import Connections, _input_items, delay_steps, receptor_name, warn_unlikely_delay
 from nsnn_sim.simulator.results import SimulationResult
+from nsnn_sim.simulator.stimuli import SOURCES, PoissonSource, ProjectedSpikes, SpikeGenerator
 from nsnn_sim.spikes import SpikeTrains
 
 __all__ = ["Network", "BuiltNetwork", "NetworkResult"]
@@ -129,32 +138,75 @@ class Network:
 
     @property
     def names(self) -> tuple[str, ...]:
-        """The populations' names, in the order of their neurons."""
+        """The populations' names (sources included), in the order they were added."""
         return tuple(self._populations)
 
     def add(self, name: str, model, size: int, inputs=0.0) -> "Network":
         """Add population ``name`` of ``size`` neurons of ``model`` (an :class:`~nsnn_sim.LIF` or
         :class:`~nsnn_sim.NSNN`, scalar or per-neuron parameters) driven by ``inputs`` (anything
-        :func:`nsnn_sim.simulate` takes as inputs, for this population's neurons). Returns the network."""
+        :func:`nsnn_sim.simulate` takes as inputs, for this population's neurons), or a source population
+        (``model`` a :class:`~nsnn_sim.simulator.stimuli.SpikeGenerator` or
+        :class:`~nsnn_sim.simulator.stimuli.PoissonSource`: spikes without dynamics, sent through its projections,
+        module docstring; no inputs). Returns the network."""
         if not isinstance(name, str) or not name:
             raise TypeError(f"name must be a non-empty string, got {describe(name)}")
         if name in self._populations:
             raise ValueError(f"name={name!r}: the network already has a population of that name")
-        if isinstance(model, type) or not hasattr(model, "compile"):
-            raise TypeError(f"model of population {name!r} must be a neuron model instance (LIF or NSNN), "
-                            f"got {describe(model)}")
-        self._populations[name] = _Population(name, model, whole_number("size", size, maximum=2**31 - 1), inputs)
+        source = isinstance(model, SOURCES)
+        if not source and (isinstance(model, type) or not hasattr(model, "compile")):
+            raise TypeError(f"model of population {name!r} must be a neuron model instance (LIF or NSNN) or a "
+                            f"source (SpikeGenerator, PoissonSource), got {describe(model)}")
+        size = whole_number("size", size, maximum=2**31 - 1)
+        if source and not (inputs is None or (np.ndim(inputs) == 0 and inputs == 0.0)):
+            raise ValueError(f"inputs of population {name!r}: a source population ({type(model).__name__}) takes no "
+                             "inputs (its spikes are given)")
+        if isinstance(model, SpikeGenerator) and model.size != size:
+            raise ValueError(f"size={size} but the SpikeGenerator of population {name!r} has {model.size} spike trains")
+        self._populations[name] = _Population(name, model, size, inputs)
         self._built = None
         return self
 
     def neurons(self, name: str) -> slice:
-        """The neurons of population ``name`` in the joined population: ``offset:offset + size``."""
+        """The neurons of population ``name`` in the joined population: ``offset:offset + size`` (source
+        populations have none: their spikes are inputs)."""
         offset = 0
-        for population in self._populations.values():
+        for population in self._neuron_populations():
             if population.name == name:
                 return slice(offset, offset + population.size)
             offset += population.size
+        if name in self._populations:
+            raise ValueError(f"population={name!r} is a source ({type(self._populations[name].model).__name__}): it "
+                             "has no neurons in the run (its spikes: Network.source_spikes)")
         raise ValueError(f"population={name!r} is not one of the network's populations {self.names}")
+
+    def _neuron_populations(self) -> list[_Population]:
+        return [item for item in self._populations.values() if not isinstance(item.model, SOURCES)]
+
+    def _sources(self) -> list[_Population]:
+        return [item for item in self._populations.values() if isinstance(item.model, SOURCES)]
+
+    def source_spikes(self, name: str, *, n_steps: int, n_trials: int = 1, seed: int = 0) -> SpikeTrains:
+        """The spikes of source population ``name`` in a run of ``n_trials`` trials of ``n_steps`` steps with the
+        dynamics' ``seed`` (a generator's: one trial when they are the same in every trial). A Poisson source's
+        are drawn from the streams of ``seed`` (:class:`~nsnn_sim.simulator.stimuli.PoissonSource`)."""
+        self._size("name", name)
+        sources = self._sources()
+        if name not in [item.name for item in sources]:
+            raise ValueError(f"name={name!r} is not a source population of the network "
+                             f"{tuple(item.name for item in sources)}")
+        poisson = [item.name for item in sources if isinstance(item.model, PoissonSource)]
+        population = self._populations[name]
+        dt = self._dt()
+        return population.model.spikes(population.size, whole_number("n_steps", n_steps, maximum=2**53),
+                                       whole_number("n_trials", n_trials), dt, seed_value(seed),
+                                       poisson.index(name) if name in poisson else 0)
+
+    def _dt(self) -> float:
+        neurons = self._neuron_populations()
+        if not neurons:
+            raise ValueError("the network has no population of neurons (only sources): add one with "
+                             "network.add(name, model, size)")
+        return neurons[0].model.dt
 
     def connect(self, source: str, target: str, rule: ConnectionRule, weight=None, delay=None,
                 receptor: str | None = None) -> "Network":
@@ -168,6 +220,9 @@ class Network:
                             f"got {describe(rule)}")
         rule.check(n_pre, n_post)
         target_model = self._populations[target].model
+        if isinstance(target_model, SOURCES):
+            raise ValueError(f"target={target!r} is a source population ({type(target_model).__name__}): a projection "
+                             "targets a population of neurons")
         if weight is None:
             if not isinstance(rule, _Explicit):
                 raise ValueError("weight is required (only an explicit(matrix) rule takes its weights from the matrix)")
@@ -190,25 +245,35 @@ class Network:
             raise ValueError(f"{what}={name!r} is not one of the network's populations {self.names}")
         return self._populations[name].size
 
-    def build(self, n_steps: int | None = None, n_trials: int = 1) -> BuiltNetwork:
+    def build(self, n_steps: int | None = None, n_trials: int = 1, seed: int = 0) -> BuiltNetwork:
         """Draw the synapses and join the populations (module docstring). ``n_steps`` and ``n_trials`` are
-        needed only when a population has a time-varying current."""
-        if not self._populations:
-            raise ValueError("the network has no populations: add one with network.add(name, model, size)")
-        populations = list(self._populations.values())
+        needed only when a population has a time-varying current or the network has sources; ``seed`` (the
+        dynamics' seed, as :meth:`simulate` takes it) draws the Poisson sources' spikes. The sources' spikes
+        through their projections join the inputs as :class:`~nsnn_sim.simulator.stimuli.ProjectedSpikes`."""
+        populations = self._neuron_populations()
+        if not populations:
+            raise ValueError("the network has no populations of neurons: add one with network.add(name, model, size)")
         names, sizes = [item.name for item in populations], [item.size for item in populations]
         if self._built is None:
             model = concatenate_models([item.model for item in populations], sizes, names)
-            self._built = (model, self._connections(model.dt))
-        model, connections = self._built
+            self._built = (model, *self._connections(model.dt))
+        model, connections, projected = self._built
         inputs = concatenate_inputs([item.inputs for item in populations], sizes, names, n_steps, n_trials)
+        if projected:
+            if n_steps is None:
+                raise ValueError("a network with source populations needs n_steps to be built (their spikes)")
+            spikes = {item.name: self.source_spikes(item.name, n_steps=n_steps, n_trials=n_trials, seed=seed)
+                      for item in self._sources()}
+            inputs = [*_input_items(inputs)] + [ProjectedSpikes(spikes[source], *synapses)
+                                                for source, synapses in projected]
         return BuiltNetwork(model, inputs, connections, tuple(names), np.concatenate([[0], np.cumsum(sizes)]))
 
-    def _connections(self, dt: float) -> Connections | None:
-        if not self._projections:
-            return None
+    def _connections(self, dt: float) -> tuple[Connections | None, list]:
+        """The connections among the populations of neurons, and for each projection from a source population
+        ``(source, (post, pre, weight, delay, receptor))`` (``post`` in the joined population, ``pre`` the source's
+        own ids). All projections draw from one generator in the order they were added."""
         generator = np.random.default_rng(self.seed)
-        receptors, parts = [], []
+        receptors, parts, projected = [], [], []
         for projection in self._projections:
             n_pre, n_post = self._populations[projection.source].size, self._populations[projection.target].size
             post, pre = projection.rule.draw(generator, n_pre, n_post)
@@ -216,15 +281,22 @@ class Network:
             delay = projection.delay
             if isinstance(delay, Distribution):
                 delay = _delay_steps(delay.draw(generator, post.size), dt, off_grid="nearest")
+            delay = np.broadcast_to(_values(delay, generator, post, pre), post.shape)
+            post = post + self.neurons(projection.target).start
+            if isinstance(self._populations[projection.source].model, SOURCES):
+                projected.append((projection.source, (post, pre, np.asarray(weight, dtype=np.float64),
+                                                      np.asarray(delay, dtype=np.int64), projection.receptor)))
+                continue
             if projection.receptor not in receptors:
                 receptors.append(projection.receptor)
-            parts.append((post + self.neurons(projection.target).start, pre + self.neurons(projection.source).start,
-                          weight, np.broadcast_to(_values(delay, generator, post, pre), post.shape),
+            parts.append((post, pre + self.neurons(projection.source).start, weight, delay,
                           np.full(post.size, receptors.index(projection.receptor))))
-        n_neurons = sum(item.size for item in self._populations.values())
+        if not parts:
+            return None, projected
+        n_neurons = sum(item.size for item in self._neuron_populations())
         post, pre, weight, delay, index = (np.concatenate(column) for column in zip(*parts))
         return Connections.from_synapses((n_neurons, n_neurons), post, pre, weight, delay, dt, tuple(receptors),
-                                         index)
+                                         index), projected
 
     def simulate(self, *, n_steps: int, n_trials: int = 1, seed: int = 0, record_spikes=None, record_state=None,
                  state_every: int = 1, initial_state=None, n_threads: int | None = None,
@@ -252,7 +324,8 @@ class Network:
         state_every = whole_number("state_every", state_every)
         kept = self._kept_populations(record_spikes)
         recorded = _recorded_state(self, record_state)
-        built = self.build(whole_number("n_steps", n_steps, maximum=2**53), whole_number("n_trials", n_trials))
+        built = self.build(whole_number("n_steps", n_steps, maximum=2**53), whole_number("n_trials", n_trials),
+                           seed_value(seed))
         spans = {name: np.arange(built.offsets[index], built.offsets[index + 1])
                  for index, name in enumerate(built.names)}
         spiking = True if kept == built.names else (
@@ -266,14 +339,18 @@ class Network:
 
     def _kept_populations(self, record_spikes) -> tuple:
         """The populations whose spikes are kept: all for None or True, none for False, else those named."""
+        neurons = tuple(item.name for item in self._neuron_populations())
         if record_spikes is None or record_spikes is True:
-            return self.names
+            return neurons
         if record_spikes is False:
             return ()
         kept = (record_spikes,) if isinstance(record_spikes, str) else tuple(record_spikes)
         for name in kept:
             self._size("record_spikes", name)
-        return tuple(name for name in self.names if name in kept)
+            if isinstance(self._populations[name].model, SOURCES):
+                raise ValueError(f"record_spikes: {name!r} is a source population (its spikes: "
+                                 "Network.source_spikes)")
+        return tuple(name for name in neurons if name in kept)
 
     def _initial_state(self, built: BuiltNetwork, initial_state, n_trials: int):
         """``initial_state`` for the joined population: a dict of populations' values becomes ``(n_trials, N)``."""

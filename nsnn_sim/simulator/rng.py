@@ -22,7 +22,7 @@ other trials or neurons are simulated beside it.
   (AS 241) draw and uses only ``exp``/``log`` on the rare slow path.
 
 Purposes give a neuron independent streams for independent jobs, so adding a draw of one kind never
-shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE`` and ``POISSON``.
+shifts the draws of another: see ``MEMBRANE``, ``FIRING``, ``BRIDGE``, ``POISSON`` and ``SOURCE``.
 
 Examples
 --------
@@ -42,12 +42,13 @@ import numpy as np
 from numba import njit
 
 __all__ = ["mix64", "stream_key", "neuron_keys", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
-           "MEMBRANE", "FIRING", "BRIDGE", "POISSON"]
+           "MEMBRANE", "FIRING", "BRIDGE", "POISSON", "SOURCE"]
 
 MEMBRANE = 0  # membrane noise eps(t)
 FIRING = 1  # escape / reference Bernoulli draw
 BRIDGE = 2  # Brownian-bridge crossing draw
 POISSON = 3  # first Poisson input group; group g uses POISSON + g
+SOURCE = 2**40  # the spikes of a network's Poisson source population k use SOURCE + k (k < 2**20)
 
 _GOLDEN = np.uint64(0x9E3779B97F4A7C15)
 _M1 = np.uint64(0xBF58476D1CE4E5B9)
