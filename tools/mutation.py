@@ -89,6 +89,9 @@ SELECTIONS: dict[str, list[str]] = {
                f"{_ENGINE}a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed",
                f"{_ENGINE}run_time_leaves_out_compilation_inside_the_run"],
     "simulator/network": _RECURRENT,
+    # the recording's checks run the kernels; its argument checks and result assembly are what mutants change
+    "simulator/recording": ["tests/test_recording.py"],
+    "simulator/stimuli": ["tests/test_spike_inputs.py", "tests/test_network_sources.py"],
     "simulator/rng": ["tests/test_rng.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
     "analysis/stats": ["tests/test_stats.py", "-k", "not bernoulli_large_p and not experiments_the_brian2"],
