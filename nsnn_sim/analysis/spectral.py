@@ -56,7 +56,8 @@ from nsnn_sim.analysis._common import (
 )
 from nsnn_sim.spikes import SpikeTrains
 
-__all__ = ["power_spectrum", "poisson_level", "spectral_snr", "coherence", "information_lower_bound", "Estimate"]
+# Estimate is documented once, in nsnn_sim.analysis.stats (both modules return it)
+__all__ = ["power_spectrum", "poisson_level", "spectral_snr", "coherence", "information_lower_bound"]
 
 _POOLS = (None, "neurons")
 _SIDES = ("one", "two")
