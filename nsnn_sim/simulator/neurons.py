@@ -498,17 +498,6 @@ class NSNN(_Model):
         return bool(self.synapses) or np.any(np.asarray(self.threshold_jump) != 0.0)
 
     @property
-    def crossing(self) -> str:
-        """The threshold-crossing rule the neuron runs: ``threshold_crossing``, with ``"auto"`` resolved to
-        ``"substep"`` for the exact method with Gaussian membrane noise on a membrane alone, and to ``"grid"``
-        otherwise (Euler, Brian2's scheme; no membrane noise; escape or hazard firing; more state)."""
-        if self.threshold_crossing != "auto":
-            return self.threshold_crossing
-        substep = (self.method == "exact" and self.firing == "membrane" and self.noise == "gaussian"
-                   and not self.has_state)
-        return "substep" if substep else "grid"
-
-    @property
     def receptors(self) -> tuple[str, ...]:
         """The names inputs may target: ``"delta"`` (straight into ``u``) and every synaptic trace."""
         return ("delta", *self.synapses)
