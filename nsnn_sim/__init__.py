@@ -1,10 +1,10 @@
 """nsnn_sim: fast, exactly reproducible noisy spiking neural networks (NSNN) for neural coding.
 
 The face of the package: :func:`simulate`, the models :class:`LIF` and :class:`NSNN`, inputs
-(:func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`, :func:`connect`), networks of
-populations (:class:`Network` and its connection rules :func:`pairwise_bernoulli`, :func:`fixed_indegree`,
-:func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`, :func:`explicit`), :class:`SpikeTrains`,
-:func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim`` stays fast):
+(:func:`current_input`, :func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`,
+:func:`connect`), networks of populations (:class:`Network` and its connection rules :func:`pairwise_bernoulli`,
+:func:`fixed_indegree`, :func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`, :func:`explicit`),
+:class:`SpikeTrains`, :func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim`` stays fast):
 
 =================  =====================================================================================
 ``simulator``      noise families, random streams, models, inputs and connections, the engine, results
@@ -51,6 +51,7 @@ from nsnn_sim.simulator.network import (
     Connections,
     PoissonInput,
     connect,
+    current_input,
     inhomogeneous_poisson_input,
     poisson_input,
     spike_input,
@@ -80,6 +81,6 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
 
 __all__ = [
     "LIF", "NSNN", "Connections", "Network", "PoissonInput", "SimulationResult", "SpikeTrains",
-    "all_to_all", "connect", "explicit", "fixed_indegree", "fixed_outdegree", "inhomogeneous_poisson_input", "load",
+    "all_to_all", "connect", "current_input", "explicit", "fixed_indegree", "fixed_outdegree", "inhomogeneous_poisson_input", "load",
     "load_nwb", "one_to_one", "pairwise_bernoulli", "poisson_input", "simulate", "spike_input", "__version__", *_LAZY,
 ]

@@ -346,14 +346,15 @@ def ziggurat_normal(key, counter):
 
 
 # ------------------------------------------------------------------ neurons with more state
-def documented_state_maps(model, i):
+def documented_state_maps(model, i, current_receptor=0):
     """Neuron ``i``'s one-step map from the documented linear system (nsnn_sim.simulator.state's docstring),
     built here without the package's code: ``A``, ``c``, ``g``, ``B`` written out; exact: ``P = expm(A dt)``
     (scipy), the step covariance ``Q = S - P S P^T`` from the stationary covariance ``S``
     (the Lyapunov equation), ``M = int_0^dt expm(A s) ds`` by quadrature, its Cholesky factor on the variables the
     noise reaches, in state order; Euler:
     ``P = 1 + A dt``, ``M = dt``, ``L = B sqrt(dt)``. Also the receptor vectors (charge normalisation:
-    ``tau/tau_r`` into the synapse's first variable), the threshold weights and the spike jumps.
+    ``tau/tau_r`` into the synapse's first variable), the threshold weights and the spike jumps. The current enters
+    the membrane (``g = 1/tau`` on u) or, ``current_receptor = r >= 1``, synapse r's first variable (``1/tau_r``).
     Returns a dict with the free map and the held one (``refractory="clamp"``: u's row of A, c, g, B zeroed)."""
     from scipy import integrate, linalg
 
@@ -370,7 +371,9 @@ def documented_state_maps(model, i):
     A, c, g = np.zeros((n, n)), np.zeros(n), np.zeros(n)
     receptor, threshold_weight, jump = np.zeros((1 + len(model.synapses), n)), np.zeros(n), np.zeros(n)
     noise_columns = []  # one per source that is noisy in any neuron: membrane first, then the synapses in order
-    A[0, 0], c[0], g[0], receptor[0, 0] = -1 / tau, u_rest / tau, 1 / tau, 1.0
+    A[0, 0], c[0], receptor[0, 0] = -1 / tau, u_rest / tau, 1.0
+    if current_receptor == 0:
+        g[0] = 1 / tau
     if model.firing == "membrane" and model.noise == "gaussian":
         column = np.zeros(n)
         column[0] = sigma * math.sqrt(2 / tau)
@@ -379,6 +382,8 @@ def documented_state_maps(model, i):
     for r, synapse in enumerate(model.synapses.values(), start=1):
         tau_r, sigma_r = value(synapse.tau), value(synapse.sigma)
         receptor[r, k] = tau / tau_r
+        if r == current_receptor:  # tau_r dI_r/dt = -I_r + I (alpha: into y_r)
+            g[k] = 1 / tau_r
         if np.any(np.asarray(synapse.sigma) > 0):
             column = np.zeros(n)
             column[k] = sigma_r * math.sqrt(2 * tau) / tau_r
@@ -427,18 +432,19 @@ def documented_state_maps(model, i):
 
 
 def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(), weights=None,
-                             delays=None, synapse_receptor=0, every_variable=False, spike_inputs=()):
+                             delays=None, synapse_receptor=0, every_variable=False, spike_inputs=(),
+                             current_receptor=0):
     """The LIF with more state, step by step: ``x <- P x + M c + M g I + L eps + receptor inputs``, the
     threshold ``theta + threshold_weight . x``, the firing rule on ``x[0]``, reset and jumps; while held the
     held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
     ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index); ``synapse_receptor``: the receptor
-    index of every synapse, one for all or a matrix ``[post, pre]``; ``spike_inputs``: :func:`spike_schedule`'s.
-    Returns (sorted spikes, u), and with ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons,
+    index of every synapse, one for all or a matrix ``[post, pre]``; ``spike_inputs``: :func:`spike_schedule`'s;
+    ``current_receptor``: where the current enters (:func:`documented_state_maps`). Returns (sorted spikes, u), and with ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons,
     n_variables)`` in state order."""
     schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])
-    maps = [documented_state_maps(model, i) for i in range(n_neurons)]
+    maps = [documented_state_maps(model, i, current_receptor) for i in range(n_neurons)]
     n_noise = max(max(m["free"][3].shape[1], m["held"][3].shape[1]) for m in maps)
     n_receptors = maps[0]["receptor"].shape[0]
     spikes, state = [], np.zeros((n_trials, n_steps, n_neurons))
@@ -498,11 +504,12 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
 
 
 def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, seed, poisson=(),
-                                  every_variable=False, spike_inputs=()):
+                                  every_variable=False, spike_inputs=(), current_receptor=0):
     """The NSNN with synaptic traces and an adaptive threshold, step by step (its docstring's equations):
     ``i_r <- alpha_r i_r + J_r``, ``u <- beta u + sum_r i_r + I + J_delta (+ noise)``, ``q <- rho q``, fire on
     ``theta + q`` by the NSNN's rule, reset ``u``, ``q <- q + jump``. ``poisson``: (n_sources, rate, weight,
-    receptor index); ``spike_inputs``: :func:`spike_schedule`'s. Returns (sorted spikes, u), and with
+    receptor index); ``spike_inputs``: :func:`spike_schedule`'s; ``current_receptor = r >= 1``: the current ``I``
+    joins ``J_r`` in place of ``u``. Returns (sorted spikes, u), and with
     ``every_variable`` also ``(u, traces..., q)`` of every step ``(n_trials, n_steps, n_neurons, 2 + n_traces)``."""
     schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
@@ -527,9 +534,12 @@ def simulate_nsnn_state_reference(model, current, n_neurons, n_steps, n_trials, 
                     inputs[target] += count * np.broadcast_to(weight, (n_neurons,))[i]
                 for target, w in schedule.get((trial, step, i), ()):
                     inputs[target] += w
+                membrane_current = current[trial, step, i] if current_receptor == 0 else 0.0
+                if current_receptor:
+                    inputs[current_receptor] += current[trial, step, i]
                 for r, decay in enumerate(decays):
                     traces[r, i] = decay[i] * traces[r, i] + inputs[r + 1]
-                u[i] = c["alpha"][i] * u[i] + traces[:, i].sum() + current[trial, step, i] + inputs[0]
+                u[i] = c["alpha"][i] * u[i] + traces[:, i].sum() + membrane_current + inputs[0]
                 q[i] = rho[i] * q[i]
                 theta = c["threshold"][i] + q[i]
                 if c["firing"] == "escape":

@@ -49,3 +49,41 @@ def test_neurons_with_state_are_identical_in_brian2_with_shared_noise(name):
     assert np.bincount(ours.spikes.neuron, minlength=N).min() >= 3
     assert ours.spikes == theirs.spikes
     np.testing.assert_allclose(ours.state, theirs.state, rtol=0, atol=1e-9)
+
+
+NSNN_MODELS = {
+    "NSNN traces and adaptive threshold, logistic membrane noise": ns.NSNN(
+        noise="logistic", noise_scale=0.3, synapses={"exc": 0.3 + 0.6 * SPREAD}, threshold_decay=0.9,
+        threshold_jump=0.3),
+    "NSNN two traces, reference firing": ns.NSNN(noise="gaussian", noise_scale=0.4, firing="reference",
+                                                 reset="subtract", synapses={"exc": 0.8, "inh": 0.5}),
+    "NSNN adaptive threshold, escape firing": ns.NSNN(noise="triangular", noise_scale=0.6, firing="escape",
+                                                      threshold_decay=0.5 + 0.45 * SPREAD, threshold_jump=0.5),
+}
+CURRENT_INTO = [  # (model, the receptor its current enters)
+    (MODELS["exp synapse, euler, coloured noise"], "exc"),
+    (MODELS["alpha synapse, euler"], "inh"),
+    (MODELS["everything, exact map, clamp"], "inh"),
+    (NSNN_MODELS["NSNN traces and adaptive threshold, logistic membrane noise"], "exc"),
+    (NSNN_MODELS["NSNN two traces, reference firing"], "inh"),
+    (NSNN_MODELS["NSNN adaptive threshold, escape firing"], "delta"),
+]
+
+
+@pytest.mark.parametrize("model, receptor", CURRENT_INTO, ids=["exp euler <- current", "alpha euler <- current",
+                                                               "exact map, alpha <- current", *NSNN_MODELS])
+def test_currents_into_synapses_and_nsnn_traces_are_identical_in_brian2(model, receptor):
+    receptors = model.receptors
+    drive = 0.8 + 0.3 * SPREAD + 0.3 * np.sin(np.arange(300) / 9.0)[:, None]
+    if isinstance(model, ns.NSNN):
+        drive = 0.35 * drive
+    inputs = [ns.current_input(drive, receptor)] + [ns.poisson_input(600.0, 0.08, 5, receptor=name)
+                                                    for name in receptors]
+    weights = np.where(np.eye(N, k=1) + np.eye(N, k=-2) > 0, 0.2, 0.0)
+    kwargs = dict(n_neurons=N, n_steps=drive.shape[0], n_trials=2, seed=17, record_state=np.arange(N),
+                  connections=ns.connect(weights, 2 * model.dt, receptor=receptors[-1]))
+    ours = ns.simulate(model, inputs, **kwargs)
+    theirs = run_brian2(model, inputs, shared_noise=True, target="numpy", **kwargs)
+    assert np.bincount(ours.spikes.neuron, minlength=N).min() >= 3
+    assert ours.spikes == theirs.spikes
+    np.testing.assert_allclose(ours.state, theirs.state, rtol=0, atol=1e-9)

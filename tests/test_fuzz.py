@@ -296,6 +296,16 @@ bad(SIM, "trials_per_task without a client", ["trials_per_task", "client"],
 bad(SIM, "trials_per_task=0 without a client", ["trials_per_task"],
     lambda: ns.simulate(LIF, 0.9, n_trials=4, trials_per_task=0))
 bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.poisson_input(1.0, 0.1, 1)]))
+CI = "nsnn_sim.simulator.network.current_input"
+bad(CI, "receptor None", ["receptor", "string"], lambda: ns.current_input(0.5, None))
+bad(CI, "receptor 3", ["receptor", "3"], lambda: ns.current_input(0.5, 3))
+bad(CI, "values a Poisson input", ["values", "PoissonInput"], lambda: ns.current_input(ns.poisson_input(1.0, 0.1, 1), "a"))
+bad(CI, "receptor the model lacks", ["current_input", "receptor='exc'", "('delta',)"],
+    lambda: ns.simulate(LIF, ns.current_input(0.5, "exc"), n_neurons=2, n_steps=10))
+bad(CI, "values NaN", ["inputs", "finite"],
+    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.current_input(np.nan, "syn"), n_neurons=2, n_steps=10))
+bad(CI, "values of the wrong shape", ["inputs", "shape (3,)"],
+    lambda: ns.simulate(ns.LIF(tau_syn=2e-3), ns.current_input(np.ones(3), "syn"), n_neurons=2, n_steps=10))
 IPI = "nsnn_sim.simulator.network.inhomogeneous_poisson_input"
 bad(IPI, "rate negative", ["rate", ">= 0"], lambda: ns.inhomogeneous_poisson_input([10.0, -1.0], 0.1, 10))
 bad(IPI, "rate NaN", ["rate", "finite"], lambda: ns.inhomogeneous_poisson_input([10.0, np.nan], 0.1, 10))
@@ -371,6 +381,8 @@ bad(CONNECT, "sparse delay with dense weights", ["delay", "sparse"],
     lambda: ns.connect(np.ones((2, 2)), delay=sp.csr_matrix(np.full((2, 2), 2e-4))))
 bad("nsnn_sim.simulator.network.Connections", "weights None", ["weights"], lambda: ns.Connections(None))
 bad("nsnn_sim.simulator.network.PoissonInput", "rate string", ["rate"], lambda: ns.PoissonInput("a", 0.1, 1))
+bad("nsnn_sim.simulator.network.CurrentInput", "receptor a number", ["receptor"],
+    lambda: ns.simulator.network.CurrentInput(0.5, 1))
 
 # ------------------------------------------------------------------ networks of populations
 NET = "nsnn_sim.simulator.populations.Network"

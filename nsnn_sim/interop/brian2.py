@@ -14,6 +14,11 @@ Brian2 neuron ``k*n_neurons + n``; recurrent connections are block-diagonal over
   family's inverse cdf applied to ``rand()`` (Gaussian: ``randn()``). Every family's cdf and ppf
   expressions (and the Brian2 functions they call) come from its registry record
   (:class:`nsnn_sim.simulator.noise.FamilySpec`), so a registered family needs nothing here.
+* Neurons with more state: the Euler LIF's synaptic currents, adaptation currents and moving threshold as
+  Brian2 equations (a current into a synapse drives that synapse's equation); the exact LIF's and the NSNN's
+  (traces, adaptive threshold) as their compiled one-step map of every variable, a ``run_regularly``
+  operation; the threshold ``theta + threshold_weight . x`` and the spike-triggered jumps from the compiled
+  vectors.
 * Spike rules: ``"membrane"``: threshold ``v >= theta``; ``"escape"`` and ``"reference"``: threshold
   ``rand() < F(v - theta)``, one draw per step deciding spike and reset; the Brownian-bridge
   crossing of ``threshold_crossing="bridge"`` adds ``or rand() < exp(-2*(theta - v_before)*(theta - v)/s2)``;
@@ -58,7 +63,14 @@ from nsnn_sim._core.extras import require
 from nsnn_sim._core.validation import seed_value, whole_number
 from nsnn_sim.simulator import noise as noise_families
 from nsnn_sim.simulator import rng
-from nsnn_sim.simulator.engine import _binomial, _binomial_table, _receptor_index, _receptor_indices, initial_membrane
+from nsnn_sim.simulator.engine import (
+    _binomial,
+    _binomial_table,
+    _receptor_index,
+    _receptor_indices,
+    current_receptor_index,
+    initial_membrane,
+)
 from nsnn_sim.simulator.network import Connections, _input_items, connect, describe_inputs, prepare_inputs
 from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.results import SimulationResult
@@ -161,12 +173,14 @@ def to_brian2(model, inputs=0.0, n_neurons: int = 1, n_steps: int = 1000, n_tria
     current = _current_term(parts, compiled_inputs.current)
     has_state = getattr(model, "has_state", False)
     if has_state:
-        variables = _state_update(parts, model, current)
+        state = model.compile_state(n_neurons, current_receptor_index(model, inputs))
+        variables = _state_update(parts, model, state, _state_noise(parts, compiled, family, state), current)
     else:
+        current_receptor_index(model, inputs)  # a model without state has the membrane only: checked
         _membrane_update(parts, model, compiled, family, current)
     threshold, reset, refractory = _spike_rule(parts, compiled, family)
     if has_state:
-        threshold, reset = _state_spike_rule(parts, model, variables, threshold, reset)
+        threshold, reset = _state_spike_rule(parts, state, variables, threshold, reset)
     poisson_receptor, synapse_receptor = _receptor_indices(model, inputs, connections)
     _poisson_inputs(parts, compiled_inputs, model, poisson_receptor)
 
@@ -287,38 +301,54 @@ def _membrane_update(parts: _Parts, model, compiled, family: noise_families.Fami
     parts.constant("sigma", model.sigma)
 
 
-def _state_update(parts: _Parts, model, current: str) -> list[str]:
-    """The linear state of a neuron with more state (:mod:`nsnn_sim.simulator.state`); returns the names of its
-    variables after ``v``.
+def _state_noise(parts: _Parts, compiled, family: noise_families.FamilySpec, state) -> list[tuple[str, str]]:
+    """``(statement, term)`` per normal ``eps_j`` of the state map, as the engine draws it
+    (:func:`nsnn_sim.simulator.state.state_draws`): an NSNN's membrane noise of a non-Gaussian family is its
+    ``eps_0`` (:func:`_membrane_noise`); every other ``eps_j`` is a normal of the membrane stream's source ``j``
+    (shared) or Brian2's ``randn()``."""
+    family_noise = (compiled.firing in (FIRING_MEMBRANE, FIRING_REFERENCE)
+                    and compiled.family not in (noise_families.GAUSSIAN, noise_families.NONE))
+    terms = []
+    for j in range(state.noise.shape[2]):
+        if family_noise and j == 0:
+            terms.append(_membrane_noise(parts, compiled, family))
+        else:
+            terms.append(("", parts.stream(rng.MEMBRANE, kind="normal", source=j) if parts.shared_noise
+                          else "randn()"))
+    return terms
 
-    ``method="euler"``: Brian2's own equations, integrated by its Euler method::
+
+def _state_update(parts: _Parts, model, state, eps: list[tuple[str, str]], current: str) -> list[str]:
+    """The linear state of a neuron with more state (:mod:`nsnn_sim.simulator.state`; ``state`` its compiled maps,
+    ``eps`` :func:`_state_noise`'s draws); returns the names of its variables after ``v``.
+
+    ``LIF(method="euler")``: Brian2's own equations, integrated by its Euler method::
 
         dv/dt = (u_rest + I + sum_r I_r - sum_k w_k - v)/tau [+ noise] : 1 (unless refractory)   (clamp)
         dI_r/dt = -I_r/tau_r [+ noise]   (alpha: dy_r/dt = -y_r/tau_r [+ noise], dI_r/dt = (y_r - I_r)/tau_r)
         dw_k/dt = (a_k*(v - u_rest) - w_k)/tau_w_k,   dq_j/dt = -q_j/tau_q_j
 
-    with white noise ``xi`` per source (Brian2's draws) or, shared, ``L_j*eps_j/dt`` with nsnn_sim's normals of
-    source ``j``. ``method="exact"``: the compiled one-step map (free, or held while refractory) as a
-    ``run_regularly`` operation, as for the exact membrane alone.
+    (a current into synapse ``r``: ``(I - I_r)/tau_r``, or ``(I - y_r)/tau_r``, in place of ``I`` in ``v``'s
+    equation) with white noise ``xi`` per source (Brian2's draws) or, shared, ``L_j*eps_j/dt`` with nsnn_sim's
+    normals of source ``j``. ``LIF(method="exact")`` and the NSNN with traces: the compiled one-step map (free, or
+    held while refractory) as a ``run_regularly`` operation, as for the exact membrane alone.
     """
-    compiled = model.compile_state(parts.n_neurons)
-    per_neuron = lambda values: values[compiled.set_of]  # noqa: E731 - one value per neuron from the sets
-    names = ["v", *variable_names(model.synapses, len(model.adaptation), len(model.moving_threshold))[1:]]
-    parts.constant("tau", model.tau, unit="second")
-    parts.constant("u_rest", model.u_rest)
-    for name, synapse in model.synapses.items():
-        parts.constant(f"tau_{name}", synapse.tau, unit="second")
-    eps = [parts.stream(rng.MEMBRANE, kind="normal", source=j) if parts.shared_noise else f"xi_{j}"
-           for j in range(compiled.noise.shape[2])]
-    if model.method == "exact":
+    per_neuron = lambda values: values[state.set_of]  # noqa: E731 - one value per neuron from the sets
+    names = ["v", *model.state_variables[1:]]
+    if isinstance(model, LIF):
+        parts.constant("tau", model.tau, unit="second")
+        parts.constant("u_rest", model.u_rest)
+        for name, synapse in model.synapses.items():
+            parts.constant(f"tau_{name}", synapse.tau, unit="second")
+    if isinstance(model, NSNN) or model.method == "exact":
         for name in names:
             parts.equations.insert(0, f"{name} : 1")
         lines = []
         for a, name in enumerate(names):
             terms = []
             for prefix, source in (("free", ""), ("held", "held_")):
-                P, bias = getattr(compiled, f"{source}propagator"), getattr(compiled, f"{source}bias")
-                drive, noise = getattr(compiled, f"{source}drive"), getattr(compiled, f"{source}noise")
+                P, bias = getattr(state, f"{source}propagator"), getattr(state, f"{source}bias")
+                drive, noise = getattr(state, f"{source}drive"), getattr(state, f"{source}noise")
                 parts.constant(f"{prefix}_bias_{a}", per_neuron(bias[:, a]))
                 parts.constant(f"{prefix}_drive_{a}", per_neuron(drive[:, a]))
                 total = [f"{prefix}_bias_{a}", f"{prefix}_drive_{a}*{current}"]
@@ -330,28 +360,30 @@ def _state_update(parts: _Parts, model, current: str) -> list[str]:
                     total.append(f"{prefix}_L_{a}_{j}*nsnn_eps_{j}")
                 terms.append(" + ".join(total))
             lines.append(f"nsnn_new_{a} = int(not_refractory)*({terms[0]}) + (1 - int(not_refractory))*({terms[1]})")
-        draws = "".join(f"nsnn_eps_{j} = {eps[j]}\n" for j in range(len(eps))) if parts.shared_noise else "".join(
-            f"nsnn_eps_{j} = randn()\n" for j in range(len(eps)))
+        draws = "".join(f"{statement}nsnn_eps_{j} = {term}\n" for j, (statement, term) in enumerate(eps))
         updates = "\n".join(lines) + "\n" + "\n".join(f"{name} = nsnn_new_{a}" for a, name in enumerate(names))
         parts.operations.append((draws + updates, "groups", 1, "nsnn_state_map"))
         return names[1:]
-    noise = compiled.noise[:, :, :]  # euler: L = B*sqrt(dt), one column per source
+    noise = state.noise[:, :, :]  # euler: L = B*sqrt(dt), one column per source
     noise_terms = {name: "" for name in names}
     for j in range(noise.shape[2]):
         target = int(np.flatnonzero(np.any(noise[:, :, j] != 0, axis=0))[0])
         parts.constant(f"noise_{j}", per_neuron(noise[:, target, j]))  # L = B*sqrt(dt): the step's SD
-        noise_terms[names[target]] += (f" + noise_{j}*{eps[j]}/dt" if parts.shared_noise
-                                       else f" + noise_{j}*{eps[j]}/sqrt(dt)")
+        noise_terms[names[target]] += (f" + noise_{j}*{eps[j][1]}/dt" if parts.shared_noise
+                                       else f" + noise_{j}*xi_{j}/sqrt(dt)")
+    driven = [name for a, name in enumerate(names) if np.any(state.drive[:, a] != 0)]  # where the current enters
+    drive = {name: f"{current} - " if name in driven else "-" for name in names}
     inputs = "".join(f" + I_{name}" for name in model.synapses)
     adaptation = "".join(f" - w_{k}" for k in range(len(model.adaptation)))
     held = " (unless refractory)" if model.refractory == "clamp" else ""
-    equations = [f"dv/dt = (u_rest + {current}{inputs}{adaptation} - v)/tau{noise_terms['v']} : 1{held}"]
+    membrane_current = f" + {current}" if "v" in driven else ""
+    equations = [f"dv/dt = (u_rest{membrane_current}{inputs}{adaptation} - v)/tau{noise_terms['v']} : 1{held}"]
     for name, synapse in model.synapses.items():
         if isinstance(synapse, AlphaSynapse):
-            equations.append(f"dy_{name}/dt = -y_{name}/tau_{name}{noise_terms[f'y_{name}']} : 1")
+            equations.append(f"dy_{name}/dt = ({drive[f'y_{name}']}y_{name})/tau_{name}{noise_terms[f'y_{name}']} : 1")
             equations.append(f"dI_{name}/dt = (y_{name} - I_{name})/tau_{name} : 1")
         else:
-            equations.append(f"dI_{name}/dt = -I_{name}/tau_{name}{noise_terms[f'I_{name}']} : 1")
+            equations.append(f"dI_{name}/dt = ({drive[f'I_{name}']}I_{name})/tau_{name}{noise_terms[f'I_{name}']} : 1")
     for k, component in enumerate(model.adaptation):
         parts.constant(f"a_{k}", component.a)
         parts.constant(f"tau_w_{k}", component.tau, unit="second")
@@ -363,20 +395,24 @@ def _state_update(parts: _Parts, model, current: str) -> list[str]:
     return names[1:]
 
 
-def _state_spike_rule(parts: _Parts, model, variables: list[str], threshold: str, reset: str) -> tuple[str, str]:
-    """The spike rule of :func:`_spike_rule` with the moving threshold ``theta + sum_j q_j`` in place of
-    ``theta``, and the spike-triggered jumps ``w_k += b_k``, ``q_j += jump_j`` after the reset."""
-    moving = "".join(f" + q_{j}" for j in range(len(model.moving_threshold)))
+def _state_spike_rule(parts: _Parts, state, variables: list[str], threshold: str, reset: str) -> tuple[str, str]:
+    """The spike rule of :func:`_spike_rule` with the moving threshold ``theta + sum_a threshold_weight_a*x_a`` in
+    place of ``theta``, and the spike-triggered jumps ``x_a += spike_jump_a`` after the reset (the compiled
+    ``state``'s vectors: the LIF's ``q_j`` and ``w_k += b_k``, the NSNN's ``q_0``)."""
+    names = ["v", *variables]
+    moving, jumps = "", ""
+    for a, name in enumerate(names):
+        weight, jump = state.threshold_weight[state.set_of, a], state.spike_jump[state.set_of, a]
+        if np.any(weight != 0.0):
+            parts.constant(f"theta_weight_{a}", weight)
+            moving += f" + theta_weight_{a}*{name}"
+        if np.any(jump != 0.0):
+            parts.constant(f"spike_jump_{a}", jump)
+            jumps += f"\n{name} += spike_jump_{a}"
     parts.equations.append(f"theta_now = theta{moving} : 1")
     threshold = re.sub(r"\btheta\b", "theta_now", threshold)
     reset = re.sub(r"\btheta\b", "theta_now", reset)
-    for k, component in enumerate(model.adaptation):
-        parts.constant(f"b_{k}", component.b)
-        reset += f"\nw_{k} += b_{k}"
-    for j, component in enumerate(model.moving_threshold):
-        parts.constant(f"jump_{j}", component.jump)
-        reset += f"\nq_{j} += jump_{j}"
-    return threshold, reset
+    return threshold, reset + jumps
 
 
 def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
@@ -411,22 +447,25 @@ def _spike_rule(parts: _Parts, compiled, family: noise_families.FamilySpec):
     return threshold, reset, (int(steps.max()) + 1) * parts.dt * parts.b2.second
 
 
-def _input_target(model, receptor: int, post: str = "") -> tuple[str, str]:
-    """``(variable, factor)`` an input of weight ``w`` to ``receptor`` adds ``w*factor`` to: ``v`` while not
-    refractory for a jump of ``u`` (always, with ``refractory="integrate"``), or the synapse's first variable
-    with the charge normalisation ``tau/tau_r`` (:mod:`nsnn_sim.simulator.state`), refractory or not.
-    ``post="_post"`` names the variables from a ``Synapses`` object."""
+def _input_code(model, receptor: int, amount: str, post: str = "") -> str:
+    """The statements adding an input of weight ``amount`` to ``receptor``: ``v += amount`` while not refractory for
+    a jump of ``u`` (always, with ``refractory="integrate"``); for a LIF's synapse its first variable ``+= amount``
+    times the charge normalisation ``tau/tau_r`` (:mod:`nsnn_sim.simulator.state`), refractory or not; for an
+    NSNN's trace the trace and ``v`` (the trace joins this step's ``u``). ``post="_post"`` names the variables
+    from a ``Synapses`` object."""
     if receptor == 0:
         integrating = getattr(model, "refractory", "clamp") == "integrate"
-        return f"v{post}", "1.0" if integrating else f"int(not_refractory{post})"
+        return f"v{post} += {amount}*" + ("1.0" if integrating else f"int(not_refractory{post})")
     name = model.receptors[receptor]
+    if isinstance(model, NSNN):
+        return f"I_{name}{post} += {amount}\nv{post} += {amount}"
     first = "y" if isinstance(model.synapses[name], AlphaSynapse) else "I"
-    return f"{first}_{name}{post}", f"(tau{post}/tau_{name}{post})"
+    return f"{first}_{name}{post} += {amount}*(tau{post}/tau_{name}{post})"
 
 
 def _poisson_inputs(parts: _Parts, compiled_inputs, model, receptors) -> None:
     """Poisson drive: exact ``Binomial(n_sources, rate*dt)`` counts times the weight, added after the
-    update (``before_thresholds`` slot) to the target of their receptor (:func:`_input_target`), as nsnn_sim
+    update (``before_thresholds`` slot) to the target of their receptor (:func:`_input_code`), as nsnn_sim
     adds them. With shared noise the counts are nsnn_sim's own (:func:`_shared_poisson_counts`), so per-neuron
     rates work too; otherwise Brian2 draws them (one rate per group)."""
     for index in range(compiled_inputs.poisson_sources.size):
@@ -445,8 +484,8 @@ def _poisson_inputs(parts: _Parts, compiled_inputs, model, receptors) -> None:
                 name=f"nsnn_binomial_{index}")
             count = f"nsnn_binomial_{index}()"
         parts.constant(f"poisson_weight_{index}", compiled_inputs.poisson_weight[index])
-        variable, factor = _input_target(model, int(receptors[index]))
-        parts.operations.append((f"{variable} += {count}*poisson_weight_{index}*{factor}",
+        code = _input_code(model, int(receptors[index]), f"nsnn_input_{index}")
+        parts.operations.append((f"nsnn_input_{index} = {count}*poisson_weight_{index}\n{code}",
                                  "before_thresholds", index, f"nsnn_poisson_{index}"))
 
 
@@ -479,7 +518,7 @@ def _shared_poisson_counts(parts: _Parts, compiled_inputs, index: int) -> np.nda
 
 def _synapses(parts: _Parts, group, connections, model, receptor) -> list:
     """Recurrent connections, block-diagonal over trials, to the target of their receptor
-    (:func:`_input_target`; a jump of ``u``: ``v_post += w`` unless refractory): one ``Synapses`` per receptor
+    (:func:`_input_code`; a jump of ``u``: ``v_post += w`` unless refractory): one ``Synapses`` per receptor
     (``receptor``: one index for all synapses, or one per synapse in the order of ``Connections.compile``)."""
     b2, n_trials, n_neurons = parts.b2, parts.n_trials, parts.n_neurons
     connections = connections if isinstance(connections, Connections) else connect(connections)
@@ -490,9 +529,9 @@ def _synapses(parts: _Parts, group, connections, model, receptor) -> list:
     targets = np.unique(codes) if pre.size else [int(np.max(receptor))]
     for code in targets:
         mine = codes == code
-        variable, factor = _input_target(model, int(code), post="_post")
         name = "nsnn_synapses" if len(targets) == 1 else f"nsnn_synapses_{code}"
-        connection = b2.Synapses(group, group, "w : 1", on_pre=f"{variable} += w*{factor}", name=name)
+        connection = b2.Synapses(group, group, "w : 1", on_pre=_input_code(model, int(code), "w", post="_post"),
+                                 name=name)
         if mine.any():
             offsets = np.repeat(np.arange(n_trials) * n_neurons, int(mine.sum()))
             connection.connect(i=np.tile(pre[mine], n_trials) + offsets,
@@ -534,9 +573,8 @@ def _spike_inputs(parts: _Parts, group, model, inputs) -> list:
         generator = b2.SpikeGeneratorGroup(n_trials * n_sources, trials * n_sources + sources,
                                            steps * parts.dt * b2.second, when="start",
                                            name=f"nsnn_spike_input_{index}")
-        variable, factor = _input_target(model, _receptor_index(available, item.receptor, f"spike input #{index}"),
-                                         post="_post")
-        connection = b2.Synapses(generator, group, "w : 1", on_pre=f"{variable} += w*{factor}",
+        receptor = _receptor_index(available, item.receptor, f"spike input #{index}")
+        connection = b2.Synapses(generator, group, "w : 1", on_pre=_input_code(model, receptor, "w", post="_post"),
                                  name=f"nsnn_spike_input_synapses_{index}")
         offsets = np.repeat(np.arange(n_trials), np.size(post))
         connection.connect(i=np.tile(pre, n_trials) + offsets * n_sources,

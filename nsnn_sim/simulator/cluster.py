@@ -46,7 +46,7 @@ from nsnn_sim._core.extras import require
 from nsnn_sim._core.messages import describe
 from nsnn_sim._core.progress import progress_bar
 from nsnn_sim._core.validation import whole_number
-from nsnn_sim.simulator.network import INPUT_ITEMS, InhomogeneousPoissonInput, _input_items
+from nsnn_sim.simulator.network import INPUT_ITEMS, CurrentInput, InhomogeneousPoissonInput, _input_items
 from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.simulator.stimuli import ProjectedSpikes, SpikeInput, is_per_trial, trials_of_events
 from nsnn_sim.spikes import stack_trials
@@ -88,6 +88,8 @@ def _per_trial(item) -> bool:
         return item.rate.ndim == 3
     if isinstance(item, (SpikeInput, ProjectedSpikes)):
         return is_per_trial(item)
+    if isinstance(item, CurrentInput):
+        return np.ndim(item.values) == 3
     return item is not None and not isinstance(item, INPUT_ITEMS) and np.ndim(item) == 3
 
 
@@ -97,6 +99,8 @@ def _item_of_trials(item, first: int, stop: int):
         return InhomogeneousPoissonInput(item.rate[first:stop], item.weight, item.n_sources, item.receptor)
     if isinstance(item, (SpikeInput, ProjectedSpikes)):
         return trials_of_events(item, first, stop)
+    if isinstance(item, CurrentInput):
+        return CurrentInput(np.asarray(item.values)[first:stop], item.receptor)
     return np.asarray(item)[first:stop]
 
 

@@ -33,11 +33,13 @@ import numpy as np
 from nsnn_sim._core.validation import per_neuron
 from nsnn_sim.simulator.network import (
     INPUT_ITEMS,
+    CurrentInput,
     InhomogeneousPoissonInput,
     PoissonInput,
     _broadcast_neurons,
     _current_view,
     _input_items,
+    current_values,
 )
 from nsnn_sim.simulator.stimuli import SpikeInput
 from nsnn_sim.spikes import SpikeTrains
@@ -102,13 +104,27 @@ def concatenate_inputs(inputs: list, sizes: list[int], names: list[str], n_steps
     for name, group in zip(names, currents):
         if len(group) > 1:
             raise ValueError(f"inputs of population {name!r} may hold at most one current array (add them first)")
-    current = _joined_current([group[0] if group else 0.0 for group in currents], sizes, names, n_steps, n_trials)
+    current = _joined_current([current_values(group[0]) if group else 0.0 for group in currents], sizes, names,
+                              n_steps, n_trials)
+    receptor = _joined_current_receptor([group[0] for group in currents if group], names)
+    if receptor != "delta":
+        current = CurrentInput(current, receptor)
     drives = _joined_drives([[item for item in group if isinstance(item, PoissonInput)] for group in items], sizes,
                             names, n_steps, n_trials)
     stimuli = [_joined_spike_input(item, population, sizes) for population, group in enumerate(items)
                for item in group if isinstance(item, SpikeInput)]
     items = ([current] if np.ndim(current) or current != 0.0 else []) + drives + stimuli
     return items[0] if len(items) == 1 else items or current
+
+
+def _joined_current_receptor(currents: list, names: list[str]) -> str:
+    """The one receptor the populations' currents enter (a plain current: ``"delta"``, the membrane); a
+    ``ValueError`` when they name different receptors (one run takes one current)."""
+    receptors = {current.receptor if isinstance(current, CurrentInput) else "delta" for current in currents}
+    if len(receptors) > 1:
+        raise ValueError(f"the populations' currents enter different receptors {sorted(receptors)}: a run of the "
+                         f"network {names} takes one current, into one receptor")
+    return receptors.pop() if receptors else "delta"
 
 
 def _joined_current(values: list, sizes: list[int], names: list[str], n_steps: int | None, n_trials: int):

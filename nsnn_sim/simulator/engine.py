@@ -63,6 +63,7 @@ from nsnn_sim.simulator.network import (
     SpikeInput,
     _input_items,
     connect,
+    current_receptor,
     describe_inputs,
     prepare_inputs,
 )
@@ -786,7 +787,7 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
             n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
         if getattr(model, "has_state", False):
             trial_ids, neurons, steps = _run_with_state(
-                run.neurons, model.compile_state(n_neurons), run.inputs, tables, run.receptors, run.initial,
+                run.neurons, model.compile_state(n_neurons, run.current_receptor), run.inputs, tables, run.receptors, run.initial,
                 run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads, recording,
                 state, rate_counts)
         else:
@@ -866,6 +867,7 @@ class _Compiled(NamedTuple):
     synapses: CompiledConnections | None
     recording: Recording
     receptors: tuple  # see _receptor_indices
+    current_receptor: int  # the receptor index the current enters (0: the membrane)
 
 
 def _compiled(model, inputs, connections, initial_state, n_neurons, n_steps, n_trials, to_record) -> _Compiled:
@@ -877,7 +879,7 @@ def _compiled(model, inputs, connections, initial_state, n_neurons, n_steps, n_t
                      initial_membrane(compiled, initial_state, n_neurons, n_trials),
                      _compile_connections(connections, n_neurons, model.dt),
                      compile_recording(model, n_neurons, n_steps, *to_record),
-                     _receptor_indices(model, inputs, connections))
+                     _receptor_indices(model, inputs, connections), current_receptor_index(model, inputs))
 
 
 def _simulate_on_client(client, trials_per_task, model, inputs, **arguments) -> SimulationResult:
@@ -1027,6 +1029,12 @@ def _receptor_index(available: tuple, name, what: str) -> int:
     if name not in available:
         raise ValueError(f"{what}: receptor={name!r} is not one of the model's receptors {available}")
     return available.index(name)
+
+
+def current_receptor_index(model, inputs) -> int:
+    """The index among the model's receptors of the one the current enters (0: the membrane), checked before any
+    kernel runs (:func:`nsnn_sim.current_input`)."""
+    return _receptor_index(getattr(model, "receptors", ("delta",)), current_receptor(inputs), "current_input")
 
 
 def with_spike_receptors(model, inputs, compiled_inputs: CompiledInputs) -> CompiledInputs:

@@ -6,6 +6,9 @@
   zero-stride view, so a constant input costs no memory. A 2-D array with ``n_steps == n_neurons`` is
   read as ``(n_steps, n_neurons)`` with a warning (its orientation cannot be told from its shape); a
   3-D array says which axis is which and warns nothing.
+* :func:`current_input` ``(values, receptor)``: such a current into a receptor of the model, ``"delta"`` (the
+  membrane, as a plain current) or a synapse, whose current it drives (:mod:`nsnn_sim.simulator.state`: ``tau_r
+  dI_r/dt = -I_r + I(t)``).
 * :func:`poisson_input` ``(rate, weight, n_sources)``: each neuron receives ``n_sources`` independent
   Poisson spike trains of ``rate`` Hz; each input spike adds ``weight`` to ``u`` (a jump, not scaled
   by ``gain``). Per step the number of input spikes is ``Binomial(n_sources, rate*dt)``, as in
@@ -59,7 +62,7 @@ from nsnn_sim.simulator.stimuli import (
     spike_input,
 )
 
-__all__ = ["PoissonInput", "poisson_input", "InhomogeneousPoissonInput", "inhomogeneous_poisson_input", "SpikeInput",
+__all__ = ["CurrentInput", "current_input", "PoissonInput", "poisson_input", "InhomogeneousPoissonInput", "inhomogeneous_poisson_input", "SpikeInput",
            "spike_input", "Connections", "connect", "prepare_inputs", "CompiledInputs", "CompiledConnections"]
 
 # Inversion of the binomial pmf costs O(mean) per draw; beyond this mean per step, a Gaussian
@@ -69,6 +72,49 @@ MAX_POISSON_MEAN_PER_STEP = 100.0
 #: The most sources a Poisson input may have: counts are int64 in the kernels, and every integer up to
 #: 2**53 is exact in the float64 arithmetic of n_sources * rate * dt.
 MAX_SOURCES = 2**53
+
+
+@dataclass(frozen=True, eq=False)
+class CurrentInput:
+    """A current ``I(t)`` into ``receptor``: ``values`` as a plain current (a scalar, ``(n_neurons,)``, ``(n_steps,
+    n_neurons)`` or ``(n_trials, n_steps, n_neurons)``, membrane units), ``receptor`` a name of the model's
+    receptors: ``"delta"`` is the membrane (the same as passing ``values`` alone), a synapse ``r`` is driven as
+    ``tau_r dI_r/dt = -I_r + I(t)`` (alpha: ``y_r``; an NSNN's trace takes ``I`` as an input each step), so a
+    constant current moves ``u`` to the same level either way. A run takes one current, into one receptor."""
+
+    values: object
+    receptor: str
+
+    def __post_init__(self):
+        if isinstance(self.values, (CurrentInput, *INPUT_ITEMS)):
+            raise TypeError(f"current_input values must be a current (a number or an array), got "
+                            f"{type(self.values).__name__}")
+        if not isinstance(self.receptor, str):
+            raise TypeError(f"current_input receptor must name a receptor (a string such as 'delta' or 'exc'), got "
+                            f"{self.receptor!r}")
+
+    def __repr__(self) -> str:
+        values = f"array(shape={np.shape(self.values)})" if np.ndim(self.values) else repr(self.values)
+        return f"CurrentInput({values}, receptor={self.receptor!r})"
+
+    def describe(self) -> dict:
+        return {"current": _describe_current(self.values), "receptor": self.receptor}
+
+
+def current_input(values, receptor: str) -> CurrentInput:
+    """A current into a receptor of the model (see :class:`CurrentInput`)."""
+    return CurrentInput(values, receptor)
+
+
+def current_values(item):
+    """The current of an input item that is a current: a :class:`CurrentInput`'s values, or the item itself."""
+    return item.values if isinstance(item, CurrentInput) else item
+
+
+def current_receptor(inputs) -> str:
+    """The receptor the current of ``inputs`` enters: a :class:`CurrentInput`'s, else ``"delta"`` (the membrane)."""
+    targets = [item.receptor for item in _input_items(inputs) if isinstance(item, CurrentInput)]
+    return targets[0] if targets else "delta"
 
 
 @dataclass(frozen=True, eq=False)
@@ -433,16 +479,18 @@ class CompiledInputs(NamedTuple):
 def prepare_inputs(inputs, n_neurons: int, n_steps: int, n_trials: int, dt: float) -> CompiledInputs:
     """Validate ``inputs`` and turn them into kernel arrays.
 
-    ``inputs`` is ``None``, a current (see the module docstring), a :class:`PoissonInput` (constant or
-    :class:`InhomogeneousPoissonInput`), a :class:`~nsnn_sim.simulator.stimuli.SpikeInput`, or a list or tuple
-    holding at most one current and any number of the others.
+    ``inputs`` is ``None``, a current (see the module docstring) or a :class:`CurrentInput`, a
+    :class:`PoissonInput` (constant or :class:`InhomogeneousPoissonInput`), a
+    :class:`~nsnn_sim.simulator.stimuli.SpikeInput`, or a list or tuple holding at most one current and any number
+    of the others. The receptor of a :class:`CurrentInput` is the caller's (:func:`current_receptor`).
     """
     items = _input_items(inputs)
     currents = [item for item in items if item is not None and not isinstance(item, INPUT_ITEMS)]
     poissons = [item for item in items if isinstance(item, PoissonInput)]
     if len(currents) > 1:
-        raise ValueError("inputs may hold at most one current array (add them together first)")
-    current = _current_view(currents[0] if currents else 0.0, n_neurons, n_steps, n_trials)
+        raise ValueError("inputs may hold at most one current array (add them together first; currents into "
+                         "different receptors cannot be combined in one run)")
+    current = _current_view(current_values(currents[0]) if currents else 0.0, n_neurons, n_steps, n_trials)
     n_groups = len(poissons)
     sources = np.array([item.n_sources for item in poissons], dtype=np.int64)
     probability = np.zeros((n_groups, n_neurons))
@@ -498,21 +546,24 @@ def describe_inputs(inputs) -> str:
     for item in items:
         if item is None:
             continue
-        if isinstance(item, INPUT_ITEMS):
+        if isinstance(item, (*INPUT_ITEMS, CurrentInput)):
             parts.append(f"{type(item).__name__}({item.describe()})")
         else:
-            array = np.asarray(item)
-            if array.ndim == 0:
-                parts.append(f"current={float(array)!r}")
-            else:
-                parts.append(f"current array shape={array.shape} mean={array.mean():g}")
+            parts.append(_describe_current(item))
     return "; ".join(parts) if parts else "none"
 
 
+def _describe_current(values) -> str:
+    array = np.asarray(values)
+    if array.ndim == 0:
+        return f"current={float(array)!r}"
+    return f"current array shape={array.shape} mean={array.mean():g}"
+
+
 def _input_items(inputs) -> list:
-    """A list or tuple holding an input item (:data:`INPUT_ITEMS`) is a combination of inputs; any other is one
-    current."""
-    if isinstance(inputs, (list, tuple)) and any(isinstance(item, INPUT_ITEMS) for item in inputs):
+    """A list or tuple holding an input item (:data:`INPUT_ITEMS`, or a :class:`CurrentInput`) is a combination of
+    inputs; any other is one current."""
+    if isinstance(inputs, (list, tuple)) and any(isinstance(item, (*INPUT_ITEMS, CurrentInput)) for item in inputs):
         return list(inputs)
     return [inputs]
 

@@ -508,11 +508,12 @@ class NSNN(_Model):
         with more state also a trace ``I_r`` per receptor and the threshold component ``q_0``."""
         return nsnn_variable_names(self.synapses) if self.has_state else ("u",)
 
-    def compile_state(self, n_neurons: int) -> CompiledState:
-        """The discrete map of the traces and the threshold (:func:`nsnn_sim.simulator.state.compile_nsnn_state`)."""
+    def compile_state(self, n_neurons: int, current_receptor: int = 0) -> CompiledState:
+        """The discrete map of the traces and the threshold (:func:`nsnn_sim.simulator.state.compile_nsnn_state`);
+        the current joins receptor ``current_receptor`` (an index of :attr:`receptors`; 0: ``u``)."""
         membrane_noise = self.firing in ("membrane", "reference") and self.noise != "none"
         return compile_nsnn_state(n_neurons, self.beta, self.noise_scale if membrane_noise else 0.0, self.synapses,
-                                  self.threshold_decay, self.threshold_jump)
+                                  self.threshold_decay, self.threshold_jump, current_receptor)
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""
@@ -698,12 +699,13 @@ class LIF(_Model):
         component ``q_j`` (:func:`nsnn_sim.simulator.state.variable_names`)."""
         return variable_names(self.synapses, len(self.adaptation), len(self.moving_threshold))
 
-    def compile_state(self, n_neurons: int) -> CompiledState:
-        """The one-step maps of the linear state (:func:`nsnn_sim.simulator.state.compile_state`)."""
+    def compile_state(self, n_neurons: int, current_receptor: int = 0) -> CompiledState:
+        """The one-step maps of the linear state (:func:`nsnn_sim.simulator.state.compile_state`); the current
+        enters receptor ``current_receptor`` (an index of :attr:`receptors`; 0: the membrane)."""
         membrane_noise = self.firing == "membrane" and self.noise == "gaussian"
         return compile_state(n_neurons, self.dt, self.method, self.refractory == "clamp", self.tau, self.u_rest,
                              self.sigma if membrane_noise else 0.0, self.synapses, self.adaptation,
-                             self.moving_threshold)
+                             self.moving_threshold, current_receptor)
 
     def compile(self, n_neurons: int) -> CompiledNeurons:
         """Per-neuron arrays of the one neuron equation for ``n_neurons`` neurons."""

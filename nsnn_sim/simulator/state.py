@@ -16,7 +16,10 @@ or ``y_r`` (alpha) jump by ``J*tau/tau_r``: the **charge** normalisation, under 
 charge as a delta synapse of that weight (the PSP tends to the jump ``J`` as ``tau_r -> 0``, and the white-noise
 limit of ``sigma_r`` is membrane noise of stationary SD ``sigma_r``). In NEST's units (``V`` in mV, ``C`` in pF,
 PSC amplitude ``w`` in pA) an ``iaf_psc_exp`` synapse is ``J = w*tau_r/C``; ``iaf_psc_alpha``'s PSC of peak
-``w`` at ``t = tau_r`` has charge ``w*e*tau_r``, so ``J = w*e*tau_r/C``.
+``w`` at ``t = tau_r`` has charge ``w*e*tau_r``, so ``J = w*e*tau_r/C``. The external current ``I(t)`` enters the
+membrane, as above, or, given as ``nsnn_sim.current_input(I, receptor=r)``, synapse ``r``: ``tau_r dI_r/dt = -I_r +
+I(t)`` (alpha: ``tau_r dy_r/dt = -y_r + I(t)``), so a constant current drives ``u`` to the same level either way
+(NEST ``iaf_psc_exp``'s current on receptor port 1, filtered by the excitatory synapse).
 
 The system is linear between spikes, ``dx/dt = A x + c + g*I(t) + B xi(t)``. :func:`linear_system` builds
 ``(A, c, g, B)``; :func:`discretise` turns it into the one-step map of the engine::
@@ -119,7 +122,8 @@ class MovingThreshold:
 
 
 def linear_system(tau: float, u_rest: float, sigma: float, synapses: dict | None = None,
-                  adaptation: tuple = (), thresholds: tuple = (), sources: tuple | None = None):
+                  adaptation: tuple = (), thresholds: tuple = (), sources: tuple | None = None,
+                  current_receptor: int = 0):
     """``(A, c, g, B, names)`` of one neuron's linear subthreshold dynamics ``dx/dt = A x + c + g I + B xi``.
 
     Scalars only (one neuron's values). The variables, in order: ``u``, then per synapse ``I_r`` (or
@@ -127,7 +131,9 @@ def linear_system(tau: float, u_rest: float, sigma: float, synapses: dict | None
     component; ``names`` lists them. ``B`` has one column per noise source: the membrane's, then one per
     synapse; ``sources`` (booleans, membrane first) says which sources have a column (for a population: those
     with noise in any neuron, so that column ``j`` is the same source in every neuron); by default those with
-    ``sigma > 0``.
+    ``sigma > 0``. ``current_receptor`` says where the external current ``I(t)`` enters: 0, the membrane
+    (``g = e_u/tau``); ``r >= 1``, synapse ``r`` (``tau_r dI_r/dt = -I_r + I``, alpha ``tau_r dy_r/dt = -y_r + I``:
+    ``g = e_entry/tau_r``), so that a constant current drives ``u`` to the same level either way.
     """
     synapses = synapses or {}
     if sources is None:
@@ -136,11 +142,15 @@ def linear_system(tau: float, u_rest: float, sigma: float, synapses: dict | None
     n = len(names)
     A, c, g = np.zeros((n, n)), np.zeros(n), np.zeros(n)
     noise_columns = [np.eye(n)[0] * sigma * math.sqrt(2.0 / tau)] if sources[0] else []
-    A[0, 0], c[0], g[0] = -1.0 / tau, u_rest / tau, 1.0 / tau
+    A[0, 0], c[0] = -1.0 / tau, u_rest / tau
+    if current_receptor == 0:
+        g[0] = 1.0 / tau
     index = 1
-    for has_noise, synapse in zip(sources[1:], synapses.values()):
+    for r, (has_noise, synapse) in enumerate(zip(sources[1:], synapses.values()), start=1):
         tau_r, sigma_r = float(synapse.tau), float(synapse.sigma)
-        entry = index  # where input spikes and the synapse's noise enter
+        entry = index  # where input spikes, the synapse's noise and a current into it enter
+        if r == current_receptor:
+            g[entry] = 1.0 / tau_r
         if isinstance(synapse, AlphaSynapse):
             A[index, index] = -1.0 / tau_r
             A[index + 1, index] = 1.0 / tau_r
@@ -356,10 +366,11 @@ def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, dra
 
 
 def compile_state(n_neurons: int, dt: float, method: str, clamp: bool, tau, u_rest, sigma, synapses: dict,
-                  adaptation: tuple, thresholds: tuple) -> CompiledState:
+                  adaptation: tuple, thresholds: tuple, current_receptor: int = 0) -> CompiledState:
     """The :class:`CompiledState` of a LIF population: ``tau``, ``u_rest`` and the membrane noise ``sigma``
-    (0 unless the noise enters the membrane) and the components' parameters, each a scalar or per neuron.
-    Neurons with equal parameters share one set (one matrix exponential per distinct set)."""
+    (0 unless the noise enters the membrane) and the components' parameters, each a scalar or per neuron;
+    the external current enters receptor ``current_receptor`` (:func:`linear_system`). Neurons with equal
+    parameters share one set (one matrix exponential per distinct set)."""
     columns = [("tau", tau), ("u_rest", u_rest), ("sigma", sigma)]
     for receptor, synapse in synapses.items():
         columns += [(f"synapses[{receptor!r}].tau", synapse.tau), (f"synapses[{receptor!r}].sigma", synapse.sigma)]
@@ -370,12 +381,12 @@ def compile_state(n_neurons: int, dt: float, method: str, clamp: bool, tau, u_re
     table = np.column_stack([per_neuron(name, value, n_neurons) for name, value in columns])
     # a noise source has a column wherever any neuron has it: column j is one source in every neuron
     sources = (bool(np.any(table[:, 2] > 0)), *(bool(np.any(table[:, 4 + 2 * r] > 0)) for r in range(len(synapses))))
-    return _stack_sets(table, lambda row: _one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources),
-                       clamp)
+    return _stack_sets(table, lambda row: _one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources,
+                                                   current_receptor), clamp)
 
 
 def compile_nsnn_state(n_neurons: int, beta, noise_scale, synapse_decays: dict, threshold_decay,
-                       threshold_jump) -> CompiledState:
+                       threshold_jump, current_receptor: int = 0) -> CompiledState:
     """The :class:`CompiledState` of an NSNN with synaptic traces and an adaptive threshold (discrete time)::
 
         i_r <- alpha_r*i_r + J_r            (a trace per receptor: snnTorch's Synaptic)
@@ -383,16 +394,17 @@ def compile_nsnn_state(n_neurons: int, beta, noise_scale, synapse_decays: dict, 
         q   <- rho*q,  threshold theta + q,  q <- q + jump after a spike
 
     so the threshold of step ``t`` holds ``rho*jump`` of a spike at ``t - 1`` (the jump, then one step's decay,
-    as the LIF's moving threshold). ``noise_scale`` is 0 unless the noise enters the membrane. Each parameter is a
-    scalar or per neuron; the map is exact (it is the model)."""
+    as the LIF's moving threshold). ``noise_scale`` is 0 unless the noise enters the membrane. With
+    ``current_receptor = r >= 1`` the current ``I`` joins trace ``r`` (``J_r``) in place of ``u``, as an input of
+    weight ``I``. Each parameter is a scalar or per neuron; the map is exact (it is the model)."""
     columns = [("beta", beta), ("noise_scale", noise_scale)]
     columns += [(f"synapses[{receptor!r}]", decay) for receptor, decay in synapse_decays.items()]
     columns += [("threshold_decay", threshold_decay), ("threshold_jump", threshold_jump)]
     table = np.column_stack([per_neuron(name, value, n_neurons) for name, value in columns])
-    return _stack_sets(table, lambda row: _one_nsnn_set(row, len(synapse_decays)), clamp=True)
+    return _stack_sets(table, lambda row: _one_nsnn_set(row, len(synapse_decays), current_receptor), clamp=True)
 
 
-def _one_nsnn_set(row, n_synapses: int):
+def _one_nsnn_set(row, n_synapses: int, current_receptor: int = 0):
     beta, scale, decays, rho, jump = row[0], row[1], row[2:2 + n_synapses], row[-2], row[-1]
     n = 2 + n_synapses  # u, the traces, q
     P = np.zeros((n, n))
@@ -402,8 +414,7 @@ def _one_nsnn_set(row, n_synapses: int):
     for r, decay in enumerate(decays, start=1):
         P[r, r] = P[0, r] = decay  # the trace decays, and u takes it after its decay
         receptor[r, 0] = receptor[r, r] = 1.0  # an input joins the trace and this step's u
-    drive, noise = np.zeros(n), np.zeros((n, 1 if scale > 0 else 0))
-    drive[0] = 1.0
+    drive, noise = receptor[current_receptor].copy(), np.zeros((n, 1 if scale > 0 else 0))
     if scale > 0:
         noise[0, 0] = scale
     threshold_weight, spike_jump = np.zeros(n), np.zeros(n)
@@ -440,14 +451,14 @@ def _stack_sets(table: np.ndarray, one_set, clamp: bool) -> CompiledState:
     )
 
 
-def _one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources):
+def _one_set(row, dt, method, clamp, synapses, adaptation, thresholds, sources, current_receptor):
     """The free and held maps, receptor vectors, threshold weights and spike jumps of one parameter set."""
     tau, u_rest, sigma = row[:3]
     values = iter(row[3:])
     synapses = {name: type(synapse)(next(values), next(values)) for name, synapse in synapses.items()}
     adaptation = tuple(Adaptation(next(values), next(values), next(values)) for _ in adaptation)
     thresholds = tuple(MovingThreshold(next(values), next(values)) for _ in thresholds)
-    A, c, g, B, names = linear_system(tau, u_rest, sigma, synapses, adaptation, thresholds, sources)
+    A, c, g, B, names = linear_system(tau, u_rest, sigma, synapses, adaptation, thresholds, sources, current_receptor)
     free = discretise(A, c, g, B, dt, method)
     if clamp:  # u held: its row of the dynamics is zero, everything else as before
         A, c, g, B = A.copy(), c.copy(), g.copy(), B.copy()
