@@ -4,7 +4,8 @@ The face of the package: :func:`simulate`, the models :class:`LIF` and :class:`N
 (:func:`current_input`, :func:`poisson_input`, :func:`inhomogeneous_poisson_input`, :func:`spike_input`,
 :func:`connect`), networks of populations (:class:`Network` and its connection rules :func:`pairwise_bernoulli`,
 :func:`fixed_indegree`, :func:`fixed_outdegree`, :func:`one_to_one`, :func:`all_to_all`, :func:`explicit`),
-:class:`SpikeTrains`, :func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim`` stays fast):
+:class:`SpikeTrains`, :func:`load`. The subpackages are attributes, imported on first use (so ``import nsnn_sim``
+stays fast):
 
 =================  =====================================================================================
 ``simulator``      noise families, random streams, models, inputs and connections, the engine, results
@@ -81,6 +82,7 @@ def load_nwb(path, dt=None, snap: bool = False) -> SpikeTrains:
 
 __all__ = [
     "LIF", "NSNN", "Connections", "Network", "PoissonInput", "SimulationResult", "SpikeTrains",
-    "all_to_all", "connect", "current_input", "explicit", "fixed_indegree", "fixed_outdegree", "inhomogeneous_poisson_input", "load",
-    "load_nwb", "one_to_one", "pairwise_bernoulli", "poisson_input", "simulate", "spike_input", "__version__", *_LAZY,
+    "all_to_all", "connect", "current_input", "explicit", "fixed_indegree", "fixed_outdegree",
+    "inhomogeneous_poisson_input", "load", "load_nwb", "one_to_one", "pairwise_bernoulli", "poisson_input",
+    "simulate", "spike_input", "__version__", *_LAZY,
 ]

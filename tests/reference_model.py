@@ -439,8 +439,8 @@ def simulate_state_reference(model, current, n_neurons, n_steps, n_trials, seed,
     held map (clamp: delta inputs lost). ``eps_j`` is the membrane stream's ziggurat normal at counter
     ``step + j*2**56``. ``poisson``: (n_sources, rate, weight, receptor index); ``synapse_receptor``: the receptor
     index of every synapse, one for all or a matrix ``[post, pre]``; ``spike_inputs``: :func:`spike_schedule`'s;
-    ``current_receptor``: where the current enters (:func:`documented_state_maps`). Returns (sorted spikes, u), and with ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons,
-    n_variables)`` in state order."""
+    ``current_receptor``: where the current enters (:func:`documented_state_maps`). Returns (sorted spikes, u), and
+    with ``every_variable`` also every variable ``(n_trials, n_steps, n_neurons, n_variables)`` in state order."""
     schedule = spike_schedule(spike_inputs, n_trials)
     c = documented_coefficients(model, n_neurons)
     family = _Family(c["noise"], c["noise_scale"])

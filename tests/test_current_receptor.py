@@ -3,6 +3,7 @@ plain-Python transcription spike for spike, trials split as on a cluster, networ
 
 import numpy as np
 import pytest
+from test_state_engine import MODELS
 
 import nsnn_sim as ns
 from nsnn_sim.simulator import cluster
@@ -10,7 +11,6 @@ from nsnn_sim.simulator.concatenate import concatenate_inputs
 from nsnn_sim.simulator.state import AlphaSynapse, ExpSynapse
 
 from reference_model import simulate_nsnn_state_reference, simulate_state_reference
-from test_state_engine import MODELS
 
 N_NEURONS, N_STEPS, N_TRIALS = 6, 300, 2
 

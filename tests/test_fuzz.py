@@ -299,7 +299,8 @@ bad(SIM, "two currents", ["inputs"], lambda: ns.simulate(LIF, [0.1, 0.2, ns.pois
 CI = "nsnn_sim.simulator.network.current_input"
 bad(CI, "receptor None", ["receptor", "string"], lambda: ns.current_input(0.5, None))
 bad(CI, "receptor 3", ["receptor", "3"], lambda: ns.current_input(0.5, 3))
-bad(CI, "values a Poisson input", ["values", "PoissonInput"], lambda: ns.current_input(ns.poisson_input(1.0, 0.1, 1), "a"))
+bad(CI, "values a Poisson input", ["values", "PoissonInput"],
+    lambda: ns.current_input(ns.poisson_input(1.0, 0.1, 1), "a"))
 bad(CI, "receptor the model lacks", ["current_input", "receptor='exc'", "('delta',)"],
     lambda: ns.simulate(LIF, ns.current_input(0.5, "exc"), n_neurons=2, n_steps=10))
 bad(CI, "values NaN", ["inputs", "finite"],

@@ -75,7 +75,7 @@ from nsnn_sim.simulator.network import Connections, _input_items, connect, descr
 from nsnn_sim.simulator.neurons import LIF, NSNN
 from nsnn_sim.simulator.results import SimulationResult
 from nsnn_sim.simulator.rules import FIRING_HAZARD, FIRING_MEMBRANE, FIRING_REFERENCE, RESET_ZERO
-from nsnn_sim.simulator.state import AlphaSynapse, variable_names
+from nsnn_sim.simulator.state import AlphaSynapse
 from nsnn_sim.simulator.stimuli import ProjectedSpikes, SpikeInput
 from nsnn_sim.spikes import SpikeTrains
 

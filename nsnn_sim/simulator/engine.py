@@ -787,9 +787,9 @@ def _simulate(model, inputs, *, n_neurons, n_steps, duration, n_trials, seed, co
             n_threads = 1  # a barrier of the recurrent kernel would cost more than the work between two
         if getattr(model, "has_state", False):
             trial_ids, neurons, steps = _run_with_state(
-                run.neurons, model.compile_state(n_neurons, run.current_receptor), run.inputs, tables, run.receptors, run.initial,
-                run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads, recording,
-                state, rate_counts)
+                run.neurons, model.compile_state(n_neurons, run.current_receptor), run.inputs, tables, run.receptors,
+                run.initial, run.synapses, np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads,
+                recording, state, rate_counts)
         else:
             trial_ids, neurons, steps = _run(run.neurons, run.inputs, tables, run.initial, run.synapses,
                                              np.uint64(seed), first_trial, n_trials, n_neurons, n_steps, n_threads,

@@ -62,8 +62,9 @@ from nsnn_sim.simulator.stimuli import (
     spike_input,
 )
 
-__all__ = ["CurrentInput", "current_input", "PoissonInput", "poisson_input", "InhomogeneousPoissonInput", "inhomogeneous_poisson_input", "SpikeInput",
-           "spike_input", "Connections", "connect", "prepare_inputs", "CompiledInputs", "CompiledConnections"]
+__all__ = ["CurrentInput", "current_input", "PoissonInput", "poisson_input", "InhomogeneousPoissonInput",
+           "inhomogeneous_poisson_input", "SpikeInput", "spike_input", "Connections", "connect", "prepare_inputs",
+           "CompiledInputs", "CompiledConnections"]
 
 # Inversion of the binomial pmf costs O(mean) per draw; beyond this mean per step, a Gaussian
 # current (the diffusion approximation) is the right model and far cheaper.
