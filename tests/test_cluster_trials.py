@@ -40,10 +40,20 @@ def _per_trial_current(mean=0.8):
     return np.random.default_rng(7).normal(mean, 0.3, (N_TRIALS, N_STEPS, N_NEURONS))
 
 
+def _per_trial_spike_trains():
+    """Input spike trains that differ between trials: about 8 spikes per trial and neuron, at steps of the run."""
+    rng = np.random.default_rng(9)
+    n_spikes = N_TRIALS * N_NEURONS * 8
+    return ns.SpikeTrains(trial=rng.integers(0, N_TRIALS, n_spikes), neuron=rng.integers(0, N_NEURONS, n_spikes),
+                          step=rng.integers(0, N_STEPS, n_spikes), dt=1e-4, n_trials=N_TRIALS, n_neurons=N_NEURONS,
+                          n_steps=N_STEPS)
+
+
 def _runs():
     """(name, model, arguments of simulate): the three kernels (unconnected, recurrent, neurons with more state),
-    each with per-trial currents, a Poisson drive and recorded membranes (the last: variables every 7 steps, the
-    spikes of half the neurons and the counts of two populations)."""
+    each with per-trial currents, a Poisson drive and recorded membranes (the state kernel: variables every 7 steps,
+    the spikes of half the neurons and the counts of two populations); and every input that differs between trials
+    at once: a current into a synapse, an inhomogeneous Poisson rate and spike trains, each per trial."""
     per_trial_start = np.random.default_rng(8).uniform(0.0, 0.9, (N_TRIALS, N_NEURONS))
     common = dict(n_neurons=N_NEURONS, n_steps=N_STEPS, n_trials=N_TRIALS, seed=11, record_state=[0, 3, 39],
                   n_threads=1)
@@ -57,6 +67,13 @@ def _runs():
          dict(common, inputs=[_per_trial_current(0.7), ns.poisson_input(300.0, 0.3, 10, receptor="exc")],
               connections=_recurrent(receptor="exc"), record_state={"u": [0, 3], "I_exc": [39]}, state_every=7,
               record_spikes=np.arange(20), record_rate={"low": np.arange(20), "high": np.arange(20, 40)})),
+        ("per-trial sources", ns.LIF(sigma=0.3, dt=1e-4, synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)},
+                                     method="euler"),
+         dict(common, inputs=[ns.current_input(_per_trial_current(0.9), "exc"),
+                              ns.inhomogeneous_poisson_input(np.random.default_rng(10).uniform(
+                                  0.0, 600.0, (N_TRIALS, N_STEPS, N_NEURONS)), 0.2, 10, receptor="exc"),
+                              ns.spike_input(_per_trial_spike_trains(), -0.3, receptor="inh")],
+              record_state={"u": [0, 3], "I_inh": [39]})),
     ]
 
 
@@ -104,7 +121,8 @@ def test_trials_from_their_first_trial_equal_those_trials_of_the_whole_run(name)
 
 
 @pytest.mark.parametrize("name, trials_per_task", [("unconnected", None), ("unconnected", 2), ("recurrent", 1),
-                                                   ("recurrent", 3), ("state", None)])
+                                                   ("recurrent", 3), ("state", None),
+                                                   ("per-trial sources", 2)])
 def test_trials_on_two_workers_equal_the_local_run_bit_for_bit(client, name, trials_per_task):
     model, arguments = RUNS[name]
     result = ns.simulate(model, client=client, trials_per_task=trials_per_task, **arguments)
