@@ -368,3 +368,17 @@ def test_map_parabolic_refinement_finds_the_continuous_maximum():
         assert abs(error) < 0.05 * step, (trial, error / step)
         node_errors.append(abs(posterior.circular_error(np.array([best]), np.array([exact]))[0]))
     assert max(node_errors) > 0.25 * step  # the refinement has real work to do in this sample
+
+
+def test_map_refinement_is_the_vertex_of_the_parabola_through_the_maximum_and_its_neighbours():
+    """On a 3-point grid (the smallest that is refined) with log-posterior (0, 1, 0.5) at grid points spaced pi/3:
+    the parabola through (-1, 0), (0, 1), (1, 0.5) peaks at offset 1/6 of a step; without refinement the MAP is
+    the grid point; with a non-concave maximum (a flat top) the offset is 0."""
+    grid = np.array([0.0, 1.0, 2.0]) * math.pi / 3
+    arguments = dict(credible=0.9, trials=None, one_trial=True, attrs={})
+    refined = posterior._grid_posterior(np.array([[0.0, 1.0, 0.5]]), grid, refine_map=True, **arguments)
+    assert float(refined["map_estimate"]) == pytest.approx(math.pi / 3 * (1.0 + 1.0 / 6.0), rel=1e-14)
+    plain = posterior._grid_posterior(np.array([[0.0, 1.0, 0.5]]), grid, refine_map=False, **arguments)
+    assert float(plain["map_estimate"]) == pytest.approx(math.pi / 3, rel=1e-14)
+    flat = posterior._grid_posterior(np.array([[1.0, 1.0, 1.0]]), grid, refine_map=True, **arguments)
+    assert float(flat["map_estimate"]) == 0.0

@@ -159,6 +159,10 @@ def test_fit_standard_errors_and_chi_squared_are_their_formulas_at_the_estimate(
         residual = (means[:, neuron] - tuning.von_mises_tuning(ORIENTATIONS, *theta)) / se
         assert float(fit["reduced_chi_squared"][neuron]) == pytest.approx(residual @ residual / (ORIENTATIONS.size - 4),
                                                                            rel=1e-10)
+        # the coefficient of determination of the trial means: 1 - SS_residual/SS_total
+        unweighted = means[:, neuron] - tuning.von_mises_tuning(ORIENTATIONS, *theta)
+        total = np.sum((means[:, neuron] - means[:, neuron].mean()) ** 2)
+        assert float(fit["r_squared"][neuron]) == pytest.approx(1.0 - unweighted @ unweighted / total, rel=1e-12)
 
 
 def test_fit_accepts_arrays_with_stimuli_and_any_dim_order():

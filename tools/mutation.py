@@ -94,7 +94,8 @@ SELECTIONS: dict[str, list[str]] = {
     "simulator/stimuli": ["tests/test_spike_inputs.py", "tests/test_network_sources.py"],
     "simulator/rng": ["tests/test_rng.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
-    "analysis/stats": ["tests/test_stats.py", "-k", "not bernoulli_large_p and not experiments_the_brian2"],
+    "analysis/stats": ["tests/test_stats.py", "tests/test_serial_correlation.py", "-k",
+                       "not bernoulli_large_p and not experiments_the_brian2"],
     "coding/tuning": ["tests/test_tuning.py"],
     "coding/decoding": _CODING,
     "coding/posterior": _CODING,
