@@ -134,6 +134,10 @@ def test_l2_sphere_attack_has_norm_gamma_is_static_and_raises_the_loss(trained_d
         assert losses.shape == (learn.robustness.L2_STEPS,)
         # Adam ascent: the loss after 30 steps exceeds the clean loss and the random starting point's
         assert after > clean and after > losses[0]
+        # the first loss is the mean loss at the start, v_b drawn as documented (a deterministic network)
+        start = np.random.default_rng([1, 0x6C32]).normal(size=(x.shape[0], x.shape[2]))
+        at_start = x + (gamma * start / np.linalg.norm(start, axis=1, keepdims=True))[:, None, :]
+        assert losses[0] == pytest.approx(learn.evaluate(network, at_start, y).loss, rel=1e-12)
     np.testing.assert_array_equal(learn.l2_sphere_attack(network, x, y, 0.0), x)
 
 

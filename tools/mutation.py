@@ -111,12 +111,16 @@ SELECTIONS: dict[str, list[str]] = {
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
                       "(shared_noise_runs and not (True and model0))"],  # all but the one Cython case
-    "learn/backward": _LEARN_KERNELS,
-    "learn/forward": _LEARN_KERNELS,
+    # the layers with a trace or an adaptive threshold (test_learn_state) run the state kernels of forward/backward
+    # (-k also selects by module name: "learn_state" keeps all of that file)
+    "learn/backward": ["tests/test_learn_state.py", *_LEARN_KERNELS[:-1], _LEARN_KERNELS[-1] + " or learn_state"],
+    "learn/forward": ["tests/test_learn_state.py", *_LEARN_KERNELS[:-1], _LEARN_KERNELS[-1] + " or learn_state"],
     "learn/gradients": _LEARN_KERNELS,
-    "learn/network": _LEARN_KERNELS,
-    "learn/losses": ["tests/test_learn.py", "-k", "cross_entropy or linear_readout or bad_inputs or "
-                     "one_forward_pass or tuning_task_fit or bad_official_model_arguments"],
+    "learn/network": ["tests/test_learn_network.py", "tests/test_learn_state.py", *_LEARN_KERNELS[:-1],
+                      _LEARN_KERNELS[-1] + " or learn_state or learn_network"],
+    "learn/losses": ["tests/test_learn_losses.py", "tests/test_learn.py", "-k", "learn_losses or cross_entropy or "
+                     "linear_readout or bad_inputs or one_forward_pass or tuning_task_fit or "
+                     "bad_official_model_arguments"],
     "learn/data": ["tests/test_learn.py", "tests/test_learn_datasets.py", "-k", "randman or tuning_task or digits"],
     "learn/datasets": ["tests/test_learn_datasets.py"],
     "learn/optimizers": ["tests/test_learn.py", "-k", "adam_and_sgd"],
