@@ -108,6 +108,21 @@ def test_a_poisson_source_spikes_where_its_uniform_is_below_rate_dt():
     assert abs(count - expected) < 4 * np.sqrt(expected * (1 - 0.005))
 
 
+@pytest.mark.parametrize("shape", [(40,), (40, 3), (2, 40, 3)], ids=["one course", "per neuron", "per trial"])
+def test_a_poisson_source_with_a_time_course_spikes_where_its_uniform_is_below_the_steps_rate_dt(shape):
+    """The same rule with a rate per step: neuron j spikes at step k of trial t iff its draw is below r_j(k) dt, for
+    a course shared by every neuron, one per neuron, and one per trial and neuron."""
+    rates = np.random.default_rng(4).uniform(0.0, 3000.0, shape)
+    spikes = PoissonSource(rates, time_course=True).spikes(3, 40, 2, 1e-4, seed=6, index=2)
+    full = np.broadcast_to(rates if rates.ndim == 3 else rates.reshape(1, 40, -1), (2, 40, 3))
+    for trial in (0, 1):
+        fired = rng.draws(6, trial, rng.SOURCE + 2, 40, 3) < full[trial] * 1e-4
+        mine = spikes.trial == trial
+        assert fired.sum() > 5
+        assert sorted(zip(spikes.step[mine].tolist(), spikes.neuron[mine].tolist())) == sorted(
+            zip(*[index.tolist() for index in np.nonzero(fired)]))
+
+
 def test_trials_split_as_on_a_cluster_equal_the_whole_run():
     """The sources' per-trial spikes and the per-trial inputs are sliced by trial for a cluster's tasks: every
     split equals the whole run, bit for bit."""

@@ -89,6 +89,12 @@ def test_the_state_every_k_steps_is_every_kth_value_of_the_full_recording_for_ev
             assert np.allclose(array["time"].values, np.arange(0, STEPS, k) * model.dt, rtol=1e-15, atol=0)
 
 
+def test_nothing_named_records_nothing():
+    result = ns.simulate(ns.LIF(method="euler"), 1.2, n_neurons=3, n_steps=50, record_state={})
+    assert result.state is None and result.state_variables == () and result.state_neurons.size == 0
+    assert result.rate_counts is None and result.rate_sizes.size == 0
+
+
 def test_an_array_of_neurons_records_u_at_every_step_as_before():
     as_array = _run(WITH_STATE, True, record_state=[5, 1])
     as_dict = _run(WITH_STATE, True, record_state={"u": [5, 1]})
