@@ -69,6 +69,17 @@ def test_a_spike_arrives_delay_over_dt_steps_later_and_the_steps_follow_the_mode
     assert connections.compile(2, 1e-4).max_delay == 30  # the same Connections on a 0.1 ms grid: 30 steps
 
 
+def test_connections_from_synapses_keep_their_steps_and_convert_on_another_grid():
+    """``Connections.from_synapses`` (how a Network stores its projections) holds delays in steps of its dt: compiled
+    on that grid they are those steps, on a grid twice as fine twice as many."""
+    connections = ns.Connections.from_synapses((2, 2), np.array([1, 0]), np.array([0, 1]), np.array([0.7, -0.2]),
+                                               np.array([3, 5]), 1e-4)
+    np.testing.assert_allclose(connections.delay, [3e-4, 5e-4], rtol=1e-15)  # seconds, by presynaptic neuron
+    on_its_grid = connections.compile(2, 1e-4)
+    assert on_its_grid.delay.tolist() == [3, 5] and on_its_grid.post.tolist() == [1, 0]
+    assert connections.compile(2, 5e-5).delay.tolist() == [6, 10]
+
+
 def test_an_off_grid_delay_is_refused_naming_the_value_and_the_nearest_whole_steps():
     with pytest.raises(ValueError, match=r"delay=0.00025 s is not a whole number of steps of dt=0.0001 s; the "
                                          r"nearest whole-step value is 0.0002 s"):
@@ -85,6 +96,8 @@ def test_a_plain_delay_of_a_second_or_more_warns_and_plausible_or_unit_delays_do
     with pytest.warns(UnitWarning, match=r"delay=2.0 is read as seconds \(2 s\); if you meant milliseconds, write "
                                          r"2e-3 or 2\*ms; a delay of k steps is k\*dt seconds"):
         ns.connect(WEIGHTS, 2)
+    with pytest.warns(UnitWarning, match=r"delay=1.0 is read as seconds"):  # from one second on
+        ns.connect(WEIGHTS, 1.0)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         ns.connect(WEIGHTS, 2e-3)

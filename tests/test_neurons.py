@@ -118,3 +118,13 @@ def test_refractory_period_must_be_whole_steps():
         ns.LIF(tau_ref=2.5e-4, dt=1e-4, method="euler").compile(1)
     with pytest.raises(ValueError, match=r"tau_ref=1e\+20 s is more than 2\*\*53 steps"):
         ns.LIF(tau_ref=1e20, method="euler").compile(1)
+
+
+def test_which_neurons_carry_more_state_and_which_crossing_rule_auto_picks():
+    assert not ns.NSNN().has_state
+    assert ns.NSNN(synapses={"exc": 0.5}).has_state and ns.NSNN(threshold_jump=0.3).has_state
+    assert not ns.LIF().has_state and ns.LIF(tau_syn=2e-3).has_state and ns.LIF(refractory="integrate").has_state
+    assert ns.LIF().crossing == "substep" and ns.LIF(method="euler").crossing == "grid"
+    assert ns.LIF(noise="none").crossing == "grid" and ns.LIF(tau_syn=2e-3).crossing == "grid"
+    assert ns.LIF(firing="escape", noise="logistic").crossing == "grid"
+    assert ns.LIF(threshold_crossing="bridge").crossing == "bridge"

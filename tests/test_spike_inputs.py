@@ -163,6 +163,12 @@ def test_a_constant_course_is_a_constant_rate_bit_for_bit(model, connected):
     assert len(runs[0].spikes) > 50
     assert runs[0].spikes == runs[1].spikes
     np.testing.assert_array_equal(runs[0].state, runs[1].state)
+    # one course for every neuron (a 1-D rate) is the constant rate too
+    one_course = [ns.simulate(model, [0.8, drive], n_neurons=N_NEURONS, n_steps=N_STEPS, seed=9,
+                              connections=connections).spikes
+                  for drive in (ns.poisson_input(600.0, 0.06, 10),
+                                ns.inhomogeneous_poisson_input(np.full(N_STEPS, 600.0), 0.06, 10))]
+    assert len(one_course[0]) > 20 and one_course[0] == one_course[1]
 
 
 @pytest.mark.parametrize("connected", [False, True], ids=["unconnected", "recurrent"])

@@ -95,6 +95,22 @@ def test_euler_map_is_brians_scheme_and_the_membrane_alone_is_todays_lif():
     assert L1[0, 0] == pytest.approx(0.5 * math.sqrt(1 - alpha**2), rel=1e-12)
 
 
+def test_without_noise_there_is_no_noise_column_and_no_normal_drawn():
+    """``B`` has one column per noisy source: none without noise, in either method's map (no normal is drawn)."""
+    A, c, g, B, names = linear_system(TAU, 0.0, 0.0, {"exc": ExpSynapse(5e-3)}, (Adaptation(0.1, 0.5),))
+    assert B.shape == (3, 0)
+    for method in ("euler", "exact"):
+        assert discretise(A, c, g, B, DT, method)[3].shape == (3, 0)
+
+
+def test_the_current_enters_the_membrane_or_the_synapse_it_names():
+    """``g``: ``1/tau`` on ``u`` for the membrane; ``1/tau_r`` on the synapse's first variable (alpha: ``y``)."""
+    synapses = {"exc": ExpSynapse(5e-3), "inh": AlphaSynapse(4e-3)}
+    for receptor, expected in [(0, [1 / TAU, 0, 0, 0]), (1, [0, 1 / 5e-3, 0, 0]), (2, [0, 0, 1 / 4e-3, 0])]:
+        g = linear_system(TAU, 0.0, 0.0, synapses, current_receptor=receptor)[2]
+        np.testing.assert_allclose(g, expected, rtol=1e-15)
+
+
 def test_noise_reaches_only_the_variables_it_can():
     """Membrane noise does not reach a synaptic current or a threshold; a synapse's noise reaches the membrane
     and, through the coupling a, the adaptation current."""

@@ -84,11 +84,24 @@ SELECTIONS: dict[str, list[str]] = {
     "simulator/noise": ["tests/test_noise.py"],
     "simulator/neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
     "simulator/engine": [*_TRANSCRIPTION, *_RECURRENT,
+                         f"{_ENGINE}recurrent_windows_match_transcription_for_any_threads_and_trials",
+                         "tests/test_spike_inputs.py::test_the_draw_without_a_table_is_the_tables",
                          f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
                f"{_ENGINE}binomial_draw_is_exact_in_the_tails_and_never_runs_away",
                f"{_ENGINE}a_long_run_is_announced_with_its_time_predicted_from_the_engines_speed",
                f"{_ENGINE}run_time_leaves_out_compilation_inside_the_run"],
-    "simulator/network": _RECURRENT,
+    # inputs, delays and the stored projections: the kernels' transcriptions, then checks that run no kernel
+    "simulator/network": [*_RECURRENT,
+                          "tests/test_spike_inputs.py::test_a_constant_course_is_a_constant_rate_bit_for_bit"
+                          "[unconnected-delta]",
+                          "tests/test_spike_inputs.py::test_bad_inputs_are_refused_before_any_kernel_runs",
+                          "tests/test_api_conventions.py::test_connections_from_synapses_keep_their_steps_and_convert_"
+                          "on_another_grid",
+                          "tests/test_api_conventions.py::test_an_off_grid_delay_is_refused_naming_the_value_and_the_"
+                          "nearest_whole_steps",
+                          "tests/test_api_conventions.py::test_a_plain_delay_of_a_second_or_more_warns_and_plausible_"
+                          "or_unit_delays_do_not",
+                          "tests/test_current_receptor.py::test_bad_current_inputs_are_refused_before_any_kernel_runs"],
     # the recording's checks run the kernels; its argument checks and result assembly are what mutants change
     "simulator/recording": ["tests/test_recording.py"],
     "simulator/stimuli": ["tests/test_spike_inputs.py", "tests/test_network_sources.py"],
@@ -132,7 +145,7 @@ SELECTIONS: dict[str, list[str]] = {
                         "membrane_perturbation_is_the_same"],
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
     "learn/official": ["tests/test_learn.py", "-k", "official or reference_firing"],
-    "simulator/state": ["tests/test_state.py", "tests/test_state_engine.py", "-k",
+    "simulator/state": ["tests/test_state.py", "tests/test_state_engine.py", "tests/test_current_receptor.py", "-k",
                         "not thread_count and not round_trips"],
     # the modules below hold no kernel (or only their own): their mutants run in a warm cache (warm_cache.py),
     # so a selection may run the simulator; what it costs is the tests' own run time
