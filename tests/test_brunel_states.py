@@ -101,3 +101,15 @@ def test_the_pipeline_draws_the_figure_and_writes_the_table():
         figure = style.finish(brunel_states.figure(data))
     assert len(figure.axes) == 12
     matplotlib.pyplot.close(figure)
+
+
+def test_the_self_consistent_rate_without_a_refractory_period_solves_its_equation_or_is_refused():
+    """Without a refractory period the search for the root starts at 1/tau and doubles its bracket: at g = 5, eta = 4
+    the root (97 Hz) lies above 1/tau = 50 Hz and solves nu = phi(mu(nu), sigma_B(nu)) to 1e-10; at g = 3 (excitation
+    dominates) phi stays above nu and the rate runs away: refused with a ValueError, not a division by zero."""
+    rate = theory.brunel_rate(5.0, 4.0, tau_ref=0.0)
+    mu, sigma_b = theory.brunel_input(rate, 5.0, 4.0)
+    phi = theory.siegert_rate(mu, sigma_b / math.sqrt(2.0), tau=20e-3, threshold=20.0, u_reset=10.0, tau_ref=0.0)
+    assert rate > 1.0 / 20e-3 and rate == pytest.approx(phi, rel=1e-10)
+    with pytest.raises(ValueError, match=r"brunel_rate\(g=3.0, eta=4.0, tau_ref=0\): no self-consistent rate"):
+        theory.brunel_rate(3.0, 4.0, tau_ref=0.0)

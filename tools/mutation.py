@@ -159,7 +159,7 @@ SELECTIONS: dict[str, list[str]] = {
     "theory/synaptic": ["tests/test_theory_state.py", "-k", "not within_2_percent"],
     "theory/adaptation": ["tests/test_theory_state.py", "-k", "adapted_rate"],
     "theory/network": ["tests/test_brunel_states.py", "-k", "self_consistent or without_recurrent or more_inhibition"],
-    "analysis/_common": ["tests/test_spectral.py", "tests/test_spectral_exact.py"],
+    "analysis/_common": ["tests/test_spectral.py", "tests/test_spectral_exact.py", "tests/test_analysis_warnings.py"],
     "analysis/spectral": ["tests/test_spectral.py", "tests/test_spectral_exact.py"],
     "analysis/distances": ["tests/test_stats.py", "-k", "victor or van_rossum or pairwise or distances or reliability"],
     "analysis/compare": ["tests/test_stats.py", "-k", "experiments_the_brian2 or compare or unit_"],

@@ -51,6 +51,9 @@ class BrunelInput(NamedTuple):
     sigma_b: float  #: Brunel's noise amplitude ``sigma_B = sqrt(2)*sigma``, membrane units
 
 _SCAN_POINTS = 400  # rates scanned for sign changes of nu - phi(nu) before each root is refined
+# the rate (Hz) above which brunel_rate stops looking for a root: without a refractory period an
+# excitation-dominated network may have none (phi grows faster than nu)
+_RUNAWAY_RATE = 1e6
 
 
 def _check_network(g, eta, j, c_e, c_i) -> None:
@@ -111,6 +114,10 @@ def brunel_rate(g: float, eta: float, j: float = 0.1, c_e: float = 1000, c_i: fl
     upper = 1.0 / tau_ref if tau_ref > 0 else 1.0 / tau
     while excess(upper) <= 0.0:  # phi < 1/tau_ref, so this loop runs only without a refractory period
         upper *= 2.0
+        if upper > _RUNAWAY_RATE:
+            raise ValueError(f"brunel_rate(g={describe(g)}, eta={describe(eta)}, tau_ref=0): no self-consistent rate "
+                             f"below {_RUNAWAY_RATE:g} Hz: phi(mu(nu), sigma_B(nu)) stays above nu (without a "
+                             "refractory period an excitation-dominated network runs away)")
     grid = np.concatenate([[0.0], np.geomspace(1e-6 * upper, upper, _SCAN_POINTS)])
     below = 0.0
     for nu in grid[1:]:  # the first sign change from below: excess(0) < 0 < excess(upper)
