@@ -162,3 +162,49 @@ def test_fitted_model_reports_the_standard_errors_square_roots_of_the_covariance
     data = fit.fit_escape(CASES["NSNN logistic, beta and scale"][0], x, spikes).dataset
     np.testing.assert_array_equal(data["se"].values, np.sqrt(np.diagonal(data["covariance"].values, axis1=1, axis2=2)))
     assert math.isfinite(float(data["se"].max()))
+
+
+def test_rescaled_intervals_are_the_summed_hazard_between_spikes_plus_the_discrete_correction():
+    """Brown et al. (2002) in discrete time: for spike k at step s_k after s_{k-1} (s_0 = -1), tau_k = sum of q_u over
+    s_{k-1} < u < s_k, minus log(1 - r_k (1 - exp(-q_{s_k}))), with q = -log(1 - p) and r_k the seed's uniforms in
+    (trial, neuron, spike) order; written out here as a loop, equal to rounding."""
+    rng = np.random.default_rng(3)
+    hazard = rng.uniform(0.01, 0.3, (2, 60, 3))
+    spikes = (rng.random((2, 60, 3)) < 0.2).astype(float)
+    spikes[1, :, 2] = 0.0  # a train without spikes contributes nothing
+    got = fit.compare.rescaled_intervals(-hazard, spikes, seed=5)
+    uniforms = np.random.default_rng(5)
+    expected = []
+    for trial in range(2):
+        for neuron in range(3):
+            steps = np.flatnonzero(spikes[trial, :, neuron])
+            r = uniforms.random(steps.size)
+            previous = -1
+            for k, step in enumerate(steps):
+                between = sum(hazard[trial, u, neuron] for u in range(previous + 1, step))
+                expected.append(between - math.log(1.0 - r[k] * (1.0 - math.exp(-hazard[trial, step, neuron]))))
+                previous = step
+    assert len(expected) > 40
+    np.testing.assert_allclose(got, expected, rtol=1e-12, atol=1e-15)
+
+
+def test_the_optimiser_restarts_at_most_max_restarts_times(monkeypatch):
+    """With MAX_RESTARTS = 0 the fit is one L-BFGS-B run: the same evaluations as a direct scipy call."""
+    from scipy import optimize
+
+    from nsnn_sim.fit import estimate
+
+    counts = []
+
+    def objective(z):
+        counts.append(1)
+        return float(np.sum((z - 1.5) ** 4)), 4.0 * (z - 1.5) ** 3
+
+    options = {"maxiter": 200, "ftol": 1e-12, "gtol": 1e-12, "maxcor": 20}
+    bounds = [(None, None)] * 3
+    monkeypatch.setattr(estimate, "MAX_RESTARTS", 0)
+    solution = estimate._minimize_with_restarts(objective, np.zeros(3), bounds, options)
+    once = len(counts)
+    counts.clear()
+    optimize.minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", bounds=bounds, options=options)
+    assert solution.n_restarts == 0 and once == len(counts)

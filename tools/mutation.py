@@ -165,7 +165,8 @@ SELECTIONS: dict[str, list[str]] = {
     "analysis/compare": ["tests/test_stats.py", "-k", "experiments_the_brian2 or compare or unit_"],
     "coding/fisher": ["tests/test_fisher.py"],
     "fit/basis": ["tests/test_fit.py", "-k", "raised_cosine or filtered_covariates or glm"],
-    "fit/compare": ["tests/test_fit.py", "-k", "glm or bits_per_spike or time_rescaling"],
+    "fit/compare": ["tests/test_fit.py", "tests/test_fit_exact.py", "-k", "glm or bits_per_spike or time_rescaling or "
+                    "rescaled_intervals"],
     "fit/estimate": ["tests/test_fit.py", "tests/test_fit_exact.py"],
     # its exact checks (log L and gradient against a transcription and finite differences), not the fits
     "fit/likelihood": ["tests/test_fit.py", "-k", "independent_transcription or block_has or gradient_is_finite or "
