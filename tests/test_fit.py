@@ -549,3 +549,15 @@ def test_a_spike_with_probability_zero_raises_naming_neuron_step_and_parameters(
     close[[5, 7], 0] = 1.0  # the second spike falls inside the dead time of the first
     with pytest.raises(ValueError, match=r"p = 0 \(neuron 0, trial 0, step 7"):
         fit.log_likelihood(refractory, np.ones((50, 1)), close, np.ones((1, 1)))
+
+
+def test_an_impossible_step_at_the_first_step_is_the_one_named():
+    """The first impossible step of a neuron is named even when it is step 0 of trial 0 (index 0), for a spike of
+    probability 0 and for a silence of probability 1, and a later one does not replace it."""
+    uniform = ns.NSNN(noise="uniform", noise_scale=0.2, firing="escape")  # p = 0 below u = 0.8, p = 1 above 1.2
+    spikes = np.zeros((50, 2))
+    spikes[[0, 10], 1] = 1.0
+    with pytest.raises(ValueError, match=r"observed spike has p = 0 \(neuron 1, trial 0, step 0\b"):
+        fit.log_likelihood(uniform, np.ones((50, 1)), spikes, np.full((2, 1), 0.3))
+    with pytest.raises(ValueError, match=r"observed silence has p = 1 \(neuron 0, trial 0, step 0\b"):
+        fit.log_likelihood(uniform, np.ones((50, 1)), np.zeros((50, 2)), np.full((2, 1), 2.0))

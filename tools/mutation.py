@@ -170,7 +170,7 @@ SELECTIONS: dict[str, list[str]] = {
     "fit/estimate": ["tests/test_fit.py", "tests/test_fit_exact.py"],
     # its exact checks (log L and gradient against a transcription and finite differences), not the fits
     "fit/likelihood": ["tests/test_fit.py", "-k", "independent_transcription or block_has or gradient_is_finite or "
-                       "tau_coordinate or probability_zero"],
+                       "tau_coordinate or probability_zero or impossible_step"],
     "fit/problem": ["tests/test_fit.py", "tests/test_fit_exact.py"],
     "fit/gif": ["tests/test_fit_gif.py"],
     "fit/gif_likelihood": ["tests/test_fit_gif.py"],
