@@ -208,3 +208,15 @@ def test_the_optimiser_restarts_at_most_max_restarts_times(monkeypatch):
     counts.clear()
     optimize.minimize(objective, np.zeros(3), jac=True, method="L-BFGS-B", bounds=bounds, options=options)
     assert solution.n_restarts == 0 and once == len(counts)
+
+
+def test_one_neurons_block_holds_that_neurons_values_of_every_per_neuron_parameter():
+    """A fit runs neuron by neuron (``Problem.block``): the model of neuron i carries neuron i's value of every
+    per-neuron array, fitted or not, as a one-element array; scalars stay."""
+    from nsnn_sim.fit.problem import _one_neuron
+
+    model = ns.LIF(firing="escape", sigma=np.array([0.2, 0.3, 0.4]), tau_ref=np.array([0.0, 2e-4, 4e-4]),
+                   u_reset=np.array([0.0, -0.1, -0.2]), threshold=1.0, dt=1e-4, method="euler")
+    one = _one_neuron(model, 1, 3)
+    assert one.sigma.tolist() == [0.3] and one.tau_ref.tolist() == [2e-4] and one.u_reset.tolist() == [-0.1]
+    assert one.threshold == 1.0
