@@ -265,3 +265,17 @@ def test_the_voltage_fit_recovers_the_current_and_the_threshold_separately():
     kernel = result.kernel()
     true_kernel = spike_history_kernel(truth)[1]
     assert np.all(np.abs(kernel["amplitude"].values - true_kernel) < 4.5 * kernel["se"].values)
+
+
+def test_a_newton_step_is_halved_until_the_log_likelihood_rises():
+    """From a point that is not the maximum, a step along the gradient of -log L (too long at first) is halved until
+    log L rises: the point returned is another one, with a higher log L."""
+    from nsnn_sim.fit.gif import _newton_step
+
+    spikes, x = _data(seed=5)
+    problem = GIFProblem.build(spikes[:, :, None], x, _model("hazard", "exact"))
+    value, gradient = problem.evaluate(0, THETA)
+    free = np.arange(THETA.size)
+    moved = _newton_step(problem, 0, THETA, free, 10.0 * gradient, value)
+    assert not np.array_equal(moved, THETA)
+    assert problem.evaluate(0, moved, False)[0] > value
