@@ -28,8 +28,8 @@ def _run(trains, n_steps):
     return SpikeTrains(trial, neuron, step, dt=DT, n_trials=len(trains), n_neurons=len(trains[0]), n_steps=n_steps)
 
 
-def _regular(n_spikes, period, first=0):
-    return [first + period * k for k in range(n_spikes)]
+def _regular(n_spikes, period):
+    return [period * k for k in range(n_spikes)]
 
 
 def test_per_trial_units_are_the_means_over_the_trials_finite_trains():
