@@ -8,8 +8,10 @@ independent random numbers and tests, each with a two-sided p-value:
 * ``fano``: Fano factor of a unit's spike counts in ``fano_window`` windows;
 
   each compared by Welch's two-sample t-test of the per-unit values (under the null hypothesis the
-  two runs draw units from the same distribution, whatever the estimator's finite-sample bias);
-* ``isi_ks``: two-sample Kolmogorov-Smirnov test of the ISI distributions;
+  two runs draw units from the same distribution, whatever the estimator's finite-sample bias); when
+  the units of each run are all equal (SE 0 in both), p = 1 if the two means are equal, else 0;
+* ``isi_ks``: two-sample Kolmogorov-Smirnov test of the ISI distributions (without ``by_trial``, made
+  only when each run has at least 10 ISIs);
 * ``psth`` (time-varying input only): per-bin z-scores of the population PSTH, combined as
   ``chi2 = sum z_b^2`` with one degree of freedom per bin; the Pearson correlation of the two PSTHs
   is reported beside it.
