@@ -161,8 +161,10 @@ SELECTIONS: dict[str, list[str]] = {
     "theory/network": ["tests/test_brunel_states.py", "-k", "self_consistent or without_recurrent or more_inhibition"],
     "analysis/_common": ["tests/test_spectral.py", "tests/test_spectral_exact.py", "tests/test_analysis_warnings.py"],
     "analysis/spectral": ["tests/test_spectral.py", "tests/test_spectral_exact.py"],
-    "analysis/distances": ["tests/test_stats.py", "-k", "victor or van_rossum or pairwise or distances or reliability"],
-    "analysis/compare": ["tests/test_stats.py", "-k", "experiments_the_brian2 or compare or unit_"],
+    "analysis/distances": ["tests/test_distances_exact.py", "tests/test_stats.py", "-k",
+                           "victor or van_rossum or pairwise or distances or reliability"],
+    "analysis/compare": ["tests/test_compare_exact.py", "tests/test_stats.py", "-k",
+                         "experiments_the_brian2 or compare or unit_"],
     "coding/fisher": ["tests/test_fisher.py"],
     "fit/basis": ["tests/test_fit.py", "-k", "raised_cosine or filtered_covariates or glm"],
     "fit/compare": ["tests/test_fit.py", "tests/test_fit_exact.py", "-k", "glm or bits_per_spike or time_rescaling or "
