@@ -279,3 +279,22 @@ def test_a_newton_step_is_halved_until_the_log_likelihood_rises():
     moved = _newton_step(problem, 0, THETA, free, 10.0 * gradient, value)
     assert not np.array_equal(moved, THETA)
     assert problem.evaluate(0, moved, False)[0] > value
+
+
+def test_phi_and_its_slope_are_expm1_over_d_and_its_derivative_near_zero():
+    """``phi(d) = expm1(d)/d`` and ``phi'(d) = (d e^d - e^d + 1)/d^2``, by series below |d| = 1e-4 (the adaptation
+    time constant near the membrane's): against ``expm1(d)/d`` (accurate in floats) and the series of ``phi'`` to
+    five terms (``1/2 + d/3 + d^2/8 + d^3/30 + d^4/144``): below the switch to 1e-13 (the series' own error, d^3/30,
+    is below 3e-14); just above it the closed form's numerator, d^2/2 from two terms of size d, carries a rounding
+    error of about 2 eps/d relative (4e-12 at d = 1.1e-4), the tolerance there."""
+    from nsnn_sim.fit.gif_likelihood import _phi
+
+    d = np.array([-9e-5, -1e-5, -1e-8, 1e-8, 1e-5, 9e-5, 1.1e-4, -1.1e-4, 0.3])
+    value, slope = _phi(d)
+    np.testing.assert_allclose(value, np.expm1(d) / d, rtol=1e-13)
+    series = 0.5 + d / 3 + d**2 / 8 + d**3 / 30 + d**4 / 144
+    below, above = np.abs(d) < 1e-4, (np.abs(d) >= 1e-4) & (np.abs(d) < 1e-3)
+    np.testing.assert_allclose(slope[below], series[below], rtol=1e-13)
+    np.testing.assert_allclose(slope[above], series[above], rtol=4 * np.finfo(float).eps / 1e-4)
+    assert slope[-1] == pytest.approx((0.3 * np.exp(0.3) - np.expm1(0.3)) / 0.09, rel=1e-14)
+    assert _phi(np.zeros(1))[0][0] == 1.0 and _phi(np.zeros(1))[1][0] == 0.5
