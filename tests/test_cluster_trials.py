@@ -173,6 +173,81 @@ def test_the_shared_arguments_are_apart_from_each_tasks_trials():
     assert shared == dict(inputs=0.5) and np.array_equal(tasks[1]["initial_state"], current[2:, 0])
 
 
+class _Nthreads:
+    """Stands for a client in :func:`cluster.worker_threads`, which asks it only ``nthreads()``."""
+
+    def __init__(self, threads):
+        self.threads = threads
+
+    def nthreads(self):
+        return self.threads
+
+
+def test_worker_threads_are_the_sum_over_the_workers_and_at_least_one():
+    assert cluster.worker_threads(_Nthreads({"tcp://a": 1})) == 1
+    assert cluster.worker_threads(_Nthreads({"tcp://a": 2, "tcp://b": 3})) == 5
+    assert cluster.worker_threads(_Nthreads({})) == 1  # no worker yet: one task per trial run is still planned
+
+
+def test_the_merge_of_one_task_is_its_result():
+    local = _local("state")
+    merged = cluster.merged([local], local.inputs_description)
+    _assert_identical(merged, local)
+    assert (merged.run_time, merged.compile_time) == (local.run_time, local.compile_time)
+
+
+def _tasks(n_tasks):
+    return [dict(n_trials=1, first_trial=first) for first in range(n_tasks)], [(k, k + 1) for k in range(n_tasks)]
+
+
+class _Bar:
+    """Records what run_tasks does with its progress bar."""
+
+    def __init__(self, total, enabled, desc, unit):
+        self.total, self.done, self.closed = total, 0, False
+
+    def update(self, n):
+        self.done += n
+
+    def close(self):
+        self.closed = True
+
+
+def test_run_tasks_returns_the_results_in_task_order_and_advances_the_bar_once_per_task(client, monkeypatch):
+    bars = []
+    monkeypatch.setattr(cluster, "progress_bar", lambda *args: bars.append(_Bar(*args)) or bars[-1])
+
+    def first_of(n_trials, first_trial, offset):
+        return first_trial + offset
+
+    tasks, chunks = _tasks(4)
+    assert cluster.run_tasks(client, first_of, dict(offset=10), tasks, chunks, True) == [10, 11, 12, 13]
+    assert [(bar.total, bar.done, bar.closed) for bar in bars] == [(4, 4, True)]
+
+
+def test_a_task_that_raises_ends_run_tasks_with_its_error(client):
+    def fails_at_trial_2(n_trials, first_trial):
+        if first_trial == 2:
+            raise ArithmeticError(f"trial {first_trial} failed")
+        return first_trial
+
+    tasks, chunks = _tasks(3)
+    with pytest.raises(ArithmeticError, match="trial 2 failed"):
+        cluster.run_tasks(client, fails_at_trial_2, {}, tasks, chunks, False)
+
+
+def test_a_task_that_kills_every_worker_it_runs_on_ends_the_call_naming_its_trials(client):
+    """The scheduler gives up on a task after ``allowed-failures`` + 1 = 4 dead workers (dask's default): the call
+    ends with a RuntimeError naming its trials and that count."""
+    def killed(n_trials, first_trial):
+        os.kill(os.getpid(), signal.SIGKILL)  # as a crash or the OOM killer would
+
+    client.wait_for_workers(2, timeout=60)
+    with pytest.raises(RuntimeError, match=r"the task of trials 3\.\.3 killed its worker 4 times"):
+        cluster.run_tasks(client, killed, {}, [dict(n_trials=1, first_trial=3)], [(3, 4)], False)
+    client.wait_for_workers(2, timeout=60)  # the nannies restart them for the tests after this one
+
+
 def _long_run():
     """Four trials of about half a second each on one thread: a kill lands while tasks are running."""
     return ns.LIF(sigma=0.5, dt=1e-4, method="euler"), dict(inputs=0.9, n_neurons=200, n_steps=100_000, n_trials=4,

@@ -477,6 +477,17 @@ def test_tuning_task_targets_dataarray_labels_stimuli_and_neurons():
     np.testing.assert_array_equal(targets.values, task.targets)
 
 
+def test_tuning_task_neuron_i_prefers_pi_i_over_n_and_peaks_there():
+    """Neuron i's preferred orientation is pi i / n_neurons (docstring): its target is baseline + gain at that
+    orientation and baseline + gain exp(-2 kappa) at the orthogonal one."""
+    task = learn.tuning_task(n_neurons=4, n_orientations=8, n_steps=2, kappa=1.5, baseline=0.02, gain=0.25)
+    np.testing.assert_allclose(task.preferred, np.pi * np.arange(4) / 4, rtol=1e-15)
+    for neuron in range(4):
+        np.testing.assert_allclose(task.targets[2 * neuron, neuron], 0.27, rtol=1e-12)  # orientation pi i / 4
+        np.testing.assert_allclose(task.targets[(2 * neuron + 4) % 8, neuron], 0.02 + 0.25 * math.exp(-3.0),
+                                   rtol=1e-12)
+
+
 def test_randman_manifold_is_the_documented_fourier_product():
     """f_ci(x) = prod_d sum_k a_cidk / (k + 1)**alpha sin(2 pi (k x_d b_cidk + c_cidk)) (module
     docstring), summed term by term here, against the vectorised evaluation."""

@@ -268,6 +268,29 @@ def test_state_every_k_steps_is_every_kth_value_of_the_full_recording():
     np.testing.assert_array_equal(every.spike_counts, full.spike_counts)  # counted before the spikes are dropped
 
 
+def test_record_spikes_stores_the_named_populations_spikes_only():
+    """All populations kept: every spike, ``spike_neurons`` None (all); ``["I"]``: I's neurons' spikes and no other
+    neuron's are stored, ``spike_neurons`` I's span."""
+    network = two_population_network()
+    full = network.simulate(n_steps=300, seed=2)
+    assert full.result.spike_neurons is None and full.recorded_spikes == ("E", "I")
+    only_i = network.simulate(n_steps=300, seed=2, record_spikes=["I"])
+    np.testing.assert_array_equal(only_i.result.spike_neurons, [5, 6, 7])
+    in_i = full.spikes.neuron >= 5
+    assert 0 < in_i.sum() < len(full.spikes)  # both populations fired
+    assert only_i.spikes.neuron.tolist() == full.spikes.neuron[in_i].tolist()
+    assert only_i.spikes.step.tolist() == full.spikes.step[in_i].tolist()
+
+
+def test_the_state_of_a_population_whose_first_neuron_alone_is_recorded():
+    network = two_population_network()
+    result = network.simulate(n_steps=50, seed=2, record_state={"E": [0], "I": [0]})
+    for name, column in (("E", 0), ("I", 1)):
+        state = result.state(name)
+        assert state["neuron"].values.tolist() == [0]
+        np.testing.assert_array_equal(state.values[:, 0], result.result.state[:, column])
+
+
 def test_raster_of_a_population_shows_the_chosen_neurons():
     import matplotlib.pyplot as plt
 
