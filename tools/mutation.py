@@ -149,13 +149,18 @@ SELECTIONS: dict[str, list[str]] = {
                         "not thread_count and not round_trips"],
     # the modules below hold no kernel (or only their own): their mutants run in a warm cache (warm_cache.py),
     # so a selection may run the simulator; what it costs is the tests' own run time
-    "simulator/brunel": ["tests/test_populations.py", "-k", "brunel_model_a"],
-    "simulator/results": ["tests/test_spikes.py", "tests/test_checksums.py", "-k", "xarray or netcdf or round_trip"],
+    "simulator/brunel": ["tests/test_populations.py", "tests/test_mutants_brunel.py", "-k", "brunel_model_a"],
+    "simulator/results": ["tests/test_spikes.py", "tests/test_checksums.py", "tests/test_mutants_results.py", "-k",
+                          "xarray or netcdf or round_trip or mutants_results"],
     "simulator/cluster": ["tests/test_cluster_trials.py"],
-    "simulator/concatenate": ["tests/test_populations.py", "-k", "joined or two_populations"],
-    "simulator/connectivity": ["tests/test_populations.py", "-k", "degree or one_to_one or explicit or bernoulli or "
+    "simulator/concatenate": ["tests/test_populations.py", "tests/test_mutants_concatenate.py", "-k",
+                              "joined or two_populations or mutants_concatenate"],
+    "simulator/connectivity": ["tests/test_populations.py", "tests/test_mutants_connectivity.py", "-k",
+                               "mutants_connectivity or degree or one_to_one or explicit or bernoulli or "
                                "distributions or seeded"],
-    "simulator/populations": ["tests/test_populations.py"],
+    "simulator/populations": ["tests/test_populations.py",
+                              "tests/test_network_sources.py::test_a_generator_spike_moves_its_target_by_the_weight_"
+                              "after_the_delay"],
     "theory/synaptic": ["tests/test_theory_state.py", "-k", "not within_2_percent"],
     "theory/adaptation": ["tests/test_theory_state.py", "-k", "adapted_rate"],
     "theory/network": ["tests/test_brunel_states.py", "-k", "self_consistent or without_recurrent or more_inhibition"],
