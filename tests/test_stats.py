@@ -627,6 +627,7 @@ def test_the_cv_and_fano_of_the_experiments_the_brian2_comparison_and_the_sweep_
     swept = lif_statistics(0.9, 0.5, seed=5, n_neurons=20, duration=0.3)
     again = ns.simulate(model, 0.9, n_neurons=20, n_steps=3000, seed=5).spikes.crop(0.05)
     assert float(swept["cv"]) == float(stats.isi_cv(again, pool="all"))
+    assert float(swept["rate"]) == float(stats.firing_rates(again).mean())  # per second of the 0.25 s kept
     # the Brian2 grid's theory column (CV against Brunel's) is the pooled CV of stats
     checks = crossval_brian2.theory_checks(model, 0.9, [spikes])
     assert checks["cv"][0] == float(stats.isi_cv(stats.stationary_part(spikes), pool="all"))

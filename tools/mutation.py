@@ -193,8 +193,9 @@ SELECTIONS: dict[str, list[str]] = {
     "_core/special": ["tests/test_noise.py", "tests/test_theory.py", "-k",
                       "normal or gaussian or ppf or nest_reference"],
     "spikes": ["tests/test_spikes.py"],
-    "sweep": ["tests/test_sweep.py", "tests/test_stats.py", "-k",
-              "bit_identical or condition_seeds or experiments_the_brian2"],
+    # every sweep test (killed workers, interruptions, resumes: about a minute) and the ready-made task's numbers
+    "sweep": ["tests/test_sweep.py", "tests/test_stats.py::test_the_cv_and_fano_of_the_experiments_the_brian2_"
+              "comparison_and_the_sweep_are_those_of_stats"],
     # the experiments' computations (their presentation functions are never mutated: PRESENTATION); "-m slow or
     # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow
     "experiments/variability": ["tests/test_experiments.py", "-k", "variability or fano"],
