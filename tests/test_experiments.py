@@ -23,6 +23,9 @@ def test_variability_experiment_matches_theory_and_draws_its_figure(tmp_path):
     _run("analyses/variability.py", "--quick", "--out", str(results))
     _run("figures/variability.py", "--results", str(results), "--out", str(figure))
     data = xr.open_dataset(results, engine="h5netcdf").load()
+    # the documented grid (lif_part): mu 0.5 .. 1.5 in 8 quick steps x sigma 0.2, 0.35, 0.5
+    np.testing.assert_array_equal(data["sigma"].values, [0.2, 0.35, 0.5])
+    np.testing.assert_allclose(data["mu"].values, np.linspace(0.5, 1.5, 8), rtol=1e-15)
     precise = data["lif_cv_precise"].values.astype(bool)
     assert precise.sum() >= 5
     # where the CV is measured to < 1.25 % SE, it lies on Brunel's curve within 5 %
