@@ -48,6 +48,15 @@ def test_variability_experiment_matches_theory_and_draws_its_figure(tmp_path):
         expected = float(stats.fano_factor(spikes, [0.1], across="trials").values[0, 0])
         assert float(data["fano_100ms"].sel(input=condition, noise_level=float(level))) == pytest.approx(
             expected, rel=1e-12)
+        # and its reliability (3 ms kernel) and mean van Rossum distance between trials (5 ms), exactly
+        cell = dict(input=condition, noise_level=float(level))
+        assert float(data["reliability"].sel(**cell)) == pytest.approx(
+            float(stats.reliability(spikes, 0.003).values[0]), rel=1e-12)
+        matrix = stats.pairwise_distances(spikes, "van_rossum", 0.005, 0).values
+        assert float(data["van_rossum_between_trials"].sel(**cell)) == pytest.approx(
+            matrix[~np.eye(spikes.n_trials, dtype=bool)].mean(), rel=1e-12)
+    np.testing.assert_allclose(data["input_time"].values, np.arange(1000) * 1e-3, rtol=1e-15)
+    np.testing.assert_allclose(data["window"].values, [0.01, 0.02, 0.05, 0.1, 0.2, 0.5, 1.0, 2.0], rtol=1e-15)
     assert figure.stat().st_size > 50_000
     assert figure.with_suffix(".pdf").exists() and figure.with_suffix(".svg").exists()
 
