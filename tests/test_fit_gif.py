@@ -178,7 +178,7 @@ def _recorded(truth, w, n_steps, seed):
     return x, run, voltage + 0.05 * generator.normal(size=voltage.shape)
 
 
-def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
+def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs(monkeypatch):
     """Data from the simulator with its state (dead time 2 ms): the likelihood's ``u_free`` equals the recorded
     ``u`` at every step without a spike or dead time to 1e-12, at the true parameters; the fit converges and its
     model (per-neuron amplitudes) runs in ``ns.simulate`` whose recorded ``u`` is again the fit's membrane."""
@@ -196,8 +196,13 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs():
         np.testing.assert_allclose(u_free[free], run.state[:, i, :][free], rtol=0, atol=1e-12)
     start = dataclasses.replace(truth, adaptation=(Adaptation(0.1, 0.0, 0.0),),
                                 moving_threshold=(MovingThreshold(0.01, 0.0), MovingThreshold(0.1, 0.0)))
+    calls = []  # every evaluation of the optimiser's objective, counted here: the dataset reports their number
+    minimize = fit.gif._minimize_with_restarts
+    monkeypatch.setattr(fit.gif, "_minimize_with_restarts", lambda objective, *rest: minimize(
+        lambda z: (calls.append(1), objective(z))[1], *rest))
     result = fit_gif(start, x, run.spikes)
     assert result.dataset.attrs["converged"] == 1, result.dataset.attrs["message"]
+    assert result.dataset.attrs["n_evaluations"] == len(calls) > 0
     # time rescaling's log(1 - p): with log p = log(1 - exp(log(1 - p))) at the spikes it sums to log L
     silence = result.log_silence(x, run.spikes)
     spikes = run.spikes.to_dense()
