@@ -1,7 +1,9 @@
 """The variability and tuning experiments run end to end in quick mode and show their key results."""
 
+import json
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -144,6 +146,19 @@ def test_learning_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
     # no perturbation = the clean network (same evaluation seed)
     np.testing.assert_array_equal(data["deletion_accuracy"].isel(deletion=0),
                                   data["insertion_accuracy"].isel(insertion=0))
+    # the documented training (run, tuning_fit): Randman with Adam 0.01, batch 32; the tuning fit's 16 neurons
+    # (beta 0.5, noise 0.4, weight gain 1, count readout / 100 steps) on 8 x 16 patterns with Adam 0.01, batch 16
+    assert (data.attrs["learning_rate"], data.attrs["batch_size"]) == (1e-2, 32)
+    assert (data.attrs["tuning_learning_rate"], data.attrs["tuning_batch_size"]) == (1e-2, 16)
+    assert data.attrs["tuning_n_train"] == 8 * 16 and data.sizes["fit_epoch"] == 3
+    tuning = json.loads(data.attrs["tuning_network"])
+    assert (tuning["weight_gain"], tuning["readout"]["kind"], tuning["readout"]["scale"]) == (1.0, "count", 0.01)
+    layer = tuning["layers"][0]
+    assert (layer["n_neurons"], layer["beta"], layer["noise"], layer["noise_scale"]) == (16, 0.5, "gaussian", 0.4)
+    # ... simulated over 50 trials per orientation (quick): every rate is a count over 50 x 100 steps
+    assert data.attrs["tuning_n_trials"] == 50
+    counts = data["simulated_probability"].values * 50 * 100
+    np.testing.assert_allclose(counts, np.rint(counts), rtol=0, atol=1e-9)
     assert figure.stat().st_size > 50_000
 
 
@@ -251,12 +266,28 @@ def test_delayed_match_task_is_as_documented():
 
 
 def test_learning_memory_experiment_runs_at_a_tiny_size_and_draws_its_figure():
-    """One epoch, 2 seeds: every model trained and tested, the simulator's accuracy equal to the learner's
-    (the same trained networks and noise seeds), the paired tests present, the figure drawn."""
+    """One epoch, the quick mode's 2 seeds: every model trained and tested, the simulator's accuracy equal to
+    the learner's (the same trained networks and noise seeds), the second seed's accuracies those of networks
+    trained here with its documented seeds, the paired tests present, the figure drawn."""
+    from nsnn_sim import learn
     from nsnn_sim.experiments import learning_memory as memory
 
-    data = memory.run(quick=True, seeds=2, epochs=1)
+    start = time.perf_counter()
+    data = memory.run(quick=True, epochs=1)
+    elapsed = time.perf_counter() - start
     assert data.sizes == {"delay": 1, "model": 4, "seed": 2, "pair": 6}
+    # the run's wall time covers its trainings' (only) epochs and lies within the call's
+    assert float(data["epoch_time"].sum()) <= data.attrs["wall_time_s"] <= elapsed
+    # pair s = 1 of every model, from the seeds documented in _train_and_test (quick: delay 5, 64 + 64 trials)
+    seed = memory.SEED
+    x_train, y_train = memory.delayed_match(64, 5, seed + 1000)
+    x_test, y_test = memory.delayed_match(64, 5, seed + 1500)
+    for model in memory.MODELS:
+        network = memory.build_model(model, seed + 1)
+        learn.train(network, x_train, y_train, epochs=1, batch_size=32, optimizer=learn.Adam(1e-2), seed=seed + 100,
+                    progress=False)
+        expected = learn.evaluate(network, x_test, y_test, seed=seed + 7001).accuracy
+        assert float(data["accuracy"].sel(delay=5, model=model, seed=1)) == expected, model
     assert np.all((data["accuracy"] >= 0) & (data["accuracy"] <= 1))
     np.testing.assert_array_equal(data["accuracy"], data["simulator_accuracy"])
     assert np.all(np.isfinite(data["p_holm"])) and np.all((data["p_holm"] >= 0) & (data["p_holm"] <= 1))
