@@ -203,7 +203,39 @@ def test_stochastic_resonance_experiment_shows_interior_optima_and_matches_theor
             population_size=size).values
         best = int(np.argmax(row))
         assert best > 0 and row[best] - row[0] > 4 * np.hypot(row_se[best], row_se[0])
+    # the signals' documented seeds (aperiodic_part, population_part)
+    seed = data.attrs["seed"]
+    assert (data.attrs["aperiodic_signal_seed"], data.attrs["population_signal_seed"]) == (seed + 10, seed + 30)
     assert figure.stat().st_size > 50_000
+
+
+def test_the_stochastic_resonance_aperiodic_signal_is_band_limited_with_random_phases():
+    """band_limited_signal: SD exactly APERIODIC_SD, no power outside (0, 20 Hz], and inside the band equally
+    spread real and imaginary Fourier parts (random phases). The log ratio of their summed squares over
+    n = 20 x 204 bins each has SE sqrt(4 / n) = 0.031 (chi-squared, n degrees of freedom each): 4 SE = 0.125, and a
+    ratio off by a factor exp((4 + 1.28) SE) = 1.18 is detected nine times in ten."""
+    from nsnn_sim.experiments import stochastic_resonance as sr
+
+    n_steps, dt = 51_000, 2e-4  # quick mode: 10.2 s
+    signal = sr.band_limited_signal(20, n_steps, dt, seed=3)
+    np.testing.assert_allclose(signal.std(axis=1), sr.APERIODIC_SD, rtol=1e-12)
+    spectrum = np.fft.rfft(signal, axis=1)
+    frequency = np.fft.rfftfreq(n_steps, dt)
+    band = (frequency > 0) & (frequency <= sr.APERIODIC_CUTOFF)
+    assert band.sum() == 204
+    assert np.abs(spectrum[:, ~band]).max() < 1e-9 * np.abs(spectrum[:, band]).max()
+    inside = spectrum[:, band]
+    assert abs(np.log(np.sum(inside.imag**2) / np.sum(inside.real**2))) < 4 * np.sqrt(4 / inside.size)
+
+
+def test_the_stochastic_resonance_theory_has_no_line_without_firing():
+    """adiabatic_snr: where the Siegert rate underflows to 0 (sigma 0.005 at mu 0.8) there is no signal line,
+    SNR exactly 1; at sigma 0.01 (rate 1e-84 Hz) the line is negligible, SNR 1 to rounding."""
+    from nsnn_sim.experiments import stochastic_resonance as sr
+
+    assert sr.adiabatic_snr(0.005) == (1.0, 0.0)
+    snr, rate = sr.adiabatic_snr(0.01)
+    assert 0 < rate < 1e-80 and snr == pytest.approx(1.0, abs=1e-12)
 
 
 def test_contrast_invariance_experiment_shows_the_iceberg_effect_only_without_noise(tmp_path):
