@@ -257,6 +257,20 @@ def test_contrast_invariance_experiment_shows_the_iceberg_effect_only_without_no
     lif = data.sel(model="noisy LIF")
     assert np.all(np.abs(lif["half_width"] - data["siegert_half_width"]) < 4 * lif["half_width_se"])
     assert np.all(data["power_law_exponent"] > 1)  # expansive below threshold
+    # the models as documented: the NSNN's membrane noise has the LIF's stationary SD 0.3 (scale 0.3 sqrt(1 - beta^2))
+    stored = json.loads(data.attrs["models"])
+    models = {name: ns.simulator.neurons.model_from_dict(value) for name, value in stored.items()}
+    nsnn = models["NSNN gaussian membrane"]
+    assert (nsnn.beta, nsnn.noise, models["noisy LIF"].sigma, models["DSNN"].noise) == (0.5, "gaussian", 0.3, "none")
+    assert nsnn.noise_scale / np.sqrt(1 - nsnn.beta**2) == pytest.approx(0.3, rel=1e-12)
+    # every half-width is where its stored curve first falls to half-height, interpolated linearly (2.5 deg grid)
+    degrees = np.rad2deg(data["orientation"].values)
+    curves = np.concatenate([data["tuning"].values.reshape(-1, degrees.size), data["siegert_tuning"].values])
+    widths = np.concatenate([data["half_width"].values.ravel(), data["siegert_half_width"].values])
+    for curve, width in zip(curves, widths):
+        half = (curve.max() + curve.min()) / 2
+        k = int(np.argmax(curve <= half))
+        assert width == pytest.approx(np.interp(half, curve[[k, k - 1]], degrees[[k, k - 1]]), rel=1e-12)
     assert figure.stat().st_size > 50_000
 
 
