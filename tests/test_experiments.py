@@ -287,7 +287,38 @@ def test_fitting_experiment_runs_at_a_tiny_size_and_draws_its_figure(tmp_path):
     if int(data.attrs["neo_available"]):  # the same spikes, read through Neo, give the same fit
         np.testing.assert_allclose(data["neo_estimate"], data["estimate"].sel(model=data.attrs["neo_model"]),
                                    rtol=1e-9)
+    # the documented truth (true_weights; gain 1 for the NSNN, 2.5 for the LIF) and starting points (start_model)
+    starts = json.loads(data.attrs["start_models"])
+    for name in data["model"].values:
+        kind, family = name.split()
+        weights = data["truth"].sel(model=name, parameter=["w_bias", "w_cos", "w_sin"]).values
+        weights = weights / (1.0 if kind == "NSNN" else 2.5)
+        amplitude, preferred = np.hypot(weights[:, 1], weights[:, 2]), np.arctan2(weights[:, 2], weights[:, 1]) / 2
+        np.testing.assert_allclose(preferred % np.pi, (np.arange(3) + 0.5) * np.pi / 3, rtol=1e-12)
+        assert np.all((0.3 <= weights[:, 0]) & (weights[:, 0] <= 0.45) & (0.15 <= amplitude) & (amplitude <= 0.3))
+        start = starts[name]
+        assert (start["kind"], start["noise"]) == (kind, family)
+        assert ((start["beta"], start["noise_scale"]) == (0.5, 0.2) if kind == "NSNN" else
+                (start["tau"], start["sigma"], start["tau_ref"]) == (0.015, 0.2, 2e-3))
     assert figure.stat().st_size > 50_000
+
+
+def test_the_fitting_experiment_tuning_curves_and_isi_densities_are_exact():
+    """tuning: the mean and SE over the blocks of each orientation of the blocks' rates; isi_histogram: the
+    pooled intervals' density per ms on 2 ms bins, over every interval (those beyond 60 ms too)."""
+    from nsnn_sim.experiments import fitting
+
+    index = np.repeat(np.tile(np.arange(16), 3), 100)  # every orientation in 3 blocks of 100 steps
+    spikes = (np.random.default_rng(4).random((index.size, 2)) < 0.05).astype(float)
+    mean, se = fitting.tuning(spikes, index)
+    rates = spikes.reshape(3, 16, 100, 2).sum(axis=2) / 0.1  # (repeat, orientation, neuron), Hz
+    np.testing.assert_allclose(mean, rates.mean(axis=0), rtol=1e-12)
+    np.testing.assert_allclose(se, rates.std(axis=0, ddof=1) / np.sqrt(3), rtol=1e-12)
+    spikes = np.zeros((200, 2))
+    spikes[[3, 10, 41, 121], 0] = spikes[[0, 1], 1] = 1  # intervals 7, 31, 80 and 1 ms
+    expected = np.zeros(30)
+    expected[[0, 3, 15]] = 1 / 4 / 2
+    np.testing.assert_allclose(fitting.isi_histogram(spikes), expected, rtol=1e-12)
 
 
 def test_delayed_match_task_is_as_documented():
