@@ -92,6 +92,20 @@ def test_tuning_experiment_recovers_preferences_and_information(tmp_path):
     assert float(np.abs(error).max()) < np.deg2rad(3)
     information = data["fisher_information"].sel(fisher_model="NSNN gaussian membrane").values
     assert np.all(np.diff(information) > 0)  # independent intrinsic noise: information grows with N
+    # the documented design (run, models; quick): 100 neurons preferring (k + 1/2) pi / 100, 16 stimuli k pi / 16,
+    # 50 trials of 0.5 s, 150 per Fisher stimulus; beta 0.5 everywhere, noise 0.4 (logistic escape: 0.4 / 1.6)
+    np.testing.assert_allclose(data["preferred_true"], (np.arange(100) + 0.5) * np.pi / 100, rtol=1e-15)
+    np.testing.assert_allclose(data["stimulus"], np.arange(16) * np.pi / 16, rtol=1e-15)
+    assert (data.attrs["n_trials"], data.attrs["window_s"], data.attrs["fisher_trials"]) == (50, 0.5, 150)
+    # ... and the Fisher information's stimuli pi/2 -+ 1 degree, the delta = 2 degrees of its estimator
+    np.testing.assert_allclose(data.attrs["fisher_stimuli_rad"], np.pi / 2 + np.deg2rad([-1.0, 1.0]), rtol=1e-15)
+    assert data.attrs["fisher_delta_rad"] == np.deg2rad(2.0)
+    stored = json.loads(data.attrs["models"])
+    assert [model["beta"] for model in stored.values()] == [0.5] * 4
+    assert [stored[f"NSNN {name}"]["noise_scale"] for name in ("gaussian membrane", "logistic escape")] == [
+        0.4, 0.4 / 1.6]
+    # every bin of preference differences holds pairs: the noisy models' binned noise correlations are all finite
+    assert np.all(np.isfinite(data["noise_correlation"].sel(model=data["fisher_model"].values)))
     assert figure.stat().st_size > 50_000
 
 
