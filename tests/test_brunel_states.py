@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
+import nsnn_sim as ns
 from nsnn_sim import theory
 from nsnn_sim.experiments import brunel_states
 
@@ -113,3 +114,15 @@ def test_the_self_consistent_rate_without_a_refractory_period_solves_its_equatio
     assert rate > 1.0 / 20e-3 and rate == pytest.approx(phi, rel=1e-10)
     with pytest.raises(ValueError, match=r"brunel_rate\(g=3.0, eta=4.0, tau_ref=0\): no self-consistent rate"):
         theory.brunel_rate(3.0, 4.0, tau_ref=0.0)
+
+
+def test_the_rate_and_its_se_come_from_the_spread_over_rate_windows():
+    """_rate_and_se: the mean over RATE_WINDOW windows of the population rate per neuron, and the SD over the
+    windows (ddof 1) over sqrt(windows). Two neurons, three windows of 2, 5 and 2 spikes: 10, 25 and 10 Hz per
+    neuron, mean 15 Hz, SE sqrt(75 / 3) = 5 Hz."""
+    per_window = int(round(brunel_states.RATE_WINDOW / brunel_states.DT))
+    steps = np.array([0, 1, 0, 3, 5, 7, 9, 0, 1]) + per_window * np.array([0, 0, 1, 1, 1, 1, 1, 2, 2])
+    spikes = ns.SpikeTrains(np.zeros(steps.size, dtype=np.int64), np.array([0, 1, 0, 1, 0, 1, 0, 1, 1]), steps,
+                            dt=brunel_states.DT, n_trials=1, n_neurons=2, n_steps=3 * per_window)
+    rate, se = brunel_states._rate_and_se(spikes, 2)
+    assert rate == pytest.approx(15.0, rel=1e-12) and se == pytest.approx(5.0, rel=1e-12)
