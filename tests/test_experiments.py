@@ -111,6 +111,8 @@ def test_tuning_experiment_recovers_preferences_and_information(tmp_path):
 
 @pytest.mark.slow  # 44 s in a fresh clone on 2 cores: make test-slow (make test stays < 15 min)
 def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
+    from nsnn_sim.experiments import sampling
+
     results, figure = tmp_path / "sampling.nc", tmp_path / "sampling.png"
     _run("analyses/sampling.py", "--quick", "--out", str(results))
     _run("figures/sampling.py", "--results", str(results), "--out", str(figure))
@@ -119,6 +121,18 @@ def test_sampling_experiment_converges_for_logistic_noise(tmp_path):
     assert float(logistic.isel(sweeps=-1).max()) < 0.01
     assert np.all(logistic.isel(sweeps=-1) < logistic.isel(sweeps=0))
     assert float(data["kl"].sel(noise="deterministic").min()) > 1.0
+    # the documented design (run; quick): weight SDs 0.3 and 0.6, 8 chains of 20000 sweeps, 12 log-spaced checkpoints
+    np.testing.assert_array_equal(data["weight_scale"], [0.3, 0.6])
+    np.testing.assert_array_equal(data["sweeps"], np.unique(np.geomspace(100, 20_000, 12).astype(int)))
+    assert (data.attrs["n_units"], data.attrs["n_chains"]) == (10, 8)
+    # the plug-in KL of exact samples, (2^K - 1) / (2 n) for n = chains x sweeps samples, exactly
+    np.testing.assert_allclose(data["kl_bias_floor"], (2**10 - 1) / (2 * 8 * data["sweeps"].values), rtol=1e-15)
+    # inference on the target of weight SD 0.6: its exact prior marginals
+    target = sampling.random_target(0.6, data.attrs["seed"])
+    np.testing.assert_allclose(data["exact_prior_marginal"], target.marginals(), rtol=1e-12)
+    # with units 0 and 7 clamped to 1 and unit 4 to 0 (EVIDENCE); -1: free
+    np.testing.assert_array_equal(data["clamped"], [1, -1, -1, -1, 0, -1, -1, 1, -1, -1])
+    np.testing.assert_array_equal(data["inference_seed"], data.attrs["seed"] + 100 + np.arange(3))
     assert figure.stat().st_size > 30_000
 
 
