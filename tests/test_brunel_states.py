@@ -10,6 +10,7 @@ import matplotlib
 import numpy as np
 import pytest
 
+import nsnn_sim as ns
 from nsnn_sim import theory
 from nsnn_sim.experiments import brunel_states
 
@@ -83,6 +84,14 @@ def test_the_ai_state_of_the_quick_run_has_no_peak_and_the_mean_field_rate():
     assert state["synchrony"] < brunel_states.SYNCHRONY_THRESHOLD
     assert abs(state["rate"] / state["theory_rate"] - 1) <= brunel_states.THEORY_TOLERANCE
     assert state["theory_rate"] == pytest.approx(theory.brunel_rate(5.0, 2.0), rel=1e-12)  # C_E, C_I as Brunel's
+    # the CV's theory: the LIF's ISI CV at the mean-field input, whose noise sigma_B is sqrt(2) times isi_cv's sigma
+    assert state["theory_cv"] == pytest.approx(theory.isi_cv(
+        state["theory_mu"], state["theory_sigma_b"] / math.sqrt(2.0), tau=brunel_states.TAU,
+        threshold=brunel_states.THRESHOLD, u_reset=brunel_states.RESET, tau_ref=brunel_states.TAU_REF), rel=1e-12)
+    # the synchrony index and its SE: the shared spectrum and its SE at the peak, per neuron
+    peak = int(np.flatnonzero(state["frequency"] == state["peak_frequency"])[0])
+    assert state["synchrony"] * state["n_neurons"] == pytest.approx(state["shared"][peak], rel=1e-12)
+    assert state["synchrony_se"] * state["n_neurons"] == pytest.approx(state["shared_se"][peak], rel=1e-12)
 
 
 def test_the_pipeline_draws_the_figure_and_writes_the_table():
@@ -92,6 +101,9 @@ def test_the_pipeline_draws_the_figure_and_writes_the_table():
     data = brunel_states.run(n_excitatory=1000, epsilon=1.0, duration=0.4, seed=3, n_threads=1)
     assert list(data.state.values) == ["A", "B", "C", "D"]
     assert data.shared.dims == ("state", "frequency") and data.trace.sizes["shown_time"] == 400
+    # the rasters' padding: no time (NaN) and row -1
+    np.testing.assert_array_equal(np.isnan(data["raster_time"].values), data["raster_row"].values == -1)
+    assert np.isnan(data["raster_time"].values).any()
     checks = brunel_states.checks(data)
     assert [len(rows) for rows in checks.values()] == [3, 4, 3, 4]
     table = brunel_states.MARKDOWN(data)
@@ -113,3 +125,28 @@ def test_the_self_consistent_rate_without_a_refractory_period_solves_its_equatio
     assert rate > 1.0 / 20e-3 and rate == pytest.approx(phi, rel=1e-10)
     with pytest.raises(ValueError, match=r"brunel_rate\(g=3.0, eta=4.0, tau_ref=0\): no self-consistent rate"):
         theory.brunel_rate(3.0, 4.0, tau_ref=0.0)
+
+
+def test_the_rate_and_its_se_come_from_the_spread_over_rate_windows():
+    """_rate_and_se: the mean over RATE_WINDOW windows of the population rate per neuron, and the SD over the
+    windows (ddof 1) over sqrt(windows). Two neurons, three windows of 2, 5 and 2 spikes: 10, 25 and 10 Hz per
+    neuron, mean 15 Hz, SE sqrt(75 / 3) = 5 Hz."""
+    per_window = int(round(brunel_states.RATE_WINDOW / brunel_states.DT))
+    steps = np.array([0, 1, 0, 3, 5, 7, 9, 0, 1]) + per_window * np.array([0, 0, 1, 1, 1, 1, 1, 2, 2])
+    spikes = ns.SpikeTrains(np.zeros(steps.size, dtype=np.int64), np.array([0, 1, 0, 1, 0, 1, 0, 1, 1]), steps,
+                            dt=brunel_states.DT, n_trials=1, n_neurons=2, n_steps=3 * per_window)
+    rate, se = brunel_states._rate_and_se(spikes, 2)
+    assert rate == pytest.approx(15.0, rel=1e-12) and se == pytest.approx(5.0, rel=1e-12)
+
+
+def test_the_cv_and_its_se_are_over_neurons_with_intervals():
+    """_cv_and_se: the mean of the neurons' ISI CVs (SD with ddof 0 over the mean) and its SE over neurons,
+    neurons with fewer than two intervals left out. Intervals (1, 3), (2, 2), (1, 1, 4) and none: CVs 1/2, 0 and
+    sqrt(2)/2."""
+    steps = np.array([0, 1, 4, 0, 2, 4, 0, 1, 2, 6, 5])
+    neurons = np.array([0, 0, 0, 1, 1, 1, 2, 2, 2, 2, 3])
+    spikes = ns.SpikeTrains(np.zeros(steps.size, dtype=np.int64), neurons, steps, dt=brunel_states.DT, n_trials=1,
+                            n_neurons=4, n_steps=10)
+    cv = np.array([0.5, 0.0, np.sqrt(2) / 2])
+    mean, se = brunel_states._cv_and_se(spikes)
+    assert mean == pytest.approx(cv.mean(), rel=1e-12) and se == pytest.approx(cv.std(ddof=1) / np.sqrt(3), rel=1e-12)

@@ -34,6 +34,8 @@ Examples
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import xarray as xr
 
@@ -161,6 +163,7 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
                 "noisy_model": noisy, "mean_input": POWER_LAW_INPUTS},
         attrs={"seed": seed, "quick": int(quick), "n_trials": n_trials, "duration_s": duration, "kappa": KAPPA,
                "beta": BETA, "sigma": SIGMA, "siegert_power_law_exponent": siegert_exponent, "n_groups": N_GROUPS,
+               "models": json.dumps({name: model.to_dict() for name, model in models().items()}),
                "description": DESCRIPTION, **provenance()})
 
 

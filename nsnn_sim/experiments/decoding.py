@@ -100,8 +100,16 @@ def poisson_information(fit: xr.Dataset, stimulus: np.ndarray) -> np.ndarray:
                                              floor=1e-9)
 
 
+def rms_error(decoded: xr.Dataset, truth: np.ndarray) -> float:
+    """Root-mean-square circular error (rad) of the posterior means of ``decoded`` about ``truth``."""
+    return float(np.sqrt(np.mean(coding.circular_error(decoded["posterior_mean"].values, truth) ** 2)))
+
+
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
+    """128 neurons preferring ``(k + 1/2) pi / 128``, 80 training trials at each of 16 orientations ``k pi / 16``,
+    1500 test trials, 200 per stimulus of the linear Fisher information (quick: 64 neurons, 40, 400, 200)."""
     n_neurons, n_train, n_test = (64, 40, 400) if quick else (128, 80, 1500)
+    n_near = 200  # trials per stimulus of the linear Fisher information
     window = 0.25
     sizes = np.array([8, 16, 32, 64] + ([128] if n_neurons >= 128 else []))
     windows = np.array([0.05, 0.1, 0.25])
@@ -158,14 +166,12 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
                                       _scaled(poisson_means, 0.05 / window))[:, chosen]
         decoded_empirical = empirical.decode(fine_test)
         calibration_empirical[m] = coding.coverage(decoded_empirical, truth, LEVELS).values
-        empirical_error[m] = np.sqrt(np.mean(coding.circular_error(decoded_empirical["posterior_mean"].values,
-                                                                   truth) ** 2))
+        empirical_error[m] = rms_error(decoded_empirical, truth)
         for k, size in enumerate(sizes):
             subset = np.flatnonzero(keep)[np.linspace(0, keep.sum() - 1, min(size, keep.sum())).astype(int)]
             sub_decoder = coding.PoissonDecoder.from_tuning_fit(fit.isel(neuron=subset))
             result = sub_decoder.decode(test[:, subset])
-            error = coding.circular_error(result["posterior_mean"].values, test_orientation)
-            error_sd[m, k] = np.sqrt(np.mean(error**2))
+            error_sd[m, k] = rms_error(result, test_orientation)
             posterior_sd[m, k] = float(np.mean(result["posterior_sd"].values))
             crb[m, k] = float(np.mean(1 / np.sqrt(poisson_information(fit.isel(neuron=subset), test_orientation))))
         # counting window: decode the first part of the same trials with the decoder scaled to it
@@ -175,16 +181,15 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
             else:
                 short = counts(name, model, test_orientation, preferred, length, 1.0, model_seed + 700 + w)
             short_decoder = coding.PoissonDecoder.from_tuning_fit(fit.isel(neuron=keep), window=length / window)
-            error = coding.circular_error(short_decoder.decode(short[:, keep])["posterior_mean"].values,
-                                          test_orientation)
-            window_error[m, w] = np.sqrt(np.mean(error**2))
+            window_error[m, w] = rms_error(short_decoder.decode(short[:, keep]), test_orientation)
         # the Cramer-Rao bound from the bias-corrected linear Fisher information of the whole population
         # (at 90 deg, 2 deg apart), not the Poisson assumption
+        near_stimuli = [np.full(n_near, np.pi / 2 + sign * delta / 2) for sign in (-1, 1)]
         if name == "Poisson reference":
-            near = [generator.poisson(poisson_means(np.full(200, np.pi / 2 + sign * delta / 2))) for sign in (-1, 1)]
+            near = [generator.poisson(poisson_means(stimuli)) for stimuli in near_stimuli]
         else:
-            near = [counts(name, model, np.full(200, np.pi / 2 + sign * delta / 2), preferred, window, 1.0,
-                           model_seed + 800 + k) for k, sign in enumerate((-1, 1))]
+            near = [counts(name, model, stimuli, preferred, window, 1.0, model_seed + 800 + k)
+                    for k, stimuli in enumerate(near_stimuli)]
         varying = (near[0].var(axis=0) > 0) & (near[1].var(axis=0) > 0)
         linear_bound[m] = 1 / np.sqrt(float(coding.linear_fisher_information(near[0][:, varying], near[1][:, varying],
                                                                              delta)))
@@ -229,7 +234,7 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
         decoder, keep, _ = train_decoder(train, grid)
         result = decoder.decode(counts("NSNN", model, test_orientation, preferred, window, 1.0,
                                        seed + 9500 + k)[:, keep])
-        noise_error[k] = np.sqrt(np.mean(coding.circular_error(result["posterior_mean"].values, test_orientation) ** 2))
+        noise_error[k] = rms_error(result, test_orientation)
         noise_sd[k] = float(np.mean(result["posterior_sd"].values))
 
     variables = {
@@ -256,6 +261,7 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
                                             "window": ("window", windows, {"units": "s"}),
                                             "estimate": ["mean", "se"]},
                          attrs={"seed": seed, "quick": int(quick), "n_test": n_test, "n_train": n_train,
+                                "n_neurons": n_neurons, "training_orientations_rad": grid, "fisher_trials": n_near,
                                 "window_s": window, "contrasts": str(CONTRASTS), "drive": str(DRIVE),
                                 **provenance()})
     return dataset

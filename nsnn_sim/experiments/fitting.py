@@ -25,6 +25,8 @@ Examples
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import xarray as xr
 
@@ -59,7 +61,8 @@ def generating_models() -> dict:
 
 
 def start_model(model, family: str):
-    """The initial model of a fit: a different decay and scale than the truth, the candidate's family."""
+    """The initial model of a fit: a different decay and scale than the truth, the candidate's family (NSNN: beta
+    0.5, noise scale 0.2; LIF: tau 15 ms, sigma 0.2, the truth's refractory period)."""
     if model.kind == "NSNN":
         return ns.NSNN(beta=0.5, noise=family, noise_scale=0.2, firing="escape", dt=DT)
     return ns.LIF(tau=0.015, sigma=0.2, noise=family, firing="escape", dt=DT, tau_ref=float(model.tau_ref),
@@ -76,6 +79,8 @@ def stimulus(n_steps: int, generator) -> tuple[np.ndarray, np.ndarray]:
 
 
 def true_weights(n_neurons: int, gain: float, generator) -> np.ndarray:
+    """``gain`` times (bias, A cos 2 phi, A sin 2 phi) per neuron: preferred orientations ``phi = (k + 1/2) pi / n``,
+    bias uniform in [0.3, 0.45], amplitude ``A`` uniform in [0.15, 0.3]."""
     preferred = (np.arange(n_neurons) + 0.5) * np.pi / n_neurons
     bias = generator.uniform(0.3, 0.45, n_neurons)
     amplitude = generator.uniform(0.15, 0.3, n_neurons)
@@ -134,7 +139,7 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
     tuning_recorded_se, tuning_fitted_se = np.zeros((2, len(names), N_ORIENTATIONS, n_neurons))
     isi_recorded, isi_fitted = np.zeros((2, len(names), ISI_EDGES.size - 1))
     seconds = np.zeros(len(names))
-    recordings = {}
+    recordings, starts = {}, {}
     for m, name in enumerate(names):
         model, gain = generating_models()[name]
         index, x = stimulus(n_train + n_test, generator)
@@ -149,8 +154,8 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
         n_spikes = test.sum(axis=(0, 1))
         fits = {}
         for c, family in enumerate(FAMILIES):
-            result = fit.fit_escape(start_model(model, family), x_train, train,
-                                    weights=np.full((n_neurons, 3), 0.3 * gain))
+            start = start_model(model, family)
+            result = fit.fit_escape(start, x_train, train, weights=np.full((n_neurons, 3), 0.3 * gain))
             fits[family] = result
             held_out = result.log_likelihood(x_test, test)
             bits_neuron[m, c] = fit.bits_per_spike(held_out, baseline, n_spikes)
@@ -162,6 +167,7 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
                 estimate[m] = result.dataset["estimate"].values
                 se[m] = result.dataset["se"].values
                 seconds[m] = result.dataset.attrs["seconds"]
+                starts[name] = start.to_dict()
         glm = fit.fit_poisson_glm(x_train, train, n_history_basis=4, history_steps=20)
         held_out = glm.log_likelihood(x_test, test)
         c = CANDIDATES.index("poisson_glm")
@@ -225,7 +231,7 @@ def run(quick: bool = False, seed: int = SEED, neurons: int | None = None,
         },
         coords=coords,
         attrs={"seed": seed, "quick": int(quick), "n_train_steps": n_train, "n_test_steps": n_test, "dt_s": DT,
-               "neo_available": int(neo_available), "neo_model": name,
+               "neo_available": int(neo_available), "neo_model": name, "start_models": json.dumps(starts),
                "decay_meaning": "beta (NSNN) or tau in s (LIF)", "scale_meaning": "noise_scale (NSNN) or sigma (LIF)",
                **provenance()},
     )

@@ -86,7 +86,11 @@ def build_model(model: str, seed: int) -> learn.Network:
 
 
 def _train_and_test(model: str, delay: int, seed: int, s: int, sizes: dict) -> tuple[float, float, float]:
-    """Test accuracy in the learner and in the simulator, and the last epoch's time, of one trained network."""
+    """Test accuracy in the learner and in the simulator, and the last epoch's time, of one trained network.
+
+    Seeds of pair ``s``: training data ``seed + 1000 s``, test data ``seed + 1000 s + 500``, initial weights
+    ``seed + s``, minibatch order and training noise ``seed + 100 s``, test noise ``seed + 7000 + s``.
+    """
     x_train, y_train = delayed_match(sizes["n_train"], delay, seed + 1000 * s)
     x_test, y_test = delayed_match(sizes["n_test"], delay, seed + 1000 * s + 500)
     network = build_model(model, seed + s)

@@ -24,6 +24,7 @@ Examples
 
 from __future__ import annotations
 
+import json
 import warnings
 
 import numpy as np
@@ -48,6 +49,8 @@ INPUT_NOISE = 0.2
 
 
 def models(noise_scale: float = 0.4) -> dict:
+    """Every model with beta 0.5: Gaussian membrane noise ``noise_scale``, logistic escape noise
+    ``noise_scale / 1.6``, and the DSNN twice (the second gets its input noise in :func:`simulate_counts`)."""
     return {
         "NSNN gaussian membrane": ns.NSNN(beta=0.5, noise="gaussian", noise_scale=noise_scale, dt=DT),
         "NSNN logistic escape": ns.NSNN(beta=0.5, noise="logistic", noise_scale=noise_scale / 1.6, firing="escape",
@@ -86,6 +89,8 @@ def responsive(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 
 
 def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
+    """200 neurons preferring ``(k + 1/2) pi / 200``, 16 stimuli ``k pi / 16``, 100 trials of 1 s each, 300 per
+    Fisher-information stimulus (quick: 100 neurons, 50 trials of 0.5 s, 150)."""
     n_neurons, n_trials, window = (100, 50, 0.5) if quick else (200, 100, 1.0)
     fisher_trials = 150 if quick else 300  # 2T - N - 3 > 0 for every population size
     n_stimuli = 16
@@ -129,13 +134,14 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
 
     # linear Fisher information at pi/2 from two nearby orientations
     reference, delta = np.pi / 2, np.deg2rad(2.0)
+    stimuli = (reference - delta / 2, reference + delta / 2)  # delta apart, as the estimator assumes
     sizes = np.array([5, 10, 20, 50, 100] + ([200] if n_neurons >= 200 else []))
     noisy = [name for name in names if name != "DSNN"]
     fisher, fisher_sd, active = [], [], []
     for m, name in enumerate(noisy):
         model = models()[name]
-        a = simulate_counts(name, model, reference - delta / 2, preferred, fisher_trials, window, seed + 77 + m)
-        b = simulate_counts(name, model, reference + delta / 2, preferred, fisher_trials, window, seed + 99 + m)
+        a = simulate_counts(name, model, stimuli[0], preferred, fisher_trials, window, seed + 77 + m)
+        b = simulate_counts(name, model, stimuli[1], preferred, fisher_trials, window, seed + 99 + m)
         a, b = responsive(a, b)
         active.append(a.shape[1])
         usable = sizes[sizes <= a.shape[1]]
@@ -148,8 +154,8 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
     fisher_noise = []
     for k, level in enumerate(noise_levels):
         model = models(level)["NSNN gaussian membrane"]
-        a = simulate_counts("NSNN", model, reference - delta / 2, preferred, fisher_trials, window, seed + 500 + k)
-        b = simulate_counts("NSNN", model, reference + delta / 2, preferred, fisher_trials, window, seed + 600 + k)
+        a = simulate_counts("NSNN", model, stimuli[0], preferred, fisher_trials, window, seed + 500 + k)
+        b = simulate_counts("NSNN", model, stimuli[1], preferred, fisher_trials, window, seed + 600 + k)
         fisher_noise.append(float(coding.linear_fisher_information(*responsive(a, b), delta)))
 
     dataset = xr.Dataset(
@@ -173,8 +179,9 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
                 "fisher_model": noisy, "population_size": sizes, "noise_level": noise_levels},
         attrs={"seed": seed, "quick": int(quick), "n_trials": n_trials, "window_s": window,
                "fisher_trials": fisher_trials, "fisher_reference_rad": reference, "fisher_delta_rad": delta,
+               "fisher_stimuli_rad": list(stimuli),
                "drive": str(DRIVE), "orientation_jitter_rad": ORIENTATION_JITTER, "input_noise": INPUT_NOISE,
-               **provenance()},
+               "models": json.dumps({name: model.to_dict() for name, model in models().items()}), **provenance()},
     )
     dataset = xr.merge([dataset, fits.rename({name: f"fit_{name}" for name in fits.data_vars})])
     _log.info("Fisher information (rad^-2):\n%s", dataset["fisher_information"].to_pandas().round(1))
