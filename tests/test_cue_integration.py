@@ -125,3 +125,25 @@ def test_combine_cues_errors_name_the_parameter():
         cue_integration.combine_cues(np.nan, 0.01, 0.2, 0.01)
     with pytest.raises(TypeError, match="variance_a"):
         cue_integration.combine_cues(0.1, "wide", 0.2, 0.01)
+
+
+def test_the_combination_takes_its_credible_level_and_map_refinement_from_both_decodes():
+    """Without a ``credible`` attribute the level is 0.9; the MAP is refined only when both decodes were (an attribute
+    missing counts as not refined): compared with _grid_posterior's output for the same product."""
+    grid = np.arange(60) * np.pi / 60
+    a, b = gaussian_posteriors(grid, [0.8], [0.2]), gaussian_posteriors(grid, [0.9], [0.3])
+    product = np.log(a["posterior"].values) + np.log(b["posterior"].values)
+    for refined_a, refined_b in [(1, 1), (1, 0), (0, 1), (None, 1), (1, None)]:
+        first, second = a.copy(), b.copy()
+        for decoded, refined in ((first, refined_a), (second, refined_b)):
+            decoded.attrs.pop("credible")
+            if refined is None:
+                decoded.attrs.pop("map_refined")
+            else:
+                decoded.attrs["map_refined"] = refined
+        combined = cue_integration.combine_posteriors(first, second)
+        expected = posterior._grid_posterior(product, grid, 0.9, refine_map=refined_a == refined_b == 1,
+                                             trials=np.arange(1), one_trial=False, attrs={})
+        assert combined.attrs["credible"] == 0.9 and combined.attrs["map_refined"] == int(refined_a == refined_b == 1)
+        np.testing.assert_array_equal(combined["map_estimate"].values, expected["map_estimate"].values)
+        np.testing.assert_array_equal(combined["credible_width"].values, expected["credible_width"].values)
