@@ -1,12 +1,25 @@
 """Shared helpers for the statistical tests, and a guard against stale Numba caches."""
 
 import numpy as np
+import pytest
 
 from nsnn_sim._core.kernel_cache import purge_stale_kernel_cache
 
 # Numba's cache does not notice edits to functions a kernel inlines from another file: drop every
 # cached kernel of the package whenever any of its sources changed (nsnn_sim._core.kernel_cache)
 purge_stale_kernel_cache()
+
+
+@pytest.fixture
+def engine_kernels_forbidden(monkeypatch):
+    """Every kernel of the engine raises if called: for tests that bad input is refused before any kernel runs."""
+    from nsnn_sim.simulator import engine
+
+    def forbidden(*args, **kwargs):
+        raise AssertionError("a kernel ran")
+
+    for kernel in ("_run_block", "_run_connected", "_run_state"):
+        monkeypatch.setattr(engine, kernel, forbidden)
 
 
 def mean_and_se(samples: np.ndarray) -> tuple[float, float]:

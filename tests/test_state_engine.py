@@ -70,12 +70,7 @@ def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
     assert _spike_list(alone) == [spike for spike in _spike_list(runs[0]) if spike[0] == 0]
 
 
-def test_receptors_are_checked_before_any_kernel_runs(monkeypatch):
-    def forbidden(*args, **kwargs):
-        raise AssertionError("a kernel ran")
-
-    monkeypatch.setattr(ns.simulator.engine, "_run_state", forbidden)
-    monkeypatch.setattr(ns.simulator.engine, "_run_block", forbidden)
+def test_receptors_are_checked_before_any_kernel_runs(engine_kernels_forbidden):
     two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)}, method="euler")
     with pytest.raises(ValueError, match="must name a receptor"):
         ns.simulate(two, ns.poisson_input(100.0, 0.1, 5), n_neurons=3, n_steps=10)
