@@ -3,7 +3,7 @@
 Claim tested (Ma, Yan & Tang 2023): NSNNs are competitive with deterministic SNNs and more robust to
 perturbations. Tasks: scikit-learn's handwritten digits (:func:`nsnn_sim.learn.digits`, constant
 analog input for 4 steps, as the official CIFAR pipeline feeds pixels) and Randman spike patterns
-(:func:`nsnn_sim.learn.randman`, event input). Models, all the official ToyNet (input -> one hidden
+(:func:`nsnn_sim.learn.randman`, 20 input channels, event input). Models, all the official ToyNet (input -> one hidden
 layer of official neurons, threshold 1, reset to zero not detached -> per-step linear logits, step
 cross-entropy, Adam, batch 32; :mod:`nsnn_sim.learn.official`), Gaussian noise SD 0.4, the official
 decay 0.5 on digits and 0.9 on Randman (whose classes differ in spike timing over 40 steps: with 0.5
@@ -33,7 +33,7 @@ perturbation.
 
 The gradient attacks run on the first 200 test samples (quick: 100 of 150).
 
-    python analyses/robustness.py [--quick] [--seeds 10] [--max-epochs 20] [--out results/robustness.nc]
+    python analyses/robustness.py [--quick] [--seeds 10] [--max-epochs 15] [--out results/robustness.nc]
     python figures/robustness.py
 
 Examples
@@ -92,7 +92,7 @@ QUICK_LEVELS = [0, 2, 4]  # the level indices kept in quick mode
 
 
 OPTIONS = {"--seeds": {"type": int, "help": "training seeds per model (default 10; quick: 2)"},
-           "--max-epochs": {"type": int, "help": "epochs of the tuning search (default 20; quick: 5)"},
+           "--max-epochs": {"type": int, "help": "epochs of the tuning search (default 15; quick: 5)"},
            "--tasks": {"help": "comma-separated subset of digits,randman (default both)"},
            "--models": {"help": "comma-separated subset of dsnn,reference,membrane,escape (default all; runs of "
                                 "separate models combine with merge_runs)"},
@@ -220,7 +220,7 @@ def paired_tests(accuracy: xr.DataArray) -> tuple[xr.DataArray, xr.DataArray]:
 
 def run(quick: bool = False, seed: int = SEED, seeds: int | None = None, max_epochs: int | None = None,
         tasks: str | None = None, attack_samples: int | None = None, models: str | None = None) -> xr.Dataset:
-    """Tune, train and perturb every model of ``MODELS`` on every task (full: 10 seeds, up to 20 epochs,
+    """Tune, train and perturb every model of ``MODELS`` on every task (full: 10 seeds, up to 15 epochs,
     3 learning rates, 5 levels, EOT over 4 passes; quick: 2 seeds, 5 epochs, 1 learning rate, 3 levels,
     2 passes, smaller test sets)."""
     start = time.perf_counter()
