@@ -17,6 +17,7 @@ import math
 
 import numpy as np
 import pytest
+from likelihood_hessian import hessian_of_minus_log_likelihood
 
 import nsnn_sim as ns
 from nsnn_sim import fit
@@ -66,29 +67,6 @@ def test_memoryless_logistic_neuron_has_the_closed_form_fisher_information_in_it
         covariance = result.dataset["covariance"].values[i]
         norm = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
         np.testing.assert_allclose(covariance / norm, expected / norm, rtol=0, atol=1e-7)
-
-
-def _hessian_of_minus_log_likelihood(total, theta, steps):
-    """``-d^2 total/dtheta_i dtheta_j`` by central second differences at steps ``h`` and ``h/2``, Richardson-
-    extrapolated (``(4 H(h/2) - H(h))/3``: error O(h^4))."""
-    def differences(h):
-        k = len(theta)
-        hessian = np.empty((k, k))
-        for i in range(k):
-            for j in range(i, k):
-                def value(a, b):
-                    point = theta.copy()
-                    point[i] += a * h[i]
-                    point[j] += b * h[j]
-                    return total(point)
-                if i == j:
-                    second = (value(1, 0) - 2 * total(theta) + value(-1, 0)) / h[i] ** 2
-                else:
-                    second = (value(1, 1) - value(1, -1) - value(-1, 1) + value(-1, -1)) / (4 * h[i] * h[j])
-                hessian[i, j] = hessian[j, i] = -second
-        return hessian
-
-    return (4 * differences(steps / 2) - differences(steps)) / 3
 
 
 def _data(true_model, weights, n_steps, seed, couplings=None):
@@ -150,7 +128,7 @@ def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_l
             return float(fit.log_likelihood(model, x, dense, np.tile(full[:n_inputs], (n_neurons, 1)), matrix)[i])
 
         theta = estimate[free]
-        hessian = _hessian_of_minus_log_likelihood(total, theta, 5e-3 * np.maximum(np.abs(theta), 0.01))
+        hessian = hessian_of_minus_log_likelihood(total, theta, 5e-3 * np.maximum(np.abs(theta), 0.01))
         expected = np.linalg.inv(hessian)
         covariance = data["covariance"].values[i][np.ix_(free, free)]
         norm = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
@@ -220,3 +198,57 @@ def test_one_neurons_block_holds_that_neurons_values_of_every_per_neuron_paramet
     one = _one_neuron(model, 1, 3)
     assert one.sigma.tolist() == [0.3] and one.tau_ref.tolist() == [2e-4] and one.u_reset.tolist() == [-0.1]
     assert one.threshold == 1.0
+
+
+def _memoryless_problem():
+    from nsnn_sim.fit.problem import Problem
+
+    scale, n_steps = 0.2, 2000
+    model = ns.NSNN(beta=0.0, noise="logistic", noise_scale=scale, firing="escape")
+    x = np.ones((n_steps, 1))
+    spikes = ns.simulate(model, np.full((n_steps, 1), 0.8), n_neurons=1, n_steps=n_steps, seed=4).spikes
+    return model, x, spikes, Problem.build(spikes, x, model, ("weights",))
+
+
+def test_an_optimiser_stopped_on_an_impossible_point_returns_the_best_feasible_point(monkeypatch):
+    """When L-BFGS-B ends on a barrier point (its value above every feasible one evaluated), the block's result
+    is the best feasible point it evaluated, with that point's -log L, and the message says so."""
+    from scipy import optimize
+
+    from nsnn_sim.fit import estimate
+
+    _, _, _, problem = _memoryless_problem()
+    block = problem.block(0)[0]
+    tried = []
+
+    def stopped_on_a_barrier(objective, start, bounds, options):
+        for z in (start, start + 0.1, start - 0.1):  # three feasible points, then a stop above all of them
+            tried.append((objective(z)[0], z.copy()))
+        return optimize.OptimizeResult(x=start + 5.0, fun=max(value for value, _ in tried) + 1.0, success=True,
+                                       message="stopped", nit=1, n_restarts=0)
+
+    monkeypatch.setattr(estimate, "_minimize_with_restarts", stopped_on_a_barrier)
+    theta, _, solution, _ = estimate._fit_block(block, {}, 1e-4)
+    best_value, best_z = min(tried, key=lambda pair: pair[0])
+    assert solution.fun == best_value and np.array_equal(solution.x, best_z)
+    assert -block.evaluate(theta[None], gradient=False)[0].sum() == pytest.approx(best_value, rel=1e-12)
+    assert "stopped on an impossible point, the best feasible one is kept" in solution.message
+
+
+def test_a_hessian_step_outside_the_feasible_set_gives_nan_standard_errors_and_a_warning(monkeypatch):
+    """A finite-difference step that leaves the feasible set (``_hessian`` raises ValueError, as at a maximum on the
+    edge of it) leaves the estimate and gives NaN SEs, a warning naming the neuron and an unconverged fit."""
+    from nsnn_sim.fit import estimate
+
+    model, x, spikes, _ = _memoryless_problem()
+    reference = fit.fit_escape(model, x, spikes, parameters=("weights",)).dataset
+
+    def impossible(*args, **kwargs):
+        raise ValueError("p = 0 at a spike")
+
+    monkeypatch.setattr(estimate, "_hessian", impossible)
+    with pytest.warns(RuntimeWarning, match="neuron 0: the observed Fisher information is not positive definite"):
+        data = fit.fit_escape(model, x, spikes, parameters=("weights",)).dataset
+    np.testing.assert_array_equal(data["estimate"].values, reference["estimate"].values)
+    assert np.isnan(data["se"].values).all() and np.isnan(data["covariance"].values).all()
+    assert data.attrs["converged"] == 0 and np.isfinite(reference["se"].values).all()

@@ -15,6 +15,7 @@ import dataclasses
 
 import numpy as np
 import pytest
+from likelihood_hessian import hessian_of_minus_log_likelihood
 from scipy import linalg, special
 
 import nsnn_sim as ns
@@ -217,6 +218,36 @@ def test_teacher_forced_membrane_is_the_simulators_and_the_fitted_model_runs(mon
         u_free = membrane(theta, again.data[i], again.layout, again.adaptation_taus, DT, "exact")[0]
         free = ~again.data[i].resets
         np.testing.assert_allclose(u_free[free], rerun.state[:, i, :][free], rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("hessian_step, tolerance", [(1e-4, 5e-4), (1e-5, 1e-5)])
+def test_standard_errors_are_the_inverse_of_a_finite_difference_hessian_of_the_log_likelihood(hessian_step, tolerance):
+    """The spike fit's covariance per neuron against the inverse of the Hessian of ``-log L`` taken here from
+    log-likelihood values (``GIFProblem.evaluate`` without its gradient; steps 1e-3 of each parameter's magnitude,
+    Richardson-extrapolated: between steps 2e-3 and 1e-3 this reference moves by < 5e-7), for an escape GIF with a
+    short membrane time constant (5 ms, 5 steps: a step in ``tau`` that is not relative to ``tau`` shows). The fit
+    takes central differences of its exact gradient, an O(step^2) error, measured relative to ``SE_i SE_j`` at
+    2.0e-4 for the default step 1e-4 (tolerance 5e-4) and 2.5e-6 at 1e-5 (tolerance 1e-5)."""
+    truth = dataclasses.replace(_model("escape", "exact", noise="logistic"), tau=0.005, sigma=0.2,
+                                adaptation=(Adaptation(0.1, 0.0, 0.3),), moving_threshold=(MovingThreshold(0.01, 0.4),))
+    x, run, _ = _recorded(truth, np.array([1.6, 0.8]), 8000, seed=21)
+    result = fit_gif(truth, x, run.spikes, weights=np.tile([1.6, 0.8], (2, 1)), hessian_step=hessian_step)
+    data, problem = result.dataset, result.problem
+    assert data.attrs["converged"] == 1, data.attrs["message"]
+    for i in range(2):
+        free = ~data["fixed"].values[i]
+        estimate = data["estimate"].values[i]
+
+        def total(theta, i=i, estimate=estimate, free=free):
+            full = estimate.copy()
+            full[free] = theta
+            return float(problem.evaluate(i, full, gradient=False)[0])
+
+        theta = estimate[free]
+        expected = np.linalg.inv(hessian_of_minus_log_likelihood(total, theta, 1e-3 * np.maximum(np.abs(theta), 0.01)))
+        covariance = data["covariance"].values[i][np.ix_(free, free)]
+        norm = np.sqrt(np.outer(np.diag(expected), np.diag(expected)))
+        np.testing.assert_allclose(covariance / norm, expected / norm, rtol=0, atol=tolerance)
 
 
 def test_without_components_the_likelihood_is_fit_escapes():
