@@ -260,3 +260,24 @@ def test_bad_inputs_are_refused_before_any_kernel_runs(engine_kernels_forbidden)
         ns.spike_input([[0.002, 0.001]], 0.1)
     with pytest.raises(ValueError, match=r"times\[0\].*finite"):
         ns.spike_input([[np.nan]], 0.1)
+
+
+def test_prepared_poisson_groups_and_the_description_of_the_inputs():
+    """prepare_inputs (no kernel): a constant-rate group has course row -1 and its probability ``rate*dt``, a
+    varying one its row of the stacked courses; the limit on the mean count per step uses a course's highest rate
+    (0.5 Hz x 1.5e6 sources x 1e-4 s = 75 is allowed, 0.7 Hz: 105 > 100 is not); describe_inputs names a scalar
+    current by its value and an array by its shape and mean."""
+    from nsnn_sim.simulator.network import MAX_POISSON_MEAN_PER_STEP, describe_inputs, prepare_inputs
+
+    course = np.r_[np.zeros(5), np.full(5, 0.5)]
+    items = [ns.poisson_input(20.0, 0.1, 3), ns.inhomogeneous_poisson_input(course, 0.2, 1_500_000),
+             ns.poisson_input(np.array([1.0, 2.0]), 0.3, 4), ns.inhomogeneous_poisson_input(2 * course, 0.1, 2)]
+    prepared = prepare_inputs(items, 2, 10, 1, 1e-4)
+    np.testing.assert_array_equal(prepared.poisson_course_row, [-1, 0, -1, 1])
+    np.testing.assert_array_equal(prepared.poisson_probability, [[2e-3, 2e-3], [0, 0], [1e-4, 2e-4], [0, 0]])
+    np.testing.assert_array_equal(prepared.poisson_sources, [3, 1_500_000, 4, 2])
+    assert 1_500_000 * 0.5 * 1e-4 <= MAX_POISSON_MEAN_PER_STEP
+    with pytest.raises(ValueError, match="n_sources\\*rate\\*dt = 105"):
+        prepare_inputs([ns.inhomogeneous_poisson_input(1.4 * course, 0.2, 1_500_000)], 2, 10, 1, 1e-4)
+    assert describe_inputs(0.5) == "current=0.5"
+    assert describe_inputs(np.full((10, 2), 0.25)) == "current array shape=(10, 2) mean=0.25"

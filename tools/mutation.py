@@ -95,6 +95,7 @@ SELECTIONS: dict[str, list[str]] = {
                           "tests/test_spike_inputs.py::test_a_constant_course_is_a_constant_rate_bit_for_bit"
                           "[unconnected-delta]",
                           "tests/test_spike_inputs.py::test_bad_inputs_are_refused_before_any_kernel_runs",
+                          "tests/test_spike_inputs.py::test_prepared_poisson_groups_and_the_description_of_the_inputs",
                           "tests/test_api_conventions.py::test_connections_from_synapses_keep_their_steps_and_convert_"
                           "on_another_grid",
                           "tests/test_api_conventions.py::test_an_off_grid_delay_is_refused_naming_the_value_and_the_"
