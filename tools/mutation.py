@@ -210,6 +210,9 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
     "experiments/brunel_states": ["tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
+    "experiments/demo": ["tests/test_small_experiments.py", "-k", "demo"],
+    "experiments/lif_convergence": ["tests/test_small_experiments.py", "-k", "lif_convergence"],
+    "experiments/neuron_state": ["tests/test_small_experiments.py", "-k", "neuron_state"],
 }
 
 MODULES = list(SELECTIONS)
@@ -223,8 +226,7 @@ LEFT_OUT = {
                     "infrastructure (files, logs, messages, the command line, the kernel cache): no result "
                     "depends on it"),
     **dict.fromkeys(["analysis/plotting", "experiments/_style"], "presentation (figures)"),
-    **dict.fromkeys(["experiments/demo", "experiments/lif_convergence", "experiments/neuron_state",
-                     "experiments/learning_official", "experiments/brian2_identity", "experiments/crossval_brian2"],
+    **dict.fromkeys(["experiments/learning_official", "experiments/brian2_identity", "experiments/crossval_brian2"],
                     "no fast test checks the experiment's numbers (only a slow or cross-simulator run, or none)"),
 }
 
