@@ -121,10 +121,13 @@ SELECTIONS: dict[str, list[str]] = {
                    "tests/test_theory_state.py::test_integrating_dead_time_renewal_equals_a_direct_sum_of_the_survivor",
                    "tests/test_theory_state.py::test_integrating_dead_time_in_continuous_time_is_clamped_with_the_"
                    "relaxed_reset"],
-    "interop/brian2": ["tests/test_brian2_bridge.py", "-k",
+    # the bridge's tests but its one Cython case, the neurons with state and a network with every input (numpy
+    # target; -k also selects by module name)
+    "interop/brian2": ["tests/test_brian2_bridge.py", "tests/test_brian2_state.py",
+                      "tests/test_brian2_network_inputs.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
                       "hazard_firing_is_identical or heterogeneous or "
-                      "(shared_noise_runs and not (True and model0))"],  # all but the one Cython case
+                      "(shared_noise_runs and not (True and model0)) or brian2_state or brian2_network_inputs"],
     # the layers with a trace or an adaptive threshold (test_learn_state) run the state kernels of forward/backward
     # (-k also selects by module name: "learn_state" keeps all of that file)
     "learn/backward": ["tests/test_learn_state.py", *_LEARN_KERNELS[:-1], _LEARN_KERNELS[-1] + " or learn_state"],
