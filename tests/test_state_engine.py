@@ -70,6 +70,34 @@ def test_state_runs_are_the_same_for_any_thread_count_and_trials_alone():
     assert _spike_list(alone) == [spike for spike in _spike_list(runs[0]) if spike[0] == 0]
 
 
+@pytest.mark.parametrize("connected", [False, True])
+def test_the_state_kernel_is_bit_identical_for_any_block_partition(monkeypatch, connected):
+    """_run_state splits each trial's neurons into n_blocks blocks (a choice of _run_with_state for speed): spikes,
+    recorded state and rate counts are the same bit for bit for 1, 2, 3 and 7 blocks, with and without connections."""
+    from nsnn_sim.simulator import engine
+
+    model = ns.LIF(sigma=0.3, dt=2e-4, tau_ref=6e-4, synapses={"exc": ExpSynapse(2e-3, 0.2), "inh": AlphaSynapse(5e-3)},
+                   adaptation=Adaptation(0.05, 0.5, 0.1), method="euler")
+    rng = np.random.default_rng(3)
+    weights = np.where(rng.random((41, 41)) < 0.2, rng.normal(0.05, 0.2, (41, 41)), 0.0)
+    connections = ns.connect(weights, rng.integers(1, 5, (41, 41)) * model.dt, receptor="inh") if connected else None
+    inputs = [0.9, ns.poisson_input(800.0, 0.05, 10, receptor="exc")]
+    kernel, used = engine._run_state, []
+
+    def partitioned(*args, n_blocks):
+        used.append(n_blocks)
+        return kernel(*args[:14], np.int64(n_blocks), *args[15:])
+
+    runs = []
+    for n_blocks in (1, 2, 3, 7):
+        monkeypatch.setattr(engine, "_run_state", lambda *args, n=n_blocks: partitioned(*args, n_blocks=n))
+        result = ns.simulate(model, inputs, n_neurons=41, n_steps=300, n_trials=2, seed=4, connections=connections,
+                             record_state=[0, 17, 40], record_rate=True)
+        runs.append((_spike_list(result.spikes), result.state.tobytes(), result.population_rate().values.tobytes()))
+    assert used == [1, 2, 3, 7] and len(runs[0][0]) > 100
+    assert all(run == runs[0] for run in runs[1:])
+
+
 def test_receptors_are_checked_before_any_kernel_runs(engine_kernels_forbidden):
     two = ns.LIF(synapses={"exc": ExpSynapse(2e-3), "inh": ExpSynapse(5e-3)}, method="euler")
     with pytest.raises(ValueError, match="must name a receptor"):
