@@ -210,6 +210,10 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
     "experiments/brunel_states": ["tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
+    # the simulators, the training and compare() stubbed: no kernel, no Brian2 run
+    "experiments/learning_official": ["tests/test_learning_official_experiment.py"],
+    "experiments/brian2_identity": ["tests/test_brian2_identity_experiment.py"],
+    "experiments/crossval_brian2": ["tests/test_crossval_brian2_experiment.py"],
 }
 
 MODULES = list(SELECTIONS)
@@ -223,8 +227,7 @@ LEFT_OUT = {
                     "infrastructure (files, logs, messages, the command line, the kernel cache): no result "
                     "depends on it"),
     **dict.fromkeys(["analysis/plotting", "experiments/_style"], "presentation (figures)"),
-    **dict.fromkeys(["experiments/demo", "experiments/lif_convergence", "experiments/neuron_state",
-                     "experiments/learning_official", "experiments/brian2_identity", "experiments/crossval_brian2"],
+    **dict.fromkeys(["experiments/demo", "experiments/lif_convergence", "experiments/neuron_state"],
                     "no fast test checks the experiment's numbers (only a slow or cross-simulator run, or none)"),
 }
 
