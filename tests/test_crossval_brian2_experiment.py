@@ -7,7 +7,9 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+from scipy import stats
 
+import nsnn_sim as ns
 from nsnn_sim.experiments import crossval_brian2 as crossval
 
 # the constant inputs and scales grid()'s docstring lists for the conditions whose names do not state them
@@ -95,8 +97,10 @@ def _stub_simulators(monkeypatch):
 @pytest.mark.parametrize("recurrent", [False, True])
 def test_both_simulators_run_a_condition_with_their_own_seeds(monkeypatch, recurrent):
     calls = _stub_simulators(monkeypatch)
+    monkeypatch.setattr(crossval, "theory_checks", lambda model, mu, trains: ("theory", model.dt, mu, trains))
     condition = crossval.Condition("c", SimpleNamespace(dt=1e-3), crossval.constant(0.4), 10, 0.25, n_trials=3,
-                                   connections="w" if recurrent else None, renewal=False, warmup=0.1)
+                                   connections="w" if recurrent else None, renewal=False, warmup=0.1,
+                                   theory=not recurrent)
     out = crossval.run_condition(condition, seed=200)
     assert calls["ours"] == [dict(n_neurons=10, n_steps=250, connections=condition.connections, initial_state=None,
                                   n_trials=3, seed=200)]
@@ -107,7 +111,10 @@ def test_both_simulators_run_a_condition_with_their_own_seeds(monkeypatch, recur
     assert out["comparison"] == ("compared", 10, theirs, dict(warmup=0.1, by_trial=recurrent, renewal=False,
                                                               time_varying=False))
     assert out["spikes"] == (10, theirs) and out["wall"] == (1.5, 6.0 if recurrent else 2.0)
-    assert "theory" not in out
+    if recurrent:
+        assert "theory" not in out
+    else:  # the theory at the constant input, for both simulators' spikes
+        assert out["theory"][:3] == ("theory", 1e-3, 0.4) and [len(t) for t in out["theory"][3]] == [10, 6]
 
 
 def test_run_places_every_metric_and_counts_the_tests_for_bonferroni(monkeypatch):
@@ -145,3 +152,27 @@ def test_run_places_every_metric_and_counts_the_tests_for_bonferroni(monkeypatch
     np.testing.assert_array_equal(data["wall_time"].values, [[1, 2], [2, 4], [3, 6]])
     np.testing.assert_array_equal(data["n_neurons"].values, [5, 10, 15])
     assert crossval.run(only=["second"])["condition"].values.tolist() == ["second"]
+
+
+@pytest.mark.parametrize("crossing", ["bridge", "grid"])
+def test_the_theory_rate_is_the_schemes_and_only_the_bridge_rate_is_z_tested(monkeypatch, crossing):
+    model = ns.LIF(sigma=0.3, tau_ref=2e-3, threshold_crossing=crossing, method="euler")
+    rates = {"a": (21.0, 0.25), "b": (19.5, 0.5)}  # each train's stationary rate and its SE
+    monkeypatch.setattr(crossval.spike_statistics, "stationary_rate", lambda train: rates[train])
+    monkeypatch.setattr(crossval.spike_statistics, "stationary_part", lambda train: train + " stationary")
+    monkeypatch.setattr(crossval.spike_statistics, "isi_cv",
+                        lambda train, pool: {"a stationary": 0.7, "b stationary": 0.8}[train] if pool == "all" else 0)
+    out = crossval.theory_checks(model, 0.6, ["a", "b"])
+    parameters = (model.tau, model.threshold, model.u_reset, model.tau_ref, model.u_rest)
+    if crossing == "bridge":
+        rate = ns.theory.euler_rate(0.6, model.sigma, model.dt, *parameters, crossing="bridge")
+        p = [2 * stats.norm.sf(abs(mean - rate) / se) for mean, se in rates.values()]
+    else:
+        shift = ns.theory.grid_threshold_shift(model.sigma, model.dt, model.tau)
+        assert shift > 0
+        rate = ns.theory.siegert_rate(0.6, model.sigma, model.tau, model.threshold + shift, *parameters[2:])
+        p = [np.nan, np.nan]
+    assert out["theory_rate"] == rate
+    assert out["theory_cv"] == ns.theory.isi_cv(0.6, model.sigma, *parameters)  # Brunel's CV at the threshold
+    np.testing.assert_allclose(out["p"], p, rtol=1e-12)
+    assert (out["rate"], out["cv"]) == ([21.0, 19.5], [0.7, 0.8])
