@@ -11,11 +11,30 @@ import pytest
 
 from nsnn_sim.experiments import brian2_identity as identity
 
+# cases()'s docstring: each case's input (a constant or the (mean, amplitude, period in steps) of a sine) and the
+# parameters its name does not state
+_DESIGN = {"LIF euler": (0.85, {"sigma": 0.4}), "LIF bridge": (0.85, {"sigma": 0.4, "tau_ref": 1e-3}),
+           "LIF exact": (0.8, {"sigma": 0.4}), "LIF escape logistic": (0.95, {"sigma": 0.05, "tau_ref": 2e-3}),
+           "LIF hazard": (0.9, {"rho_0": 200.0, "delta_u": 0.2}), "NSNN gaussian membrane": (0.45, {}),
+           "NSNN logistic escape": ((0.5, 0.3, 9.0), {"noise_scale": 0.3}),
+           "NSNN triangular": (0.4, {"noise_scale": 0.6}), "NSNN uniform": (0.5, {"noise_scale": 0.4}),
+           "NSNN cauchy": (0.5, {"noise_scale": 0.1}), "NSNN gaussian escape": (0.5, {}),
+           "NSNN deterministic": ((0.6, 0.4, 7.0), {})}
 
-def test_every_case_is_the_model_its_name_states_with_the_documented_steps():
+
+def test_every_case_is_the_model_its_name_and_docstring_state_with_the_documented_steps():
     cases = identity.cases(4)
     assert len(cases) == 12
-    for name, model, inputs, n_steps in cases:
+    for (name, model, inputs, n_steps), (prefix, (stimulus, parameters)) in zip(cases, _DESIGN.items()):
+        assert name.startswith(prefix)
+        if isinstance(stimulus, tuple):
+            mean, amplitude, period = stimulus
+            expected = mean + amplitude * np.sin(np.arange(n_steps) / period)
+            np.testing.assert_allclose(inputs[:, 3], expected, rtol=0, atol=1e-15)
+        else:
+            assert inputs == stimulus, name
+        for key, value in parameters.items():
+            assert getattr(model, key) == value, name
         assert n_steps == (5000 if name.startswith("LIF") else 1000), name  # the module docstring's steps
         if np.ndim(inputs) == 2:  # a time-varying input covers the case's steps, the same for every neuron
             assert inputs.shape == (n_steps, 4) and np.all(inputs == inputs[:, :1])

@@ -12,11 +12,32 @@ from scipy import stats
 import nsnn_sim as ns
 from nsnn_sim.experiments import crossval_brian2 as crossval
 
-# the constant inputs and scales grid()'s docstring lists for the conditions whose names do not state them
-_UNNAMED = {"LIF subtract reset": (0.9, {}), "LIF exact method": (0.7, {}),
-            "LIF escape logistic": (0.95, {"sigma": 0.05}), "NSNN gaussian membrane": (0.45, {}),
-            "NSNN logistic escape": (0.4, {"noise_scale": 0.2}), "NSNN triangular": (0.35, {}),
-            "NSNN cauchy": (0.45, {}), "NSNN gaussian reference": (0.4, {"noise_scale": 0.3})}
+# the inputs and parameters grid()'s docstring lists for the conditions whose names do not state them: a constant,
+# ("sine", mean, amplitude, frequency) or ("poisson", constant, rate, weight, sources)
+_UNNAMED = {"LIF subtract reset": (0.9, {}), "LIF time-varying": (("sine", 0.9, 0.3, 5.0), {"sigma": 0.3}),
+            "LIF exact method": (0.7, {}), "LIF escape logistic": (0.95, {"sigma": 0.05}),
+            "LIF no noise": (("poisson", 0.7, 400.0, 0.05, 20), {"tau_ref": 2e-3}),
+            "NSNN gaussian membrane": (0.45, {"noise_scale": 0.4}),
+            "NSNN logistic escape": (0.4, {"noise_scale": 0.2}), "NSNN triangular": (0.35, {"noise_scale": 0.6}),
+            "NSNN uniform escape": (("sine", 0.4, 0.15, 4.0), {"noise_scale": 0.4}),
+            "NSNN cauchy": (0.45, {"noise_scale": 0.1}), "NSNN gaussian reference": (0.4, {"noise_scale": 0.3}),
+            "NSNN logistic reference": (("sine", 0.4, 0.15, 3.0), {"noise_scale": 0.2}),
+            "NSNN deterministic": (("poisson", 0.2, 30.0, 0.25, 10), {}),
+            "NSNN heterogeneous beta": (("poisson", 0.3, 20.0, 0.2, 10), {"noise_scale": 0.3})}
+
+
+def _check_input(condition, stimulus):
+    """The condition's input against the docstring's constant, sine or constant + Poisson drive."""
+    inputs = condition.inputs(3, 50, 1)
+    if not isinstance(stimulus, tuple):
+        assert inputs == stimulus, condition.name
+    elif stimulus[0] == "sine":
+        expected = crossval.sinusoid(*stimulus[1:], condition.model.dt)(3, 50, 1)
+        np.testing.assert_array_equal(inputs, expected)
+    else:
+        constant, drive = inputs
+        assert constant == stimulus[1], condition.name
+        assert (float(drive.rate), float(drive.weight), drive.n_sources) == stimulus[2:], condition.name
 
 
 @pytest.fixture
@@ -51,14 +72,16 @@ def test_the_grid_is_the_design_its_names_and_docstring_state(brunel, quick):
         assert condition.model.dt == (1e-4 if lif else 1e-3)
         stated = _stated(condition.name)
         unnamed = [value for key, value in _UNNAMED.items() if condition.name.startswith(key)]
-        mu, scales = unnamed[0] if unnamed else (stated.pop("mu", None), {})
-        if mu is not None:
-            assert condition.inputs(3, 10, 1) == mu, condition.name
+        stimulus, scales = unnamed[0] if unnamed else (stated.pop("mu"), {})
+        _check_input(condition, stimulus)
         for key, value in scales.items():
             assert getattr(condition.model, key) == value, condition.name
         for key, value in stated.items():
             expected = value * 1e-3 if key == "refractory" else value
             assert getattr(condition.model, "tau_ref" if key == "refractory" else key) == expected, condition.name
+        if "heterogeneous beta" in condition.name:
+            np.testing.assert_array_equal(condition.model.beta, np.linspace(0.2, 0.8, condition.n_neurons))
+        assert condition.time_varying == (isinstance(stimulus, tuple) and stimulus[0] == "sine"), condition.name
         assert condition.theory == (lif and condition.name.startswith(("LIF euler gaussian", "LIF bridge")))
     network = conditions[-1]
     n = 2000 if quick else 10_000

@@ -9,7 +9,7 @@ import pytest
 import xarray as xr
 
 from nsnn_sim.experiments import learning_official as official
-from nsnn_sim.experiments.learning import N_CLASSES, SPREAD
+from nsnn_sim.experiments.learning import N_CLASSES, SPREAD, build_network
 
 
 def test_every_variant_is_the_official_model_with_the_factors_its_name_states():
@@ -27,6 +27,8 @@ def test_every_variant_is_the_official_model_with_the_factors_its_name_states():
         membrane = "membrane readout" in name
         assert (network.readout.kind, loss) == (("membrane", "cross_entropy") if membrane else
                                                 ("linear", "step_cross_entropy")), name
+        if membrane:  # the learning experiment's readout
+            assert vars(network.readout) == vars(build_network("gaussian", SPREAD, 3).readout)
         assert layer.beta == (0.9 if "beta 0.9" in name else 0.5), name
         assert layer.detach_reset == ("detached" in name), name
         if "DSNN" in name:
@@ -165,3 +167,11 @@ def test_the_default_sizes_are_the_documented_ones(stubbed, monkeypatch, quick):
     assert stubbed["randman"][0]["seed"] == official.SEED == 5
     official.run(quick=quick, patterns=7, epochs=2, seeds=1)
     assert sizes[-1] == (N_CLASSES * 7, 2, 1)
+
+
+def test_without_a_deterministic_variant_the_tie_columns_stay_unmeasured(stubbed, monkeypatch):
+    monkeypatch.setattr(official, "OFFICIAL_VARIANTS", {"noisy": official.OFFICIAL_VARIANTS["noisy"]})
+    data = official.run(quick=True, seeds=2, epochs=2)
+    assert stubbed["ties"] == []
+    np.testing.assert_array_equal(data["dsnn_threshold_ties"].values, [-1, -1])  # -1: not measured
+    assert np.isnan(data["dsnn_strict_output_change"].values).all()
