@@ -55,9 +55,9 @@ class _Result:
         self.state = state
 
 
-def _stub(monkeypatch, extra_spike=None):
+def _stub(monkeypatch, extra_spikes=()):
     """ns.simulate and run_brian2 replaced: both give the same two spikes and membranes numbered by step; Brian2
-    adds ``extra_spike`` (trial, neuron, step) in the recurrent runs and its membranes are 0.5 higher."""
+    adds ``extra_spikes`` (trial, neuron, step) in the recurrent runs and its membranes are 0.5 higher."""
     import nsnn_sim.interop.brian2 as bridge
 
     calls = []
@@ -69,8 +69,8 @@ def _stub(monkeypatch, extra_spike=None):
         spikes = [(0, 1, 3), (1, 2, 5)]
         if kind == "brian2":
             state += 0.5  # exact: the membranes are whole numbers
-            if extra_spike is not None and kwargs["connections"] is not None:
-                spikes.append(extra_spike)
+            if kwargs["connections"] is not None:
+                spikes += extra_spikes
         return _Result(spikes, state)
 
     monkeypatch.setattr(identity.ns, "simulate", lambda model, inputs, **kwargs: fake("ours", model, inputs, kwargs))
@@ -116,14 +116,16 @@ def test_run_feeds_both_simulators_the_same_case_and_documented_connections(monk
 
 
 def test_a_mismatch_is_counted_and_logs_both_membranes_around_it(monkeypatch, caplog):
-    _stub(monkeypatch, extra_spike=(1, 4, 7))
+    _stub(monkeypatch, extra_spikes=[(1, 4, 7), (0, 0, 1), (1, 6, 11), (1, 5, 9)])
     with caplog.at_level(logging.WARNING, logger=identity._log.name):
         data = identity.run(quick=True)
     mismatched = data["mismatched_spikes"].values
-    np.testing.assert_array_equal(mismatched, np.tile([0, 1], 12))  # the recurrent runs only
-    np.testing.assert_array_equal(data["n_spikes"].values, np.tile([[2, 2], [2, 3]], (12, 1)))
+    np.testing.assert_array_equal(mismatched, np.tile([0, 4], 12))  # the recurrent runs only
+    np.testing.assert_array_equal(data["n_spikes"].values, np.tile([[2, 2], [2, 6]], (12, 1)))
     warnings = [record.getMessage() for record in caplog.records if record.levelno == logging.WARNING]
-    assert len(warnings) == 12
-    # steps 5..8: two before the mismatched step 7 and one after, nsnn_sim's then Brian2's
-    assert all("trial 1 neuron 4 step 7: nsnn_sim u [5. 6. 7. 8.], Brian2 v [5.5 6.5 7.5 8.5]" in line
-               for line in warnings)
+    assert len(warnings) == 3 * 12  # the first three mismatches of each run, in (trial, neuron, step) order
+    # two steps before the mismatched step and one after (from step 0 at the start), nsnn_sim's then Brian2's
+    expected = ["trial 0 neuron 0 step 1: nsnn_sim u [0. 1. 2.], Brian2 v [0.5 1.5 2.5]",
+                "trial 1 neuron 4 step 7: nsnn_sim u [5. 6. 7. 8.], Brian2 v [5.5 6.5 7.5 8.5]",
+                "trial 1 neuron 5 step 9: nsnn_sim u [ 7.  8.  9. 10.], Brian2 v [ 7.5  8.5  9.5 10.5]"] * 12
+    assert [line[line.index(" trial ") + 1:] for line in warnings] == expected

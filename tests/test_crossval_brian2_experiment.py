@@ -45,10 +45,10 @@ def brunel(monkeypatch):
     """brunel_model_a replaced by a record of its arguments (the full network has 10^7 synapses)."""
     calls = []
 
-    def fake(n_neurons, **kwargs):
-        calls.append((n_neurons, kwargs))
-        return SimpleNamespace(n_neurons=n_neurons, n_excitatory=int(0.8 * n_neurons), model="brunel model",
-                               inputs=0.25, connections="brunel connections")
+    def fake(n_excitatory, **kwargs):
+        calls.append((n_excitatory, kwargs))
+        return SimpleNamespace(n_neurons=n_excitatory + n_excitatory // 4, n_excitatory=n_excitatory,
+                               model="brunel model", inputs=0.25, connections="brunel connections")
 
     monkeypatch.setattr(crossval, "brunel_model_a", fake)
     return calls
@@ -84,10 +84,12 @@ def test_the_grid_is_the_design_its_names_and_docstring_state(brunel, quick):
         assert condition.time_varying == (isinstance(stimulus, tuple) and stimulus[0] == "sine"), condition.name
         assert condition.theory == (lif and condition.name.startswith(("LIF euler gaussian", "LIF bridge")))
     network = conditions[-1]
-    n = 2000 if quick else 10_000
-    assert brunel == [(n, dict(epsilon=0.1, j=0.5 if quick else 0.1, g=6.0, eta=4.0, seed=7))]
+    n_excitatory, j = (2000, 0.5) if quick else (10_000, 0.1)
+    n = n_excitatory * 5 // 4
+    assert brunel == [(n_excitatory, dict(epsilon=0.1, j=j, g=6.0, eta=4.0, seed=7))]
     assert (network.n_neurons, network.duration, network.n_trials) == (n, 0.5 if quick else 1.0, 6 if quick else 8)
     assert network.name == f"Brunel model A, N={n}, g=6, eta=4" and network.connections == "brunel connections"
+    assert network.notes == f"C_E={n_excitatory // 10}, J={j} mV, D=1.5 ms"  # epsilon N_E; J C_E is 100 mV in both
     np.testing.assert_array_equal(network.initial_state, np.random.default_rng(7).uniform(10.0, 20.0, n))
 
 

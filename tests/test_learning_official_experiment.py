@@ -161,7 +161,9 @@ def test_the_default_sizes_are_the_documented_ones(stubbed, monkeypatch, quick):
     monkeypatch.setattr(official, "_official_model",
                         lambda seed, data, epochs, seeds: sizes.append((data.y_train.size, epochs, seeds)) or
                         xr.Dataset())
-    official.run(quick=quick)
+    clock = iter([10.0, 12.5, 20.0, 21.0])  # the wall time run() reports: perf_counter at its end minus at its start
+    monkeypatch.setattr(official.time, "perf_counter", lambda: next(clock))
+    assert official.run(quick=quick).attrs == {"quick": int(quick), "wall_time_s": 2.5}
     patterns, epochs = (40, 10) if quick else (100, 30)  # run's docstring; 3 seeds
     assert sizes == [(N_CLASSES * patterns, epochs, 3)]
     assert stubbed["randman"][0]["seed"] == official.SEED == 5
