@@ -82,6 +82,7 @@ def test_the_grid_is_the_design_its_names_and_docstring_state(brunel, quick):
         if "heterogeneous beta" in condition.name:
             np.testing.assert_array_equal(condition.model.beta, np.linspace(0.2, 0.8, condition.n_neurons))
         assert condition.time_varying == (isinstance(stimulus, tuple) and stimulus[0] == "sine"), condition.name
+        assert condition.warmup == 0.05
         assert condition.theory == (lif and condition.name.startswith(("LIF euler gaussian", "LIF bridge")))
     network = conditions[-1]
     n_excitatory, j = (2000, 0.5) if quick else (10_000, 0.1)
@@ -89,6 +90,7 @@ def test_the_grid_is_the_design_its_names_and_docstring_state(brunel, quick):
     assert brunel == [(n_excitatory, dict(epsilon=0.1, j=j, g=6.0, eta=4.0, seed=7))]
     assert (network.n_neurons, network.duration, network.n_trials) == (n, 0.5 if quick else 1.0, 6 if quick else 8)
     assert network.name == f"Brunel model A, N={n}, g=6, eta=4" and network.connections == "brunel connections"
+    assert network.warmup == 0.1
     assert network.notes == f"C_E={n_excitatory // 10}, J={j} mV, D=1.5 ms"  # epsilon N_E; J C_E is 100 mV in both
     np.testing.assert_array_equal(network.initial_state, np.random.default_rng(7).uniform(10.0, 20.0, n))
 

@@ -103,7 +103,8 @@ def grid(quick: bool) -> list[Condition]:
 
     Sizes: LIF 800 neurons, NSNN 1000, 2 s each (quick: 300 and 400, 1 s); Brunel's network 10,000 excitatory
     neurons, J 0.1 mV, 8 trials of 1 s (quick: 2000, J 0.5 mV, 6 trials of 0.5 s), its membranes started uniform in
-    10-20 mV (seed 7). A name states the model's parameters and the constant input ``mu``; where it does not:
+    10-20 mV (seed 7) and its first 0.1 s left out of the comparison (the others' first 50 ms). A name
+    states the model's parameters and the constant input ``mu``; where it does not:
     LIF subtract reset 0.9, exact method 0.7, escape logistic 0.95 (logistic scale 0.05), no noise + Poisson
     drive 0.7 + 20 sources of 400 Hz, weight 0.05 (refractory 2 ms), time-varying 0.9 + 0.3 sin(2 pi 5 Hz t)
     (sigma 0.3); NSNN (dt 1 ms) gaussian membrane 0.45 (scale 0.4), logistic escape 0.4 (scale 0.2),
