@@ -21,8 +21,8 @@ modules the functions that only present results (:data:`PRESENTATION`: ``figure`
 ``MARKDOWN``, ... and every function only they use, :func:`presentation`).
 
 The modules (:data:`MODULES`, each with the pytest arguments of its tests in :data:`SELECTIONS`) are every
-module with mutation sites except those in :data:`LEFT_OUT` (infrastructure, plotting, and experiments no
-fast test checks), which a test keeps complete. The sample is stratified (:func:`sample`): ``--per-module``
+module with mutation sites except those in :data:`LEFT_OUT` (infrastructure and plotting, whose mutants
+cannot change a result), which a test keeps complete. The sample is stratified (:func:`sample`): ``--per-module``
 mutants of every module (default 10; all its sites if fewer), each module drawn with its own generator
 seeded by ``--seed`` and its name.
 
@@ -213,15 +213,19 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
     "experiments/brunel_states": ["tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
+    # the simulators, the training and compare() stubbed: no kernel, no Brian2 run
     "experiments/demo": ["tests/test_small_experiments.py", "-k", "demo"],
     "experiments/lif_convergence": ["tests/test_small_experiments.py", "-k", "lif_convergence"],
     "experiments/neuron_state": ["tests/test_small_experiments.py", "-k", "neuron_state"],
+    "experiments/learning_official": ["tests/test_learning_official_experiment.py"],
+    "experiments/brian2_identity": ["tests/test_brian2_identity_experiment.py"],
+    "experiments/crossval_brian2": ["tests/test_crossval_brian2_experiment.py"],
 }
 
 MODULES = list(SELECTIONS)
 
 # the modules with mutation sites that MODULES leaves out, and why: infrastructure whose mutants cannot change a
-# result, presentation, and experiments that no fast test checks (a test of their numbers comes first)
+# result, and presentation
 LEFT_OUT = {
     **dict.fromkeys(["_core/atomic", "_core/blas", "_core/compile_clock", "_core/kernel_cache", "_core/log",
                      "_core/memory", "_core/messages", "_core/progress", "_core/version", "cli", "reproduce",
@@ -229,8 +233,6 @@ LEFT_OUT = {
                     "infrastructure (files, logs, messages, the command line, the kernel cache): no result "
                     "depends on it"),
     **dict.fromkeys(["analysis/plotting", "experiments/_style"], "presentation (figures)"),
-    **dict.fromkeys(["experiments/learning_official", "experiments/brian2_identity", "experiments/crossval_brian2"],
-                    "no fast test checks the experiment's numbers (only a slow or cross-simulator run, or none)"),
 }
 
 # mutant id -> {"function", "text" (its stripped source line), "reason"}: the one-line reason it is

@@ -99,7 +99,19 @@ QUICK_CONDITIONS = ("LIF euler gaussian, mu 0.9, sigma 0.5", "LIF bridge crossin
 def grid(quick: bool) -> list[Condition]:
     """At least 16 conditions: both model kinds, every noise family and none, all firing rules, both
     resets, refractoriness on and off, constant and time-varying input, and Brunel's network; ``quick``:
-    the seven of :data:`QUICK_CONDITIONS` at smaller sizes."""
+    the seven of :data:`QUICK_CONDITIONS` at smaller sizes.
+
+    Sizes: LIF 800 neurons, NSNN 1000, 2 s each (quick: 300 and 400, 1 s); Brunel's network 10,000 excitatory
+    neurons, J 0.1 mV, 8 trials of 1 s (quick: 2000, J 0.5 mV, 6 trials of 0.5 s), its membranes started uniform in
+    10-20 mV (seed 7) and its first 0.1 s left out of the comparison (the others' first 50 ms). A name
+    states the model's parameters and the constant input ``mu``; where it does not:
+    LIF subtract reset 0.9, exact method 0.7, escape logistic 0.95 (logistic scale 0.05), no noise + Poisson
+    drive 0.7 + 20 sources of 400 Hz, weight 0.05 (refractory 2 ms), time-varying 0.9 + 0.3 sin(2 pi 5 Hz t)
+    (sigma 0.3); NSNN (dt 1 ms) gaussian membrane 0.45 (scale 0.4), logistic escape 0.4 (scale 0.2),
+    triangular 0.35 (scale 0.6), uniform escape 0.4 + 0.15 sin(2 pi 4 Hz t) (scale 0.4), cauchy 0.45 (scale
+    0.1), gaussian reference 0.4 (scale 0.3), logistic reference 0.4 + 0.15 sin(2 pi 3 Hz t) (scale 0.2),
+    deterministic 0.2 + 10 sources of 30 Hz, weight 0.25, heterogeneous beta 0.2-0.8 (scale 0.3) 0.3 + 10
+    sources of 20 Hz, weight 0.2."""
     lif_n, nsnn_n = (300, 400) if quick else (800, 1000)
     lif_t, nsnn_t = (1.0, 1.0) if quick else (2.0, 2.0)
     dt = 1e-4
