@@ -248,3 +248,9 @@ def test_a_warm_copy_serves_unchanged_kernels_and_never_a_mutated_kernel_or_one_
     safe = tmp_path / "safe"
     assert warm_cache.copy_warm_cache(warm_cache_folder, warm, mutant, safe, stale) == 4  # index + data of g, h
     assert _run_kernels(mutant, safe) == [3, 30, 0, 0]
+
+
+def test_a_warm_mutant_times_out_at_four_times_its_selections_warm_build_plus_a_minute_at_most_the_limit():
+    assert mutation.warm_timeout({"wall": 10.0, "cpu": 3.0}, 600.0) == 100.0
+    assert mutation.warm_timeout({"wall": 200.0}, 600.0) == 600.0
+    assert mutation.warm_timeout(None, 600.0) == 600.0

@@ -249,6 +249,18 @@ _COST = {"simulator/network": 60.0, "simulator/engine": 50.0, "coding/sampling":
          "learn/backward": 30.0, "learn/forward": 30.0, "learn/gradients": 30.0, "learn/network": 30.0,
          "learn/train": 30.0, "learn/losses": 30.0, "learn/perturbations": 30.0, "learn/robustness": 30.0}
 TIMEOUT = 600.0  # seconds per mutant; a mutant that runs longer counts as killed (the report says so)
+# a warm mutant compiles nothing, so its selection takes at most about the warm build's run of it (which compiled):
+# a mutant that runs several times longer hangs (an endless loop), and waiting the whole TIMEOUT for it is the
+# largest single cost of a run (two such mutants took 20 job-minutes of a survey)
+WARM_TIMEOUT = (60.0, 4.0)  # seconds, factor: at most 60 s + 4 x the selection's warm-build wall time
+
+
+def warm_timeout(built: dict | None, limit: float) -> float:
+    """The timeout of a warm mutant whose selection's warm-build run is ``built`` (``{"wall": s, ...}``; None
+    when unknown): ``min(limit, 60 + 4 wall)``."""
+    if not built:
+        return limit
+    return min(limit, WARM_TIMEOUT[0] + WARM_TIMEOUT[1] * float(built["wall"]))
 
 _SWAP_BINOP = {ast.Add: ast.Sub, ast.Sub: ast.Add, ast.Mult: ast.Div, ast.Div: ast.Mult}
 _SWAP_COMPARE = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq,
@@ -653,7 +665,8 @@ def write_report(record: dict, out: Path) -> None:
                 f"{record['count']} sampled mutants were not run.**", ""] if len(outcomes) < record["count"] else []),
              f"**Mutation score: {killed} of {candidates} non-equivalent mutants killed "
              f"({100.0 * killed / max(candidates, 1):.1f} %)**; {equivalent} equivalent.", "",
-             f"* killed in the first run: {first} (of which by a timeout of {record['timeout']:.0f} s: "
+             f"* killed in the first run: {first} (of which by a timeout of {record['timeout']:.0f} s, or for a "
+             f"warm mutant {WARM_TIMEOUT[0]:.0f} s + {WARM_TIMEOUT[1]:.0f} x its selection's warm-build time if less: "
              f"{sum(outcome['first_status'] == 'timeout' for outcome in outcomes)}; at import: "
              f"{sum(outcome['first_status'] == 'import' for outcome in outcomes)})",
              f"* survivors of the first run killed since, by new tests or a widened selection: {later}",
@@ -827,8 +840,11 @@ def main() -> None:
         wanted = {" ".join(SELECTIONS[m.module]): SELECTIONS[m.module] for m in chosen if plans[m.id] is not None}
 
         def one(mutant):
-            warm = warm_future.result()[0] if plans[mutant.id] is not None else None
-            outcome = run_mutant(mutant, scratch, args.python, args.timeout, warm, plans[mutant.id] or frozenset())
+            warm, timeout = None, args.timeout
+            if plans[mutant.id] is not None:
+                warm, built = warm_future.result()
+                timeout = warm_timeout(built.get(" ".join(SELECTIONS[mutant.module])), args.timeout)
+            outcome = run_mutant(mutant, scratch, args.python, timeout, warm, plans[mutant.id] or frozenset())
             loads.append(_load())
             with open(partial, "a") as record_file:  # kept if the run is stopped
                 record_file.write(json.dumps(asdict(outcome)) + "\n")
