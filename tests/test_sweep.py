@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import xarray as xr
 
+import nsnn_sim
 from nsnn_sim.sweep import condition_seed, conditions_of, lif_statistics, sweep
 
 GRID = {"mu": [0.8, 1.0, 1.2], "sigma": [0.3, 0.5]}
@@ -151,7 +152,9 @@ def test_an_interrupted_sweep_leaves_no_error_record_and_resumes_with_nothing_lo
     grid = {"index": list(range(12))}
     code = (f"from test_sweep import _slow\nfrom nsnn_sim.sweep import sweep\n"
             f"sweep(_slow, {grid!r}, {str(store)!r}, n_workers=2, progress=False)\n")
-    environment = {**os.environ, "PYTHONPATH": str(Path(__file__).parent)}
+    # the sweep process imports the package this process imported (a copy on PYTHONPATH in the mutation tool)
+    package = Path(nsnn_sim.__file__).parents[1]
+    environment = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parent), str(package)])}
     process = subprocess.Popen([sys.executable, "-c", code], env=environment)
     deadline = time.time() + 180
     while len(list(store.glob("condition-*.nc"))) < 2 and time.time() < deadline and process.poll() is None:
