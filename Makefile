@@ -26,8 +26,8 @@ test: $(STAMP)
 test-slow: $(STAMP)
 	$(PY) -m pytest -m slow -q
 
-## make mutation: a stratified fixed-seed sample of AST mutants, 10 of every module a result depends on (70
-## modules, 658 mutants), each against its module's tests; those no compiled kernel can see in a copy of a
+## make mutation: a stratified fixed-seed sample of AST mutants, 10 of every module a result depends on (78
+## modules, 739 mutants), each against its module's tests; those no compiled kernel can see in a copy of a
 ## warm Numba cache built once per run, the others in a fresh one; 2 at a time -> benchmarks/results/mutation.md
 ## (budget 90 min on 2 idle cores, estimated ~95 min before -x savings: benchmarks/results/mutation_trials.md;
 ## `$(PY) tools/mutation.py --estimate` measures it without mutants first, ~25 min)

@@ -150,7 +150,10 @@ def test_an_interrupted_sweep_leaves_no_error_record_and_resumes_with_nothing_lo
 
     store = tmp_path / "store"
     grid = {"index": list(range(12))}
-    code = (f"from test_sweep import _slow\nfrom nsnn_sim.sweep import sweep\n"
+    # Ctrl-C raises KeyboardInterrupt even when this test runs as a background job, whose children inherit an
+    # ignored SIGINT (Python then installs no handler of its own)
+    code = ("import signal\nsignal.signal(signal.SIGINT, signal.default_int_handler)\n"
+            f"from test_sweep import _slow\nfrom nsnn_sim.sweep import sweep\n"
             f"sweep(_slow, {grid!r}, {str(store)!r}, n_workers=2, progress=False)\n")
     # the sweep process imports the package this process imported (a copy on PYTHONPATH in the mutation tool)
     package = Path(nsnn_sim.__file__).parents[1]
