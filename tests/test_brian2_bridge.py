@@ -56,6 +56,15 @@ def test_hazard_firing_is_identical_spike_for_spike(method):
     _assert_identical(model, 0.85, 3000, target="numpy")
 
 
+@pytest.mark.parametrize("model", [ns.LIF(sigma=0.4, tau_ref=1e-3, method="euler"),
+                                   ns.NSNN(noise="logistic", noise_scale=0.3, firing="escape")])
+def test_a_single_neuron_is_identical_in_brian2(model):
+    """One neuron (every per-neuron array of length 1, e.g. the dead time's steps), two trials: the same spikes."""
+    ours = ns.simulate(model, 0.95, n_neurons=1, n_steps=5000, n_trials=2, seed=3)
+    theirs = run_brian2(model, 0.95, 1, 5000, n_trials=2, seed=3, shared_noise=True, target="numpy")
+    assert len(ours.spikes) > 20 and ours.spikes == theirs.spikes
+
+
 def test_substep_reset_is_refused_by_the_bridge():
     with pytest.raises(ValueError, match="substep"):
         run_brian2(ns.LIF(method="exact", threshold_crossing="substep"), 0.9, 2, 10)

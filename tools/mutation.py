@@ -126,7 +126,7 @@ SELECTIONS: dict[str, list[str]] = {
     "interop/brian2": ["tests/test_brian2_bridge.py", "tests/test_brian2_state.py",
                       "tests/test_brian2_network_inputs.py", "-k",
                       "expressions_equal_to_scipy or own_noise or rejects or refused or records_no_state or "
-                      "hazard_firing_is_identical or heterogeneous or "
+                      "hazard_firing_is_identical or heterogeneous or single_neuron or "
                       "(shared_noise_runs and not (True and model0)) or brian2_state or brian2_network_inputs"],
     # the layers with a trace or an adaptive threshold (test_learn_state) run the state kernels of forward/backward
     # (-k also selects by module name: "learn_state" keeps all of that file)
