@@ -88,3 +88,24 @@ def test_load_shd_rejects_bad_files_and_arguments(tmp_path):
         handle.create_dataset("labels", data=np.zeros(1, dtype=np.uint8))
     with pytest.raises(ValueError, match="spikes"):
         learn.load_shd(tmp_path / "empty.h5", n_steps=10, dt=0.01)
+
+
+def test_randman_spike_steps_are_the_scaled_manifold_values_times_step_fraction_times_n_steps(monkeypatch):
+    """Each channel's manifold values, scaled to [0, 1] over a class's samples, give the step
+    ``min(int(value * step_fraction * n_steps), ceil(step_fraction n_steps) - 1)``: with the manifold replaced by
+    known values (0, 1/29, ..., 1 for every channel) the steps of each class are exactly those."""
+    from nsnn_sim import learn
+    from nsnn_sim.learn import data as data_module
+
+    values = np.linspace(0.0, 1.0, 30)
+    monkeypatch.setattr(data_module, "_evaluate_manifold",
+                        lambda coefficients, points, alpha: 5.0 + 2.0 * values[:, None] * np.ones((1, 4)))
+    data = learn.randman(n_classes=3, n_inputs=4, n_steps=50, n_train=20, n_test=10, step_fraction=0.8, seed=2)
+    x = np.concatenate([data.x_train, data.x_test])
+    y = np.concatenate([data.y_train, data.y_test])
+    assert np.all(x.sum(axis=1) == 1)  # one spike per sample and channel
+    expected = np.minimum((values * 0.8 * 50).astype(np.int64), 39)  # ceil(0.8 * 50) - 1
+    steps = x.argmax(axis=1)
+    for label in range(3):
+        for channel in range(4):
+            np.testing.assert_array_equal(np.sort(steps[y == label, channel]), expected)
