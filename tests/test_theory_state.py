@@ -27,8 +27,9 @@ def test_fourcaud_brunel_is_siegert_with_threshold_and_reset_raised(mu, sigma, t
     assert theory.fourcaud_brunel_rate(mu, sigma, 0.0, tau=20e-3) == theory.siegert_rate(mu, sigma, tau=20e-3)
 
 
+# the last: a root below 1 Hz
 @pytest.mark.parametrize("b, q, sigma", [(0.02, 0.0, 0.3), (0.0, 0.05, 0.3), (0.01, 0.02, 0.0), (0.05, 0.0, 0.5),
-                                         (1.0, 0.0, 0.3), (0.0, 1.0, 0.3), (20.0, 0.0, 0.1)])  # the last: a root below 1 Hz
+                                         (1.0, 0.0, 0.3), (0.0, 1.0, 0.3), (20.0, 0.0, 0.1)])
 def test_adapted_rate_solves_its_self_consistency_equation(b, q, sigma):
     nu = theory.adapted_rate(1.3, sigma, b=b, tau_w=0.2, q=q, tau_q=0.05, tau_ref=1e-3)
     if sigma > 0:
