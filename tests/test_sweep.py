@@ -170,3 +170,25 @@ def test_an_interrupted_sweep_leaves_no_error_record_and_resumes_with_nothing_lo
     result = sweep(_slow, grid, store, n_workers=2, progress=False)
     assert result["index"].values.tolist() == list(range(12)) and np.all(result["error"].values == "")
     assert len(list(store.glob("condition-*.nc"))) == 12
+
+
+def test_an_interrupt_removes_the_error_records_of_the_second_before_it(monkeypatch, tmp_path):
+    """Records whose file time is at or after ``interrupt - 1 s`` are removed (file times have 1 s resolution on
+    some file systems, so a record written just before the interrupt may carry an earlier second)."""
+    import distributed
+    from distributed import Client, LocalCluster
+
+    from nsnn_sim import sweep as sweep_module
+
+    since, interrupted = [], []
+    monkeypatch.setattr(sweep_module, "_remove_records_since", lambda paths, time_: since.append(time_))
+
+    def interrupt(futures):
+        interrupted.append(time.time())
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(distributed, "as_completed", interrupt)
+    with LocalCluster(n_workers=1, processes=False, dashboard_address=None) as cluster, Client(cluster) as client:
+        with pytest.raises(KeyboardInterrupt):
+            sweep(_slow, {"index": [0, 1]}, tmp_path / "store", scheduler=client, progress=False)
+    assert interrupted[0] - 1.0 <= since[0] <= interrupted[0] - 0.5
