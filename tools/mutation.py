@@ -210,7 +210,8 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/fitting": ["tests/test_experiments.py", "-k", "fitting_experiment"],
     "experiments/tuning": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "tuning_experiment"],
     "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
-    "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
+    "experiments/sampling": ["-m", "slow or not slow", "tests/test_sampling_experiment.py", "tests/test_experiments.py",
+                             "-k", "sampling_experiment"],
     "experiments/brunel_states": ["tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
     # the simulators, the training and compare() stubbed: no kernel, no Brian2 run
