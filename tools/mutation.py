@@ -201,14 +201,17 @@ SELECTIONS: dict[str, list[str]] = {
     "sweep": ["tests/test_sweep.py", "tests/test_stats.py::test_the_cv_and_fano_of_the_experiments_the_brian2_"
               "comparison_and_the_sweep_are_those_of_stats"],
     # the experiments' computations (their presentation functions are never mutated: PRESENTATION); "-m slow or
-    # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow
+    # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow;
+    # a file of stubbed, kernel-free tests (tests/test_X_experiment.py) comes first where there is one, so most
+    # mutants fail in seconds before the end-to-end run
     "experiments/variability": ["tests/test_experiments.py", "-k", "variability or fano"],
     "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
     "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
     "experiments/stochastic_resonance": ["tests/test_experiments.py", "-k", "stochastic_resonance"],
     "experiments/contrast_invariance": ["tests/test_experiments.py", "-k", "contrast_invariance"],
     "experiments/fitting": ["tests/test_experiments.py", "-k", "fitting_experiment"],
-    "experiments/tuning": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "tuning_experiment"],
+    "experiments/tuning": ["-m", "slow or not slow", "tests/test_tuning_experiment.py", "tests/test_experiments.py",
+                           "-k", "tuning_experiment"],
     "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_sampling_experiment.py", "tests/test_experiments.py",
                              "-k", "sampling_experiment"],
