@@ -215,7 +215,7 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_sampling_experiment.py", "tests/test_experiments.py",
                              "-k", "sampling_experiment"],
-    "experiments/brunel_states": ["tests/test_brunel_states.py"],
+    "experiments/brunel_states": ["tests/test_brunel_states_experiment.py", "tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
     # the simulators, the training and compare() stubbed: no kernel, no Brian2 run
     "experiments/demo": ["tests/test_small_experiments.py", "-k", "demo"],
