@@ -204,7 +204,8 @@ SELECTIONS: dict[str, list[str]] = {
     # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow;
     # a file of stubbed, kernel-free tests (tests/test_X_experiment.py) comes first where there is one, so most
     # mutants fail in seconds before the end-to-end run
-    "experiments/variability": ["tests/test_experiments.py", "-k", "variability or fano"],
+    "experiments/variability": ["tests/test_variability_experiment.py", "tests/test_experiments.py", "-k",
+                                "variability or fano"],
     "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
     "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
     "experiments/stochastic_resonance": ["tests/test_experiments.py", "-k", "stochastic_resonance"],
