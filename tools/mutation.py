@@ -206,7 +206,8 @@ SELECTIONS: dict[str, list[str]] = {
     # mutants fail in seconds before the end-to-end run
     "experiments/variability": ["tests/test_variability_experiment.py", "tests/test_experiments.py", "-k",
                                 "variability or fano"],
-    "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
+    "experiments/learning": ["tests/test_learning_experiment.py", "tests/test_experiments.py", "-k",
+                             "learning_experiment"],
     "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
     "experiments/stochastic_resonance": ["tests/test_experiments.py", "-k", "stochastic_resonance"],
     "experiments/contrast_invariance": ["tests/test_experiments.py", "-k", "contrast_invariance"],
