@@ -209,7 +209,7 @@ def test_run_evaluates_and_perturbs_each_trained_network_with_its_seeds(stubbed)
     per_network = 2 + 4 * 5  # learner, simulator, then the four perturbations at five levels
     evaluations = stubbed["evaluate"]
     assert len(evaluations) == 6 * seeds * per_network
-    for m, model in enumerate(learning.MODELS):
+    for m in range(len(learning.MODELS)):
         for s in range(seeds):
             calls = evaluations[(m * seeds + s) * per_network:][:per_network]
             learner, simulator, *perturbed = calls
