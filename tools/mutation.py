@@ -204,8 +204,10 @@ SELECTIONS: dict[str, list[str]] = {
     # not slow" (after the default -m "not slow", so it wins) runs a quick run that make test leaves to test-slow;
     # a file of stubbed, kernel-free tests (tests/test_X_experiment.py) comes first where there is one, so most
     # mutants fail in seconds before the end-to-end run
-    "experiments/variability": ["tests/test_experiments.py", "-k", "variability or fano"],
-    "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
+    "experiments/variability": ["tests/test_variability_experiment.py", "tests/test_experiments.py", "-k",
+                                "variability or fano"],
+    "experiments/learning": ["tests/test_learning_experiment.py", "tests/test_experiments.py", "-k",
+                             "learning_experiment"],
     "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
     "experiments/stochastic_resonance": ["tests/test_stochastic_resonance_experiment.py", "tests/test_experiments.py",
                                          "-k", "stochastic_resonance"],
@@ -217,7 +219,7 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_sampling_experiment.py", "tests/test_experiments.py",
                              "-k", "sampling_experiment"],
-    "experiments/brunel_states": ["tests/test_brunel_states.py"],
+    "experiments/brunel_states": ["tests/test_brunel_states_experiment.py", "tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
     # the simulators, the training and compare() stubbed: no kernel, no Brian2 run
     "experiments/demo": ["tests/test_small_experiments.py", "-k", "demo"],

@@ -44,7 +44,7 @@ driven by independent Poisson trains at the predicted rates (the *feed-forward c
 isolates the diffusion approximation and the time grid from the network's correlations).
 
 Quick mode simulates ``N_E = 5,000`` at ``epsilon = 0.2`` (the same ``C_E`` and ``J``, hence the same mean-field
-input, but twice the shared input of Brunel's sparse network) for 0.7 s: it resolves the four states, their
+input, but twice the shared input of Brunel's sparse network) for 0.8 s: it resolves the four states, their
 peak frequencies to 10 Hz and the AI rate, but not the asynchronous state's finite-size fluctuation at Brunel's
 size (the index of a finite-size fluctuation is about twice the full-size one), the SI slow state's index is
 within one SE of the threshold, and the ISI CV of the SI slow state (about 3 spikes per neuron in 0.6 s) is
