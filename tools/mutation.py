@@ -209,7 +209,9 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/contrast_invariance": ["tests/test_experiments.py", "-k", "contrast_invariance"],
     "experiments/fitting": ["tests/test_experiments.py", "-k", "fitting_experiment"],
     "experiments/tuning": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "tuning_experiment"],
-    "experiments/decoding": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "decoding_experiment"],
+    # the simulation and the fits stubbed first (seconds), then the quick run end to end
+    "experiments/decoding": ["-m", "slow or not slow", "tests/test_decoding_experiment.py", "tests/test_experiments.py",
+                             "-k", "decoding_experiment"],
     "experiments/sampling": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "sampling_experiment"],
     "experiments/brunel_states": ["tests/test_brunel_states.py"],
     "experiments/robustness": ["tests/test_robustness_experiment.py"],
