@@ -206,7 +206,9 @@ SELECTIONS: dict[str, list[str]] = {
     "experiments/learning": ["tests/test_experiments.py", "-k", "learning_experiment"],
     "experiments/learning_memory": ["tests/test_experiments.py", "-k", "delayed_match or learning_memory"],
     "experiments/stochastic_resonance": ["tests/test_experiments.py", "-k", "stochastic_resonance"],
-    "experiments/contrast_invariance": ["tests/test_experiments.py", "-k", "contrast_invariance"],
+    # the simulation stubbed first (a second), then the quick run end to end
+    "experiments/contrast_invariance": ["tests/test_contrast_invariance_experiment.py", "tests/test_experiments.py",
+                                        "-k", "contrast_invariance"],
     "experiments/fitting": ["tests/test_experiments.py", "-k", "fitting_experiment"],
     "experiments/tuning": ["-m", "slow or not slow", "tests/test_experiments.py", "-k", "tuning_experiment"],
     # the simulation and the fits stubbed first (seconds), then the quick run end to end
