@@ -275,7 +275,7 @@ def _scaled(poisson_means, factor):
 
 
 def contrast_means(poisson_means, orientations, n_trials, contrast):
-    """Poisson reference at a contrast: the rate above baseline scales with the contrast."""
+    """Poisson reference at a contrast: its mean counts, baseline included, times the contrast (an input gain)."""
     orientations = np.full(n_trials, orientations) if n_trials is not None else orientations
     return contrast * poisson_means(orientations)
 
