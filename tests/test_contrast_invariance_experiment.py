@@ -45,15 +45,22 @@ def test_half_width_interpolates_linearly_where_the_curve_first_falls_to_half_he
     tail = np.ones(DEGREES.size - 4)
     # max 10, min 1: half-height 5.5 is crossed between 5 deg (6) and 7.5 deg (2), 1/8 of the way
     curve = np.concatenate([[10.0, 9.0, 6.0, 2.0], tail])
-    assert ci.half_width(curve) == 5.0 + 2.5 / 8
+    assert ci.half_width(curve) == pytest.approx(5.0 + 2.5 / 8, rel=1e-14)
     # scaled and shifted curves keep their width; a curve reaching half-height exactly at a grid point
     # is that point; several curves keep their shape
     exact = np.concatenate([[4.0, 3.0, 2.5, 1.0], tail])  # half-height 2.5 at 5 deg
     rates = np.array([[curve, 3 * curve + 7], [exact, exact]])
     np.testing.assert_allclose(ci.half_width(rates), [[5.3125, 5.3125], [5.0, 5.0]], rtol=1e-14)
-    # undefined (NaN): a flat curve, and one already at half-height at its first orientation
+    # only the last orientation at half-height (max 10, min 1): 7/16 of the way from 87.5 to 90 deg
+    late = np.concatenate([np.full(DEGREES.size - 2, 10.0), [9.0, 1.0]])
+    assert ci.half_width(late) == pytest.approx(87.5 + 2.5 * 7 / 16, rel=1e-14)
+    # undefined (NaN): a flat curve, one already at or below half-height at its first orientation (rising, or
+    # exactly at half-height with its peak elsewhere), and a curve with a missing rate
     rising = np.linspace(1.0, 2.0, DEGREES.size)
-    assert np.isnan(ci.half_width(np.full(DEGREES.size, 3.0))) and np.isnan(ci.half_width(rising))
+    shifted = np.concatenate([[2.0, 3.0], np.ones(DEGREES.size - 2)])
+    missing = np.concatenate([curve[:-1], [np.nan]])
+    for undefined in (np.full(DEGREES.size, 3.0), rising, shifted, missing):
+        assert np.isnan(ci.half_width(undefined))
 
 
 @pytest.mark.parametrize("name, dt", [("noisy LIF", 1e-4), ("NSNN gaussian membrane", 1e-3)])
