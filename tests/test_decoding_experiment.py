@@ -74,11 +74,11 @@ def _rms(estimate, truth) -> float:
 
 
 def _information(fit: xr.Dataset, stimuli: np.ndarray) -> np.ndarray:
-    """sum_i f_i'(s)^2 / f_i(s) of f = b + g exp(kappa (cos 2(s - s_pref) - 1)), by hand."""
+    """sum_i f_i'(s)^2 / max(f_i(s), 1e-9) of f = b + g exp(kappa (cos 2(s - s_pref) - 1)), by hand."""
     p, k, b, g = (fit[name].values for name in ("preferred", "kappa", "baseline", "gain"))
     bump = g * np.exp(k * (np.cos(2 * (stimuli[:, None] - p)) - 1))
     slope = -2 * k * np.sin(2 * (stimuli[:, None] - p)) * bump
-    return np.sum(slope**2 / (b + bump), axis=1)
+    return np.sum(slope**2 / np.maximum(b + bump, 1e-9), axis=1)
 
 
 def _decode(fit: xr.Dataset, counts: np.ndarray, window: float | None = None, **options) -> xr.Dataset:
@@ -138,6 +138,12 @@ def test_poisson_information_is_the_sum_of_squared_slopes_over_rates():
                       "baseline": ("neuron", [0.5, 2.0, 1.0]), "gain": ("neuron", [4.0, 10.0, 3.0])})
     stimuli = np.array([0.0, 0.4, 1.5, 3.0])
     np.testing.assert_allclose(decoding.poisson_information(fit, stimuli), _information(fit, stimuli), rtol=1e-12)
+    # a sharp curve without baseline, far from its preference, has its rate floored at 1e-9 counts
+    sharp = xr.Dataset({"preferred": ("neuron", [0.0]), "kappa": ("neuron", [15.0]), "baseline": ("neuron", [0.0]),
+                        "gain": ("neuron", [1.0])})
+    far = np.array([0.5, 1.2])
+    assert (np.exp(15 * (np.cos(2 * far) - 1)) < 1e-9).tolist() == [False, True]  # the second below the floor
+    np.testing.assert_allclose(decoding.poisson_information(sharp, far), _information(sharp, far), rtol=1e-12)
 
 
 # ---------------------------------------------------------------------------------------------------- run, stubbed
@@ -179,6 +185,27 @@ def test_run_simulates_the_documented_trials_windows_contrasts_and_seeds(stubbed
     models = [repr(tuning.models()[name]) for name in NAMES[:3] for _ in range((len(expected) - 3 * 17) // 3)]
     models += [repr(tuning.models(level)["NSNN gaussian membrane"]) for level in (0.2, 0.4, 0.8) for _ in range(17)]
     assert [call.model for call in stubbed.calls] == models
+
+
+def test_the_full_run_simulates_128_neurons_80_training_trials_and_1500_test_trials(monkeypatch):
+    calls = []
+
+    class Enough(Exception):
+        """Raised at the first test set: the design is known by then."""
+
+    def counts(name, model, orientations, preferred, window, contrast, seed):
+        calls.append((orientations, preferred))
+        if len(calls) == 17:
+            raise Enough
+        return _stub_counts(name, orientations, preferred, window, contrast, seed)
+
+    monkeypatch.setattr(decoding, "counts", counts)
+    with pytest.raises(Enough):
+        decoding.run(quick=False, seed=SEED)
+    for (orientations, preferred), g in zip(calls, GRID):
+        np.testing.assert_array_equal(orientations, np.full(80, g))
+        np.testing.assert_allclose(preferred, (np.arange(128) + 0.5) * np.pi / 128, rtol=1e-15)
+    np.testing.assert_array_equal(calls[16][0], np.random.default_rng(SEED).uniform(0, np.pi, 1500))
 
 
 def test_run_stores_its_design(stubbed):
