@@ -21,8 +21,13 @@ WINDOWS = (0.05, 0.1, 0.25)
 
 
 def _stub_counts(name, orientations, preferred, window, contrast, seed):
-    """Poisson counts with mean 200 x window x contrast x the von Mises drive: tuned, window- and contrast-scaled."""
-    return np.random.default_rng(seed).poisson(200 * window * contrast * tuning.drive(orientations, preferred))
+    """Poisson counts with mean 200 x window x contrast x the von Mises drive: tuned, window- and contrast-scaled;
+    but neurons 4, 13, 22, ... are silent below 90 deg and neurons 5, 14, 23, ... fire 100 times less (a count
+    variance below 1)."""
+    mean = 200 * window * contrast * tuning.drive(orientations, preferred)
+    mean[:, 4::9] *= orientations[:, None] >= np.pi / 2
+    mean[:, 5::9] *= 0.01
+    return np.random.default_rng(seed).poisson(mean)
 
 
 def _stub_fit(responses: xr.DataArray, all_converged: bool = False) -> xr.Dataset:
@@ -188,24 +193,34 @@ def test_run_simulates_the_documented_trials_windows_contrasts_and_seeds(stubbed
 
 
 def test_the_full_run_simulates_128_neurons_80_training_trials_and_1500_test_trials(monkeypatch):
-    calls = []
+    calls, sizes = [], []
 
     class Enough(Exception):
-        """Raised at the first test set: the design is known by then."""
+        """Raised at the first counting-window simulation: the design is known by then."""
 
     def counts(name, model, orientations, preferred, window, contrast, seed):
-        calls.append((orientations, preferred))
-        if len(calls) == 17:
+        if seed == SEED + 700:
             raise Enough
+        calls.append((orientations, preferred))
         return _stub_counts(name, orientations, preferred, window, contrast, seed)
 
+    from_tuning_fit = coding.PoissonDecoder.from_tuning_fit.__func__
+
+    def sized(cls, fit, **options):
+        sizes.append(fit.sizes["neuron"])
+        return from_tuning_fit(cls, fit, **options)
+
     monkeypatch.setattr(decoding, "counts", counts)
+    monkeypatch.setattr(decoding.coding, "fit_tuning_curves", lambda responses: _stub_fit(responses, True))
+    monkeypatch.setattr(decoding.coding.PoissonDecoder, "from_tuning_fit", classmethod(sized))
     with pytest.raises(Enough):
         decoding.run(quick=False, seed=SEED)
     for (orientations, preferred), g in zip(calls, GRID):
         np.testing.assert_array_equal(orientations, np.full(80, g))
         np.testing.assert_allclose(preferred, (np.arange(128) + 0.5) * np.pi / 128, rtol=1e-15)
     np.testing.assert_array_equal(calls[16][0], np.random.default_rng(SEED).uniform(0, np.pi, 1500))
+    # the whole population's decoder, then population sizes 8 to 128
+    assert sizes == [128, 8, 16, 32, 64, 128]
 
 
 def test_run_stores_its_design(stubbed):
@@ -299,6 +314,9 @@ def test_run_recomputes_every_stored_number_of_a_model_from_its_counts(stubbed, 
     # the linear Fisher bound from the neurons that vary at both stimuli, 2 deg apart
     a, b = counts["near"]
     varying = (a.var(axis=0) > 0) & (b.var(axis=0) > 0)
+    if m < 3:  # the stub's silent neurons at 89 deg are left out, its sparse ones kept
+        assert np.flatnonzero(~varying).tolist() == list(range(4, 64, 9)) and np.all(b.var(axis=0) > 0)
+        assert np.all((a.var(axis=0)[5::9] > 0) & (a.var(axis=0)[5::9] < 1))
     information = float(coding.linear_fisher_information(a[:, varying], b[:, varying], np.deg2rad(2.0)))
     assert data["linear_fisher_bound"].values == pytest.approx(1 / np.sqrt(information), rel=1e-12)
     _check_cues(data, counts["cue"], test)
