@@ -93,7 +93,7 @@ def train_decoder(train: np.ndarray, grid: np.ndarray):
 
 
 def poisson_information(fit: xr.Dataset, stimulus: np.ndarray) -> np.ndarray:
-    """Poisson Fisher information sum_i f_i'(s)^2 / f_i(s) of von Mises curves (counts), per stimulus."""
+    """Poisson information sum_i f_i'(s)^2 / max(f_i(s), 1e-9) of von Mises curves (counts), per stimulus."""
     parameters = [fit[name].values for name in coding.TUNING_PARAMETERS]
     return coding.poisson_fisher_information(coding.von_mises_tuning(stimulus[:, None], *parameters),
                                              coding.von_mises_tuning_derivative(stimulus[:, None], *parameters),
@@ -275,7 +275,7 @@ def _scaled(poisson_means, factor):
 
 
 def contrast_means(poisson_means, orientations, n_trials, contrast):
-    """Poisson reference at a contrast: the rate above baseline scales with the contrast."""
+    """Poisson reference at a contrast: its mean counts, baseline included, times the contrast (an input gain)."""
     orientations = np.full(n_trials, orientations) if n_trials is not None else orientations
     return contrast * poisson_means(orientations)
 
