@@ -79,6 +79,8 @@ _RECURRENT = [f"{_ENGINE}recurrent_delays_and_poisson_input_match_transcription"
 _LEARN_KERNELS = ["tests/test_learn_gradients.py", "tests/test_learn.py", "-k",
                   "sample_gradient or mean_field_bptt or ndl_gradient or detached_reset or layer_delay_sets or "
                   "reference_firing or step_cross_entropy or linear_readout or one_forward_pass or simulator_runs"]
+_LEARN_STATE_BOUNDED = ["-m", "slow or not slow", "tests/test_learn_state.py", *_LEARN_KERNELS[:-2],
+                        "tests/test_learn_bounds.py", "-k", _LEARN_KERNELS[-1] + " or learn_state or learn_bounds"]
 _CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/test_tuning.py"]
 SELECTIONS: dict[str, list[str]] = {
     "simulator/noise": ["tests/test_noise.py"],
@@ -130,8 +132,10 @@ SELECTIONS: dict[str, list[str]] = {
                       "(shared_noise_runs and not (True and model0)) or brian2_state or brian2_network_inputs"],
     # the layers with a trace or an adaptive threshold (test_learn_state) run the state kernels of forward/backward
     # (-k also selects by module name: "learn_state" keeps all of that file)
-    "learn/backward": ["tests/test_learn_state.py", *_LEARN_KERNELS[:-1], _LEARN_KERNELS[-1] + " or learn_state"],
-    "learn/forward": ["tests/test_learn_state.py", *_LEARN_KERNELS[:-1], _LEARN_KERNELS[-1] + " or learn_state"],
+    # ... and last, for what passes all of those, the same tests with bounds checks compiled in (test_learn_bounds,
+    # slow: about a minute): an access past an array's end that happens to read zeros fails there
+    "learn/backward": _LEARN_STATE_BOUNDED,
+    "learn/forward": _LEARN_STATE_BOUNDED,
     "learn/gradients": _LEARN_KERNELS,
     "learn/network": ["tests/test_learn_network.py", "tests/test_learn_state.py", *_LEARN_KERNELS[:-1],
                       _LEARN_KERNELS[-1] + " or learn_state or learn_network"],
