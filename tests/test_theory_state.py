@@ -3,6 +3,7 @@ hazard renewal process with an integrating dead time; each checked exactly, and 
 
 import math
 
+import mpmath
 import numpy as np
 import pytest
 from scipy import special
@@ -16,6 +17,15 @@ from nsnn_sim.simulator.state import ExpSynapse, linear_system, stationary_covar
 # ------------------------------------------------------------------ exact: the formulas as written
 def test_zeta_constant_is_the_magnitude_of_riemann_zeta_at_one_half():
     assert theory.synaptic.ZETA_HALF == pytest.approx(-special.zeta(0.5), rel=1e-15)
+
+
+@pytest.mark.parametrize("sigma, tau_syn, tau", [(0.5, 1e-3, 20e-3), (0.2, 5e-4, 10e-3), (0.8, 0.2, 10e-3),
+                                                 (0.3, 0.0, 10e-3), (0.0, 1e-3, 10e-3)])
+def test_coloured_noise_shift_is_zeta_one_half_times_sigma_sqrt_tau_syn_over_tau(sigma, tau_syn, tau):
+    # |zeta(1/2)| sigma sqrt(tau_syn / tau) with mpmath's zeta at 30 digits; zero without a synapse or noise
+    with mpmath.workdps(30):
+        expected = float(-mpmath.zeta(0.5) * sigma * mpmath.sqrt(mpmath.mpf(tau_syn) / tau))
+    assert theory.coloured_noise_shift(sigma, tau_syn, tau=tau) == pytest.approx(expected, rel=1e-14, abs=0.0)
 
 
 @pytest.mark.parametrize("mu, sigma, tau_syn", [(0.9, 0.5, 1e-3), (1.3, 0.2, 5e-4), (0.7, 0.8, 2e-3)])

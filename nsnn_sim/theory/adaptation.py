@@ -10,8 +10,8 @@ shot noise of rate ``nu``). The neuron then fires like the LIF with input ``mu -
 
 with ``phi`` the Siegert rate (``sigma > 0``) or the noise-free rate. The right-hand side falls as ``nu``
 grows, so there is one solution, found by bracketing. A first-order (mean-adaptation) theory: exact as
-``tau_w, tau_q -> inf`` at fixed ``b*tau_w``, ``q*tau_q``; the error at finite time constants is measured in the
-tests (La Camera, Rauch, Luscher, Senn & Fusi 2004, Neural Comput 16:2101; Benda & Herz 2003).
+``tau_w, tau_q -> inf`` at fixed ``b*tau_w``, ``q*tau_q``; its error at finite time constants is shown by the
+neuron-state experiment (La Camera, Rauch, Luscher, Senn & Fusi 2004, Neural Comput 16:2101; Benda & Herz 2003).
 
 Examples
 --------

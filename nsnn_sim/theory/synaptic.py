@@ -10,7 +10,7 @@ convention (``sigma``: the stationary membrane SD the same input noise gives *wi
 membrane's SD (``sigma*sqrt(tau/(tau + tau_syn))``) nor the current's.
 
 The result is first order in ``sqrt(tau_syn/tau)``: the range where it holds is measured, not assumed
-(``tests/test_theory_synaptic.py`` and the docs page on models give the simulated error against ``tau_syn/tau``).
+(``tests/test_theory_state.py`` and the docs page on models give the simulated error against ``tau_syn/tau``).
 
 Examples
 --------
