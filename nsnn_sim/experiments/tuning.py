@@ -117,20 +117,21 @@ def run(quick: bool = False, seed: int = SEED) -> xr.Dataset:
 
     # noise correlations at the orientation of neuron 0's preference, against preference difference
     correlation = []
-    warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)  # DSNN: no variance at all
-    for name in names:
-        per_stimulus = []
-        for s in range(n_stimuli):
-            per_stimulus.append(stats.correlations_of_counts(responses.sel(model=name).isel(stimulus=s).values))
-        correlation.append(np.nanmean(np.array(per_stimulus), axis=0))
-    correlation = np.array(correlation)
-    difference = np.abs(preferred[:, None] - preferred[None, :])
-    difference = np.minimum(difference, np.pi - difference)
-    bins = np.linspace(0, np.pi / 2, 10)
-    which = np.digitize(difference, bins) - 1
-    off_diagonal = ~np.eye(n_neurons, dtype=bool)
-    binned_correlation = np.array([[np.nanmean(c[(which == b) & off_diagonal]) for b in range(len(bins) - 1)]
-                                   for c in correlation])
+    with warnings.catch_warnings():  # the caller's warning filters are left as they were
+        warnings.filterwarnings("ignore", "Mean of empty slice", RuntimeWarning)  # DSNN: no variance at all
+        for name in names:
+            per_stimulus = []
+            for s in range(n_stimuli):
+                per_stimulus.append(stats.correlations_of_counts(responses.sel(model=name).isel(stimulus=s).values))
+            correlation.append(np.nanmean(np.array(per_stimulus), axis=0))
+        correlation = np.array(correlation)
+        difference = np.abs(preferred[:, None] - preferred[None, :])
+        difference = np.minimum(difference, np.pi - difference)
+        bins = np.linspace(0, np.pi / 2, 10)
+        which = np.digitize(difference, bins) - 1
+        off_diagonal = ~np.eye(n_neurons, dtype=bool)
+        binned_correlation = np.array([[np.nanmean(c[(which == b) & off_diagonal]) for b in range(len(bins) - 1)]
+                                       for c in correlation])
 
     # linear Fisher information at pi/2 from two nearby orientations
     reference, delta = np.pi / 2, np.deg2rad(2.0)
