@@ -37,6 +37,14 @@ def test_fourcaud_brunel_is_siegert_with_threshold_and_reset_raised(mu, sigma, t
     assert theory.fourcaud_brunel_rate(mu, sigma, 0.0, tau=20e-3) == theory.siegert_rate(mu, sigma, tau=20e-3)
 
 
+def test_adapted_rate_is_zero_where_the_unadapted_neuron_never_fires():
+    # noise-free and below threshold: no spikes, so no adaptation, whatever b and q
+    for b, q in ((0.1, 0.0), (0.0, 0.1), (0.5, 0.5)):
+        assert theory.adapted_rate(0.8, 0.0, b=b, q=q) == 0.0
+    # just above threshold the rate is positive and adaptation lowers it
+    assert 0.0 < theory.adapted_rate(1.001, 0.0, b=0.01) < theory.noise_free_rate(1.001)
+
+
 # the last: a root below 1 Hz
 @pytest.mark.parametrize("b, q, sigma", [(0.02, 0.0, 0.3), (0.0, 0.05, 0.3), (0.01, 0.02, 0.0), (0.05, 0.0, 0.5),
                                          (1.0, 0.0, 0.3), (0.0, 1.0, 0.3), (20.0, 0.0, 0.1)])
