@@ -115,6 +115,25 @@ def test_the_pipeline_draws_the_figure_and_writes_the_table():
     matplotlib.pyplot.close(figure)
 
 
+@pytest.mark.parametrize("g", [2.0, 3.0])
+def test_with_several_self_consistent_rates_the_lowest_is_returned(g):
+    # weak inhibition (g gamma < 1) and eta = 0.8: a low stable root, an unstable one and a high one near
+    # 1/tau_rp; every sign change of nu - phi(mu(nu), sigma_B(nu)) on a dense grid, each root by Brent
+    from scipy import optimize
+
+    def excess(nu):
+        mu, sigma_b = theory.brunel_input(nu, g, 0.8)
+        return nu - theory.siegert_rate(mu, sigma_b / math.sqrt(2.0), tau=20e-3, threshold=20.0, u_reset=10.0,
+                                        tau_ref=2e-3)
+
+    grid = np.geomspace(1e-6, 499.0, 1500)
+    values = np.array([excess(nu) for nu in grid])
+    changes = np.nonzero(np.diff(np.sign(values)))[0]
+    roots = [optimize.brentq(excess, grid[k], grid[k + 1], xtol=1e-15, rtol=1e-14) for k in changes]
+    assert len(roots) == 3 and roots[0] < 0.01 < 1.0 < roots[1] < 10.0 < 100.0 < roots[2]
+    assert theory.brunel_rate(g, 0.8) == pytest.approx(roots[0], rel=1e-9)
+
+
 def test_the_self_consistent_rate_without_a_refractory_period_solves_its_equation_or_is_refused():
     """Without a refractory period the search for the root starts at 1/tau and doubles its bracket: at g = 5, eta = 4
     the root (97 Hz) lies above 1/tau = 50 Hz and solves nu = phi(mu(nu), sigma_B(nu)) to 1e-10; at g = 3 (excitation
