@@ -76,6 +76,16 @@ def test_power_spectrum_is_the_welch_average_of_direct_dft_sums(sides, pool, wid
     assert result.attrs["poisson_level"] == pytest.approx((2.0 if sides == "one" else 1.0) * rates.mean(), rel=1e-14)
 
 
+def test_one_segment_in_all_is_its_periodogram_with_no_se():
+    """One trial, one neuron, one segment: the power is that segment's periodogram, and with one segment there is no
+    spread to estimate (SE NaN, not 0)."""
+    counts = np.random.default_rng(2).poisson(0.1, size=(1, 1, 64))
+    result = spectral.power_spectrum(trains_from_step_counts(counts, DT), bin_width=DT, segment=64 * DT)
+    periodogram = np.abs(_segment_dfts(_binned_rates(counts, 1), 64, DT, "one")) ** 2
+    np.testing.assert_allclose(result["power"], periodogram[0], rtol=REL, atol=0)
+    assert result.attrs["n_segments"] == 1 and np.all(np.isnan(result["power_se"]))
+
+
 def _hann_dft(j, n):
     """The periodic Hann window's DFT: ``N/2`` at 0, ``-N/4`` at +-1 (mod N), 0 elsewhere."""
     j = j % n
