@@ -54,7 +54,8 @@ CONDITIONS = ("current", "poisson", "course", "trial_course")
 
 
 def course(n_steps: int, n_trials: int):
-    """The modulated rate (Hz) ``(n_trials, n_steps)``: ``RATE_HZ (1 + MODULATION sin(2 pi f k dt + pi t/n_trials))``."""
+    """The modulated rate (Hz) ``(n_trials, n_steps)``: ``RATE_HZ (1 + MODULATION sin(2 pi f k dt + pi t / n_trials))``
+    at step ``k`` of trial ``t``, ``f = MODULATION_HZ``."""
     import numpy as np
 
     phase = 2 * np.pi * MODULATION_HZ * DT * np.arange(n_steps) + np.pi * np.arange(n_trials)[:, None] / n_trials
@@ -103,8 +104,9 @@ def engine(condition: str, n_neurons: int, n_steps: int, n_trials: int, threads:
     work = n_neurons * n_steps * n_trials
     kernel = [run[0] * 1e9 / work for run in runs]
     return {"condition": condition, "n_neurons": n_neurons, "n_steps": n_steps, "n_trials": n_trials,
-            "threads": threads, "repeats": repeats, "kernel_ns": statistics.median(kernel), "kernel_ns_min": min(kernel),
-            "kernel_ns_all": kernel, "wall_ns": statistics.median(run[1] * 1e9 / work for run in runs),
+            "threads": threads, "repeats": repeats, "kernel_ns": statistics.median(kernel),
+            "kernel_ns_min": min(kernel), "kernel_ns_all": kernel,
+            "wall_ns": statistics.median(run[1] * 1e9 / work for run in runs),
             "rate_hz": runs[0][2] / (n_neurons * n_trials * n_steps * DT)}
 
 
