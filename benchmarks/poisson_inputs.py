@@ -27,11 +27,14 @@ time of the whole ``simulate`` call per neuron-step (it includes preparing the i
 Beside the engine, a floor in one process on one thread (min of 5 over 10^3 keys x 10^4 counters): ns per draw
 of the counter-stream uniform alone, of the uniform and the table search of ``poisson``
 (``engine._binomial_lookup``), of the uniform and the tableless draw of ``course``
-(``engine._binomial_inverse`` at the course's ``p`` of that step), and of ``exp(n log1p(-p))`` alone. The
-machine's load (``uptime``) before and after and the commit measured are written beside the numbers. Writes
-poisson_inputs.{json,md} to benchmarks/results/ (or ``--out``).
+(``engine._binomial_inverse`` at the course's ``p`` of that step), of ``exp(n log1p(-p))`` alone, and of the
+uniform and the search of a table per step of the course (what a rate per step would cost with tables: the engine's
+``_poisson_tables`` built over the course's steps; its counts must sum to the tableless draw's). The machine's load
+(``uptime``) before and after and the commit measured are written beside the numbers. Writes
+poisson_inputs.{json,md} to benchmarks/results/ (or ``--out``); ``--floor-only`` measures only the floor, into
+poisson_inputs_floor.{json,md}.
 
-    python benchmarks/poisson_inputs.py [--quick] [--repeats 5] [--out DIR]
+    python benchmarks/poisson_inputs.py [--quick] [--floor-only] [--repeats 5] [--out DIR]
 """
 
 from __future__ import annotations
@@ -112,9 +115,12 @@ def engine(condition: str, n_neurons: int, n_steps: int, n_trials: int, threads:
 
 def floor(n_keys: int, n_counters: int, scratch: str) -> dict:
     """Nanoseconds per draw on one thread (min of 5): the uniform; with the table search; with the tableless
-    draw at the course's ``p`` of each step; ``exp(n log1p(-p))`` alone."""
+    draw at the course's ``p`` of each step; ``exp(n log1p(-p))`` alone; with the search of a table per step of
+    the course (built by the engine's ``_poisson_tables``, as it builds a table per distinct rate), whose counts
+    must equal the tableless draw's (``step_tables_same_counts``)."""
     import math
     import time
+    from types import SimpleNamespace
 
     import numpy as np
     from numba import njit
@@ -123,37 +129,50 @@ def floor(n_keys: int, n_counters: int, scratch: str) -> dict:
     from nsnn_sim.simulator import rng
 
     @njit
-    def draw_all(keys, n_counters, which, table, last, flip, probability, n):
-        # which: 0 uniform, 1 table search, 2 tableless draw, 3 (1 - p)**n alone (a loop-invariant branch)
+    def draw_all(keys, n_counters, which, index, cumulative, last, flip, probability, n):
+        # which: 0 uniform, 1 the one table, 2 tableless draw, 3 (1 - p)**n alone, 4 the table of the step
+        # (a loop-invariant branch); index[step] is the step's table
         total = 0.0
         for key in keys:
             for counter in range(n_counters):
-                p = probability[counter % probability.size]
+                step = counter % probability.size
+                p = probability[step]
                 if which == 3:
                     total += math.exp(n * math.log1p(-p))
                     continue
                 u = rng.uniform(key, counter)
                 if which == 0:
                     total += u
-                elif which == 1:
-                    total += kernels._binomial_lookup(table, 0, last, flip, n, u)
-                else:
+                elif which == 2:
                     total += kernels._binomial_inverse(n, p, u)
+                else:
+                    row = index[step] if which == 4 else 0
+                    total += kernels._binomial_lookup(cumulative, row, last[row], flip[row], n, u)
         return total
 
+    def tables(probabilities):
+        return kernels._poisson_tables(SimpleNamespace(poisson_probability=probabilities.reshape(1, -1),
+                                                       poisson_sources=np.array([N_SOURCES])))
+
     n = np.int64(N_SOURCES)
-    table, flip = kernels._binomial_table(n, RATE_HZ * DT)
     probability = course(n_counters, 1)[0] * DT
+    one, per_step = tables(np.array([RATE_HZ * DT])), tables(probability)
     keys = np.array([rng.stream_key(1, 0, i, rng.POISSON) for i in range(n_keys)], dtype=np.uint64)
-    out = {"table_entries": int(table.size)}
-    for which, name in enumerate(("uniform", "table_search", "tableless", "exp_log1p")):
-        draw_all(keys[:2], 10, which, table.reshape(1, -1), table.size - 1, flip, probability, n)
+    out = {"table_entries": int(one.last[0] + 1), "step_tables": int(per_step.last.size),
+           "step_table_bytes": int(per_step.cumulative.nbytes)}
+    totals = {}
+    names = ("uniform", "table_search", "tableless", "exp_log1p", "step_table_search")
+    for which, name in enumerate(names):
+        chosen = per_step if which == 4 else one
+        arguments = (which, chosen.index[0], chosen.cumulative, chosen.last, chosen.flip, probability, n)
+        draw_all(keys[:2], 10, *arguments)
         times = []
         for _ in range(5):
             start = time.perf_counter()
-            draw_all(keys, n_counters, which, table.reshape(1, -1), table.size - 1, flip, probability, n)
+            totals[name] = draw_all(keys, n_counters, *arguments)
             times.append(time.perf_counter() - start)
         out[f"floor_{name}_ns"] = min(times) * 1e9 / (n_keys * n_counters)
+    out["step_tables_same_counts"] = bool(totals["tableless"] == totals["step_table_search"])
     return out
 
 
@@ -165,14 +184,17 @@ def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1000 neurons x 1000 steps, a small floor")
     parser.add_argument("--repeats", type=int, default=5, help="timed calls per row after the warm-up; the median")
+    parser.add_argument("--floor-only", action="store_true",
+                        help="only the floor, into poisson_inputs_floor.{json,md}")
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
+    if args.floor_only:
+        return floor_only(args)
     n_neurons, n_steps = (1000, 1000) if args.quick else (10_000, 10_000)
     shapes = {1: n_neurons, 2: n_neurons // 2}  # trials -> neurons: the same neuron-steps
     plan = [(condition, 1) for condition in CONDITIONS[:3]] + [(condition, 2) for condition in CONDITIONS[1:]]
     load_before = shell("uptime")
-    commit = shell("git", "rev-parse", "HEAD") + (" (with uncommitted changes)" if shell("git", "status", "--porcelain",
-                                                                                        "--", "../nsnn_sim") else "")
+    commit = measured_commit()
     rows = []
     for condition, n_trials in plan:
         for threads in (1, 2):
@@ -188,11 +210,6 @@ def main(argv=None) -> Path:
         row["over_poisson"] = row["kernel_ns"] / same["poisson"]["kernel_ns"]
         row["poisson_over_current_ns"] = (row["kernel_ns"] - same["current"]["kernel_ns"] if "current" in same
                                           else float("nan"))
-    floor_table = "\n".join([
-        "| uniform | uniform + table search | uniform + tableless draw | exp(n log1p(-p)) alone | table entries |",
-        "|---|---|---|---|---|",
-        "| {floor_uniform_ns:.2f} | {floor_table_search_ns:.2f} | {floor_tableless_ns:.2f} | {floor_exp_log1p_ns:.2f} "
-        "| {table_entries} |".format(**floor_row)])
     header = (f"LIF (tau 10 ms, no membrane noise, dt 0.1 ms), {n_neurons} neurons x {n_steps} steps (trial_course and "
               f"its controls: 2 trials x {shapes[2]} neurons). Drive: {N_SOURCES} Poisson sources at {RATE_HZ:g} Hz "
               f"(mean {N_SOURCES * RATE_HZ * DT:g} input spikes a step), weight {WEIGHT:g}, plus a current of "
@@ -201,9 +218,8 @@ def main(argv=None) -> Path:
               f"course per trial, phase-shifted. ns per neuron-step: kernel `run_time`, median of {args.repeats} "
               "calls after a warm-up call (compile excluded), and the fastest; wall: the whole `simulate` call "
               "(median). Extra: kernel ns over the `poisson` row of the same shape and threads.\n\n"
-              f"Floor, ns per draw on one thread (min of 5), Binomial({N_SOURCES}, p), p = {RATE_HZ * DT:g} for the "
-              f"table, the course's p for the tableless draw:\n\n{floor_table}\n\n"
-              f"commit: {commit}\n\nload before: {load_before}\n\nload after: {load_after}\n")
+              f"{floor_text(floor_row)}\n\ncommit: {commit}\n\nload before: {load_before}\n\n"
+              f"load after: {load_after}\n")
     write_table(args.out, "poisson_inputs", rows, [
         ("condition", "{condition}"), ("trials x neurons", "{n_trials} x {n_neurons}"), ("threads", "{threads}"),
         ("kernel ns/neuron-step (median)", "{kernel_ns:.2f}"), ("fastest", "{kernel_ns_min:.2f}"),
@@ -213,6 +229,40 @@ def main(argv=None) -> Path:
               "load_after": load_after, "quick": args.quick}
     (args.out / "poisson_inputs.json").write_text(json.dumps(record, indent=1))
     return args.out / "poisson_inputs.json"
+
+
+def floor_only(args) -> Path:
+    """The floor alone: poisson_inputs_floor.{json,md}."""
+    load_before, commit = shell("uptime"), measured_commit()
+    floor_row = run_worker(floor, *((100, 1000) if args.quick else (1000, 10_000)), threads=1)
+    record = {"floor": floor_row, "commit": commit, "load_before": load_before, "load_after": shell("uptime"),
+              "quick": args.quick}
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "poisson_inputs_floor.json").write_text(json.dumps(record, indent=1))
+    text = (f"{floor_text(floor_row)}\n\ncommit: {commit}\n\nload before: {record['load_before']}\n\n"
+            f"load after: {record['load_after']}\n")
+    (args.out / "poisson_inputs_floor.md").write_text(text)
+    print(text)
+    return args.out / "poisson_inputs_floor.json"
+
+
+def measured_commit() -> str:
+    """The commit checked out, marked when nsnn_sim has uncommitted changes."""
+    changed = shell("git", "status", "--porcelain", "--", "../nsnn_sim")
+    return shell("git", "rev-parse", "HEAD") + (" (with uncommitted changes)" if changed else "")
+
+
+def floor_text(floor_row: dict) -> str:
+    """The floor's markdown: a sentence and a one-row table."""
+    return (f"Floor, ns per draw on one thread (min of 5), Binomial({N_SOURCES}, p), p = {RATE_HZ * DT:g} for the "
+            "table, the course's p of each step for the tableless draw and the step tables (the sums of the counts of "
+            "the two equal: equal sums):\n\n" + "\n".join([
+        "| uniform | uniform + table search | uniform + tableless draw | exp(n log1p(-p)) alone | uniform + search of "
+        "the step's table | table entries | step tables (bytes) | equal sums |",
+        "|---|---|---|---|---|---|---|---|",
+        "| {floor_uniform_ns:.2f} | {floor_table_search_ns:.2f} | {floor_tableless_ns:.2f} | {floor_exp_log1p_ns:.2f} "
+        "| {floor_step_table_search_ns:.2f} | {table_entries} | {step_tables} ({step_table_bytes}) "
+        "| {step_tables_same_counts} |".format(**floor_row)]))
 
 
 if __name__ == "__main__":
