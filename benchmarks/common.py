@@ -14,6 +14,15 @@ RESULTS = Path(__file__).parent / "results"
 HERE = Path(__file__).resolve().parent
 
 
+def machine_load() -> str:
+    """``uptime``'s line (the load averages), written beside every timing: the machine is shared, and a busy core
+    distorts a measurement several-fold; "unknown" where ``uptime`` is absent."""
+    try:
+        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
 def peak_memory_bytes() -> int:
     """Peak resident memory of this process, in bytes (``ru_maxrss`` is in kB on Linux)."""
     import resource

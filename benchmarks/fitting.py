@@ -22,7 +22,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -32,12 +32,8 @@ import nsnn_sim as ns
 from nsnn_sim import fit
 from nsnn_sim.simulator.state import Adaptation, MovingThreshold
 
-
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_load  # noqa: E402
 
 
 def problem(n_neurons: int, n_steps: int, seed: int = 0):
@@ -69,7 +65,7 @@ def gif_problem(n_neurons: int, n_steps: int, seed: int = 0):
 def timed_row(args, fitter, spikes, truth) -> tuple[dict, object]:
     """Run and time ``fitter()`` (after its compilation elsewhere); the benchmark's row and the fit's dataset:
     z-scores of the fitted (not held) parameters against ``truth`` (neuron, parameter)."""
-    load_before = _load()
+    load_before = machine_load()
     began, cpu_began = time.perf_counter(), time.process_time()
     result = fitter()
     seconds, cpu_seconds = time.perf_counter() - began, time.process_time() - cpu_began
@@ -85,7 +81,7 @@ def timed_row(args, fitter, spikes, truth) -> tuple[dict, object]:
            "converged": bool(data.attrs["converged"]), "message": data.attrs["message"],
            "z_mean": float(np.nanmean(z)), "z_sd": float(np.nanstd(z)),
            "threads": int(os.environ.get("NUMBA_NUM_THREADS", 0)) or os.cpu_count(), "cores": os.cpu_count(),
-           "uptime_before": load_before, "uptime_after": _load()}
+           "uptime_before": load_before, "uptime_after": machine_load()}
     row["cpu_ms_per_neuron_evaluation"] = 1e3 * cpu_seconds / row["neuron_evaluations"]
     print(json.dumps(row, indent=1), flush=True)
     return row, data

@@ -38,12 +38,14 @@ import json
 import math
 import os
 import platform
-import subprocess
 import sys
 import time
 from pathlib import Path
 
 import numpy as np
+
+sys.path.insert(0, str(Path(__file__).parent))
+from common import machine_load  # noqa: E402
 
 RESULTS = Path(__file__).parent / "results"
 NAME = "nest_reference"
@@ -520,7 +522,7 @@ def speed(nest, n_neurons: int, duration_ms: float, repeats: int) -> dict:
     runs = []
     for connection in SPEED_CONNECTIONS:
         for repeat in range(repeats):
-            load_before = _load()
+            load_before = machine_load()
             _kernel(nest, SEED + repeat)
             population = nest.Create("iaf_psc_exp", n_neurons, params=params)
             generators = nest.Create("poisson_generator", n_neurons if connection == "one_to_one" else 1,
@@ -537,7 +539,7 @@ def speed(nest, n_neurons: int, duration_ms: float, repeats: int) -> dict:
             runs.append({"connection": connection, "repeat": repeat, "simulate_wall_s": wall, "simulate_cpu_s": cpu,
                          "neuron_steps_per_s": n_neurons * round(duration_ms / DT_MS) / wall,
                          "rate_hz": stats["rate_hz"], "rate_se_hz": stats["rate_se_hz"],
-                         "load_before": load_before, "load_after": _load()})
+                         "load_before": load_before, "load_after": machine_load()})
             print(f"speed {connection} {repeat}: Simulate {wall:.2f} s wall, {cpu:.2f} s CPU", flush=True)
     fastest = {connection: min(run["simulate_wall_s"] for run in runs if run["connection"] == connection)
                for connection in SPEED_CONNECTIONS}
@@ -550,13 +552,6 @@ def speed(nest, n_neurons: int, duration_ms: float, repeats: int) -> dict:
                                                         * TAU_M_MS / tau_syn},
                                                poisson={"rate_hz": rate_hz}),
             "runs": runs, "fastest_simulate_wall_s": fastest}
-
-
-def _load() -> str:
-    try:
-        return subprocess.run(["uptime"], capture_output=True, text=True, check=True).stdout.strip()
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
 
 
 # ------------------------------------------------------------------------------------------------ report
@@ -632,7 +627,7 @@ def main(argv=None) -> dict | None:
                      f"whole run; SE over neurons (rate, per-neuron CV) or jackknife over neurons (pooled CV, "
                      f"rho_1). Membrane unit {V_UNIT_MV} mV (u = (V - E_L)/{V_UNIT_MV} mV)."),
         "membrane_unit_mV": V_UNIT_MV, "dt_ms": DT_MS, "threads": THREADS, "seed": SEED,
-        "load_before": _load(), "quick": args.quick})
+        "load_before": machine_load(), "quick": args.quick})
     if "populations" in args.parts:
         report["populations"] = []
         for case in population_cases(duration_ms):
@@ -644,7 +639,7 @@ def main(argv=None) -> dict | None:
         report["semantics"] = _plain(semantics(nest))
     if "speed" in args.parts:
         report["speed"] = speed(nest, 1000 if args.quick else 10_000, 1000.0, args.repeats)
-    report["load_after"] = _load()
+    report["load_after"] = machine_load()
     args.out.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_plain(report), indent=1))
     (args.out / f"{NAME}.md").write_text(_markdown(report))

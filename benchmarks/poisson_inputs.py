@@ -46,7 +46,7 @@ import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from common import HERE, RESULTS, run_worker, write_table  # noqa: E402
+from common import HERE, RESULTS, machine_load, run_worker, write_table  # noqa: E402
 
 DT, TAU = 1e-4, 10e-3
 N_SOURCES, RATE_HZ, WEIGHT = 1000, 20.0, 0.005
@@ -193,7 +193,7 @@ def main(argv=None) -> Path:
     n_neurons, n_steps = (1000, 1000) if args.quick else (10_000, 10_000)
     shapes = {1: n_neurons, 2: n_neurons // 2}  # trials -> neurons: the same neuron-steps
     plan = [(condition, 1) for condition in CONDITIONS[:3]] + [(condition, 2) for condition in CONDITIONS[1:]]
-    load_before = shell("uptime")
+    load_before = machine_load()
     commit = measured_commit()
     rows = []
     for condition, n_trials in plan:
@@ -203,7 +203,7 @@ def main(argv=None) -> Path:
             rows.append(row)
             print(json.dumps(row), flush=True)
     floor_row = run_worker(floor, *((100, 1000) if args.quick else (1000, 10_000)), threads=1)
-    load_after = shell("uptime")
+    load_after = machine_load()
     for row in rows:
         same = {r["condition"]: r for r in rows if (r["n_trials"], r["threads"]) == (row["n_trials"], row["threads"])}
         row["extra_over_poisson_ns"] = row["kernel_ns"] - same["poisson"]["kernel_ns"]
@@ -233,9 +233,9 @@ def main(argv=None) -> Path:
 
 def floor_only(args) -> Path:
     """The floor alone: poisson_inputs_floor.{json,md}."""
-    load_before, commit = shell("uptime"), measured_commit()
+    load_before, commit = machine_load(), measured_commit()
     floor_row = run_worker(floor, *((100, 1000) if args.quick else (1000, 10_000)), threads=1)
-    record = {"floor": floor_row, "commit": commit, "load_before": load_before, "load_after": shell("uptime"),
+    record = {"floor": floor_row, "commit": commit, "load_before": load_before, "load_after": machine_load(),
               "quick": args.quick}
     args.out.mkdir(parents=True, exist_ok=True)
     (args.out / "poisson_inputs_floor.json").write_text(json.dumps(record, indent=1))

@@ -32,6 +32,7 @@ from common import (  # noqa: E402
     brian2_run,
     check_same_work,
     fastest_nsnn_sim_run,
+    machine_load,
     peak_memory_bytes,
     run_worker,
     spike_steps,
@@ -107,10 +108,6 @@ def nest_row(nest_python: str, n: int, n_steps: int, repeats: int) -> dict | Non
             "rate_mean": fastest["rate_hz"], "rate_se": fastest["rate_se_hz"], "peak_memory_bytes": 0}
 
 
-def load() -> str:
-    return subprocess.run(["uptime"], capture_output=True, text=True).stdout.strip()
-
-
 def main(argv=None) -> Path:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="1000 neurons x 0.2 s")
@@ -119,12 +116,12 @@ def main(argv=None) -> Path:
     parser.add_argument("--out", type=Path, default=RESULTS)
     args = parser.parse_args(argv)
     n, n_steps = (1000, 2000) if args.quick else (10_000, round(DURATION / DT))
-    load_before = load()
+    load_before = machine_load()
     rows = [run_worker(worker, simulator, n, n_steps, args.repeats, threads=2)
             for simulator in ("nsnn_sim", "brian2_cpp_standalone")]
     nest = nest_row(args.nest_python, n, n_steps, args.repeats)
     rows += [nest] if nest else []
-    load_after = load()
+    load_after = machine_load()
     check_same_work(rows, ("n_neurons",))
     header = (f"iaf_psc_exp-equivalent LIF (tau_syn 2 ms, t_ref 2 ms), {n} neurons x {n_steps * DT:g} s, dt 0.1 ms, "
               f"an independent 10 kHz Poisson train per neuron; 2 threads each; run phase, fastest of {args.repeats}. "
