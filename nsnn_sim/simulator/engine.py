@@ -70,6 +70,7 @@ from nsnn_sim.simulator.network import (
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_update, rule_codes
 from nsnn_sim.simulator.recording import Recording, compile_recording
 from nsnn_sim.simulator.results import SimulationResult, state_from_kernel
+from nsnn_sim._core.stack import stack_array
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
 
@@ -149,6 +150,23 @@ def _binomial_lookup(cumulative, row, last, flip, n, u):
 
 
 @njit(cache=True, inline="always")
+def _table_count(tables, table, last, flip, n, bits):
+    """The draw from Poisson table ``table`` (:class:`PoissonTables`) of the uniform of random word ``bits``
+    (:func:`rng.bits_to_uniform`): exactly :func:`_binomial_lookup`'s. Its guide bucket is the word's top bits; most
+    buckets hold no table entry and give the draw at once, the others start the search."""
+    if flip:
+        return _binomial_lookup(tables.cumulative, table, last, flip, n, rng.bits_to_uniform(bits))
+    k = tables.guide[table, bits >> _GUIDE_SHIFT]
+    if k >= 0:
+        return k
+    k = ~k
+    u = rng.bits_to_uniform(bits)
+    while k < last and u > tables.cumulative[table, k]:
+        k += 1
+    return k
+
+
+@njit(cache=True, inline="always")
 def _binomial_inverse(n, p, u):
     """The draw of uniform ``u`` from Binomial(n, p) without a table: the search of :func:`_binomial_lookup` over
     the cumulative sums of :func:`_binomial_table`, each computed by the same operations in the same order as it
@@ -183,6 +201,12 @@ def _binomial(n, p, u):
     return _binomial_lookup(table.reshape(1, -1), 0, table.size - 1, flip, n, u)
 
 
+#: Buckets of the guide table of each Poisson table (Chen & Asau 1974): a power of 2, so a uniform's bucket
+#: is the top bits of its random word, exactly.
+GUIDE_BUCKETS = 1024
+_GUIDE_SHIFT = np.uint64(64 - 10)
+
+
 class PoissonTables(NamedTuple):
     """The cumulative binomial tables of the Poisson inputs, one per distinct (group, rate*dt)."""
 
@@ -190,6 +214,10 @@ class PoissonTables(NamedTuple):
     cumulative: np.ndarray  # (n_tables, longest) float64
     last: np.ndarray  # (n_tables,) int64: the last valid index of each table
     flip: np.ndarray  # (n_tables,) bool
+    # (n_tables, GUIDE_BUCKETS) int64: for bucket b (uniforms in [b, b+1)/GUIDE_BUCKETS), the number k of
+    # entries below b/GUIDE_BUCKETS: the draw of every uniform of the bucket if no entry lies in the bucket, else
+    # stored as ~k (negative), where the search for the draw starts
+    guide: np.ndarray
 
 
 def _poisson_tables(inputs) -> PoissonTables:
@@ -209,25 +237,54 @@ def _poisson_tables(inputs) -> PoissonTables:
     for row, table in enumerate(tables):
         cumulative[row, :table.size] = table
     last = np.array([table.size - 1 for table in tables] or [0], dtype=np.int64)
-    return PoissonTables(index, cumulative, last, np.array(flips or [False], dtype=np.bool_))
+    guide = np.empty((cumulative.shape[0], GUIDE_BUCKETS), dtype=np.int64)
+    edges = np.arange(GUIDE_BUCKETS + 1) / GUIDE_BUCKETS
+    for row in range(cumulative.shape[0]):
+        below = np.searchsorted(cumulative[row, :last[row]], edges, side="left")
+        guide[row] = np.where(below[:-1] == below[1:], below[:-1], ~below[:-1])
+    return PoissonTables(index, cumulative, last, np.array(flips or [False], dtype=np.bool_), guide)
+
+
+@njit(cache=True, inline="always")
+def _course_count(inputs, group, trial, i, step, u):
+    """The count of Poisson group ``group`` (a rate that changes in time) to neuron ``i`` of ``trial`` at
+    ``step`` for uniform ``u``: drawn from this step's ``rate*dt`` (:func:`_binomial_inverse`, the same count a
+    table of that probability gives)."""
+    row, strides = inputs.poisson_course_row[group], inputs.poisson_course_strides
+    probability = inputs.poisson_course[row * strides[0] + trial * strides[1] + step * strides[2] + i * strides[3]]
+    return _binomial_inverse(inputs.poisson_sources[group], probability, u)
 
 
 @njit(cache=True, inline="always")
 def _poisson_group(inputs, tables, group, trial, i, step, poisson_keys, key_row):
     """Input of Poisson group ``group`` to neuron ``i`` of ``trial`` at ``step``; its keys are
-    ``poisson_keys[key_row]``. A constant rate reads its table; a rate that changes in time draws from this
-    step's ``rate*dt`` (:func:`_binomial_inverse`, the same count a table of that probability gives)."""
-    u = rng.uniform(poisson_keys[key_row, group], step)
-    row = inputs.poisson_course_row[group]
-    if row >= 0:
-        strides = inputs.poisson_course_strides
-        probability = inputs.poisson_course[row * strides[0] + trial * strides[1] + step * strides[2] + i * strides[3]]
-        count = _binomial_inverse(inputs.poisson_sources[group], probability, u)
+    ``poisson_keys[key_row]``. A constant rate reads its table, a rate that changes in time draws from this
+    step's ``rate*dt`` (:func:`_course_count`)."""
+    bits = rng.bits(poisson_keys[key_row, group], step)
+    if inputs.poisson_course_row[group] >= 0:
+        count = _course_count(inputs, group, trial, i, step, rng.bits_to_uniform(bits))
     else:
         table = tables.index[group, i]
-        count = _binomial_lookup(tables.cumulative, table, tables.last[table], tables.flip[table],
-                                 inputs.poisson_sources[group], u)
+        count = _table_count(tables, table, tables.last[table], tables.flip[table], inputs.poisson_sources[group],
+                             bits)
     return count * inputs.poisson_weight[group, i]
+
+
+@njit(cache=True, inline="always")
+def _add_poisson_window(inputs, tables, group, trial, i, first_step, steps_now, key, out, column):
+    """Add the input of Poisson group ``group`` (stream ``key``) to neuron ``i`` of ``trial`` at step
+    ``first_step + offset`` to ``out[offset, column]``, ``offset < steps_now``: the counts of
+    :func:`_poisson_group`, added in the same order, with what is constant over the window read once."""
+    n, weight = inputs.poisson_sources[group], inputs.poisson_weight[group, i]
+    if inputs.poisson_course_row[group] >= 0:
+        for offset in range(steps_now):
+            step = first_step + offset
+            out[offset, column] += _course_count(inputs, group, trial, i, step, rng.uniform(key, step)) * weight
+        return
+    table = tables.index[group, i]
+    last, flip = tables.last[table], tables.flip[table]
+    for offset in range(steps_now):
+        out[offset, column] += _table_count(tables, table, last, flip, n, rng.bits(key, first_step + offset)) * weight
 
 
 @njit(cache=True, inline="always")
@@ -524,9 +581,13 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     # no noise: the compiler unrolls the update into registers (measured: 1.7x faster; each such case adds
     # about 6 s to the first compilation)
     if n_noise == 0 and x_i.size == 2:
-        return _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
-                            scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                            connected, arriving, fired, n_fired, record, state)
+        x_local, scratch_local = stack_array(2), stack_array(2)
+        x_local[0], x_local[1] = x_i[0], x_i[1]
+        refractory_i = _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
+                                    x_local, scratch_local, draws, refractory_i, trial, i, start, block, first_step,
+                                    steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+        x_i[0], x_i[1] = x_local[0], x_local[1]
+        return refractory_i
     return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
                         x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
                         connected, arriving, fired, n_fired, record, state)
@@ -545,22 +606,20 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
     n_neurons, n_receptors = keys.shape[1], arriving.shape[2]
     ring_length = arriving.shape[1]
     key_membrane, key_firing = keys[trial, i, 0], keys[trial, i, 1]
-    row = first_row
     # the window's inputs and random numbers first: what arrived, then each Poisson group in turn (the order
     # of the additions of the one-neuron loop), then the noise and firing draws
-    for offset in range(steps_now):
-        for r in range(n_receptors):
+    for r in range(n_receptors):  # receptor by receptor: a row at a time the zeros became a library call each
+        row = first_row
+        for offset in range(steps_now):
             if connected:
                 draws[offset, r] = arriving[trial, row, r, i]
                 arriving[trial, row, r, i] = 0.0
             else:
                 draws[offset, r] = 0.0
-        row = row + 1 if row + 1 < ring_length else 0
+            row = row + 1 if row + 1 < ring_length else 0
     for group in range(poisson_receptor.size):
-        receptor = poisson_receptor[group]
-        for offset in range(steps_now):
-            draws[offset, receptor] += _poisson_group(inputs, tables, group, trial, i, first_step + offset,
-                                                      poisson_keys, trial * n_neurons + i)
+        key = poisson_keys[trial * n_neurons + i, group]
+        _add_poisson_window(inputs, tables, group, trial, i, first_step, steps_now, key, draws, poisson_receptor[group])
     event, last_event = _first_event(inputs, trial, i, first_step)  # spike inputs, after the Poisson groups
     while event < last_event and inputs.event_step[event] < first_step + steps_now:
         draws[inputs.event_step[event] - first_step, inputs.event_receptor[event]] += inputs.event_weight[event]
@@ -577,7 +636,9 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
             n_fired[trial, offset, block] += 1
         if record_last > record_first and step % every == 0:
             for entry in range(record_first, record_last):
-                state[trial, step // every, entries[entry, 1]] = x_i[entries[entry, 0]]
+                for a in range(n):  # constant indices of x_i, which may then stay in registers
+                    if a == entries[entry, 0]:
+                        state[trial, step // every, entries[entry, 1]] = x_i[a]
     return refractory_i
 
 

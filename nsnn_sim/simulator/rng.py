@@ -41,7 +41,7 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "neuron_keys", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
+__all__ = ["mix64", "stream_key", "neuron_keys", "bits", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
            "MEMBRANE", "FIRING", "BRIDGE", "POISSON", "SOURCE"]
 
 MEMBRANE = 0  # membrane noise eps(t)
@@ -96,9 +96,16 @@ def bits_to_uniform(bits):
 
 
 @njit(cache=True, inline="always")
+def bits(key, counter):
+    """The 64 random bits of draw number ``counter`` (an integer >= 0) of stream ``key``."""
+    return mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN)
+
+
+@njit(cache=True, inline="always")
 def uniform(key, counter):
-    """Draw number ``counter`` (an integer >= 0) of stream ``key``, uniform in the open interval (0, 1)."""
-    return bits_to_uniform(mix64(key + (np.uint64(counter) + _ONE) * _GOLDEN))
+    """Draw number ``counter`` (an integer >= 0) of stream ``key``, uniform in the open interval (0, 1):
+    ``bits_to_uniform(bits(key, counter))``."""
+    return bits_to_uniform(bits(key, counter))
 
 
 # --------------------------------------------------------------------------------------------------

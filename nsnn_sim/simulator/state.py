@@ -274,7 +274,8 @@ def pack(cs: "CompiledState") -> np.ndarray:
     same layout, then ``receptor (R*d), threshold_weight (d), spike_jump (d)``. One contiguous row per neuron
     keeps the step loop free of per-array bookkeeping (Numba counts references of every array it is handed)."""
     n_sets = cs.propagator.shape[0]
-    parts = (cs.propagator, cs.bias, cs.drive, cs.noise, cs.held_propagator, cs.held_bias, cs.held_drive,
+    # a zero bias as +0.0 (never -0.0): state_update relies on it to add a zero input without a branch
+    parts = (cs.propagator, cs.bias + 0.0, cs.drive, cs.noise, cs.held_propagator, cs.held_bias + 0.0, cs.held_drive,
              cs.held_noise, cs.receptor, cs.threshold_weight, cs.spike_jump)
     return np.ascontiguousarray(np.concatenate([part.reshape(n_sets, -1) for part in parts], axis=1))
 
@@ -333,8 +334,11 @@ def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, dra
             scratch[a] += c[noise + a * n_noise + j] * eps
     receptor = 2 * half
     for r in range(n_receptors):
-        weight = draws[offset, r]
-        if weight != 0.0 and (free or r > 0):
+        if free or r > 0:
+            # added even when nothing arrived (weight 0), with no branch: whether a Poisson input arrives is a
+            # coin toss a branch would mispredict. The sum keeps its bits: it starts at the bias, which pack()
+            # makes +0.0 where it is zero, so it is never -0.0, and adding +-0.0 to any other number changes no bit
+            weight = draws[offset, r]
             for a in range(n):
                 scratch[a] += c[receptor + r * n + a] * weight
     threshold_weight = receptor + n_receptors * n
