@@ -566,9 +566,9 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
 
 
 @njit(cache=True, nogil=True, _nrt=False)
-def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i,
-                         scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                         connected, arriving, fired, n_fired, record, state):
+def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor, poisson_keys,
+                         keys, x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now,
+                         first_row, connected, arriving, fired, n_fired, record, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
     listed in ``fired`` for its block; returns its remaining dead time.
 
@@ -583,19 +583,20 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     if n_noise == 0 and x_i.size == 2:
         x_local, scratch_local = stack_array(2), stack_array(2)
         x_local[0], x_local[1] = x_i[0], x_i[1]
-        refractory_i = _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
-                                    x_local, scratch_local, draws, refractory_i, trial, i, start, block, first_step,
-                                    steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+        refractory_i = _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
+                                    poisson_keys, keys, x_local, scratch_local, draws, refractory_i, trial, i, start,
+                                    block, first_step, steps_now, first_row, connected, arriving, fired, n_fired,
+                                    record, state)
         x_i[0], x_i[1] = x_local[0], x_local[1]
         return refractory_i
-    return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys,
-                        x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row,
-                        connected, arriving, fired, n_fired, record, state)
+    return _state_steps(x_i.size, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
+                        poisson_keys, keys, x_i, scratch, draws, refractory_i, trial, i, start, block, first_step,
+                        steps_now, first_row, connected, arriving, fired, n_fired, record, state)
 
 
 @njit(cache=True, inline="always")
-def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, poisson_keys, keys, x_i, scratch,
-                 draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row, connected, arriving,
+def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_receptor, first_receptor, poisson_keys, keys,
+                 x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now, first_row, connected, arriving,
                  fired, n_fired, record, state):
     """The step loop of :func:`_state_neuron_window`. ``record`` is ``(pointer, entries, every)``: at every
     ``every``-th step, each recorded variable of the neuron (rows ``pointer[i]:pointer[i + 1]`` of ``entries``:
@@ -630,7 +631,7 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
     for offset in range(steps_now):
         step = first_step + offset
         refractory_i, spike = state_update(c, n, n_noise, clamp, x_i, scratch, refractory_i, drive[step], draws, offset,
-                                           n_receptors, constants, codes)
+                                           n_receptors, constants, codes, first_receptor)
         if spike:
             fired[trial, offset, start + n_fired[trial, offset, block]] = i
             n_fired[trial, offset, block] += 1
@@ -643,7 +644,8 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
 
 
 @njit(cache=True, nogil=True, parallel=True)
-def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapses, synapse_receptor, seed, first_trial,
+def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, initial, synapses, synapse_receptor,
+               seed, first_trial,
                n_trials, n_neurons, n_steps, n_blocks, record_pointer, record_entries, every, state, keep, group_of,
                rate_counts):
     """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
@@ -696,8 +698,8 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, initial, synapse
                 n_fired[trial, offset, block] = 0
             for i in range(start, stop):
                 refractory_left[trial, i] = _state_neuron_window(
-                    p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, poisson_keys,
-                    keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
+                    p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
+                    poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
                     steps_now, first_row, connected, arriving, fired, n_fired, record, state)
         if connected:
             for task in prange(n_trials * n_blocks):
@@ -1047,7 +1049,8 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
     numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
     try:
         trial_ids, neurons, steps = _run_state(
-            compiled, compiled_state, pack(compiled_state), compiled_inputs, tables, poisson_receptor, initial,
+            compiled, compiled_state, pack(compiled_state), compiled_inputs, tables, poisson_receptor,
+            _first_receptor(poisson_receptor, synapse_receptor, compiled_inputs.event_receptor), initial,
             synapses, synapse_receptor, seed_u64, np.int64(first_trial), np.int64(n_trials), np.int64(n_neurons),
             np.int64(n_steps), np.int64(n_blocks), recording.pointer, recording.entries, np.int64(recording.every),
             state,
@@ -1056,6 +1059,12 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
         numba.set_num_threads(previous_threads)
     order = np.lexsort((steps, neurons, trial_ids))
     return trial_ids[order], neurons[order], steps[order]
+
+
+def _first_receptor(*targeted: np.ndarray) -> np.int64:
+    """1 when nothing in the run (Poisson groups, synapses, spike inputs: the receptor indices ``targeted``)
+    reaches receptor 0, the membrane's own, whose additions the kernel may then skip; else 0."""
+    return np.int64(0 if any((np.asarray(indices) == 0).any() for indices in targeted) else 1)
 
 
 def _receptor_indices(model, inputs, connections) -> tuple[np.ndarray, int | np.ndarray]:

@@ -301,13 +301,15 @@ def state_draws(draws, offset, n_receptors, n_noise, step, key_membrane, key_fir
 
 @njit(cache=True, inline="always")
 def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, draws, offset, n_receptors, constants,
-                 codes):
+                 codes, first_receptor=0):
     """One step of a neuron with more state: propagate, add noise and inputs, fire, reset and jump.
 
     ``c`` is the neuron's set's row of :func:`pack` (``n`` variables, ``n_noise`` normals per step; ``clamp`` 1
     when the dead time holds ``u``). ``x`` (the neuron's ``n`` variables, ``u`` first) is updated in place
     (``scratch`` is a work array of the same size). ``draws[offset]`` holds this step's summed input weight to
-    each of the ``n_receptors`` receptors, then its random numbers (:func:`state_draws`). Returns
+    each of the ``n_receptors`` receptors, then its random numbers (:func:`state_draws`); receptors below
+    ``first_receptor`` receive nothing in the run (1: the membrane's own receptor gets no input) and are skipped.
+    Returns
     ``(refractory_left, spike)``. The order within a step::
 
         x <- P x + bias + drive*I(t) + L eps + sum_r receptor[r]*arriving[r]
@@ -333,7 +335,7 @@ def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, dra
         for a in range(n):
             scratch[a] += c[noise + a * n_noise + j] * eps
     receptor = 2 * half
-    for r in range(n_receptors):
+    for r in range(first_receptor, n_receptors):
         if free or r > 0:
             # added even when nothing arrived (weight 0), with no branch: whether a Poisson input arrives is a
             # coin toss a branch would mispredict. The sum keeps its bits: it starts at the bias, which pack()
