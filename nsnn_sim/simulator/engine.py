@@ -440,15 +440,26 @@ def _append_window(fired, n_fired, first_step, steps_now, n_neurons, keep, group
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def _block_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, start, stop, block,
+                  first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state):
+    """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_connected`, one
+    after the other (:func:`_neuron_window`). Compiled apart from the parallel region, so that the neurons of a
+    block cost one call, not one each (a call hands over every array of the inputs: measured, CHECK)."""
+    for i in range(start, stop):
+        _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
+                       first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i], every, state)
+
+
+@njit(cache=True, inline="always")
 def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
                    first_step, steps_now, first_row, arriving, fired, n_fired, column, every, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_connected`: ``u`` and ``refractory_left``
     updated in place, its input taken from the ring buffer ``arriving``, its spikes listed in ``fired`` for its
     block; ``u`` goes to ``state[trial, step // every, column]`` at every ``every``-th step if ``column >= 0``.
 
-    Compiled apart from the parallel region (Numba would copy the step function's IR into it, see
-    :func:`_neuron_steps`) and without reference counting (it allocates nothing, and every array it is handed
-    outlives the call).
+    Inlined into :func:`_block_window`, compiled apart from the parallel region (Numba would copy the step
+    function's IR into it, see :func:`_neuron_steps`) and without reference counting (it allocates nothing, and
+    every array it is handed outlives the call).
     """
     n_groups = inputs.poisson_sources.size
     n_neurons = u.shape[1]
@@ -478,8 +489,52 @@ def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_l
     u[trial, i], refractory_left[trial, i] = u_i, refractory_i
 
 
+@njit(cache=True, nogil=True, _nrt=False)
+def _deliver(indptr, post, weight, row_weight, delay, min_delay, same_delay, fired, n_fired, arriving, trial, block,
+             n_blocks, n_neurons, n_steps, first_step, steps_now, first_row):
+    """Phase 2 of a window of :func:`_run_connected` for the posts of ``block`` of ``trial``: the weights of the
+    window's spikes, step by step and in neuron order, added to the ring buffer ``arriving``. When all synapses
+    share one delay and each neuron's outgoing synapses one weight (``row_weight``, :func:`_row_weights`; empty
+    otherwise), a spike reads only the indices of its posts. Compiled apart from the parallel region and without
+    reference counting (every array it is handed outlives the call)."""
+    rows_alike = row_weight.size > 0
+    ring_length = arriving.shape[1]
+    start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
+    for offset in range(steps_now):
+        step = first_step + offset
+        row = (first_row + offset) % ring_length
+        for source in range(n_blocks):
+            source_start = source * n_neurons // n_blocks
+            for k in range(n_fired[trial, offset, source]):
+                pre = fired[trial, offset, source_start + k]
+                first, last = indptr[pre], indptr[pre + 1]
+                if n_blocks > 1:
+                    first = _lower_bound(post, first, last, start)
+                    last = _lower_bound(post, first, last, stop)
+                if same_delay:  # one target row for all synapses: no per-synapse delay
+                    if step + min_delay < n_steps:
+                        target = row + min_delay
+                        if target >= ring_length:
+                            target -= ring_length
+                        if rows_alike:  # and one weight per spike: 4 bytes of synapse data per event, not 12
+                            pre_weight = row_weight[pre]
+                            for synapse in range(first, last):
+                                arriving[trial, target, post[synapse]] += pre_weight
+                        else:
+                            for synapse in range(first, last):
+                                arriving[trial, target, post[synapse]] += weight[synapse]
+                    continue
+                for synapse in range(first, last):
+                    synapse_delay = delay[synapse]
+                    if step + synapse_delay < n_steps:  # then delay < ring_length: one wrap at most
+                        target = row + synapse_delay
+                        if target >= ring_length:
+                            target -= ring_length
+                        arriving[trial, target, post[synapse]] += weight[synapse]
+
+
 @njit(cache=True, nogil=True, parallel=True)
-def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_trials, n_neurons, n_steps, n_blocks,
+def _run_connected(p, inputs, tables, initial, synapses, row_weight, seed, first_trial, n_trials, n_neurons, n_steps, n_blocks,
                    record_column, every, state, keep, group_of, rate_counts):
     """All trials of a recurrent network. Returns the stored spikes' (trial, neuron, step) arrays, unsorted (the
     recording as in :func:`_run_block`, the rate counts into ``rate_counts[trial, group, step]``). Trial ``k`` of
@@ -529,36 +584,13 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
             start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
             for offset in range(steps_now):
                 n_fired[trial, offset, block] = 0
-            for i in range(start, stop):
-                _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start,
-                               block, first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i],
-                               every, state)
+            _block_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, start, stop, block,
+                          first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state)
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
-            start, stop = block * n_neurons // n_blocks, (block + 1) * n_neurons // n_blocks
-            for offset in range(steps_now):
-                step = first_step + offset
-                row = (first_row + offset) % ring_length
-                for source in range(n_blocks):
-                    source_start = source * n_neurons // n_blocks
-                    for k in range(n_fired[trial, offset, source]):
-                        first, last = _block_synapses(synapses, fired[trial, offset, source_start + k], n_blocks,
-                                                      start, stop)
-                        if same_delay:  # one target row for all synapses: no per-synapse delay
-                            if step + synapses.min_delay < n_steps:
-                                target = row + synapses.min_delay
-                                if target >= ring_length:
-                                    target -= ring_length
-                                for synapse in range(first, last):
-                                    arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
-                            continue
-                        for synapse in range(first, last):
-                            delay = synapses.delay[synapse]
-                            if step + delay < n_steps:  # then delay < ring_length: one wrap at most
-                                target = row + delay
-                                if target >= ring_length:
-                                    target -= ring_length
-                                arriving[trial, target, synapses.post[synapse]] += synapses.weight[synapse]
+            _deliver(synapses.indptr, synapses.post, synapses.weight, row_weight, synapses.delay, synapses.min_delay,
+                     same_delay, fired, n_fired, arriving, trial, block, n_blocks, n_neurons, n_steps, first_step, steps_now,
+                     first_row)
         out_trial, out_neuron, out_step, count = _append_window(
             fired, n_fired, first_step, steps_now, n_neurons, keep, group_of, rate_counts, out_trial, out_neuron,
             out_step, count)
@@ -566,16 +598,29 @@ def _run_connected(p, inputs, tables, initial, synapses, seed, first_trial, n_tr
 
 
 @njit(cache=True, nogil=True, _nrt=False)
+def _state_block_window(p, packed, set_of, n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
+                        poisson_keys, keys, x, scratch, draws, refractory_left, trial, start, stop, block, first_step,
+                        steps_now, first_row, connected, arriving, fired, n_fired, record, state):
+    """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_state`, one after
+    the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs)."""
+    for i in range(start, stop):
+        refractory_left[trial, i] = _state_neuron_window(
+            p, packed[set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
+            poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block,
+            first_step, steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+
+
+@njit(cache=True, inline="always")
 def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor, poisson_keys,
                          keys, x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now,
                          first_row, connected, arriving, fired, n_fired, record, state):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
     listed in ``fired`` for its block; returns its remaining dead time.
 
-    Compiled apart from the parallel region and without reference counting (``_nrt=False``: it allocates
-    nothing, and every array it is handed outlives the call): Numba would otherwise count the references of
-    the arrays handed to the inlined step functions at every step, an atomic operation on memory both cores
-    share (measured: 2x slower on one thread, no gain from the second).
+    Inlined into :func:`_state_block_window`, compiled apart from the parallel region and without reference
+    counting (``_nrt=False``: it allocates nothing, and every array it is handed outlives the call): Numba would
+    otherwise count the references of the arrays handed to the inlined step functions at every step, an atomic
+    operation on memory both cores share (measured: 2x slower on one thread, no gain from the second).
     """
     # the commonest state (a membrane and one synaptic current, adaptation or threshold) with literal sizes and
     # no noise: the compiler unrolls the update into registers (measured: 1.7x faster; each such case adds
@@ -696,11 +741,10 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, 
             draws = np.empty((steps_now, n_receptors + n_noise + 1))
             for offset in range(steps_now):
                 n_fired[trial, offset, block] = 0
-            for i in range(start, stop):
-                refractory_left[trial, i] = _state_neuron_window(
-                    p, packed[cs.set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
-                    poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block, first_step,
-                    steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+            _state_block_window(p, packed, cs.set_of, n_noise, clamp, codes, inputs, tables, poisson_receptor,
+                                first_receptor, poisson_keys, keys, x, scratch, draws, refractory_left, trial, start,
+                                stop, block, first_step, steps_now, first_row, connected, arriving, fired, n_fired,
+                                record, state)
         if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
@@ -1021,13 +1065,26 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, first_t
         numba.set_num_threads(min(n_threads, int(numba.config.NUMBA_NUM_THREADS)))
         try:
             trial_ids, neurons, steps = _run_connected(
-                compiled, compiled_inputs, tables, initial, synapses, seed_u64, np.int64(first_trial),
+                compiled, compiled_inputs, tables, initial, synapses, _row_weights(synapses), seed_u64, np.int64(first_trial),
                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), recording.column, every,
                 state, recording.keep, recording.group_of, rate_counts)
         finally:
             numba.set_num_threads(previous_threads)
         order = np.lexsort((steps, neurons, trial_ids))
         return trial_ids[order], neurons[order], steps[order]
+
+
+def _row_weights(synapses) -> np.ndarray:
+    """The one weight of each neuron's outgoing synapses (0 for a neuron without), or an empty array when some
+    neuron's synapses differ in weight or the delays differ (then :func:`_deliver` reads every synapse's
+    weight). Brunel's networks have one weight per neuron: excitatory J, inhibitory -g J."""
+    counts = np.diff(synapses.indptr)
+    if synapses.min_delay != synapses.max_delay or synapses.weight.size == 0:
+        return np.zeros(0)
+    first = synapses.weight[np.minimum(synapses.indptr[:-1], synapses.weight.size - 1)]
+    if not np.array_equal(np.repeat(first, counts).view(np.int64), synapses.weight.view(np.int64)):  # bit for bit
+        return np.zeros(0)
+    return np.where(counts > 0, first, 0.0)
 
 
 #: neuron-steps per window of an unconnected population with more state (the spike buffer's size, int32 each)
