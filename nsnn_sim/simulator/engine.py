@@ -51,6 +51,7 @@ from nsnn_sim._core.compile_clock import CompileClock
 from nsnn_sim._core.log import get_logger
 from nsnn_sim._core.memory import require_memory
 from nsnn_sim._core.progress import progress_bar, progress_enabled
+from nsnn_sim._core.stack import stack_array
 from nsnn_sim._core.timesteps import seconds_to_steps
 from nsnn_sim._core.validation import finite_array, seed_value, whole_number
 from nsnn_sim.simulator import cluster, rng
@@ -68,9 +69,10 @@ from nsnn_sim.simulator.network import (
     prepare_inputs,
 )
 from nsnn_sim.simulator.neurons import neuron_constants, neuron_update, rule_codes
+from nsnn_sim.simulator.noise import NONE
 from nsnn_sim.simulator.recording import Recording, compile_recording
 from nsnn_sim.simulator.results import SimulationResult, state_from_kernel
-from nsnn_sim._core.stack import stack_array
+from nsnn_sim.simulator.rules import CROSSING_GRID, FIRING_MEMBRANE
 from nsnn_sim.simulator.state import pack, state_draws, state_update
 from nsnn_sim.spikes import SpikeTrains
 
@@ -444,7 +446,20 @@ def _block_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_le
                   first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state):
     """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_connected`, one
     after the other (:func:`_neuron_window`). Compiled apart from the parallel region, so that the neurons of a
-    block cost one call, not one each (a call hands over every array of the inputs: measured, CHECK)."""
+    block cost one call, not one each (a call hands over every array of the inputs: measured, CHECK).
+
+    The deterministic LIF (no noise, a spike when ``u`` reaches the threshold on the grid) runs a copy of the
+    window with its rule codes as constants: the compiler drops the other rules' code, and the few values the
+    step needs stay in registers (measured: CHECK).
+    """
+    family, firing, reset, bridge = codes
+    if family == NONE and firing == FIRING_MEMBRANE and bridge == CROSSING_GRID:
+        deterministic = (NONE, FIRING_MEMBRANE, reset, CROSSING_GRID)
+        for i in range(start, stop):
+            _neuron_window(p, deterministic, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start,
+                           block, first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i], every,
+                           state)
+        return
     for i in range(start, stop):
         _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
                        first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i], every, state)
@@ -469,11 +484,18 @@ def _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_l
     u_i, refractory_i = u[trial, i], refractory_left[trial, i]
     row = first_row
     event, last_event = _first_event(inputs, trial, i, first_step)
+    # one Poisson group of constant rate (the common drive): what its draws need read once, not at every step
+    one_table = n_groups == 1 and inputs.poisson_course_row[0] < 0
+    key, table = poisson_keys[trial * n_neurons + i, 0] if n_groups else np.uint64(0), tables.index[0, i] if n_groups else 0
+    last, flip = tables.last[table], tables.flip[table]
+    n_sources, weight = inputs.poisson_sources[0] if n_groups else 0, inputs.poisson_weight[0, i] if n_groups else 0.0
     for offset in range(steps_now):
         step = first_step + offset
         jump = arriving[trial, row, i]
         arriving[trial, row, i] = 0.0
-        if n_groups > 0:
+        if one_table:
+            jump += _table_count(tables, table, last, flip, n_sources, rng.bits(key, step)) * weight
+        elif n_groups > 0:
             jump += _poisson_jump(inputs, tables, trial, i, step, poisson_keys, trial * n_neurons + i)
         while event < last_event and inputs.event_step[event] == step:  # spike inputs, after the Poisson groups
             jump += inputs.event_weight[event]
@@ -588,7 +610,8 @@ def _run_connected(p, inputs, tables, initial, synapses, row_weight, seed, first
                           first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state)
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
-            _deliver(synapses.indptr, synapses.post, synapses.weight, row_weight, synapses.delay, synapses.min_delay,
+            # post indices unsigned: the compiler then adds no wrap-around of negative indices to every event
+            _deliver(synapses.indptr, synapses.post.view(np.uint32), synapses.weight, row_weight, synapses.delay, synapses.min_delay,
                      same_delay, fired, n_fired, arriving, trial, block, n_blocks, n_neurons, n_steps, first_step, steps_now,
                      first_row)
         out_trial, out_neuron, out_step, count = _append_window(
@@ -602,7 +625,16 @@ def _state_block_window(p, packed, set_of, n_noise, clamp, codes, inputs, tables
                         poisson_keys, keys, x, scratch, draws, refractory_left, trial, start, stop, block, first_step,
                         steps_now, first_row, connected, arriving, fired, n_fired, record, state):
     """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_state`, one after
-    the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs)."""
+    the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs). A
+    deterministic neuron runs a copy with its rule codes as constants (:func:`_block_window`)."""
+    if codes[0] == NONE and codes[1] == FIRING_MEMBRANE:
+        deterministic = (NONE, FIRING_MEMBRANE, codes[2], codes[3])
+        for i in range(start, stop):
+            refractory_left[trial, i] = _state_neuron_window(
+                p, packed[set_of[i]], n_noise, clamp, deterministic, inputs, tables, poisson_receptor,
+                first_receptor, poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i,
+                start, block, first_step, steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+        return
     for i in range(start, stop):
         refractory_left[trial, i] = _state_neuron_window(
             p, packed[set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
