@@ -41,8 +41,8 @@ import math
 import numpy as np
 from numba import njit
 
-__all__ = ["mix64", "stream_key", "neuron_keys", "bits", "uniform", "uniforms", "draws", "normal", "normals", "ZIGGURAT_X",
-           "MEMBRANE", "FIRING", "BRIDGE", "POISSON", "SOURCE"]
+__all__ = ["mix64", "stream_key", "neuron_keys", "bits", "uniform", "uniforms", "draws", "normal", "normals",
+           "ZIGGURAT_X", "MEMBRANE", "FIRING", "BRIDGE", "POISSON", "SOURCE"]
 
 MEMBRANE = 0  # membrane noise eps(t)
 FIRING = 1  # escape / reference Bernoulli draw
