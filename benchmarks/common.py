@@ -104,6 +104,23 @@ def spike_steps(built, dt: float):
     return np.asarray(built.spike_monitor.i[:]), step
 
 
+def run_nest(nest_python: str, call: str, *args, setup: str = "") -> dict | None:
+    """``nest_reference.<call>(nest, *args)`` run by NEST's own Python ``nest_python`` (NEST lives in its own
+    environment), after the statements ``setup`` (``r`` is the module); its JSON report, or None (with a note)
+    when that Python is absent."""
+    if not Path(nest_python).exists():
+        print(f"no NEST at {nest_python}: its column is left out", flush=True)
+        return None
+    code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import nest_reference as r; import nest; "
+            f"nest.set_verbosity('M_ERROR'); {setup}; "
+            f"print(json.dumps(r.{call}(nest, *json.loads(sys.argv[2]))))")
+    completed = subprocess.run([nest_python, "-c", code, str(HERE), json.dumps(list(args))], capture_output=True,
+                               text=True, timeout=7200)
+    if completed.returncode:
+        raise RuntimeError(f"NEST run of {call} failed:\n{completed.stderr[-3000:]}")
+    return json.loads(completed.stdout.strip().splitlines()[-1])
+
+
 def check_same_work(rows: list[dict], group_keys: tuple[str, ...], reference: str = "nsnn_sim") -> None:
     """Mark every row with ``rate_z_vs_nsnn_sim``, ``same_work`` (|z| < 4 against the reference
     simulator's row of the same group) and ``speedup_of_nsnn_sim`` (reference throughput / row's)."""

@@ -554,6 +554,54 @@ def speed(nest, n_neurons: int, duration_ms: float, repeats: int) -> dict:
             "runs": runs, "fastest_simulate_wall_s": fastest}
 
 
+def brunel(nest, n_excitatory: int, duration_ms: float, repeats: int, g: float = 6.0, eta: float = 4.0,
+           delay_ms: float = 1.5, j_mv: float = 0.1, epsilon: float = 0.1) -> dict:
+    """Brunel's (2000) model A as NEST's ``brunel_delta_nest.py`` builds it, at the parameters of nsnn_sim's
+    ``brunel_model_a`` (``benchmarks/recurrent.py``): ``iaf_psc_delta`` with C_m 1 pF (weights in mV), tau_m
+    20 ms, threshold 20 mV, reset 10 mV, t_ref 2 ms, ``V_m`` uniform in [10, 20) mV; ``fixed_indegree`` C_E =
+    epsilon N_E excitatory (J) and C_I = epsilon N_I inhibitory (-g J) inputs with delay D; one
+    ``poisson_generator`` at ``eta nu_thr C_E`` to all neurons (an independent train per target). ``repeats``
+    fresh builds on :data:`THREADS` threads, timing ``nest.Simulate``; the population rate after the first 10 %
+    in 20 ms windows (mean and SE over windows), as ``recurrent.py`` computes it."""
+    n_inhibitory = n_excitatory // 4
+    in_excitatory, in_inhibitory = int(epsilon * n_excitatory), int(epsilon * n_inhibitory)
+    tau_m, theta = 20.0, 20.0
+    nu_threshold_hz = theta / (j_mv * in_excitatory * tau_m) * 1000.0
+    params = {"C_m": 1.0, "tau_m": tau_m, "t_ref": 2.0, "E_L": 0.0, "V_reset": 10.0, "V_th": theta}
+    runs = []
+    for repeat in range(repeats):
+        load_before = machine_load()
+        _kernel(nest, SEED + repeat)
+        started = time.perf_counter()
+        neurons = nest.Create("iaf_psc_delta", n_excitatory + n_inhibitory, params=params)
+        neurons.V_m = nest.random.uniform(10.0, 20.0)
+        excitatory, inhibitory = neurons[:n_excitatory], neurons[n_excitatory:]
+        noise = nest.Create("poisson_generator", params={"rate": eta * nu_threshold_hz * in_excitatory})
+        nest.Connect(noise, neurons, "all_to_all", syn_spec={"weight": j_mv, "delay": delay_ms})
+        for source, in_degree, weight in ((excitatory, in_excitatory, j_mv), (inhibitory, in_inhibitory, -g * j_mv)):
+            nest.Connect(source, neurons, {"rule": "fixed_indegree", "indegree": in_degree},
+                         syn_spec={"weight": weight, "delay": delay_ms})
+        recorder = nest.Create("spike_recorder")
+        nest.Connect(neurons, recorder)
+        built = time.perf_counter()
+        nest.Simulate(duration_ms)
+        wall = time.perf_counter() - built
+        times = np.asarray(recorder.get("events")["times"])
+        first, window = duration_ms / 10, 20.0
+        n_windows = int((duration_ms - first) // window)
+        counts = np.bincount(((times[times > first] - first - 1e-9) // window).astype(int), minlength=n_windows)
+        rates = counts[:n_windows] / len(neurons) / (window / 1000.0)
+        runs.append({"repeat": repeat, "build_wall_s": built - started, "simulate_wall_s": wall,
+                     "rate_hz": float(rates.mean()), "rate_se_hz": float(rates.std(ddof=1) / np.sqrt(n_windows)),
+                     # every connection but the generator's and the recorder's, one per neuron each
+                     "synapses": int(nest.GetKernelStatus("num_connections")) - 2 * len(neurons),
+                     "load_before": load_before,
+                     "load_after": machine_load()})
+        print(f"brunel {repeat}: build {built - started:.1f} s, Simulate {wall:.2f} s wall", flush=True)
+    return {"model": "iaf_psc_delta", "n_neurons": n_excitatory + n_inhibitory, "duration_ms": duration_ms,
+            "threads": THREADS, "g": g, "eta": eta, "delay_ms": delay_ms, "j_mv": j_mv, "runs": runs}
+
+
 # ------------------------------------------------------------------------------------------------ report
 
 

@@ -19,14 +19,11 @@ The machine's load (``uptime``) is recorded before and after. Writes synaptic_sp
 from __future__ import annotations
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
 from common import (  # noqa: E402
-    HERE,
     RESULTS,
     SIDE_BY_SIDE_COLUMNS,
     brian2_run,
@@ -34,6 +31,7 @@ from common import (  # noqa: E402
     fastest_nsnn_sim_run,
     machine_load,
     peak_memory_bytes,
+    run_nest,
     run_worker,
     spike_steps,
     write_table,
@@ -91,17 +89,10 @@ def worker(simulator: str, n: int, n_steps: int, repeats: int, scratch: str) -> 
 def nest_row(nest_python: str, n: int, n_steps: int, repeats: int) -> dict | None:
     """NEST's fastest ``Simulate`` of the same population (``nest_reference.speed``, the generator shared by
     all neurons: NEST draws an independent train per target, its faster way), or None without NEST."""
-    if not Path(nest_python).exists():
-        print(f"no NEST at {nest_python}: its column is left out", flush=True)
+    report = run_nest(nest_python, "speed", n, n_steps * DT * 1e3, repeats,
+                      setup="r.SPEED_CONNECTIONS = {'all_to_all': r.SPEED_CONNECTIONS['all_to_all']}")
+    if report is None:
         return None
-    code = ("import json, sys, time; sys.path.insert(0, sys.argv[1]); import nest_reference as r; import nest; "
-            "nest.set_verbosity('M_ERROR'); r.SPEED_CONNECTIONS = {'all_to_all': r.SPEED_CONNECTIONS['all_to_all']}; "
-            "print(json.dumps(r.speed(nest, int(sys.argv[2]), float(sys.argv[3]), int(sys.argv[4]))))")
-    completed = subprocess.run([nest_python, "-c", code, str(HERE), str(n), str(n_steps * DT * 1e3), str(repeats)],
-                               capture_output=True, text=True, timeout=7200)
-    if completed.returncode:
-        raise RuntimeError(f"NEST speed run failed:\n{completed.stderr[-3000:]}")
-    report = json.loads(completed.stdout.strip().splitlines()[-1])
     fastest = min(report["runs"], key=lambda run: run["simulate_wall_s"])
     return {"simulator": "nest_3.10", "n_neurons": n, "n_steps": n_steps, "run_time": fastest["simulate_wall_s"],
             "compile_time": 0.0, "neuron_steps_per_s": n * n_steps / fastest["simulate_wall_s"],

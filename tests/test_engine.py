@@ -486,24 +486,34 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
             _assert_same_membrane(result.state, expected_state[:n_trials])
 
 
-def test_recurrent_kernel_is_bit_identical_for_any_block_partition():
-    from nsnn_sim.simulator.engine import _poisson_tables, _run_connected
+@pytest.mark.parametrize("rows_alike", [False, True])
+def test_recurrent_kernel_is_bit_identical_for_any_block_partition(rows_alike):
+    """For 1, 2, 3 and 7 blocks: synapses of varied weights and delays, and (``rows_alike``) one delay and one
+    weight per presynaptic neuron, delivered with one weight per spike (engine._row_weights)."""
+    from nsnn_sim.simulator.engine import _poisson_tables, _row_weights, _run_connected
     from nsnn_sim.simulator.network import prepare_inputs
 
     n_neurons, n_steps, n_trials = 203, 600, 2
     weights = sp.random(n_neurons, n_neurons, density=0.1, random_state=5, format="csr") * 0.3
     delays = weights.copy()
     delays.data = np.random.default_rng(5).integers(2, 6, delays.data.size).astype(float)
+    if rows_alike:  # column j (presynaptic neuron j) of one sign and size, one delay
+        weights = weights.tocsc()
+        weights.data = np.repeat(np.where(np.arange(n_neurons) % 4, 0.1, -0.25), np.diff(weights.indptr))
+        weights, delays = weights.tocsr(), 3.0
     model = ns.LIF(sigma=0.5, dt=1e-4, method="euler")
     compiled = model.compile(n_neurons)
     inputs = prepare_inputs([0.6, ns.poisson_input(300.0, 0.05, 20)], n_neurons, n_steps, n_trials, model.dt)
     synapses = ns.connect(weights, delays * model.dt).compile(n_neurons, model.dt)
+    row_weight = _row_weights(synapses)
+    assert row_weight.size == (n_neurons if rows_alike else 0)
     initial = np.broadcast_to(compiled.u_initial, (n_trials, n_neurons))
     runs = []
     for n_blocks in (1, 2, 3, 7):
         state = np.zeros((n_trials, n_steps, 2))
         rate_counts = np.zeros((n_trials, 2, n_steps), dtype=np.int32)
-        spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, np.uint64(2), np.int64(0),
+        spikes = _run_connected(compiled, inputs, _poisson_tables(inputs), initial, synapses, row_weight, np.uint64(2),
+                                np.int64(0),
                                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks),
                                 np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), np.int64(1), state,
                                 np.ones(n_neurons, dtype=np.bool_), np.arange(n_neurons, dtype=np.int64) % 2,

@@ -86,7 +86,7 @@ def test_the_state_kernel_is_bit_identical_for_any_block_partition(monkeypatch, 
 
     def partitioned(*args, n_blocks):
         used.append(n_blocks)
-        return kernel(*args[:14], np.int64(n_blocks), *args[15:])
+        return kernel(*args[:15], np.int64(n_blocks), *args[16:])
 
     runs = []
     for n_blocks in (1, 2, 3, 7):

@@ -85,7 +85,7 @@ _CODING = ["tests/test_decoding.py", "tests/test_cue_integration.py", "tests/tes
 SELECTIONS: dict[str, list[str]] = {
     "simulator/noise": ["tests/test_noise.py"],
     "simulator/neurons": ["tests/test_neurons.py", *_TRANSCRIPTION],
-    "simulator/engine": [*_TRANSCRIPTION, *_RECURRENT,
+    "simulator/engine": ["tests/test_kernel_shortcuts.py", *_TRANSCRIPTION, *_RECURRENT,
                          f"{_ENGINE}recurrent_windows_match_transcription_for_any_threads_and_trials",
                          "tests/test_spike_inputs.py::test_the_draw_without_a_table_is_the_tables",
                          f"{_ENGINE}recurrent_kernel_is_bit_identical_for_any_block_partition",
@@ -109,6 +109,8 @@ SELECTIONS: dict[str, list[str]] = {
     "simulator/recording": ["tests/test_recording.py"],
     "simulator/stimuli": ["tests/test_spike_inputs.py", "tests/test_network_sources.py"],
     "simulator/rng": ["tests/test_rng.py"],
+    # a stack array holds the state of the commonest neuron with more state
+    "_core/stack": ["tests/test_kernel_shortcuts.py", "tests/test_state_engine.py"],
     # the Bernoulli fixture and the experiments' statistics run the engine (a minute and more to compile)
     "analysis/stats": ["tests/test_stats.py", "tests/test_serial_correlation.py", "-k",
                        "not bernoulli_large_p and not experiments_the_brian2"],
