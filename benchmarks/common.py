@@ -112,7 +112,7 @@ def run_nest(nest_python: str, call: str, *args, setup: str = "") -> dict | None
         print(f"no NEST at {nest_python}: its column is left out", flush=True)
         return None
     code = ("import json, sys; sys.path.insert(0, sys.argv[1]); import nest_reference as r; import nest; "
-            f"nest.set_verbosity('M_ERROR'); {setup}; "
+            f"nest.set_verbosity('M_ERROR'); {setup + '; ' if setup else ''}"
             f"print(json.dumps(r.{call}(nest, *json.loads(sys.argv[2]))))")
     completed = subprocess.run([nest_python, "-c", code, str(HERE), json.dumps(list(args))], capture_output=True,
                                text=True, timeout=7200)

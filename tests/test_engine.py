@@ -490,7 +490,7 @@ def test_recurrent_windows_match_transcription_for_any_threads_and_trials(delay_
 def test_recurrent_kernel_is_bit_identical_for_any_block_partition(rows_alike):
     """For 1, 2, 3 and 7 blocks: synapses of varied weights and delays, and (``rows_alike``) one delay and one
     weight per presynaptic neuron, delivered with one weight per spike (engine._row_weights)."""
-    from nsnn_sim.simulator.engine import _poisson_tables, _row_weights, _run_connected
+    from nsnn_sim.simulator.engine import _deterministic, _poisson_tables, _row_weights, _run_connected
     from nsnn_sim.simulator.network import prepare_inputs
 
     n_neurons, n_steps, n_trials = 203, 600, 2
@@ -517,7 +517,7 @@ def test_recurrent_kernel_is_bit_identical_for_any_block_partition(rows_alike):
                                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks),
                                 np.array([0, 1] + [-1] * (n_neurons - 2), dtype=np.int64), np.int64(1), state,
                                 np.ones(n_neurons, dtype=np.bool_), np.arange(n_neurons, dtype=np.int64) % 2,
-                                rate_counts)
+                                rate_counts, _deterministic(compiled))
         order = np.lexsort((spikes[2], spikes[1], spikes[0]))
         runs.append((tuple(array[order].tobytes() for array in spikes), state.tobytes(), rate_counts.tobytes()))
     assert len(runs[0][0][2]) > 8 * 1000

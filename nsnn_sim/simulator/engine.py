@@ -45,7 +45,7 @@ from typing import NamedTuple
 
 import numba
 import numpy as np
-from numba import njit, prange
+from numba import literally, njit, prange
 
 from nsnn_sim._core.compile_clock import CompileClock
 from nsnn_sim._core.log import get_logger
@@ -344,12 +344,8 @@ def _neuron_steps(p, inputs, tables, codes, constants, keys, poisson_keys, trial
     drive = inputs.current[trial, :, i]
     capacity = spike_steps.size
     event, last_event = _first_event(inputs, trial, i, step)
-    one_table, key, table, last, flip, n_sources, weight = _lone_group(inputs, tables, poisson_keys, 0, i)
     while step < n_steps and count < capacity:
-        if one_table:  # _poisson_jump's sum for one group: 0.0 + its input
-            jump = 0.0 + _table_count(tables, table, last, flip, n_sources, rng.bits(key, step)) * weight
-        else:
-            jump = _poisson_jump(inputs, tables, trial, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
+        jump = _poisson_jump(inputs, tables, trial, i, step, poisson_keys, 0) if n_groups > 0 else 0.0
         while event < last_event and inputs.event_step[event] == step:  # spike inputs, after the Poisson groups
             jump += inputs.event_weight[event]
             event += 1
@@ -460,24 +456,20 @@ def _append_window(fired, n_fired, first_step, steps_now, n_neurons, keep, group
 
 @njit(cache=True, nogil=True, _nrt=False)
 def _block_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, start, stop, block,
-                  first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state):
+                  first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state,
+                  deterministic):
     """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_connected`, one
     after the other (:func:`_neuron_window`). Compiled apart from the parallel region, so that the neurons of a
     block cost one call, not one each (a call hands over every array of the inputs; measured on Brunel's model A,
     12,500 neurons, one thread: 4.0 s -> 2.8 s).
 
-    The deterministic LIF (no noise, a spike when ``u`` reaches the threshold on the grid) runs a copy of the
-    window with its rule codes as constants: the compiler drops the other rules' code, and the few values the
-    step needs stay in registers (measured on the same network: 2.1 s -> 1.9 s).
+    ``deterministic`` (a literal: :func:`_deterministic`, one compiled version each) marks the deterministic LIF
+    (no noise, a spike when ``u`` reaches the threshold on the grid), whose rule codes are then constants: the
+    compiler drops the other rules' code, and the few values the step needs stay in registers (measured on the
+    same network: 2.1 s -> 1.9 s).
     """
-    family, firing, reset, bridge = codes
-    if family == NONE and firing == FIRING_MEMBRANE and bridge == CROSSING_GRID:
-        deterministic = (NONE, FIRING_MEMBRANE, reset, CROSSING_GRID)
-        for i in range(start, stop):
-            _neuron_window(p, deterministic, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start,
-                           block, first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i], every,
-                           state)
-        return
+    if literally(deterministic):
+        codes = (NONE, FIRING_MEMBRANE, codes[2], CROSSING_GRID)
     for i in range(start, stop):
         _neuron_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, i, start, block,
                        first_step, steps_now, first_row, arriving, fired, n_fired, record_column[i], every, state)
@@ -572,7 +564,7 @@ def _deliver(indptr, post, weight, row_weight, delay, min_delay, same_delay, fir
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_connected(p, inputs, tables, initial, synapses, row_weight, seed, first_trial, n_trials, n_neurons, n_steps,
-                   n_blocks, record_column, every, state, keep, group_of, rate_counts):
+                   n_blocks, record_column, every, state, keep, group_of, rate_counts, deterministic):
     """All trials of a recurrent network. Returns the stored spikes' (trial, neuron, step) arrays, unsorted (the
     recording as in :func:`_run_block`, the rate counts into ``rate_counts[trial, group, step]``). Trial ``k`` of
     the arrays draws the random streams of trial ``first_trial + k`` (a slice of a longer run, see
@@ -622,7 +614,8 @@ def _run_connected(p, inputs, tables, initial, synapses, row_weight, seed, first
             for offset in range(steps_now):
                 n_fired[trial, offset, block] = 0
             _block_window(p, codes, inputs, tables, poisson_keys, keys, u, refractory_left, trial, start, stop, block,
-                          first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state)
+                          first_step, steps_now, first_row, arriving, fired, n_fired, record_column, every, state,
+                          literally(deterministic))
         for task in prange(n_trials * n_blocks):
             trial, block = task // n_blocks, task % n_blocks
             # post indices unsigned: the compiler then adds no wrap-around of negative indices to every event
@@ -638,29 +631,24 @@ def _run_connected(p, inputs, tables, initial, synapses, row_weight, seed, first
 @njit(cache=True, nogil=True, _nrt=False)
 def _state_block_window(p, packed, set_of, n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
                         poisson_keys, keys, x, scratch, draws, refractory_left, trial, start, stop, block, first_step,
-                        steps_now, first_row, connected, arriving, fired, n_fired, record, state):
+                        steps_now, first_row, connected, arriving, fired, n_fired, record, state, deterministic, pair):
     """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_state`, one after
-    the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs). A
-    deterministic neuron runs a copy with its rule codes as constants (:func:`_block_window`)."""
-    if codes[0] == NONE and codes[1] == FIRING_MEMBRANE:
-        deterministic = (NONE, FIRING_MEMBRANE, codes[2], codes[3])
-        for i in range(start, stop):
-            refractory_left[trial, i] = _state_neuron_window(
-                p, packed[set_of[i]], n_noise, clamp, deterministic, inputs, tables, poisson_receptor,
-                first_receptor, poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i,
-                start, block, first_step, steps_now, first_row, connected, arriving, fired, n_fired, record, state)
-        return
+    the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs).
+    ``deterministic`` and ``pair`` are literals (one compiled version each): a deterministic neuron's rule codes
+    as constants (:func:`_block_window`); ``pair``, the commonest state (:func:`_state_neuron_window`)."""
+    if literally(deterministic):
+        codes = (NONE, FIRING_MEMBRANE, codes[2], codes[3])
     for i in range(start, stop):
         refractory_left[trial, i] = _state_neuron_window(
             p, packed[set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
             poisson_keys, keys, x[trial, i], scratch, draws, refractory_left[trial, i], trial, i, start, block,
-            first_step, steps_now, first_row, connected, arriving, fired, n_fired, record, state)
+            first_step, steps_now, first_row, connected, arriving, fired, n_fired, record, state, literally(pair))
 
 
 @njit(cache=True, inline="always")
 def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor, poisson_keys,
                          keys, x_i, scratch, draws, refractory_i, trial, i, start, block, first_step, steps_now,
-                         first_row, connected, arriving, fired, n_fired, record, state):
+                         first_row, connected, arriving, fired, n_fired, record, state, pair):
     """Neuron ``i`` of ``trial`` through one window of :func:`_run_state`: ``x_i`` updated in place, its spikes
     listed in ``fired`` for its block; returns its remaining dead time.
 
@@ -672,7 +660,7 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     # the commonest state (a membrane and one synaptic current, adaptation or threshold) with literal sizes and
     # no noise: the compiler unrolls the update into registers (measured: 1.7x faster; each such case adds
     # about 6 s to the first compilation)
-    if n_noise == 0 and x_i.size == 2:
+    if pair:  # a literal: n_noise == 0 and x_i.size == 2
         x_local, scratch_local = stack_array(2), stack_array(2)
         x_local[0], x_local[1] = x_i[0], x_i[1]
         refractory_i = _state_steps(2, 0, p, c, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
@@ -737,9 +725,8 @@ def _state_steps(n, n_noise, p, c, clamp, codes, inputs, tables, poisson_recepto
 
 @njit(cache=True, nogil=True, parallel=True)
 def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, initial, synapses, synapse_receptor,
-               seed, first_trial,
-               n_trials, n_neurons, n_steps, n_blocks, record_pointer, record_entries, every, state, keep, group_of,
-               rate_counts):
+               seed, first_trial, n_trials, n_neurons, n_steps, n_blocks, record_pointer, record_entries, every, state,
+               keep, group_of, rate_counts, deterministic, pair):
     """All trials of a population of neurons with more state (:mod:`nsnn_sim.simulator.state`), with or
     without recurrent connections. Returns the stored spikes' (trial, neuron, step) arrays, unsorted. Neuron
     ``i``'s recorded variables are rows ``record_pointer[i]:record_pointer[i + 1]`` of ``record_entries``
@@ -791,7 +778,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, 
             _state_block_window(p, packed, cs.set_of, n_noise, clamp, codes, inputs, tables, poisson_receptor,
                                 first_receptor, poisson_keys, keys, x, scratch, draws, refractory_left, trial, start,
                                 stop, block, first_step, steps_now, first_row, connected, arriving, fired, n_fired,
-                                record, state)
+                                record, state, literally(deterministic), literally(pair))
         if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
@@ -1115,11 +1102,17 @@ def _run(compiled, compiled_inputs, tables, initial, synapses, seed_u64, first_t
                 compiled, compiled_inputs, tables, initial, synapses, _row_weights(synapses), seed_u64,
                 np.int64(first_trial),
                 np.int64(n_trials), np.int64(n_neurons), np.int64(n_steps), np.int64(n_blocks), recording.column, every,
-                state, recording.keep, recording.group_of, rate_counts)
+                state, recording.keep, recording.group_of, rate_counts, _deterministic(compiled))
         finally:
             numba.set_num_threads(previous_threads)
         order = np.lexsort((steps, neurons, trial_ids))
         return trial_ids[order], neurons[order], steps[order]
+
+
+def _deterministic(compiled) -> bool:
+    """Whether the population is the deterministic LIF (no noise, the membrane rule on the grid; its
+    :class:`CompiledNeurons`' rule codes), for which the kernels compile a version with the codes as constants."""
+    return bool(compiled.family == NONE and compiled.firing == FIRING_MEMBRANE and compiled.bridge == CROSSING_GRID)
 
 
 def _row_weights(synapses) -> np.ndarray:
@@ -1158,8 +1151,9 @@ def _run_with_state(compiled, compiled_state, compiled_inputs, tables, receptors
             _first_receptor(poisson_receptor, synapse_receptor, compiled_inputs.event_receptor), initial,
             synapses, synapse_receptor, seed_u64, np.int64(first_trial), np.int64(n_trials), np.int64(n_neurons),
             np.int64(n_steps), np.int64(n_blocks), recording.pointer, recording.entries, np.int64(recording.every),
-            state,
-            recording.keep, recording.group_of, rate_counts)
+            state, recording.keep, recording.group_of, rate_counts, _deterministic(compiled),
+            # the commonest state, a membrane and one more variable without noise (_state_neuron_window)
+            bool(compiled_state.noise.shape[2] == 0 and compiled_state.propagator.shape[1] == 2))
     finally:
         numba.set_num_threads(previous_threads)
     order = np.lexsort((steps, neurons, trial_ids))
