@@ -659,7 +659,7 @@ def _state_neuron_window(p, c, n_noise, clamp, codes, inputs, tables, poisson_re
     """
     # the commonest state (a membrane and one synaptic current, adaptation or threshold) with literal sizes and
     # no noise: the compiler unrolls the update, and the two variables, in arrays on the stack, stay in registers
-    # (measured: 1.7x faster unrolled, then 20 -> 15 ns per neuron-step with the Poisson input on one thread in
+    # (measured: 1.7x faster unrolled, then 21 -> 18 ns per neuron-step with the Poisson input on one thread in
     # registers); compiled only for models that have it (pair is a literal)
     if pair:  # n_noise == 0 and x_i.size == 2
         x_local, scratch_local = stack_array(2), stack_array(2)
