@@ -409,13 +409,13 @@ def _lower_bound(values, first, last, target):
 
 
 @njit(cache=True, inline="always")
-def _block_synapses(synapses, pre, n_blocks, start, stop):
-    """``(first, last)``: the synapses of ``pre`` onto the block of posts ``start:stop`` (the CSR row of ``pre``
-    is sorted by post; with one block, the whole row)."""
-    first, last = synapses.indptr[pre], synapses.indptr[pre + 1]
+def _block_synapses(indptr, post, pre, n_blocks, start, stop):
+    """``(first, last)``: the synapses of ``pre`` onto the block of posts ``start:stop`` (CSR ``indptr``, ``post``;
+    the row of ``pre`` is sorted by post; with one block, the whole row)."""
+    first, last = indptr[pre], indptr[pre + 1]
     if n_blocks > 1:
-        first = _lower_bound(synapses.post, first, last, start)
-        last = _lower_bound(synapses.post, first, last, stop)
+        first = _lower_bound(post, first, last, start)
+        last = _lower_bound(post, first, last, stop)
     return first, last
 
 
@@ -536,10 +536,7 @@ def _deliver(indptr, post, weight, row_weight, delay, min_delay, same_delay, fir
             source_start = source * n_neurons // n_blocks
             for k in range(n_fired[trial, offset, source]):
                 pre = fired[trial, offset, source_start + k]
-                first, last = indptr[pre], indptr[pre + 1]
-                if n_blocks > 1:
-                    first = _lower_bound(post, first, last, start)
-                    last = _lower_bound(post, first, last, stop)
+                first, last = _block_synapses(indptr, post, pre, n_blocks, start, stop)
                 if same_delay:  # one target row for all synapses: no per-synapse delay
                     if step + min_delay < n_steps:
                         target = row + min_delay
@@ -790,8 +787,9 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, 
                     for source in range(n_blocks):
                         source_start = source * n_neurons // n_blocks
                         for k in range(n_fired[trial, offset, source]):
-                            first, last = _block_synapses(synapses, fired[trial, offset, source_start + k],
-                                                          n_blocks, start, stop)
+                            first, last = _block_synapses(synapses.indptr, synapses.post,
+                                                          fired[trial, offset, source_start + k], n_blocks, start,
+                                                          stop)
                             for synapse in range(first, last):
                                 delay = synapses.delay[synapse]
                                 if step + delay < n_steps:
