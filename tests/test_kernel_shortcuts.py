@@ -5,7 +5,9 @@
 * One weight per spike in the spike delivery (``engine._row_weights``) only when it is that, bit for bit.
 * Receptor 0 skipped in the state kernel (``engine._first_receptor``) only when nothing reaches it; a zero input
   added without a branch leaves the state's bits unchanged (``state.pack`` keeps a zero bias +0.0).
-* ``_core.stack.stack_array``: a working array on the stack of a compiled function.
+* ``_core.stack.stack_array`` and ``stack_words``: working arrays on the stack of a compiled function.
+* Neurons with two variables stepped side by side (``engine._state_group_window``, ``state.pair_update``) give
+  the spikes of the one-neuron-at-a-time loop (``state.state_update``), bit for bit.
 """
 
 import numpy as np
@@ -13,8 +15,8 @@ import pytest
 from numba import njit
 
 import nsnn_sim as ns
-from nsnn_sim._core.stack import stack_array
-from nsnn_sim.simulator import rng
+from nsnn_sim._core.stack import stack_array, stack_words
+from nsnn_sim.simulator import engine, rng
 from nsnn_sim.simulator.engine import (
     GUIDE_BUCKETS,
     _binomial_lookup,
@@ -24,6 +26,17 @@ from nsnn_sim.simulator.engine import (
     _table_count,
 )
 from nsnn_sim.simulator.network import CompiledConnections
+from nsnn_sim.simulator.noise import NONE
+from nsnn_sim.simulator.rules import FIRING_MEMBRANE, RESET_SUBTRACT, RESET_ZERO
+from nsnn_sim.simulator.state import (
+    PAIR_ROW,
+    Adaptation,
+    ExpSynapse,
+    MovingThreshold,
+    pair_lane,
+    pair_update,
+    state_update,
+)
 
 
 @njit(cache=True)
@@ -153,3 +166,117 @@ def _stack_sum(values):
 def test_stack_array_is_a_working_array_of_its_literal_size():
     total, size = _stack_sum(np.array([1.0, 2.0, 3.5]))
     assert (total, size) == (13.0, 3)
+
+
+@njit(cache=True)
+def _stack_words_xor(values):
+    work = stack_words(2)
+    work[0], work[1] = values[0], values[1]
+    return work[0] ^ work[1], work.size
+
+
+def test_stack_words_hold_whole_64_bit_words():
+    top = np.uint64(2**63 + 5)
+    assert _stack_words_xor(np.array([top, np.uint64(3)], dtype=np.uint64)) == (top ^ np.uint64(3), 2)
+
+
+@njit(cache=True)
+def _both_steps(rows, flags, values, lanes):
+    """For each case: (state_update's x, refractory, spike) and pair_update's, from the same numbers; ``rows[k]`` a
+    row of pack (2 variables, 2 receptors), ``flags[k]`` (n_receptors, first_receptor, clamp, reset_zero,
+    refractory_left, refractory_steps), ``values[k]`` (x0, x1, current, weight 0, weight 1, threshold, u_reset)."""
+    n_cases = rows.shape[0]
+    out = np.empty((n_cases, 2, 4))
+    x, scratch, xs = np.empty(2), np.empty(2), np.zeros(2 * lanes)
+    lane_rows = np.zeros(PAIR_ROW * lanes)
+    draws, lane_draws = np.zeros((1, 3)), np.zeros((lanes, 1, 3))
+    for k in range(n_cases):
+        n_receptors, first_receptor, clamp, reset_zero, left, steps = flags[k]
+        x0, x1, current, weight0, weight1, threshold, u_reset = values[k]
+        length = 16 + 2 * n_receptors + 4  # the row of a model with n_receptors receptors
+        c = np.concatenate((rows[k, :16 + 2 * n_receptors], rows[k, 20:24]))[:length]
+        lane = k % lanes
+        constants = (0.0, 0.0, 0.0, 1.0, threshold, u_reset, steps, 0.0)
+        codes = (NONE, FIRING_MEMBRANE, RESET_ZERO if reset_zero else RESET_SUBTRACT, 0)
+        x[0], x[1] = x0, x1
+        draws[0, 0], draws[0, 1] = weight0, weight1
+        left_after, spike = state_update(c, 2, 0, clamp, x, scratch, left, current, draws, 0, n_receptors,
+                                         constants, codes, first_receptor)
+        out[k, 0, 0], out[k, 0, 1], out[k, 0, 2], out[k, 0, 3] = x[0], x[1], left_after, spike
+        pair_lane(c, n_receptors, threshold, u_reset, lane_rows, lane, lanes)
+        xs[2 * lane], xs[2 * lane + 1] = x0, x1
+        lane_draws[lane, 0, 0], lane_draws[lane, 0, 1] = weight0, weight1
+        left_after, spike = pair_update(lane_rows, lane, lanes, clamp, xs, float(left), current, lane_draws, 0,
+                                        n_receptors, first_receptor, float(steps), reset_zero == 1)
+        out[k, 1, 0], out[k, 1, 1], out[k, 1, 2], out[k, 1, 3] = xs[2 * lane], xs[2 * lane + 1], left_after, spike
+    return out
+
+
+def test_pair_update_is_state_update_bit_for_bit():
+    """Random maps, states and inputs, every branch (held or free, clamp or integrate, one or two receptors,
+    receptor 0 skipped or not, either reset, spike or none: about half the free cases fire): the same bits."""
+    generator = np.random.default_rng(12)
+    n_cases = 40_000
+    rows = generator.normal(0.0, 1.0, (n_cases, 24))
+    rows[:, 4:8] = np.where(generator.random((n_cases, 4)) < 0.2, 0.0, rows[:, 4:8])  # zero biases and drives
+    flags = np.stack([generator.integers(1, 3, n_cases), generator.integers(0, 2, n_cases),
+                      generator.integers(0, 2, n_cases), generator.integers(0, 2, n_cases),
+                      np.where(generator.random(n_cases) < 0.3, generator.integers(1, 4, n_cases), 0),
+                      generator.integers(0, 5, n_cases)], axis=1).astype(np.int64)
+    values = generator.normal(0.0, 1.0, (n_cases, 7))
+    values[:, 3:5] = np.where(generator.random((n_cases, 2)) < 0.5, 0.0, values[:, 3:5])  # no input
+    out = _both_steps(rows, flags, values, 4)
+    fired = out[:, 0, 3] == 1
+    assert 0.3 < fired[flags[:, 4] == 0].mean() < 0.7
+    np.testing.assert_array_equal(out[:, 0].view(np.int64), out[:, 1].view(np.int64))
+
+
+_N_SIDE_BY_SIDE = 71  # two blocks on two threads (35 and 36 neurons): groups of engine._GROUP and a remainder
+
+
+def _side_by_side_cases():
+    generator = np.random.default_rng(11)
+    n = _N_SIDE_BY_SIDE
+    tau = generator.uniform(8e-3, 12e-3, n)
+    current = 0.6 + 0.3 * np.sin(np.arange(3000) / 40.0)[None, :, None] * generator.uniform(0.5, 1.5, (3, 1, n))
+    synapse = dict(threshold=1.0, u_reset=0.1, tau_ref=1e-3, dt=1e-4, method="exact", noise="none")
+    return {
+        # heterogeneous, input to both receptors (receptor 0 too), a current per trial and neuron, spike inputs
+        "exp synapse, clamp": (
+            ns.LIF(tau=tau, synapses={"exc": ExpSynapse(generator.uniform(1e-3, 3e-3, n))}, **synapse),
+            [current, ns.poisson_input(1500.0, 0.04, 5, receptor="exc"), ns.poisson_input(800.0, 0.03, 3),
+             ns.spike_input([[0.01 + 0.003 * k] for k in range(n)], 0.5, receptor="exc")], None),
+        "exp synapse, integrate, subtract, euler": (
+            ns.LIF(tau=10e-3, synapses={"exc": ExpSynapse(2e-3)}, refractory="integrate", reset="subtract",
+                   **{**synapse, "method": "euler"}),
+            [0.5, ns.poisson_input(2000.0, 0.05, 5, receptor="exc")], None),
+        "adaptation": (
+            ns.LIF(tau=tau, adaptation=Adaptation(0.05, generator.uniform(0.0, 0.5, n), 0.1), **synapse),
+            [1.3, ns.poisson_input(1000.0, 0.05, 4)], None),
+        "moving threshold, integrate": (
+            ns.LIF(tau=10e-3, moving_threshold=MovingThreshold(0.05, 0.2), refractory="integrate", **synapse),
+            [1.2, ns.poisson_input(1000.0, 0.05, 4)], None),
+        "connected exp synapses": (
+            ns.LIF(tau=10e-3, synapses={"exc": ExpSynapse(2e-3)}, **synapse),
+            [ns.poisson_input(2000.0, 0.06, 5, receptor="exc")],
+            ns.connect(np.where(generator.random((n, n)) < 0.3, 0.05, 0.0), delay=1e-3, receptor="exc")),
+    }
+
+
+@pytest.mark.parametrize("name", list(_side_by_side_cases()))
+def test_neurons_stepped_side_by_side_equal_one_at_a_time(name, monkeypatch):
+    """Three trials of 71 neurons on two threads: the grouped kernel (taken: checked) against the same run with it
+    switched off, spike for spike."""
+    model, inputs, connections = _side_by_side_cases()[name]
+    grouped = []
+    decide = engine._grouped
+    monkeypatch.setattr(engine, "_grouped", lambda *args: grouped.append(decide(*args)) or grouped[-1])
+    arguments = dict(n_neurons=_N_SIDE_BY_SIDE, n_steps=3000, n_trials=3, seed=6, n_threads=2,
+                     connections=connections)
+    side_by_side = ns.simulate(model, inputs, **arguments)
+    assert grouped == [True]
+    monkeypatch.setattr(engine, "_grouped", lambda *args: False)
+    one_at_a_time = ns.simulate(model, inputs, **arguments)
+    assert side_by_side.spikes.step.size > 1000
+    for field in ("trial", "neuron", "step"):
+        np.testing.assert_array_equal(getattr(side_by_side.spikes, field), getattr(one_at_a_time.spikes, field))

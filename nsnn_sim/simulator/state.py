@@ -371,6 +371,72 @@ def state_update(c, n, n_noise, clamp, x, scratch, refractory_left, current, dra
     return refractory_left, spike
 
 
+#: Entries of a row of :func:`pair_update` (:func:`pair_lane`): the free and held maps (P 4, bias 2, drive 2
+#: each), then each field at its own place, whatever the number of receptors.
+PAIR_RECEPTORS, PAIR_THRESHOLD_WEIGHT, PAIR_SPIKE_JUMP, PAIR_THRESHOLD, PAIR_RESET, PAIR_ROW = 16, 20, 22, 24, 25, 26
+
+
+@njit(cache=True, inline="always")
+def pair_lane(c, n_receptors, threshold, u_reset, rows, lane, lanes):
+    """Write a neuron's row ``c`` of :func:`pack` (two variables, no noise, ``n_receptors`` <= 2), its
+    ``threshold`` and ``u_reset`` into lane ``lane`` of ``rows`` in :func:`pair_update`'s layout (entry ``k`` at
+    ``rows[k*lanes + lane]``; a missing second receptor's entries 0)."""
+    for k in range(PAIR_RECEPTORS):  # the free and held maps
+        rows[k * lanes + lane] = c[k]
+    for k in range(4):
+        rows[(PAIR_RECEPTORS + k) * lanes + lane] = c[PAIR_RECEPTORS + k] if k < 2 * n_receptors else 0.0
+    for k in range(4):  # threshold weights and spike jumps
+        rows[(PAIR_THRESHOLD_WEIGHT + k) * lanes + lane] = c[PAIR_RECEPTORS + 2 * n_receptors + k]
+    rows[PAIR_THRESHOLD * lanes + lane] = threshold
+    rows[PAIR_RESET * lanes + lane] = u_reset
+
+
+@njit(cache=True, inline="always")
+def pair_update(c, lane, lanes, clamp, x, refractory_left, current, draws, offset, n_receptors, first_receptor,
+                refractory_steps, reset_zero):
+    """:func:`state_update` for two variables, at most two receptors, no noise and the membrane rule
+    (``u >= theta_t`` fires), with the same operations in the same order, so the same numbers bit for bit; written
+    for lane ``lane`` of ``lanes`` neurons stepped side by side.
+
+    Entry ``k`` of the lane's row (:data:`PAIR_ROW` entries) is ``c[k*lanes + lane]``; its variables are
+    ``x[2*lane]`` (``u``) and ``x[2*lane + 1]``; this step's input weight to receptor ``r`` is
+    ``draws[lane, offset, r]``, its current ``current``. ``reset_zero``: the reset is to
+    ``u_reset``. Returns ``(refractory_left, spike)``."""
+    held = refractory_left > 0
+    free = not (held and clamp == 1)
+    base = 0 if free else 8  # the held map: state_update's second half (P 4, bias 2, drive 2)
+    x0, x1 = x[2 * lane], x[2 * lane + 1]
+    u = c[(base + 4) * lanes + lane] + c[(base + 6) * lanes + lane] * current
+    u += c[base * lanes + lane] * x0
+    u += c[(base + 1) * lanes + lane] * x1
+    y = c[(base + 5) * lanes + lane] + c[(base + 7) * lanes + lane] * current
+    y += c[(base + 2) * lanes + lane] * x0
+    y += c[(base + 3) * lanes + lane] * x1
+    if first_receptor == 0 and free:  # state_update's receptor loop, for at most two receptors
+        weight = draws[lane, offset, 0]
+        u += c[PAIR_RECEPTORS * lanes + lane] * weight
+        y += c[(PAIR_RECEPTORS + 1) * lanes + lane] * weight
+    if n_receptors == 2:
+        weight = draws[lane, offset, 1]
+        u += c[(PAIR_RECEPTORS + 2) * lanes + lane] * weight
+        y += c[(PAIR_RECEPTORS + 3) * lanes + lane] * weight
+    threshold = c[PAIR_THRESHOLD * lanes + lane]
+    threshold += c[PAIR_THRESHOLD_WEIGHT * lanes + lane] * u
+    threshold += c[(PAIR_THRESHOLD_WEIGHT + 1) * lanes + lane] * y
+    spike = False
+    if held:
+        refractory_left -= 1
+    elif u >= threshold:
+        spike = True
+        u_reset = c[PAIR_RESET * lanes + lane]
+        u = u_reset if reset_zero else u - (threshold - u_reset)
+        u += c[PAIR_SPIKE_JUMP * lanes + lane]
+        y += c[(PAIR_SPIKE_JUMP + 1) * lanes + lane]
+        refractory_left = refractory_steps
+    x[2 * lane], x[2 * lane + 1] = u, y
+    return refractory_left, spike
+
+
 def compile_state(n_neurons: int, dt: float, method: str, clamp: bool, tau, u_rest, sigma, synapses: dict,
                   adaptation: tuple, thresholds: tuple, current_receptor: int = 0) -> CompiledState:
     """The :class:`CompiledState` of a LIF population: ``tau``, ``u_rest`` and the membrane noise ``sigma``
