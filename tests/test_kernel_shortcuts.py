@@ -238,27 +238,31 @@ def _side_by_side_cases():
     generator = np.random.default_rng(11)
     n = _N_SIDE_BY_SIDE
     tau = generator.uniform(8e-3, 12e-3, n)
-    current = 0.6 + 0.3 * np.sin(np.arange(3000) / 40.0)[None, :, None] * generator.uniform(0.5, 1.5, (3, 1, n))
+    swing = np.sin(np.arange(3000) / 40.0)[None, :, None] * generator.uniform(0.5, 1.5, (3, 1, n))
     synapse = dict(threshold=1.0, u_reset=0.1, tau_ref=1e-3, dt=1e-4, method="exact", noise="none")
+
+    def inputs(current, receptor, rate, weight):
+        # the same kinds of input in every case (one compiled kernel): a current per trial and neuron, a Poisson
+        # drive, spike inputs
+        return [current + 0.3 * swing, ns.poisson_input(rate, weight, 5, receptor=receptor),
+                ns.spike_input([[0.01 + 0.003 * k] for k in range(n)], 0.5, receptor=receptor)]
+
+    exp_synapse = {"exc": ExpSynapse(2e-3)}
     return {
-        # heterogeneous, input to both receptors (receptor 0 too), a current per trial and neuron, spike inputs
+        # heterogeneous; input to both receptors (receptor 0 too)
         "exp synapse, clamp": (
             ns.LIF(tau=tau, synapses={"exc": ExpSynapse(generator.uniform(1e-3, 3e-3, n))}, **synapse),
-            [current, ns.poisson_input(1500.0, 0.04, 5, receptor="exc"), ns.poisson_input(800.0, 0.03, 3),
-             ns.spike_input([[0.01 + 0.003 * k] for k in range(n)], 0.5, receptor="exc")], None),
+            [*inputs(0.6, "exc", 1500.0, 0.04), ns.poisson_input(800.0, 0.03, 3)], None),
         "exp synapse, integrate, subtract, euler": (
-            ns.LIF(tau=10e-3, synapses={"exc": ExpSynapse(2e-3)}, refractory="integrate", reset="subtract",
-                   **{**synapse, "method": "euler"}),
-            [0.5, ns.poisson_input(2000.0, 0.05, 5, receptor="exc")], None),
-        "adaptation": (
-            ns.LIF(tau=tau, adaptation=Adaptation(0.05, generator.uniform(0.0, 0.5, n), 0.1), **synapse),
-            [1.3, ns.poisson_input(1000.0, 0.05, 4)], None),
+            ns.LIF(tau=10e-3, synapses=exp_synapse, refractory="integrate", reset="subtract",
+                   **{**synapse, "method": "euler"}), inputs(0.5, "exc", 2000.0, 0.05), None),
+        "adaptation": (ns.LIF(tau=tau, adaptation=Adaptation(0.05, generator.uniform(0.0, 0.5, n), 0.1), **synapse),
+                       inputs(1.3, "delta", 1000.0, 0.05), None),
         "moving threshold, integrate": (
             ns.LIF(tau=10e-3, moving_threshold=MovingThreshold(0.05, 0.2), refractory="integrate", **synapse),
-            [1.2, ns.poisson_input(1000.0, 0.05, 4)], None),
+            inputs(1.2, "delta", 1000.0, 0.05), None),
         "connected exp synapses": (
-            ns.LIF(tau=10e-3, synapses={"exc": ExpSynapse(2e-3)}, **synapse),
-            [ns.poisson_input(2000.0, 0.06, 5, receptor="exc")],
+            ns.LIF(tau=10e-3, synapses=exp_synapse, **synapse), inputs(0.0, "exc", 2000.0, 0.06),
             ns.connect(np.where(generator.random((n, n)) < 0.3, 0.05, 0.0), delay=1e-3, receptor="exc")),
     }
 
