@@ -651,16 +651,21 @@ def _state_block_window(p, packed, set_of, n_noise, clamp, codes, inputs, tables
     """Neurons ``start:stop`` (block ``block``) of ``trial`` through one window of :func:`_run_state`, one after
     the other (:func:`_state_neuron_window`), in one call (a call hands over every array of the inputs); when
     ``grouped`` (:func:`_grouped`), :data:`_GROUP` at a time (:func:`_state_group_window`, with the work arrays
-    ``rows`` and ``group_draws``) and the remainder one at a time. ``deterministic``, ``pair`` and ``grouped`` are
-    literals (one compiled version each): a deterministic neuron's rule codes as constants (:func:`_block_window`);
-    ``pair``, the commonest state (:func:`_state_neuron_window`)."""
+    ``rows`` and ``group_draws``) and the remainder one at a time. ``deterministic`` and ``pair`` are literals (one
+    compiled version each): a deterministic neuron's rule codes as constants (:func:`_block_window`); ``pair``,
+    the commonest state (:func:`_state_neuron_window`), and only its version holds the grouped loop (``grouped``
+    is not a literal: a version of its own would compile the parallel kernel once more for each kind of input).
+    """
     if literally(deterministic):
         codes = (NONE, FIRING_MEMBRANE, codes[2], codes[3])
-    grouped_stop = start + (stop - start) // _GROUP * _GROUP if literally(grouped) else start
-    for first in range(start, grouped_stop, _GROUP):
-        _state_group_window(p, packed, set_of, codes, inputs, tables, poisson_receptor, first_receptor, poisson_keys,
-                            keys, x, rows, group_draws, refractory_left, trial, first, start, block, first_step,
-                            steps_now, first_row, connected, arriving, fired, n_fired, clamp)
+    grouped_stop = start
+    if literally(pair):
+        if grouped:
+            grouped_stop = start + (stop - start) // _GROUP * _GROUP
+        for first in range(start, grouped_stop, _GROUP):
+            _state_group_window(p, packed, set_of, codes, inputs, tables, poisson_receptor, first_receptor,
+                                poisson_keys, keys, x, rows, group_draws, refractory_left, trial, first, start, block,
+                                first_step, steps_now, first_row, connected, arriving, fired, n_fired, clamp)
     for i in range(grouped_stop, stop):
         refractory_left[trial, i] = _state_neuron_window(
             p, packed[set_of[i]], n_noise, clamp, codes, inputs, tables, poisson_receptor, first_receptor,
@@ -865,7 +870,7 @@ def _run_state(p, cs, packed, inputs, tables, poisson_receptor, first_receptor, 
                                 first_receptor, poisson_keys, keys, x, scratch, draws, refractory_left, trial, start,
                                 stop, block, first_step, steps_now, first_row, connected, arriving, fired, n_fired,
                                 record, state, literally(deterministic), literally(pair), rows, group_draws,
-                                literally(grouped))
+                                grouped)
         if connected:
             for task in prange(n_trials * n_blocks):
                 trial, block = task // n_blocks, task % n_blocks
