@@ -155,7 +155,8 @@ SELECTIONS: dict[str, list[str]] = {
                         "membrane_perturbation_is_the_same"],
     "learn/train": ["tests/test_learn.py", "-k", "training or evaluate_averages or ensembles"],
     "learn/official": ["tests/test_learn.py", "-k", "official or reference_firing"],
-    "simulator/state": ["tests/test_state.py", "tests/test_state_engine.py", "tests/test_current_receptor.py", "-k",
+    "simulator/state": ["tests/test_kernel_shortcuts.py::test_pair_update_is_state_update_bit_for_bit",
+                        "tests/test_state.py", "tests/test_state_engine.py", "tests/test_current_receptor.py", "-k",
                         "not thread_count and not round_trips"],
     # the modules below hold no kernel (or only their own): their mutants run in a warm cache (warm_cache.py),
     # so a selection may run the simulator; what it costs is the tests' own run time
